@@ -1,0 +1,28 @@
+"""`python -m cc_common.alembic_cli <service-package> revision --autogenerate -m "..."`:
+runs Alembic for one service's migrations folder (kept once for every service)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from alembic.config import CommandLine, Config
+
+
+def main() -> None:
+    package, *args = sys.argv[1:]
+    module = importlib.import_module(package)
+    migrations = Path(module.__file__).parent / "migrations"
+    cli = CommandLine()
+    options = cli.parser.parse_args(args)
+    cfg = Config(cmd_opts=options)
+    cfg.set_main_option("script_location", str(migrations))
+    import os
+
+    cfg.attributes["database_url"] = os.environ.get("DATABASE_URL", "sqlite:///var/alembic-scratch.db")
+    cli.run_cmd(cfg, options)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Domain errors and the one table that maps them to gRPC codes and HTTP statuses.
+
+Every layer raises these; the gRPC entrypoints turn them into a status with trailing metadata
+(`error-code`, `error-field`, `retry-after`, ...), and the gateway turns an RpcError back into
+the same DomainError and then into a JSON error (after googleapis python-api-core
+`exceptions.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import grpc
+
+
+class DomainError(Exception):
+    """A failure a caller can act on. `code` is the snake_case error code of API.md."""
+
+    grpc_status: grpc.StatusCode = grpc.StatusCode.INTERNAL
+    http_status: int = 500
+    default_code: str = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.field = field
+        # Additional string details that travel as trailers, e.g. {"merged_into": "123"}.
+        self.extra: dict[str, str] = dict(extra or {})
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, field={self.field!r})"
+
+
+class InvalidInput(DomainError):
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    http_status = 422
+    default_code = "invalid_input"
+
+
+class Unauthenticated(DomainError):
+    grpc_status = grpc.StatusCode.UNAUTHENTICATED
+    http_status = 401
+    default_code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    grpc_status = grpc.StatusCode.PERMISSION_DENIED
+    http_status = 403
+    default_code = "forbidden"
+
+
+class NotFound(DomainError):
+    grpc_status = grpc.StatusCode.NOT_FOUND
+    http_status = 404
+    default_code = "not_found"
+
+
+class Conflict(DomainError):
+    """A state conflict: 409."""
+
+    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    http_status = 409
+    default_code = "conflict"
+
+
+class AlreadyExists(Conflict):
+    grpc_status = grpc.StatusCode.ALREADY_EXISTS
+
+
+class TooManyAttempts(DomainError):
+    grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    http_status = 429
+    default_code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = max(1, int(retry_after))
+        self.extra["retry_after"] = str(self.retry_after)
+
+
+class ServiceUnavailable(DomainError):
+    grpc_status = grpc.StatusCode.UNAVAILABLE
+    http_status = 503
+    default_code = "service_unavailable"
+
+
+# gRPC status -> error class, for the way back (client side).
+_BY_GRPC_STATUS: dict[grpc.StatusCode, type[DomainError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidInput,
+    grpc.StatusCode.OUT_OF_RANGE: InvalidInput,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+    grpc.StatusCode.PERMISSION_DENIED: Forbidden,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.FAILED_PRECONDITION: Conflict,
+    grpc.StatusCode.ABORTED: Conflict,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: TooManyAttempts,
+    grpc.StatusCode.UNAVAILABLE: ServiceUnavailable,
+    grpc.StatusCode.DEADLINE_EXCEEDED: ServiceUnavailable,
+}
+
+TRAILER_CODE = "error-code"
+TRAILER_FIELD = "error-field"
+TRAILER_EXTRA_PREFIX = "error-x-"
+
+
+def to_trailers(error: DomainError) -> tuple[tuple[str, str], ...]:
+    """The trailing metadata that carries a DomainError over gRPC."""
+    items = [(TRAILER_CODE, error.code)]
+    if error.field:
+        items.append((TRAILER_FIELD, error.field))
+    for key, value in error.extra.items():
+        items.append((TRAILER_EXTRA_PREFIX + key.replace("_", "-"), value))
+    return tuple(items)
+
+
+def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainError:
+    """Turns a failed call back into the DomainError the server raised."""
+    status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
+    details = (err.details() if hasattr(err, "details") else None) or ""
+    trailers = dict(err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else {}
+    cls = _BY_GRPC_STATUS.get(status)
+    if cls is None or cls is ServiceUnavailable:
+        if status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            return ServiceUnavailable(
+                f"The {service} is not available at the moment. Please try again shortly.",
+                extra={"service": service},
+            )
+        return DomainError("An internal error occurred. Please try again later.")
+    extra = {
+        k[len(TRAILER_EXTRA_PREFIX) :].replace("-", "_"): str(v)
+        for k, v in trailers.items()
+        if k.startswith(TRAILER_EXTRA_PREFIX)
+    }
+    code = str(trailers.get(TRAILER_CODE) or cls.default_code)
+    field = trailers.get(TRAILER_FIELD)
+    if cls is TooManyAttempts:
+        retry_after = int(extra.pop("retry_after", "60") or 60)
+        return TooManyAttempts(details, retry_after=retry_after, code=code, field=field, extra=extra)
+    return cls(details, code=code, field=str(field) if field else None, extra=extra)

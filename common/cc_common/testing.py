@@ -1,0 +1,105 @@
+"""Helpers for tests: run an asyncio gRPC server in a background thread, and mint tokens.
+
+Used by integration tests (real server on port 0, real database) and by the end-to-end
+harness; nothing here is imported by production code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import grpc
+
+from cc_common.config import TokenSettings
+from cc_common.tokens import TokenSigner, ensure_all_keys, ensure_keypair
+
+
+class ServerThread:
+    """Starts `factory()` -> (server, port[, ...]) on its own event loop in a daemon thread."""
+
+    def __init__(self, factory: Callable[[], Awaitable[tuple[Any, ...]]]) -> None:
+        self._factory = factory
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.server: grpc.aio.Server | None = None
+        self.port = 0
+        self.extra: tuple[Any, ...] = ()
+
+    def start(self) -> "ServerThread":
+        self._thread.start()
+        created = self.run(self._factory())
+        self.server, self.port, *rest = created
+        self.extra = tuple(rest)
+        self.run(self.server.start())
+        return self
+
+    def run(self, coro: Awaitable[Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.run(self.server.stop(0))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+def token_settings_in(directory: Path) -> TokenSettings:
+    """TokenSettings with fresh keys under `directory`."""
+    keys = directory / "keys"
+    settings = TokenSettings(
+        issuer="customer-center",
+        audience="customer-center-api",
+        service_audience="customer-center-internal",
+        signing_key_file=keys / "jwt-signing.pem",
+        public_key_file=keys / "jwt-signing.pub.pem",
+        service_key_file=keys / "service.pem",
+        service_public_key_file=keys / "service.pub.pem",
+        ttl_seconds=3600,
+    )
+    ensure_all_keys(settings)
+    return settings
+
+
+class TokenFactory:
+    """Mints user and service tokens with the keys of `settings`, for tests."""
+
+    def __init__(self, settings: TokenSettings) -> None:
+        self.user = TokenSigner(
+            ensure_keypair(settings.signing_key_file, settings.public_key_file),
+            issuer=settings.issuer,
+            audience=settings.audience,
+            ttl=settings.ttl_seconds,
+        )
+        self.service_signer = TokenSigner(
+            ensure_keypair(settings.service_key_file, settings.service_public_key_file),
+            issuer=settings.issuer,
+            audience=settings.service_audience,
+            ttl=300,
+        )
+
+    def customer(self, number: str, generation: int = 0) -> str:
+        return self.user.issue(
+            kind="customer", subject=f"customer:{number}", customer_number=number, generation=generation
+        )[0]
+
+    def package(self, package_id: str, owner: str) -> str:
+        return self.user.issue(
+            kind="package", subject=f"package:{package_id}", customer_number=owner, package_id=package_id
+        )[0]
+
+    def staff(self, username: str = "admin") -> str:
+        return self.user.issue(kind="staff", subject=f"staff:{username}")[0]
+
+    def service(self, name: str = "gateway") -> str:
+        return self.service_signer.issue(kind="service", subject=f"service:{name}")[0]
+
+
+def metadata(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)

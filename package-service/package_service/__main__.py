@@ -1,0 +1,3 @@
+from package_service.bootstrap import serve
+
+serve()

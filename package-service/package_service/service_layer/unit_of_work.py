@@ -1,0 +1,25 @@
+"""The unit of work of package-service and a fake for unit tests."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from cc_common.uow import SqlAlchemyUnitOfWork
+from package_service.adapters.repository import PackageRepository
+
+
+class UnitOfWork(Protocol):
+    packages: PackageRepository
+
+    def __enter__(self) -> "UnitOfWork": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+class PackageUnitOfWork(SqlAlchemyUnitOfWork):
+    packages: PackageRepository
+
+    def _open(self, session: Session) -> None:
+        self.packages = PackageRepository(session)

@@ -1,0 +1,75 @@
+"""package-service over real gRPC on port 0, against a real database."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from customercenter.v1 import package_pb2, package_pb2_grpc
+
+from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
+from package_service.bootstrap import Settings, create_server
+
+
+@pytest.fixture
+def package_server(tmp_path, database_url):
+    tokens = token_settings_in(tmp_path)
+    settings = Settings(database_url=database_url("package"), listen="127.0.0.1:0", tokens=tokens)
+    thread = ServerThread(lambda: create_server("127.0.0.1:0", settings)).start()
+    channel = grpc.insecure_channel(thread.address)
+    yield package_pb2_grpc.PackageServiceStub(channel), TokenFactory(tokens)
+    channel.close()
+    thread.stop()
+
+
+def test_staff_creates_a_package_and_its_owner_lists_it(package_server):
+    stub, tokens = package_server
+    created = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(customer_number="100", product="hosting-basic", domains=["Bücher.example"]),
+        metadata=metadata(tokens.staff()),
+        timeout=5,
+    )
+    assert created.id.startswith("pkg_")
+    assert list(created.domains) == ["xn--bcher-kva.example"]
+    listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
+    assert [p.id for p in listed.packages] == [created.id]
+    other = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("200")), timeout=5)
+    assert list(other.packages) == []
+
+
+def test_package_token_sees_only_its_own_package(package_server):
+    stub, tokens = package_server
+    staff = metadata(tokens.staff())
+    a = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]), metadata=staff, timeout=5)
+    b = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]), metadata=staff, timeout=5)
+    own = metadata(tokens.package(a.id, "1"))
+    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).id == a.id
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetPackage(package_pb2.GetPackageRequest(package_id=b.id), metadata=own, timeout=5)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_customer_may_not_create_packages_or_resolve_domains(package_server):
+    stub, tokens = package_server
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["c.example"]), metadata=metadata(tokens.customer("1")), timeout=5)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ResolveDomain(package_pb2.ResolveDomainRequest(domain="c.example"), metadata=metadata(tokens.customer("1")), timeout=5)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_call_without_token_is_unauthenticated(package_server):
+    stub, _ = package_server
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ListPackages(package_pb2.ListPackagesRequest(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_taken_domain_is_refused_with_its_code(package_server):
+    stub, tokens = package_server
+    staff = metadata(tokens.staff())
+    stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["d.example"]), metadata=staff, timeout=5)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["D.example."]), metadata=staff, timeout=5)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    assert dict(err.value.trailing_metadata())["error-code"] == "domain_taken"
