@@ -1,0 +1,3 @@
+from contract_service.bootstrap import serve
+
+serve()

@@ -1,0 +1,67 @@
+"""Composition root of contract-service: settings in, dependencies built, server out.
+Nothing is opened at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from cc_common import config, db
+from cc_common.grpc_server import ServerSpec, run_until_terminated
+from cc_common.grpc_server import create_server as _create_server
+from cc_common.tokens import TokenVerifier
+from customercenter.v1 import contract_pb2, contract_pb2_grpc
+
+from contract_service.entrypoints.grpc_server import ContractServicer
+from contract_service.service_layer.unit_of_work import ContractUnitOfWork
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    listen: str
+    tokens: config.TokenSettings
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        addr = config.ServiceAddresses.from_env().contract
+        return cls(
+            database_url=config.env("DATABASE_URL", config.default_database_url("contract")),
+            listen=config.env("LISTEN_ADDR", addr),
+            tokens=config.TokenSettings.from_env(),
+        )
+
+
+async def create_server(address: str, settings: Settings | None = None):
+    """Builds the server (migrated database, servicer, health, reflection) bound to address."""
+    settings = settings or Settings.from_env()
+    db.upgrade(settings.database_url, MIGRATIONS)
+    engine = db.make_engine(settings.database_url)
+    uow_factory = partial(ContractUnitOfWork, db.make_session_factory(engine))
+    spec = ServerSpec(
+        registrations=[
+            (contract_pb2_grpc.add_ContractServiceServicer_to_server, ContractServicer(uow_factory))
+        ],
+        service_names=[SERVICE_NAME],
+        verifier=TokenVerifier.from_settings(settings.tokens),
+    )
+    server, port, health = await _create_server(address, spec)
+    return server, port, health
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s contract %(levelname)s %(message)s")
+    settings = Settings.from_env()
+
+    async def main() -> None:
+        server, port, health = await create_server(settings.listen, settings)
+        logging.info("contract-service listening on port %d", port)
+        await run_until_terminated(server, health, [SERVICE_NAME])
+
+    asyncio.run(main())

@@ -1,0 +1,28 @@
+"""The unit of work of contract-service (fakes for unit tests live in tests/unit)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cc_common.uow import SqlAlchemyUnitOfWork
+from sqlalchemy.orm import Session
+
+from contract_service.adapters.repository import CustomerRepository, InvoiceRepository
+
+
+class UnitOfWork(Protocol):
+    customers: CustomerRepository
+    invoices: InvoiceRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+class ContractUnitOfWork(SqlAlchemyUnitOfWork):
+    customers: CustomerRepository
+    invoices: InvoiceRepository
+
+    def _open(self, session: Session) -> None:
+        self.customers = CustomerRepository(session)
+        self.invoices = InvoiceRepository(session)
