@@ -1,0 +1,69 @@
+"""The gateway of the customer center: a Flask app in front of the gRPC services.
+
+Served by `gunicorn -k gthread -w 2 --threads 4 'gateway_app:create_app()'` (never with
+--preload: each worker builds its own channels and revocation watcher).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from cc_common.revocation import RevocationState, RevocationWatcher
+from cc_common.tokens import ServiceCredential, ensure_all_keys
+from gateway_app import backends as backends_ext
+from gateway_app import errors
+from gateway_app.backends import Backends, build_backends
+from gateway_app.security import TokenGuard
+from gateway_app.settings import GatewaySettings
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The composition root. `test_config` may hold, besides Flask config keys:
+    GATEWAY_SETTINGS (a GatewaySettings), BACKENDS (a Backends of fakes) and
+    REVOCATION_STATE (a RevocationState used instead of a watcher on identity)."""
+    app = Flask(__name__, static_folder=None)
+    overrides = dict(test_config or {})
+    settings: GatewaySettings = overrides.pop("GATEWAY_SETTINGS", None) or GatewaySettings.from_env()
+    backends: Backends | None = overrides.pop("BACKENDS", None)
+    revocation_state: RevocationState | None = overrides.pop("REVOCATION_STATE", None)
+
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        HEALTH_TIMEOUT=settings.health_timeout,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.update(overrides)
+    if not app.debug and not app.testing:
+        gunicorn_logger = logging.getLogger("gunicorn.error")
+        if gunicorn_logger.handlers:
+            app.logger.handlers = gunicorn_logger.handlers
+            app.logger.setLevel(gunicorn_logger.level)
+
+    ensure_all_keys(settings.tokens)  # generated under var/keys on the first local start
+    credential = ServiceCredential.from_settings(settings.tokens, "gateway")
+    if backends is None:
+        backends = build_backends(settings.addresses, service_token=credential.token, timeout=settings.grpc_timeout)
+    backends_ext.init_app(app, backends)
+
+    identity_channel = getattr(backends.identity, "channel", None)
+
+    def watcher_factory(state: RevocationState) -> RevocationWatcher:
+        return RevocationWatcher(identity_channel, credential.token, state)
+
+    TokenGuard().init_app(
+        app,
+        tokens=settings.tokens,
+        sync_wait=float(app.config.get("REVOCATION_SYNC_WAIT", settings.revocation_sync_wait)),
+        revocation_state=revocation_state,
+        watcher_factory=None if revocation_state is not None else watcher_factory,
+    )
+    errors.init_app(app)
+
+    from gateway_app.blueprints import admin, auth, customer, health, openapi, packages
+
+    for blueprint in (auth.bp, customer.bp, packages.bp, admin.bp, health.bp, openapi.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,84 @@
+"""The gRPC services behind the gateway: one ServiceClient per service.
+
+Channels are built here, in the factory, and connect lazily on the first call, so a worker
+starts even while a service is down; the features that need that service answer 503.
+Unit tests pass fake clients with the same `call` / `serving` interface instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from customercenter.v1 import (
+    contract_pb2_grpc,
+    identity_pb2_grpc,
+    merge_pb2_grpc,
+    package_pb2_grpc,
+)
+
+from flask import Flask, current_app
+
+from cc_common.config import ServiceAddresses
+from cc_common.grpc_client import ServiceClient, make_channel
+
+
+class Backend(Protocol):
+    """What the views need of a service client (ServiceClient, or a fake in unit tests)."""
+
+    name: str
+
+    def call(self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None) -> Any: ...
+
+    def serving(self, timeout: float = 1.0) -> bool: ...
+
+
+@dataclass
+class Backends:
+    identity: Backend
+    contract: Backend
+    package: Backend
+    merge: Backend
+
+    def by_name(self) -> dict[str, Backend]:
+        return {
+            "identity": self.identity,
+            "contract": self.contract,
+            "package": self.package,
+            "merge": self.merge,
+        }
+
+    def close(self) -> None:
+        for client in self.by_name().values():
+            channel = getattr(client, "channel", None)
+            if channel is not None:
+                channel.close()
+
+
+def build_backends(
+    addresses: ServiceAddresses, *, service_token: Callable[[], str], timeout: float
+) -> Backends:
+    """One channel and client per service, with the gateway's service credential."""
+
+    def client(name: str, address: str, stub_factory: Callable[[Any], Any]) -> ServiceClient:
+        return ServiceClient(
+            name, make_channel(address), stub_factory, service_token=service_token, timeout=timeout
+        )
+
+    return Backends(
+        identity=client("identity", addresses.identity, identity_pb2_grpc.IdentityServiceStub),
+        contract=client("contract", addresses.contract, contract_pb2_grpc.ContractServiceStub),
+        package=client("package", addresses.package, package_pb2_grpc.PackageServiceStub),
+        merge=client("merge", addresses.merge, merge_pb2_grpc.MergeServiceStub),
+    )
+
+
+EXTENSION = "gateway_backends"
+
+
+def init_app(app: Flask, backends: Backends) -> None:
+    app.extensions[EXTENSION] = backends
+
+
+def current_backends() -> Backends:
+    return current_app.extensions[EXTENSION]

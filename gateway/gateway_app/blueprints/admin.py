@@ -1,0 +1,110 @@
+"""The service team's endpoints (staff token): customers, packages and invoices.
+
+The staff token is forwarded, so every service checks the staff role itself.
+"""
+
+from __future__ import annotations
+
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from flask import Blueprint, Response, jsonify
+
+from gateway_app import serializers
+from gateway_app import validation as v
+from gateway_app.backends import current_backends as backends
+from gateway_app.security import current_principal, token_required
+from gateway_app.serializers import CUSTOMER_FIELDS
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+
+PAYMENT_FIELDS = ("iban", "bic", "card_token", "card_last4", "card_expiry")
+
+CREATE_CUSTOMER = {
+    "market": v.choice("de", "nl", "uk"),
+    "password": v.password(new=True),
+    "customer_number": v.customer_number_field(required=False),
+    **{name: v.text(required=False) for name in CUSTOMER_FIELDS},
+    **{name: v.text(max_len=64, required=False) for name in PAYMENT_FIELDS},
+}
+
+CREATE_PACKAGE = {
+    "product": v.text(min_len=1, max_len=100),
+    "domains": v.domain_list(),
+    "package_password": v.password(new=True, required=False),
+}
+
+CREATE_INVOICE = {
+    "amount": v.Field(v.amount_cents),
+    "currency": v.currency(required=False),
+    "status": v.choice("open", "paid", required=False),
+    "date": v.text(max_len=10, required=False),
+}
+
+
+def _path_customer_number(number: str) -> str:
+    return v.customer_number("customer_number", number)
+
+
+@bp.post("/customers")
+@token_required("staff")
+def create_customer() -> tuple[Response, int]:
+    # Everything, the password included, is checked before anything is created.
+    body = v.validate(v.json_object(), CREATE_CUSTOMER)
+    token = current_principal().token
+    payment = {name: body[name] for name in PAYMENT_FIELDS if name in body}
+    request = contract_pb2.CreateCustomerRequest(
+        market=body["market"],
+        customer_number=body.get("customer_number", ""),
+        **{name: body.get(name, "") for name in CUSTOMER_FIELDS},
+    )
+    if payment:
+        request.payment.CopyFrom(contract_pb2.PaymentInput(**payment))
+    created = backends().contract.call("CreateCustomer", request, token=token)
+    backends().identity.call(
+        "SetCustomerPassword",
+        identity_pb2.SetCustomerPasswordRequest(
+            customer_number=created.customer_number, password=body["password"]
+        ),
+        token=token,
+    )
+    return jsonify({"customer_number": created.customer_number}), 201
+
+
+@bp.post("/customers/<number>/packages")
+@token_required("staff")
+def create_package(number: str) -> tuple[Response, int]:
+    number = _path_customer_number(number)
+    body = v.validate(v.json_object(), CREATE_PACKAGE)
+    token = current_principal().token
+    # 404 not_found for an unknown customer number, before a package is made for it.
+    backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number), token=token)
+    created = backends().package.call(
+        "CreatePackage",
+        package_pb2.CreatePackageRequest(customer_number=number, product=body["product"], domains=body["domains"]),
+        token=token,
+    )
+    if "package_password" in body:
+        backends().identity.call(
+            "SetPackagePassword",
+            identity_pb2.SetPackagePasswordRequest(package_id=created.id, password=body["package_password"]),
+            token=token,
+        )
+    return jsonify(serializers.package(created)), 201
+
+
+@bp.post("/customers/<number>/invoices")
+@token_required("staff")
+def create_invoice(number: str) -> tuple[Response, int]:
+    number = _path_customer_number(number)
+    body = v.validate(v.json_object(), CREATE_INVOICE)
+    created = backends().contract.call(
+        "CreateInvoice",
+        contract_pb2.CreateInvoiceRequest(
+            customer_number=number,
+            amount_cents=body["amount"],
+            currency=body.get("currency", ""),
+            status=body.get("status", ""),
+            date=body.get("date", ""),
+        ),
+        token=current_principal().token,
+    )
+    return jsonify(serializers.invoice(created)), 201

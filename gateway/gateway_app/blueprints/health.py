@@ -1,0 +1,40 @@
+"""GET /healthz: the standard gRPC health check of every service, in parallel."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from gateway_app.backends import current_backends
+
+bp = Blueprint("health", __name__)
+
+
+def _serving(client, timeout: float) -> bool:
+    try:
+        return bool(client.serving(timeout))
+    except Exception:  # noqa: BLE001 - a service that does not answer is not serving
+        return False
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    clients = current_backends().by_name()
+    timeout = current_app.config["HEALTH_TIMEOUT"]
+    with ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="healthz") as pool:
+        futures = {name: pool.submit(_serving, client, timeout) for name, client in clients.items()}
+        states = {name: "SERVING" if future.result() else "NOT_SERVING" for name, future in futures.items()}
+    down = [name for name, state in states.items() if state != "SERVING"]
+    if not down:
+        return jsonify({"status": "ok", "services": states}), 200
+    return (
+        jsonify(
+            {
+                "status": "unavailable",
+                "services": states,
+                "error": {"code": "service_unavailable", "message": "Not serving: " + ", ".join(down)},
+            }
+        ),
+        503,
+    )

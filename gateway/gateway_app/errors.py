@@ -1,0 +1,73 @@
+"""JSON errors: `{"error": {"code", "message", "field"?, ...extra}}` for every failure
+(Flask docs, "Returning API Errors as JSON"). Never a stack trace in a body."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify
+from werkzeug.exceptions import HTTPException
+
+from cc_common.errors import DomainError, ServiceUnavailable, TooManyAttempts
+
+# Codes whose HTTP status at the gateway differs from the gRPC mapping of their class.
+# identity ends a login of a merged number with FAILED_PRECONDITION; API.md answers 403.
+STATUS_BY_CODE = {"customer_number_merged": 403}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_attempts",
+}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
+    body: dict[str, Any] = {"code": code, "message": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    status = STATUS_BY_CODE.get(error.code, error.http_status)
+    message = error.message
+    if isinstance(error, ServiceUnavailable) and error.extra.get("service"):
+        message = (
+            f"The {error.extra['service']} service is not available at the moment. "
+            "Please try again shortly."
+        )
+    if status >= 500 and not isinstance(error, ServiceUnavailable):
+        current_app.logger.error("backend error %r", error)
+        message = "An internal error occurred. Please try again later."
+    extra = {k: v for k, v in error.extra.items() if k not in ("code", "message", "field")}
+    response = error_response(status, error.code, message, field=error.field, **extra)
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code = HTTP_CODES.get(status) or re.sub(r"[^a-z0-9]+", "_", (error.name or "error").lower()).strip("_")
+    response = error_response(status, code, error.description or error.name)
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    current_app.logger.exception("unhandled error")
+    return error_response(500, "internal_error", "An internal error occurred. Please try again later.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

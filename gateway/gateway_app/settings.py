@@ -1,0 +1,29 @@
+"""The gateway's settings, read once from the environment in `create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cc_common import config
+
+MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MB: larger bodies answer 413 payload_too_large
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    tokens: config.TokenSettings
+    addresses: config.ServiceAddresses
+    grpc_timeout: float
+    max_content_length: int = MAX_CONTENT_LENGTH
+    # How long a request waits for the first revocation snapshot of identity before it answers 503.
+    revocation_sync_wait: float = 2.0
+    # The deadline of each health check in GET /healthz.
+    health_timeout: float = 1.0
+
+    @classmethod
+    def from_env(cls) -> "GatewaySettings":
+        return cls(
+            tokens=config.TokenSettings.from_env(),
+            addresses=config.ServiceAddresses.from_env(),
+            grpc_timeout=config.grpc_timeout(),
+        )

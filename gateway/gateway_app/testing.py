@@ -1,0 +1,64 @@
+"""Fakes of the backend services for the gateway's unit tests (no network).
+
+A FakeService answers `call(method, request, token=...)` from a table of handlers, records
+every call, and can be switched "down" so each call raises ServiceUnavailable, as a real
+ServiceClient does when its service does not answer. Nothing here is used in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from cc_common.errors import DomainError, ServiceUnavailable
+from gateway_app.backends import Backends
+
+
+@dataclass
+class Call:
+    method: str
+    request: Any
+    token: str | None
+
+
+@dataclass
+class FakeService:
+    name: str
+    handlers: dict[str, Callable[[Any, str | None], Any] | Any] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    down: bool = False
+    healthy: bool = True
+
+    def on(self, method: str, answer: Callable[[Any, str | None], Any] | Any) -> None:
+        """`answer` is a reply message, a DomainError to raise, or a function (request, token)."""
+        self.handlers[method] = answer
+
+    def call(self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None) -> Any:
+        self.calls.append(Call(method, request, token))
+        if self.down:
+            raise ServiceUnavailable(
+                f"The {self.name} is not available at the moment.", extra={"service": self.name}
+            )
+        if method not in self.handlers:
+            raise AssertionError(f"unexpected call {self.name}.{method}")
+        answer = self.handlers[method]
+        if isinstance(answer, DomainError):
+            raise answer
+        if callable(answer):
+            return answer(request, token)
+        return answer
+
+    def serving(self, timeout: float = 1.0) -> bool:
+        return self.healthy and not self.down
+
+    def methods_called(self) -> list[str]:
+        return [call.method for call in self.calls]
+
+
+def fake_backends() -> Backends:
+    return Backends(
+        identity=FakeService("identity"),
+        contract=FakeService("contract"),
+        package=FakeService("package"),
+        merge=FakeService("merge"),
+    )

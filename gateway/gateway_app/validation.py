@@ -1,0 +1,193 @@
+"""A small validation layer for JSON bodies and path values.
+
+Every failure is a DomainError with a 4xx status and, where one input is at fault, its `field`:
+unparsable JSON is 400 invalid_json; a body that is not an object, a missing, unknown or
+mistyped field, an overlong string, a bad customer number or domain is 422 invalid_input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from flask import request
+
+from cc_common.errors import DomainError, InvalidInput
+
+MAX_TEXT = 200
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+MAX_DOMAINS = 100
+MAX_AMOUNT_CENTS = 999_999_999
+
+_DIGITS = re.compile(r"[0-9]{1,20}\Z")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
+_AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?\Z")
+_CURRENCY = re.compile(r"[A-Za-z]{3}\Z")
+
+
+class InvalidJson(DomainError):
+    http_status = 400
+    default_code = "invalid_json"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a JSON object. Reading it enforces MAX_CONTENT_LENGTH (413)."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise InvalidJson("The request body must be a JSON object.")
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise InvalidJson("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return body
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One body field: `convert(name, value)` checks and returns the value to use."""
+
+    convert: Callable[[str, Any], Any]
+    required: bool = True
+
+
+def validate(body: Mapping[str, Any], fields: Mapping[str, Field]) -> dict[str, Any]:
+    """Checks `body` against `fields`; an optional field that is absent or null is left out."""
+    for name in body:
+        if name not in fields:
+            raise InvalidInput(f"Unknown field: {name[:50]}.", field=name[:50])
+    out: dict[str, Any] = {}
+    for name, spec in fields.items():
+        value = body.get(name)
+        if value is None:
+            if spec.required:
+                raise InvalidInput(f"{name} is required.", field=name)
+            continue
+        out[name] = spec.convert(name, value)
+    return out
+
+
+def text(*, min_len: int = 0, max_len: int = MAX_TEXT, required: bool = True) -> Field:
+    def convert(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string.", field=name)
+        if "\x00" in value:
+            raise InvalidInput(f"{name} must not contain NUL characters.", field=name)
+        if len(value) > max_len:
+            raise InvalidInput(f"{name} must be at most {max_len} characters long.", field=name)
+        if len(value) < min_len:
+            if min_len == 1:
+                raise InvalidInput(f"{name} must not be empty.", field=name)
+            raise InvalidInput(f"{name} must be at least {min_len} characters long.", field=name)
+        return value
+
+    return Field(convert, required)
+
+
+def password(*, required: bool = True, new: bool = False) -> Field:
+    """A password: 1..128 characters to log in, 8..128 characters when it is set."""
+    return text(min_len=PASSWORD_MIN if new else 1, max_len=PASSWORD_MAX, required=required)
+
+
+def choice(*options: str, required: bool = True) -> Field:
+    def convert(name: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise InvalidInput(f"{name} must be one of: {', '.join(options)}.", field=name)
+        return value
+
+    return Field(convert, required)
+
+
+def customer_number(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not _DIGITS.match(value):
+        raise InvalidInput("A customer number is 1 to 20 digits.", field=name)
+    return value
+
+
+def customer_number_field(*, required: bool = True) -> Field:
+    return Field(customer_number, required)
+
+
+def normalize_domain(value: Any, field: str = "domain") -> str:
+    """IDNA (punycode), lower case, without a trailing dot: the form every service stores."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string.", field=field)
+    name = value.strip()
+    if name.endswith("."):
+        name = name[:-1]
+    bad = InvalidInput(f"{field} is not a valid domain name.", field=field)
+    if not name or len(name) > 253:
+        raise bad
+    try:
+        ascii_name = name.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise bad from None
+    labels = ascii_name.split(".")
+    if len(ascii_name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise bad
+    return ascii_name
+
+
+def domain_field(*, required: bool = True) -> Field:
+    return Field(lambda name, value: normalize_domain(value, name), required)
+
+
+def domain_list(*, required: bool = True) -> Field:
+    def convert(name: str, value: Any) -> list[str]:
+        if not isinstance(value, list) or not value:
+            raise InvalidInput(f"{name} must be a non-empty list of domain names.", field=name)
+        if len(value) > MAX_DOMAINS:
+            raise InvalidInput(f"{name} may hold at most {MAX_DOMAINS} domains.", field=name)
+        domains = [normalize_domain(item, name) for item in value]
+        if len(set(domains)) != len(domains):
+            raise InvalidInput(f"{name} names a domain twice.", field=name)
+        return domains
+
+    return Field(convert, required)
+
+
+def amount_cents(name: str, value: Any) -> int:
+    """A JSON number or a decimal string, > 0, at most two decimals -> cents."""
+    bad = InvalidInput(f"{name} must be a positive amount with at most two decimals.", field=name)
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, int):
+        literal = str(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise bad
+        literal = repr(value)
+    elif isinstance(value, str):
+        literal = value.strip()
+    else:
+        raise bad
+    if not _AMOUNT.match(literal):
+        raise bad
+    cents = int(Decimal(literal) * 100)
+    if cents <= 0:
+        raise bad
+    if cents > MAX_AMOUNT_CENTS:
+        raise InvalidInput(f"{name} must be below 10,000,000.00.", field=name)
+    return cents
+
+
+def currency(*, required: bool = True) -> Field:
+    def convert(name: str, value: Any) -> str:
+        if not isinstance(value, str) or not _CURRENCY.match(value):
+            raise InvalidInput(f"{name} must be an ISO 4217 code such as EUR.", field=name)
+        return value.upper()
+
+    return Field(convert, required)
