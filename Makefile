@@ -30,3 +30,79 @@ protos: $(PROTO_OUT)/.stamp
 
 lint: venv
 	$(VENV)/bin/ruff check common gateway identity-service contract-service package-service merge-service tests bench
+
+# --- make run ------------------------------------------------------------------------------
+# State (SQLite databases, keys) lives under var/. The staff account comes from
+# STAFF_USERNAME / STAFF_PASSWORD; the defaults below are for a local demo only.
+STAFF_USERNAME ?= staff
+STAFF_PASSWORD ?= staff-demo-password
+VAR_DIR ?= $(CURDIR)/var
+export VAR_DIR
+
+keys: venv
+	$(PY) -c "from cc_common.config import TokenSettings; from cc_common.tokens import ensure_all_keys; ensure_all_keys(TokenSettings.from_env())"
+
+run demo-data: export STAFF_USERNAME := $(STAFF_USERNAME)
+run demo-data: export STAFF_PASSWORD := $(STAFF_PASSWORD)
+run demo-data: export GATEWAY_PORT := $(GATEWAY_PORT)
+
+demo-data: venv protos keys
+	@if [ -f scripts/load_demo_data.py ]; then \
+		$(PY) scripts/load_demo_data.py; \
+	else echo "scripts/load_demo_data.py does not exist yet: starting without demo data"; fi
+
+# The services run their Alembic migrations when they start; honcho runs the Procfile.
+run: venv protos keys demo-data
+	@echo "Customer center: http://127.0.0.1:$(GATEWAY_PORT)/  (staff login: $(STAFF_USERNAME))"
+	exec $(VENV)/bin/honcho start -f Procfile
+
+# --- make test -----------------------------------------------------------------------------
+# System tools some tests need: docker-compose (validates docker-compose.yml), chromium and
+# its driver (browser tests). Installed with apt-get where they are missing and apt-get can
+# run; a failure here is reported, and the tests that need the tool then skip (or fail
+# under CI=true), so nothing is hidden.
+APT_PACKAGES := docker-compose:docker-compose chromium:chromium chromium-driver:chromedriver
+
+system-deps:
+	@missing=""; for pair in $(APT_PACKAGES); do \
+		pkg=$${pair%%:*}; bin=$${pair##*:}; \
+		command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "WARNING: missing$$missing and no apt-get here: the tests that need them will skip (fail under CI=true)"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else \
+		echo "WARNING: missing$$missing and not root: install them with apt-get"; exit 0; fi; \
+	echo "Installing$$missing with apt-get"; \
+	( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing ) >/dev/null 2>&1 \
+		|| echo "WARNING: apt-get install$$missing failed: the tests that need them will skip (fail under CI=true)"
+
+# PostgreSQL for the database tests (127.0.0.1:5432, user postgres, trust auth). Started if it
+# is down; the tests skip (fail under CI=true) when it still cannot be reached.
+postgres:
+	@if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		echo "Starting PostgreSQL"; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql 2>/dev/null | tail -1) main start 2>&1 || true; \
+		for i in $$(seq 1 20); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done; \
+	fi
+	@if command -v psql >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" 2>/dev/null | grep -q 1 \
+		|| psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' 2>&1 || true; \
+	fi
+
+PYTEST_ARGS ?=
+test: venv protos system-deps postgres
+	$(VENV)/bin/pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- the benchmark (see README) -----------------------------------------------------------
+BENCH_ARGS ?=
+bench: venv protos
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "wrk is not installed: the benchmark uses its Python load generator"
+	$(PY) bench/gateway.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(PROTO_OUT) .pytest_cache .ruff_cache
+
+.PHONY: keys demo-data system-deps postgres bench

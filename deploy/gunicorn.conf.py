@@ -1,0 +1,21 @@
+"""gunicorn settings of the gateway, the same for `make run`, the containers, the end-to-end
+tests and the benchmark: gthread workers, 2 processes x 4 threads, never --preload (each
+worker opens its own gRPC channels after the fork).
+
+GATEWAY_HOST (default 127.0.0.1; the container sets 0.0.0.0) and GATEWAY_PORT (default 8000)
+give the address; a --bind on the command line wins over them.
+"""
+
+import os
+
+bind = f"{os.environ.get('GATEWAY_HOST') or '127.0.0.1'}:{os.environ.get('GATEWAY_PORT') or '8000'}"
+worker_class = "gthread"
+workers = int(os.environ.get("GATEWAY_WORKERS") or 2)
+threads = int(os.environ.get("GATEWAY_THREADS") or 4)
+preload_app = False
+keepalive = 5
+timeout = 30
+graceful_timeout = 10
+accesslog = None
+errorlog = "-"
+loglevel = "info"

@@ -1,0 +1,182 @@
+"""docker-compose.yml, the Dockerfiles and the Procfile agree with the code.
+
+`docker-compose config -q` validates the file without a Docker engine (Debian's
+docker-compose 1.29). Where the binary is missing the validation is skipped with a reason,
+except under CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+COMPOSE = REPO / "docker-compose.yml"
+GRPC_SERVICES = ("identity", "contract", "package", "merge")
+OUR_SERVICES = (*GRPC_SERVICES, "gateway")
+CODE_DIRS = [REPO / "common", REPO / "gateway", REPO / "deploy", *(REPO / f"{s}-service" for s in GRPC_SERVICES)]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _missing(what: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true (make test installs it with apt-get)")
+    pytest.skip(f"{what} is not installed (make test installs it with apt-get where it can)")
+
+
+def _compose_binary() -> str:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        _missing("docker-compose")
+    return binary
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without this suite's settings, so the file's own defaults are checked."""
+    names = ("GATEWAY_PORT", "STAFF_USERNAME", "STAFF_PASSWORD", "MERGE_REVIEW", "POSTGRES_PASSWORD")
+    return {k: v for k, v in os.environ.items() if k not in names}
+
+
+def _load_compose() -> dict:
+    """The compose file as data: PyYAML if the venv has it, else the YAML library that
+    docker-compose itself runs on (its interpreter is named in its first line)."""
+    text = COMPOSE.read_text()
+    try:
+        import yaml  # type: ignore[import-untyped]
+
+        return yaml.safe_load(text)
+    except ImportError:
+        pass
+    binary = _compose_binary()
+    first = Path(binary).read_text(errors="replace").splitlines()[0]
+    interpreter = first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
+    script = "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))"
+    done = subprocess.run([interpreter, "-c", script], input=text, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return _load_compose()
+
+
+def _python_sources() -> str:
+    chunks = []
+    for directory in CODE_DIRS:
+        for path in directory.rglob("*.py"):
+            if "migrations" not in path.parts:
+                chunks.append(path.read_text(errors="replace"))
+    return "\n".join(chunks)
+
+
+def _default_port(service: str) -> int:
+    from cc_common import config
+
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.endswith("_ADDR")}
+    try:
+        address = getattr(config.ServiceAddresses.from_env(), service)
+    finally:
+        os.environ.update(saved)
+    return int(address.rsplit(":", 1)[1])
+
+
+def _port_of(address: str) -> int:
+    return int(str(address).rsplit(":", 1)[1])
+
+
+def test_docker_compose_validates_the_file():
+    binary = _compose_binary()
+    done = subprocess.run(
+        [binary, "-f", str(COMPOSE), "config", "-q"],
+        cwd=REPO, env=_clean_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, f"docker-compose config -q failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_every_process_has_a_service_and_a_dockerfile_that_exists(compose):
+    services = compose["services"]
+    for name in OUR_SERVICES:
+        assert name in services, f"docker-compose.yml has no service {name}"
+        build = services[name]["build"]
+        dockerfile = REPO / build.get("context", ".") / build["dockerfile"]
+        assert dockerfile.is_file(), f"{name}: {dockerfile} does not exist"
+        text = dockerfile.read_text()
+        assert len(re.findall(r"^FROM ", text, re.M)) >= 2, f"{dockerfile} is not a multi-stage build"
+        assert re.search(r"^USER (?!root\b|0\b)\S+", text, re.M), f"{dockerfile} does not switch to a non-root user"
+        assert "HEALTHCHECK" in text, f"{dockerfile} has no HEALTHCHECK"
+    assert "postgres" in services
+
+
+def test_every_variable_the_compose_file_sets_is_read_by_the_code(compose):
+    sources = _python_sources()
+    unread = {}
+    for name in OUR_SERVICES:
+        for variable in compose["services"][name].get("environment", {}):
+            if not re.search(rf"[\"']{re.escape(variable)}[\"']", sources):
+                unread.setdefault(variable, []).append(name)
+    assert not unread, f"variables set in docker-compose.yml that no Python source reads: {unread}"
+
+
+def test_each_service_listens_on_the_default_port_of_config(compose):
+    services = compose["services"]
+    for name in GRPC_SERVICES:
+        port = _default_port(name)
+        service = services[name]
+        assert _port_of(service["environment"]["LISTEN_ADDR"]) == port, name
+        assert [int(p) for p in service.get("expose", [])] == [port], name
+        assert service["healthcheck"]["test"][-1].endswith(f":{port}"), name
+        assert "cc_common.healthcheck" in service["healthcheck"]["test"], name
+        for other in OUR_SERVICES:
+            address = services[other].get("environment", {}).get(f"{name.upper()}_ADDR")
+            assert address == f"{name}:{port}", f"{other}: {name.upper()}_ADDR is {address!r}"
+        dockerfile = (REPO / f"{name}-service" / "Dockerfile").read_text()
+        assert f"EXPOSE {port}" in dockerfile and f"127.0.0.1:{port}" in dockerfile, name
+
+
+def test_the_gateway_port_matches_the_default_of_make_run(compose):
+    default = re.search(r"^GATEWAY_PORT \?= (\d+)$", (REPO / "Makefile").read_text(), re.M)
+    assert default, "Makefile does not set GATEWAY_PORT's default"
+    gateway = compose["services"]["gateway"]
+    assert str(gateway["environment"]["GATEWAY_PORT"]) == default.group(1)
+    assert any(str(p).endswith(f":{default.group(1)}") for p in gateway["ports"])
+    assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
+
+
+def test_the_procfile_starts_the_five_processes():
+    lines = [line for line in (REPO / "Procfile").read_text().splitlines() if line.strip()]
+    names = {line.split(":", 1)[0] for line in lines}
+    assert names == set(OUR_SERVICES)
+    text = "\n".join(lines)
+    for name in GRPC_SERVICES:
+        assert f"-m {name}_service" in text
+    assert "gthread" in (REPO / "deploy" / "gunicorn.conf.py").read_text()
+    assert "--preload" not in text
+
+
+def test_the_health_check_command_reports_a_serving_server_and_a_missing_one(tmp_path):
+    from cc_common import healthcheck
+    from cc_common.testing import ServerThread, token_settings_in
+    from package_service.bootstrap import Settings, create_server
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'package.db'}", listen="127.0.0.1:0", tokens=token_settings_in(tmp_path)
+    )
+    thread = ServerThread(lambda: create_server("127.0.0.1:0", settings)).start()
+    try:
+        # create_server leaves the health status to run_until_terminated: set it as it does.
+        from cc_common.grpc_server import set_serving
+
+        thread.run(set_serving(thread.extra[0], [], True))
+        assert healthcheck.main([thread.address]) == 0
+        address = thread.address
+    finally:
+        thread.stop()
+    assert healthcheck.main([address, "--timeout", "1"]) == 1
