@@ -1,0 +1,3 @@
+from merge_service.bootstrap import serve
+
+serve()

@@ -1,0 +1,76 @@
+"""The tables of merge-service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cc_common.outbox import outbox_table
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class MergeRow(Base):
+    __tablename__ = "merges"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    target_customer_number: Mapped[str] = mapped_column(String(20), index=True)
+    source_customer_number: Mapped[str] = mapped_column(String(20), index=True)
+    market: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    comparison_json: Mapped[str] = mapped_column(Text, default="[]")
+    data_taken_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    proof_method: Mapped[str] = mapped_column(String(30), default="")
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=True)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    reversal_reason: Mapped[str] = mapped_column(Text, default="")
+    target_snapshot_json: Mapped[str] = mapped_column(Text, default="{}")
+    source_snapshot_json: Mapped[str] = mapped_column(Text, default="{}")
+    legal_proof_filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    legal_proof_content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    legal_proof: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    legal_proof_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class MergeLockRow(Base):
+    """"Only two numbers at a time": a number in an open merge has a row here (primary key)."""
+
+    __tablename__ = "merge_locks"
+
+    customer_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    merge_id: Mapped[str] = mapped_column(ForeignKey("merges.id"), index=True)
+
+
+class MergeStepRow(Base):
+    """The saga's step log: written before (started) and after (done) each step."""
+
+    __tablename__ = "merge_steps"
+
+    merge_id: Mapped[str] = mapped_column(ForeignKey("merges.id"), primary_key=True)
+    saga: Mapped[str] = mapped_column(String(16), primary_key=True)  # execute, reverse
+    step: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(16))  # started, done, compensated, failed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+class MovedRecordRow(Base):
+    """The ids of every record a merge moved, for the audit and the reversal."""
+
+    __tablename__ = "moved_records"
+
+    merge_id: Mapped[str] = mapped_column(ForeignKey("merges.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+outbox = outbox_table(Base.metadata)

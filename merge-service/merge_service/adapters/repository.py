@@ -1,0 +1,209 @@
+"""Reading and writing merges, locks, the step log and moved records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cc_common import outbox as outbox_mod
+from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, MovedRecordRow, outbox
+from merge_service.domain.model import ComparisonRow, Merge
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    saga: str
+    step: str
+    position: int
+    state: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    error: str
+
+
+class LockTaken(Exception):
+    """One of the numbers is already in an open merge."""
+
+
+class MergeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # merges ------------------------------------------------------------------------------
+    def add(self, merge: Merge) -> None:
+        row = MergeRow(id=merge.id)
+        self._write(row, merge)
+        self.session.add(row)
+        self.session.flush()
+
+    def save(self, merge: Merge) -> None:
+        row = self.session.get(MergeRow, merge.id)
+        assert row is not None
+        self._write(row, merge)
+        self.session.flush()
+
+    def get(self, merge_id: str, *, for_update: bool = False) -> Merge | None:
+        stmt = select(MergeRow).where(MergeRow.id == merge_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = self.session.scalar(stmt)
+        return self._read(row) if row else None
+
+    def list_for_customer(self, customer_number: str) -> list[Merge]:
+        rows = self.session.scalars(
+            select(MergeRow)
+            .where(
+                (MergeRow.target_customer_number == customer_number)
+                | (MergeRow.source_customer_number == customer_number)
+            )
+            .order_by(MergeRow.created_at.desc())
+        )
+        return [self._read(r) for r in rows]
+
+    def list_by_status(self, status: str | None) -> list[Merge]:
+        stmt = select(MergeRow).order_by(MergeRow.created_at)
+        if status:
+            stmt = stmt.where(MergeRow.status == status)
+        return [self._read(r) for r in self.session.scalars(stmt)]
+
+    def ids_in_status(self, *statuses: str) -> list[str]:
+        return list(self.session.scalars(select(MergeRow.id).where(MergeRow.status.in_(statuses))))
+
+    def legal_proof(self, merge_id: str) -> tuple[str, str, bytes, datetime | None] | None:
+        row = self.session.get(MergeRow, merge_id)
+        if row is None or row.legal_proof is None:
+            return None
+        return (
+            row.legal_proof_filename or "legal-proof.pdf",
+            row.legal_proof_content_type or "application/pdf",
+            row.legal_proof,
+            _aware(row.legal_proof_uploaded_at),
+        )
+
+    def store_legal_proof(self, merge_id: str, filename: str, content_type: str, content: bytes, at: datetime) -> None:
+        row = self.session.get(MergeRow, merge_id)
+        assert row is not None
+        row.legal_proof_filename = filename
+        row.legal_proof_content_type = content_type
+        row.legal_proof = content
+        row.legal_proof_uploaded_at = at
+
+    # locks -------------------------------------------------------------------------------
+    def lock(self, merge_id: str, numbers: list[str]) -> None:
+        """Takes the lock of each number; LockTaken when one is held by an open merge."""
+        try:
+            with self.session.begin_nested():
+                for number in numbers:
+                    self.session.add(MergeLockRow(customer_number=number, merge_id=merge_id))
+                self.session.flush()
+        except IntegrityError:
+            raise LockTaken() from None
+
+    def unlock(self, merge_id: str) -> None:
+        self.session.execute(delete(MergeLockRow).where(MergeLockRow.merge_id == merge_id))
+
+    # saga --------------------------------------------------------------------------------
+    def steps(self, merge_id: str, saga: str | None = None) -> list[StepRecord]:
+        stmt = select(MergeStepRow).where(MergeStepRow.merge_id == merge_id)
+        if saga:
+            stmt = stmt.where(MergeStepRow.saga == saga)
+        rows = self.session.scalars(stmt.order_by(MergeStepRow.saga, MergeStepRow.position))
+        return [
+            StepRecord(r.saga, r.step, r.position, r.state, _aware(r.started_at), _aware(r.finished_at), r.error or "")
+            for r in rows
+        ]
+
+    def step_state(self, merge_id: str, saga: str, step: str) -> str | None:
+        row = self.session.get(MergeStepRow, (merge_id, saga, step))
+        return row.state if row else None
+
+    def mark_step(self, merge_id: str, saga: str, step: str, position: int, state: str, at: datetime, error: str = "") -> None:
+        row = self.session.get(MergeStepRow, (merge_id, saga, step))
+        if row is None:
+            row = MergeStepRow(merge_id=merge_id, saga=saga, step=step, position=position, started_at=at)
+            self.session.add(row)
+        row.state = state
+        row.error = error[:2000]
+        if state != "started":
+            row.finished_at = at
+        self.session.flush()
+
+    def record_moved(self, merge_id: str, kind: str, ids: list[str]) -> None:
+        existing = set(
+            self.session.scalars(
+                select(MovedRecordRow.record_id).where(
+                    MovedRecordRow.merge_id == merge_id, MovedRecordRow.kind == kind
+                )
+            )
+        )
+        new = [{"merge_id": merge_id, "kind": kind, "record_id": i} for i in ids if i not in existing]
+        if new:
+            self.session.execute(insert(MovedRecordRow), new)
+
+    def moved(self, merge_id: str) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        rows = self.session.execute(
+            select(MovedRecordRow.kind, MovedRecordRow.record_id)
+            .where(MovedRecordRow.merge_id == merge_id)
+            .order_by(MovedRecordRow.kind, MovedRecordRow.record_id)
+        )
+        for kind, record_id in rows:
+            result.setdefault(kind, []).append(record_id)
+        return result
+
+    # mail --------------------------------------------------------------------------------
+    def queue_mail(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> None:
+        if recipient:
+            outbox_mod.enqueue(self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body)
+
+    # mapping -----------------------------------------------------------------------------
+    @staticmethod
+    def _write(row: MergeRow, merge: Merge) -> None:
+        row.target_customer_number = merge.target_customer_number
+        row.source_customer_number = merge.source_customer_number
+        row.market = merge.market
+        row.status = merge.status
+        row.comparison_json = json.dumps([asdict(r) for r in merge.comparison])
+        row.data_taken_over = merge.data_taken_over
+        row.proof_method = merge.proof_method
+        row.needs_review = merge.needs_review
+        row.rejection_reason = merge.rejection_reason
+        row.reversal_reason = merge.reversal_reason
+        row.target_snapshot_json = json.dumps(merge.target_snapshot, sort_keys=True)
+        row.source_snapshot_json = json.dumps(merge.source_snapshot, sort_keys=True)
+        row.created_at = merge.created_at
+        row.updated_at = merge.updated_at
+        row.completed_at = merge.completed_at
+
+    @staticmethod
+    def _read(row: MergeRow) -> Merge:
+        return Merge(
+            id=row.id,
+            target_customer_number=row.target_customer_number,
+            source_customer_number=row.source_customer_number,
+            market=row.market,
+            status=row.status,
+            comparison=[ComparisonRow(**r) for r in json.loads(row.comparison_json or "[]")],
+            data_taken_over=row.data_taken_over,
+            proof_method=row.proof_method,
+            legal_proof_uploaded=row.legal_proof_uploaded_at is not None,
+            needs_review=row.needs_review,
+            rejection_reason=row.rejection_reason,
+            reversal_reason=row.reversal_reason,
+            target_snapshot=json.loads(row.target_snapshot_json or "{}"),
+            source_snapshot=json.loads(row.source_snapshot_json or "{}"),
+            created_at=_aware(row.created_at),
+            updated_at=_aware(row.updated_at),
+            completed_at=_aware(row.completed_at),
+        )

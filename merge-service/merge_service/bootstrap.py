@@ -1,0 +1,110 @@
+"""Composition root of merge-service: settings in, dependencies built, server out.
+Nothing is opened at import time. On start-up every merge left `executing` (or `reversing`)
+is resumed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from customercenter.v1 import merge_pb2, merge_pb2_grpc
+
+from cc_common import config, db
+from cc_common.grpc_server import ServerSpec, create_server as _create_server, run_until_terminated
+from cc_common.outbox import Dispatcher, transport_from_env
+from cc_common.tokens import ServiceCredential, TokenVerifier
+from merge_service.adapters.clients import GrpcBackends
+from merge_service.adapters.orm import outbox
+from merge_service.entrypoints.grpc_server import MergeServicer
+from merge_service.service_layer.saga import SagaRunner
+from merge_service.service_layer.unit_of_work import MergeUnitOfWork
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = merge_pb2.DESCRIPTOR.services_by_name["MergeService"].full_name
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    listen: str
+    tokens: config.TokenSettings
+    addresses: config.ServiceAddresses
+    auto_review: bool
+    timeout: float
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        addresses = config.ServiceAddresses.from_env()
+        review = config.env("MERGE_REVIEW", "manual")
+        if review not in ("manual", "auto"):
+            raise RuntimeError("MERGE_REVIEW must be 'manual' or 'auto'")
+        return cls(
+            database_url=config.env("DATABASE_URL", config.default_database_url("merge")),
+            listen=config.env("LISTEN_ADDR", addresses.merge),
+            tokens=config.TokenSettings.from_env(),
+            addresses=addresses,
+            auto_review=review == "auto",
+            timeout=config.grpc_timeout(),
+        )
+
+
+@dataclass
+class Runtime:
+    saga: SagaRunner
+    dispatcher: Dispatcher
+
+    def start(self) -> None:
+        self.dispatcher.start()
+        self.saga.start()
+
+    def stop(self) -> None:
+        self.saga.stop()
+        self.dispatcher.stop()
+
+
+async def create_server(address: str, settings: Settings | None = None):
+    """Builds the server bound to address; returns (server, port, health, runtime).
+    `runtime.start()` resumes interrupted sagas and starts the mail dispatcher."""
+    settings = settings or Settings.from_env()
+    db.upgrade(settings.database_url, MIGRATIONS)
+    engine = db.make_engine(settings.database_url)
+    uow_factory = partial(MergeUnitOfWork, db.make_session_factory(engine))
+    backends = GrpcBackends(
+        identity_addr=settings.addresses.identity,
+        contract_addr=settings.addresses.contract,
+        package_addr=settings.addresses.package,
+        credential=ServiceCredential.from_settings(settings.tokens, "merge"),
+        timeout=settings.timeout,
+    )
+    dispatcher = Dispatcher(engine, outbox, transport_from_env())
+    saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
+    servicer = MergeServicer(uow_factory, backends, saga, auto_review=settings.auto_review)
+    spec = ServerSpec(
+        registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
+        service_names=[SERVICE_NAME],
+        verifier=TokenVerifier.from_settings(settings.tokens),
+    )
+    server, port, health = await _create_server(address, spec)
+    return server, port, health, Runtime(saga, dispatcher)
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s merge %(levelname)s %(message)s")
+    settings = Settings.from_env()
+
+    async def main() -> None:
+        server, port, health, runtime = await create_server(settings.listen, settings)
+        logging.info("merge-service listening on port %d (review: %s)", port, "auto" if settings.auto_review else "manual")
+
+        async def started() -> None:
+            runtime.start()
+
+        async def stopping() -> None:
+            await asyncio.to_thread(runtime.stop)
+
+        await run_until_terminated(server, health, [SERVICE_NAME], on_started=started, on_stopping=stopping)
+
+    asyncio.run(main())

@@ -1,0 +1,265 @@
+"""Merge orders: the comparison of master data and the state machine. No I/O here."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Mapping
+
+from cc_common.errors import Conflict, InvalidInput
+from merge_service.domain.policy import MARKET_POLICY, PAYMENT_FIELDS
+
+EQUAL, DIFFERS, BLOCKING = "equal", "differs", "blocking"
+
+NEEDS_LEGAL_PROOF = "needs_legal_proof"
+READY = "ready"
+SUBMITTED = "submitted"
+APPROVED = "approved"
+EXECUTING = "executing"
+COMPLETED = "completed"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+FAILED = "failed"
+REVERSING = "reversing"
+REVERSED = "reversed"
+
+# While a merge is in one of these states, neither of its numbers may be in another merge.
+OPEN_STATES = frozenset({NEEDS_LEGAL_PROOF, READY, SUBMITTED, APPROVED, EXECUTING, REVERSING})
+CANCELLABLE = frozenset({NEEDS_LEGAL_PROOF, READY, SUBMITTED, APPROVED})
+REVERSAL_WINDOW = timedelta(days=30)
+
+_SPACE = re.compile(r"\s+")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_merge_id() -> str:
+    return "mrg_" + secrets.token_hex(8)
+
+
+def check_customer_number(value: str, field_name: str) -> str:
+    value = (value or "").strip()
+    if not value.isdigit() or not 1 <= len(value) <= 20 or not value.isascii():
+        raise InvalidInput("A customer number consists of 1 to 20 digits.", field=field_name)
+    return value
+
+
+# --- normalising: only formatting, never content -----------------------------------------
+
+
+def _text(value: str) -> str:
+    return _SPACE.sub(" ", unicodedata.normalize("NFC", value or "")).strip().casefold()
+
+
+def _compact(value: str) -> str:
+    return _SPACE.sub("", unicodedata.normalize("NFC", value or "")).upper()
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"[^\d+]", "", value or "")
+    return "+" + digits[2:] if digits.startswith("00") else digits
+
+
+NORMALISERS = {
+    "email": lambda v: (v or "").strip().casefold(),
+    "iban": _compact,
+    "bic": _compact,
+    "zip": lambda v: _SPACE.sub(" ", (v or "").strip()).upper(),
+    "phone": _phone,
+    "mobile": _phone,
+    "card": _compact,
+}
+
+
+def normalise(field_name: str, value: str) -> str:
+    return NORMALISERS.get(field_name, _text)(value)
+
+
+def mask(field_name: str, value: str) -> str:
+    """Payment values as shown: an IBAN keeps country, check digits and the last 4 characters."""
+    if not value or field_name not in PAYMENT_FIELDS:
+        return value
+    if field_name == "iban":
+        iban = _compact(value)
+        masked = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
+        return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
+    return value  # a card is already compared and shown as "**** 1234 12/27"
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    field: str
+    target_value: str
+    source_value: str
+    result: str
+
+
+def compare(market: str, target: Mapping[str, str], source: Mapping[str, str]) -> list[ComparisonRow]:
+    """Compares two master-data snapshots by the market's policy."""
+    policy = MARKET_POLICY[market]
+    rows = []
+    for kind, fields in (("blocking", policy["blocking"]), ("highlighted", policy["highlighted"])):
+        for name in fields:
+            t, s = target.get(name, "") or "", source.get(name, "") or ""
+            if normalise(name, t) == normalise(name, s):
+                result = EQUAL
+            else:
+                result = BLOCKING if kind == "blocking" else DIFFERS
+            rows.append(ComparisonRow(name, mask(name, t), mask(name, s), result))
+    return rows
+
+
+def snapshot_values(customer: Mapping[str, str]) -> dict[str, str]:
+    """The comparable values of a customer as contract-service reports it."""
+    card = ""
+    if customer.get("card_last4"):
+        card = f"**** {customer['card_last4']} {customer.get('card_expiry', '')}".strip()
+    return {
+        "company": customer.get("company", ""),
+        "first_name": customer.get("first_name", ""),
+        "last_name": customer.get("last_name", ""),
+        "street": customer.get("street", ""),
+        "zip": customer.get("zip", ""),
+        "city": customer.get("city", ""),
+        "phone": customer.get("phone", ""),
+        "mobile": customer.get("mobile", ""),
+        "email": customer.get("email", ""),
+        "iban": customer.get("iban", ""),
+        "bic": customer.get("bic", ""),
+        "card": card,
+    }
+
+
+# --- the merge order ---------------------------------------------------------------------
+
+
+@dataclass
+class Merge:
+    id: str
+    target_customer_number: str
+    source_customer_number: str
+    market: str
+    status: str
+    comparison: list[ComparisonRow] = field(default_factory=list)
+    data_taken_over: bool = False
+    proof_method: str = ""
+    legal_proof_uploaded: bool = False
+    needs_review: bool = True
+    rejection_reason: str = ""
+    reversal_reason: str = ""
+    target_snapshot: dict[str, str] = field(default_factory=dict)
+    source_snapshot: dict[str, str] = field(default_factory=dict)
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    completed_at: datetime | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return any(r.result == BLOCKING for r in self.comparison)
+
+    @property
+    def has_differences(self) -> bool:
+        return any(r.result == DIFFERS for r in self.comparison)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    def _touch(self) -> None:
+        self.updated_at = utcnow()
+
+    def _require(self, *states: str, action: str) -> None:
+        if self.status not in states:
+            raise Conflict(
+                f"This merge is {self.status}; it cannot be {action} now.", code="merge_not_open"
+            )
+
+    def take_over_data(self) -> None:
+        self._require(NEEDS_LEGAL_PROOF, READY, action="changed")
+        self.data_taken_over = True
+        self._touch()
+
+    def attach_legal_proof(self) -> None:
+        self._require(NEEDS_LEGAL_PROOF, action="given a legal proof")
+        self.legal_proof_uploaded = True
+        self._touch()
+
+    def submit(self, *, auto_review: bool) -> None:
+        """"Send order". Returns with status submitted, or approved when review is automatic."""
+        self._require(NEEDS_LEGAL_PROOF, READY, action="submitted")
+        if self.blocked and not self.legal_proof_uploaded:
+            raise Conflict(
+                "Company or name (or payment details) differ. Please upload the signed "
+                "contract-transfer form first.",
+                code="legal_proof_required",
+            )
+        if self.has_differences and not self.data_taken_over:
+            raise Conflict(
+                "Some contact details differ. Please confirm with \"take over data\" that the "
+                "data of your customer number is kept.",
+                code="differences_not_resolved",
+            )
+        # A merge that needed legal proof always goes to the service team.
+        self.needs_review = self.blocked or not auto_review
+        self.status = SUBMITTED if self.needs_review else APPROVED
+        self._touch()
+
+    def cancel(self) -> None:
+        if self.status not in CANCELLABLE:
+            raise Conflict(f"This merge is {self.status}; it can no longer be cancelled.", code="merge_not_open")
+        self.status = CANCELLED
+        self._touch()
+
+    def approve(self) -> None:
+        self._require(SUBMITTED, action="approved")
+        self.status = APPROVED
+        self._touch()
+
+    def start_execution(self) -> None:
+        self._require(APPROVED, EXECUTING, action="executed")
+        self.status = EXECUTING
+        self._touch()
+
+    def reject(self, reason: str) -> None:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Please give a reason for the rejection.", field="reason")
+        self._require(SUBMITTED, action="rejected")
+        self.status = REJECTED
+        self.rejection_reason = reason[:1000]
+        self._touch()
+
+    def complete(self) -> None:
+        self.status = COMPLETED
+        self.completed_at = utcnow()
+        self._touch()
+
+    def fail(self) -> None:
+        self.status = FAILED
+        self._touch()
+
+    def start_reversal(self, reason: str, now: datetime | None = None) -> None:
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Please give a reason for the reversal.", field="reason")
+        if self.status == REVERSING:
+            return
+        self._require(COMPLETED, action="reversed")
+        now = now or utcnow()
+        completed = self.completed_at
+        if completed is not None and completed.tzinfo is None:
+            completed = completed.replace(tzinfo=timezone.utc)
+        if completed is None or now - completed > REVERSAL_WINDOW:
+            raise Conflict("A merge can only be reversed within 30 days of completion.", code="reversal_window_over")
+        self.status = REVERSING
+        self.reversal_reason = reason[:1000]
+        self._touch()
+
+    def finish_reversal(self) -> None:
+        self.status = REVERSED
+        self._touch()

@@ -1,0 +1,141 @@
+"""The merge's comparison by market and its state machine: pure, no I/O."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from cc_common.errors import Conflict, InvalidInput
+from merge_service.domain import model
+
+BASE = {
+    "company": "",
+    "first_name": "Max",
+    "last_name": "Mustermann",
+    "street": "Hauptstraße 1",
+    "zip": "10115",
+    "city": "Berlin",
+    "phone": "+49301234567",
+    "mobile": "",
+    "email": "max@example.com",
+    "iban": "DE89370400440532013000",
+    "bic": "COBADEFFXXX",
+    "card": "",
+}
+
+
+def results(market, **source_changes):
+    rows = model.compare(market, BASE, {**BASE, **source_changes})
+    return {r.field: r.result for r in rows}
+
+
+def test_identical_master_data_is_equal_in_every_field():
+    assert set(results("de").values()) == {"equal"}
+
+
+@pytest.mark.parametrize(
+    "market, field, value, expected",
+    [
+        ("de", "last_name", "Musterfrau", "blocking"),
+        ("de", "company", "Muster GmbH", "blocking"),
+        ("de", "iban", "DE02120300000000202051", "differs"),
+        ("de", "street", "Nebenstraße 2", "differs"),
+        ("nl", "iban", "DE02120300000000202051", "blocking"),
+        ("nl", "bic", "INGBNL2A", "blocking"),
+        ("nl", "email", "other@example.com", "differs"),
+        ("uk", "card", "**** 4242 12/29", "blocking"),
+        ("uk", "phone", "+442079460000", "differs"),
+    ],
+)
+def test_each_market_classifies_a_difference_by_its_policy(market, field, value, expected):
+    assert results(market, **{field: value})[field] == expected
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("email", "  MAX@Example.COM "),
+        ("iban", "DE89 3704 0044 0532 0130 00"),
+        ("last_name", "  MUSTERMANN "),
+        ("street", "Hauptstra\u0073\u0073e 1".replace("ss", "ß")),
+        ("phone", "0049301234567"),
+        ("first_name", "Ma\u0078"),
+    ],
+)
+def test_formatting_alone_is_not_a_difference(field, value):
+    assert results("de", **{field: value})[field] == "equal"
+
+
+def test_unicode_normal_forms_compare_equal():
+    composed = {**BASE, "last_name": "Müller"}
+    decomposed = {**BASE, "last_name": "Mu\u0308ller"}
+    rows = {r.field: r.result for r in model.compare("de", composed, decomposed)}
+    assert rows["last_name"] == "equal"
+
+
+def test_payment_values_are_masked_in_the_comparison():
+    rows = {r.field: r for r in model.compare("nl", BASE, {**BASE, "iban": "NL91ABNA0417164300"})}
+    assert "0532013000" not in rows["iban"].target_value
+    assert rows["iban"].target_value.startswith("DE89") and rows["iban"].target_value.endswith("00")
+    assert rows["iban"].source_value.replace(" ", "").endswith("4300")
+
+
+def _merge(status=model.READY, **kw):
+    m = model.Merge(id="mrg_1", target_customer_number="1", source_customer_number="2", market="de", status=status, **kw)
+    return m
+
+
+def test_submit_with_highlighted_fields_needs_take_over_first():
+    merge = _merge(comparison=[model.ComparisonRow("street", "a", "b", "differs")])
+    with pytest.raises(Conflict) as err:
+        merge.submit(auto_review=False)
+    assert err.value.code == "differences_not_resolved"
+    merge.take_over_data()
+    merge.submit(auto_review=False)
+    assert merge.status == model.SUBMITTED
+
+
+def test_a_blocked_merge_needs_the_legal_proof_and_then_goes_to_review_even_with_auto_review():
+    merge = _merge(model.NEEDS_LEGAL_PROOF, comparison=[model.ComparisonRow("last_name", "a", "b", "blocking")])
+    with pytest.raises(Conflict) as err:
+        merge.submit(auto_review=True)
+    assert err.value.code == "legal_proof_required"
+    merge.attach_legal_proof()
+    merge.submit(auto_review=True)
+    assert merge.status == model.SUBMITTED
+
+
+def test_auto_review_approves_a_clean_merge_at_once():
+    merge = _merge()
+    merge.submit(auto_review=True)
+    assert merge.status == model.APPROVED
+
+
+def test_cancel_works_until_execution_starts():
+    merge = _merge()
+    merge.submit(auto_review=True)
+    merge.start_execution()
+    with pytest.raises(Conflict):
+        merge.cancel()
+    other = _merge()
+    other.cancel()
+    assert other.status == model.CANCELLED
+
+
+def test_reversal_only_within_thirty_days_and_with_a_reason():
+    merge = _merge(model.COMPLETED)
+    merge.complete()
+    with pytest.raises(InvalidInput):
+        merge.start_reversal("  ")
+    with pytest.raises(Conflict) as err:
+        merge.start_reversal("customer asked", now=merge.completed_at + timedelta(days=31))
+    assert err.value.code == "reversal_window_over"
+    merge.start_reversal("customer asked", now=merge.completed_at + timedelta(days=29))
+    assert merge.status == model.REVERSING
+
+
+@pytest.mark.parametrize("value", ["", "12a", "１２３", "1" * 21])
+def test_customer_numbers_are_ascii_digits(value):
+    with pytest.raises(InvalidInput):
+        model.check_customer_number(value, "source_customer_number")
