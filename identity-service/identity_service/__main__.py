@@ -1,0 +1,3 @@
+from identity_service.bootstrap import serve
+
+serve()

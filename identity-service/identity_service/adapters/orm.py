@@ -1,0 +1,85 @@
+"""The tables of identity-service (SQLAlchemy 2 typed declarative models)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, DateTime, Float, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CustomerCredentialRow(Base):
+    __tablename__ = "customer_credentials"
+
+    customer_number: Mapped[str] = mapped_column(String(20), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    merged_into: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class PackageCredentialRow(Base):
+    __tablename__ = "package_credentials"
+
+    package_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class StaffAccountRow(Base):
+    __tablename__ = "staff_accounts"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class LoginFailureRow(Base):
+    """Failed logins of one throttling key (scope: customer, package, staff or address)."""
+
+    __tablename__ = "login_failures"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    throttle_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[float] = mapped_column(Float, default=0.0)  # unix seconds
+    locked_until: Mapped[float] = mapped_column(Float, default=0.0, index=True)  # unix seconds
+
+
+class RevocationRuleRow(Base):
+    """The revocation generation of a subject; the source of truth for `LoginResult.generation`
+    of every kind of subject (a subject without a row has generation 0)."""
+
+    __tablename__ = "revocation_rules"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    keep_jti: Mapped[str] = mapped_column(String(128), default="")
+    sequence: Mapped[int] = mapped_column(BigInteger, index=True)  # of the last change
+
+
+class DeniedTokenRow(Base):
+    __tablename__ = "denied_tokens"
+
+    jti: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # unix seconds
+    sequence: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class RevocationSequenceRow(Base):
+    """One row (id 1): the last revocation sequence number. Bumping it takes the row lock, so
+    sequence numbers are handed out and committed in order, also across replicas."""
+
+    __tablename__ = "revocation_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,173 @@
+"""The gRPC servicer of identity-service: proto in, one service call, proto out.
+
+Logins and password changes hash with argon2 (~34 ms, the GIL released), so they run in
+worker threads (`in_thread=True`) and scale over the cores while the event loop stays free
+for the revocation streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+
+from cc_common.grpc_server import rpc
+from cc_common.tokens import Principal
+from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from google.protobuf import empty_pb2
+
+from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain.revocation import RevocationChange
+from identity_service.domain.throttling import LoginLimits
+from identity_service.service_layer import services
+from identity_service.service_layer.revocation_hub import RevocationHub, Watcher
+
+log = logging.getLogger(__name__)
+
+# Rules and denied tokens per snapshot event: a large state goes out as one snapshot event and
+# then additions at the same sequence, each well below gRPC's 4 MB message limit.
+SNAPSHOT_CHUNK = 5000
+
+
+def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
+    return identity_pb2.LoginResult(subject=result.subject, generation=result.generation)
+
+
+def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent]:
+    items = [("rule", r) for r in change.rules] + [("denied", d) for d in change.denied]
+    first = True
+    for start in range(0, max(len(items), 1), SNAPSHOT_CHUNK):
+        chunk = items[start : start + SNAPSHOT_CHUNK]
+        yield identity_pb2.RevocationEvent(
+            sequence=change.sequence,
+            snapshot=change.snapshot and first,
+            rules=[
+                identity_pb2.SubjectRule(subject=r.subject, min_generation=r.min_generation, keep_jti=r.keep_jti)
+                for kind, r in chunk
+                if kind == "rule"
+            ],
+            denied=[
+                identity_pb2.DeniedToken(jti=d.jti, expires_at=d.expires_at) for kind, d in chunk if kind == "denied"
+            ],
+        )
+        first = False
+
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, uow_factory, hasher: Hasher, limits: LoginLimits, hub: RevocationHub) -> None:
+        self._uow = uow_factory
+        self._hasher = hasher
+        self._limits = limits
+        self._hub = hub
+
+    # --- logins ---------------------------------------------------------------------------
+
+    @rpc("service", in_thread=True)
+    def CustomerLogin(self, request, context, caller: Principal):
+        return to_proto(
+            services.customer_login(
+                uow=self._uow(),
+                hasher=self._hasher,
+                limits=self._limits,
+                customer_number=request.customer_number,
+                password=request.password,
+                client_address=request.client_address,
+                now=time.time(),
+            )
+        )
+
+    @rpc("service", in_thread=True)
+    def PackageLogin(self, request, context, caller: Principal):
+        return to_proto(
+            services.package_login(
+                uow=self._uow(),
+                hasher=self._hasher,
+                limits=self._limits,
+                domain=request.domain,
+                package_id=request.package_id,
+                password=request.password,
+                client_address=request.client_address,
+                now=time.time(),
+            )
+        )
+
+    @rpc("service", in_thread=True)
+    def StaffLogin(self, request, context, caller: Principal):
+        return to_proto(
+            services.staff_login(
+                uow=self._uow(),
+                hasher=self._hasher,
+                limits=self._limits,
+                username=request.username,
+                password=request.password,
+                client_address=request.client_address,
+                now=time.time(),
+            )
+        )
+
+    # --- passwords ------------------------------------------------------------------------
+
+    @rpc("staff", "service", in_thread=True)
+    def SetCustomerPassword(self, request, context, caller: Principal):
+        services.set_customer_password(
+            uow=self._uow(), hasher=self._hasher, customer_number=request.customer_number, password=request.password
+        )
+        return empty_pb2.Empty()
+
+    @rpc("service", "staff", in_thread=True)
+    def SetPackagePassword(self, request, context, caller: Principal):
+        services.set_package_password(
+            uow=self._uow(), hasher=self._hasher, package_id=request.package_id, password=request.password
+        )
+        return empty_pb2.Empty()
+
+    # --- revocation -----------------------------------------------------------------------
+
+    @rpc("customer", "package", "staff", "service")
+    async def RevokeOwnToken(self, request, context, caller: Principal):
+        return await self._revoke(
+            services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
+        )
+
+    @rpc("service")
+    async def RevokeSubject(self, request, context, caller: Principal):
+        return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+
+    async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
+        """Commits a change, hands it to every watcher, and returns once they all applied it
+        (or the ack timeout passed): after logout returns, the gateway already refuses the token."""
+        async with self._hub.publishing:
+            change: RevocationChange = await asyncio.to_thread(operation, uow=self._uow(), **kwargs)
+            self._hub.publish(change)
+        await self._hub.wait_acked(change.sequence)
+        return identity_pb2.RevocationResult(sequence=change.sequence)
+
+    @rpc("service")
+    async def WatchRevocations(self, request_iterator, context, caller: Principal) -> AsyncIterator:
+        watcher = self._hub.connect()  # before the snapshot is read: no change falls between
+        reader = asyncio.create_task(self._read_acks(request_iterator, watcher))
+        try:
+            snapshot = await asyncio.to_thread(services.revocation_snapshot, uow=self._uow(), now=int(time.time()))
+            for event in to_events(snapshot):
+                yield event
+            while True:
+                change = await watcher.queue.get()
+                if change is None:
+                    return
+                for event in to_events(change):
+                    yield event
+        finally:
+            reader.cancel()
+            await self._hub.disconnect(watcher)
+
+    async def _read_acks(self, request_iterator, watcher: Watcher) -> None:
+        try:
+            async for ack in request_iterator:
+                await self._hub.ack(watcher, ack.sequence)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the stream broke: the watcher is gone
+            log.debug("revocation watcher stream ended: %s", exc)
+        # No more acknowledgements can come: end the stream rather than make revocations wait.
+        watcher.queue.put_nowait(None)

@@ -1,0 +1,273 @@
+"""Use cases of identity-service: one function each, keyword-only arguments.
+
+Logins answer the same, and cost the same, whether the account exists or not: an unknown
+account is checked against a dummy hash (`Hasher.verify_dummy`) and counts against the
+throttling keys like a known one. See `domain/throttling.py` for the limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+
+from cc_common.errors import Conflict, TooManyAttempts, Unauthenticated
+
+from identity_service.domain import model, throttling
+from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain.revocation import (
+    DeniedToken,
+    RevocationChange,
+    SubjectRule,
+    check_jti,
+    check_subject,
+)
+from identity_service.domain.throttling import LoginLimits, ThrottleKey
+from identity_service.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+INVALID_CREDENTIALS = "invalid_credentials"
+CUSTOMER_NUMBER_MERGED = "customer_number_merged"
+_WRONG_CUSTOMER = "The customer number or the password is wrong."
+_WRONG_PACKAGE = "The domain or the password is wrong."
+_WRONG_STAFF = "The username or the password is wrong."
+# One failed login in this many also forgets stale throttling keys (cheap, no extra process).
+PRUNE_ONE_IN = 100
+
+
+# --- setting passwords ------------------------------------------------------------------
+
+
+def set_customer_password(*, uow: UnitOfWork, hasher: Hasher, customer_number: str, password: str) -> None:
+    """Creates the credential of a customer number, or replaces its password."""
+    number = model.check_customer_number(customer_number)
+    password_hash = hasher.hash(model.check_password_policy(password))
+    with uow:
+        credential = uow.credentials.get_customer(number)
+        if credential is None:
+            credential = model.CustomerCredential(number, password_hash)
+        elif credential.status == model.RETIRED:
+            raise Conflict(
+                f"The customer number {number} was merged into {credential.merged_into}.",
+                code=CUSTOMER_NUMBER_MERGED,
+                extra={"merged_into": credential.merged_into or ""},
+            )
+        else:
+            credential.password_hash = password_hash
+        uow.credentials.save_customer(credential)
+        uow.commit()
+
+
+def set_package_password(*, uow: UnitOfWork, hasher: Hasher, package_id: str, password: str) -> None:
+    """Creates or replaces the password of a package (ownership was checked by the caller)."""
+    package = model.check_package_id(package_id)
+    password_hash = hasher.hash(model.check_password_policy(password))
+    with uow:
+        uow.credentials.save_package(model.PackageCredential(package, password_hash))
+        uow.commit()
+
+
+def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, password: str) -> None:
+    """Creates the staff account, or sets its password when it differs (start-up)."""
+    name = model.check_username(username)
+    model.check_password_policy(password, field_name="STAFF_PASSWORD")
+    with uow:
+        account = uow.credentials.get_staff(name)
+    if account is not None and hasher.verify(account.password_hash, password):
+        if not hasher.needs_rehash(account.password_hash):
+            return
+    password_hash = hasher.hash(password)
+    with uow:
+        uow.credentials.save_staff(model.StaffAccount(name, password_hash))
+        uow.commit()
+
+
+# --- logins -----------------------------------------------------------------------------
+
+
+def customer_login(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    customer_number: str,
+    password: str,
+    client_address: str,
+    now: float,
+) -> LoginResult:
+    number = (customer_number or "").strip()
+    keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
+    credential = _load_unless_locked(
+        uow, keys, now, lambda u: u.credentials.get_customer(number) if number.isdigit() else None
+    )
+    if not _password_matches(hasher, credential.password_hash if credential else None, password):
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_CUSTOMER, code=INVALID_CREDENTIALS)
+    assert credential is not None
+    if credential.status == model.RETIRED:
+        # Only after the right password: otherwise this would tell who was merged.
+        _reset_account(uow, keys[0])
+        raise Conflict(
+            f"The customer number {number} was merged into {credential.merged_into}. "
+            "Please sign in with that number.",
+            code=CUSTOMER_NUMBER_MERGED,
+            extra={"merged_into": credential.merged_into or ""},
+        )
+
+    def rehash(u: UnitOfWork, password_hash: str) -> None:
+        credential.password_hash = password_hash
+        u.credentials.save_customer(credential)
+
+    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
+
+
+def package_login(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    domain: str,
+    package_id: str,
+    password: str,
+    client_address: str,
+    now: float,
+) -> LoginResult:
+    """`package_id` is empty when the gateway found no package for the domain."""
+    keys = throttling.keys_for(throttling.PACKAGE, model.normalise_domain_key(domain), client_address)
+    package = (package_id or "").strip()
+    credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_package(package) if package else None)
+    if not _password_matches(hasher, credential.password_hash if credential else None, password):
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_PACKAGE, code=INVALID_CREDENTIALS)
+    assert credential is not None
+
+    def rehash(u: UnitOfWork, password_hash: str) -> None:
+        u.credentials.save_package(model.PackageCredential(credential.package_id, password_hash))
+
+    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
+
+
+def staff_login(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    username: str,
+    password: str,
+    client_address: str,
+    now: float,
+) -> LoginResult:
+    name = (username or "").strip()
+    keys = throttling.keys_for(throttling.STAFF, name.lower(), client_address)
+    account = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_staff(name) if name else None)
+    if not _password_matches(hasher, account.password_hash if account else None, password):
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_STAFF, code=INVALID_CREDENTIALS)
+    assert account is not None
+
+    def rehash(u: UnitOfWork, password_hash: str) -> None:
+        u.credentials.save_staff(model.StaffAccount(account.username, password_hash))
+
+    return _succeed(uow, hasher, keys[0], account.subject, account.password_hash, password, rehash)
+
+
+def _load_unless_locked(uow: UnitOfWork, keys: list[ThrottleKey], now: float, load: Callable):
+    """Refuses a locked attempt before any password is checked; else loads the account.
+    The answer depends only on the keys, never on whether the account exists."""
+    with uow:
+        records = [uow.throttle.get(key) for key in keys]
+        retry_after = max((r.seconds_locked(now) for r in records if r is not None), default=0)
+        if retry_after > 0:
+            raise TooManyAttempts(
+                f"Too many failed logins. Please try again in {retry_after} seconds.",
+                retry_after=retry_after,
+            )
+        return load(uow)
+
+
+def _password_matches(hasher: Hasher, password_hash: str | None, password: str) -> bool:
+    if password_hash is None:
+        # No such account: check a dummy hash anyway, so the answer takes as long as for an
+        # account that exists (no enumeration of customer numbers, domains or usernames).
+        return hasher.verify_dummy(password)
+    return hasher.verify(password_hash, password)  # constant-time comparison inside argon2
+
+
+def _register_failure(uow: UnitOfWork, keys: list[ThrottleKey], limits: LoginLimits, now: float) -> None:
+    with uow:
+        for key in keys:  # account first, then address: the same lock order everywhere
+            record = uow.throttle.get_for_update(key)
+            record.register_failure(now, max_failures=limits.max_failures(key.scope), limits=limits)
+            uow.throttle.save(key, record)
+        uow.commit()
+    if random.randrange(PRUNE_ONE_IN) == 0:
+        with uow:
+            uow.throttle.prune(now=now, window_seconds=limits.window_seconds)
+            uow.commit()
+
+
+def _reset_account(uow: UnitOfWork, key: ThrottleKey) -> None:
+    with uow:
+        uow.throttle.reset(key)
+        uow.commit()
+
+
+def _succeed(
+    uow: UnitOfWork,
+    hasher: Hasher,
+    account_key: ThrottleKey,
+    subject: str,
+    password_hash: str,
+    password: str,
+    rehash: Callable[[UnitOfWork, str], None],
+) -> LoginResult:
+    """Resets the account's failures, upgrades an old hash, and reads the generation last (so
+    a revocation that happened during the login is already in it)."""
+    new_hash = hasher.hash(password) if hasher.needs_rehash(password_hash) else None
+    with uow:
+        uow.throttle.reset(account_key)
+        if new_hash is not None:
+            rehash(uow, new_hash)
+        rule = uow.revocations.get_rule(subject)
+        uow.commit()
+    return LoginResult(subject=subject, generation=rule.generation if rule else 0)
+
+
+# --- revocation -------------------------------------------------------------------------
+
+
+def revoke_token(*, uow: UnitOfWork, jti: str, expires_at: int, now: int) -> RevocationChange:
+    """Denies one token id until the token expires anyway (logout). Expired entries are
+    pruned on the way, so the deny-list stays as small as the set of live revoked tokens."""
+    token = DeniedToken(check_jti(jti, field_name="jti"), int(expires_at))
+    with uow:
+        sequence = uow.revocations.next_sequence()
+        uow.revocations.deny(token, sequence=sequence)
+        uow.revocations.prune_denied(now=now)
+        uow.commit()
+    return RevocationChange(sequence, rules=[], denied=[token])
+
+
+def revoke_subject(*, uow: UnitOfWork, subject: str, keep_jti: str = "") -> RevocationChange:
+    """Kills every token of `subject` issued so far, except `keep_jti`; later logins get the
+    next generation. For RevokeSubject, and for password changes and merges (which publish the
+    returned change to the watchers like the RPC does)."""
+    check_subject(subject)
+    check_jti(keep_jti)
+    with uow:
+        sequence = uow.revocations.next_sequence()  # locks the counter: one change at a time
+        rule = (uow.revocations.get_rule(subject) or SubjectRule(subject)).bumped(keep_jti)
+        uow.revocations.save_rule(rule, sequence=sequence)
+        uow.commit()
+    return RevocationChange(sequence, rules=[rule], denied=[])
+
+
+def revocation_snapshot(*, uow: UnitOfWork, now: int) -> RevocationChange:
+    """Every rule and every unexpired denied token, at the current sequence number. The
+    sequence is read first: anything committed up to it is visible to the reads after it."""
+    with uow:
+        sequence = uow.revocations.current_sequence()
+        rules = uow.revocations.all_rules()
+        denied = uow.revocations.denied_since(now=now)
+    return RevocationChange(sequence, snapshot=True, rules=rules, denied=denied)

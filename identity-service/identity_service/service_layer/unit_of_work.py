@@ -1,0 +1,35 @@
+"""The unit of work of identity-service and its protocol (a fake lives in the unit tests)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from cc_common.uow import SqlAlchemyUnitOfWork
+from sqlalchemy.orm import Session
+
+from identity_service.adapters.repository import (
+    CredentialRepository,
+    RevocationRepository,
+    ThrottleRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    credentials: CredentialRepository
+    throttle: ThrottleRepository
+    revocations: RevocationRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+
+
+class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
+    credentials: CredentialRepository
+    throttle: ThrottleRepository
+    revocations: RevocationRepository
+
+    def _open(self, session: Session) -> None:
+        self.credentials = CredentialRepository(session)
+        self.throttle = ThrottleRepository(session)
+        self.revocations = RevocationRepository(session)
