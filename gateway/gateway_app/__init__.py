@@ -7,12 +7,13 @@ Served by `gunicorn -k gthread -w 2 --threads 4 'gateway_app:create_app()'` (nev
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
-
-from flask import Flask
+from collections.abc import Mapping
+from typing import Any
 
 from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
+from flask import Flask
+
 from gateway_app import backends as backends_ext
 from gateway_app import errors
 from gateway_app.backends import Backends, build_backends
@@ -45,7 +46,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ensure_all_keys(settings.tokens)  # generated under var/keys on the first local start
     credential = ServiceCredential.from_settings(settings.tokens, "gateway")
     if backends is None:
-        backends = build_backends(settings.addresses, service_token=credential.token, timeout=settings.grpc_timeout)
+        backends = build_backends(
+            settings.addresses, service_token=credential.token, timeout=settings.grpc_timeout
+        )
     backends_ext.init_app(app, backends)
 
     identity_channel = getattr(backends.identity, "channel", None)

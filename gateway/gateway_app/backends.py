@@ -7,20 +7,19 @@ Unit tests pass fake clients with the same `call` / `serving` interface instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
+from cc_common.config import ServiceAddresses
+from cc_common.grpc_client import ServiceClient, make_channel
 from customercenter.v1 import (
     contract_pb2_grpc,
     identity_pb2_grpc,
     merge_pb2_grpc,
     package_pb2_grpc,
 )
-
 from flask import Flask, current_app
-
-from cc_common.config import ServiceAddresses
-from cc_common.grpc_client import ServiceClient, make_channel
 
 
 class Backend(Protocol):
@@ -28,7 +27,9 @@ class Backend(Protocol):
 
     name: str
 
-    def call(self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None) -> Any: ...
+    def call(
+        self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None
+    ) -> Any: ...
 
     def serving(self, timeout: float = 1.0) -> bool: ...
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cc_common.errors import DomainError, ServiceUnavailable, TooManyAttempts
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
-
-from cc_common.errors import DomainError, ServiceUnavailable, TooManyAttempts
 
 # Codes whose HTTP status at the gateway differs from the gRPC mapping of their class.
 # identity ends a login of a merged number with FAILED_PRECONDITION; API.md answers 403.
@@ -40,8 +39,7 @@ def handle_domain_error(error: DomainError) -> Response:
     message = error.message
     if isinstance(error, ServiceUnavailable) and error.extra.get("service"):
         message = (
-            f"The {error.extra['service']} service is not available at the moment. "
-            "Please try again shortly."
+            f"The {error.extra['service']} service is not available at the moment. Please try again shortly."
         )
     if status >= 500 and not isinstance(error, ServiceUnavailable):
         current_app.logger.error("backend error %r", error)

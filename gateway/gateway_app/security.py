@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from typing import Any, Callable, TypeVar
-
-from flask import Flask, current_app, g, request
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from cc_common.config import TokenSettings
 from cc_common.errors import Forbidden, ServiceUnavailable, Unauthenticated
@@ -27,6 +26,7 @@ from cc_common.tokens import (
     ensure_keypair,
     load_public_key,
 )
+from flask import Flask, current_app, g, request
 
 EXTENSION = "gateway_tokens"
 F = TypeVar("F", bound=Callable[..., Any])

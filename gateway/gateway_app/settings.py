@@ -21,7 +21,7 @@ class GatewaySettings:
     health_timeout: float = 1.0
 
     @classmethod
-    def from_env(cls) -> "GatewaySettings":
+    def from_env(cls) -> GatewaySettings:
         return cls(
             tokens=config.TokenSettings.from_env(),
             addresses=config.ServiceAddresses.from_env(),

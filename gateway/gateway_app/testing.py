@@ -7,10 +7,12 @@ ServiceClient does when its service does not answer. Nothing here is used in pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable
+
 from gateway_app.backends import Backends
 
 
@@ -33,7 +35,9 @@ class FakeService:
         """`answer` is a reply message, a DomainError to raise, or a function (request, token)."""
         self.handlers[method] = answer
 
-    def call(self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None) -> Any:
+    def call(
+        self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None
+    ) -> Any:
         self.calls.append(Call(method, request, token))
         if self.down:
             raise ServiceUnavailable(

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
-
-from flask import request
+from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 MAX_TEXT = 200
 PASSWORD_MIN = 8
@@ -42,6 +43,10 @@ def _reject_constant(name: str) -> Any:
 def json_object() -> dict[str, Any]:
     """The request body as a JSON object. Reading it enforces MAX_CONTENT_LENGTH (413)."""
     raw = request.get_data(cache=True)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        # A body without Content-Length (chunked) is cut at the limit by werkzeug, silently.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         raise InvalidJson("The request body must be a JSON object.")
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cc_common.config import ServiceAddresses
 from cc_common.revocation import RevocationState
 from cc_common.testing import TokenFactory, token_settings_in

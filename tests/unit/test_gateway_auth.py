@@ -6,10 +6,9 @@ import time
 
 import jwt
 import pytest
-from customercenter.v1 import identity_pb2, package_pb2
-
 from cc_common.errors import Conflict, NotFound, TooManyAttempts, Unauthenticated
 from cc_common.tokens import load_public_key
+from customercenter.v1 import identity_pb2, package_pb2
 
 
 def decode(token, settings):
@@ -53,7 +52,9 @@ def test_customer_login_issues_a_customer_token_with_the_documented_claims(
 def test_customer_login_passes_the_credentials_and_client_address_with_the_service_credential(
     gateway_client, gateway_backends
 ):
-    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:7", generation=0))
+    gateway_backends.identity.on(
+        "CustomerLogin", identity_pb2.LoginResult(subject="customer:7", generation=0)
+    )
     gateway_client.post(
         "/api/v1/auth/customer-login",
         json={"customer_number": "7", "password": "pw"},
@@ -107,9 +108,12 @@ def test_package_login_normalises_the_domain_and_issues_a_package_token(
     gateway_client, gateway_backends, gateway_settings
 ):
     gateway_backends.package.on(
-        "ResolveDomain", package_pb2.Package(id="pkg_1", customer_number="100200", domains=["xn--bcher-kva.de"])
+        "ResolveDomain",
+        package_pb2.Package(id="pkg_1", customer_number="100200", domains=["xn--bcher-kva.de"]),
     )
-    gateway_backends.identity.on("PackageLogin", identity_pb2.LoginResult(subject="package:pkg_1", generation=1))
+    gateway_backends.identity.on(
+        "PackageLogin", identity_pb2.LoginResult(subject="package:pkg_1", generation=1)
+    )
     response = gateway_client.post(
         "/api/v1/auth/package-login", json={"domain": "BÜCHER.de.", "password": "pkg-secret"}
     )
@@ -118,7 +122,12 @@ def test_package_login_normalises_the_domain_and_issues_a_package_token(
     assert body["kind"] == "package"
     assert body["package_id"] == "pkg_1"
     claims = decode(body["access_token"], gateway_settings)
-    assert (claims["sub"], claims["pkg"], claims["cn"], claims["gen"]) == ("package:pkg_1", "pkg_1", "100200", 1)
+    assert (claims["sub"], claims["pkg"], claims["cn"], claims["gen"]) == (
+        "package:pkg_1",
+        "pkg_1",
+        "100200",
+        1,
+    )
     assert gateway_backends.package.calls[0].request.domain == "xn--bcher-kva.de"
     login = gateway_backends.identity.calls[0].request
     assert (login.domain, login.package_id, login.password) == ("xn--bcher-kva.de", "pkg_1", "pkg-secret")

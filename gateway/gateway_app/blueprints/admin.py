@@ -76,10 +76,14 @@ def create_package(number: str) -> tuple[Response, int]:
     body = v.validate(v.json_object(), CREATE_PACKAGE)
     token = current_principal().token
     # 404 not_found for an unknown customer number, before a package is made for it.
-    backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number), token=token)
+    backends().contract.call(
+        "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number), token=token
+    )
     created = backends().package.call(
         "CreatePackage",
-        package_pb2.CreatePackageRequest(customer_number=number, product=body["product"], domains=body["domains"]),
+        package_pb2.CreatePackageRequest(
+            customer_number=number, product=body["product"], domains=body["domains"]
+        ),
         token=token,
     )
     if "package_password" in body:

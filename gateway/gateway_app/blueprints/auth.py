@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from cc_common.errors import NotFound
 from customercenter.v1 import identity_pb2, package_pb2
 from flask import Blueprint, Response, jsonify, request
 from google.protobuf import empty_pb2
 
-from cc_common.errors import NotFound
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.security import current_principal, guard, token_required

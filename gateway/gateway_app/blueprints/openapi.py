@@ -41,7 +41,10 @@ ERRORS = {
 AUTH_ERRORS = {
     "401": {"description": "No, bad, expired or revoked token (unauthenticated)", **_json(_ref("Error"))},
     "403": {"description": "A token of the wrong kind (forbidden)", **_json(_ref("Error"))},
-    "503": {"description": "A service needed for this call is down (service_unavailable)", **_json(_ref("Error"))},
+    "503": {
+        "description": "A service needed for this call is down (service_unavailable)",
+        **_json(_ref("Error")),
+    },
 }
 
 
@@ -185,10 +188,15 @@ PATHS: dict[str, Any] = {
             "auth",
             {
                 "200": _ok("A customer token", _ref("Token")),
-                "403": {"description": "The number was merged (customer_number_merged, merged_into)", **_json(_ref("Error"))},
+                "403": {
+                    "description": "The number was merged (customer_number_merged, merged_into)",
+                    **_json(_ref("Error")),
+                },
                 **LOGIN_ERRORS,
             },
-            body=_obj({"customer_number": CUSTOMER_NUMBER, "password": PASSWORD}, ["customer_number", "password"]),
+            body=_obj(
+                {"customer_number": CUSTOMER_NUMBER, "password": PASSWORD}, ["customer_number", "password"]
+            ),
         )
     },
     "/api/v1/auth/package-login": {
@@ -196,7 +204,10 @@ PATHS: dict[str, Any] = {
             "Log in with a domain and its package password",
             "auth",
             {"200": _ok("A package token and package_id", _ref("Token")), **LOGIN_ERRORS},
-            body=_obj({"domain": {"type": "string", "format": "idn-hostname"}, "password": PASSWORD}, ["domain", "password"]),
+            body=_obj(
+                {"domain": {"type": "string", "format": "idn-hostname"}, "password": PASSWORD},
+                ["domain", "password"],
+            ),
         )
     },
     "/api/v1/auth/staff-login": {
@@ -204,7 +215,10 @@ PATHS: dict[str, Any] = {
             "Log in as a member of the service team",
             "auth",
             {"200": _ok("A staff token", _ref("Token")), **LOGIN_ERRORS},
-            body=_obj({"username": {"type": "string", "maxLength": 200}, "password": PASSWORD}, ["username", "password"]),
+            body=_obj(
+                {"username": {"type": "string", "maxLength": 200}, "password": PASSWORD},
+                ["username", "password"],
+            ),
         )
     },
     "/api/v1/auth/logout": {
@@ -223,7 +237,12 @@ PATHS: dict[str, Any] = {
         )
     },
     "/api/v1/customer": {
-        "get": _op("The customer's master and payment data", "customer", {"200": _ok("The customer", _ref("Customer"))}, kinds=("customer",))
+        "get": _op(
+            "The customer's master and payment data",
+            "customer",
+            {"200": _ok("The customer", _ref("Customer"))},
+            kinds=("customer",),
+        )
     },
     "/api/v1/invoices": {
         "get": _op(
@@ -245,7 +264,10 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "One package",
             "packages",
-            {"200": _ok("The package", _ref("Package")), "404": {"description": "Unknown or foreign package (not_found)", **_json(_ref("Error"))}},
+            {
+                "200": _ok("The package", _ref("Package")),
+                "404": {"description": "Unknown or foreign package (not_found)", **_json(_ref("Error"))},
+            },
             kinds=("customer", "package"),
             params=[_path_param("package_id", STRING)],
         )
@@ -254,7 +276,10 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Create a customer with its customer password",
             "admin",
-            {"201": _ok("Created", _obj({"customer_number": STRING})), "409": {"description": "The customer number is taken", **_json(_ref("Error"))}},
+            {
+                "201": _ok("Created", _obj({"customer_number": STRING})),
+                "409": {"description": "The customer number is taken", **_json(_ref("Error"))},
+            },
             kinds=("staff",),
             body=CREATE_CUSTOMER_BODY,
         )
@@ -266,13 +291,21 @@ PATHS: dict[str, Any] = {
             {
                 "201": _ok("The package", _ref("Package")),
                 "404": {"description": "Unknown customer number", **_json(_ref("Error"))},
-                "409": {"description": "A domain belongs to another package (domain_taken)", **_json(_ref("Error"))},
+                "409": {
+                    "description": "A domain belongs to another package (domain_taken)",
+                    **_json(_ref("Error")),
+                },
             },
             kinds=("staff",),
             body=_obj(
                 {
                     "product": {"type": "string", "maxLength": 100},
-                    "domains": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string", "format": "idn-hostname"}},
+                    "domains": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 100,
+                        "items": {"type": "string", "format": "idn-hostname"},
+                    },
                     "package_password": NEW_PASSWORD,
                 },
                 ["product", "domains"],
@@ -284,7 +317,10 @@ PATHS: dict[str, Any] = {
         "post": _op(
             "Create an invoice for a customer",
             "admin",
-            {"201": _ok("The invoice", _ref("Invoice")), "404": {"description": "Unknown customer number", **_json(_ref("Error"))}},
+            {
+                "201": _ok("The invoice", _ref("Invoice")),
+                "404": {"description": "Unknown customer number", **_json(_ref("Error"))},
+            },
             kinds=("staff",),
             body=_obj(
                 {
@@ -307,7 +343,10 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "Whether every service is serving",
             "health",
-            {"200": _ok("Every service serves", _ref("Health")), "503": _ok("Some service does not serve", _ref("Health"))},
+            {
+                "200": _ok("Every service serves", _ref("Health")),
+                "503": _ok("Some service does not serve", _ref("Health")),
+            },
         )
     },
     "/api/openapi.json": {
@@ -320,7 +359,7 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Customer center API",
         "version": "1",
-        "description": "The gateway's JSON API. Errors: {\"error\": {\"code\", \"message\", \"field\"?}}.",
+        "description": 'The gateway\'s JSON API. Errors: {"error": {"code", "message", "field"?}}.',
     },
     "servers": [{"url": "/"}],
     "paths": PATHS,

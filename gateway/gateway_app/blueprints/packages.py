@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from cc_common.errors import NotFound
 from customercenter.v1 import package_pb2
 from flask import Blueprint, Response, jsonify
 
-from cc_common.errors import NotFound
 from gateway_app import serializers
 from gateway_app.backends import current_backends as backends
 from gateway_app.security import current_principal, token_required
@@ -31,7 +31,9 @@ def get_package(package_id: str) -> Response:
     not_found = NotFound("There is no such package.")
     # package-service checks ownership from the token; a package token naming another
     # package is refused here already, with the same answer as an unknown id.
-    if len(package_id) > MAX_PACKAGE_ID or (principal.kind == "package" and package_id != principal.package_id):
+    if len(package_id) > MAX_PACKAGE_ID or (
+        principal.kind == "package" and package_id != principal.package_id
+    ):
         raise not_found
     item = backends().package.call(
         "GetPackage", package_pb2.GetPackageRequest(package_id=package_id), token=principal.token
