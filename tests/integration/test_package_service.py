@@ -73,3 +73,50 @@ def test_a_taken_domain_is_refused_with_its_code(package_server):
         stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["D.example."]), metadata=staff, timeout=5)
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert dict(err.value.trailing_metadata())["error-code"] == "domain_taken"
+
+
+def _transfer(stub, tokens, merge_id, source, target, reverse=False):
+    from customercenter.v1 import transfer_pb2
+
+    return stub.TransferPackages(
+        transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse),
+        metadata=metadata(tokens.service("merge")),
+        timeout=30,
+    )
+
+
+def test_a_merge_transfer_moves_every_package_once_and_reverses_exactly_those(package_server):
+    stub, tokens = package_server
+    staff = metadata(tokens.staff())
+    moved = [
+        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=[f"s{i}.example"]), metadata=staff, timeout=5).id
+        for i in range(3)
+    ]
+    kept = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["k.example"]), metadata=staff, timeout=5).id
+    first = _transfer(stub, tokens, "mrg_1", "2", "1")
+    assert sorted(first.moved[0].ids) == sorted(moved)
+    # Created for the source after the transfer: a repeat must not move it.
+    late = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late.example"]), metadata=staff, timeout=5).id
+    again = _transfer(stub, tokens, "mrg_1", "2", "1")
+    assert list(again.moved[0].ids) == list(first.moved[0].ids)
+    owned = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="1"), metadata=staff, timeout=5).packages}
+    assert owned == {kept, *moved}
+    # Created for the target after the merge: stays with the target on reversal.
+    new = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["new.example"]), metadata=staff, timeout=5).id
+    back = _transfer(stub, tokens, "mrg_1", "2", "1", reverse=True)
+    assert sorted(back.moved[0].ids) == sorted(moved)
+    source = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="2"), metadata=staff, timeout=5).packages}
+    assert source == {*moved, late}
+    counts = stub.CountPackages(package_pb2.CountPackagesRequest(), metadata=staff, timeout=5)
+    assert counts.total == 6 and counts.by_owner["1"] == 2 and counts.by_owner["2"] == 4
+    assert new
+
+
+def test_only_the_service_credential_may_transfer_packages(package_server):
+    stub, tokens = package_server
+    from customercenter.v1 import transfer_pb2
+
+    for token in (tokens.staff(), tokens.customer("1")):
+        with pytest.raises(grpc.RpcError) as err:
+            stub.TransferPackages(transfer_pb2.TransferRequest(merge_id="m", source_customer_number="2", target_customer_number="1"), metadata=metadata(token), timeout=5)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

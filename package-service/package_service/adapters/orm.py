@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -37,3 +37,23 @@ class DomainRow(Base):
     package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     package: Mapped[PackageRow] = relationship(back_populates="domains")
+
+
+class MergeTransferRow(Base):
+    """The ids of the packages a merge moved (for the idempotent repeat and the reversal)."""
+
+    __tablename__ = "merge_transfers"
+
+    merge_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class AppliedTransferRow(Base):
+    """One row per merge and direction that has been applied."""
+
+    __tablename__ = "applied_transfers"
+
+    merge_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)  # forward, reverse
+    moved_ids: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

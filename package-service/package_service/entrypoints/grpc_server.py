@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
 
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
@@ -49,3 +49,19 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
     @rpc("service")
     def ResolveDomain(self, request, context, caller: Principal):
         return to_proto(services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain))
+
+    @rpc("service")
+    def TransferPackages(self, request, context, caller: Principal):
+        ids = services.transfer_packages(
+            uow=self._uow(),
+            merge_id=request.merge_id,
+            source=request.source_customer_number,
+            target=request.target_customer_number,
+            reverse=request.reverse,
+        )
+        return transfer_pb2.TransferResult(moved=[transfer_pb2.TransferredRecords(kind="packages", ids=ids)])
+
+    @rpc("staff", "service")
+    def CountPackages(self, request, context, caller: Principal):
+        counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
+        return package_pb2.PackageCounts(by_owner=counts, total=sum(counts.values()))

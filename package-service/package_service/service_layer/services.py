@@ -6,6 +6,7 @@ Ownership is decided here from the verified caller, never from a plain request f
 from __future__ import annotations
 
 from cc_common.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
+from cc_common.faults import crash_point
 from cc_common.tokens import Principal
 from package_service.domain import model
 from package_service.service_layer.unit_of_work import UnitOfWork
@@ -79,3 +80,27 @@ def resolve_domain(*, uow: UnitOfWork, caller: Principal, domain: str) -> model.
     if package is None:
         raise NotFound("No package has this domain.")
     return package
+
+
+def transfer_packages(*, uow: UnitOfWork, merge_id: str, source: str, target: str, reverse: bool) -> list[str]:
+    """A merge step: idempotent per merge and direction, one transaction, set-based."""
+    if not merge_id or not source.isdigit() or not target.isdigit() or source == target:
+        raise InvalidInput("A transfer needs a merge id and two different customer numbers.")
+    direction = "reverse" if reverse else "forward"
+    with uow:
+        done = uow.packages.applied_transfer(merge_id, direction)
+        if done is not None:
+            return done
+        if reverse:
+            ids = uow.packages.transfer_reverse(merge_id, source, target)
+        else:
+            ids = uow.packages.transfer_forward(merge_id, source, target)
+        uow.packages.record_applied(merge_id, direction, ids)
+        uow.commit()
+    crash_point("package:after_commit:TransferPackages")
+    return ids
+
+
+def count_packages(*, uow: UnitOfWork, customer_numbers: list[str]) -> dict[str, int]:
+    with uow:
+        return uow.packages.count_by_owner(customer_numbers)
