@@ -3,7 +3,7 @@ services (transfers keyed by merge id and direction), no network."""
 
 from __future__ import annotations
 
-from cc_common.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable, TooManyAttempts, Unauthenticated
+from cc_common.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, TooManyAttempts, Unauthenticated
 
 
 class FakeBackends:
@@ -47,7 +47,7 @@ class FakeBackends:
             self.failed_logins[customer_number] = self.failed_logins.get(customer_number, 0) + 1
             raise Unauthenticated("wrong", code="invalid_credentials")
         if customer_number in self.retired:
-            raise Conflict("merged", code="customer_number_merged", extra={"merged_into": self.retired[customer_number]})
+            raise Forbidden("merged", code="customer_number_merged", extra={"merged_into": self.retired[customer_number]})
 
     def verify_domain_password(self, *, customer_number, domain, password, client_address):
         package_id, pw = self.domains.get(domain, ("", ""))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 import pytest
-from cc_common.errors import Conflict, InvalidInput, TooManyAttempts, Unauthenticated
+from cc_common.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from identity_service.domain import throttling
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
 from identity_service.domain.revocation import DeniedToken, SubjectRule
@@ -242,7 +242,7 @@ def test_a_merged_number_answers_merged_into_only_after_its_right_password(uow, 
     right = refused(lambda: login(uow, hasher, number="200"))
 
     assert isinstance(wrong, Unauthenticated) and wrong.code == "invalid_credentials"
-    assert isinstance(right, Conflict) and right.code == "customer_number_merged"
+    assert isinstance(right, Forbidden) and right.code == "customer_number_merged"
     assert right.extra == {"merged_into": "100"}
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
-from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
 from google.protobuf import empty_pb2
 
 from identity_service.domain.model import Hasher, LoginResult
@@ -133,6 +133,23 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     @rpc("service")
     async def RevokeSubject(self, request, context, caller: Principal):
         return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+
+    @rpc("service")
+    async def SetCustomerStatus(self, request, context, caller: Principal):
+        async with self._hub.publishing:
+            changes = await asyncio.to_thread(
+                services.set_customer_status,
+                uow=self._uow(),
+                merge_id=request.merge_id,
+                customer_numbers=list(request.customer_numbers),
+                status=request.status,
+                merged_into=request.merged_into,
+            )
+            for change in changes:
+                self._hub.publish(change)
+        if changes:
+            await self._hub.wait_acked(changes[-1].sequence)
+        return transfer_pb2.CustomerStatusResult(changed=len(changes))
 
     async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it

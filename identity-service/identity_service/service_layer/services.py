@@ -11,7 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 
-from cc_common.errors import Conflict, TooManyAttempts, Unauthenticated
+from cc_common.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 
 from identity_service.domain import model, throttling
 from identity_service.domain.model import Hasher, LoginResult
@@ -48,7 +48,7 @@ def set_customer_password(*, uow: UnitOfWork, hasher: Hasher, customer_number: s
         if credential is None:
             credential = model.CustomerCredential(number, password_hash)
         elif credential.status == model.RETIRED:
-            raise Conflict(
+            raise Forbidden(
                 f"The customer number {number} was merged into {credential.merged_into}.",
                 code=CUSTOMER_NUMBER_MERGED,
                 extra={"merged_into": credential.merged_into or ""},
@@ -108,7 +108,7 @@ def customer_login(
     if credential.status == model.RETIRED:
         # Only after the right password: otherwise this would tell who was merged.
         _reset_account(uow, keys[0])
-        raise Conflict(
+        raise Forbidden(
             f"The customer number {number} was merged into {credential.merged_into}. "
             "Please sign in with that number.",
             code=CUSTOMER_NUMBER_MERGED,
@@ -187,8 +187,8 @@ def _load_unless_locked(uow: UnitOfWork, keys: list[ThrottleKey], now: float, lo
 
 
 def _password_matches(hasher: Hasher, password_hash: str | None, password: str) -> bool:
-    if password_hash is None:
-        # No such account: check a dummy hash anyway, so the answer takes as long as for an
+    if not password_hash:
+        # No such account (or no password set yet): check a dummy hash anyway, so the answer takes as long as for an
         # account that exists (no enumeration of customer numbers, domains or usernames).
         return hasher.verify_dummy(password)
     return hasher.verify(password_hash, password)  # constant-time comparison inside argon2
@@ -271,3 +271,37 @@ def revocation_snapshot(*, uow: UnitOfWork, now: int) -> RevocationChange:
         rules = uow.revocations.all_rules()
         denied = uow.revocations.denied_since(now=now)
     return RevocationChange(sequence, snapshot=True, rules=rules, denied=denied)
+
+
+def set_customer_status(
+    *, uow: UnitOfWork, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = ""
+) -> list[RevocationChange]:
+    """A merge step (idempotent): retire absorbed numbers (their tokens die, their login answers
+    customer_number_merged) or bring them back (reversal). Returns the revocation changes to
+    publish to the watchers."""
+    if not merge_id:
+        raise InvalidInput("A merge id is required.", field="merge_id")
+    if status not in (model.ACTIVE, model.FROZEN, model.RETIRED):
+        raise InvalidInput("Unknown status.", field="status")
+    if status == model.RETIRED:
+        model.check_customer_number(merged_into)
+    changes: list[RevocationChange] = []
+    for raw in customer_numbers:
+        number = model.check_customer_number(raw)
+        with uow:
+            credential = uow.credentials.get_customer(number)
+            if credential is None:
+                # A number without a password yet: record it, so the login answers correctly.
+                credential = model.CustomerCredential(number, "")
+            unchanged = credential.status == status and (credential.merged_into or "") == (
+                merged_into if status == model.RETIRED else ""
+            )
+            if unchanged:
+                continue
+            credential.status = status
+            credential.merged_into = merged_into if status == model.RETIRED else None
+            uow.credentials.save_customer(credential)
+            uow.commit()
+        if status == model.RETIRED:
+            changes.append(revoke_subject(uow=uow, subject=f"customer:{number}"))
+    return changes

@@ -80,7 +80,7 @@ def start_merge(
         )
     try:
         backends_call()
-    except Conflict as exc:
+    except DomainError as exc:
         if exc.code == "customer_number_merged":
             raise Conflict("This customer number has already been merged.", code="merge_conflict") from None
         raise
@@ -267,4 +267,3 @@ def audit(*, uow, merge_id: str):
         return merge, uow.merges.steps(merge_id), uow.merges.moved(merge_id)
 
 
-__all__ = [name for name in globals() if not name.startswith("_")] + ["DomainError"]
