@@ -65,8 +65,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     errors.init_app(app)
 
-    from gateway_app.blueprints import admin, auth, customer, health, openapi, packages
+    from gateway_app.blueprints import admin, auth, customer, health, merges, openapi, packages
 
-    for blueprint in (auth.bp, customer.bp, packages.bp, admin.bp, health.bp, openapi.bp):
+    for blueprint in (auth.bp, customer.bp, packages.bp, merges.bp, admin.bp, health.bp, openapi.bp):
         app.register_blueprint(blueprint)
     return app

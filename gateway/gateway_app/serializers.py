@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
 from typing import Any
 
 
@@ -52,9 +52,10 @@ def package(message: Any) -> dict[str, Any]:
     }
 
 
-def amount(cents: int) -> str:
-    """Money as a decimal string with two places ("12.50"): no binary floats for money."""
-    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
+def amount(cents: int) -> float:
+    """Money as a JSON number (12.5 for 1250 cents): API clients post and compare numbers.
+    Cents stay integers in every service; only this view divides."""
+    return round(cents / 100, 2)
 
 
 def invoice(message: Any) -> dict[str, Any]:
@@ -64,4 +65,83 @@ def invoice(message: Any) -> dict[str, Any]:
         "amount": amount(message.amount_cents),
         "currency": message.currency,
         "status": message.status,
+    }
+
+
+# --- merges -----------------------------------------------------------------------------------
+
+MERGE_STATUSES = (
+    "needs_legal_proof",
+    "ready",
+    "submitted",
+    "approved",
+    "executing",
+    "completed",
+    "rejected",
+    "cancelled",
+    "failed",
+    "reversing",
+    "reversed",
+)
+MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
+
+
+def merge(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "target_customer_number": message.target_customer_number,
+        "source_customer_number": message.source_customer_number,
+        "status": message.status,
+        "market": message.market,
+        "comparison": [
+            {
+                "field": row.field,
+                "target_value": _opt(row.target_value),
+                "source_value": _opt(row.source_value),
+                "result": row.result,
+            }
+            for row in message.comparison
+        ],
+        "data_taken_over": message.data_taken_over,
+        "legal_proof_uploaded": message.legal_proof_uploaded,
+        "proof_method": message.proof_method,
+        "rejection_reason": _opt(message.rejection_reason),
+        "created_at": _opt(message.created_at),
+        "updated_at": _opt(message.updated_at),
+        "completed_at": _opt(message.completed_at),
+    }
+
+
+def _snapshot(raw: str) -> dict[str, Any]:
+    """A master-data snapshot as an object; {} when merge-service sent none (or no object)."""
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def merge_audit(message: Any) -> dict[str, Any]:
+    """The merge, both snapshots, the saga's step log and the ids of every moved record."""
+    moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
+    for group in message.moved:
+        moved.setdefault(group.kind, []).extend(group.ids)
+    return {
+        **merge(message.merge),
+        "target_snapshot": _snapshot(message.target_snapshot_json),
+        "source_snapshot": _snapshot(message.source_snapshot_json),
+        "steps": [
+            {
+                "name": step.name,
+                "state": step.state,
+                "started_at": _opt(step.started_at),
+                "finished_at": _opt(step.finished_at),
+                "error": _opt(step.error),
+            }
+            for step in message.steps
+        ],
+        "moved": moved,
+        "reversal_reason": _opt(message.reversal_reason),
     }

@@ -336,15 +336,18 @@ def test_bad_invoice_amounts_answer_422_on_field_amount(
     assert gateway_backends.contract.calls == []
 
 
-def test_an_invoice_amount_is_shown_as_a_decimal_string(
-    gateway_client, gateway_backends, gateway_tokens, gateway_auth
+@pytest.mark.parametrize(
+    "cents,amount", [(1250, 12.5), (1, 0.01), (999, 9.99), (100000, 1000), (12345, 123.45)]
+)
+def test_an_invoice_amount_is_shown_as_a_json_number(
+    cents, amount, gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
     gateway_backends.contract.on(
         "ListInvoices",
         contract_pb2.InvoiceList(
             invoices=[
                 contract_pb2.Invoice(
-                    number="R-1", date="2026-01-31", amount_cents=1250, currency="EUR", status="open"
+                    number="R-1", date="2026-01-31", amount_cents=cents, currency="EUR", status="open"
                 )
             ]
         ),
@@ -352,6 +355,25 @@ def test_an_invoice_amount_is_shown_as_a_decimal_string(
     response = gateway_client.get("/api/v1/invoices", headers=gateway_auth(gateway_tokens.customer("100")))
     assert response.get_json() == {
         "invoices": [
-            {"number": "R-1", "date": "2026-01-31", "amount": "12.50", "currency": "EUR", "status": "open"}
+            {"number": "R-1", "date": "2026-01-31", "amount": amount, "currency": "EUR", "status": "open"}
         ]
     }
+    assert f'"amount":{amount}'.encode() in response.data.replace(b" ", b"")  # a number, not a string
+
+
+def test_a_created_invoice_answers_its_amount_as_a_number(
+    gateway_client, gateway_backends, gateway_tokens, gateway_auth
+):
+    gateway_backends.contract.on(
+        "CreateInvoice",
+        lambda req, token: contract_pb2.Invoice(
+            number="R-2", amount_cents=req.amount_cents, currency="EUR", status="open"
+        ),
+    )
+    response = gateway_client.post(
+        "/api/v1/admin/customers/100/invoices",
+        json={"amount": 12.5, "currency": "EUR"},
+        headers=gateway_auth(gateway_tokens.staff()),
+    )
+    assert response.status_code == 201
+    assert response.get_json()["amount"] == 12.5

@@ -60,7 +60,8 @@ def test_every_operation_has_a_success_response_and_path_parameters_match(gatewa
             params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert params == names, (path, method)
             if method == "post" and "requestBody" in operation:
-                assert "application/json" in operation["requestBody"]["content"]
+                content = operation["requestBody"]["content"]
+                assert "application/json" in content or "multipart/form-data" in content
 
 
 def references(node):

@@ -1,16 +1,21 @@
-"""The service team's endpoints (staff token): customers, packages and invoices.
+"""The service team's endpoints (staff token): customers, packages, invoices and the review,
+audit and reversal of merges.
 
 The staff token is forwarded, so every service checks the staff role itself.
 """
 
 from __future__ import annotations
 
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
-from flask import Blueprint, Response, jsonify
+import io
+
+from cc_common.errors import InvalidInput
+from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.merges import merge_ref
 from gateway_app.security import current_principal, token_required
 from gateway_app.serializers import CUSTOMER_FIELDS
 
@@ -38,6 +43,10 @@ CREATE_INVOICE = {
     "status": v.choice("open", "paid", required=False),
     "date": v.text(max_len=10, required=False),
 }
+
+
+MAX_REASON = 1000
+MERGE_REASON = {"reason": v.text(min_len=1, max_len=MAX_REASON)}
 
 
 def _path_customer_number(number: str) -> str:
@@ -112,3 +121,75 @@ def create_invoice(number: str) -> tuple[Response, int]:
         token=current_principal().token,
     )
     return jsonify(serializers.invoice(created)), 201
+
+
+# --- merges ---------------------------------------------------------------------------------
+
+
+@bp.get("/merges")
+@token_required("staff")
+def list_merges() -> Response:
+    status = request.args.get("status", "")
+    if status and status not in serializers.MERGE_STATUSES:
+        raise InvalidInput(f"status must be one of: {', '.join(serializers.MERGE_STATUSES)}.", field="status")
+    reply = backends().merge.call(
+        "ListMerges", merge_pb2.ListMergesRequest(status=status), token=current_principal().token
+    )
+    return jsonify({"merges": [serializers.merge(item) for item in reply.merges]})
+
+
+@bp.get("/merges/<merge_id>")
+@token_required("staff")
+def merge_audit(merge_id: str) -> Response:
+    audit = backends().merge.call("GetMergeAudit", merge_ref(merge_id), token=current_principal().token)
+    return jsonify(serializers.merge_audit(audit))
+
+
+@bp.post("/merges/<merge_id>/approve")
+@token_required("staff")
+def approve_merge(merge_id: str) -> tuple[Response, int]:
+    item = backends().merge.call("ApproveMerge", merge_ref(merge_id), token=current_principal().token)
+    return jsonify(serializers.merge(item)), 202
+
+
+@bp.post("/merges/<merge_id>/reject")
+@token_required("staff")
+def reject_merge(merge_id: str) -> tuple[Response, int]:
+    ref = merge_ref(merge_id)
+    body = v.validate(v.json_object(), MERGE_REASON)
+    item = backends().merge.call(
+        "RejectMerge",
+        merge_pb2.RejectMergeRequest(merge_id=ref.merge_id, reason=body["reason"]),
+        token=current_principal().token,
+    )
+    return jsonify(serializers.merge(item)), 200
+
+
+@bp.post("/merges/<merge_id>/reverse")
+@token_required("staff")
+def reverse_merge(merge_id: str) -> tuple[Response, int]:
+    ref = merge_ref(merge_id)
+    body = v.validate(v.json_object(), MERGE_REASON)
+    item = backends().merge.call(
+        "ReverseMerge",
+        merge_pb2.ReverseMergeRequest(merge_id=ref.merge_id, reason=body["reason"]),
+        token=current_principal().token,
+    )
+    return jsonify(serializers.merge(item)), 202
+
+
+@bp.get("/merges/<merge_id>/legal-proof")
+@token_required("staff")
+def legal_proof(merge_id: str) -> Response:
+    ref = merge_ref(merge_id)
+    proof = backends().merge.call("GetLegalProof", ref, token=current_principal().token)
+    response = send_file(
+        io.BytesIO(proof.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=proof.filename or f"legal-proof-{ref.merge_id}.pdf",
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response

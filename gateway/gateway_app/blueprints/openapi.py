@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from gateway_app.serializers import CUSTOMER_FIELDS
+from gateway_app.serializers import CUSTOMER_FIELDS, MERGE_STATUSES, MOVED_KINDS
 
 bp = Blueprint("openapi", __name__)
 
@@ -57,16 +57,19 @@ def _op(
     body: dict[str, Any] | None = None,
     params: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    # The operation's own responses win over the common ones (e.g. 401 invalid_credentials).
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": dict(responses)}
     if kinds:
         op["security"] = [{"bearerAuth": []}]
         op["description"] = "Token kinds: " + ", ".join(kinds) + "."
-        op["responses"].update(AUTH_ERRORS)
+        for status, response in AUTH_ERRORS.items():
+            op["responses"].setdefault(status, response)
     else:
         op["security"] = []
     if body is not None:
         op["requestBody"] = {"required": True, **_json(body)}
-        op["responses"].update(ERRORS)
+        for status, response in ERRORS.items():
+            op["responses"].setdefault(status, response)
     if params:
         op["parameters"] = params
     return op
@@ -84,6 +87,22 @@ LOGIN_ERRORS = {
     "401": {"description": "Wrong credentials (invalid_credentials)", **_json(_ref("Error"))},
     "429": {"description": "Too many attempts (too_many_attempts), with Retry-After", **_json(_ref("Error"))},
     "503": AUTH_ERRORS["503"],
+}
+
+MERGE_PROPERTIES: dict[str, Any] = {
+    "id": STRING,
+    "target_customer_number": CUSTOMER_NUMBER,
+    "source_customer_number": CUSTOMER_NUMBER,
+    "status": {"enum": list(MERGE_STATUSES)},
+    "market": {"enum": ["de", "nl", "uk"]},
+    "comparison": {"type": "array", "items": {"$ref": "#/components/schemas/ComparisonRow"}},
+    "data_taken_over": {"type": "boolean"},
+    "legal_proof_uploaded": {"type": "boolean"},
+    "proof_method": {"enum": ["customer_password", "domain"]},
+    "rejection_reason": NULLABLE_STRING,
+    "created_at": {"type": ["string", "null"], "format": "date-time"},
+    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+    "completed_at": {"type": ["string", "null"], "format": "date-time"},
 }
 
 COMPONENTS: dict[str, Any] = {
@@ -147,11 +166,50 @@ COMPONENTS: dict[str, Any] = {
             {
                 "number": STRING,
                 "date": NULLABLE_STRING,
-                "amount": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"},
+                "amount": {"type": "number", "description": "e.g. 12.5 for 12.50", "multipleOf": 0.01},
                 "currency": STRING,
                 "status": {"enum": ["open", "paid"]},
             },
             ["number", "amount", "currency", "status"],
+        ),
+        "ComparisonRow": _obj(
+            {
+                "field": STRING,
+                "target_value": {**NULLABLE_STRING, "description": "Masked for payment data"},
+                "source_value": {**NULLABLE_STRING, "description": "Masked for payment data"},
+                "result": {"enum": ["equal", "differs", "blocking"]},
+            },
+            ["field", "target_value", "source_value", "result"],
+        ),
+        "Merge": _obj(MERGE_PROPERTIES, list(MERGE_PROPERTIES)),
+        "MergeAudit": _obj(
+            {
+                **MERGE_PROPERTIES,
+                "target_snapshot": {"type": "object", "description": "Master data when the merge started"},
+                "source_snapshot": {"type": "object", "description": "Master data when the merge started"},
+                "steps": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "name": STRING,
+                            "state": {"enum": ["started", "done", "compensated", "failed"]},
+                            "started_at": NULLABLE_STRING,
+                            "finished_at": NULLABLE_STRING,
+                            "error": NULLABLE_STRING,
+                        },
+                        ["name", "state", "started_at", "finished_at", "error"],
+                    ),
+                },
+                "moved": {
+                    "type": "object",
+                    "description": "The ids of every record the merge moved, by kind ("
+                    + ", ".join(MOVED_KINDS)
+                    + ")",
+                    "additionalProperties": {"type": "array", "items": STRING},
+                },
+                "reversal_reason": NULLABLE_STRING,
+            },
+            [*MERGE_PROPERTIES, "target_snapshot", "source_snapshot", "steps", "moved", "reversal_reason"],
         ),
         "Health": {
             "type": "object",
@@ -353,6 +411,228 @@ PATHS: dict[str, Any] = {
         "get": _op("This document", "openapi", {"200": _ok("OpenAPI 3.1", {"type": "object"})}),
     },
 }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, **_json(_ref("Error"))}
+
+
+MERGE_ID = [_path_param("merge_id", {"type": "string", "maxLength": 100})]
+MERGE = _ref("Merge")
+MERGE_NOT_FOUND = {"404": _error("Unknown merge, or one of another customer (not_found)")}
+MERGE_STATE = _error("The merge is not in a state that allows this (merge_not_open)")
+REASON_BODY = _obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}, ["reason"])
+
+PATHS.update(
+    {
+        "/api/v1/merges": {
+            "post": _op(
+                "Start merging another customer number into the signed-in one",
+                "merges",
+                {
+                    "201": {
+                        **_ok("The merge, with the comparison of both numbers' master data", MERGE),
+                        "headers": {"Location": {"schema": STRING}},
+                    },
+                    "401": _error("Bad proof of ownership (invalid_credentials), or no valid token"),
+                    "409": _error(
+                        "A number already merged or in an open merge (merge_conflict), "
+                        "or two markets (different_markets)"
+                    ),
+                    "422": _error(
+                        "Invalid input (invalid_input, with field), or the signed-in number itself "
+                        "(same_customer_number)"
+                    ),
+                    "429": _error("Too many attempts (too_many_attempts), with Retry-After"),
+                },
+                kinds=("customer",),
+                body=_obj(
+                    {
+                        "source_customer_number": CUSTOMER_NUMBER,
+                        "source_password": PASSWORD,
+                        "domain": {"type": "string", "format": "idn-hostname"},
+                        "domain_password": PASSWORD,
+                    },
+                    ["source_customer_number"],
+                )
+                | {
+                    "description": "Either source_password, or domain and domain_password "
+                    "(a domain of one of the source's packages with that package's password)."
+                },
+            ),
+            "get": _op(
+                "The merges of the signed-in customer",
+                "merges",
+                {"200": _ok("Merges", _obj({"merges": {"type": "array", "items": MERGE}}))},
+                kinds=("customer",),
+            ),
+        },
+        "/api/v1/merges/{merge_id}": {
+            "get": _op(
+                "One merge",
+                "merges",
+                {"200": _ok("The merge", MERGE), **MERGE_NOT_FOUND},
+                kinds=("customer", "staff"),
+                params=MERGE_ID,
+            ),
+            "delete": _op(
+                "Cancel a merge that is not executing yet",
+                "merges",
+                {"204": _ok("Cancelled"), **MERGE_NOT_FOUND, "409": MERGE_STATE},
+                kinds=("customer",),
+                params=MERGE_ID,
+            ),
+        },
+        "/api/v1/merges/{merge_id}/take-over-data": {
+            "post": _op(
+                "Take over data: the kept number's values stand for every highlighted field",
+                "merges",
+                {"200": _ok("The merge", MERGE), **MERGE_NOT_FOUND, "409": MERGE_STATE},
+                kinds=("customer",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/merges/{merge_id}/submit": {
+            "post": _op(
+                "Send the order",
+                "merges",
+                {
+                    "202": _ok("The order is sent (status submitted, or approved without review)", MERGE),
+                    **MERGE_NOT_FOUND,
+                    "409": _error(
+                        "Highlighted fields not taken over (differences_not_resolved), the signed "
+                        "form is missing (legal_proof_required), or merge_not_open"
+                    ),
+                },
+                kinds=("customer",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/merges/{merge_id}/legal-proof": {
+            "post": {
+                **_op(
+                    "Upload the signed contract-transfer form (PDF, at most 5 MB)",
+                    "merges",
+                    {
+                        "201": _ok("The merge, with legal_proof_uploaded true", MERGE),
+                        **MERGE_NOT_FOUND,
+                        "409": MERGE_STATE,
+                        "413": _error("The file or the request is larger than 5 MB (payload_too_large)"),
+                        "422": _error("No file, an empty file or not a PDF (invalid_input, field file)"),
+                    },
+                    kinds=("customer",),
+                    params=MERGE_ID,
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {
+                                        "type": "string",
+                                        "contentMediaType": "application/pdf",
+                                        "maxLength": 5 * 1024 * 1024,
+                                    }
+                                },
+                                "required": ["file"],
+                            }
+                        }
+                    },
+                },
+            }
+        },
+        "/api/v1/admin/merges": {
+            "get": {
+                **_op(
+                    "The review queue: merges, optionally by status",
+                    "admin",
+                    {
+                        "200": _ok("Merges", _obj({"merges": {"type": "array", "items": MERGE}})),
+                        "422": _error("An unknown status (invalid_input, field status)"),
+                    },
+                    kinds=("staff",),
+                ),
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"enum": list(MERGE_STATUSES)},
+                    }
+                ],
+            }
+        },
+        "/api/v1/admin/merges/{merge_id}": {
+            "get": _op(
+                "The merge with both master-data snapshots, the step log and the moved records",
+                "admin",
+                {"200": _ok("The audit", _ref("MergeAudit")), **MERGE_NOT_FOUND},
+                kinds=("staff",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/admin/merges/{merge_id}/approve": {
+            "post": _op(
+                "Approve a submitted merge; execution starts",
+                "admin",
+                {"202": _ok("The merge", MERGE), **MERGE_NOT_FOUND, "409": MERGE_STATE},
+                kinds=("staff",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/admin/merges/{merge_id}/reject": {
+            "post": _op(
+                "Reject a submitted merge with a reason",
+                "admin",
+                {
+                    "200": _ok("The merge, with rejection_reason", MERGE),
+                    **MERGE_NOT_FOUND,
+                    "409": MERGE_STATE,
+                },
+                kinds=("staff",),
+                body=REASON_BODY,
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/admin/merges/{merge_id}/reverse": {
+            "post": _op(
+                "Reverse a completed merge within 30 days",
+                "admin",
+                {
+                    "202": _ok("The reversal runs", MERGE),
+                    **MERGE_NOT_FOUND,
+                    "409": _error(
+                        "More than 30 days since completion (reversal_window_over), or merge_not_open"
+                    ),
+                },
+                kinds=("staff",),
+                body=REASON_BODY,
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/admin/merges/{merge_id}/legal-proof": {
+            "get": _op(
+                "Download the signed contract-transfer form",
+                "admin",
+                {
+                    "200": {
+                        "description": "The PDF, as an attachment",
+                        "content": {
+                            "application/pdf": {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            }
+                        },
+                    },
+                    "404": _error("Unknown merge, or no form uploaded (not_found)"),
+                },
+                kinds=("staff",),
+                params=MERGE_ID,
+            )
+        },
+    }
+)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
