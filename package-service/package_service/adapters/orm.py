@@ -24,9 +24,15 @@ class PackageRow(Base):
     product: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    storage_used_gb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mailboxes_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    databases_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     domains: Mapped[list["DomainRow"]] = relationship(
         back_populates="package", order_by="DomainRow.position", cascade="all, delete-orphan",
         lazy="selectin",
+    )
+    settings: Mapped[list["PackageSettingRow"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="PackageSettingRow.key"
     )
 
 
@@ -57,3 +63,27 @@ class AppliedTransferRow(Base):
     direction: Mapped[str] = mapped_column(String(10), primary_key=True)  # forward, reverse
     moved_ids: Mapped[str] = mapped_column(Text, default="")
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PackageSettingRow(Base):
+    """One technical setting of a package (php_version, https_redirect, ...)."""
+
+    __tablename__ = "package_settings"
+
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100))
+
+
+class ProductChangeRow(Base):
+    """One upgrade or downgrade of a package, with who made it."""
+
+    __tablename__ = "product_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), index=True)
+    from_product: Mapped[str] = mapped_column(String(40))
+    to_product: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(10))  # upgrade, downgrade
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(80))  # the caller's subject

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from package_service.adapters.orm import AppliedTransferRow, DomainRow, MergeTransferRow, PackageRow
+from package_service.adapters.orm import (
+    AppliedTransferRow,
+    DomainRow,
+    MergeTransferRow,
+    PackageRow,
+    PackageSettingRow,
+    ProductChangeRow,
+)
 from package_service.domain.model import Package
 
 
@@ -17,6 +24,10 @@ def _to_domain(row: PackageRow) -> Package:
         status=row.status,
         created_at=row.created_at,
         domains=[d.name for d in row.domains],
+        storage_used_gb=row.storage_used_gb,
+        mailboxes_used=row.mailboxes_used,
+        databases_used=row.databases_used,
+        settings={s.key: s.value for s in row.settings},
     )
 
 
@@ -25,16 +36,74 @@ class PackageRepository:
         self.session = session
 
     def add(self, package: Package) -> None:
-        row = PackageRow(
-            id=package.id,
-            customer_number=package.customer_number,
-            product=package.product,
-            status=package.status,
-            domains=[DomainRow(name=d, position=i) for i, d in enumerate(package.domains)],
-        )
+        row = PackageRow(id=package.id, customer_number=package.customer_number)
         self.session.add(row)
+        self._write(row, package)
         self.session.flush()
         package.created_at = row.created_at
+
+    def save(self, package: Package) -> None:
+        """Writes a changed package back: product, status, usage, settings and its domains
+        (a domain taken from another package in this unit of work moves with its row)."""
+        row = self.session.get(PackageRow, package.id)
+        if row is None:
+            raise LookupError(package.id)
+        self._write(row, package)
+        self.session.flush()
+
+    def _write(self, row: PackageRow, package: Package) -> None:
+        with self.session.no_autoflush:
+            row.product = package.product
+            row.status = package.status
+            row.storage_used_gb = package.storage_used_gb
+            row.mailboxes_used = package.mailboxes_used
+            row.databases_used = package.databases_used
+            existing = {d.name: d for d in row.domains}
+            domains = []
+            for position, name in enumerate(package.domains):
+                domain = existing.get(name) or self.session.get(DomainRow, name) or DomainRow(name=name)
+                domain.position = position
+                domains.append(domain)
+            row.domains = domains
+            stored = {s.key: s for s in row.settings}
+            for key, value in package.settings.items():
+                if key in stored:
+                    stored[key].value = value
+                else:
+                    row.settings.append(PackageSettingRow(key=key, value=value))
+            for key, setting in stored.items():
+                if key not in package.settings:
+                    row.settings.remove(setting)
+
+    def record_product_change(
+        self, *, package_id: str, from_product: str, to_product: str, direction: str, changed_by: str
+    ) -> None:
+        self.session.add(
+            ProductChangeRow(
+                package_id=package_id,
+                from_product=from_product,
+                to_product=to_product,
+                direction=direction,
+                changed_by=changed_by,
+            )
+        )
+        self.session.flush()
+
+    def product_changes(self, package_id: str) -> list[tuple[str, str, str, str]]:
+        """(from, to, direction, by) of a package's product changes, oldest first."""
+        rows = self.session.scalars(
+            select(ProductChangeRow).where(ProductChangeRow.package_id == package_id).order_by(ProductChangeRow.id)
+        )
+        return [(r.from_product, r.to_product, r.direction, r.changed_by) for r in rows]
+
+    def get_for_update(self, package_id: str) -> Package | None:
+        """A package, its row locked until the unit of work ends (PostgreSQL; SQLite locks on write)."""
+        row = self.session.scalar(
+            select(PackageRow).where(PackageRow.id == package_id).with_for_update().execution_options(
+                populate_existing=True
+            )
+        )
+        return _to_domain(row) if row else None
 
     def get(self, package_id: str) -> Package | None:
         row = self.session.get(PackageRow, package_id)

@@ -7,15 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cc_common.errors import InvalidInput
-
-# The product catalogue, smallest first. Limits are checked on downgrade (issue 3).
-PRODUCTS: dict[str, dict[str, int]] = {
-    "hosting-basic": {"max_domains": 1, "monthly_price_cents": 199},
-    "hosting-plus": {"max_domains": 5, "monthly_price_cents": 599},
-    "hosting-pro": {"max_domains": 25, "monthly_price_cents": 1299},
-    "server-dedicated": {"max_domains": 100, "monthly_price_cents": 4999},
-}
+from cc_common.errors import Conflict, InvalidInput
+from package_service.domain.catalogue import PRODUCTS, Product, smallest_product
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_DOMAINS_PER_REQUEST = 100
@@ -42,12 +35,14 @@ def normalise_domain(raw: str, *, field_name: str = "domain") -> str:
     return ascii_name
 
 
-def check_product(product: str) -> str:
-    if product not in PRODUCTS:
+def check_product(product: str) -> Product:
+    """The catalogue entry of a product code, or InvalidInput on the field `product`."""
+    found = PRODUCTS.get((product or "").strip().lower())
+    if found is None:
         raise InvalidInput(
             f"Unknown product {product!r}; choose one of {', '.join(PRODUCTS)}.", field="product"
         )
-    return product
+    return found
 
 
 @dataclass
@@ -58,3 +53,182 @@ class Package:
     status: str = "active"
     created_at: datetime | None = None
     domains: list[str] = field(default_factory=list)
+    storage_used_gb: int = 0
+    mailboxes_used: int = 0
+    databases_used: int = 0
+    # The technical settings set so far (the others have their defaults).
+    settings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def catalogue_entry(self) -> Product | None:
+        return PRODUCTS.get(self.product)
+
+    @property
+    def terminated(self) -> bool:
+        return self.status == "terminated"
+
+
+# --- usage ---------------------------------------------------------------------------------
+
+
+def check_usage(*, storage_used_gb: int, mailboxes_used: int, databases_used: int) -> None:
+    for name, value in (
+        ("storage_used_gb", storage_used_gb),
+        ("mailboxes_used", mailboxes_used),
+        ("databases_used", databases_used),
+    ):
+        if value < 0 or value > 10_000_000:
+            raise InvalidInput("Usage figures are whole numbers from 0.", field=name)
+
+
+def misfits(package: Package, product: Product) -> list[str]:
+    """Why the package's domains and usage do not fit into `product` (empty: it fits)."""
+    def counted(n: int, singular: str, plural: str) -> str:
+        return f"{n} {singular if n == 1 else plural}"
+
+    reasons = []
+    checks = (
+        (len(package.domains), product.max_domains, "domain", "domains"),
+        (package.mailboxes_used, product.mailboxes, "mailbox", "mailboxes"),
+        (package.databases_used, product.databases, "database", "databases"),
+    )
+    for used, limit, singular, plural in checks:
+        if used > limit:
+            reasons.append(
+                f"The package has {counted(used, singular, plural)}; "
+                f"{product.name} allows {counted(limit, singular, plural)}."
+            )
+    if package.storage_used_gb > product.storage_gb:
+        reasons.append(
+            f"The package has {package.storage_used_gb} GB of storage in use; "
+            f"{product.name} allows {product.storage_gb} GB."
+        )
+    return reasons
+
+
+# --- product change (upgrade in the package administration, downgrade online) ---------------
+
+
+def _ensure_active(package: Package) -> None:
+    if package.terminated:
+        raise Conflict(
+            f"The package {package.id} is terminated and can no longer be changed.", code="package_terminated"
+        )
+
+
+def change_product(package: Package, product_code: str) -> str:
+    """Moves the package to another product; returns the direction, "upgrade" or "downgrade".
+
+    A downgrade is only possible when the domains and the usage fit the smaller product's limits.
+    """
+    target = check_product(product_code)
+    _ensure_active(package)
+    if target.code == package.product:
+        raise Conflict(f"The package already is {target.name}.", code="same_product")
+    direction = change_direction(package, target.code)
+    reasons = misfits(package, target)
+    if reasons:
+        raise Conflict(" ".join(reasons), code="package_does_not_fit")
+    package.product = target.code
+    return direction
+
+
+def change_direction(package: Package, product_code: str) -> str:
+    """The direction a change to `product_code` would have, without changing anything."""
+    target = check_product(product_code)
+    current = package.catalogue_entry
+    if current is None or target.rank >= current.rank:
+        return "upgrade"
+    return "downgrade"
+
+
+# --- package splitting ------------------------------------------------------------------------
+
+
+def move_domain(source: Package, domain: str, target: Package) -> None:
+    """Moves a domain of `source` to `target` as an additional domain.
+
+    Never the last domain of a package; the target must have room by its product's max_domains.
+    """
+    _ensure_active(source)
+    _ensure_active(target)
+    if target.id == source.id:
+        raise InvalidInput("The domain already belongs to this package.", field="target_package_id")
+    if domain not in source.domains:
+        raise InvalidInput(f"The package has no domain {domain}.", field="domain")
+    if len(source.domains) == 1:
+        raise Conflict(
+            f"{domain} is the only domain of the package; a package keeps at least one domain.",
+            code="last_domain",
+        )
+    limit = target.catalogue_entry.max_domains if target.catalogue_entry else 0
+    if len(target.domains) >= limit:
+        name = target.catalogue_entry.name if target.catalogue_entry else target.product
+        raise Conflict(
+            f"The target package has {len(target.domains)} of {limit} domains {name} allows.",
+            code="package_full",
+        )
+    source.domains.remove(domain)
+    target.domains.append(domain)
+
+
+def split_off(source: Package, domain: str, product_code: str = "") -> Package:
+    """Moves a domain of `source` into a new independent package of the same customer number
+    (with `product_code`, default the smallest product)."""
+    product = check_product(product_code) if product_code else smallest_product()
+    new = Package(id=new_package_id(), customer_number=source.customer_number, product=product.code)
+    move_domain(source, domain, new)
+    return new
+
+
+# --- technical settings (what a package login may change) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    default: str
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def normalise(self, key: str, raw: str) -> str:
+        value = (raw or "").strip().lower()
+        if self.choices:
+            if value not in self.choices:
+                raise InvalidInput(f"{key} is one of {', '.join(self.choices)}.", field=f"settings.{key}")
+            return value
+        if not value.isdigit() or not (self.minimum or 0) <= int(value) <= (self.maximum or 0):
+            raise InvalidInput(
+                f"{key} is a whole number from {self.minimum} to {self.maximum}.", field=f"settings.{key}"
+            )
+        return str(int(value))
+
+
+SETTINGS: dict[str, Setting] = {
+    "php_version": Setting("8.3", choices=("8.1", "8.2", "8.3")),
+    "https_redirect": Setting("true", choices=("true", "false")),
+    "www_redirect": Setting("none", choices=("none", "to_www", "from_www")),
+    "php_memory_limit_mb": Setting("256", minimum=64, maximum=1024),
+}
+
+
+def effective_settings(package: Package) -> dict[str, str]:
+    """Every setting with its value: the stored one or the default."""
+    return {key: package.settings.get(key, s.default) for key, s in SETTINGS.items()}
+
+
+def update_settings(package: Package, changes: dict[str, str]) -> dict[str, str]:
+    """Validates all changes first, then applies them; returns the effective settings."""
+    if not changes:
+        raise InvalidInput("Name at least one setting to change.", field="settings")
+    _ensure_active(package)
+    checked = {}
+    for key, raw in changes.items():
+        setting = SETTINGS.get(key)
+        if setting is None:
+            raise InvalidInput(
+                f"Unknown setting {key!r}; the settings are {', '.join(SETTINGS)}.", field=f"settings.{key}"
+            )
+        checked[key] = setting.normalise(key, raw)
+    package.settings.update(checked)
+    return effective_settings(package)

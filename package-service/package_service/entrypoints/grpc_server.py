@@ -6,11 +6,13 @@ from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
 
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
+from package_service.domain.catalogue import Product
 from package_service.domain.model import Package
 from package_service.service_layer import services
 
 
 def to_proto(package: Package) -> package_pb2.Package:
+    product = package.catalogue_entry
     return package_pb2.Package(
         id=package.id,
         customer_number=package.customer_number,
@@ -18,6 +20,29 @@ def to_proto(package: Package) -> package_pb2.Package:
         domains=package.domains,
         status=package.status,
         created_at=package.created_at.isoformat() if package.created_at else "",
+        product_name=product.name if product else package.product,
+        max_domains=product.max_domains if product else 0,
+        storage_used_gb=package.storage_used_gb,
+        mailboxes_used=package.mailboxes_used,
+        databases_used=package.databases_used,
+    )
+
+
+def product_to_proto(product: Product) -> package_pb2.Product:
+    return package_pb2.Product(
+        code=product.code,
+        name=product.name,
+        rank=product.rank,
+        max_domains=product.max_domains,
+        storage_gb=product.storage_gb,
+        mailboxes=product.mailboxes,
+        databases=product.databases,
+        prices=[
+            package_pb2.ProductPrice(
+                market=p.market, monthly_price_cents=p.monthly_price_cents, currency=p.currency
+            )
+            for p in product.prices
+        ],
     )
 
 
@@ -65,3 +90,53 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
     def CountPackages(self, request, context, caller: Principal):
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
         return package_pb2.PackageCounts(by_owner=counts, total=sum(counts.values()))
+
+    @rpc("customer", "package", "staff", "service")
+    def ListProducts(self, request, context, caller: Principal):
+        return package_pb2.ProductList(products=[product_to_proto(p) for p in services.list_products()])
+
+    @rpc("customer", "package")
+    def ChangeProduct(self, request, context, caller: Principal):
+        change = services.change_product(
+            uow=self._uow(), caller=caller, package_id=request.package_id, product=request.product
+        )
+        return package_pb2.ChangeProductResponse(
+            package=to_proto(change.package), direction=change.direction, from_product=change.from_product
+        )
+
+    @rpc("customer")
+    def MoveDomain(self, request, context, caller: Principal):
+        move = services.move_domain(
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            domain=request.domain,
+            target_package_id=request.target_package_id,
+            product=request.product,
+        )
+        return package_pb2.MoveDomainResponse(
+            source=to_proto(move.source), target=to_proto(move.target), created=move.created
+        )
+
+    @rpc("customer", "package", "staff")
+    def GetSettings(self, request, context, caller: Principal):
+        settings = services.get_settings(uow=self._uow(), caller=caller, package_id=request.package_id)
+        return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+
+    @rpc("customer", "package", "staff")
+    def UpdateSettings(self, request, context, caller: Principal):
+        settings = services.update_settings(
+            uow=self._uow(), caller=caller, package_id=request.package_id, changes=dict(request.settings)
+        )
+        return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+
+    @rpc("staff")
+    def SetUsage(self, request, context, caller: Principal):
+        package = services.set_usage(
+            uow=self._uow(),
+            package_id=request.package_id,
+            storage_used_gb=request.storage_used_gb,
+            mailboxes_used=request.mailboxes_used,
+            databases_used=request.databases_used,
+        )
+        return to_proto(package)

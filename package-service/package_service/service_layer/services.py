@@ -5,10 +5,12 @@ Ownership is decided here from the verified caller, never from a plain request f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cc_common.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
 from cc_common.faults import crash_point
 from cc_common.tokens import Principal
-from package_service.domain import model
+from package_service.domain import catalogue, model
 from package_service.service_layer.unit_of_work import UnitOfWork
 
 _NOT_FOUND = "No such package."
@@ -19,7 +21,7 @@ def create_package(
 ) -> model.Package:
     if not customer_number.isdigit():
         raise InvalidInput("A customer number consists of digits.", field="customer_number")
-    model.check_product(product)
+    product = model.check_product(product).code
     if not domains:
         raise InvalidInput("A package needs at least one domain.", field="domains")
     if len(domains) > model.MAX_DOMAINS_PER_REQUEST:
@@ -104,3 +106,138 @@ def transfer_packages(*, uow: UnitOfWork, merge_id: str, source: str, target: st
 def count_packages(*, uow: UnitOfWork, customer_numbers: list[str]) -> dict[str, int]:
     with uow:
         return uow.packages.count_by_owner(customer_numbers)
+
+
+# --- catalogue, usage, settings ------------------------------------------------------------
+
+
+def list_products() -> list[catalogue.Product]:
+    return catalogue.products_in_order()
+
+
+def _owned(uow: UnitOfWork, caller: Principal, package_id: str, *, lock: bool = False) -> model.Package:
+    package = uow.packages.get_for_update(package_id) if lock else uow.packages.get(package_id)
+    if package is None or not may_see(caller, package):
+        raise NotFound(_NOT_FOUND)
+    return package
+
+
+def set_usage(
+    *, uow: UnitOfWork, package_id: str, storage_used_gb: int, mailboxes_used: int, databases_used: int
+) -> model.Package:
+    """Staff (tests, demo): the usage figures the hosting platform would report."""
+    model.check_usage(
+        storage_used_gb=storage_used_gb, mailboxes_used=mailboxes_used, databases_used=databases_used
+    )
+    with uow:
+        package = uow.packages.get_for_update(package_id)
+        if package is None:
+            raise NotFound(_NOT_FOUND)
+        package.storage_used_gb = storage_used_gb
+        package.mailboxes_used = mailboxes_used
+        package.databases_used = databases_used
+        uow.packages.save(package)
+        uow.commit()
+    return package
+
+
+def get_settings(*, uow: UnitOfWork, caller: Principal, package_id: str) -> dict[str, str]:
+    with uow:
+        package = _owned(uow, caller, package_id)
+    return model.effective_settings(package)
+
+
+def update_settings(
+    *, uow: UnitOfWork, caller: Principal, package_id: str, changes: dict[str, str]
+) -> dict[str, str]:
+    """The technical administration: the owner's customer login, the package's own login, staff."""
+    with uow:
+        package = _owned(uow, caller, package_id, lock=True)
+        settings = model.update_settings(package, changes)
+        uow.packages.save(package)
+        uow.commit()
+    return settings
+
+
+# --- product change ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductChange:
+    package: model.Package
+    direction: str  # upgrade, downgrade
+    from_product: str
+
+
+def change_product(*, uow: UnitOfWork, caller: Principal, package_id: str, product: str) -> ProductChange:
+    """Upgrade (customer login or the package's own login) or downgrade (customer login only;
+    refused when the domains or the usage do not fit the smaller product)."""
+    if caller.kind not in ("customer", "package"):
+        raise Forbidden("Only the customer or the package login may change the product.")
+    model.check_product(product)
+    with uow:
+        package = _owned(uow, caller, package_id, lock=True)
+        direction = model.change_direction(package, product)
+        if direction == "downgrade" and caller.kind != "customer":
+            raise Forbidden("A downgrade is a contractual change: please use the customer login.")
+        before = package.product
+        direction = model.change_product(package, product)
+        uow.packages.save(package)
+        uow.packages.record_product_change(
+            package_id=package.id,
+            from_product=before,
+            to_product=package.product,
+            direction=direction,
+            changed_by=caller.subject,
+        )
+        uow.commit()
+    return ProductChange(package=package, direction=direction, from_product=before)
+
+
+# --- package splitting ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainMove:
+    source: model.Package
+    target: model.Package
+    created: bool  # the target is a new package
+
+
+def move_domain(
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    package_id: str,
+    domain: str,
+    target_package_id: str = "",
+    product: str = "",
+) -> DomainMove:
+    """Package splitting: a domain leaves its package, either as an additional domain of another
+    package of the same customer number or as a new independent package (default product: the
+    smallest). Customer login only; one transaction."""
+    if caller.kind != "customer":
+        raise Forbidden("Only the customer login may split packages.")
+    name = model.normalise_domain(domain)
+    if target_package_id and product:
+        raise InvalidInput("Name either a target package or a product for a new package.", field="product")
+    if product:
+        model.check_product(product)
+    with uow:
+        # Lock both rows in id order, so that two crossing moves cannot deadlock.
+        ids = sorted({package_id, target_package_id} - {""})
+        locked = {i: _owned(uow, caller, i, lock=True) for i in ids}
+        source = locked[package_id]
+        if target_package_id:
+            target = locked[target_package_id]
+            model.move_domain(source, name, target)
+            uow.packages.save(target)
+            uow.packages.save(source)
+            created = False
+        else:
+            target = model.split_off(source, name, product)
+            uow.packages.add(target)
+            uow.packages.save(source)
+            created = True
+        uow.commit()
+    return DomainMove(source=source, target=target, created=created)
