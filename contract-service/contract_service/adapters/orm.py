@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -35,6 +35,8 @@ class CustomerRow(Base):
     fax: Mapped[str] = mapped_column(String(20), default="")
     email: Mapped[str] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(20), default="active")
+    # For a retired number: the customer number it was merged into; "" otherwise.
+    merged_into: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # Payment data: "" (none), "sepa" (iban, bic) or "card" (token, last4, expiry).
     payment_method: Mapped[str] = mapped_column(String(10), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")
@@ -66,3 +68,84 @@ class SequenceRow(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     next_value: Mapped[int] = mapped_column(Integer)
+
+
+class ContractRow(Base):
+    """The contract of one package (created when staff creates the package)."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_number: Mapped[str] = mapped_column(ForeignKey("customers.customer_number"), index=True)
+    product: Mapped[str] = mapped_column(String(100))
+    start_date: Mapped[date] = mapped_column(Date)
+    term_months: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    # active, terminated.
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TerminationRow(Base):
+    """A termination of a package's contract, or of one domain of it (domain != "")."""
+
+    __tablename__ = "terminations"
+    __table_args__ = (
+        # At most one open termination per package and domain ("" = the whole package).
+        Index(
+            "uq_terminations_open",
+            "package_id",
+            "domain",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(ForeignKey("customers.customer_number"), index=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    package_id: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(253), default="")
+    effective_date: Mapped[date] = mapped_column(Date)
+    # open, retracted.
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class DebitRequestRow(Base):
+    """A customer's request to debit an open invoice again."""
+
+    __tablename__ = "debit_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # requested (then, outside this service: submitted, failed, ...).
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+
+
+class AppliedTransferRow(Base):
+    """One row per merge and direction that was applied: a repeat returns the record."""
+
+    __tablename__ = "applied_transfers"
+
+    merge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # forward, reverse.
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    source_customer_number: Mapped[str] = mapped_column(String(20))
+    target_customer_number: Mapped[str] = mapped_column(String(20))
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MergeTransferRow(Base):
+    """The ids of the records a transfer moved, per merge, direction and kind."""
+
+    __tablename__ = "merge_transfers"
+
+    merge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # invoices, contracts, terminations.
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -4,12 +4,34 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contract_service.adapters.orm import CustomerRow, InvoiceRow, SequenceRow, utcnow
-from contract_service.domain.model import MASTER_DATA_FIELDS, Customer, CustomerTaken, Invoice, Payment
+from contract_service.adapters.orm import (
+    AppliedTransferRow,
+    ContractRow,
+    CustomerRow,
+    DebitRequestRow,
+    InvoiceRow,
+    MergeTransferRow,
+    SequenceRow,
+    TerminationRow,
+    utcnow,
+)
+from contract_service.domain.model import (
+    MASTER_DATA_FIELDS,
+    Contract,
+    ContractTaken,
+    Customer,
+    CustomerTaken,
+    DebitRequest,
+    Invoice,
+    Payment,
+    Termination,
+    TerminationTaken,
+)
+from contract_service.domain.transfers import FORWARD, KINDS, AppliedTransfer, TransferRace
 
 
 def _customer(row: CustomerRow) -> Customer:
@@ -27,6 +49,7 @@ def _customer(row: CustomerRow) -> Customer:
         customer_number=row.customer_number,
         market=row.market,
         status=row.status,
+        merged_into=row.merged_into,
         payment=payment,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -46,7 +69,7 @@ def _payment_columns(payment: Payment | None) -> dict[str, str]:
     }
 
 
-def _invoice(row: InvoiceRow) -> Invoice:
+def _invoice(row: InvoiceRow, debit_requested_at: datetime | None = None) -> Invoice:
     return Invoice(
         number=row.number,
         customer_number=row.customer_number,
@@ -56,6 +79,7 @@ def _invoice(row: InvoiceRow) -> Invoice:
         status=row.status,
         seq=row.seq,
         created_at=row.created_at,
+        debit_requested_at=debit_requested_at,
     )
 
 
@@ -101,6 +125,32 @@ class CustomerRepository:
         )
         return now
 
+    def set_master_data(self, customer_number: str, data: dict[str, str]) -> datetime:
+        """Replaces the master data in one UPDATE; returns the new updated_at."""
+        now = utcnow()
+        self.session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.customer_number == customer_number)
+            .values(updated_at=now, **{name: data[name] for name in MASTER_DATA_FIELDS})
+        )
+        return now
+
+    def existing(self, numbers: list[str]) -> set[str]:
+        return set(self.session.scalars(select(CustomerRow.customer_number).where(CustomerRow.customer_number.in_(numbers))))
+
+    def set_status(self, numbers: list[str], *, status: str, merged_into: str) -> int:
+        """One UPDATE for all numbers; returns how many rows really changed."""
+        table = CustomerRow.__table__
+        result = self.session.execute(
+            update(table)
+            .where(
+                table.c.customer_number.in_(numbers),
+                or_(table.c.status != status, table.c.merged_into != merged_into),
+            )
+            .values(status=status, merged_into=merged_into, updated_at=utcnow())
+        )
+        return int(result.rowcount or 0)
+
 
 class InvoiceRepository:
     def __init__(self, session: Session) -> None:
@@ -134,9 +184,234 @@ class InvoiceRepository:
         invoice.created_at = row.created_at
 
     def list_for_customer(self, customer_number: str) -> list[Invoice]:
-        rows = self.session.scalars(
-            select(InvoiceRow)
+        pending = (
+            select(DebitRequestRow.invoice_number, func.max(DebitRequestRow.requested_at).label("at"))
+            .where(DebitRequestRow.status == "requested")
+            .group_by(DebitRequestRow.invoice_number)
+            .subquery()
+        )
+        rows = self.session.execute(
+            select(InvoiceRow, pending.c.at)
+            .outerjoin(pending, pending.c.invoice_number == InvoiceRow.number)
             .where(InvoiceRow.customer_number == customer_number)
             .order_by(InvoiceRow.date.desc(), InvoiceRow.seq.desc())
         )
-        return [_invoice(r) for r in rows]
+        return [_invoice(row, at) for row, at in rows]
+
+    def get(self, number: str) -> Invoice | None:
+        row = self.session.get(InvoiceRow, number)
+        if row is None:
+            return None
+        pending = self.pending_debit(number)
+        return _invoice(row, pending.requested_at if pending else None)
+
+    def pending_debit(self, number: str) -> DebitRequest | None:
+        row = self.session.scalar(
+            select(DebitRequestRow)
+            .where(DebitRequestRow.invoice_number == number, DebitRequestRow.status == "requested")
+            .order_by(DebitRequestRow.requested_at.desc())
+            .limit(1)
+        )
+        return DebitRequest(row.invoice_number, row.requested_at, row.status) if row else None
+
+    def add_debit_request(self, request: DebitRequest) -> None:
+        self.session.add(
+            DebitRequestRow(invoice_number=request.invoice_number, requested_at=request.requested_at, status=request.status)
+        )
+        self.session.flush()
+
+
+def _contract(row: ContractRow) -> Contract:
+    return Contract(
+        id=row.id,
+        package_id=row.package_id,
+        customer_number=row.customer_number,
+        product=row.product,
+        start_date=row.start_date,
+        term_months=row.term_months,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+class ContractRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, contract: Contract) -> None:
+        row = ContractRow(
+            id=contract.id,
+            package_id=contract.package_id,
+            customer_number=contract.customer_number,
+            product=contract.product,
+            start_date=contract.start_date,
+            term_months=contract.term_months,
+            status=contract.status,
+        )
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            self.session.rollback()
+            raise ContractTaken(contract.package_id) from None
+        contract.created_at = row.created_at
+
+    def by_package(self, package_id: str) -> Contract | None:
+        row = self.session.scalar(select(ContractRow).where(ContractRow.package_id == package_id))
+        return _contract(row) if row else None
+
+    def list_for_customer(self, customer_number: str) -> list[Contract]:
+        rows = self.session.scalars(
+            select(ContractRow)
+            .where(ContractRow.customer_number == customer_number)
+            .order_by(ContractRow.created_at, ContractRow.id)
+        )
+        return [_contract(r) for r in rows]
+
+
+def _termination(row: TerminationRow, product: str = "") -> Termination:
+    return Termination(
+        id=row.id,
+        customer_number=row.customer_number,
+        contract_id=row.contract_id,
+        package_id=row.package_id,
+        domain=row.domain,
+        effective_date=row.effective_date,
+        status=row.status,
+        created_at=row.created_at,
+        retracted_at=row.retracted_at,
+        product=product,
+    )
+
+
+class TerminationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _select(self):
+        return select(TerminationRow, ContractRow.product).join(ContractRow, ContractRow.id == TerminationRow.contract_id)
+
+    def add(self, termination: Termination) -> None:
+        row = TerminationRow(
+            id=termination.id,
+            customer_number=termination.customer_number,
+            contract_id=termination.contract_id,
+            package_id=termination.package_id,
+            domain=termination.domain,
+            effective_date=termination.effective_date,
+            status=termination.status,
+        )
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            self.session.rollback()
+            raise TerminationTaken(termination.package_id) from None
+        termination.created_at = row.created_at
+
+    def get(self, termination_id: str) -> Termination | None:
+        found = self.session.execute(self._select().where(TerminationRow.id == termination_id)).first()
+        return _termination(*found) if found else None
+
+    def open_for_package(self, package_id: str) -> list[Termination]:
+        rows = self.session.execute(
+            self._select().where(TerminationRow.package_id == package_id, TerminationRow.status == "open")
+        )
+        return [_termination(*r) for r in rows]
+
+    def list_for_customer(self, customer_number: str) -> list[Termination]:
+        rows = self.session.execute(
+            self._select()
+            .where(TerminationRow.customer_number == customer_number)
+            .order_by(TerminationRow.created_at.desc(), TerminationRow.id)
+        )
+        return [_termination(*r) for r in rows]
+
+    def retract(self, termination_id: str) -> datetime:
+        now = utcnow()
+        self.session.execute(
+            update(TerminationRow)
+            .where(TerminationRow.id == termination_id, TerminationRow.status == "open")
+            .values(status="retracted", retracted_at=now)
+        )
+        return now
+
+
+# kind -> (table, id column): what a transfer moves.
+def _kind_tables():
+    return {
+        "invoices": (InvoiceRow.__table__, InvoiceRow.__table__.c.number),
+        "contracts": (ContractRow.__table__, ContractRow.__table__.c.id),
+        "terminations": (TerminationRow.__table__, TerminationRow.__table__.c.id),
+    }
+
+
+class TransferRepository:
+    """The merge's transfer: per kind one INSERT ... SELECT of the ids into merge_transfers and
+    one UPDATE ... WHERE id IN (the recorded ids); never a statement per row."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def applied(self, merge_id: str, direction: str) -> AppliedTransfer | None:
+        row = self.session.get(AppliedTransferRow, (merge_id, direction))
+        if row is None:
+            return None
+        return AppliedTransfer(row.merge_id, row.direction, row.source_customer_number, row.target_customer_number)
+
+    def start(self, applied: AppliedTransfer) -> None:
+        """Records the transfer as applied first: a concurrent call of the same merge and
+        direction waits on this row and then fails (TransferRace) instead of moving twice."""
+        self.session.add(
+            AppliedTransferRow(
+                merge_id=applied.merge_id,
+                direction=applied.direction,
+                source_customer_number=applied.source_customer_number,
+                target_customer_number=applied.target_customer_number,
+            )
+        )
+        try:
+            self.session.flush()
+        except IntegrityError:
+            self.session.rollback()
+            raise TransferRace(applied.merge_id) from None
+
+    def move(self, *, merge_id: str, direction: str, kind: str, source: str, target: str) -> None:
+        table, id_col = _kind_tables()[kind]
+        mt = MergeTransferRow.__table__
+        head = (literal(merge_id, String), literal(direction, String), literal(kind, String))
+        if direction == FORWARD:
+            ids = select(*head, id_col).where(table.c.customer_number == source)
+            new_owner = target
+        else:
+            # Exactly the ids the forward recorded that still belong to the target.
+            ids = (
+                select(*head, mt.c.record_id)
+                .join(table, id_col == mt.c.record_id)
+                .where(
+                    mt.c.merge_id == merge_id,
+                    mt.c.direction == FORWARD,
+                    mt.c.kind == kind,
+                    table.c.customer_number == target,
+                )
+            )
+            new_owner = source
+        self.session.execute(
+            insert(mt).from_select(["merge_id", "direction", "kind", "record_id"], ids)
+        )
+        recorded = select(mt.c.record_id).where(
+            and_(mt.c.merge_id == merge_id, mt.c.direction == direction, mt.c.kind == kind)
+        )
+        self.session.execute(update(table).where(id_col.in_(recorded)).values(customer_number=new_owner))
+
+    def recorded(self, merge_id: str, direction: str) -> dict[str, list[str]]:
+        mt = MergeTransferRow.__table__
+        moved: dict[str, list[str]] = {kind: [] for kind in KINDS}
+        rows = self.session.execute(
+            select(mt.c.kind, mt.c.record_id)
+            .where(mt.c.merge_id == merge_id, mt.c.direction == direction)
+            .order_by(mt.c.kind, mt.c.record_id)
+        )
+        for kind, record_id in rows:
+            moved.setdefault(kind, []).append(record_id)
+        return moved

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from calendar import monthrange
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import phonenumbers
-from cc_common.errors import InvalidInput
+from cc_common.errors import Conflict, InvalidInput
 from email_validator import EmailNotValidError, validate_email
 from schwifty import BIC, IBAN
 from schwifty.exceptions import InvalidChecksumDigits, SchwiftyException
@@ -28,12 +29,13 @@ class Market:
     country: str  # default country of an address (ISO 3166-1 alpha-2)
     phone_region: str  # default region for phone numbers without a country prefix
     currency: str  # default invoice currency
+    vat_percent: int = 0  # the standard VAT rate on invoices (amounts are gross)
 
 
 MARKETS: dict[str, Market] = {
-    "de": Market("de", country="DE", phone_region="DE", currency="EUR"),
-    "nl": Market("nl", country="NL", phone_region="NL", currency="EUR"),
-    "uk": Market("uk", country="GB", phone_region="GB", currency="GBP"),
+    "de": Market("de", country="DE", phone_region="DE", currency="EUR", vat_percent=19),
+    "nl": Market("nl", country="NL", phone_region="NL", currency="EUR", vat_percent=21),
+    "uk": Market("uk", country="GB", phone_region="GB", currency="GBP", vat_percent=20),
 }
 
 CUSTOMER_STATUSES = ("active", "frozen", "retired")
@@ -292,6 +294,13 @@ def looks_like_card_number(value: str) -> bool:
     return False
 
 
+def _is_bare_card_number(value: str) -> bool:
+    """A value that is nothing but 12-19 digits (spaces or dashes between them): a card
+    number typed into the wrong field (an IBAN always starts with letters)."""
+    text = (value or "").strip()
+    return bool(_CARD_CHARS.match(text)) and 12 <= len(re.sub(r"[ -]", "", text)) <= 19
+
+
 def check_card_expiry(raw: str, *, today: date) -> str:
     text = (raw or "").replace(" ", "")
     match = _EXPIRY.match(text)
@@ -317,6 +326,13 @@ def check_payment(data: PaymentInput, *, today: date) -> Payment | None:
             code="card_number_refused",
             field="card_token",
         )
+    for name in ("iban", "bic", "card_last4", "card_expiry"):
+        if _is_bare_card_number(getattr(data, name)):
+            raise InvalidInput(
+                "Card numbers are not accepted; pay by card with the token from the payment provider.",
+                code="card_number_refused",
+                field=name,
+            )
     if iban_given and card_given:
         raise InvalidInput("Give either a bank account (IBAN and BIC) or a card, not both.", field="payment")
     if iban_given:
@@ -389,6 +405,7 @@ class Customer:
     payment: Payment | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    merged_into: str = ""
 
     def master_data(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in MASTER_DATA_FIELDS}
@@ -448,3 +465,260 @@ class Invoice:
     status: str = "open"
     seq: int = 0
     created_at: datetime | None = None
+    # When a repeat debit requested by the customer is pending; None when none is.
+    debit_requested_at: datetime | None = None
+
+
+# --- online changes of master data ---------------------------------------------------------
+
+# The fields a customer may change online (PATCH /customer).
+ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
+
+
+def apply_master_data_change(customer: Customer, changes: dict[str, str]) -> dict[str, str]:
+    """The complete, normalised master data after a partial change.
+
+    `changes` holds only the fields that were given ("" clears phone, mobile or fax). A given
+    company, first or last name that differs from the stored one hands the contract over to
+    someone else: FAILED_PRECONDITION written_form_required. The result is checked as a whole
+    by the market's rules (a new country re-checks the postcode), so nothing is half-saved.
+    """
+    for name in IDENTITY_FIELDS:
+        if name in changes and clean_text(changes[name], field_name=name) != getattr(customer, name):
+            raise Conflict(
+                f"The {_LABELS[name]} cannot be changed online: a contract handover needs a signed "
+                "form. Download the contract transfer form under Forms, sign it and send it to us.",
+                code="written_form_required",
+                field=name,
+            )
+    unknown = set(changes) - set(MASTER_DATA_FIELDS)
+    if unknown:  # pragma: no cover - the entrypoint only passes known fields
+        raise InvalidInput(f"Unknown field {sorted(unknown)[0]}.", field=sorted(unknown)[0])
+    merged = {**customer.master_data(), **changes}
+    return normalise_master_data(MARKETS[customer.market], merged)
+
+
+# --- merge status ----------------------------------------------------------------------------
+
+
+def check_status_change(status: str, merged_into: str, numbers: list[str]) -> tuple[str, str, list[str]]:
+    """Checks a merge's status change: status frozen, active or retired; retired names the
+    number it was merged into (not one of the listed ones); other statuses clear it."""
+    checked_status = (status or "").strip().lower()
+    if checked_status not in CUSTOMER_STATUSES:
+        raise InvalidInput(f"The status is one of {', '.join(CUSTOMER_STATUSES)}.", field="status")
+    checked = sorted({check_customer_number(n, field_name="customer_numbers") for n in numbers})
+    if not checked:
+        raise InvalidInput("Name at least one customer number.", field="customer_numbers")
+    if checked_status == "retired":
+        into = check_customer_number(merged_into, field_name="merged_into")
+        if into in checked:
+            raise InvalidInput("A number cannot be merged into itself.", field="merged_into")
+        return checked_status, into, checked
+    return checked_status, "", checked
+
+
+# --- invoices: VAT -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VatSplit:
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+    vat_percent: int
+
+
+def split_gross(gross_cents: int, *, vat_percent: int) -> VatSplit:
+    """Splits a gross amount into net and VAT: net rounded half up to the cent, VAT the rest
+    (so net + VAT is always exactly the gross amount)."""
+    divisor = 100 + vat_percent
+    net = (2 * gross_cents * 100 + divisor) // (2 * divisor)
+    return VatSplit(net_cents=net, vat_cents=gross_cents - net, gross_cents=gross_cents, vat_percent=vat_percent)
+
+
+def format_amount(cents: int, currency: str) -> str:
+    """1234567 EUR -> "12,345.67 EUR"."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}.{part:02d} {currency}"
+
+
+@dataclass
+class DebitRequest:
+    invoice_number: str
+    requested_at: datetime
+    status: str = "requested"
+
+
+def check_invoice_ref(raw: str) -> str:
+    text = (raw or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,20}", text):
+        raise InvalidInput("Name the invoice by its number, e.g. RE00000001.", field="number")
+    return text
+
+
+# --- contracts -------------------------------------------------------------------------------
+
+CONTRACT_STATUSES = ("active", "terminated")
+DEFAULT_TERM_MONTHS = 12
+_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PRODUCT = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+def new_contract_id() -> str:
+    return "ctr_" + secrets.token_hex(8)
+
+
+def new_termination_id() -> str:
+    return "trm_" + secrets.token_hex(8)
+
+
+def check_opaque_id(raw: str, *, field_name: str, label: str) -> str:
+    text = (raw or "").strip()
+    if not _OPAQUE_ID.match(text):
+        raise InvalidInput(f"Name the {label} by its id, e.g. pkg_3f2a9c.", field=field_name)
+    return text
+
+
+def check_product(raw: str) -> str:
+    text = (raw or "").strip().lower()
+    if not _PRODUCT.match(text):
+        raise InvalidInput("Name the product by its code, e.g. hosting-basic.", field="product")
+    return text
+
+
+def check_term_months(raw: int) -> int:
+    if raw == 0:
+        return DEFAULT_TERM_MONTHS
+    if not 1 <= raw <= 120:
+        raise InvalidInput("A contract term is 1 to 120 months.", field="term_months")
+    return raw
+
+
+def check_start_date(raw: str, *, today: date) -> date:
+    text = (raw or "").strip()
+    if not text:
+        return today
+    try:
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise InvalidInput("Enter the start date as YYYY-MM-DD, e.g. 2026-01-31.", field="start_date")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later; a day the month does not have becomes its last day
+    (31 January + 1 month = 28/29 February)."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def current_term_end(start: date, term_months: int, *, today: date) -> date:
+    """The last day of the contract's current term.
+
+    The terms run from start_date for term_months each; a term ends on the day before the
+    next anniversary start_date + k * term_months (k >= 1) that lies after today. So a
+    termination made today takes effect at the end of that day: on the last day of a term it
+    is today itself; a contract that has not begun yet ends after its first term.
+    """
+    elapsed = (today.year - start.year) * 12 + (today.month - start.month)
+    k = max(1, elapsed // term_months)
+    while k > 1 and add_months(start, (k - 1) * term_months) > today:
+        k -= 1
+    while add_months(start, k * term_months) <= today:
+        k += 1
+    return add_months(start, k * term_months) - timedelta(days=1)
+
+
+class ContractTaken(Exception):
+    """A contract for the package was stored by a concurrent call."""
+
+
+class TerminationTaken(Exception):
+    """An open termination of the same package and domain was stored by a concurrent call."""
+
+
+@dataclass
+class Contract:
+    id: str
+    package_id: str
+    customer_number: str
+    product: str
+    start_date: date
+    term_months: int = DEFAULT_TERM_MONTHS
+    status: str = "active"
+    created_at: datetime | None = None
+
+
+# --- terminations ------------------------------------------------------------------------------
+
+_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def normalise_domain(raw: str, *, field_name: str = "domain") -> str:
+    """A domain as package-service stores it: IDNA (punycode), lower case, no trailing dot."""
+    name = (raw or "").strip().rstrip(".").lower()
+    if not name:
+        raise InvalidInput("Please enter a domain name, e.g. example.com.", field=field_name)
+    if len(name) > 253:
+        raise InvalidInput("A domain name has at most 253 characters.", field=field_name)
+    try:
+        ascii_name = name.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidInput("This is not a valid domain name, e.g. example.com.", field=field_name) from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise InvalidInput("This is not a valid domain name, e.g. example.com.", field=field_name)
+    return ascii_name
+
+
+@dataclass
+class Termination:
+    id: str
+    customer_number: str
+    contract_id: str
+    package_id: str
+    domain: str  # "" = the whole package
+    effective_date: date
+    status: str = "open"  # open, retracted (as stored)
+    created_at: datetime | None = None
+    retracted_at: datetime | None = None
+    product: str = ""
+
+    def shown_status(self, *, today: date) -> str:
+        """open, effective (from the effective date on) or retracted."""
+        if self.status == "open" and today >= self.effective_date:
+            return "effective"
+        return self.status
+
+
+def check_new_termination(contract: Contract, domain: str, open_ones: list[Termination]) -> None:
+    """A contract that is not active cannot be terminated; nor can a package (or a domain of
+    it) that already has an open termination: the whole package's covers every domain."""
+    if contract.status != "active":
+        raise Conflict("This contract has already ended.", code="contract_not_active")
+    for t in open_ones:
+        if t.domain == "" or t.domain == domain:
+            what = "this package" if t.domain == "" else f"the domain {t.domain}"
+            raise Conflict(
+                f"A termination of {what} is already in place (effective {t.effective_date.isoformat()}); "
+                "retract it first to change it.",
+                code="already_terminated",
+            )
+
+
+def check_retraction(termination: Termination, *, today: date) -> bool:
+    """True when the termination is to be retracted now; False when it already is.
+    From the effective date on: FAILED_PRECONDITION termination_effective."""
+    if termination.status == "retracted":
+        return False
+    if today >= termination.effective_date:
+        raise Conflict(
+            f"This termination took effect on {termination.effective_date.isoformat()}; it can no "
+            "longer be retracted. Please contact customer service.",
+            code="termination_effective",
+        )
+    return True

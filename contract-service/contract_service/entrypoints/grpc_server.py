@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
+from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
 
-from contract_service.domain.model import MASTER_DATA_FIELDS, Customer, Invoice, PaymentInput
+from contract_service.domain.forms import Form
+from contract_service.domain.model import (
+    MASTER_DATA_FIELDS,
+    Contract,
+    Customer,
+    DebitRequest,
+    Invoice,
+    PaymentInput,
+    Termination,
+    current_term_end,
+)
 from contract_service.service_layer import services
+
+
+def _ts(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def payment_to_proto(customer: Customer) -> contract_pb2.Payment:
@@ -32,6 +52,7 @@ def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
         status=customer.status,
         created_at=customer.created_at.isoformat() if customer.created_at else "",
         updated_at=customer.updated_at.isoformat() if customer.updated_at else "",
+        merged_into=customer.merged_into,
         **customer.master_data(),
     )
 
@@ -45,7 +66,58 @@ def invoice_to_proto(invoice: Invoice) -> contract_pb2.Invoice:
         currency=invoice.currency,
         status=invoice.status,
         created_at=invoice.created_at.isoformat() if invoice.created_at else "",
+        repeat_debit_requested=invoice.debit_requested_at is not None,
+        repeat_debit_requested_at=_ts(invoice.debit_requested_at),
     )
+
+
+def contract_to_proto(contract: Contract, *, today: date) -> contract_pb2.Contract:
+    return contract_pb2.Contract(
+        id=contract.id,
+        package_id=contract.package_id,
+        customer_number=contract.customer_number,
+        product=contract.product,
+        start_date=contract.start_date.isoformat(),
+        term_months=contract.term_months,
+        status=contract.status,
+        created_at=_ts(contract.created_at),
+        current_term_end=current_term_end(contract.start_date, contract.term_months, today=today).isoformat(),
+    )
+
+
+def termination_to_proto(t: Termination, *, today: date) -> contract_pb2.Termination:
+    return contract_pb2.Termination(
+        id=t.id,
+        customer_number=t.customer_number,
+        package_id=t.package_id,
+        domain=t.domain,
+        contract_id=t.contract_id,
+        product=t.product,
+        effective_date=t.effective_date.isoformat(),
+        status=t.shown_status(today=today),
+        created_at=_ts(t.created_at),
+        retracted_at=_ts(t.retracted_at),
+    )
+
+
+def debit_to_proto(request: DebitRequest) -> contract_pb2.DebitRequest:
+    return contract_pb2.DebitRequest(
+        invoice_number=request.invoice_number, requested_at=_ts(request.requested_at), status=request.status
+    )
+
+
+def form_to_proto(form: Form) -> contract_pb2.Form:
+    return contract_pb2.Form(
+        id=form.id,
+        title=form.title,
+        description=form.description,
+        mode=form.mode,
+        endpoint=form.endpoint,
+        has_pdf=form.has_pdf,
+    )
+
+
+_UPDATABLE = (*MASTER_DATA_FIELDS,)
 
 
 def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:
@@ -108,3 +180,95 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.InvoiceList(invoices=[invoice_to_proto(i) for i in invoices])
+
+    @rpc("customer", "staff")
+    def UpdateCustomer(self, request, context, caller: Principal):
+        changes = {name: getattr(request, name) for name in _UPDATABLE if request.HasField(name)}
+        customer = services.update_customer(
+            uow=self._uow(), caller=caller, customer_number=request.customer_number, changes=changes
+        )
+        return customer_to_proto(customer)
+
+    @rpc("service")
+    def GetCustomerSnapshot(self, request, context, caller: Principal):
+        customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
+        iban = customer.payment.iban if customer.payment else ""
+        return contract_pb2.CustomerSnapshot(customer=customer_to_proto(customer), iban=iban)
+
+    @rpc("service")
+    def SetCustomerStatus(self, request, context, caller: Principal):
+        changed = services.set_customer_status(
+            uow=self._uow(),
+            merge_id=request.merge_id,
+            customer_numbers=list(request.customer_numbers),
+            status=request.status,
+            merged_into=request.merged_into,
+        )
+        return transfer_pb2.CustomerStatusResult(changed=changed)
+
+    @rpc("service")
+    def TransferContracts(self, request, context, caller: Principal):
+        moved = services.transfer_contracts(
+            uow=self._uow(),
+            merge_id=request.merge_id,
+            source=request.source_customer_number,
+            target=request.target_customer_number,
+            reverse=request.reverse,
+        )
+        return transfer_pb2.TransferResult(
+            moved=[transfer_pb2.TransferredRecords(kind=kind, ids=ids) for kind, ids in moved.items()]
+        )
+
+    @rpc("staff", "service")
+    def CreateContract(self, request, context, caller: Principal):
+        contract = services.create_contract(
+            uow=self._uow(),
+            package_id=request.package_id,
+            customer_number=request.customer_number,
+            product=request.product,
+            start_date=request.start_date,
+            term_months=request.term_months,
+        )
+        return contract_to_proto(contract, today=_today())
+
+    @rpc("customer", "staff", "service")
+    def ListContracts(self, request, context, caller: Principal):
+        contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
+        today = _today()
+        return contract_pb2.ContractList(contracts=[contract_to_proto(c, today=today) for c in contracts])
+
+    @rpc("customer", "staff", "service")
+    def GetInvoicePdf(self, request, context, caller: Principal):
+        filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
+        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+
+    @rpc("customer")
+    def RepeatDebit(self, request, context, caller: Principal):
+        return debit_to_proto(services.repeat_debit(uow=self._uow(), caller=caller, number=request.number))
+
+    @rpc("customer")
+    def CreateTermination(self, request, context, caller: Principal):
+        termination = services.create_termination(
+            uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
+        )
+        return termination_to_proto(termination, today=_today())
+
+    @rpc("customer", "staff")
+    def ListTerminations(self, request, context, caller: Principal):
+        items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
+        today = _today()
+        return contract_pb2.TerminationList(terminations=[termination_to_proto(t, today=today) for t in items])
+
+    @rpc("customer")
+    def RetractTermination(self, request, context, caller: Principal):
+        termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
+        return termination_to_proto(termination, today=_today())
+
+    @rpc("customer", "staff")
+    def ListForms(self, request, context, caller: Principal):
+        return contract_pb2.FormList(forms=[form_to_proto(f) for f in services.list_forms()])
+
+    @rpc("customer", "staff")
+    def GetFormPdf(self, request, context, caller: Principal):
+        filename, content = services.form_pdf(caller=caller, form_id=request.form_id)
+        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)

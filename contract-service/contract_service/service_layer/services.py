@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
+from cc_common.faults import crash_point
 from cc_common.tokens import Principal
 
-from contract_service.domain import model
+from contract_service.adapters import pdf
+from contract_service.domain import forms, model, transfers
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 _NOT_FOUND = "No customer has this customer number."
@@ -157,3 +159,295 @@ def list_invoices(*, uow: UnitOfWork, caller: Principal, customer_number: str = 
         if caller.kind != "customer" and not uow.customers.exists(number):
             raise NotFound(_NOT_FOUND)
         return uow.invoices.list_for_customer(number)
+
+
+# --- master data online ------------------------------------------------------------------
+
+
+def update_customer(
+    *, uow: UnitOfWork, caller: Principal, customer_number: str = "", changes: dict[str, str]
+) -> model.Customer:
+    """Changes master data (PATCH /customer): only the given fields; company and names need
+    the written form. The whole record is checked and stored in one update."""
+    number = owned_customer_number(caller, customer_number)
+    if not changes:
+        raise InvalidInput("Give at least one field to change.", field="customer")
+    with uow:
+        customer = uow.customers.get(number)
+        if customer is None:
+            raise NotFound(_NOT_FOUND)
+        _require_active(customer)
+        data = model.apply_master_data_change(customer, changes)
+        updated_at = uow.customers.set_master_data(number, data)
+        uow.commit()
+    customer = customer.with_master_data(data)
+    customer.updated_at = updated_at
+    return customer
+
+
+# --- merge steps ---------------------------------------------------------------------------
+
+
+def customer_snapshot(*, uow: UnitOfWork, customer_number: str) -> model.Customer:
+    """The customer with its payment data as stored (for the merge comparison)."""
+    number = model.check_customer_number(customer_number)
+    with uow:
+        customer = uow.customers.get(number)
+    if customer is None:
+        raise NotFound(_NOT_FOUND)
+    return customer
+
+
+def set_customer_status(
+    *, uow: UnitOfWork, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = ""
+) -> int:
+    """Freezes, unfreezes, retires or restores customer numbers for a merge, all in one
+    update; repeating it changes nothing. Returns the number of rows that changed."""
+    if not (merge_id or "").strip():
+        raise InvalidInput("Name the merge by its id.", field="merge_id")
+    checked_status, into, numbers = model.check_status_change(status, merged_into, customer_numbers)
+    with uow:
+        missing = sorted(set(numbers) - uow.customers.existing(numbers))
+        if missing:
+            raise NotFound(f"No customer has the customer number {missing[0]}.")
+        changed = uow.customers.set_status(numbers, status=checked_status, merged_into=into)
+        uow.commit()
+    return changed
+
+
+def transfer_contracts(
+    *, uow: UnitOfWork, merge_id: str, source: str, target: str, reverse: bool
+) -> dict[str, list[str]]:
+    """Moves invoices, contracts and terminations source -> target (or back), set-based and in
+    one transaction, recording the ids per merge. A repeat replays the record."""
+    mid, src, tgt = transfers.check_transfer_request(merge_id, source, target)
+    direction = transfers.REVERSE if reverse else transfers.FORWARD
+    for _attempt in range(2):
+        with uow:
+            plan = transfers.plan_transfer(
+                direction=direction,
+                source=src,
+                target=tgt,
+                forward=uow.transfers.applied(mid, transfers.FORWARD),
+                reverse=uow.transfers.applied(mid, transfers.REVERSE),
+            )
+            if plan == transfers.REPLAY:
+                return uow.transfers.recorded(mid, direction)
+            missing = sorted({src, tgt} - uow.customers.existing([src, tgt]))
+            if missing:
+                raise NotFound(f"No customer has the customer number {missing[0]}.")
+            try:
+                uow.transfers.start(transfers.AppliedTransfer(mid, direction, src, tgt))
+            except transfers.TransferRace:
+                continue  # applied concurrently: read its record in a fresh transaction
+            for kind in transfers.KINDS:
+                uow.transfers.move(merge_id=mid, direction=direction, kind=kind, source=src, target=tgt)
+            moved = uow.transfers.recorded(mid, direction)
+            uow.commit()
+        crash_point("contract:after_commit:TransferContracts")
+        return moved
+    raise Conflict("The transfer is being applied by another call; please repeat it.", code="transfer_busy")
+
+
+# --- contracts -----------------------------------------------------------------------------
+
+
+def create_contract(
+    *,
+    uow: UnitOfWork,
+    package_id: str,
+    customer_number: str,
+    product: str,
+    start_date: str = "",
+    term_months: int = 0,
+    today: date | None = None,
+) -> model.Contract:
+    """The contract of a new package; idempotent per package (same customer: the stored one)."""
+    pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
+    number = model.check_customer_number(customer_number)
+    checked_product = model.check_product(product)
+    start = model.check_start_date(start_date, today=today or _today())
+    term = model.check_term_months(term_months)
+    for _attempt in range(2):
+        with uow:
+            existing = uow.contracts.by_package(pkg)
+            if existing is not None:
+                if existing.customer_number != number:
+                    raise AlreadyExists(
+                        "This package already has a contract of another customer.",
+                        code="contract_exists",
+                        field="package_id",
+                    )
+                return existing
+            customer = uow.customers.get(number)
+            if customer is None:
+                raise NotFound(_NOT_FOUND)
+            _require_active(customer)
+            contract = model.Contract(
+                id=model.new_contract_id(),
+                package_id=pkg,
+                customer_number=number,
+                product=checked_product,
+                start_date=start,
+                term_months=term,
+            )
+            try:
+                uow.contracts.add(contract)
+            except model.ContractTaken:
+                continue  # created concurrently: answer from the stored one
+            uow.commit()
+        return contract
+    raise Conflict("The contract is being created by another call; please repeat it.", code="contract_busy")
+
+
+def list_contracts(*, uow: UnitOfWork, caller: Principal, customer_number: str = "") -> list[model.Contract]:
+    number = owned_customer_number(caller, customer_number)
+    with uow:
+        if caller.kind != "customer" and not uow.customers.exists(number):
+            raise NotFound(_NOT_FOUND)
+        return uow.contracts.list_for_customer(number)
+
+
+# --- invoices: PDF and repeat debit --------------------------------------------------------
+
+_INVOICE_NOT_FOUND = "There is no invoice with this number under your customer number."
+
+
+def _owned_invoice(uow: UnitOfWork, caller: Principal, number: str) -> model.Invoice:
+    """An invoice the caller may see: a customer's own only (another's is NOT_FOUND, so its
+    existence is not revealed); staff and service any."""
+    if caller.kind not in ("customer", "staff", "service"):
+        raise Forbidden("This kind of login may not do this.")
+    invoice = uow.invoices.get(model.check_invoice_ref(number))
+    if invoice is None:
+        raise NotFound(_INVOICE_NOT_FOUND)
+    if caller.kind == "customer" and invoice.customer_number != caller.customer_number:
+        raise NotFound(_INVOICE_NOT_FOUND)
+    return invoice
+
+
+def invoice_pdf(*, uow: UnitOfWork, caller: Principal, number: str) -> tuple[str, bytes]:
+    """(filename, PDF) of an invoice: number, date, the customer's address, one line for the
+    hosting services, net, VAT by market and gross (amount_cents is gross)."""
+    with uow:
+        invoice = _owned_invoice(uow, caller, number)
+        customer = uow.customers.get(invoice.customer_number)
+    if customer is None:  # pragma: no cover - the foreign key keeps the customer
+        raise NotFound(_INVOICE_NOT_FOUND)
+    split = model.split_gross(invoice.amount_cents, vat_percent=model.MARKETS[customer.market].vat_percent)
+    lines = [pdf.InvoiceLine("Hosting services", split.net_cents)]
+    return f"{invoice.number}.pdf", pdf.invoice_pdf(invoice=invoice, customer=customer, lines=lines, split=split)
+
+
+def repeat_debit(
+    *, uow: UnitOfWork, caller: Principal, number: str, now: datetime | None = None
+) -> model.DebitRequest:
+    """Records a repeat debit of an open invoice (a pending request is returned as it is)."""
+    with uow:
+        invoice = _owned_invoice(uow, caller, number)
+        if invoice.status != "open":
+            raise Conflict(
+                f"Invoice {invoice.number} is {invoice.status}; only an open invoice can be debited again.",
+                code="invoice_not_open",
+            )
+        pending = uow.invoices.pending_debit(invoice.number)
+        if pending is not None:
+            return pending
+        request = model.DebitRequest(invoice_number=invoice.number, requested_at=now or datetime.now(UTC))
+        uow.invoices.add_debit_request(request)
+        uow.commit()
+    return request
+
+
+# --- terminations --------------------------------------------------------------------------
+
+_NO_CONTRACT = "This package has no contract under your customer number."
+_NO_TERMINATION = "There is no termination with this id under your customer number."
+
+
+def create_termination(
+    *, uow: UnitOfWork, caller: Principal, package_id: str, domain: str = "", today: date | None = None
+) -> model.Termination:
+    """Terminates a package (or one domain of it) at the end of its contract's current term."""
+    number = _customer_only(caller)
+    pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
+    checked_domain = model.normalise_domain(domain) if (domain or "").strip() else ""
+    day = today or _today()
+    with uow:
+        contract = uow.contracts.by_package(pkg)
+        if contract is None or contract.customer_number != number:
+            raise NotFound(_NO_CONTRACT)
+        customer = uow.customers.get(number)
+        if customer is None:  # pragma: no cover - the contract's foreign key keeps it
+            raise NotFound(_NOT_FOUND)
+        _require_active(customer)
+        model.check_new_termination(contract, checked_domain, uow.terminations.open_for_package(pkg))
+        termination = model.Termination(
+            id=model.new_termination_id(),
+            customer_number=number,
+            contract_id=contract.id,
+            package_id=pkg,
+            domain=checked_domain,
+            effective_date=model.current_term_end(contract.start_date, contract.term_months, today=day),
+            product=contract.product,
+        )
+        try:
+            uow.terminations.add(termination)
+        except model.TerminationTaken:
+            raise Conflict(
+                "A termination of this package or domain is already in place.", code="already_terminated"
+            ) from None
+        uow.commit()
+    return termination
+
+
+def list_terminations(
+    *, uow: UnitOfWork, caller: Principal, customer_number: str = ""
+) -> list[model.Termination]:
+    number = owned_customer_number(caller, customer_number)
+    with uow:
+        if caller.kind != "customer" and not uow.customers.exists(number):
+            raise NotFound(_NOT_FOUND)
+        return uow.terminations.list_for_customer(number)
+
+
+def retract_termination(
+    *, uow: UnitOfWork, caller: Principal, termination_id: str, today: date | None = None
+) -> model.Termination:
+    """Retracts an open termination before its effective date; a retracted one is returned."""
+    number = _customer_only(caller)
+    tid = model.check_opaque_id(termination_id, field_name="id", label="termination")
+    with uow:
+        termination = uow.terminations.get(tid)
+        if termination is None or termination.customer_number != number:
+            raise NotFound(_NO_TERMINATION)
+        if not model.check_retraction(termination, today=today or _today()):
+            return termination
+        customer = uow.customers.get(number)
+        if customer is None:  # pragma: no cover - the foreign key keeps it
+            raise NotFound(_NOT_FOUND)
+        _require_active(customer)
+        termination.retracted_at = uow.terminations.retract(tid)
+        termination.status = "retracted"
+        uow.commit()
+    return termination
+
+
+def _customer_only(caller: Principal) -> str:
+    if caller.kind != "customer" or not caller.customer_number:
+        raise Forbidden("Only the customer login may do this.")
+    return caller.customer_number
+
+
+# --- forms ---------------------------------------------------------------------------------
+
+
+def list_forms() -> tuple[forms.Form, ...]:
+    """Written-only forms first, then the online ones."""
+    return tuple(sorted(forms.FORMS, key=lambda f: f.mode != "written"))
+
+
+def form_pdf(*, caller: Principal, form_id: str, today: date | None = None) -> tuple[str, bytes]:
+    form = forms.written_form(form_id)
+    number = caller.customer_number or "" if caller.kind == "customer" else ""
+    return f"{form.id}.pdf", pdf.form_pdf(form, customer_number=number, today=today or _today())

@@ -7,12 +7,21 @@ from typing import Protocol
 from cc_common.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
-from contract_service.adapters.repository import CustomerRepository, InvoiceRepository
+from contract_service.adapters.repository import (
+    ContractRepository,
+    CustomerRepository,
+    InvoiceRepository,
+    TerminationRepository,
+    TransferRepository,
+)
 
 
 class UnitOfWork(Protocol):
     customers: CustomerRepository
     invoices: InvoiceRepository
+    contracts: ContractRepository
+    terminations: TerminationRepository
+    transfers: TransferRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -22,7 +31,13 @@ class UnitOfWork(Protocol):
 class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     customers: CustomerRepository
     invoices: InvoiceRepository
+    contracts: ContractRepository
+    terminations: TerminationRepository
+    transfers: TransferRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
         self.invoices = InvoiceRepository(session)
+        self.contracts = ContractRepository(session)
+        self.terminations = TerminationRepository(session)
+        self.transfers = TransferRepository(session)
