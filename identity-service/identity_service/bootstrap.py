@@ -5,7 +5,12 @@ Environment: DATABASE_URL, LISTEN_ADDR (default IDENTITY_ADDR, 127.0.0.1:50051),
 SERVICE_* key files of cc_common.config, STAFF_USERNAME and STAFF_PASSWORD (the first staff
 account, created or updated on start-up; the default password is refused with
 APP_ENV=production), the LOGIN_* throttling limits (see domain/throttling.py) and
-REVOCATION_ACK_TIMEOUT_SECONDS (how long a revoking RPC waits for the watchers' acks, 1.0).
+REVOCATION_ACK_TIMEOUT_SECONDS (how long a revoking RPC waits for the watchers' acks, 1.0),
+the password reset settings PASSWORD_RESET_TTL_SECONDS (1800), PASSWORD_RESET_MAX_MAILS_PER_HOUR
+(3) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails when the request
+names none; http://127.0.0.1:8000), and the mail delivery of cc_common.outbox: SMTP_HOST,
+SMTP_PORT (without SMTP_HOST mails are written to VAR_DIR/mail as .eml files), MAIL_FROM,
+OUTBOX_MAX_ATTEMPTS.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from pathlib import Path
 from cc_common import config, db
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
+from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.tokens import TokenVerifier
 from customercenter.v1 import identity_pb2, identity_pb2_grpc
 
+from identity_service.adapters.orm import outbox
 from identity_service.adapters.passwords import Argon2Hasher
+from identity_service.domain import password_reset
 from identity_service.domain.throttling import LoginLimits
 from identity_service.entrypoints.grpc_server import IdentityServicer
 from identity_service.service_layer import services
@@ -44,6 +52,10 @@ class Settings:
     staff_password: str = DEFAULT_STAFF_PASSWORD
     limits: LoginLimits = field(default_factory=LoginLimits)
     revocation_ack_timeout: float = 1.0
+    reset_policy: password_reset.ResetPolicy = field(default_factory=password_reset.ResetPolicy)
+    public_base_url: str = password_reset.DEFAULT_BASE_URL
+    # How mails leave the outbox; None: cc_common.outbox.transport_from_env() (SMTP_HOST or files).
+    mail_transport: Transport | None = field(default=None, compare=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -61,6 +73,11 @@ class Settings:
                 lockout_seconds=config.env_int("LOGIN_LOCKOUT_SECONDS", 300),
             ),
             revocation_ack_timeout=float(config.env("REVOCATION_ACK_TIMEOUT_SECONDS", "1.0")),
+            reset_policy=password_reset.ResetPolicy(
+                ttl_seconds=config.env_int("PASSWORD_RESET_TTL_SECONDS", 1800),
+                max_mails_per_hour=config.env_int("PASSWORD_RESET_MAX_MAILS_PER_HOUR", 3),
+            ),
+            public_base_url=config.env("PUBLIC_BASE_URL", password_reset.DEFAULT_BASE_URL),
         )
         settings.check(production=config.is_production())
         return settings
@@ -73,11 +90,37 @@ class Settings:
         if min(limits.max_failures_per_account, limits.max_failures_per_address, limits.window_seconds,
                limits.lockout_seconds) < 1:
             raise RuntimeError("The LOGIN_* limits must be positive integers.")
+        if min(self.reset_policy.ttl_seconds, self.reset_policy.max_mails_per_hour) < 1:
+            raise RuntimeError("The PASSWORD_RESET_* settings must be positive integers.")
+        try:
+            password_reset.check_base_url(self.public_base_url, password_reset.DEFAULT_BASE_URL)
+        except Exception as exc:
+            raise RuntimeError(f"PUBLIC_BASE_URL is not an http(s) URL: {self.public_base_url!r}") from exc
+
+
+@dataclass
+class Runtime:
+    """What runs beside the gRPC server: the mail dispatcher of the outbox (reset mails).
+    `start()` once the server is up, `stop()` on shutdown."""
+
+    dispatcher: Dispatcher
+    started: bool = False
+
+    def start(self) -> None:
+        if not self.started:
+            self.dispatcher.start()
+            self.started = True
+
+    def stop(self) -> None:
+        if self.started:
+            self.dispatcher.stop()
+            self.started = False
 
 
 async def create_server(address: str, settings: Settings | None = None):
     """Builds the server (migrated database, first staff account, servicer, health,
-    reflection) bound to address."""
+    reflection) bound to address. Returns (server, port, health, hub, runtime); the caller
+    starts `runtime` (the mail dispatcher) with the server and stops it at the end."""
     settings = settings or Settings.from_env()
     settings.check(production=config.is_production())
     db.upgrade(settings.database_url, MIGRATIONS)
@@ -88,14 +131,23 @@ async def create_server(address: str, settings: Settings | None = None):
         uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
     )
     hub = RevocationHub(ack_timeout=settings.revocation_ack_timeout)
-    servicer = IdentityServicer(uow_factory, hasher, settings.limits, hub)
+    dispatcher = Dispatcher(engine, outbox, settings.mail_transport or transport_from_env())
+    servicer = IdentityServicer(
+        uow_factory,
+        hasher,
+        settings.limits,
+        hub,
+        reset_policy=settings.reset_policy,
+        public_base_url=settings.public_base_url,
+        on_mail=dispatcher.wake,
+    )
     spec = ServerSpec(
         registrations=[(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=TokenVerifier.from_settings(settings.tokens),
     )
     server, port, health = await _create_server(address, spec)
-    return server, port, health, hub
+    return server, port, health, hub, Runtime(dispatcher)
 
 
 def serve() -> None:
@@ -103,12 +155,18 @@ def serve() -> None:
     settings = Settings.from_env()
 
     async def main() -> None:
-        server, port, health, hub = await create_server(settings.listen, settings)
+        server, port, health, hub, runtime = await create_server(settings.listen, settings)
         logging.info("identity-service listening on port %d", port)
+
+        async def started() -> None:
+            runtime.start()
 
         async def stopping() -> None:
             hub.close()  # ends the watch streams, so the graceful stop does not wait for them
 
-        await run_until_terminated(server, health, [SERVICE_NAME], on_stopping=stopping)
+        try:
+            await run_until_terminated(server, health, [SERVICE_NAME], on_started=started, on_stopping=stopping)
+        finally:
+            await asyncio.to_thread(runtime.stop)
 
     asyncio.run(main())

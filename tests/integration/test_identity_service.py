@@ -34,6 +34,8 @@ class Identity:
             revocation_ack_timeout=ack_timeout,
         )
         self.thread = ServerThread(lambda: create_server("127.0.0.1:0", self.settings)).start()
+        self.runtime = self.thread.extra[-1]  # the mail dispatcher, started with the server
+        self.runtime.start()
         self.channel = grpc.insecure_channel(self.thread.address)
         self.stub = identity_pb2_grpc.IdentityServiceStub(self.channel)
         self.tokens = TokenFactory(self.token_settings)
@@ -60,6 +62,7 @@ class Identity:
         for watcher in self.watchers:
             watcher.stop()
         self.channel.close()
+        self.runtime.stop()
         self.thread.stop()
 
 
@@ -235,6 +238,8 @@ def test_a_malformed_subject_is_refused(identity):
         ("StaffLogin", pb.StaffLoginRequest(username="boss", password="boss-password-1")),
         ("RevokeSubject", pb.RevokeSubjectRequest(subject="customer:200")),
         ("SetCustomerPassword", pb.SetCustomerPasswordRequest(customer_number="200", password="y" * 8)),
+        ("RequestPasswordReset", pb.PasswordResetRequest(customer_number="100", email="a@example.org")),
+        ("ConfirmPasswordReset", pb.ConfirmPasswordResetRequest(token="t" * 43, new_password="z" * 8)),
     ],
 )
 def test_a_customer_token_may_not_call_service_only_rpcs(identity, method, request_message):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import copy
 
 import pytest
-from cc_common.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
+from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from identity_service.domain import throttling
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
+from identity_service.domain.password_reset import ResetToken
 from identity_service.domain.revocation import DeniedToken, SubjectRule
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
 from identity_service.service_layer import services
@@ -116,22 +117,69 @@ class FakeRevocations:
         return [t for t in self.denied.values() if t.expires_at > now]
 
 
+class FakeResets:
+    def __init__(self) -> None:
+        self.tokens: dict[str, ResetToken] = {}
+
+    def add(self, token):
+        self.tokens[token.token_hash] = copy.copy(token)
+
+    def get(self, token_hash):
+        token = self.tokens.get(token_hash)
+        return copy.copy(token) if token else None
+
+    def count_since(self, customer_number, since):
+        return sum(1 for t in self.tokens.values() if t.customer_number == customer_number and t.created_at > since)
+
+    def invalidate_pending(self, customer_number):
+        for token in self.tokens.values():
+            if token.customer_number == customer_number and token.status == "pending":
+                token.status = "invalidated"
+
+    def consume(self, token_hash, *, now):
+        token = self.tokens.get(token_hash)
+        if token is None or not token.usable(now):
+            return None
+        token.status = "used"
+        return token.customer_number
+
+    def prune(self, *, before):
+        for key in [k for k, t in self.tokens.items() if t.created_at < before]:
+            del self.tokens[key]
+
+
+class FakeMails:
+    def __init__(self) -> None:
+        self.queued: dict[str, dict[str, str]] = {}
+
+    def queue(self, *, dedup_key, recipient, subject, body):
+        if dedup_key in self.queued:
+            return False
+        self.queued[dedup_key] = {"recipient": recipient, "subject": subject, "body": body}
+        return True
+
+
 class FakeUnitOfWork:
     """Keeps what was committed; what was not committed is thrown away on exit."""
+
+    _PARTS = ("credentials", "throttle", "revocations", "resets", "mails")
 
     def __init__(self) -> None:
         self.credentials = FakeCredentials()
         self.throttle = FakeThrottle()
         self.revocations = FakeRevocations()
+        self.resets = FakeResets()
+        self.mails = FakeMails()
         self.commits = 0
 
     def __enter__(self):
-        self._saved = copy.deepcopy((self.credentials, self.throttle, self.revocations))
+        self._saved = copy.deepcopy(tuple(getattr(self, name) for name in self._PARTS))
         return self
 
     def __exit__(self, *exc):
         if self._saved is not None:
-            self.credentials, self.throttle, self.revocations = self._saved
+            for name, part in zip(self._PARTS, self._saved, strict=True):
+                setattr(self, name, part)
         self._saved = None
 
     def commit(self):

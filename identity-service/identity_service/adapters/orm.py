@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from cc_common.outbox import outbox_table
 from sqlalchemy import BigInteger, DateTime, Float, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,3 +84,20 @@ class RevocationSequenceRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class PasswordResetTokenRow(Base):
+    """A password reset token: only its SHA-256 is stored. The rows of the last hour also
+    count the reset mails of a number (throttling); older ones are pruned."""
+
+    __tablename__ = "password_reset_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20), index=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+    expires_at: Mapped[float] = mapped_column(Float)  # unix seconds
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, used, invalidated
+
+
+# The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.
+outbox = outbox_table(Base.metadata)

@@ -3,7 +3,8 @@ the service layer."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from cc_common import outbox as outbox_mails
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -13,10 +14,13 @@ from identity_service.adapters.orm import (
     DeniedTokenRow,
     LoginFailureRow,
     PackageCredentialRow,
+    PasswordResetTokenRow,
     RevocationRuleRow,
     RevocationSequenceRow,
     StaffAccountRow,
+    outbox,
 )
+from identity_service.domain import password_reset
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
 from identity_service.domain.revocation import DeniedToken, SubjectRule
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
@@ -181,3 +185,84 @@ class RevocationRepository:
 
 def _rule(row: RevocationRuleRow) -> SubjectRule:
     return SubjectRule(row.subject, row.generation, row.min_generation, row.keep_jti)
+
+
+class PasswordResetRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: password_reset.ResetToken) -> None:
+        self.session.add(
+            PasswordResetTokenRow(
+                token_hash=token.token_hash,
+                customer_number=token.customer_number,
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                status=token.status,
+            )
+        )
+
+    def get(self, token_hash: str) -> password_reset.ResetToken | None:
+        row = self.session.get(PasswordResetTokenRow, token_hash)
+        if row is None:
+            return None
+        return password_reset.ResetToken(row.token_hash, row.customer_number, row.created_at, row.expires_at, row.status)
+
+    def count_since(self, customer_number: str, since: float) -> int:
+        """Tokens (= reset mails) of a number created since `since`."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(PasswordResetTokenRow)
+                .where(
+                    PasswordResetTokenRow.customer_number == customer_number,
+                    PasswordResetTokenRow.created_at > since,
+                )
+            )
+            or 0
+        )
+
+    def invalidate_pending(self, customer_number: str) -> int:
+        result = self.session.execute(
+            update(PasswordResetTokenRow)
+            .where(
+                PasswordResetTokenRow.customer_number == customer_number,
+                PasswordResetTokenRow.status == password_reset.PENDING,
+            )
+            .values(status=password_reset.INVALIDATED)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def consume(self, token_hash: str, *, now: float) -> str | None:
+        """Marks a pending, unexpired token used and returns its customer number; None when
+        it is unknown, used, invalidated or expired. A conditional UPDATE: of two concurrent
+        confirmations only one changes the row (also across replicas)."""
+        token = self.get(token_hash)
+        if token is None or not token.usable(now):
+            return None
+        result = self.session.execute(
+            update(PasswordResetTokenRow)
+            .where(
+                PasswordResetTokenRow.token_hash == token_hash,
+                PasswordResetTokenRow.status == password_reset.PENDING,
+            )
+            .values(status=password_reset.USED)
+        )
+        return token.customer_number if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    def prune(self, *, before: float) -> int:
+        """Forgets tokens created before `before` (expired and out of the throttling window)."""
+        result = self.session.execute(delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class MailRepository:
+    """Queues mails in the outbox, in the caller's transaction (cc_common.outbox)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def queue(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> bool:
+        return outbox_mails.enqueue(
+            self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body
+        )

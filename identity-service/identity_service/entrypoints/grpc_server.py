@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
 from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
 from google.protobuf import empty_pb2
 
+from identity_service.domain import password_reset
 from identity_service.domain.model import Hasher, LoginResult
 from identity_service.domain.revocation import RevocationChange
 from identity_service.domain.throttling import LoginLimits
@@ -55,11 +56,24 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent
 
 
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
-    def __init__(self, uow_factory, hasher: Hasher, limits: LoginLimits, hub: RevocationHub) -> None:
+    def __init__(
+        self,
+        uow_factory,
+        hasher: Hasher,
+        limits: LoginLimits,
+        hub: RevocationHub,
+        *,
+        reset_policy: password_reset.ResetPolicy | None = None,
+        public_base_url: str = password_reset.DEFAULT_BASE_URL,
+        on_mail: Callable[[], None] = lambda: None,
+    ) -> None:
         self._uow = uow_factory
         self._hasher = hasher
         self._limits = limits
         self._hub = hub
+        self._reset_policy = reset_policy or password_reset.ResetPolicy()
+        self._public_base_url = public_base_url
+        self._on_mail = on_mail  # wakes the outbox dispatcher
 
     # --- logins ---------------------------------------------------------------------------
 
@@ -121,6 +135,50 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             uow=self._uow(), hasher=self._hasher, package_id=request.package_id, password=request.password
         )
         return empty_pb2.Empty()
+
+    @rpc("customer")
+    async def ChangeCustomerPassword(self, request, context, caller: Principal):
+        # argon2 (check the current password, hash the new one) in a worker thread, then the
+        # revocation of every other token of the customer, published to the watchers.
+        subject = await asyncio.to_thread(
+            services.change_customer_password,
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            customer_number=caller.customer_number or caller.name,
+            current_password=request.current_password,
+            new_password=request.new_password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return await self._revoke(services.revoke_subject, subject=subject, keep_jti=caller.jti)
+
+    @rpc("service", in_thread=True)
+    def RequestPasswordReset(self, request, context, caller: Principal):
+        queued = services.request_password_reset(
+            uow=self._uow(),
+            policy=self._reset_policy,
+            customer_number=request.customer_number,
+            email=request.email,
+            base_url=request.base_url,
+            default_base_url=self._public_base_url,
+            now=time.time(),
+        )
+        if queued:
+            self._on_mail()
+        return empty_pb2.Empty()
+
+    @rpc("service")
+    async def ConfirmPasswordReset(self, request, context, caller: Principal):
+        subject = await asyncio.to_thread(
+            services.confirm_password_reset,
+            uow=self._uow(),
+            hasher=self._hasher,
+            token=request.token,
+            new_password=request.new_password,
+            now=time.time(),
+        )
+        return await self._revoke(services.revoke_subject, subject=subject)
 
     # --- revocation -----------------------------------------------------------------------
 

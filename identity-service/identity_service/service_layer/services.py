@@ -11,9 +11,10 @@ import logging
 import random
 from collections.abc import Callable
 
-from cc_common.errors import Conflict, Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
+from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
+from cc_common.faults import crash_point
 
-from identity_service.domain import model, throttling
+from identity_service.domain import model, password_reset, throttling
 from identity_service.domain.model import Hasher, LoginResult
 from identity_service.domain.revocation import (
     DeniedToken,
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 
 INVALID_CREDENTIALS = "invalid_credentials"
 CUSTOMER_NUMBER_MERGED = "customer_number_merged"
+INVALID_TOKEN = "invalid_token"
+_INVALID_TOKEN = "The link is invalid or has expired. Please request a new one."
+_WRONG_CURRENT_PASSWORD = "The current password is wrong."
 _WRONG_CUSTOMER = "The customer number or the password is wrong."
 _WRONG_PACKAGE = "The domain or the password is wrong."
 _WRONG_STAFF = "The username or the password is wrong."
@@ -81,6 +85,116 @@ def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, pass
     with uow:
         uow.credentials.save_staff(model.StaffAccount(name, password_hash))
         uow.commit()
+
+
+def change_customer_password(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    customer_number: str,
+    current_password: str,
+    new_password: str,
+    client_address: str,
+    now: float,
+) -> str:
+    """A customer changes its own password. The current password is checked like a login
+    (same throttling keys, a wrong one counts as a failure). Returns the subject whose other
+    tokens the caller revokes (`revoke_subject(keep_jti=<the caller's token>)`)."""
+    model.check_password_policy(new_password, field_name="new_password")
+    number = model.check_customer_number(customer_number)
+    keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
+    credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_customer(number))
+    if not _password_matches(hasher, credential.password_hash if credential else None, current_password):
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_CURRENT_PASSWORD, code=INVALID_CREDENTIALS)
+    assert credential is not None
+    _refuse_retired(credential)
+    password_hash = hasher.hash(new_password)
+    with uow:
+        current = uow.credentials.get_customer(number) or credential
+        _refuse_retired(current)  # a merge may have retired it while the hash was computed
+        current.password_hash = password_hash
+        uow.credentials.save_customer(current)
+        uow.throttle.reset(keys[0])
+        uow.commit()
+    return credential.subject
+
+
+def _refuse_retired(credential: model.CustomerCredential) -> None:
+    if credential.status == model.RETIRED:
+        raise Forbidden(
+            f"The customer number {credential.customer_number} was merged into {credential.merged_into}.",
+            code=CUSTOMER_NUMBER_MERGED,
+            extra={"merged_into": credential.merged_into or ""},
+        )
+
+
+# --- password reset ("forgot password") ---------------------------------------------------
+
+
+def request_password_reset(
+    *,
+    uow: UnitOfWork,
+    policy: password_reset.ResetPolicy,
+    customer_number: str,
+    email: str,
+    base_url: str,
+    default_base_url: str,
+    now: float,
+) -> bool:
+    """Creates a reset token and queues its mail in the same transaction; older unused tokens
+    of the number are invalidated. Does nothing (but the same reads, so it takes about as long)
+    when `email` is empty (no such customer), the number is retired, or the number already got
+    `policy.max_mails_per_hour` reset mails within the hour. True when a mail was queued; the
+    caller answers the same either way."""
+    number = model.check_customer_number(customer_number)
+    recipient = password_reset.check_email(email)
+    url = password_reset.check_base_url(base_url, default_base_url)
+    token, token_hash = password_reset.new_token()
+    with uow:
+        credential = uow.credentials.get_customer(number)
+        recent = uow.resets.count_since(number, now - password_reset.THROTTLE_WINDOW_SECONDS)
+        if not recipient or (credential is not None and credential.status == model.RETIRED):
+            return False
+        if recent >= policy.max_mails_per_hour:
+            log.info("password reset for %s dropped: %d mails within the hour", number, recent)
+            return False
+        uow.resets.invalidate_pending(number)
+        uow.resets.add(password_reset.ResetToken(token_hash, number, now, now + policy.ttl_seconds))
+        subject, body = password_reset.reset_mail(
+            customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
+        )
+        uow.mails.queue(dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body)
+        uow.resets.prune(before=now - max(password_reset.THROTTLE_WINDOW_SECONDS, policy.ttl_seconds))
+        uow.commit()
+    return True
+
+
+def confirm_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_password: str, now: float) -> str:
+    """Sets the password of the token's customer number (creating its credential when it had
+    none), spends the token, and clears the number's login lockout. Returns the subject whose
+    tokens the caller revokes (all of them). The password policy is checked before the token
+    is spent, and the token before the (costly) hash is computed."""
+    model.check_password_policy(new_password, field_name="new_password")
+    token_hash = password_reset.hash_token(token) if password_reset.looks_like_token(token) else ""
+    with uow:
+        found = uow.resets.get(token_hash) if token_hash else None
+    if found is None or not found.usable(now):
+        raise Unauthenticated(_INVALID_TOKEN, code=INVALID_TOKEN)
+    password_hash = hasher.hash(new_password)
+    with uow:
+        number = uow.resets.consume(token_hash, now=now)  # None when another request was faster
+        credential = uow.credentials.get_customer(number) if number else None
+        if number is None or (credential is not None and credential.status == model.RETIRED):
+            raise Unauthenticated(_INVALID_TOKEN, code=INVALID_TOKEN)
+        if credential is None:
+            credential = model.CustomerCredential(number, password_hash)
+        credential.password_hash = password_hash
+        uow.credentials.save_customer(credential)
+        uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
+        uow.commit()
+    return credential.subject
 
 
 # --- logins -----------------------------------------------------------------------------
@@ -304,4 +418,5 @@ def set_customer_status(
             uow.commit()
         if status == model.RETIRED:
             changes.append(revoke_subject(uow=uow, subject=f"customer:{number}"))
+    crash_point("identity:after_commit:SetCustomerStatus")
     return changes

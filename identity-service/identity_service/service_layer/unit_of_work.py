@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from identity_service.adapters.repository import (
     CredentialRepository,
+    MailRepository,
+    PasswordResetRepository,
     RevocationRepository,
     ThrottleRepository,
 )
@@ -18,6 +20,8 @@ class UnitOfWork(Protocol):
     credentials: CredentialRepository
     throttle: ThrottleRepository
     revocations: RevocationRepository
+    resets: PasswordResetRepository
+    mails: MailRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -28,8 +32,12 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     credentials: CredentialRepository
     throttle: ThrottleRepository
     revocations: RevocationRepository
+    resets: PasswordResetRepository
+    mails: MailRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
         self.throttle = ThrottleRepository(session)
         self.revocations = RevocationRepository(session)
+        self.resets = PasswordResetRepository(session)
+        self.mails = MailRepository(session)

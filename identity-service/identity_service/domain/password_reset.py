@@ -1,0 +1,105 @@
+"""Password reset ("forgot password"): single-use tokens mailed as a link.
+
+A reset token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored, so a copy of the
+database cannot reset anybody's password. A token is usable once, for `ttl_seconds`
+(PASSWORD_RESET_TTL_SECONDS, default 30 minutes); a new request invalidates the older unused
+tokens of the number. At most `max_mails_per_hour` reset mails go to one number per hour
+(PASSWORD_RESET_MAX_MAILS_PER_HOUR, default 3); further requests are dropped silently (the
+gateway answers 202 either way, so nothing tells whether a number exists).
+
+This is also how a customer number without a password gets its first one (the customer
+clicks "forgot password").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from cc_common.errors import InvalidInput
+
+PENDING = "pending"
+USED = "used"
+INVALIDATED = "invalidated"
+
+THROTTLE_WINDOW_SECONDS = 3600
+MAX_TOKEN_LENGTH = 128  # token_urlsafe(32) has 43 characters
+MAX_EMAIL_LENGTH = 320
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class ResetPolicy:
+    ttl_seconds: int = 1800
+    max_mails_per_hour: int = 3
+
+
+@dataclass
+class ResetToken:
+    token_hash: str
+    customer_number: str
+    created_at: float  # unix seconds
+    expires_at: float
+    status: str = PENDING
+
+    def usable(self, now: float) -> bool:
+        return self.status == PENDING and now < self.expires_at
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token and the hash that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH
+
+
+def check_email(email: str) -> str:
+    """The recipient as contract-service has it; empty means "no such customer"."""
+    email = (email or "").strip()
+    if email and (
+        len(email) > MAX_EMAIL_LENGTH or email.count("@") != 1 or any(c.isspace() or c in "<>,;" for c in email)
+    ):
+        raise InvalidInput("This is not an e-mail address.", field="email")
+    return email
+
+
+def check_base_url(base_url: str, default: str) -> str:
+    url = (base_url or "").strip() or default
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url) or "?" in url:
+        raise InvalidInput("The base URL is http(s)://host[:port][/path].", field="base_url")
+    return url.rstrip("/")
+
+
+def reset_link(base_url: str, token: str) -> str:
+    return f"{base_url}/password-reset?token={token}"
+
+
+def reset_mail(*, customer_number: str, link: str, ttl_seconds: int) -> tuple[str, str]:
+    """Subject and body of the reset mail."""
+    minutes = max(1, ttl_seconds // 60)
+    body = "\n".join(
+        [
+            "Dear customer,",
+            "",
+            f"someone (hopefully you) asked to set a new customer password for customer number {customer_number}.",
+            "Open this link to choose your new password:",
+            "",
+            link,
+            "",
+            f"The link works once and expires in {minutes} minutes. If you did not ask for it, ignore this",
+            "mail: your password stays as it is.",
+            "",
+            "Your customer service team",
+        ]
+    )
+    return "Set your customer password", body
