@@ -38,7 +38,7 @@ def person(market, first, last, street, zip_code, city, phone, email, **extra):
 
 
 DE_IBAN, DE_IBAN_2 = "DE89370400440532013000", "DE02120300000000202051"
-NL_IBAN, NL_IBAN_2 = "NL91ABNA0417164300", "NL02RABO0123456789"
+NL_IBAN, NL_IBAN_2 = "NL91ABNA0417164300", "NL39RABO0300065264"
 
 # number -> (master data, payment, [(product, [domains])], [(amount_cents, status)])
 DEMO = {

@@ -112,7 +112,7 @@ MARKET_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "uk": {
         "first_name": "Oliver", "last_name": "Smith", "street": "10 Downing Street", "zip": "SW1A 2AA",
-        "city": "London", "country": "GB", "phone": "+44 20 7946 0018", "mobile": "+44 7700 900123",
+        "city": "London", "country": "GB", "phone": "+44 20 7946 0018", "mobile": "+44 7911 123456",
         "card_token": "tok_test_visa_4242", "card_last4": "4242", "card_expiry": "12/30",
     },
 }

@@ -125,7 +125,7 @@ def test_a_merge_with_different_contact_data_is_highlighted_taken_over_submitted
     [
         ("de", {"last_name": "Musterfrau"}, "last_name"),
         ("de", {"company": "Muster GmbH"}, "company"),
-        ("nl", {"iban": "NL02RABO0123456789", "bic": "RABONL2U"}, "iban"),
+        ("nl", {"iban": "NL39RABO0300065264", "bic": "RABONL2U"}, "iban"),
         ("uk", {"card_token": "tok_test_mc_4444", "card_last4": "4444", "card_expiry": "03/29"}, "card"),
     ],
 )
