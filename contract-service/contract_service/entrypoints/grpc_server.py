@@ -23,7 +23,10 @@ from contract_service.service_layer import services
 
 
 def _ts(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
+    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are stored in UTC)."""
+    if value is None:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def _today() -> date:
