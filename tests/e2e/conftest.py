@@ -7,6 +7,7 @@
 - `any_suite`: parametrised over both.
 - `suite_factory(env={...}, backend="sqlite")`: a separate suite with its own settings (LOGIN_*
   throttling limits, MERGE_REVIEW, ...), stopped at the end of the session.
+  The shared suites run with SHARED_SUITE_ENV (a high per-address login failure limit).
 
 A test that stops or kills a process of a shared suite must start it again before it ends
 (`suite.start(name)`), or use its own suite from `suite_factory`.
@@ -67,14 +68,20 @@ def suite_factory(tmp_path_factory):
     suites.close_all()
 
 
+# Every request of the tests comes from 127.0.0.1: the shared suites raise the per-address
+# limit so that unrelated tests' failed logins never add up to a lockout. A test of that
+# limit starts its own suite: suite_factory(env={"LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}).
+SHARED_SUITE_ENV = {"LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+
+
 @pytest.fixture(scope="session")
 def suite(suite_factory) -> Suite:
-    return suite_factory(backend="sqlite")
+    return suite_factory(backend="sqlite", env=SHARED_SUITE_ENV)
 
 
 @pytest.fixture(scope="session")
 def suite_pg(suite_factory) -> Suite:
-    return suite_factory(backend="postgresql")
+    return suite_factory(backend="postgresql", env=SHARED_SUITE_ENV)
 
 
 @pytest.fixture(
