@@ -48,7 +48,8 @@ GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
     "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
-    "LOGIN_", "SMTP_", "PORT",
+    "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
+    "REVOCATION_", "FAULT_INJECT",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
@@ -242,6 +243,7 @@ class Suite:
             GATEWAY_PORT=str(self.ports["gateway"]),
             STAFF_USERNAME=self.staff_username,
             STAFF_PASSWORD=self.staff_password,
+            PUBLIC_BASE_URL=self.base_url,
         )
         if self.mails is not None:
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(self.mails.port))
