@@ -63,14 +63,16 @@ class MergeStepRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class MovedRecordRow(Base):
-    """The ids of every record a merge moved, for the audit and the reversal."""
+class MovedRecordsRow(Base):
+    """The ids of every record of one kind a merge moved, for the audit (one row per kind:
+    10,000 ids are one write, not 10,000)."""
 
-    __tablename__ = "moved_records"
+    __tablename__ = "moved_record_sets"
 
     merge_id: Mapped[str] = mapped_column(ForeignKey("merges.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
-    record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    ids: Mapped[str] = mapped_column(Text, default="")  # comma-separated
 
 
 outbox = outbox_table(Base.metadata)

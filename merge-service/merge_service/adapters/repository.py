@@ -6,12 +6,12 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cc_common import outbox as outbox_mod
-from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, MovedRecordRow, outbox
+from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, MovedRecordsRow, outbox
 from merge_service.domain.model import ComparisonRow, Merge
 
 
@@ -140,27 +140,16 @@ class MergeRepository:
         self.session.flush()
 
     def record_moved(self, merge_id: str, kind: str, ids: list[str]) -> None:
-        existing = set(
-            self.session.scalars(
-                select(MovedRecordRow.record_id).where(
-                    MovedRecordRow.merge_id == merge_id, MovedRecordRow.kind == kind
-                )
-            )
-        )
-        new = [{"merge_id": merge_id, "kind": kind, "record_id": i} for i in ids if i not in existing]
-        if new:
-            self.session.execute(insert(MovedRecordRow), new)
+        """Stores what a step moved; a repeated step (after a crash) stores nothing new."""
+        if self.session.get(MovedRecordsRow, (merge_id, kind)) is None:
+            self.session.add(MovedRecordsRow(merge_id=merge_id, kind=kind, count=len(ids), ids=",".join(ids)))
+            self.session.flush()
 
     def moved(self, merge_id: str) -> dict[str, list[str]]:
-        result: dict[str, list[str]] = {}
-        rows = self.session.execute(
-            select(MovedRecordRow.kind, MovedRecordRow.record_id)
-            .where(MovedRecordRow.merge_id == merge_id)
-            .order_by(MovedRecordRow.kind, MovedRecordRow.record_id)
+        rows = self.session.scalars(
+            select(MovedRecordsRow).where(MovedRecordsRow.merge_id == merge_id).order_by(MovedRecordsRow.kind)
         )
-        for kind, record_id in rows:
-            result.setdefault(kind, []).append(record_id)
-        return result
+        return {row.kind: sorted(i for i in row.ids.split(",") if i) for row in rows}
 
     # mail --------------------------------------------------------------------------------
     def queue_mail(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> None:
