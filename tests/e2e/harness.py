@@ -27,9 +27,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import requests
 
@@ -264,7 +265,7 @@ class Suite:
 
     # --- lifecycle --------------------------------------------------------------------
 
-    def start_all(self, timeout: float = 60) -> "Suite":
+    def start_all(self, timeout: float = 60) -> Suite:
         """Starts every process and waits until the suite is healthy (one retry on a port clash)."""
         for attempt in (1, 2):
             for name in self.names:
@@ -363,7 +364,7 @@ class Suite:
             if self.mails is not None:
                 self.mails.stop()
 
-    def __enter__(self) -> "Suite":
+    def __enter__(self) -> Suite:
         return self.start_all()
 
     def __exit__(self, *exc: object) -> None:
