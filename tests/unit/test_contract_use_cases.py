@@ -257,6 +257,8 @@ def test_the_crash_point_after_the_commit_is_reached_only_when_something_was_app
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
     assert reached == ["contract:after_commit:TransferContracts"]
+    services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["200"], status="retired", merged_into="100")
+    assert reached[-1] == "contract:after_commit:SetCustomerStatus"
 
 
 # --- contracts -------------------------------------------------------------------------------

@@ -212,6 +212,7 @@ def set_customer_status(
             raise NotFound(f"No customer has the customer number {missing[0]}.")
         changed = uow.customers.set_status(numbers, status=checked_status, merged_into=into)
         uow.commit()
+    crash_point("contract:after_commit:SetCustomerStatus")
     return changed
 
 
