@@ -19,3 +19,6 @@ graceful_timeout = 10
 accesslog = None
 errorlog = "-"
 loglevel = "info"
+# No runtime control socket: it defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl),
+# which the many gunicorns of a test run would share, and $HOME is read-only in the images.
+control_socket_disable = True
