@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         MAX_CONTENT_LENGTH=settings.max_content_length,
         HEALTH_TIMEOUT=settings.health_timeout,
+        PUBLIC_BASE_URL=settings.public_base_url,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(overrides)
@@ -65,8 +66,27 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     errors.init_app(app)
 
-    from gateway_app.blueprints import admin, auth, customer, health, merges, openapi, packages
+    from gateway_app.blueprints import (
+        admin,
+        auth,
+        customer,
+        health,
+        merges,
+        openapi,
+        packages,
+        terminations,
+    )
 
-    for blueprint in (auth.bp, customer.bp, packages.bp, merges.bp, admin.bp, health.bp, openapi.bp):
+    blueprints = (
+        auth.bp,
+        customer.bp,
+        packages.bp,
+        terminations.bp,
+        merges.bp,
+        admin.bp,
+        health.bp,
+        openapi.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     return app

@@ -46,10 +46,50 @@ def package(message: Any) -> dict[str, Any]:
         "id": message.id,
         "customer_number": message.customer_number,
         "product": message.product,
+        "product_name": _opt(message.product_name),
+        "max_domains": message.max_domains or None,
         "domains": list(message.domains),
         "status": message.status,
         "created_at": _opt(message.created_at),
+        "usage": {
+            "storage_used_gb": message.storage_used_gb,
+            "mailboxes_used": message.mailboxes_used,
+            "databases_used": message.databases_used,
+        },
     }
+
+
+def product(message: Any) -> dict[str, Any]:
+    return {
+        "code": message.code,
+        "name": message.name,
+        "rank": message.rank,
+        "max_domains": message.max_domains,
+        "storage_gb": message.storage_gb,
+        "mailboxes": message.mailboxes,
+        "databases": message.databases,
+        "prices": [
+            {
+                "market": price.market,
+                "monthly_price": amount(price.monthly_price_cents),
+                "currency": price.currency,
+            }
+            for price in message.prices
+        ],
+    }
+
+
+def product_change(message: Any) -> dict[str, Any]:
+    """The changed package, with the direction of the change and the product before it."""
+    return {**package(message.package), "direction": message.direction, "from_product": message.from_product}
+
+
+def domain_move(message: Any) -> dict[str, Any]:
+    return {"source": package(message.source), "target": package(message.target), "created": message.created}
+
+
+def package_settings(message: Any) -> dict[str, Any]:
+    return {"package_id": message.package_id, "settings": dict(sorted(message.settings.items()))}
 
 
 def amount(cents: int) -> float:
@@ -65,6 +105,55 @@ def invoice(message: Any) -> dict[str, Any]:
         "amount": amount(message.amount_cents),
         "currency": message.currency,
         "status": message.status,
+        "repeat_debit_requested": message.repeat_debit_requested,
+        "repeat_debit_requested_at": _opt(message.repeat_debit_requested_at),
+    }
+
+
+def debit_request(message: Any) -> dict[str, Any]:
+    return {
+        "invoice_number": message.invoice_number,
+        "requested_at": _opt(message.requested_at),
+        "status": message.status,
+    }
+
+
+def termination(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "package_id": message.package_id,
+        "domain": _opt(message.domain),
+        "product": _opt(message.product),
+        "contract_id": _opt(message.contract_id),
+        "effective_date": message.effective_date,
+        "status": message.status,
+        "created_at": _opt(message.created_at),
+        "retracted_at": _opt(message.retracted_at),
+    }
+
+
+def contract(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "package_id": message.package_id,
+        "product": message.product,
+        "start_date": _opt(message.start_date),
+        "term_months": message.term_months,
+        "current_term_end": _opt(message.current_term_end),
+        "status": message.status,
+        "created_at": _opt(message.created_at),
+    }
+
+
+def form(message: Any, *, pdf_url: str | None) -> dict[str, Any]:
+    """A written-only form with the URL of its PDF, or an online one with its endpoint."""
+    return {
+        "id": message.id,
+        "title": message.title,
+        "description": message.description,
+        "mode": message.mode,
+        "endpoint": _opt(message.endpoint),
+        "pdf_url": pdf_url if message.has_pdf else None,
     }
 
 

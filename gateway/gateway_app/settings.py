@@ -19,6 +19,9 @@ class GatewaySettings:
     revocation_sync_wait: float = 2.0
     # The deadline of each health check in GET /healthz.
     health_timeout: float = 1.0
+    # Where the customer center is reached from outside, for the links in reset mails
+    # (PUBLIC_BASE_URL); empty: the host of the request that asked for the mail.
+    public_base_url: str = ""
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -26,4 +29,5 @@ class GatewaySettings:
             tokens=config.TokenSettings.from_env(),
             addresses=config.ServiceAddresses.from_env(),
             grpc_timeout=config.grpc_timeout(),
+            public_base_url=config.env("PUBLIC_BASE_URL", "").strip().rstrip("/"),
         )

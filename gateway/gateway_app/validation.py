@@ -196,3 +196,22 @@ def currency(*, required: bool = True) -> Field:
         return value.upper()
 
     return Field(convert, required)
+
+
+def whole_number(*, minimum: int = 0, maximum: int = 10_000_000, required: bool = True) -> Field:
+    """A JSON integer (not a boolean, not a float) from `minimum` to `maximum`."""
+
+    def convert(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum}.", field=name)
+        return value
+
+    return Field(convert, required)
+
+
+MAX_OPAQUE_ID = 100
+
+
+def opaque_id(*, required: bool = True) -> Field:
+    """An opaque id (package, termination): a non-empty string of at most 100 characters."""
+    return text(min_len=1, max_len=MAX_OPAQUE_ID, required=required)

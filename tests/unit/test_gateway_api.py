@@ -236,6 +236,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
             status="active",
         ),
     )
+    gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     gateway_backends.identity.on("SetPackagePassword", None)
     response = gateway_client.post(
         "/api/v1/admin/customers/100/packages",
@@ -263,6 +264,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 def test_a_package_without_password_sets_none(gateway_client, gateway_backends, gateway_tokens, gateway_auth):
     gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100"))
     gateway_backends.package.on("CreatePackage", PACKAGE)
+    gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     response = gateway_client.post(
         "/api/v1/admin/customers/100/packages",
         json={"product": "hosting-basic", "domains": ["a.de"]},
@@ -355,7 +357,15 @@ def test_an_invoice_amount_is_shown_as_a_json_number(
     response = gateway_client.get("/api/v1/invoices", headers=gateway_auth(gateway_tokens.customer("100")))
     assert response.get_json() == {
         "invoices": [
-            {"number": "R-1", "date": "2026-01-31", "amount": amount, "currency": "EUR", "status": "open"}
+            {
+                "number": "R-1",
+                "date": "2026-01-31",
+                "amount": amount,
+                "currency": "EUR",
+                "status": "open",
+                "repeat_debit_requested": False,
+                "repeat_debit_requested_at": None,
+            }
         ]
     }
     assert f'"amount":{amount}'.encode() in response.data.replace(b" ", b"")  # a number, not a string

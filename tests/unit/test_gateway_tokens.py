@@ -53,6 +53,7 @@ def answering_backends(gateway_backends):
     gateway_backends.package.on("ListPackages", package_pb2.PackageList(packages=[package]))
     gateway_backends.package.on("GetPackage", package)
     gateway_backends.package.on("CreatePackage", package)
+    gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     gateway_backends.identity.on("RevokeOwnToken", identity_pb2.RevocationResult(sequence=1))
     gateway_backends.identity.on("SetCustomerPassword", None)
     return gateway_backends

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from cc_common.errors import InvalidInput
+from cc_common.errors import InvalidInput, NotFound
 from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 from flask import Blueprint, Response, jsonify, request, send_file
 
@@ -95,6 +95,15 @@ def create_package(number: str) -> tuple[Response, int]:
         ),
         token=token,
     )
+    # Every package has its contract (terminations, the contract overview); idempotent per
+    # package id, so a repeated call after a failure here does not make a second one.
+    backends().contract.call(
+        "CreateContract",
+        contract_pb2.CreateContractRequest(
+            package_id=created.id, customer_number=number, product=created.product or body["product"]
+        ),
+        token=token,
+    )
     if "package_password" in body:
         backends().identity.call(
             "SetPackagePassword",
@@ -102,6 +111,37 @@ def create_package(number: str) -> tuple[Response, int]:
             token=token,
         )
     return jsonify(serializers.package(created)), 201
+
+
+SET_USAGE = {
+    "storage_used_gb": v.whole_number(required=False),
+    "mailboxes_used": v.whole_number(required=False),
+    "databases_used": v.whole_number(required=False),
+}
+
+
+@bp.post("/packages/<package_id>/usage")
+@token_required("staff")
+def set_usage(package_id: str) -> Response:
+    """The usage figures the hosting platform would report (tests, demo); a figure left out
+    keeps its value."""
+    if not package_id or len(package_id) > v.MAX_OPAQUE_ID:
+        raise NotFound("There is no such package.")
+    body = v.validate(v.json_object(), SET_USAGE)
+    if not body:
+        raise InvalidInput("Give at least one of: " + ", ".join(SET_USAGE) + ".")
+    token = current_principal().token
+    figures = dict(body)
+    if len(figures) < len(SET_USAGE):
+        current = backends().package.call(
+            "GetPackage", package_pb2.GetPackageRequest(package_id=package_id), token=token
+        )
+        for name in SET_USAGE:
+            figures.setdefault(name, getattr(current, name))
+    updated = backends().package.call(
+        "SetUsage", package_pb2.SetUsageRequest(package_id=package_id, **figures), token=token
+    )
+    return jsonify(serializers.package(updated))
 
 
 @bp.post("/customers/<number>/invoices")

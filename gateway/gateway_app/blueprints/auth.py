@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cc_common.errors import NotFound
-from customercenter.v1 import identity_pb2, package_pb2
-from flask import Blueprint, Response, jsonify, request
+from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from flask import Blueprint, Response, current_app, jsonify, request
 from google.protobuf import empty_pb2
 
 from gateway_app import validation as v
@@ -93,6 +93,88 @@ def staff_login() -> Response:
 def logout() -> Response:
     # identity returns once every watcher (this gateway's too) has applied the revocation.
     backends().identity.call("RevokeOwnToken", empty_pb2.Empty(), token=current_principal().token)
+    return Response(status=204)
+
+
+class InvalidResetToken(DomainError):
+    """A reset link that is unknown, used, superseded or expired: 400 (API.md), not 401."""
+
+    http_status = 400
+    default_code = "invalid_token"
+
+
+def _reset_base_url() -> str:
+    """Where the reset page lives: PUBLIC_BASE_URL, else the host this request came to."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+
+
+@bp.post("/api/v1/auth/password-reset")
+def request_password_reset() -> tuple[Response, int]:
+    body = v.validate(v.json_object(), {"customer_number": v.customer_number_field()})
+    number = body["customer_number"]
+    # The same calls whatever the number: the e-mail comes from contract-service (with the
+    # gateway's service credential); for an unknown number identity gets an empty address and
+    # sends nothing. Only a service that is down answers differently (503).
+    try:
+        record = backends().contract.call(
+            "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number)
+        )
+        email = record.email
+    except ServiceUnavailable:
+        raise
+    except DomainError:
+        email = ""
+    backends().identity.call(
+        "RequestPasswordReset",
+        identity_pb2.PasswordResetRequest(customer_number=number, email=email, base_url=_reset_base_url()),
+    )
+    return (
+        jsonify(
+            {
+                "message": "If this customer number exists and has an e-mail address, a link to set a "
+                "new password is on its way. The link is valid for 30 minutes."
+            }
+        ),
+        202,
+    )
+
+
+@bp.post("/api/v1/auth/password-reset/confirm")
+def confirm_password_reset() -> Response:
+    body = v.validate(
+        v.json_object(),
+        {"token": v.text(min_len=1, max_len=512), "new_password": v.password(new=True)},
+    )
+    try:
+        backends().identity.call(
+            "ConfirmPasswordReset",
+            identity_pb2.ConfirmPasswordResetRequest(token=body["token"], new_password=body["new_password"]),
+        )
+    except Unauthenticated as error:
+        if error.code != "invalid_token":
+            raise
+        raise InvalidResetToken(
+            "This reset link is invalid, was already used or has expired. Please ask for a new one."
+        ) from error
+    return Response(status=204)
+
+
+@bp.put("/api/v1/customer/password")
+@token_required("customer")
+def change_customer_password() -> Response:
+    body = v.validate(
+        v.json_object(), {"current_password": v.password(), "new_password": v.password(new=True)}
+    )
+    # identity revokes every other token of the customer (not this one) before it answers.
+    backends().identity.call(
+        "ChangeCustomerPassword",
+        identity_pb2.ChangeCustomerPasswordRequest(
+            current_password=body["current_password"],
+            new_password=body["new_password"],
+            client_address=_client_address(),
+        ),
+        token=current_principal().token,
+    )
     return Response(status=204)
 
 

@@ -1,31 +1,202 @@
-"""The customer's own record and invoices (customer token)."""
+"""The customer's own record, payment data, invoices, contracts and forms (customer token).
+
+Everything here is contractual: a package token gets 403 forbidden (seed 004: the package login
+administrates the package technically, but makes no contractual changes). contract-service
+takes the customer number from the forwarded token, never from a field, so another customer's
+invoice answers 404.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+from typing import Any
+
+from cc_common.errors import Conflict, InvalidInput, NotFound
 from customercenter.v1 import contract_pb2
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request, send_file, url_for
 
 from gateway_app import serializers
+from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("customer", __name__)
 
+# Master data a customer may change online; the name fields need the signed contract-handover
+# form (seed 004: "These modifications cannot be performed directly online").
+ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
+WRITTEN_FORM_FIELDS = ("company", "first_name", "last_name")
+CLEARABLE_FIELDS = ("phone", "mobile", "fax")
+UPDATE_CUSTOMER = {
+    name: v.text(max_len=254 if name == "email" else v.MAX_TEXT, required=False) for name in ONLINE_FIELDS
+}
+
+SEPA_FIELDS = ("iban", "bic")
+CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
+SET_PAYMENT = {name: v.text(min_len=1, max_len=64, required=False) for name in (*SEPA_FIELDS, *CARD_FIELDS)}
+# 13 to 19 digits, possibly grouped by spaces or dashes: a primary account number.
+_CARD_NUMBER = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}\Z")
+
+MAX_INVOICE_NUMBER = 64
+MAX_FORM_ID = 64
+
+
+def _token() -> str:
+    return current_principal().token
+
+
+def _customer_json(record: Any) -> Response:
+    return jsonify(serializers.customer(record))
+
 
 @bp.get("/api/v1/customer")
 @token_required("customer")
 def get_customer() -> Response:
-    # contract-service takes the customer number from the forwarded token, not from a field.
+    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
+    return _customer_json(record)
+
+
+@bp.patch("/api/v1/customer")
+@token_required("customer")
+def update_customer() -> Response:
+    if not request.get_data(cache=True).strip():
+        raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
+    body = v.json_object()
+    named = [name for name in WRITTEN_FORM_FIELDS if name in body]
+    if named:
+        # Nothing is saved, not even the other fields of the same request.
+        raise Conflict(
+            f"{', '.join(named)} cannot be changed online: a change of name is a contract handover "
+            "and needs the signed form (GET /api/v1/forms, contract_transfer).",
+            code="written_form_required",
+            field=named[0],
+        )
+    # null clears phone, mobile or fax (as "" does); the other fields cannot be cleared.
+    body = {
+        name: ("" if value is None and name in CLEARABLE_FIELDS else value) for name, value in body.items()
+    }
+    for name, value in body.items():
+        if value is None and name in UPDATE_CUSTOMER:
+            raise InvalidInput(f"{name} cannot be removed; give the new value.", field=name)
+    changes = v.validate(body, UPDATE_CUSTOMER)
+    if not changes:
+        raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
+    update = contract_pb2.UpdateCustomerRequest(**changes)
+    record = backends().contract.call("UpdateCustomer", update, token=_token())
+    return _customer_json(record)
+
+
+@bp.put("/api/v1/customer/payment")
+@token_required("customer")
+def set_payment() -> Response:
+    # The body holds payment data: it is never logged, and a card number is never forwarded.
+    body = v.json_object()
+    if "card_number" in body:
+        raise InvalidInput(
+            "A card number is never accepted: give the card_token from the payment provider, "
+            "with card_last4 and card_expiry.",
+            code="card_number_refused",
+            field="card_token",
+        )
+    payment = v.validate(body, SET_PAYMENT)
+    token = payment.get("card_token", "")
+    if _CARD_NUMBER.match(token.strip()):
+        raise InvalidInput(
+            "This looks like a card number, which is never accepted: give the card_token from the "
+            "payment provider.",
+            code="card_number_refused",
+            field="card_token",
+        )
+    has_sepa = any(name in payment for name in SEPA_FIELDS)
+    has_card = any(name in payment for name in CARD_FIELDS)
+    if has_sepa == has_card:
+        raise InvalidInput(
+            "Give either a bank account (iban and bic) or a card (card_token, card_last4, card_expiry).",
+            field="payment",
+        )
+    for name in SEPA_FIELDS if has_sepa else CARD_FIELDS:
+        if name not in payment:
+            raise InvalidInput(f"{name} is required.", field=name)
     record = backends().contract.call(
-        "GetCustomer", contract_pb2.GetCustomerRequest(), token=current_principal().token
+        "SetPayment",
+        contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(**payment)),
+        token=_token(),
     )
-    return jsonify(serializers.customer(record))
+    return _customer_json(record)
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+
+def _invoice_ref(number: str) -> contract_pb2.InvoiceRef:
+    if not number or len(number) > MAX_INVOICE_NUMBER:
+        raise NotFound("There is no invoice with this number under your customer number.")
+    return contract_pb2.InvoiceRef(number=number)
+
+
+def _pdf(document: Any, fallback_name: str) -> Response:
+    response = send_file(
+        io.BytesIO(document.content),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=fallback_name,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/api/v1/invoices")
 @token_required("customer")
 def list_invoices() -> Response:
-    reply = backends().contract.call(
-        "ListInvoices", contract_pb2.ListInvoicesRequest(), token=current_principal().token
-    )
+    reply = backends().contract.call("ListInvoices", contract_pb2.ListInvoicesRequest(), token=_token())
     return jsonify({"invoices": [serializers.invoice(item) for item in reply.invoices]})
+
+
+@bp.get("/api/v1/invoices/<number>/pdf")
+@token_required("customer")
+def invoice_pdf(number: str) -> Response:
+    ref = _invoice_ref(number)
+    document = backends().contract.call("GetInvoicePdf", ref, token=_token())
+    return _pdf(document, f"{ref.number}.pdf")
+
+
+@bp.post("/api/v1/invoices/<number>/repeat-debit")
+@token_required("customer")
+def repeat_debit(number: str) -> tuple[Response, int]:
+    debit = backends().contract.call("RepeatDebit", _invoice_ref(number), token=_token())
+    return jsonify(serializers.debit_request(debit)), 202
+
+
+# --- contracts and forms -------------------------------------------------------------------
+
+
+@bp.get("/api/v1/contracts")
+@token_required("customer")
+def list_contracts() -> Response:
+    reply = backends().contract.call("ListContracts", contract_pb2.ListContractsRequest(), token=_token())
+    return jsonify({"contracts": [serializers.contract(item) for item in reply.contracts]})
+
+
+@bp.get("/api/v1/forms")
+@token_required("customer")
+def list_forms() -> Response:
+    reply = backends().contract.call("ListForms", contract_pb2.ListFormsRequest(), token=_token())
+    forms = [
+        serializers.form(
+            item, pdf_url=url_for("customer.form_pdf", form_id=item.id) if item.has_pdf else None
+        )
+        for item in reply.forms
+    ]
+    return jsonify({"forms": forms})
+
+
+@bp.get("/api/v1/forms/<form_id>/pdf")
+@token_required("customer")
+def form_pdf(form_id: str) -> Response:
+    if not form_id or len(form_id) > MAX_FORM_ID:
+        raise NotFound("There is no form with this id; GET /api/v1/forms lists them.")
+    document = backends().contract.call("GetFormPdf", contract_pb2.FormRef(form_id=form_id), token=_token())
+    return _pdf(document, f"{form_id}.pdf")

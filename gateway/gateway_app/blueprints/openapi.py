@@ -156,9 +156,22 @@ COMPONENTS: dict[str, Any] = {
                 "id": STRING,
                 "customer_number": STRING,
                 "product": STRING,
+                "product_name": {**NULLABLE_STRING, "description": "The product's display name"},
+                "max_domains": {
+                    "type": ["integer", "null"],
+                    "description": "How many domains the product allows",
+                },
                 "domains": {"type": "array", "items": STRING},
                 "status": {"enum": ["active", "terminated"]},
                 "created_at": NULLABLE_STRING,
+                "usage": _obj(
+                    {
+                        "storage_used_gb": {"type": "integer"},
+                        "mailboxes_used": {"type": "integer"},
+                        "databases_used": {"type": "integer"},
+                    },
+                    ["storage_used_gb", "mailboxes_used", "databases_used"],
+                ),
             },
             ["id", "product", "domains", "status"],
         ),
@@ -169,8 +182,114 @@ COMPONENTS: dict[str, Any] = {
                 "amount": {"type": "number", "description": "e.g. 12.5 for 12.50", "multipleOf": 0.01},
                 "currency": STRING,
                 "status": {"enum": ["open", "paid"]},
+                "repeat_debit_requested": {
+                    "type": "boolean",
+                    "description": "True while a repeat debit asked for by the customer is pending",
+                },
+                "repeat_debit_requested_at": {"type": ["string", "null"], "format": "date-time"},
             },
             ["number", "amount", "currency", "status"],
+        ),
+        "DebitRequest": _obj(
+            {
+                "invoice_number": STRING,
+                "requested_at": {"type": ["string", "null"], "format": "date-time"},
+                "status": {"const": "requested"},
+            },
+            ["invoice_number", "requested_at", "status"],
+        ),
+        "Product": _obj(
+            {
+                "code": STRING,
+                "name": STRING,
+                "rank": {"type": "integer", "description": "Size order: 1 is the smallest product"},
+                "max_domains": {"type": "integer"},
+                "storage_gb": {"type": "integer"},
+                "mailboxes": {"type": "integer"},
+                "databases": {"type": "integer"},
+                "prices": {
+                    "type": "array",
+                    "items": _obj(
+                        {
+                            "market": {"enum": ["de", "nl", "uk"]},
+                            "monthly_price": {"type": "number", "multipleOf": 0.01},
+                            "currency": STRING,
+                        },
+                        ["market", "monthly_price", "currency"],
+                    ),
+                },
+            },
+            ["code", "name", "rank", "max_domains", "storage_gb", "mailboxes", "databases", "prices"],
+        ),
+        "ProductChange": {
+            "allOf": [_ref("Package")],
+            "description": "The changed package, with direction (upgrade, downgrade) and from_product",
+            "properties": {"direction": {"enum": ["upgrade", "downgrade"]}, "from_product": STRING},
+            "required": ["direction", "from_product"],
+        },
+        "DomainMove": _obj(
+            {
+                "source": _ref("Package"),
+                "target": _ref("Package"),
+                "created": {"type": "boolean", "description": "True when the target is a new package"},
+            },
+            ["source", "target", "created"],
+        ),
+        "PackageSettings": _obj(
+            {
+                "package_id": STRING,
+                "settings": {
+                    "type": "object",
+                    "description": "php_version (8.1, 8.2, 8.3), https_redirect (true, false), "
+                    "www_redirect (none, to_www, from_www), php_memory_limit_mb (64..1024)",
+                    "additionalProperties": STRING,
+                },
+            },
+            ["package_id", "settings"],
+        ),
+        "Contract": _obj(
+            {
+                "id": STRING,
+                "package_id": STRING,
+                "product": STRING,
+                "start_date": {"type": ["string", "null"], "format": "date"},
+                "term_months": {"type": "integer"},
+                "current_term_end": {"type": ["string", "null"], "format": "date"},
+                "status": {"enum": ["active", "terminated"]},
+                "created_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+            ["id", "package_id", "product", "status"],
+        ),
+        "Termination": _obj(
+            {
+                "id": STRING,
+                "package_id": STRING,
+                "domain": {**NULLABLE_STRING, "description": "null: the whole package"},
+                "product": NULLABLE_STRING,
+                "contract_id": NULLABLE_STRING,
+                "effective_date": {"type": "string", "format": "date"},
+                "status": {"enum": ["open", "effective", "retracted"]},
+                "created_at": {"type": ["string", "null"], "format": "date-time"},
+                "retracted_at": {"type": ["string", "null"], "format": "date-time"},
+            },
+            ["id", "package_id", "domain", "effective_date", "status"],
+        ),
+        "Form": _obj(
+            {
+                "id": STRING,
+                "title": STRING,
+                "description": STRING,
+                "mode": {"enum": ["written", "online"]},
+                "endpoint": {
+                    **NULLABLE_STRING,
+                    "description": "Online forms: the API call that does the job",
+                },
+                "pdf_url": {
+                    **NULLABLE_STRING,
+                    "description": "Written-only forms: where to download the PDF",
+                },
+            },
+            ["id", "title", "description", "mode", "endpoint", "pdf_url"],
         ),
         "ComparisonRow": _obj(
             {
@@ -629,6 +748,365 @@ PATHS.update(
                 },
                 kinds=("staff",),
                 params=MERGE_ID,
+            )
+        },
+    }
+)
+
+PDF = {
+    "description": "The PDF, as an attachment (Content-Disposition: attachment; filename=...)",
+    "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}},
+}
+PACKAGE_ID = [_path_param("package_id", {"type": "string", "maxLength": 100})]
+PACKAGE_NOT_FOUND = {"404": _error("Unknown package, or one the token may not see (not_found)")}
+PRODUCT_BODY = _obj({"product": {"type": "string", "maxLength": 100}}, ["product"])
+TERMINATION_ID = [_path_param("termination_id", {"type": "string", "maxLength": 100})]
+INVOICE_NUMBER = [_path_param("number", {"type": "string", "maxLength": 64})]
+INVOICE_NOT_FOUND = {"404": _error("Unknown invoice, or one of another customer (not_found)")}
+ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
+
+PATHS["/api/v1/customer"]["patch"] = _op(
+    "Change master data online (address, phone and fax numbers, e-mail): one record for every package",
+    "customer",
+    {
+        "200": _ok("The new record", _ref("Customer")),
+        "409": _error(
+            "company, first_name or last_name in the body (written_form_required: a contract "
+            "handover needs the signed form; nothing is saved), or customer_not_active"
+        ),
+        "422": _error("Invalid input (invalid_input, with field), or an empty body"),
+    },
+    kinds=("customer",),
+    body=_obj(
+        {
+            name: {
+                "type": ["string", "null"] if name in ("phone", "mobile", "fax") else "string",
+                "maxLength": 254,
+            }
+            for name in ONLINE_FIELDS
+        }
+    )
+    | {"description": 'Any of the fields; null or "" clears phone, mobile or fax.', "minProperties": 1},
+)
+
+PATHS.update(
+    {
+        "/api/v1/auth/password-reset": {
+            "post": _op(
+                "Forgot password: mail a reset link to the customer's e-mail address",
+                "auth",
+                {
+                    "202": _ok(
+                        "Always for a well-formed number (no enumeration); a mail goes out only for a "
+                        "known number with an e-mail address",
+                        _obj({"message": STRING}),
+                    ),
+                    "503": AUTH_ERRORS["503"],
+                },
+                body=_obj({"customer_number": CUSTOMER_NUMBER}, ["customer_number"]),
+            )
+        },
+        "/api/v1/auth/password-reset/confirm": {
+            "post": _op(
+                "Set a new customer password with the token of a reset mail (once)",
+                "auth",
+                {
+                    "204": _ok("The password is set; every token of the customer is dead"),
+                    "400": _error("Unknown, used, superseded or expired token (invalid_token)"),
+                    "422": _error(
+                        "Invalid input, e.g. a weak new_password (invalid_input, field new_password)"
+                    ),
+                    "503": AUTH_ERRORS["503"],
+                },
+                body=_obj(
+                    {"token": {"type": "string", "maxLength": 512}, "new_password": NEW_PASSWORD},
+                    ["token", "new_password"],
+                ),
+            )
+        },
+        "/api/v1/customer/password": {
+            "put": _op(
+                "Change the customer password; every other token of the customer dies",
+                "auth",
+                {
+                    "204": _ok("Changed; the token of this request stays valid"),
+                    "401": _error("Wrong current_password (invalid_credentials), or no valid token"),
+                    "429": _error("Too many attempts (too_many_attempts), with Retry-After"),
+                },
+                kinds=("customer",),
+                body=_obj(
+                    {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+                    ["current_password", "new_password"],
+                ),
+            )
+        },
+        "/api/v1/customer/payment": {
+            "put": _op(
+                "Replace the payment data: a bank account or a card token (never a card number)",
+                "customer",
+                {
+                    "200": _ok("The customer record with its masked payment data", _ref("Customer")),
+                    "409": _error("The customer number is frozen or retired (customer_not_active)"),
+                    "422": _error(
+                        "Invalid input (invalid_input, with field), or a card number "
+                        "(card_number_refused, field card_token)"
+                    ),
+                },
+                kinds=("customer",),
+                body={
+                    "oneOf": [
+                        _obj({"iban": STRING, "bic": STRING}, ["iban", "bic"]),
+                        _obj(
+                            {
+                                "card_token": {"type": "string", "description": "From the payment provider"},
+                                "card_last4": {"type": "string", "pattern": "^[0-9]{4}$"},
+                                "card_expiry": {"type": "string", "description": "MM/YY"},
+                            },
+                            ["card_token", "card_last4", "card_expiry"],
+                        ),
+                    ]
+                },
+            )
+        },
+        "/api/v1/invoices/{number}/pdf": {
+            "get": _op(
+                "Download one invoice as PDF",
+                "customer",
+                {"200": PDF, **INVOICE_NOT_FOUND},
+                kinds=("customer",),
+                params=INVOICE_NUMBER,
+            )
+        },
+        "/api/v1/invoices/{number}/repeat-debit": {
+            "post": _op(
+                "Ask for a repeat debit of an open invoice",
+                "customer",
+                {
+                    "202": _ok(
+                        "The debit request (a pending one is returned as it is)", _ref("DebitRequest")
+                    ),
+                    **INVOICE_NOT_FOUND,
+                    "409": _error("The invoice is paid (invoice_not_open)"),
+                },
+                kinds=("customer",),
+                params=INVOICE_NUMBER,
+            )
+        },
+        "/api/v1/contracts": {
+            "get": _op(
+                "The contracts of the customer's packages, oldest first",
+                "customer",
+                {"200": _ok("Contracts", _obj({"contracts": {"type": "array", "items": _ref("Contract")}}))},
+                kinds=("customer",),
+            )
+        },
+        "/api/v1/forms": {
+            "get": _op(
+                "The forms: written-only ones with a PDF to download, online ones with their endpoint",
+                "customer",
+                {"200": _ok("Forms", _obj({"forms": {"type": "array", "items": _ref("Form")}}))},
+                kinds=("customer",),
+            )
+        },
+        "/api/v1/forms/{form_id}/pdf": {
+            "get": _op(
+                "Download a written-only form as PDF (the customer number filled in)",
+                "customer",
+                {"200": PDF, "404": _error("Unknown form, or one done online (not_found)")},
+                kinds=("customer",),
+                params=[_path_param("form_id", {"type": "string", "maxLength": 64})],
+            )
+        },
+        "/api/v1/products": {
+            "get": _op(
+                "The product catalogue, smallest first, with limits and monthly prices per market",
+                "packages",
+                {"200": _ok("Products", _obj({"products": {"type": "array", "items": _ref("Product")}}))},
+                kinds=("customer", "package", "staff"),
+            )
+        },
+        "/api/v1/packages/{package_id}/password": {
+            "put": _op(
+                "Set the package password used by package-login",
+                "packages",
+                {"204": _ok("Set"), **PACKAGE_NOT_FOUND},
+                kinds=("customer", "package"),
+                body=_obj({"new_password": NEW_PASSWORD}, ["new_password"]),
+                params=PACKAGE_ID,
+            )
+        },
+        "/api/v1/packages/{package_id}/downgrade": {
+            "post": _op(
+                "Change to a smaller product (customer login only)",
+                "packages",
+                {
+                    "200": _ok("The package, with direction and from_product", _ref("ProductChange")),
+                    **PACKAGE_NOT_FOUND,
+                    "409": _error(
+                        "A larger product (not_a_downgrade), the domains or usage do not fit "
+                        "(package_does_not_fit, the message names the limit), same_product, "
+                        "package_terminated"
+                    ),
+                    "422": _error("Unknown product (invalid_input, field product)"),
+                },
+                kinds=("customer",),
+                body=PRODUCT_BODY,
+                params=PACKAGE_ID,
+            )
+        },
+        "/api/v1/packages/{package_id}/upgrade": {
+            "post": _op(
+                "Change to a larger product (customer login or the package's own login)",
+                "packages",
+                {
+                    "200": _ok("The package, with direction and from_product", _ref("ProductChange")),
+                    **PACKAGE_NOT_FOUND,
+                    "409": _error("A smaller product (not_an_upgrade), same_product, package_terminated"),
+                    "422": _error("Unknown product (invalid_input, field product)"),
+                },
+                kinds=("customer", "package"),
+                body=PRODUCT_BODY,
+                params=PACKAGE_ID,
+            )
+        },
+        "/api/v1/packages/{package_id}/settings": {
+            "get": _op(
+                "The technical settings of a package, defaults included",
+                "packages",
+                {"200": _ok("The settings", _ref("PackageSettings")), **PACKAGE_NOT_FOUND},
+                kinds=("customer", "package"),
+                params=PACKAGE_ID,
+            ),
+            "patch": _op(
+                "Change some technical settings (all are checked before any is stored)",
+                "packages",
+                {
+                    "200": _ok("The settings", _ref("PackageSettings")),
+                    **PACKAGE_NOT_FOUND,
+                    "409": _error("The package is terminated (package_terminated)"),
+                    "422": _error("Unknown setting or value (invalid_input, field settings.<key>)"),
+                },
+                kinds=("customer", "package"),
+                body=_obj(
+                    {
+                        "settings": {
+                            "type": "object",
+                            "minProperties": 1,
+                            "additionalProperties": {"type": ["string", "integer", "boolean"]},
+                        }
+                    },
+                    ["settings"],
+                ),
+                params=PACKAGE_ID,
+            ),
+        },
+        "/api/v1/packages/{package_id}/split": {
+            "post": _op(
+                "Package splitting: move a domain into another package or into a new one",
+                "packages",
+                {
+                    "200": _ok("Both packages", _ref("DomainMove")),
+                    **PACKAGE_NOT_FOUND,
+                    "409": _error(
+                        "The only domain of the package (last_domain), the target has no room "
+                        "(package_full), package_terminated"
+                    ),
+                    "422": _error("Not a domain of the package, unknown product (invalid_input, with field)"),
+                },
+                kinds=("customer",),
+                body=_obj(
+                    {
+                        "domain": {"type": "string", "format": "idn-hostname"},
+                        "target_package_id": {"type": "string", "maxLength": 100},
+                        "product": {
+                            "type": "string",
+                            "maxLength": 100,
+                            "description": "For a new package; default the smallest product",
+                        },
+                    },
+                    ["domain"],
+                ),
+                params=PACKAGE_ID,
+            )
+        },
+        "/api/v1/terminations": {
+            "post": {
+                **_op(
+                    "Terminate a package, or one of its domains, at the end of the current term",
+                    "terminations",
+                    {
+                        "201": {
+                            **_ok("The termination", _ref("Termination")),
+                            "headers": {"Location": {"schema": STRING}},
+                        },
+                        "404": _error("The package has no contract of this customer (not_found)"),
+                        "409": _error("already_terminated, contract_not_active, customer_not_active"),
+                        "422": _error(
+                            "Invalid input, or a domain not of this package (invalid_input, field domain)"
+                        ),
+                    },
+                    kinds=("customer",),
+                    body=_obj(
+                        {
+                            "package_id": {"type": "string", "maxLength": 100},
+                            "domain": {"type": "string", "format": "idn-hostname"},
+                        },
+                        ["package_id"],
+                    ),
+                ),
+            },
+            "get": _op(
+                "The customer's terminations, newest first",
+                "terminations",
+                {
+                    "200": _ok(
+                        "Terminations",
+                        _obj({"terminations": {"type": "array", "items": _ref("Termination")}}),
+                    )
+                },
+                kinds=("customer",),
+            ),
+        },
+        "/api/v1/terminations/{termination_id}": {
+            "get": _op(
+                "One termination",
+                "terminations",
+                {
+                    "200": _ok("The termination", _ref("Termination")),
+                    "404": _error("Unknown termination, or one of another customer (not_found)"),
+                },
+                kinds=("customer",),
+                params=TERMINATION_ID,
+            ),
+            "delete": _op(
+                "Retract a termination before its effective date",
+                "terminations",
+                {
+                    "204": _ok("Retracted"),
+                    "404": _error("Unknown termination, or one of another customer (not_found)"),
+                    "409": _error(
+                        "On or after the effective date (termination_effective), customer_not_active"
+                    ),
+                },
+                kinds=("customer",),
+                params=TERMINATION_ID,
+            ),
+        },
+        "/api/v1/admin/packages/{package_id}/usage": {
+            "post": _op(
+                "Set the usage figures of a package (what the hosting platform would report)",
+                "admin",
+                {"200": _ok("The package", _ref("Package")), **PACKAGE_NOT_FOUND},
+                kinds=("staff",),
+                body=_obj(
+                    {
+                        "storage_used_gb": {"type": "integer", "minimum": 0},
+                        "mailboxes_used": {"type": "integer", "minimum": 0},
+                        "databases_used": {"type": "integer", "minimum": 0},
+                    }
+                )
+                | {"description": "A figure left out keeps its value", "minProperties": 1},
+                params=PACKAGE_ID,
             )
         },
     }

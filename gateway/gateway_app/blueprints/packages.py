@@ -1,18 +1,59 @@
-"""Packages: a customer token sees all its packages, a package token only its own."""
+"""Packages: a customer token sees all its packages, a package token only its own.
+
+The package login administrates its package technically (settings, package password, an
+upgrade in the package administration); contractual changes (downgrade, splitting) need the
+customer login (seed 004). package-service checks ownership from the forwarded token.
+"""
 
 from __future__ import annotations
 
-from cc_common.errors import NotFound
-from customercenter.v1 import package_pb2
+from typing import Any
+
+from cc_common.errors import Conflict, InvalidInput, NotFound
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
 from flask import Blueprint, Response, jsonify
 
 from gateway_app import serializers
+from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("packages", __name__)
 
-MAX_PACKAGE_ID = 100
+MAX_PACKAGE_ID = v.MAX_OPAQUE_ID
+MAX_SETTINGS = 20
+MAX_SETTING_KEY = 64
+MAX_SETTING_VALUE = 64
+
+CHANGE_PRODUCT = {"product": v.text(min_len=1, max_len=100)}
+SET_PASSWORD = {"new_password": v.password(new=True)}
+SPLIT = {
+    "domain": v.domain_field(),
+    "target_package_id": v.opaque_id(required=False),
+    "product": v.text(min_len=1, max_len=100, required=False),
+}
+
+
+def package_id_of(package_id: str) -> str:
+    """The package id of the path, if the token may name it at all: a package token naming
+    another package is refused here already, with the same answer as an unknown id."""
+    principal = current_principal()
+    if (
+        not package_id
+        or len(package_id) > MAX_PACKAGE_ID
+        or (principal.kind == "package" and package_id != principal.package_id)
+    ):
+        raise NotFound("There is no such package.")
+    return package_id
+
+
+def visible_package(package_id: str) -> Any:
+    """The package as the caller may see it (package-service answers 404 otherwise)."""
+    return backends().package.call(
+        "GetPackage",
+        package_pb2.GetPackageRequest(package_id=package_id_of(package_id)),
+        token=current_principal().token,
+    )
 
 
 @bp.get("/api/v1/packages")
@@ -27,15 +68,173 @@ def list_packages() -> Response:
 @bp.get("/api/v1/packages/<package_id>")
 @token_required("customer", "package")
 def get_package(package_id: str) -> Response:
-    principal = current_principal()
-    not_found = NotFound("There is no such package.")
-    # package-service checks ownership from the token; a package token naming another
-    # package is refused here already, with the same answer as an unknown id.
-    if len(package_id) > MAX_PACKAGE_ID or (
-        principal.kind == "package" and package_id != principal.package_id
-    ):
-        raise not_found
-    item = backends().package.call(
-        "GetPackage", package_pb2.GetPackageRequest(package_id=package_id), token=principal.token
+    return jsonify(serializers.package(visible_package(package_id)))
+
+
+@bp.get("/api/v1/products")
+@token_required("customer", "package", "staff")
+def list_products() -> Response:
+    reply = backends().package.call(
+        "ListProducts", package_pb2.ListProductsRequest(), token=current_principal().token
     )
-    return jsonify(serializers.package(item))
+    return jsonify({"products": [serializers.product(item) for item in reply.products]})
+
+
+@bp.put("/api/v1/packages/<package_id>/password")
+@token_required("customer", "package")
+def set_package_password(package_id: str) -> Response:
+    body = v.validate(v.json_object(), SET_PASSWORD)
+    package = visible_package(package_id)  # 404 unless the owner or the package itself asks
+    try:
+        # identity trusts the caller's ownership check: with the gateway's service credential.
+        backends().identity.call(
+            "SetPackagePassword",
+            identity_pb2.SetPackagePasswordRequest(package_id=package.id, password=body["new_password"]),
+        )
+    except InvalidInput as error:
+        if error.field == "password":
+            raise InvalidInput(error.message, code=error.code, field="new_password") from error
+        raise
+    return Response(status=204)
+
+
+# --- product changes -----------------------------------------------------------------------
+
+
+def _change_product(package_id: str, *, wanted: str) -> Response:
+    """Checks the direction against the catalogue's ranks before package-service changes it."""
+    body = v.validate(v.json_object(), CHANGE_PRODUCT)
+    token = current_principal().token
+    package = visible_package(package_id)
+    catalogue = backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=token)
+    ranks = {item.code: item.rank for item in catalogue.products}
+    code = body["product"].strip().lower()
+    if code not in ranks:
+        raise InvalidInput(
+            f"Unknown product {body['product'][:100]!r}; GET /api/v1/products lists them.", field="product"
+        )
+    current = ranks.get(package.product)
+    if current is not None and code != package.product:
+        if wanted == "downgrade" and ranks[code] > current:
+            raise Conflict(
+                f"{code} is larger than {package.product}: use POST /api/v1/packages/{package.id}/upgrade.",
+                code="not_a_downgrade",
+                field="product",
+            )
+        if wanted == "upgrade" and ranks[code] < current:
+            raise Conflict(
+                f"{code} is smaller than {package.product}: a downgrade is done with the customer "
+                f"login (POST /api/v1/packages/{package.id}/downgrade).",
+                code="not_an_upgrade",
+                field="product",
+            )
+    change = backends().package.call(
+        "ChangeProduct",
+        package_pb2.ChangeProductRequest(package_id=package.id, product=code),
+        token=token,
+    )
+    return jsonify(serializers.product_change(change))
+
+
+@bp.post("/api/v1/packages/<package_id>/downgrade")
+@token_required("customer")
+def downgrade(package_id: str) -> Response:
+    return _change_product(package_id, wanted="downgrade")
+
+
+@bp.post("/api/v1/packages/<package_id>/upgrade")
+@token_required("customer", "package")
+def upgrade(package_id: str) -> Response:
+    return _change_product(package_id, wanted="upgrade")
+
+
+# --- technical settings --------------------------------------------------------------------
+
+
+def _setting_value(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and len(value) <= MAX_SETTING_VALUE and "\x00" not in value:
+        return value
+    raise InvalidInput(
+        f"settings.{key} must be a short string, a number or true/false.", field=f"settings.{key}"
+    )
+
+
+def _settings_of(body: dict[str, Any]) -> dict[str, str]:
+    changes = body.get("settings")
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidInput(
+            'Give the settings to change as an object, e.g. {"php_version": "8.3"}.', field="settings"
+        )
+    if len(changes) > MAX_SETTINGS:
+        raise InvalidInput(f"At most {MAX_SETTINGS} settings at once.", field="settings")
+    out = {}
+    for key, value in changes.items():
+        if len(key) > MAX_SETTING_KEY or not key:
+            raise InvalidInput("Unknown setting.", field="settings")
+        out[key] = _setting_value(key, value)
+    return out
+
+
+@bp.get("/api/v1/packages/<package_id>/settings")
+@token_required("customer", "package")
+def get_settings(package_id: str) -> Response:
+    reply = backends().package.call(
+        "GetSettings",
+        package_pb2.GetSettingsRequest(package_id=package_id_of(package_id)),
+        token=current_principal().token,
+    )
+    return jsonify(serializers.package_settings(reply))
+
+
+@bp.patch("/api/v1/packages/<package_id>/settings")
+@token_required("customer", "package")
+def update_settings(package_id: str) -> Response:
+    package_id = package_id_of(package_id)
+    body = v.validate(v.json_object(), {"settings": v.Field(lambda name, value: value)})
+    reply = backends().package.call(
+        "UpdateSettings",
+        package_pb2.UpdateSettingsRequest(package_id=package_id, settings=_settings_of(body)),
+        token=current_principal().token,
+    )
+    return jsonify(serializers.package_settings(reply))
+
+
+# --- package splitting ---------------------------------------------------------------------
+
+
+@bp.post("/api/v1/packages/<package_id>/split")
+@token_required("customer")
+def split(package_id: str) -> Response:
+    package_id = package_id_of(package_id)
+    body = v.validate(v.json_object(), SPLIT)
+    if "target_package_id" in body and "product" in body:
+        raise InvalidInput(
+            "product is only for a new package; leave it out when the domain moves into target_package_id.",
+            field="product",
+        )
+    move = backends().package.call(
+        "MoveDomain",
+        package_pb2.MoveDomainRequest(
+            package_id=package_id,
+            domain=body["domain"],
+            target_package_id=body.get("target_package_id", ""),
+            product=body.get("product", "").strip().lower(),
+        ),
+        token=current_principal().token,
+    )
+    if move.created:
+        # A new independent package has a contract of its own (idempotent per package id),
+        # created with the gateway's service credential for the owner package-service reported.
+        backends().contract.call(
+            "CreateContract",
+            contract_pb2.CreateContractRequest(
+                package_id=move.target.id,
+                customer_number=move.target.customer_number,
+                product=move.target.product,
+            ),
+        )
+    return jsonify(serializers.domain_move(move))
