@@ -146,3 +146,14 @@ def test_a_service_that_is_down_gives_503_for_its_features_while_the_rest_works(
         suite.start("contract")
     suite.wait_ready(timeout=15)  # the gateway finds the restarted service again
     assert suite.api("GET", "/api/v1/customer", token=token).status_code == 200
+
+
+def test_a_new_package_password_ends_the_old_package_sessions(world):
+    suite, alice, _, _, _, _ = world
+    domain = f"rotate-{uuid.uuid4().hex[:8]}.example"
+    package_id = suite.create_package(alice.number, domains=[domain], package_password="Old-package-pass")
+    old = suite.login_package(domain, "Old-package-pass")
+    customer = suite.login_customer(alice.number, alice.password)
+    suite.api("PUT", f"/api/v1/packages/{package_id}/password", token=customer, json={"new_password": "New-package-pass"}, expect=204)
+    assert suite.api("GET", "/api/v1/packages", token=old).status_code == 401
+    assert suite.login_package(domain, "New-package-pass")

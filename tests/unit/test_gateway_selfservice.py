@@ -146,6 +146,7 @@ def backends(gateway_backends):
     package.on("SetUsage", PACKAGE)
     identity.on("ChangeCustomerPassword", identity_pb2.RevocationResult(sequence=2))
     identity.on("SetPackagePassword", None)
+    identity.on("RevokeSubject", identity_pb2.RevocationResult(sequence=4))
     identity.on("RequestPasswordReset", None)
     identity.on("ConfirmPasswordReset", identity_pb2.RevocationResult(sequence=3))
     return gateway_backends
@@ -990,3 +991,10 @@ def test_unavailable_is_not_swallowed_by_the_reset_lookup(call, backends):
     response = call("POST", "/api/v1/auth/password-reset", kind=None, json={"customer_number": "100"})
     assert response.status_code == 503
     assert backends.identity.calls == []
+
+
+def test_a_new_package_password_ends_the_other_sessions_of_that_package(call, backends):
+    identity = backends.identity
+    assert call("PUT", "/api/v1/packages/pkg_1/password", json={"new_password": "New-package-pw-1"}).status_code == 204
+    revoke = [c for c in identity.calls if c.method == "RevokeSubject"]
+    assert len(revoke) == 1 and revoke[0].request.subject == "package:pkg_1" and revoke[0].request.keep_jti == ""

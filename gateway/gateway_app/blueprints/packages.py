@@ -11,7 +11,7 @@ from typing import Any
 
 from cc_common.errors import Conflict, InvalidInput, NotFound
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, g, jsonify
 
 from gateway_app import serializers
 from gateway_app import validation as v
@@ -95,6 +95,16 @@ def set_package_password(package_id: str) -> Response:
         if error.field == "password":
             raise InvalidInput(error.message, code=error.code, field="new_password") from error
         raise
+    # A new package password ends every other session of that package login (a third party
+    # who had the old password is out at once); the token that set it stays valid.
+    caller = g.principal
+    backends().identity.call(
+        "RevokeSubject",
+        identity_pb2.RevokeSubjectRequest(
+            subject=f"package:{package.id}",
+            keep_jti=caller.jti if caller.kind == "package" and caller.package_id == package.id else "",
+        ),
+    )
     return Response(status=204)
 
 
