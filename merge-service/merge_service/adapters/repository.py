@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from cc_common import outbox as outbox_mod
@@ -102,13 +102,19 @@ class MergeRepository:
     # locks -------------------------------------------------------------------------------
     def lock(self, merge_id: str, numbers: list[str]) -> None:
         """Takes the lock of each number; LockTaken when one is held by an open merge."""
+        # Always in the same order: two merges locking {A, B} from either side wait for each
+        # other instead of deadlocking, and the second one finds the first one's row.
         try:
             with self.session.begin_nested():
-                for number in numbers:
+                for number in sorted(set(numbers)):
                     self.session.add(MergeLockRow(customer_number=number, merge_id=merge_id))
                 self.session.flush()
         except IntegrityError:
             raise LockTaken() from None
+        except OperationalError as exc:  # a deadlock or serialization failure: the other won
+            if getattr(getattr(exc, "orig", None), "sqlstate", "") in ("40P01", "40001"):
+                raise LockTaken() from None
+            raise
 
     def unlock(self, merge_id: str) -> None:
         self.session.execute(delete(MergeLockRow).where(MergeLockRow.merge_id == merge_id))
