@@ -89,4 +89,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    from gateway_app import web
+
+    web.init_app(app)  # the web pages: HTML, CSRF, languages
     return app

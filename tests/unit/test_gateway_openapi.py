@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# The document describes the JSON API; the HTML pages of the `web` blueprint (/, /login,
+# /customer/..., /staff/..., its /static files) are no part of it.
+API_PREFIXES = ("/api/", "/.well-known/", "/healthz")
 
 
 def routes_of(app):
     routes = set()
     for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API_PREFIXES):
+            continue
         path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - IGNORED_METHODS:
             routes.add((path, method.lower()))

@@ -1,0 +1,29 @@
+"""The web pages of the customer center: server-rendered HTML, usable without JavaScript.
+
+One blueprint, `web`, with its routes split by area (auth, customer, packages, merge, staff).
+The session is the same JWT the API uses, kept in an HttpOnly, SameSite=Lax cookie and
+verified by the API's TokenGuard (revocation included). Every POST carries a CSRF token
+(`web.session`). Pages live outside /api/; errors are rendered as pages (`web.pages`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint(
+    "web",
+    __name__,
+    static_folder="../static",
+    static_url_path="/static",
+)
+
+
+def init_app(app: Flask) -> None:
+    """Registers the pages and the languages (Flask-Babel) on the app."""
+    # Routes register themselves on `bp` when their module is imported.
+    from gateway_app.web import auth, customer, i18n, merge, packages, pages, session, staff  # noqa: F401
+
+    i18n.init_app(app)
+    session.init_app(app)
+    pages.init_app(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,218 @@
+"""Logins (customer, package, staff), "forgot password", password reset, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from flask import g, redirect, request, url_for
+from flask_babel import gettext as _
+from google.protobuf import empty_pb2
+
+from gateway_app import validation as v
+from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.auth import _name_of, _reset_base_url
+from gateway_app.security import guard
+from gateway_app.web import bp
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.session import end_session, session_principal, start_session
+
+HOME = {"customer": "web.customer_home", "staff": "web.staff_queue"}
+
+
+def _home_of(principal: Any) -> str:
+    if principal.kind == "package":
+        return url_for("web.package_page", package_id=principal.package_id)
+    return url_for(HOME[principal.kind])
+
+
+def _check_customer_number(form: FormState, name: str) -> str:
+    value = form.get(name).strip()
+    form.values[name] = value
+    try:
+        return v.customer_number(name, value)
+    except InvalidInput:
+        form.fail(name, str(FIELD_MESSAGES["customer_number"]))
+        return value
+
+
+def _check_domain(form: FormState, name: str) -> str:
+    try:
+        return v.normalize_domain(form.get(name), name)
+    except InvalidInput:
+        form.fail(name, str(FIELD_MESSAGES["domain"]))
+        return form.get(name)
+
+
+def _login_answer(kind: str, result: Any, **claims: Any) -> Any:
+    answer = guard().issue(kind=kind, subject=result.subject, generation=result.generation, **claims)
+    principal = guard().authenticate(answer["access_token"])
+    return start_session(redirect(_home_of(principal)), answer["access_token"])
+
+
+@bp.get("/")
+def index() -> Any:
+    principal = session_principal()
+    if principal is None:
+        return redirect(url_for("web.login"))
+    return redirect(_home_of(principal))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = FormState.from_request("customer_number", "password")
+    if request.method == "POST":
+        require(form, "customer_number", "password")
+        number = _check_customer_number(form, "customer_number")
+        if form.ok:
+            try:
+                result = backends().identity.call(
+                    "CustomerLogin",
+                    identity_pb2.CustomerLoginRequest(
+                        customer_number=number,
+                        password=form.get("password"),
+                        client_address=request.remote_addr or "",
+                    ),
+                )
+                return _login_answer("customer", result, customer_number=_name_of(result.subject))
+            except DomainError as error:
+                form.fail_with(error)
+        form.values["password"] = ""  # a password is never sent back
+        return page("login.html", 200 if form.error is None else 401, form=form)
+    return page("login.html", form=form)
+
+
+@bp.route("/package-login", methods=["GET", "POST"])
+def package_login() -> Any:
+    form = FormState.from_request("domain", "password")
+    if request.method == "POST":
+        require(form, "domain", "password")
+        domain = _check_domain(form, "domain") if form.get("domain") else ""
+        if form.ok:
+            try:
+                try:
+                    package = backends().package.call(
+                        "ResolveDomain", package_pb2.ResolveDomainRequest(domain=domain)
+                    )
+                    package_id, owner = package.id, package.customer_number
+                except NotFound:
+                    package_id, owner = "", ""  # identity checks a dummy hash: same answer, same cost
+                result = backends().identity.call(
+                    "PackageLogin",
+                    identity_pb2.PackageLoginRequest(
+                        domain=domain,
+                        package_id=package_id,
+                        password=form.get("password"),
+                        client_address=request.remote_addr or "",
+                    ),
+                )
+                package_id = _name_of(result.subject) or package_id
+                return _login_answer("package", result, customer_number=owner or None, package_id=package_id)
+            except DomainError as error:
+                form.fail_with(error)
+        form.values["password"] = ""
+        return page("package_login.html", 200 if form.error is None else 401, form=form)
+    return page("package_login.html", form=form)
+
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+def staff_login() -> Any:
+    form = FormState.from_request("username", "password")
+    if request.method == "POST":
+        require(form, "username", "password")
+        if form.ok:
+            try:
+                result = backends().identity.call(
+                    "StaffLogin",
+                    identity_pb2.StaffLoginRequest(
+                        username=form.get("username"),
+                        password=form.get("password"),
+                        client_address=request.remote_addr or "",
+                    ),
+                )
+                return _login_answer("staff", result)
+            except DomainError as error:
+                form.fail_with(error)
+        form.values["password"] = ""
+        return page("staff_login.html", 200 if form.error is None else 401, form=form)
+    return page("staff_login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    principal = session_principal()
+    target = url_for("web.login", notice="signed_out")
+    if principal is not None:
+        if principal.kind == "staff":
+            target = url_for("web.staff_login", notice="signed_out")
+        elif principal.kind == "package":
+            target = url_for("web.package_login", notice="signed_out")
+        try:
+            # identity answers once every watcher (this gateway's too) has applied it.
+            backends().identity.call("RevokeOwnToken", empty_pb2.Empty(), token=principal.token)
+        except ServiceUnavailable:
+            g.logout_unconfirmed = True  # the cookie is dropped all the same
+    return end_session(redirect(target))
+
+
+# --- forgot password ---------------------------------------------------------------------------
+
+
+@bp.route("/password-forgot", methods=["GET", "POST"])
+def password_forgot() -> Any:
+    form = FormState.from_request("customer_number")
+    if request.method == "POST":
+        require(form, "customer_number")
+        number = _check_customer_number(form, "customer_number")
+        if form.ok:
+            try:
+                try:
+                    # The gateway's service credential may read any customer's e-mail address.
+                    email = (
+                        backends()
+                        .contract.call("GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number))
+                        .email
+                    )
+                except ServiceUnavailable:
+                    raise
+                except DomainError:
+                    email = ""  # identity answers the same: no enumeration
+                backends().identity.call(
+                    "RequestPasswordReset",
+                    identity_pb2.PasswordResetRequest(
+                        customer_number=number, email=email, base_url=_reset_base_url()
+                    ),
+                )
+                return redirect(url_for("web.login", notice="reset_sent"))
+            except DomainError as error:
+                form.fail_with(error)
+        return page("password_forgot.html", 200 if form.ok else 422, form=form)
+    return page("password_forgot.html", form=form)
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+def password_reset() -> Any:
+    token = request.values.get("token", "")
+    form = FormState.from_request("new_password", "confirm_password")
+    if request.method == "POST":
+        require(form, "new_password", "confirm_password")
+        new = form.get("new_password")
+        if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
+            form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
+        elif new and form.get("confirm_password") and new != form.get("confirm_password"):
+            form.fail("confirm_password", _("The two passwords are not the same."))
+        if not token:
+            form.fail(None, _("This link is no longer valid. Please ask for a new one."))
+        if form.ok:
+            try:
+                backends().identity.call(
+                    "ConfirmPasswordReset",
+                    identity_pb2.ConfirmPasswordResetRequest(token=token, new_password=new),
+                )
+                return redirect(url_for("web.login", notice="reset_done"))
+            except DomainError as error:
+                form.fail_with(error)
+        form.values = {}
+        return page("password_reset.html", 422, form=form, token=token)
+    return page("password_reset.html", form=form, token=token)

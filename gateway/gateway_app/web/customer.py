@@ -1,0 +1,326 @@
+"""The customer area (seed 004): packages in the middle, the contract menu on the left:
+customer data, payment data, customer password, invoices, forms (downloads and the online
+ones: merge, downgrade, termination and retraction, package splitting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import DomainError, NotFound, ServiceUnavailable
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+
+from gateway_app import serializers
+from gateway_app import validation as v
+from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.customer import ONLINE_FIELDS, _invoice_ref, _pdf
+from gateway_app.blueprints.terminations import _termination_id
+from gateway_app.security import current_principal
+from gateway_app.web import bp
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.session import page_login
+
+# Company and name are changed only with the signed contract handover form (seed 004).
+CONTACT_FIELDS = ONLINE_FIELDS
+MAX_REF = v.MAX_OPAQUE_ID
+
+
+def _token() -> str:
+    return current_principal().token
+
+
+def _customer() -> dict[str, Any]:
+    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
+    return serializers.customer(record)
+
+
+def _packages() -> list[dict[str, Any]]:
+    reply = backends().package.call("ListPackages", package_pb2.ListPackagesRequest(), token=_token())
+    return [{**serializers.package(p), "product_name": p.product_name or p.product} for p in reply.packages]
+
+
+def _ref(value: str) -> str:
+    if not value or len(value) > MAX_REF:
+        raise NotFound("No such record.")
+    return value
+
+
+@bp.get("/customer")
+@page_login("customer")
+def customer_home() -> Any:
+    customer = _customer()
+    packages, packages_down = [], False
+    try:
+        packages = _packages()
+    except ServiceUnavailable:
+        packages_down = True  # the rest of the page still works
+    return page("customer/home.html", customer=customer, packages=packages, packages_down=packages_down)
+
+
+# --- customer data -----------------------------------------------------------------------------
+
+
+@bp.route("/customer/data", methods=["GET", "POST"])
+@page_login("customer")
+def customer_data() -> Any:
+    customer = _customer()
+    if request.method == "GET":
+        form = FormState({name: customer.get(name) or "" for name in CONTACT_FIELDS})
+        return page("customer/data.html", customer=customer, form=form)
+    form = FormState.from_request(*CONTACT_FIELDS)
+    require(form, "street", "zip", "city", "email")
+    changes = {
+        name: form.get(name).strip()
+        for name in CONTACT_FIELDS
+        if form.get(name).strip() != (customer.get(name) or "")
+    }
+    for name, value in changes.items():
+        if len(value) > v.MAX_TEXT:
+            form.fail(name, _("At most %(count)s characters.", count=v.MAX_TEXT))
+    if form.ok and changes:
+        try:
+            backends().contract.call(
+                "UpdateCustomer", contract_pb2.UpdateCustomerRequest(**changes), token=_token()
+            )
+        except DomainError as error:
+            form.fail_with(error)
+    if form.ok:
+        return redirect(url_for("web.customer_data", notice="saved"))
+    return page("customer/data.html", 422, customer=customer, form=form)
+
+
+# --- payment data ------------------------------------------------------------------------------
+
+
+@bp.route("/customer/payment", methods=["GET", "POST"])
+@page_login("customer")
+def customer_payment() -> Any:
+    customer = _customer()
+    form = FormState.from_request("iban", "bic")
+    if request.method == "GET":
+        return page("customer/payment.html", customer=customer, form=form)
+    require(form, "iban", "bic")
+    iban = "".join(form.get("iban").split()).upper()
+    bic = form.get("bic").strip().upper()
+    if form.ok:
+        try:
+            backends().contract.call(
+                "SetPayment",
+                contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(iban=iban, bic=bic)),
+                token=_token(),
+            )
+            return redirect(url_for("web.customer_payment", notice="saved"))
+        except DomainError as error:
+            form.fail_with(error)
+    return page("customer/payment.html", 422, customer=customer, form=form)
+
+
+# --- customer password -------------------------------------------------------------------------
+
+
+@bp.route("/customer/password", methods=["GET", "POST"])
+@page_login("customer")
+def customer_password() -> Any:
+    form = FormState.from_request("current_password", "new_password", "confirm_password")
+    if request.method == "POST":
+        require(form, "current_password", "new_password", "confirm_password")
+        new = form.get("new_password")
+        if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
+            form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
+        elif new and form.get("confirm_password") and new != form.get("confirm_password"):
+            form.fail("confirm_password", _("The two passwords are not the same."))
+        if form.ok:
+            try:
+                # Every other token of the customer dies; this session's token survives.
+                backends().identity.call(
+                    "ChangeCustomerPassword",
+                    identity_pb2.ChangeCustomerPasswordRequest(
+                        current_password=form.get("current_password"),
+                        new_password=new,
+                        client_address=request.remote_addr or "",
+                    ),
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_password", notice="password_changed"))
+            except DomainError as error:
+                if error.code == "invalid_credentials":
+                    form.fail("current_password", _("The current password is not correct."))
+                else:
+                    form.fail_with(error)
+        form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
+        return page("customer/password.html", 422, form=form)
+    return page("customer/password.html", form=form)
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+@bp.get("/customer/invoices")
+@page_login("customer")
+def customer_invoices() -> Any:
+    reply = backends().contract.call("ListInvoices", contract_pb2.ListInvoicesRequest(), token=_token())
+    invoices = [
+        {**serializers.invoice(item), "repeat_debit_requested": item.repeat_debit_requested}
+        for item in reply.invoices
+    ]
+    return page("customer/invoices.html", invoices=invoices)
+
+
+@bp.get("/customer/invoices/<number>.pdf")
+@page_login("customer")
+def customer_invoice_pdf(number: str) -> Any:
+    document = backends().contract.call("GetInvoicePdf", _invoice_ref(number), token=_token())
+    return _pdf(document, f"invoice-{number}.pdf")
+
+
+@bp.post("/customer/invoices/<number>/repeat-debit")
+@page_login("customer")
+def customer_repeat_debit(number: str) -> Any:
+    backends().contract.call("RepeatDebit", _invoice_ref(number), token=_token())
+    return redirect(url_for("web.customer_invoices", notice="debit_requested"))
+
+
+# --- forms -------------------------------------------------------------------------------------
+
+ONLINE_FORM_PAGES = {
+    "link_customer_numbers": "web.merge_start",
+    "downgrade": "web.customer_downgrade",
+    "termination": "web.customer_terminations",
+    "package_splitting": "web.customer_split",
+}
+
+
+@bp.get("/customer/forms")
+@page_login("customer")
+def customer_forms() -> Any:
+    reply = backends().contract.call("ListForms", contract_pb2.ListFormsRequest(), token=_token())
+    written = [f for f in reply.forms if f.mode == "written"]
+    online = [
+        {"form": f, "url": url_for(ONLINE_FORM_PAGES[f.id])}
+        for f in reply.forms
+        if f.mode == "online" and f.id in ONLINE_FORM_PAGES
+    ]
+    return page("customer/forms.html", written=written, online=online)
+
+
+@bp.get("/customer/forms/<form_id>.pdf")
+@page_login("customer")
+def customer_form_pdf(form_id: str) -> Any:
+    document = backends().contract.call(
+        "GetFormPdf", contract_pb2.FormRef(form_id=_ref(form_id)), token=_token()
+    )
+    return _pdf(document, f"{form_id}.pdf")
+
+
+# --- online forms: downgrade, termination, package splitting -----------------------------------
+
+
+def _products() -> list[Any]:
+    return list(
+        backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=_token()).products
+    )
+
+
+def _options(packages: list[dict[str, Any]], products: list[Any] | None = None) -> dict[str, Any]:
+    """The choices of the online forms' select boxes."""
+    return {
+        "packages": packages,
+        "package_options": [(p["id"], f"{p['product_name']} – {', '.join(p['domains'])}") for p in packages],
+        "product_options": [(p.code, p.name) for p in products or ()],
+    }
+
+
+@bp.route("/customer/downgrade", methods=["GET", "POST"])
+@page_login("customer")
+def customer_downgrade() -> Any:
+    packages = _packages()
+    products = _products()
+    form = FormState.from_request("package_id", "product")
+    if request.method == "POST":
+        require(form, "package_id", "product")
+        if form.ok:
+            try:
+                backends().package.call(
+                    "ChangeProduct",
+                    package_pb2.ChangeProductRequest(
+                        package_id=_ref(form.get("package_id")), product=form.get("product")
+                    ),
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_downgrade", notice="downgraded"))
+            except DomainError as error:
+                form.fail_with(error)
+        return page("customer/downgrade.html", 422, form=form, **_options(packages, products))
+    return page("customer/downgrade.html", form=form, **_options(packages, products))
+
+
+@bp.route("/customer/terminations", methods=["GET", "POST"])
+@page_login("customer")
+def customer_terminations() -> Any:
+    packages = _packages()
+    form = FormState.from_request("package_id", "domain")
+    if request.method == "POST":
+        require(form, "package_id")
+        package = next((p for p in packages if p["id"] == form.get("package_id")), None)
+        if package is None:
+            form.fail("package_id", _("Please choose one of your packages."))
+        elif form.get("domain") and form.get("domain") not in package["domains"]:
+            form.fail("domain", _("This domain does not belong to the package you chose."))
+        if form.ok:
+            try:
+                backends().contract.call(
+                    "CreateTermination",
+                    contract_pb2.CreateTerminationRequest(
+                        package_id=form.get("package_id"), domain=form.get("domain")
+                    ),
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_terminations", notice="terminated"))
+            except DomainError as error:
+                form.fail_with(error)
+    terminations = (
+        backends()
+        .contract.call("ListTerminations", contract_pb2.ListTerminationsRequest(), token=_token())
+        .terminations
+    )
+    status = 422 if not form.ok else 200
+    return page(
+        "customer/terminations.html", status, form=form, terminations=terminations, **_options(packages)
+    )
+
+
+@bp.post("/customer/terminations/<termination_id>/retract")
+@page_login("customer")
+def customer_retract(termination_id: str) -> Any:
+    backends().contract.call(
+        "RetractTermination", contract_pb2.TerminationRef(id=_termination_id(termination_id)), token=_token()
+    )
+    return redirect(url_for("web.customer_terminations", notice="retracted"))
+
+
+@bp.route("/customer/split", methods=["GET", "POST"])
+@page_login("customer")
+def customer_split() -> Any:
+    packages = _packages()
+    products = _products()
+    form = FormState.from_request("package_id", "domain", "target_package_id", "product")
+    if request.method == "POST":
+        require(form, "package_id", "domain")
+        if form.ok:
+            try:
+                backends().package.call(
+                    "MoveDomain",
+                    package_pb2.MoveDomainRequest(
+                        package_id=_ref(form.get("package_id")),
+                        domain=form.get("domain"),
+                        target_package_id=form.get("target_package_id"),
+                        product="" if form.get("target_package_id") else form.get("product"),
+                    ),
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_split", notice="split"))
+            except DomainError as error:
+                form.fail_with(error)
+        return page("customer/split.html", 422, form=form, **_options(packages, products))
+    return page("customer/split.html", form=form, **_options(packages, products))

@@ -1,0 +1,219 @@
+"""The merge wizard (seeds 000-003) and the state of each merge afterwards.
+
+Enter the number to absorb and the proof that it is yours (its customer password, or a
+domain of one of its packages and that package's password) -> "Next" -> the comparison:
+differing rows highlighted, blocking rows marked with the reason and the contract transfer
+form to send -> "Update data" -> "Send order" -> the service team checks it, a mail follows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import DomainError
+from customercenter.v1 import contract_pb2, merge_pb2
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway_app import serializers
+from gateway_app import validation as v
+from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES, _clean_filename, merge_ref
+from gateway_app.security import current_principal
+from gateway_app.web import bp
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.session import page_login
+
+FIELD_LABELS = {
+    "company": _l("Company"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "name": _l("Name"),
+    "street": _l("Street and house number"),
+    "zip": _l("Postcode"),
+    "city": _l("Town/city"),
+    "country": _l("Country"),
+    "phone": _l("Telephone"),
+    "mobile": _l("Mobile"),
+    "fax": _l("Fax"),
+    "email": _l("E-mail address"),
+    "iban": _l("IBAN (account number)"),
+    "bic": _l("BIC (bank code)"),
+    "card": _l("Credit card"),
+}
+
+STATUS_LABELS = {
+    "needs_legal_proof": _l("Legal proof needed"),
+    "ready": _l("Ready to send"),
+    "submitted": _l("Sent, being checked by the service team"),
+    "approved": _l("Approved"),
+    "executing": _l("Being carried out"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+    "failed": _l("Failed, nothing was changed"),
+    "reversing": _l("Being reversed"),
+    "reversed": _l("Reversed"),
+}
+
+OPEN_STATUSES = ("needs_legal_proof", "ready")
+START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", "domain_password")
+
+
+def merge_view(message: Any) -> dict[str, Any]:
+    """A merge for the templates: the API's shape, plus what the page needs to decide."""
+    merge = serializers.merge(message)
+    rows = merge["comparison"]
+    merge["differs"] = [r for r in rows if r["result"] == "differs"]
+    merge["blocking"] = [r for r in rows if r["result"] == "blocking"]
+    merge["open"] = merge["status"] in OPEN_STATUSES
+    merge["needs_take_over"] = merge["open"] and bool(merge["differs"]) and not merge["data_taken_over"]
+    merge["can_submit"] = (
+        merge["open"]
+        and not merge["needs_take_over"]
+        and (merge["status"] == "ready" or merge["legal_proof_uploaded"])
+    )
+    merge["status_label"] = str(STATUS_LABELS.get(merge["status"], merge["status"]))
+    return merge
+
+
+def _token() -> str:
+    return current_principal().token
+
+
+def _merges() -> list[dict[str, Any]]:
+    reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(), token=_token())
+    return [merge_view(m) for m in reply.merges]
+
+
+def _start_page(form: FormState, status: int = 200) -> Any:
+    customer = serializers.customer(
+        backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
+    )
+    return page("merge/start.html", status, form=form, customer=customer, merges=_merges())
+
+
+@bp.get("/customer/merge")
+@page_login("customer")
+def merge_start() -> Any:
+    return _start_page(FormState(dict.fromkeys(START_FIELDS, "") | {"proof": "password"}))
+
+
+@bp.post("/customer/merge")
+@page_login("customer")
+def merge_begin() -> Any:
+    form = FormState.from_request(*START_FIELDS)
+    proof = form.get("proof") if form.get("proof") in ("password", "domain") else "password"
+    form.values["proof"] = proof
+    form.values["source_customer_number"] = number = form.get("source_customer_number").strip()
+    require(form, "source_customer_number")
+    if number:
+        try:
+            v.customer_number("source_customer_number", number)
+        except DomainError:
+            form.fail("source_customer_number", str(FIELD_MESSAGES["customer_number"]))
+    domain = ""
+    if proof == "password":
+        require(form, "source_password")
+    else:
+        require(form, "domain", "domain_password")
+        if form.get("domain"):
+            try:
+                domain = v.normalize_domain(form.get("domain"))
+            except DomainError:
+                form.fail("domain", str(FIELD_MESSAGES["domain"]))
+    if form.ok:
+        try:
+            created = backends().merge.call(
+                "StartMerge",
+                merge_pb2.StartMergeRequest(
+                    source_customer_number=number,
+                    source_password=form.get("source_password") if proof == "password" else "",
+                    domain=domain,
+                    domain_password=form.get("domain_password") if proof == "domain" else "",
+                    client_address=request.remote_addr or "",
+                ),
+                token=_token(),
+            )
+            return redirect(url_for("web.merge_page", merge_id=created.id))
+        except DomainError as error:
+            form.fail_with(error)
+            if error.code == "same_customer_number":
+                form.errors["source_customer_number"], form.error = form.error or "", None
+    form.values["source_password"] = form.values["domain_password"] = ""
+    return _start_page(form, 422)
+
+
+@bp.get("/customer/merge/<merge_id>")
+@page_login("customer")
+def merge_page(merge_id: str, error: str | None = None, status: int = 200) -> Any:
+    item = backends().merge.call("GetMerge", merge_ref(merge_id), token=_token())
+    return page("merge/compare.html", status, merge=merge_view(item), labels=FIELD_LABELS, error=error)
+
+
+def _act(merge_id: str, method: str, notice: str) -> Any:
+    try:
+        backends().merge.call(method, merge_ref(merge_id), token=_token())
+    except DomainError as error:
+        if error.http_status in (401, 403, 404):
+            raise
+        form = FormState()
+        form.fail_with(error)
+        return merge_page(merge_id, error=form.error, status=error.http_status)
+    return redirect(url_for("web.merge_page", merge_id=merge_id, notice=notice))
+
+
+@bp.post("/customer/merge/<merge_id>/take-over-data")
+@page_login("customer")
+def merge_take_over(merge_id: str) -> Any:
+    return _act(merge_id, "TakeOverData", "taken_over")
+
+
+@bp.post("/customer/merge/<merge_id>/submit")
+@page_login("customer")
+def merge_submit(merge_id: str) -> Any:
+    return _act(merge_id, "SubmitMerge", "")
+
+
+@bp.post("/customer/merge/<merge_id>/cancel")
+@page_login("customer")
+def merge_cancel(merge_id: str) -> Any:
+    return _act(merge_id, "CancelMerge", "cancelled")
+
+
+@bp.post("/customer/merge/<merge_id>/legal-proof")
+@page_login("customer")
+def merge_legal_proof(merge_id: str) -> Any:
+    ref = merge_ref(merge_id)
+    upload = request.files.get("file")
+    message = str(FIELD_MESSAGES["file"])
+    if upload is None or not upload.filename:
+        return merge_page(merge_id, error=message, status=422)
+    content = upload.stream.read(MAX_LEGAL_PROOF_BYTES + 1)
+    if len(content) > MAX_LEGAL_PROOF_BYTES:
+        raise RequestEntityTooLarge()
+    if not content:
+        return merge_page(merge_id, error=message, status=422)
+    try:
+        backends().merge.call(
+            "UploadLegalProof",
+            merge_pb2.UploadLegalProofRequest(
+                merge_id=ref.merge_id,
+                filename=_clean_filename(upload.filename),
+                content_type=upload.mimetype or "",
+                content=content,
+            ),
+            token=_token(),
+        )
+    except DomainError as error:
+        if error.code == "invalid_input" and error.field == "file":
+            message = _("The file is not a PDF. Please upload the signed form as a PDF.")
+            return merge_page(merge_id, error=message, status=422)
+        if error.http_status in (401, 403, 404):
+            raise
+        form = FormState()
+        form.fail_with(error)
+        return merge_page(merge_id, error=form.error, status=error.http_status)
+    return redirect(url_for("web.merge_page", merge_id=merge_id, notice="proof_uploaded"))

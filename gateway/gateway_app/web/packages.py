@@ -1,0 +1,113 @@
+"""Package administration (seed 004): the technical settings of one package and "set package
+password". Reached with a package login (domain + package password) or from the customer
+area. A package login sees nothing contractual: no customer data, invoices or forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import DomainError
+from customercenter.v1 import identity_pb2, package_pb2
+from flask import redirect, url_for
+from flask_babel import gettext as _
+
+from gateway_app import validation as v
+from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.packages import visible_package
+from gateway_app.security import current_principal
+from gateway_app.web import bp
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.session import page_login
+
+SETTINGS = {
+    "php_version": ("8.1", "8.2", "8.3"),
+    "https_redirect": ("true", "false"),
+    "www_redirect": ("none", "to_www", "from_www"),
+    "php_memory_limit_mb": None,  # a number, 64 to 1024
+}
+
+
+# A package login reaches only its own package (the same answer as an unknown id).
+_package = visible_package
+
+
+def _render(
+    package_id: str, settings_form: FormState | None = None, password_form: FormState | None = None
+) -> Any:
+    package = _package(package_id)
+    current = (
+        backends()
+        .package.call(
+            "GetSettings",
+            package_pb2.GetSettingsRequest(package_id=package.id),
+            token=current_principal().token,
+        )
+        .settings
+    )
+    settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
+    password_form = password_form or FormState({"new_password": "", "confirm_password": ""})
+    failed = not settings_form.ok or not password_form.ok
+    return page(
+        "package.html",
+        422 if failed else 200,
+        package=package,
+        settings=SETTINGS,
+        settings_form=settings_form,
+        password_form=password_form,
+    )
+
+
+@bp.get("/packages/<package_id>")
+@page_login("customer", "package")
+def package_page(package_id: str) -> Any:
+    return _render(package_id)
+
+
+@bp.post("/packages/<package_id>/settings")
+@page_login("customer", "package")
+def package_settings(package_id: str) -> Any:
+    package = _package(package_id)
+    form = FormState.from_request(*SETTINGS)
+    for key, choices in SETTINGS.items():
+        value = form.get(key).strip()
+        if choices is not None and value not in choices:
+            form.fail(key, _("Please choose one of the values offered."))
+        elif choices is None and not (value.isdigit() and 64 <= int(value) <= 1024):
+            form.fail(key, _("Please enter a whole number from 64 to 1024."))
+    if form.ok:
+        try:
+            backends().package.call(
+                "UpdateSettings",
+                package_pb2.UpdateSettingsRequest(
+                    package_id=package.id, settings={key: form.get(key).strip() for key in SETTINGS}
+                ),
+                token=current_principal().token,
+            )
+            return redirect(url_for("web.package_page", package_id=package.id, notice="settings_saved"))
+        except DomainError as error:
+            form.fail_with(error)
+    return _render(package.id, settings_form=form)
+
+
+@bp.post("/packages/<package_id>/password")
+@page_login("customer", "package")
+def package_password(package_id: str) -> Any:
+    package = _package(package_id)  # ownership is checked by package-service first
+    form = FormState.from_request("new_password", "confirm_password")
+    require(form, "new_password", "confirm_password")
+    new = form.get("new_password")
+    if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
+        form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
+    elif new and form.get("confirm_password") and new != form.get("confirm_password"):
+        form.fail("confirm_password", _("The two passwords are not the same."))
+    if form.ok:
+        try:
+            backends().identity.call(
+                "SetPackagePassword",
+                identity_pb2.SetPackagePasswordRequest(package_id=package.id, password=new),
+            )
+            return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
+        except DomainError as error:
+            form.fail_with(error)
+    form.values = dict.fromkeys(form.values, "")
+    return _render(package.id, password_form=form)

@@ -1,0 +1,236 @@
+"""Rendering of the pages: form state with field errors, translated messages for the error
+codes of API.md, notices after a redirect, and the error pages (a backend that is down is a
+notice, never a crash or a JSON body)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cc_common.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooManyAttempts,
+    Unauthenticated,
+)
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from gateway_app.web import bp
+from gateway_app.web.session import CsrfError, login_redirect
+
+# Messages for the error codes a person can meet on the pages (API.md); others fall back to
+# the service's own (English) message.
+ERROR_MESSAGES = {
+    "invalid_credentials": _l("The data you entered are not correct. Please check them and try again."),
+    "too_many_attempts": _l("Too many attempts. Please wait %(retry_after)s seconds and try again."),
+    "customer_number_merged": _l(
+        "This customer number has been merged into customer number %(merged_into)s. "
+        "Please log in with that customer number."
+    ),
+    "same_customer_number": _l(
+        "This is the customer number you are logged in with. Please enter the customer number "
+        "you want to merge into this one."
+    ),
+    "merge_conflict": _l(
+        "This customer number is already in a merge or has been merged. You can only merge two "
+        "customer numbers at a time; you can merge further ones once the first order is finished."
+    ),
+    "different_markets": _l(
+        "These customer numbers belong to different countries and cannot be merged online."
+    ),
+    "differences_not_resolved": _l("Some data differ: please click “Update data” first."),
+    "legal_proof_required": _l(
+        "To prevent misuse, we need legal proof: please upload the signed contract transfer form first."
+    ),
+    "merge_not_open": _l("This order can no longer be changed."),
+    "written_form_required": _l(
+        "Company and name can only be changed with the signed contract handover form."
+    ),
+    "customer_not_active": _l("Your customer data cannot be changed while a merge is being carried out."),
+    "invoice_not_open": _l("This invoice has already been paid."),
+    "invalid_token": _l("This link is no longer valid. Please ask for a new one."),
+    "already_terminated": _l("This has already been terminated."),
+    "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
+    "contract_not_active": _l("This contract is no longer active."),
+    "package_terminated": _l("This package has been terminated."),
+    "same_product": _l("The package already has this product."),
+    "last_domain": _l("The last domain of a package cannot be moved."),
+    "package_full": _l("The target package allows no more domains."),
+    "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
+    "not_found": _l("This page or record does not exist."),
+    "forbidden": _l("You may not open this page with this login."),
+    "unauthenticated": _l("Please log in again."),
+}
+
+FIELD_MESSAGES = {
+    "customer_number": _l("A customer number consists of digits only."),
+    "source_customer_number": _l("A customer number consists of digits only."),
+    "domain": _l("Please enter a valid domain name, e.g. example.com."),
+    "email": _l("Please enter a valid e-mail address."),
+    "phone": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
+    "mobile": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
+    "fax": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
+    "zip": _l("Please enter a valid postcode."),
+    "iban": _l("Please enter a valid IBAN."),
+    "bic": _l("Please enter a valid BIC."),
+    "new_password": _l("The password must be 8 to 128 characters long."),
+    "password": _l("Please enter your password."),
+    "reason": _l("Please give a reason."),
+    "file": _l("Please choose the signed form as a PDF file (at most 5 MB)."),
+}
+
+NOTICES = {
+    "signed_out": _l("You have been logged out."),
+    "session_expired": _l("Your session has ended. Please log in again."),
+    "saved": _l("Your changes have been saved."),
+    "password_changed": _l("Your customer password has been changed."),
+    "reset_sent": _l(
+        "If the customer number exists, we have sent a link to set a new password to its e-mail address."
+    ),
+    "reset_done": _l("Your new password is set. Please log in with it."),
+    "debit_requested": _l("The repeat debit has been requested."),
+    "package_password_set": _l("The package password has been set."),
+    "settings_saved": _l("The settings have been saved."),
+    "terminated": _l("The termination has been recorded."),
+    "retracted": _l("The termination has been retracted."),
+    "downgraded": _l("The package has been changed."),
+    "split": _l("The domain has been moved."),
+    "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
+    "proof_uploaded": _l("The signed form has been uploaded."),
+    "cancelled": _l("The order has been cancelled."),
+    "approved": _l("The merge has been approved and is being carried out."),
+    "rejected": _l("The merge has been rejected."),
+    "reversed": _l("The merge is being reversed."),
+}
+
+
+def error_message(error: DomainError) -> str:
+    template = ERROR_MESSAGES.get(error.code)
+    if template is None:
+        return error.message
+    values = {"retry_after": "", "merged_into": "", **error.extra}
+    if isinstance(error, TooManyAttempts):
+        values["retry_after"] = str(error.retry_after)
+    return str(template) % values
+
+
+@dataclass
+class FormState:
+    """What a person typed, the message next to each field at fault, and one general error."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def from_request(cls, *names: str) -> FormState:
+        return cls({name: request.form.get(name, "") for name in names})
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+    def fail(self, name: str | None, message: str) -> None:
+        if name and name in self.values:
+            self.errors[name] = message
+        else:
+            self.error = message
+
+    def fail_with(self, error: DomainError) -> None:
+        """A service's answer: on the field it names, else as the general error."""
+        if isinstance(error, InvalidInput) and error.field:
+            name = error.field.split(".")[-1] if error.field.startswith("settings.") else error.field
+            message = FIELD_MESSAGES.get(name)
+            self.fail(name, str(message) if message else error.message)
+        else:
+            self.error = error_message(error)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.error
+
+
+def require(form: FormState, *names: str) -> None:
+    for name in names:
+        if not form.get(name).strip():
+            form.fail(name, _("Please fill in this field."))
+
+
+def notice() -> str | None:
+    key = request.args.get("notice", "")
+    message = NOTICES.get(key)
+    return str(message) if message else None
+
+
+@bp.context_processor
+def page_context() -> dict[str, Any]:
+    return {"principal": g.get("principal") or g.get("web_principal"), "notice": notice}
+
+
+def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    return render_template(template, **context), status
+
+
+def error_page(status: int, message: str, title: str | None = None) -> tuple[str, int]:
+    return page("error.html", status, message=message, title=title or _("Sorry"))
+
+
+def forbidden_page() -> tuple[str, int]:
+    return error_page(403, str(ERROR_MESSAGES["forbidden"]))
+
+
+# --- error handlers of the pages (the API keeps its JSON handlers) ------------------------------
+
+
+@bp.errorhandler(CsrfError)
+def csrf_refused(error: CsrfError) -> tuple[str, int]:
+    return error_page(
+        400,
+        _(
+            "This form could not be accepted: it has expired or was not sent from this site. "
+            "Please go back, reload the page and try again."
+        ),
+    )
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError) -> Any:
+    if isinstance(error, Unauthenticated):
+        kind = "staff" if request.path.startswith("/staff") else "customer"
+        principal = g.get("principal")
+        return login_redirect(principal.kind if principal is not None else kind)
+    if isinstance(error, ServiceUnavailable):
+        return page("unavailable.html", 503)
+    if isinstance(error, Forbidden):
+        return forbidden_page()
+    if isinstance(error, NotFound):
+        return error_page(404, str(ERROR_MESSAGES["not_found"]))
+    if error.http_status >= 500:
+        current_app.logger.error("backend error on a page %r", error)
+        return error_page(500, _("An internal error occurred. Please try again later."))
+    return error_page(error.http_status, error_message(error))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 500
+    if status == 404:
+        return error_page(404, str(ERROR_MESSAGES["not_found"]))
+    if status == 413:
+        return error_page(413, _("The file is too large (at most 5 MB)."))
+    return error_page(status, error.name)
+
+
+@bp.errorhandler(Exception)
+def unexpected_error(error: Exception) -> tuple[str, int]:
+    current_app.logger.exception("unhandled error on a page")
+    return error_page(500, _("An internal error occurred. Please try again later."))
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["field_messages"] = FIELD_MESSAGES

@@ -1,0 +1,128 @@
+"""The service team's back office: the review queue, a merge's comparison and audit record,
+the uploaded legal proof, approve, reject with a reason, reverse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import DomainError
+from customercenter.v1 import merge_pb2
+from flask import redirect, request, url_for
+from flask_babel import gettext as _
+
+from gateway_app import serializers
+from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.admin import MAX_REASON
+from gateway_app.blueprints.admin import legal_proof as api_legal_proof
+from gateway_app.blueprints.merges import merge_ref
+from gateway_app.security import current_principal
+from gateway_app.web import bp
+from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
+from gateway_app.web.pages import FormState, page
+from gateway_app.web.session import page_login
+
+QUEUE_FILTERS = (
+    "submitted",
+    "needs_legal_proof",
+    "ready",
+    "executing",
+    "completed",
+    "rejected",
+    "failed",
+    "reversed",
+    "",
+)
+
+
+def _token() -> str:
+    return current_principal().token
+
+
+@bp.get("/staff/merges")
+@page_login("staff")
+def staff_queue() -> Any:
+    status = request.args.get("status", "submitted")
+    if status not in serializers.MERGE_STATUSES and status != "":
+        status = "submitted"
+    reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(status=status), token=_token())
+    merges = [merge_view(m) for m in reply.merges]
+    return page(
+        "staff/queue.html", merges=merges, status=status, filters=QUEUE_FILTERS, status_labels=STATUS_LABELS
+    )
+
+
+def _audit_page(
+    merge_id: str, reason_form: FormState | None = None, error: str | None = None, status: int = 200
+) -> Any:
+    audit = backends().merge.call("GetMergeAudit", merge_ref(merge_id), token=_token())
+    data = serializers.merge_audit(audit)
+    merge = merge_view(audit.merge)
+    return page(
+        "staff/merge.html",
+        status,
+        merge=merge,
+        audit=data,
+        labels=FIELD_LABELS,
+        form=reason_form or FormState({"reason": ""}),
+        error=error,
+    )
+
+
+@bp.get("/staff/merges/<merge_id>")
+@page_login("staff")
+def staff_merge(merge_id: str) -> Any:
+    return _audit_page(merge_id)
+
+
+@bp.get("/staff/merges/<merge_id>/legal-proof")
+@page_login("staff")
+def staff_legal_proof(merge_id: str) -> Any:
+    return api_legal_proof.__wrapped__(merge_id)  # the API view without its bearer-token check
+
+
+def _decide(merge_id: str, method: str, notice: str, needs_reason: bool) -> Any:
+    ref = merge_ref(merge_id)
+    form = FormState.from_request("reason")
+    reason = form.get("reason").strip()
+    if needs_reason and not reason:
+        form.fail("reason", _("Please give a reason."))
+    elif len(reason) > MAX_REASON:
+        form.fail("reason", _("At most %(count)s characters.", count=MAX_REASON))
+    if form.ok:
+        try:
+            if method == "ApproveMerge":
+                backends().merge.call(method, ref, token=_token())
+            elif method == "RejectMerge":
+                backends().merge.call(
+                    method, merge_pb2.RejectMergeRequest(merge_id=ref.merge_id, reason=reason), token=_token()
+                )
+            else:
+                backends().merge.call(
+                    method,
+                    merge_pb2.ReverseMergeRequest(merge_id=ref.merge_id, reason=reason),
+                    token=_token(),
+                )
+            return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
+        except DomainError as error:
+            if error.http_status in (401, 403, 404):
+                raise
+            form.fail_with(error)
+    return _audit_page(merge_id, reason_form=form, error=form.error, status=422 if form.errors else 409)
+
+
+@bp.post("/staff/merges/<merge_id>/approve")
+@page_login("staff")
+def staff_approve(merge_id: str) -> Any:
+    return _decide(merge_id, "ApproveMerge", "approved", needs_reason=False)
+
+
+@bp.post("/staff/merges/<merge_id>/reject")
+@page_login("staff")
+def staff_reject(merge_id: str) -> Any:
+    return _decide(merge_id, "RejectMerge", "rejected", needs_reason=True)
+
+
+@bp.post("/staff/merges/<merge_id>/reverse")
+@page_login("staff")
+def staff_reverse(merge_id: str) -> Any:
+    return _decide(merge_id, "ReverseMerge", "reversed", needs_reason=True)
