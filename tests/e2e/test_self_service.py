@@ -311,6 +311,14 @@ def test_a_downgrade_that_does_not_fit_is_refused_with_the_reason_and_one_that_f
     ).json()
     assert changed["product"] == "hosting-basic" and changed["direction"] == "downgrade"
     assert changed["from_product"] == "hosting-plus"
+    # The contract follows the package's new product; the refused one keeps its product.
+    contracts = suite.api("GET", "/api/v1/contracts", token=token, expect=200).json()["contracts"]
+    products = {c["package_id"]: c["product"] for c in contracts}
+    assert products == {package_id: "hosting-plus", small: "hosting-basic"}
+    terminated = suite.api(
+        "POST", "/api/v1/terminations", token=token, json={"package_id": small}, expect=201
+    ).json()
+    assert terminated["product"] == "hosting-basic"
 
 
 def test_usage_above_the_smaller_products_limit_blocks_a_downgrade(suite):

@@ -62,6 +62,7 @@ class FakeInvoices:
 class FakeContracts:
     def __init__(self) -> None:
         self.rows: dict[str, model.Contract] = {}
+        self.changes: list[tuple[str, str, str, str]] = []
 
     def add(self, contract: model.Contract) -> None:
         contract.created_at = datetime.now(UTC)
@@ -69,6 +70,14 @@ class FakeContracts:
 
     def by_package(self, package_id: str) -> model.Contract | None:
         return self.rows.get(package_id)
+
+    def change_product(self, contract_id: str, *, from_product: str, to_product: str, changed_by: str) -> bool:
+        contract = next(c for c in self.rows.values() if c.id == contract_id)
+        if contract.product != from_product:
+            return False
+        self.rows[contract.package_id] = replace(contract, product=to_product)
+        self.changes.append((contract_id, from_product, to_product, changed_by))
+        return True
 
 
 class FakeTerminations:
@@ -274,6 +283,27 @@ def test_a_contract_is_created_once_per_package():
     assert exc.value.code == "contract_exists"
     with pytest.raises(NotFound):
         services.create_contract(uow=uow, package_id="pkg_2", customer_number="999", product="hosting-basic")
+
+
+def test_a_product_change_of_a_terminated_contract_is_refused_and_nothing_is_recorded():
+    uow = with_customers("100")
+    made = services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY)
+    uow.contracts.rows["pkg_1"] = replace(made, status="terminated")
+    with pytest.raises(Conflict) as err:
+        services.change_contract_product(uow=uow, caller=SERVICE, package_id="pkg_1", product="hosting-basic")
+    assert err.value.code == "contract_not_active" and uow.contracts.changes == []
+
+
+def test_a_product_change_records_from_to_and_the_caller_and_a_repeat_records_nothing():
+    uow = with_customers("100")
+    made = services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY)
+    got, before, changed = services.change_contract_product(
+        uow=uow, caller=STAFF, package_id="pkg_1", product=" Hosting-Basic ", customer_number="100"
+    )
+    assert (got.product, before, changed) == ("hosting-basic", "hosting-plus", True)
+    again = services.change_contract_product(uow=uow, caller=STAFF, package_id="pkg_1", product="hosting-basic")
+    assert again[1:] == ("hosting-basic", False)
+    assert uow.contracts.changes == [(made.id, "hosting-plus", "hosting-basic", "staff:x")]
 
 
 # --- invoices ----------------------------------------------------------------------------------

@@ -112,6 +112,16 @@ def backends(gateway_backends):
     contract.on("ListTerminations", contract_pb2.TerminationList(terminations=[TERMINATION]))
     contract.on("RetractTermination", TERMINATION)
     contract.on("CreateContract", contract_pb2.Contract(id="ctr_2"))
+    contract.on(
+        "ChangeContractProduct",
+        lambda req, token: contract_pb2.ChangeContractProductResponse(
+            contract=contract_pb2.Contract(
+                id="ctr_1", package_id=req.package_id, customer_number="100", product=req.product
+            ),
+            from_product="hosting-plus",
+            changed=True,
+        ),
+    )
     package.on("GetPackage", PACKAGE)
     package.on("ListProducts", PRODUCTS)
     package.on(
@@ -707,6 +717,36 @@ def test_a_downgrade_answers_the_package_with_its_direction(call, backends, toke
     assert change.token == tokens["customer"] and change.request.product == "hosting-basic"
 
 
+def test_after_a_downgrade_the_contract_follows_the_new_product_with_the_service_credential(call, backends):
+    package_changed_first = []
+    backends.contract.on(
+        "ChangeContractProduct",
+        lambda req, token: (
+            package_changed_first.append("ChangeProduct" in backends.package.methods_called())
+            or contract_pb2.ChangeContractProductResponse(changed=True)
+        ),
+    )
+    response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "hosting-basic"})
+    assert response.status_code == 200 and response.get_json()["product"] == "hosting-basic"
+    follow = [c for c in backends.contract.calls if c.method == "ChangeContractProduct"]
+    assert len(follow) == 1 and package_changed_first == [True]
+    assert (follow[0].request.package_id, follow[0].request.product, follow[0].request.customer_number) == (
+        "pkg_1",
+        "hosting-basic",
+        "100",
+    )
+    assert follow[0].token is None  # no user token: the gateway's service credential
+
+
+def test_a_failed_contract_change_is_logged_and_the_package_change_still_answers_200(call, backends, caplog):
+    backends.contract.on("ChangeContractProduct", ServiceUnavailable("down", extra={"service": "contract"}))
+    response = call("POST", "/api/v1/packages/pkg_1/upgrade", json={"product": "hosting-pro"})
+    assert response.status_code == 200
+    assert (response.get_json()["product"], response.get_json()["direction"]) == ("hosting-pro", "upgrade")
+    assert "ChangeContractProduct" in backends.contract.methods_called()
+    assert "contract of package pkg_1 not changed to hosting-pro" in caplog.text
+
+
 def test_a_bigger_product_on_downgrade_answers_409_not_a_downgrade_without_a_change(call, backends):
     response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "hosting-pro"})
     assert response.status_code == 409 and error(response)["code"] == "not_a_downgrade"
@@ -732,6 +772,7 @@ def test_a_package_that_does_not_fit_answers_409_with_the_reason(call, backends)
     response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "hosting-basic"})
     assert response.status_code == 409
     assert error(response)["code"] == "package_does_not_fit" and error(response)["message"] == reason
+    assert "ChangeContractProduct" not in backends.contract.methods_called()
 
 
 def test_the_same_product_is_left_to_package_service(call, backends):

@@ -86,6 +86,20 @@ class ContractRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class ContractChangeRow(Base):
+    """One product change of a contract (an upgrade or downgrade of its package)."""
+
+    __tablename__ = "contract_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    from_product: Mapped[str] = mapped_column(String(100))
+    to_product: Mapped[str] = mapped_column(String(100))
+    # The caller's subject, e.g. "service:gateway" or "staff:admin".
+    changed_by: Mapped[str] = mapped_column(String(100))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class TerminationRow(Base):
     """A termination of a package's contract, or of one domain of it (domain != "")."""
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from contract_service.adapters.orm import (
     AppliedTransferRow,
+    ContractChangeRow,
     ContractRow,
     CustomerRow,
     DebitRequestRow,
@@ -259,6 +260,29 @@ class ContractRepository:
     def by_package(self, package_id: str) -> Contract | None:
         row = self.session.scalar(select(ContractRow).where(ContractRow.package_id == package_id))
         return _contract(row) if row else None
+
+    def change_product(
+        self, contract_id: str, *, from_product: str, to_product: str, changed_by: str
+    ) -> bool:
+        """Sets the product if it is still `from_product` and records the change; False when a
+        concurrent call changed it first (nothing is written then)."""
+        result = self.session.execute(
+            update(ContractRow)
+            .where(ContractRow.id == contract_id, ContractRow.product == from_product)
+            .values(product=to_product)
+        )
+        if not result.rowcount:
+            return False
+        self.session.add(
+            ContractChangeRow(
+                contract_id=contract_id,
+                from_product=from_product,
+                to_product=to_product,
+                changed_by=changed_by,
+            )
+        )
+        self.session.flush()
+        return True
 
     def list_for_customer(self, customer_number: str) -> list[Contract]:
         rows = self.session.scalars(

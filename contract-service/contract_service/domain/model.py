@@ -653,6 +653,12 @@ class Contract:
     created_at: datetime | None = None
 
 
+def check_product_change(contract: Contract) -> None:
+    """A product change (upgrade, downgrade of the package) follows only an active contract."""
+    if contract.status != "active":
+        raise Conflict("This contract has already ended.", code="contract_not_active")
+
+
 # --- terminations ------------------------------------------------------------------------------
 
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

@@ -234,6 +234,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         return contract_to_proto(contract, today=_today())
 
+    @rpc("staff", "service")
+    def ChangeContractProduct(self, request, context, caller: Principal):
+        contract, before, changed = services.change_contract_product(
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            product=request.product,
+            customer_number=request.customer_number,
+        )
+        return contract_pb2.ChangeContractProductResponse(
+            contract=contract_to_proto(contract, today=_today()), from_product=before, changed=changed
+        )
+
     @rpc("customer", "staff", "service")
     def ListContracts(self, request, context, caller: Principal):
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)

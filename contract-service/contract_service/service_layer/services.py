@@ -309,6 +309,41 @@ def list_contracts(*, uow: UnitOfWork, caller: Principal, customer_number: str =
         return uow.contracts.list_for_customer(number)
 
 
+_NO_PACKAGE_CONTRACT = "This package has no contract."
+
+
+def change_contract_product(
+    *, uow: UnitOfWork, caller: Principal, package_id: str, product: str, customer_number: str = ""
+) -> tuple[model.Contract, str, bool]:
+    """Follows a product change of a package (package-service is the source of truth) in its
+    contract and records it. Returns (contract, product before, changed); the product the
+    contract already has changes nothing (a repeat)."""
+    pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
+    checked_product = model.check_product(product)
+    owner = model.check_customer_number(customer_number) if (customer_number or "").strip() else ""
+    for _attempt in range(2):
+        with uow:
+            contract = uow.contracts.by_package(pkg)
+            if contract is None or (owner and contract.customer_number != owner):
+                raise NotFound(_NO_PACKAGE_CONTRACT)
+            before = contract.product
+            if before == checked_product:
+                return contract, before, False
+            customer = uow.customers.get(contract.customer_number)
+            if customer is None:  # pragma: no cover - the contract's foreign key keeps it
+                raise NotFound(_NOT_FOUND)
+            _require_active(customer)
+            model.check_product_change(contract)
+            if not uow.contracts.change_product(
+                contract.id, from_product=before, to_product=checked_product, changed_by=caller.subject
+            ):
+                continue  # changed concurrently: decide again on the stored product
+            uow.commit()
+        contract.product = checked_product
+        return contract, before, True
+    raise Conflict("The contract is being changed by another call; please repeat it.", code="contract_busy")
+
+
 # --- invoices: PDF and repeat debit --------------------------------------------------------
 
 _INVOICE_NOT_FOUND = "There is no invoice with this number under your customer number."

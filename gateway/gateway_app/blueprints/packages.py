@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_common.errors import Conflict, InvalidInput, NotFound
+from cc_common.errors import Conflict, DomainError, InvalidInput, NotFound
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
-from flask import Blueprint, Response, g, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 
 from gateway_app import serializers
 from gateway_app import validation as v
@@ -143,7 +143,36 @@ def _change_product(package_id: str, *, wanted: str) -> Response:
         package_pb2.ChangeProductRequest(package_id=package.id, product=code),
         token=token,
     )
+    follow_contract_product(change, customer_number=package.customer_number)
     return jsonify(serializers.product_change(change))
+
+
+def follow_contract_product(change: package_pb2.ChangeProductResponse, *, customer_number: str = "") -> None:
+    """Brings the package's contract to the product package-service just changed to, with the
+    gateway's service credential (no token), so the contract overview and later terminations
+    show the current product.
+
+    The package change is the source of truth and has already happened: if contract-service
+    fails here (down, not found, customer not active), the failure is logged and the caller
+    still answers the package change. ChangeContractProduct is idempotent, so a repeat of the
+    change (or a later reconciliation) brings the contract up to date.
+    """
+    pkg = change.package
+    try:
+        backends().contract.call(
+            "ChangeContractProduct",
+            contract_pb2.ChangeContractProductRequest(
+                package_id=pkg.id, product=pkg.product, customer_number=pkg.customer_number or customer_number
+            ),
+        )
+    except DomainError as error:
+        current_app.logger.warning(
+            "contract of package %s not changed to %s after the package change: %s %s",
+            pkg.id,
+            pkg.product,
+            error.code,
+            error.message,
+        )
 
 
 @bp.post("/api/v1/packages/<package_id>/downgrade")
