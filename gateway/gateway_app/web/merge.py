@@ -140,8 +140,6 @@ def merge_begin() -> Any:
             return redirect(url_for("web.merge_page", merge_id=created.id))
         except DomainError as error:
             form.fail_with(error)
-            if error.code == "same_customer_number":
-                form.errors["source_customer_number"], form.error = form.error or "", None
     form.values["source_password"] = form.values["domain_password"] = ""
     return _start_page(form, 422)
 

@@ -142,13 +142,15 @@ class FormState:
             self.error = message
 
     def fail_with(self, error: DomainError) -> None:
-        """A service's answer: on the field it names, else as the general error."""
-        if isinstance(error, InvalidInput) and error.field:
-            name = error.field.split(".")[-1] if error.field.startswith("settings.") else error.field
-            message = FIELD_MESSAGES.get(name)
-            self.fail(name, str(message) if message else error.message)
+        """A service's answer: next to the field it names (if the form has it), else above."""
+        name = error.field.removeprefix("settings.") if error.field else None
+        if error.code in ERROR_MESSAGES:
+            message = error_message(error)
+        elif isinstance(error, InvalidInput) and name in FIELD_MESSAGES:
+            message = str(FIELD_MESSAGES[name])
         else:
-            self.error = error_message(error)
+            message = error.message
+        self.fail(name, message)
 
     @property
     def ok(self) -> bool:
@@ -172,7 +174,7 @@ def page_context() -> dict[str, Any]:
     return {"principal": g.get("principal") or g.get("web_principal"), "notice": notice}
 
 
-def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
+def page(template: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
     return render_template(template, **context), status
 
 

@@ -47,7 +47,11 @@ def staff_queue() -> Any:
     reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(status=status), token=_token())
     merges = [merge_view(m) for m in reply.merges]
     return page(
-        "staff/queue.html", merges=merges, status=status, filters=QUEUE_FILTERS, status_labels=STATUS_LABELS
+        "staff/queue.html",
+        merges=merges,
+        current_status=status,
+        filters=QUEUE_FILTERS,
+        status_labels=STATUS_LABELS,
     )
 
 
