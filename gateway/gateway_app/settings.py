@@ -19,8 +19,9 @@ class GatewaySettings:
     revocation_sync_wait: float = 2.0
     # The deadline of each health check in GET /healthz.
     health_timeout: float = 1.0
-    # Where the customer center is reached from outside, for the links in reset mails
-    # (PUBLIC_BASE_URL); empty: the host of the request that asked for the mail.
+    # Where the customer center is reached from outside (PUBLIC_BASE_URL). Passed on with a
+    # reset request for information only: identity builds the mailed link from its own
+    # PUBLIC_BASE_URL, never from the request (a forged Host header must not reach a mail).
     public_base_url: str = ""
 
     @classmethod

@@ -7,8 +7,8 @@ account, created or updated on start-up; the default password is refused with
 APP_ENV=production), the LOGIN_* throttling limits (see domain/throttling.py) and
 REVOCATION_ACK_TIMEOUT_SECONDS (how long a revoking RPC waits for the watchers' acks, 1.0),
 the password reset settings PASSWORD_RESET_TTL_SECONDS (1800), PASSWORD_RESET_MAX_MAILS_PER_HOUR
-(3) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails when the request
-names none; http://127.0.0.1:8000), and the mail delivery of cc_common.outbox: SMTP_HOST,
+(3) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails, always this
+setting and never the base_url of a request; http://127.0.0.1:8000), and the mail delivery of cc_common.outbox: SMTP_HOST,
 SMTP_PORT (without SMTP_HOST mails are written to VAR_DIR/mail as .eml files), MAIL_FROM,
 OUTBOX_MAX_ATTEMPTS.
 """

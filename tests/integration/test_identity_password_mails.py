@@ -58,7 +58,7 @@ def smtp(monkeypatch):
 
 @pytest.fixture
 def identity(tmp_path, database_url, smtp):
-    server = Identity(tmp_path, database_url("identity"))
+    server = Identity(tmp_path, database_url("identity"), public_base_url=BASE)
     yield server
     server.stop()
 
@@ -68,8 +68,8 @@ def body_of(envelope) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def request_reset(identity, number: str, address: str) -> None:
-    request = pb.PasswordResetRequest(customer_number=number, email=address, base_url=BASE)
+def request_reset(identity, number: str, address: str, base_url: str = "") -> None:
+    request = pb.PasswordResetRequest(customer_number=number, email=address, base_url=base_url)
     identity.stub.RequestPasswordReset(request, metadata=identity.service, timeout=TIMEOUT)
 
 
@@ -120,6 +120,16 @@ def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password
     (token,) = LINK.findall(body_of(envelopes[0]))
     confirm(identity, token, "first password")
     assert identity.customer_login("4711", "first password").subject == "customer:4711"
+
+
+def test_the_link_starts_with_the_configured_base_whatever_base_the_request_names(identity, smtp):
+    request_reset(identity, "100", "kunde@example.org", base_url="https://attacker.example")
+
+    body = body_of(smtp.wait_for(1)[0])
+
+    assert "attacker" not in body
+    (token,) = LINK.findall(body)
+    confirm(identity, token, "new password 1")
 
 
 def test_a_new_password_outside_the_policy_leaves_the_token_usable(identity, smtp):

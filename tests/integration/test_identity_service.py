@@ -22,7 +22,14 @@ TIMEOUT = 5
 class Identity:
     """A running identity-service with a stub, token factory and verifier."""
 
-    def __init__(self, tmp_path, url: str, limits: LoginLimits | None = None, ack_timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        tmp_path,
+        url: str,
+        limits: LoginLimits | None = None,
+        ack_timeout: float = 1.0,
+        public_base_url: str = "http://127.0.0.1:8000",
+    ) -> None:
         self.token_settings = token_settings_in(tmp_path)
         self.settings = Settings(
             database_url=url,
@@ -32,6 +39,7 @@ class Identity:
             staff_password="boss-password-1",
             limits=limits or LoginLimits(),
             revocation_ack_timeout=ack_timeout,
+            public_base_url=public_base_url,
         )
         self.thread = ServerThread(lambda: create_server("127.0.0.1:0", self.settings)).start()
         self.runtime = self.thread.extra[-1]  # the mail dispatcher, started with the server

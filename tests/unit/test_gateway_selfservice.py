@@ -451,17 +451,18 @@ def test_bad_password_changes_answer_422(body, field, call, backends):
 # --- password reset -------------------------------------------------------------------------
 
 
-def test_a_reset_for_a_known_number_passes_its_email_and_the_base_url(call, backends):
+def test_a_reset_for_a_known_number_passes_its_email_and_no_base_url_of_its_own(call, backends):
     response = call("POST", "/api/v1/auth/password-reset", kind=None, json={"customer_number": "100"})
     assert response.status_code == 202
     lookup = backends.contract.calls[0]
     assert lookup.request.customer_number == "100" and lookup.token is None  # the service credential
     sent = backends.identity.calls[0]
     assert sent.token is None
+    # No PUBLIC_BASE_URL configured: nothing is derived from the request (identity uses its own).
     assert (sent.request.customer_number, sent.request.email, sent.request.base_url) == (
         "100",
         "erika@example.de",
-        "http://localhost",
+        "",
     )
 
 
@@ -486,6 +487,19 @@ def test_public_base_url_wins_over_the_request_host(gateway_app, gateway_client,
     response = gateway_client.post("/api/v1/auth/password-reset", json={"customer_number": "100"})
     assert response.status_code == 202
     assert backends.identity.calls[0].request.base_url == "https://cc.example"
+
+
+@pytest.mark.parametrize("configured", ["", "https://cc.example"])
+def test_a_forged_host_header_never_reaches_the_reset_request(configured, gateway_app, gateway_client, backends):
+    gateway_app.config["PUBLIC_BASE_URL"] = configured
+    response = gateway_client.post(
+        "/api/v1/auth/password-reset",
+        json={"customer_number": "100"},
+        headers={"Host": "attacker.example", "X-Forwarded-Host": "attacker.example"},
+    )
+    assert response.status_code == 202
+    sent = backends.identity.calls[0].request.base_url
+    assert "attacker" not in sent and sent == configured
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,6 @@ def request_reset(uow, number="100", email="kunde@example.org", base_url=BASE, n
         customer_number=number,
         email=email,
         base_url=base_url,
-        default_base_url="http://127.0.0.1:8000",
         now=now,
     )
 
@@ -119,7 +118,7 @@ def test_a_reset_request_stores_only_the_hash_and_mails_a_link_with_the_token(uo
     assert token not in repr(uow.resets.tokens)
 
 
-def test_the_default_base_url_is_used_when_the_request_names_none(uow):
+def test_the_default_base_url_is_used_when_none_is_configured(uow):
     request_reset(uow, base_url="")
     assert "http://127.0.0.1:8000/password-reset?token=" in next(iter(uow.mails.queued.values()))["body"]
 

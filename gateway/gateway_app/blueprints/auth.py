@@ -104,8 +104,10 @@ class InvalidResetToken(DomainError):
 
 
 def _reset_base_url() -> str:
-    """Where the reset page lives: PUBLIC_BASE_URL, else the host this request came to."""
-    return current_app.config.get("PUBLIC_BASE_URL") or request.host_url.rstrip("/")
+    """The gateway's configured PUBLIC_BASE_URL, or "". Never derived from the request: a
+    forged Host header would otherwise have identity mail a genuine reset link to the
+    attacker's host. identity puts its own configured PUBLIC_BASE_URL into the link anyway."""
+    return str(current_app.config.get("PUBLIC_BASE_URL") or "")
 
 
 @bp.post("/api/v1/auth/password-reset")

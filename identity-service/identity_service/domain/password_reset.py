@@ -73,6 +73,8 @@ def check_email(email: str) -> str:
 
 
 def check_base_url(base_url: str, default: str) -> str:
+    """The configured PUBLIC_BASE_URL (empty: `default`), checked. Only ever called with
+    configuration: the base of a mailed link never comes from a request."""
     url = (base_url or "").strip() or default
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url) or "?" in url:

@@ -160,8 +160,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             policy=self._reset_policy,
             customer_number=request.customer_number,
             email=request.email,
-            base_url=request.base_url,
-            default_base_url=self._public_base_url,
+            # request.base_url is deprecated and ignored: the link base is configuration only.
+            base_url=self._public_base_url,
             now=time.time(),
         )
         if queued:

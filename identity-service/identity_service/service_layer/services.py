@@ -140,17 +140,20 @@ def request_password_reset(
     customer_number: str,
     email: str,
     base_url: str,
-    default_base_url: str,
     now: float,
 ) -> bool:
     """Creates a reset token and queues its mail in the same transaction; older unused tokens
     of the number are invalidated. Does nothing (but the same reads, so it takes about as long)
     when `email` is empty (no such customer), the number is retired, or the number already got
     `policy.max_mails_per_hour` reset mails within the hour. True when a mail was queued; the
-    caller answers the same either way."""
+    caller answers the same either way.
+
+    `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
+    a link base taken from the request (ultimately its Host header) would let anybody have a
+    genuine reset token mailed inside a link to their own host."""
     number = model.check_customer_number(customer_number)
     recipient = password_reset.check_email(email)
-    url = password_reset.check_base_url(base_url, default_base_url)
+    url = password_reset.check_base_url(base_url, password_reset.DEFAULT_BASE_URL)
     token, token_hash = password_reset.new_token()
     with uow:
         credential = uow.credentials.get_customer(number)
