@@ -133,7 +133,7 @@ class MergeMachine(RuleBasedStateMachine):
             return
         merge_id = self.merges[index % len(self.merges)]
         try:
-            services.reverse_merge(uow=self.uow(), merge_id=merge_id, reason="test", schedule=lambda _id: None)
+            services.reverse_merge(uow=self.uow(), backends=self.fake, merge_id=merge_id, reason="test", schedule=lambda _id: None)
         except DomainError as exc:
             assert exc.code in ("merge_not_open", "merge_conflict"), exc.code
             return

@@ -157,7 +157,7 @@ def test_a_reversal_returns_exactly_the_moved_records(world):
     services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
     saga.run(merge.id)
     fake.packages["pkg_new"] = "100"  # created after the merge: stays with the kept number
-    services.reverse_merge(uow=uow(), merge_id=merge.id, reason="customer asked", schedule=scheduled.append)
+    services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="customer asked", schedule=scheduled.append)
     assert saga.run(merge.id) == "reversed"
     assert sorted(i for i, o in fake.packages.items() if o == "200") == ["pkg_b0", "pkg_b1", "pkg_b2"]
     assert fake.packages["pkg_new"] == "100"
@@ -175,3 +175,68 @@ def test_a_customer_cannot_see_or_approve_anothers_merge(world):
         services.get_merge(uow=uow(), caller=customer("300"), merge_id=merge.id)
     assert services.get_merge(uow=uow(), caller=STAFF, merge_id=merge.id).id == merge.id
     assert model.OPEN_STATES
+
+
+def _executing(uow, fake, scheduled, target="100", source="200"):
+    merge = start(uow, fake, target=target, source=source)
+    services.take_over_data(uow=uow(), caller=customer(target), merge_id=merge.id)
+    services.submit_merge(uow=uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    return merge
+
+
+def test_a_crash_while_undoing_goes_on_undoing_after_the_restart_and_never_forward(world):
+    uow, fake, saga, scheduled = world
+    before = dict(fake.packages), dict(fake.invoices)
+    merge = _executing(uow, fake, scheduled)
+    fake.fail_step = "retire_credentials"
+    real_undo = fake.transfer_contracts
+    calls = {"n": 0}
+
+    def crash_on_first_undo(**kw):
+        if kw["reverse"] and calls["n"] == 0:
+            calls["n"] += 1
+            raise RuntimeError("the process died while undoing")
+        return real_undo(**kw)
+
+    fake.transfer_contracts = crash_on_first_undo
+    with pytest.raises(RuntimeError):
+        saga.run(merge.id)
+    fake.fail_step = None  # after the restart retiring would work: it must not be tried again
+    assert SagaRunner(uow, fake, retry_cap=0.01).run(merge.id) == "failed"
+    assert (fake.packages, fake.invoices) == before
+    assert "200" not in fake.retired
+    check_invariants(fake, 6, 3)
+
+
+def test_a_reversal_is_refused_when_the_numbers_changed_since(world):
+    uow, fake, saga, scheduled = world
+    merge = _executing(uow, fake, scheduled)
+    saga.run(merge.id)
+    fake.add_customer("300")
+    later = _executing(uow, fake, scheduled, target="300", source="100")  # 300 absorbs the kept number
+    saga.run(later.id)
+    with pytest.raises(Conflict) as err:
+        services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append)
+    assert err.value.code == "merge_conflict"
+
+
+def test_a_reversal_that_fails_for_good_stays_reversing_for_staff_and_is_retried(world):
+    uow, fake, saga, scheduled = world
+    merge = _executing(uow, fake, scheduled)
+    saga.run(merge.id)
+    services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append)
+    fake.fail_step = "transfer_contracts"
+    assert saga.run(merge.id) == "reversing"
+    _, steps, _ = services.audit(uow=uow(), merge_id=merge.id)
+    assert any(s.saga == "reverse" and s.state == "failed" for s in steps)
+    fake.fail_step = None
+    assert SagaRunner(uow, fake, retry_cap=0.01).run(merge.id) == "reversed"
+    check_invariants(fake, 6, 3)
+
+
+def test_the_absorbed_number_and_staff_can_cancel_a_draft(world):
+    uow, fake, _, _ = world
+    merge = start(uow, fake)
+    assert services.cancel_merge(uow=uow(), caller=customer("200"), merge_id=merge.id).status == "cancelled"
+    again = start(uow, fake)
+    assert services.cancel_merge(uow=uow(), caller=STAFF, merge_id=again.id).status == "cancelled"

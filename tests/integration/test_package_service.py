@@ -120,3 +120,15 @@ def test_only_the_service_credential_may_transfer_packages(package_server):
         with pytest.raises(grpc.RpcError) as err:
             stub.TransferPackages(transfer_pb2.TransferRequest(merge_id="m", source_customer_number="2", target_customer_number="1"), metadata=metadata(token), timeout=5)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_late_forward_transfer_after_the_reversal_moves_nothing(package_server):
+    stub, tokens = package_server
+    staff = metadata(tokens.staff())
+    stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late-fwd.example"]), metadata=staff, timeout=5)
+    _transfer(stub, tokens, "mrg_undo", "2", "1", reverse=True)  # undone before the forward ever ran
+    with pytest.raises(grpc.RpcError) as err:
+        _transfer(stub, tokens, "mrg_undo", "2", "1")
+    assert dict(err.value.trailing_metadata())["error-code"] == "transfer_reversed"
+    owners = stub.CountPackages(package_pb2.CountPackagesRequest(customer_numbers=["1", "2"]), metadata=staff, timeout=5).by_owner
+    assert owners.get("2") == 1 and owners.get("1", 0) == 0

@@ -63,6 +63,7 @@ class FakeBackends:
         self._enter("set_customer_status")
         for n in customer_numbers:
             self.customers[n]["status"] = status
+            self.customers[n]["merged_into"] = merged_into if status == "retired" else ""
 
     def _transfer(self, store: dict[str, str], kind: str, merge_id: str, source: str, target: str, reverse: bool):
         key = (merge_id, kind + (":reverse" if reverse else ""))

@@ -63,6 +63,7 @@ class GrpcBackends:
             "customer_number": c.customer_number,
             "market": c.market,
             "status": c.status,
+            "merged_into": c.merged_into,
             "company": c.company,
             "first_name": c.first_name,
             "last_name": c.last_name,

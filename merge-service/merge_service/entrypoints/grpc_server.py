@@ -81,7 +81,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
             )
         )
 
-    @rpc("customer")
+    @rpc("customer", "staff")
     def CancelMerge(self, request, context, caller: Principal):
         return to_proto(services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
 
@@ -133,5 +133,5 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     @rpc("staff")
     def ReverseMerge(self, request, context, caller: Principal):
         return to_proto(
-            services.reverse_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
+            services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
         )

@@ -98,6 +98,9 @@ REVERSE = (
 )
 
 
+INTERNAL_RETRIES = 5
+
+
 class Stopped(Exception):
     """The process is shutting down; the saga resumes on the next start."""
 
@@ -146,15 +149,21 @@ class SagaRunner:
             merge_id = self._queue.get()
             if merge_id is None:
                 return
+            retry = False
             try:
                 self.run(merge_id)
             except Stopped:
                 return
-            except Exception:
-                log.exception("saga of merge %s stopped; it resumes on the next start", merge_id)
+            except Exception:  # e.g. this service's own database failing for a moment
+                log.exception("saga of merge %s interrupted; retrying in %.0f s", merge_id, self._retry_cap)
+                retry = True
             finally:
                 with self._lock:
                     self._pending.discard(merge_id)
+            if retry and not self._stop.is_set():
+                timer = threading.Timer(self._retry_cap, self.schedule, args=(merge_id,))
+                timer.daemon = True
+                timer.start()
 
     # the saga ------------------------------------------------------------------------------
     def run(self, merge_id: str) -> str:
@@ -169,10 +178,15 @@ class SagaRunner:
         return merge.status
 
     def _run_saga(self, merge: model.Merge, saga: str, steps: tuple[Step, ...]) -> str:
+        with self._uow() as uow:
+            states = [uow.merges.step_state(merge.id, saga, step.name) for step in steps]
+        if saga == "execute" and "failed" in states:
+            # The process stopped while undoing: go on undoing, never forward again.
+            return self._compensate(merge, saga, steps, states.index("failed"), "", resumed=True)
         for position, step in enumerate(steps):
+            if states[position] == "done":
+                continue
             with self._uow() as uow:
-                if uow.merges.step_state(merge.id, saga, step.name) == "done":
-                    continue
                 uow.merges.mark_step(merge.id, saga, step.name, position, "started", model.utcnow())
                 uow.commit()
             crash_point(f"merge:before:{step.name}")
@@ -180,6 +194,14 @@ class SagaRunner:
                 moved = self._call(lambda: step.do(self._backends, merge))
             except DomainError as exc:
                 log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
+                if saga == "reverse":
+                    # A reversal is not undone half-way (that would leave numbers frozen and
+                    # records split): it stays `reversing` with the failed step in the audit
+                    # for staff, and is tried again on the next start.
+                    with self._uow() as uow:
+                        uow.merges.mark_step(merge.id, saga, step.name, position, "failed", model.utcnow(), str(exc))
+                        uow.commit()
+                    return model.REVERSING
                 return self._compensate(merge, saga, steps, position, str(exc))
             crash_point(f"merge:after:{step.name}")
             with self._uow() as uow:
@@ -191,18 +213,26 @@ class SagaRunner:
         return self._finish(merge.id, saga)
 
     def _call(self, fn: Callable[[], Moved | None]) -> Moved | None:
+        """Runs one step's RPC: a service that is down is waited for (back-off), an INTERNAL
+        answer (e.g. "database is locked") is tried a few times, anything else is for good."""
         delay = 0.1
+        internal_errors = 0
         while True:
             try:
                 return fn()
             except ServiceUnavailable as exc:
-                if self._stop.is_set():
-                    raise Stopped() from exc
                 log.warning("a service is unavailable (%s); retrying in %.1f s", exc, delay)
-                self._stop.wait(delay)
-                if self._stop.is_set():
-                    raise Stopped() from exc
-                delay = min(delay * 2, self._retry_cap)
+            except DomainError as exc:
+                if exc.code != "internal_error" or internal_errors >= INTERNAL_RETRIES:
+                    raise
+                internal_errors += 1
+                log.warning("a service failed internally (%s); retry %d", exc, internal_errors)
+            if self._stop.is_set():
+                raise Stopped()
+            self._stop.wait(delay)
+            if self._stop.is_set():
+                raise Stopped()
+            delay = min(delay * 2, self._retry_cap)
 
     def _finish(self, merge_id: str, saga: str) -> str:
         with self._uow() as uow:
@@ -219,10 +249,13 @@ class SagaRunner:
         self._on_mail()
         return merge.status
 
-    def _compensate(self, merge: model.Merge, saga: str, steps: tuple[Step, ...], failed_at: int, error: str) -> str:
-        with self._uow() as uow:
-            uow.merges.mark_step(merge.id, saga, steps[failed_at].name, failed_at, "failed", model.utcnow(), error)
-            uow.commit()
+    def _compensate(
+        self, merge: model.Merge, saga: str, steps: tuple[Step, ...], failed_at: int, error: str, resumed: bool = False
+    ) -> str:
+        if not resumed:  # the failed step is the marker: after a crash, undoing goes on
+            with self._uow() as uow:
+                uow.merges.mark_step(merge.id, saga, steps[failed_at].name, failed_at, "failed", model.utcnow(), error)
+                uow.commit()
         for position in range(failed_at, -1, -1):
             step = steps[position]
             if step.undo is None:
@@ -238,12 +271,8 @@ class SagaRunner:
                     uow.commit()
         with self._uow() as uow:
             current = uow.merges.get(merge.id, for_update=True)
-            if saga == "execute":
-                current.fail()
-                mails.queue(uow, current, "failed")
-            else:
-                # A reversal that cannot finish leaves the merge completed, as it was.
-                current.status = model.COMPLETED
+            current.fail()
+            mails.queue(uow, current, "failed")
             uow.merges.unlock(current.id)
             uow.merges.save(current)
             uow.commit()

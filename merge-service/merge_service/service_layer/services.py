@@ -174,8 +174,10 @@ def submit_merge(*, uow, caller: Principal, merge_id: str, auto_review: bool, sc
 
 
 def cancel_merge(*, uow, caller: Principal, merge_id: str) -> model.Merge:
+    """The kept number, the absorbed number (so nobody can hold its number in a draft for
+    ever) and staff can cancel a merge until execution starts."""
     with uow:
-        merge = _own_as_target(uow, caller, merge_id)
+        merge = _own(uow, caller, merge_id, for_update=True)
         merge.cancel()
         uow.merges.unlock(merge.id)
         uow.merges.save(merge)
@@ -239,7 +241,24 @@ def reject_merge(*, uow, merge_id: str, reason: str) -> model.Merge:
     return merge
 
 
-def reverse_merge(*, uow, merge_id: str, reason: str, schedule: Schedule) -> model.Merge:
+def reverse_merge(*, uow, backends: Backends, merge_id: str, reason: str, schedule: Schedule) -> model.Merge:
+    with uow:
+        found = uow.merges.get(merge_id)
+    if found is None:
+        raise NotFound("No such merge.")
+    if found.status == model.COMPLETED:
+        # Only while the numbers are as the merge left them: the kept number active, the
+        # absorbed one retired into it (not, say, absorbed itself by a later merge).
+        target = backends.customer_snapshot(found.target_customer_number)
+        source = backends.customer_snapshot(found.source_customer_number)
+        if target.get("status") != "active" or source.get("status") != "retired" or (
+            source.get("merged_into") or found.target_customer_number
+        ) != found.target_customer_number:
+            raise Conflict(
+                "The customer numbers have changed since this merge (e.g. a later merge); it "
+                "cannot be reversed automatically.",
+                code="merge_conflict",
+            )
     with uow:
         merge = uow.merges.get(merge_id, for_update=True)
         if merge is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from package_service.adapters.orm import (
@@ -29,6 +29,21 @@ def _to_domain(row: PackageRow) -> Package:
         databases_used=row.databases_used,
         settings={s.key: s.value for s in row.settings},
     )
+
+
+def _list_for_customer_statement():
+    p, d = PackageRow.__table__.c, DomainRow.__table__.c
+    return (
+        select(p.id, p.customer_number, p.product, p.status, p.created_at, p.storage_used_gb,
+               p.mailboxes_used, p.databases_used, d.name)
+        .select_from(PackageRow.__table__.outerjoin(DomainRow.__table__, d.package_id == p.id))
+        .where(p.customer_number == bindparam("customer_number"))
+        .order_by(p.created_at, p.id, d.position)
+    )
+
+
+# Built once: constructing and cache-keying the statement cost more than running it.
+_LIST_FOR_CUSTOMER = _list_for_customer_statement()
 
 
 class PackageRepository:
@@ -110,12 +125,20 @@ class PackageRepository:
         return _to_domain(row) if row else None
 
     def list_for_customer(self, customer_number: str) -> list[Package]:
-        rows = self.session.scalars(
-            select(PackageRow)
-            .where(PackageRow.customer_number == customer_number)
-            .order_by(PackageRow.created_at, PackageRow.id)
-        )
-        return [_to_domain(r) for r in rows]
+        """The hot path of GET /api/v1/packages: one prepared query (packages joined with their
+        domains), plain rows, no ORM loading; technical settings are not part of a listing."""
+        packages: dict[str, Package] = {}
+        for row in self.session.connection().execute(_LIST_FOR_CUSTOMER, {"customer_number": customer_number}):
+            package = packages.get(row.id)
+            if package is None:
+                package = packages[row.id] = Package(
+                    id=row.id, customer_number=row.customer_number, product=row.product, status=row.status,
+                    created_at=row.created_at, storage_used_gb=row.storage_used_gb,
+                    mailboxes_used=row.mailboxes_used, databases_used=row.databases_used,
+                )
+            if row.name is not None:
+                package.domains.append(row.name)
+        return list(packages.values())
 
     def taken_domains(self, names: list[str]) -> list[str]:
         return list(self.session.scalars(select(DomainRow.name).where(DomainRow.name.in_(names))))

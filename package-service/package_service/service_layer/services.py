@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cc_common.errors import AlreadyExists, Forbidden, InvalidInput, NotFound
+from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from cc_common.faults import crash_point
+from sqlalchemy.exc import IntegrityError
 from cc_common.tokens import Principal
 from package_service.domain import catalogue, model
 from package_service.service_layer.unit_of_work import UnitOfWork
@@ -89,16 +90,27 @@ def transfer_packages(*, uow: UnitOfWork, merge_id: str, source: str, target: st
     if not merge_id or not source.isdigit() or not target.isdigit() or source == target:
         raise InvalidInput("A transfer needs a merge id and two different customer numbers.")
     direction = "reverse" if reverse else "forward"
-    with uow:
-        done = uow.packages.applied_transfer(merge_id, direction)
-        if done is not None:
-            return done
-        if reverse:
-            ids = uow.packages.transfer_reverse(merge_id, source, target)
-        else:
-            ids = uow.packages.transfer_forward(merge_id, source, target)
-        uow.packages.record_applied(merge_id, direction, ids)
-        uow.commit()
+    try:
+        with uow:
+            done = uow.packages.applied_transfer(merge_id, direction)
+            if done is not None:
+                return done
+            if not reverse and uow.packages.applied_transfer(merge_id, "reverse") is not None:
+                # A late forward call after the merge was undone must not move anything.
+                raise Conflict("This merge's transfer was reversed already.", code="transfer_reversed")
+            if reverse:
+                ids = uow.packages.transfer_reverse(merge_id, source, target)
+            else:
+                ids = uow.packages.transfer_forward(merge_id, source, target)
+            uow.packages.record_applied(merge_id, direction, ids)
+            uow.commit()
+    except IntegrityError:
+        # The same step ran at the same moment (a retry racing the first call): its record wins.
+        with uow:
+            done = uow.packages.applied_transfer(merge_id, direction)
+        if done is None:
+            raise
+        return done
     crash_point("package:after_commit:TransferPackages")
     return ids
 
