@@ -119,12 +119,13 @@ def open_browser(browser, suite, request) -> Iterator:
         return one
 
     yield remember
+    # Every test leaves a screenshot of where each of its browsers ended (or failed).
+    failed = getattr(request.node, "browser_call_failed", False)
     for one in opened:
-        if getattr(request.node, "browser_call_failed", False):
-            try:
-                one.shot("failure")
-            except Exception:  # noqa: BLE001 - a screenshot must not hide the failure
-                pass
+        try:
+            one.shot("failure" if failed else "end")
+        except Exception:  # noqa: BLE001 - a screenshot must not hide the test's own result
+            pass
     for context in contexts:
         context.close()
 

@@ -216,3 +216,41 @@ def test_a_form_sent_without_its_csrf_token_is_refused(suite, open_browser):
     token = suite.login_customer(customer.number, customer.password)
     city = suite.api("GET", "/api/v1/customer", token=token, expect=200).json()["city"]
     assert city == customer.fields["city"]  # nothing changed
+
+
+def test_the_online_forms_downgrade_terminate_retract_and_split_a_package(suite, open_browser):
+    customer = suite.create_customer("de")
+    first, second = (f"{name}-{uuid.uuid4().hex[:8]}.example" for name in ("main", "extra"))
+    suite.create_package(customer.number, product="hosting-plus", domains=[first, second])
+    b = open_browser()
+    page = b.login_customer(customer.number, customer.password)
+
+    page.click("nav.menu >> text=Package splitting")
+    page.fill("#f-domain", second)
+    page.select_option("#f-target_package_id", "")
+    page.select_option("#f-product", "hosting-basic")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**notice=split")
+    page.click("nav.menu >> text=Your packages")
+    assert page.locator("li.package").count() == 2
+
+    page.click("nav.menu >> text=Package change (downgrade)")
+    page.select_option("#f-package_id", label=f"Hosting Plus – {first}")
+    page.select_option("#f-product", "hosting-basic")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**notice=downgraded")
+
+    page.click("nav.menu >> text=Termination")
+    page.select_option("#f-package_id", label=f"Hosting Basic – {first}")
+    page.fill("#f-domain", "not-in-this-package.example")
+    page.click("main form button[type=submit]")
+    assert "does not belong" in page.inner_text("#e-domain")
+    page.fill("#f-domain", "")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**notice=terminated")
+    row = page.locator("#terminations tbody tr").first
+    assert "open" in row.inner_text()
+    b.shot("terminated")
+    row.locator("text=Retract").click()
+    page.wait_for_url("**notice=retracted")
+    assert "retracted" in page.locator("#terminations tbody tr").first.inner_text()

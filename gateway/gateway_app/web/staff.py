@@ -60,6 +60,10 @@ def _audit_page(
 ) -> Any:
     audit = backends().merge.call("GetMergeAudit", merge_ref(merge_id), token=_token())
     data = serializers.merge_audit(audit)
+    for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
+        snapshot = data[key]
+        order = [name for name in FIELD_LABELS if name in snapshot]
+        data[key] = {name: snapshot[name] for name in [*order, *sorted(set(snapshot) - set(order))]}
     merge = merge_view(audit.merge)
     return page(
         "staff/merge.html",
