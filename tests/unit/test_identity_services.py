@@ -378,3 +378,44 @@ def test_a_revoked_token_is_denied_until_it_expires_and_then_pruned(uow):
     assert [d.jti for d in snapshot.denied] == ["new"]
     assert "old" not in uow.revocations.denied
     assert snapshot.snapshot and snapshot.sequence == 2
+
+
+# --- merge steps: SetCustomerStatus ---------------------------------------------------------
+
+
+def retire(uow, *numbers):
+    return services.set_customer_status(
+        uow=uow, merge_id="mrg_1", customer_numbers=list(numbers), status="retired", merged_into="600"
+    )
+
+
+def test_retiring_a_number_commits_its_status_and_its_revocation_together(uow):
+    uow.credentials.customers["500"] = CustomerCredential("500", "fake$x")
+
+    result = retire(uow, "500")
+
+    assert uow.commits == 1  # one transaction: no crash can fall between status and revocation
+    assert uow.credentials.customers["500"].status == "retired"
+    assert uow.revocations.rules["customer:500"].min_generation == 1
+    assert result.changed == 1
+    assert [c.rules for c in result.revocations] == [[uow.revocations.rules["customer:500"]]]
+
+
+def test_a_retry_after_a_crash_before_the_revocation_still_revokes(uow):
+    # What an identity that died between status change and revocation left behind.
+    uow.credentials.customers["500"] = CustomerCredential("500", "fake$x", "retired", "600")
+
+    result = retire(uow, "500")
+
+    assert result.changed == 0
+    assert uow.revocations.rules["customer:500"].min_generation == 1
+    assert len(result.revocations) == 1
+
+
+def test_freezing_an_already_frozen_number_changes_and_revokes_nothing(uow):
+    uow.credentials.customers["500"] = CustomerCredential("500", "fake$x", "frozen")
+
+    result = services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["500"], status="frozen")
+
+    assert (result.changed, result.revocations, uow.commits) == (0, [], 0)
+    assert uow.revocations.rules == {}

@@ -195,7 +195,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     @rpc("service")
     async def SetCustomerStatus(self, request, context, caller: Principal):
         async with self._hub.publishing:
-            changes = await asyncio.to_thread(
+            result = await asyncio.to_thread(
                 services.set_customer_status,
                 uow=self._uow(),
                 merge_id=request.merge_id,
@@ -203,11 +203,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 status=request.status,
                 merged_into=request.merged_into,
             )
-            for change in changes:
+            for change in result.revocations:
                 self._hub.publish(change)
-        if changes:
-            await self._hub.wait_acked(changes[-1].sequence)
-        return transfer_pb2.CustomerStatusResult(changed=len(changes))
+        if result.revocations:
+            await self._hub.wait_acked(result.revocations[-1].sequence)
+        return transfer_pb2.CustomerStatusResult(changed=result.changed)
 
     async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
@@ -373,10 +374,16 @@ def revoke_subject(*, uow: UnitOfWork, subject: str, keep_jti: str = "") -> Revo
     check_subject(subject)
     check_jti(keep_jti)
     with uow:
-        sequence = uow.revocations.next_sequence()  # locks the counter: one change at a time
-        rule = (uow.revocations.get_rule(subject) or SubjectRule(subject)).bumped(keep_jti)
-        uow.revocations.save_rule(rule, sequence=sequence)
+        change = _bump_subject(uow, subject, keep_jti)
         uow.commit()
+    return change
+
+
+def _bump_subject(uow: UnitOfWork, subject: str, keep_jti: str = "") -> RevocationChange:
+    """The revocation of every token of `subject` so far, inside the caller's transaction."""
+    sequence = uow.revocations.next_sequence()  # locks the counter: one change at a time
+    rule = (uow.revocations.get_rule(subject) or SubjectRule(subject)).bumped(keep_jti)
+    uow.revocations.save_rule(rule, sequence=sequence)
     return RevocationChange(sequence, rules=[rule], denied=[])
 
 
@@ -390,19 +397,31 @@ def revocation_snapshot(*, uow: UnitOfWork, now: int) -> RevocationChange:
     return RevocationChange(sequence, snapshot=True, rules=rules, denied=denied)
 
 
+@dataclass(frozen=True)
+class StatusChanges:
+    changed: int  # how many numbers got a new status (0 for a repeated step)
+    revocations: list[RevocationChange]  # to publish to the watchers
+
+
 def set_customer_status(
     *, uow: UnitOfWork, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = ""
-) -> list[RevocationChange]:
+) -> StatusChanges:
     """A merge step (idempotent): retire absorbed numbers (their tokens die, their login answers
-    customer_number_merged) or bring them back (reversal). Returns the revocation changes to
-    publish to the watchers."""
+    customer_number_merged) or bring them back (reversal).
+
+    Retiring revokes the number's tokens in the same transaction as the status change, and
+    again on a repeated step whose status is already set: a retry after a crash must never
+    leave the tokens of a retired number alive (a retired number cannot log in, so the extra
+    generation costs nothing). Returns the count of changed numbers and the revocation
+    changes to publish to the watchers."""
     if not merge_id:
         raise InvalidInput("A merge id is required.", field="merge_id")
     if status not in (model.ACTIVE, model.FROZEN, model.RETIRED):
         raise InvalidInput("Unknown status.", field="status")
     if status == model.RETIRED:
         model.check_customer_number(merged_into)
-    changes: list[RevocationChange] = []
+    changed = 0
+    revocations: list[RevocationChange] = []
     for raw in customer_numbers:
         number = model.check_customer_number(raw)
         with uow:
@@ -413,13 +432,16 @@ def set_customer_status(
             unchanged = credential.status == status and (credential.merged_into or "") == (
                 merged_into if status == model.RETIRED else ""
             )
-            if unchanged:
+            if unchanged and status != model.RETIRED:
                 continue
-            credential.status = status
-            credential.merged_into = merged_into if status == model.RETIRED else None
-            uow.credentials.save_customer(credential)
+            if not unchanged:
+                credential.status = status
+                credential.merged_into = merged_into if status == model.RETIRED else None
+                uow.credentials.save_customer(credential)
+                changed += 1
+            revocation = _bump_subject(uow, credential.subject) if status == model.RETIRED else None
             uow.commit()
-        if status == model.RETIRED:
-            changes.append(revoke_subject(uow=uow, subject=f"customer:{number}"))
+        if revocation is not None:
+            revocations.append(revocation)
     crash_point("identity:after_commit:SetCustomerStatus")
-    return changes
+    return StatusChanges(changed, revocations)
