@@ -16,6 +16,8 @@ OUTBOX_MAX_ATTEMPTS.
 from __future__ import annotations
 
 import asyncio
+import os
+from concurrent.futures import ThreadPoolExecutor
 import logging
 from dataclasses import dataclass, field
 from functools import partial
@@ -150,11 +152,19 @@ async def create_server(address: str, settings: Settings | None = None):
     return server, port, health, hub, Runtime(dispatcher)
 
 
+HASH_THREADS = int(os.environ.get("HASH_THREADS", "0")) or (os.cpu_count() or 2)
+
+
 def serve() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s identity %(levelname)s %(message)s")
     settings = Settings.from_env()
 
     async def main() -> None:
+        # Password hashing runs in these threads (argon2 releases the GIL). One thread per core:
+        # more would only make the 19 MiB hashes fight over the same cores and caches.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+        )
         server, port, health, hub, runtime = await create_server(settings.listen, settings)
         logging.info("identity-service listening on port %d", port)
 
