@@ -418,3 +418,12 @@ def test_no_page_lives_under_api(gateway_app):
 def test_the_stylesheet_is_served_from_the_blueprint(gateway_client):
     response = gateway_client.get("/static/style.css")
     assert response.status_code == 200 and response.mimetype == "text/css"
+
+
+def test_pages_forbid_framing_scripts_and_referrers_and_personal_pages_are_not_cached(customer_client):
+    response = customer_client.get("/customer")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
