@@ -112,8 +112,14 @@ def set_package_password(package_id: str) -> Response:
 
 
 def _change_product(package_id: str, *, wanted: str) -> Response:
-    """Checks the direction against the catalogue's ranks before package-service changes it."""
     body = v.validate(v.json_object(), CHANGE_PRODUCT)
+    return jsonify(serializers.product_change(change_product(package_id, body["product"], wanted=wanted)))
+
+
+def change_product(package_id: str, product: str, *, wanted: str) -> package_pb2.ChangeProductResponse:
+    """An upgrade or downgrade (the API and the web pages): checks the direction against the
+    catalogue's ranks before package-service changes it, then brings the contract along."""
+    body = {"product": product}
     token = current_principal().token
     package = visible_package(package_id)
     catalogue = backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=token)
@@ -144,7 +150,7 @@ def _change_product(package_id: str, *, wanted: str) -> Response:
         token=token,
     )
     follow_contract_product(change, customer_number=package.customer_number)
-    return jsonify(serializers.product_change(change))
+    return change
 
 
 def follow_contract_product(change: package_pb2.ChangeProductResponse, *, customer_number: str = "") -> None:

@@ -15,6 +15,7 @@ from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.customer import ONLINE_FIELDS, _invoice_ref, _pdf
+from gateway_app.blueprints.packages import change_product
 from gateway_app.blueprints.terminations import _termination_id
 from gateway_app.security import current_principal
 from gateway_app.web import bp
@@ -241,13 +242,7 @@ def customer_downgrade() -> Any:
         require(form, "package_id", "product")
         if form.ok:
             try:
-                backends().package.call(
-                    "ChangeProduct",
-                    package_pb2.ChangeProductRequest(
-                        package_id=_ref(form.get("package_id")), product=form.get("product")
-                    ),
-                    token=_token(),
-                )
+                change_product(_ref(form.get("package_id")), form.get("product"), wanted="downgrade")
                 return redirect(url_for("web.customer_downgrade", notice="downgraded"))
             except DomainError as error:
                 form.fail_with(error)
