@@ -71,6 +71,9 @@ class TokenSettings:
         )
 
 
+DEFAULT_IDENTITY_ADDR = "127.0.0.1:50051"
+
+
 @dataclass(frozen=True)
 class ServiceAddresses:
     """`<SERVICE>_ADDR` of every gRPC service."""
@@ -83,7 +86,7 @@ class ServiceAddresses:
     @classmethod
     def from_env(cls) -> "ServiceAddresses":
         return cls(
-            identity=env("IDENTITY_ADDR", "127.0.0.1:50051"),
+            identity=env("IDENTITY_ADDR", DEFAULT_IDENTITY_ADDR),
             contract=env("CONTRACT_ADDR", "127.0.0.1:50052"),
             package=env("PACKAGE_ADDR", "127.0.0.1:50053"),
             merge=env("MERGE_ADDR", "127.0.0.1:50054"),

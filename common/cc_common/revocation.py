@@ -4,6 +4,18 @@ Every verifier (the gateway, the services) keeps one in memory and checks it on 
 so revocation costs no network hop. identity-service streams a snapshot and then each change;
 the replica acknowledges what it applied, and identity's revoking RPCs wait for those
 acknowledgements, so the very next request after a logout already fails.
+
+A replica is `synced` from its first snapshot until its stream breaks (identity stopped,
+restarted or unreachable); then it is stale (`mark_stale`) until the next snapshot arrives.
+While not synced it still answers from the last state it had (empty before the first
+snapshot). What a verifier does with an unsynced replica is its choice:
+
+- the gateway fails closed: a request waits up to REVOCATION_SYNC_WAIT (2 s) for a snapshot and
+  then answers 503 (a logout right after identity restarted can never be missed);
+- the gRPC services (`start_replica`) fail open: they keep answering from the last known state
+  (nothing revoked before the first snapshot), so they keep working while identity is down.
+  A service that is down gives a clean 503 only for the features that need it, and a user
+  token reaches a service directly only from inside the network.
 """
 
 from __future__ import annotations
@@ -17,9 +29,15 @@ from typing import Iterable, Iterator
 
 import grpc
 
-from cc_common.tokens import Principal
+from cc_common.config import TokenSettings
+from cc_common.grpc_client import make_channel
+from cc_common.tokens import Principal, ServiceCredential
 
 log = logging.getLogger(__name__)
+
+# The longest pause between two attempts to reach identity: short, because the gateway waits
+# only REVOCATION_SYNC_WAIT for a restarted identity before it answers 503.
+MAX_BACKOFF = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,10 @@ class RevocationState:
 
     def wait_synced(self, timeout: float) -> bool:
         return self._synced.wait(timeout)
+
+    def mark_stale(self) -> None:
+        """The stream to identity broke: changes may be missed until the next snapshot."""
+        self._synced.clear()
 
     def apply(
         self,
@@ -129,8 +151,11 @@ class RevocationWatcher:
                 log.debug("revocation watch interrupted: %s", exc)
             finally:
                 acks.put(None)
+            # The stream ended (an error, or identity shutting down): until the next snapshot
+            # this replica may miss revocations.
+            self.state.mark_stale()
             self._stop.wait(backoff)
-            backoff = min(backoff * 2, 2.0)
+            backoff = min(backoff * 2, MAX_BACKOFF)
 
     def _ack_iter(self, acks: "queue.Queue[int | None]") -> Iterator[object]:
         while True:
@@ -138,3 +163,16 @@ class RevocationWatcher:
             if seq is None:
                 return
             yield self._pb2.RevocationAck(sequence=seq)
+
+
+def start_replica(identity_addr: str, token_settings: TokenSettings, name: str) -> RevocationWatcher:
+    """A service's replica of identity's revocation state, kept in step in a daemon thread
+    with the service credential `service:<name>` (signed with SERVICE_KEY_FILE). Pass
+    `watcher.state` as the `revocation` of the service's TokenVerifier; `watcher.stop()` on
+    shutdown.
+
+    Fails open (see the module docstring): start-up never waits for identity, and until the
+    first snapshot (or while identity is down) tokens count as not revoked beyond what the
+    replica already knew. The watcher retries quietly in the background (DEBUG log only)."""
+    credential = ServiceCredential.from_settings(token_settings, name)
+    return RevocationWatcher(make_channel(identity_addr), credential.token, RevocationState()).start()

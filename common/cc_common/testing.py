@@ -44,6 +44,11 @@ class ServerThread:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        from cc_common.revocation import RevocationWatcher
+
+        for extra in self.extra:  # a service's revocation replica ends with its server
+            if isinstance(extra, RevocationWatcher):
+                extra.stop()
         if self.server is not None:
             self.run(self.server.stop(0))
         self._loop.call_soon_threadsafe(self._loop.stop)

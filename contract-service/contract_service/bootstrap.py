@@ -1,5 +1,9 @@
 """Composition root of contract-service: settings in, dependencies built, server out.
-Nothing is opened at import time."""
+Nothing is opened at import time.
+
+Tokens are checked against a replica of identity-service's revocation state (IDENTITY_ADDR,
+cc_common.revocation.start_replica), which fails open: the service starts and keeps working
+while identity is unreachable."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, revocation
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.tokens import TokenVerifier
@@ -27,32 +31,38 @@ class Settings:
     database_url: str
     listen: str
     tokens: config.TokenSettings
+    # Where identity-service streams the revocations from (IDENTITY_ADDR).
+    identity_addr: str = config.DEFAULT_IDENTITY_ADDR
 
     @classmethod
     def from_env(cls) -> Settings:
-        addr = config.ServiceAddresses.from_env().contract
+        addresses = config.ServiceAddresses.from_env()
         return cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("contract")),
-            listen=config.env("LISTEN_ADDR", addr),
+            listen=config.env("LISTEN_ADDR", addresses.contract),
             tokens=config.TokenSettings.from_env(),
+            identity_addr=addresses.identity,
         )
 
 
 async def create_server(address: str, settings: Settings | None = None):
-    """Builds the server (migrated database, servicer, health, reflection) bound to address."""
+    """Builds the server (migrated database, servicer, health, reflection) bound to address.
+    Returns (server, port, health, watcher); `watcher` (the revocation replica, already
+    started) is stopped at shutdown."""
     settings = settings or Settings.from_env()
     db.upgrade(settings.database_url, MIGRATIONS)
     engine = db.make_engine(settings.database_url)
+    watcher = revocation.start_replica(settings.identity_addr, settings.tokens, "contract")
     uow_factory = partial(ContractUnitOfWork, db.make_session_factory(engine))
     spec = ServerSpec(
         registrations=[
             (contract_pb2_grpc.add_ContractServiceServicer_to_server, ContractServicer(uow_factory))
         ],
         service_names=[SERVICE_NAME],
-        verifier=TokenVerifier.from_settings(settings.tokens),
+        verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
     )
     server, port, health = await _create_server(address, spec)
-    return server, port, health
+    return server, port, health, watcher
 
 
 def serve() -> None:
@@ -60,8 +70,12 @@ def serve() -> None:
     settings = Settings.from_env()
 
     async def main() -> None:
-        server, port, health = await create_server(settings.listen, settings)
+        server, port, health, watcher = await create_server(settings.listen, settings)
         logging.info("contract-service listening on port %d", port)
-        await run_until_terminated(server, health, [SERVICE_NAME])
+
+        async def stopping() -> None:
+            watcher.stop()
+
+        await run_until_terminated(server, health, [SERVICE_NAME], on_stopping=stopping)
 
     asyncio.run(main())

@@ -19,6 +19,7 @@ import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
 import logging
+import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,6 +28,7 @@ from cc_common import config, db
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
+from cc_common.revocation import RevocationState
 from cc_common.tokens import TokenVerifier
 from customercenter.v1 import identity_pb2, identity_pb2_grpc
 
@@ -36,7 +38,7 @@ from identity_service.domain import password_reset
 from identity_service.domain.throttling import LoginLimits
 from identity_service.entrypoints.grpc_server import IdentityServicer
 from identity_service.service_layer import services
-from identity_service.service_layer.revocation_hub import RevocationHub
+from identity_service.service_layer.revocation_hub import RevocationHub, apply_to
 from identity_service.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -132,7 +134,11 @@ async def create_server(address: str, settings: Settings | None = None):
     services.ensure_staff_account(
         uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
     )
-    hub = RevocationHub(ack_timeout=settings.revocation_ack_timeout)
+    # identity verifies tokens against its own revocation state, in process: loaded here (the
+    # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
+    local = RevocationState()
+    hub = RevocationHub(ack_timeout=settings.revocation_ack_timeout, local=local)
+    apply_to(local, services.revocation_snapshot(uow=uow_factory(), now=int(time.time())))
     dispatcher = Dispatcher(engine, outbox, settings.mail_transport or transport_from_env())
     servicer = IdentityServicer(
         uow_factory,
@@ -146,7 +152,7 @@ async def create_server(address: str, settings: Settings | None = None):
     spec = ServerSpec(
         registrations=[(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
-        verifier=TokenVerifier.from_settings(settings.tokens),
+        verifier=TokenVerifier.from_settings(settings.tokens, revocation=local),
     )
     server, port, health = await _create_server(address, spec)
     return server, port, health, hub, Runtime(dispatcher)

@@ -82,6 +82,26 @@ def test_logout_kills_the_token_at_once(world):
     assert suite.api("GET", "/api/v1/customer", token=other).status_code == 200
 
 
+def test_a_logged_out_token_is_refused_by_a_service_called_directly_over_grpc(world):
+    import grpc
+    from cc_common.testing import metadata
+    from customercenter.v1 import package_pb2, package_pb2_grpc
+
+    suite, alice, _, _, alice_pkg, _ = world
+    token = suite.login_customer(alice.number, alice.password)
+    with grpc.insecure_channel(suite.addresses["package"]) as channel:
+        stub = package_pb2_grpc.PackageServiceStub(channel)
+        request = package_pb2.ListPackagesRequest(customer_number=alice.number)
+        before = stub.ListPackages(request, metadata=metadata(token), timeout=10)
+        assert [p.id for p in before.packages] == [alice_pkg]
+
+        suite.api("POST", "/api/v1/auth/logout", token=token, expect=204)
+
+        with pytest.raises(grpc.RpcError) as err:
+            stub.ListPackages(request, metadata=metadata(token), timeout=10)
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
 def test_wrong_credentials_answer_the_same_for_known_and_unknown_numbers(world):
     suite, alice, _, _, _, _ = world
     known = suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": alice.number, "password": "wrong-password"})

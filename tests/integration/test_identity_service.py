@@ -293,3 +293,42 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
     identity.stub.SetCustomerStatus(back, metadata=identity.service, timeout=TIMEOUT)
     again = identity.customer_login("5000", "right-password-5")
     assert again.generation > result.generation
+
+
+def test_identity_itself_refuses_a_token_once_it_is_logged_out(identity):
+    token = identity.tokens.customer("100")
+    identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+
+    err = failure(lambda: identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT))
+
+    assert err.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_identity_remembers_the_revocations_across_a_restart(tmp_path, database_url):
+    url = database_url("identity")
+    first = Identity(tmp_path, url)
+    token = first.tokens.customer("100")
+    first.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+    first.stop()
+    second = Identity(tmp_path, url)
+    try:
+        err = failure(lambda: second.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT))
+        assert err.code() == grpc.StatusCode.UNAUTHENTICATED
+    finally:
+        second.stop()
+
+
+def test_a_watcher_goes_stale_when_identity_stops(tmp_path, database_url):
+    identity = Identity(tmp_path, database_url("identity"))
+    state = RevocationState()
+    watcher = RevocationWatcher(grpc.insecure_channel(identity.thread.address), identity.tokens.service, state)
+    try:
+        watcher.start()
+        assert state.wait_synced(TIMEOUT)
+        identity.stop()
+        deadline = time.monotonic() + TIMEOUT
+        while state.synced and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not state.synced
+    finally:
+        watcher.stop()

@@ -319,3 +319,23 @@ def test_the_revocation_watcher_starts_once_per_process_however_many_threads_ask
         thread.join()
     assert len(started) == 1
     assert all(state is started[0].state for state in states)
+
+
+def test_a_replica_gone_stale_answers_503_until_identity_is_back(gateway_settings, gateway_backends, gateway_tokens):
+    state = RevocationState()
+    state.apply(sequence=1, snapshot=True)
+    app = create_app(
+        {
+            "TESTING": True,
+            "GATEWAY_SETTINGS": gateway_settings,
+            "BACKENDS": gateway_backends,
+            "REVOCATION_STATE": state,
+            "REVOCATION_SYNC_WAIT": 0.05,
+        }
+    )
+    headers = {"Authorization": f"Bearer {gateway_tokens.customer('100')}"}
+    state.mark_stale()  # the stream to identity broke
+
+    assert app.test_client().get("/api/v1/customer", headers=headers).status_code == 503
+    state.apply(sequence=1, snapshot=True)  # reconnected
+    assert app.test_client().get("/api/v1/customer", headers=headers).status_code != 503

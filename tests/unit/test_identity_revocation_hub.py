@@ -46,3 +46,23 @@ def test_a_watcher_that_disconnects_no_longer_holds_up_a_change():
 
 def test_without_watchers_a_change_returns_at_once():
     assert asyncio.run(RevocationHub(ack_timeout=5).wait_acked(7)) is True
+
+
+def test_the_local_state_of_identity_learns_each_change_as_it_is_published():
+    import time
+
+    from cc_common.revocation import RevocationState
+    from cc_common.tokens import Principal
+    from identity_service.domain.revocation import DeniedToken, SubjectRule
+
+    local = RevocationState()
+    hub = RevocationHub(ack_timeout=0.05, local=local)
+    now = int(time.time())
+    token = Principal("customer", "customer:100", "j1", 0, now + 600, now, customer_number="100")
+    other = Principal("customer", "customer:200", "j2", 0, now + 600, now, customer_number="200")
+
+    hub.publish(RevocationChange(1, denied=[DeniedToken("j1", now + 600)]))
+    hub.publish(RevocationChange(2, rules=[SubjectRule("customer:200", 1, 1)]))
+
+    assert local.is_revoked(token) and local.is_revoked(other)
+    assert local.sequence == 2

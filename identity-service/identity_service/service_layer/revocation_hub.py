@@ -3,12 +3,19 @@
 A watcher is one WatchRevocations stream. Each change is put in every watcher's queue in
 sequence order; the watcher acknowledges the sequence numbers it applied. A revoking RPC
 waits until every connected watcher has acknowledged its change, or the ack timeout passed.
+
+identity-service checks its own callers' tokens against `local`, a RevocationState loaded from
+the database at start-up and updated in `publish`, in process (no stream to itself): a change
+is applied there before any watcher hears of it, so it is never stale.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+
+from cc_common.revocation import RevocationState
+from cc_common.revocation import SubjectRule as ReplicaRule
 
 from identity_service.domain.revocation import RevocationChange
 
@@ -22,9 +29,19 @@ class Watcher:
         self.closed = False
 
 
+def apply_to(state: RevocationState, change: RevocationChange) -> None:
+    state.apply(
+        sequence=change.sequence,
+        snapshot=change.snapshot,
+        rules=[ReplicaRule(r.subject, r.min_generation, r.keep_jti) for r in change.rules],
+        denied=[(d.jti, d.expires_at) for d in change.denied],
+    )
+
+
 class RevocationHub:
-    def __init__(self, *, ack_timeout: float) -> None:
+    def __init__(self, *, ack_timeout: float, local: RevocationState | None = None) -> None:
         self.ack_timeout = ack_timeout
+        self.local = local
         self._watchers: set[Watcher] = set()
         self._changed = asyncio.Condition()
         self._publishing = asyncio.Lock()
@@ -57,6 +74,8 @@ class RevocationHub:
         return self._publishing
 
     def publish(self, change: RevocationChange) -> None:
+        if self.local is not None:
+            apply_to(self.local, change)
         for watcher in list(self._watchers):
             watcher.queue.put_nowait(change)
 
