@@ -1,8 +1,9 @@
 """A small validation layer for JSON bodies and path values.
 
 Every failure is a DomainError with a 4xx status and, where one input is at fault, its `field`:
-unparsable JSON is 400 invalid_json; a body that is not an object, a missing, unknown or
-mistyped field, an overlong string, a bad customer number or domain is 422 invalid_input.
+unparsable JSON is 400 invalid_json; a body that is not an object, a string that is no valid
+Unicode (a lone surrogate), a missing, unknown or mistyped field, an overlong string, a bad
+customer number or domain is 422 invalid_input.
 """
 
 from __future__ import annotations
@@ -55,7 +56,35 @@ def json_object() -> dict[str, Any]:
         raise InvalidJson("The request body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    _check_encodable(body)
     return body
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\udfff", valid JSON but no text
+        return False
+    return True
+
+
+def _check_encodable(body: dict[str, Any]) -> None:
+    """Every string of the body (keys too, at any depth) is valid Unicode, or 422 naming the
+    top-level field it is in: a lone surrogate would otherwise fail only when the protobuf
+    request is built (500)."""
+    for name, value in body.items():
+        field = name[:50] if _encodable(name) else "body"
+        pending: list[Any] = [name, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                if not _encodable(item):
+                    raise InvalidInput(f"{field} must be valid Unicode text.", field=field)
+            elif isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
 
 
 # --- fields ---------------------------------------------------------------------------------

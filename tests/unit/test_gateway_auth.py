@@ -193,3 +193,27 @@ def test_jwks_publishes_only_the_user_signing_key_with_its_kid(gateway_client, g
     assert keys[0]["kty"] == "OKP" and keys[0]["crv"] == "Ed25519" and keys[0]["alg"] == "EdDSA"
     assert gateway_tokens.service_signer.kid not in {k["kid"] for k in keys}
     assert "d" not in keys[0]
+
+
+@pytest.mark.parametrize(
+    "path, raw, field",
+    [
+        ("/api/v1/auth/staff-login", '{"username": "\\udfff", "password": "secret-1"}', "username"),
+        ("/api/v1/auth/staff-login", '{"username": "staff", "password": "ab\\udfffcd"}', "password"),
+        ("/api/v1/auth/customer-login", '{"customer_number": "100", "password": "\\udfff"}', "password"),
+        ("/api/v1/auth/customer-login", '{"customer_number": "\\ud800", "password": "secret-1"}', "customer_number"),
+        ("/api/v1/auth/package-login", '{"domain": ["\\udfff"], "password": "secret-1"}', "domain"),
+    ],
+)
+def test_a_lone_surrogate_in_a_login_answers_422_naming_the_field(path, raw, field, gateway_client, gateway_backends):
+    response = gateway_client.post(path, data=raw, content_type="application/json")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_input", field)
+    assert gateway_backends.identity.calls == []
+
+
+def test_a_lone_surrogate_in_a_field_name_answers_422(gateway_client, gateway_backends):
+    raw = '{"\\udfff": 1, "username": "staff", "password": "secret-1"}'
+    response = gateway_client.post("/api/v1/auth/staff-login", data=raw, content_type="application/json")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_input"
