@@ -225,7 +225,9 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
     staff = gateway_tokens.staff()
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market="de"))
+    gateway_backends.contract.on(
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market="de", status="active")
+    )
     gateway_backends.package.on(
         "CreatePackage",
         lambda req, token: package_pb2.Package(
@@ -262,7 +264,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 
 
 def test_a_package_without_password_sets_none(gateway_client, gateway_backends, gateway_tokens, gateway_auth):
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100"))
+    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", status="active"))
     gateway_backends.package.on("CreatePackage", PACKAGE)
     gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     response = gateway_client.post(

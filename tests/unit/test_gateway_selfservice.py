@@ -45,6 +45,7 @@ PRODUCTS = package_pb2.ProductList(
 CUSTOMER = contract_pb2.Customer(
     customer_number="100",
     market="de",
+    status="active",
     last_name="Mustermann",
     street="Hauptstraße 5",
     zip="10115",
@@ -858,7 +859,8 @@ def test_a_split_into_a_new_package_gives_it_a_contract(call, backends, tokens):
         and move.request.domain == "b.de"
         and move.request.target_package_id == ""
     )
-    contract = backends.contract.calls[0]
+    lookup, contract = backends.contract.calls
+    assert lookup.method == "GetCustomer" and lookup.token == tokens["customer"]
     assert contract.method == "CreateContract" and contract.token is None
     assert (contract.request.package_id, contract.request.customer_number, contract.request.product) == (
         "pkg_2",
@@ -879,7 +881,7 @@ def test_a_split_into_an_existing_package_creates_no_contract(call, backends):
     )
     assert response.status_code == 200
     assert backends.package.calls[0].request.target_package_id == "pkg_3"
-    assert backends.contract.calls == []
+    assert backends.contract.methods_called() == ["GetCustomer"]
 
 
 @pytest.mark.parametrize(
@@ -895,6 +897,18 @@ def test_bad_splits_answer_422(body, field, call, backends):
     response = call("POST", "/api/v1/packages/pkg_1/split", json=body)
     assert response.status_code == 422 and error(response)["field"] == field
     assert backends.package.calls == []
+
+
+@pytest.mark.parametrize("status", ["frozen", "retired"])
+def test_no_domain_is_split_off_while_the_customer_is_not_active(status, call, backends):
+    frozen = contract_pb2.Customer()
+    frozen.CopyFrom(CUSTOMER)
+    frozen.status = status
+    backends.contract.on("GetCustomer", frozen)
+    response = call("POST", "/api/v1/packages/pkg_1/split", json={"domain": "b.de"})
+    assert response.status_code == 409 and error(response)["code"] == "customer_not_active"
+    assert backends.package.calls == []
+    assert backends.contract.methods_called() == ["GetCustomer"]
 
 
 def test_the_last_domain_cannot_be_split_off(call, backends):
@@ -984,6 +998,23 @@ def test_staff_creating_a_package_also_creates_its_contract(call, backends, toke
         "100",
         "hosting-plus",
     )
+
+
+@pytest.mark.parametrize("status", ["frozen", "retired"])
+def test_staff_creates_no_package_for_a_customer_that_is_not_active(status, call, backends):
+    record = contract_pb2.Customer()
+    record.CopyFrom(CUSTOMER)
+    record.status = status
+    backends.contract.on("GetCustomer", record)
+    response = call(
+        "POST",
+        "/api/v1/admin/customers/100/packages",
+        kind="staff",
+        json={"product": "hosting-plus", "domains": ["a.de"]},
+    )
+    assert response.status_code == 409 and error(response)["code"] == "customer_not_active"
+    assert backends.package.calls == [] and backends.identity.calls == []
+    assert backends.contract.methods_called() == ["GetCustomer"]
 
 
 def test_staff_sets_usage_and_a_figure_left_out_keeps_its_value(call, backends, tokens):

@@ -44,7 +44,9 @@ def answering_backends(gateway_backends):
     package = package_pb2.Package(
         id="pkg_1", customer_number="100", product="basic", domains=["a.de"], status="active"
     )
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market="de"))
+    gateway_backends.contract.on(
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market="de", status="active")
+    )
     gateway_backends.contract.on("ListInvoices", contract_pb2.InvoiceList())
     gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="100", market="de"))
     gateway_backends.contract.on(

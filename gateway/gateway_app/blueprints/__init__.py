@@ -1,1 +1,26 @@
 """One blueprint per area of API.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cc_common.errors import Conflict
+from customercenter.v1 import contract_pb2
+
+from gateway_app.backends import current_backends as backends
+
+
+def require_active_customer(customer_number: str, *, token: str) -> Any:
+    """The customer record from contract-service (404 for an unknown number), or 409
+    customer_not_active when the number is frozen (a merge is running) or retired: no package
+    is made for it or moved into a new package of it."""
+    record = backends().contract.call(
+        "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=customer_number), token=token
+    )
+    if record.status != "active":
+        raise Conflict(
+            f"Customer number {record.customer_number or customer_number} is {record.status or 'not active'}; "
+            "it cannot be changed now.",
+            code="customer_not_active",
+        )
+    return record

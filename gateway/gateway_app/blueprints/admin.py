@@ -15,6 +15,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints import require_active_customer
 from gateway_app.blueprints.merges import merge_ref
 from gateway_app.security import current_principal, token_required
 from gateway_app.serializers import CUSTOMER_FIELDS
@@ -84,10 +85,9 @@ def create_package(number: str) -> tuple[Response, int]:
     number = _path_customer_number(number)
     body = v.validate(v.json_object(), CREATE_PACKAGE)
     token = current_principal().token
-    # 404 not_found for an unknown customer number, before a package is made for it.
-    backends().contract.call(
-        "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number), token=token
-    )
+    # 404 not_found for an unknown customer number, 409 customer_not_active for a frozen or
+    # retired one, before a package is made for it.
+    require_active_customer(number, token=token)
     created = backends().package.call(
         "CreatePackage",
         package_pb2.CreatePackageRequest(

@@ -469,7 +469,8 @@ PATHS: dict[str, Any] = {
                 "201": _ok("The package", _ref("Package")),
                 "404": {"description": "Unknown customer number", **_json(_ref("Error"))},
                 "409": {
-                    "description": "A domain belongs to another package (domain_taken)",
+                    "description": "A domain belongs to another package (domain_taken), or the "
+                    "customer number is frozen or retired (customer_not_active)",
                     **_json(_ref("Error")),
                 },
             },
@@ -1009,7 +1010,8 @@ PATHS.update(
                     **PACKAGE_NOT_FOUND,
                     "409": _error(
                         "The only domain of the package (last_domain), the target has no room "
-                        "(package_full), package_terminated"
+                        "(package_full), package_terminated, the customer number is frozen or retired "
+                        "(customer_not_active)"
                     ),
                     "422": _error("Not a domain of the package, unknown product (invalid_input, with field)"),
                 },

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints import require_active_customer
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("packages", __name__)
@@ -261,6 +262,10 @@ def split(package_id: str) -> Response:
             "product is only for a new package; leave it out when the domain moves into target_package_id.",
             field="product",
         )
+    # The customer's own record (its token): no domain moves while the number is frozen (a
+    # merge is running) or retired -> 409 customer_not_active.
+    principal = current_principal()
+    require_active_customer(principal.customer_number or "", token=principal.token)
     move = backends().package.call(
         "MoveDomain",
         package_pb2.MoveDomainRequest(
@@ -269,7 +274,7 @@ def split(package_id: str) -> Response:
             target_package_id=body.get("target_package_id", ""),
             product=body.get("product", "").strip().lower(),
         ),
-        token=current_principal().token,
+        token=principal.token,
     )
     if move.created:
         # A new independent package has a contract of its own (idempotent per package id),
