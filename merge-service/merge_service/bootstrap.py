@@ -15,6 +15,7 @@ from customercenter.v1 import merge_pb2, merge_pb2_grpc
 from cc_common import config, db
 from cc_common.grpc_server import ServerSpec, create_server as _create_server, run_until_terminated
 from cc_common.outbox import Dispatcher, transport_from_env
+from cc_common.revocation import RevocationWatcher, start_replica
 from cc_common.tokens import ServiceCredential, TokenVerifier
 from merge_service.adapters.clients import GrpcBackends
 from merge_service.adapters.orm import outbox
@@ -55,6 +56,7 @@ class Settings:
 class Runtime:
     saga: SagaRunner
     dispatcher: Dispatcher
+    revocations: RevocationWatcher
 
     def start(self) -> None:
         self.dispatcher.start()
@@ -63,6 +65,7 @@ class Runtime:
     def stop(self) -> None:
         self.saga.stop()
         self.dispatcher.stop()
+        self.revocations.stop()
 
 
 async def create_server(address: str, settings: Settings | None = None):
@@ -80,15 +83,17 @@ async def create_server(address: str, settings: Settings | None = None):
         timeout=settings.timeout,
     )
     dispatcher = Dispatcher(engine, outbox, transport_from_env())
+    # Revoked tokens (logout, password change, a retired number) are refused here too.
+    watcher = start_replica(settings.addresses.identity, settings.tokens, "merge")
     saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
     servicer = MergeServicer(uow_factory, backends, saga, auto_review=settings.auto_review)
     spec = ServerSpec(
         registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
-        verifier=TokenVerifier.from_settings(settings.tokens),
+        verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
     )
     server, port, health = await _create_server(address, spec)
-    return server, port, health, Runtime(saga, dispatcher)
+    return server, port, health, Runtime(saga, dispatcher, watcher)
 
 
 def serve() -> None:
