@@ -344,7 +344,10 @@ def _succeed(
     a revocation that happened during the login is already in it)."""
     new_hash = hasher.hash(password) if hasher.needs_rehash(password_hash) else None
     with uow:
-        uow.throttle.reset(account_key)
+        # Most logins have no failures to forget and no hash to upgrade: then this is a read
+        # only, and concurrent logins do not queue for the database's write lock.
+        if uow.throttle.get(account_key) is not None:
+            uow.throttle.reset(account_key)
         if new_hash is not None:
             rehash(uow, new_hash)
         rule = uow.revocations.get_rule(subject)
