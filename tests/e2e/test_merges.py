@@ -231,3 +231,15 @@ def test_staff_reverse_a_completed_merge_and_exactly_the_moved_records_come_back
     assert late in after.packages[target.number]
     assert after.statuses[source.number] == "active"
     assert suite.login_customer(source.number, source.password)
+
+
+def test_staff_and_the_absorbed_number_can_cancel_a_draft_that_blocks_them(suite):
+    target, source, _ = pair(suite, "de", packages=0, invoices=0)
+    token = suite.login_customer(target.number, target.password)
+    draft = start(suite, token, source).json()
+    source_token = suite.login_customer(source.number, source.password)
+    suite.api("DELETE", f"/api/v1/merges/{draft['id']}", token=source_token, expect=204)
+    again = start(suite, token, source).json()
+    cancelled = suite.api("POST", f"/api/v1/admin/merges/{again['id']}/cancel", token=suite.staff_token(), expect=200).json()
+    assert cancelled["status"] == "cancelled"
+    assert start(suite, token, source).status_code == 201

@@ -646,6 +646,7 @@ STAFF_ONLY = [
     ("GET", "/api/v1/admin/merges", None),
     ("GET", "/api/v1/admin/merges/m_1", None),
     ("POST", "/api/v1/admin/merges/m_1/approve", None),
+    ("POST", "/api/v1/admin/merges/m_1/cancel", None),
     ("POST", "/api/v1/admin/merges/m_1/reject", {"reason": "r"}),
     ("POST", "/api/v1/admin/merges/m_1/reverse", {"reason": "r"}),
     ("GET", "/api/v1/admin/merges/m_1/legal-proof", None),

@@ -192,6 +192,15 @@ def approve_merge(merge_id: str) -> tuple[Response, int]:
     return jsonify(serializers.merge(item)), 202
 
 
+@bp.post("/merges/<merge_id>/cancel")
+@token_required("staff")
+def cancel_merge(merge_id: str) -> tuple[Response, int]:
+    """A merge that has not started executing (e.g. a draft nobody finishes, which would keep
+    both numbers locked) is cancelled by the service team."""
+    item = backends().merge.call("CancelMerge", merge_ref(merge_id), token=current_principal().token)
+    return jsonify(serializers.merge(item)), 200
+
+
 @bp.post("/merges/<merge_id>/reject")
 @token_required("staff")
 def reject_merge(merge_id: str) -> tuple[Response, int]:

@@ -702,6 +702,15 @@ PATHS.update(
                 params=MERGE_ID,
             )
         },
+        "/api/v1/admin/merges/{merge_id}/cancel": {
+            "post": _op(
+                "Cancel a merge that has not started executing (frees both numbers)",
+                "admin",
+                {"200": _ok("The merge, cancelled", MERGE), **MERGE_NOT_FOUND, "409": MERGE_STATE},
+                kinds=("staff",),
+                params=MERGE_ID,
+            )
+        },
         "/api/v1/admin/merges/{merge_id}/reject": {
             "post": _op(
                 "Reject a submitted merge with a reason",
