@@ -16,9 +16,13 @@ from tests.support.invariants import check_invariants, holdings
 
 STEPS = ["freeze", "move_packages", "move_contracts", "retire_contract", "retire_credentials", "unfreeze"]
 CRASH_POINTS = [("merge", f"merge:{when}:{step}") for step in STEPS for when in ("before", "after")] + [
+    ("package", "package:before_commit:TransferPackages"),
     ("package", "package:after_commit:TransferPackages"),
+    ("contract", "contract:before_commit:TransferContracts"),
+    ("contract", "contract:before_commit:SetCustomerStatus"),
     ("contract", "contract:after_commit:TransferContracts"),
     ("contract", "contract:after_commit:SetCustomerStatus"),
+    ("identity", "identity:before_commit:SetCustomerStatus"),
     ("identity", "identity:after_commit:SetCustomerStatus"),
 ]
 

@@ -211,6 +211,7 @@ def set_customer_status(
         if missing:
             raise NotFound(f"No customer has the customer number {missing[0]}.")
         changed = uow.customers.set_status(numbers, status=checked_status, merged_into=into)
+        crash_point("contract:before_commit:SetCustomerStatus")
         uow.commit()
     crash_point("contract:after_commit:SetCustomerStatus")
     return changed
@@ -244,6 +245,7 @@ def transfer_contracts(
             for kind in transfers.KINDS:
                 uow.transfers.move(merge_id=mid, direction=direction, kind=kind, source=src, target=tgt)
             moved = uow.transfers.recorded(mid, direction)
+            crash_point("contract:before_commit:TransferContracts")
             uow.commit()
         crash_point("contract:after_commit:TransferContracts")
         return moved

@@ -443,6 +443,7 @@ def set_customer_status(
                 uow.credentials.save_customer(credential)
                 changed += 1
             revocation = _bump_subject(uow, credential.subject) if status == model.RETIRED else None
+            crash_point("identity:before_commit:SetCustomerStatus")
             uow.commit()
         if revocation is not None:
             revocations.append(revocation)

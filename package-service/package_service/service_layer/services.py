@@ -103,6 +103,7 @@ def transfer_packages(*, uow: UnitOfWork, merge_id: str, source: str, target: st
             else:
                 ids = uow.packages.transfer_forward(merge_id, source, target)
             uow.packages.record_applied(merge_id, direction, ids)
+            crash_point("package:before_commit:TransferPackages")
             uow.commit()
     except IntegrityError:
         # The same step ran at the same moment (a retry racing the first call): its record wins.
