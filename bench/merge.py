@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,20 +28,19 @@ for entry in (REPO, REPO / "common", REPO / "protos" / "gen", REPO / "package-se
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))
 
-from sqlalchemy import insert  # noqa: E402
-
 from cc_common.db import make_engine  # noqa: E402
 from contract_service.adapters.orm import InvoiceRow  # noqa: E402
 from package_service.adapters.orm import DomainRow, PackageRow  # noqa: E402
-from tests.e2e.harness import Suite  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
+from tests.e2e.harness import Suite  # noqa: E402
 
 VERBOSE = False
 _NEXT_SEQ = 50_000_000  # far above the invoice numbers the API hands out
 
 
 def seed(suite: Suite, owner: str, count: int) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     tag = uuid.uuid4().hex[:8]
     packages = [
         {"id": f"pkg_b{tag}{i:07d}", "customer_number": owner, "product": "hosting-basic", "status": "active", "created_at": now}

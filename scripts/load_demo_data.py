@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 import grpc  # noqa: E402
+from cc_common.config import TokenSettings  # noqa: E402
+from cc_common.testing import ServerThread, TokenFactory, metadata  # noqa: E402
+from cc_common.tokens import ensure_all_keys  # noqa: E402
 from customercenter.v1 import (  # noqa: E402
     contract_pb2,
     contract_pb2_grpc,
@@ -24,10 +27,6 @@ from customercenter.v1 import (  # noqa: E402
     package_pb2,
     package_pb2_grpc,
 )
-
-from cc_common.config import TokenSettings  # noqa: E402
-from cc_common.testing import ServerThread, TokenFactory, metadata  # noqa: E402
-from cc_common.tokens import ensure_all_keys  # noqa: E402
 
 CUSTOMER_PASSWORD = "demo-password"
 PACKAGE_PASSWORD = "package-password"

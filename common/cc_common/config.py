@@ -55,7 +55,7 @@ class TokenSettings:
     ttl_seconds: int
 
     @classmethod
-    def from_env(cls) -> "TokenSettings":
+    def from_env(cls) -> TokenSettings:
         keys = var_dir() / "keys"
         return cls(
             issuer=env("JWT_ISSUER", "customer-center"),
@@ -84,7 +84,7 @@ class ServiceAddresses:
     merge: str
 
     @classmethod
-    def from_env(cls) -> "ServiceAddresses":
+    def from_env(cls) -> ServiceAddresses:
         return cls(
             identity=env("IDENTITY_ADDR", DEFAULT_IDENTITY_ADDR),
             contract=env("CONTRACT_ADDR", "127.0.0.1:50052"),

@@ -8,7 +8,7 @@ the same DomainError and then into a JSON error (after googleapis python-api-cor
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import grpc
 

@@ -4,7 +4,8 @@ DomainErrors (UNAVAILABLE and DEADLINE_EXCEEDED become ServiceUnavailable -> 503
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc

@@ -16,7 +16,7 @@ import logging
 import smtplib
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -55,7 +55,7 @@ def outbox_table(metadata: MetaData) -> Table:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def enqueue(session: Session, table: Table, *, dedup_key: str, recipient: str, subject: str, body: str) -> bool:
@@ -102,7 +102,7 @@ class FileTransport:
 
     def send(self, message: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         path.write_bytes(bytes(message))
 
@@ -134,7 +134,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
 
-    def start(self) -> "Dispatcher":
+    def start(self) -> Dispatcher:
         with self.engine.connect() as conn:
             stuck = conn.execute(select(self.table.c.id).where(self.table.c.status == "sending")).all()
         for row in stuck:

@@ -24,8 +24,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 import grpc
 
@@ -117,7 +117,7 @@ class RevocationWatcher:
         self._thread = threading.Thread(target=self._run, name="revocation-watcher", daemon=True)
         self._call: grpc.Future | None = None
 
-    def start(self) -> "RevocationWatcher":
+    def start(self) -> RevocationWatcher:
         self._thread.start()
         return self
 
@@ -157,7 +157,7 @@ class RevocationWatcher:
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
-    def _ack_iter(self, acks: "queue.Queue[int | None]") -> Iterator[object]:
+    def _ack_iter(self, acks: queue.Queue[int | None]) -> Iterator[object]:
         while True:
             seq = acks.get()
             if seq is None:

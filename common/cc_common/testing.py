@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import grpc
 
@@ -28,7 +29,7 @@ class ServerThread:
         self.port = 0
         self.extra: tuple[Any, ...] = ()
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         self._thread.start()
         created = self.run(self._factory())
         self.server, self.port, *rest = created

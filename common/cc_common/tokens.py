@@ -21,9 +21,10 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -190,7 +191,7 @@ class ServiceCredential:
         self._renew_at = 0.0
 
     @classmethod
-    def from_settings(cls, settings: TokenSettings, name: str) -> "ServiceCredential":
+    def from_settings(cls, settings: TokenSettings, name: str) -> ServiceCredential:
         key = ensure_keypair(settings.service_key_file, settings.service_public_key_file)
         signer = TokenSigner(key, issuer=settings.issuer, audience=settings.service_audience, ttl=300)
         return cls(signer, name)
@@ -238,7 +239,7 @@ class TokenVerifier:
     @classmethod
     def from_settings(
         cls, settings: TokenSettings, *, revocation: RevocationCheck | None = None
-    ) -> "TokenVerifier":
+    ) -> TokenVerifier:
         keys = [
             TrustedKey(load_public_key(settings.public_key_file), settings.audience, USER_KINDS),
             TrustedKey(

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from customercenter.v1 import merge_pb2, merge_pb2_grpc
-
 from cc_common import config, db
-from cc_common.grpc_server import ServerSpec, create_server as _create_server, run_until_terminated
+from cc_common.grpc_server import ServerSpec, run_until_terminated
+from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, transport_from_env
 from cc_common.revocation import RevocationWatcher, start_replica
 from cc_common.tokens import ServiceCredential, TokenVerifier
+from customercenter.v1 import merge_pb2, merge_pb2_grpc
+
 from merge_service.adapters.clients import GrpcBackends
 from merge_service.adapters.orm import outbox
 from merge_service.entrypoints.grpc_server import MergeServicer
@@ -37,7 +38,7 @@ class Settings:
     timeout: float
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         addresses = config.ServiceAddresses.from_env()
         review = config.env("MERGE_REVIEW", "manual")
         if review not in ("manual", "auto"):

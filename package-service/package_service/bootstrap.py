@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from cc_common import config, db, revocation
+from cc_common.grpc_server import ServerSpec, run_until_terminated
+from cc_common.grpc_server import create_server as _create_server
+from cc_common.tokens import TokenVerifier
 from customercenter.v1 import package_pb2, package_pb2_grpc
 
-from cc_common import config, db, revocation
-from cc_common.grpc_server import ServerSpec, create_server as _create_server, run_until_terminated
-from cc_common.tokens import TokenVerifier
 from package_service.entrypoints.grpc_server import PackageServicer
 from package_service.service_layer.unit_of_work import PackageUnitOfWork
 
@@ -34,7 +35,7 @@ class Settings:
     identity_addr: str = config.DEFAULT_IDENTITY_ADDR
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         addresses = config.ServiceAddresses.from_env()
         return cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("package")),

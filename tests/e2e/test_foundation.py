@@ -7,8 +7,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from cc_common.testing import TokenFactory
+
 from tests.support.forged_tokens import forged_tokens
 
 CONTRACT_ENDPOINTS = [("GET", "/api/v1/customer"), ("GET", "/api/v1/invoices")]

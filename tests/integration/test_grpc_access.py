@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
-
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service import bootstrap as contract_boot
+from customercenter.v1 import contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
 from package_service import bootstrap as package_boot
+
 from tests.support.forged_tokens import forged_tokens
 
 
@@ -43,8 +43,8 @@ def code_of(call) -> grpc.StatusCode:
 def test_every_forged_token_is_unauthenticated_at_each_service(services):
     package, contract, factory, settings, number, _, _ = services
     for name, token in forged_tokens(factory, settings, number).items():
-        assert code_of(lambda: package.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(token), timeout=5)) == grpc.StatusCode.UNAUTHENTICATED, name
-        assert code_of(lambda: contract.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=metadata(token), timeout=5)) == grpc.StatusCode.UNAUTHENTICATED, name
+        assert code_of(lambda token=token: package.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(token), timeout=5)) == grpc.StatusCode.UNAUTHENTICATED, name
+        assert code_of(lambda token=token: contract.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=metadata(token), timeout=5)) == grpc.StatusCode.UNAUTHENTICATED, name
 
 
 def test_a_package_token_reaches_its_own_package_only_and_no_contract_data(services):

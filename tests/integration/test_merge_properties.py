@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from functools import partial
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-
 from cc_common import db
 from cc_common.errors import DomainError
 from cc_common.tokens import Principal
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from merge_service.bootstrap import MIGRATIONS
 from merge_service.domain import model
 from merge_service.service_layer import services
 from merge_service.service_layer.saga import SagaRunner
 from merge_service.service_layer.unit_of_work import MergeUnitOfWork
+
 from tests.support.fake_backends import FakeBackends
 
 NUMBERS = ["100", "200", "300", "400"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 import pytest
-
 from cc_common import db
 from cc_common.errors import Conflict, InvalidInput, Unauthenticated
 from cc_common.tokens import Principal
@@ -14,6 +13,7 @@ from merge_service.domain import model
 from merge_service.service_layer import services
 from merge_service.service_layer.saga import SagaRunner
 from merge_service.service_layer.unit_of_work import MergeUnitOfWork
+
 from tests.support.fake_backends import FakeBackends, check_invariants
 
 

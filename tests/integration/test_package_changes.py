@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from customercenter.v1 import package_pb2, package_pb2_grpc
-from sqlalchemy import create_engine, text
-
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
+from customercenter.v1 import package_pb2, package_pb2_grpc
 from package_service.bootstrap import Settings, create_server
+from sqlalchemy import create_engine, text
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from customercenter.v1 import package_pb2, package_pb2_grpc
-
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
+from customercenter.v1 import package_pb2, package_pb2_grpc
 from package_service.bootstrap import Settings, create_server
 
 

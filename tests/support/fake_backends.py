@@ -3,7 +3,15 @@ services (transfers keyed by merge id and direction), no network."""
 
 from __future__ import annotations
 
-from cc_common.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable, TooManyAttempts, Unauthenticated
+from cc_common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    TooManyAttempts,
+    Unauthenticated,
+)
 
 
 class FakeBackends:

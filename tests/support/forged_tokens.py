@@ -10,11 +10,10 @@ import hmac
 import json
 import time
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from cc_common.config import TokenSettings
 from cc_common.testing import TokenFactory
 from cc_common.tokens import TokenSigner, ensure_keypair
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 def _b64(data: bytes) -> str:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
-
 from cc_common.testing import TokenFactory, metadata
+from customercenter.v1 import contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
 
 
 @dataclass(frozen=True)

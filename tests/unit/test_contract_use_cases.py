@@ -259,13 +259,13 @@ def test_a_transfer_between_unknown_numbers_is_not_found_and_records_nothing():
     assert uow.transfers.applied_rows == {} and uow.committed == 0
 
 
-def test_the_crash_point_after_the_commit_is_reached_only_when_something_was_applied(monkeypatch):
+def test_the_crash_points_around_the_commit_are_reached_only_when_something_was_applied(monkeypatch):
     reached: list[str] = []
     monkeypatch.setattr(services, "crash_point", reached.append)
     uow = transfer_uow()
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
-    assert reached == ["contract:after_commit:TransferContracts"]
+    assert reached == ["contract:before_commit:TransferContracts", "contract:after_commit:TransferContracts"]
     services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["200"], status="retired", merged_into="100")
     assert reached[-1] == "contract:after_commit:SetCustomerStatus"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from cc_common.errors import Conflict, InvalidInput
 from merge_service.domain import model
 

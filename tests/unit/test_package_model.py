@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cc_common.errors import Conflict, InvalidInput
 from package_service.domain import catalogue, model
 

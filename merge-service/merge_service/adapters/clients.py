@@ -3,6 +3,9 @@ services with its service credential and a deadline on every call."""
 
 from __future__ import annotations
 
+from cc_common.errors import NotFound, Unauthenticated
+from cc_common.grpc_client import ServiceClient, make_channel
+from cc_common.tokens import ServiceCredential
 from customercenter.v1 import (
     contract_pb2,
     contract_pb2_grpc,
@@ -12,10 +15,6 @@ from customercenter.v1 import (
     package_pb2_grpc,
     transfer_pb2,
 )
-
-from cc_common.errors import NotFound, Unauthenticated
-from cc_common.grpc_client import ServiceClient, make_channel
-from cc_common.tokens import ServiceCredential
 
 
 def _moved(result) -> dict[str, list[str]]:

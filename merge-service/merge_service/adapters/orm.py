@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cc_common.outbox import outbox_table
 from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from cc_common.outbox import outbox_table
 
 
 class Base(DeclarativeBase):

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from cc_common import outbox as outbox_mod
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from cc_common import outbox as outbox_mod
 from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, MovedRecordsRow, outbox
 from merge_service.domain.model import ComparisonRow, Merge
 
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from datetime import UTC, datetime, timedelta
 
 from cc_common.errors import Conflict, InvalidInput
+
 from merge_service.domain.policy import MARKET_POLICY, PAYMENT_FIELDS
 
 EQUAL, DIFFERS, BLOCKING = "equal", "differs", "blocking"
@@ -35,7 +36,7 @@ _SPACE = re.compile(r"\s+")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_merge_id() -> str:
@@ -253,7 +254,7 @@ class Merge:
         now = now or utcnow()
         completed = self.completed_at
         if completed is not None and completed.tzinfo is None:
-            completed = completed.replace(tzinfo=timezone.utc)
+            completed = completed.replace(tzinfo=UTC)
         if completed is None or now - completed > REVERSAL_WINDOW:
             raise Conflict("A merge can only be reversed within 30 days of completion.", code="reversal_window_over")
         self.status = REVERSING

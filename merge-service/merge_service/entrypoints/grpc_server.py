@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from customercenter.v1 import merge_pb2, merge_pb2_grpc
-
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
+from customercenter.v1 import merge_pb2, merge_pb2_grpc
+
 from merge_service.domain.model import Merge
 from merge_service.service_layer import services
 

@@ -15,11 +15,12 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from cc_common.errors import DomainError, ServiceUnavailable
 from cc_common.faults import crash_point
+
 from merge_service.domain import model
 from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
@@ -120,7 +121,7 @@ class SagaRunner:
         self._thread = threading.Thread(target=self._loop, name="merge-saga", daemon=True)
 
     # scheduling ----------------------------------------------------------------------------
-    def start(self) -> "SagaRunner":
+    def start(self) -> SagaRunner:
         self._thread.start()
         self.resume_all()
         return self
@@ -191,7 +192,7 @@ class SagaRunner:
                 uow.commit()
             crash_point(f"merge:before:{step.name}")
             try:
-                moved = self._call(lambda: step.do(self._backends, merge))
+                moved = self._call(lambda step=step: step.do(self._backends, merge))
             except DomainError as exc:
                 log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
                 if saga == "reverse":
@@ -261,7 +262,7 @@ class SagaRunner:
             if step.undo is None:
                 continue
             try:
-                self._call(lambda: step.undo(self._backends, merge))
+                self._call(lambda step=step: step.undo(self._backends, merge))
             except DomainError as exc:  # logged for staff; the remaining steps are still undone
                 log.error("merge %s: undoing %s failed: %s", merge.id, step.name, exc)
                 continue

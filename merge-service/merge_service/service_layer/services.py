@@ -6,10 +6,11 @@ target (the number that is kept); staff review, approve, reject, audit and rever
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from cc_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from cc_common.tokens import Principal
+
 from merge_service.adapters.repository import LockTaken
 from merge_service.domain import model
 from merge_service.service_layer import mails

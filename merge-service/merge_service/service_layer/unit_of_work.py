@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from cc_common.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
-from cc_common.uow import SqlAlchemyUnitOfWork
 from merge_service.adapters.repository import MergeRepository
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -27,11 +27,11 @@ class PackageRow(Base):
     storage_used_gb: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     mailboxes_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     databases_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    domains: Mapped[list["DomainRow"]] = relationship(
+    domains: Mapped[list[DomainRow]] = relationship(
         back_populates="package", order_by="DomainRow.position", cascade="all, delete-orphan",
         lazy="selectin",
     )
-    settings: Mapped[list["PackageSettingRow"]] = relationship(
+    settings: Mapped[list[PackageSettingRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PackageSettingRow.key"
     )
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cc_common.errors import Conflict, InvalidInput
+
 from package_service.domain.catalogue import PRODUCTS, Product, smallest_product
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")

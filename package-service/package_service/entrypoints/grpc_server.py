@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
-
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
+from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
+
 from package_service.domain.catalogue import Product
 from package_service.domain.model import Package
 from package_service.service_layer import services

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from cc_common.faults import crash_point
-from sqlalchemy.exc import IntegrityError
 from cc_common.tokens import Principal
+from sqlalchemy.exc import IntegrityError
+
 from package_service.domain import catalogue, model
 from package_service.service_layer.unit_of_work import UnitOfWork
 

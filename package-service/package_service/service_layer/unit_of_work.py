@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from cc_common.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
-from cc_common.uow import SqlAlchemyUnitOfWork
 from package_service.adapters.repository import PackageRepository
 
 
 class UnitOfWork(Protocol):
     packages: PackageRepository
 
-    def __enter__(self) -> "UnitOfWork": ...
+    def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
     def commit(self) -> None: ...
 
