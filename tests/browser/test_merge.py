@@ -173,7 +173,7 @@ def test_a_merge_with_different_names_is_blocked_until_the_signed_form_is_upload
     queue.click("#approve")
     queue.wait_for_url("**notice=approved")
     assert wait_for_status(queue, {"completed"}) == "completed"
-    assert "packages" in queue.inner_text("#moved")
+    assert queue.inner_text("#moved dt[data-kind=packages]") == "Packages"
     staff.shot("audit")
 
     page.goto(merge_url)

@@ -99,15 +99,34 @@ def set_payment() -> Response:
             code="card_number_refused",
             field="card_token",
         )
-    payment = v.validate(body, SET_PAYMENT)
-    token = payment.get("card_token", "")
-    if _CARD_NUMBER.match(token.strip()):
-        raise InvalidInput(
-            "This looks like a card number, which is never accepted: give the card_token from the "
-            "payment provider.",
-            code="card_number_refused",
-            field="card_token",
-        )
+    record = store_payment(v.validate(body, SET_PAYMENT))
+    return _customer_json(record)
+
+
+def looks_like_card_number(value: str) -> bool:
+    """13 to 19 digits, possibly grouped by spaces or dashes: a primary account number."""
+    return bool(_CARD_NUMBER.match((value or "").strip()))
+
+
+def refuse_card_numbers(payment: dict[str, str]) -> None:
+    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere."""
+    for name in (*CARD_FIELDS, *SEPA_FIELDS):
+        if looks_like_card_number(payment.get(name, "")):
+            raise InvalidInput(
+                "This looks like a card number, which is never accepted: give the card_token from the "
+                "payment provider.",
+                code="card_number_refused",
+                field=name,
+            )
+
+
+def store_payment(payment: dict[str, str]) -> Any:
+    """Stores the payment data (the API and the web pages) and answers the customer record.
+
+    Exactly one method: a bank account (iban, bic) or a card (card_token, card_last4,
+    card_expiry). A card number in any field is refused here (card_number_refused, field of
+    the field it was typed into) and never forwarded; contract-service validates the rest."""
+    refuse_card_numbers(payment)
     has_sepa = any(name in payment for name in SEPA_FIELDS)
     has_card = any(name in payment for name in CARD_FIELDS)
     if has_sepa == has_card:
@@ -118,12 +137,11 @@ def set_payment() -> Response:
     for name in SEPA_FIELDS if has_sepa else CARD_FIELDS:
         if name not in payment:
             raise InvalidInput(f"{name} is required.", field=name)
-    record = backends().contract.call(
+    return backends().contract.call(
         "SetPayment",
         contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(**payment)),
         token=_token(),
     )
-    return _customer_json(record)
 
 
 # --- invoices ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ ones: merge, downgrade, termination and retraction, package splitting)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
@@ -14,11 +15,21 @@ from flask_babel import gettext as _
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.customer import ONLINE_FIELDS, _invoice_ref, _pdf
+from gateway_app.blueprints.customer import (
+    CARD_FIELDS,
+    ONLINE_FIELDS,
+    SEPA_FIELDS,
+    _invoice_ref,
+    _pdf,
+    looks_like_card_number,
+    refuse_card_numbers,
+    store_payment,
+)
 from gateway_app.blueprints.packages import change_product
 from gateway_app.blueprints.terminations import _termination_id
 from gateway_app.security import current_principal
 from gateway_app.web import bp
+from gateway_app.web.packages import larger_products, monthly_price
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
 from gateway_app.web.session import page_login
 
@@ -94,27 +105,42 @@ def customer_data() -> Any:
 # --- payment data ------------------------------------------------------------------------------
 
 
+PAYMENT_METHODS = {"sepa": SEPA_FIELDS, "card": CARD_FIELDS}
+
+
 @bp.route("/customer/payment", methods=["GET", "POST"])
 @page_login("customer")
 def customer_payment() -> Any:
+    """A bank account (direct debit) or a card: the card token from the payment provider, its
+    last four digits and expiry (MM/YY). A card number is refused and never shown again."""
     customer = _customer()
-    form = FormState.from_request("iban", "bic")
+    form = FormState.from_request(*SEPA_FIELDS, *CARD_FIELDS)
     if request.method == "GET":
-        return page("customer/payment.html", customer=customer, form=form)
-    require(form, "iban", "bic")
-    iban = "".join(form.get("iban").split()).upper()
-    bic = form.get("bic").strip().upper()
+        return page("customer/payment.html", customer=customer, form=form, method="sepa")
+    method = request.form.get("method", "")
+    fields = PAYMENT_METHODS.get(method)
+    if fields is None:
+        form.fail(None, _("Please choose one of the values offered."))
+        fields = ()
+    payment = {name: form.get(name).strip() for name in fields}
+    try:
+        refuse_card_numbers(payment)  # said first, even when other fields are missing
+    except DomainError as error:
+        form.fail_with(error)
+    require(form, *fields)
+    if method == "sepa":
+        payment = {"iban": "".join(payment["iban"].split()).upper(), "bic": payment["bic"].upper()}
     if form.ok:
         try:
-            backends().contract.call(
-                "SetPayment",
-                contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(iban=iban, bic=bic)),
-                token=_token(),
-            )
+            store_payment(payment)
             return redirect(url_for("web.customer_payment", notice="saved"))
         except DomainError as error:
             form.fail_with(error)
-    return page("customer/payment.html", 422, customer=customer, form=form)
+    # A card number typed into any field is never sent back to the browser.
+    form.values = {
+        name: "" if looks_like_card_number(value) else value for name, value in form.values.items()
+    }
+    return page("customer/payment.html", 422, customer=customer, form=form, method=method)
 
 
 # --- customer password -------------------------------------------------------------------------
@@ -319,3 +345,43 @@ def customer_split() -> Any:
                 form.fail_with(error)
         return page("customer/split.html", 422, form=form, **_options(packages, products))
     return page("customer/split.html", form=form, **_options(packages, products))
+
+
+# --- offers of the month -----------------------------------------------------------------------
+
+
+def _month_end(today: date) -> date:
+    following = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+@bp.get("/customer/offers")
+@page_login("customer")
+def customer_offers() -> Any:
+    """Seed 004: offers for existing customers that change monthly. This month's offers are
+    computed from the catalogue: for each active package, the next larger product, at its
+    monthly price in the customer's market; they are valid until the end of the month."""
+    customer = _customer()
+    products = _products()
+    by_code = {item.code: item for item in products}
+    offers = []
+    for package in _packages():
+        larger = larger_products(package["product"], products) if package["status"] == "active" else []
+        if not larger:
+            continue
+        offer = larger[0]
+        price = monthly_price(offer, customer["market"])
+        current = by_code.get(package["product"])
+        current_price = monthly_price(current, customer["market"]) if current is not None else None
+        offers.append(
+            {
+                "package": package,
+                "product": offer,
+                "price": price,
+                "difference": price["amount"] - current_price["amount"]
+                if price and current_price and price["currency"] == current_price["currency"]
+                else None,
+            }
+        )
+    today = date.today()
+    return page("customer/offers.html", offers=offers, month=today, valid_until=_month_end(today))

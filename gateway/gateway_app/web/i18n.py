@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_currency, format_date, get_locale
 
 from gateway_app.web import bp
 
@@ -98,4 +98,9 @@ def remember_language(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compile_catalogues()))
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(language_links=language_links, current_language=current_language)
+    app.jinja_env.globals.update(
+        language_links=language_links,
+        current_language=current_language,
+        format_currency=format_currency,
+        format_date=format_date,
+    )

@@ -4,16 +4,17 @@ area. A package login sees nothing contractual: no customer data, invoices or fo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from cc_common.errors import DomainError
-from customercenter.v1 import identity_pb2, package_pb2
-from flask import redirect, url_for
+from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.packages import visible_package
+from gateway_app.blueprints.packages import change_product, visible_package
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
@@ -31,29 +32,66 @@ SETTINGS = {
 _package = visible_package
 
 
+def larger_products(product: str, products: list[Any]) -> list[Any]:
+    """The products of the catalogue larger than `product` (smallest first); none for a
+    product that is not in the catalogue."""
+    ranks = {item.code: item.rank for item in products}
+    current = ranks.get(product)
+    if current is None:
+        return []
+    return sorted((item for item in products if item.rank > current), key=lambda item: item.rank)
+
+
+def monthly_price(product: Any, market: str) -> dict[str, Any] | None:
+    """The product's monthly price in `market` (amount in major units, currency), or None."""
+    price = next((p for p in product.prices if p.market == market), None)
+    if price is None:
+        return None
+    return {"amount": Decimal(price.monthly_price_cents) / 100, "currency": price.currency}
+
+
+def _market() -> str:
+    """The customer's market, for prices; a package login sees no contract data (no prices)."""
+    principal = current_principal()
+    if principal.kind != "customer":
+        return ""
+    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=principal.token)
+    return record.market
+
+
 def _render(
-    package_id: str, settings_form: FormState | None = None, password_form: FormState | None = None
+    package_id: str,
+    settings_form: FormState | None = None,
+    password_form: FormState | None = None,
+    upgrade_form: FormState | None = None,
 ) -> Any:
     package = _package(package_id)
+    token = current_principal().token
     current = (
         backends()
-        .package.call(
-            "GetSettings",
-            package_pb2.GetSettingsRequest(package_id=package.id),
-            token=current_principal().token,
-        )
+        .package.call("GetSettings", package_pb2.GetSettingsRequest(package_id=package.id), token=token)
         .settings
     )
+    products = list(
+        backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=token).products
+    )
+    larger = larger_products(package.product, products) if package.status == "active" else []
+    market = _market() if larger else ""
+    upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
     settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
     password_form = password_form or FormState({"new_password": "", "confirm_password": ""})
+    upgrade_form = upgrade_form or FormState({"product": larger[0].code if larger else ""})
     failed = not settings_form.ok or not password_form.ok
+    status = 422 if failed else 409 if upgrade_form.error else 422 if not upgrade_form.ok else 200
     return page(
         "package.html",
-        422 if failed else 200,
+        status,
         package=package,
         settings=SETTINGS,
         settings_form=settings_form,
         password_form=password_form,
+        upgrade_form=upgrade_form,
+        upgrades=upgrades,
     )
 
 
@@ -111,3 +149,24 @@ def package_password(package_id: str) -> Any:
             form.fail_with(error)
     form.values = dict.fromkeys(form.values, "")
     return _render(package.id, password_form=form)
+
+
+@bp.post("/packages/<package_id>/upgrade")
+@page_login("customer", "package")
+def package_upgrade(package_id: str) -> Any:
+    """Seed 004: "You will also find an option to upgrade the package here" (customer login and
+    the package's own login); a downgrade stays with the customer login's forms."""
+    package = _package(package_id)
+    form = FormState.from_request("product")
+    require(form, "product")
+    if form.ok:
+        try:
+            change_product(package.id, form.get("product"), wanted="upgrade")
+            if request.form.get("next") == "offers" and current_principal().kind == "customer":
+                return redirect(url_for("web.customer_offers", notice="upgraded"))
+            return redirect(url_for("web.package_page", package_id=package.id, notice="upgraded"))
+        except DomainError as error:
+            if error.http_status in (401, 403, 404) or error.http_status >= 500:
+                raise
+            form.fail_with(error)
+    return _render(package.id, upgrade_form=form)

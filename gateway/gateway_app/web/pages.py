@@ -16,13 +16,15 @@ from cc_common.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from gateway_app.errors import handle_http_exception
 from gateway_app.web import bp
-from gateway_app.web.session import CsrfError, login_redirect
+from gateway_app.web.i18n import remember_language
+from gateway_app.web.session import CsrfError, login_redirect, session_principal, set_csrf_cookie
 
 # Messages for the error codes a person can meet on the pages (API.md); others fall back to
 # the service's own (English) message.
@@ -62,6 +64,14 @@ ERROR_MESSAGES = {
     "same_product": _l("The package already has this product."),
     "last_domain": _l("The last domain of a package cannot be moved."),
     "package_full": _l("The target package allows no more domains."),
+    "package_does_not_fit": _l(
+        "The package does not fit this product: its domains or its usage exceed the product's limits."
+    ),
+    "not_an_upgrade": _l("This product is smaller than the package's product: please choose a larger one."),
+    "not_a_downgrade": _l("This product is larger than the package's product: please choose a smaller one."),
+    "card_number_refused": _l(
+        "Card numbers are not accepted here; enter the token from the payment provider."
+    ),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
@@ -79,6 +89,12 @@ FIELD_MESSAGES = {
     "zip": _l("Please enter a valid postcode."),
     "iban": _l("Please enter a valid IBAN."),
     "bic": _l("Please enter a valid BIC."),
+    "card_token": _l("Please enter the card token from the payment provider."),
+    "card_last4": _l("Please enter the last four digits of the card."),
+    "card_expiry": _l(
+        "Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."
+    ),
+    "product": _l("Please choose one of the products offered."),
     "new_password": _l("The password must be 8 to 128 characters long."),
     "password": _l("Please enter your password."),
     "reason": _l("Please give a reason."),
@@ -100,6 +116,7 @@ NOTICES = {
     "terminated": _l("The termination has been recorded."),
     "retracted": _l("The termination has been retracted."),
     "downgraded": _l("The package has been changed."),
+    "upgraded": _l("The package has been upgraded."),
     "split": _l("The domain has been moved."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
@@ -234,5 +251,37 @@ def unexpected_error(error: Exception) -> tuple[str, int]:
     return error_page(500, _("An internal error occurred. Please try again later."))
 
 
+# --- an unknown URL: an HTML page for a browser, the JSON error for the API -------------------
+
+
+def wants_html() -> bool:
+    """A browser's request outside /api/: it prefers text/html to JSON (a client that sends
+    no Accept header, or */*, gets the API's JSON)."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def not_found_anywhere(error: HTTPException) -> Any:
+    """The app-wide 404 (no route matched, so no blueprint's handler applies)."""
+    if not wants_html():
+        return handle_http_exception(error)
+    try:
+        principal = session_principal()
+    except DomainError:
+        principal = None  # identity's revocation state unknown: the page shows no login
+    html = render_template(
+        "error.html",
+        title=_("Page not found"),
+        message=str(ERROR_MESSAGES["not_found"]),
+        principal=principal,
+        notice=lambda: None,
+    )
+    return set_csrf_cookie(remember_language(make_response(html, 404)))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["field_messages"] = FIELD_MESSAGES
+    # By status code, so it comes before the API's handler of every HTTPException (errors.py).
+    app.register_error_handler(404, not_found_anywhere)

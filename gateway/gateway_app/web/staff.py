@@ -9,6 +9,7 @@ from cc_common.errors import DomainError
 from customercenter.v1 import merge_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from gateway_app import serializers
 from gateway_app.backends import current_backends as backends
@@ -32,6 +33,40 @@ QUEUE_FILTERS = (
     "reversed",
     "",
 )
+
+
+# The audit record's saga steps ("<saga>:<step>", merge-service's saga.py), their states and
+# the kinds of moved records, as the service team reads them.
+SAGA_LABELS = {"execute": _l("Merge"), "reverse": _l("Reversal")}
+STEP_LABELS = {
+    "freeze": _l("Freeze the customer numbers"),
+    "move_packages": _l("Move the packages"),
+    "move_contracts": _l("Move the contracts, invoices and terminations"),
+    "retire_contract": _l("Retire the absorbed customer number"),
+    "retire_credentials": _l("Retire the logins of the absorbed number"),
+    "unfreeze": _l("Release the customer numbers"),
+    "restore_credentials": _l("Restore the logins of the absorbed number"),
+    "return_packages": _l("Return the packages"),
+    "return_contracts": _l("Return the contracts, invoices and terminations"),
+}
+STEP_STATE_LABELS = {
+    "started": _l("started"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "compensated": _l("undone"),
+}
+MOVED_KIND_LABELS = {
+    "packages": _l("Packages"),
+    "invoices": _l("Invoices"),
+    "contracts": _l("Contracts"),
+    "terminations": _l("Terminations"),
+}
+
+
+def step_label(name: str) -> str:
+    saga, _sep, step = name.partition(":") if ":" in name else ("", "", name)
+    label = str(STEP_LABELS.get(step, step))
+    return f"{SAGA_LABELS[saga]}: {label}" if saga in SAGA_LABELS else label
 
 
 def _token() -> str:
@@ -64,6 +99,13 @@ def _audit_page(
         snapshot = data[key]
         order = [name for name in FIELD_LABELS if name in snapshot]
         data[key] = {name: snapshot[name] for name in [*order, *sorted(set(snapshot) - set(order))]}
+    for step in data["steps"]:
+        step["label"] = step_label(step["name"])
+        step["state_label"] = str(STEP_STATE_LABELS.get(step["state"], step["state"]))
+    data["moved"] = [
+        {"kind": kind, "label": str(MOVED_KIND_LABELS.get(kind, kind)), "ids": ids}
+        for kind, ids in data["moved"].items()
+    ]
     merge = merge_view(audit.merge)
     return page(
         "staff/merge.html",

@@ -1,0 +1,470 @@
+"""The self-service pages added to the customer area, with Flask's test client and fake
+backends: the upgrade in the package administration, card payment data, offers of the month,
+help and contact, the HTML 404 of a browser and the translated audit record of the staff."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from cc_common.errors import Conflict, InvalidInput
+from customercenter.v1 import contract_pb2, merge_pb2, package_pb2
+
+from tests.unit.test_web_pages import CUSTOMER, PACKAGES, form_token
+
+
+def _prices(de: int, nl: int) -> list[package_pb2.ProductPrice]:
+    return [
+        package_pb2.ProductPrice(market="de", monthly_price_cents=de, currency="EUR"),
+        package_pb2.ProductPrice(market="nl", monthly_price_cents=nl, currency="EUR"),
+    ]
+
+
+PRODUCTS = package_pb2.ProductList(
+    products=[
+        package_pb2.Product(
+            code="hosting-basic", name="Hosting Basic", rank=1, max_domains=1, prices=_prices(499, 599)
+        ),
+        package_pb2.Product(
+            code="hosting-plus", name="Hosting Plus", rank=2, max_domains=5, prices=_prices(1199, 1299)
+        ),
+        package_pb2.Product(
+            code="hosting-pro", name="Hosting Pro", rank=3, max_domains=25, prices=_prices(1999, 2099)
+        ),
+    ]
+)
+
+
+def _package(
+    product: str = "hosting-basic",
+    status: str = "active",
+    package_id: str = "pkg_1",
+    domain: str = "erika.example",
+):
+    names = {p.code: p.name for p in PRODUCTS.products}
+    return package_pb2.Package(
+        id=package_id,
+        customer_number="1001",
+        product=product,
+        product_name=names[product],
+        domains=[domain],
+        status=status,
+        max_domains=1,
+    )
+
+
+def _changed(req, token):
+    return package_pb2.ChangeProductResponse(
+        package=package_pb2.Package(
+            id=req.package_id, customer_number="1001", product=req.product, status="active"
+        ),
+        direction="upgrade",
+        from_product="hosting-basic",
+    )
+
+
+@pytest.fixture
+def package_backend(gateway_backends):
+    """package-service with pkg_1 (Hosting Basic), its settings and the catalogue."""
+    package = gateway_backends.package
+    package.on("GetPackage", _package())
+    package.on("ListProducts", PRODUCTS)
+    package.on(
+        "GetSettings", package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"})
+    )
+    package.on("ChangeProduct", _changed)
+    gateway_backends.contract.on(
+        "ChangeContractProduct",
+        lambda req, token: contract_pb2.ChangeContractProductResponse(
+            contract=contract_pb2.Contract(id="ctr_1", package_id=req.package_id, product=req.product),
+            changed=True,
+        ),
+    )
+    return package
+
+
+@pytest.fixture
+def customer_client(gateway_client, gateway_tokens, gateway_backends):
+    """A browser with a customer session of 1001 (market de)."""
+    gateway_client.set_cookie("cc_session", gateway_tokens.customer("1001"))
+    gateway_backends.contract.on("GetCustomer", CUSTOMER)
+    gateway_backends.package.on("ListPackages", PACKAGES)
+    return gateway_client
+
+
+@pytest.fixture
+def package_client(gateway_client, gateway_tokens):
+    """A browser with the package login of pkg_1."""
+    gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1", "1001"))
+    return gateway_client
+
+
+# --- upgrade in the package administration -------------------------------------------------------
+
+
+def test_the_package_page_offers_only_the_larger_products_with_the_customers_prices(
+    customer_client, package_backend
+):
+    html = customer_client.get("/packages/pkg_1").get_data(as_text=True)
+    assert 'id="upgrade"' in html
+    assert 'value="hosting-plus"' in html and 'value="hosting-pro"' in html
+    assert 'value="hosting-basic"' not in html
+    assert "€11.99 per month" in html and "€19.99 per month" in html  # market de
+
+
+def test_a_package_login_sees_the_upgrade_but_no_contract_data(
+    package_client, package_backend, gateway_backends
+):
+    html = package_client.get("/packages/pkg_1").get_data(as_text=True)
+    assert 'value="hosting-plus"' in html
+    assert "per month" not in html
+    assert "GetCustomer" not in gateway_backends.contract.methods_called()
+
+
+def test_a_package_with_the_largest_product_offers_no_upgrade(customer_client, package_backend):
+    package_backend.on("GetPackage", _package("hosting-pro"))
+    html = customer_client.get("/packages/pkg_1").get_data(as_text=True)
+    assert "This package already has the largest product." in html
+    assert 'name="product"' not in html
+
+
+def test_the_customer_upgrades_from_the_package_page_and_the_contract_follows(
+    customer_client, package_backend, gateway_backends
+):
+    token = form_token(customer_client, "/packages/pkg_1")
+    response = customer_client.post(
+        "/packages/pkg_1/upgrade", data={"csrf_token": token, "product": "hosting-pro"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/packages/pkg_1?notice=upgraded"
+    change = next(c for c in package_backend.calls if c.method == "ChangeProduct")
+    assert (change.request.package_id, change.request.product) == ("pkg_1", "hosting-pro")
+    assert "ChangeContractProduct" in gateway_backends.contract.methods_called()
+    page = customer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The package has been upgraded." in page
+
+
+def test_the_package_login_upgrades_its_own_package(package_client, package_backend):
+    token = form_token(package_client, "/packages/pkg_1")
+    response = package_client.post(
+        "/packages/pkg_1/upgrade", data={"csrf_token": token, "product": "hosting-plus"}
+    )
+    assert response.status_code == 302 and "notice=upgraded" in response.headers["Location"]
+    assert package_backend.calls[-1].method == "ChangeProduct"
+    assert package_backend.calls[-1].token  # the package login's own token: package-service checks it
+
+
+def test_a_package_login_cannot_upgrade_another_package(package_client, package_backend):
+    token = form_token(package_client, "/packages/pkg_1")
+    response = package_client.post(
+        "/packages/pkg_2/upgrade", data={"csrf_token": token, "product": "hosting-plus"}
+    )
+    assert response.status_code == 404
+    assert "ChangeProduct" not in package_backend.methods_called()
+
+
+def test_a_package_that_does_not_fit_is_refused_on_the_page_with_the_choice_kept(
+    customer_client, package_backend
+):
+    package_backend.on(
+        "ChangeProduct", Conflict("Too much storage for Hosting Plus.", code="package_does_not_fit")
+    )
+    token = form_token(customer_client, "/packages/pkg_1")
+    response = customer_client.post(
+        "/packages/pkg_1/upgrade", data={"csrf_token": token, "product": "hosting-plus"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert 'id="form-error"' in html and "does not fit this product" in html
+    assert 'value="hosting-plus" id="product-hosting-plus" checked' in html
+
+
+def test_a_smaller_product_is_refused_next_to_the_choice_and_nothing_changes(
+    customer_client, package_backend
+):
+    package_backend.on("GetPackage", _package("hosting-plus"))
+    token = form_token(customer_client, "/packages/pkg_1")
+    response = customer_client.post(
+        "/packages/pkg_1/upgrade", data={"csrf_token": token, "product": "hosting-basic"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="e-product"' in html and "please choose a larger one" in html
+    assert "ChangeProduct" not in package_backend.methods_called()
+
+
+def test_an_upgrade_without_a_choice_asks_for_one(customer_client, package_backend):
+    token = form_token(customer_client, "/packages/pkg_1")
+    response = customer_client.post("/packages/pkg_1/upgrade", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "Please fill in this field." in response.get_data(as_text=True)
+    assert "ChangeProduct" not in package_backend.methods_called()
+
+
+def test_an_upgrade_without_its_csrf_token_is_refused(customer_client, package_backend):
+    customer_client.get("/packages/pkg_1")
+    response = customer_client.post("/packages/pkg_1/upgrade", data={"product": "hosting-pro"})
+    assert response.status_code == 400
+    assert "ChangeProduct" not in package_backend.methods_called()
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("de", "Paket-Upgrade"), ("nl", "Upgrade van het pakket")])
+def test_the_upgrade_is_offered_in_german_and_dutch(customer_client, package_backend, lang, heading):
+    html = customer_client.get(f"/packages/pkg_1?lang={lang}").get_data(as_text=True)
+    assert f"<h2>{heading}</h2>" in html
+
+
+# --- payment data: bank account or card ----------------------------------------------------------
+
+
+CARD = {"method": "card", "card_token": "tok_visa_4242", "card_last4": "4242", "card_expiry": "09/30"}
+
+
+def test_a_card_is_saved_with_token_last_digits_and_expiry(customer_client, gateway_backends):
+    gateway_backends.contract.on("SetPayment", CUSTOMER)
+    token = form_token(customer_client, "/customer/payment")
+    response = customer_client.post("/customer/payment", data={"csrf_token": token, **CARD})
+    assert response.status_code == 302 and "notice=saved" in response.headers["Location"]
+    sent = gateway_backends.contract.calls[-1].request.payment
+    assert (sent.card_token, sent.card_last4, sent.card_expiry, sent.iban) == (
+        "tok_visa_4242",
+        "4242",
+        "09/30",
+        "",
+    )
+
+
+def test_bank_details_are_still_saved_normalised(customer_client, gateway_backends):
+    gateway_backends.contract.on("SetPayment", CUSTOMER)
+    token = form_token(customer_client, "/customer/payment")
+    response = customer_client.post(
+        "/customer/payment",
+        data={
+            "csrf_token": token,
+            "method": "sepa",
+            "iban": "de89 3704 0044 0532 0130 00",
+            "bic": "cobadeffxxx",
+        },
+    )
+    assert response.status_code == 302
+    sent = gateway_backends.contract.calls[-1].request.payment
+    assert (sent.iban, sent.bic, sent.card_token) == ("DE89370400440532013000", "COBADEFFXXX", "")
+
+
+@pytest.mark.parametrize(
+    ("field", "data"),
+    [
+        ("card_token", {**CARD, "card_token": "4111 1111 1111 1111"}),
+        ("card_token", {**CARD, "card_token": "4111-1111-1111-1111", "card_last4": ""}),
+        ("card_last4", {**CARD, "card_last4": "4111111111111111"}),
+        ("card_expiry", {**CARD, "card_expiry": "4111111111111111"}),
+        ("iban", {"method": "sepa", "iban": "4111 1111 1111 1111", "bic": "COBADEFFXXX"}),
+    ],
+)
+def test_a_card_number_in_any_field_is_refused_and_never_sent_back(
+    customer_client, gateway_backends, field, data
+):
+    token = form_token(customer_client, "/customer/payment")
+    response = customer_client.post("/customer/payment", data={"csrf_token": token, **data})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="e-{field}"' in html
+    assert "Card numbers are not accepted here; enter the token from the payment provider." in html
+    assert "4111" not in html
+    assert "SetPayment" not in gateway_backends.contract.methods_called()
+
+
+def test_the_card_number_refusal_is_translated(customer_client, gateway_backends):
+    token = form_token(customer_client, "/customer/payment?lang=nl")
+    response = customer_client.post(
+        "/customer/payment", data={"csrf_token": token, **CARD, "card_token": "4111111111111111"}
+    )
+    assert "Kaartnummers worden hier niet geaccepteerd" in response.get_data(as_text=True)
+
+
+def test_an_expiry_the_service_refuses_is_shown_next_to_it_with_the_card_data_kept(
+    customer_client, gateway_backends
+):
+    gateway_backends.contract.on("SetPayment", InvalidInput("This card has expired.", field="card_expiry"))
+    token = form_token(customer_client, "/customer/payment")
+    response = customer_client.post(
+        "/customer/payment", data={"csrf_token": token, **CARD, "card_expiry": "01/20"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="e-card_expiry"' in html and "the card must not have expired" in html
+    assert 'value="01/20"' in html and 'value="tok_visa_4242"' in html and 'value="4242"' in html
+
+
+def test_a_card_with_missing_fields_asks_for_them_without_calling_the_service(
+    customer_client, gateway_backends
+):
+    token = form_token(customer_client, "/customer/payment")
+    response = customer_client.post("/customer/payment", data={"csrf_token": token, **CARD, "card_last4": ""})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="e-card_last4"' in html
+    assert "SetPayment" not in gateway_backends.contract.methods_called()
+
+
+def test_a_stored_card_is_shown_by_its_last_digits(customer_client, gateway_backends):
+    customer = contract_pb2.Customer()
+    customer.CopyFrom(CUSTOMER)
+    customer.payment.CopyFrom(contract_pb2.Payment(method="card", card_last4="4242", card_expiry="09/30"))
+    gateway_backends.contract.on("GetCustomer", customer)
+    html = customer_client.get("/customer/payment").get_data(as_text=True)
+    assert "Credit card ending in 4242, valid until 09/30" in html
+
+
+# --- offers of the month -------------------------------------------------------------------------
+
+
+def test_offers_of_the_month_show_the_next_larger_product_of_each_active_package(
+    customer_client, gateway_backends, package_backend
+):
+    package_backend.on(
+        "ListPackages",
+        package_pb2.PackageList(
+            packages=[
+                _package("hosting-basic", package_id="pkg_1", domain="erika.example"),
+                _package("hosting-plus", package_id="pkg_2", domain="shop.example"),
+                _package("hosting-pro", package_id="pkg_3", domain="big.example"),
+                _package("hosting-basic", status="terminated", package_id="pkg_4", domain="old.example"),
+            ]
+        ),
+    )
+    response = customer_client.get("/customer/offers")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-package="pkg_1"' in html and "Hosting Plus for erika.example" in html
+    assert 'data-package="pkg_2"' in html and "Hosting Pro for shop.example" in html
+    assert 'data-package="pkg_3"' not in html and 'data-package="pkg_4"' not in html
+    assert "€11.99 per month" in html and "€7.00 more than today" in html
+    assert date.today().strftime("%B %Y") in html
+
+
+def test_offers_of_the_month_use_the_customers_market_and_language(
+    customer_client, gateway_backends, package_backend
+):
+    customer = contract_pb2.Customer()
+    customer.CopyFrom(CUSTOMER)
+    customer.market = "nl"
+    gateway_backends.contract.on("GetCustomer", customer)
+    html = customer_client.get("/customer/offers?lang=nl").get_data(as_text=True)
+    assert "<h1>Aanbiedingen van de maand</h1>" in html
+    assert "12,99" in html and "per maand" in html
+
+
+def test_upgrade_now_from_the_offers_comes_back_to_the_offers(customer_client, package_backend):
+    token = form_token(customer_client, "/customer/offers")
+    response = customer_client.post(
+        "/packages/pkg_1/upgrade", data={"csrf_token": token, "product": "hosting-plus", "next": "offers"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/customer/offers?notice=upgraded"
+    assert package_backend.calls[-1].request.product == "hosting-plus"
+
+
+def test_the_menu_of_the_customer_area_has_offers_and_help(customer_client):
+    html = customer_client.get("/customer").get_data(as_text=True)
+    assert 'href="/customer/offers"' in html and ">Offers of the month<" in html
+    assert 'href="/help"' in html
+
+
+def test_offers_are_for_the_customer_login_only(package_client):
+    assert package_client.get("/customer/offers").status_code == 403
+
+
+# --- help and contact ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "hours"),
+    [
+        ("en", "Help and contact", "Monday to Friday"),
+        ("de", "Hilfe und Kontakt", "Montag bis Freitag"),
+        ("nl", "Hulp en contact", "Maandag t/m vrijdag"),
+    ],
+)
+def test_help_and_contact_shows_the_service_channels_without_a_login(gateway_client, lang, title, hours):
+    response = gateway_client.get(f"/help?lang={lang}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"<h1>{title}</h1>" in html and hours in html
+    assert 'id="contact-channels"' in html and "mailto:service@customer-center.example" in html
+
+
+def test_every_page_links_to_help_in_its_footer(gateway_client):
+    html = gateway_client.get("/login").get_data(as_text=True)
+    assert '<a href="/help" id="footer-help">Help and contact</a>' in html
+
+
+# --- an unknown URL ------------------------------------------------------------------------------
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "text"),
+    [("en", "Page not found"), ("de-DE", "Seite nicht gefunden"), ("nl", "Pagina niet gevonden")],
+)
+def test_a_browser_gets_an_html_404_page_in_its_language(gateway_client, accept_language, text):
+    response = gateway_client.get(
+        "/no/such/page", headers={"Accept": BROWSER_ACCEPT, "Accept-Language": accept_language}
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert f"<h1>{text}</h1>" in html
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_404_page_follows_the_chosen_language_cookie(gateway_client):
+    gateway_client.get("/login?lang=nl")
+    response = gateway_client.get("/nowhere", headers={"Accept": BROWSER_ACCEPT, "Accept-Language": "de"})
+    assert "Pagina niet gevonden" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [("/api/v1/nothing", BROWSER_ACCEPT), ("/nothing", "application/json"), ("/nothing", "*/*")],
+)
+def test_the_api_and_clients_without_html_keep_the_json_404(gateway_client, path, accept):
+    response = gateway_client.get(path, headers={"Accept": accept})
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+# --- the staff's audit record --------------------------------------------------------------------
+
+
+def test_the_audit_record_names_steps_states_and_moved_records_in_german(
+    gateway_client, gateway_tokens, gateway_backends
+):
+    gateway_client.set_cookie("cc_session", gateway_tokens.staff("anna"))
+    gateway_backends.merge.on(
+        "GetMergeAudit",
+        merge_pb2.MergeAudit(
+            merge=merge_pb2.Merge(
+                id="m_1",
+                target_customer_number="1001",
+                source_customer_number="2002",
+                status="completed",
+                market="de",
+            ),
+            target_snapshot_json="{}",
+            source_snapshot_json="{}",
+            steps=[
+                merge_pb2.MergeStep(name="execute:freeze", state="done"),
+                merge_pb2.MergeStep(name="execute:move_packages", state="compensated"),
+                merge_pb2.MergeStep(name="reverse:return_packages", state="failed"),
+            ],
+            moved=[merge_pb2.MovedRecords(kind="packages", ids=["pkg_9"])],
+        ),
+    )
+    html = gateway_client.get("/staff/merges/m_1?lang=de").get_data(as_text=True)
+    assert "Zusammenfassung: Kundennummern sperren" in html and "erledigt" in html
+    assert "Zusammenfassung: Pakete übertragen" in html and "rückgängig gemacht" in html
+    assert "Rückabwicklung: Pakete zurückübertragen" in html and "fehlgeschlagen" in html
+    assert (
+        '<dt data-kind="packages">Pakete</dt>' in html and '<dt data-kind="invoices">Rechnungen</dt>' in html
+    )
+    assert ">execute:freeze<" not in html
