@@ -1,11 +1,14 @@
 """The web pages in a real chromium against the five real processes: the three logins,
-"forgot password", the customer area, an invoice download, the package administration and
-CSRF refusal."""
+"forgot password", the customer area, an invoice download, the package administration (and
+its upgrade), card payment data, offers of the month, help and contact, the 404 page and CSRF
+refusal."""
 
 from __future__ import annotations
 
 import re
 import uuid
+
+import pytest
 
 from tests.browser.conftest import mail_text
 
@@ -254,3 +257,137 @@ def test_the_online_forms_downgrade_terminate_retract_and_split_a_package(suite,
     row.locator("text=Retract").click()
     page.wait_for_url("**notice=retracted")
     assert "retracted" in page.locator("#terminations tbody tr").first.inner_text()
+
+
+# --- upgrade, card payment, offers of the month, help and contact, 404 ---------------------------
+
+WORDS = {
+    "de": {
+        "locale": "de-DE",
+        "payment": "Zahlungsdaten",
+        "card_refused": "Kartennummern werden hier nicht angenommen",
+        "offers": "Angebote des Monats",
+        "upgrade_now": "Jetzt upgraden",
+        "upgraded": "Das Upgrade des Pakets wurde ausgeführt.",
+        "help": "Hilfe und Kontakt",
+        "hours": "Montag bis Freitag",
+        "price": "11,99",
+        "not_found": "Seite nicht gefunden",
+    },
+    "nl": {
+        "locale": "nl-NL",
+        "payment": "Betaalgegevens",
+        "card_refused": "Kaartnummers worden hier niet geaccepteerd",
+        "offers": "Aanbiedingen van de maand",
+        "upgrade_now": "Nu upgraden",
+        "upgraded": "Het pakket is geüpgraded.",
+        "help": "Hulp en contact",
+        "hours": "Maandag t/m vrijdag",
+        "price": "12,99",
+        "not_found": "Pagina niet gevonden",
+    },
+}
+
+
+def test_the_customer_upgrades_a_package_from_its_administration_page(suite, open_browser):
+    customer = suite.create_customer("de")
+    domain = f"up-{uuid.uuid4().hex[:8]}.example"
+    suite.create_package(customer.number, domains=[domain])
+    b = open_browser()
+    page = b.login_customer(customer.number, customer.password)
+    page.locator("li.package", has_text=domain).locator("text=Settings").click()
+    upgrade = page.locator("#upgrade")
+    assert upgrade.locator("input[name=product]").count() == 3  # plus, pro, dedicated server
+    assert upgrade.locator("input[value=hosting-basic]").count() == 0
+    assert "€11.99 per month" in upgrade.inner_text()
+    b.shot("upgrade-offered")
+    page.check("#product-hosting-pro")
+    page.click("#upgrade-button")
+    page.wait_for_url("**notice=upgraded")
+    assert "The package has been upgraded." in page.inner_text("main")
+    assert "Hosting Pro" in page.inner_text("#package-facts")
+    token = suite.login_customer(customer.number, customer.password)
+    contracts = suite.api("GET", "/api/v1/contracts", token=token, expect=200).json()["contracts"]
+    assert [c["product"] for c in contracts] == ["hosting-pro"]  # the contract followed
+
+
+def test_the_package_login_upgrades_its_package_and_a_smaller_product_is_refused(suite, open_browser):
+    customer = suite.create_customer("de")
+    domain = f"pkgup-{uuid.uuid4().hex[:8]}.example"
+    suite.create_package(
+        customer.number, product="hosting-plus", domains=[domain], package_password="Package-Passw0rd!"
+    )
+    b = open_browser()
+    page = b.go("/package-login")
+    page.fill("#f-domain", domain)
+    page.fill("#f-password", "Package-Passw0rd!")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/packages/*")
+    assert "per month" not in page.inner_text("#upgrade")  # no contract data for a package login
+    # A form changed in the browser to a smaller product: refused next to the choice.
+    page.evaluate("document.querySelector('#product-hosting-pro').value = 'hosting-basic'")
+    page.check("#product-hosting-pro")
+    page.click("#upgrade-button")
+    assert "please choose a larger one" in page.inner_text("#e-product")
+    assert "Hosting Plus" in page.inner_text("#package-facts")
+    b.shot("smaller-refused")
+    page.check("#product-hosting-pro")
+    page.click("#upgrade-button")
+    page.wait_for_url("**notice=upgraded")
+    assert "Hosting Pro" in page.inner_text("#package-facts")
+
+
+@pytest.mark.parametrize("lang", ["de", "nl"])
+def test_a_card_is_saved_as_payment_and_a_card_number_is_refused(suite, open_browser, lang):
+    words = WORDS[lang]
+    customer = suite.create_customer(lang)
+    b = open_browser(words["locale"])
+    page = b.login_customer(customer.number, customer.password)
+    page.click(f"nav.menu >> text={words['payment']}")
+    page.fill("#f-card_token", "4111 1111 1111 1111")
+    page.fill("#f-card_last4", "1111")
+    page.fill("#f-card_expiry", "12/30")
+    page.click("#save-card")
+    assert words["card_refused"] in page.inner_text("#e-card_token")
+    assert page.input_value("#f-card_token") == ""  # never echoed back
+    assert "4111 1111" not in page.content()
+    assert page.input_value("#f-card_expiry") == "12/30"
+    b.shot("card-number-refused")
+    page.fill("#f-card_token", "tok_visa_4242")
+    page.fill("#f-card_last4", "4242")
+    page.click("#save-card")
+    page.wait_for_url("**/customer/payment?notice=saved")
+    assert "4242" in page.inner_text("#current-payment") and "12/30" in page.inner_text("#current-payment")
+    token = suite.login_customer(customer.number, customer.password)
+    payment = suite.api("GET", "/api/v1/customer", token=token, expect=200).json()["payment"]
+    assert (payment["method"], payment["card_last4"]) == ("card", "4242")
+
+
+@pytest.mark.parametrize("lang", ["de", "nl"])
+def test_offers_of_the_month_help_and_not_found_in_each_language(suite, open_browser, lang):
+    words = WORDS[lang]
+    customer = suite.create_customer(lang)
+    domain = f"offer-{uuid.uuid4().hex[:8]}.example"
+    suite.create_package(customer.number, domains=[domain])
+    b = open_browser(words["locale"])
+    page = b.login_customer(customer.number, customer.password)
+    page.click(f"nav.menu >> text={words['offers']}")
+    assert page.locator("h1").inner_text() == words["offers"]
+    offer = page.locator("li.offer", has_text=domain)
+    assert "Hosting Plus" in offer.inner_text() and words["price"] in offer.inner_text()
+    b.shot("offers")
+    offer.locator("button", has_text=words["upgrade_now"]).click()
+    page.wait_for_url("**/customer/offers?notice=upgraded")
+    assert words["upgraded"] in page.inner_text("main")
+    assert (
+        "Hosting Pro" in page.locator("li.offer", has_text=domain).inner_text()
+    )  # the next offer starts there
+
+    page.click("#footer-help")
+    assert page.locator("h1").inner_text() == words["help"]
+    assert words["hours"] in page.inner_text("#contact-channels")
+    b.shot("help")
+    response = page.goto(suite.url("/no-such-page"))
+    assert response is not None and response.status == 404
+    assert page.locator("h1").inner_text() == words["not_found"]
+    b.shot("not-found")
