@@ -121,6 +121,16 @@ def test_a_package_login_sees_the_upgrade_but_no_contract_data(
     assert "GetCustomer" not in gateway_backends.contract.methods_called()
 
 
+def test_the_upgrade_is_offered_without_prices_while_contract_service_is_down(
+    customer_client, package_backend, gateway_backends
+):
+    gateway_backends.contract.down = True
+    response = customer_client.get("/packages/pkg_1")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="hosting-plus"' in html and "per month" not in html
+
+
 def test_a_package_with_the_largest_product_offers_no_upgrade(customer_client, package_backend):
     package_backend.on("GetPackage", _package("hosting-pro"))
     html = customer_client.get("/packages/pkg_1").get_data(as_text=True)

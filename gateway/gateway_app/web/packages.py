@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from cc_common.errors import DomainError
+from cc_common.errors import DomainError, ServiceUnavailable
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -51,11 +51,17 @@ def monthly_price(product: Any, market: str) -> dict[str, Any] | None:
 
 
 def _market() -> str:
-    """The customer's market, for prices; a package login sees no contract data (no prices)."""
+    """The customer's market, for prices; a package login sees no contract data (no prices),
+    and while contract-service is down the upgrade is offered without them."""
     principal = current_principal()
     if principal.kind != "customer":
         return ""
-    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=principal.token)
+    try:
+        record = backends().contract.call(
+            "GetCustomer", contract_pb2.GetCustomerRequest(), token=principal.token
+        )
+    except ServiceUnavailable:
+        return ""
     return record.market
 
 
