@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                 "LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
                 "GATEWAY_WORKERS": str(workers),
                 "GATEWAY_THREADS": str(threads),
+                "GATEWAY_REUSE_PORT": "1",  # as in production (the tests turn it off)
             },
             mail_sink=False,
         )
@@ -238,23 +239,30 @@ def main(argv: list[str] | None = None) -> int:
             check = suite.api("GET", "/api/v1/packages", token=token, expect=200).json()
             assert len(check["packages"]) == args.packages, check
 
+            # Each side is measured twice, alternating, and the better run counts: a single run
+            # is sometimes halved by whatever else the machine does at that moment.
+            auth = {"Authorization": f"Bearer {token}"}
+            runs: dict[str, list[tuple[float, int]]] = {"bare": [], "gateway": []}
             bare = BareFlask(workdir)
             try:
-                bare_rps, bare_failed = measure(
-                    Load(bare.port, "GET", "/", {}), args.seconds, args.connections, use_wrk, args.warmup
-                )
+                for _ in range(2):
+                    runs["bare"].append(measure(
+                        Load(bare.port, "GET", "/", {}), args.seconds, args.connections, use_wrk, args.warmup
+                    ))
+                    runs["gateway"].append(measure(
+                        Load(suite.ports["gateway"], "GET", "/api/v1/packages", auth),
+                        args.seconds, args.connections, use_wrk, args.warmup,
+                    ))
             finally:
                 bare.stop()
-
-            auth = {"Authorization": f"Bearer {token}"}
-            gw_rps, gw_failed = measure(
-                Load(suite.ports["gateway"], "GET", "/api/v1/packages", auth),
-                args.seconds, args.connections, use_wrk, args.warmup,
-            )
+            bare_rps, bare_failed = max(runs["bare"])
+            gw_rps, gw_failed = max(runs["gateway"])
+            print("runs (req/s): bare " + ", ".join(f"{r:.0f}" for r, _ in runs["bare"])
+                  + "; packages " + ", ".join(f"{r:.0f}" for r, _ in runs["gateway"]))
             ratio = gw_rps / bare_rps if bare_rps else 0.0
             print(f"bare Flask, constant route:        {bare_rps:8.0f} req/s" + _failed(bare_failed))
             print(f"GET /api/v1/packages (customer):   {gw_rps:8.0f} req/s" + _failed(gw_failed))
-            print(f"ratio: {ratio:.2f} (goal >= {RATIO_GOAL:.2f})")
+            print(f"ratio: {ratio:.3f} (goal >= {RATIO_GOAL:.2f})")
 
             hash_seconds = argon2_hash_seconds()
             limit = cores / hash_seconds

@@ -4,7 +4,11 @@ repositories in `_open`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import Connection
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +30,13 @@ class SqlAlchemyUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         self.session.rollback()
         self.session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A plain pooled connection for a read-only query on a hot path (a "view", as in
+        cosmicpython's views.py): no ORM session to open, flush and roll back."""
+        with self._session_factory.kw["bind"].connect() as connection:
+            yield connection
 
     def commit(self) -> None:
         self.session.commit()

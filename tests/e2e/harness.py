@@ -242,6 +242,7 @@ class Suite:
             PACKAGE_ADDR=self.addresses["package"],
             MERGE_ADDR=self.addresses["merge"],
             GATEWAY_PORT=str(self.ports["gateway"]),
+            GATEWAY_REUSE_PORT="0",
             STAFF_USERNAME=self.staff_username,
             STAFF_PASSWORD=self.staff_password,
             PUBLIC_BASE_URL=self.base_url,
@@ -458,7 +459,14 @@ class Suite:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         kwargs.setdefault("timeout", 30)
-        reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
+        try:
+            reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
+        except requests.ConnectionError as exc:
+            # A keep-alive connection the server closed for idleness just as it was reused:
+            # the request never reached the gateway, so sending it again is safe.
+            if "RemoteDisconnected" not in repr(exc):
+                raise
+            reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
         if expect is not None:
             wanted = {expect} if isinstance(expect, int) else set(expect)
             if reply.status_code not in wanted:

@@ -46,6 +46,24 @@ def _list_for_customer_statement():
 _LIST_FOR_CUSTOMER = _list_for_customer_statement()
 
 
+def packages_of(connection, customer_number: str) -> list[Package]:
+    """The hot path of GET /api/v1/packages: one prebuilt query (packages joined with their
+    domains) on a plain connection, plain rows, no ORM loading; technical settings are not part
+    of a listing."""
+    packages: dict[str, Package] = {}
+    for row in connection.execute(_LIST_FOR_CUSTOMER, {"customer_number": customer_number}):
+        package = packages.get(row.id)
+        if package is None:
+            package = packages[row.id] = Package(
+                id=row.id, customer_number=row.customer_number, product=row.product, status=row.status,
+                created_at=row.created_at, storage_used_gb=row.storage_used_gb,
+                mailboxes_used=row.mailboxes_used, databases_used=row.databases_used,
+            )
+        if row.name is not None:
+            package.domains.append(row.name)
+    return list(packages.values())
+
+
 class PackageRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -125,20 +143,7 @@ class PackageRepository:
         return _to_domain(row) if row else None
 
     def list_for_customer(self, customer_number: str) -> list[Package]:
-        """The hot path of GET /api/v1/packages: one prepared query (packages joined with their
-        domains), plain rows, no ORM loading; technical settings are not part of a listing."""
-        packages: dict[str, Package] = {}
-        for row in self.session.connection().execute(_LIST_FOR_CUSTOMER, {"customer_number": customer_number}):
-            package = packages.get(row.id)
-            if package is None:
-                package = packages[row.id] = Package(
-                    id=row.id, customer_number=row.customer_number, product=row.product, status=row.status,
-                    created_at=row.created_at, storage_used_gb=row.storage_used_gb,
-                    mailboxes_used=row.mailboxes_used, databases_used=row.databases_used,
-                )
-            if row.name is not None:
-                package.domains.append(row.name)
-        return list(packages.values())
+        return packages_of(self.session.connection(), customer_number)
 
     def taken_domains(self, names: list[str]) -> list[str]:
         return list(self.session.scalars(select(DomainRow.name).where(DomainRow.name.in_(names))))

@@ -13,6 +13,7 @@ from cc_common.tokens import Principal
 from sqlalchemy.exc import IntegrityError
 
 from package_service.domain import catalogue, model
+from package_service.adapters.repository import packages_of
 from package_service.service_layer.unit_of_work import UnitOfWork
 
 _NOT_FOUND = "No such package."
@@ -46,12 +47,13 @@ def create_package(
 
 
 def list_packages(*, uow: UnitOfWork, caller: Principal, customer_number: str = "") -> list[model.Package]:
+    if caller.kind == "customer":  # the hot path: a read on a plain connection, no session
+        with uow.reading() as connection:
+            return packages_of(connection, caller.customer_number or "")
     with uow:
         if caller.kind == "package":
             package = uow.packages.get(caller.package_id or "")
             return [package] if package else []
-        if caller.kind == "customer":
-            return uow.packages.list_for_customer(caller.customer_number or "")
         if not customer_number:
             raise InvalidInput("Name the customer number.", field="customer_number")
         return uow.packages.list_for_customer(customer_number)
