@@ -122,6 +122,10 @@ def test_transient_failures_are_retried_and_the_merge_completes_once(world):
     services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
     fake.unavailable_calls = 3
     assert saga.run(merge.id) == "completed"
+    # The first step (freeze) is refused three times and retried; then every step runs once.
+    assert fake.calls == ["set_customer_status"] * 4 + [
+        "transfer_packages", "transfer_contracts", "set_customer_status", "retire_credentials", "set_customer_status"
+    ]
     check_invariants(fake, 6, 3)
 
 
@@ -146,7 +150,14 @@ def test_a_saga_repeated_after_a_crash_changes_nothing_twice(world):
     # Simulate a crash after move_packages ran but before its "done" was written.
     fake.transfer_packages(merge_id=merge.id, source="200", target="100", reverse=False)
     assert saga.run(merge.id) == "completed"
+    calls = list(fake.calls)
     assert saga.run(merge.id) == "completed"
+    assert fake.calls == calls  # a completed merge runs no step again
+    _, steps, moved = services.audit(uow=uow(), merge_id=merge.id)
+    assert [s.step for s in steps if s.state == "done"] == [
+        "freeze", "move_packages", "move_contracts", "retire_contract", "retire_credentials", "unfreeze"
+    ]
+    assert sorted(moved["packages"]) == ["pkg_b0", "pkg_b1", "pkg_b2"]
     check_invariants(fake, 6, 3)
 
 
@@ -165,7 +176,7 @@ def test_a_reversal_returns_exactly_the_moved_records(world):
     check_invariants(fake, 7, 3)
 
 
-def test_a_customer_cannot_see_or_approve_anothers_merge(world):
+def test_a_customer_cannot_see_anothers_merge_but_staff_can(world):
     uow, fake, _, _ = world
     fake.add_customer("300")
     merge = start(uow, fake)
@@ -174,7 +185,8 @@ def test_a_customer_cannot_see_or_approve_anothers_merge(world):
     with pytest.raises(NotFound):
         services.get_merge(uow=uow(), caller=customer("300"), merge_id=merge.id)
     assert services.get_merge(uow=uow(), caller=STAFF, merge_id=merge.id).id == merge.id
-    assert model.OPEN_STATES
+    with pytest.raises(NotFound):
+        services.take_over_data(uow=uow(), caller=customer("300"), merge_id=merge.id)
 
 
 def _executing(uow, fake, scheduled, target="100", source="200"):
