@@ -180,18 +180,18 @@ def test_an_unknown_number_is_locked_like_a_known_one_and_the_address_limit_span
 
 
 def test_a_logout_is_seen_by_every_watcher_before_the_rpc_returns(tmp_path, database_url):
-    # A long ack timeout: a quick return proves the watchers acknowledged, not the timeout.
+    # The ack timeout outlasts the RPC's deadline (TIMEOUT): an RPC that returns at all returned
+    # because the watchers acknowledged; waiting out the ack timeout would be DEADLINE_EXCEEDED.
     identity = Identity(tmp_path, database_url("identity"), ack_timeout=10)
     try:
+        assert TIMEOUT < identity.settings.revocation_ack_timeout
         states = [identity.watch(), identity.watch()]
         token = identity.tokens.customer("100")
         principal = identity.verifier.verify(token)
         assert not any(state.is_revoked(principal) for state in states)
 
-        started = time.monotonic()
         result = identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
 
-        assert time.monotonic() - started < 2
         assert all(state.is_revoked(principal) for state in states)
         assert all(state.sequence >= result.sequence > 0 for state in states)
     finally:

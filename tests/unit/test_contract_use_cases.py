@@ -107,6 +107,7 @@ class FakeTransfers:
         self.applied_rows: dict[tuple[str, str], transfers.AppliedTransfer] = {}
         self.records: dict[tuple[str, str, str], list[str]] = {}
         self.moves = 0
+        self.calls: list[dict[str, str]] = []  # the keyword arguments of every move
 
     def applied(self, merge_id: str, direction: str) -> transfers.AppliedTransfer | None:
         return self.applied_rows.get((merge_id, direction))
@@ -116,6 +117,9 @@ class FakeTransfers:
 
     def move(self, *, merge_id: str, direction: str, kind: str, source: str, target: str) -> None:
         self.moves += 1
+        self.calls.append(
+            {"merge_id": merge_id, "direction": direction, "kind": kind, "source": source, "target": target}
+        )
         table = self.owners[kind]
         if direction == "forward":
             ids = sorted(i for i, owner in table.items() if owner == source)
@@ -243,13 +247,23 @@ def test_a_forward_transfer_moves_every_kind_once_and_a_repeat_only_replays():
     assert (uow.transfers.moves, uow.committed, uow.transfers.owners["invoices"]["RE4"]) == (moves, commits, "200")
 
 
-def test_a_reverse_moves_back_exactly_what_the_forward_moved():
+def test_a_reverse_moves_every_kind_back_once_in_one_commit_and_a_repeat_only_replays():
     uow = transfer_uow()
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
-    uow.transfers.owners["invoices"]["RE5"] = "100"
+    calls, commits = len(uow.transfers.calls), uow.committed
+
     back = services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=True)
-    assert back["invoices"] == ["RE1", "RE2"]
-    assert uow.transfers.owners["invoices"] == {"RE1": "200", "RE2": "200", "RE3": "100", "RE5": "100"}
+
+    assert uow.transfers.calls[calls:] == [
+        {"merge_id": "m", "direction": "reverse", "kind": kind, "source": "200", "target": "100"}
+        for kind in transfers.KINDS
+    ]
+    assert uow.committed == commits + 1
+    assert uow.transfers.applied("m", "reverse") == transfers.AppliedTransfer("m", "reverse", "200", "100")
+    assert back == uow.transfers.recorded("m", "reverse")
+    moves, commits = len(uow.transfers.calls), uow.committed
+    assert services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=True) == back
+    assert (len(uow.transfers.calls), uow.committed) == (moves, commits)
 
 
 def test_a_transfer_between_unknown_numbers_is_not_found_and_records_nothing():
