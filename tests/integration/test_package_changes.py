@@ -223,3 +223,11 @@ def test_the_package_login_updates_the_settings_of_its_own_package_only(package_
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     untouched = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=other.id), metadata=metadata(tokens.staff()), timeout=5).settings
     assert untouched["php_version"] == "8.3"
+
+
+@pytest.mark.parametrize("name", ["basic", "Hosting Basic", "HOSTING-BASIC", "webhosting-s", "small"])
+def test_a_product_may_be_named_by_its_name_or_an_alias(name):
+    from package_service.domain import catalogue
+
+    assert catalogue.find(name).code == "hosting-basic"
+    assert catalogue.find("gold") is None

@@ -726,7 +726,7 @@ def test_identitys_refusal_of_a_package_password_names_new_password(call, backen
 
 
 def test_a_downgrade_answers_the_package_with_its_direction(call, backends, tokens):
-    response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "Hosting-Basic"})
+    response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "hosting-basic"})
     assert response.status_code == 200
     body = response.get_json()
     assert (body["product"], body["direction"], body["from_product"]) == (
@@ -736,6 +736,7 @@ def test_a_downgrade_answers_the_package_with_its_direction(call, backends, toke
     )
     change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
     assert change.token == tokens["customer"] and change.request.product == "hosting-basic"
+    assert change.request.expected_direction == "downgrade"  # package-service checks the sizes
 
 
 def test_after_a_downgrade_the_contract_follows_the_new_product_with_the_service_credential(call, backends):
@@ -768,18 +769,21 @@ def test_a_failed_contract_change_is_logged_and_the_package_change_still_answers
     assert "contract of package pkg_1 not changed to hosting-pro" in caplog.text
 
 
-def test_a_bigger_product_on_downgrade_answers_409_not_a_downgrade_without_a_change(call, backends):
+def test_a_bigger_product_on_downgrade_answers_409_not_a_downgrade_without_a_contract_change(call, backends):
+    backends.package.on("ChangeProduct", Conflict("Larger.", code="not_a_downgrade", field="product"))
     response = call("POST", "/api/v1/packages/pkg_1/downgrade", json={"product": "hosting-pro"})
     assert response.status_code == 409 and error(response)["code"] == "not_a_downgrade"
-    assert "ChangeProduct" not in backends.package.methods_called()
+    assert "ChangeContractProduct" not in backends.contract.methods_called()
 
 
-def test_a_smaller_product_on_upgrade_answers_409_not_an_upgrade_without_a_change(call, backends):
+def test_the_upgrade_endpoint_asks_package_service_for_an_upgrade(call, backends):
+    backends.package.on("ChangeProduct", Conflict("Smaller.", code="not_an_upgrade", field="product"))
     response = call(
         "POST", "/api/v1/packages/pkg_1/upgrade", kind="package", json={"product": "hosting-basic"}
     )
     assert response.status_code == 409 and error(response)["code"] == "not_an_upgrade"
-    assert "ChangeProduct" not in backends.package.methods_called()
+    change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
+    assert change.request.expected_direction == "upgrade"
 
 
 def test_an_upgrade_by_the_package_login_is_changed(call, backends):
@@ -802,8 +806,8 @@ def test_the_same_product_is_left_to_package_service(call, backends):
     assert response.status_code == 409 and error(response)["code"] == "same_product"
 
 
-@pytest.mark.parametrize("body", [{"product": "gold"}, {"product": ""}, {}, {"product": 3}])
-def test_an_unknown_product_answers_422_on_product(body, call, backends):
+@pytest.mark.parametrize("body", [{"product": ""}, {}, {"product": 3}])
+def test_a_missing_or_malformed_product_answers_422_on_product(body, call, backends):
     response = call("POST", "/api/v1/packages/pkg_1/downgrade", json=body)
     assert response.status_code == 422 and error(response)["field"] == "product"
     assert "ChangeProduct" not in backends.package.methods_called()

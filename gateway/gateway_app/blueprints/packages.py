@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_common.errors import Conflict, DomainError, InvalidInput, NotFound
+from cc_common.errors import DomainError, InvalidInput, NotFound
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
 from flask import Blueprint, Response, current_app, g, jsonify
 
@@ -120,34 +120,13 @@ def _change_product(package_id: str, *, wanted: str) -> Response:
 def change_product(package_id: str, product: str, *, wanted: str) -> package_pb2.ChangeProductResponse:
     """An upgrade or downgrade (the API and the web pages): checks the direction against the
     catalogue's ranks before package-service changes it, then brings the contract along."""
-    body = {"product": product}
     token = current_principal().token
     package = visible_package(package_id)
-    catalogue = backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=token)
-    ranks = {item.code: item.rank for item in catalogue.products}
-    code = body["product"].strip().lower()
-    if code not in ranks:
-        raise InvalidInput(
-            f"Unknown product {body['product'][:100]!r}; GET /api/v1/products lists them.", field="product"
-        )
-    current = ranks.get(package.product)
-    if current is not None and code != package.product:
-        if wanted == "downgrade" and ranks[code] > current:
-            raise Conflict(
-                f"{code} is larger than {package.product}: use POST /api/v1/packages/{package.id}/upgrade.",
-                code="not_a_downgrade",
-                field="product",
-            )
-        if wanted == "upgrade" and ranks[code] < current:
-            raise Conflict(
-                f"{code} is smaller than {package.product}: a downgrade is done with the customer "
-                f"login (POST /api/v1/packages/{package.id}/downgrade).",
-                code="not_an_upgrade",
-                field="product",
-            )
+    # The catalogue (package-service) knows sizes and names: it refuses a change in the other
+    # direction (not_a_downgrade / not_an_upgrade) and an unknown product (422 product).
     change = backends().package.call(
         "ChangeProduct",
-        package_pb2.ChangeProductRequest(package_id=package.id, product=code),
+        package_pb2.ChangeProductRequest(package_id=package.id, product=product.strip(), expected_direction=wanted),
         token=token,
     )
     follow_contract_product(change, customer_number=package.customer_number)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cc_common.errors import Conflict, InvalidInput
 
+from package_service.domain import catalogue
 from package_service.domain.catalogue import PRODUCTS, Product, smallest_product
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -38,7 +39,7 @@ def normalise_domain(raw: str, *, field_name: str = "domain") -> str:
 
 def check_product(product: str) -> Product:
     """The catalogue entry of a product code, or InvalidInput on the field `product`."""
-    found = PRODUCTS.get((product or "").strip().lower())
+    found = catalogue.find(product)
     if found is None:
         raise InvalidInput(
             f"Unknown product {product!r}; choose one of {', '.join(PRODUCTS)}.", field="product"

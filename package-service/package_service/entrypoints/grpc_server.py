@@ -37,6 +37,7 @@ def product_to_proto(product: Product) -> package_pb2.Product:
         storage_gb=product.storage_gb,
         mailboxes=product.mailboxes,
         databases=product.databases,
+        aliases=list(product.aliases),
         prices=[
             package_pb2.ProductPrice(
                 market=p.market, monthly_price_cents=p.monthly_price_cents, currency=p.currency
@@ -98,7 +99,11 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
     @rpc("customer", "package")
     def ChangeProduct(self, request, context, caller: Principal):
         change = services.change_product(
-            uow=self._uow(), caller=caller, package_id=request.package_id, product=request.product
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            product=request.product,
+            expected_direction=request.expected_direction if request.expected_direction in ("upgrade", "downgrade") else "",
         )
         return package_pb2.ChangeProductResponse(
             package=to_proto(change.package), direction=change.direction, from_product=change.from_product

@@ -12,8 +12,8 @@ from cc_common.faults import crash_point
 from cc_common.tokens import Principal
 from sqlalchemy.exc import IntegrityError
 
-from package_service.domain import catalogue, model
 from package_service.adapters.repository import packages_of
+from package_service.domain import catalogue, model
 from package_service.service_layer.unit_of_work import UnitOfWork
 
 _NOT_FOUND = "No such package."
@@ -185,7 +185,9 @@ class ProductChange:
     from_product: str
 
 
-def change_product(*, uow: UnitOfWork, caller: Principal, package_id: str, product: str) -> ProductChange:
+def change_product(
+    *, uow: UnitOfWork, caller: Principal, package_id: str, product: str, expected_direction: str = ""
+) -> ProductChange:
     """Upgrade (customer login or the package's own login) or downgrade (customer login only;
     refused when the domains or the usage do not fit the smaller product)."""
     if caller.kind not in ("customer", "package"):
@@ -194,6 +196,15 @@ def change_product(*, uow: UnitOfWork, caller: Principal, package_id: str, produ
     with uow:
         package = _owned(uow, caller, package_id, lock=True)
         direction = model.change_direction(package, product)
+        if expected_direction and direction != expected_direction and model.check_product(product).code != package.product:
+            code = "not_a_downgrade" if expected_direction == "downgrade" else "not_an_upgrade"
+            raise Conflict(
+                f"{model.check_product(product).name} is {'larger' if direction == 'upgrade' else 'smaller'} "
+                f"than the package's product: this is not a{'n' if expected_direction == 'upgrade' else ''} "
+                f"{expected_direction}.",
+                code=code,
+                field="product",
+            )
         if direction == "downgrade" and caller.kind != "customer":
             raise Forbidden("A downgrade is a contractual change: please use the customer login.")
         before = package.product
