@@ -136,11 +136,15 @@ def password(*, required: bool = True, new: bool = False) -> Field:
     return text(min_len=PASSWORD_MIN if new else 1, max_len=PASSWORD_MAX, required=required)
 
 
-def choice(*options: str, required: bool = True) -> Field:
+def choice(*options: str, required: bool = True, aliases: dict[str, str] | None = None) -> Field:
+    """One of `options`, case-insensitive; `aliases` maps other spellings to an option."""
+    known = {o.lower(): o for o in options} | {k.lower(): v for k, v in (aliases or {}).items()}
+
     def convert(name: str, value: Any) -> str:
-        if not isinstance(value, str) or value not in options:
+        found = known.get(value.strip().lower()) if isinstance(value, str) else None
+        if found is None:
             raise InvalidInput(f"{name} must be one of: {', '.join(options)}.", field=name)
-        return value
+        return found
 
     return Field(convert, required)
 

@@ -389,3 +389,20 @@ def test_a_created_invoice_answers_its_amount_as_a_number(
     )
     assert response.status_code == 201
     assert response.get_json()["amount"] == 12.5
+
+
+@pytest.mark.parametrize("given, market", [("DE", "de"), ("Nl", "nl"), ("gb", "uk"), ("UK", "uk")])
+def test_the_market_is_read_case_insensitively_and_gb_means_uk(
+    given, market, gateway_client, gateway_backends, gateway_tokens, gateway_auth
+):
+    gateway_backends.contract.on(
+        "CreateCustomer", lambda req, token: contract_pb2.Customer(customer_number="4711", market=req.market)
+    )
+    gateway_backends.identity.on("SetCustomerPassword", None)
+    response = gateway_client.post(
+        "/api/v1/admin/customers",
+        json={"market": given, "password": "a-good-password", "last_name": "Smith"},
+        headers=gateway_auth(gateway_tokens.staff()),
+    )
+    assert response.status_code == 201
+    assert gateway_backends.contract.calls[0].request.market == market

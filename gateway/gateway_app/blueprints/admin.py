@@ -25,7 +25,7 @@ bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 PAYMENT_FIELDS = ("iban", "bic", "card_token", "card_last4", "card_expiry")
 
 CREATE_CUSTOMER = {
-    "market": v.choice("de", "nl", "uk"),
+    "market": v.choice("de", "nl", "uk", aliases={"gb": "uk"}),
     "password": v.password(new=True),
     "customer_number": v.customer_number_field(required=False),
     **{name: v.text(required=False) for name in CUSTOMER_FIELDS},
