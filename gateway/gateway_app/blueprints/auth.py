@@ -110,13 +110,11 @@ def _reset_base_url() -> str:
     return str(current_app.config.get("PUBLIC_BASE_URL") or "")
 
 
-@bp.post("/api/v1/auth/password-reset")
-def request_password_reset() -> tuple[Response, int]:
-    body = v.validate(v.json_object(), {"customer_number": v.customer_number_field()})
-    number = body["customer_number"]
-    # The same calls whatever the number: the e-mail comes from contract-service (with the
-    # gateway's service credential); for an unknown number identity gets an empty address and
-    # sends nothing. Only a service that is down answers differently (503).
+def send_password_reset(number: str) -> None:
+    """"Forgot password" (the API and the web page). The same calls whatever the number: the
+    e-mail comes from contract-service (with the gateway's service credential); for an unknown
+    number identity gets an empty address and sends nothing. Only a service that is down
+    answers differently (503)."""
     try:
         record = backends().contract.call(
             "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number)
@@ -130,6 +128,12 @@ def request_password_reset() -> tuple[Response, int]:
         "RequestPasswordReset",
         identity_pb2.PasswordResetRequest(customer_number=number, email=email, base_url=_reset_base_url()),
     )
+
+
+@bp.post("/api/v1/auth/password-reset")
+def request_password_reset() -> tuple[Response, int]:
+    body = v.validate(v.json_object(), {"customer_number": v.customer_number_field()})
+    send_password_reset(body["customer_number"])
     return (
         jsonify(
             {

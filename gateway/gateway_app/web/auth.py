@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from customercenter.v1 import identity_pb2, package_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 from google.protobuf import empty_pb2
 
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.auth import _name_of, _reset_base_url
+from gateway_app.blueprints.auth import _name_of, send_password_reset
 from gateway_app.security import guard
 from gateway_app.web import bp
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
 from gateway_app.web.session import end_session, session_principal, start_session
 
 HOME = {"customer": "web.customer_home", "staff": "web.staff_queue"}
@@ -167,23 +167,7 @@ def password_forgot() -> Any:
         number = _check_customer_number(form, "customer_number")
         if form.ok:
             try:
-                try:
-                    # The gateway's service credential may read any customer's e-mail address.
-                    email = (
-                        backends()
-                        .contract.call("GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number))
-                        .email
-                    )
-                except ServiceUnavailable:
-                    raise
-                except DomainError:
-                    email = ""  # identity answers the same: no enumeration
-                backends().identity.call(
-                    "RequestPasswordReset",
-                    identity_pb2.PasswordResetRequest(
-                        customer_number=number, email=email, base_url=_reset_base_url()
-                    ),
-                )
+                send_password_reset(number)
                 return redirect(url_for("web.login", notice="reset_sent"))
             except DomainError as error:
                 form.fail_with(error)
@@ -197,11 +181,7 @@ def password_reset() -> Any:
     form = FormState.from_request("new_password", "confirm_password")
     if request.method == "POST":
         require(form, "new_password", "confirm_password")
-        new = form.get("new_password")
-        if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
-            form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
-        elif new and form.get("confirm_password") and new != form.get("confirm_password"):
-            form.fail("confirm_password", _("The two passwords are not the same."))
+        new = check_new_password(form)
         if not token:
             form.fail(None, _("This link is no longer valid. Please ask for a new one."))
         if form.ok:

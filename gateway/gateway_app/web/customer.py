@@ -30,7 +30,7 @@ from gateway_app.blueprints.terminations import _termination_id
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.packages import larger_products, monthly_price
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
 # Company and name are changed only with the signed contract handover form (seed 004).
@@ -152,11 +152,7 @@ def customer_password() -> Any:
     form = FormState.from_request("current_password", "new_password", "confirm_password")
     if request.method == "POST":
         require(form, "current_password", "new_password", "confirm_password")
-        new = form.get("new_password")
-        if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
-            form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
-        elif new and form.get("confirm_password") and new != form.get("confirm_password"):
-            form.fail("confirm_password", _("The two passwords are not the same."))
+        new = check_new_password(form)
         if form.ok:
             try:
                 # Every other token of the customer dies; this session's token survives.

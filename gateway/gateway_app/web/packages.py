@@ -12,12 +12,11 @@ from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.packages import change_product, visible_package
 from gateway_app.security import current_principal
 from gateway_app.web import bp
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
+from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
 SETTINGS = {
@@ -139,11 +138,7 @@ def package_password(package_id: str) -> Any:
     package = _package(package_id)  # ownership is checked by package-service first
     form = FormState.from_request("new_password", "confirm_password")
     require(form, "new_password", "confirm_password")
-    new = form.get("new_password")
-    if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
-        form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
-    elif new and form.get("confirm_password") and new != form.get("confirm_password"):
-        form.fail("confirm_password", _("The two passwords are not the same."))
+    new = check_new_password(form)
     if form.ok:
         try:
             backends().identity.call(

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from gateway_app import validation as v
 from gateway_app.errors import handle_http_exception
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_language
@@ -178,6 +179,17 @@ def require(form: FormState, *names: str) -> None:
     for name in names:
         if not form.get(name).strip():
             form.fail(name, _("Please fill in this field."))
+
+
+def check_new_password(form: FormState) -> str:
+    """The new password of a form with `new_password` and `confirm_password`: the policy's
+    length, and both typed the same. Returns what was typed."""
+    new = form.get("new_password")
+    if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
+        form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
+    elif new and form.get("confirm_password") and new != form.get("confirm_password"):
+        form.fail("confirm_password", _("The two passwords are not the same."))
+    return new
 
 
 def notice() -> str | None:
