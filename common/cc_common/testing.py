@@ -95,10 +95,9 @@ class TokenFactory:
             kind="customer", subject=f"customer:{number}", customer_number=number, generation=generation
         )[0]
 
-    def package(self, package_id: str, owner: str) -> str:
-        return self.user.issue(
-            kind="package", subject=f"package:{package_id}", customer_number=owner, package_id=package_id
-        )[0]
+    def package(self, package_id: str) -> str:
+        """A package login's token: no customer number (the owner is found by the services)."""
+        return self.user.issue(kind="package", subject=f"package:{package_id}", package_id=package_id)[0]
 
     def staff(self, username: str = "admin") -> str:
         return self.user.issue(kind="staff", subject=f"staff:{username}")[0]

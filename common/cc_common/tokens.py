@@ -124,7 +124,7 @@ class Principal:
     generation: int
     expires_at: int
     issued_at: int
-    customer_number: str | None = None  # the owning customer number (customer, package)
+    customer_number: str | None = None  # customer tokens only: the customer's own number
     package_id: str | None = None  # package tokens only
     token: str = ""  # the raw token, to forward to the next service
 
@@ -172,6 +172,8 @@ class TokenSigner:
             "exp": now + (ttl if ttl is not None else self.ttl),
         }
         if customer_number:
+            if kind != "customer":
+                raise ValueError("only a customer token carries a customer number")
             claims["cn"] = customer_number
         if package_id:
             claims["pkg"] = package_id
@@ -313,7 +315,9 @@ class TokenVerifier:
                 generation=int(claims.get("gen", 0)),
                 expires_at=int(claims["exp"]),
                 issued_at=int(claims["iat"]),
-                customer_number=str(claims["cn"]) if claims.get("cn") else None,
+                # Only a customer token names a customer number (a package token's password
+                # may be held by a third party; a stray `cn` in one is ignored).
+                customer_number=str(claims["cn"]) if claims.get("cn") and kind == "customer" else None,
                 package_id=str(claims["pkg"]) if claims.get("pkg") else None,
                 token=token,
             )

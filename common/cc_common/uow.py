@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection
-
 from sqlalchemy.orm import Session, sessionmaker
 
 

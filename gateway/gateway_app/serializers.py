@@ -42,9 +42,12 @@ def customer(message: Any) -> dict[str, Any]:
 
 
 def package(message: Any) -> dict[str, Any]:
+    """A package; `customer_number` only where package-service gave it (never to a package
+    login, whose password may be held by a third party)."""
+    owner = {"customer_number": message.customer_number} if message.customer_number else {}
     return {
         "id": message.id,
-        "customer_number": message.customer_number,
+        **owner,
         "product": message.product,
         "product_name": _opt(message.product_name),
         "max_domains": message.max_domains or None,

@@ -311,7 +311,7 @@ def test_the_customer_upgrades_a_package_from_its_administration_page(suite, ope
     assert [c["product"] for c in contracts] == ["hosting-pro"]  # the contract followed
 
 
-def test_the_package_login_upgrades_its_package_and_a_smaller_product_is_refused(suite, open_browser):
+def test_the_package_login_sees_the_upgrade_offer_but_the_contract_holder_orders_it(suite, open_browser):
     customer = suite.create_customer("de")
     domain = f"pkgup-{uuid.uuid4().hex[:8]}.example"
     suite.create_package(
@@ -323,18 +323,12 @@ def test_the_package_login_upgrades_its_package_and_a_smaller_product_is_refused
     page.fill("#f-password", "Package-Passw0rd!")
     page.click("main form button[type=submit]")
     page.wait_for_url("**/packages/*")
-    assert "per month" not in page.inner_text("#upgrade")  # no contract data for a package login
-    # A form changed in the browser to a smaller product: refused next to the choice.
-    page.evaluate("document.querySelector('#product-hosting-pro').value = 'hosting-basic'")
-    page.check("#product-hosting-pro")
-    page.click("#upgrade-button")
-    assert "please choose a larger one" in page.inner_text("#e-product")
-    assert "Hosting Plus" in page.inner_text("#package-facts")
-    b.shot("smaller-refused")
-    page.check("#product-hosting-pro")
-    page.click("#upgrade-button")
-    page.wait_for_url("**notice=upgraded")
-    assert "Hosting Pro" in page.inner_text("#package-facts")
+    upgrade = page.inner_text("#upgrade")
+    assert "Hosting Pro" in upgrade and "per month" not in upgrade  # no contract data for a package login
+    assert "contract holder orders it" in page.inner_text("#upgrade-contract-holder")
+    assert page.locator("#upgrade-button").count() == 0
+    assert customer.number not in page.content()
+    b.shot("package-login-upgrade-note")
 
 
 @pytest.mark.parametrize("lang", ["de", "nl"])

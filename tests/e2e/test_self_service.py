@@ -9,6 +9,7 @@ import email.policy
 import re
 import uuid
 
+import jwt
 import pytest
 
 RESET_LINK = re.compile(r"/password-reset\?token=([A-Za-z0-9_-]+)")
@@ -342,23 +343,36 @@ def test_usage_above_the_smaller_products_limit_blocks_a_downgrade(suite):
     assert error_of(refused)["code"] == "package_does_not_fit" and "GB" in error_of(refused)["message"]
 
 
-def test_an_upgrade_from_the_package_login_works_and_a_smaller_product_is_not_an_upgrade(suite):
-    customer, _token = customer_with_token(suite)
+def test_the_package_login_cannot_change_the_contract_and_never_sees_the_owners_number(suite):
+    customer, token = customer_with_token(suite)
     domain = unique_domain()
-    package_id = suite.create_package(customer.number, domains=[domain], package_password="Pkg-pass-123")
-    package_token = suite.login_package(domain, "Pkg-pass-123")
-    up = suite.api(
-        "POST",
-        f"/api/v1/packages/{package_id}/upgrade",
-        token=package_token,
-        json={"product": "hosting-pro"},
-        expect=200,
-    ).json()
-    assert up["product"] == "hosting-pro" and up["direction"] == "upgrade"
+    package_id = suite.create_package(
+        customer.number, product="hosting-plus", domains=[domain], package_password="Pkg-pass-123"
+    )
+    login = suite.api(
+        "POST", "/api/v1/auth/package-login", json={"domain": domain, "password": "Pkg-pass-123"}, expect=200
+    )
+    package_token = login.json()["access_token"]
+    claims = jwt.decode(package_token, options={"verify_signature": False})
+    assert "cn" not in claims and customer.number not in login.text
+    for path in ("/api/v1/packages", f"/api/v1/packages/{package_id}"):
+        answer = suite.api("GET", path, token=package_token, expect=200)
+        assert customer.number not in answer.text and "customer_number" not in answer.text
+    for change in ("upgrade", "downgrade"):
+        refused = suite.api(
+            "POST",
+            f"/api/v1/packages/{package_id}/{change}",
+            token=package_token,
+            json={"product": "hosting-pro" if change == "upgrade" else "hosting-basic"},
+            expect=403,
+        )
+        assert error_of(refused)["code"] == "forbidden"
+    unchanged = suite.api("GET", f"/api/v1/packages/{package_id}", token=token, expect=200).json()
+    assert unchanged["customer_number"] == customer.number and unchanged["product"] == "hosting-plus"
     down = suite.api(
         "POST",
         f"/api/v1/packages/{package_id}/upgrade",
-        token=package_token,
+        token=token,
         json={"product": "hosting-basic"},
         expect=409,
     )

@@ -256,7 +256,7 @@ def test_contracts_and_terminations_move_with_the_merge_and_back(server):
 def test_the_merge_steps_refuse_every_caller_but_the_service(server):
     stub, tokens, _ = server
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
-    for token in (tokens.customer("100"), tokens.staff(), tokens.package("pkg_1", "100")):
+    for token in (tokens.customer("100"), tokens.staff(), tokens.package("pkg_1")):
         for call, request in (
             (stub.TransferContracts, transfer_pb2.TransferRequest(merge_id="m", source_customer_number="200", target_customer_number="100")),
             (stub.SetCustomerStatus, transfer_pb2.CustomerStatusRequest(merge_id="m", customer_numbers=["100"], status="frozen")),

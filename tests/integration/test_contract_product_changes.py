@@ -158,7 +158,7 @@ def test_a_frozen_or_retired_customers_contract_is_not_changed(server):
 @pytest.mark.parametrize("kind", ["customer", "package"])
 def test_only_staff_and_service_may_change_a_contracts_product(server, kind):
     stub, tokens, url = server
-    token = tokens.customer("100") if kind == "customer" else tokens.package("pkg_100", "100")
+    token = tokens.customer("100") if kind == "customer" else tokens.package("pkg_100")
     assert refused(stub.ChangeContractProduct, change("pkg_100", "hosting-basic"), metadata(token))[0] == (
         grpc.StatusCode.PERMISSION_DENIED
     )

@@ -322,7 +322,7 @@ def test_a_written_form_is_a_printable_pdf_with_a_signature_line(server):
 
 def test_a_package_token_gets_permission_denied_on_every_rpc(server):
     stub, tokens = server
-    package = metadata(tokens.package("pkg_1", "100"))
+    package = metadata(tokens.package("pkg_1"))
     service = contract_pb2.DESCRIPTOR.services_by_name["ContractService"]
     assert len(service.methods) >= 18
     for method in service.methods:

@@ -73,7 +73,7 @@ def test_a_customer_reads_its_own_record_and_cannot_reach_another(contract_serve
 def test_a_package_token_is_refused(contract_server):
     stub, tokens = contract_server
     stub.CreateCustomer(new_customer(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5)
-    package = metadata(tokens.package("pkg_1", "100"))
+    package = metadata(tokens.package("pkg_1"))
     for call, request in [
         (stub.GetCustomer, contract_pb2.GetCustomerRequest()),
         (stub.ListInvoices, contract_pb2.ListInvoicesRequest()),

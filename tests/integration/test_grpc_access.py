@@ -49,7 +49,7 @@ def test_every_forged_token_is_unauthenticated_at_each_service(services):
 
 def test_a_package_token_reaches_its_own_package_only_and_no_contract_data(services):
     package, contract, factory, _, number, own, other = services
-    token = metadata(factory.package(own, number))
+    token = metadata(factory.package(own))
     assert package.GetPackage(package_pb2.GetPackageRequest(package_id=own), metadata=token, timeout=5).id == own
     assert code_of(lambda: package.GetPackage(package_pb2.GetPackageRequest(package_id=other), metadata=token, timeout=5)) == grpc.StatusCode.NOT_FOUND
     assert code_of(lambda: contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number=number), metadata=token, timeout=5)) == grpc.StatusCode.PERMISSION_DENIED

@@ -9,7 +9,6 @@ from cc_common import db
 from cc_common.errors import Conflict, InvalidInput, Unauthenticated
 from cc_common.tokens import Principal
 from merge_service.bootstrap import MIGRATIONS
-from merge_service.domain import model
 from merge_service.service_layer import services
 from merge_service.service_layer.saga import SagaRunner
 from merge_service.service_layer.unit_of_work import MergeUnitOfWork

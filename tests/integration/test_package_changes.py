@@ -66,7 +66,7 @@ def product_changes(url, package_id):
 def test_any_caller_kind_lists_the_products_smallest_first(package_server):
     stub, tokens, _ = package_server
     pkg = create(stub, tokens, "100", "hosting-basic", "a.example")
-    for token in (tokens.customer("100"), tokens.package(pkg.id, "100"), tokens.staff(), tokens.service()):
+    for token in (tokens.customer("100"), tokens.package(pkg.id), tokens.staff(), tokens.service()):
         products = stub.ListProducts(package_pb2.ListProductsRequest(), metadata=metadata(token), timeout=5).products
         assert [p.code for p in products][:3] == ["hosting-basic", "hosting-plus", "hosting-pro"]
         assert [p.rank for p in products] == sorted(p.rank for p in products)
@@ -113,16 +113,17 @@ def test_a_downgrade_refused_for_usage_fits_after_staff_lowers_the_usage(package
     assert product_changes(url, pkg.id) == [("hosting-plus", "hosting-basic", "downgrade", "customer:100")]
 
 
-def test_the_package_login_may_upgrade_its_package_but_not_downgrade_it(package_server):
+def test_the_package_login_may_neither_upgrade_nor_downgrade_its_package(package_server):
     stub, tokens, url = package_server
-    pkg = create(stub, tokens, "100", "hosting-basic", "a.example")
-    own = tokens.package(pkg.id, "100")
-    up = change(stub, own, pkg.id, "hosting-pro")
+    pkg = create(stub, tokens, "100", "hosting-plus", "a.example")
+    own = tokens.package(pkg.id)
+    for product in ("hosting-pro", "hosting-basic"):
+        with pytest.raises(grpc.RpcError) as err:
+            change(stub, own, pkg.id, product)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert dict(err.value.trailing_metadata())["error-code"] == "forbidden"
+    up = change(stub, tokens.customer("100"), pkg.id, "hosting-pro")
     assert up.direction == "upgrade" and up.package.product == "hosting-pro"
-    with pytest.raises(grpc.RpcError) as err:
-        change(stub, own, pkg.id, "hosting-plus")
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
-    assert dict(err.value.trailing_metadata())["error-code"] == "forbidden"
     with pytest.raises(grpc.RpcError) as same:
         change(stub, tokens.customer("100"), pkg.id, "hosting-pro")
     assert dict(same.value.trailing_metadata())["error-code"] == "same_product"
@@ -130,7 +131,21 @@ def test_the_package_login_may_upgrade_its_package_but_not_downgrade_it(package_
         change(stub, tokens.customer("100"), pkg.id, "hosting-gold")
     assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert dict(unknown.value.trailing_metadata())["error-field"] == "product"
-    assert product_changes(url, pkg.id) == [("hosting-basic", "hosting-pro", "upgrade", f"package:{pkg.id}")]
+    assert product_changes(url, pkg.id) == [("hosting-plus", "hosting-pro", "upgrade", "customer:100")]
+
+
+def test_a_package_login_sees_its_package_without_the_owners_customer_number(package_server):
+    stub, tokens, _ = package_server
+    pkg = create(stub, tokens, "100", "hosting-plus", "a.example")
+    own = metadata(tokens.package(pkg.id))
+    one = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=own, timeout=5)
+    listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=own, timeout=5)
+    assert one.id == pkg.id and one.customer_number == ""
+    assert [p.customer_number for p in listed.packages] == [""]
+    mine = stub.GetPackage(
+        package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5
+    )
+    assert mine.customer_number == "100"
 
 
 def test_a_domain_moves_into_another_package_of_the_same_customer(package_server):
@@ -160,7 +175,7 @@ def test_a_domain_moves_into_a_new_independent_package_under_the_same_customer_n
     listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5).packages
     assert sorted(list(p.domains) for p in listed) == [["a.example"], ["b.example"], ["c.example"]]
     with pytest.raises(grpc.RpcError) as err:
-        move(stub, tokens.package(source.id, "100"), source.id, "a.example")
+        move(stub, tokens.package(source.id), source.id, "a.example")
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -203,7 +218,7 @@ def test_the_package_login_updates_the_settings_of_its_own_package_only(package_
     stub, tokens, _ = package_server
     own = create(stub, tokens, "100", "hosting-basic", "a.example")
     other = create(stub, tokens, "100", "hosting-basic", "b.example")
-    token = metadata(tokens.package(own.id, "100"))
+    token = metadata(tokens.package(own.id))
     before = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=token, timeout=5).settings
     assert before["php_version"] == "8.3" and before["https_redirect"] == "true"
     updated = stub.UpdateSettings(

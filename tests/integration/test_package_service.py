@@ -40,7 +40,7 @@ def test_package_token_sees_only_its_own_package(package_server):
     staff = metadata(tokens.staff())
     a = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]), metadata=staff, timeout=5)
     b = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]), metadata=staff, timeout=5)
-    own = metadata(tokens.package(a.id, "1"))
+    own = metadata(tokens.package(a.id))
     assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).id == a.id
     with pytest.raises(grpc.RpcError) as err:
         stub.GetPackage(package_pb2.GetPackageRequest(package_id=b.id), metadata=own, timeout=5)

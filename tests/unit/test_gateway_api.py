@@ -92,7 +92,7 @@ def test_one_package_is_returned_to_its_package_token(
 ):
     gateway_backends.package.on("GetPackage", PACKAGE)
     response = gateway_client.get(
-        "/api/v1/packages/pkg_1", headers=gateway_auth(gateway_tokens.package("pkg_1", "100"))
+        "/api/v1/packages/pkg_1", headers=gateway_auth(gateway_tokens.package("pkg_1"))
     )
     assert response.status_code == 200
     assert response.get_json()["id"] == "pkg_1"
@@ -103,7 +103,7 @@ def test_a_package_token_asking_for_another_package_gets_404_without_a_backend_c
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
     response = gateway_client.get(
-        "/api/v1/packages/pkg_2", headers=gateway_auth(gateway_tokens.package("pkg_1", "100"))
+        "/api/v1/packages/pkg_2", headers=gateway_auth(gateway_tokens.package("pkg_1"))
     )
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"

@@ -666,7 +666,7 @@ def test_a_token_of_the_wrong_kind_answers_403(
     method, path, body, kind, gateway_client, merge_service, gateway_tokens, gateway_auth
 ):
     token = {
-        "package": gateway_tokens.package("pkg_1", "100"),
+        "package": gateway_tokens.package("pkg_1"),
         "staff": gateway_tokens.staff(),
         "customer": gateway_tokens.customer("100"),
     }[kind]

@@ -84,7 +84,7 @@ PDF = contract_pb2.Document(filename="RE1.pdf", content_type="application/pdf", 
 def tokens(gateway_tokens):
     return {
         "customer": gateway_tokens.customer("100"),
-        "package": gateway_tokens.package("pkg_1", "100"),
+        "package": gateway_tokens.package("pkg_1"),
         "staff": gateway_tokens.staff(),
     }
 
@@ -204,7 +204,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/products", None, {"customer", "package", "staff"}),
     ("PUT", "/api/v1/packages/pkg_1/password", {"new_password": "new-password"}, {"customer", "package"}),
     ("POST", "/api/v1/packages/pkg_1/downgrade", {"product": "hosting-basic"}, {"customer"}),
-    ("POST", "/api/v1/packages/pkg_1/upgrade", {"product": "hosting-pro"}, {"customer", "package"}),
+    ("POST", "/api/v1/packages/pkg_1/upgrade", {"product": "hosting-pro"}, {"customer"}),
     ("GET", "/api/v1/packages/pkg_1/settings", None, {"customer", "package"}),
     (
         "PATCH",
@@ -250,7 +250,7 @@ def test_a_package_token_naming_another_package_answers_404_without_asking_a_ser
     for method, path, body in [
         ("GET", "/api/v1/packages/pkg_9/settings", None),
         ("PUT", "/api/v1/packages/pkg_9/password", {"new_password": "new-password"}),
-        ("POST", "/api/v1/packages/pkg_9/upgrade", {"product": "hosting-pro"}),
+        ("PATCH", "/api/v1/packages/pkg_9/settings", {"settings": {"php_version": "8.3"}}),
     ]:
         response = call(method, path, kind="package", json=body)
         assert response.status_code == 404, path
@@ -778,17 +778,16 @@ def test_a_bigger_product_on_downgrade_answers_409_not_a_downgrade_without_a_con
 
 def test_the_upgrade_endpoint_asks_package_service_for_an_upgrade(call, backends):
     backends.package.on("ChangeProduct", Conflict("Smaller.", code="not_an_upgrade", field="product"))
-    response = call(
-        "POST", "/api/v1/packages/pkg_1/upgrade", kind="package", json={"product": "hosting-basic"}
-    )
+    response = call("POST", "/api/v1/packages/pkg_1/upgrade", json={"product": "hosting-basic"})
     assert response.status_code == 409 and error(response)["code"] == "not_an_upgrade"
     change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
     assert change.request.expected_direction == "upgrade"
 
 
-def test_an_upgrade_by_the_package_login_is_changed(call, backends):
+def test_the_package_login_may_not_upgrade_its_package_a_contractual_change(call, backends):
     response = call("POST", "/api/v1/packages/pkg_1/upgrade", kind="package", json={"product": "hosting-pro"})
-    assert response.status_code == 200 and response.get_json()["direction"] == "upgrade"
+    assert response.status_code == 403 and error(response)["code"] == "forbidden"
+    assert [c.method for c in backends.package.calls] == []
 
 
 def test_a_package_that_does_not_fit_answers_409_with_the_reason(call, backends):

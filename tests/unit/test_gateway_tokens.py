@@ -65,7 +65,7 @@ def answering_backends(gateway_backends):
 def tokens_by_kind(gateway_tokens):
     return {
         "customer": gateway_tokens.customer("100"),
-        "package": gateway_tokens.package("pkg_1", "100"),
+        "package": gateway_tokens.package("pkg_1"),
         "staff": gateway_tokens.staff("admin"),
     }
 

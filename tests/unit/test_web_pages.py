@@ -157,7 +157,7 @@ def test_a_revoked_session_goes_to_the_login_and_its_cookie_is_dropped(
 
 
 def test_a_package_login_sees_no_contract_pages(gateway_client, gateway_tokens):
-    gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1", "1001"))
+    gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1"))
     response = gateway_client.get("/customer/invoices")
     assert response.status_code == 403
     assert "may not open this page" in response.get_data(as_text=True)
@@ -166,7 +166,7 @@ def test_a_package_login_sees_no_contract_pages(gateway_client, gateway_tokens):
 def test_a_package_login_opening_another_package_gets_not_found(
     gateway_client, gateway_tokens, gateway_backends
 ):
-    gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1", "1001"))
+    gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1"))
     response = gateway_client.get("/packages/pkg_2")
     assert response.status_code == 404
     assert gateway_backends.package.calls == []

@@ -50,11 +50,11 @@ def package_login() -> Response:
         package = backends().package.call(
             "ResolveDomain", package_pb2.ResolveDomainRequest(domain=body["domain"])
         )
-        package_id, owner = package.id, package.customer_number
+        package_id = package.id
     except NotFound:
         # identity is asked all the same (with a dummy hash), so an unknown domain costs
         # as much as a wrong password and answers the same 401.
-        package_id, owner = "", ""
+        package_id = ""
     result = backends().identity.call(
         "PackageLogin",
         identity_pb2.PackageLoginRequest(
@@ -65,12 +65,9 @@ def package_login() -> Response:
         ),
     )
     package_id = _name_of(result.subject) or package_id
+    # No customer number in a package token: its password may be held by a third party.
     answer = guard().issue(
-        kind="package",
-        subject=result.subject,
-        generation=result.generation,
-        customer_number=owner or None,
-        package_id=package_id,
+        kind="package", subject=result.subject, generation=result.generation, package_id=package_id
     )
     answer["package_id"] = package_id
     return jsonify(answer)

@@ -154,7 +154,10 @@ COMPONENTS: dict[str, Any] = {
         "Package": _obj(
             {
                 "id": STRING,
-                "customer_number": STRING,
+                "customer_number": {
+                    **STRING,
+                    "description": "The owner; absent when a package login asks (its password may be held by a third party)",
+                },
                 "product": STRING,
                 "product_name": {**NULLABLE_STRING, "description": "The product's display name"},
                 "max_domains": {
@@ -966,7 +969,7 @@ PATHS.update(
         },
         "/api/v1/packages/{package_id}/upgrade": {
             "post": _op(
-                "Change to a larger product (customer login or the package's own login)",
+                "Change to a larger product (customer login only: a contractual change; a package login gets 403)",
                 "packages",
                 {
                     "200": _ok("The package, with direction and from_product", _ref("ProductChange")),
@@ -974,7 +977,7 @@ PATHS.update(
                     "409": _error("A smaller product (not_an_upgrade), same_product, package_terminated"),
                     "422": _error("Unknown product (invalid_input, field product)"),
                 },
-                kinds=("customer", "package"),
+                kinds=("customer",),
                 body=PRODUCT_BODY,
                 params=PACKAGE_ID,
             )

@@ -1,8 +1,9 @@
 """Packages: a customer token sees all its packages, a package token only its own.
 
-The package login administrates its package technically (settings, package password, an
-upgrade in the package administration); contractual changes (downgrade, splitting) need the
-customer login (seed 004). package-service checks ownership from the forwarded token.
+The package login administrates its package technically (settings, package password);
+contractual changes (upgrade, downgrade, splitting, terminations) need the customer login.
+A package token never carries or reveals the owner's customer number: its password may be
+held by a third party. package-service checks ownership from the forwarded token.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def downgrade(package_id: str) -> Response:
 
 
 @bp.post("/api/v1/packages/<package_id>/upgrade")
-@token_required("customer", "package")
+@token_required("customer")
 def upgrade(package_id: str) -> Response:
     return _change_product(package_id, wanted="upgrade")
 

@@ -95,9 +95,9 @@ def package_login() -> Any:
                     package = backends().package.call(
                         "ResolveDomain", package_pb2.ResolveDomainRequest(domain=domain)
                     )
-                    package_id, owner = package.id, package.customer_number
+                    package_id = package.id
                 except NotFound:
-                    package_id, owner = "", ""  # identity checks a dummy hash: same answer, same cost
+                    package_id = ""  # identity checks a dummy hash: same answer, same cost
                 result = backends().identity.call(
                     "PackageLogin",
                     identity_pb2.PackageLoginRequest(
@@ -108,7 +108,8 @@ def package_login() -> Any:
                     ),
                 )
                 package_id = _name_of(result.subject) or package_id
-                return _login_answer("package", result, customer_number=owner or None, package_id=package_id)
+                # No customer number in a package login: its password may be held by a third party.
+                return _login_answer("package", result, package_id=package_id)
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""

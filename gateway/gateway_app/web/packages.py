@@ -1,6 +1,7 @@
 """Package administration (seed 004): the technical settings of one package and "set package
 password". Reached with a package login (domain + package password) or from the customer
-area. A package login sees nothing contractual: no customer data, invoices or forms."""
+area. A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
+changes nothing contractual (no upgrade)."""
 
 from __future__ import annotations
 
@@ -153,10 +154,10 @@ def package_password(package_id: str) -> Any:
 
 
 @bp.post("/packages/<package_id>/upgrade")
-@page_login("customer", "package")
+@page_login("customer")
 def package_upgrade(package_id: str) -> Any:
-    """Seed 004: "You will also find an option to upgrade the package here" (customer login and
-    the package's own login); a downgrade stays with the customer login's forms."""
+    """The upgrade offered in the package administration. It changes the contract, so only the
+    customer login orders it; the package login sees the offer with a note saying so."""
     package = _package(package_id)
     form = FormState.from_request("product")
     require(form, "product")

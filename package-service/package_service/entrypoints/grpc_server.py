@@ -11,11 +11,13 @@ from package_service.domain.model import Package
 from package_service.service_layer import services
 
 
-def to_proto(package: Package) -> package_pb2.Package:
+def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.Package:
+    """The package as `caller` may see it: a package login (whose password may be held by a
+    third party, such as an agency) never learns the owner's customer number."""
     product = package.catalogue_entry
     return package_pb2.Package(
         id=package.id,
-        customer_number=package.customer_number,
+        customer_number="" if caller is not None and caller.kind == "package" else package.customer_number,
         product=package.product,
         domains=package.domains,
         status=package.status,
@@ -66,11 +68,11 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return package_pb2.PackageList(packages=[to_proto(p) for p in packages])
+        return package_pb2.PackageList(packages=[to_proto(p, caller) for p in packages])
 
     @rpc("customer", "package", "staff", "service")
     def GetPackage(self, request, context, caller: Principal):
-        return to_proto(services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id))
+        return to_proto(services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id), caller)
 
     @rpc("service")
     def ResolveDomain(self, request, context, caller: Principal):
@@ -96,7 +98,8 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
     def ListProducts(self, request, context, caller: Principal):
         return package_pb2.ProductList(products=[product_to_proto(p) for p in services.list_products()])
 
-    @rpc("customer", "package")
+    # A contractual change: the customer login only, never a package login.
+    @rpc("customer")
     def ChangeProduct(self, request, context, caller: Principal):
         change = services.change_product(
             uow=self._uow(),

@@ -188,10 +188,13 @@ class ProductChange:
 def change_product(
     *, uow: UnitOfWork, caller: Principal, package_id: str, product: str, expected_direction: str = ""
 ) -> ProductChange:
-    """Upgrade (customer login or the package's own login) or downgrade (customer login only;
-    refused when the domains or the usage do not fit the smaller product)."""
-    if caller.kind not in ("customer", "package"):
-        raise Forbidden("Only the customer or the package login may change the product.")
+    """Upgrade or downgrade (refused when the domains or the usage do not fit the smaller
+    product). Both change the contract and the price, so only the customer login may: a
+    package login administrates its package technically and makes no contractual change."""
+    if caller.kind != "customer":
+        raise Forbidden(
+            "Changing the product is a contractual change: the contract holder orders it with the customer login."
+        )
     model.check_product(product)
     with uow:
         package = _owned(uow, caller, package_id, lock=True)
@@ -205,8 +208,6 @@ def change_product(
                 code=code,
                 field="product",
             )
-        if direction == "downgrade" and caller.kind != "customer":
-            raise Forbidden("A downgrade is a contractual change: please use the customer login.")
         before = package.product
         direction = model.change_product(package, product)
         uow.packages.save(package)
