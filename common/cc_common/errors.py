@@ -86,6 +86,14 @@ class TooManyAttempts(DomainError):
         self.extra["retry_after"] = str(self.retry_after)
 
 
+class InvalidToken(DomainError):
+    """A single-use link's token that is unknown, used or expired: 400 invalid_token."""
+
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    http_status = 400
+    default_code = "invalid_token"
+
+
 class ServiceUnavailable(DomainError):
     grpc_status = grpc.StatusCode.UNAVAILABLE
     http_status = 503
@@ -141,6 +149,8 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
         if k.startswith(TRAILER_EXTRA_PREFIX)
     }
     code = str(trailers.get(TRAILER_CODE) or cls.default_code)
+    if cls is InvalidInput and code == InvalidToken.default_code:
+        cls = InvalidToken
     field = trailers.get(TRAILER_FIELD)
     if cls is TooManyAttempts:
         retry_after = int(extra.pop("retry_after", "60") or 60)

@@ -83,6 +83,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         packages.bp,
         terminations.bp,
         merges.bp,
+        merges.objections_bp,
         admin.bp,
         health.bp,
         openapi.bp,

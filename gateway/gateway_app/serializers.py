@@ -197,6 +197,11 @@ def merge(message: Any) -> dict[str, Any]:
         "data_taken_over": message.data_taken_over,
         "legal_proof_uploaded": message.legal_proof_uploaded,
         "proof_method": message.proof_method,
+        # A merge proven with a package password: until when the absorbed side may object
+        # (null for other merges and once it confirmed), and whether it confirmed.
+        "objection_period_ends_at": _opt(message.objection_period_ends_at),
+        "confirmed_by_source": message.confirmed_by_source,
+        "cancelled_by": _opt(message.cancelled_by),
         "rejection_reason": _opt(message.rejection_reason),
         "created_at": _opt(message.created_at),
         "updated_at": _opt(message.updated_at),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from merge_service.adapters.clients import GrpcBackends
 from merge_service.adapters.orm import outbox
 from merge_service.entrypoints.grpc_server import MergeServicer
 from merge_service.service_layer.saga import SagaRunner
+from merge_service.service_layer.services import AgreementPolicy
 from merge_service.service_layer.unit_of_work import MergeUnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -36,6 +38,9 @@ class Settings:
     addresses: config.ServiceAddresses
     auto_review: bool
     timeout: float
+    # A merge proven with a package password: the objection link's base, and the waiting period.
+    public_base_url: str = "http://127.0.0.1:8000"
+    objection_hours: int = 72
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,6 +55,8 @@ class Settings:
             addresses=addresses,
             auto_review=review == "auto",
             timeout=config.grpc_timeout(),
+            public_base_url=config.env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+            objection_hours=config.env_int("MERGE_OBJECTION_HOURS", 72),
         )
 
 
@@ -87,7 +94,12 @@ async def create_server(address: str, settings: Settings | None = None):
     # Revoked tokens (logout, password change, a retired number) are refused here too.
     watcher = start_replica(settings.addresses.identity, settings.tokens, "merge")
     saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
-    servicer = MergeServicer(uow_factory, backends, saga, auto_review=settings.auto_review)
+    agreement = AgreementPolicy(
+        public_base_url=settings.public_base_url, objection_period=timedelta(hours=settings.objection_hours)
+    )
+    servicer = MergeServicer(
+        uow_factory, backends, saga, auto_review=settings.auto_review, agreement=agreement, on_mail=dispatcher.wake
+    )
     spec = ServerSpec(
         registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],

@@ -138,3 +138,84 @@ def test_reversal_only_within_thirty_days_and_with_a_reason():
 def test_customer_numbers_are_ascii_digits(value):
     with pytest.raises(InvalidInput):
         model.check_customer_number(value, "source_customer_number")
+
+
+# --- a merge proven with a package password ---------------------------------------------------
+
+
+def _agreement_merge(**kwargs):
+    created = model.utcnow() - timedelta(hours=1)
+    return model.Merge(
+        id="mrg_1",
+        target_customer_number="1",
+        source_customer_number="2",
+        market="de",
+        status=model.SUBMITTED,
+        proof_method=model.PACKAGE_PASSWORD,
+        created_at=created,
+        source_notified_at=created,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize(
+    "field,value,shown",
+    [
+        ("street", "Gartenweg 5", "Ga***g 5"),
+        ("phone", "+49 40 12344321", "+49 40 ****4321"),
+        ("email", "max.muster@example.org", "m***@example.org"),
+        ("last_name", "Li", "L***"),
+        ("zip", "", ""),
+        ("iban", "DE02120300000000202051", "DE02 **** **** **** **20 51"),
+    ],
+)
+def test_contact_values_are_masked_so_they_are_recognisable_but_not_learnable(field, value, shown):
+    assert model.mask_contact(field, value) == shown
+
+
+def test_a_masked_comparison_keeps_the_exact_results():
+    target = {"first_name": "Max", "last_name": "Muster", "street": "Hauptstr. 1", "email": "a@example.org"}
+    source = {"first_name": "Max", "last_name": "Muster", "street": "Gartenweg 5", "email": "A@example.org "}
+    plain = model.compare("de", target, source)
+    masked = model.compare("de", target, source, mask_source=True)
+    assert [r.result for r in masked] == [r.result for r in plain]
+    by_field = {r.field: r for r in masked}
+    assert by_field["street"].source_value == "Ga***g 5" and by_field["street"].target_value == "Hauptstr. 1"
+    assert by_field["email"].result == "equal"
+
+
+def test_staff_cannot_approve_before_the_objection_period_is_over():
+    merge = _agreement_merge()
+    with pytest.raises(Conflict) as refused:
+        merge.approve(objection_period=timedelta(hours=72))
+    assert refused.value.code == "objection_period_running"
+    assert merge.status == model.SUBMITTED
+    merge.approve(now=model.utcnow() + timedelta(hours=72), objection_period=timedelta(hours=72))
+    assert merge.status == model.APPROVED
+
+
+def test_the_absorbed_sides_confirmation_ends_the_waiting_period():
+    merge = _agreement_merge()
+    merge.confirm_by_source()
+    assert merge.objection_period_ends_at(timedelta(hours=72)) is None
+    merge.approve(objection_period=timedelta(hours=72))
+    assert merge.status == model.APPROVED
+
+
+def test_a_merge_proven_with_the_customer_password_has_no_waiting_period():
+    merge = _agreement_merge()
+    merge.proof_method = model.CUSTOMER_PASSWORD
+    assert merge.objection_period_ends_at(timedelta(hours=72)) is None
+    merge.approve(objection_period=timedelta(hours=72))
+    assert merge.status == model.APPROVED
+
+
+def test_a_package_password_merge_always_goes_to_review_and_an_objection_cancels_it():
+    merge = _agreement_merge()
+    merge.status = model.READY
+    merge.submit(auto_review=True)
+    assert merge.status == model.SUBMITTED and merge.needs_review
+    merge.object()
+    assert (merge.status, merge.cancelled_by) == (model.CANCELLED, "objection")
+    with pytest.raises(Conflict):
+        merge.object()

@@ -19,6 +19,8 @@ from gateway_app.backends import current_backends as backends
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
+# The objection link of a merge proven with a package password: no login, the link's token.
+objections_bp = Blueprint("merge_objections", __name__)
 
 MAX_MERGE_ID = 100
 # The signed contract-transfer form: at most 5 MB of PDF. The request may be a little larger
@@ -133,6 +135,49 @@ def submit_merge(merge_id: str) -> tuple[Response, int]:
 @token_required("customer")
 def cancel_merge(merge_id: str) -> tuple[str, int]:
     backends().merge.call("CancelMerge", merge_ref(merge_id), token=current_principal().token)
+    return "", 204
+
+
+# --- a merge proven with a package password: the absorbed side's say ------------------------
+# One function per use case, called by the API below and by the web pages.
+
+
+def object_by_token(token: str) -> Any:
+    """The objection link (anyone holding it): the merge is cancelled, both sides are told."""
+    return backends().merge.call("ObjectToMerge", merge_pb2.ObjectionRequest(token=token))
+
+
+def object_merge(merge_id: str) -> Any:
+    """The absorbed customer, signed in, objects."""
+    return backends().merge.call("ObjectMerge", merge_ref(merge_id), token=current_principal().token)
+
+
+def confirm_merge(merge_id: str) -> Any:
+    """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
+    return backends().merge.call("ConfirmMerge", merge_ref(merge_id), token=current_principal().token)
+
+
+OBJECTION = {"token": v.text(min_len=1, max_len=512)}
+
+
+@objections_bp.post("/api/v1/merge-objections")
+def object_with_link() -> tuple[str, int]:
+    body = v.validate(v.json_object(), OBJECTION)
+    object_by_token(body["token"])
+    return "", 204
+
+
+@bp.post("/<merge_id>/object")
+@token_required("customer")
+def object_to_merge(merge_id: str) -> tuple[str, int]:
+    object_merge(merge_id)
+    return "", 204
+
+
+@bp.post("/<merge_id>/confirm")
+@token_required("customer")
+def confirm(merge_id: str) -> tuple[str, int]:
+    confirm_merge(merge_id)
     return "", 204
 
 

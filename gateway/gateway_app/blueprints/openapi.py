@@ -98,7 +98,15 @@ MERGE_PROPERTIES: dict[str, Any] = {
     "comparison": {"type": "array", "items": {"$ref": "#/components/schemas/ComparisonRow"}},
     "data_taken_over": {"type": "boolean"},
     "legal_proof_uploaded": {"type": "boolean"},
-    "proof_method": {"enum": ["customer_password", "domain"]},
+    "proof_method": {"enum": ["customer_password", "package_password"]},
+    "objection_period_ends_at": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "A merge proven with a package password: staff may approve it from then on, "
+        "unless the absorbed side confirmed earlier (null for other merges and once confirmed)",
+    },
+    "confirmed_by_source": {"type": "boolean", "description": "The absorbed side confirmed the merge"},
+    "cancelled_by": {"enum": ["target", "source", "staff", "objection", None]},
     "rejection_reason": NULLABLE_STRING,
     "created_at": {"type": ["string", "null"], "format": "date-time"},
     "updated_at": {"type": ["string", "null"], "format": "date-time"},
@@ -119,6 +127,7 @@ COMPONENTS: dict[str, Any] = {
                         "merged_into": STRING,
                         "retry_after": STRING,
                         "service": STRING,
+                        "objection_period_ends_at": STRING,
                     },
                     "required": ["code", "message"],
                 }
@@ -606,6 +615,46 @@ PATHS.update(
                 params=MERGE_ID,
             ),
         },
+        "/api/v1/merges/{merge_id}/object": {
+            "post": _op(
+                "The absorbed customer objects to a merge of its number: the merge is cancelled and both sides are told",
+                "merges",
+                {
+                    "204": _ok("Cancelled"),
+                    **MERGE_NOT_FOUND,
+                    "403": _error("The caller is not the absorbed customer number (forbidden)"),
+                    "409": MERGE_STATE,
+                },
+                kinds=("customer",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/merges/{merge_id}/confirm": {
+            "post": _op(
+                "The absorbed customer agrees to a merge proven with a package password: the waiting period ends",
+                "merges",
+                {
+                    "204": _ok("Confirmed"),
+                    **MERGE_NOT_FOUND,
+                    "403": _error("The caller is not the absorbed customer number (forbidden)"),
+                    "409": MERGE_STATE,
+                },
+                kinds=("customer",),
+                params=MERGE_ID,
+            )
+        },
+        "/api/v1/merge-objections": {
+            "post": _op(
+                "Object to a merge with the single-use link mailed to the absorbed customer number (no login)",
+                "merges",
+                {
+                    "204": _ok("The merge is cancelled and both sides are told"),
+                    "400": _error("The link's token is unknown or was already used (invalid_token)"),
+                    "409": MERGE_STATE,
+                },
+                body=_obj({"token": {"type": "string", "minLength": 1, "maxLength": 512}}, ["token"]),
+            )
+        },
         "/api/v1/merges/{merge_id}/take-over-data": {
             "post": _op(
                 "Take over data: the kept number's values stand for every highlighted field",
@@ -700,7 +749,15 @@ PATHS.update(
             "post": _op(
                 "Approve a submitted merge; execution starts",
                 "admin",
-                {"202": _ok("The merge", MERGE), **MERGE_NOT_FOUND, "409": MERGE_STATE},
+                {
+                    "202": _ok("The merge", MERGE),
+                    **MERGE_NOT_FOUND,
+                    "409": _error(
+                        "merge_not_open, or objection_period_running: a merge proven with a package "
+                        "password before MERGE_OBJECTION_HOURS have passed since the absorbed side was "
+                        "told (unless it confirmed); the error names objection_period_ends_at"
+                    ),
+                },
                 kinds=("staff",),
                 params=MERGE_ID,
             )

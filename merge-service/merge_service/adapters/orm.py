@@ -36,6 +36,12 @@ class MergeRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A merge proven with a package password (a two-sided agreement): the absorbed side's
+    # notice, its confirmation, and the SHA-256 of the single-use token of its objection link.
+    source_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    source_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    objection_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    cancelled_by: Mapped[str] = mapped_column(String(16), default="")
 
 
 class MergeLockRow(Base):

@@ -60,6 +60,22 @@ class MergeRepository:
         row = self.session.scalar(stmt)
         return self._read(row) if row else None
 
+    def by_objection_token(self, token_hash: str) -> Merge | None:
+        """The merge whose objection link carries this token (its SHA-256), locked."""
+        if not token_hash:
+            return None
+        row = self.session.scalar(
+            select(MergeRow).where(MergeRow.objection_token_hash == token_hash).with_for_update()
+        )
+        return self._read(row) if row else None
+
+    def set_objection_token(self, merge_id: str, token_hash: str | None) -> None:
+        """Stores the token of the objection link (None: the link is used up)."""
+        row = self.session.get(MergeRow, merge_id)
+        assert row is not None
+        row.objection_token_hash = token_hash
+        self.session.flush()
+
     def list_for_customer(self, customer_number: str) -> list[Merge]:
         rows = self.session.scalars(
             select(MergeRow)
@@ -180,6 +196,9 @@ class MergeRepository:
         row.created_at = merge.created_at
         row.updated_at = merge.updated_at
         row.completed_at = merge.completed_at
+        row.source_notified_at = merge.source_notified_at
+        row.source_confirmed_at = merge.source_confirmed_at
+        row.cancelled_by = merge.cancelled_by
 
     @staticmethod
     def _read(row: MergeRow) -> Merge:
@@ -201,4 +220,7 @@ class MergeRepository:
             created_at=_aware(row.created_at),
             updated_at=_aware(row.updated_at),
             completed_at=_aware(row.completed_at),
+            source_notified_at=_aware(row.source_notified_at),
+            source_confirmed_at=_aware(row.source_confirmed_at),
+            cancelled_by=row.cancelled_by or "",
         )

@@ -27,6 +27,17 @@ FAILED = "failed"
 REVERSING = "reversing"
 REVERSED = "reversed"
 
+# How the kept number proved that it owns the absorbed one.
+CUSTOMER_PASSWORD = "customer_password"  # the absorbed number's own customer password
+PACKAGE_PASSWORD = "package_password"  # a domain of one of its packages + that package's password
+PROOF_METHODS = frozenset({CUSTOMER_PASSWORD, PACKAGE_PASSWORD})
+
+# A package password may be held by a third party (an agency that looks after the websites),
+# so a merge proven with one is a two-sided agreement: the absorbed number is told at once and
+# may object; staff may approve it only after this waiting period, unless the absorbed side
+# confirmed it earlier.
+DEFAULT_OBJECTION_PERIOD = timedelta(hours=72)
+
 # While a merge is in one of these states, neither of its numbers may be in another merge.
 OPEN_STATES = frozenset({NEEDS_LEGAL_PROOF, READY, SUBMITTED, APPROVED, EXECUTING, REVERSING})
 CANCELLABLE = frozenset({NEEDS_LEGAL_PROOF, READY, SUBMITTED, APPROVED})
@@ -37,6 +48,10 @@ _SPACE = re.compile(r"\s+")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def new_merge_id() -> str:
@@ -92,6 +107,28 @@ def mask(field_name: str, value: str) -> str:
     return value  # a card is already compared and shown as "**** 1234 12/27"
 
 
+def mask_contact(field_name: str, value: str) -> str:
+    """A contact value shown to the other side of a merge proven with a package password: enough
+    to recognise one's own data, not enough to learn someone else's (`Ga***g 5`,
+    `+49 40 ****4321`, `m***@example.org`). Payment values keep their own masking."""
+    value = (value or "").strip()
+    if not value or field_name in PAYMENT_FIELDS:
+        return mask(field_name, value)
+    if field_name == "email" and "@" in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local[:1]}***@{domain}"
+    if field_name in ("phone", "mobile"):
+        digits = [i for i, ch in enumerate(value) if ch.isdigit()]
+        if len(digits) <= 4:
+            return "****"
+        groups = value.split(" ")
+        head = " ".join(groups[:2]) + " " if len(groups) > 2 else value[:3]
+        return head + "****" + "".join(value[i] for i in digits[-4:])
+    if len(value) <= 3:
+        return value[:1] + "***"
+    return value[: max(1, len(value) // 4)] + "***" + value[len(value) - len(value) // 3 :]
+
+
 @dataclass(frozen=True)
 class ComparisonRow:
     field: str
@@ -100,8 +137,13 @@ class ComparisonRow:
     result: str
 
 
-def compare(market: str, target: Mapping[str, str], source: Mapping[str, str]) -> list[ComparisonRow]:
-    """Compares two master-data snapshots by the market's policy."""
+def compare(
+    market: str, target: Mapping[str, str], source: Mapping[str, str], *, mask_source: bool = False
+) -> list[ComparisonRow]:
+    """Compares two master-data snapshots by the market's policy. With `mask_source` (a merge
+    proven with a package password) the absorbed side's values are shown masked; the result
+    of each row is computed on the real values and stays exact."""
+    shown = mask_contact if mask_source else mask
     policy = MARKET_POLICY[market]
     rows = []
     for kind, fields in (("blocking", policy["blocking"]), ("highlighted", policy["highlighted"])):
@@ -111,7 +153,7 @@ def compare(market: str, target: Mapping[str, str], source: Mapping[str, str]) -
                 result = EQUAL
             else:
                 result = BLOCKING if kind == "blocking" else DIFFERS
-            rows.append(ComparisonRow(name, mask(name, t), mask(name, s), result))
+            rows.append(ComparisonRow(name, mask(name, t), shown(name, s), result))
     return rows
 
 
@@ -158,6 +200,22 @@ class Merge:
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     completed_at: datetime | None = None
+    # A merge proven with a package password: when the absorbed side was told, and when it
+    # confirmed (which ends the waiting period early).
+    source_notified_at: datetime | None = None
+    source_confirmed_at: datetime | None = None
+    cancelled_by: str = ""  # target, source, staff or objection
+
+    @property
+    def needs_agreement(self) -> bool:
+        """Proven with a package password: the absorbed side must agree, or stay silent."""
+        return self.proof_method == PACKAGE_PASSWORD
+
+    def objection_period_ends_at(self, period: timedelta) -> datetime | None:
+        if not self.needs_agreement or self.source_confirmed_at is not None:
+            return None
+        notified = _aware(self.source_notified_at or self.created_at)
+        return notified + period
 
     @property
     def blocked(self) -> bool:
@@ -205,19 +263,47 @@ class Merge:
                 "data of your customer number is kept.",
                 code="differences_not_resolved",
             )
-        # A merge that needed legal proof always goes to the service team.
-        self.needs_review = self.blocked or not auto_review
+        # A merge that needed legal proof, or that was proven with a package password, always
+        # goes to the service team.
+        self.needs_review = self.blocked or self.needs_agreement or not auto_review
         self.status = SUBMITTED if self.needs_review else APPROVED
         self._touch()
 
-    def cancel(self) -> None:
+    def cancel(self, by: str = "") -> None:
         if self.status not in CANCELLABLE:
             raise Conflict(f"This merge is {self.status}; it can no longer be cancelled.", code="merge_not_open")
         self.status = CANCELLED
+        self.cancelled_by = by
         self._touch()
 
-    def approve(self) -> None:
+    def object(self) -> None:
+        """The absorbed side objects: the merge is cancelled (until execution starts)."""
+        if self.status not in CANCELLABLE:
+            raise Conflict(
+                f"This merge is {self.status}; it can no longer be objected to here. Please contact "
+                "our service team.",
+                code="merge_not_open",
+            )
+        self.cancel(by="objection")
+
+    def confirm_by_source(self, now: datetime | None = None) -> None:
+        """The absorbed side agrees: the waiting period ends."""
+        self._require(*CANCELLABLE, action="confirmed")
+        if self.source_confirmed_at is None:
+            self.source_confirmed_at = now or utcnow()
+        self._touch()
+
+    def approve(self, *, now: datetime | None = None, objection_period: timedelta = DEFAULT_OBJECTION_PERIOD) -> None:
         self._require(SUBMITTED, action="approved")
+        ends = self.objection_period_ends_at(objection_period)
+        if ends is not None and (now or utcnow()) < ends:
+            raise Conflict(
+                "The absorbed customer number may still object to this merge (it was proven with a "
+                f"package password). It can be approved from {ends.strftime('%Y-%m-%d %H:%M')} UTC, "
+                "or earlier once the absorbed customer confirms it.",
+                code="objection_period_running",
+                extra={"objection_period_ends_at": ends.isoformat()},
+            )
         self.status = APPROVED
         self._touch()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
 from customercenter.v1 import merge_pb2, merge_pb2_grpc
 
-from merge_service.domain.model import Merge
+from merge_service.domain.model import DEFAULT_OBJECTION_PERIOD, Merge
 from merge_service.service_layer import services
 
 
@@ -16,7 +17,7 @@ def _iso(value) -> str:
     return value.isoformat() if value else ""
 
 
-def to_proto(merge: Merge) -> merge_pb2.Merge:
+def to_proto(merge: Merge, objection_period: timedelta = DEFAULT_OBJECTION_PERIOD) -> merge_pb2.Merge:
     return merge_pb2.Merge(
         id=merge.id,
         target_customer_number=merge.target_customer_number,
@@ -34,20 +35,37 @@ def to_proto(merge: Merge) -> merge_pb2.Merge:
         updated_at=_iso(merge.updated_at),
         completed_at=_iso(merge.completed_at),
         proof_method=merge.proof_method,
+        objection_period_ends_at=_iso(merge.objection_period_ends_at(objection_period)),
+        confirmed_by_source=merge.source_confirmed_at is not None,
+        cancelled_by=merge.cancelled_by,
     )
 
 
 class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
-    def __init__(self, uow_factory, backends, saga, *, auto_review: bool) -> None:
+    def __init__(
+        self,
+        uow_factory,
+        backends,
+        saga,
+        *,
+        auto_review: bool,
+        agreement: services.AgreementPolicy | None = None,
+        on_mail=lambda: None,
+    ) -> None:
         self._uow = uow_factory
         self._backends = backends
         self._saga = saga
         self._auto_review = auto_review
+        self._agreement = agreement or services.AgreementPolicy()
+        self._on_mail = on_mail  # wakes the outbox dispatcher
+
+    def _proto(self, merge: Merge) -> merge_pb2.Merge:
+        return to_proto(merge, self._agreement.objection_period)
 
     # Runs in a thread: it calls identity (a password hash) and contract-service.
     @rpc("customer", in_thread=True)
     def StartMerge(self, request, context, caller: Principal):
-        return to_proto(
+        return self._proto(
             services.start_merge(
                 uow=self._uow(),
                 backends=self._backends,
@@ -57,25 +75,27 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
                 domain=request.domain,
                 domain_password=request.domain_password,
                 client_address=request.client_address,
+                agreement=self._agreement,
+                on_mail=self._on_mail,
             )
         )
 
     @rpc("customer", "staff")
     def GetMerge(self, request, context, caller: Principal):
-        return to_proto(services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        return self._proto(services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
 
     @rpc("customer", "staff")
     def ListMerges(self, request, context, caller: Principal):
         merges = services.list_merges(uow=self._uow(), caller=caller, status=request.status)
-        return merge_pb2.MergeList(merges=[to_proto(m) for m in merges])
+        return merge_pb2.MergeList(merges=[self._proto(m) for m in merges])
 
     @rpc("customer")
     def TakeOverData(self, request, context, caller: Principal):
-        return to_proto(services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        return self._proto(services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id))
 
     @rpc("customer")
     def SubmitMerge(self, request, context, caller: Principal):
-        return to_proto(
+        return self._proto(
             services.submit_merge(
                 uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
             )
@@ -83,11 +103,13 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("customer", "staff")
     def CancelMerge(self, request, context, caller: Principal):
-        return to_proto(services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        return self._proto(
+            services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+        )
 
     @rpc("customer")
     def UploadLegalProof(self, request, context, caller: Principal):
-        return to_proto(
+        return self._proto(
             services.upload_legal_proof(
                 uow=self._uow(),
                 caller=caller,
@@ -107,17 +129,24 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("staff")
     def ApproveMerge(self, request, context, caller: Principal):
-        return to_proto(services.approve_merge(uow=self._uow(), merge_id=request.merge_id, schedule=self._saga.schedule))
+        return self._proto(
+            services.approve_merge(
+                uow=self._uow(),
+                merge_id=request.merge_id,
+                schedule=self._saga.schedule,
+                objection_period=self._agreement.objection_period,
+            )
+        )
 
     @rpc("staff")
     def RejectMerge(self, request, context, caller: Principal):
-        return to_proto(services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason))
+        return self._proto(services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason))
 
     @rpc("staff")
     def GetMergeAudit(self, request, context, caller: Principal):
         merge, steps, moved = services.audit(uow=self._uow(), merge_id=request.merge_id)
         return merge_pb2.MergeAudit(
-            merge=to_proto(merge),
+            merge=self._proto(merge),
             target_snapshot_json=json.dumps(merge.target_snapshot, sort_keys=True),
             source_snapshot_json=json.dumps(merge.source_snapshot, sort_keys=True),
             steps=[
@@ -132,6 +161,22 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("staff")
     def ReverseMerge(self, request, context, caller: Principal):
-        return to_proto(
+        return self._proto(
             services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
         )
+
+    # --- a merge proven with a package password: the absorbed side's say --------------------
+
+    @rpc("service")
+    def ObjectToMerge(self, request, context, caller: Principal):
+        return self._proto(services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail))
+
+    @rpc("customer")
+    def ObjectMerge(self, request, context, caller: Principal):
+        return self._proto(
+            services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+        )
+
+    @rpc("customer")
+    def ConfirmMerge(self, request, context, caller: Principal):
+        return self._proto(services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))

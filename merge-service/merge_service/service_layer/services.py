@@ -6,9 +6,13 @@ target (the number that is kept); staff review, approve, reject, audit and rever
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from cc_common.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from cc_common.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidToken, NotFound
 from cc_common.tokens import Principal
 
 from merge_service.adapters.repository import LockTaken
@@ -19,6 +23,26 @@ from merge_service.service_layer.ports import Backends
 MAX_LEGAL_PROOF_BYTES = 5 * 1024 * 1024
 
 Schedule = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AgreementPolicy:
+    """A merge proven with a package password: where the objection link points, and how long
+    the absorbed side may object before staff may approve (MERGE_OBJECTION_HOURS)."""
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    objection_period: timedelta = model.DEFAULT_OBJECTION_PERIOD
+
+    @property
+    def hours(self) -> int:
+        return int(self.objection_period.total_seconds() // 3600)
+
+    def objection_link(self, token: str) -> str:
+        return f"{self.public_base_url.rstrip('/')}/merge-objection?token={token}"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _own(uow, caller: Principal, merge_id: str, *, for_update: bool = False) -> model.Merge:
@@ -42,6 +66,19 @@ def _own_as_target(uow, caller: Principal, merge_id: str) -> model.Merge:
     return merge
 
 
+def _own_as_source(uow, caller: Principal, merge_id: str) -> model.Merge:
+    merge = _own(uow, caller, merge_id, for_update=True)
+    if caller.kind != "customer" or merge.source_customer_number != caller.customer_number:
+        raise Forbidden("Only the customer number that would be absorbed can object to or confirm this merge.")
+    return merge
+
+
+def _role_of(caller: Principal, merge: model.Merge) -> str:
+    if caller.kind == "staff":
+        return "staff"
+    return "source" if caller.customer_number == merge.source_customer_number else "target"
+
+
 def start_merge(
     *,
     uow,
@@ -52,7 +89,13 @@ def start_merge(
     domain: str = "",
     domain_password: str = "",
     client_address: str = "",
+    agreement: AgreementPolicy | None = None,
+    on_mail: Callable[[], None] = lambda: None,
 ) -> model.Merge:
+    """Starts a merge. Proven with a package password (which may be held by a third party),
+    it is a two-sided agreement: the absorbed side's values are masked in the comparison, and
+    its contact address is told at once, with a single-use link to object."""
+    agreement = agreement or AgreementPolicy()
     target = caller.customer_number or ""
     source = model.check_customer_number(source_customer_number, "source_customer_number")
     if source == target:
@@ -67,12 +110,12 @@ def start_merge(
         backends_call = lambda: backends.verify_customer_password(  # noqa: E731
             customer_number=source, password=source_password, client_address=client_address
         )
-        method = "customer_password"
+        method = model.CUSTOMER_PASSWORD
     elif domain and domain_password:
         backends_call = lambda: backends.verify_domain_password(  # noqa: E731
             customer_number=source, domain=domain, password=domain_password, client_address=client_address
         )
-        method = "domain"
+        method = model.PACKAGE_PASSWORD
     else:
         raise InvalidInput(
             "Prove that the number is yours: give its customer password, or a domain of one of "
@@ -100,7 +143,7 @@ def start_merge(
     market = target_data["market"]
     target_values = model.snapshot_values(target_data)
     source_values = model.snapshot_values(source_data)
-    comparison = model.compare(market, target_values, source_values)
+    comparison = model.compare(market, target_values, source_values, mask_source=method == model.PACKAGE_PASSWORD)
     merge = model.Merge(
         id=model.new_merge_id(),
         target_customer_number=target,
@@ -114,6 +157,10 @@ def start_merge(
     )
     if merge.blocked:
         merge.status = model.NEEDS_LEGAL_PROOF
+    objection_token = ""
+    if merge.needs_agreement:
+        objection_token = secrets.token_urlsafe(32)
+        merge.source_notified_at = merge.created_at
     with uow:
         uow.merges.add(merge)
         try:
@@ -124,7 +171,20 @@ def start_merge(
                 "be merged at a time; finish or cancel the other merge first.",
                 code="merge_conflict",
             ) from None
+        if objection_token:
+            uow.merges.set_objection_token(merge.id, token_hash(objection_token))
+            mails.queue_agreement(
+                uow,
+                merge,
+                "objection_notice",
+                to=("source",),
+                link=agreement.objection_link(objection_token),
+                domain=domain,
+                hours=agreement.hours,
+            )
         uow.commit()
+    if objection_token:
+        on_mail()
     return merge
 
 
@@ -174,13 +234,64 @@ def submit_merge(*, uow, caller: Principal, merge_id: str, auto_review: bool, sc
     return merge
 
 
-def cancel_merge(*, uow, caller: Principal, merge_id: str) -> model.Merge:
+def cancel_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
     """The kept number, the absorbed number (so nobody can hold its number in a draft for
-    ever) and staff can cancel a merge until execution starts."""
+    ever) and staff can cancel a merge until execution starts. An absorbed side that was told
+    of the merge is told that it is off."""
     with uow:
         merge = _own(uow, caller, merge_id, for_update=True)
-        merge.cancel()
-        uow.merges.unlock(merge.id)
+        merge.cancel(by=_role_of(caller, merge))
+        _close(uow, merge, "cancelled")
+        uow.commit()
+    if merge.source_notified_at is not None:
+        on_mail()
+    return merge
+
+
+def _close(uow, merge: model.Merge, event: str) -> None:
+    """Frees the numbers of a merge that ended before execution, uses up its objection link
+    and tells both sides where the absorbed one was told of it."""
+    uow.merges.unlock(merge.id)
+    uow.merges.set_objection_token(merge.id, None)
+    uow.merges.save(merge)
+    if merge.source_notified_at is not None:
+        mails.queue_agreement(uow, merge, event, to=("source", "target"))
+
+
+def object_by_token(*, uow, token: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+    """The objection link of the notice (no login needed): the merge is cancelled and both
+    sides are told. The link works once; an unknown or used one is `invalid_token`."""
+    with uow:
+        merge = uow.merges.by_objection_token(token_hash(token)) if 16 <= len(token) <= 200 else None
+        if merge is None:
+            raise InvalidToken(
+                "This objection link is invalid or was already used. If a merge of your customer number "
+                "is still open, sign in to object, or contact our service team.",
+                field="token",
+            )
+        merge.object()
+        _close(uow, merge, "objected")
+        uow.commit()
+    on_mail()
+    return merge
+
+
+def object_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+    """The absorbed customer, signed in, objects: the same as the link."""
+    with uow:
+        merge = _own_as_source(uow, caller, merge_id)
+        merge.object()
+        _close(uow, merge, "objected")
+        uow.commit()
+    on_mail()
+    return merge
+
+
+def confirm_merge(*, uow, caller: Principal, merge_id: str, now: datetime | None = None) -> model.Merge:
+    """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
+    with uow:
+        merge = _own_as_source(uow, caller, merge_id)
+        merge.confirm_by_source(now)
         uow.merges.save(merge)
         uow.commit()
     return merge
@@ -215,12 +326,21 @@ def get_legal_proof(*, uow, caller: Principal, merge_id: str):
     return proof
 
 
-def approve_merge(*, uow, merge_id: str, schedule: Schedule) -> model.Merge:
+def approve_merge(
+    *,
+    uow,
+    merge_id: str,
+    schedule: Schedule,
+    objection_period: timedelta = model.DEFAULT_OBJECTION_PERIOD,
+    now: datetime | None = None,
+) -> model.Merge:
+    """Staff approve a submitted merge; one proven with a package password not before its
+    objection period is over (or the absorbed side confirmed): 409 objection_period_running."""
     with uow:
         merge = uow.merges.get(merge_id, for_update=True)
         if merge is None:
             raise NotFound("No such merge.")
-        merge.approve()
+        merge.approve(now=now, objection_period=objection_period)
         mails.queue(uow, merge, "approved")
         merge.start_execution()
         uow.merges.save(merge)
@@ -236,6 +356,7 @@ def reject_merge(*, uow, merge_id: str, reason: str) -> model.Merge:
             raise NotFound("No such merge.")
         merge.reject(reason)
         uow.merges.unlock(merge.id)
+        uow.merges.set_objection_token(merge.id, None)
         mails.queue(uow, merge, "rejected")
         uow.merges.save(merge)
         uow.commit()
