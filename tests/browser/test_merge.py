@@ -238,3 +238,58 @@ def test_a_wrong_proof_of_ownership_is_refused_on_the_page(suite, open_browser):
     page.click("#merge-next")
     assert "Mit dieser Kundennummer sind Sie eingeloggt" in page.inner_text("#e-source_customer_number")
     b.shot("own-number")
+
+
+# --- a merge proven with a package password: the absorbed holder's say ------------------------
+
+
+def _package_password_merge(suite, market="de"):
+    from tests.e2e.test_merge_agreement import third_party_and_victim
+
+    third, victim, domain = third_party_and_victim(suite, market)
+    token = suite.login_customer(third.number, third.password)
+    merge = suite.api(
+        "POST",
+        "/api/v1/merges",
+        token=token,
+        json={"source_customer_number": victim.number, "domain": domain, "domain_password": "Agency-pass-1"},
+        expect=201,
+    ).json()
+    return third, victim, token, merge
+
+
+def test_the_absorbed_holder_objects_through_the_mailed_link(suite, open_browser):
+    from tests.browser.conftest import mail_text
+    from tests.e2e.test_merge_agreement import token_from
+
+    third, victim, token, merge = _package_password_merge(suite)
+    (notice,) = suite.mails.wait_for(victim.fields["email"])
+    link_token = token_from(mail_text(notice.data))
+    b = open_browser("de-DE")
+    page = b.go(f"/merge-objection?token={link_token}")
+    assert page.locator("#object").count() == 1
+    # The page alone changes nothing (mail scanners follow links).
+    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "ready"
+    b.shot("objection-question")
+    page.click("#object")
+    assert "widersprochen" in page.inner_text("#objection-done")
+    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "cancelled"
+    page.goto(suite.url(f"/merge-objection?token={link_token}"))
+    page.click("#object")
+    assert page.locator("#form-error").count() == 1  # the link works once
+
+
+def test_the_absorbed_customer_signed_in_sees_the_merge_and_confirms_it(suite, open_browser):
+    third, victim, token, merge = _package_password_merge(suite)
+    b = open_browser("de-DE")
+    page = b.login_customer(victim.number, victim.password)
+    page.goto(suite.url("/customer/merge"))
+    assert third.number in page.inner_text("#absorbing")
+    page.click("#absorbing >> text=Anzeigen")
+    assert third.number in page.inner_text("#absorbed")
+    assert page.locator("#take-over, #submit").count() == 0  # the kept side's buttons are not here
+    b.shot("absorbed-side")
+    page.click("#confirm")
+    page.wait_for_url("**notice=merge_confirmed")
+    assert page.locator("#confirmed").count() == 1
+    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["confirmed_by_source"]

@@ -83,7 +83,7 @@ def test_the_third_party_sees_only_masked_values_and_the_absorbed_holder_is_told
 
     (notice,) = suite.mails.wait_for(victim.fields["email"])
     subject, text = body_of(notice)
-    assert "Zusammenführung" in subject  # a German customer is told in German
+    assert "Zusammenfassung" in subject  # a German customer is told in German
     assert third.number in text and third.fields["last_name"] in text and domain in text
     assert token_from(text)
     assert not suite.mails.to(third.fields["email"])  # nothing for the kept side yet

@@ -20,7 +20,14 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES, _clean_filename, merge_ref
+from gateway_app.blueprints.merges import (
+    MAX_LEGAL_PROOF_BYTES,
+    _clean_filename,
+    confirm_merge,
+    merge_ref,
+    object_by_token,
+    object_merge,
+)
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
@@ -59,6 +66,8 @@ STATUS_LABELS = {
 }
 
 OPEN_STATUSES = ("needs_legal_proof", "ready")
+# Until execution starts, the absorbed side of a merge may object (or confirm it).
+OBJECTABLE_STATUSES = ("needs_legal_proof", "ready", "submitted", "approved")
 START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", "domain_password")
 
 
@@ -76,6 +85,15 @@ def merge_view(message: Any) -> dict[str, Any]:
         and (merge["status"] == "ready" or merge["legal_proof_uploaded"])
     )
     merge["status_label"] = str(STATUS_LABELS.get(merge["status"], merge["status"]))
+    # The absorbed customer, signed in, sees the merge of its number with its say in it.
+    own = current_principal().customer_number
+    merge["role"] = "source" if own and own == merge["source_customer_number"] else "target"
+    merge["may_object"] = merge["role"] == "source" and merge["status"] in OBJECTABLE_STATUSES
+    merge["may_confirm"] = (
+        merge["may_object"] and merge["proof_method"] == "package_password" and not merge["confirmed_by_source"]
+    )
+    if merge["role"] == "source":
+        merge["open"] = merge["needs_take_over"] = merge["can_submit"] = False
     return merge
 
 
@@ -92,7 +110,15 @@ def _start_page(form: FormState, status: int = 200) -> Any:
     customer = serializers.customer(
         backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
     )
-    return page("merge/start.html", status, form=form, customer=customer, merges=_merges())
+    merges = _merges()
+    return page(
+        "merge/start.html",
+        status,
+        form=form,
+        customer=customer,
+        merges=[m for m in merges if m["role"] == "target"],
+        absorbing=[m for m in merges if m["role"] == "source"],
+    )
 
 
 @bp.get("/customer/merge")
@@ -151,9 +177,14 @@ def merge_page(merge_id: str, error: str | None = None, status: int = 200) -> An
     return page("merge/compare.html", status, merge=merge_view(item), labels=FIELD_LABELS, error=error)
 
 
-def _act(merge_id: str, method: str, notice: str) -> Any:
+def _act(merge_id: str, method: str | Any, notice: str) -> Any:
+    """Runs one action on the merge (an RPC name, or the use case's function shared with the
+    API) and shows the merge again, with a notice or the error."""
     try:
-        backends().merge.call(method, merge_ref(merge_id), token=_token())
+        if callable(method):
+            method(merge_id)
+        else:
+            backends().merge.call(method, merge_ref(merge_id), token=_token())
     except DomainError as error:
         if error.http_status in (401, 403, 404):
             raise
@@ -215,3 +246,39 @@ def merge_legal_proof(merge_id: str) -> Any:
         form.fail_with(error)
         return merge_page(merge_id, error=form.error, status=error.http_status)
     return redirect(url_for("web.merge_page", merge_id=merge_id, notice="proof_uploaded"))
+
+
+# --- a merge proven with a package password: the absorbed side's say ------------------------
+
+
+@bp.post("/customer/merge/<merge_id>/object")
+@page_login("customer")
+def merge_object(merge_id: str) -> Any:
+    return _act(merge_id, object_merge, "objected")
+
+
+@bp.post("/customer/merge/<merge_id>/confirm")
+@page_login("customer")
+def merge_confirm(merge_id: str) -> Any:
+    return _act(merge_id, confirm_merge, "merge_confirmed")
+
+
+@bp.route("/merge-objection", methods=["GET", "POST"])
+def merge_objection() -> Any:
+    """The link of the notice mailed to the absorbed number: no login. A GET only shows the
+    question (mail scanners follow links); the button (POST, CSRF-protected) objects."""
+    token = (request.values.get("token") or "")[:512]
+    if request.method == "GET":
+        return page("merge/objection.html", 200 if token else 400, token=token, done=False, error=None)
+    try:
+        object_by_token(token)
+    except DomainError as error:
+        if error.http_status >= 500:
+            raise
+        message = (
+            _("This link is invalid or was already used. If the merge is still open, log in to object, or contact our service team.")
+            if error.code == "invalid_token"
+            else _("The merge can no longer be stopped here, because it is already being carried out. Please contact our service team.")
+        )
+        return page("merge/objection.html", error.http_status, token="", done=False, error=message)
+    return page("merge/objection.html", 200, token="", done=True, error=None)

@@ -122,6 +122,8 @@ NOTICES = {
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),
+    "objected": _l("You have objected. The merge has been cancelled, and both customer numbers have been told."),
+    "merge_confirmed": _l("You have confirmed the merge. Our service team can now carry it out."),
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),
     "reversed": _l("The merge is being reversed."),

@@ -60,17 +60,17 @@ LANGUAGE_OF_MARKET = {"de": "de", "nl": "nl", "uk": "en"}
 _AGREEMENT_SUBJECTS = {
     "objection_notice": {
         "en": "Customer number {s}: a merge into customer number {t} has been started",
-        "de": "Kundennummer {s}: Eine Zusammenführung mit Kundennummer {t} wurde begonnen",
+        "de": "Kundennummer {s}: Eine Zusammenfassung mit Kundennummer {t} wurde begonnen",
         "nl": "Klantnummer {s}: er is een samenvoeging met klantnummer {t} gestart",
     },
     "objected": {
         "en": "The merge of customer number {s} into {t} has been cancelled after an objection",
-        "de": "Die Zusammenführung von Kundennummer {s} mit {t} wurde nach einem Widerspruch abgebrochen",
+        "de": "Die Zusammenfassung von Kundennummer {s} mit {t} wurde nach einem Widerspruch abgebrochen",
         "nl": "De samenvoeging van klantnummer {s} met {t} is na bezwaar geannuleerd",
     },
     "cancelled": {
         "en": "The merge of customer number {s} into {t} has been cancelled",
-        "de": "Die Zusammenführung von Kundennummer {s} mit {t} wurde abgebrochen",
+        "de": "Die Zusammenfassung von Kundennummer {s} mit {t} wurde abgebrochen",
         "nl": "De samenvoeging van klantnummer {s} met {t} is geannuleerd",
     },
 }
@@ -84,22 +84,22 @@ _AGREEMENT_BODIES = {
             "given. After the merge, all packages, invoices and contracts of {s} would belong to {t}, and "
             "{s} could no longer be used.\n\n"
             "If you do not agree, object here; the merge is then cancelled at once:\n{link}\n\n"
-            "If you agree, you can confirm the merge in your customer center. Without an objection, our "
+            "If you agree, you can confirm the merge in your customer center ({manage}). Without an objection, our "
             "service team checks the merge {hours} hours after this message at the earliest.\n\n"
             "Merge reference: {id}\n\nYour customer service team"
         ),
         "de": (
             "Sehr geehrte Kundin, sehr geehrter Kunde,\n\n"
             "der Inhaber der Kundennummer {t} ({holder}) hat begonnen, Ihre Kundennummer {s} mit {t} "
-            "zusammenzuführen. Als Nachweis wurde das Passwort Ihres Pakets mit der Domain {domain} "
-            "angegeben. Nach der Zusammenführung gehörten alle Pakete, Rechnungen und Verträge von {s} zu "
+            "zusammenzufassen. Als Nachweis wurde das Passwort Ihres Pakets mit der Domain {domain} "
+            "angegeben. Nach der Zusammenfassung gehörten alle Pakete, Rechnungen und Verträge von {s} zu "
             "{t}, und {s} könnte nicht mehr verwendet werden.\n\n"
-            "Wenn Sie nicht einverstanden sind, widersprechen Sie hier; die Zusammenführung wird dann "
+            "Wenn Sie nicht einverstanden sind, widersprechen Sie hier; die Zusammenfassung wird dann "
             "sofort abgebrochen:\n{link}\n\n"
-            "Wenn Sie einverstanden sind, können Sie die Zusammenführung in Ihrem Kundencenter bestätigen. "
-            "Ohne Widerspruch prüft unser Service-Team die Zusammenführung frühestens {hours} Stunden nach "
+            "Wenn Sie einverstanden sind, können Sie die Zusammenfassung in Ihrem Kundencenter bestätigen ({manage}). "
+            "Ohne Widerspruch prüft unser Service-Team die Zusammenfassung frühestens {hours} Stunden nach "
             "dieser Nachricht.\n\n"
-            "Referenz der Zusammenführung: {id}\n\nIhr Kundenservice"
+            "Referenz der Zusammenfassung: {id}\n\nIhr Kundenservice"
         ),
         "nl": (
             "Geachte klant,\n\n"
@@ -109,7 +109,7 @@ _AGREEMENT_BODIES = {
             "niet meer worden gebruikt.\n\n"
             "Gaat u niet akkoord, maak dan hier bezwaar; de samenvoeging wordt dan direct geannuleerd:\n"
             "{link}\n\n"
-            "Gaat u akkoord, dan kunt u de samenvoeging in uw klantencentrum bevestigen. Zonder bezwaar "
+            "Gaat u akkoord, dan kunt u de samenvoeging in uw klantencentrum bevestigen ({manage}). Zonder bezwaar "
             "controleert ons serviceteam de samenvoeging op zijn vroegst {hours} uur na dit bericht.\n\n"
             "Referentie van de samenvoeging: {id}\n\nUw klantenservice"
         ),
@@ -122,8 +122,8 @@ _AGREEMENT_BODIES = {
         ),
         "de": (
             "Sehr geehrte Kundin, sehr geehrter Kunde,\n\nder Inhaber der Kundennummer {s} hat der "
-            "Zusammenführung von {s} mit {t} widersprochen. Die Zusammenführung wurde abgebrochen; es wurde "
-            "nichts geändert.\n\nReferenz der Zusammenführung: {id}\n\nIhr Kundenservice"
+            "Zusammenfassung von {s} mit {t} widersprochen. Die Zusammenfassung wurde abgebrochen; es wurde "
+            "nichts geändert.\n\nReferenz der Zusammenfassung: {id}\n\nIhr Kundenservice"
         ),
         "nl": (
             "Geachte klant,\n\nde houder van klantnummer {s} heeft bezwaar gemaakt tegen de samenvoeging "
@@ -137,8 +137,8 @@ _AGREEMENT_BODIES = {
             "changed.\n\nMerge reference: {id}\n\nYour customer service team"
         ),
         "de": (
-            "Sehr geehrte Kundin, sehr geehrter Kunde,\n\ndie Zusammenführung von Kundennummer {s} mit {t} "
-            "wurde abgebrochen; es wurde nichts geändert.\n\nReferenz der Zusammenführung: {id}\n\n"
+            "Sehr geehrte Kundin, sehr geehrter Kunde,\n\ndie Zusammenfassung von Kundennummer {s} mit {t} "
+            "wurde abgebrochen; es wurde nichts geändert.\n\nReferenz der Zusammenfassung: {id}\n\n"
             "Ihr Kundenservice"
         ),
         "nl": (
@@ -158,7 +158,15 @@ def holder_name(snapshot: dict[str, str] | None) -> str:
 
 
 def queue_agreement(
-    uow, merge: model.Merge, event: str, *, to: tuple[str, ...], link: str = "", domain: str = "", hours: int = 0
+    uow,
+    merge: model.Merge,
+    event: str,
+    *,
+    to: tuple[str, ...],
+    link: str = "",
+    manage: str = "",
+    domain: str = "",
+    hours: int = 0,
 ) -> None:
     """The mails of a merge proven with a package password, in the customer's language:
     `objection_notice` (to the source, with the objection link), `objected` and `cancelled`."""
@@ -169,6 +177,7 @@ def queue_agreement(
         "holder": holder_name(merge.target_snapshot),
         "domain": domain,
         "link": link,
+        "manage": manage,
         "hours": hours,
         "id": merge.id,
     }

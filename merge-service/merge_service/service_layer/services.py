@@ -40,6 +40,10 @@ class AgreementPolicy:
     def objection_link(self, token: str) -> str:
         return f"{self.public_base_url.rstrip('/')}/merge-objection?token={token}"
 
+    @property
+    def merges_page(self) -> str:
+        return f"{self.public_base_url.rstrip('/')}/customer/merge"
+
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
@@ -179,6 +183,7 @@ def start_merge(
                 "objection_notice",
                 to=("source",),
                 link=agreement.objection_link(objection_token),
+                manage=agreement.merges_page,
                 domain=domain,
                 hours=agreement.hours,
             )
