@@ -9,7 +9,6 @@ give the address; a --bind on the command line wins over them.
 import os
 
 bind = f"{os.environ.get('GATEWAY_HOST') or '127.0.0.1'}:{os.environ.get('GATEWAY_PORT') or '8000'}"
-worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS") or 2)
 threads = int(os.environ.get("GATEWAY_THREADS") or 4)
 preload_app = False
@@ -28,3 +27,15 @@ control_socket_disable = True
 # constant route). GATEWAY_REUSE_PORT=0 turns it off: the end-to-end tests do, so that a port
 # taken by another test's gateway fails loudly instead of being shared.
 reuse_port = (os.environ.get("GATEWAY_REUSE_PORT") or "1") != "0"
+# gunicorn's gthread worker with two fixes of its own (gateway/gateway_worker.py): an answer
+# given before the request body was read to its end says `Connection: close` and closes (a
+# client never reuses a socket the server is about to close), and a request line or headers
+# over the limits below answer 414/431 in the API's JSON error shape under /api/.
+worker_class = "gateway_worker.GatewayWorker"
+# The limits of a request's head, enforced by gunicorn while it parses (these are its defaults,
+# written out because the API documents them): a request line of at most 4094 bytes, at most
+# 100 header fields of at most 8190 bytes each. Bodies are limited by the application (1 MB of
+# JSON; 5 MB for the signed contract-transfer form).
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190

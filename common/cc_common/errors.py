@@ -94,6 +94,17 @@ class InvalidToken(DomainError):
     default_code = "invalid_token"
 
 
+class PayloadTooLarge(DomainError):
+    """A request (or a file in it) over its size limit: 413. The message states the limit.
+    gRPC's own refusal of a message over `grpc.max_receive_message_length` arrives as
+    RESOURCE_EXHAUSTED without an error-code trailer and comes back as this too, never as
+    TooManyAttempts (that one always carries its code and retry-after)."""
+
+    grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    http_status = 413
+    default_code = "payload_too_large"
+
+
 class ServiceUnavailable(DomainError):
     grpc_status = grpc.StatusCode.UNAVAILABLE
     http_status = 503
@@ -152,6 +163,10 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
     if cls is InvalidInput and code == InvalidToken.default_code:
         cls = InvalidToken
     field = trailers.get(TRAILER_FIELD)
+    if cls is TooManyAttempts and (TRAILER_CODE not in trailers or code == PayloadTooLarge.default_code):
+        # Without a code of ours, gRPC itself refused a message over its size limit.
+        message = details if TRAILER_CODE in trailers else "The request is larger than the service accepts."
+        return PayloadTooLarge(message, field=str(field) if field else None, extra=extra)
     if cls is TooManyAttempts:
         retry_after = int(extra.pop("retry_after", "60") or 60)
         return TooManyAttempts(details, retry_after=retry_after, code=code, field=field, extra=extra)

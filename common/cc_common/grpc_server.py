@@ -175,11 +175,17 @@ class ServerSpec:
     extra_interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
 
 
+# The largest request a service accepts. gRPC's default of 4 MB is below the 5 MB of a signed
+# contract-transfer form (merge-service's UploadLegalProof); a larger message is refused by
+# gRPC itself (RESOURCE_EXHAUSTED, answered 413 by the gateway).
+MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024
+
+
 async def create_server(address: str, spec: ServerSpec) -> tuple[grpc.aio.Server, int, HealthServicer]:
     """Builds (does not start) a server bound to `address`; port 0 picks a free port."""
     server = grpc.aio.server(
         interceptors=[AuthInterceptor(spec.verifier), *spec.extra_interceptors],
-        options=[("grpc.so_reuseport", 0)],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES)],
     )
     for add, servicer in spec.registrations:
         add(servicer, server)

@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable, TooManyAttempts
-from flask import Flask, Response, current_app, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, has_request_context, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 # Codes whose HTTP status at the gateway differs from the gRPC mapping of their class.
 # identity ends a login of a merged number with FAILED_PRECONDITION; API.md answers 403.
@@ -21,9 +21,27 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     429: "too_many_attempts",
+    431: "request_header_fields_too_large",
 }
+
+
+def size_text(size: int) -> str:
+    """1048576 -> "1 MB (1048576 bytes)"; a size that is no whole number of MB in bytes."""
+    mib = 1024 * 1024
+    if size >= mib and size % mib == 0:
+        return f"{size // mib} MB ({size} bytes)"
+    return f"{size} bytes"
+
+
+def payload_too_large_message() -> str:
+    """The 413 message with the limit of this request (1 MB of JSON unless a view raised it)."""
+    limit = request.max_content_length if has_request_context() else None
+    if limit is None:
+        return "The request body is too large."
+    return f"The request body is larger than {size_text(limit)}, the limit for this request."
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response:
@@ -54,7 +72,10 @@ def handle_domain_error(error: DomainError) -> Response:
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     code = HTTP_CODES.get(status) or re.sub(r"[^a-z0-9]+", "_", (error.name or "error").lower()).strip("_")
-    response = error_response(status, code, error.description or error.name)
+    message = error.description or error.name
+    if isinstance(error, RequestEntityTooLarge) and message == RequestEntityTooLarge.description:
+        message = payload_too_large_message()  # werkzeug's own text does not say the limit
+    response = error_response(status, code, message)
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
     return response

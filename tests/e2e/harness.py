@@ -459,14 +459,7 @@ class Suite:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         kwargs.setdefault("timeout", 30)
-        try:
-            reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
-        except requests.ConnectionError as exc:
-            # A keep-alive connection the server closed for idleness just as it was reused:
-            # the request never reached the gateway, so sending it again is safe.
-            if "RemoteDisconnected" not in repr(exc):
-                raise
-            reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
+        reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
         if expect is not None:
             wanted = {expect} if isinstance(expect, int) else set(expect)
             if reply.status_code not in wanted:

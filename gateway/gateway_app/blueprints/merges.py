@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.errors import size_text
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
@@ -29,6 +30,10 @@ MAX_MERGE_ID = 100
 MAX_LEGAL_PROOF_BYTES = 5 * 1024 * 1024
 MAX_LEGAL_PROOF_REQUEST = MAX_LEGAL_PROOF_BYTES + 64 * 1024
 MAX_FILENAME = 255
+TOO_LARGE = (
+    f"The file is larger than {size_text(MAX_LEGAL_PROOF_BYTES)}, the limit for the signed form. "
+    "Please upload a smaller scan."
+)
 
 START_MERGE = {
     "source_customer_number": v.customer_number_field(),
@@ -189,8 +194,11 @@ def upload_legal_proof(merge_id: str) -> tuple[Response, int]:
     # answers 413 for a larger Content-Length, or cuts a chunked body at the limit.
     request.max_content_length = MAX_LEGAL_PROOF_REQUEST
     if request.content_length is not None and request.content_length > MAX_LEGAL_PROOF_REQUEST:
-        raise RequestEntityTooLarge("The file is larger than 5 MB. Please upload a smaller scan.")
-    upload = request.files.get("file")
+        raise RequestEntityTooLarge(TOO_LARGE)
+    try:
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:  # a chunked body over the limit, cut while parsing
+        raise RequestEntityTooLarge(TOO_LARGE) from None
     if upload is None or (not upload.filename and not upload.content_length):
         raise InvalidInput(
             "Please choose the signed contract-transfer form (a PDF file) as the multipart field `file`.",
@@ -198,7 +206,7 @@ def upload_legal_proof(merge_id: str) -> tuple[Response, int]:
         )
     content = upload.stream.read(MAX_LEGAL_PROOF_BYTES + 1)
     if len(content) > MAX_LEGAL_PROOF_BYTES:
-        raise RequestEntityTooLarge("The file is larger than 5 MB. Please upload a smaller scan.")
+        raise RequestEntityTooLarge(TOO_LARGE)
     if not content:
         raise InvalidInput("The file is empty. Please upload the signed form as a PDF.", field="file")
     # merge-service checks that the content is a PDF (422 on field file otherwise).

@@ -35,8 +35,23 @@ def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[
 ERROR = {"description": "An error", **_json(_ref("Error"))}
 ERRORS = {
     "400": {"description": "The body is not valid JSON (invalid_json)", **_json(_ref("Error"))},
-    "413": {"description": "The body is larger than 1 MB (payload_too_large)", **_json(_ref("Error"))},
+    "413": {
+        "description": "The body is larger than 1 MB (payload_too_large, the message states the limit); "
+        "the connection is closed after this answer",
+        **_json(_ref("Error")),
+    },
     "422": {"description": "Invalid input (invalid_input, with field)", **_json(_ref("Error"))},
+}
+# Answered by the server before any route, for every path under /api/ (connection closed).
+HEAD_ERRORS = {
+    "414": {
+        "description": "The request line is longer than 4094 bytes (uri_too_long)",
+        **_json(_ref("Error")),
+    },
+    "431": {
+        "description": "More than 100 header fields, or one over 8190 bytes (request_header_fields_too_large)",
+        **_json(_ref("Error")),
+    },
 }
 AUTH_ERRORS = {
     "401": {"description": "No, bad, expired or revoked token (unauthenticated)", **_json(_ref("Error"))},
@@ -72,6 +87,8 @@ def _op(
             op["responses"].setdefault(status, response)
     if params:
         op["parameters"] = params
+    for status, response in HEAD_ERRORS.items():
+        op["responses"].setdefault(status, response)
     return op
 
 
@@ -689,7 +706,11 @@ PATHS.update(
                         "201": _ok("The merge, with legal_proof_uploaded true", MERGE),
                         **MERGE_NOT_FOUND,
                         "409": MERGE_STATE,
-                        "413": _error("The file or the request is larger than 5 MB (payload_too_large)"),
+                        "413": _error(
+                            "The file is larger than 5 MB (5242880 bytes), or the request larger than "
+                            "the file's limit plus 64 KB (payload_too_large, the message states the "
+                            "limit); a request refused before its body was read closes the connection"
+                        ),
                         "422": _error("No file, an empty file or not a PDF (invalid_input, field file)"),
                     },
                     kinds=("customer",),
@@ -1188,7 +1209,12 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Customer center API",
         "version": "1",
-        "description": 'The gateway\'s JSON API. Errors: {"error": {"code", "message", "field"?}}.',
+        "description": 'The gateway\'s JSON API. Errors: {"error": {"code", "message", "field"?}}. '
+        "Limits: a JSON body of at most 1 MB (the signed contract-transfer form: 5 MB), a request "
+        "line of at most 4094 bytes, at most 100 header fields of at most 8190 bytes each; over "
+        "them the answer is 413, 414 or 431 in the same error shape. An answer given before the "
+        "request body was read to its end carries `Connection: close` and the server closes the "
+        "connection.",
     },
     "servers": [{"url": "/"}],
     "paths": PATHS,

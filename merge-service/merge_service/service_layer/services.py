@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cc_common.errors import Conflict, DomainError, Forbidden, InvalidInput, InvalidToken, NotFound
+from cc_common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+)
 from cc_common.tokens import Principal
 
 from merge_service.adapters.repository import LockTaken
@@ -308,7 +316,10 @@ def upload_legal_proof(
     if not content:
         raise InvalidInput("Please choose the signed contract-transfer form (a PDF file).", field="file")
     if len(content) > MAX_LEGAL_PROOF_BYTES:
-        raise InvalidInput("The file is larger than 5 MB. Please upload a smaller scan.", field="file")
+        raise PayloadTooLarge(
+            f"The file is larger than the limit of 5 MB ({MAX_LEGAL_PROOF_BYTES} bytes). Please upload a smaller scan.",
+            field="file",
+        )
     if not content.startswith(b"%PDF-") or b"%%EOF" not in content[-2048:]:
         raise InvalidInput("The file is not a PDF document. Please upload the form as a PDF.", field="file")
     with uow:
