@@ -219,3 +219,16 @@ def test_a_package_password_merge_always_goes_to_review_and_an_objection_cancels
     assert (merge.status, merge.cancelled_by) == (model.CANCELLED, "objection")
     with pytest.raises(Conflict):
         merge.object()
+
+
+def test_a_legal_proof_over_its_limit_is_refused_as_too_large_naming_the_limit():
+    from cc_common.errors import PayloadTooLarge
+
+    from merge_service.service_layer import services
+
+    content = b"%PDF-" + b"0" * services.MAX_LEGAL_PROOF_BYTES
+    with pytest.raises(PayloadTooLarge) as refused:
+        services.upload_legal_proof(
+            uow=None, caller=None, merge_id="mrg_1", filename="a.pdf", content_type="application/pdf", content=content
+        )
+    assert refused.value.http_status == 413 and "5 MB" in refused.value.message
