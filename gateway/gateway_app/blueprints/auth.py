@@ -97,7 +97,8 @@ def logout() -> Response:
 
 
 class InvalidResetToken(DomainError):
-    """A reset link that is unknown, used, superseded or expired: 400 (API.md), not 401."""
+    """A reset link that is unknown, used, voided (another link of the number was used) or
+    expired: 400, not 401."""
 
     http_status = 400
     default_code = "invalid_token"
