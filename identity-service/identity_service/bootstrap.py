@@ -7,7 +7,8 @@ account, created or updated on start-up; the default password is refused with
 APP_ENV=production), the LOGIN_* throttling limits (see domain/throttling.py) and
 REVOCATION_ACK_TIMEOUT_SECONDS (how long a revoking RPC waits for the watchers' acks, 1.0),
 the password reset settings PASSWORD_RESET_TTL_SECONDS (1800), PASSWORD_RESET_MAX_MAILS_PER_HOUR
-(3) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails, always this
+(3), PASSWORD_RESET_MAX_VALID_LINKS (3), PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS (10, per hour;
+see domain/password_reset.py) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails, always this
 setting and never the base_url of a request; http://127.0.0.1:8000), and the mail delivery of cc_common.outbox: SMTP_HOST,
 SMTP_PORT (without SMTP_HOST mails are written to VAR_DIR/mail as .eml files), MAIL_FROM,
 OUTBOX_MAX_ATTEMPTS.
@@ -80,6 +81,8 @@ class Settings:
             reset_policy=password_reset.ResetPolicy(
                 ttl_seconds=config.env_int("PASSWORD_RESET_TTL_SECONDS", 1800),
                 max_mails_per_hour=config.env_int("PASSWORD_RESET_MAX_MAILS_PER_HOUR", 3),
+                max_valid_links=config.env_int("PASSWORD_RESET_MAX_VALID_LINKS", 3),
+                max_requests_per_address=config.env_int("PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", 10),
             ),
             public_base_url=config.env("PUBLIC_BASE_URL", password_reset.DEFAULT_BASE_URL),
         )
@@ -94,7 +97,8 @@ class Settings:
         if min(limits.max_failures_per_account, limits.max_failures_per_address, limits.window_seconds,
                limits.lockout_seconds) < 1:
             raise RuntimeError("The LOGIN_* limits must be positive integers.")
-        if min(self.reset_policy.ttl_seconds, self.reset_policy.max_mails_per_hour) < 1:
+        reset = self.reset_policy
+        if min(reset.ttl_seconds, reset.max_mails_per_hour, reset.max_valid_links, reset.max_requests_per_address) < 1:
             raise RuntimeError("The PASSWORD_RESET_* settings must be positive integers.")
         try:
             password_reset.check_base_url(self.public_base_url, password_reset.DEFAULT_BASE_URL)
@@ -131,6 +135,8 @@ async def create_server(address: str, settings: Settings | None = None):
     engine = db.make_engine(settings.database_url)
     uow_factory = partial(IdentityUnitOfWork, db.make_session_factory(engine))
     hasher = Argon2Hasher()
+    # A rotated STAFF_PASSWORD revokes the staff tokens issued before, in the transaction of the
+    # new hash; the revocation state is read below, and watchers get it in their snapshot.
     services.ensure_staff_account(
         uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
     )

@@ -69,9 +69,9 @@ def suite_factory(tmp_path_factory):
 
 
 # Every request of the tests comes from 127.0.0.1: the shared suites raise the per-address
-# limit so that unrelated tests' failed logins never add up to a lockout. A test of that
-# limit starts its own suite: suite_factory(env={"LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}).
-SHARED_SUITE_ENV = {"LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"}
+# limits so that unrelated tests' failed logins and reset requests never add up to a lockout.
+# A test of such a limit starts its own suite: suite_factory(env={"LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}).
+SHARED_SUITE_ENV = {"LOGIN_MAX_FAILURES_PER_ADDRESS": "100000", "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "100000"}
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from customercenter.v1 import identity_pb2 as pb
 from customercenter.v1 import identity_pb2_grpc
 from google.protobuf import empty_pb2
 from identity_service.bootstrap import Settings, create_server
+from identity_service.domain.password_reset import ResetPolicy
 from identity_service.domain.throttling import LoginLimits
 
 TIMEOUT = 5
@@ -29,6 +30,8 @@ class Identity:
         limits: LoginLimits | None = None,
         ack_timeout: float = 1.0,
         public_base_url: str = "http://127.0.0.1:8000",
+        staff_password: str = "boss-password-1",
+        reset_policy: ResetPolicy | None = None,
     ) -> None:
         self.token_settings = token_settings_in(tmp_path)
         self.settings = Settings(
@@ -36,10 +39,11 @@ class Identity:
             listen="127.0.0.1:0",
             tokens=self.token_settings,
             staff_username="boss",
-            staff_password="boss-password-1",
+            staff_password=staff_password,
             limits=limits or LoginLimits(),
             revocation_ack_timeout=ack_timeout,
             public_base_url=public_base_url,
+            reset_policy=reset_policy or ResetPolicy(),
         )
         self.thread = ServerThread(lambda: create_server("127.0.0.1:0", self.settings)).start()
         self.runtime = self.thread.extra[-1]  # the mail dispatcher, started with the server

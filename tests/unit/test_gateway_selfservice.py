@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+import jwt
 import pytest
 from cc_common.errors import (
     Conflict,
@@ -1088,8 +1089,19 @@ def test_unavailable_is_not_swallowed_by_the_reset_lookup(call, backends):
     assert backends.identity.calls == []
 
 
-def test_a_new_package_password_ends_the_other_sessions_of_that_package(call, backends):
+def test_a_package_password_set_by_the_customer_keeps_no_package_session_and_revokes_inside_identity(
+    call, backends
+):
     identity = backends.identity
     assert call("PUT", "/api/v1/packages/pkg_1/password", json={"new_password": "New-package-pw-1"}).status_code == 204
-    revoke = [c for c in identity.calls if c.method == "RevokeSubject"]
-    assert len(revoke) == 1 and revoke[0].request.subject == "package:pkg_1" and revoke[0].request.keep_jti == ""
+    assert [c.method for c in identity.calls] == ["SetPackagePassword"]  # no RevokeSubject of its own
+    assert identity.calls[0].request.keep_jti == ""
+
+
+def test_a_package_password_set_by_the_package_login_itself_keeps_that_token(call, backends, tokens):
+    identity = backends.identity
+    response = call("PUT", "/api/v1/packages/pkg_1/password", kind="package", json={"new_password": "New-pw-12"})
+    assert response.status_code == 204
+    own_jti = jwt.decode(tokens["package"], options={"verify_signature": False})["jti"]
+    assert [c.method for c in identity.calls] == ["SetPackagePassword"]
+    assert identity.calls[0].request.keep_jti == own_jti != ""

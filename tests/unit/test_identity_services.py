@@ -120,6 +120,7 @@ class FakeRevocations:
 class FakeResets:
     def __init__(self) -> None:
         self.tokens: dict[str, ResetToken] = {}
+        self.requests: list[tuple[str, float]] = []
 
     def add(self, token):
         self.tokens[token.token_hash] = copy.copy(token)
@@ -130,6 +131,15 @@ class FakeResets:
 
     def count_since(self, customer_number, since):
         return sum(1 for t in self.tokens.values() if t.customer_number == customer_number and t.created_at > since)
+
+    def count_usable(self, customer_number, *, now):
+        return sum(1 for t in self.tokens.values() if t.customer_number == customer_number and t.usable(now))
+
+    def record_request(self, client_address, now):
+        self.requests.append((client_address, now))
+
+    def count_requests_since(self, client_address, since):
+        return sum(1 for address, at in self.requests if address == client_address and at > since)
 
     def invalidate_pending(self, customer_number):
         for token in self.tokens.values():
@@ -146,6 +156,7 @@ class FakeResets:
     def prune(self, *, before):
         for key in [k for k, t in self.tokens.items() if t.created_at < before]:
             del self.tokens[key]
+        self.requests = [(address, at) for address, at in self.requests if at >= before]
 
 
 class FakeMails:
@@ -215,8 +226,15 @@ def login(uow, hasher, number="100", password="correct horse", address="192.0.2.
     )
 
 
+def set_password(uow, hasher, number="100", password="correct horse", keep_jti=""):
+    password_hash = services.new_password_hash(hasher=hasher, password=password)
+    return services.set_customer_password(
+        uow=uow, customer_number=number, password_hash=password_hash, keep_jti=keep_jti
+    )
+
+
 def with_customer(uow, hasher, number="100", password="correct horse"):
-    services.set_customer_password(uow=uow, hasher=hasher, customer_number=number, password=password)
+    set_password(uow, hasher, number, password)
 
 
 def refused(call) -> Exception:
@@ -278,7 +296,7 @@ def test_a_package_login_for_an_unknown_domain_checks_a_dummy_hash(uow, hasher):
     )
     assert isinstance(err, Unauthenticated) and err.code == "invalid_credentials"
     assert hasher.checks == 1
-    assert uow.throttle.records[throttling.ThrottleKey("package", "nowhere.example")].failures == 1
+    assert uow.throttle.records[throttling.ThrottleKey("package", "domain:nowhere.example")].failures == 1
 
 
 def test_a_merged_number_answers_merged_into_only_after_its_right_password(uow, hasher):

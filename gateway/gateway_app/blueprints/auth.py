@@ -94,7 +94,8 @@ def logout() -> Response:
 
 
 class InvalidResetToken(DomainError):
-    """A reset link that is unknown, used, superseded or expired: 400 (API.md), not 401."""
+    """A reset link that is unknown, used, voided (another link of the number was used) or
+    expired: 400, not 401."""
 
     http_status = 400
     default_code = "invalid_token"
@@ -110,8 +111,8 @@ def _reset_base_url() -> str:
 def send_password_reset(number: str) -> None:
     """"Forgot password" (the API and the web page). The same calls whatever the number: the
     e-mail comes from contract-service (with the gateway's service credential); for an unknown
-    number identity gets an empty address and sends nothing. Only a service that is down
-    answers differently (503)."""
+    number identity gets an empty address and sends nothing. identity also limits the requests
+    per client address, silently. Only a service that is down answers differently (503)."""
     try:
         record = backends().contract.call(
             "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number)
@@ -123,7 +124,9 @@ def send_password_reset(number: str) -> None:
         email = ""
     backends().identity.call(
         "RequestPasswordReset",
-        identity_pb2.PasswordResetRequest(customer_number=number, email=email, base_url=_reset_base_url()),
+        identity_pb2.PasswordResetRequest(
+            customer_number=number, email=email, base_url=_reset_base_url(), client_address=_client_address()
+        ),
     )
 
 

@@ -888,8 +888,9 @@ PATHS.update(
                 "auth",
                 {
                     "202": _ok(
-                        "Always for a well-formed number (no enumeration); a mail goes out only for a "
-                        "known number with an e-mail address",
+                        "Always for a well-formed number (no enumeration, no hint that a limit was hit); a "
+                        "mail goes out only for a known number with an e-mail address, within the limits "
+                        "per number and per client address. Links mailed before stay valid",
                         _obj({"message": STRING}),
                     ),
                     "503": AUTH_ERRORS["503"],
@@ -903,7 +904,10 @@ PATHS.update(
                 "auth",
                 {
                     "204": _ok("The password is set; every token of the customer is dead"),
-                    "400": _error("Unknown, used, superseded or expired token (invalid_token)"),
+                    "400": _error(
+                        "Unknown, used or expired token, or one voided by a reset with another link "
+                        "(invalid_token)"
+                    ),
                     "422": _error(
                         "Invalid input, e.g. a weak new_password (invalid_input, field new_password)"
                     ),
@@ -1020,7 +1024,13 @@ PATHS.update(
             "put": _op(
                 "Set the package password used by package-login",
                 "packages",
-                {"204": _ok("Set"), **PACKAGE_NOT_FOUND},
+                {
+                    "204": _ok(
+                        "Set; every other session of the package login has ended (the package login "
+                        "that set it stays signed in)"
+                    ),
+                    **PACKAGE_NOT_FOUND,
+                },
                 kinds=("customer", "package"),
                 body=_obj({"new_password": NEW_PASSWORD}, ["new_password"]),
                 params=PACKAGE_ID,

@@ -12,7 +12,7 @@ from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
-from flask import Blueprint, Response, current_app, g, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from gateway_app import serializers
 from gateway_app import validation as v
@@ -88,26 +88,27 @@ def set_package_password(package_id: str) -> Response:
     body = v.validate(v.json_object(), SET_PASSWORD)
     package = visible_package(package_id)  # 404 unless the owner or the package itself asks
     try:
-        # identity trusts the caller's ownership check: with the gateway's service credential.
-        backends().identity.call(
-            "SetPackagePassword",
-            identity_pb2.SetPackagePasswordRequest(package_id=package.id, password=body["new_password"]),
-        )
+        set_package_password_of(package.id, body["new_password"])
     except InvalidInput as error:
         if error.field == "password":
             raise InvalidInput(error.message, code=error.code, field="new_password") from error
         raise
-    # A new package password ends every other session of that package login (a third party
-    # who had the old password is out at once); the token that set it stays valid.
-    caller = g.principal
+    return Response(status=204)
+
+
+def set_package_password_of(package_id: str, password: str) -> None:
+    """Sets the password of a package the caller may administrate (checked before: the API and
+    the web page). identity trusts that check (the gateway's service credential) and, in the
+    same transaction, ends every other session of that package login, so a third party who had
+    the old password is out before this returns; the package login that set it stays in."""
+    caller = current_principal()
+    own = caller.kind == "package" and caller.package_id == package_id
     backends().identity.call(
-        "RevokeSubject",
-        identity_pb2.RevokeSubjectRequest(
-            subject=f"package:{package.id}",
-            keep_jti=caller.jti if caller.kind == "package" and caller.package_id == package.id else "",
+        "SetPackagePassword",
+        identity_pb2.SetPackagePasswordRequest(
+            package_id=package_id, password=password, keep_jti=caller.jti if own else ""
         ),
     )
-    return Response(status=204)
 
 
 # --- product changes -----------------------------------------------------------------------

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from customercenter.v1 import contract_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.packages import change_product, visible_package
+from gateway_app.blueprints.packages import change_product, set_package_password_of, visible_package
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FormState, check_new_password, page, require
@@ -142,10 +142,7 @@ def package_password(package_id: str) -> Any:
     new = check_new_password(form)
     if form.ok:
         try:
-            backends().identity.call(
-                "SetPackagePassword",
-                identity_pb2.SetPackagePasswordRequest(package_id=package.id, password=new),
-            )
+            set_package_password_of(package.id, new)  # the package's other sessions end
             return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
         except DomainError as error:
             form.fail_with(error)

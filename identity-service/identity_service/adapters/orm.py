@@ -99,5 +99,16 @@ class PasswordResetTokenRow(Base):
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, used, invalidated
 
 
+class PasswordResetRequestRow(Base):
+    """One reset request of a client address (whatever the number, known or not), counted
+    against PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS; rows older than the hour are pruned."""
+
+    __tablename__ = "password_reset_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    client_address: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.
 outbox = outbox_table(Base.metadata)

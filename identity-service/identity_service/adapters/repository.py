@@ -14,6 +14,7 @@ from identity_service.adapters.orm import (
     DeniedTokenRow,
     LoginFailureRow,
     PackageCredentialRow,
+    PasswordResetRequestRow,
     PasswordResetTokenRow,
     RevocationRuleRow,
     RevocationSequenceRow,
@@ -222,6 +223,37 @@ class PasswordResetRepository:
             or 0
         )
 
+    def count_usable(self, customer_number: str, *, now: float) -> int:
+        """Links of a number that could still be used (pending and unexpired)."""
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(PasswordResetTokenRow)
+                .where(
+                    PasswordResetTokenRow.customer_number == customer_number,
+                    PasswordResetTokenRow.status == password_reset.PENDING,
+                    PasswordResetTokenRow.expires_at > now,
+                )
+            )
+            or 0
+        )
+
+    def record_request(self, client_address: str, now: float) -> None:
+        self.session.add(PasswordResetRequestRow(client_address=client_address, created_at=now))
+
+    def count_requests_since(self, client_address: str, since: float) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count())
+                .select_from(PasswordResetRequestRow)
+                .where(
+                    PasswordResetRequestRow.client_address == client_address,
+                    PasswordResetRequestRow.created_at > since,
+                )
+            )
+            or 0
+        )
+
     def invalidate_pending(self, customer_number: str) -> int:
         result = self.session.execute(
             update(PasswordResetTokenRow)
@@ -251,8 +283,10 @@ class PasswordResetRepository:
         return token.customer_number if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
     def prune(self, *, before: float) -> int:
-        """Forgets tokens created before `before` (expired and out of the throttling window)."""
+        """Forgets tokens and requests created before `before` (expired and out of the
+        throttling window)."""
         result = self.session.execute(delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before))
+        self.session.execute(delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -2,10 +2,17 @@
 
 A reset token is `secrets.token_urlsafe(32)`; only its SHA-256 is stored, so a copy of the
 database cannot reset anybody's password. A token is usable once, for `ttl_seconds`
-(PASSWORD_RESET_TTL_SECONDS, default 30 minutes); a new request invalidates the older unused
-tokens of the number. At most `max_mails_per_hour` reset mails go to one number per hour
-(PASSWORD_RESET_MAX_MAILS_PER_HOUR, default 3); further requests are dropped silently (the
-gateway answers 202 either way, so nothing tells whether a number exists).
+(PASSWORD_RESET_TTL_SECONDS, default 30 minutes). A new request never voids a link that was
+already sent: otherwise anybody who knows a customer number could void the customer's link
+again and again. Several links of a number may be valid at once, up to `max_valid_links`
+(PASSWORD_RESET_MAX_VALID_LINKS, default 3); setting a password with one of them voids the
+others. Limits, each within the last hour; a request over any of them is dropped silently
+(the gateway answers 202 either way, so nothing tells whether a number exists or a limit
+was hit):
+
+    PASSWORD_RESET_MAX_MAILS_PER_HOUR         reset mails to one customer number       (3)
+    PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS   requests from one client address, for
+                                              any number, known or not                 (10)
 
 This is also how a customer number without a password gets its first one (the customer
 clicks "forgot password").
@@ -30,10 +37,38 @@ MAX_EMAIL_LENGTH = 320
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
+MAX_ADDRESS_LENGTH = 255
+
+
 @dataclass(frozen=True)
 class ResetPolicy:
     ttl_seconds: int = 1800
     max_mails_per_hour: int = 3
+    max_valid_links: int = 3
+    max_requests_per_address: int = 10
+
+
+def refusal(
+    policy: ResetPolicy,
+    *,
+    has_recipient: bool,
+    retired: bool,
+    mails_within_hour: int,
+    valid_links: int,
+    requests_from_address: int,
+) -> str | None:
+    """Why a reset request sends no mail (for the log only), or None: send it."""
+    if not has_recipient:
+        return "no such customer"
+    if retired:
+        return "the number was merged"
+    if requests_from_address >= policy.max_requests_per_address:
+        return f"{requests_from_address} requests from the client address within the hour"
+    if mails_within_hour >= policy.max_mails_per_hour:
+        return f"{mails_within_hour} mails within the hour"
+    if valid_links >= policy.max_valid_links:
+        return f"{valid_links} links still valid"
+    return None
 
 
 @dataclass
@@ -70,6 +105,11 @@ def check_email(email: str) -> str:
     ):
         raise InvalidInput("This is not an e-mail address.", field="email")
     return email
+
+
+def check_client_address(address: str) -> str:
+    """The client address the gateway saw ("" when unknown: then only the number's limits apply)."""
+    return (address or "").strip()[:MAX_ADDRESS_LENGTH]
 
 
 def check_base_url(base_url: str, default: str) -> str:

@@ -1,10 +1,10 @@
 """Throttling of failed logins: per account and per client address, kept in the database so
 it holds across restarts and across several replicas of identity-service.
 
-Every failed login counts against two keys: the account (the customer number, the normalised
-domain of a package login, or the staff username, in lower case) and the client address the
-gateway saw. Unknown accounts count exactly like known ones, so a lockout says nothing about
-whether an account exists. When a key reaches its limit within the window it is locked for
+Every failed login counts against two keys: the account (the customer number, the package of
+a package login whichever of its domains was typed, or the staff username, in lower case) and
+the client address the gateway saw. Unknown accounts count exactly like known ones, so a
+lockout says nothing about whether an account exists. When a key reaches its limit within the window it is locked for
 the lockout time; while any key of an attempt is locked the attempt is refused with
 TooManyAttempts(retry_after=<seconds left>) *before* the password is checked. A successful
 login resets the account's counter (not the address's: one valid account must not let an
@@ -47,6 +47,13 @@ class LoginLimits:
 class ThrottleKey:
     scope: str
     key: str
+
+
+def package_account(package_id: str, domain: str) -> str:
+    """The account key of a package login: its package, so a package with 100 domains gets the
+    guesses of one; for a domain that resolved to no package, the normalised domain (its own
+    count, exactly like a package's). The prefixes keep the two kinds of key apart."""
+    return f"id:{package_id}" if package_id else f"domain:{domain}"
 
 
 def keys_for(scope: str, account: str, client_address: str) -> list[ThrottleKey]:

@@ -1,8 +1,8 @@
 """The gRPC servicer of identity-service: proto in, one service call, proto out.
 
 Logins and password changes hash with argon2 (~34 ms, the GIL released), so they run in
-worker threads (`in_thread=True`) and scale over the cores while the event loop stays free
-for the revocation streams.
+worker threads (`in_thread=True`, `asyncio.to_thread`) and scale over the cores while the
+event loop stays free for the revocation streams.
 """
 
 from __future__ import annotations
@@ -121,37 +121,46 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
 
     # --- passwords ------------------------------------------------------------------------
+    # Each change: the slow step (argon2) in a worker thread, then the new hash and the
+    # revocation of the subject's tokens in one transaction, published to the watchers before
+    # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
-    @rpc("staff", "service", in_thread=True)
-    def SetCustomerPassword(self, request, context, caller: Principal):
-        services.set_customer_password(
-            uow=self._uow(), hasher=self._hasher, customer_number=request.customer_number, password=request.password
+    @rpc("staff", "service")
+    async def SetCustomerPassword(self, request, context, caller: Principal):
+        password_hash = await self._hash(request.password)
+        await self._revoke(
+            services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
         )
         return empty_pb2.Empty()
 
-    @rpc("service", "staff", in_thread=True)
-    def SetPackagePassword(self, request, context, caller: Principal):
-        services.set_package_password(
-            uow=self._uow(), hasher=self._hasher, package_id=request.package_id, password=request.password
+    @rpc("service", "staff")
+    async def SetPackagePassword(self, request, context, caller: Principal):
+        password_hash = await self._hash(request.password)
+        await self._revoke(
+            services.set_package_password,
+            package_id=request.package_id,
+            password_hash=password_hash,
+            keep_jti=request.keep_jti,
         )
         return empty_pb2.Empty()
 
     @rpc("customer")
     async def ChangeCustomerPassword(self, request, context, caller: Principal):
-        # argon2 (check the current password, hash the new one) in a worker thread, then the
-        # revocation of every other token of the customer, published to the watchers.
-        subject = await asyncio.to_thread(
-            services.change_customer_password,
+        number = caller.customer_number or caller.name
+        password_hash = await asyncio.to_thread(
+            services.check_password_change,
             uow=self._uow(),
             hasher=self._hasher,
             limits=self._limits,
-            customer_number=caller.customer_number or caller.name,
+            customer_number=number,
             current_password=request.current_password,
             new_password=request.new_password,
             client_address=request.client_address,
             now=time.time(),
         )
-        return await self._revoke(services.revoke_subject, subject=subject, keep_jti=caller.jti)
+        return await self._revoke(
+            services.store_password_change, customer_number=number, password_hash=password_hash, keep_jti=caller.jti
+        )
 
     @rpc("service", in_thread=True)
     def RequestPasswordReset(self, request, context, caller: Principal):
@@ -160,6 +169,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             policy=self._reset_policy,
             customer_number=request.customer_number,
             email=request.email,
+            client_address=request.client_address,
             # request.base_url is deprecated and ignored: the link base is configuration only.
             base_url=self._public_base_url,
             now=time.time(),
@@ -170,15 +180,20 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @rpc("service")
     async def ConfirmPasswordReset(self, request, context, caller: Principal):
-        subject = await asyncio.to_thread(
-            services.confirm_password_reset,
+        password_hash = await asyncio.to_thread(
+            services.check_password_reset,
             uow=self._uow(),
             hasher=self._hasher,
             token=request.token,
             new_password=request.new_password,
             now=time.time(),
         )
-        return await self._revoke(services.revoke_subject, subject=subject)
+        return await self._revoke(
+            services.confirm_password_reset, token=request.token, password_hash=password_hash, now=time.time()
+        )
+
+    async def _hash(self, password: str) -> str:
+        return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)
 
     # --- revocation -----------------------------------------------------------------------
 
@@ -211,10 +226,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it
-        (or the ack timeout passed): after logout returns, the gateway already refuses the token."""
+        (or the ack timeout passed): after logout returns, the gateway already refuses the token.
+        An operation that revoked nothing (a new credential) returns None: nothing to publish."""
         async with self._hub.publishing:
-            change: RevocationChange = await asyncio.to_thread(operation, uow=self._uow(), **kwargs)
-            self._hub.publish(change)
+            change: RevocationChange | None = await asyncio.to_thread(operation, uow=self._uow(), **kwargs)
+            if change is not None:
+                self._hub.publish(change)
+        if change is None:
+            return identity_pb2.RevocationResult()
         await self._hub.wait_acked(change.sequence)
         return identity_pb2.RevocationResult(sequence=change.sequence)
 

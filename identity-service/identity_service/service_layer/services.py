@@ -42,53 +42,85 @@ PRUNE_ONE_IN = 100
 
 
 # --- setting passwords ------------------------------------------------------------------
+#
+# Every password change revokes the subject's tokens issued so far in the transaction that
+# stores the new hash (a rollback keeps both the old hash and the old tokens), whoever asks:
+# the gateway for the API and the web pages, the service team, a reset link, a merge. The
+# returned RevocationChange is published to the watchers by the caller (the gRPC servicer)
+# before it answers. `keep_jti` spares the token that made the change, when it belongs to
+# the subject (a customer changing its own password, a package login setting its own).
+#
+# Each change is two steps, so the servicer can hold the revocation hub's publishing lock
+# (sequence numbers are published in order) for the short write only, never for argon2:
+#   1. check and hash: `new_password_hash`, `check_password_change`, `check_password_reset`
+#   2. store and revoke: `set_customer_password`, `set_package_password`,
+#      `store_password_change`, `confirm_password_reset` (one transaction each).
 
 
-def set_customer_password(*, uow: UnitOfWork, hasher: Hasher, customer_number: str, password: str) -> None:
-    """Creates the credential of a customer number, or replaces its password."""
+def new_password_hash(*, hasher: Hasher, password: str, field_name: str = "password") -> str:
+    """The hash of a new password that meets the policy (the slow step: argon2)."""
+    return hasher.hash(model.check_password_policy(password, field_name=field_name))
+
+
+def set_customer_password(
+    *, uow: UnitOfWork, customer_number: str, password_hash: str, keep_jti: str = ""
+) -> RevocationChange | None:
+    """Creates the credential of a customer number, or replaces its password and revokes its
+    tokens in the same transaction. None when the credential is new (no token can exist)."""
     number = model.check_customer_number(customer_number)
-    password_hash = hasher.hash(model.check_password_policy(password))
+    check_jti(keep_jti)
     with uow:
         credential = uow.credentials.get_customer(number)
+        change = None
         if credential is None:
             credential = model.CustomerCredential(number, password_hash)
-        elif credential.status == model.RETIRED:
-            raise Forbidden(
-                f"The customer number {number} was merged into {credential.merged_into}.",
-                code=CUSTOMER_NUMBER_MERGED,
-                extra={"merged_into": credential.merged_into or ""},
-            )
         else:
+            _refuse_retired(credential)
             credential.password_hash = password_hash
+            change = _bump_subject(uow, credential.subject, keep_jti)
         uow.credentials.save_customer(credential)
+        crash_point("identity:before_commit:SetCustomerPassword")
         uow.commit()
+    return change
 
 
-def set_package_password(*, uow: UnitOfWork, hasher: Hasher, package_id: str, password: str) -> None:
-    """Creates or replaces the password of a package (ownership was checked by the caller)."""
+def set_package_password(
+    *, uow: UnitOfWork, package_id: str, password_hash: str, keep_jti: str = ""
+) -> RevocationChange | None:
+    """Creates or replaces the password of a package (ownership was checked by the caller);
+    replacing it revokes the package login's tokens (but `keep_jti`) in the same transaction."""
     package = model.check_package_id(package_id)
-    password_hash = hasher.hash(model.check_password_policy(password))
+    check_jti(keep_jti)
     with uow:
-        uow.credentials.save_package(model.PackageCredential(package, password_hash))
+        credential = model.PackageCredential(package, password_hash)
+        existed = uow.credentials.get_package(package) is not None
+        uow.credentials.save_package(credential)
+        change = _bump_subject(uow, credential.subject, keep_jti) if existed else None
+        crash_point("identity:before_commit:SetPackagePassword")
         uow.commit()
+    return change
 
 
-def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, password: str) -> None:
-    """Creates the staff account, or sets its password when it differs (start-up)."""
+def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, password: str) -> RevocationChange | None:
+    """Creates the staff account, or sets its password when it differs (start-up). A new
+    password (STAFF_PASSWORD rotated) revokes the staff tokens issued before, in the same
+    transaction; an upgraded hash of the same password does not."""
     name = model.check_username(username)
     model.check_password_policy(password, field_name="STAFF_PASSWORD")
     with uow:
         account = uow.credentials.get_staff(name)
-    if account is not None and hasher.verify(account.password_hash, password):
-        if not hasher.needs_rehash(account.password_hash):
-            return
+    same_password = account is not None and hasher.verify(account.password_hash, password)
+    if same_password and not hasher.needs_rehash(account.password_hash):
+        return None
     password_hash = hasher.hash(password)
     with uow:
         uow.credentials.save_staff(model.StaffAccount(name, password_hash))
+        change = None if account is None or same_password else _bump_subject(uow, f"staff:{name}")
         uow.commit()
+    return change
 
 
-def change_customer_password(
+def check_password_change(
     *,
     uow: UnitOfWork,
     hasher: Hasher,
@@ -99,9 +131,8 @@ def change_customer_password(
     client_address: str,
     now: float,
 ) -> str:
-    """A customer changes its own password. The current password is checked like a login
-    (same throttling keys, a wrong one counts as a failure). Returns the subject whose other
-    tokens the caller revokes (`revoke_subject(keep_jti=<the caller's token>)`)."""
+    """Step 1 of a customer changing its own password: the current password is checked like a
+    login (same throttling keys, a wrong one counts as a failure). Returns the new hash."""
     model.check_password_policy(new_password, field_name="new_password")
     number = model.check_customer_number(customer_number)
     keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
@@ -111,15 +142,28 @@ def change_customer_password(
         raise Unauthenticated(_WRONG_CURRENT_PASSWORD, code=INVALID_CREDENTIALS)
     assert credential is not None
     _refuse_retired(credential)
-    password_hash = hasher.hash(new_password)
+    return hasher.hash(new_password)
+
+
+def store_password_change(
+    *, uow: UnitOfWork, customer_number: str, password_hash: str, keep_jti: str
+) -> RevocationChange:
+    """Step 2: stores the new hash, forgets the number's failed logins and revokes every other
+    token of the customer (`keep_jti`, the caller's own, survives), in one transaction."""
+    number = model.check_customer_number(customer_number)
+    check_jti(keep_jti)
     with uow:
-        current = uow.credentials.get_customer(number) or credential
-        _refuse_retired(current)  # a merge may have retired it while the hash was computed
-        current.password_hash = password_hash
-        uow.credentials.save_customer(current)
-        uow.throttle.reset(keys[0])
+        credential = uow.credentials.get_customer(number)
+        if credential is None:  # cannot happen after step 1, but never create one here
+            raise Unauthenticated(_WRONG_CURRENT_PASSWORD, code=INVALID_CREDENTIALS)
+        _refuse_retired(credential)  # a merge may have retired it while the hash was computed
+        credential.password_hash = password_hash
+        uow.credentials.save_customer(credential)
+        uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
+        change = _bump_subject(uow, credential.subject, keep_jti)
+        crash_point("identity:before_commit:ChangeCustomerPassword")
         uow.commit()
-    return credential.subject
+    return change
 
 
 def _refuse_retired(credential: model.CustomerCredential) -> None:
@@ -140,65 +184,89 @@ def request_password_reset(
     policy: password_reset.ResetPolicy,
     customer_number: str,
     email: str,
+    client_address: str,
     base_url: str,
     now: float,
 ) -> bool:
-    """Creates a reset token and queues its mail in the same transaction; older unused tokens
-    of the number are invalidated. Does nothing (but the same reads, so it takes about as long)
-    when `email` is empty (no such customer), the number is retired, or the number already got
-    `policy.max_mails_per_hour` reset mails within the hour. True when a mail was queued; the
-    caller answers the same either way.
+    """Creates a reset token and queues its mail in the same transaction. Links already sent
+    stay valid (a request never voids someone else's link); several may coexist, up to
+    `policy.max_valid_links`. Every request is recorded under its client address. Does nothing
+    (but the same reads and the same write, so it takes about as long) when `email` is empty
+    (no such customer), the number is retired, the number already got
+    `policy.max_mails_per_hour` reset mails within the hour or has `policy.max_valid_links`
+    valid links, or the client address made `policy.max_requests_per_address` requests within
+    the hour. True when a mail was queued; the caller answers the same either way.
 
     `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
     a link base taken from the request (ultimately its Host header) would let anybody have a
     genuine reset token mailed inside a link to their own host."""
     number = model.check_customer_number(customer_number)
     recipient = password_reset.check_email(email)
+    address = password_reset.check_client_address(client_address)
     url = password_reset.check_base_url(base_url, password_reset.DEFAULT_BASE_URL)
     token, token_hash = password_reset.new_token()
+    since = now - password_reset.THROTTLE_WINDOW_SECONDS
     with uow:
         credential = uow.credentials.get_customer(number)
-        recent = uow.resets.count_since(number, now - password_reset.THROTTLE_WINDOW_SECONDS)
-        if not recipient or (credential is not None and credential.status == model.RETIRED):
-            return False
-        if recent >= policy.max_mails_per_hour:
-            log.info("password reset for %s dropped: %d mails within the hour", number, recent)
-            return False
-        uow.resets.invalidate_pending(number)
-        uow.resets.add(password_reset.ResetToken(token_hash, number, now, now + policy.ttl_seconds))
-        subject, body = password_reset.reset_mail(
-            customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
+        recent = uow.resets.count_since(number, since)
+        valid = uow.resets.count_usable(number, now=now)
+        from_address = uow.resets.count_requests_since(address, since) if address else 0
+        if address and from_address < policy.max_requests_per_address:
+            # Not recorded beyond the limit: an address that keeps asking holds at most that many rows.
+            uow.resets.record_request(address, now)
+        refusal = password_reset.refusal(
+            policy,
+            has_recipient=bool(recipient),
+            retired=credential is not None and credential.status == model.RETIRED,
+            mails_within_hour=recent,
+            valid_links=valid,
+            requests_from_address=from_address,
         )
-        uow.mails.queue(dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body)
+        if refusal is None:
+            uow.resets.add(password_reset.ResetToken(token_hash, number, now, now + policy.ttl_seconds))
+            subject, body = password_reset.reset_mail(
+                customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
+            )
+            uow.mails.queue(dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body)
+        elif recipient:
+            log.info("password reset for %s dropped: %s", number, refusal)
         uow.resets.prune(before=now - max(password_reset.THROTTLE_WINDOW_SECONDS, policy.ttl_seconds))
         uow.commit()
-    return True
+    return refusal is None
 
 
-def confirm_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_password: str, now: float) -> str:
-    """Sets the password of the token's customer number (creating its credential when it had
-    none), spends the token, and clears the number's login lockout. Returns the subject whose
-    tokens the caller revokes (all of them). The password policy is checked before the token
-    is spent, and the token before the (costly) hash is computed."""
+def check_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_password: str, now: float) -> str:
+    """Step 1 of a reset: the password policy is checked before the token, and the token
+    before the (costly) hash is computed. Returns the new hash."""
     model.check_password_policy(new_password, field_name="new_password")
     token_hash = password_reset.hash_token(token) if password_reset.looks_like_token(token) else ""
     with uow:
         found = uow.resets.get(token_hash) if token_hash else None
     if found is None or not found.usable(now):
         raise Unauthenticated(_INVALID_TOKEN, code=INVALID_TOKEN)
-    password_hash = hasher.hash(new_password)
+    return hasher.hash(new_password)
+
+
+def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, now: float) -> RevocationChange:
+    """Step 2: spends the token (and voids the number's other links), sets the password of its
+    customer number (creating its credential when it had none), clears the number's login
+    lockout and revokes every token of the customer, in one transaction."""
+    token_hash = password_reset.hash_token(token) if password_reset.looks_like_token(token) else ""
     with uow:
-        number = uow.resets.consume(token_hash, now=now)  # None when another request was faster
+        number = uow.resets.consume(token_hash, now=now) if token_hash else None  # None: another was faster
         credential = uow.credentials.get_customer(number) if number else None
         if number is None or (credential is not None and credential.status == model.RETIRED):
             raise Unauthenticated(_INVALID_TOKEN, code=INVALID_TOKEN)
+        uow.resets.invalidate_pending(number)
         if credential is None:
             credential = model.CustomerCredential(number, password_hash)
         credential.password_hash = password_hash
         uow.credentials.save_customer(credential)
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
+        change = _bump_subject(uow, credential.subject)
+        crash_point("identity:before_commit:ConfirmPasswordReset")
         uow.commit()
-    return credential.subject
+    return change
 
 
 # --- logins -----------------------------------------------------------------------------
@@ -251,9 +319,13 @@ def package_login(
     client_address: str,
     now: float,
 ) -> LoginResult:
-    """`package_id` is empty when the gateway found no package for the domain."""
-    keys = throttling.keys_for(throttling.PACKAGE, model.normalise_domain_key(domain), client_address)
+    """`package_id` is empty when the gateway found no package for the domain. Failures count
+    against the package (whichever of its domains was typed), or against the typed domain
+    when it is unknown: the same limit, the same answer and the same cost either way."""
     package = (package_id or "").strip()
+    keys = throttling.keys_for(
+        throttling.PACKAGE, throttling.package_account(package, model.normalise_domain_key(domain)), client_address
+    )
     credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_package(package) if package else None)
     if not _password_matches(hasher, credential.password_hash if credential else None, password):
         _register_failure(uow, keys, limits, now)
