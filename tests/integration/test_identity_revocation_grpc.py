@@ -42,9 +42,9 @@ def package_login(identity, domain: str, password: str, package_id: str = "pkg_1
 def test_a_new_package_password_revokes_the_other_sessions_before_the_rpc_returns(identity):
     set_package_password(identity, "package secret 1")
     state = identity.watch()
-    own = identity.verifier.verify(identity.tokens.package("pkg_1", "100"))
-    third_party = identity.verifier.verify(identity.tokens.package("pkg_1", "100"))
-    neighbour = identity.verifier.verify(identity.tokens.package("pkg_2", "100"))
+    own = identity.verifier.verify(identity.tokens.package("pkg_1"))
+    third_party = identity.verifier.verify(identity.tokens.package("pkg_1"))
+    neighbour = identity.verifier.verify(identity.tokens.package("pkg_2"))
 
     set_package_password(identity, "package secret 2", keep_jti=own.jti)
 

@@ -44,7 +44,7 @@ def set_on_the_page(client, password="New-package-pw-1"):
 def test_the_package_password_page_of_a_package_login_keeps_its_own_session_only(
     gateway_client, gateway_tokens, backends
 ):
-    session = gateway_tokens.package("pkg_1", "1001")
+    session = gateway_tokens.package("pkg_1")
     gateway_client.set_cookie("cc_session", session)
 
     response = set_on_the_page(gateway_client)

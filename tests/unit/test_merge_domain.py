@@ -223,7 +223,6 @@ def test_a_package_password_merge_always_goes_to_review_and_an_objection_cancels
 
 def test_a_legal_proof_over_its_limit_is_refused_as_too_large_naming_the_limit():
     from cc_common.errors import PayloadTooLarge
-
     from merge_service.service_layer import services
 
     content = b"%PDF-" + b"0" * services.MAX_LEGAL_PROOF_BYTES
