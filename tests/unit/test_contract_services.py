@@ -11,6 +11,8 @@ from cc_common.tokens import Principal
 from contract_service.domain import model
 from contract_service.service_layer import services
 
+from tests.support.fake_notices import FakeEmailRestores, FakeMails
+
 TODAY = date(2026, 5, 15)
 
 
@@ -62,6 +64,8 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
         self.invoices = FakeInvoices()
+        self.mails = FakeMails()
+        self.email_restores = FakeEmailRestores()
         self.committed = 0
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -150,7 +150,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             new_password=request.new_password,
             client_address=request.client_address,
             now=time.time(),
+            email=request.email,
+            market=request.market,
         )
+        self._on_mail()
         return await self._revoke(services.revoke_subject, subject=subject, keep_jti=caller.jti)
 
     @rpc("service", in_thread=True)
@@ -163,6 +166,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             # request.base_url is deprecated and ignored: the link base is configuration only.
             base_url=self._public_base_url,
             now=time.time(),
+            market=request.market,
         )
         if queued:
             self._on_mail()
@@ -178,6 +182,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             new_password=request.new_password,
             now=time.time(),
         )
+        self._on_mail()
         return await self._revoke(services.revoke_subject, subject=subject)
 
     # --- revocation -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cc_common import notices
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
 
@@ -98,12 +99,19 @@ def change_customer_password(
     new_password: str,
     client_address: str,
     now: float,
+    email: str = "",
+    market: str = "",
 ) -> str:
     """A customer changes its own password. The current password is checked like a login
     (same throttling keys, a wrong one counts as a failure). Returns the subject whose other
-    tokens the caller revokes (`revoke_subject(keep_jti=<the caller's token>)`)."""
+    tokens the caller revokes (`revoke_subject(keep_jti=<the caller's token>)`).
+
+    `email` and `market` are the customer's contact address and market as the gateway read
+    them from contract-service (as for reset mails): a notice of the change is queued to that
+    address in the transaction of the new hash (none when it is empty)."""
     model.check_password_policy(new_password, field_name="new_password")
     number = model.check_customer_number(customer_number)
+    recipient = password_reset.check_email(email)
     keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
     credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_customer(number))
     if not _password_matches(hasher, credential.password_hash if credential else None, current_password):
@@ -118,8 +126,17 @@ def change_customer_password(
         current.password_hash = password_hash
         uow.credentials.save_customer(current)
         uow.throttle.reset(keys[0])
+        _queue_notice(uow, notices.PASSWORD_CHANGED, number, recipient, market, event=f"{now:.6f}")
         uow.commit()
     return credential.subject
+
+
+def _queue_notice(uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, *, event: str) -> None:
+    """Queues a password notice (cc_common.notices) in the caller's transaction."""
+    if not recipient:
+        return
+    subject, body = notices.render(kind, market, customer_number=number)
+    uow.mails.queue(dedup_key=f"{kind}:{number}:{event}", recipient=recipient, subject=subject, body=body)
 
 
 def _refuse_retired(credential: model.CustomerCredential) -> None:
@@ -142,12 +159,14 @@ def request_password_reset(
     email: str,
     base_url: str,
     now: float,
+    market: str = "",
 ) -> bool:
     """Creates a reset token and queues its mail in the same transaction; older unused tokens
     of the number are invalidated. Does nothing (but the same reads, so it takes about as long)
     when `email` is empty (no such customer), the number is retired, or the number already got
     `policy.max_mails_per_hour` reset mails within the hour. True when a mail was queued; the
-    caller answers the same either way.
+    caller answers the same either way. The token remembers `email` and `market`: when it is
+    used, the "new password set" notice goes to the address the link went to.
 
     `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
     a link base taken from the request (ultimately its Host header) would let anybody have a
@@ -165,7 +184,11 @@ def request_password_reset(
             log.info("password reset for %s dropped: %d mails within the hour", number, recent)
             return False
         uow.resets.invalidate_pending(number)
-        uow.resets.add(password_reset.ResetToken(token_hash, number, now, now + policy.ttl_seconds))
+        uow.resets.add(
+            password_reset.ResetToken(
+                token_hash, number, now, now + policy.ttl_seconds, notify_email=recipient, market=market.strip()[:2]
+            )
+        )
         subject, body = password_reset.reset_mail(
             customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
         )
@@ -179,7 +202,8 @@ def confirm_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_p
     """Sets the password of the token's customer number (creating its credential when it had
     none), spends the token, and clears the number's login lockout. Returns the subject whose
     tokens the caller revokes (all of them). The password policy is checked before the token
-    is spent, and the token before the (costly) hash is computed."""
+    is spent, and the token before the (costly) hash is computed. A notice goes, in the same
+    transaction, to the address the link was mailed to."""
     model.check_password_policy(new_password, field_name="new_password")
     token_hash = password_reset.hash_token(token) if password_reset.looks_like_token(token) else ""
     with uow:
@@ -197,6 +221,7 @@ def confirm_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_p
         credential.password_hash = password_hash
         uow.credentials.save_customer(credential)
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
+        _queue_notice(uow, notices.PASSWORD_RESET_DONE, number, found.notify_email, found.market, event=token_hash)
         uow.commit()
     return credential.subject
 
