@@ -35,6 +35,12 @@ class FakeCustomers:
     def exists(self, customer_number: str) -> bool:
         return customer_number in self.rows
 
+    def set_master_data(self, customer_number: str, data: dict[str, str]) -> datetime:
+        now = datetime.now(UTC)
+        self.rows[customer_number] = self.rows[customer_number].with_master_data(data)
+        self.rows[customer_number].updated_at = now
+        return now
+
     def set_payment(self, customer_number: str, payment: model.Payment | None) -> datetime:
         now = datetime.now(UTC)
         self.rows[customer_number].payment = payment
