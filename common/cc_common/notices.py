@@ -3,9 +3,9 @@
 A notice tells the holder of a customer number that something was changed with its login, so
 that a change made with a stolen session does not go unnoticed: the contact e-mail address (to
 the old address, with a link that puts it back), the customer password, the payment data. Two
-processes send them, each through the outbox of the change's own transaction (see the
-"Notices" section of docs/notices.md): contract-service for the data it owns (e-mail, payment
-data), identity-service for passwords. The texts and the masking live here, once.
+processes send them, each through the outbox of the change's own transaction (see
+docs/notices.md): contract-service for the data it owns (e-mail, payment data),
+identity-service for passwords. The texts and the masking live here, once.
 
 A notice never holds a new value in full: a new e-mail address is masked like
 `m***@example.org`, an IBAN like the API's `iban_masked` (the caller masks it), a card by its
