@@ -4,7 +4,9 @@ environment, migrations, one engine, a unit of work, one servicer, a revocation 
 
 Tokens are checked against a replica of identity-service's revocation state (IDENTITY_ADDR,
 cc_common.revocation.start_replica), which fails open: the service starts and keeps working
-while identity is unreachable.
+while identity is unreachable. A service that sends mails names its outbox table: then a
+mail dispatcher (cc_common.outbox) runs beside the server, and the servicer is built with
+`on_mail` (wakes the dispatcher) and `public_base_url` (PUBLIC_BASE_URL, the base of links).
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
-from cc_common import config, db, revocation
+from sqlalchemy import Table
+
+from cc_common import config, db, notices, revocation
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
+from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.tokens import TokenVerifier
 
 
@@ -30,6 +35,10 @@ class ServiceSettings:
     tokens: config.TokenSettings
     # Where identity-service streams the revocations from (IDENTITY_ADDR).
     identity_addr: str = config.DEFAULT_IDENTITY_ADDR
+    # The gateway's public address, for links in mails (PUBLIC_BASE_URL; never a request's Host).
+    public_base_url: str = notices.DEFAULT_BASE_URL
+    # How mails leave the outbox; None: cc_common.outbox.transport_from_env() (SMTP_HOST or files).
+    mail_transport: Transport | None = field(default=None, compare=False)
 
     # The service's short name ("package"): its default database and its `<NAME>_ADDR`.
     SERVICE: ClassVar[str] = ""
@@ -42,6 +51,7 @@ class ServiceSettings:
             listen=config.env("LISTEN_ADDR", getattr(addresses, cls.SERVICE)),
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
+            public_base_url=config.env("PUBLIC_BASE_URL", notices.DEFAULT_BASE_URL),
         )
 
 
@@ -55,33 +65,49 @@ class PlainService:
     unit_of_work: Callable[..., Any]
     servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
     add_to_server: Callable[[Any, Any], None]
+    outbox: Table | None = None  # the service's mail outbox table, if it sends mails
 
     async def create_server(self, address: str, settings: ServiceSettings):
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
-        Returns (server, port, health, watcher); `watcher` (the revocation replica, already
-        started) is stopped at shutdown."""
+        Returns (server, port, health, watcher), and with an outbox also its dispatcher
+        (already started); `watcher` (the revocation replica, already started) and the
+        dispatcher are stopped at shutdown."""
         db.upgrade(settings.database_url, self.migrations)
         engine = db.make_engine(settings.database_url)
         watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
+        extras: tuple[Dispatcher, ...] = ()
+        if self.outbox is None:
+            servicer = self.servicer(uow_factory)
+        else:
+            base_url = notices.check_base_url(settings.public_base_url)
+            dispatcher = Dispatcher(
+                engine, self.outbox, settings.mail_transport or transport_from_env()
+            ).start()
+            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake)
+            extras = (dispatcher,)
         spec = ServerSpec(
-            registrations=[(self.add_to_server, self.servicer(uow_factory))],
+            registrations=[(self.add_to_server, servicer)],
             service_names=[self.service_name],
             verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
         )
         server, port, health = await _create_server(address, spec)
-        return server, port, health, watcher
+        return (server, port, health, watcher, *extras)
 
     def serve(self, settings: ServiceSettings) -> None:
         logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {self.name} %(levelname)s %(message)s")
 
         async def main() -> None:
-            server, port, health, watcher = await self.create_server(settings.listen, settings)
+            server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)
             logging.info("%s-service listening on port %d", self.name, port)
 
             async def stopping() -> None:
                 watcher.stop()
 
-            await run_until_terminated(server, health, [self.service_name], on_stopping=stopping)
+            try:
+                await run_until_terminated(server, health, [self.service_name], on_stopping=stopping)
+            finally:
+                for dispatcher in extras:
+                    await asyncio.to_thread(dispatcher.stop)
 
         asyncio.run(main())

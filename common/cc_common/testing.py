@@ -45,10 +45,11 @@ class ServerThread:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        from cc_common.outbox import Dispatcher
         from cc_common.revocation import RevocationWatcher
 
-        for extra in self.extra:  # a service's revocation replica ends with its server
-            if isinstance(extra, RevocationWatcher):
+        for extra in self.extra:  # a service's revocation replica and mail dispatcher end with it
+            if isinstance(extra, RevocationWatcher | Dispatcher):
                 extra.stop()
         if self.server is not None:
             self.run(self.server.stop(0))

@@ -1,6 +1,8 @@
 """Composition root of contract-service: its parts named here, composed by cc_common.service
 (settings from the environment, migrations, engine, unit of work, servicer, revocation replica,
-graceful stop). Nothing is opened at import time."""
+graceful stop) and the mail dispatcher of its outbox (notices of e-mail and payment changes:
+SMTP_HOST, SMTP_PORT, MAIL_FROM, OUTBOX_MAX_ATTEMPTS; PUBLIC_BASE_URL for the e-mail restore
+link). Nothing is opened at import time."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from pathlib import Path
 from cc_common.service import PlainService, ServiceSettings
 from customercenter.v1 import contract_pb2, contract_pb2_grpc
 
+from contract_service.adapters.orm import outbox
 from contract_service.entrypoints.grpc_server import ContractServicer
 from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 
@@ -22,6 +25,7 @@ SERVICE = PlainService(
     unit_of_work=ContractUnitOfWork,
     servicer=ContractServicer,
     add_to_server=contract_pb2_grpc.add_ContractServiceServicer_to_server,
+    outbox=outbox,
 )
 
 

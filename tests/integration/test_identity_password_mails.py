@@ -97,10 +97,13 @@ def test_a_reset_mails_one_link_whose_token_sets_the_password_once_and_kills_eve
     assert trailers(again)["error-code"] == "invalid_token"
     assert again.details() == "The link is invalid or has expired. Please request a new one."
     assert identity.customer_login("100", "new password 1").subject == "customer:100"
-    # A dispatcher round later, and one more run of it here, nothing is left to send: still one mail.
+    # The used link is told to the address it went to (a notice without a link); a dispatcher
+    # round later, and one more run of it here, nothing is left to send: the link went once.
+    link_mail, notice = smtp.wait_for(2)
+    assert notice.rcpt_tos == ["kunde@example.org"] and LINK.findall(body_of(notice)) == []
     time.sleep(identity.runtime.dispatcher.interval)
     assert identity.runtime.dispatcher.run_once() == 0
-    assert len(smtp.envelopes) == 1
+    assert len(smtp.envelopes) == 2
 
 
 def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password_gets_its_first(identity, smtp):

@@ -11,6 +11,8 @@ from cc_common.tokens import Principal
 from contract_service.domain import model
 from contract_service.service_layer import services
 
+from tests.support.fake_notices import FakeEmailRestores, FakeMails
+
 TODAY = date(2026, 5, 15)
 
 
@@ -32,6 +34,12 @@ class FakeCustomers:
 
     def exists(self, customer_number: str) -> bool:
         return customer_number in self.rows
+
+    def set_master_data(self, customer_number: str, data: dict[str, str]) -> datetime:
+        now = datetime.now(UTC)
+        self.rows[customer_number] = self.rows[customer_number].with_master_data(data)
+        self.rows[customer_number].updated_at = now
+        return now
 
     def set_payment(self, customer_number: str, payment: model.Payment | None) -> datetime:
         now = datetime.now(UTC)
@@ -62,6 +70,8 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
         self.invoices = FakeInvoices()
+        self.mails = FakeMails()
+        self.email_restores = FakeEmailRestores()
         self.committed = 0
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -11,6 +11,8 @@ from cc_common.tokens import Principal
 from contract_service.domain import model, transfers
 from contract_service.service_layer import services
 
+from tests.support.fake_notices import FakeEmailRestores, FakeMails
+
 TODAY = date(2026, 5, 15)
 
 
@@ -139,6 +141,8 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.customers = FakeCustomers()
         self.invoices = FakeInvoices()
+        self.mails = FakeMails()
+        self.email_restores = FakeEmailRestores()
         self.contracts = FakeContracts()
         self.terminations = FakeTerminations()
         self.transfers = FakeTransfers({"invoices": {}, "contracts": {}, "terminations": {}})

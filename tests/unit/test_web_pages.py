@@ -224,6 +224,7 @@ def test_a_field_the_service_refuses_is_shown_next_to_it_with_everything_typed_k
     customer_client, gateway_backends
 ):
     gateway_backends.contract.on("UpdateCustomer", InvalidInput("bad e-mail", field="email"))
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:10000001"))
     token = form_token(customer_client, "/customer/data")
     response = customer_client.post(
         "/customer/data",
@@ -237,6 +238,7 @@ def test_a_field_the_service_refuses_is_shown_next_to_it_with_everything_typed_k
             "mobile": "",
             "fax": "",
             "email": "not-an-address",
+            "current_password": "demo-password",
         },
     )
     html = response.get_data(as_text=True)
@@ -247,13 +249,15 @@ def test_a_field_the_service_refuses_is_shown_next_to_it_with_everything_typed_k
 
 def test_changed_contact_fields_only_are_sent_and_the_page_says_saved(customer_client, gateway_backends):
     gateway_backends.contract.on("UpdateCustomer", CUSTOMER)
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:10000001"))
     token = form_token(customer_client, "/customer/data")
     fields = {
         name: getattr(CUSTOMER, name)
         for name in ("street", "zip", "city", "country", "phone", "mobile", "fax")
     }
     response = customer_client.post(
-        "/customer/data", data={"csrf_token": token, **fields, "email": "new@example.com"}
+        "/customer/data",
+        data={"csrf_token": token, **fields, "email": "new@example.com", "current_password": "demo-password"},
     )
     assert response.status_code == 302 and "notice=saved" in response.headers["Location"]
     sent = gateway_backends.contract.calls[-1].request

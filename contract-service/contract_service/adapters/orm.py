@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from cc_common.outbox import outbox_table
 from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -163,3 +164,22 @@ class MergeTransferRow(Base):
     # invoices, contracts, terminations.
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class EmailRestoreRow(Base):
+    """A single-use link mailed to the old contact address when the e-mail changes: it puts
+    the old address back (domain/notices.py). Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "email_restore_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20), index=True)
+    old_email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # pending, used, superseded (a restore with an older link voids the links of later changes).
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+
+
+# The mail outbox (cc_common.outbox): notices are queued in the transaction of their change.
+outbox = outbox_table(Base.metadata)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from cc_common import outbox as outbox_mails
 from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -14,10 +15,12 @@ from contract_service.adapters.orm import (
     ContractRow,
     CustomerRow,
     DebitRequestRow,
+    EmailRestoreRow,
     InvoiceRow,
     MergeTransferRow,
     SequenceRow,
     TerminationRow,
+    outbox,
     utcnow,
 )
 from contract_service.domain.model import (
@@ -32,6 +35,7 @@ from contract_service.domain.model import (
     Termination,
     TerminationTaken,
 )
+from contract_service.domain.notices import PENDING, SUPERSEDED, USED, EmailRestore
 from contract_service.domain.transfers import FORWARD, KINDS, AppliedTransfer, TransferRace
 
 
@@ -439,3 +443,75 @@ class TransferRepository:
         for kind, record_id in rows:
             moved.setdefault(kind, []).append(record_id)
         return moved
+
+
+def _restore(row: EmailRestoreRow) -> EmailRestore:
+    return EmailRestore(
+        token_hash=row.token_hash,
+        customer_number=row.customer_number,
+        old_email=row.old_email,
+        created_at=_aware(row.created_at),
+        expires_at=_aware(row.expires_at),
+        status=row.status,
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class EmailRestoreRepository:
+    """The links that put an old contact address back (domain/notices.py)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, restore: EmailRestore) -> None:
+        self.session.add(
+            EmailRestoreRow(
+                token_hash=restore.token_hash,
+                customer_number=restore.customer_number,
+                old_email=restore.old_email,
+                created_at=restore.created_at,
+                expires_at=restore.expires_at,
+                status=restore.status,
+            )
+        )
+
+    def get(self, token_hash: str) -> EmailRestore | None:
+        row = self.session.get(EmailRestoreRow, token_hash)
+        return _restore(row) if row else None
+
+    def consume(self, restore: EmailRestore) -> bool:
+        """Marks the link used, and voids the pending links of the same number's later
+        changes. False when another request used or voided it first (compare-and-set)."""
+        used = self.session.execute(
+            update(EmailRestoreRow)
+            .where(EmailRestoreRow.token_hash == restore.token_hash, EmailRestoreRow.status == PENDING)
+            .values(status=USED)
+        ).rowcount
+        if not used:
+            return False
+        self.session.execute(
+            update(EmailRestoreRow)
+            .where(
+                EmailRestoreRow.customer_number == restore.customer_number,
+                EmailRestoreRow.status == PENDING,
+                EmailRestoreRow.created_at >= restore.created_at,
+            )
+            .values(status=SUPERSEDED)
+        )
+        return True
+
+
+class MailRepository:
+    """Queues mails in the outbox, in the caller's transaction (cc_common.outbox)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def queue(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> bool:
+        return outbox_mails.enqueue(
+            self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body
+        )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+from cc_common import notices
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
 from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
@@ -134,8 +136,16 @@ def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:
 
 
 class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
-    def __init__(self, uow_factory) -> None:
+    def __init__(
+        self,
+        uow_factory,
+        *,
+        public_base_url: str = notices.DEFAULT_BASE_URL,
+        on_mail: Callable[[], None] = lambda: None,
+    ) -> None:
         self._uow = uow_factory
+        self._public_base_url = public_base_url  # the base of the links in notices
+        self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
     @rpc("staff")
     def CreateCustomer(self, request, context, caller: Principal):
@@ -163,6 +173,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             customer_number=request.customer_number,
             payment=payment_from_proto(request.payment),
         )
+        self._on_mail()
         return customer_to_proto(customer)
 
     @rpc("staff")
@@ -188,8 +199,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     def UpdateCustomer(self, request, context, caller: Principal):
         changes = {name: getattr(request, name) for name in _UPDATABLE if request.HasField(name)}
         customer = services.update_customer(
-            uow=self._uow(), caller=caller, customer_number=request.customer_number, changes=changes
+            uow=self._uow(),
+            caller=caller,
+            customer_number=request.customer_number,
+            changes=changes,
+            base_url=self._public_base_url,
         )
+        if "email" in changes:
+            self._on_mail()
+        return customer_to_proto(customer)
+
+    @rpc("service")
+    def RestoreCustomerEmail(self, request, context, caller: Principal):
+        customer = services.restore_email(uow=self._uow(), token=request.token)
         return customer_to_proto(customer)
 
     @rpc("service")

@@ -6,17 +6,20 @@ customer token reaches only its own customer number.
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 
-from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
+from cc_common import notices as notice_texts
+from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from cc_common.faults import crash_point
 from cc_common.tokens import Principal
 
 from contract_service.adapters import pdf
-from contract_service.domain import forms, model, transfers
+from contract_service.domain import forms, model, notices, transfers
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 _NOT_FOUND = "No customer has this customer number."
+INVALID_TOKEN = "invalid_token"
 _ALLOCATION_ATTEMPTS = 20
 
 
@@ -101,7 +104,9 @@ def set_payment(
     payment: model.PaymentInput,
     today: date | None = None,
 ) -> model.Customer:
-    """Replaces the payment data of a customer (PUT /customer/payment; staff on its behalf)."""
+    """Replaces the payment data of a customer (PUT /customer/payment; staff on its behalf).
+    The contact address is told in the same transaction (the new IBAN masked, a card by its
+    last four digits only)."""
     number = owned_customer_number(caller, customer_number)
     checked = model.check_payment(payment, today=today or _today())
     if checked is None:
@@ -112,9 +117,25 @@ def set_payment(
             raise NotFound(_NOT_FOUND)
         _require_active(customer)
         customer.updated_at = uow.customers.set_payment(number, checked)
+        if customer.email:
+            _queue(
+                uow,
+                notices.payment_changed_notice(
+                    customer_number=number,
+                    market=customer.market,
+                    email=customer.email,
+                    iban_masked=checked.iban_masked if checked.iban else "",
+                    card_last4=checked.card_last4,
+                    event_id=uuid.uuid4().hex,
+                ),
+            )
         uow.commit()
     customer.payment = checked
     return customer
+
+
+def _queue(uow: UnitOfWork, notice: notices.Notice) -> None:
+    uow.mails.queue(dedup_key=notice.dedup_key, recipient=notice.recipient, subject=notice.subject, body=notice.body)
 
 
 def create_invoice(
@@ -165,13 +186,25 @@ def list_invoices(*, uow: UnitOfWork, caller: Principal, customer_number: str = 
 
 
 def update_customer(
-    *, uow: UnitOfWork, caller: Principal, customer_number: str = "", changes: dict[str, str]
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    customer_number: str = "",
+    changes: dict[str, str],
+    base_url: str = notice_texts.DEFAULT_BASE_URL,
+    now: datetime | None = None,
 ) -> model.Customer:
     """Changes master data (PATCH /customer): only the given fields; company and names need
-    the written form. The whole record is checked and stored in one update."""
+    the written form. The whole record is checked and stored in one update.
+
+    A new contact e-mail address is told to the old one in the same transaction, with a link
+    (`base_url`: the configured PUBLIC_BASE_URL, never a request's) that puts it back within
+    7 days; the notice shows the new address masked. The gateway has checked the customer's
+    current password before it asks for an e-mail change."""
     number = owned_customer_number(caller, customer_number)
     if not changes:
         raise InvalidInput("Give at least one field to change.", field="customer")
+    moment = now or datetime.now(UTC)
     with uow:
         customer = uow.customers.get(number)
         if customer is None:
@@ -179,6 +212,53 @@ def update_customer(
         _require_active(customer)
         data = model.apply_master_data_change(customer, changes)
         updated_at = uow.customers.set_master_data(number, data)
+        if customer.email and not notices.same_email(customer.email, data["email"]):
+            token, token_hash = notices.new_token()
+            uow.email_restores.add(
+                notices.EmailRestore(
+                    token_hash, number, customer.email, moment, moment + notices.RESTORE_TTL
+                )
+            )
+            _queue(
+                uow,
+                notices.email_changed_notice(
+                    customer_number=number,
+                    market=customer.market,
+                    old_email=customer.email,
+                    new_email=data["email"],
+                    token_hash=token_hash,
+                    link=notice_texts.email_restore_link(notice_texts.check_base_url(base_url), token),
+                ),
+            )
+        uow.commit()
+    customer = customer.with_master_data(data)
+    customer.updated_at = updated_at
+    return customer
+
+
+def restore_email(*, uow: UnitOfWork, token: str, now: datetime | None = None) -> model.Customer:
+    """Puts back the contact address that an e-mail change replaced, with the single-use
+    token of the link mailed to that address (anyone holding the link; no login). Returns the
+    customer, whose sessions the caller ends: the change may have been made with a stolen one.
+    INVALID_TOKEN for an unknown, used, voided or expired link; customer_not_active while the
+    number is frozen or retired."""
+    moment = now or datetime.now(UTC)
+    token_hash = notices.hash_token(token) if notices.looks_like_token(token) else ""
+    # The same answer whatever is wrong with the link (the gateway answers 400 invalid_token).
+    invalid = Unauthenticated("This link is invalid, was already used or has expired.", code=INVALID_TOKEN)
+    with uow:
+        restore = uow.email_restores.get(token_hash) if token_hash else None
+        if restore is None or not restore.usable(moment):
+            raise invalid
+        customer = uow.customers.get(restore.customer_number)
+        if customer is None:
+            raise invalid
+        _require_active(customer)
+        if not uow.email_restores.consume(restore):  # another request was faster
+            raise invalid
+        data = customer.master_data()
+        data["email"] = restore.old_email
+        updated_at = uow.customers.set_master_data(customer.customer_number, data)
         uow.commit()
     customer = customer.with_master_data(data)
     customer.updated_at = updated_at

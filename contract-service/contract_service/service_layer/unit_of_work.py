@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 from contract_service.adapters.repository import (
     ContractRepository,
     CustomerRepository,
+    EmailRestoreRepository,
     InvoiceRepository,
+    MailRepository,
     TerminationRepository,
     TransferRepository,
 )
@@ -22,6 +24,8 @@ class UnitOfWork(Protocol):
     contracts: ContractRepository
     terminations: TerminationRepository
     transfers: TransferRepository
+    email_restores: EmailRestoreRepository
+    mails: MailRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -34,6 +38,8 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     contracts: ContractRepository
     terminations: TerminationRepository
     transfers: TransferRepository
+    email_restores: EmailRestoreRepository
+    mails: MailRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
@@ -41,3 +47,5 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
         self.contracts = ContractRepository(session)
         self.terminations = TerminationRepository(session)
         self.transfers = TransferRepository(session)
+        self.email_restores = EmailRestoreRepository(session)
+        self.mails = MailRepository(session)

@@ -117,15 +117,19 @@ def send_password_reset(number: str) -> None:
         record = backends().contract.call(
             "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number)
         )
-        email = record.email
+        email, market = record.email, record.market
     except ServiceUnavailable:
         raise
     except DomainError:
-        email = ""
+        email, market = "", ""
     backends().identity.call(
         "RequestPasswordReset",
         identity_pb2.PasswordResetRequest(
-            customer_number=number, email=email, base_url=_reset_base_url(), client_address=_client_address()
+            customer_number=number,
+            email=email,
+            market=market,
+            base_url=_reset_base_url(),
+            client_address=_client_address(),
         ),
     )
 
@@ -171,17 +175,28 @@ def change_customer_password() -> Response:
     body = v.validate(
         v.json_object(), {"current_password": v.password(), "new_password": v.password(new=True)}
     )
-    # identity revokes every other token of the customer (not this one) before it answers.
+    change_password(body["current_password"], body["new_password"])
+    return Response(status=204)
+
+
+def change_password(current_password: str, new_password: str) -> None:
+    """The signed-in customer changes its password (the API and the web page). identity
+    checks the current one, revokes every other token of the customer (not this one) before it
+    answers, and tells the contact address, which the gateway reads from contract-service and
+    hands over as it does for reset mails (no call between the backend services)."""
+    token = current_principal().token
+    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=token)
     backends().identity.call(
         "ChangeCustomerPassword",
         identity_pb2.ChangeCustomerPasswordRequest(
-            current_password=body["current_password"],
-            new_password=body["new_password"],
+            current_password=current_password,
+            new_password=new_password,
             client_address=_client_address(),
+            email=record.email,
+            market=record.market,
         ),
-        token=current_principal().token,
+        token=token,
     )
-    return Response(status=204)
 
 
 @bp.get("/.well-known/jwks.json")

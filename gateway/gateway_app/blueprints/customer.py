@@ -12,8 +12,8 @@ import io
 import re
 from typing import Any
 
-from cc_common.errors import Conflict, InvalidInput, NotFound
-from customercenter.v1 import contract_pb2
+from cc_common.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
+from customercenter.v1 import contract_pb2, identity_pb2
 from flask import Blueprint, Response, jsonify, request, send_file, url_for
 
 from gateway_app import serializers
@@ -30,7 +30,7 @@ WRITTEN_FORM_FIELDS = ("company", "first_name", "last_name")
 CLEARABLE_FIELDS = ("phone", "mobile", "fax")
 UPDATE_CUSTOMER = {
     name: v.text(max_len=254 if name == "email" else v.MAX_TEXT, required=False) for name in ONLINE_FIELDS
-}
+} | {"current_password": v.password(required=False)}
 
 SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
@@ -80,11 +80,106 @@ def update_customer() -> Response:
         if value is None and name in UPDATE_CUSTOMER:
             raise InvalidInput(f"{name} cannot be removed; give the new value.", field=name)
     changes = v.validate(body, UPDATE_CUSTOMER)
+    current_password = changes.pop("current_password", None)
     if not changes:
         raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
+    return _customer_json(change_customer_data(changes, current_password=current_password))
+
+
+def change_customer_data(
+    changes: dict[str, str], *, current_password: str | None, current_email: str | None = None
+) -> Any:
+    """Changes the caller's master data (the API and the web page) and answers the record.
+
+    A new contact e-mail address needs the customer password in the same request: the
+    address is where "forgot password" sends its link, so a stolen session alone must not be
+    able to move it. The password is checked by identity-service like a login (its throttling
+    keys, 401 invalid_credentials, 429 while locked); contract-service then stores the change
+    and tells the old address, with a link that puts it back. An `email` equal to the current
+    address (`current_email`, read here unless the caller has it) is no change and needs no
+    password."""
+    if "email" in changes:
+        if current_email is None and not current_password:
+            current_email = (
+                backends()
+                .contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
+                .email
+            )
+        if current_email is not None and _same_email(changes["email"], current_email):
+            changes = {name: value for name, value in changes.items() if name != "email"}
+        elif not current_password:
+            raise InvalidInput(
+                "Give your current customer password (current_password) to change the e-mail address.",
+                field="current_password",
+            )
+        else:
+            check_current_password(current_password)
+    if not changes:
+        return backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
     update = contract_pb2.UpdateCustomerRequest(**changes)
-    record = backends().contract.call("UpdateCustomer", update, token=_token())
-    return _customer_json(record)
+    return backends().contract.call("UpdateCustomer", update, token=_token())
+
+
+def _same_email(a: str, b: str) -> bool:
+    return (a or "").strip().lower() == (b or "").strip().lower()
+
+
+def check_current_password(password: str) -> None:
+    """Re-authentication of the signed-in customer: its customer password, checked by
+    identity-service exactly like a login of its number (same throttling keys and answers).
+    The number comes from the verified token, never from the request."""
+    principal = current_principal()
+    try:
+        backends().identity.call(
+            "CustomerLogin",
+            identity_pb2.CustomerLoginRequest(
+                customer_number=principal.customer_number or "",
+                password=password,
+                client_address=request.remote_addr or "",
+            ),
+        )
+    except Unauthenticated as error:
+        if error.code != "invalid_credentials":
+            raise
+        raise Unauthenticated(
+            "The current password is wrong.", code="invalid_credentials", field="current_password"
+        ) from error
+
+
+@bp.post("/api/v1/customer/email-restore")
+def email_restore() -> Response:
+    """The link mailed to the old address after an e-mail change puts it back (no login:
+    whoever holds the old mailbox holds the link)."""
+    body = v.validate(v.json_object(), {"token": v.text(min_len=1, max_len=512)})
+    restore_email(body["token"])
+    return Response(status=204)
+
+
+def restore_email(token: str) -> Any:
+    """Puts back the contact address an e-mail change replaced (the API and the web page),
+    then ends every session of the customer: the change may have been made with a stolen
+    session, which must not live on. 400 invalid_token for an unknown, used or expired link."""
+    try:
+        record = backends().contract.call(
+            "RestoreCustomerEmail", contract_pb2.RestoreCustomerEmailRequest(token=token)
+        )
+    except Unauthenticated as error:
+        if error.code != "invalid_token":
+            raise
+        raise InvalidLinkToken(
+            "This link is invalid, was already used or has expired (it is valid for 7 days)."
+        ) from error
+    backends().identity.call(
+        "RevokeSubject", identity_pb2.RevokeSubjectRequest(subject=f"customer:{record.customer_number}")
+    )
+    return record
+
+
+class InvalidLinkToken(DomainError):
+    """A mailed link that is unknown, used, superseded or expired: 400 invalid_token."""
+
+    http_status = 400
+    default_code = "invalid_token"
 
 
 @bp.put("/api/v1/customer/payment")

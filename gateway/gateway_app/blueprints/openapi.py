@@ -857,15 +857,25 @@ INVOICE_NOT_FOUND = {"404": _error("Unknown invoice, or one of another customer 
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
 
 PATHS["/api/v1/customer"]["patch"] = _op(
-    "Change master data online (address, phone and fax numbers, e-mail): one record for every package",
+    "Change master data online (address, phone and fax numbers, e-mail): one record for every package. "
+    "A new email needs current_password (checked like a login); the old address is told, with a "
+    "link that puts it back within 7 days (POST /api/v1/customer/email-restore)",
     "customer",
     {
         "200": _ok("The new record", _ref("Customer")),
+        "401": _error(
+            "A new email with a wrong current_password (invalid_credentials, field current_password), "
+            "or no valid token"
+        ),
+        "429": _error("Too many wrong current_password attempts (too_many_attempts), with Retry-After"),
         "409": _error(
             "company, first_name or last_name in the body (written_form_required: a contract "
             "handover needs the signed form; nothing is saved), or customer_not_active"
         ),
-        "422": _error("Invalid input (invalid_input, with field), or an empty body"),
+        "422": _error(
+            "Invalid input (invalid_input, with field), an empty body, or a new email without "
+            "current_password (invalid_input, field current_password)"
+        ),
     },
     kinds=("customer",),
     body=_obj(
@@ -876,8 +886,13 @@ PATHS["/api/v1/customer"]["patch"] = _op(
             }
             for name in ONLINE_FIELDS
         }
+        | {"current_password": PASSWORD}
     )
-    | {"description": 'Any of the fields; null or "" clears phone, mobile or fax.', "minProperties": 1},
+    | {
+        "description": 'Any of the fields; null or "" clears phone, mobile or fax. With a new email '
+        "also current_password.",
+        "minProperties": 1,
+    },
 )
 
 PATHS.update(
@@ -919,9 +934,27 @@ PATHS.update(
                 ),
             )
         },
+        "/api/v1/customer/email-restore": {
+            "post": _op(
+                "Put back the contact e-mail address an e-mail change replaced, with the token of the "
+                "link mailed to the old address (single use, 7 days); every session of the customer ends",
+                "customer",
+                {
+                    "204": _ok(
+                        "The old address is the contact address again; every token of the customer is dead"
+                    ),
+                    "400": _error("Unknown, used, superseded or expired token (invalid_token)"),
+                    "409": _error("The customer number is frozen or retired (customer_not_active)"),
+                    "422": _error("Invalid input (invalid_input, field token)"),
+                    "503": AUTH_ERRORS["503"],
+                },
+                body=_obj({"token": {"type": "string", "maxLength": 512}}, ["token"]),
+            )
+        },
         "/api/v1/customer/password": {
             "put": _op(
-                "Change the customer password; every other token of the customer dies",
+                "Change the customer password; every other token of the customer dies and the contact "
+                "address gets a notice",
                 "auth",
                 {
                     "204": _ok("Changed; the token of this request stays valid"),

@@ -8,21 +8,24 @@ from datetime import date, timedelta
 from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from customercenter.v1 import contract_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.blueprints.auth import change_password
 from gateway_app.blueprints.customer import (
     CARD_FIELDS,
     ONLINE_FIELDS,
     SEPA_FIELDS,
     _invoice_ref,
     _pdf,
+    change_customer_data,
     looks_like_card_number,
     refuse_card_numbers,
+    restore_email,
     store_payment,
 )
 from gateway_app.blueprints.packages import change_product
@@ -80,7 +83,7 @@ def customer_data() -> Any:
     if request.method == "GET":
         form = FormState({name: customer.get(name) or "" for name in CONTACT_FIELDS})
         return page("customer/data.html", customer=customer, form=form)
-    form = FormState.from_request(*CONTACT_FIELDS)
+    form = FormState.from_request(*CONTACT_FIELDS, "current_password")
     require(form, "street", "zip", "city", "email")
     changes = {
         name: form.get(name).strip()
@@ -90,13 +93,22 @@ def customer_data() -> Any:
     for name, value in changes.items():
         if len(value) > v.MAX_TEXT:
             form.fail(name, _("At most %(count)s characters.", count=v.MAX_TEXT))
+    if "email" in changes and not form.get("current_password"):
+        form.fail("current_password", _("Enter your current customer password to change the e-mail address."))
     if form.ok and changes:
         try:
-            backends().contract.call(
-                "UpdateCustomer", contract_pb2.UpdateCustomerRequest(**changes), token=_token()
+            # The same path as PATCH /api/v1/customer (the password is checked like a login).
+            change_customer_data(
+                changes,
+                current_password=form.get("current_password") or None,
+                current_email=customer.get("email") or "",
             )
         except DomainError as error:
-            form.fail_with(error)
+            if error.code == "invalid_credentials":
+                form.fail("current_password", _("The current password is not correct."))
+            else:
+                form.fail_with(error)
+    form.values["current_password"] = ""  # a password is never sent back
     if form.ok:
         return redirect(url_for("web.customer_data", notice="saved"))
     return page("customer/data.html", 422, customer=customer, form=form)
@@ -156,15 +168,7 @@ def customer_password() -> Any:
         if form.ok:
             try:
                 # Every other token of the customer dies; this session's token survives.
-                backends().identity.call(
-                    "ChangeCustomerPassword",
-                    identity_pb2.ChangeCustomerPasswordRequest(
-                        current_password=form.get("current_password"),
-                        new_password=new,
-                        client_address=request.remote_addr or "",
-                    ),
-                    token=_token(),
-                )
+                change_password(form.get("current_password"), new)
                 return redirect(url_for("web.customer_password", notice="password_changed"))
             except DomainError as error:
                 if error.code == "invalid_credentials":
@@ -381,3 +385,29 @@ def customer_offers() -> Any:
         )
     today = date.today()
     return page("customer/offers.html", offers=offers, month=today, valid_until=_month_end(today))
+
+
+# --- e-mail restore (the link mailed to the old address) ---------------------------------------
+
+
+@bp.route("/email-restore", methods=["GET", "POST"])
+def email_restore() -> Any:
+    """Opened from the notice mailed to the old address after an e-mail change. GET only shows
+    a button (mail scanners and link previews open links); the POST puts the address back and
+    signs out every session of the customer, then asks for a new password."""
+    token = request.values.get("token", "")
+    form = FormState.from_request()
+    if request.method == "POST":
+        if not token:
+            form.fail(None, _("This link is no longer valid."))
+        else:
+            try:
+                restore_email(token)
+                return page("email_restore.html", done=True, form=form)
+            except DomainError as error:
+                if error.code == "invalid_token":
+                    form.fail(None, _("This link is no longer valid."))
+                else:
+                    form.fail_with(error)
+        return page("email_restore.html", 400 if form.error else 422, token=token, form=form, done=False)
+    return page("email_restore.html", token=token, form=form, done=False)

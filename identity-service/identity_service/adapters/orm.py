@@ -97,6 +97,10 @@ class PasswordResetTokenRow(Base):
     created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
     expires_at: Mapped[float] = mapped_column(Float)  # unix seconds
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending, used, invalidated
+    # Where the reset link went, and the number's market: the "new password set" notice goes
+    # there in the customer's language once the link is used (identity holds no contact data).
+    notify_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    market: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
 class PasswordResetRequestRow(Base):

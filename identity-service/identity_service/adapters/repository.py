@@ -200,6 +200,8 @@ class PasswordResetRepository:
                 created_at=token.created_at,
                 expires_at=token.expires_at,
                 status=token.status,
+                notify_email=token.notify_email,
+                market=token.market,
             )
         )
 
@@ -207,7 +209,15 @@ class PasswordResetRepository:
         row = self.session.get(PasswordResetTokenRow, token_hash)
         if row is None:
             return None
-        return password_reset.ResetToken(row.token_hash, row.customer_number, row.created_at, row.expires_at, row.status)
+        return password_reset.ResetToken(
+            row.token_hash,
+            row.customer_number,
+            row.created_at,
+            row.expires_at,
+            row.status,
+            notify_email=row.notify_email or "",
+            market=row.market or "",
+        )
 
     def count_since(self, customer_number: str, since: float) -> int:
         """Tokens (= reset mails) of a number created since `since`."""

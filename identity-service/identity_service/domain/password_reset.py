@@ -78,6 +78,8 @@ class ResetToken:
     created_at: float  # unix seconds
     expires_at: float
     status: str = PENDING
+    notify_email: str = ""  # the address the link went to: told when the link is used
+    market: str = ""  # the language of that notice
 
     def usable(self, now: float) -> bool:
         return self.status == PENDING and now < self.expires_at

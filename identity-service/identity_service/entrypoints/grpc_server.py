@@ -158,9 +158,16 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             client_address=request.client_address,
             now=time.time(),
         )
-        return await self._revoke(
-            services.store_password_change, customer_number=number, password_hash=password_hash, keep_jti=caller.jti
+        result = await self._revoke(
+            services.store_password_change,
+            customer_number=number,
+            password_hash=password_hash,
+            keep_jti=caller.jti,
+            email=request.email,
+            market=request.market,
         )
+        self._on_mail()  # the notice was queued with the new hash
+        return result
 
     @rpc("service", in_thread=True)
     def RequestPasswordReset(self, request, context, caller: Principal):
@@ -173,6 +180,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             # request.base_url is deprecated and ignored: the link base is configuration only.
             base_url=self._public_base_url,
             now=time.time(),
+            market=request.market,
         )
         if queued:
             self._on_mail()
@@ -188,9 +196,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             new_password=request.new_password,
             now=time.time(),
         )
-        return await self._revoke(
+        result = await self._revoke(
             services.confirm_password_reset, token=request.token, password_hash=password_hash, now=time.time()
         )
+        self._on_mail()  # the notice was queued with the new hash
+        return result
 
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)

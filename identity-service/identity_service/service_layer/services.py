@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cc_common import notices
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
 
@@ -146,11 +147,22 @@ def check_password_change(
 
 
 def store_password_change(
-    *, uow: UnitOfWork, customer_number: str, password_hash: str, keep_jti: str
+    *,
+    uow: UnitOfWork,
+    customer_number: str,
+    password_hash: str,
+    keep_jti: str,
+    email: str = "",
+    market: str = "",
 ) -> RevocationChange:
     """Step 2: stores the new hash, forgets the number's failed logins and revokes every other
-    token of the customer (`keep_jti`, the caller's own, survives), in one transaction."""
+    token of the customer (`keep_jti`, the caller's own, survives), in one transaction.
+
+    `email` and `market` are the customer's contact address and market as the gateway read
+    them from contract-service (as for reset mails): a notice of the change is queued to that
+    address in the same transaction (none when it is empty)."""
     number = model.check_customer_number(customer_number)
+    recipient = password_reset.check_email(email)
     check_jti(keep_jti)
     with uow:
         credential = uow.credentials.get_customer(number)
@@ -161,9 +173,18 @@ def store_password_change(
         uow.credentials.save_customer(credential)
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
         change = _bump_subject(uow, credential.subject, keep_jti)
+        _queue_notice(uow, notices.PASSWORD_CHANGED, number, recipient, market, event=f"{change.sequence}")
         crash_point("identity:before_commit:ChangeCustomerPassword")
         uow.commit()
     return change
+
+
+def _queue_notice(uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, *, event: str) -> None:
+    """Queues a password notice (cc_common.notices) in the caller's transaction."""
+    if not recipient:
+        return
+    subject, body = notices.render(kind, market, customer_number=number)
+    uow.mails.queue(dedup_key=f"{kind}:{number}:{event}", recipient=recipient, subject=subject, body=body)
 
 
 def _refuse_retired(credential: model.CustomerCredential) -> None:
@@ -187,6 +208,7 @@ def request_password_reset(
     client_address: str,
     base_url: str,
     now: float,
+    market: str = "",
 ) -> bool:
     """Creates a reset token and queues its mail in the same transaction. Links already sent
     stay valid (a request never voids someone else's link); several may coexist, up to
@@ -195,7 +217,9 @@ def request_password_reset(
     (no such customer), the number is retired, the number already got
     `policy.max_mails_per_hour` reset mails within the hour or has `policy.max_valid_links`
     valid links, or the client address made `policy.max_requests_per_address` requests within
-    the hour. True when a mail was queued; the caller answers the same either way.
+    the hour. True when a mail was queued; the caller answers the same either way. The token
+    remembers `email` and `market`: when it is used, the "new password set" notice goes to the
+    address the link went to.
 
     `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
     a link base taken from the request (ultimately its Host header) would let anybody have a
@@ -223,7 +247,11 @@ def request_password_reset(
             requests_from_address=from_address,
         )
         if refusal is None:
-            uow.resets.add(password_reset.ResetToken(token_hash, number, now, now + policy.ttl_seconds))
+            uow.resets.add(
+                password_reset.ResetToken(
+                    token_hash, number, now, now + policy.ttl_seconds, notify_email=recipient, market=market.strip()[:2]
+                )
+            )
             subject, body = password_reset.reset_mail(
                 customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
             )
@@ -253,6 +281,7 @@ def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, n
     lockout and revokes every token of the customer, in one transaction."""
     token_hash = password_reset.hash_token(token) if password_reset.looks_like_token(token) else ""
     with uow:
+        found = uow.resets.get(token_hash) if token_hash else None  # where the link went: the notice
         number = uow.resets.consume(token_hash, now=now) if token_hash else None  # None: another was faster
         credential = uow.credentials.get_customer(number) if number else None
         if number is None or (credential is not None and credential.status == model.RETIRED):
@@ -264,6 +293,8 @@ def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, n
         uow.credentials.save_customer(credential)
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
         change = _bump_subject(uow, credential.subject)
+        if found is not None:
+            _queue_notice(uow, notices.PASSWORD_RESET_DONE, number, found.notify_email, found.market, event=token_hash)
         crash_point("identity:before_commit:ConfirmPasswordReset")
         uow.commit()
     return change

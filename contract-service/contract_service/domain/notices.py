@@ -1,0 +1,98 @@
+"""Notices about contract-service's own changes, and the link that undoes an e-mail change.
+
+Which service sends which notice: contract-service owns the contact address, so it tells the
+customer about changes of that address and of the payment data, from the transaction of the
+change itself (its own outbox); identity-service tells about password changes (it holds the
+passwords, and the gateway hands it the contact address as it already does for reset mails).
+No backend service calls another for a notice.
+
+When the contact e-mail changes, the old address gets a notice with a single-use link that
+puts it back within EMAIL_RESTORE_DAYS (7) days: a change made with a stolen session (which
+would otherwise become a permanent takeover through "forgot password") can be undone by the
+holder of the old address. Only the SHA-256 of the link's token is stored. Using a link voids
+the links of later e-mail changes (a thief's own change of their address cannot be restored
+back over the owner's restore) but not of earlier ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cc_common import notices
+
+PENDING = "pending"
+USED = "used"
+SUPERSEDED = "superseded"
+MAX_TOKEN_LENGTH = 128  # token_urlsafe(32) has 43 characters
+RESTORE_TTL = timedelta(days=notices.EMAIL_RESTORE_DAYS)
+
+
+@dataclass
+class EmailRestore:
+    token_hash: str
+    customer_number: str
+    old_email: str
+    created_at: datetime
+    expires_at: datetime
+    status: str = PENDING
+
+    def usable(self, now: datetime) -> bool:
+        return self.status == PENDING and now < self.expires_at
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh token and the hash that is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    return bool(token) and len(token) <= MAX_TOKEN_LENGTH
+
+
+def same_email(a: str, b: str) -> bool:
+    """E-mail addresses compare without case and surrounding space."""
+    return (a or "").strip().lower() == (b or "").strip().lower()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One mail to queue: its idempotency key, recipient, subject and body."""
+
+    dedup_key: str
+    recipient: str
+    subject: str
+    body: str
+
+
+def email_changed_notice(
+    *, customer_number: str, market: str, old_email: str, new_email: str, token_hash: str, link: str
+) -> Notice:
+    subject, body = notices.render(
+        notices.EMAIL_CHANGED,
+        market,
+        customer_number=customer_number,
+        new_email=notices.mask_email(new_email),
+        link=link,
+        days=notices.EMAIL_RESTORE_DAYS,
+    )
+    return Notice(f"email-changed:{token_hash}", old_email, subject, body)
+
+
+def payment_changed_notice(
+    *, customer_number: str, market: str, email: str, iban_masked: str, card_last4: str, event_id: str
+) -> Notice:
+    subject, body = notices.render(
+        notices.PAYMENT_CHANGED,
+        market,
+        customer_number=customer_number,
+        payment=notices.payment_line(market, iban_masked=iban_masked, card_last4=card_last4),
+    )
+    return Notice(f"payment-changed:{customer_number}:{event_id}", email, subject, body)
