@@ -28,3 +28,11 @@ control_socket_disable = True
 # constant route). GATEWAY_REUSE_PORT=0 turns it off: the end-to-end tests do, so that a port
 # taken by another test's gateway fails loudly instead of being shared.
 reuse_port = (os.environ.get("GATEWAY_REUSE_PORT") or "1") != "0"
+
+
+def on_starting(server):
+    """APP_ENV=production: the master refuses unsafe settings (one line on stderr, exit 1)
+    before any worker starts; create_app checks the same in each worker."""
+    from cc_common.config import refuse_unsafe_production_settings
+
+    refuse_unsafe_production_settings("gateway")

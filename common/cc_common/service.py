@@ -30,6 +30,8 @@ class ServiceSettings:
     tokens: config.TokenSettings
     # Where identity-service streams the revocations from (IDENTITY_ADDR).
     identity_addr: str = config.DEFAULT_IDENTITY_ADDR
+    # mTLS of the server and of the revocation stream (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     # The service's short name ("package"): its default database and its `<NAME>_ADDR`.
     SERVICE: ClassVar[str] = ""
@@ -42,6 +44,7 @@ class ServiceSettings:
             listen=config.env("LISTEN_ADDR", getattr(addresses, cls.SERVICE)),
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
+            tls=config.GrpcTls.from_env(),
         )
 
 
@@ -62,17 +65,22 @@ class PlainService:
         started) is stopped at shutdown."""
         db.upgrade(settings.database_url, self.migrations)
         engine = db.make_engine(settings.database_url)
-        watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name)
+        watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name, settings.tls)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
         spec = ServerSpec(
             registrations=[(self.add_to_server, self.servicer(uow_factory))],
             service_names=[self.service_name],
             verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
+            tls=settings.tls,
         )
         server, port, health = await _create_server(address, spec)
         return server, port, health, watcher
 
-    def serve(self, settings: ServiceSettings) -> None:
+    def serve(self, settings_from_env: Callable[[], ServiceSettings]) -> None:
+        """`python -m <name>_service`: refuses unsafe production settings first, then reads the
+        settings and serves until SIGTERM."""
+        config.refuse_unsafe_production_settings(self.name)
+        settings = settings_from_env()
         logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {self.name} %(levelname)s %(message)s")
 
         async def main() -> None:

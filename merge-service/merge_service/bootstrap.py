@@ -36,6 +36,8 @@ class Settings:
     addresses: config.ServiceAddresses
     auto_review: bool
     timeout: float
+    # mTLS of the server and of every channel to the other services (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -50,6 +52,7 @@ class Settings:
             addresses=addresses,
             auto_review=review == "auto",
             timeout=config.grpc_timeout(),
+            tls=config.GrpcTls.from_env(),
         )
 
 
@@ -82,22 +85,25 @@ async def create_server(address: str, settings: Settings | None = None):
         package_addr=settings.addresses.package,
         credential=ServiceCredential.from_settings(settings.tokens, "merge"),
         timeout=settings.timeout,
+        tls=settings.tls,
     )
     dispatcher = Dispatcher(engine, outbox, transport_from_env())
     # Revoked tokens (logout, password change, a retired number) are refused here too.
-    watcher = start_replica(settings.addresses.identity, settings.tokens, "merge")
+    watcher = start_replica(settings.addresses.identity, settings.tokens, "merge", settings.tls)
     saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
     servicer = MergeServicer(uow_factory, backends, saga, auto_review=settings.auto_review)
     spec = ServerSpec(
         registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
+        tls=settings.tls,
     )
     server, port, health = await _create_server(address, spec)
     return server, port, health, Runtime(saga, dispatcher, watcher)
 
 
 def serve() -> None:
+    config.refuse_unsafe_production_settings("merge")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s merge %(levelname)s %(message)s")
     settings = Settings.from_env()
 
