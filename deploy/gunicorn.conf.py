@@ -30,9 +30,8 @@ control_socket_disable = True
 reuse_port = (os.environ.get("GATEWAY_REUSE_PORT") or "1") != "0"
 
 
-def on_starting(server):
-    """APP_ENV=production: the master refuses unsafe settings (one line on stderr, exit 1)
-    before any worker starts; create_app checks the same in each worker."""
-    from cc_common.config import refuse_unsafe_production_settings
+# APP_ENV=production: refuse unsafe settings while gunicorn reads this file, before the master
+# logs or forks anything (one line on stderr, exit 1); create_app checks the same in each worker.
+from cc_common.config import refuse_unsafe_production_settings  # noqa: E402
 
-    refuse_unsafe_production_settings("gateway")
+refuse_unsafe_production_settings("gateway")

@@ -48,6 +48,13 @@ def default_database_url(service: str) -> str:
 # Ed25519 key and verified as exactly `service:<name>`: the gateway and merge-service call other
 # services; contract- and package-service only watch identity's revocations with theirs.
 SERVICE_CALLERS = ("gateway", "merge", "contract", "package")
+# The variables naming each caller's key files: (private key, public key).
+SERVICE_KEY_VARIABLES = {
+    "gateway": ("GATEWAY_SERVICE_KEY_FILE", "GATEWAY_SERVICE_PUBLIC_KEY_FILE"),
+    "merge": ("MERGE_SERVICE_KEY_FILE", "MERGE_SERVICE_PUBLIC_KEY_FILE"),
+    "contract": ("CONTRACT_SERVICE_KEY_FILE", "CONTRACT_SERVICE_PUBLIC_KEY_FILE"),
+    "package": ("PACKAGE_SERVICE_KEY_FILE", "PACKAGE_SERVICE_PUBLIC_KEY_FILE"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,11 +72,11 @@ class ServiceKeyFiles:
 
     @property
     def private_variable(self) -> str:
-        return f"{self.name.upper()}_SERVICE_KEY_FILE"
+        return SERVICE_KEY_VARIABLES[self.name][0]
 
     @property
     def public_variable(self) -> str:
-        return f"{self.name.upper()}_SERVICE_PUBLIC_KEY_FILE"
+        return SERVICE_KEY_VARIABLES[self.name][1]
 
 
 def service_key_files(keys_dir: Path, name: str, environ: Mapping[str, str] | None = None) -> ServiceKeyFiles:
