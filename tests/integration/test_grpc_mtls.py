@@ -58,9 +58,15 @@ class CertificateAuthority:
         self.ca_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
 
     def issue(self, name: str, *, server: bool) -> tuple[Path, Path]:
+        """A client certificate, or with `server` the certificate of a process: it serves
+        (127.0.0.1, localhost) and calls other services with the same certificate."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
+        usage = (
+            [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            if server
+            else [ExtendedKeyUsageOID.CLIENT_AUTH]
+        )
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(name))
@@ -69,7 +75,7 @@ class CertificateAuthority:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage(usage), critical=False)
         )
         if server:
             builder = builder.add_extension(
@@ -168,6 +174,33 @@ def test_the_health_check_command_connects_with_the_client_certificate_of_the_en
     monkeypatch.delenv("GRPC_TLS_KEY")
     monkeypatch.delenv("GRPC_TLS_CA")
     assert healthcheck.status(thread.address, timeout=1) == "UNREACHABLE"
+
+
+def test_a_services_revocation_replica_watches_identity_over_mtls(tmp_path, database_url, pki):
+    from identity_service import bootstrap as identity_boot
+
+    _, server_tls, _ = pki
+    tokens = token_settings_in(tmp_path)
+    identity_settings = identity_boot.Settings(
+        database_url=database_url("identity"), listen="127.0.0.1:0", tokens=tokens, tls=server_tls
+    )
+    identity = ServerThread(lambda: identity_boot.create_server("127.0.0.1:0", identity_settings)).start()
+    try:
+        settings = package_boot.Settings(
+            database_url=database_url("package"),
+            listen="127.0.0.1:0",
+            tokens=tokens,
+            identity_addr=identity.address,
+            tls=server_tls,
+        )
+        package = ServerThread(lambda: package_boot.create_server("127.0.0.1:0", settings)).start()
+        try:
+            watcher = package.extra[-1]
+            assert watcher.state.wait_synced(15)
+        finally:
+            package.stop()
+    finally:
+        identity.stop()
 
 
 def test_half_a_tls_configuration_is_refused_naming_the_missing_variable(monkeypatch, pki):
