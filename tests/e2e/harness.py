@@ -226,6 +226,8 @@ class Suite:
         self.token_settings = token_settings_in(self.var_dir)  # var/keys/*.pem, the default names
 
     def base_env(self) -> dict[str, str]:
+        from cc_common.config import TokenSettings
+
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
         keys = self.var_dir / "keys"
         env.update(
@@ -236,8 +238,8 @@ class Suite:
             JWT_SIGNING_KEY_FILE=str(keys / "jwt-signing.pem"),
             JWT_PUBLIC_KEY_FILE=str(keys / "jwt-signing.pub.pem"),
             # One key pair per calling service (service-gateway.pem, service-merge.pem, ...).
-            **{f.private_variable: str(f.private) for f in self.token_settings.service_keys},
-            **{f.public_variable: str(f.public) for f in self.token_settings.service_keys},
+            **{f.private_variable: str(f.private) for f in TokenSettings.in_directory(keys).service_keys},
+            **{f.public_variable: str(f.public) for f in TokenSettings.in_directory(keys).service_keys},
             IDENTITY_ADDR=self.addresses["identity"],
             CONTRACT_ADDR=self.addresses["contract"],
             PACKAGE_ADDR=self.addresses["package"],
