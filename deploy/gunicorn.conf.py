@@ -39,3 +39,10 @@ worker_class = "gateway_worker.GatewayWorker"
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+
+
+# APP_ENV=production: refuse unsafe settings while gunicorn reads this file, before the master
+# logs or forks anything (one line on stderr, exit 1); create_app checks the same in each worker.
+from cc_common.config import refuse_unsafe_production_settings  # noqa: E402
+
+refuse_unsafe_production_settings("gateway")

@@ -180,3 +180,91 @@ def test_the_health_check_command_reports_a_serving_server_and_a_missing_one(tmp
     finally:
         thread.stop()
     assert healthcheck.main([address, "--timeout", "1"]) == 1
+
+
+# --- keys: a private key only in the container that signs with it -------------------------------
+
+
+def _mounts(service: dict) -> list[tuple[str, str]]:
+    """(volume, target) of every named-volume mount of a compose service."""
+    mounts = []
+    for entry in service.get("volumes", []):
+        source, target = str(entry).split(":")[:2]
+        if not source.startswith((".", "/")):
+            mounts.append((source, target))
+    return mounts
+
+
+def _on_volume(service: dict, path: str) -> tuple[str, str] | None:
+    """(volume, path inside the volume) where `path` of the container lies, or None."""
+    for volume, target in _mounts(service):
+        if path.startswith(target.rstrip("/") + "/"):
+            return volume, path[len(target.rstrip("/")) + 1 :]
+    return None
+
+
+def _private_key_variables(process: str) -> set[str]:
+    from cc_common import config
+
+    names = set()
+    for key in config.SIGNING_KEYS[process]:
+        names.add("JWT_SIGNING_KEY_FILE" if key == "user" else config.SERVICE_KEY_VARIABLES[key][0])
+    return names
+
+
+def _all_private_key_variables() -> set[str]:
+    from cc_common import config
+
+    return {"JWT_SIGNING_KEY_FILE"} | {private for private, _ in config.SERVICE_KEY_VARIABLES.values()}
+
+
+def test_each_process_names_exactly_the_private_keys_it_signs_with(compose):
+    for name in OUR_SERVICES:
+        environment = compose["services"][name].get("environment", {})
+        named = {v for v in environment if v in _all_private_key_variables()}
+        assert named == _private_key_variables(name), name
+
+
+def test_a_private_key_lies_on_a_volume_mounted_only_into_the_container_that_signs_with_it(compose):
+    services = compose["services"]
+    for name in OUR_SERVICES:
+        for variable in _private_key_variables(name):
+            place = _on_volume(services[name], services[name]["environment"][variable])
+            assert place is not None, f"{name}: {variable} is on no volume"
+            volume = place[0]
+            mounted_by = {other for other in OUR_SERVICES if volume in dict(_mounts(services[other]))}
+            assert mounted_by == {name}, f"{volume} (holding {variable}) is mounted by {sorted(mounted_by)}"
+
+
+def test_the_keys_job_writes_every_key_file_where_its_readers_find_it(compose):
+    """Each key file a process needs (TokenSettings.files_needed_by) is, through the volumes,
+    the very file the keys job makes, and no private key lands on a volume shared by others."""
+    from cc_common import config
+
+    services = compose["services"]
+    job = services["keys"]
+    made = {variable: _on_volume(job, path) for variable, path in job["environment"].items()}
+    assert set(made) >= _all_private_key_variables()
+    for name in OUR_SERVICES:
+        environment = services[name]["environment"]
+        for variable, _ in config.TokenSettings.in_directory(Path("/unused")).files_needed_by(name):
+            assert variable in environment, f"{name} does not set {variable}"
+            assert _on_volume(services[name], environment[variable]) == made[variable], f"{name}: {variable}"
+    public_volumes = {made[v][0] for v in made if v not in _all_private_key_variables()}
+    assert public_volumes == {"keys-public"}
+    assert not {made[v][0] for v in _all_private_key_variables()} & public_volumes
+
+
+def test_only_the_keys_job_makes_keys_and_every_process_runs_in_production_by_default(compose):
+    job = compose["services"]["keys"]
+    assert "APP_ENV" not in job.get("environment", {})
+    assert "ensure_all_keys" in " ".join(job["command"])
+    for name in OUR_SERVICES:
+        assert compose["services"][name]["environment"]["APP_ENV"].endswith("production}")
+
+
+def test_production_refuses_the_compose_files_default_database_password():
+    from cc_common import config
+
+    defaults = set(re.findall(r"\$\{POSTGRES_PASSWORD:-([^}]*)\}", COMPOSE.read_text()))
+    assert defaults == {config.COMPOSE_DEFAULT_DATABASE_PASSWORD}

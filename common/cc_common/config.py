@@ -1,15 +1,18 @@
 """Settings read from the environment, once, in each process's composition root.
 
 Defaults suit a local development run (`make run`): state under `var/`, SQLite, keys
-generated on first start. With APP_ENV=production a default secret is refused
-(after full-stack-fastapi-template's `core/config.py`).
+generated on first start (`make keys`). With APP_ENV=production every process refuses to
+start on an unsafe setting (`refuse_unsafe_production_settings`, called first thing by each
+composition root): one line on stderr naming the variable, and a non-zero exit.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +44,51 @@ def default_database_url(service: str) -> str:
     return f"sqlite:///{var_dir() / (service + '.db')}"
 
 
+# The processes that present a service credential of their own, each signed with its own
+# Ed25519 key and verified as exactly `service:<name>`: the gateway and merge-service call other
+# services; contract- and package-service only watch identity's revocations with theirs.
+SERVICE_CALLERS = ("gateway", "merge", "contract", "package")
+# The variables naming each caller's key files: (private key, public key).
+SERVICE_KEY_VARIABLES = {
+    "gateway": ("GATEWAY_SERVICE_KEY_FILE", "GATEWAY_SERVICE_PUBLIC_KEY_FILE"),
+    "merge": ("MERGE_SERVICE_KEY_FILE", "MERGE_SERVICE_PUBLIC_KEY_FILE"),
+    "contract": ("CONTRACT_SERVICE_KEY_FILE", "CONTRACT_SERVICE_PUBLIC_KEY_FILE"),
+    "package": ("PACKAGE_SERVICE_KEY_FILE", "PACKAGE_SERVICE_PUBLIC_KEY_FILE"),
+}
+
+
+@dataclass(frozen=True)
+class ServiceKeyFiles:
+    """The key pair of one calling service: `<NAME>_SERVICE_KEY_FILE` (private, only in the
+    process that signs with it) and `<NAME>_SERVICE_PUBLIC_KEY_FILE` (every verifier)."""
+
+    name: str
+    private: Path
+    public: Path
+
+    @property
+    def subject(self) -> str:
+        return f"service:{self.name}"
+
+    @property
+    def private_variable(self) -> str:
+        return SERVICE_KEY_VARIABLES[self.name][0]
+
+    @property
+    def public_variable(self) -> str:
+        return SERVICE_KEY_VARIABLES[self.name][1]
+
+
+def service_key_files(keys_dir: Path, name: str, environ: Mapping[str, str] | None = None) -> ServiceKeyFiles:
+    environ = os.environ if environ is None else environ
+    files = ServiceKeyFiles(name, keys_dir / f"service-{name}.pem", keys_dir / f"service-{name}.pub.pem")
+    return ServiceKeyFiles(
+        name,
+        Path(environ.get(files.private_variable) or files.private),
+        Path(environ.get(files.public_variable) or files.public),
+    )
+
+
 @dataclass(frozen=True)
 class TokenSettings:
     """Where the keys live and what the tokens say. Shared by signers and verifiers."""
@@ -50,8 +98,8 @@ class TokenSettings:
     service_audience: str
     signing_key_file: Path
     public_key_file: Path
-    service_key_file: Path
-    service_public_key_file: Path
+    # One key pair per calling service (SERVICE_CALLERS), in that order.
+    service_keys: tuple[ServiceKeyFiles, ...]
     ttl_seconds: int
 
     @classmethod
@@ -63,12 +111,52 @@ class TokenSettings:
             service_audience=env("SERVICE_AUDIENCE", "customer-center-internal"),
             signing_key_file=Path(env("JWT_SIGNING_KEY_FILE", str(keys / "jwt-signing.pem"))),
             public_key_file=Path(env("JWT_PUBLIC_KEY_FILE", str(keys / "jwt-signing.pub.pem"))),
-            service_key_file=Path(env("SERVICE_KEY_FILE", str(keys / "service.pem"))),
-            service_public_key_file=Path(
-                env("SERVICE_PUBLIC_KEY_FILE", str(keys / "service.pub.pem"))
-            ),
+            service_keys=tuple(service_key_files(keys, name) for name in SERVICE_CALLERS),
             ttl_seconds=env_int("TOKEN_TTL_SECONDS", 3600),
         )
+
+    @classmethod
+    def in_directory(cls, keys: Path) -> TokenSettings:
+        """The default file names under `keys` (tests, the demo loader)."""
+        return cls(
+            issuer="customer-center",
+            audience="customer-center-api",
+            service_audience="customer-center-internal",
+            signing_key_file=keys / "jwt-signing.pem",
+            public_key_file=keys / "jwt-signing.pub.pem",
+            service_keys=tuple(service_key_files(keys, name, environ={}) for name in SERVICE_CALLERS),
+            ttl_seconds=3600,
+        )
+
+    def service_key(self, name: str) -> ServiceKeyFiles:
+        for files in self.service_keys:
+            if files.name == name:
+                return files
+        raise KeyError(f"no service key pair for {name!r}; known: {', '.join(SERVICE_CALLERS)}")
+
+    def files_needed_by(self, process: str) -> list[tuple[str, Path]]:
+        """(variable, path) of every key file `process` reads: the public keys it verifies
+        with, and the private keys it signs with (SIGNING_KEYS)."""
+        needed = [("JWT_PUBLIC_KEY_FILE", self.public_key_file)]
+        needed += [(files.public_variable, files.public) for files in self.service_keys]
+        for private in SIGNING_KEYS.get(process, ()):
+            if private == "user":
+                needed.append(("JWT_SIGNING_KEY_FILE", self.signing_key_file))
+            else:
+                files = self.service_key(private)
+                needed.append((files.private_variable, files.private))
+        return needed
+
+
+# The private keys each process signs with (and the only ones mounted into its container):
+# the gateway signs user tokens and its service credential; every other caller its credential.
+SIGNING_KEYS: dict[str, tuple[str, ...]] = {
+    "gateway": ("user", "gateway"),
+    "merge": ("merge",),
+    "contract": ("contract",),
+    "package": ("package",),
+    "identity": (),
+}
 
 
 DEFAULT_IDENTITY_ADDR = "127.0.0.1:50051"
@@ -96,3 +184,113 @@ class ServiceAddresses:
 def grpc_timeout() -> float:
     """The deadline of every gRPC call, in seconds."""
     return float(env("GRPC_TIMEOUT_SECONDS", "5"))
+
+
+# --- gRPC over TLS with client certificates ---------------------------------------------------
+
+TLS_VARIABLES = ("GRPC_TLS_CERT", "GRPC_TLS_KEY", "GRPC_TLS_CA")
+
+
+@dataclass(frozen=True)
+class GrpcTls:
+    """mTLS between the processes: this process's certificate chain and key (PEM; a server
+    presents them, a client too), and the CA that signed every peer's certificate. Servers
+    then require a client certificate from that CA; clients check the server's against it."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    @classmethod
+    def from_env(cls) -> GrpcTls | None:
+        """None when none of GRPC_TLS_CERT, GRPC_TLS_KEY, GRPC_TLS_CA is set (plain gRPC)."""
+        values = {name: env(name, "") for name in TLS_VARIABLES}
+        if not any(values.values()):
+            return None
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise RuntimeError(
+                f"{missing[0]} is not set: GRPC_TLS_CERT, GRPC_TLS_KEY and GRPC_TLS_CA go together"
+            )
+        return cls(Path(values["GRPC_TLS_CERT"]), Path(values["GRPC_TLS_KEY"]), Path(values["GRPC_TLS_CA"]))
+
+    def read(self) -> tuple[bytes, bytes, bytes]:
+        """(certificate chain, private key, CA certificates), read now."""
+        return self.cert.read_bytes(), self.key.read_bytes(), self.ca.read_bytes()
+
+
+# --- production refuses unsafe settings -----------------------------------------------------
+
+# Staff passwords that ship with the code (identity's default, `make run`'s demo password).
+DEFAULT_STAFF_PASSWORDS = frozenset({"admin-password", "staff-demo-password"})
+# The database password docker-compose.yml falls back to without POSTGRES_PASSWORD.
+COMPOSE_DEFAULT_DATABASE_PASSWORD = "customercenter"
+# Which process reads which of the checked settings.
+DATABASE_PROCESSES = frozenset({"identity", "contract", "package", "merge"})
+STAFF_PASSWORD_PROCESSES = frozenset({"identity"})
+PUBLIC_BASE_URL_PROCESSES = frozenset({"identity", "merge", "gateway"})
+PROCESSES = ("identity", "contract", "package", "merge", "gateway")
+
+
+class UnsafeSettings(SystemExit):
+    """A refusal to start. A SystemExit with a message: left uncaught, Python writes the one
+    line to stderr and exits with status 1 (no traceback)."""
+
+
+def unsafe_production_settings(process: str) -> list[str]:
+    """What makes the environment unsafe for `process` under APP_ENV=production, one short
+    sentence per problem, each naming its variable; empty outside production. Pure apart from
+    reading os.environ and checking that the key files exist."""
+    if process not in PROCESSES:
+        raise ValueError(f"unknown process {process!r}")
+    if not is_production():
+        return []
+    problems: list[str] = []
+    if process in STAFF_PASSWORD_PROCESSES:
+        password = os.environ.get("STAFF_PASSWORD", "")
+        if not password:
+            problems.append("STAFF_PASSWORD is not set")
+        elif password in DEFAULT_STAFF_PASSWORDS:
+            problems.append("STAFF_PASSWORD is a default password")
+    if process in DATABASE_PROCESSES:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url:
+            problems.append("DATABASE_URL is not set (the SQLite default is for development)")
+        elif url.lower().startswith("sqlite"):
+            problems.append("DATABASE_URL is SQLite (use PostgreSQL)")
+        elif _password_of(url) == COMPOSE_DEFAULT_DATABASE_PASSWORD:
+            problems.append(
+                "DATABASE_URL uses docker-compose.yml's default database password (set POSTGRES_PASSWORD)"
+            )
+    base_url = os.environ.get("PUBLIC_BASE_URL", "")
+    if base_url or process in PUBLIC_BASE_URL_PROCESSES:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme != "https" or not parts.netloc:
+            problems.append(
+                "PUBLIC_BASE_URL is not an https URL" if base_url else "PUBLIC_BASE_URL is not set"
+            )
+    if os.environ.get("FAULT_INJECT", "").strip():
+        problems.append("FAULT_INJECT is set (crash points are for tests only)")
+    for variable, path in TokenSettings.from_env().files_needed_by(process):
+        if not path.is_file():
+            problems.append(f"{variable}: {path} does not exist (keys are never generated in production)")
+    try:
+        GrpcTls.from_env()
+    except RuntimeError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def refuse_unsafe_production_settings(process: str) -> None:
+    """Called first by every composition root: raises UnsafeSettings, whose one line names
+    each unsafe variable, when APP_ENV=production and `unsafe_production_settings` finds any."""
+    problems = unsafe_production_settings(process)
+    if problems:
+        raise UnsafeSettings(f"{process}: refusing to start with APP_ENV=production: {'; '.join(problems)}")
+
+
+def _password_of(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None

@@ -1,6 +1,7 @@
-"""Calling another service: one channel per address, a deadline on every call, the caller's
-token (or this process's service credential) in the metadata, and failures turned back into
-DomainErrors (UNAVAILABLE and DEADLINE_EXCEEDED become ServiceUnavailable -> 503)."""
+"""Calling another service: one channel per address (mTLS with GRPC_TLS_*), a deadline on
+every call, the caller's token (or this process's service credential) in the metadata, and
+failures turned back into DomainErrors (UNAVAILABLE and DEADLINE_EXCEEDED become
+ServiceUnavailable -> 503)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cc_common.config import GrpcTls
 from cc_common.errors import from_rpc_error
 
 CHANNEL_OPTIONS = [
@@ -25,7 +27,16 @@ CHANNEL_OPTIONS = [
 ]
 
 
-def make_channel(address: str) -> grpc.Channel:
+def channel_credentials(tls: GrpcTls) -> grpc.ChannelCredentials:
+    """TLS with this process's client certificate; the server's is checked against the CA."""
+    cert, key, ca = tls.read()
+    return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+
+
+def make_channel(address: str, tls: GrpcTls | None = None) -> grpc.Channel:
+    """A channel to `address`: mTLS when `tls` is given (GRPC_TLS_*), else plaintext."""
+    if tls is not None:
+        return grpc.secure_channel(address, channel_credentials(tls), options=CHANNEL_OPTIONS)
     return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
 
 

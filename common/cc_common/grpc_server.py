@@ -1,9 +1,12 @@
 """The gRPC server every service runs: asyncio server, token-verifying interceptor, standard
-health and reflection, graceful shutdown on SIGTERM (after grpc/grpc `examples/python`).
+health and reflection (off with APP_ENV=production), optional mTLS (GRPC_TLS_*), graceful
+shutdown on SIGTERM (after grpc/grpc `examples/python`).
 
-A servicer method is declared with `@rpc("customer", "staff", ...)`: it receives the verified
-caller as a third argument, and a DomainError it raises ends the call with the mapped status
-and trailers (`context.abort`, never `set_code` and a return).
+A servicer method is declared with `@rpc("customer", "staff", "service:gateway", ...)`: user
+token kinds by kind, service callers by name (a bare "service" is refused: each RPC names the
+services it accepts). It receives the verified caller as a third argument, and a DomainError it
+raises ends the call with the mapped status and trailers (`context.abort`, never `set_code`
+and a return).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from cc_common import config
 from cc_common.errors import DomainError, to_trailers
-from cc_common.tokens import Principal, TokenVerifier
+from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -96,15 +100,50 @@ def _aborting(handler, error: DomainError):
     return grpc.stream_stream_rpc_method_handler(abort_stream, *codec)
 
 
-def rpc(*kinds: str, in_thread: bool = False):
-    """Declares which token kinds may call a servicer method and maps its errors.
+SERVICE_CALLERS = frozenset(f"service:{name}" for name in config.SERVICE_CALLERS)
 
-    The method is `(self, request, context, caller)`; it may be sync or async. With
+
+@dataclass(frozen=True)
+class Callers:
+    """Who may call one RPC: user token kinds, and service subjects ("service:merge")."""
+
+    kinds: frozenset[str]
+    services: frozenset[str]
+
+    @classmethod
+    def of(cls, names: Iterable[str]) -> Callers:
+        names = tuple(names)
+        if not names:
+            raise ValueError("@rpc needs at least one caller")
+        unknown = [n for n in names if n not in USER_KINDS and n not in SERVICE_CALLERS]
+        if unknown:
+            raise ValueError(
+                f"@rpc callers must be user kinds {sorted(USER_KINDS)} or services "
+                f"{sorted(SERVICE_CALLERS)}, not {unknown!r} (a bare 'service' names no one)"
+            )
+        return cls(
+            frozenset(n for n in names if n in USER_KINDS),
+            frozenset(n for n in names if n in SERVICE_CALLERS),
+        )
+
+    def admit(self, caller: Principal) -> bool:
+        if caller.kind == "service":
+            return caller.subject in self.services
+        return caller.kind in self.kinds
+
+
+def rpc(*callers: str, in_thread: bool = False):
+    """Declares who may call a servicer method and maps its errors.
+
+    `callers` are user token kinds ("customer", "package", "staff") and calling services by
+    name ("service:gateway", "service:merge", ...); anyone else gets PERMISSION_DENIED. The
+    method is `(self, request, context, caller)`; it may be sync or async. With
     `in_thread=True` a sync method runs in a worker thread (for CPU-heavy work such as
-    password hashing, which releases the GIL), so the event loop stays free.
+    password hashing, which releases the GIL), so the event loop stays free. The wrapper keeps
+    the declaration as `.callers` (read by the tests that check every RPC names its callers).
     """
 
-    allowed = frozenset(kinds)
+    allowed = Callers.of(callers)
 
     def decorate(fn: Callable[..., Any]):
         is_async = inspect.iscoroutinefunction(fn)
@@ -121,12 +160,13 @@ def rpc(*kinds: str, in_thread: bool = False):
                 except DomainError as exc:
                     await context.abort(exc.grpc_status, exc.message, trailing_metadata=to_trailers(exc))
 
+            stream_wrapper.callers = allowed  # type: ignore[attr-defined]
             return stream_wrapper
 
         @functools.wraps(fn)
         async def wrapper(self, request, context):
             caller = _caller.get()
-            if caller is None or caller.kind not in allowed:  # the rare path: ends the call
+            if caller is None or not allowed.admit(caller):  # the rare path: ends the call
                 caller = await _authorize(context, allowed)
             try:
                 if is_async:
@@ -143,12 +183,13 @@ def rpc(*kinds: str, in_thread: bool = False):
                 log.exception("unexpected error in %s", fn.__qualname__)
                 await context.abort(grpc.StatusCode.INTERNAL, "An internal error occurred.")
 
+        wrapper.callers = allowed  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
 
 
-async def _authorize(context, allowed: frozenset[str]) -> Principal:
+async def _authorize(context, allowed: Callers) -> Principal:
     caller = _caller.get()
     if caller is None:
         await context.abort(
@@ -156,7 +197,7 @@ async def _authorize(context, allowed: frozenset[str]) -> Principal:
             "A valid token is required.",
             trailing_metadata=(("error-code", "unauthenticated"),),
         )
-    if caller.kind not in allowed:
+    if not allowed.admit(caller):
         await context.abort(
             grpc.StatusCode.PERMISSION_DENIED,
             "This kind of login may not do this.",
@@ -173,6 +214,17 @@ class ServerSpec:
     service_names: list[str]
     verifier: TokenVerifier
     extra_interceptors: list[grpc.aio.ServerInterceptor] = field(default_factory=list)
+    # mTLS (GRPC_TLS_*): the server's certificate and key, and the CA of the client
+    # certificates it requires. None: a plaintext port.
+    tls: config.GrpcTls | None = None
+    # gRPC reflection; None: on, except with APP_ENV=production.
+    reflection: bool | None = None
+
+
+def server_credentials(tls: config.GrpcTls) -> grpc.ServerCredentials:
+    """TLS that requires a client certificate signed by the CA of `tls`."""
+    cert, key, ca = tls.read()
+    return grpc.ssl_server_credentials([(key, cert)], root_certificates=ca, require_client_auth=True)
 
 
 # The largest request a service accepts. gRPC's default of 4 MB is below the 5 MB of a signed
@@ -192,8 +244,12 @@ async def create_server(address: str, spec: ServerSpec) -> tuple[grpc.aio.Server
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     names = [*spec.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name]
-    reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(address)
+    if spec.reflection if spec.reflection is not None else not config.is_production():
+        reflection.enable_server_reflection([*names, reflection.SERVICE_NAME], server)
+    if spec.tls is not None:
+        port = server.add_secure_port(address, server_credentials(spec.tls))
+    else:
+        port = server.add_insecure_port(address)
     if port == 0:
         raise RuntimeError(f"could not bind {address}")
     return server, port, health

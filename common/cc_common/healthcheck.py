@@ -1,7 +1,8 @@
 """`python -m cc_common.healthcheck ADDRESS [SERVICE]`: exit 0 when the gRPC server at ADDRESS
 reports SERVING through the standard `grpc.health.v1.Health/Check`, else 1.
 
-Used by the containers' health checks and by the end-to-end harness. SERVICE is the full
+Used by the containers' health checks and by the end-to-end harness; with GRPC_TLS_* set it
+connects over mTLS with this process's client certificate. SERVICE is the full
 service name ("customercenter.v1.PackageService"); empty (the default) asks for the server
 as a whole.
 """
@@ -14,10 +15,13 @@ import sys
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cc_common.config import GrpcTls
+from cc_common.grpc_client import make_channel
+
 
 def status(address: str, service: str = "", timeout: float = 3.0) -> str:
     """The health status name ("SERVING", "NOT_SERVING", ...) or "UNREACHABLE"/"UNKNOWN_SERVICE"."""
-    with grpc.insecure_channel(address) as channel:
+    with make_channel(address, GrpcTls.from_env()) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout

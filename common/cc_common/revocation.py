@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from cc_common.config import TokenSettings
+from cc_common.config import GrpcTls, TokenSettings
 from cc_common.grpc_client import make_channel
 from cc_common.tokens import Principal, ServiceCredential
 
@@ -165,14 +165,17 @@ class RevocationWatcher:
             yield self._pb2.RevocationAck(sequence=seq)
 
 
-def start_replica(identity_addr: str, token_settings: TokenSettings, name: str) -> RevocationWatcher:
+def start_replica(
+    identity_addr: str, token_settings: TokenSettings, name: str, tls: GrpcTls | None = None
+) -> RevocationWatcher:
     """A service's replica of identity's revocation state, kept in step in a daemon thread
-    with the service credential `service:<name>` (signed with SERVICE_KEY_FILE). Pass
-    `watcher.state` as the `revocation` of the service's TokenVerifier; `watcher.stop()` on
-    shutdown.
+    with the service credential `service:<name>` (signed with that service's own key,
+    `<NAME>_SERVICE_KEY_FILE`; WatchRevocations accepts each calling service), over mTLS when
+    `tls` is given. Pass `watcher.state` as the `revocation` of the service's TokenVerifier;
+    `watcher.stop()` on shutdown.
 
     Fails open (see the module docstring): start-up never waits for identity, and until the
     first snapshot (or while identity is down) tokens count as not revoked beyond what the
     replica already knew. The watcher retries quietly in the background (DEBUG log only)."""
     credential = ServiceCredential.from_settings(token_settings, name)
-    return RevocationWatcher(make_channel(identity_addr), credential.token, RevocationState()).start()
+    return RevocationWatcher(make_channel(identity_addr, tls), credential.token, RevocationState()).start()

@@ -39,6 +39,8 @@ class ServiceSettings:
     public_base_url: str = notices.DEFAULT_BASE_URL
     # How mails leave the outbox; None: cc_common.outbox.transport_from_env() (SMTP_HOST or files).
     mail_transport: Transport | None = field(default=None, compare=False)
+    # mTLS of the server and of the revocation stream (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     # The service's short name ("package"): its default database and its `<NAME>_ADDR`.
     SERVICE: ClassVar[str] = ""
@@ -52,6 +54,7 @@ class ServiceSettings:
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
             public_base_url=config.env("PUBLIC_BASE_URL", notices.DEFAULT_BASE_URL),
+            tls=config.GrpcTls.from_env(),
         )
 
 
@@ -74,7 +77,7 @@ class PlainService:
         dispatcher are stopped at shutdown."""
         db.upgrade(settings.database_url, self.migrations)
         engine = db.make_engine(settings.database_url)
-        watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name)
+        watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name, settings.tls)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
         extras: tuple[Dispatcher, ...] = ()
         if self.outbox is None:
@@ -90,11 +93,16 @@ class PlainService:
             registrations=[(self.add_to_server, servicer)],
             service_names=[self.service_name],
             verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
+            tls=settings.tls,
         )
         server, port, health = await _create_server(address, spec)
         return (server, port, health, watcher, *extras)
 
-    def serve(self, settings: ServiceSettings) -> None:
+    def serve(self, settings_from_env: Callable[[], ServiceSettings]) -> None:
+        """`python -m <name>_service`: refuses unsafe production settings first, then reads the
+        settings and serves until SIGTERM."""
+        config.refuse_unsafe_production_settings(self.name)
+        settings = settings_from_env()
         logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {self.name} %(levelname)s %(message)s")
 
         async def main() -> None:

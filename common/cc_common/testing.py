@@ -59,17 +59,7 @@ class ServerThread:
 
 def token_settings_in(directory: Path) -> TokenSettings:
     """TokenSettings with fresh keys under `directory`."""
-    keys = directory / "keys"
-    settings = TokenSettings(
-        issuer="customer-center",
-        audience="customer-center-api",
-        service_audience="customer-center-internal",
-        signing_key_file=keys / "jwt-signing.pem",
-        public_key_file=keys / "jwt-signing.pub.pem",
-        service_key_file=keys / "service.pem",
-        service_public_key_file=keys / "service.pub.pem",
-        ttl_seconds=3600,
-    )
+    settings = TokenSettings.in_directory(directory / "keys")
     ensure_all_keys(settings)
     return settings
 
@@ -84,12 +74,16 @@ class TokenFactory:
             audience=settings.audience,
             ttl=settings.ttl_seconds,
         )
-        self.service_signer = TokenSigner(
-            ensure_keypair(settings.service_key_file, settings.service_public_key_file),
-            issuer=settings.issuer,
-            audience=settings.service_audience,
-            ttl=300,
-        )
+        # One signer per calling service, each with that service's own key.
+        self.service_signers = {
+            files.name: TokenSigner(
+                ensure_keypair(files.private, files.public),
+                issuer=settings.issuer,
+                audience=settings.service_audience,
+                ttl=300,
+            )
+            for files in settings.service_keys
+        }
 
     def customer(self, number: str, generation: int = 0) -> str:
         return self.user.issue(
@@ -103,8 +97,11 @@ class TokenFactory:
     def staff(self, username: str = "admin") -> str:
         return self.user.issue(kind="staff", subject=f"staff:{username}")[0]
 
-    def service(self, name: str = "gateway") -> str:
-        return self.service_signer.issue(kind="service", subject=f"service:{name}")[0]
+    def service(self, name: str = "gateway", *, signed_by: str | None = None) -> str:
+        """The credential `service:<name>`, signed with that service's key (or, to forge one,
+        with the key of `signed_by`)."""
+        signer = self.service_signers[signed_by or name]
+        return signer.issue(kind="service", subject=f"service:{name}")[0]
 
 
 def metadata(token: str) -> tuple[tuple[str, str], ...]:

@@ -1,10 +1,12 @@
 """JWTs: Ed25519 keys with a `kid`, signing, and strict verification.
 
-Two keys exist. The gateway's signing key makes user tokens (kinds customer, package, staff;
-audience JWT_AUDIENCE). The service key makes the internal service credential (kind service;
-audience SERVICE_AUDIENCE) that the gateway and merge-service present to other services.
-A verifier knows which kinds each key may sign, so a user token can never pass as a service
-credential and the other way round.
+The gateway's signing key makes user tokens (kinds customer, package, staff; audience
+JWT_AUDIENCE). Each calling service (cc_common.config.SERVICE_CALLERS: gateway, merge, contract,
+package) has a key pair of its own for its internal service credential (kind service, subject
+`service:<name>`, audience SERVICE_AUDIENCE). A verifier knows which kinds each key may sign and,
+for a service key, the one subject it may claim: a user token never passes as a service
+credential, and a token signed with the gateway's service key claiming `service:merge` is
+refused, so each RPC can name the services it accepts (`@rpc(..., "service:merge")`).
 
 Verification: the `kid` must name a trusted key, the algorithm allow-list is exactly EdDSA
 (so `alg: none` and HS256-signed-with-the-public-key fail), and iss, aud, exp, iat, sub, jti
@@ -30,7 +32,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from cc_common.config import TokenSettings
+from cc_common.config import TokenSettings, UnsafeSettings, is_production
 from cc_common.errors import Unauthenticated
 
 ALGORITHMS = ["EdDSA"]
@@ -66,8 +68,12 @@ def public_path_for(private_path: Path) -> Path:
 
 
 def ensure_keypair(private_path: Path, public_path: Path | None = None) -> Ed25519PrivateKey:
-    """Loads the private key, generating it (and its public half) on first use."""
+    """Loads the private key, generating it (and its public half) on first use outside
+    production. With APP_ENV=production no key is ever generated: a missing file is refused."""
     public_path = public_path or public_path_for(private_path)
+    if is_production() and not (private_path.is_file() and public_path.is_file()):
+        missing = private_path if not private_path.is_file() else public_path
+        raise UnsafeSettings(f"{missing} does not exist: keys are never generated with APP_ENV=production")
     if not private_path.exists():
         private_path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
@@ -106,9 +112,11 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 
 def ensure_all_keys(settings: TokenSettings) -> None:
-    """Creates both key pairs if they are missing (local runs and tests)."""
+    """Creates every missing key pair: the user token key and one per calling service
+    (`make keys`, the compose `keys` job, tests). Refused with APP_ENV=production."""
     ensure_keypair(settings.signing_key_file, settings.public_key_file)
-    ensure_keypair(settings.service_key_file, settings.service_public_key_file)
+    for files in settings.service_keys:
+        ensure_keypair(files.private, files.public)
 
 
 # --- principals -------------------------------------------------------------------------
@@ -194,7 +202,9 @@ class ServiceCredential:
 
     @classmethod
     def from_settings(cls, settings: TokenSettings, name: str) -> ServiceCredential:
-        key = ensure_keypair(settings.service_key_file, settings.service_public_key_file)
+        """The credential `service:<name>`, signed with that service's own key."""
+        files = settings.service_key(name)
+        key = ensure_keypair(files.private, files.public)
         signer = TokenSigner(key, issuer=settings.issuer, audience=settings.service_audience, ttl=300)
         return cls(signer, name)
 
@@ -218,6 +228,8 @@ class TrustedKey:
     public_key: Ed25519PublicKey
     audience: str
     kinds: frozenset[str]
+    # A service key may sign for this one subject only ("service:gateway"); None: any subject.
+    subject: str | None = None
 
 
 class TokenVerifier:
@@ -244,10 +256,14 @@ class TokenVerifier:
     ) -> TokenVerifier:
         keys = [
             TrustedKey(load_public_key(settings.public_key_file), settings.audience, USER_KINDS),
-            TrustedKey(
-                load_public_key(settings.service_public_key_file),
-                settings.service_audience,
-                SERVICE_KINDS,
+            *(
+                TrustedKey(
+                    load_public_key(files.public),
+                    settings.service_audience,
+                    SERVICE_KINDS,
+                    subject=files.subject,
+                )
+                for files in settings.service_keys
             ),
         ]
         return cls(keys, issuer=settings.issuer, revocation=revocation)
@@ -307,6 +323,8 @@ class TokenVerifier:
         kind = claims.get("kind")
         if kind not in trusted.kinds:
             raise Unauthenticated("The token is invalid.")
+        if trusted.subject is not None and claims.get("sub") != trusted.subject:
+            raise Unauthenticated("The token is invalid.")  # e.g. the gateway's key claiming merge
         try:
             return Principal(
                 kind=str(kind),

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from cc_common.config import is_production, refuse_unsafe_production_settings
 from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
@@ -25,6 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """The composition root. `test_config` may hold, besides Flask config keys:
     GATEWAY_SETTINGS (a GatewaySettings), BACKENDS (a Backends of fakes) and
     REVOCATION_STATE (a RevocationState used instead of a watcher on identity)."""
+    refuse_unsafe_production_settings("gateway")  # APP_ENV=production: one line, exit (UnsafeSettings)
     app = Flask(__name__, static_folder=None)
     overrides = dict(test_config or {})
     settings: GatewaySettings = overrides.pop("GATEWAY_SETTINGS", None) or GatewaySettings.from_env()
@@ -44,11 +46,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.logger.handlers = gunicorn_logger.handlers
             app.logger.setLevel(gunicorn_logger.level)
 
-    ensure_all_keys(settings.tokens)  # generated under var/keys on the first local start
+    if not is_production():
+        ensure_all_keys(settings.tokens)  # generated under var/keys on the first local start
     credential = ServiceCredential.from_settings(settings.tokens, "gateway")
     if backends is None:
         backends = build_backends(
-            settings.addresses, service_token=credential.token, timeout=settings.grpc_timeout
+            settings.addresses,
+            service_token=credential.token,
+            timeout=settings.grpc_timeout,
+            tls=settings.tls,
         )
     backends_ext.init_app(app, backends)
 

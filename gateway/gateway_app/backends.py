@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from cc_common.config import ServiceAddresses
+from cc_common.config import GrpcTls, ServiceAddresses
 from cc_common.grpc_client import ServiceClient, make_channel
 from customercenter.v1 import (
     contract_pb2_grpc,
@@ -57,13 +57,18 @@ class Backends:
 
 
 def build_backends(
-    addresses: ServiceAddresses, *, service_token: Callable[[], str], timeout: float
+    addresses: ServiceAddresses,
+    *,
+    service_token: Callable[[], str],
+    timeout: float,
+    tls: GrpcTls | None = None,
 ) -> Backends:
-    """One channel and client per service, with the gateway's service credential."""
+    """One channel and client per service (mTLS with `tls`), with the gateway's service
+    credential (`service:gateway`)."""
 
     def client(name: str, address: str, stub_factory: Callable[[Any], Any]) -> ServiceClient:
         return ServiceClient(
-            name, make_channel(address), stub_factory, service_token=service_token, timeout=timeout
+            name, make_channel(address, tls), stub_factory, service_token=service_token, timeout=timeout
         )
 
     return Backends(

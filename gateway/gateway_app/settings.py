@@ -23,6 +23,8 @@ class GatewaySettings:
     # reset request for information only: identity builds the mailed link from its own
     # PUBLIC_BASE_URL, never from the request (a forged Host header must not reach a mail).
     public_base_url: str = ""
+    # mTLS of the channels to the services (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -31,4 +33,5 @@ class GatewaySettings:
             addresses=config.ServiceAddresses.from_env(),
             grpc_timeout=config.grpc_timeout(),
             public_base_url=config.env("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            tls=config.GrpcTls.from_env(),
         )

@@ -61,6 +61,8 @@ class Settings:
     public_base_url: str = password_reset.DEFAULT_BASE_URL
     # How mails leave the outbox; None: cc_common.outbox.transport_from_env() (SMTP_HOST or files).
     mail_transport: Transport | None = field(default=None, compare=False)
+    # mTLS of the gRPC server (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -85,6 +87,7 @@ class Settings:
                 max_requests_per_address=config.env_int("PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", 10),
             ),
             public_base_url=config.env("PUBLIC_BASE_URL", password_reset.DEFAULT_BASE_URL),
+            tls=config.GrpcTls.from_env(),
         )
         settings.check(production=config.is_production())
         return settings
@@ -159,6 +162,7 @@ async def create_server(address: str, settings: Settings | None = None):
         registrations=[(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=TokenVerifier.from_settings(settings.tokens, revocation=local),
+        tls=settings.tls,
     )
     server, port, health = await _create_server(address, spec)
     return server, port, health, hub, Runtime(dispatcher)
@@ -168,6 +172,7 @@ HASH_THREADS = int(os.environ.get("HASH_THREADS", "0")) or (os.cpu_count() or 2)
 
 
 def serve() -> None:
+    config.refuse_unsafe_production_settings("identity")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s identity %(levelname)s %(message)s")
     settings = Settings.from_env()
 

@@ -41,6 +41,8 @@ class Settings:
     # A merge proven with a package password: the objection link's base, and the waiting period.
     public_base_url: str = "http://127.0.0.1:8000"
     objection_hours: int = 72
+    # mTLS of the server and of every channel to the other services (GRPC_TLS_*); None: plaintext.
+    tls: config.GrpcTls | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -57,6 +59,7 @@ class Settings:
             timeout=config.grpc_timeout(),
             public_base_url=config.env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
             objection_hours=config.env_int("MERGE_OBJECTION_HOURS", 72),
+            tls=config.GrpcTls.from_env(),
         )
 
 
@@ -89,10 +92,11 @@ async def create_server(address: str, settings: Settings | None = None):
         package_addr=settings.addresses.package,
         credential=ServiceCredential.from_settings(settings.tokens, "merge"),
         timeout=settings.timeout,
+        tls=settings.tls,
     )
     dispatcher = Dispatcher(engine, outbox, transport_from_env())
     # Revoked tokens (logout, password change, a retired number) are refused here too.
-    watcher = start_replica(settings.addresses.identity, settings.tokens, "merge")
+    watcher = start_replica(settings.addresses.identity, settings.tokens, "merge", settings.tls)
     saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
     agreement = AgreementPolicy(
         public_base_url=settings.public_base_url, objection_period=timedelta(hours=settings.objection_hours)
@@ -104,12 +108,14 @@ async def create_server(address: str, settings: Settings | None = None):
         registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
         service_names=[SERVICE_NAME],
         verifier=TokenVerifier.from_settings(settings.tokens, revocation=watcher.state),
+        tls=settings.tls,
     )
     server, port, health = await _create_server(address, spec)
     return server, port, health, Runtime(saga, dispatcher, watcher)
 
 
 def serve() -> None:
+    config.refuse_unsafe_production_settings("merge")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s merge %(levelname)s %(message)s")
     settings = Settings.from_env()
 

@@ -35,4 +35,4 @@ async def create_server(address: str, settings: ServiceSettings | None = None):
 
 
 def serve() -> None:
-    SERVICE.serve(Settings.from_env())
+    SERVICE.serve(Settings.from_env)

@@ -48,7 +48,7 @@ GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 # Settings of the processes, never inherited from the environment of the test run.
 _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
-    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
+    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
     "REVOCATION_", "FAULT_INJECT",
 )
@@ -226,6 +226,8 @@ class Suite:
         self.token_settings = token_settings_in(self.var_dir)  # var/keys/*.pem, the default names
 
     def base_env(self) -> dict[str, str]:
+        from cc_common.config import TokenSettings
+
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
         keys = self.var_dir / "keys"
         env.update(
@@ -235,8 +237,9 @@ class Suite:
             APP_ENV="development",
             JWT_SIGNING_KEY_FILE=str(keys / "jwt-signing.pem"),
             JWT_PUBLIC_KEY_FILE=str(keys / "jwt-signing.pub.pem"),
-            SERVICE_KEY_FILE=str(keys / "service.pem"),
-            SERVICE_PUBLIC_KEY_FILE=str(keys / "service.pub.pem"),
+            # One key pair per calling service (service-gateway.pem, service-merge.pem, ...).
+            **{f.private_variable: str(f.private) for f in TokenSettings.in_directory(keys).service_keys},
+            **{f.public_variable: str(f.public) for f in TokenSettings.in_directory(keys).service_keys},
             IDENTITY_ADDR=self.addresses["identity"],
             CONTRACT_ADDR=self.addresses["contract"],
             PACKAGE_ADDR=self.addresses["package"],

@@ -77,7 +77,7 @@ def transfer(stub, tokens, *, merge_id="mrg_1", source="200", target="100", reve
     request = transfer_pb2.TransferRequest(
         merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse
     )
-    return stub.TransferContracts(request, metadata=metadata(tokens.service()), timeout=30)
+    return stub.TransferContracts(request, metadata=metadata(tokens.service("merge")), timeout=30)
 
 
 def test_the_snapshot_has_the_raw_normalised_iban_and_is_for_the_service_only(server):
@@ -85,7 +85,7 @@ def test_the_snapshot_has_the_raw_normalised_iban_and_is_for_the_service_only(se
     payment = contract_pb2.PaymentInput(iban="de89 3704 0044 0532 0130 00")
     stub.CreateCustomer(customer("100", payment=payment), metadata=metadata(tokens.staff()), timeout=5)
     snap = stub.GetCustomerSnapshot(
-        contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.service()), timeout=5
+        contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.service("merge")), timeout=5
     )
     assert (snap.iban, snap.customer.last_name, snap.customer.payment.bic) == (
         "DE89370400440532013000", "Mustermann", "COBADEFFXXX",
@@ -95,7 +95,7 @@ def test_the_snapshot_has_the_raw_normalised_iban_and_is_for_the_service_only(se
             stub.GetCustomerSnapshot(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(token), timeout=5)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as err:
-        stub.GetCustomerSnapshot(contract_pb2.GetCustomerRequest(customer_number="999"), metadata=metadata(tokens.service()), timeout=5)
+        stub.GetCustomerSnapshot(contract_pb2.GetCustomerRequest(customer_number="999"), metadata=metadata(tokens.service("merge")), timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -104,7 +104,7 @@ def test_status_changes_are_idempotent_and_a_frozen_customer_cannot_change_anyth
     staff = metadata(tokens.staff())
     stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
     stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
-    service = metadata(tokens.service())
+    service = metadata(tokens.service("merge"))
     freeze = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "200"], status="frozen")
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 2
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 0
@@ -136,14 +136,14 @@ def test_a_status_change_naming_an_unknown_number_changes_nothing(server):
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
     request = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "999"], status="frozen")
     with pytest.raises(grpc.RpcError) as err:
-        stub.SetCustomerStatus(request, metadata=metadata(tokens.service()), timeout=5)
+        stub.SetCustomerStatus(request, metadata=metadata(tokens.service("merge")), timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5)
     assert got.status == "active"
     with pytest.raises(grpc.RpcError) as err:
         stub.SetCustomerStatus(
             transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status="gone"),
-            metadata=metadata(tokens.service()), timeout=5,
+            metadata=metadata(tokens.service("merge")), timeout=5,
         )  # fmt: skip
     assert (err.value.code(), dict(err.value.trailing_metadata())["error-field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "status")
 

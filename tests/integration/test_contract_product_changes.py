@@ -94,7 +94,7 @@ def test_a_downgrade_changes_the_contracts_product_once_and_a_repeat_changes_not
     )
     assert [(c.package_id, c.product) for c in listed.contracts] == [("pkg_100", "hosting-basic")]
     others = stub.ListContracts(
-        contract_pb2.ListContractsRequest(customer_number="200"), metadata=service, timeout=5
+        contract_pb2.ListContractsRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5
     )
     assert [c.product for c in others.contracts] == ["hosting-plus"]
     assert recorded_changes(url) == [("pkg_100", "hosting-plus", "hosting-basic", "service:gateway")]
@@ -144,7 +144,7 @@ def test_a_frozen_or_retired_customers_contract_is_not_changed(server):
     for status, into in (("frozen", ""), ("retired", "200")):
         stub.SetCustomerStatus(
             transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=status, merged_into=into),
-            metadata=service, timeout=5,
+            metadata=metadata(tokens.service("merge")), timeout=5,
         )  # fmt: skip
         assert refused(stub.ChangeContractProduct, change("pkg_100", "hosting-basic"), service)[:2] == (
             grpc.StatusCode.FAILED_PRECONDITION, "customer_not_active",

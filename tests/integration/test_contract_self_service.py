@@ -156,8 +156,8 @@ def test_staff_creates_the_contract_of_a_package_once_and_the_customer_lists_its
     contract(stub, tokens, "pkg_2", owner="200", term_months=24)
     mine = stub.ListContracts(contract_pb2.ListContractsRequest(customer_number="200"), metadata=metadata(tokens.customer("100")), timeout=5)
     assert [c.package_id for c in mine.contracts] == ["pkg_1"]
-    by_service = stub.ListContracts(contract_pb2.ListContractsRequest(customer_number="200"), metadata=metadata(tokens.service()), timeout=5)
-    assert [(c.package_id, c.term_months) for c in by_service.contracts] == [("pkg_2", 24)]
+    by_staff = stub.ListContracts(contract_pb2.ListContractsRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5)
+    assert [(c.package_id, c.term_months) for c in by_staff.contracts] == [("pkg_2", 24)]
     assert refused(stub.CreateContract, contract_pb2.CreateContractRequest(package_id="pkg_3", customer_number="100", product="hosting-basic"),
                    metadata(tokens.customer("100")))[0] == grpc.StatusCode.PERMISSION_DENIED  # fmt: skip
     assert refused(stub.CreateContract, contract_pb2.CreateContractRequest(package_id="pkg_3", customer_number="100", product="x", term_months=200),
@@ -285,7 +285,7 @@ def test_a_frozen_customer_cannot_terminate(server):
     contract(stub, tokens, "pkg_1")
     stub.SetCustomerStatus(
         transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status="frozen"),
-        metadata=metadata(tokens.service()), timeout=5,
+        metadata=metadata(tokens.service("merge")), timeout=5,
     )  # fmt: skip
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1"),
                    metadata(tokens.customer("100")))[1] == "customer_not_active"  # fmt: skip

@@ -166,12 +166,12 @@ def test_invoices_are_created_by_staff_and_listed_by_their_owner_only(contract_s
         contract_pb2.ListInvoicesRequest(), metadata=metadata(tokens.customer("200")), timeout=5
     )
     assert list(other.invoices) == []
-    by_service = stub.ListInvoices(
+    by_staff = stub.ListInvoices(
         contract_pb2.ListInvoicesRequest(customer_number="100"),
-        metadata=metadata(tokens.service()),
+        metadata=metadata(tokens.staff()),
         timeout=5,
     )
-    assert len(by_service.invoices) == 2
+    assert len(by_staff.invoices) == 2
     with pytest.raises(grpc.RpcError) as err:
         stub.CreateInvoice(
             contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100),

@@ -113,7 +113,7 @@ def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password
     retire = transfer_pb2.CustomerStatusRequest(
         merge_id="mrg_1", customer_numbers=["300"], status="retired", merged_into="400"
     )
-    identity.stub.SetCustomerStatus(retire, metadata=identity.service, timeout=TIMEOUT)
+    identity.stub.SetCustomerStatus(retire, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
 
     request_reset(identity, "999", "")  # unknown: the gateway found no e-mail address
     request_reset(identity, "300", "retired@example.org")

@@ -283,10 +283,10 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
     token = identity.tokens.customer("5000", generation=result.generation)
     principal = identity.verifier.verify(token)
     request = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status="retired", merged_into="6000")
-    assert identity.stub.SetCustomerStatus(request, metadata=identity.service, timeout=TIMEOUT).changed == 1
+    assert identity.stub.SetCustomerStatus(request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT).changed == 1
     assert state.is_revoked(principal)
     # Repeating the step changes nothing (idempotent).
-    assert identity.stub.SetCustomerStatus(request, metadata=identity.service, timeout=TIMEOUT).changed == 0
+    assert identity.stub.SetCustomerStatus(request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT).changed == 0
     err = failure(lambda: identity.customer_login("5000", "right-password-5"))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert trailers(err)["error-code"] == "customer_number_merged"
@@ -294,7 +294,7 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
     wrong = failure(lambda: identity.customer_login("5000", "wrong-password-5"))
     assert trailers(wrong)["error-code"] == "invalid_credentials"
     back = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status="active")
-    identity.stub.SetCustomerStatus(back, metadata=identity.service, timeout=TIMEOUT)
+    identity.stub.SetCustomerStatus(back, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
     again = identity.customer_login("5000", "right-password-5")
     assert again.generation > result.generation
 

@@ -109,7 +109,7 @@ def test_a_payment_change_mails_the_contact_address_the_masked_iban(contract, sm
 def test_a_password_change_mails_the_address_handed_to_identity(identity, smtp):  # noqa: F811
     identity.stub.SetCustomerPassword(
         pb.SetCustomerPasswordRequest(customer_number="100", password="old-password-1"),
-        metadata=identity.service,
+        metadata=metadata(identity.tokens.staff()),
         timeout=TIMEOUT,
     )
     token = identity.tokens.customer("100")

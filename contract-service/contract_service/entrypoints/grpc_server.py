@@ -158,7 +158,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         return customer_to_proto(customer)
 
-    @rpc("customer", "staff", "service")
+    @rpc("customer", "staff", "service:gateway")
     def GetCustomer(self, request, context, caller: Principal):
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
@@ -188,7 +188,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         return invoice_to_proto(invoice)
 
-    @rpc("customer", "staff", "service")
+    @rpc("customer", "staff")
     def ListInvoices(self, request, context, caller: Principal):
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
@@ -209,18 +209,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             self._on_mail()
         return customer_to_proto(customer)
 
-    @rpc("service")
+    @rpc("service:gateway")
     def RestoreCustomerEmail(self, request, context, caller: Principal):
         customer = services.restore_email(uow=self._uow(), token=request.token)
         return customer_to_proto(customer)
 
-    @rpc("service")
+    @rpc("service:merge")
     def GetCustomerSnapshot(self, request, context, caller: Principal):
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
         return contract_pb2.CustomerSnapshot(customer=customer_to_proto(customer), iban=iban)
 
-    @rpc("service")
+    @rpc("service:merge")
     def SetCustomerStatus(self, request, context, caller: Principal):
         changed = services.set_customer_status(
             uow=self._uow(),
@@ -231,7 +231,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         return transfer_pb2.CustomerStatusResult(changed=changed)
 
-    @rpc("service")
+    @rpc("service:merge")
     def TransferContracts(self, request, context, caller: Principal):
         moved = services.transfer_contracts(
             uow=self._uow(),
@@ -244,7 +244,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             moved=[transfer_pb2.TransferredRecords(kind=kind, ids=ids) for kind, ids in moved.items()]
         )
 
-    @rpc("staff", "service")
+    @rpc("staff", "service:gateway")
     def CreateContract(self, request, context, caller: Principal):
         contract = services.create_contract(
             uow=self._uow(),
@@ -256,7 +256,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         return contract_to_proto(contract, today=_today())
 
-    @rpc("staff", "service")
+    @rpc("staff", "service:gateway")
     def ChangeContractProduct(self, request, context, caller: Principal):
         contract, before, changed = services.change_contract_product(
             uow=self._uow(),
@@ -269,13 +269,13 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             contract=contract_to_proto(contract, today=_today()), from_product=before, changed=changed
         )
 
-    @rpc("customer", "staff", "service")
+    @rpc("customer", "staff")
     def ListContracts(self, request, context, caller: Principal):
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
         return contract_pb2.ContractList(contracts=[contract_to_proto(c, today=today) for c in contracts])
 
-    @rpc("customer", "staff", "service")
+    @rpc("customer", "staff")
     def GetInvoicePdf(self, request, context, caller: Principal):
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
         return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)

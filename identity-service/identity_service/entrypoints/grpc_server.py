@@ -77,7 +77,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     # --- logins ---------------------------------------------------------------------------
 
-    @rpc("service", in_thread=True)
+    @rpc("service:gateway", "service:merge", in_thread=True)
     def CustomerLogin(self, request, context, caller: Principal):
         return to_proto(
             services.customer_login(
@@ -91,7 +91,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             )
         )
 
-    @rpc("service", in_thread=True)
+    @rpc("service:gateway", "service:merge", in_thread=True)
     def PackageLogin(self, request, context, caller: Principal):
         return to_proto(
             services.package_login(
@@ -106,7 +106,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             )
         )
 
-    @rpc("service", in_thread=True)
+    @rpc("service:gateway", in_thread=True)
     def StaffLogin(self, request, context, caller: Principal):
         return to_proto(
             services.staff_login(
@@ -125,7 +125,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # revocation of the subject's tokens in one transaction, published to the watchers before
     # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
-    @rpc("staff", "service")
+    @rpc("staff")
     async def SetCustomerPassword(self, request, context, caller: Principal):
         password_hash = await self._hash(request.password)
         await self._revoke(
@@ -133,7 +133,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
         return empty_pb2.Empty()
 
-    @rpc("service", "staff")
+    @rpc("service:gateway", "staff")
     async def SetPackagePassword(self, request, context, caller: Principal):
         password_hash = await self._hash(request.password)
         await self._revoke(
@@ -169,7 +169,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self._on_mail()  # the notice was queued with the new hash
         return result
 
-    @rpc("service", in_thread=True)
+    @rpc("service:gateway", in_thread=True)
     def RequestPasswordReset(self, request, context, caller: Principal):
         queued = services.request_password_reset(
             uow=self._uow(),
@@ -186,7 +186,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             self._on_mail()
         return empty_pb2.Empty()
 
-    @rpc("service")
+    @rpc("service:gateway")
     async def ConfirmPasswordReset(self, request, context, caller: Principal):
         password_hash = await asyncio.to_thread(
             services.check_password_reset,
@@ -207,17 +207,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     # --- revocation -----------------------------------------------------------------------
 
-    @rpc("customer", "package", "staff", "service")
+    @rpc("customer", "package", "staff")
     async def RevokeOwnToken(self, request, context, caller: Principal):
         return await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
 
-    @rpc("service")
+    @rpc("service:gateway")
     async def RevokeSubject(self, request, context, caller: Principal):
         return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
 
-    @rpc("service")
+    @rpc("service:merge")
     async def SetCustomerStatus(self, request, context, caller: Principal):
         async with self._hub.publishing:
             result = await asyncio.to_thread(
@@ -247,7 +247,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         await self._hub.wait_acked(change.sequence)
         return identity_pb2.RevocationResult(sequence=change.sequence)
 
-    @rpc("service")
+    @rpc("service:gateway", "service:merge", "service:contract", "service:package")
     async def WatchRevocations(self, request_iterator, context, caller: Principal) -> AsyncIterator:
         watcher = self._hub.connect()  # before the snapshot is read: no change falls between
         reader = asyncio.create_task(self._read_acks(request_iterator, watcher))

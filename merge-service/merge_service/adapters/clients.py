@@ -3,6 +3,7 @@ services with its service credential and a deadline on every call."""
 
 from __future__ import annotations
 
+from cc_common.config import GrpcTls
 from cc_common.errors import NotFound, Unauthenticated
 from cc_common.grpc_client import ServiceClient, make_channel
 from cc_common.tokens import ServiceCredential
@@ -22,11 +23,20 @@ def _moved(result) -> dict[str, list[str]]:
 
 
 class GrpcBackends:
-    def __init__(self, *, identity_addr: str, contract_addr: str, package_addr: str, credential: ServiceCredential, timeout: float) -> None:
-        token = credential.token
-        self.identity = ServiceClient("identity service", make_channel(identity_addr), identity_pb2_grpc.IdentityServiceStub, service_token=token, timeout=timeout)
-        self.contract = ServiceClient("contract service", make_channel(contract_addr), contract_pb2_grpc.ContractServiceStub, service_token=token, timeout=timeout)
-        self.package = ServiceClient("package service", make_channel(package_addr), package_pb2_grpc.PackageServiceStub, service_token=token, timeout=timeout)
+    def __init__(
+        self,
+        *,
+        identity_addr: str,
+        contract_addr: str,
+        package_addr: str,
+        credential: ServiceCredential,
+        timeout: float,
+        tls: GrpcTls | None = None,
+    ) -> None:
+        token = credential.token  # service:merge, signed with merge-service's own key
+        self.identity = ServiceClient("identity service", make_channel(identity_addr, tls), identity_pb2_grpc.IdentityServiceStub, service_token=token, timeout=timeout)
+        self.contract = ServiceClient("contract service", make_channel(contract_addr, tls), contract_pb2_grpc.ContractServiceStub, service_token=token, timeout=timeout)
+        self.package = ServiceClient("package service", make_channel(package_addr, tls), package_pb2_grpc.PackageServiceStub, service_token=token, timeout=timeout)
         # Moving 10,000 records takes well under a second, but give transfers room.
         self._transfer_timeout = max(timeout, 60.0)
 

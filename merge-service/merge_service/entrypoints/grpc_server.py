@@ -167,7 +167,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     # --- a merge proven with a package password: the absorbed side's say --------------------
 
-    @rpc("service")
+    @rpc("service:gateway")
     def ObjectToMerge(self, request, context, caller: Principal):
         return self._proto(services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail))
 

@@ -63,22 +63,22 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
         return to_proto(package)
 
-    @rpc("customer", "package", "staff", "service")
+    @rpc("customer", "package", "staff")
     def ListPackages(self, request, context, caller: Principal):
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return package_pb2.PackageList(packages=[to_proto(p, caller) for p in packages])
 
-    @rpc("customer", "package", "staff", "service")
+    @rpc("customer", "package", "staff")
     def GetPackage(self, request, context, caller: Principal):
         return to_proto(services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id), caller)
 
-    @rpc("service")
+    @rpc("service:gateway", "service:merge")
     def ResolveDomain(self, request, context, caller: Principal):
         return to_proto(services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain))
 
-    @rpc("service")
+    @rpc("service:merge")
     def TransferPackages(self, request, context, caller: Principal):
         ids = services.transfer_packages(
             uow=self._uow(),
@@ -89,12 +89,12 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
         return transfer_pb2.TransferResult(moved=[transfer_pb2.TransferredRecords(kind="packages", ids=ids)])
 
-    @rpc("staff", "service")
+    @rpc("staff")
     def CountPackages(self, request, context, caller: Principal):
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
         return package_pb2.PackageCounts(by_owner=counts, total=sum(counts.values()))
 
-    @rpc("customer", "package", "staff", "service")
+    @rpc("customer", "package", "staff")
     def ListProducts(self, request, context, caller: Principal):
         return package_pb2.ProductList(products=[product_to_proto(p) for p in services.list_products()])
 
