@@ -244,18 +244,11 @@ def test_a_wrong_proof_of_ownership_is_refused_on_the_page(suite, open_browser):
 
 
 def _package_password_merge(suite, market="de"):
-    from tests.e2e.test_merge_agreement import third_party_and_victim
+    from tests.e2e.test_merge_agreement import start_with_package_password, third_party_and_victim
 
     third, victim, domain = third_party_and_victim(suite, market)
     token = suite.login_customer(third.number, third.password)
-    merge = suite.api(
-        "POST",
-        "/api/v1/merges",
-        token=token,
-        json={"source_customer_number": victim.number, "domain": domain, "domain_password": "Agency-pass-1"},
-        expect=201,
-    ).json()
-    return third, victim, token, merge
+    return third, victim, token, start_with_package_password(suite, token, victim, domain)
 
 
 def test_the_absorbed_holder_objects_through_the_mailed_link(suite, open_browser):

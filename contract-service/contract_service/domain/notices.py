@@ -16,17 +16,15 @@ back over the owner's restore) but not of earlier ones.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cc_common import notices
+from cc_common.link_tokens import MAX_TOKEN_LENGTH, hash_token, looks_like_token, new_token  # noqa: F401
 
 PENDING = "pending"
 USED = "used"
 SUPERSEDED = "superseded"
-MAX_TOKEN_LENGTH = 128  # token_urlsafe(32) has 43 characters
 RESTORE_TTL = timedelta(days=notices.EMAIL_RESTORE_DAYS)
 
 
@@ -41,20 +39,6 @@ class EmailRestore:
 
     def usable(self, now: datetime) -> bool:
         return self.status == PENDING and now < self.expires_at
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh token and the hash that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    return bool(token) and len(token) <= MAX_TOKEN_LENGTH
 
 
 def same_email(a: str, b: str) -> bool:

@@ -20,19 +20,17 @@ clicks "forgot password").
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cc_common.errors import InvalidInput
+from cc_common.link_tokens import MAX_TOKEN_LENGTH, hash_token, looks_like_token, new_token  # noqa: F401
 
 PENDING = "pending"
 USED = "used"
 INVALIDATED = "invalidated"
 
 THROTTLE_WINDOW_SECONDS = 3600
-MAX_TOKEN_LENGTH = 128  # token_urlsafe(32) has 43 characters
 MAX_EMAIL_LENGTH = 320
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -83,20 +81,6 @@ class ResetToken:
 
     def usable(self, now: float) -> bool:
         return self.status == PENDING and now < self.expires_at
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh token and the hash that is stored."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def looks_like_token(token: str) -> bool:
-    return bool(token) and len(token) <= MAX_TOKEN_LENGTH
 
 
 def check_email(email: str) -> str:

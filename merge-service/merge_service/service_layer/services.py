@@ -6,12 +6,11 @@ target (the number that is kept); staff review, approve, reject, audit and rever
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cc_common import link_tokens
 from cc_common.errors import (
     Conflict,
     DomainError,
@@ -51,10 +50,6 @@ class AgreementPolicy:
     @property
     def merges_page(self) -> str:
         return f"{self.public_base_url.rstrip('/')}/customer/merge"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _own(uow, caller: Principal, merge_id: str, *, for_update: bool = False) -> model.Merge:
@@ -171,7 +166,7 @@ def start_merge(
         merge.status = model.NEEDS_LEGAL_PROOF
     objection_token = ""
     if merge.needs_agreement:
-        objection_token = secrets.token_urlsafe(32)
+        objection_token, objection_hash = link_tokens.new_token()
         merge.source_notified_at = merge.created_at
     with uow:
         uow.merges.add(merge)
@@ -184,7 +179,7 @@ def start_merge(
                 code="merge_conflict",
             ) from None
         if objection_token:
-            uow.merges.set_objection_token(merge.id, token_hash(objection_token))
+            uow.merges.set_objection_token(merge.id, objection_hash)
             mails.queue_agreement(
                 uow,
                 merge,
@@ -275,7 +270,8 @@ def object_by_token(*, uow, token: str, on_mail: Callable[[], None] = lambda: No
     """The objection link of the notice (no login needed): the merge is cancelled and both
     sides are told. The link works once; an unknown or used one is `invalid_token`."""
     with uow:
-        merge = uow.merges.by_objection_token(token_hash(token)) if 16 <= len(token) <= 200 else None
+        found = link_tokens.looks_like_token(token)
+        merge = uow.merges.by_objection_token(link_tokens.hash_token(token)) if found else None
         if merge is None:
             raise InvalidToken(
                 "This objection link is invalid or was already used. If a merge of your customer number "
