@@ -78,3 +78,15 @@ def database_url(request, tmp_path):
     dbs = PgDatabases()
     yield dbs.create
     dbs.drop_all()
+
+
+BROWSER_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser") + os.sep
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run last on every worker. Playwright's sync API keeps an event loop
+    running in the main thread while its session-wide browser is open, and a test after it that
+    calls asyncio.run() (the revocation hub's unit tests do) would fail for that alone. With the
+    browser tests at the end of the collection, pytest-xdist hands a worker none of the other
+    tests after its first browser test."""
+    items.sort(key=lambda item: str(item.fspath).startswith(BROWSER_TESTS))
