@@ -187,8 +187,8 @@ class Dispatcher:
             stuck = conn.execute(select(self.table.c.id).where(self.table.c.status == "sending")).all()
         if stuck:
             log.info(
-                "%d outbox message(s) are being sent or were left sending; each is sent again "
-                "(same Message-ID) once its lease has expired",
+                "%d outbox mail(s) are sending: by another copy, or left by one that stopped "
+                "(then sent again, same Message-ID, once the lease has expired)",
                 len(stuck),
             )
         self._thread.start()
