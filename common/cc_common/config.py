@@ -253,15 +253,7 @@ def unsafe_production_settings(process: str) -> list[str]:
         elif password in DEFAULT_STAFF_PASSWORDS:
             problems.append("STAFF_PASSWORD is a default password")
     if process in DATABASE_PROCESSES:
-        url = os.environ.get("DATABASE_URL", "")
-        if not url:
-            problems.append("DATABASE_URL is not set (the SQLite default is for development)")
-        elif url.lower().startswith("sqlite"):
-            problems.append("DATABASE_URL is SQLite (use PostgreSQL)")
-        elif _password_of(url) == COMPOSE_DEFAULT_DATABASE_PASSWORD:
-            problems.append(
-                "DATABASE_URL uses docker-compose.yml's default database password (set POSTGRES_PASSWORD)"
-            )
+        problems.extend(database_url_problems())
     base_url = os.environ.get("PUBLIC_BASE_URL", "")
     if base_url or process in PUBLIC_BASE_URL_PROCESSES:
         parts = urlsplit(base_url.strip())
@@ -279,6 +271,18 @@ def unsafe_production_settings(process: str) -> list[str]:
     except RuntimeError as exc:
         problems.append(str(exc))
     return problems
+
+
+def database_url_problems() -> list[str]:
+    """What is unsafe about DATABASE_URL in production (also checked by `cc_common.migrate`)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return ["DATABASE_URL is not set (the SQLite default is for development)"]
+    if url.lower().startswith("sqlite"):
+        return ["DATABASE_URL is SQLite (use PostgreSQL)"]
+    if _password_of(url) == COMPOSE_DEFAULT_DATABASE_PASSWORD:
+        return ["DATABASE_URL uses docker-compose.yml's default database password (set POSTGRES_PASSWORD)"]
+    return []
 
 
 def refuse_unsafe_production_settings(process: str) -> None:

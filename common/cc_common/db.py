@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,15 +36,44 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+def migration_lock_key(migrations_dir: Path) -> int:
+    """The PostgreSQL advisory lock key of one service's migrations: a fixed 63-bit number
+    derived from the service's package name (`identity_service`), the same in every copy."""
+    name = f"customer-center:migrations:{Path(migrations_dir).resolve().parent.name}"
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") >> 1
+
+
 def upgrade(url: str, migrations_dir: Path) -> None:
-    """`alembic upgrade head` for one service's migrations against `url`."""
+    """`alembic upgrade heads` for one service's migrations against `url`.
+
+    Every copy of a service calls this when it starts. On PostgreSQL the upgrade runs under a
+    session-level advisory lock (`pg_advisory_lock`, key `migration_lock_key`) held on a
+    connection of its own: copies starting together wait for each other, the first migrates
+    and the later ones find the head already applied. The lock ends with its connection, so a
+    copy that dies while migrating never leaves it held (its migration's transaction is
+    rolled back and the next copy starts it again). SQLite databases are one file on one
+    machine and are migrated as they are.
+    """
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir))
     cfg.attributes["database_url"] = url
-    command.upgrade(cfg, "head")
+    if make_url(url).get_backend_name() != "postgresql":
+        command.upgrade(cfg, "heads")
+        return
+    key = migration_lock_key(migrations_dir)
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            try:
+                command.upgrade(cfg, "heads")
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()
 
 
 def run_alembic_env(target_metadata) -> None:

@@ -2,37 +2,53 @@
 change that causes it, and a dispatcher thread delivers it afterwards.
 
 Delivery: SMTP when SMTP_HOST is set, else a `.eml` file under `var/mail/` (so a person trying
-the suite can read every mail). The dispatcher claims a row (pending -> sending) in its own
-commit before it talks to the server, and marks it sent afterwards: a message is never sent
-twice. A refused or failed connection puts it back to pending with exponential back-off
-(1 s, 2 s, 4 s ... at most 5 min; after OUTBOX_MAX_ATTEMPTS it is marked failed). A crash in
-the short window between claim and "sent" leaves the row in `sending`, reported at start-up
-for a person to check, rather than risking a duplicate.
+the suite can read every mail). Every copy of a service runs a dispatcher on the same table.
+
+Guarantee: every queued mail is delivered at least once; a duplicate carries the same
+`Message-ID` (made once, when the row is queued, and stored in it), so a receiver can drop it.
+A dispatcher claims one row at a time (pending -> sending) in its own commit, recording its own
+id (`claimed_by`) and a lease (`lease_until`, OUTBOX_LEASE_SECONDS ahead), before it talks to
+the server, and marks it sent afterwards. On PostgreSQL the claim selects with
+`FOR UPDATE SKIP LOCKED`, so copies polling together take different rows; on SQLite (and
+underneath on PostgreSQL) the claim is a compare-and-set UPDATE that only succeeds while the
+row is still due: two live copies never send one row. A row left `sending` by a copy that died
+(or hung) is due again once its lease has expired, and another copy sends it again: the only
+case of a duplicate. A refused or failed connection puts the row back to pending with
+exponential back-off (1 s, 2 s, 4 s ... at most 5 min); a row is marked failed after
+OUTBOX_MAX_ATTEMPTS claims. The lease must be longer than one delivery (the SMTP timeout is
+10 s per operation). See docs/outbox.md.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import socket
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, or_, select, update
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cc_common import config
+from cc_common.faults import crash_point
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = config.env_int("OUTBOX_MAX_ATTEMPTS", 10)
+LEASE_SECONDS = config.env_int("OUTBOX_LEASE_SECONDS", 60)
 SENDER = config.env("MAIL_FROM", "Customer Center <service@customer-center.example>")
+# The right-hand side of every Message-ID: the sender's domain.
+MESSAGE_ID_DOMAIN = parseaddr(SENDER)[1].rpartition("@")[2] or "customer-center.example"
+BATCH = 50  # rows one round delivers at most, one claim each
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -51,6 +67,11 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True), nullable=True),
         Column("last_error", Text, nullable=True),
+        # Made once when the row is queued: a mail sent again carries the same Message-ID.
+        Column("message_id", String(255), nullable=False),
+        # While `sending`: which dispatcher claimed the row, and until when (its lease).
+        Column("claimed_by", String(120), nullable=True),
+        Column("lease_until", DateTime(timezone=True), nullable=True),
     )
 
 
@@ -58,16 +79,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def enqueue(session: Session, table: Table, *, dedup_key: str, recipient: str, subject: str, body: str) -> bool:
+def message_id_for(row_id: str) -> str:
+    return f"<{row_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def enqueue(
+    session: Session, table: Table, *, dedup_key: str, recipient: str, subject: str, body: str
+) -> bool:
     """Adds a mail to the caller's transaction. Returns False when the key was queued before."""
     if session.execute(select(table.c.id).where(table.c.dedup_key == dedup_key)).first():
         return False
     now = _now()
+    row_id = str(uuid.uuid4())
     try:
         with session.begin_nested():
             session.execute(
                 table.insert().values(
-                    id=str(uuid.uuid4()),
+                    id=row_id,
                     dedup_key=dedup_key,
                     recipient=recipient,
                     subject=subject,
@@ -76,6 +104,7 @@ def enqueue(session: Session, table: Table, *, dedup_key: str, recipient: str, s
                     attempts=0,
                     next_attempt_at=now,
                     created_at=now,
+                    message_id=message_id_for(row_id),
                 )
             )
     except IntegrityError:
@@ -88,11 +117,11 @@ class Transport(Protocol):
 
 
 class SmtpTransport:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, timeout: float = 10) -> None:
+        self.host, self.port, self.timeout = host, port, timeout
 
     def send(self, message: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(message)
 
 
@@ -115,21 +144,40 @@ def transport_from_env() -> Transport:
 
 
 def build_message(row) -> EmailMessage:
+    """The mail of one outbox row; the same headers every time it is sent (Message-ID from the
+    row, Date from when it was queued)."""
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     message = EmailMessage()
     message["From"] = SENDER
     message["To"] = row.recipient
     message["Subject"] = row.subject
-    message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(idstring=row.id, domain="customer-center.example")
+    message["Date"] = formatdate(created.timestamp(), usegmt=True)
+    message["Message-ID"] = row.message_id
     message.set_content(row.body)
     return message
 
 
-class Dispatcher:
-    """Delivers pending mails in a daemon thread; `run_once()` is the testable unit."""
+def dispatcher_id() -> str:
+    """Names one dispatcher in `claimed_by`: host, process and a random part."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
-    def __init__(self, engine: Engine, table: Table, transport: Transport, *, interval: float = 0.5) -> None:
+
+class Dispatcher:
+    """Delivers due mails in a daemon thread; `run_once()` is the testable unit. Any number of
+    dispatchers (copies of a service) may work on one table at once."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        table: Table,
+        transport: Transport,
+        *,
+        interval: float = 0.5,
+        lease_seconds: float | None = None,
+    ) -> None:
         self.engine, self.table, self.transport, self.interval = engine, table, transport, interval
+        self.lease = timedelta(seconds=LEASE_SECONDS if lease_seconds is None else lease_seconds)
+        self.owner = dispatcher_id()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
@@ -137,8 +185,12 @@ class Dispatcher:
     def start(self) -> Dispatcher:
         with self.engine.connect() as conn:
             stuck = conn.execute(select(self.table.c.id).where(self.table.c.status == "sending")).all()
-        for row in stuck:
-            log.warning("outbox message %s was being sent when the process stopped; check it", row.id)
+        if stuck:
+            log.info(
+                "%d outbox mail(s) are sending: by another copy, or left by one that stopped "
+                "(then sent again, same Message-ID, once the lease has expired)",
+                len(stuck),
+            )
         self._thread.start()
         return self
 
@@ -160,38 +212,95 @@ class Dispatcher:
             self._wake.clear()
 
     def run_once(self) -> int:
-        t = self.table
+        """Claims and delivers due rows one at a time (at most BATCH); returns how many it sent."""
+        self._fail_exhausted()
         sent = 0
-        with self.engine.connect() as conn:
-            due = conn.execute(
-                select(t).where(and_(t.c.status == "pending", t.c.next_attempt_at <= _now())).limit(50)
-            ).all()
-        for row in due:
-            with self.engine.begin() as conn:
-                claimed = conn.execute(
-                    update(t).where(and_(t.c.id == row.id, t.c.status == "pending")).values(status="sending")
-                ).rowcount
-            if not claimed:
-                continue
-            try:
-                self.transport.send(build_message(row))
-            except (OSError, smtplib.SMTPException) as exc:
-                attempts = row.attempts + 1
-                status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-                delay = min(2 ** (attempts - 1), 300)
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        update(t)
-                        .where(t.c.id == row.id)
-                        .values(
-                            status=status,
-                            attempts=attempts,
-                            next_attempt_at=_now() + timedelta(seconds=delay),
-                            last_error=str(exc)[:500],
-                        )
-                    )
-                continue
-            with self.engine.begin() as conn:
-                conn.execute(update(t).where(t.c.id == row.id).values(status="sent", sent_at=_now()))
-            sent += 1
+        for _ in range(BATCH):
+            if self._stop.is_set():
+                break
+            found, row = self._claim()
+            if not found:
+                break
+            if row is not None:  # None: another copy claimed it first
+                sent += self._deliver(row)
         return sent
+
+    def _due(self, now: datetime):
+        t = self.table
+        return or_(
+            and_(t.c.status == "pending", t.c.next_attempt_at <= now),
+            and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts < MAX_ATTEMPTS),
+        )
+
+    def _claim(self) -> tuple[bool, Row | None]:
+        """(False, None) when nothing is due; (True, row) when this dispatcher now holds the
+        row's lease; (True, None) when another copy won the row between select and update."""
+        t = self.table
+        now = _now()
+        with self.engine.begin() as conn:
+            pick = select(t.c.id).where(self._due(now)).order_by(t.c.next_attempt_at).limit(1)
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            row_id = conn.execute(pick).scalar()
+            if row_id is None:
+                return False, None
+            claimed = conn.execute(
+                update(t)
+                .where(and_(t.c.id == row_id, self._due(now)))  # compare-and-set
+                .values(
+                    status="sending",
+                    claimed_by=self.owner,
+                    lease_until=now + self.lease,
+                    attempts=t.c.attempts + 1,
+                )
+                .returning(*t.c)
+            ).first()
+        return True, claimed
+
+    def _mine(self, row_id: str):
+        t = self.table
+        return and_(t.c.id == row_id, t.c.status == "sending", t.c.claimed_by == self.owner)
+
+    def _deliver(self, row: Row) -> int:
+        t = self.table
+        try:
+            self.transport.send(build_message(row))
+        except (OSError, smtplib.SMTPException) as exc:
+            status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+            delay = min(2 ** (row.attempts - 1), 300)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(t)
+                    .where(self._mine(row.id))
+                    .values(
+                        status=status,
+                        next_attempt_at=_now() + timedelta(seconds=delay),
+                        last_error=str(exc)[:500],
+                        claimed_by=None,
+                        lease_until=None,
+                    )
+                )
+            return 0
+        crash_point("outbox:after_send")
+        with self.engine.begin() as conn:
+            marked = conn.execute(
+                update(t).where(self._mine(row.id)).values(status="sent", sent_at=_now(), lease_until=None)
+            ).rowcount
+        if not marked:
+            log.warning(
+                "outbox message %s: lease ran out while sending; another copy may send it "
+                "again with the same Message-ID",
+                row.id,
+            )
+        return 1
+
+    def _fail_exhausted(self) -> None:
+        """A row left `sending` after its last allowed attempt is marked failed, not sent again."""
+        t = self.table
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts >= MAX_ATTEMPTS))
+                .values(status="failed", lease_until=None, last_error="lease expired after the last attempt")
+            )
