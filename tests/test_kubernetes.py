@@ -324,6 +324,37 @@ def test_every_secret_the_manifests_name_is_described_in_the_docs(base):
     assert not {s for s in named if f"`{s}`" not in docs}, "Secrets the docs do not describe"
 
 
+# Stand-ins for the values that come from Secrets, as an operator would set them.
+SECRET_VALUES = {
+    "DATABASE_URL": "postgresql+psycopg://{name}:a-real-secret@db.example.net:5432/{name}",
+    "STAFF_PASSWORD": "a long secret of the service team",
+}
+
+
+def test_production_refuses_none_of_the_settings_the_manifests_give(base, monkeypatch):
+    """With the manifests' variables (Secret values stood in), APP_ENV=production finds nothing
+    unsafe in any process except key files absent from this machine: the test above shows those
+    lie on mounted Secrets."""
+    from cc_common import config
+
+    watched = {"APP_ENV", "VAR_DIR", "FAULT_INJECT", *config.TLS_VARIABLES, *SECRET_VALUES}
+    for name in OUR_SERVICES:
+        _, container = _workload(base, name)
+        variables = _variables(base, container)
+        for variable in watched | set(variables):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in variables.items():
+            monkeypatch.setenv(
+                variable, value if value is not None else SECRET_VALUES[variable].format(name=name)
+            )
+        assert variables["APP_ENV"] == "production"
+        key_variables = {v for v, _ in config.TokenSettings.from_env().files_needed_by(name)}
+        problems = [
+            p for p in config.unsafe_production_settings(name) if p.split(":", 1)[0] not in key_variables
+        ]
+        assert problems == [], name
+
+
 # --- migrations -----------------------------------------------------------------------------------
 
 
