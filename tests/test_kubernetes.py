@@ -215,6 +215,11 @@ def test_every_pod_runs_as_the_image_user_on_a_read_only_root_file_system_with_r
             assert "/tmp" in writable, f"{name}: /tmp is not writable"
 
 
+def test_identity_hashes_passwords_in_as_many_threads_as_its_cpu_limit_has_cores(base):
+    container = _workload(base, "identity")[1]
+    assert _env(container)["HASH_THREADS"]["value"] == container["resources"]["limits"]["cpu"]
+
+
 def _dockerfiles() -> list[str]:
     return ["gateway/Dockerfile", *(f"{s}-service/Dockerfile" for s in GRPC_SERVICES)]
 
