@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 COMPOSE = REPO / "docker-compose.yml"
 GRPC_SERVICES = ("identity", "contract", "package", "merge")
 OUR_SERVICES = (*GRPC_SERVICES, "gateway")
+MIGRATE_JOBS = tuple(f"migrate-{s}" for s in GRPC_SERVICES)
 CODE_DIRS = [REPO / "common", REPO / "gateway", REPO / "deploy", *(REPO / f"{s}-service" for s in GRPC_SERVICES)]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -118,7 +119,7 @@ def test_every_process_has_a_service_and_a_dockerfile_that_exists(compose):
 def test_every_variable_the_compose_file_sets_is_read_by_the_code(compose):
     sources = _python_sources()
     unread = {}
-    for name in OUR_SERVICES:
+    for name in (*OUR_SERVICES, *MIGRATE_JOBS):
         for variable in compose["services"][name].get("environment", {}):
             if not re.search(rf"[\"']{re.escape(variable)}[\"']", sources):
                 unread.setdefault(variable, []).append(name)
@@ -136,9 +137,34 @@ def test_each_service_listens_on_the_default_port_of_config(compose):
         assert "cc_common.healthcheck" in service["healthcheck"]["test"], name
         for other in OUR_SERVICES:
             address = services[other].get("environment", {}).get(f"{name.upper()}_ADDR")
-            assert address == f"{name}:{port}", f"{other}: {name.upper()}_ADDR is {address!r}"
+            assert address == f"dns:///{name}:{port}", f"{other}: {name.upper()}_ADDR is {address!r}"
         dockerfile = (REPO / f"{name}-service" / "Dockerfile").read_text()
         assert f"EXPOSE {port}" in dockerfile and f"127.0.0.1:{port}" in dockerfile, name
+
+
+def test_each_database_is_migrated_by_a_one_shot_job_before_any_copy_of_its_service_starts(compose):
+    services = compose["services"]
+    for name in GRPC_SERVICES:
+        job = services[f"migrate-{name}"]
+        assert job["command"] == ["python", "-m", "cc_common.migrate", name]
+        assert job["build"] == services[name]["build"], f"migrate-{name} is not built from {name}'s image"
+        assert job["environment"] == {"DATABASE_URL": services[name]["environment"]["DATABASE_URL"]}
+        assert not job.get("volumes"), f"migrate-{name} mounts keys it does not need"
+        assert job["restart"] == "no"
+        assert job["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert services[name]["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
+        others = [s for s in services if s.startswith("migrate-") and s != f"migrate-{name}"]
+        assert not set(others) & set(services[name]["depends_on"]), name
+    assert {s for s in services if s.startswith("migrate-")} == set(MIGRATE_JOBS)
+
+
+def test_the_grpc_services_run_two_copies_and_the_gateway_with_its_fixed_host_port_one(compose):
+    services = compose["services"]
+    for name in GRPC_SERVICES:
+        assert services[name]["deploy"]["replicas"] == 2, name
+        assert not services[name].get("ports"), f"{name}: a published host port allows one copy only"
+        assert "container_name" not in services[name], name
+    assert services["gateway"].get("deploy", {}).get("replicas", 1) == 1
 
 
 def test_the_gateway_port_matches_the_default_of_make_run(compose):
