@@ -62,7 +62,7 @@ run: venv protos keys demo-data
 # its driver (browser tests). Installed with apt-get where they are missing and apt-get can
 # run; a failure here is reported, and the tests that need the tool then skip (or fail
 # under CI=true), so nothing is hidden.
-APT_PACKAGES := docker-compose:docker-compose chromium:chromium chromium-driver:chromedriver
+APT_PACKAGES := docker-compose:docker-compose chromium:chromium chromium-driver:chromedriver haproxy:haproxy
 
 system-deps:
 	@missing=""; for pair in $(APT_PACKAGES); do \
@@ -93,7 +93,27 @@ postgres:
 
 PYTEST_ARGS ?=
 test: venv protos system-deps postgres
-	$(VENV)/bin/pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- make cluster (see README, "Running several copies") ------------------------------------
+# Two copies of every service and of the gateway on PostgreSQL (127.0.0.1:5432; databases
+# cc_cluster_*), under supervisord, behind haproxy on GATEWAY_PORT. State under var/cluster/.
+cluster: export STAFF_USERNAME := $(STAFF_USERNAME)
+cluster: export STAFF_PASSWORD := $(STAFF_PASSWORD)
+cluster: export GATEWAY_PORT := $(GATEWAY_PORT)
+cluster: venv protos keys postgres
+	@$(MAKE) -s system-deps APT_PACKAGES=haproxy:haproxy
+	@command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || { echo "make cluster needs haproxy (apt-get install haproxy)"; exit 1; }
+	$(PY) scripts/cluster.py up --demo-data
+
+rolling-restart: venv
+	$(PY) scripts/cluster.py rolling-restart
+
+cluster-status: venv
+	$(PY) scripts/cluster.py status
+
+cluster-stop: venv
+	$(PY) scripts/cluster.py down
 
 # --- the benchmark (see README) -----------------------------------------------------------
 BENCH_ARGS ?=
@@ -106,4 +126,4 @@ bench: venv protos
 clean:
 	rm -rf $(PROTO_OUT) .pytest_cache .ruff_cache
 
-.PHONY: keys demo-data system-deps postgres bench
+.PHONY: keys demo-data system-deps postgres bench cluster rolling-restart cluster-status cluster-stop

@@ -8,6 +8,7 @@ by the local key, and does nothing when the demo customers exist already.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from datetime import date, timedelta
@@ -66,21 +67,32 @@ DEMO = {
 }
 
 
-def main() -> int:
-    from contract_service.bootstrap import create_server as contract_server
-    from identity_service.bootstrap import create_server as identity_server
-    from package_service.bootstrap import create_server as package_server
-
-    os.environ.pop("DATABASE_URL", None)  # each service uses its own default database under var/
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Loads the demo customers (does nothing when they exist).")
+    parser.add_argument("--identity", help="address of a running identity-service (with --contract and --package)")
+    parser.add_argument("--contract")
+    parser.add_argument("--package")
+    args = parser.parse_args(argv)
     settings = TokenSettings.from_env()
     ensure_all_keys(settings)
     tokens = TokenFactory(settings)
     staff = metadata(tokens.staff("demo-loader"))
-    servers = [ServerThread(lambda f=f: f("127.0.0.1:0")).start() for f in (identity_server, contract_server, package_server)]
+    if args.identity and args.contract and args.package:
+        # The services run already (make cluster): talk to them.
+        servers = []
+        addresses = [args.identity, args.contract, args.package]
+    else:
+        from contract_service.bootstrap import create_server as contract_server
+        from identity_service.bootstrap import create_server as identity_server
+        from package_service.bootstrap import create_server as package_server
+
+        os.environ.pop("DATABASE_URL", None)  # each service uses its own default database under var/
+        servers = [ServerThread(lambda f=f: f("127.0.0.1:0")).start() for f in (identity_server, contract_server, package_server)]
+        addresses = [server.address for server in servers]
     try:
-        identity = identity_pb2_grpc.IdentityServiceStub(grpc.insecure_channel(servers[0].address))
-        contract = contract_pb2_grpc.ContractServiceStub(grpc.insecure_channel(servers[1].address))
-        package = package_pb2_grpc.PackageServiceStub(grpc.insecure_channel(servers[2].address))
+        identity = identity_pb2_grpc.IdentityServiceStub(grpc.insecure_channel(addresses[0]))
+        contract = contract_pb2_grpc.ContractServiceStub(grpc.insecure_channel(addresses[1]))
+        package = package_pb2_grpc.PackageServiceStub(grpc.insecure_channel(addresses[2]))
         try:
             contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="10000001"), metadata=staff, timeout=10)
             print("Demo data is loaded already (var/). Delete var/ to start afresh.")

@@ -261,8 +261,9 @@ def unsafe_production_settings(process: str) -> list[str]:
             problems.append(
                 "PUBLIC_BASE_URL is not an https URL" if base_url else "PUBLIC_BASE_URL is not set"
             )
-    if os.environ.get("FAULT_INJECT", "").strip():
-        problems.append("FAULT_INJECT is set (crash points are for tests only)")
+    for name in ("FAULT_INJECT", "FAULT_INJECT_FILE"):
+        if os.environ.get(name, "").strip():
+            problems.append(f"{name} is set (crash points are for tests only)")
     for variable, path in TokenSettings.from_env().files_needed_by(process):
         if not path.is_file():
             problems.append(f"{variable}: {path} does not exist (keys are never generated in production)")

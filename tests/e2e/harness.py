@@ -174,10 +174,117 @@ class Process:
         return self.popen is not None and self.popen.poll() is None
 
 
-class Suite:
-    """The five processes, their addresses, and helpers to drive the gateway's API."""
+class ApiClient:
+    """Drives the gateway's API at `base_url` (one gateway, or a load balancer in front of
+    several): staff and customer logins, customers, packages, invoices."""
 
     _counter = itertools.count(1)
+
+    def __init__(self, base_url: str, *, staff_username: str, staff_password: str) -> None:
+        self.base_url = base_url
+        self.staff_username = staff_username
+        self.staff_password = staff_password
+        self.http = requests.Session()
+        self._staff_token: str | None = None
+
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        expect: int | Iterable[int] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One request to the gateway; with `expect`, a different status fails with the body."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        kwargs.setdefault("timeout", 30)
+        reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
+        if expect is not None:
+            wanted = {expect} if isinstance(expect, int) else set(expect)
+            if reply.status_code not in wanted:
+                raise AssertionError(
+                    f"{method} {path}: expected {sorted(wanted)}, got {reply.status_code}: {reply.text[:1000]}"
+                )
+        return reply
+
+    def staff_token(self, fresh: bool = False) -> str:
+        if self._staff_token is None or fresh:
+            reply = self.api(
+                "POST", "/api/v1/auth/staff-login", expect=200,
+                json={"username": self.staff_username, "password": self.staff_password},
+            )
+            self._staff_token = reply.json()["access_token"]
+        return self._staff_token
+
+    def login_customer(self, number: str, password: str) -> str:
+        reply = self.api(
+            "POST", "/api/v1/auth/customer-login", expect=200,
+            json={"customer_number": str(number), "password": password},
+        )
+        return reply.json()["access_token"]
+
+    def login_package(self, domain: str, password: str) -> str:
+        reply = self.api(
+            "POST", "/api/v1/auth/package-login", expect=200, json={"domain": domain, "password": password}
+        )
+        return reply.json()["access_token"]
+
+    def create_customer(self, market: str = "de", password: str | None = None, **fields: Any) -> Customer:
+        """A customer of `market` with plausible master and payment data; `fields` override
+        them (a field given as None is left out)."""
+        serial = f"{os.getpid()}-{next(self._counter)}-{uuid.uuid4().hex[:6]}"
+        password = password or f"Cust-{uuid.uuid4().hex[:12]}-Pw1!"
+        body: dict[str, Any] = {
+            "market": market,
+            "password": password,
+            "company": "",
+            **MARKET_DEFAULTS.get(market, MARKET_DEFAULTS["de"]),
+            "email": f"customer-{serial}@example.com",
+        }
+        body.update(fields)
+        body = {k: v for k, v in body.items() if v is not None}
+        reply = self.api("POST", "/api/v1/admin/customers", token=self.staff_token(), json=body, expect=201)
+        return Customer(str(reply.json()["customer_number"]), password, market, body)
+
+    def create_package(
+        self,
+        customer_number: str,
+        product: str = "hosting-basic",
+        domains: list[str] | None = None,
+        package_password: str | None = None,
+    ) -> str:
+        body: dict[str, Any] = {
+            "product": product,
+            "domains": domains if domains is not None else [f"site-{uuid.uuid4().hex[:10]}.example"],
+        }
+        if package_password is not None:
+            body["package_password"] = package_password
+        reply = self.api(
+            "POST", f"/api/v1/admin/customers/{customer_number}/packages",
+            token=self.staff_token(), json=body, expect=201,
+        )
+        return str(reply.json()["id"])
+
+    def create_invoice(
+        self, customer_number: str, amount: str = "19.99", currency: str = "EUR", status: str = "open"
+    ) -> str:
+        reply = self.api(
+            "POST", f"/api/v1/admin/customers/{customer_number}/invoices",
+            token=self.staff_token(), json={"amount": amount, "currency": currency, "status": status},
+            expect=201,
+        )
+        return str(reply.json()["number"])
+
+
+class Suite(ApiClient):
+    """The five processes, their addresses, and helpers to drive the gateway's API."""
 
     def __init__(
         self,
@@ -442,99 +549,3 @@ class Suite:
             tail = "\n".join(self.log(name).splitlines()[-lines:])
             parts.append(f"===== {name} ({self.processes[name].log_path}) =====\n{tail}")
         return "\n".join(parts)
-
-    # --- the API ----------------------------------------------------------------------
-
-    def url(self, path: str) -> str:
-        return f"{self.base_url}{path}"
-
-    def api(
-        self,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        expect: int | Iterable[int] | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """One request to the gateway; with `expect`, a different status fails with the body."""
-        headers = dict(kwargs.pop("headers", None) or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        kwargs.setdefault("timeout", 30)
-        reply = self.http.request(method, self.url(path), headers=headers, **kwargs)
-        if expect is not None:
-            wanted = {expect} if isinstance(expect, int) else set(expect)
-            if reply.status_code not in wanted:
-                raise AssertionError(
-                    f"{method} {path}: expected {sorted(wanted)}, got {reply.status_code}: {reply.text[:1000]}"
-                )
-        return reply
-
-    def staff_token(self, fresh: bool = False) -> str:
-        if self._staff_token is None or fresh:
-            reply = self.api(
-                "POST", "/api/v1/auth/staff-login", expect=200,
-                json={"username": self.staff_username, "password": self.staff_password},
-            )
-            self._staff_token = reply.json()["access_token"]
-        return self._staff_token
-
-    def login_customer(self, number: str, password: str) -> str:
-        reply = self.api(
-            "POST", "/api/v1/auth/customer-login", expect=200,
-            json={"customer_number": str(number), "password": password},
-        )
-        return reply.json()["access_token"]
-
-    def login_package(self, domain: str, password: str) -> str:
-        reply = self.api(
-            "POST", "/api/v1/auth/package-login", expect=200, json={"domain": domain, "password": password}
-        )
-        return reply.json()["access_token"]
-
-    def create_customer(self, market: str = "de", password: str | None = None, **fields: Any) -> Customer:
-        """A customer of `market` with plausible master and payment data; `fields` override
-        them (a field given as None is left out)."""
-        serial = f"{os.getpid()}-{next(self._counter)}-{uuid.uuid4().hex[:6]}"
-        password = password or f"Cust-{uuid.uuid4().hex[:12]}-Pw1!"
-        body: dict[str, Any] = {
-            "market": market,
-            "password": password,
-            "company": "",
-            **MARKET_DEFAULTS.get(market, MARKET_DEFAULTS["de"]),
-            "email": f"customer-{serial}@example.com",
-        }
-        body.update(fields)
-        body = {k: v for k, v in body.items() if v is not None}
-        reply = self.api("POST", "/api/v1/admin/customers", token=self.staff_token(), json=body, expect=201)
-        return Customer(str(reply.json()["customer_number"]), password, market, body)
-
-    def create_package(
-        self,
-        customer_number: str,
-        product: str = "hosting-basic",
-        domains: list[str] | None = None,
-        package_password: str | None = None,
-    ) -> str:
-        body: dict[str, Any] = {
-            "product": product,
-            "domains": domains if domains is not None else [f"site-{uuid.uuid4().hex[:10]}.example"],
-        }
-        if package_password is not None:
-            body["package_password"] = package_password
-        reply = self.api(
-            "POST", f"/api/v1/admin/customers/{customer_number}/packages",
-            token=self.staff_token(), json=body, expect=201,
-        )
-        return str(reply.json()["id"])
-
-    def create_invoice(
-        self, customer_number: str, amount: str = "19.99", currency: str = "EUR", status: str = "open"
-    ) -> str:
-        reply = self.api(
-            "POST", f"/api/v1/admin/customers/{customer_number}/invoices",
-            token=self.staff_token(), json={"amount": amount, "currency": currency, "status": status},
-            expect=201,
-        )
-        return str(reply.json()["number"])
