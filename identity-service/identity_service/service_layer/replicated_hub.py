@@ -196,7 +196,17 @@ class ReplicatedRevocationHub(RevocationHub):
                 after=self.published,
                 now=int(time.time()),
             )
-            if change is not None:
+            if change is not None and change.snapshot:
+                log.error(
+                    "revocations: the database's sequence went back from %d to %d (restored?); "
+                    "starting over from its state",
+                    self.published,
+                    change.sequence,
+                )
+                self.load(change)
+                self.reported = change.sequence
+                self.close()  # the watchers' acks count the old numbers: they must resubscribe
+            elif change is not None:
                 self._deliver(change)
         if change is not None:
             async with self._changed:

@@ -509,10 +509,15 @@ def revocation_changes_since(*, uow: UnitOfWork, after: int, now: int) -> Revoca
     Rules and denied tokens keep the sequence of their last change, so this misses nothing even
     when notifications were lost. Needs one consistent snapshot of the database (the caller's
     unit of work reads under REPEATABLE READ on PostgreSQL): the counter and the rows must be
-    read at the same moment, or a row changed again in between would be missed."""
+    read at the same moment, or a row changed again in between would be missed. A counter
+    below `after` (a restored database) gives the whole state as a snapshot."""
     with uow:
         sequence = uow.revocations.current_sequence()
-        if sequence <= after:
+        if sequence < after:  # the database went back in time (restored): start over
+            return RevocationChange(
+                sequence, snapshot=True, rules=uow.revocations.all_rules(), denied=uow.revocations.denied_since(now=now)
+            )
+        if sequence == after:
             return None
         rules = uow.revocations.rules_changed(after=after, upto=sequence)
         denied = uow.revocations.denied_changed(after=after, upto=sequence, now=now)
