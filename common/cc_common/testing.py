@@ -49,7 +49,7 @@ class ServerThread:
         from cc_common.revocation import RevocationWatcher
 
         for extra in self.extra:  # a service's revocation replica and mail dispatcher end with it
-            if isinstance(extra, RevocationWatcher | Dispatcher):
+            if isinstance(extra, RevocationWatcher | Dispatcher) or getattr(extra, "stop_with_server", False):
                 extra.stop()
         if self.server is not None:
             self.run(self.server.stop(0))
