@@ -37,6 +37,7 @@ from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.revocation import RevocationState
 from cc_common.tokens import TokenVerifier
 from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from sqlalchemy.exc import IntegrityError
 
 from identity_service.adapters.orm import outbox
 from identity_service.adapters.passwords import Argon2Hasher
@@ -185,9 +186,15 @@ async def create_server(address: str, settings: Settings | None = None):
     hasher = Argon2Hasher()
     # A rotated STAFF_PASSWORD revokes the staff tokens issued before, in the transaction of the
     # new hash; the revocation state is read below, and watchers get it in their snapshot.
-    services.ensure_staff_account(
-        uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
-    )
+    try:
+        services.ensure_staff_account(
+            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+        )
+    except IntegrityError:
+        # Another copy starting at the same moment created the account first: look again.
+        services.ensure_staff_account(
+            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+        )
     # identity verifies tokens against its own revocation state, in process: loaded here (the
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
     local = RevocationState()
