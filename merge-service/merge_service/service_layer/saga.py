@@ -191,7 +191,8 @@ class SagaRunner:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(10)
+        if self._thread.ident is not None:
+            self._thread.join(10)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
