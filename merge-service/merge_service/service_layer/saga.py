@@ -428,6 +428,7 @@ class SagaRunner:
                 mails.queue(uow, merge, "reversed")
             uow.merges.unlock(merge.id)
             uow.merges.save(merge)
+            uow.merges.release_saga(merge.id, self.owner, next_attempt_at=None, attempts=0)  # with the end
             uow.commit()
         self._on_mail()
         return merge.status
@@ -463,6 +464,7 @@ class SagaRunner:
             mails.queue(uow, current, "failed")
             uow.merges.unlock(current.id)
             uow.merges.save(current)
+            uow.merges.release_saga(current.id, self.owner, next_attempt_at=None, attempts=0)
             uow.commit()
         self._on_mail()
         return current.status
