@@ -32,6 +32,16 @@ def env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def var_dir() -> Path:
     return Path(env("VAR_DIR", str(REPO_ROOT / "var")))
 

@@ -11,6 +11,7 @@ healthy the tail of every log is part of the error.
     token = suite.staff_token()
     customer = suite.create_customer(market="de")
     suite.kill("merge"); suite.start("merge")
+    suite.add_copy("merge", "merge-2")   # a second copy: own port, same database
     suite.close()
 
 Nothing here is imported by production code.
@@ -374,6 +375,24 @@ class Suite(ApiClient):
             env.update(DATABASE_URL=self.database_urls[name], LISTEN_ADDR=self.addresses[name])
         return Process(name, argv, env, self.log_dir / f"{name}.log", self.ports[name])
 
+    def add_copy(self, service: str, name: str, env: dict[str, str] | None = None, start: bool = True) -> Process:
+        """A further copy of a service (another LISTEN_ADDR, the same database), as a process
+        of its own named `name`; callers keep talking to the first copy."""
+        if service not in SERVICES or name in self.processes:
+            raise ValueError(f"cannot add {name!r} as a copy of {service!r}")
+        port = free_ports(1)[0]
+        self.ports[name] = port
+        self.addresses[name] = f"127.0.0.1:{port}"
+        first = self.processes.get(service) or self._process(service)
+        proc_env = {**first.env, "LISTEN_ADDR": self.addresses[name]}
+        proc_env.pop("FAULT_INJECT", None)  # a copy reaches no crash point unless told (env)
+        proc_env.update(env or {})
+        proc = Process(name, list(first.argv), proc_env, self.log_dir / f"{name}.log", port)
+        self.processes[name] = proc
+        if start:
+            self.start(name)
+        return proc
+
     # --- lifecycle --------------------------------------------------------------------
 
     def start_all(self, timeout: float = 60) -> Suite:
@@ -448,9 +467,12 @@ class Suite(ApiClient):
             pass
 
     def stop_all(self) -> None:
-        # The gateway first, merge next (it calls the others), then the rest.
+        # The gateway first, merge next (it calls the others), then the rest; added copies
+        # (add_copy) with the first of their kind.
         order = ["gateway", "merge", "identity", "contract", "package"]
-        running = [self.processes[n] for n in order if n in self.processes and self.processes[n].running]
+        rank = {n: order.index(n) for n in order}
+        names = sorted(self.processes, key=lambda n: rank.get(n, rank.get(n.split("-")[0], len(order))))
+        running = [self.processes[n] for n in names if self.processes[n].running]
         for proc in running:
             proc.popen.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
@@ -545,7 +567,7 @@ class Suite(ApiClient):
 
     def log_report(self, names: Iterable[str] | None = None, lines: int = 60) -> str:
         parts = []
-        for name in names or self.names:
+        for name in names or list(self.processes):
             tail = "\n".join(self.log(name).splitlines()[-lines:])
             parts.append(f"===== {name} ({self.processes[name].log_path}) =====\n{tail}")
         return "\n".join(parts)
