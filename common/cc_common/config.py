@@ -8,7 +8,9 @@ composition root): one line on stderr naming the variable, and a non-zero exit.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +186,33 @@ class ServiceAddresses:
 def grpc_timeout() -> float:
     """The deadline of every gRPC call, in seconds."""
     return float(env("GRPC_TIMEOUT_SECONDS", "5"))
+
+
+# --- the reverse proxies in front of the gateway ---------------------------------------------
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(raw: str) -> tuple[IPNetwork, ...]:
+    """The networks of TRUSTED_PROXIES: addresses ("10.0.0.5", "fd00::1") or networks
+    ("10.0.0.0/8"), separated by commas or spaces; empty: nobody is trusted. An entry that is
+    neither raises RuntimeError naming it (a network with host bits set, "10.0.0.1/8", too:
+    it is almost always a typo)."""
+    networks = []
+    for entry in (e for e in re.split(r"[\s,]+", raw.strip()) if e):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            raise RuntimeError(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network ({exc}); "
+                "expected e.g. '10.0.0.5, 10.1.0.0/16, fd00::/8'"
+            ) from None
+    return tuple(networks)
+
+
+def trusted_proxies() -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES from the environment (see parse_trusted_proxies)."""
+    return parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", ""))
 
 
 # --- gRPC over TLS with client certificates ---------------------------------------------------
