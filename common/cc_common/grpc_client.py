@@ -100,13 +100,20 @@ def channel_credentials(tls: GrpcTls) -> grpc.ChannelCredentials:
     return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
 
 
-def channel_options(address: str, tls: GrpcTls | None = None) -> tuple[str, list[tuple[str, Any]]]:
+def channel_options(
+    address: str, tls: GrpcTls | None = None, *, health_checked: bool = True
+) -> tuple[str, list[tuple[str, Any]]]:
     """(target, options) of the channel to `address` (see cc_common.config.grpc_target).
+    `health_checked=False` leaves out client-side health checking: for a channel that asks
+    the health service itself (cc_common.healthcheck), and must reach a NOT_SERVING server.
 
     Over TLS every copy's certificate is checked against one name: GRPC_TLS_SERVER_NAME when
     set, else the host of the address (of its first entry, for a list of copies)."""
     target = grpc_target(address)
     options = list(CHANNEL_OPTIONS)
+    if not health_checked:
+        unchecked = {k: v for k, v in SERVICE_CONFIG.items() if k != "healthCheckConfig"}
+        options = [(k, json.dumps(unchecked) if k == "grpc.service_config" else v) for k, v in options]
     if target.authority is not None:
         options.append(("grpc.default_authority", target.authority))
     server_name = os.environ.get("GRPC_TLS_SERVER_NAME", "").strip()
@@ -116,10 +123,10 @@ def channel_options(address: str, tls: GrpcTls | None = None) -> tuple[str, list
     return target.target, options
 
 
-def make_channel(address: str, tls: GrpcTls | None = None) -> grpc.Channel:
+def make_channel(address: str, tls: GrpcTls | None = None, *, health_checked: bool = True) -> grpc.Channel:
     """A channel to every copy of the service at `address`: mTLS when `tls` is given
-    (GRPC_TLS_*), else plaintext."""
-    target, options = channel_options(address, tls)
+    (GRPC_TLS_*), else plaintext (see channel_options for `health_checked`)."""
+    target, options = channel_options(address, tls, health_checked=health_checked)
     if tls is not None:
         return grpc.secure_channel(target, channel_credentials(tls), options=options)
     return grpc.insecure_channel(target, options=options)

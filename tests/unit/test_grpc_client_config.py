@@ -159,3 +159,11 @@ def test_tls_checks_every_copy_of_a_list_against_the_first_host(monkeypatch):
     monkeypatch.setenv("GRPC_TLS_SERVER_NAME", "package.internal")
     _, named = channel_options("dns:///package:50053", tls)
     assert ("grpc.ssl_target_name_override", "package.internal") in named
+
+
+def test_the_health_check_command_channel_reaches_a_not_serving_server():
+    """cc_common.healthcheck asks the health service itself: no client-side health checking."""
+    _, options = channel_options("127.0.0.1:1,127.0.0.1:2", health_checked=False)
+    parsed = json.loads(dict(options)["grpc.service_config"])
+    assert "healthCheckConfig" not in parsed
+    assert parsed["loadBalancingConfig"] == [{"round_robin": {}}]
