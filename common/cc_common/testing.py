@@ -45,6 +45,9 @@ class ServerThread:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        """Stops the server (calls in flight are cancelled) and its loop; again: nothing."""
+        if not self._thread.is_alive():
+            return
         from cc_common.outbox import Dispatcher
         from cc_common.revocation import RevocationWatcher
 

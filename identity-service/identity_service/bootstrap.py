@@ -77,7 +77,7 @@ class Settings:
         addr = config.ServiceAddresses.from_env().identity
         settings = cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("identity")),
-            listen=config.env("LISTEN_ADDR", addr),
+            listen=config.listen_address(addr, "IDENTITY_ADDR"),
             tokens=config.TokenSettings.from_env(),
             staff_username=config.env("STAFF_USERNAME", DEFAULT_STAFF_USERNAME),
             staff_password=config.env("STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),

@@ -56,7 +56,7 @@ class Settings:
             raise RuntimeError("MERGE_REVIEW must be 'manual' or 'auto'")
         return cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("merge")),
-            listen=config.env("LISTEN_ADDR", addresses.merge),
+            listen=config.listen_address(addresses.merge, "MERGE_ADDR"),
             tokens=config.TokenSettings.from_env(),
             addresses=addresses,
             auto_review=review == "auto",

@@ -49,7 +49,7 @@ GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 # Settings of the processes, never inherited from the environment of the test run.
 _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
-    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
+    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
     "REVOCATION_", "FAULT_INJECT",
 )
@@ -357,6 +357,9 @@ class Suite(ApiClient):
             STAFF_USERNAME=self.staff_username,
             STAFF_PASSWORD=self.staff_password,
             PUBLIC_BASE_URL=self.base_url,
+            # A stopped service exits at once (no NOT_SERVING period): the tests stop and
+            # start services often; tests/integration/test_graceful_stop.py tests draining.
+            GRPC_DRAIN_SECONDS="0",
         )
         if self.mails is not None:
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(self.mails.port))
