@@ -186,6 +186,12 @@ class GrpcTarget:
     target: str
     authority: str | None = None
 
+    @property
+    def copies(self) -> bool:
+        """True for a list of copies or a resolver URI (`dns:///name:port`): the callers spread
+        their calls over every address. False for one `host:port`: a single copy."""
+        return self.authority is not None or self.target.startswith(GRPC_TARGET_SCHEMES)
+
 
 def grpc_target(address: str, variable: str = "address") -> GrpcTarget:
     """The gRPC target of one `<SERVICE>_ADDR` value:

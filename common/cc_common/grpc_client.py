@@ -5,7 +5,7 @@ ServiceUnavailable -> 503).
 
 A service may run as several copies: its `<SERVICE>_ADDR` is one address, a list of copies or
 a `dns:///` name (cc_common.config.grpc_target), and the channel's service config
-(SERVICE_CONFIG) spreads the calls over every copy that is connected and reports SERVING
+(service_config) spreads the calls over every copy that is connected and reports SERVING
 (round_robin with client-side health checking). Reads that are safe to repeat (READ_METHODS)
 are retried on UNAVAILABLE by the channel itself, usually on another copy; a write never is,
 since it may have happened before the connection broke.
@@ -62,23 +62,29 @@ RETRY_POLICY = {
     "retryableStatusCodes": ["UNAVAILABLE"],
 }
 
-SERVICE_CONFIG: dict[str, Any] = {
-    # Every resolved address gets a connection; calls go to the ready ones in turn.
-    "loadBalancingConfig": [{"round_robin": {}}],
-    # A copy that reports NOT_SERVING (grpc.health.v1 Watch, e.g. while it drains after
-    # SIGTERM) gets no new calls.
-    "healthCheckConfig": {"serviceName": ""},
-    "methodConfig": [
-        {
-            "name": [
-                {"service": service, "method": method}
-                for service, methods in READ_METHODS.items()
-                for method in methods
-            ],
-            "retryPolicy": RETRY_POLICY,
-        }
+RETRY_METHOD_CONFIG: dict[str, Any] = {
+    "name": [
+        {"service": service, "method": method} for service, methods in READ_METHODS.items() for method in methods
     ],
+    "retryPolicy": RETRY_POLICY,
 }
+
+
+def service_config(*, copies: bool, health_checked: bool = True) -> dict[str, Any]:
+    """The channel's service config. For several copies (a list or a `dns:///` name): every
+    resolved address gets a connection and calls go to the ready ones in turn (round_robin);
+    with `health_checked`, a copy that reports NOT_SERVING (grpc.health.v1 Watch, e.g. while
+    it drains after SIGTERM) gets no new calls. For one `host:port`: gRPC's default pick_first,
+    which connects again on the next call after the copy restarted (round_robin would fail
+    calls fast while it backs off), and no health checking (a lone draining copy still
+    finishes what it is sent). The retry policy of the reads holds for both."""
+    config: dict[str, Any] = {"methodConfig": [RETRY_METHOD_CONFIG]}
+    if copies:
+        config["loadBalancingConfig"] = [{"round_robin": {}}]
+        if health_checked:
+            config["healthCheckConfig"] = {"serviceName": ""}
+    return config
+
 
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -90,7 +96,6 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
-    ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
 ]
 
 
@@ -110,10 +115,8 @@ def channel_options(
     Over TLS every copy's certificate is checked against one name: GRPC_TLS_SERVER_NAME when
     set, else the host of the address (of its first entry, for a list of copies)."""
     target = grpc_target(address)
-    options = list(CHANNEL_OPTIONS)
-    if not health_checked:
-        unchecked = {k: v for k, v in SERVICE_CONFIG.items() if k != "healthCheckConfig"}
-        options = [(k, json.dumps(unchecked) if k == "grpc.service_config" else v) for k, v in options]
+    config = service_config(copies=target.copies, health_checked=health_checked)
+    options = [*CHANNEL_OPTIONS, ("grpc.service_config", json.dumps(config))]
     if target.authority is not None:
         options.append(("grpc.default_authority", target.authority))
     server_name = os.environ.get("GRPC_TLS_SERVER_NAME", "").strip()

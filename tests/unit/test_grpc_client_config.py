@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cc_common import config
 from cc_common.config import GrpcTarget, grpc_target
-from cc_common.grpc_client import CHANNEL_OPTIONS, READ_METHODS, SERVICE_CONFIG, channel_options
+from cc_common.grpc_client import CHANNEL_OPTIONS, READ_METHODS, channel_options, service_config
 from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 
 SERVICES = {
@@ -39,6 +39,7 @@ WRITES = {
         "RejectMerge", "ReverseMerge", "ObjectToMerge", "ObjectMerge", "ConfirmMerge",
     },
 }
+SERVICE_CONFIG = service_config(copies=True)
 # Streams are never retried by the channel (WatchRevocations reconnects on its own).
 STREAMS = {"customercenter.v1.IdentityService": {"WatchRevocations"}}
 READ_PREFIXES = ("Get", "List", "Count", "Resolve")
@@ -57,11 +58,20 @@ def retried() -> set[tuple[str, str]]:
 
 
 def test_the_channel_balances_round_robin_over_healthy_copies():
-    options = dict(CHANNEL_OPTIONS)
-    assert options["grpc.enable_retries"] == 1
-    parsed = json.loads(options["grpc.service_config"])
-    assert parsed["loadBalancingConfig"] == [{"round_robin": {}}]
-    assert parsed["healthCheckConfig"] == {"serviceName": ""}
+    assert dict(CHANNEL_OPTIONS)["grpc.enable_retries"] == 1
+    for address in ("127.0.0.1:1,127.0.0.1:2", "dns:///identity:50051"):
+        _, options = channel_options(address)
+        parsed = json.loads(dict(options)["grpc.service_config"])
+        assert parsed["loadBalancingConfig"] == [{"round_robin": {}}]
+        assert parsed["healthCheckConfig"] == {"serviceName": ""}
+        assert parsed["methodConfig"] == SERVICE_CONFIG["methodConfig"]
+
+
+def test_a_single_copy_is_picked_first_and_reconnected_on_the_next_call():
+    _, options = channel_options("127.0.0.1:50051")
+    parsed = json.loads(dict(options)["grpc.service_config"])
+    assert "loadBalancingConfig" not in parsed and "healthCheckConfig" not in parsed
+    assert parsed["methodConfig"] == SERVICE_CONFIG["methodConfig"]  # reads are still retried
 
 
 def test_only_unavailable_is_retried_a_bounded_number_of_times():
