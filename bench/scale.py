@@ -446,9 +446,8 @@ def explain(dbs: Databases, i: int) -> None:
             f"WHERE p.customer_number = '{number}' ORDER BY p.created_at, p.id, d.position",
         ],
         "contract": [
-            "SELECT i.*, pending.at FROM invoices i LEFT OUTER JOIN (SELECT invoice_number, max(requested_at) AS at "
-            "FROM debit_requests WHERE status = 'requested' GROUP BY invoice_number) pending "
-            f"ON pending.invoice_number = i.number WHERE i.customer_number = '{number}' "
+            "SELECT i.*, (SELECT max(r.requested_at) FROM debit_requests r WHERE r.invoice_number = i.number "
+            f"AND r.status = 'requested') AS at FROM invoices i WHERE i.customer_number = '{number}' "
             "ORDER BY i.date DESC, i.seq DESC",
         ],
     }
