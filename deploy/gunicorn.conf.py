@@ -14,6 +14,8 @@ threads = int(os.environ.get("GATEWAY_THREADS") or 4)
 preload_app = False
 keepalive = 5
 timeout = 30
+# On SIGTERM the master closes the listening sockets, each worker stops accepting, finishes the
+# requests it has (at most graceful_timeout seconds) and exits; then the master exits 0.
 graceful_timeout = 10
 accesslog = None
 errorlog = "-"
@@ -39,10 +41,20 @@ worker_class = "gateway_worker.GatewayWorker"
 limit_request_line = 4094
 limit_request_fields = 100
 limit_request_field_size = 8190
+# gunicorn trusts nobody's forwarding headers: by default it would take X-Forwarded-Proto (and
+# SCRIPT_NAME/PATH_INFO headers) from 127.0.0.1. The application alone applies
+# X-Forwarded-For/-Proto, and only from TRUSTED_PROXIES (gateway/gateway_app/proxy.py).
+forwarded_allow_ips = ""
+secure_scheme_headers: dict[str, str] = {}
+forwarder_headers = ""
 
 
 # APP_ENV=production: refuse unsafe settings while gunicorn reads this file, before the master
 # logs or forks anything (one line on stderr, exit 1); create_app checks the same in each worker.
-from cc_common.config import refuse_unsafe_production_settings  # noqa: E402
+from cc_common.config import UnsafeSettings, refuse_unsafe_production_settings, trusted_proxies  # noqa: E402
 
 refuse_unsafe_production_settings("gateway")
+try:  # an invalid TRUSTED_PROXIES stops gunicorn here with one line, before any worker boots
+    trusted_proxies()
+except RuntimeError as exc:
+    raise UnsafeSettings(f"gateway: {exc}") from None

@@ -8,7 +8,9 @@ composition root): one line on stderr naming the variable, and a non-zero exit.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be an integer, not {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, not {raw!r}") from exc
 
 
 def var_dir() -> Path:
@@ -161,10 +173,102 @@ SIGNING_KEYS: dict[str, tuple[str, ...]] = {
 
 DEFAULT_IDENTITY_ADDR = "127.0.0.1:50051"
 
+# The URI schemes of gRPC's own name resolvers that an address may start with.
+GRPC_TARGET_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:")
+
+
+@dataclass(frozen=True)
+class GrpcTarget:
+    """Where a channel goes (`grpc_target`): gRPC's target string, and the authority the
+    servers are addressed (and, over TLS, checked) as when the target alone gives none that
+    fits every copy (a list of addresses); None: gRPC's default, the target's host."""
+
+    target: str
+    authority: str | None = None
+
+
+def grpc_target(address: str, variable: str = "address") -> GrpcTarget:
+    """The gRPC target of one `<SERVICE>_ADDR` value:
+
+    - "host:port": as is (gRPC's DNS resolver; a name with several addresses reaches them all);
+    - "dns:///name:port" (or another resolver URI, "ipv4:...", "unix:..."): as is; the name is
+      resolved again whenever a connection fails, so copies that come and go are found;
+    - "host1:port1,host2:port2": a fixed list of copies, given as IP addresses ("[::1]:50051"
+      for IPv6) or "localhost" (127.0.0.1), all of one family. It becomes "ipv4:h1:p1,h2:p2",
+      with the first entry as the authority. A host name is refused in a list: gRPC cannot
+      resolve names inside one, and resolving them here once would pin today's addresses;
+      a name with several copies is a "dns:///name:port" address.
+
+    Raises RuntimeError naming `variable` for a value that is none of these."""
+    raw = address.strip()
+    if not raw:
+        raise RuntimeError(f"{variable} is empty")
+    if raw.startswith(GRPC_TARGET_SCHEMES):
+        if "," in raw and raw.startswith("dns:"):
+            raise RuntimeError(f"{variable}: a dns:/// address names one host ({raw!r})")
+        return GrpcTarget(raw)
+    entries = [e for e in re.split(r"[\s,]+", raw) if e]
+    if len(entries) == 1:
+        _host_and_port(entries[0], variable)  # checks the form
+        return GrpcTarget(entries[0])
+    hosts = []
+    for entry in entries:
+        host, port = _host_and_port(entry, variable)
+        if host == "localhost":
+            host = "127.0.0.1"
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            raise RuntimeError(
+                f"{variable}: {entry!r} in a list of addresses is not an IP address; list IP "
+                "addresses, or give one name resolving to every copy as dns:///name:port"
+            ) from None
+        hosts.append((ip, port))
+    families = {ip.version for ip, _ in hosts}
+    if len(families) > 1:
+        raise RuntimeError(f"{variable}: a list of addresses must be all IPv4 or all IPv6 ({raw!r})")
+    if families == {4}:
+        target = "ipv4:" + ",".join(f"{ip}:{port}" for ip, port in hosts)
+    else:
+        target = "ipv6:" + ",".join(f"[{ip}]:{port}" for ip, port in hosts)
+    return GrpcTarget(target, authority=entries[0])
+
+
+def _host_and_port(entry: str, variable: str) -> tuple[str, int]:
+    host, sep, port = entry.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise RuntimeError(f"{variable}: {entry!r} is not host:port")
+    return host, int(port)
+
+
+def is_single_address(address: str) -> bool:
+    """Whether `address` is one "host:port" (which a server can also bind), not a list or a
+    resolver URI."""
+    raw = address.strip()
+    return not raw.startswith(GRPC_TARGET_SCHEMES) and len([e for e in re.split(r"[\s,]+", raw) if e]) == 1
+
+
+def listen_address(own_address: str, variable: str) -> str:
+    """LISTEN_ADDR, or else the service's own `<SERVICE>_ADDR` when that is one host:port. An
+    address naming several copies is where callers go, not what one copy binds: then
+    LISTEN_ADDR is required."""
+    listen = env("LISTEN_ADDR", "")
+    if listen:
+        return listen
+    if not is_single_address(own_address):
+        raise RuntimeError(
+            f"LISTEN_ADDR is not set and {variable} ({own_address!r}) names several copies: "
+            "set LISTEN_ADDR to the address this copy binds (e.g. 0.0.0.0:50051)"
+        )
+    return own_address
+
 
 @dataclass(frozen=True)
 class ServiceAddresses:
-    """`<SERVICE>_ADDR` of every gRPC service."""
+    """`<SERVICE>_ADDR` of every gRPC service: one "host:port", a list of copies
+    ("10.0.0.5:50051,10.0.0.6:50051") or a resolver URI ("dns:///identity:50051"); see
+    `grpc_target`. Callers spread their calls over every copy (cc_common.grpc_client)."""
 
     identity: str
     contract: str
@@ -173,17 +277,47 @@ class ServiceAddresses:
 
     @classmethod
     def from_env(cls) -> ServiceAddresses:
-        return cls(
+        addresses = cls(
             identity=env("IDENTITY_ADDR", DEFAULT_IDENTITY_ADDR),
             contract=env("CONTRACT_ADDR", "127.0.0.1:50052"),
             package=env("PACKAGE_ADDR", "127.0.0.1:50053"),
             merge=env("MERGE_ADDR", "127.0.0.1:50054"),
         )
+        for name in ("identity", "contract", "package", "merge"):
+            grpc_target(getattr(addresses, name), f"{name.upper()}_ADDR")  # a bad one stops start-up
+        return addresses
 
 
 def grpc_timeout() -> float:
     """The deadline of every gRPC call, in seconds."""
     return float(env("GRPC_TIMEOUT_SECONDS", "5"))
+
+
+# --- the reverse proxies in front of the gateway ---------------------------------------------
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_trusted_proxies(raw: str) -> tuple[IPNetwork, ...]:
+    """The networks of TRUSTED_PROXIES: addresses ("10.0.0.5", "fd00::1") or networks
+    ("10.0.0.0/8"), separated by commas or spaces; empty: nobody is trusted. An entry that is
+    neither raises RuntimeError naming it (a network with host bits set, "10.0.0.1/8", too:
+    it is almost always a typo)."""
+    networks = []
+    for entry in (e for e in re.split(r"[\s,]+", raw.strip()) if e):
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=True))
+        except ValueError as exc:
+            raise RuntimeError(
+                f"TRUSTED_PROXIES: {entry!r} is not an IP address or network ({exc}); "
+                "expected e.g. '10.0.0.5, 10.1.0.0/16, fd00::/8'"
+            ) from None
+    return tuple(networks)
+
+
+def trusted_proxies() -> tuple[IPNetwork, ...]:
+    """TRUSTED_PROXIES from the environment (see parse_trusted_proxies)."""
+    return parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", ""))
 
 
 # --- gRPC over TLS with client certificates ---------------------------------------------------

@@ -1,18 +1,84 @@
-"""Calling another service: one channel per address (mTLS with GRPC_TLS_*), a deadline on
+"""Calling another service: one channel per service (mTLS with GRPC_TLS_*), a deadline on
 every call, the caller's token (or this process's service credential) in the metadata, and
 failures turned back into DomainErrors (UNAVAILABLE and DEADLINE_EXCEEDED become
-ServiceUnavailable -> 503)."""
+ServiceUnavailable -> 503).
+
+A service may run as several copies: its `<SERVICE>_ADDR` is one address, a list of copies or
+a `dns:///` name (cc_common.config.grpc_target), and the channel's service config
+(SERVICE_CONFIG) spreads the calls over every copy that is connected and reports SERVING
+(round_robin with client-side health checking). Reads that are safe to repeat (READ_METHODS)
+are retried on UNAVAILABLE by the channel itself, usually on another copy; a write never is,
+since it may have happened before the connection broke.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cc_common.config import GrpcTls
+from cc_common.config import GrpcTls, grpc_target
 from cc_common.errors import from_rpc_error
+
+# The RPCs that only read, by full service name: repeating one after UNAVAILABLE cannot
+# change anything. Named one by one (tests/unit/test_grpc_client_config.py checks them against
+# the protos); a method missing here is simply not retried. Identity has none: its logins count
+# failures and its stream (WatchRevocations) reconnects on its own.
+READ_METHODS: dict[str, tuple[str, ...]] = {
+    "customercenter.v1.IdentityService": (),
+    "customercenter.v1.ContractService": (
+        "GetCustomer",
+        "GetCustomerSnapshot",
+        "ListInvoices",
+        "GetInvoicePdf",
+        "ListContracts",
+        "ListTerminations",
+        "ListForms",
+        "GetFormPdf",
+    ),
+    "customercenter.v1.PackageService": (
+        "GetPackage",
+        "ListPackages",
+        "ResolveDomain",
+        "CountPackages",
+        "ListProducts",
+        "GetSettings",
+    ),
+    "customercenter.v1.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
+}
+
+# gRPC's retry policy for the reads: up to 3 attempts in all, 0.1 s then 0.2 s apart (each
+# with random jitter), and only on UNAVAILABLE (the copy went away or never got the call). The
+# call's deadline still bounds everything.
+RETRY_POLICY = {
+    "maxAttempts": 3,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "1s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+
+SERVICE_CONFIG: dict[str, Any] = {
+    # Every resolved address gets a connection; calls go to the ready ones in turn.
+    "loadBalancingConfig": [{"round_robin": {}}],
+    # A copy that reports NOT_SERVING (grpc.health.v1 Watch, e.g. while it drains after
+    # SIGTERM) gets no new calls.
+    "healthCheckConfig": {"serviceName": ""},
+    "methodConfig": [
+        {
+            "name": [
+                {"service": service, "method": method}
+                for service, methods in READ_METHODS.items()
+                for method in methods
+            ],
+            "retryPolicy": RETRY_POLICY,
+        }
+    ],
+}
 
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -24,6 +90,7 @@ CHANNEL_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
     ("grpc.max_receive_message_length", 32 * 1024 * 1024),
+    ("grpc.service_config", json.dumps(SERVICE_CONFIG)),
 ]
 
 
@@ -33,11 +100,36 @@ def channel_credentials(tls: GrpcTls) -> grpc.ChannelCredentials:
     return grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
 
 
-def make_channel(address: str, tls: GrpcTls | None = None) -> grpc.Channel:
-    """A channel to `address`: mTLS when `tls` is given (GRPC_TLS_*), else plaintext."""
+def channel_options(
+    address: str, tls: GrpcTls | None = None, *, health_checked: bool = True
+) -> tuple[str, list[tuple[str, Any]]]:
+    """(target, options) of the channel to `address` (see cc_common.config.grpc_target).
+    `health_checked=False` leaves out client-side health checking: for a channel that asks
+    the health service itself (cc_common.healthcheck), and must reach a NOT_SERVING server.
+
+    Over TLS every copy's certificate is checked against one name: GRPC_TLS_SERVER_NAME when
+    set, else the host of the address (of its first entry, for a list of copies)."""
+    target = grpc_target(address)
+    options = list(CHANNEL_OPTIONS)
+    if not health_checked:
+        unchecked = {k: v for k, v in SERVICE_CONFIG.items() if k != "healthCheckConfig"}
+        options = [(k, json.dumps(unchecked) if k == "grpc.service_config" else v) for k, v in options]
+    if target.authority is not None:
+        options.append(("grpc.default_authority", target.authority))
+    server_name = os.environ.get("GRPC_TLS_SERVER_NAME", "").strip()
+    if tls is not None and (server_name or target.authority is not None):
+        name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]
+        options.append(("grpc.ssl_target_name_override", name))
+    return target.target, options
+
+
+def make_channel(address: str, tls: GrpcTls | None = None, *, health_checked: bool = True) -> grpc.Channel:
+    """A channel to every copy of the service at `address`: mTLS when `tls` is given
+    (GRPC_TLS_*), else plaintext (see channel_options for `health_checked`)."""
+    target, options = channel_options(address, tls, health_checked=health_checked)
     if tls is not None:
-        return grpc.secure_channel(address, channel_credentials(tls), options=CHANNEL_OPTIONS)
-    return grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+        return grpc.secure_channel(target, channel_credentials(tls), options=options)
+    return grpc.insecure_channel(target, options=options)
 
 
 class ServiceClient:

@@ -26,7 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from cc_common import config
+from cc_common import config, faults
 from cc_common.errors import DomainError, to_trailers
 from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
 
@@ -169,6 +169,8 @@ def rpc(*callers: str, in_thread: bool = False):
             if caller is None or not allowed.admit(caller):  # the rare path: ends the call
                 caller = await _authorize(context, allowed)
             try:
+                if delay := faults.delay_of(fn.__qualname__):  # FAULT_INJECT, tests only
+                    await asyncio.sleep(delay)
                 if is_async:
                     return await fn(self, request, context, caller)
                 if in_thread:
@@ -265,29 +267,75 @@ async def set_serving(health: HealthServicer, service_names: Iterable[str], serv
         await health.set(name, status)
 
 
+def drain_seconds() -> float:
+    """GRPC_DRAIN_SECONDS (default 2): how long a stopping server keeps taking calls after it
+    reported NOT_SERVING, so that callers and load balancers see it first."""
+    raw = config.env("GRPC_DRAIN_SECONDS", "2")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise RuntimeError(f"GRPC_DRAIN_SECONDS must be a number of seconds >= 0, not {raw!r}")
+    return seconds
+
+
 async def run_until_terminated(
     server: grpc.aio.Server,
     health: HealthServicer,
     service_names: list[str],
     *,
     grace: float = 5.0,
+    drain: float | None = None,
     on_started: Callable[[], Awaitable[None]] | None = None,
     on_stopping: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Starts the server, reports SERVING, and stops gracefully on SIGTERM or SIGINT."""
+    """Starts the server, reports SERVING, and on SIGTERM or SIGINT stops in three steps:
+
+    1. health reports NOT_SERVING for the server and every service (for good: a later
+       `set` changes nothing), while calls are still taken: callers that watch health
+       (cc_common.grpc_client) and load balancers move to other copies;
+    2. after `drain` seconds (GRPC_DRAIN_SECONDS; a second signal cuts it short) the server
+       stops taking calls: new connections and calls are refused;
+    3. calls in flight get up to `grace` seconds to finish (then they are cancelled), and
+       the function returns, so the process exits 0.
+    `on_stopping` runs between 2 and 3 (e.g. ending long-lived streams that would hold
+    the graceful stop for its whole grace)."""
+    drain = drain_seconds() if drain is None else drain
+    stop = asyncio.Event()
+    received: list[str] = []
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        stop.set()
+
+    # Before anything reports SERVING: a SIGTERM right after must drain, not kill.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
     await server.start()
     if on_started is not None:
         await on_started()
     await set_serving(health, service_names, True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     waiter = asyncio.create_task(server.wait_for_termination())
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    cause = received[0] if received else "the server ended"
     await health.enter_graceful_shutdown()
+    if drain > 0 and not waiter.done():
+        log.info("%s: reporting NOT_SERVING, still taking calls for %.1f s (GRPC_DRAIN_SECONDS)", cause, drain)
+        stop.clear()
+        try:
+            await asyncio.wait_for(stop.wait(), drain)
+            log.info("%s again: draining cut short", received[-1])
+        except TimeoutError:
+            pass
+    else:
+        log.info("%s: reporting NOT_SERVING", cause)
+    log.info("taking no new calls; waiting up to %.1f s for the calls in flight", grace)
     if on_stopping is not None:
         await on_stopping()
     await server.stop(grace)
     stopper.cancel()
+    waiter.cancel()
+    log.info("stopped")

@@ -21,7 +21,8 @@ from cc_common.grpc_client import make_channel
 
 def status(address: str, service: str = "", timeout: float = 3.0) -> str:
     """The health status name ("SERVING", "NOT_SERVING", ...) or "UNREACHABLE"/"UNKNOWN_SERVICE"."""
-    with make_channel(address, GrpcTls.from_env()) as channel:
+    # Without client-side health checking: that would hide a NOT_SERVING server behind UNAVAILABLE.
+    with make_channel(address, GrpcTls.from_env(), health_checked=False) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout

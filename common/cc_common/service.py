@@ -50,7 +50,7 @@ class ServiceSettings:
         addresses = config.ServiceAddresses.from_env()
         return cls(
             database_url=config.env("DATABASE_URL", config.default_database_url(cls.SERVICE)),
-            listen=config.env("LISTEN_ADDR", getattr(addresses, cls.SERVICE)),
+            listen=config.listen_address(getattr(addresses, cls.SERVICE), f"{cls.SERVICE.upper()}_ADDR"),
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
             public_base_url=config.env("PUBLIC_BASE_URL", notices.DEFAULT_BASE_URL),

@@ -45,11 +45,14 @@ class ServerThread:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
+        """Stops the server (calls in flight are cancelled) and its loop; again: nothing."""
+        if not self._thread.is_alive():
+            return
         from cc_common.outbox import Dispatcher
         from cc_common.revocation import RevocationWatcher
 
         for extra in self.extra:  # a service's revocation replica and mail dispatcher end with it
-            if isinstance(extra, RevocationWatcher | Dispatcher):
+            if isinstance(extra, RevocationWatcher | Dispatcher) or getattr(extra, "stop_with_server", False):
                 extra.stop()
         if self.server is not None:
             self.run(self.server.stop(0))

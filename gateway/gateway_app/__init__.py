@@ -16,7 +16,7 @@ from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
 
 from gateway_app import backends as backends_ext
-from gateway_app import errors
+from gateway_app import errors, proxy
 from gateway_app.backends import Backends, build_backends
 from gateway_app.security import TokenGuard
 from gateway_app.settings import GatewaySettings
@@ -37,6 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_content_length,
         HEALTH_TIMEOUT=settings.health_timeout,
         PUBLIC_BASE_URL=settings.public_base_url,
+        # Production is served over https only: cookies are Secure there whatever the scheme.
+        ALWAYS_SECURE_COOKIES=is_production(),
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(overrides)
@@ -71,6 +73,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         watcher_factory=None if revocation_state is not None else watcher_factory,
     )
     errors.init_app(app)
+    # X-Forwarded-For/-Proto only from TRUSTED_PROXIES; HSTS on https answers.
+    proxy.init_app(app, settings.trusted_proxies)
 
     from gateway_app.blueprints import (
         admin,

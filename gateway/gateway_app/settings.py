@@ -25,6 +25,9 @@ class GatewaySettings:
     public_base_url: str = ""
     # mTLS of the channels to the services (GRPC_TLS_*); None: plaintext.
     tls: config.GrpcTls | None = None
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count (TRUSTED_PROXIES);
+    # empty: nobody's (gateway_app/proxy.py).
+    trusted_proxies: tuple[config.IPNetwork, ...] = ()
 
     @classmethod
     def from_env(cls) -> GatewaySettings:
@@ -34,4 +37,5 @@ class GatewaySettings:
             grpc_timeout=config.grpc_timeout(),
             public_base_url=config.env("PUBLIC_BASE_URL", "").strip().rstrip("/"),
             tls=config.GrpcTls.from_env(),
+            trusted_proxies=config.trusted_proxies(),
         )

@@ -6,6 +6,9 @@ SERVICE_* key files of cc_common.config, STAFF_USERNAME and STAFF_PASSWORD (the 
 account, created or updated on start-up; the default password is refused with
 APP_ENV=production), the LOGIN_* throttling limits (see domain/throttling.py) and
 REVOCATION_ACK_TIMEOUT_SECONDS (how long a revoking RPC waits for the watchers' acks, 1.0),
+REVOCATION_REPLICA_TTL_SECONDS (PostgreSQL only: after how long without a heartbeat another
+identity copy is presumed dead and no longer waited for, 5.0; see
+service_layer/replicated_hub.py),
 the password reset settings PASSWORD_RESET_TTL_SECONDS (1800), PASSWORD_RESET_MAX_MAILS_PER_HOUR
 (3), PASSWORD_RESET_MAX_VALID_LINKS (3), PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS (10, per hour;
 see domain/password_reset.py) and PUBLIC_BASE_URL (the gateway's address for the links in reset mails, always this
@@ -19,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -32,6 +37,7 @@ from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.revocation import RevocationState
 from cc_common.tokens import TokenVerifier
 from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from sqlalchemy.exc import IntegrityError
 
 from identity_service.adapters.orm import outbox
 from identity_service.adapters.passwords import Argon2Hasher
@@ -39,7 +45,8 @@ from identity_service.domain import password_reset
 from identity_service.domain.throttling import LoginLimits
 from identity_service.entrypoints.grpc_server import IdentityServicer
 from identity_service.service_layer import services
-from identity_service.service_layer.revocation_hub import RevocationHub, apply_to
+from identity_service.service_layer.replicated_hub import ReplicatedRevocationHub
+from identity_service.service_layer.revocation_hub import RevocationHub
 from identity_service.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,6 +64,7 @@ class Settings:
     staff_password: str = DEFAULT_STAFF_PASSWORD
     limits: LoginLimits = field(default_factory=LoginLimits)
     revocation_ack_timeout: float = 1.0
+    revocation_replica_ttl: float = 5.0
     reset_policy: password_reset.ResetPolicy = field(default_factory=password_reset.ResetPolicy)
     public_base_url: str = password_reset.DEFAULT_BASE_URL
     # How mails leave the outbox; None: cc_common.outbox.transport_from_env() (SMTP_HOST or files).
@@ -69,7 +77,7 @@ class Settings:
         addr = config.ServiceAddresses.from_env().identity
         settings = cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("identity")),
-            listen=config.env("LISTEN_ADDR", addr),
+            listen=config.listen_address(addr, "IDENTITY_ADDR"),
             tokens=config.TokenSettings.from_env(),
             staff_username=config.env("STAFF_USERNAME", DEFAULT_STAFF_USERNAME),
             staff_password=config.env("STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
@@ -80,6 +88,7 @@ class Settings:
                 lockout_seconds=config.env_int("LOGIN_LOCKOUT_SECONDS", 300),
             ),
             revocation_ack_timeout=float(config.env("REVOCATION_ACK_TIMEOUT_SECONDS", "1.0")),
+            revocation_replica_ttl=float(config.env("REVOCATION_REPLICA_TTL_SECONDS", "5.0")),
             reset_policy=password_reset.ResetPolicy(
                 ttl_seconds=config.env_int("PASSWORD_RESET_TTL_SECONDS", 1800),
                 max_mails_per_hour=config.env_int("PASSWORD_RESET_MAX_MAILS_PER_HOUR", 3),
@@ -100,6 +109,8 @@ class Settings:
         if min(limits.max_failures_per_account, limits.max_failures_per_address, limits.window_seconds,
                limits.lockout_seconds) < 1:
             raise RuntimeError("The LOGIN_* limits must be positive integers.")
+        if not self.revocation_replica_ttl > 0:
+            raise RuntimeError("REVOCATION_REPLICA_TTL_SECONDS must be positive.")
         reset = self.reset_policy
         if min(reset.ttl_seconds, reset.max_mails_per_hour, reset.max_valid_links, reset.max_requests_per_address) < 1:
             raise RuntimeError("The PASSWORD_RESET_* settings must be positive integers.")
@@ -111,11 +122,14 @@ class Settings:
 
 @dataclass
 class Runtime:
-    """What runs beside the gRPC server: the mail dispatcher of the outbox (reset mails).
-    `start()` once the server is up, `stop()` on shutdown."""
+    """What runs beside the gRPC server: the mail dispatcher of the outbox (reset mails), and
+    on PostgreSQL the exchange of revocations with the other identity copies (running from
+    `create_server` on). `start()` once the server is up, `stop()` on shutdown."""
 
     dispatcher: Dispatcher
+    replication: ReplicatedRevocationHub | None = None
     started: bool = False
+    stop_with_server = True  # cc_common.testing.ServerThread stops it with the server
 
     def start(self) -> None:
         if not self.started:
@@ -123,9 +137,41 @@ class Runtime:
             self.started = True
 
     def stop(self) -> None:
+        if self.replication is not None:
+            self.replication.stop()
         if self.started:
             self.dispatcher.stop()
             self.started = False
+
+
+def replica_id() -> str:
+    """This copy's name among the identity copies: host, process id and a random part."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def create_hub(settings: Settings, engine, uow_factory, local: RevocationState) -> RevocationHub:
+    """The revocation hub of this copy, with `local` loaded. SQLite: the in-process hub (one
+    copy). PostgreSQL: the replicated hub, listening to the other copies before it reads the
+    state (service_layer/replicated_hub.py)."""
+    if engine.dialect.name != "postgresql":
+        hub = RevocationHub(ack_timeout=settings.revocation_ack_timeout, local=local)
+        hub.load(services.revocation_snapshot(uow=uow_factory(), now=int(time.time())))
+        return hub
+    from identity_service.adapters.pg_revocations import PgChangeFeed
+
+    name = replica_id()
+    snapshot_sessions = db.make_session_factory(engine.execution_options(isolation_level="REPEATABLE READ"))
+    hub = ReplicatedRevocationHub(
+        ack_timeout=settings.revocation_ack_timeout,
+        local=local,
+        feed=PgChangeFeed(settings.database_url, name=f"identity-revocations {name}"),
+        uow_factory=uow_factory,
+        snapshot_uow_factory=partial(IdentityUnitOfWork, snapshot_sessions),
+        replica_id=name,
+        ttl=settings.revocation_replica_ttl,
+    )
+    await hub.start()
+    return hub
 
 
 async def create_server(address: str, settings: Settings | None = None):
@@ -140,14 +186,19 @@ async def create_server(address: str, settings: Settings | None = None):
     hasher = Argon2Hasher()
     # A rotated STAFF_PASSWORD revokes the staff tokens issued before, in the transaction of the
     # new hash; the revocation state is read below, and watchers get it in their snapshot.
-    services.ensure_staff_account(
-        uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
-    )
+    try:
+        services.ensure_staff_account(
+            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+        )
+    except IntegrityError:
+        # Another copy starting at the same moment created the account first: look again.
+        services.ensure_staff_account(
+            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+        )
     # identity verifies tokens against its own revocation state, in process: loaded here (the
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
     local = RevocationState()
-    hub = RevocationHub(ack_timeout=settings.revocation_ack_timeout, local=local)
-    apply_to(local, services.revocation_snapshot(uow=uow_factory(), now=int(time.time())))
+    hub = await create_hub(settings, engine, uow_factory, local)
     dispatcher = Dispatcher(engine, outbox, settings.mail_transport or transport_from_env())
     servicer = IdentityServicer(
         uow_factory,
@@ -165,7 +216,8 @@ async def create_server(address: str, settings: Settings | None = None):
         tls=settings.tls,
     )
     server, port, health = await _create_server(address, spec)
-    return server, port, health, hub, Runtime(dispatcher)
+    replication = hub if isinstance(hub, ReplicatedRevocationHub) else None
+    return server, port, health, hub, Runtime(dispatcher, replication)
 
 
 HASH_THREADS = int(os.environ.get("HASH_THREADS", "0")) or (os.cpu_count() or 2)

@@ -1,6 +1,6 @@
 """Composition root of merge-service: settings in, dependencies built, server out.
-Nothing is opened at import time. On start-up every merge left `executing` (or `reversing`)
-is resumed."""
+Nothing is opened at import time. Every copy polls for merges left `executing` (or
+`reversing`) whose saga lease is free or expired, and finishes them (docs/merge-saga.md)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ class Settings:
     objection_hours: int = 72
     # mTLS of the server and of every channel to the other services (GRPC_TLS_*); None: plaintext.
     tls: config.GrpcTls | None = None
+    # The saga lease of one copy on a merge (renewed while it works; after a copy died another
+    # one takes over once it has expired), and how often every copy looks for due sagas.
+    lease_seconds: float = 15.0
+    poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,7 +56,7 @@ class Settings:
             raise RuntimeError("MERGE_REVIEW must be 'manual' or 'auto'")
         return cls(
             database_url=config.env("DATABASE_URL", config.default_database_url("merge")),
-            listen=config.env("LISTEN_ADDR", addresses.merge),
+            listen=config.listen_address(addresses.merge, "MERGE_ADDR"),
             tokens=config.TokenSettings.from_env(),
             addresses=addresses,
             auto_review=review == "auto",
@@ -60,7 +64,16 @@ class Settings:
             public_base_url=config.env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
             objection_hours=config.env_int("MERGE_OBJECTION_HOURS", 72),
             tls=config.GrpcTls.from_env(),
+            lease_seconds=_positive("MERGE_LEASE_SECONDS", 15.0),
+            poll_seconds=_positive("MERGE_POLL_SECONDS", 1.0),
         )
+
+
+def _positive(name: str, default: float) -> float:
+    value = config.env_float(name, default)
+    if value <= 0:
+        raise RuntimeError(f"{name} must be greater than 0")
+    return value
 
 
 @dataclass
@@ -81,7 +94,7 @@ class Runtime:
 
 async def create_server(address: str, settings: Settings | None = None):
     """Builds the server bound to address; returns (server, port, health, runtime).
-    `runtime.start()` resumes interrupted sagas and starts the mail dispatcher."""
+    `runtime.start()` starts the saga runner (it polls for due sagas) and the mail dispatcher."""
     settings = settings or Settings.from_env()
     db.upgrade(settings.database_url, MIGRATIONS)
     engine = db.make_engine(settings.database_url)
@@ -97,7 +110,13 @@ async def create_server(address: str, settings: Settings | None = None):
     dispatcher = Dispatcher(engine, outbox, transport_from_env())
     # Revoked tokens (logout, password change, a retired number) are refused here too.
     watcher = start_replica(settings.addresses.identity, settings.tokens, "merge", settings.tls)
-    saga = SagaRunner(uow_factory, backends, on_mail=dispatcher.wake)
+    saga = SagaRunner(
+        uow_factory,
+        backends,
+        on_mail=dispatcher.wake,
+        lease_seconds=settings.lease_seconds,
+        poll_seconds=settings.poll_seconds,
+    )
     agreement = AgreementPolicy(
         public_base_url=settings.public_base_url, objection_period=timedelta(hours=settings.objection_hours)
     )

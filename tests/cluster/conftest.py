@@ -98,6 +98,7 @@ def cluster(tmp_path_factory):
             # A port another test's gateway holds fails loudly instead of being shared.
             "GATEWAY_REUSE_PORT": "0",
             "MERGE_LEASE_SECONDS": "5",
+            "MERGE_POLL_SECONDS": "0.5",
             "FAULT_INJECT_FILE": str(fault_file),
         },
     )

@@ -143,7 +143,7 @@ def test_a_merge_whose_copy_dies_is_finished_by_the_other_copy_exactly_once(clus
     before = holdings(holder, numbers)
     merge_id, _ = start_and_submit(api, target, source)
     # Whichever copy runs the saga stops for good before its third step.
-    cluster.fault_file.write_text("merge:before:move_contracts=hang\n")
+    cluster.fault_file.write_text("hang:merge:before:move_contracts\n")
     offsets = {p: len(cluster.log(p)) for p in ("merge-1", "merge-2")}
     try:
         api.api("POST", f"/api/v1/admin/merges/{merge_id}/approve", token=api.staff_token(), expect=202)
@@ -151,7 +151,7 @@ def test_a_merge_whose_copy_dies_is_finished_by_the_other_copy_exactly_once(clus
         deadline = time.monotonic() + 30
         while owner is None and time.monotonic() < deadline:
             for program, offset in offsets.items():
-                if "fault point merge:before:move_contracts reached: hanging" in cluster.log(program)[offset:]:
+                if "fault point merge:before:move_contracts reached: this thread hangs" in cluster.log(program)[offset:]:
                     owner = program
             time.sleep(0.1)
         assert owner is not None, "no merge copy reached the step"

@@ -11,6 +11,7 @@ healthy the tail of every log is part of the error.
     token = suite.staff_token()
     customer = suite.create_customer(market="de")
     suite.kill("merge"); suite.start("merge")
+    suite.add_copy("merge", "merge-2")   # a second copy: own port, same database
     suite.close()
 
 Nothing here is imported by production code.
@@ -48,7 +49,7 @@ GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 # Settings of the processes, never inherited from the environment of the test run.
 _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
-    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
+    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
     "REVOCATION_", "FAULT_INJECT",
 )
@@ -356,6 +357,9 @@ class Suite(ApiClient):
             STAFF_USERNAME=self.staff_username,
             STAFF_PASSWORD=self.staff_password,
             PUBLIC_BASE_URL=self.base_url,
+            # A stopped service exits at once (no NOT_SERVING period): the tests stop and
+            # start services often; tests/integration/test_graceful_stop.py tests draining.
+            GRPC_DRAIN_SECONDS="0",
         )
         if self.mails is not None:
             env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(self.mails.port))
@@ -373,6 +377,24 @@ class Suite(ApiClient):
             argv = [self.python, "-m", f"{name}_service"]
             env.update(DATABASE_URL=self.database_urls[name], LISTEN_ADDR=self.addresses[name])
         return Process(name, argv, env, self.log_dir / f"{name}.log", self.ports[name])
+
+    def add_copy(self, service: str, name: str, env: dict[str, str] | None = None, start: bool = True) -> Process:
+        """A further copy of a service (another LISTEN_ADDR, the same database), as a process
+        of its own named `name`; callers keep talking to the first copy."""
+        if service not in SERVICES or name in self.processes:
+            raise ValueError(f"cannot add {name!r} as a copy of {service!r}")
+        port = free_ports(1)[0]
+        self.ports[name] = port
+        self.addresses[name] = f"127.0.0.1:{port}"
+        first = self.processes.get(service) or self._process(service)
+        proc_env = {**first.env, "LISTEN_ADDR": self.addresses[name]}
+        proc_env.pop("FAULT_INJECT", None)  # a copy reaches no crash point unless told (env)
+        proc_env.update(env or {})
+        proc = Process(name, list(first.argv), proc_env, self.log_dir / f"{name}.log", port)
+        self.processes[name] = proc
+        if start:
+            self.start(name)
+        return proc
 
     # --- lifecycle --------------------------------------------------------------------
 
@@ -448,9 +470,12 @@ class Suite(ApiClient):
             pass
 
     def stop_all(self) -> None:
-        # The gateway first, merge next (it calls the others), then the rest.
+        # The gateway first, merge next (it calls the others), then the rest; added copies
+        # (add_copy) with the first of their kind.
         order = ["gateway", "merge", "identity", "contract", "package"]
-        running = [self.processes[n] for n in order if n in self.processes and self.processes[n].running]
+        rank = {n: order.index(n) for n in order}
+        names = sorted(self.processes, key=lambda n: rank.get(n, rank.get(n.split("-")[0], len(order))))
+        running = [self.processes[n] for n in names if self.processes[n].running]
         for proc in running:
             proc.popen.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 15
@@ -545,7 +570,7 @@ class Suite(ApiClient):
 
     def log_report(self, names: Iterable[str] | None = None, lines: int = 60) -> str:
         parts = []
-        for name in names or self.names:
+        for name in names or list(self.processes):
             tail = "\n".join(self.log(name).splitlines()[-lines:])
             parts.append(f"===== {name} ({self.processes[name].log_path}) =====\n{tail}")
         return "\n".join(parts)

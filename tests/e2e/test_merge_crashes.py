@@ -1,7 +1,8 @@
 """Crashes during the merge saga: the real process of merge-service, or of the service it
 calls, is killed (SIGKILL, via the FAULT_INJECT crash points) at each step boundary, before and
 after the step's commit, and started again. Every run must end with the merge completed exactly
-once, and the invariants must hold."""
+once, and the invariants must hold. A killed merge-service leaves its saga lease behind: the process
+started again (a new owner) goes on with the saga when that lease has expired."""
 
 from __future__ import annotations
 
@@ -28,7 +29,16 @@ CRASH_POINTS = [("merge", f"merge:{when}:{step}") for step in STEPS for when in 
 
 @pytest.fixture(scope="module")
 def crash_suite(suite_factory):
-    return suite_factory(env={"MERGE_REVIEW": "auto", "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000"})
+    # A restarted merge-service takes over the saga once the killed process's lease has run
+    # out: a short lease keeps the twelve merge crash points quick.
+    return suite_factory(
+        env={
+            "MERGE_REVIEW": "auto",
+            "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+            "MERGE_LEASE_SECONDS": "2",
+            "MERGE_POLL_SECONDS": "0.25",
+        }
+    )
 
 
 def _wait_dead(suite, name, timeout=60):

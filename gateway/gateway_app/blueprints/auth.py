@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
 from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from google.protobuf import empty_pb2
 
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.proxy import client_address
 from gateway_app.security import current_principal, guard, token_required
 
 bp = Blueprint("auth", __name__)
-
-
-def _client_address() -> str:
-    return request.remote_addr or ""
 
 
 def _name_of(subject: str) -> str:
@@ -32,7 +29,7 @@ def customer_login() -> Response:
         identity_pb2.CustomerLoginRequest(
             customer_number=body["customer_number"],
             password=body["password"],
-            client_address=_client_address(),
+            client_address=client_address(),
         ),
     )
     number = _name_of(result.subject)
@@ -61,7 +58,7 @@ def package_login() -> Response:
             domain=body["domain"],
             package_id=package_id,
             password=body["password"],
-            client_address=_client_address(),
+            client_address=client_address(),
         ),
     )
     package_id = _name_of(result.subject) or package_id
@@ -79,7 +76,7 @@ def staff_login() -> Response:
     result = backends().identity.call(
         "StaffLogin",
         identity_pb2.StaffLoginRequest(
-            username=body["username"], password=body["password"], client_address=_client_address()
+            username=body["username"], password=body["password"], client_address=client_address()
         ),
     )
     return jsonify(guard().issue(kind="staff", subject=result.subject, generation=result.generation))
@@ -129,7 +126,7 @@ def send_password_reset(number: str) -> None:
             email=email,
             market=market,
             base_url=_reset_base_url(),
-            client_address=_client_address(),
+            client_address=client_address(),
         ),
     )
 
@@ -191,7 +188,7 @@ def change_password(current_password: str, new_password: str) -> None:
         identity_pb2.ChangeCustomerPasswordRequest(
             current_password=current_password,
             new_password=new_password,
-            client_address=_client_address(),
+            client_address=client_address(),
             email=record.email,
             market=record.market,
         ),

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify, request, send_file, url_for
 from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
+from gateway_app.proxy import client_address
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("customer", __name__)
@@ -135,7 +136,7 @@ def check_current_password(password: str) -> None:
             identity_pb2.CustomerLoginRequest(
                 customer_number=principal.customer_number or "",
                 password=password,
-                client_address=request.remote_addr or "",
+                client_address=client_address(),
             ),
         )
     except Unauthenticated as error:

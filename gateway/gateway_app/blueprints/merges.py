@@ -17,6 +17,7 @@ from gateway_app import serializers
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.errors import size_text
+from gateway_app.proxy import client_address
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
@@ -98,7 +99,7 @@ def start_merge() -> tuple[Response, int, dict[str, str]]:
             source_password=body.get("source_password", ""),
             domain=body.get("domain", ""),
             domain_password=body.get("domain_password", ""),
-            client_address=request.remote_addr or "",
+            client_address=client_address(),
         ),
         token=current_principal().token,
     )

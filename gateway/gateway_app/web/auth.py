@@ -13,6 +13,7 @@ from google.protobuf import empty_pb2
 from gateway_app import validation as v
 from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.auth import _name_of, send_password_reset
+from gateway_app.proxy import client_address
 from gateway_app.security import guard
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
@@ -72,7 +73,7 @@ def login() -> Any:
                     identity_pb2.CustomerLoginRequest(
                         customer_number=number,
                         password=form.get("password"),
-                        client_address=request.remote_addr or "",
+                        client_address=client_address(),
                     ),
                 )
                 return _login_answer("customer", result, customer_number=_name_of(result.subject))
@@ -104,7 +105,7 @@ def package_login() -> Any:
                         domain=domain,
                         package_id=package_id,
                         password=form.get("password"),
-                        client_address=request.remote_addr or "",
+                        client_address=client_address(),
                     ),
                 )
                 package_id = _name_of(result.subject) or package_id
@@ -129,7 +130,7 @@ def staff_login() -> Any:
                     identity_pb2.StaffLoginRequest(
                         username=form.get("username"),
                         password=form.get("password"),
-                        client_address=request.remote_addr or "",
+                        client_address=client_address(),
                     ),
                 )
                 return _login_answer("staff", result)

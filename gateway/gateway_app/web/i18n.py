@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from flask import Flask, Response, request
 from flask_babel import Babel, format_currency, format_date, get_locale
 
+from gateway_app.proxy import secure_cookies
 from gateway_app.web import bp
 
 LANGUAGES = ("en", "de", "nl")
@@ -88,7 +89,7 @@ def remember_language(response: Response) -> Response:
     asked = request.args.get("lang", "")
     if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
         response.set_cookie(
-            LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", secure=request.is_secure, path="/"
+            LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", secure=secure_cookies(), path="/"
         )
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")

@@ -28,6 +28,7 @@ from gateway_app.blueprints.merges import (
     object_by_token,
     object_merge,
 )
+from gateway_app.proxy import client_address
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
@@ -159,7 +160,7 @@ def merge_begin() -> Any:
                     source_password=form.get("source_password") if proof == "password" else "",
                     domain=domain,
                     domain_password=form.get("domain_password") if proof == "domain" else "",
-                    client_address=request.remote_addr or "",
+                    client_address=client_address(),
                 ),
                 token=_token(),
             )

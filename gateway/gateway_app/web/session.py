@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 
+from gateway_app.proxy import secure_cookies
 from gateway_app.security import guard
 from gateway_app.web import bp
 
@@ -117,7 +118,7 @@ def set_csrf_cookie(response: Response) -> Response:
             g.csrf_value,
             httponly=True,
             samesite="Lax",
-            secure=request.is_secure,
+            secure=secure_cookies(),
             path="/",
         )
     return response
@@ -134,14 +135,14 @@ def start_session(response: Response, token: str) -> Response:
         max_age=signer.ttl if signer else None,
         httponly=True,
         samesite="Lax",
-        secure=request.is_secure,
+        secure=secure_cookies(),
         path="/",
     )
     return response
 
 
 def end_session(response: Response) -> Response:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=request.is_secure)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
     return response
 
 

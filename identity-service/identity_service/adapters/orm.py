@@ -86,6 +86,19 @@ class RevocationSequenceRow(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class RevocationReplicaRow(Base):
+    """One running identity copy on PostgreSQL (service_layer/replicated_hub.py): the highest
+    revocation sequence number that all of its watchers (and its own in-process state) have
+    applied, and when it last showed it is alive (database clock). A revoking copy waits for
+    every copy whose heartbeat is fresh; rows of copies that died are dropped later."""
+
+    __tablename__ = "revocation_replicas"
+
+    replica_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    acked_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class PasswordResetTokenRow(Base):
     """A password reset token: only its SHA-256 is stored. The rows of the last hour also
     count the reset mails of a number (throttling); older ones are pruned."""

@@ -3,6 +3,8 @@ the service layer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from cc_common import outbox as outbox_mails
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -16,6 +18,7 @@ from identity_service.adapters.orm import (
     PackageCredentialRow,
     PasswordResetRequestRow,
     PasswordResetTokenRow,
+    RevocationReplicaRow,
     RevocationRuleRow,
     RevocationSequenceRow,
     StaffAccountRow,
@@ -26,10 +29,20 @@ from identity_service.domain.model import CustomerCredential, PackageCredential,
 from identity_service.domain.revocation import DeniedToken, SubjectRule
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
 
+# PostgreSQL NOTIFY channels between identity copies (adapters/pg_revocations.py listens):
+# a committed revocation (payload: its sequence number), and a copy's new acknowledgement
+# (payload: "<replica id> <sequence>"). A NOTIFY sent in a transaction is delivered on commit.
+CHANGES_CHANNEL = "cc_identity_revocations"
+ACKS_CHANNEL = "cc_identity_revocation_acks"
+
 
 def _insert(session: Session):
     """INSERT ... ON CONFLICT DO NOTHING for the session's backend."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 class CredentialRepository:
@@ -136,15 +149,20 @@ class RevocationRepository:
         self.session = session
 
     def next_sequence(self) -> int:
-        """Takes the next sequence number; the counter row stays locked until commit."""
+        """Takes the next sequence number; the counter row stays locked until commit, so the
+        numbers are committed in order, by every identity copy together. On PostgreSQL the
+        number is also announced to the other copies (NOTIFY, delivered on commit)."""
         self.session.execute(
             update(RevocationSequenceRow)
             .where(RevocationSequenceRow.id == 1)
             .values(value=RevocationSequenceRow.value + 1)
         )
-        return int(
+        sequence = int(
             self.session.scalar(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1))
         )
+        if _postgresql(self.session):
+            self.session.execute(select(func.pg_notify(CHANGES_CHANNEL, str(sequence))))
+        return sequence
 
     def current_sequence(self) -> int:
         value = self.session.scalar(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1))
@@ -183,9 +201,85 @@ class RevocationRepository:
         rows = self.session.scalars(select(DeniedTokenRow).where(DeniedTokenRow.expires_at > now))
         return [DeniedToken(r.jti, r.expires_at) for r in rows]
 
+    def rules_changed(self, *, after: int, upto: int) -> list[SubjectRule]:
+        """The rules whose last change has a sequence number in (after, upto]."""
+        rows = self.session.scalars(
+            select(RevocationRuleRow)
+            .where(RevocationRuleRow.sequence > after, RevocationRuleRow.sequence <= upto)
+            .order_by(RevocationRuleRow.sequence)
+        )
+        return [_rule(r) for r in rows]
+
+    def denied_changed(self, *, after: int, upto: int, now: int) -> list[DeniedToken]:
+        """The unexpired denied tokens whose last change is in (after, upto]."""
+        rows = self.session.scalars(
+            select(DeniedTokenRow).where(
+                DeniedTokenRow.sequence > after, DeniedTokenRow.sequence <= upto, DeniedTokenRow.expires_at > now
+            )
+        )
+        return [DeniedToken(r.jti, r.expires_at) for r in rows]
+
 
 def _rule(row: RevocationRuleRow) -> SubjectRule:
     return SubjectRule(row.subject, row.generation, row.min_generation, row.keep_jti)
+
+
+class ReplicaRepository:
+    """The identity copies sharing one PostgreSQL database: their acknowledgements and
+    heartbeats (`revocation_replicas`). Times are the database's clock (`now()`), so the
+    copies' own clocks never matter. PostgreSQL only."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def heartbeat(self, replica_id: str, *, acked: int) -> None:
+        """Creates or refreshes the row of `replica_id` (a copy whose row was dropped while it
+        was stalled comes back with its next heartbeat)."""
+        insert = pg_insert(RevocationReplicaRow).values(
+            replica_id=replica_id, acked_sequence=acked, heartbeat_at=func.now()
+        )
+        self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[RevocationReplicaRow.replica_id],
+                set_={
+                    "heartbeat_at": func.now(),
+                    "acked_sequence": func.greatest(RevocationReplicaRow.acked_sequence, acked),
+                },
+            )
+        )
+
+    def forget_silent(self, *, seconds: float) -> int:
+        """Drops the rows of copies silent for `seconds` (they died without saying goodbye)."""
+        result = self.session.execute(
+            delete(RevocationReplicaRow).where(RevocationReplicaRow.heartbeat_at < func.now() - timedelta(seconds=seconds))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def record_ack(self, replica_id: str, sequence: int) -> None:
+        """Every watcher of `replica_id` applied `sequence`; the copies waiting for it are
+        woken (NOTIFY on commit)."""
+        self.session.execute(
+            update(RevocationReplicaRow)
+            .where(RevocationReplicaRow.replica_id == replica_id, RevocationReplicaRow.acked_sequence < sequence)
+            .values(acked_sequence=sequence)
+        )
+        self.session.execute(select(func.pg_notify(ACKS_CHANNEL, f"{replica_id} {sequence}")))
+
+    def lagging(self, *, sequence: int, alive_within: float, exclude: str) -> list[str]:
+        """The live copies (heartbeat within `alive_within` seconds), other than `exclude`,
+        that have not acknowledged `sequence` yet."""
+        return list(
+            self.session.scalars(
+                select(RevocationReplicaRow.replica_id).where(
+                    RevocationReplicaRow.replica_id != exclude,
+                    RevocationReplicaRow.acked_sequence < sequence,
+                    RevocationReplicaRow.heartbeat_at > func.now() - timedelta(seconds=alive_within),
+                )
+            )
+        )
+
+    def remove(self, replica_id: str) -> None:
+        self.session.execute(delete(RevocationReplicaRow).where(RevocationReplicaRow.replica_id == replica_id))
 
 
 class PasswordResetRepository:

@@ -7,6 +7,10 @@ waits until every connected watcher has acknowledged its change, or the ack time
 identity-service checks its own callers' tokens against `local`, a RevocationState loaded from
 the database at start-up and updated in `publish`, in process (no stream to itself): a change
 is applied there before any watcher hears of it, so it is never stale.
+
+This hub alone serves one identity copy (the SQLite default). Copies sharing a PostgreSQL
+database use its subclass in replicated_hub.py, which also publishes the changes the other
+copies committed and waits for their watchers as well.
 """
 
 from __future__ import annotations
@@ -45,6 +49,13 @@ class RevocationHub:
         self._watchers: set[Watcher] = set()
         self._changed = asyncio.Condition()
         self._publishing = asyncio.Lock()
+        self.published = 0  # the sequence number of the last change published
+
+    def load(self, snapshot: RevocationChange) -> None:
+        """The state read from the database at start-up, before anyone watches."""
+        if self.local is not None:
+            apply_to(self.local, snapshot)
+        self.published = snapshot.sequence
 
     @property
     def watcher_count(self) -> int:
@@ -78,6 +89,7 @@ class RevocationHub:
             apply_to(self.local, change)
         for watcher in list(self._watchers):
             watcher.queue.put_nowait(change)
+        self.published = max(self.published, change.sequence)
 
     async def wait_acked(self, sequence: int, timeout: float | None = None) -> bool:
         """True when every connected watcher has acknowledged `sequence`; False on timeout."""

@@ -503,6 +503,57 @@ def revocation_snapshot(*, uow: UnitOfWork, now: int) -> RevocationChange:
     return RevocationChange(sequence, snapshot=True, rules=rules, denied=denied)
 
 
+def revocation_changes_since(*, uow: UnitOfWork, after: int, now: int) -> RevocationChange | None:
+    """Everything revoked after sequence `after`, as one change at the current sequence number
+    (None when nothing is new): how an identity copy learns what the other copies committed.
+    Rules and denied tokens keep the sequence of their last change, so this misses nothing even
+    when notifications were lost. Needs one consistent snapshot of the database (the caller's
+    unit of work reads under REPEATABLE READ on PostgreSQL): the counter and the rows must be
+    read at the same moment, or a row changed again in between would be missed. A counter
+    below `after` (a restored database) gives the whole state as a snapshot."""
+    with uow:
+        sequence = uow.revocations.current_sequence()
+        if sequence < after:  # the database went back in time (restored): start over
+            return RevocationChange(
+                sequence, snapshot=True, rules=uow.revocations.all_rules(), denied=uow.revocations.denied_since(now=now)
+            )
+        if sequence == after:
+            return None
+        rules = uow.revocations.rules_changed(after=after, upto=sequence)
+        denied = uow.revocations.denied_changed(after=after, upto=sequence, now=now)
+    return RevocationChange(sequence, rules=rules, denied=denied)
+
+
+# --- identity copies on one PostgreSQL database (service_layer/replicated_hub.py) ----------
+
+
+def replica_heartbeat(*, uow: UnitOfWork, replica_id: str, acked: int, forget_after: float) -> None:
+    """This copy is alive (its row created or refreshed); rows of copies silent for
+    `forget_after` seconds are dropped on the way."""
+    with uow:
+        uow.replicas.heartbeat(replica_id, acked=acked)
+        uow.replicas.forget_silent(seconds=forget_after)
+        uow.commit()
+
+
+def record_replica_ack(*, uow: UnitOfWork, replica_id: str, sequence: int) -> None:
+    with uow:
+        uow.replicas.record_ack(replica_id, sequence)
+        uow.commit()
+
+
+def lagging_replicas(*, uow: UnitOfWork, replica_id: str, sequence: int, alive_within: float) -> list[str]:
+    """The other live copies whose watchers have not all applied `sequence` yet."""
+    with uow:
+        return uow.replicas.lagging(sequence=sequence, alive_within=alive_within, exclude=replica_id)
+
+
+def remove_replica(*, uow: UnitOfWork, replica_id: str) -> None:
+    with uow:
+        uow.replicas.remove(replica_id)
+        uow.commit()
+
+
 @dataclass(frozen=True)
 class StatusChanges:
     changed: int  # how many numbers got a new status (0 for a repeated step)

@@ -11,6 +11,7 @@ from identity_service.adapters.repository import (
     CredentialRepository,
     MailRepository,
     PasswordResetRepository,
+    ReplicaRepository,
     RevocationRepository,
     ThrottleRepository,
 )
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     credentials: CredentialRepository
     throttle: ThrottleRepository
     revocations: RevocationRepository
+    replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
 
@@ -32,6 +34,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     credentials: CredentialRepository
     throttle: ThrottleRepository
     revocations: RevocationRepository
+    replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
 
@@ -39,5 +42,6 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.credentials = CredentialRepository(session)
         self.throttle = ThrottleRepository(session)
         self.revocations = RevocationRepository(session)
+        self.replicas = ReplicaRepository(session)
         self.resets = PasswordResetRepository(session)
         self.mails = MailRepository(session)

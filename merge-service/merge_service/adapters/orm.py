@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,6 +42,12 @@ class MergeRow(Base):
     source_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     objection_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     cancelled_by: Mapped[str] = mapped_column(String(16), default="")
+    # The saga's lease (docs/merge-saga.md): the copy of merge-service running it and until
+    # when; after a failure, when it is tried next and how many tries failed so far.
+    saga_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    saga_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    saga_next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    saga_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MergeLockRow(Base):

@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from cc_common import outbox as outbox_mod
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, MovedRecordsRow, outbox
-from merge_service.domain.model import ComparisonRow, Merge
+from merge_service.domain.model import EXECUTING, REVERSING, ComparisonRow, Merge
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -172,6 +172,67 @@ class MergeRepository:
             select(MovedRecordsRow).where(MovedRecordsRow.merge_id == merge_id).order_by(MovedRecordsRow.kind)
         )
         return {row.kind: sorted(i for i in row.ids.split(",") if i) for row in rows}
+
+    # saga leases --------------------------------------------------------------------------
+    # One copy of merge-service at a time runs the saga of a merge: the one named in
+    # saga_owner while saga_lease_until has not passed. Every change of the lease is a
+    # compare-and-set UPDATE (rowcount 1: it worked), correct on SQLite without row locks; on
+    # PostgreSQL a poller picks its candidate with FOR UPDATE SKIP LOCKED as well.
+    def _set_lease(self, where, **values) -> bool:
+        result = self.session.execute(
+            update(MergeRow).where(*where).values(**values).execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
+
+    @staticmethod
+    def _free(owner: str, now: datetime):
+        return or_(MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now, MergeRow.saga_owner == owner)
+
+    def claim_saga(self, merge_id: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Takes the lease of one open saga (executing or reversing) unless another copy holds
+        it; due or not (scheduled at once by this copy)."""
+        return self._set_lease(
+            (MergeRow.id == merge_id, MergeRow.status.in_((EXECUTING, REVERSING)), self._free(owner, now)),
+            saga_owner=owner,
+            saga_lease_until=until,
+        )
+
+    @staticmethod
+    def _due(now: datetime):
+        return and_(
+            MergeRow.status.in_((EXECUTING, REVERSING)),
+            or_(MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now),
+            or_(MergeRow.saga_next_attempt_at.is_(None), MergeRow.saga_next_attempt_at <= now),
+        )
+
+    def claim_due_saga(self, owner: str, now: datetime, until: datetime) -> tuple[bool, str | None]:
+        """(False, None): no saga is due. (True, id): this copy now holds the lease of that
+        merge. (True, None): another copy took the one picked first."""
+        pick = select(MergeRow.id).where(self._due(now)).order_by(MergeRow.updated_at).limit(1)
+        if self.session.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        merge_id = self.session.scalar(pick)
+        if merge_id is None:
+            return False, None
+        taken = self._set_lease((MergeRow.id == merge_id, self._due(now)), saga_owner=owner, saga_lease_until=until)
+        return True, merge_id if taken else None
+
+    def hold_saga(self, merge_id: str, owner: str, now: datetime, until: datetime) -> bool:
+        """Renews the lease if this copy still holds it (the fence of every write of a step)."""
+        return self._set_lease(
+            (MergeRow.id == merge_id, MergeRow.saga_owner == owner, MergeRow.saga_lease_until >= now),
+            saga_lease_until=until,
+        )
+
+    def release_saga(self, merge_id: str, owner: str, *, next_attempt_at: datetime | None, attempts: int | None) -> bool:
+        """Gives the lease up (if still held); `attempts` None leaves the count as it is."""
+        values: dict = {"saga_owner": None, "saga_lease_until": None, "saga_next_attempt_at": next_attempt_at}
+        if attempts is not None:
+            values["saga_attempts"] = attempts
+        return self._set_lease((MergeRow.id == merge_id, MergeRow.saga_owner == owner), **values)
+
+    def saga_attempts(self, merge_id: str) -> int:
+        return self.session.scalar(select(MergeRow.saga_attempts).where(MergeRow.id == merge_id)) or 0
 
     # mail --------------------------------------------------------------------------------
     def queue_mail(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> None:
