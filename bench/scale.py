@@ -18,7 +18,11 @@ After each load it measures, through the gateway's HTTP port, one request at a t
                from the approval to `completed` (merge-approved)
 
 and prints p50 and p99 of each, and their ratio to the smallest size. Goal: every ratio at
-most 1.2 at 1,000,000 customers (each query is a look-up by index).
+most 1.2 at 1,000,000 customers (each query is a look-up by index). A second suite that keeps
+the smallest size (the reference) takes turns with the measured one, request by request, and
+the ratio to it is printed too: on a shared machine it cancels most of the noise that the
+minutes between the sizes bring. Sequential scans of large tables during a measurement
+(pg_stat_user_tables) are listed; --explain prints the plans of the hot queries.
 
 Last it compares requests/s of one fixed workload (GET /api/v1/packages with a customer token,
 `--connections` keep-alive connections for `--seconds`) on the single-copy suite on SQLite (as
@@ -33,6 +37,7 @@ Last it compares requests/s of one fixed workload (GET /api/v1/packages with a c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
@@ -506,10 +511,11 @@ def cluster_against_run(args, workdir: Path, host: str, port: int, tag: str) -> 
         run.start_all()
         run_load = Load(run.ports["gateway"], "GET", "/api/v1/packages", packages_workload(run))
         try:
-            script.up(layout, timeout=120)
+            with _output_to(workdir / "cluster-up.log"):  # the migrations' log lines
+                script.up(layout, timeout=120)
         except Exception as error:  # noqa: BLE001 - reported, the rest of the figures stand
-            print(f"the cluster with {c} copies did not start: {str(error)[:2000]}")
-            print(f"(logs: {layout.log_dir}; with --cluster-copies 1 it runs one copy of each behind haproxy)")
+            print(f"the cluster with {c} copies did not start: {str(error)[:3000]}")
+            print("(--cluster-copies 1 runs one copy of each process behind haproxy)")
             return
         api = ApiClient(layout.base_url, staff_username=STAFF[0], staff_password=STAFF[1])
         cluster_load = Load(layout.gateway_port, "GET", "/api/v1/packages", packages_workload(api))
@@ -531,6 +537,26 @@ def cluster_against_run(args, workdir: Path, host: str, port: int, tag: str) -> 
         finally:
             script.drop_databases(layout)
             run.close()
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """stdout and stderr of this process and its children go to `path` meanwhile."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
 
 
 def _failed(count: int) -> str:
