@@ -189,15 +189,18 @@ class InvoiceRepository:
         invoice.created_at = row.created_at
 
     def list_for_customer(self, customer_number: str) -> list[Invoice]:
-        pending = (
-            select(DebitRequestRow.invoice_number, func.max(DebitRequestRow.requested_at).label("at"))
-            .where(DebitRequestRow.status == "requested")
-            .group_by(DebitRequestRow.invoice_number)
-            .subquery()
+        # The pending repeat debit of each invoice, looked up per invoice of this customer by
+        # ix_debit_requests_invoice_number. (Joined to an aggregate over all pending requests,
+        # every listing read the whole table: in bench/scale.py at 1,000,000 customers, 85 ms p50
+        # against 13 ms with 1,000.)
+        pending_at = (
+            select(func.max(DebitRequestRow.requested_at))
+            .where(DebitRequestRow.invoice_number == InvoiceRow.number, DebitRequestRow.status == "requested")
+            .correlate(InvoiceRow)
+            .scalar_subquery()
         )
         rows = self.session.execute(
-            select(InvoiceRow, pending.c.at)
-            .outerjoin(pending, pending.c.invoice_number == InvoiceRow.number)
+            select(InvoiceRow, pending_at)
             .where(InvoiceRow.customer_number == customer_number)
             .order_by(InvoiceRow.date.desc(), InvoiceRow.seq.desc())
         )
