@@ -58,3 +58,15 @@ try:  # an invalid TRUSTED_PROXIES stops gunicorn here with one line, before any
     trusted_proxies()
 except RuntimeError as exc:
     raise UnsafeSettings(f"gateway: {exc}") from None
+
+
+# Metrics (gateway/gateway_metrics.py): the workers count requests into files of a fresh
+# directory made here, before any worker is forked (prometheus_client's multiprocess mode),
+# and the master serves their sum as /metrics on GATEWAY_METRICS_PORT (default 9100; 0 or
+# empty: off) at METRICS_HOST, never on the public port.
+import gateway_metrics  # noqa: E402
+
+gateway_metrics.prepare()
+when_ready = gateway_metrics.when_ready
+child_exit = gateway_metrics.child_exit
+on_exit = gateway_metrics.on_exit

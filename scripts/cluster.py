@@ -38,6 +38,9 @@ PYTHONPATH = [ROOT / "common", ROOT / "protos" / "gen", ROOT / "gateway", *(ROOT
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 # The first copy of each service listens on its `make run` port, the second 10 above it.
 BASE_PORTS = {"identity": 50051, "contract": 50052, "package": 50053, "merge": 50054}
+# /metrics of every copy: the first on the default METRICS_PORT of its process
+# (cc_common/metrics.py), each further copy 10 above the one before (identity-2 9111, ...).
+METRICS_BASE_PORTS = {"gateway": 9100, "identity": 9101, "contract": 9102, "package": 9103, "merge": 9104}
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Layout:
     gateway_port: int = 8000
     copies: int = 2
     ports: dict[str, list[int]] = field(default_factory=dict)  # "identity" -> [50051, 50061]
+    metrics_ports: dict[str, list[int]] = field(default_factory=dict)  # "identity" -> [9101, 9111]
     database_host: str = "127.0.0.1"
     database_port: int = 5432
     database_prefix: str = "cc_cluster_"
@@ -62,6 +66,8 @@ class Layout:
         for name, base in BASE_PORTS.items():
             self.ports.setdefault(name, [base + 10 * i for i in range(self.copies)])
         self.ports.setdefault("gateway", [self.gateway_port + 1 + i for i in range(self.copies)])
+        for name, base in METRICS_BASE_PORTS.items():
+            self.metrics_ports.setdefault(name, [base + 10 * i for i in range(self.copies)])
 
     # names ---------------------------------------------------------------------------------
     def programs(self, name: str) -> list[str]:
@@ -123,9 +129,11 @@ class Layout:
         env = self.common_env()
         if name == "gateway":
             env["GATEWAY_PORT"] = str(self.ports["gateway"][index])
+            env["GATEWAY_METRICS_PORT"] = str(self.metrics_ports["gateway"][index])
         else:
             env["DATABASE_URL"] = self.database_url(name)
             env["LISTEN_ADDR"] = self.addresses(name)[index]
+            env["METRICS_PORT"] = str(self.metrics_ports[name][index])
         return env
 
     def program_command(self, name: str, index: int) -> str:

@@ -13,6 +13,11 @@ import uuid
 import pytest
 
 PG_HOST = os.environ.get("PGHOST_TEST", "127.0.0.1")
+
+# The processes tests start serve no /metrics unless a test gives them a port (the defaults,
+# 9100-9104, would collide between tests running in parallel); tests/e2e/harness.py does.
+os.environ["METRICS_PORT"] = "0"
+os.environ["GATEWAY_METRICS_PORT"] = "0"
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:5432/test"
 
 

@@ -89,6 +89,12 @@ def _default_port(service: str) -> int:
     return int(address.rsplit(":", 1)[1])
 
 
+def _metrics_port(process: str) -> int:
+    from cc_common.metrics import DEFAULT_PORTS
+
+    return DEFAULT_PORTS[process]
+
+
 def _port_of(address: str) -> int:
     return int(str(address).rsplit(":", 1)[1])
 
@@ -132,7 +138,8 @@ def test_each_service_listens_on_the_default_port_of_config(compose):
         port = _default_port(name)
         service = services[name]
         assert _port_of(service["environment"]["LISTEN_ADDR"]) == port, name
-        assert [int(p) for p in service.get("expose", [])] == [port], name
+        # The gRPC port, and the /metrics port (METRICS_PORT's default) for Prometheus.
+        assert [int(p) for p in service.get("expose", [])] == [port, _metrics_port(name)], name
         assert service["healthcheck"]["test"][-1].endswith(f":{port}"), name
         assert "cc_common.healthcheck" in service["healthcheck"]["test"], name
         for other in OUR_SERVICES:

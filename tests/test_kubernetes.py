@@ -239,7 +239,7 @@ def test_ports_and_addresses_match_the_defaults_of_config(base):
     for name in GRPC_SERVICES:
         port = _default_port(name)
         spec, container = _workload(base, name)
-        assert [p["containerPort"] for p in container["ports"]] == [port], name
+        assert [p["containerPort"] for p in container["ports"]] == [port, _metrics_port(name)], name
         assert _env(container)["LISTEN_ADDR"]["value"] == f"0.0.0.0:{port}", name
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert container[probe]["grpc"]["port"] == port, f"{name}: {probe}"
@@ -253,7 +253,7 @@ def test_ports_and_addresses_match_the_defaults_of_config(base):
     gateway = _workload(base, "gateway")[1]
     default = re.search(r"^GATEWAY_PORT \?= (\d+)$", (REPO / "Makefile").read_text(), re.M).group(1)
     assert _env(gateway)["GATEWAY_PORT"]["value"] == default == str(GATEWAY_PORT)
-    assert [p["containerPort"] for p in gateway["ports"]] == [GATEWAY_PORT]
+    assert [p["containerPort"] for p in gateway["ports"]] == [GATEWAY_PORT, _metrics_port("gateway")]
     assert [p["port"] for p in _one(base, "Service", "gateway")["spec"]["ports"]] == [GATEWAY_PORT]
 
 
@@ -283,6 +283,45 @@ def test_the_gateway_is_ready_on_healthz_and_alive_while_its_socket_accepts(base
     # Not /healthz: it is 503 while a service is down, and liveness would restart the gateways.
     assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
     assert "httpGet" not in container["livenessProbe"]
+
+
+# --- metrics --------------------------------------------------------------------------------------
+
+
+def _metrics_port(name: str) -> int:
+    from cc_common.metrics import DEFAULT_PORTS
+
+    return DEFAULT_PORTS[name]
+
+
+def test_every_pod_is_annotated_for_scraping_on_the_metrics_port_its_process_serves(base):
+    assert _variables(base, _workload(base, "identity")[1])["METRICS_HOST"] == "0.0.0.0"
+    for name in OUR_SERVICES:
+        deployment = _one(base, "Deployment", name)
+        container = _workload(base, name)[1]
+        variables = _variables(base, container)
+        # No METRICS_PORT / GATEWAY_METRICS_PORT: each process serves on its default.
+        assert not {"METRICS_PORT", "GATEWAY_METRICS_PORT"} & set(variables), name
+        assert variables["METRICS_HOST"] == "0.0.0.0", name
+        port = _metrics_port(name)
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics",
+        }, name
+        assert {"name": "metrics", "containerPort": port} in container["ports"], name
+        # Not on a Service: Prometheus scrapes each pod, not one copy behind a name.
+        assert port not in [p["port"] for p in _one(base, "Service", name)["spec"]["ports"]], name
+
+
+def test_the_network_policy_lets_the_monitoring_namespace_scrape_the_metrics_ports(base):
+    policy = _one(base, "NetworkPolicy", "metrics")["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "customer-center"}}
+    assert policy["policyTypes"] == ["Ingress"]
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert sorted(p["port"] for p in rule["ports"]) == sorted(_metrics_port(n) for n in OUR_SERVICES)
 
 
 # --- keys and secrets -----------------------------------------------------------------------------

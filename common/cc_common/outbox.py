@@ -38,7 +38,7 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cc_common import config
+from cc_common import config, metrics
 from cc_common.faults import crash_point
 
 log = logging.getLogger(__name__)
@@ -280,12 +280,14 @@ class Dispatcher:
                         lease_until=None,
                     )
                 )
+            metrics.OUTBOX_DELIVERIES.labels(status if status == "failed" else "retry").inc()
             return 0
         crash_point("outbox:after_send")
         with self.engine.begin() as conn:
             marked = conn.execute(
                 update(t).where(self._mine(row.id)).values(status="sent", sent_at=_now(), lease_until=None)
             ).rowcount
+        metrics.OUTBOX_DELIVERIES.labels("sent").inc()
         if not marked:
             log.warning(
                 "outbox message %s: lease ran out while sending; another copy may send it "

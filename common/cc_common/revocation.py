@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import grpc
 
+from cc_common import metrics
 from cc_common.config import GrpcTls, TokenSettings
 from cc_common.grpc_client import make_channel
 from cc_common.tokens import Principal, ServiceCredential
@@ -118,6 +119,7 @@ class RevocationWatcher:
         self._call: grpc.Future | None = None
 
     def start(self) -> RevocationWatcher:
+        metrics.REPLICA_SYNCED.set(0)
         self._thread.start()
         return self
 
@@ -144,6 +146,9 @@ class RevocationWatcher:
                         denied=[(d.jti, d.expires_at) for d in event.denied],
                     )
                     acks.put(event.sequence)
+                    metrics.REPLICA_SEQUENCE.set(self.state.sequence)
+                    metrics.REPLICA_SYNCED.set(1)
+                    metrics.REPLICA_APPLIED_AGE.set(time.time())
                     backoff = 0.05
             except grpc.RpcError as exc:
                 if self._stop.is_set():
@@ -154,6 +159,7 @@ class RevocationWatcher:
             # The stream ended (an error, or identity shutting down): until the next snapshot
             # this replica may miss revocations.
             self.state.mark_stale()
+            metrics.REPLICA_SYNCED.set(0)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Table
 
-from cc_common import config, db, notices, revocation
+from cc_common import config, db, metrics, notices, revocation
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
@@ -77,6 +77,7 @@ class PlainService:
         dispatcher are stopped at shutdown."""
         db.upgrade(settings.database_url, self.migrations)
         engine = db.make_engine(settings.database_url)
+        metrics.watch_database(engine, self.name, outbox=self.outbox)
         watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name, settings.tls)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
         extras: tuple[Dispatcher, ...] = ()
@@ -108,6 +109,7 @@ class PlainService:
         async def main() -> None:
             server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)
             logging.info("%s-service listening on port %d", self.name, port)
+            metrics.serve_metrics(self.name)  # /metrics on METRICS_PORT (cc_common.metrics)
 
             async def stopping() -> None:
                 watcher.stop()

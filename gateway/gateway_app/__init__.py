@@ -16,7 +16,7 @@ from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
 
 from gateway_app import backends as backends_ext
-from gateway_app import errors, proxy
+from gateway_app import errors, metrics, proxy
 from gateway_app.backends import Backends, build_backends
 from gateway_app.security import TokenGuard
 from gateway_app.settings import GatewaySettings
@@ -28,6 +28,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     REVOCATION_STATE (a RevocationState used instead of a watcher on identity)."""
     refuse_unsafe_production_settings("gateway")  # APP_ENV=production: one line, exit (UnsafeSettings)
     app = Flask(__name__, static_folder=None)
+    metrics.init_app(app)  # request metrics, served by the gunicorn master (gateway_app/metrics.py)
     overrides = dict(test_config or {})
     settings: GatewaySettings = overrides.pop("GATEWAY_SETTINGS", None) or GatewaySettings.from_env()
     backends: Backends | None = overrides.pop("BACKENDS", None)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, metrics
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
@@ -174,6 +174,13 @@ async def create_hub(settings: Settings, engine, uow_factory, local: RevocationS
     return hub
 
 
+def watch_hub(hub: RevocationHub) -> None:
+    """The revocation gauges of cc_common.metrics read this copy's hub at scrape time."""
+    metrics.REVOCATION_PUBLISHED.set_function(lambda: hub.published)
+    metrics.REVOCATION_WATCHERS.set_function(lambda: hub.watcher_count)
+    metrics.REVOCATION_WATCHER_LAG.set_function(hub.watcher_lag)
+
+
 async def create_server(address: str, settings: Settings | None = None):
     """Builds the server (migrated database, first staff account, servicer, health,
     reflection) bound to address. Returns (server, port, health, hub, runtime); the caller
@@ -182,6 +189,7 @@ async def create_server(address: str, settings: Settings | None = None):
     settings.check(production=config.is_production())
     db.upgrade(settings.database_url, MIGRATIONS)
     engine = db.make_engine(settings.database_url)
+    metrics.watch_database(engine, "identity", outbox=outbox)
     uow_factory = partial(IdentityUnitOfWork, db.make_session_factory(engine))
     hasher = Argon2Hasher()
     # A rotated STAFF_PASSWORD revokes the staff tokens issued before, in the transaction of the
@@ -199,6 +207,7 @@ async def create_server(address: str, settings: Settings | None = None):
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
     local = RevocationState()
     hub = await create_hub(settings, engine, uow_factory, local)
+    watch_hub(hub)
     dispatcher = Dispatcher(engine, outbox, settings.mail_transport or transport_from_env())
     servicer = IdentityServicer(
         uow_factory,
@@ -236,6 +245,7 @@ def serve() -> None:
         )
         server, port, health, hub, runtime = await create_server(settings.listen, settings)
         logging.info("identity-service listening on port %d", port)
+        metrics.serve_metrics("identity")  # /metrics on METRICS_PORT (cc_common.metrics)
 
         async def started() -> None:
             runtime.start()

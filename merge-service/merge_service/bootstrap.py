@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, metrics
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, transport_from_env
@@ -20,7 +20,7 @@ from cc_common.tokens import ServiceCredential, TokenVerifier
 from customercenter.v1 import merge_pb2, merge_pb2_grpc
 
 from merge_service.adapters.clients import GrpcBackends
-from merge_service.adapters.orm import outbox
+from merge_service.adapters.orm import MergeRow, outbox
 from merge_service.entrypoints.grpc_server import MergeServicer
 from merge_service.service_layer.saga import SagaRunner
 from merge_service.service_layer.services import AgreementPolicy
@@ -98,6 +98,7 @@ async def create_server(address: str, settings: Settings | None = None):
     settings = settings or Settings.from_env()
     db.upgrade(settings.database_url, MIGRATIONS)
     engine = db.make_engine(settings.database_url)
+    metrics.watch_database(engine, "merge", outbox=outbox, merges=MergeRow.__table__)
     uow_factory = partial(MergeUnitOfWork, db.make_session_factory(engine))
     backends = GrpcBackends(
         identity_addr=settings.addresses.identity,
@@ -141,6 +142,7 @@ def serve() -> None:
     async def main() -> None:
         server, port, health, runtime = await create_server(settings.listen, settings)
         logging.info("merge-service listening on port %d (review: %s)", port, "auto" if settings.auto_review else "manual")
+        metrics.serve_metrics("merge")  # /metrics on METRICS_PORT (cc_common.metrics)
 
         async def started() -> None:
             runtime.start()

@@ -77,7 +77,7 @@ def cluster(tmp_path_factory):
     script = load_cluster_module()
     work = tmp_path_factory.mktemp("cluster")
     mails = MailSink()
-    ports = free_ports(11)
+    ports = free_ports(21)
     fault_file = work / "faults"
     layout = script.Layout(
         workdir=work / "cluster",
@@ -86,6 +86,11 @@ def cluster(tmp_path_factory):
         ports={
             "identity": ports[1:3], "contract": ports[3:5], "package": ports[5:7], "merge": ports[7:9],
             "gateway": ports[9:11],
+        },
+        # /metrics of every copy: free ports too (the defaults, 9100-9114, may be taken).
+        metrics_ports={
+            "identity": ports[11:13], "contract": ports[13:15], "package": ports[15:17], "merge": ports[17:19],
+            "gateway": ports[19:21],
         },
         database_prefix=f"cc_t{uuid.uuid4().hex[:8]}_",
         env={

@@ -51,7 +51,7 @@ _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
     "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
-    "REVOCATION_", "FAULT_INJECT",
+    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
@@ -322,8 +322,12 @@ class Suite(ApiClient):
     # --- configuration ----------------------------------------------------------------
 
     def _assign_ports(self) -> None:
-        ports = dict(zip(PROCESSES, free_ports(len(PROCESSES)), strict=True))
+        chosen = free_ports(2 * len(PROCESSES))
+        ports = dict(zip(PROCESSES, chosen[: len(PROCESSES)], strict=True))
         self.ports = ports
+        # /metrics of every process (METRICS_PORT, the gateway's GATEWAY_METRICS_PORT): a port
+        # of its own, as the defaults (9100-9104) would collide between suites.
+        self.metrics_ports = dict(zip(PROCESSES, chosen[len(PROCESSES) :], strict=True))
         self.addresses = {name: f"127.0.0.1:{ports[name]}" for name in SERVICES}
         self.base_url = f"http://127.0.0.1:{ports['gateway']}"
         self.processes = {name: self._process(name) for name in self.names}
@@ -373,9 +377,14 @@ class Suite(ApiClient):
                 self.python, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
                 "--bind", f"127.0.0.1:{self.ports['gateway']}", "gateway_app:create_app()",
             ]
+            env.update(GATEWAY_METRICS_PORT=str(self.metrics_ports[name]))
         else:
             argv = [self.python, "-m", f"{name}_service"]
-            env.update(DATABASE_URL=self.database_urls[name], LISTEN_ADDR=self.addresses[name])
+            env.update(
+                DATABASE_URL=self.database_urls[name],
+                LISTEN_ADDR=self.addresses[name],
+                METRICS_PORT=str(self.metrics_ports[name]),
+            )
         return Process(name, argv, env, self.log_dir / f"{name}.log", self.ports[name])
 
     def add_copy(self, service: str, name: str, env: dict[str, str] | None = None, start: bool = True) -> Process:
@@ -383,11 +392,12 @@ class Suite(ApiClient):
         of its own named `name`; callers keep talking to the first copy."""
         if service not in SERVICES or name in self.processes:
             raise ValueError(f"cannot add {name!r} as a copy of {service!r}")
-        port = free_ports(1)[0]
+        port, metrics_port = free_ports(2)
         self.ports[name] = port
+        self.metrics_ports[name] = metrics_port
         self.addresses[name] = f"127.0.0.1:{port}"
         first = self.processes.get(service) or self._process(service)
-        proc_env = {**first.env, "LISTEN_ADDR": self.addresses[name]}
+        proc_env = {**first.env, "LISTEN_ADDR": self.addresses[name], "METRICS_PORT": str(metrics_port)}
         proc_env.pop("FAULT_INJECT", None)  # a copy reaches no crash point unless told (env)
         proc_env.update(env or {})
         proc = Process(name, list(first.argv), proc_env, self.log_dir / f"{name}.log", port)
@@ -557,6 +567,12 @@ class Suite(ApiClient):
     def _bind_failed(self, name: str) -> bool:
         text = self.log(name).lower()
         return any(marker in text for marker in _BIND_ERRORS)
+
+    def metrics_text(self, name: str) -> str:
+        """The text of GET /metrics of one process (its METRICS_PORT / GATEWAY_METRICS_PORT)."""
+        reply = self.http.get(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics", timeout=10)
+        reply.raise_for_status()
+        return reply.text
 
     def log(self, name: str, since_last_start: bool = True) -> str:
         """The captured stdout+stderr of one process (by default since its last start)."""

@@ -35,6 +35,22 @@ def test_every_copy_has_its_own_port_and_every_caller_knows_all_copies(layout):
     assert gateway["GATEWAY_PORT"] == "18001" and "DATABASE_URL" not in gateway
 
 
+def test_every_copy_serves_its_metrics_on_a_port_of_its_own(layout):
+    from cc_common.metrics import DEFAULT_PORTS
+
+    # The first copy on its process's default METRICS_PORT, the second 10 above it.
+    assert {name: ports[0] for name, ports in layout.metrics_ports.items()} == DEFAULT_PORTS
+    assert layout.metrics_ports["identity"] == [9101, 9111]
+    assert layout.metrics_ports["gateway"] == [9100, 9110]
+    assert layout.program_env("identity", 1)["METRICS_PORT"] == "9111"
+    assert layout.program_env("merge", 0)["METRICS_PORT"] == "9104"
+    assert layout.program_env("gateway", 1)["GATEWAY_METRICS_PORT"] == "9110"
+    assert "METRICS_PORT" not in layout.program_env("gateway", 0)
+    metrics = [p for ports in layout.metrics_ports.values() for p in ports]
+    others = [p for ports in layout.ports.values() for p in ports] + [layout.gateway_port]
+    assert len(metrics) == len(set(metrics)) and not set(metrics) & set(others)
+
+
 def test_supervisord_reads_every_program(layout, tmp_path):
     from supervisor.options import ServerOptions
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
+from cc_common import metrics
 from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
 from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
@@ -231,8 +232,16 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             for change in result.revocations:
                 self._hub.publish(change)
         if result.revocations:
-            await self._hub.wait_acked(result.revocations[-1].sequence)
+            await self._wait_acked(result.revocations[-1].sequence)
         return transfer_pb2.CustomerStatusResult(changed=result.changed)
+
+    async def _wait_acked(self, sequence: int) -> bool:
+        """The hub's wait for every watcher's ack, timed (cc_revocation_ack_seconds): how long a
+        revocation takes to reach every replica, the replication lag a revoking call sees."""
+        started = time.perf_counter()
+        acked = await self._hub.wait_acked(sequence)
+        metrics.REVOCATION_ACK_SECONDS.labels("acked" if acked else "timeout").observe(time.perf_counter() - started)
+        return acked
 
     async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it
@@ -244,7 +253,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 self._hub.publish(change)
         if change is None:
             return identity_pb2.RevocationResult()
-        await self._hub.wait_acked(change.sequence)
+        await self._wait_acked(change.sequence)
         return identity_pb2.RevocationResult(sequence=change.sequence)
 
     @rpc("service:gateway", "service:merge", "service:contract", "service:package")

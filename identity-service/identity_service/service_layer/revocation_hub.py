@@ -61,6 +61,10 @@ class RevocationHub:
     def watcher_count(self) -> int:
         return len(self._watchers)
 
+    def watcher_lag(self) -> int:
+        """Changes published and not yet acknowledged by the slowest connected watcher."""
+        return max((self.published - w.acked for w in list(self._watchers) if not w.closed), default=0)
+
     def connect(self) -> Watcher:
         watcher = Watcher()
         self._watchers.add(watcher)

@@ -7,12 +7,13 @@ throttling keys like a known one. See `domain/throttling.py` for the limits.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cc_common import notices
+from cc_common import metrics, notices
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
 
@@ -303,6 +304,34 @@ def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, n
 # --- logins -----------------------------------------------------------------------------
 
 
+def _counted(kind: str):
+    """Counts a login function's attempts in cc_logins_total{kind, result}: success, failure
+    (wrong credentials), locked (refused by the throttle before any password was checked) or
+    refused (the right password of an account that may not log in, e.g. a merged number)."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def counted(**kwargs):
+            try:
+                result = fn(**kwargs)
+            except Unauthenticated:
+                metrics.LOGINS.labels(kind, "failure").inc()
+                raise
+            except TooManyAttempts:
+                metrics.LOGINS.labels(kind, "locked").inc()
+                raise
+            except Forbidden:
+                metrics.LOGINS.labels(kind, "refused").inc()
+                raise
+            metrics.LOGINS.labels(kind, "success").inc()
+            return result
+
+        return counted
+
+    return decorate
+
+
+@_counted("customer")
 def customer_login(
     *,
     uow: UnitOfWork,
@@ -339,6 +368,7 @@ def customer_login(
     return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
 
 
+@_counted("package")
 def package_login(
     *,
     uow: UnitOfWork,
@@ -369,6 +399,7 @@ def package_login(
     return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
 
 
+@_counted("staff")
 def staff_login(
     *,
     uow: UnitOfWork,
@@ -416,12 +447,18 @@ def _password_matches(hasher: Hasher, password_hash: str | None, password: str) 
 
 
 def _register_failure(uow: UnitOfWork, keys: list[ThrottleKey], limits: LoginLimits, now: float) -> None:
+    lockouts: list[str] = []
     with uow:
         for key in keys:  # account first, then address: the same lock order everywhere
             record = uow.throttle.get_for_update(key)
+            was_locked = record.seconds_locked(now) > 0
             record.register_failure(now, max_failures=limits.max_failures(key.scope), limits=limits)
             uow.throttle.save(key, record)
+            if not was_locked and record.seconds_locked(now) > 0:
+                lockouts.append(key.scope)
         uow.commit()
+    for scope in lockouts:  # counted once committed (cc_login_lockouts_total)
+        metrics.LOCKOUTS.labels(scope).inc()
     if random.randrange(PRUNE_ONE_IN) == 0:
         with uow:
             uow.throttle.prune(now=now, window_seconds=limits.window_seconds)

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from cc_common import metrics
 from cc_common.errors import DomainError, ServiceUnavailable
 from cc_common.faults import crash_point
 
@@ -372,9 +373,11 @@ class SagaRunner:
                 uow.merges.mark_step(merge.id, saga, step.name, position, "started", model.utcnow())
                 uow.commit()
             crash_point(f"merge:before:{step.name}")
+            started = time.perf_counter()
             try:
                 moved = self._call(lambda step=step: step.do(self._backends, merge))
             except DomainError as exc:
+                metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(time.perf_counter() - started)
                 log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
                 if saga == "reverse":
                     # A reversal is not undone half-way (that would leave numbers frozen and
@@ -386,6 +389,7 @@ class SagaRunner:
                         uow.commit()
                     return model.REVERSING
                 return self._compensate(merge, saga, steps, position, str(exc))
+            metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(time.perf_counter() - started)
             crash_point(f"merge:after:{step.name}")
             with self._uow() as uow:
                 self._fence(uow)
@@ -420,16 +424,21 @@ class SagaRunner:
         with self._uow() as uow:
             self._fence(uow)
             merge = uow.merges.get(merge_id, for_update=True)
+            entered = None
             if saga == "execute" and merge.status == model.EXECUTING:
                 merge.complete()
                 mails.queue(uow, merge, "completed")
+                entered = merge.status
             elif saga == "reverse" and merge.status == model.REVERSING:
                 merge.finish_reversal()
                 mails.queue(uow, merge, "reversed")
+                entered = merge.status
             uow.merges.unlock(merge.id)
             uow.merges.save(merge)
             uow.merges.release_saga(merge.id, self.owner, next_attempt_at=None, attempts=0)  # with the end
             uow.commit()
+        if entered is not None:
+            metrics.MERGE_TRANSITIONS.labels(entered).inc()
         self._on_mail()
         return merge.status
 
@@ -451,7 +460,9 @@ class SagaRunner:
                 self._call(lambda step=step: step.undo(self._backends, merge))
             except DomainError as exc:  # logged for staff; the remaining steps are still undone
                 log.error("merge %s: undoing %s failed: %s", merge.id, step.name, exc)
+                metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "failed").inc()
                 continue
+            metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "done").inc()
             if position < failed_at:
                 with self._uow() as uow:
                     self._fence(uow)
@@ -466,6 +477,7 @@ class SagaRunner:
             uow.merges.save(current)
             uow.merges.release_saga(current.id, self.owner, next_attempt_at=None, attempts=0)
             uow.commit()
+        metrics.MERGE_TRANSITIONS.labels(current.status).inc()
         self._on_mail()
         return current.status
 

@@ -1,0 +1,93 @@
+"""The gateway's /metrics under gunicorn: prometheus_client's multiprocess mode, driven from
+deploy/gunicorn.conf.py.
+
+gunicorn runs several worker processes; each counts its own requests
+(gateway/gateway_app/metrics.py). In multiprocess mode every worker writes its metrics to files
+in one directory (PROMETHEUS_MULTIPROC_DIR) and the gunicorn master serves their sum:
+
+- `prepare()` runs while gunicorn reads its configuration, in the master, before anything has
+  imported prometheus_client and before any worker is forked: it makes a fresh directory for
+  this master (a leftover of an earlier run would add its counts) and puts it in the
+  environment, which the workers inherit;
+- `when_ready` starts the /metrics server in the master, on GATEWAY_METRICS_PORT (default
+  9100; 0 or empty: no metrics, and no multiprocess directory) at METRICS_HOST (default
+  127.0.0.1), never on the public port;
+- `child_exit` marks a dead worker's live gauges (requests in flight) as gone;
+- `on_exit` removes the directory.
+
+A top-level module like gateway_worker.py, for the same reason: the master must not import
+Flask or gateway_app.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+
+log = logging.getLogger("gunicorn.error")
+
+DEFAULT_PORT = 9100
+ENV_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_port() -> int:
+    raw = os.environ.get("GATEWAY_METRICS_PORT") or str(DEFAULT_PORT)
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise RuntimeError(f"GATEWAY_METRICS_PORT must be a port number (0: no metrics), not {raw!r}")
+    return port
+
+
+_prepared: dict[int, str] = {}  # master pid -> its directory (a reload reads the config again)
+
+
+def prepare() -> str | None:
+    """A fresh multiprocess directory for this master, in the environment of the workers to
+    come; None when metrics are off. The same directory when gunicorn reads its configuration
+    again (SIGHUP)."""
+    if not metrics_port():
+        os.environ.pop(ENV_DIR, None)
+        return None
+    directory = _prepared.get(os.getpid())
+    if directory is None:
+        directory = _prepared[os.getpid()] = tempfile.mkdtemp(prefix="gateway-metrics-")
+    os.environ[ENV_DIR] = directory
+    return directory
+
+
+def when_ready(server) -> None:
+    port = metrics_port()
+    directory = os.environ.get(ENV_DIR)
+    if not port or not directory:
+        return
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)
+    host = os.environ.get("METRICS_HOST") or "127.0.0.1"
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:  # the gateway keeps serving; only its metrics are missing
+        log.error("metrics: could not serve /metrics on %s:%d: %s", host, port, exc)
+        return
+    log.info("metrics: /metrics on %s:%d (workers' files in %s)", host, port, directory)
+
+
+def child_exit(server, worker) -> None:
+    directory = os.environ.get(ENV_DIR)
+    if directory:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, directory)
+
+
+def on_exit(server) -> None:
+    directory = os.environ.get(ENV_DIR)
+    if directory and os.path.basename(directory).startswith("gateway-metrics-"):
+        shutil.rmtree(directory, ignore_errors=True)
