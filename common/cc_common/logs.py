@@ -35,6 +35,8 @@ from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 FORMATS = ("json", "text")
+# Libraries whose INFO lines say nothing an operator needs (alembic: one line per plugin).
+QUIET_LOGGERS = {"alembic.runtime.plugins": logging.WARNING}
 _MARK = "_cc_logs"  # set on the handlers made here, so that configure() replaces only its own
 
 # --- redaction ------------------------------------------------------------------------------
@@ -198,6 +200,8 @@ def configure(service: str, *, fmt: str | None = None, level: int | str | None =
         root.removeHandler(old)
     root.addHandler(handler(service, fmt, stream))
     root.setLevel(level if level is not None else log_level())
+    for name, quiet in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(quiet)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
@@ -231,6 +235,7 @@ def dict_config(service: str, level: str | None = None) -> dict[str, Any]:
         "handlers": {"stderr": {"()": handler, "service": service}},
         "root": {"level": name, "handlers": ["stderr"]},
         "loggers": {
+            **{logger: {"level": logging.getLevelName(quiet)} for logger, quiet in QUIET_LOGGERS.items()},
             "gunicorn.error": {"level": name, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
         },

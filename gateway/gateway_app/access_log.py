@@ -12,8 +12,8 @@ on) is still current then, so the line carries its trace id. The timer starts in
 gunicorn's queue.
 
 A probe that answers 200 (GET /livez, GET /healthz) is written at DEBUG: the orchestrator
-calls them every few seconds on every copy, and a failing one (a 503 of /healthz) is what
-matters. 5xx answers are written at WARNING, everything else at INFO.
+calls them every few seconds on every copy, and a failing one (a 503 of /healthz, at INFO)
+is what matters. Other 5xx answers are written at WARNING, everything else at INFO.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ def _start() -> None:
 def _write(response: Response) -> Response:
     status = response.status_code
     path = request.path
-    if status >= 500:
+    if path in PROBES:  # a 503 of /healthz is news, but no fault of the gateway
+        level = logging.DEBUG if status == 200 else logging.INFO
+    elif status >= 500:
         level = logging.WARNING
-    elif status == 200 and path in PROBES:
-        level = logging.DEBUG
     else:
         level = logging.INFO
     if not log.isEnabledFor(level):

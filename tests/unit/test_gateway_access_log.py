@@ -73,16 +73,14 @@ def test_a_path_without_a_route_and_a_route_with_parameters(gateway_client, gate
     assert merge.route == "/api/v1/merges/<merge_id>" and merge.path == "/api/v1/merges/m-42"
 
 
-def test_a_server_error_is_a_warning(gateway_client, gateway_backends, caplog):
+def test_a_server_error_is_a_warning_and_a_failing_readiness_probe_news(gateway_client, gateway_backends, caplog):
     caplog.set_level(logging.INFO, logger=ACCESS)
-
-    def broken(timeout=1.0):
-        raise RuntimeError("no answer")
-
-    gateway_backends.merge.serving = broken
+    gateway_backends.identity.down = True
+    gateway_client.post("/api/v1/auth/customer-login", json={"customer_number": "7", "password": "pw"})
     gateway_client.get("/healthz")
-    (line,) = access_lines(caplog)
-    assert line.status == 503 and line.levelno == logging.WARNING
+    login, probe = access_lines(caplog)
+    assert login.status == 503 and login.levelno == logging.WARNING
+    assert probe.status == 503 and probe.levelno == logging.INFO
 
 
 def test_livez_is_200_without_a_token_and_asks_no_backend(gateway_client, gateway_backends, caplog):
