@@ -103,8 +103,8 @@ class PlainService:
         """`python -m <name>_service`: refuses unsafe production settings first, then reads the
         settings and serves until SIGTERM."""
         config.refuse_unsafe_production_settings(self.name)
-        settings = settings_from_env()
         configure_logging(self.name)  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
+        settings = settings_from_env()
 
         async def main() -> None:
             server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)

@@ -26,7 +26,7 @@ SPAN_ID = 0xB7AD6B7169203331
 def configured():
     """configure() on a private stream; the root logger as it was afterwards."""
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, sys.excepthook)
+    saved = (root.handlers[:], root.level, sys.excepthook, logging._srcfile)
     stream = io.StringIO()
 
     def lines() -> list[dict]:
@@ -40,6 +40,7 @@ def configured():
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
     sys.excepthook = saved[2]
+    logging._srcfile = saved[3]
     logging.captureWarnings(False)
 
 
