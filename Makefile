@@ -46,6 +46,8 @@ run demo-data: export STAFF_USERNAME := $(STAFF_USERNAME)
 run demo-data: export STAFF_PASSWORD := $(STAFF_PASSWORD)
 run demo-data: export GATEWAY_PORT := $(GATEWAY_PORT)
 run demo-data: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(GATEWAY_PORT)
+# Readable log lines in the terminal (the processes write JSON lines by default; docs/observability.md).
+run demo-data: export LOG_FORMAT ?= text
 
 demo-data: venv protos keys
 	@if [ -f scripts/load_demo_data.py ]; then \

@@ -8,6 +8,8 @@ give the address; a --bind on the command line wins over them.
 
 import os
 
+from cc_common import logs
+
 bind = f"{os.environ.get('GATEWAY_HOST') or '127.0.0.1'}:{os.environ.get('GATEWAY_PORT') or '8000'}"
 workers = int(os.environ.get("GATEWAY_WORKERS") or 2)
 threads = int(os.environ.get("GATEWAY_THREADS") or 4)
@@ -17,9 +19,14 @@ timeout = 30
 # On SIGTERM the master closes the listening sockets, each worker stops accepting, finishes the
 # requests it has (at most graceful_timeout seconds) and exits; then the master exits 0.
 graceful_timeout = 10
+# Logs: gunicorn's own lines go through the handler every process uses (cc_common.logs): one
+# JSON object per line on stderr, LOG_FORMAT=text for a readable line, LOG_LEVEL. No gunicorn
+# access log: it would write the raw request line, query string (reset and restore tokens)
+# included. The application writes one line per request instead (gateway/gateway_app/access_log.py).
 accesslog = None
 errorlog = "-"
-loglevel = "info"
+loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+logconfig_dict = logs.dict_config("gateway")
 # No runtime control socket: it defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl),
 # which the many gunicorns of a test run would share, and $HOME is read-only in the images.
 control_socket_disable = True

@@ -180,7 +180,10 @@ def test_the_gateway_port_matches_the_default_of_make_run(compose):
     gateway = compose["services"]["gateway"]
     assert str(gateway["environment"]["GATEWAY_PORT"]) == default.group(1)
     assert any(str(p).endswith(f":{default.group(1)}") for p in gateway["ports"])
-    assert "/healthz" in " ".join(gateway["healthcheck"]["test"])
+    # Docker's health acts as liveness (Swarm replaces unhealthy tasks): /livez, never /healthz,
+    # which is 503 while any service is down.
+    check = " ".join(gateway["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/livez" in check and "/healthz" not in check
 
 
 def test_the_procfile_starts_the_five_processes():

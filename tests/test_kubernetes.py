@@ -269,20 +269,22 @@ def test_probes_ask_the_health_service_for_the_grpc_service_each_server_register
         assert container["livenessProbe"]["grpc"].get("service", "") == "", name
 
 
-def test_the_gateway_is_ready_on_healthz_and_alive_while_its_socket_accepts(base):
+def test_the_gateway_is_ready_on_healthz_and_alive_on_livez(base):
     from flask import Flask
     from gateway_app.blueprints.health import bp
 
     container = _workload(base, "gateway")[1]
-    readiness = container["readinessProbe"]["httpGet"]
-    assert readiness["port"] == "http" and readiness["path"] == "/healthz"
     app = Flask(__name__)
     app.register_blueprint(bp)
-    endpoint, _ = app.url_map.bind("localhost").match(readiness["path"], method="GET")
-    assert endpoint == "health.healthz"
+    urls = app.url_map.bind("localhost")
+    readiness = container["readinessProbe"]["httpGet"]
+    assert readiness["port"] == "http" and readiness["path"] == "/healthz"
+    assert urls.match(readiness["path"], method="GET")[0] == "health.healthz"
     # Not /healthz: it is 503 while a service is down, and liveness would restart the gateways.
-    assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
-    assert "httpGet" not in container["livenessProbe"]
+    liveness = container["livenessProbe"]["httpGet"]
+    assert liveness["port"] == "http" and liveness["path"] == "/livez"
+    assert urls.match(liveness["path"], method="GET")[0] == "health.livez"
+    assert "tcpSocket" not in container["livenessProbe"]
 
 
 # --- metrics --------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from grpc_reflection.v1alpha import reflection
 
 from cc_common import config, faults
 from cc_common.errors import DomainError, to_trailers
+from cc_common.grpc_access import AccessLogInterceptor
 from cc_common.metrics import MetricsInterceptor
 from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
 
@@ -239,8 +240,11 @@ MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024
 async def create_server(address: str, spec: ServerSpec) -> tuple[grpc.aio.Server, int, HealthServicer]:
     """Builds (does not start) a server bound to `address`; port 0 picks a free port."""
     server = grpc.aio.server(
-        # MetricsInterceptor first: it counts the calls the others refuse too (cc_common.metrics).
-        interceptors=[MetricsInterceptor(), AuthInterceptor(spec.verifier), *spec.extra_interceptors],
+        # MetricsInterceptor first: it counts the calls the others refuse too (cc_common.metrics);
+        # then the access log, which also logs the calls AuthInterceptor refuses.
+        interceptors=[
+            MetricsInterceptor(), AccessLogInterceptor(), AuthInterceptor(spec.verifier), *spec.extra_interceptors
+        ],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES)],
     )
     for add, servicer in spec.registrations:

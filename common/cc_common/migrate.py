@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, logs
 
 SERVICES = ("identity", "contract", "package", "merge")
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             raise config.UnsafeSettings(
                 f"{service} migrate: refusing to start with APP_ENV=production: {'; '.join(problems)}"
             )
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {service}-migrate %(levelname)s %(message)s")
+    logs.configure(f"{service}-migrate")
     url = config.env("DATABASE_URL", config.default_database_url(service))
     db.upgrade(url, migrations_dir(service))
     logging.info("%s database is at head", service)

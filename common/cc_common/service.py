@@ -24,6 +24,7 @@ from sqlalchemy import Table
 from cc_common import config, db, metrics, notices, revocation
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
+from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.tokens import TokenVerifier
 
@@ -103,8 +104,8 @@ class PlainService:
         """`python -m <name>_service`: refuses unsafe production settings first, then reads the
         settings and serves until SIGTERM."""
         config.refuse_unsafe_production_settings(self.name)
+        configure_logging(self.name)  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
         settings = settings_from_env()
-        logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {self.name} %(levelname)s %(message)s")
 
         async def main() -> None:
             server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)

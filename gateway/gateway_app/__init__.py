@@ -6,7 +6,6 @@ Served by `gunicorn -k gthread -w 2 --threads 4 'gateway_app:create_app()'` (nev
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,8 +14,8 @@ from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
 
+from gateway_app import access_log, errors, metrics, proxy
 from gateway_app import backends as backends_ext
-from gateway_app import errors, metrics, proxy
 from gateway_app.backends import Backends, build_backends
 from gateway_app.security import TokenGuard
 from gateway_app.settings import GatewaySettings
@@ -43,11 +42,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config.update(overrides)
-    if not app.debug and not app.testing:
-        gunicorn_logger = logging.getLogger("gunicorn.error")
-        if gunicorn_logger.handlers:
-            app.logger.handlers = gunicorn_logger.handlers
-            app.logger.setLevel(gunicorn_logger.level)
+    # Logs: the app's records reach the root logger's handler (under gunicorn: cc_common.logs,
+    # set up by deploy/gunicorn.conf.py); one access line per request.
+    access_log.init_app(app)
 
     if not is_production():
         ensure_all_keys(settings.tokens)  # generated under var/keys on the first local start

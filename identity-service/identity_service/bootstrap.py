@@ -33,6 +33,7 @@ from pathlib import Path
 from cc_common import config, db, metrics
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
+from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.revocation import RevocationState
 from cc_common.tokens import TokenVerifier
@@ -234,7 +235,7 @@ HASH_THREADS = int(os.environ.get("HASH_THREADS", "0")) or (os.cpu_count() or 2)
 
 def serve() -> None:
     config.refuse_unsafe_production_settings("identity")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s identity %(levelname)s %(message)s")
+    configure_logging("identity")  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
     settings = Settings.from_env()
 
     async def main() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from cc_common import config, db, metrics
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
+from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, transport_from_env
 from cc_common.revocation import RevocationWatcher, start_replica
 from cc_common.tokens import ServiceCredential, TokenVerifier
@@ -136,7 +137,7 @@ async def create_server(address: str, settings: Settings | None = None):
 
 def serve() -> None:
     config.refuse_unsafe_production_settings("merge")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s merge %(levelname)s %(message)s")
+    configure_logging("merge")  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
     settings = Settings.from_env()
 
     async def main() -> None:

@@ -7,7 +7,7 @@ import re
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # The document describes the JSON API; the HTML pages of the `web` blueprint (/, /login,
 # /customer/..., /staff/..., its /static files) are no part of it.
-API_PREFIXES = ("/api/", "/.well-known/", "/healthz")
+API_PREFIXES = ("/api/", "/.well-known/", "/healthz", "/livez")
 
 
 def routes_of(app):

@@ -1,4 +1,12 @@
-"""GET /healthz: the standard gRPC health check of every service, in parallel."""
+"""The gateway's two health endpoints (docs/observability.md, "Health checks"):
+
+- GET /livez, liveness: the process answers requests. No backend is asked, so an outage of a
+  service never makes an orchestrator restart healthy gateways.
+- GET /healthz, readiness: the standard gRPC health check of every service, in parallel;
+  503 naming those that do not serve.
+
+Neither needs a token.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +24,11 @@ def _serving(client, timeout: float) -> bool:
         return bool(client.serving(timeout))
     except Exception:  # noqa: BLE001 - a service that does not answer is not serving
         return False
+
+
+@bp.get("/livez")
+def livez() -> tuple[Response, int]:
+    return jsonify({"status": "ok"}), 200
 
 
 @bp.get("/healthz")

@@ -546,6 +546,13 @@ PATHS: dict[str, Any] = {
             params=[_path_param("number", CUSTOMER_NUMBER)],
         )
     },
+    "/livez": {
+        "get": _op(
+            "Whether the gateway process answers (liveness; asks no service)",
+            "health",
+            {"200": _ok("The process answers", _obj({"status": {"const": "ok"}}, ["status"]))},
+        )
+    },
     "/healthz": {
         "get": _op(
             "Whether every service is serving",
