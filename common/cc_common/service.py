@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Table
 
-from cc_common import config, db, notices, revocation
+from cc_common import config, db, notices, revocation, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
@@ -104,6 +104,7 @@ class PlainService:
         config.refuse_unsafe_production_settings(self.name)
         settings = settings_from_env()
         logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {self.name} %(levelname)s %(message)s")
+        telemetry.setup(self.name)
 
         async def main() -> None:
             server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
@@ -227,6 +227,7 @@ def serve() -> None:
     config.refuse_unsafe_production_settings("identity")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s identity %(levelname)s %(message)s")
     settings = Settings.from_env()
+    telemetry.setup("identity")
 
     async def main() -> None:
         # Password hashing runs in these threads (argon2 releases the GIL). One thread per core:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db
+from cc_common import config, db, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.outbox import Dispatcher, transport_from_env
@@ -137,6 +137,7 @@ def serve() -> None:
     config.refuse_unsafe_production_settings("merge")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s merge %(levelname)s %(message)s")
     settings = Settings.from_env()
+    telemetry.setup("merge")
 
     async def main() -> None:
         server, port, health, runtime = await create_server(settings.listen, settings)
