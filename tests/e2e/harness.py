@@ -51,7 +51,7 @@ _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
     "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
-    "REVOCATION_", "FAULT_INJECT",
+    "REVOCATION_", "FAULT_INJECT", "OTEL_",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
