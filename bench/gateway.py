@@ -302,10 +302,10 @@ def set_traces(suite, env: dict[str, str]) -> None:
     for name in reversed(suite.names):  # the gateway first
         suite.stop(name)
     for name in suite.names:
-        env = suite.processes[name].env
-        for key in [k for k in env if k.startswith("OTEL_")]:
-            del env[key]
-        suite.processes[name].env.update(env)
+        proc_env = suite.processes[name].env
+        for key in [k for k in proc_env if k.startswith("OTEL_")]:
+            del proc_env[key]
+        proc_env.update(env)
         suite.start(name)
     suite.wait_ready(60)
 
