@@ -7,6 +7,10 @@
 2. customer logins/s through the gateway against the argon2 limit (cores / the time of one
    argon2id hash, m=19456 KiB, t=2, p=1). Goal: >= 80% of the limit.
 
+With --traces, instead: GET /api/v1/packages with traces off (no OTEL_* variable: the no-op
+tracer, cc_common/telemetry.py) and on (every process exporting over OTLP/HTTP to a local
+receiver that drops the spans, tests/support/otlp_receiver.py), alternating, and the ratio.
+
 The five real processes are started on free ports in a temporary directory (the harness of
 the end-to-end tests, tests/e2e/harness.py). The load comes from `wrk` when it is installed,
 else from a Python client (processes x threads over keep-alive connections); either shares
@@ -209,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--packages", type=int, default=3, help="packages of the benchmark's customer")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--traces", action="store_true",
+                        help="only GET /api/v1/packages, with traces off and on (OTLP to a local receiver)")
     args = parser.parse_args(argv)
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
@@ -238,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
             token = suite.login_customer(customer.number, customer.password)
             check = suite.api("GET", "/api/v1/packages", token=token, expect=200).json()
             assert len(check["packages"]) == args.packages, check
+            if args.traces:
+                return traces_off_and_on(suite, token, args, use_wrk)
 
             # Each side is measured twice, alternating, and the better run counts: a single run
             # is sometimes halved by whatever else the machine does at that moment.
@@ -287,6 +295,47 @@ def main(argv: list[str] | None = None) -> int:
     met = ratio >= RATIO_GOAL and share >= LOGIN_GOAL
     print("goals met" if met else "goals NOT met")
     return 0 if met or not args.check else 1
+
+
+def set_traces(suite, env: dict[str, str]) -> None:
+    """Restarts every process with these OTEL_* variables (and no other)."""
+    for name in reversed(suite.names):  # the gateway first
+        suite.stop(name)
+    for name in suite.names:
+        proc_env = suite.processes[name].env
+        for key in [k for k in proc_env if k.startswith("OTEL_")]:
+            del proc_env[key]
+        proc_env.update(env)
+        suite.start(name)
+    suite.wait_ready(60)
+
+
+def traces_off_and_on(suite, token: str, args, use_wrk: bool) -> int:
+    """GET /api/v1/packages with traces off (nothing set), on (exported) and, for reference,
+    without any instrumentation (OTEL_SDK_DISABLED=true); twice each, alternating; the better
+    run of each side counts (a run is sometimes halved by whatever else the machine does)."""
+    from tests.support.otlp_receiver import OtlpReceiver
+
+    load = Load(suite.ports["gateway"], "GET", "/api/v1/packages", {"Authorization": f"Bearer {token}"})
+    runs: dict[str, list[tuple[float, int]]] = {"disabled": [], "off": [], "on": []}
+    with OtlpReceiver(keep=False) as receiver:
+        sides = {"disabled": {"OTEL_SDK_DISABLED": "true"}, "off": {},
+                 "on": {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}}
+        for _ in range(2):
+            for side, env in sides.items():
+                set_traces(suite, env)
+                runs[side].append(measure(load, args.seconds, args.connections, use_wrk, args.warmup))
+        exports = receiver.requests
+    best = {side: max(r) for side, r in runs.items()}
+    print("runs (req/s): " + "; ".join(f"{side} " + ", ".join(f"{r:.0f}" for r, _ in r) for side, r in runs.items()))
+    labels = {"disabled": "no instrumentation (OTEL_SDK_DISABLED)", "off": "traces off (nothing set)",
+              "on": "traces exported (OTLP/HTTP)"}
+    for side, (rps, failed) in best.items():
+        print(f"GET /api/v1/packages, {labels[side]:40} {rps:8.0f} req/s" + _failed(failed))
+    print(f"({exports} OTLP exports received)")
+    off, on, bare = best["off"][0], best["on"][0], best["disabled"][0]
+    print(f"off / no instrumentation: {off / bare if bare else 0.0:.3f}; on / off: {on / off if off else 0.0:.3f}")
+    return 0
 
 
 def _failed(count: int) -> str:

@@ -56,6 +56,17 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 
+
+def worker_exit(server, worker):
+    """Flushes the spans a worker still holds (cc_common.telemetry; set up in the worker by
+    create_app, never here in the master: the exporter's thread would not survive the fork)."""
+    import sys
+
+    telemetry = sys.modules.get("cc_common.telemetry")
+    if telemetry is not None:
+        telemetry.shutdown()
+
+
 # APP_ENV=production: refuse unsafe settings while gunicorn reads this file, before the master
 # logs or forks anything (one line on stderr, exit 1); create_app checks the same in each worker.
 from cc_common.config import UnsafeSettings, refuse_unsafe_production_settings, trusted_proxies  # noqa: E402

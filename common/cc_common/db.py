@@ -11,6 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str) -> Engine:
+    """An engine for `url`; its statements are spans while traces are exported
+    (cc_common.telemetry)."""
+    from cc_common import telemetry
+
+    engine = _create(url)
+    telemetry.instrument_engine(engine)
+    return engine
+
+
+def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

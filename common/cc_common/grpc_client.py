@@ -21,6 +21,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cc_common import telemetry
 from cc_common.config import GrpcTls, grpc_target
 from cc_common.errors import from_rpc_error
 
@@ -128,11 +129,14 @@ def channel_options(
 
 def make_channel(address: str, tls: GrpcTls | None = None, *, health_checked: bool = True) -> grpc.Channel:
     """A channel to every copy of the service at `address`: mTLS when `tls` is given
-    (GRPC_TLS_*), else plaintext (see channel_options for `health_checked`)."""
+    (GRPC_TLS_*), else plaintext (see channel_options for `health_checked`). Its calls carry
+    the current trace context and have client spans (cc_common.telemetry)."""
     target, options = channel_options(address, tls, health_checked=health_checked)
     if tls is not None:
-        return grpc.secure_channel(target, channel_credentials(tls), options=options)
-    return grpc.insecure_channel(target, options=options)
+        channel = grpc.secure_channel(target, channel_credentials(tls), options=options)
+    else:
+        channel = grpc.insecure_channel(target, options=options)
+    return telemetry.instrument_channel(channel)
 
 
 class ServiceClient:

@@ -26,7 +26,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from cc_common import config, faults
+from cc_common import config, faults, telemetry
 from cc_common.errors import DomainError, to_trailers
 from cc_common.grpc_access import AccessLogInterceptor
 from cc_common.metrics import MetricsInterceptor
@@ -238,12 +238,19 @@ MAX_RECEIVE_MESSAGE_BYTES = 8 * 1024 * 1024
 
 
 async def create_server(address: str, spec: ServerSpec) -> tuple[grpc.aio.Server, int, HealthServicer]:
-    """Builds (does not start) a server bound to `address`; port 0 picks a free port."""
+    """Builds (does not start) a server bound to `address`; port 0 picks a free port. The
+    tracing interceptor comes first (cc_common.telemetry): its server span, a child of the
+    caller's context, also covers calls the token check refuses."""
     server = grpc.aio.server(
-        # MetricsInterceptor first: it counts the calls the others refuse too (cc_common.metrics);
-        # then the access log, which also logs the calls AuthInterceptor refuses.
+        # The tracing interceptor first (its span is the context of the others); then the metrics
+        # (cc_common.metrics) and the access log, which count and log the calls AuthInterceptor
+        # refuses too.
         interceptors=[
-            MetricsInterceptor(), AccessLogInterceptor(), AuthInterceptor(spec.verifier), *spec.extra_interceptors
+            *telemetry.server_interceptors(),
+            MetricsInterceptor(),
+            AccessLogInterceptor(),
+            AuthInterceptor(spec.verifier),
+            *spec.extra_interceptors,
         ],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES)],
     )

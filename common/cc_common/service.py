@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Table
 
-from cc_common import config, db, metrics, notices, revocation
+from cc_common import config, db, metrics, notices, revocation, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
@@ -106,6 +106,7 @@ class PlainService:
         config.refuse_unsafe_production_settings(self.name)
         configure_logging(self.name)  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
         settings = settings_from_env()
+        telemetry.setup(self.name)
 
         async def main() -> None:
             server, port, health, watcher, *extras = await self.create_server(settings.listen, settings)

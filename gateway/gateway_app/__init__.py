@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cc_common import telemetry
 from cc_common.config import is_production, refuse_unsafe_production_settings
 from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
@@ -26,6 +27,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     GATEWAY_SETTINGS (a GatewaySettings), BACKENDS (a Backends of fakes) and
     REVOCATION_STATE (a RevocationState used instead of a watcher on identity)."""
     refuse_unsafe_production_settings("gateway")  # APP_ENV=production: one line, exit (UnsafeSettings)
+    # Traces (OTEL_*): set up in the worker, after gunicorn's fork, before any channel is made.
+    telemetry.setup("gateway")
     app = Flask(__name__, static_folder=None)
     metrics.init_app(app)  # request metrics, served by the gunicorn master (gateway_app/metrics.py)
     overrides = dict(test_config or {})
@@ -101,4 +104,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway_app import web
 
     web.init_app(app)  # the web pages: HTML, CSRF, languages
+    # The request's span (continuing a client's traceparent), the parent of the gRPC calls.
+    telemetry.instrument_flask(app)
     return app

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db, metrics
+from cc_common import config, db, metrics, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
@@ -237,6 +237,7 @@ def serve() -> None:
     config.refuse_unsafe_production_settings("identity")
     configure_logging("identity")  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
     settings = Settings.from_env()
+    telemetry.setup("identity")
 
     async def main() -> None:
         # Password hashing runs in these threads (argon2 releases the GIL). One thread per core:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from cc_common import config, db, metrics
+from cc_common import config, db, metrics, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
@@ -139,6 +139,7 @@ def serve() -> None:
     config.refuse_unsafe_production_settings("merge")
     configure_logging("merge")  # one JSON object per line on stderr (LOG_FORMAT, LOG_LEVEL)
     settings = Settings.from_env()
+    telemetry.setup("merge")
 
     async def main() -> None:
         server, port, health, runtime = await create_server(settings.listen, settings)

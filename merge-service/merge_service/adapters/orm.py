@@ -48,6 +48,8 @@ class MergeRow(Base):
     saga_lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     saga_next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     saga_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The W3C traceparent of the saga's own trace ("00-<trace id>-<span id>-<flags>").
+    saga_trace: Mapped[str | None] = mapped_column(String(55), nullable=True)
 
 
 class MergeLockRow(Base):

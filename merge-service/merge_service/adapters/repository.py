@@ -231,6 +231,9 @@ class MergeRepository:
             values["saga_attempts"] = attempts
         return self._set_lease((MergeRow.id == merge_id, MergeRow.saga_owner == owner), **values)
 
+    def set_saga_trace(self, merge_id: str, traceparent: str) -> None:
+        self.session.execute(update(MergeRow).where(MergeRow.id == merge_id).values(saga_trace=traceparent))
+
     def saga_attempts(self, merge_id: str) -> int:
         return self.session.scalar(select(MergeRow.saga_attempts).where(MergeRow.id == merge_id)) or 0
 
@@ -260,6 +263,7 @@ class MergeRepository:
         row.source_notified_at = merge.source_notified_at
         row.source_confirmed_at = merge.source_confirmed_at
         row.cancelled_by = merge.cancelled_by
+        row.saga_trace = merge.saga_trace or None
 
     @staticmethod
     def _read(row: MergeRow) -> Merge:
@@ -284,4 +288,5 @@ class MergeRepository:
             source_notified_at=_aware(row.source_notified_at),
             source_confirmed_at=_aware(row.source_confirmed_at),
             cancelled_by=row.cancelled_by or "",
+            saga_trace=row.saga_trace or "",
         )

@@ -205,6 +205,9 @@ class Merge:
     source_notified_at: datetime | None = None
     source_confirmed_at: datetime | None = None
     cancelled_by: str = ""  # target, source, staff or objection
+    # The W3C traceparent of the saga's own trace (a root started when execution or a reversal
+    # starts, linked to that request): every step is a span of it, in whichever copy runs it.
+    saga_trace: str = ""
 
     @property
     def needs_agreement(self) -> bool:

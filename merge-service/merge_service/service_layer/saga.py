@@ -14,6 +14,12 @@ in every commit of a step (a copy that lost its lease stops without writing). Ev
 for due sagas (open, lease free or expired, `saga_next_attempt_at` reached), so the merge of a
 copy that died is finished by another one once the lease has expired, without any restart.
 Retries after a failure are scheduled in the row (`saga_next_attempt_at`), not in memory.
+
+Traces (docs/observability.md): a saga has a trace of its own, started with its root span
+when the merge is approved (or its reversal asked for) and linked to that request; its
+traceparent is kept on the merge row (`saga_trace`). Every step, every undo and the end are
+spans whose parent is that root, in whichever copy runs them and however often the saga is
+resumed, and the RPCs of a step are its children.
 """
 
 from __future__ import annotations
@@ -29,15 +35,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from cc_common import metrics
+from cc_common import metrics, telemetry
 from cc_common.errors import DomainError, ServiceUnavailable
 from cc_common.faults import crash_point
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from merge_service.domain import model
 from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("merge_service.saga")
 
 Moved = dict[str, list[str]]
 
@@ -109,6 +119,13 @@ REVERSE = (
     Step("return_contracts", _contracts(True), None),
     Step("unfreeze", _status(_both, "active"), None),
 )
+
+
+def start_trace(merge: model.Merge, saga: str) -> str:
+    """A new trace for the saga that starts now ("execute", or "reverse"): its root span is
+    linked to the current span (the request that approved the merge); returns its traceparent,
+    kept on the merge as `saga_trace`."""
+    return telemetry.new_trace(f"merge {saga}", {"merge.id": merge.id, "merge.saga": saga}, tracer=tracer)
 
 
 INTERNAL_RETRIES = 5
@@ -346,11 +363,28 @@ class SagaRunner:
             merge = uow.merges.get(merge_id)
         if merge is None:
             return "missing"
-        if merge.status == model.EXECUTING:
-            return self._run_saga(merge, "execute", EXECUTE)
-        if merge.status == model.REVERSING:
-            return self._run_saga(merge, "reverse", REVERSE)
-        return merge.status
+        if merge.status not in (model.EXECUTING, model.REVERSING):
+            return merge.status
+        saga, steps = ("execute", EXECUTE) if merge.status == model.EXECUTING else ("reverse", REVERSE)
+        if not merge.saga_trace:  # started before traces were kept: a trace begins here
+            merge.saga_trace = start_trace(merge, saga)
+            with self._uow() as uow:
+                self._fence(uow)
+                uow.merges.set_saga_trace(merge.id, merge.saga_trace)
+                uow.commit()
+        # Everything this run does is in the saga's trace (its SQL and RPCs included).
+        token = otel_context.attach(telemetry.context_of(merge.saga_trace))
+        try:
+            return self._run_saga(merge, saga, steps)
+        finally:
+            otel_context.detach(token)
+
+    def _span(self, merge_id: str, saga: str, name: str, position: int | None = None, **attributes):
+        """A span of the saga's trace (the context _run attached): a step, an undo, the end."""
+        attrs = {"merge.id": merge_id, "merge.saga": saga, "merge.saga.runner": self.owner, **attributes}
+        if position is not None:
+            attrs["merge.step.position"] = position
+        return tracer.start_as_current_span(f"merge {saga} {name}", attributes=attrs)
 
     def _between_steps(self) -> None:
         if self._stop.is_set():
@@ -368,36 +402,43 @@ class SagaRunner:
             if states[position] == "done":
                 continue
             self._between_steps()
-            with self._uow() as uow:
-                self._fence(uow)
-                uow.merges.mark_step(merge.id, saga, step.name, position, "started", model.utcnow())
-                uow.commit()
-            crash_point(f"merge:before:{step.name}")
-            started = time.perf_counter()
-            try:
-                moved = self._call(lambda step=step: step.do(self._backends, merge))
-            except DomainError as exc:
-                metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(time.perf_counter() - started)
-                log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
+            # A step that had started before (a crash, a lost lease, a stop) is repeated.
+            with self._span(merge.id, saga, step.name, position, **{"merge.step.repeated": states[position] is not None}) as span:
+                with self._uow() as uow:
+                    self._fence(uow)
+                    uow.merges.mark_step(merge.id, saga, step.name, position, "started", model.utcnow())
+                    uow.commit()
+                crash_point(f"merge:before:{step.name}")
+                started = time.perf_counter()
+                try:
+                    moved = self._call(lambda step=step: step.do(self._backends, merge))
+                except DomainError as exc:
+                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(time.perf_counter() - started)
+                    log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
+                    span.set_status(Status(StatusCode.ERROR, f"{exc.code}: {exc.message}"))
+                    failed = exc
+                else:
+                    failed = None
+                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(time.perf_counter() - started)
+                    crash_point(f"merge:after:{step.name}")
+                    with self._uow() as uow:
+                        self._fence(uow)
+                        if moved and saga == "execute":
+                            for kind, ids in moved.items():
+                                uow.merges.record_moved(merge.id, kind, ids)
+                        uow.merges.mark_step(merge.id, saga, step.name, position, "done", model.utcnow())
+                        uow.commit()
+            if failed is not None:
                 if saga == "reverse":
                     # A reversal is not undone half-way (that would leave numbers frozen and
                     # records split): it stays `reversing` with the failed step in the audit
                     # for staff, and is tried again later (with back-off).
                     with self._uow() as uow:
                         self._fence(uow)
-                        uow.merges.mark_step(merge.id, saga, step.name, position, "failed", model.utcnow(), str(exc))
+                        uow.merges.mark_step(merge.id, saga, step.name, position, "failed", model.utcnow(), str(failed))
                         uow.commit()
                     return model.REVERSING
-                return self._compensate(merge, saga, steps, position, str(exc))
-            metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(time.perf_counter() - started)
-            crash_point(f"merge:after:{step.name}")
-            with self._uow() as uow:
-                self._fence(uow)
-                if moved and saga == "execute":
-                    for kind, ids in moved.items():
-                        uow.merges.record_moved(merge.id, kind, ids)
-                uow.merges.mark_step(merge.id, saga, step.name, position, "done", model.utcnow())
-                uow.commit()
+                return self._compensate(merge, saga, steps, position, str(failed))
         return self._finish(merge.id, saga)
 
     def _call(self, fn: Callable[[], Moved | None]) -> Moved | None:
@@ -421,6 +462,10 @@ class SagaRunner:
             delay = min(delay * 2, self._retry_cap)
 
     def _finish(self, merge_id: str, saga: str) -> str:
+        with self._span(merge_id, saga, "finish"):
+            return self._finish_saga(merge_id, saga)
+
+    def _finish_saga(self, merge_id: str, saga: str) -> str:
         with self._uow() as uow:
             self._fence(uow)
             merge = uow.merges.get(merge_id, for_update=True)
@@ -455,19 +500,25 @@ class SagaRunner:
             if step.undo is None:
                 continue
             self._between_steps()
-            self._renew()  # the lease is ours for the whole undo that follows
-            try:
-                self._call(lambda step=step: step.undo(self._backends, merge))
-            except DomainError as exc:  # logged for staff; the remaining steps are still undone
-                log.error("merge %s: undoing %s failed: %s", merge.id, step.name, exc)
-                metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "failed").inc()
-                continue
-            metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "done").inc()
-            if position < failed_at:
-                with self._uow() as uow:
-                    self._fence(uow)
-                    uow.merges.mark_step(merge.id, saga, step.name, position, "compensated", model.utcnow())
-                    uow.commit()
+            with self._span(merge.id, saga, f"undo {step.name}", position) as span:
+                self._renew()  # the lease is ours for the whole undo that follows
+                try:
+                    self._call(lambda step=step: step.undo(self._backends, merge))
+                except DomainError as exc:  # logged for staff; the remaining steps are still undone
+                    log.error("merge %s: undoing %s failed: %s", merge.id, step.name, exc)
+                    span.set_status(Status(StatusCode.ERROR, f"{exc.code}: {exc.message}"))
+                    metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "failed").inc()
+                    continue
+                metrics.SAGA_COMPENSATIONS.labels(saga, step.name, "done").inc()
+                if position < failed_at:
+                    with self._uow() as uow:
+                        self._fence(uow)
+                        uow.merges.mark_step(merge.id, saga, step.name, position, "compensated", model.utcnow())
+                        uow.commit()
+        with self._span(merge.id, saga, "fail"):
+            return self._fail(merge)
+
+    def _fail(self, merge: model.Merge) -> str:
         with self._uow() as uow:
             self._fence(uow)
             current = uow.merges.get(merge.id, for_update=True)

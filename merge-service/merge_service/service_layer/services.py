@@ -26,6 +26,7 @@ from merge_service.adapters.repository import LockTaken
 from merge_service.domain import model
 from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
+from merge_service.service_layer.saga import start_trace
 
 MAX_LEGAL_PROOF_BYTES = 5 * 1024 * 1024
 
@@ -235,6 +236,7 @@ def submit_merge(*, uow, caller: Principal, merge_id: str, auto_review: bool, sc
         if merge.status == model.APPROVED:
             mails.queue(uow, merge, "approved")
             merge.start_execution()
+            merge.saga_trace = start_trace(merge, "execute")
         uow.merges.save(merge)
         uow.commit()
     if merge.status == model.EXECUTING:
@@ -355,6 +357,7 @@ def approve_merge(
         merge.approve(now=now, objection_period=objection_period)
         mails.queue(uow, merge, "approved")
         merge.start_execution()
+        merge.saga_trace = start_trace(merge, "execute")
         uow.merges.save(merge)
         uow.commit()
     schedule(merge.id)
@@ -400,6 +403,7 @@ def reverse_merge(*, uow, backends: Backends, merge_id: str, reason: str, schedu
         already = merge.status == model.REVERSING
         merge.start_reversal(reason)
         if not already:
+            merge.saga_trace = start_trace(merge, "reverse")
             try:
                 uow.merges.lock(merge.id, [merge.target_customer_number, merge.source_customer_number])
             except LockTaken:
