@@ -64,7 +64,7 @@ run: venv protos keys demo-data
 # its driver (browser tests). Installed with apt-get where they are missing and apt-get can
 # run; a failure here is reported, and the tests that need the tool then skip (or fail
 # under CI=true), so nothing is hidden.
-APT_PACKAGES := docker-compose:docker-compose chromium:chromium chromium-driver:chromedriver haproxy:haproxy
+APT_PACKAGES := docker-compose:docker-compose chromium:chromium chromium-driver:chromedriver haproxy:haproxy prometheus:prometheus
 
 system-deps:
 	@missing=""; for pair in $(APT_PACKAGES); do \

@@ -65,7 +65,9 @@ def _ordered(spans: Sequence[Span]) -> list[tuple[Span, int]]:
     return out
 
 
-def trace_html(spans: Sequence[Span], title: str) -> str:
+def trace_html(spans: Sequence[Span], title: str, folded: dict[str, int] | None = None) -> str:
+    """`folded`: span id -> how many child spans (the SQL statements) are folded into its row."""
+    folded = folded or {}
     rows = _ordered(spans)
     start = min(s.start_ns for s in spans)
     end = max(s.end_ns for s in spans)
@@ -79,7 +81,9 @@ def trace_html(spans: Sequence[Span], title: str) -> str:
         body.append(
             f'<tr><td class="name" style="padding-left:{8 + 16 * depth}px">'
             f'<span class="dot" style="background:{colour}"></span><b>{html.escape(span.service)}</b> '
-            f'{html.escape(span.name)}</td>'
+            f'{html.escape(span.name)}'
+            + (f' <small>+{folded[span.span_id]} SQL</small>' if folded.get(span.span_id) else "")
+            + "</td>"
             f'<td class="lane"><div class="bar" style="left:{left:.3f}%;width:{width:.3f}%;background:{colour}">'
             f'</div><span class="ms" style="left:{min(left + width, 92):.3f}%">{span.duration_ms:.1f} ms</span></td></tr>'
         )
@@ -92,12 +96,13 @@ header {{ background: #1d1e22; color: #eee; padding: 10px 16px; }}
 header h1 {{ font-size: 16px; margin: 0 0 4px; }} header small {{ color: #aaa; }}
 table {{ border-collapse: collapse; width: 100%; table-layout: fixed; }}
 td {{ border-bottom: 1px solid #eee; padding: 4px 8px; white-space: nowrap; overflow: hidden; }}
-td.name {{ width: 42%; }} td.lane {{ position: relative; }}
+td.name {{ width: 42%; }} td.name small {{ color: #888; }} td.lane {{ position: relative; }}
 .bar {{ position: absolute; top: 6px; height: 12px; border-radius: 2px; }}
 .ms {{ position: absolute; top: 3px; margin-left: 6px; color: #555; font-size: 11px; }}
 .dot {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin: 0 4px 0 8px; }}
 </style></head><body><header><h1>{html.escape(title)}</h1>
-<small>trace {html.escape(spans[0].trace_id)} &middot; {len(spans)} spans &middot; {total / 1e6:.1f} ms &middot;
+<small>trace {html.escape(spans[0].trace_id)} &middot; {len(spans) + sum(folded.values())} spans
+({sum(folded.values())} SQL statements folded into their callers) &middot; {total / 1e6:.1f} ms &middot;
 {legend}</small></header><table>{"".join(body)}</table></body></html>"""
 
 
@@ -140,7 +145,7 @@ def dashboard_html(dashboard: dict, series_by_panel: dict[str, list[Series]], su
         queries = "<br>".join(html.escape(t.get("expr", "")) for t in panel.get("targets", []))
         cells.append(
             f'<section class="panel"><h3>{html.escape(title)}</h3>'
-            f'<svg viewBox="0 0 {width} {height}" width="100%" height="{height}">'
+            f'<svg viewBox="0 0 {width} {height}" width="100%" height="{height}" preserveAspectRatio="none">'
             f'<line x1="0" y1="{height - 1}" x2="{width}" y2="{height - 1}" class="grid"/>{axis}{lines}</svg>'
             f'<div class="legend">{legend}</div><code>{queries}</code></section>'
         )
@@ -149,7 +154,7 @@ def dashboard_html(dashboard: dict, series_by_panel: dict[str, list[Series]], su
 body {{ font: 13px/1.4 system-ui, sans-serif; margin: 0; background: #111217; color: #ccccdc; }}
 header {{ padding: 10px 16px; background: #181b1f; border-bottom: 1px solid #2c3235; }}
 header h1 {{ font-size: 17px; margin: 0; }} header small {{ color: #8e8e8e; }}
-main {{ display: grid; grid-template-columns: repeat(2, 1fr); gap: 10px; padding: 10px 16px; }}
+main {{ display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; padding: 10px 16px; }}
 h2.row {{ grid-column: 1 / -1; font-size: 14px; margin: 8px 0 0; color: #d8d9da; }}
 .panel {{ background: #181b1f; border: 1px solid #2c3235; border-radius: 3px; padding: 8px 10px; }}
 .panel h3 {{ margin: 0 0 6px; font-size: 13px; color: #d8d9da; }}

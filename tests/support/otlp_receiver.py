@@ -35,6 +35,8 @@ class Span:
     attributes: dict = field(hash=False, compare=False)
     links: tuple[tuple[str, str], ...] = ()  # (trace id, span id)
     status_code: int = 0
+    start_ns: int = 0
+    end_ns: int = 0
 
 
 class OtlpReceiver:
@@ -107,6 +109,8 @@ class OtlpReceiver:
                         attributes={a.key: _value(a.value) for a in s.attributes},
                         links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in s.links),
                         status_code=s.status.code,
+                        start_ns=s.start_time_unix_nano,
+                        end_ns=s.end_time_unix_nano,
                     ))
         with self._lock:
             self.spans.extend(spans)
