@@ -28,8 +28,23 @@ $(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.installed
 
 protos: $(PROTO_OUT)/.stamp
 
-lint: venv
-	$(VENV)/bin/ruff check common gateway identity-service contract-service package-service merge-service tests bench
+# buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
+# file; needs Node.js and npm. Installed again when the lock file changes.
+BUF_DIR := tools/buf
+BUF := $(BUF_DIR)/node_modules/.bin/buf
+$(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "buf is installed with npm: install Node.js and npm (https://nodejs.org)"; exit 1; }
+	npm ci --prefix $(BUF_DIR) --ignore-scripts --no-audit --no-fund
+	touch $@
+
+buf: $(BUF_DIR)/node_modules/.installed
+
+# ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), then
+# buf lint, buf breaking against the last released protos and the lint baseline
+# (scripts/buf_check.py; protos/releases/README.md).
+lint: venv buf
+	$(VENV)/bin/ruff check .
+	$(PY) scripts/buf_check.py
 
 # --- make run ------------------------------------------------------------------------------
 # State (SQLite databases, keys) lives under var/. The staff account comes from
@@ -128,4 +143,4 @@ bench: venv protos
 clean:
 	rm -rf $(PROTO_OUT) .pytest_cache .ruff_cache
 
-.PHONY: keys demo-data system-deps postgres bench cluster rolling-restart cluster-status cluster-stop
+.PHONY: buf keys demo-data system-deps postgres bench cluster rolling-restart cluster-status cluster-stop
