@@ -29,9 +29,9 @@ $(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.installed
 protos: $(PROTO_OUT)/.stamp
 
 # buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
-# file; needs Node.js and npm. Installed again when the lock file changes.
+# file; needs Node.js and npm. Installed again when the lock file changes. Run it by hand as
+# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v1.binpb`).
 BUF_DIR := tools/buf
-BUF := $(BUF_DIR)/node_modules/.bin/buf
 $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "buf is installed with npm: install Node.js and npm (https://nodejs.org)"; exit 1; }
 	npm ci --prefix $(BUF_DIR) --ignore-scripts --no-audit --no-fund

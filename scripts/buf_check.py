@@ -17,6 +17,7 @@ RPC that reuses a shared message adds a line).
 from __future__ import annotations
 
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -27,7 +28,14 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / "tools" / "buf"
-BUF = TOOLS / "node_modules" / ".bin" / "buf"
+BUF = TOOLS / "node_modules" / ".bin" / "buf"  # a Node.js script that starts the platform's binary
+# The binary itself, where this platform's package is known (saves starting Node.js per call).
+_PLATFORM_PACKAGES = {
+    ("Linux", "x86_64"): "buf-linux-x64",
+    ("Linux", "aarch64"): "buf-linux-aarch64",
+    ("Darwin", "x86_64"): "buf-darwin-x64",
+    ("Darwin", "arm64"): "buf-darwin-arm64",
+}
 STAMP = TOOLS / "node_modules" / ".installed"
 RELEASE_IMAGE = REPO / "protos" / "releases" / "v1.binpb"
 BASELINE = REPO / "protos" / "lint-baseline.txt"
@@ -40,8 +48,10 @@ class BufUnavailable(RuntimeError):
 def ensure_buf() -> Path:
     """The path of the pinned buf, running `npm ci` first when it is missing or out of date."""
     lock = TOOLS / "package-lock.json"
-    if BUF.exists() and STAMP.exists() and STAMP.stat().st_mtime >= max(
-        lock.stat().st_mtime, (TOOLS / "package.json").stat().st_mtime
+    if (
+        BUF.exists()
+        and STAMP.exists()
+        and STAMP.stat().st_mtime >= max(lock.stat().st_mtime, (TOOLS / "package.json").stat().st_mtime)
     ):
         return BUF
     npm = shutil.which("npm")
@@ -53,13 +63,26 @@ def ensure_buf() -> Path:
         text=True,
     )
     if proc.returncode != 0 or not BUF.exists():
-        raise BufUnavailable(f"npm ci --prefix tools/buf failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        raise BufUnavailable(
+            f"npm ci --prefix tools/buf failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
     STAMP.touch()
     return BUF
 
 
+def buf_binary() -> Path:
+    """The buf executable: the platform's binary where it is known, else the npm wrapper."""
+    wrapper = ensure_buf()
+    package = _PLATFORM_PACKAGES.get((platform.system(), platform.machine()))
+    if package is not None:
+        binary = TOOLS / "node_modules" / "@bufbuild" / package / "bin" / "buf"
+        if binary.exists():
+            return binary
+    return wrapper
+
+
 def run_buf(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ensure_buf()), *args], cwd=cwd, capture_output=True, text=True)
+    return subprocess.run([str(buf_binary()), *args], cwd=cwd, capture_output=True, text=True)
 
 
 def strict_config(config_dir: Path = REPO) -> str:
@@ -107,7 +130,10 @@ def check() -> int:
     failed = False
     for title, args in (
         ("buf lint", ("lint",)),
-        (f"buf breaking --against {RELEASE_IMAGE.relative_to(REPO)}", ("breaking", "--against", str(RELEASE_IMAGE))),
+        (
+            f"buf breaking --against {RELEASE_IMAGE.relative_to(REPO)}",
+            ("breaking", "--against", str(RELEASE_IMAGE)),
+        ),
     ):
         proc = run_buf(*args)
         print(f"{title}: {'ok' if proc.returncode == 0 else 'FAILED'}")
