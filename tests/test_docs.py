@@ -25,7 +25,7 @@ OUTSIDE_CITATIONS = {
     "the workbench's design notes": re.compile(r"\bDESIGN\.md\b"),
     "the workbench's style notes": re.compile(r"\bSTYLE\.md\b"),
     "a numbered seed document": re.compile(r"\bseeds?\s+0\d\d", re.IGNORECASE),
-    "the seed documents": re.compile(r"\bseeds'", re.IGNORECASE),
+    "the seed documents": re.compile(r"\bseeds'|\b(the|of) seeds\b", re.IGNORECASE),
 }
 
 DOC_FILES = ("README.md", "CONTRIBUTING.md", "docs/*.md")
