@@ -38,9 +38,7 @@ INLINE_CODE = re.compile(r"`[^`\n]*`")
 
 def tracked_text_files() -> list[Path]:
     try:
-        out = subprocess.run(
-            ["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True
-        ).stdout
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:  # pragma: no cover - no git
         pytest.skip(f"git ls-files is not available here: {exc}")
     files = []
