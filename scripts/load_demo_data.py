@@ -1,5 +1,6 @@
 """Loads the demo data of `make run`: customers of each market with packages and invoices,
-chosen so that the seeds' merge cases can be tried at once (README, "Demo data").
+chosen so that each market's merge cases can be tried at once (README, "Demo data";
+docs/architecture.md, "Markets").
 
 It starts identity-, contract- and package-service in this process on free ports (with the
 same settings and databases as `make run`), talks to them over gRPC with a staff token signed
@@ -42,7 +43,7 @@ NL_IBAN, NL_IBAN_2 = "NL91ABNA0417164300", "NL39RABO0300065264"
 
 # number -> (master data, payment, [(product, [domains])], [(amount_cents, status)])
 DEMO = {
-    # Germany (seeds 001, 003): 10000002 differs only in contact data and bank account
+    # Germany: 10000002 differs only in contact data and bank account
     # (highlighted); 10000003 has another last name (blocked: legal proof).
     "10000001": (person("de", "Max", "Mustermann", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"),
                  dict(iban=DE_IBAN, bic="COBADEFFXXX"), [("hosting-plus", ["mustermann.de", "mustermann-blog.de"])], [(1199, "open"), (1199, "paid")]),
@@ -50,14 +51,14 @@ DEMO = {
                  dict(iban=DE_IBAN_2, bic="BYLADEM1001"), [("hosting-basic", ["max-shop.de"])], [(499, "open")]),
     "10000003": (person("de", "Max", "Musterfrau", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"),
                  dict(iban=DE_IBAN, bic="COBADEFFXXX"), [("hosting-basic", ["musterfrau.de"])], [(499, "paid")]),
-    # Netherlands (seed 002): 20000002 differs in contact data; 20000003 has another IBAN (blocked).
+    # Netherlands: 20000002 differs in contact data; 20000003 has another IBAN (blocked).
     "20000001": (person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
                  dict(iban=NL_IBAN, bic="ABNANL2A"), [("hosting-plus", ["jansen.nl"])], [(1299, "open")]),
     "20000002": (person("nl", "Jan", "Jansen", "Coolsingel 40", "3011 AD", "Rotterdam", "+31 10 7654321", "j.jansen@example.nl"),
                  dict(iban=NL_IBAN, bic="ABNANL2A"), [("hosting-basic", ["jansen-winkel.nl"])], [(599, "paid")]),
     "20000003": (person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
                  dict(iban=NL_IBAN_2, bic="RABONL2U"), [("hosting-basic", ["jansen-fotos.nl"])], [(599, "open")]),
-    # United Kingdom (seed 000): 30000002 differs in contact data; 30000003 has another card (blocked).
+    # United Kingdom: 30000002 differs in contact data; 30000003 has another card (blocked).
     "30000001": (person("uk", "John", "Smith", "10 Downing Street", "SW1A 2AA", "London", "+44 20 7946 0000", "john@example.co.uk"),
                  dict(card_token="tok_demo_visa_4242", card_last4="4242", card_expiry="12/29"), [("hosting-pro", ["smith.co.uk"])], [(2499, "open")]),
     "30000002": (person("uk", "John", "Smith", "221B Baker Street", "NW1 6XE", "London", "+44 20 7946 0999", "j.smith@example.co.uk"),

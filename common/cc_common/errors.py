@@ -14,7 +14,7 @@ import grpc
 
 
 class DomainError(Exception):
-    """A failure a caller can act on. `code` is the snake_case error code of API.md."""
+    """A failure a caller can act on. `code` is the API's snake_case error code (docs/architecture.md)."""
 
     grpc_status: grpc.StatusCode = grpc.StatusCode.INTERNAL
     http_status: int = 500

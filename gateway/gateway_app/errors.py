@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app, has_request_context, jsonify, re
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 # Codes whose HTTP status at the gateway differs from the gRPC mapping of their class.
-# identity ends a login of a merged number with FAILED_PRECONDITION; API.md answers 403.
+# identity ends a login of a merged number with FAILED_PRECONDITION; the API answers 403.
 STATUS_BY_CODE = {"customer_number_merged": 403}
 
 HTTP_CODES = {

@@ -1,4 +1,4 @@
-"""Protobuf messages -> the JSON shapes of API.md. An unset optional string is `null`."""
+"""Protobuf messages -> the JSON shapes of the API (/api/openapi.json). An unset optional string is `null`."""
 
 from __future__ import annotations
 

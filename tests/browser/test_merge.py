@@ -1,5 +1,6 @@
-"""The merge wizard of seeds 000-003 in a real chromium, in each language, a merge blocked
-by differing names (legal proof), and the service team's review: approve, reject, reverse."""
+"""The merge wizard of each market (docs/architecture.md) in a real chromium, in each language,
+a merge blocked by differing names (legal proof), and the service team's review: approve,
+reject, reverse."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import PDF
 
-# The wording of the seeds: the market of each language, its button labels and confirmation.
+# The wording of the pages: the market of each language, its button labels and confirmation.
 WIZARD = {
     "en": {
         "market": "uk",
@@ -87,7 +88,7 @@ def test_the_whole_merge_wizard_in_each_language(suite, open_browser, lang):
     b.login_customer(target.number, target.password, lang=lang)
     page = open_wizard(b, words)
     page.fill("#f-source_customer_number", source.number)
-    if lang == "en":  # seed 000: a domain name from the package and the matching password
+    if lang == "en":  # the proof by a domain of the package and its package password
         page.check("input[name=proof][value=domain]")
         page.fill("#f-domain", source_domain)
         page.fill("#f-domain_password", "Alt-Package-Pw1")

@@ -1,5 +1,5 @@
 """Merging customer numbers end to end, through the gateway and the five real processes,
-with customers of all three markets and the seeds' cases (seeds 000-003)."""
+with customers of all three markets and their cases (docs/architecture.md, "Markets")."""
 
 from __future__ import annotations
 

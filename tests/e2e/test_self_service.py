@@ -1,4 +1,4 @@
-"""Customer self-service end to end (seed 004), through the gateway and the real services:
+"""Customer self-service end to end (docs/architecture.md), through the gateway and the real services:
 master data, payment data, invoices, forms, terminations, package passwords, product changes,
 package splitting, customer password change and reset."""
 

@@ -117,7 +117,7 @@ def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password
 
     request_reset(identity, "999", "")  # unknown: the gateway found no e-mail address
     request_reset(identity, "300", "retired@example.org")
-    request_reset(identity, "4711", "new@example.org")  # a number without a password (seed 001)
+    request_reset(identity, "4711", "new@example.org")  # a number without a password sets one this way
 
     envelopes = smtp.wait_for(1)
     # The wanted mail, asked for last, has arrived; a mail of the earlier requests would have been

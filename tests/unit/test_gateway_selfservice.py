@@ -1,4 +1,4 @@
-"""The customer self-service endpoints (seed 004) against fake backends: status codes and
+"""The customer self-service endpoints (docs/architecture.md) against fake backends: status codes and
 shapes, which token kinds each admits, how backend errors map, and bad input."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The forms of the customer center (seed 004): written-only forms, which need the signatures
-of both parties and come as a PDF to print, and online ones, which an API endpoint does."""
+"""The forms of the customer center: written-only forms, which need the signatures of both
+parties and come as a PDF to print, and online ones, which an API endpoint does
+(docs/architecture.md, "Online or on a signed form")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One blueprint per area of API.md."""
+"""One blueprint per area of the JSON API (described by the OpenAPI document, openapi.py)."""
 
 from __future__ import annotations
 

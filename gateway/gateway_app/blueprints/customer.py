@@ -1,9 +1,9 @@
 """The customer's own record, payment data, invoices, contracts and forms (customer token).
 
-Everything here is contractual: a package token gets 403 forbidden (seed 004: the package login
-administrates the package technically, but makes no contractual changes). contract-service
-takes the customer number from the forwarded token, never from a field, so another customer's
-invoice answers 404.
+Everything here is contractual: a package token gets 403 forbidden (the package login
+administrates the package technically, but makes no contractual changes:
+docs/trust-boundaries.md). contract-service takes the customer number from the forwarded token,
+never from a field, so another customer's invoice answers 404.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gateway_app.security import current_principal, token_required
 bp = Blueprint("customer", __name__)
 
 # Master data a customer may change online; the name fields need the signed contract-handover
-# form (seed 004: "These modifications cannot be performed directly online").
+# form (docs/architecture.md, "Online or on a signed form").
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
 WRITTEN_FORM_FIELDS = ("company", "first_name", "last_name")
 CLEARABLE_FIELDS = ("phone", "mobile", "fax")

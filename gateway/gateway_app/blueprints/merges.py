@@ -1,4 +1,4 @@
-"""Merging customer numbers (customer token of the number that is kept; API.md).
+"""Merging customer numbers (customer token of the number that is kept; docs/architecture.md).
 
 merge-service takes the target from the forwarded token and checks ownership of every merge;
 the gateway only validates input, forwards and shapes the answer. A package token gets 403.

@@ -1,7 +1,7 @@
 """Terminations of packages or single domains (customer token only; a package token gets 403).
 
 A termination takes effect at the end of the contract's current term and can be retracted
-until then (seed 004: "directly trigger or retract the termination ... online").
+until then, online (docs/architecture.md, "Online or on a signed form").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Help and contact (seed 004): the service team's contact channels, for everyone (logged in
+"""Help and contact: the service team's contact channels, for everyone (logged in
 or not), linked from the footer of every page and from the customer area's menu."""
 
 from __future__ import annotations

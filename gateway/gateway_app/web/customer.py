@@ -1,4 +1,4 @@
-"""The customer area (seed 004): packages in the middle, the contract menu on the left:
+"""The customer area (docs/architecture.md): packages in the middle, the contract menu on the left:
 customer data, payment data, customer password, invoices, forms (downloads and the online
 ones: merge, downgrade, termination and retraction, package splitting)."""
 
@@ -36,7 +36,7 @@ from gateway_app.web.packages import larger_products, monthly_price
 from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
-# Company and name are changed only with the signed contract handover form (seed 004).
+# Company and name are changed only with the signed contract handover form (docs/architecture.md).
 CONTACT_FIELDS = ONLINE_FIELDS
 MAX_REF = v.MAX_OPAQUE_ID
 
@@ -358,7 +358,7 @@ def _month_end(today: date) -> date:
 @bp.get("/customer/offers")
 @page_login("customer")
 def customer_offers() -> Any:
-    """Seed 004: offers for existing customers that change monthly. This month's offers are
+    """Offers for existing customers that change monthly. This month's offers are
     computed from the catalogue: for each active package, the next larger product, at its
     monthly price in the customer's market; they are valid until the end of the month."""
     customer = _customer()

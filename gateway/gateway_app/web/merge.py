@@ -1,4 +1,4 @@
-"""The merge wizard (seeds 000-003) and the state of each merge afterwards.
+"""The merge wizard (docs/architecture.md, "Markets") and the state of each merge afterwards.
 
 Enter the number to absorb and the proof that it is yours (its customer password, or a
 domain of one of its packages and that package's password) -> "Next" -> the comparison:

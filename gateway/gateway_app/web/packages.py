@@ -1,4 +1,4 @@
-"""Package administration (seed 004): the technical settings of one package and "set package
+"""Package administration (docs/trust-boundaries.md): the technical settings of one package and "set package
 password". Reached with a package login (domain + package password) or from the customer
 area. A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
 changes nothing contractual (no upgrade)."""

@@ -1,6 +1,6 @@
 """Rendering of the pages: form state with field errors, translated messages for the error
-codes of API.md, notices after a redirect, and the error pages (a backend that is down is a
-notice, never a crash or a JSON body)."""
+codes of the API (docs/architecture.md), notices after a redirect, and the error pages (a
+backend that is down is a notice, never a crash or a JSON body)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from gateway_app.web import bp
 from gateway_app.web.i18n import remember_language
 from gateway_app.web.session import CsrfError, login_redirect, session_principal, set_csrf_cookie
 
-# Messages for the error codes a person can meet on the pages (API.md); others fall back to
+# Messages for the error codes a person can meet on the pages; others fall back to
 # the service's own (English) message.
 ERROR_MESSAGES = {
     "invalid_credentials": _l("The data you entered are not correct. Please check them and try again."),

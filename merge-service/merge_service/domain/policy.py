@@ -1,4 +1,4 @@
-"""The merge rules of each market, as data (DESIGN.md, "Markets"; seeds 000-003).
+"""The merge rules of each market, as data (docs/architecture.md, "Markets").
 
 `blocking`: fields that refuse the merge online when they differ (a signed contract-transfer
 form is the legal proof). `highlighted`: fields that are shown in colour when they differ;
@@ -11,17 +11,17 @@ from types import MappingProxyType
 
 MARKET_POLICY = MappingProxyType(
     {
-        # seeds 001 and 003 (Germany): bank account and bank code are only highlighted.
+        # Germany: bank account and bank code are only highlighted.
         "de": {
             "blocking": ("company", "first_name", "last_name"),
             "highlighted": ("street", "zip", "city", "phone", "mobile", "email", "iban", "bic"),
         },
-        # seed 002 (Netherlands): IBAN and BIC refuse the merge.
+        # Netherlands: IBAN and BIC refuse the merge.
         "nl": {
             "blocking": ("company", "first_name", "last_name", "iban", "bic"),
             "highlighted": ("street", "zip", "city", "phone", "mobile", "email"),
         },
-        # seed 000 (United Kingdom): credit card details refuse the merge.
+        # United Kingdom: credit card details refuse the merge.
         "uk": {
             "blocking": ("company", "first_name", "last_name", "card"),
             "highlighted": ("street", "zip", "city", "phone", "mobile", "email"),
