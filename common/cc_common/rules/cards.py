@@ -25,7 +25,7 @@ MIN_PAN_DIGITS = 8  # the shortest primary account number ISO/IEC 7812 allows
 
 _GROUPED = re.compile(r"[0-9](?:[ -]?[0-9])*\Z")
 # A run of 12 to 19 digits, maybe grouped, not part of a longer run of digits.
-_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){%d,%d}(?![0-9])" % (MIN_DIGITS - 1, MAX_DIGITS - 1))
+_RUN = re.compile(rf"(?<![0-9])[0-9](?:[ -]?[0-9]){{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}(?![0-9])")
 _SEPARATORS = re.compile(r"[ -]")
 
 # The payment fields a card number could be typed into, in the order they are checked: the
@@ -75,12 +75,13 @@ def hides_card_number(value: str) -> bool:
     return next(card_number_runs(value), None) is not None
 
 
+def holds_card_number(field_name: str, value: str) -> bool:
+    """Whether a payment field's value is (or hides) a card number: `hides_card_number` for the
+    card token, `is_card_number` for the others, whose digit runs (an IBAN's) may pass the Luhn
+    check by chance."""
+    return hides_card_number(value) if field_name in FREE_TEXT_FIELDS else is_card_number(value)
+
+
 def field_with_card_number(payment: Mapping[str, str]) -> str | None:
-    """The first of `PAYMENT_FIELDS` whose value holds a card number (`hides_card_number` for
-    the card token, `is_card_number` for the others, whose digit runs, e.g. an IBAN's, may
-    pass the Luhn check by chance); None when none does."""
-    for name in PAYMENT_FIELDS:
-        value = payment.get(name) or ""
-        if hides_card_number(value) if name in FREE_TEXT_FIELDS else is_card_number(value):
-            return name
-    return None
+    """The first of `PAYMENT_FIELDS` whose value holds a card number; None when none does."""
+    return next((name for name in PAYMENT_FIELDS if holds_card_number(name, payment.get(name) or "")), None)
