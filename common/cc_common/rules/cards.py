@@ -25,7 +25,7 @@ MIN_PAN_DIGITS = 8  # the shortest primary account number ISO/IEC 7812 allows
 
 _GROUPED = re.compile(r"[0-9](?:[ -]?[0-9])*\Z")
 # A run of 12 to 19 digits, maybe grouped, not part of a longer run of digits.
-_RUN = re.compile(rf"(?<![0-9])[0-9](?:[ -]?[0-9]){{{MIN_DIGITS - 1},{MAX_DIGITS - 1}}}(?![0-9])")
+_RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
 _SEPARATORS = re.compile(r"[ -]")
 
 # The payment fields a card number could be typed into, in the order they are checked: the
