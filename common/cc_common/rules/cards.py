@@ -3,8 +3,8 @@
 A card number is 8 to 19 digits whose last digit is a Luhn check digit; the cards in use
 have 12 (Maestro) to 19 digits. The rules built on that:
 
-- `is_card_number`: a value that is nothing but 12 to 19 digits (single spaces or dashes
-  between groups allowed) is a card number, whatever its check digit: a mistyped card number
+- `is_card_number`: a value that is nothing but 12 to 19 digits (spaces or dashes between
+  them allowed) is a card number, whatever its check digit: a mistyped card number
   is still one, and no other payment field (IBAN, BIC, last four digits, expiry) ever is.
   12, not 13: a 12-digit Maestro number must be refused like any other.
 - `hides_card_number`: for a free-text value such as a provider's card token, also 8 to 19
@@ -23,7 +23,7 @@ MIN_DIGITS = 12
 MAX_DIGITS = 19
 MIN_PAN_DIGITS = 8  # the shortest primary account number ISO/IEC 7812 allows
 
-_GROUPED = re.compile(r"[0-9](?:[ -]?[0-9])*\Z")
+_BARE = re.compile(r"[0-9 -]+\Z")
 # A run of 12 to 19 digits, maybe grouped, not part of a longer run of digits.
 _RUN = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
 _SEPARATORS = re.compile(r"[ -]")
@@ -48,11 +48,11 @@ def luhn_valid(digits: str) -> bool:
 
 def _bare_digits(value: str) -> str | None:
     text = value.strip()
-    return _SEPARATORS.sub("", text) if _GROUPED.match(text) else None
+    return _SEPARATORS.sub("", text) if _BARE.match(text) else None
 
 
 def is_card_number(value: str) -> bool:
-    """True for a value of nothing but 12 to 19 digits (single spaces or dashes between)."""
+    """True for a value of nothing but 12 to 19 digits (spaces or dashes between them)."""
     digits = _bare_digits(value or "")
     return digits is not None and MIN_DIGITS <= len(digits) <= MAX_DIGITS
 
