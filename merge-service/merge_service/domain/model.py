@@ -27,7 +27,7 @@ from cc_common.rules.merges import (
 from merge_service.domain.policy import MARKET_POLICY, PAYMENT_FIELDS
 
 EQUAL, DIFFERS, BLOCKING = "equal", "differs", "blocking"
-
+# The states (NEEDS_LEGAL_PROOF ... REVERSED) are named once, in cc_common/rules/merges.py.
 
 # How the kept number proved that it owns the absorbed one.
 CUSTOMER_PASSWORD = "customer_password"  # the absorbed number's own customer password
