@@ -15,7 +15,8 @@ LOG_LEVEL (default INFO) the lowest level written.
 The rule is that nothing logs a password, a token, a full IBAN or a card number: log calls
 name ids and codes, never request bodies, headers or query strings. As a safety net the
 formatters mask what still looks like one in a finished line (`redact`): JSON Web Tokens,
-IBANs (with a valid checksum) and card numbers (13-19 digits passing the Luhn check).
+IBANs (with a valid checksum) and card numbers (12-19 digits passing the Luhn check, by
+cc_common/rules/cards.py).
 
 The gateway's gunicorn routes its own logger through the same handler (`dict_config`,
 named by deploy/gunicorn.conf.py as `logconfig_dict`).
@@ -35,6 +36,8 @@ from typing import Any, TextIO
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
+from cc_common.rules.cards import card_number_runs
+
 FORMATS = ("json", "text")
 # Libraries whose INFO lines say nothing an operator needs (alembic: one line per plugin).
 QUIET_LOGGERS = {"alembic.runtime.plugins": logging.WARNING}
@@ -47,8 +50,6 @@ REDACTED = "[redacted]"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # An IBAN, printed in one piece or in groups of four: country, check digits, 11-30 more.
 _IBAN = re.compile(r"\b[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}\b")
-# 13 to 19 digits, maybe in groups separated by single spaces or dashes.
-_CARD = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 
 
 def _iban_checksum_ok(candidate: str) -> bool:
@@ -60,36 +61,28 @@ def _iban_checksum_ok(candidate: str) -> bool:
         return False
 
 
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, ch in enumerate(reversed(digits)):
-        value = int(ch)
-        if index % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 def _mask_iban(match: re.Match[str]) -> str:
     text = match.group(0)
     return f"{text[:2]}**{REDACTED}" if _iban_checksum_ok(text) else text
 
 
-def _mask_card(match: re.Match[str]) -> str:
-    text = match.group(0)
-    digits = re.sub(r"[ -]", "", text)
-    return f"{REDACTED}{digits[-4:]}" if _luhn_ok(digits) else text
+def _mask_cards(text: str) -> str:
+    parts, end = [], 0
+    for run in card_number_runs(text):
+        parts += [text[end : run.start()], REDACTED, re.sub(r"[ -]", "", run.group(0))[-4:]]
+        end = run.end()
+    return "".join(parts) + text[end:] if parts else text
 
 
 def redact(text: str) -> str:
     """`text` with JSON Web Tokens, IBANs and card numbers masked (the last four digits of a
     card and the country of an IBAN stay). A safety net, not a license to log secrets."""
-    if len(text) < 13:  # shorter than any of them
+    if len(text) < 12:  # shorter than any of them
         return text
     if "eyJ" in text:
         text = _JWT.sub(REDACTED, text)
     text = _IBAN.sub(_mask_iban, text)
-    return _CARD.sub(_mask_card, text)
+    return _mask_cards(text)
 
 
 # --- fields -----------------------------------------------------------------------------------

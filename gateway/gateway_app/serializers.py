@@ -162,19 +162,6 @@ def form(message: Any, *, pdf_url: str | None) -> dict[str, Any]:
 
 # --- merges -----------------------------------------------------------------------------------
 
-MERGE_STATUSES = (
-    "needs_legal_proof",
-    "ready",
-    "submitted",
-    "approved",
-    "executing",
-    "completed",
-    "rejected",
-    "cancelled",
-    "failed",
-    "reversing",
-    "reversed",
-)
 MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
 
 

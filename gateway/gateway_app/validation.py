@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput
+from cc_common.rules.customers import MAX_DIGITS, is_customer_number
+from cc_common.rules.domains import normalise_domain
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -26,8 +28,6 @@ PASSWORD_MAX = 128
 MAX_DOMAINS = 100
 MAX_AMOUNT_CENTS = 999_999_999
 
-_DIGITS = re.compile(r"[0-9]{1,20}\Z")
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _AMOUNT = re.compile(r"[0-9]{1,10}(\.[0-9]{1,2})?\Z")
 _CURRENCY = re.compile(r"[A-Za-z]{3}\Z")
 
@@ -150,8 +150,9 @@ def choice(*options: str, required: bool = True, aliases: dict[str, str] | None 
 
 
 def customer_number(name: str, value: Any) -> str:
-    if not isinstance(value, str) or not _DIGITS.match(value):
-        raise InvalidInput("A customer number is 1 to 20 digits.", field=name)
+    """Exactly 1 to 20 ASCII digits (cc_common/rules/customers.py); no surrounding space."""
+    if not is_customer_number(value):
+        raise InvalidInput(f"A customer number is 1 to {MAX_DIGITS} digits.", field=name)
     return value
 
 
@@ -159,28 +160,9 @@ def customer_number_field(*, required: bool = True) -> Field:
     return Field(customer_number, required)
 
 
-def normalize_domain(value: Any, field: str = "domain") -> str:
-    """IDNA (punycode), lower case, without a trailing dot: the form every service stores."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string.", field=field)
-    name = value.strip()
-    if name.endswith("."):
-        name = name[:-1]
-    bad = InvalidInput(f"{field} is not a valid domain name.", field=field)
-    if not name or len(name) > 253:
-        raise bad
-    try:
-        ascii_name = name.encode("idna").decode("ascii").lower()
-    except UnicodeError:
-        raise bad from None
-    labels = ascii_name.split(".")
-    if len(ascii_name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
-        raise bad
-    return ascii_name
-
-
 def domain_field(*, required: bool = True) -> Field:
-    return Field(lambda name, value: normalize_domain(value, name), required)
+    """A domain name in the form every service stores (cc_common/rules/domains.py)."""
+    return Field(lambda name, value: normalise_domain(value, field_name=name), required)
 
 
 def domain_list(*, required: bool = True) -> Field:
@@ -189,7 +171,7 @@ def domain_list(*, required: bool = True) -> Field:
             raise InvalidInput(f"{name} must be a non-empty list of domain names.", field=name)
         if len(value) > MAX_DOMAINS:
             raise InvalidInput(f"{name} may hold at most {MAX_DOMAINS} domains.", field=name)
-        domains = [normalize_domain(item, name) for item in value]
+        domains = [normalise_domain(item, field_name=name) for item in value]
         if len(set(domains)) != len(domains):
             raise InvalidInput(f"{name} names a domain twice.", field=name)
         return domains

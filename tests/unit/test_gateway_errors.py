@@ -79,6 +79,8 @@ BAD_INPUT = [
         "domain",
         id="domain-too-long",
     ),
+    pytest.param(PACKAGE_LOGIN, {"domain": "192.168.0.1", "password": "x"}, "domain", id="domain-digit-tld"),
+    pytest.param(PACKAGE_LOGIN, {"domain": "a.de..", "password": "x"}, "domain", id="domain-two-dots"),
     pytest.param(PACKAGE_LOGIN, {"domain": "", "password": "x"}, "domain", id="domain-empty"),
     pytest.param(PACKAGE_LOGIN, {"domain": 5, "password": "x"}, "domain", id="domain-number"),
     pytest.param(

@@ -359,6 +359,8 @@ def test_a_card_token_is_set(call, backends):
         {"card_token": "4111 1111 1111 1111", "card_last4": "1111", "card_expiry": "12/30"},
         {"card_token": "4111-1111-1111-1111", "card_last4": "1111", "card_expiry": "12/30"},
         {"card_number": "4111111111111111", "card_last4": "1111", "card_expiry": "12/30"},
+        {"card_token": "411111111117", "card_last4": "1117", "card_expiry": "12/30"},  # 12 digits
+        {"card_token": "tok_4111111111111111", "card_last4": "1111", "card_expiry": "12/30"},
     ],
 )
 def test_a_card_number_is_refused_and_never_forwarded(body, call, backends):

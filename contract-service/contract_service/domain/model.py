@@ -16,6 +16,9 @@ from datetime import date, datetime, timedelta
 
 import phonenumbers
 from cc_common.errors import Conflict, InvalidInput
+from cc_common.rules.cards import field_with_card_number
+from cc_common.rules.customers import check_customer_number
+from cc_common.rules.written_only import refuse_written_only
 from email_validator import EmailNotValidError, validate_email
 from schwifty import BIC, IBAN
 from schwifty.exceptions import InvalidChecksumDigits, SchwiftyException
@@ -48,8 +51,6 @@ MASTER_DATA_FIELDS = (
     "company", "first_name", "last_name", "street", "zip", "city", "country",
     "phone", "mobile", "fax", "email",
 )  # fmt: skip
-# The identity fields: changing them hands the contract over, which needs a signed form.
-IDENTITY_FIELDS = ("company", "first_name", "last_name")
 
 _MAX_LENGTH = {"company": 200, "first_name": 200, "last_name": 200, "street": 200, "city": 100}
 _LABELS = {
@@ -201,15 +202,6 @@ class CustomerTaken(Exception):
     """A customer number was stored by a concurrent call between the check and the insert."""
 
 
-def check_customer_number(raw: str, *, field_name: str = "customer_number") -> str:
-    text = (raw or "").strip()
-    if not text:
-        raise InvalidInput("Please name the customer number.", field=field_name)
-    if not (text.isascii() and text.isdigit()) or len(text) > 20:
-        raise InvalidInput("A customer number consists of 1 to 20 digits.", field=field_name)
-    return text
-
-
 # --- payment data --------------------------------------------------------------------------
 
 
@@ -261,44 +253,8 @@ def mask_iban(iban: str) -> str:
     return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
 
 
-_CARD_CHARS = re.compile(r"^[0-9 -]+$")
-_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9])+")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{4,200}$")
 _EXPIRY = re.compile(r"^(0[1-9]|1[0-2])/([0-9]{2})$")
-
-
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def looks_like_card_number(value: str) -> bool:
-    """True for 12-19 digits (spaces or dashes between them allowed), and for any run of
-    12-19 digits inside the value that passes the Luhn check (a card number in a token)."""
-    text = value.strip()
-    if _CARD_CHARS.match(text):
-        digits = re.sub(r"[ -]", "", text)
-        if 12 <= len(digits) <= 19 or (len(digits) >= 8 and luhn_valid(digits)):
-            return True
-    for run in _DIGIT_RUN.findall(text):
-        digits = re.sub(r"[ -]", "", run)
-        if 12 <= len(digits) <= 19 and luhn_valid(digits):
-            return True
-    return False
-
-
-def _is_bare_card_number(value: str) -> bool:
-    """A value that is nothing but 12-19 digits (spaces or dashes between them): a card
-    number typed into the wrong field (an IBAN always starts with letters)."""
-    text = (value or "").strip()
-    return bool(_CARD_CHARS.match(text)) and 12 <= len(re.sub(r"[ -]", "", text)) <= 19
 
 
 def check_card_expiry(raw: str, *, today: date) -> str:
@@ -320,19 +276,13 @@ def check_payment(data: PaymentInput, *, today: date) -> Payment | None:
         return None
     iban_given = bool(data.iban.strip() or data.bic.strip())
     card_given = bool(data.card_token.strip() or data.card_last4.strip() or data.card_expiry.strip())
-    if data.card_token.strip() and looks_like_card_number(data.card_token):
+    refused = field_with_card_number({f.name: getattr(data, f.name) for f in fields(data)})
+    if refused is not None:
         raise InvalidInput(
             "Card numbers are not accepted here; enter the token from the payment provider.",
             code="card_number_refused",
-            field="card_token",
+            field=refused,
         )
-    for name in ("iban", "bic", "card_last4", "card_expiry"):
-        if _is_bare_card_number(getattr(data, name)):
-            raise InvalidInput(
-                "Card numbers are not accepted; pay by card with the token from the payment provider.",
-                code="card_number_refused",
-                field=name,
-            )
     if iban_given and card_given:
         raise InvalidInput("Give either a bank account (IBAN and BIC) or a card, not both.", field="payment")
     if iban_given:
@@ -479,18 +429,11 @@ def apply_master_data_change(customer: Customer, changes: dict[str, str]) -> dic
     """The complete, normalised master data after a partial change.
 
     `changes` holds only the fields that were given ("" clears phone, mobile or fax). A given
-    company, first or last name that differs from the stored one hands the contract over to
-    someone else: FAILED_PRECONDITION written_form_required. The result is checked as a whole
+    company, first or last name, even the stored one, needs the signed form: FAILED_PRECONDITION
+    written_form_required (cc_common/rules/written_only.py). The result is checked as a whole
     by the market's rules (a new country re-checks the postcode), so nothing is half-saved.
     """
-    for name in IDENTITY_FIELDS:
-        if name in changes and clean_text(changes[name], field_name=name) != getattr(customer, name):
-            raise Conflict(
-                f"The {_LABELS[name]} cannot be changed online: a contract handover needs a signed "
-                "form. Download the contract transfer form under Forms, sign it and send it to us.",
-                code="written_form_required",
-                field=name,
-            )
+    refuse_written_only(changes)
     unknown = set(changes) - set(MASTER_DATA_FIELDS)
     if unknown:  # pragma: no cover - the entrypoint only passes known fields
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]}.", field=sorted(unknown)[0])
@@ -660,26 +603,6 @@ def check_product_change(contract: Contract) -> None:
 
 
 # --- terminations ------------------------------------------------------------------------------
-
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-
-
-def normalise_domain(raw: str, *, field_name: str = "domain") -> str:
-    """A domain as package-service stores it: IDNA (punycode), lower case, no trailing dot."""
-    name = (raw or "").strip().rstrip(".").lower()
-    if not name:
-        raise InvalidInput("Please enter a domain name, e.g. example.com.", field=field_name)
-    if len(name) > 253:
-        raise InvalidInput("A domain name has at most 253 characters.", field=field_name)
-    try:
-        ascii_name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise InvalidInput("This is not a valid domain name, e.g. example.com.", field=field_name) from None
-    labels = ascii_name.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        raise InvalidInput("This is not a valid domain name, e.g. example.com.", field=field_name)
-    return ascii_name
-
 
 @dataclass
 class Termination:

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cc_common.errors import Conflict, InvalidInput
-
-from contract_service.domain.model import check_customer_number
+from cc_common.rules.customers import check_customer_number
 
 KINDS = ("invoices", "contracts", "terminations")
 FORWARD = "forward"

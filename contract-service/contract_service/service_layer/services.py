@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from cc_common import notices as notice_texts
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from cc_common.faults import crash_point
+from cc_common.rules.customers import check_customer_number
+from cc_common.rules.domains import normalise_domain
 from cc_common.tokens import Principal
 
 from contract_service.adapters import pdf
@@ -35,7 +37,7 @@ def owned_customer_number(caller: Principal, requested: str) -> str:
             raise Forbidden("This login is not bound to a customer number.")
         return caller.customer_number
     if caller.kind in ("staff", "service"):
-        return model.check_customer_number(requested)
+        return check_customer_number(requested)
     raise Forbidden("This kind of login may not do this.")
 
 
@@ -58,7 +60,7 @@ def create_customer(
 ) -> model.Customer:
     """Checks and stores a new customer. A customer number chosen by staff must be free
     (ALREADY_EXISTS customer_number_taken); otherwise a random one is allocated."""
-    chosen = model.check_customer_number(customer_number) if customer_number.strip() else ""
+    chosen = check_customer_number(customer_number) if customer_number.strip() else ""
     m = model.check_market(market)
     data = model.normalise_master_data(m, master_data)
     checked_payment = model.check_payment(payment, today=today or _today()) if payment else None
@@ -148,7 +150,7 @@ def create_invoice(
     invoice_date: str = "",
     today: date | None = None,
 ) -> model.Invoice:
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     amount = model.check_amount(amount_cents)
     checked_status = model.check_invoice_status(status)
     day = model.check_invoice_date(invoice_date, today=today or _today())
@@ -270,7 +272,7 @@ def restore_email(*, uow: UnitOfWork, token: str, now: datetime | None = None) -
 
 def customer_snapshot(*, uow: UnitOfWork, customer_number: str) -> model.Customer:
     """The customer with its payment data as stored (for the merge comparison)."""
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     with uow:
         customer = uow.customers.get(number)
     if customer is None:
@@ -347,7 +349,7 @@ def create_contract(
 ) -> model.Contract:
     """The contract of a new package; idempotent per package (same customer: the stored one)."""
     pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     checked_product = model.check_product(product)
     start = model.check_start_date(start_date, today=today or _today())
     term = model.check_term_months(term_months)
@@ -402,7 +404,7 @@ def change_contract_product(
     contract already has changes nothing (a repeat)."""
     pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
     checked_product = model.check_product(product)
-    owner = model.check_customer_number(customer_number) if (customer_number or "").strip() else ""
+    owner = check_customer_number(customer_number) if (customer_number or "").strip() else ""
     for _attempt in range(2):
         with uow:
             contract = uow.contracts.by_package(pkg)
@@ -489,7 +491,7 @@ def create_termination(
     """Terminates a package (or one domain of it) at the end of its contract's current term."""
     number = _customer_only(caller)
     pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
-    checked_domain = model.normalise_domain(domain) if (domain or "").strip() else ""
+    checked_domain = normalise_domain(domain) if (domain or "").strip() else ""
     day = today or _today()
     with uow:
         contract = uow.contracts.by_package(pkg)

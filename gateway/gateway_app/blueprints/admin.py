@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 
 from cc_common.errors import InvalidInput, NotFound
+from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 from flask import Blueprint, Response, jsonify, request, send_file
 
@@ -170,8 +171,8 @@ def create_invoice(number: str) -> tuple[Response, int]:
 @token_required("staff")
 def list_merges() -> Response:
     status = request.args.get("status", "")
-    if status and status not in serializers.MERGE_STATUSES:
-        raise InvalidInput(f"status must be one of: {', '.join(serializers.MERGE_STATUSES)}.", field="status")
+    if status and status not in MERGE_STATUSES:
+        raise InvalidInput(f"status must be one of: {', '.join(MERGE_STATUSES)}.", field="status")
     reply = backends().merge.call(
         "ListMerges", merge_pb2.ListMergesRequest(status=status), token=current_principal().token
     )

@@ -9,10 +9,11 @@ never from a field, so another customer's invoice answers 404.
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
-from cc_common.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
+from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
+from cc_common.rules.cards import field_with_card_number
+from cc_common.rules.written_only import refuse_written_only
 from customercenter.v1 import contract_pb2, identity_pb2
 from flask import Blueprint, Response, jsonify, request, send_file, url_for
 
@@ -24,10 +25,10 @@ from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("customer", __name__)
 
-# Master data a customer may change online; the name fields need the signed contract-handover
-# form (docs/architecture.md, "Online or on a signed form").
+# Master data a customer may change online; company and name need the signed contract
+# handover form (common/cc_common/rules/written_only.py; docs/architecture.md, "Online or on a
+# signed form").
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
-WRITTEN_FORM_FIELDS = ("company", "first_name", "last_name")
 CLEARABLE_FIELDS = ("phone", "mobile", "fax")
 UPDATE_CUSTOMER = {
     name: v.text(max_len=254 if name == "email" else v.MAX_TEXT, required=False) for name in ONLINE_FIELDS
@@ -36,8 +37,6 @@ UPDATE_CUSTOMER = {
 SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
 SET_PAYMENT = {name: v.text(min_len=1, max_len=64, required=False) for name in (*SEPA_FIELDS, *CARD_FIELDS)}
-# 13 to 19 digits, possibly grouped by spaces or dashes: a primary account number.
-_CARD_NUMBER = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}\Z")
 
 MAX_INVOICE_NUMBER = 64
 MAX_FORM_ID = 64
@@ -64,15 +63,9 @@ def update_customer() -> Response:
     if not request.get_data(cache=True).strip():
         raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
     body = v.json_object()
-    named = [name for name in WRITTEN_FORM_FIELDS if name in body]
-    if named:
-        # Nothing is saved, not even the other fields of the same request.
-        raise Conflict(
-            f"{', '.join(named)} cannot be changed online: a change of name is a contract handover "
-            "and needs the signed form (GET /api/v1/forms, contract_transfer).",
-            code="written_form_required",
-            field=named[0],
-        )
+    # contract-service's own rule, said here first so that nothing is forwarded or saved, not
+    # even the other fields of the same request, and before any other field is checked.
+    refuse_written_only(body)
     # null clears phone, mobile or fax (as "" does); the other fields cannot be cleared.
     body = {
         name: ("" if value is None and name in CLEARABLE_FIELDS else value) for name, value in body.items()
@@ -199,21 +192,17 @@ def set_payment() -> Response:
     return _customer_json(record)
 
 
-def looks_like_card_number(value: str) -> bool:
-    """13 to 19 digits, possibly grouped by spaces or dashes: a primary account number."""
-    return bool(_CARD_NUMBER.match((value or "").strip()))
-
-
 def refuse_card_numbers(payment: dict[str, str]) -> None:
-    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere."""
-    for name in (*CARD_FIELDS, *SEPA_FIELDS):
-        if looks_like_card_number(payment.get(name, "")):
-            raise InvalidInput(
-                "This looks like a card number, which is never accepted: give the card_token from the "
-                "payment provider.",
-                code="card_number_refused",
-                field=name,
-            )
+    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
+    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
+    name = field_with_card_number(payment)
+    if name is not None:
+        raise InvalidInput(
+            "This looks like a card number, which is never accepted: give the card_token from the "
+            "payment provider.",
+            code="card_number_refused",
+            field=name,
+        )
 
 
 def store_payment(payment: dict[str, str]) -> Any:

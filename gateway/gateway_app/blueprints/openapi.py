@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from cc_common.rules import customers
+from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from flask import Blueprint, Response, jsonify
 
-from gateway_app.serializers import CUSTOMER_FIELDS, MERGE_STATUSES, MOVED_KINDS
+from gateway_app.serializers import CUSTOMER_FIELDS, MOVED_KINDS
 
 bp = Blueprint("openapi", __name__)
 
@@ -14,7 +16,7 @@ STRING = {"type": "string"}
 NULLABLE_STRING = {"type": ["string", "null"]}
 PASSWORD = {"type": "string", "minLength": 1, "maxLength": 128, "format": "password"}
 NEW_PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128, "format": "password"}
-CUSTOMER_NUMBER = {"type": "string", "pattern": "^[0-9]{1,20}$"}
+CUSTOMER_NUMBER = {"type": "string", "pattern": customers.PATTERN}
 
 
 def _ref(name: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
+from cc_common.rules.domains import normalise_domain
 from customercenter.v1 import identity_pb2, package_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -40,7 +41,7 @@ def _check_customer_number(form: FormState, name: str) -> str:
 
 def _check_domain(form: FormState, name: str) -> str:
     try:
-        return v.normalize_domain(form.get(name), name)
+        return normalise_domain(form.get(name), field_name=name)
     except InvalidInput:
         form.fail(name, str(FIELD_MESSAGES["domain"]))
         return form.get(name)

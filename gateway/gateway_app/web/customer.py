@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
+from cc_common.rules.cards import holds_card_number
 from customercenter.v1 import contract_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -23,7 +24,6 @@ from gateway_app.blueprints.customer import (
     _invoice_ref,
     _pdf,
     change_customer_data,
-    looks_like_card_number,
     refuse_card_numbers,
     restore_email,
     store_payment,
@@ -150,7 +150,7 @@ def customer_payment() -> Any:
             form.fail_with(error)
     # A card number typed into any field is never sent back to the browser.
     form.values = {
-        name: "" if looks_like_card_number(value) else value for name, value in form.values.items()
+        name: "" if holds_card_number(name, value) else value for name, value in form.values.items()
     }
     return page("customer/payment.html", 422, customer=customer, form=form, method=method)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError
+from cc_common.rules.domains import normalise_domain
 from customercenter.v1 import contract_pb2, merge_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -148,7 +149,7 @@ def merge_begin() -> Any:
         require(form, "domain", "domain_password")
         if form.get("domain"):
             try:
-                domain = v.normalize_domain(form.get("domain"))
+                domain = normalise_domain(form.get("domain"))
             except DomainError:
                 form.fail("domain", str(FIELD_MESSAGES["domain"]))
     if form.ok:

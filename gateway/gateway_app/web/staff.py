@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError
+from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from customercenter.v1 import merge_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
@@ -77,7 +78,7 @@ def _token() -> str:
 @page_login("staff")
 def staff_queue() -> Any:
     status = request.args.get("status", "submitted")
-    if status not in serializers.MERGE_STATUSES and status != "":
+    if status not in MERGE_STATUSES and status != "":
         status = "submitted"
     reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(status=status), token=_token())
     merges = [merge_view(m) for m in reply.merges]

@@ -40,13 +40,6 @@ def check_password_policy(password: str, *, field_name: str = "password") -> str
     return password
 
 
-def check_customer_number(number: str) -> str:
-    number = (number or "").strip()
-    if not number.isdigit() or len(number) > 20:
-        raise InvalidInput("A customer number consists of up to 20 digits.", field="customer_number")
-    return number
-
-
 def check_package_id(package_id: str) -> str:
     package_id = (package_id or "").strip()
     if not package_id or len(package_id) > 64:

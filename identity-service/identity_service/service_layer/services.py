@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cc_common import metrics, notices
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
+from cc_common.rules.customers import check_customer_number, is_customer_number
 
 from identity_service.domain import model, password_reset, throttling
 from identity_service.domain.model import Hasher, LoginResult
@@ -69,7 +70,7 @@ def set_customer_password(
 ) -> RevocationChange | None:
     """Creates the credential of a customer number, or replaces its password and revokes its
     tokens in the same transaction. None when the credential is new (no token can exist)."""
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     check_jti(keep_jti)
     with uow:
         credential = uow.credentials.get_customer(number)
@@ -136,7 +137,7 @@ def check_password_change(
     """Step 1 of a customer changing its own password: the current password is checked like a
     login (same throttling keys, a wrong one counts as a failure). Returns the new hash."""
     model.check_password_policy(new_password, field_name="new_password")
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
     credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_customer(number))
     if not _password_matches(hasher, credential.password_hash if credential else None, current_password):
@@ -162,7 +163,7 @@ def store_password_change(
     `email` and `market` are the customer's contact address and market as the gateway read
     them from contract-service (as for reset mails): a notice of the change is queued to that
     address in the same transaction (none when it is empty)."""
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     recipient = password_reset.check_email(email)
     check_jti(keep_jti)
     with uow:
@@ -225,7 +226,7 @@ def request_password_reset(
     `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
     a link base taken from the request (ultimately its Host header) would let anybody have a
     genuine reset token mailed inside a link to their own host."""
-    number = model.check_customer_number(customer_number)
+    number = check_customer_number(customer_number)
     recipient = password_reset.check_email(email)
     address = password_reset.check_client_address(client_address)
     url = password_reset.check_base_url(base_url, password_reset.DEFAULT_BASE_URL)
@@ -345,7 +346,7 @@ def customer_login(
     number = (customer_number or "").strip()
     keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
     credential = _load_unless_locked(
-        uow, keys, now, lambda u: u.credentials.get_customer(number) if number.isdigit() else None
+        uow, keys, now, lambda u: u.credentials.get_customer(number) if is_customer_number(number) else None
     )
     if not _password_matches(hasher, credential.password_hash if credential else None, password):
         _register_failure(uow, keys, limits, now)
@@ -613,11 +614,11 @@ def set_customer_status(
     if status not in (model.ACTIVE, model.FROZEN, model.RETIRED):
         raise InvalidInput("Unknown status.", field="status")
     if status == model.RETIRED:
-        model.check_customer_number(merged_into)
+        check_customer_number(merged_into)
     changed = 0
     revocations: list[RevocationChange] = []
     for raw in customer_numbers:
-        number = model.check_customer_number(raw)
+        number = check_customer_number(raw)
         with uow:
             credential = uow.credentials.get_customer(number)
             if credential is None:

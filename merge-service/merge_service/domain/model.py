@@ -10,22 +10,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cc_common.errors import Conflict, InvalidInput
+from cc_common.rules.merges import (
+    APPROVED,
+    CANCELLED,
+    COMPLETED,
+    EXECUTING,
+    FAILED,
+    NEEDS_LEGAL_PROOF,
+    READY,
+    REJECTED,
+    REVERSED,
+    REVERSING,
+    SUBMITTED,
+)
 
 from merge_service.domain.policy import MARKET_POLICY, PAYMENT_FIELDS
 
 EQUAL, DIFFERS, BLOCKING = "equal", "differs", "blocking"
-
-NEEDS_LEGAL_PROOF = "needs_legal_proof"
-READY = "ready"
-SUBMITTED = "submitted"
-APPROVED = "approved"
-EXECUTING = "executing"
-COMPLETED = "completed"
-REJECTED = "rejected"
-CANCELLED = "cancelled"
-FAILED = "failed"
-REVERSING = "reversing"
-REVERSED = "reversed"
+# The states (NEEDS_LEGAL_PROOF ... REVERSED) are named once, in cc_common/rules/merges.py.
 
 # How the kept number proved that it owns the absorbed one.
 CUSTOMER_PASSWORD = "customer_password"  # the absorbed number's own customer password
@@ -58,11 +60,6 @@ def new_merge_id() -> str:
     return "mrg_" + secrets.token_hex(8)
 
 
-def check_customer_number(value: str, field_name: str) -> str:
-    value = (value or "").strip()
-    if not value.isdigit() or not 1 <= len(value) <= 20 or not value.isascii():
-        raise InvalidInput("A customer number consists of 1 to 20 digits.", field=field_name)
-    return value
 
 
 # --- normalising: only formatting, never content -----------------------------------------

@@ -20,6 +20,8 @@ from cc_common.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from cc_common.rules import merges as merge_states
+from cc_common.rules.customers import check_customer_number
 from cc_common.tokens import Principal
 
 from merge_service.adapters.repository import LockTaken
@@ -105,7 +107,7 @@ def start_merge(
     its contact address is told at once, with a single-use link to object."""
     agreement = agreement or AgreementPolicy()
     target = caller.customer_number or ""
-    source = model.check_customer_number(source_customer_number, "source_customer_number")
+    source = check_customer_number(source_customer_number, field_name="source_customer_number")
     if source == target:
         raise InvalidInput(
             "This is the customer number you are signed in with. Enter the number you want to absorb.",
@@ -213,6 +215,10 @@ def get_merge(*, uow, caller: Principal, merge_id: str) -> model.Merge:
 
 
 def list_merges(*, uow, caller: Principal, status: str = "") -> list[model.Merge]:
+    """A customer's own merges; for staff every merge, or those in `status` (one of
+    cc_common/rules/merges.py)."""
+    if status and status not in merge_states.STATUSES:
+        raise InvalidInput(f"status must be one of: {', '.join(merge_states.STATUSES)}.", field="status")
     with uow:
         if caller.kind == "customer":
             return uow.merges.list_for_customer(caller.customer_number or "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,29 +11,11 @@ from cc_common.errors import Conflict, InvalidInput
 from package_service.domain import catalogue
 from package_service.domain.catalogue import PRODUCTS, Product, smallest_product
 
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_DOMAINS_PER_REQUEST = 100
 
 
 def new_package_id() -> str:
     return "pkg_" + secrets.token_hex(8)
-
-
-def normalise_domain(raw: str, *, field_name: str = "domain") -> str:
-    """A domain as stored and compared: IDNA (punycode), lower case, no trailing dot."""
-    name = (raw or "").strip().rstrip(".").lower()
-    if not name:
-        raise InvalidInput("Please enter a domain name, e.g. example.com.", field=field_name)
-    if len(name) > 253:
-        raise InvalidInput("A domain name has at most 253 characters.", field=field_name)
-    try:
-        ascii_name = name.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise InvalidInput(f"{raw!r} is not a valid domain name.", field=field_name) from None
-    labels = ascii_name.split(".")
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        raise InvalidInput(f"{raw!r} is not a valid domain name.", field=field_name)
-    return ascii_name
 
 
 def check_product(product: str) -> Product:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from cc_common.faults import crash_point
+from cc_common.rules.domains import normalise_domain
 from cc_common.tokens import Principal
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +30,7 @@ def create_package(
         raise InvalidInput("A package needs at least one domain.", field="domains")
     if len(domains) > model.MAX_DOMAINS_PER_REQUEST:
         raise InvalidInput("Too many domains in one request.", field="domains")
-    names = [model.normalise_domain(d, field_name="domains") for d in domains]
+    names = [normalise_domain(d, field_name="domains") for d in domains]
     if len(set(names)) != len(names):
         raise InvalidInput("A domain is listed twice.", field="domains")
     package = model.Package(
@@ -80,7 +81,7 @@ def may_see(caller: Principal, package: model.Package) -> bool:
 def resolve_domain(*, uow: UnitOfWork, caller: Principal, domain: str) -> model.Package:
     if caller.kind != "service":
         raise Forbidden("Only the gateway may resolve domains.")
-    name = model.normalise_domain(domain)
+    name = normalise_domain(domain)
     with uow:
         package = uow.packages.by_domain(name)
     if package is None:
@@ -246,7 +247,7 @@ def move_domain(
     smallest). Customer login only; one transaction."""
     if caller.kind != "customer":
         raise Forbidden("Only the customer login may split packages.")
-    name = model.normalise_domain(domain)
+    name = normalise_domain(domain)
     if target_package_id and product:
         raise InvalidInput("Name either a target package or a product for a new package.", field="product")
     if product:

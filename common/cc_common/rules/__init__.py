@@ -1,0 +1,8 @@
+"""Pure rules more than one process needs, kept once: domain names (`domains`), customer
+numbers (`customers`), card numbers (`cards`), the fields only a signed form may change
+(`written_only`) and the states of a merge (`merges`).
+
+No I/O and no framework: each function takes text and answers a value or raises a
+`cc_common.errors.DomainError` naming the field at fault, so the gateway and the service that
+owns a rule give the same answer to the same input.
+"""
