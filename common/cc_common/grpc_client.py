@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -24,6 +24,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cc_common import telemetry
 from cc_common.config import GrpcTls, grpc_target
 from cc_common.errors import from_rpc_error
+
+R = TypeVar("R")
 
 # The RPCs that only read, by full service name: repeating one after UNAVAILABLE cannot
 # change anything. Named one by one (tests/unit/test_grpc_client_config.py checks them against
@@ -158,14 +160,15 @@ class ServiceClient:
         self._service_token = service_token
         self.timeout = timeout
 
-    def call(self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None) -> Any:
-        """Calls `method` with the given user token, or with the service credential."""
+    def invoke(
+        self, method: Callable[..., R], request: Any, *, token: str | None = None, timeout: float | None = None
+    ) -> R:
+        """Calls `method`, a method of this client's stub (`client.invoke(client.stub.GetCustomer,
+        request)`), with the given user token, or with the service credential."""
         bearer = token if token is not None else (self._service_token() if self._service_token else None)
         metadata = (("authorization", f"Bearer {bearer}"),) if bearer else ()
         try:
-            return getattr(self.stub, method)(
-                request, timeout=timeout or self.timeout, metadata=metadata
-            )
+            return method(request, timeout=timeout or self.timeout, metadata=metadata)
         except grpc.RpcError as err:
             raise from_rpc_error(err, service=self.name) from None
 

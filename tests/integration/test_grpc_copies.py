@@ -82,7 +82,7 @@ def wait_until_both_serve(client: ServiceClient, counters: list[CallCounter], ti
     deadline = time.monotonic() + timeout
     while not all(c.calls[LIST_PRODUCTS] for c in counters):
         assert time.monotonic() < deadline, [dict(c.calls) for c in counters]
-        client.call("ListProducts", package_pb2.ListProductsRequest())
+        client.invoke(client.stub.ListProducts, package_pb2.ListProductsRequest())
         time.sleep(0.02)
 
 
@@ -93,7 +93,7 @@ def test_calls_are_spread_over_every_copy(copies):
     wait_until_both_serve(client, [first, second])
     before = first.calls[LIST_PRODUCTS], second.calls[LIST_PRODUCTS]
     for _ in range(40):
-        client.call("ListProducts", package_pb2.ListProductsRequest())
+        client.invoke(client.stub.ListProducts, package_pb2.ListProductsRequest())
     spread = first.calls[LIST_PRODUCTS] - before[0], second.calls[LIST_PRODUCTS] - before[1]
     assert sum(spread) == 40
     assert min(spread) >= 15, spread  # round robin: about half each
@@ -106,7 +106,7 @@ def test_reads_keep_succeeding_when_one_copy_stops(copies):
     one.stop()
     served_before = second.calls[LIST_PRODUCTS]
     for _ in range(30):
-        reply = client.call("ListProducts", package_pb2.ListProductsRequest())
+        reply = client.invoke(client.stub.ListProducts, package_pb2.ListProductsRequest())
         assert reply.products
     assert second.calls[LIST_PRODUCTS] - served_before >= 30
     assert client.serving()
@@ -121,7 +121,7 @@ def test_a_copy_reporting_not_serving_gets_no_new_calls(copies):
     time.sleep(0.3)  # the Watch stream brings the change to the channel
     before = first.calls[LIST_PRODUCTS]
     for _ in range(20):
-        client.call("ListProducts", package_pb2.ListProductsRequest())
+        client.invoke(client.stub.ListProducts, package_pb2.ListProductsRequest())
     assert first.calls[LIST_PRODUCTS] == before
 
 

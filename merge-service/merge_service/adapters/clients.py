@@ -41,15 +41,15 @@ class GrpcBackends:
         self._transfer_timeout = max(timeout, 60.0)
 
     def verify_customer_password(self, *, customer_number: str, password: str, client_address: str) -> None:
-        self.identity.call(
-            "CustomerLogin",
+        self.identity.invoke(
+            self.identity.stub.CustomerLogin,
             identity_pb2.CustomerLoginRequest(customer_number=customer_number, password=password, client_address=client_address),
         )
 
     def verify_domain_password(self, *, customer_number: str, domain: str, password: str, client_address: str) -> None:
         package_id = ""
         try:
-            package = self.package.call("ResolveDomain", package_pb2.ResolveDomainRequest(domain=domain))
+            package = self.package.invoke(self.package.stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain))
             if package.customer_number == customer_number:
                 package_id = package.id
         except NotFound:
@@ -58,15 +58,15 @@ class GrpcBackends:
             if getattr(exc, "code", "") != "invalid_input":
                 raise
         # An unknown domain or one of another customer still costs one hash (package_id "").
-        self.identity.call(
-            "PackageLogin",
+        self.identity.invoke(
+            self.identity.stub.PackageLogin,
             identity_pb2.PackageLoginRequest(domain=domain.strip().lower(), package_id=package_id, password=password, client_address=client_address),
         )
         if not package_id:  # pragma: no cover - identity already refused an empty package id
             raise Unauthenticated("The details are not correct.", code="invalid_credentials")
 
     def customer_snapshot(self, customer_number: str) -> dict[str, str]:
-        snap = self.contract.call("GetCustomerSnapshot", contract_pb2.GetCustomerRequest(customer_number=customer_number))
+        snap = self.contract.invoke(self.contract.stub.GetCustomerSnapshot, contract_pb2.GetCustomerRequest(customer_number=customer_number))
         c = snap.customer
         return {
             "customer_number": c.customer_number,
@@ -91,27 +91,27 @@ class GrpcBackends:
         }
 
     def set_customer_status(self, *, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = "") -> None:
-        self.contract.call(
-            "SetCustomerStatus",
+        self.contract.invoke(
+            self.contract.stub.SetCustomerStatus,
             transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=customer_numbers, status=status, merged_into=merged_into),
         )
 
     def transfer_packages(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
         request = transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
-        return _moved(self.package.call("TransferPackages", request, timeout=self._transfer_timeout))
+        return _moved(self.package.invoke(self.package.stub.TransferPackages, request, timeout=self._transfer_timeout))
 
     def transfer_contracts(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
         request = transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
-        return _moved(self.contract.call("TransferContracts", request, timeout=self._transfer_timeout))
+        return _moved(self.contract.invoke(self.contract.stub.TransferContracts, request, timeout=self._transfer_timeout))
 
     def retire_credentials(self, *, merge_id: str, source: str, target: str) -> None:
-        self.identity.call(
-            "SetCustomerStatus",
+        self.identity.invoke(
+            self.identity.stub.SetCustomerStatus,
             transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=[source], status="retired", merged_into=target),
         )
 
     def restore_credentials(self, *, merge_id: str, source: str) -> None:
-        self.identity.call(
-            "SetCustomerStatus",
+        self.identity.invoke(
+            self.identity.stub.SetCustomerStatus,
             transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=[source], status="active"),
         )
