@@ -2,14 +2,15 @@
 
 Channels are built here, in the factory, and connect lazily on the first call, so a worker
 starts even while a service is down; the features that need that service answer 503.
-Unit tests pass fake clients with the same `call` / `serving` interface instead.
+Unit tests pass fake clients with the same `stub` / `invoke` / `serving` interface instead.
+The views reach the services through gateway_app.clients, never through this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cc_common.config import GrpcTls, ServiceAddresses
 from cc_common.grpc_client import ServiceClient, make_channel
@@ -22,14 +23,18 @@ from customercenter.v1 import (
 from flask import Flask, current_app
 
 
+R = TypeVar("R")
+
+
 class Backend(Protocol):
     """What the views need of a service client (ServiceClient, or a fake in unit tests)."""
 
     name: str
+    stub: Any
 
-    def call(
-        self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None
-    ) -> Any: ...
+    def invoke(
+        self, method: Callable[..., R], request: Any, *, token: str | None = None, timeout: float | None = None
+    ) -> R: ...
 
     def serving(self, timeout: float = 1.0) -> bool: ...
 

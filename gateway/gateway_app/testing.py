@@ -1,6 +1,7 @@
 """Fakes of the backend services for the gateway's unit tests (no network).
 
-A FakeService answers `call(method, request, token=...)` from a table of handlers, records
+A FakeService answers `invoke(fake.stub.Method, request, token=...)` from a table of handlers
+(by method name), records
 every call, and can be switched "down" so each call raises ServiceUnavailable, as a real
 ServiceClient does when its service does not answer. Nothing here is used in production.
 """
@@ -35,9 +36,16 @@ class FakeService:
         """`answer` is a reply message, a DomainError to raise, or a function (request, token)."""
         self.handlers[method] = answer
 
-    def call(
-        self, method: str, request: Any, *, token: str | None = None, timeout: float | None = None
+    @property
+    def stub(self) -> _FakeStub:
+        return _FakeStub(self)
+
+    def invoke(
+        self, method: Callable[..., Any], request: Any, *, token: str | None = None, timeout: float | None = None
     ) -> Any:
+        return method(request, token)
+
+    def answer(self, method: str, request: Any, token: str | None) -> Any:
         self.calls.append(Call(method, request, token))
         if self.down:
             raise ServiceUnavailable(
@@ -57,6 +65,16 @@ class FakeService:
 
     def methods_called(self) -> list[str]:
         return [call.method for call in self.calls]
+
+
+class _FakeStub:
+    """`fake.stub.GetCustomer` like a real stub's method, answered by the fake's table."""
+
+    def __init__(self, service: FakeService) -> None:
+        self._service = service
+
+    def __getattr__(self, method: str) -> Callable[[Any, str | None], Any]:
+        return lambda request, token: self._service.answer(method, request, token)
 
 
 def fake_backends() -> Backends:

@@ -1,0 +1,129 @@
+"""contract-service: customer records, payment data, contracts, invoices, terminations, forms."""
+
+from __future__ import annotations
+
+from cc_common.errors import NotFound
+from customercenter.v1 import contract_pb2
+
+from gateway_app import validation as v
+from gateway_app.backends import Backend, current_backends
+
+MAX_INVOICE_NUMBER = 64
+NO_TERMINATION = "There is no termination with this id under your customer number."
+
+
+def _contract() -> Backend:
+    return current_backends().contract
+
+
+def get_customer(customer_number: str = "", *, token: str | None = None) -> contract_pb2.Customer:
+    """The record of `customer_number`, or with a customer token (and no number) the caller's own."""
+    request = contract_pb2.GetCustomerRequest(customer_number=customer_number)
+    return _contract().invoke(_contract().stub.GetCustomer, request, token=token)
+
+
+def create_customer(request: contract_pb2.CreateCustomerRequest, *, token: str) -> contract_pb2.Customer:
+    return _contract().invoke(_contract().stub.CreateCustomer, request, token=token)
+
+
+def update_customer(changes: dict[str, str], *, token: str) -> contract_pb2.Customer:
+    request = contract_pb2.UpdateCustomerRequest(**changes)
+    return _contract().invoke(_contract().stub.UpdateCustomer, request, token=token)
+
+
+def restore_customer_email(link_token: str) -> contract_pb2.Customer:
+    request = contract_pb2.RestoreCustomerEmailRequest(token=link_token)
+    return _contract().invoke(_contract().stub.RestoreCustomerEmail, request)
+
+
+def set_payment(payment: dict[str, str], *, token: str) -> contract_pb2.Customer:
+    request = contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(**payment))
+    return _contract().invoke(_contract().stub.SetPayment, request, token=token)
+
+
+def create_contract(
+    package_id: str, customer_number: str, product: str, *, token: str | None = None
+) -> contract_pb2.Contract:
+    request = contract_pb2.CreateContractRequest(
+        package_id=package_id, customer_number=customer_number, product=product
+    )
+    return _contract().invoke(_contract().stub.CreateContract, request, token=token)
+
+
+def change_contract_product(
+    package_id: str, product: str, customer_number: str
+) -> contract_pb2.ChangeContractProductResponse:
+    request = contract_pb2.ChangeContractProductRequest(
+        package_id=package_id, product=product, customer_number=customer_number
+    )
+    return _contract().invoke(_contract().stub.ChangeContractProduct, request)
+
+
+def list_contracts(*, token: str) -> list[contract_pb2.Contract]:
+    request = contract_pb2.ListContractsRequest()
+    return list(_contract().invoke(_contract().stub.ListContracts, request, token=token).contracts)
+
+
+# --- invoices ------------------------------------------------------------------------------
+
+
+def invoice_ref(number: str) -> contract_pb2.InvoiceRef:
+    """An absurdly long number cannot exist (404, as contract-service would say)."""
+    if not number or len(number) > MAX_INVOICE_NUMBER:
+        raise NotFound("There is no invoice with this number under your customer number.")
+    return contract_pb2.InvoiceRef(number=number)
+
+
+def create_invoice(
+    customer_number: str, amount_cents: int, *, currency: str, status: str, date: str, token: str
+) -> contract_pb2.Invoice:
+    request = contract_pb2.CreateInvoiceRequest(
+        customer_number=customer_number, amount_cents=amount_cents, currency=currency, status=status, date=date
+    )
+    return _contract().invoke(_contract().stub.CreateInvoice, request, token=token)
+
+
+def list_invoices(*, token: str) -> list[contract_pb2.Invoice]:
+    request = contract_pb2.ListInvoicesRequest()
+    return list(_contract().invoke(_contract().stub.ListInvoices, request, token=token).invoices)
+
+
+def get_invoice_pdf(number: str, *, token: str) -> contract_pb2.Document:
+    return _contract().invoke(_contract().stub.GetInvoicePdf, invoice_ref(number), token=token)
+
+
+def repeat_debit(number: str, *, token: str) -> contract_pb2.DebitRequest:
+    return _contract().invoke(_contract().stub.RepeatDebit, invoice_ref(number), token=token)
+
+
+# --- terminations and forms ----------------------------------------------------------------
+
+
+def termination_id_of(termination_id: str) -> str:
+    if not termination_id or len(termination_id) > v.MAX_OPAQUE_ID:
+        raise NotFound(NO_TERMINATION)
+    return termination_id
+
+
+def create_termination(package_id: str, domain: str, *, token: str) -> contract_pb2.Termination:
+    request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain)
+    return _contract().invoke(_contract().stub.CreateTermination, request, token=token)
+
+
+def list_terminations(*, token: str) -> list[contract_pb2.Termination]:
+    request = contract_pb2.ListTerminationsRequest()
+    return list(_contract().invoke(_contract().stub.ListTerminations, request, token=token).terminations)
+
+
+def retract_termination(termination_id: str, *, token: str) -> contract_pb2.Termination:
+    request = contract_pb2.TerminationRef(id=termination_id_of(termination_id))
+    return _contract().invoke(_contract().stub.RetractTermination, request, token=token)
+
+
+def list_forms(*, token: str) -> list[contract_pb2.Form]:
+    return list(_contract().invoke(_contract().stub.ListForms, contract_pb2.ListFormsRequest(), token=token).forms)
+
+
+def get_form_pdf(form_id: str, *, token: str) -> contract_pb2.Document:
+    request = contract_pb2.FormRef(form_id=form_id)
+    return _contract().invoke(_contract().stub.GetFormPdf, request, token=token)

@@ -1,0 +1,84 @@
+"""identity-service: logins, passwords and revocations."""
+
+from __future__ import annotations
+
+from customercenter.v1 import identity_pb2
+from google.protobuf import empty_pb2
+
+from gateway_app.backends import Backend, current_backends
+from gateway_app.proxy import client_address
+
+
+def _identity() -> Backend:
+    return current_backends().identity
+
+
+def subject_name(subject: str) -> str:
+    """The name of a login's subject ("customer:123" -> "123")."""
+    return subject.split(":", 1)[1] if ":" in subject else subject
+
+
+def customer_login(customer_number: str, password: str) -> identity_pb2.LoginResult:
+    request = identity_pb2.CustomerLoginRequest(
+        customer_number=customer_number, password=password, client_address=client_address()
+    )
+    return _identity().invoke(_identity().stub.CustomerLogin, request)
+
+
+def package_login(domain: str, package_id: str, password: str) -> identity_pb2.LoginResult:
+    request = identity_pb2.PackageLoginRequest(
+        domain=domain, package_id=package_id, password=password, client_address=client_address()
+    )
+    return _identity().invoke(_identity().stub.PackageLogin, request)
+
+
+def staff_login(username: str, password: str) -> identity_pb2.LoginResult:
+    request = identity_pb2.StaffLoginRequest(username=username, password=password, client_address=client_address())
+    return _identity().invoke(_identity().stub.StaffLogin, request)
+
+
+def revoke_own_token(*, token: str) -> identity_pb2.RevocationResult:
+    return _identity().invoke(_identity().stub.RevokeOwnToken, empty_pb2.Empty(), token=token)
+
+
+def revoke_subject(subject: str) -> identity_pb2.RevocationResult:
+    return _identity().invoke(_identity().stub.RevokeSubject, identity_pb2.RevokeSubjectRequest(subject=subject))
+
+
+def request_password_reset(customer_number: str, *, email: str, market: str, base_url: str) -> None:
+    request = identity_pb2.PasswordResetRequest(
+        customer_number=customer_number,
+        email=email,
+        market=market,
+        base_url=base_url,
+        client_address=client_address(),
+    )
+    _identity().invoke(_identity().stub.RequestPasswordReset, request)
+
+
+def confirm_password_reset(reset_token: str, new_password: str) -> identity_pb2.RevocationResult:
+    request = identity_pb2.ConfirmPasswordResetRequest(token=reset_token, new_password=new_password)
+    return _identity().invoke(_identity().stub.ConfirmPasswordReset, request)
+
+
+def change_customer_password(
+    current_password: str, new_password: str, *, email: str, market: str, token: str
+) -> identity_pb2.RevocationResult:
+    request = identity_pb2.ChangeCustomerPasswordRequest(
+        current_password=current_password,
+        new_password=new_password,
+        client_address=client_address(),
+        email=email,
+        market=market,
+    )
+    return _identity().invoke(_identity().stub.ChangeCustomerPassword, request, token=token)
+
+
+def set_customer_password(customer_number: str, password: str, *, token: str) -> None:
+    request = identity_pb2.SetCustomerPasswordRequest(customer_number=customer_number, password=password)
+    _identity().invoke(_identity().stub.SetCustomerPassword, request, token=token)
+
+
+def set_package_password(package_id: str, password: str, *, keep_jti: str = "", token: str | None = None) -> None:
+    request = identity_pb2.SetPackagePasswordRequest(package_id=package_id, password=password, keep_jti=keep_jti)
+    _identity().invoke(_identity().stub.SetPackagePassword, request, token=token)
