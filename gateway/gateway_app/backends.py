@@ -22,7 +22,6 @@ from customercenter.v1 import (
 )
 from flask import Flask, current_app
 
-
 R = TypeVar("R")
 
 

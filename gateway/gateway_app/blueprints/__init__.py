@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cc_common.errors import Conflict
 from customercenter.v1 import contract_pb2
 
-from gateway_app.backends import current_backends as backends
+from gateway_app.clients import contracts
 
 
-def require_active_customer(customer_number: str, *, token: str) -> Any:
+def require_active_customer(customer_number: str, *, token: str) -> contract_pb2.Customer:
     """The customer record from contract-service (404 for an unknown number), or 409
     customer_not_active when the number is frozen (a merge is running) or retired: no package
     is made for it or moved into a new package of it."""
-    record = backends().contract.call(
-        "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=customer_number), token=token
-    )
+    record = contracts.get_customer(customer_number, token=token)
     if record.status != "active":
         raise Conflict(
             f"Customer number {record.customer_number or customer_number} is {record.status or 'not active'}; "

@@ -6,18 +6,16 @@ The staff token is forwarded, so every service checks the staff role itself.
 
 from __future__ import annotations
 
-import io
-
 from cc_common.errors import InvalidInput, NotFound
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
-from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
-from flask import Blueprint, Response, jsonify, request, send_file
+from customercenter.v1 import contract_pb2
+from flask import Blueprint, Response, jsonify, request
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints import require_active_customer
-from gateway_app.blueprints.merges import merge_ref
+from gateway_app.clients import contracts, identity, merges, packages
+from gateway_app.downloads import pdf_download
 from gateway_app.security import current_principal, token_required
 from gateway_app.serializers import CUSTOMER_FIELDS
 
@@ -69,14 +67,8 @@ def create_customer() -> tuple[Response, int]:
     )
     if payment:
         request.payment.CopyFrom(contract_pb2.PaymentInput(**payment))
-    created = backends().contract.call("CreateCustomer", request, token=token)
-    backends().identity.call(
-        "SetCustomerPassword",
-        identity_pb2.SetCustomerPasswordRequest(
-            customer_number=created.customer_number, password=body["password"]
-        ),
-        token=token,
-    )
+    created = contracts.create_customer(request, token=token)
+    identity.set_customer_password(created.customer_number, body["password"], token=token)
     return jsonify({"customer_number": created.customer_number}), 201
 
 
@@ -89,28 +81,12 @@ def create_package(number: str) -> tuple[Response, int]:
     # 404 not_found for an unknown customer number, 409 customer_not_active for a frozen or
     # retired one, before a package is made for it.
     require_active_customer(number, token=token)
-    created = backends().package.call(
-        "CreatePackage",
-        package_pb2.CreatePackageRequest(
-            customer_number=number, product=body["product"], domains=body["domains"]
-        ),
-        token=token,
-    )
+    created = packages.create_package(number, body["product"], body["domains"], token=token)
     # Every package has its contract (terminations, the contract overview); idempotent per
     # package id, so a repeated call after a failure here does not make a second one.
-    backends().contract.call(
-        "CreateContract",
-        contract_pb2.CreateContractRequest(
-            package_id=created.id, customer_number=number, product=created.product or body["product"]
-        ),
-        token=token,
-    )
+    contracts.create_contract(created.id, number, created.product or body["product"], token=token)
     if "package_password" in body:
-        backends().identity.call(
-            "SetPackagePassword",
-            identity_pb2.SetPackagePasswordRequest(package_id=created.id, password=body["package_password"]),
-            token=token,
-        )
+        identity.set_package_password(created.id, body["package_password"], token=token)
     return jsonify(serializers.package(created)), 201
 
 
@@ -134,14 +110,10 @@ def set_usage(package_id: str) -> Response:
     token = current_principal().token
     figures = dict(body)
     if len(figures) < len(SET_USAGE):
-        current = backends().package.call(
-            "GetPackage", package_pb2.GetPackageRequest(package_id=package_id), token=token
-        )
+        current = packages.get_package(package_id, token=token)
         for name in SET_USAGE:
             figures.setdefault(name, getattr(current, name))
-    updated = backends().package.call(
-        "SetUsage", package_pb2.SetUsageRequest(package_id=package_id, **figures), token=token
-    )
+    updated = packages.set_usage(package_id, figures, token=token)
     return jsonify(serializers.package(updated))
 
 
@@ -150,15 +122,12 @@ def set_usage(package_id: str) -> Response:
 def create_invoice(number: str) -> tuple[Response, int]:
     number = _path_customer_number(number)
     body = v.validate(v.json_object(), CREATE_INVOICE)
-    created = backends().contract.call(
-        "CreateInvoice",
-        contract_pb2.CreateInvoiceRequest(
-            customer_number=number,
-            amount_cents=body["amount"],
-            currency=body.get("currency", ""),
-            status=body.get("status", ""),
-            date=body.get("date", ""),
-        ),
+    created = contracts.create_invoice(
+        number,
+        body["amount"],
+        currency=body.get("currency", ""),
+        status=body.get("status", ""),
+        date=body.get("date", ""),
         token=current_principal().token,
     )
     return jsonify(serializers.invoice(created)), 201
@@ -173,23 +142,21 @@ def list_merges() -> Response:
     status = request.args.get("status", "")
     if status and status not in MERGE_STATUSES:
         raise InvalidInput(f"status must be one of: {', '.join(MERGE_STATUSES)}.", field="status")
-    reply = backends().merge.call(
-        "ListMerges", merge_pb2.ListMergesRequest(status=status), token=current_principal().token
-    )
-    return jsonify({"merges": [serializers.merge(item) for item in reply.merges]})
+    items = merges.list_merges(status, token=current_principal().token)
+    return jsonify({"merges": [serializers.merge(item) for item in items]})
 
 
 @bp.get("/merges/<merge_id>")
 @token_required("staff")
 def merge_audit(merge_id: str) -> Response:
-    audit = backends().merge.call("GetMergeAudit", merge_ref(merge_id), token=current_principal().token)
+    audit = merges.get_merge_audit(merge_id, token=current_principal().token)
     return jsonify(serializers.merge_audit(audit))
 
 
 @bp.post("/merges/<merge_id>/approve")
 @token_required("staff")
 def approve_merge(merge_id: str) -> tuple[Response, int]:
-    item = backends().merge.call("ApproveMerge", merge_ref(merge_id), token=current_principal().token)
+    item = merges.approve_merge(merge_id, token=current_principal().token)
     return jsonify(serializers.merge(item)), 202
 
 
@@ -198,48 +165,35 @@ def approve_merge(merge_id: str) -> tuple[Response, int]:
 def cancel_merge(merge_id: str) -> tuple[Response, int]:
     """A merge that has not started executing (e.g. a draft nobody finishes, which would keep
     both numbers locked) is cancelled by the service team."""
-    item = backends().merge.call("CancelMerge", merge_ref(merge_id), token=current_principal().token)
+    item = merges.cancel_merge(merge_id, token=current_principal().token)
     return jsonify(serializers.merge(item)), 200
 
 
 @bp.post("/merges/<merge_id>/reject")
 @token_required("staff")
 def reject_merge(merge_id: str) -> tuple[Response, int]:
-    ref = merge_ref(merge_id)
+    merges.merge_id_of(merge_id)
     body = v.validate(v.json_object(), MERGE_REASON)
-    item = backends().merge.call(
-        "RejectMerge",
-        merge_pb2.RejectMergeRequest(merge_id=ref.merge_id, reason=body["reason"]),
-        token=current_principal().token,
-    )
+    item = merges.reject_merge(merge_id, body["reason"], token=current_principal().token)
     return jsonify(serializers.merge(item)), 200
 
 
 @bp.post("/merges/<merge_id>/reverse")
 @token_required("staff")
 def reverse_merge(merge_id: str) -> tuple[Response, int]:
-    ref = merge_ref(merge_id)
+    merges.merge_id_of(merge_id)
     body = v.validate(v.json_object(), MERGE_REASON)
-    item = backends().merge.call(
-        "ReverseMerge",
-        merge_pb2.ReverseMergeRequest(merge_id=ref.merge_id, reason=body["reason"]),
-        token=current_principal().token,
-    )
+    item = merges.reverse_merge(merge_id, body["reason"], token=current_principal().token)
     return jsonify(serializers.merge(item)), 202
 
 
 @bp.get("/merges/<merge_id>/legal-proof")
 @token_required("staff")
 def legal_proof(merge_id: str) -> Response:
-    ref = merge_ref(merge_id)
-    proof = backends().merge.call("GetLegalProof", ref, token=current_principal().token)
-    response = send_file(
-        io.BytesIO(proof.content),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=proof.filename or f"legal-proof-{ref.merge_id}.pdf",
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return legal_proof_download(merge_id, token=current_principal().token)
+
+
+def legal_proof_download(merge_id: str, *, token: str) -> Response:
+    """The uploaded signed form of a merge (the API and the back office page)."""
+    proof = merges.get_legal_proof(merge_id, token=token)
+    return pdf_download(proof.content, proof.filename or f"legal-proof-{merge_id}.pdf")

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
 from flask import Blueprint, Response, current_app, jsonify
-from google.protobuf import empty_pb2
 
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
-from gateway_app.proxy import client_address
+from gateway_app.clients import contracts, identity, packages
 from gateway_app.security import current_principal, guard, token_required
 
 bp = Blueprint("auth", __name__)
-
-
-def _name_of(subject: str) -> str:
-    return subject.split(":", 1)[1] if ":" in subject else subject
 
 
 @bp.post("/api/v1/auth/customer-login")
@@ -24,15 +17,8 @@ def customer_login() -> Response:
     body = v.validate(
         v.json_object(), {"customer_number": v.customer_number_field(), "password": v.password()}
     )
-    result = backends().identity.call(
-        "CustomerLogin",
-        identity_pb2.CustomerLoginRequest(
-            customer_number=body["customer_number"],
-            password=body["password"],
-            client_address=client_address(),
-        ),
-    )
-    number = _name_of(result.subject)
+    result = identity.customer_login(body["customer_number"], body["password"])
+    number = identity.subject_name(result.subject)
     return jsonify(
         guard().issue(
             kind="customer", subject=result.subject, generation=result.generation, customer_number=number
@@ -44,24 +30,13 @@ def customer_login() -> Response:
 def package_login() -> Response:
     body = v.validate(v.json_object(), {"domain": v.domain_field(), "password": v.password()})
     try:
-        package = backends().package.call(
-            "ResolveDomain", package_pb2.ResolveDomainRequest(domain=body["domain"])
-        )
-        package_id = package.id
+        package_id = packages.resolve_domain(body["domain"]).id
     except NotFound:
         # identity is asked all the same (with a dummy hash), so an unknown domain costs
         # as much as a wrong password and answers the same 401.
         package_id = ""
-    result = backends().identity.call(
-        "PackageLogin",
-        identity_pb2.PackageLoginRequest(
-            domain=body["domain"],
-            package_id=package_id,
-            password=body["password"],
-            client_address=client_address(),
-        ),
-    )
-    package_id = _name_of(result.subject) or package_id
+    result = identity.package_login(body["domain"], package_id, body["password"])
+    package_id = identity.subject_name(result.subject) or package_id
     # No customer number in a package token: its password may be held by a third party.
     answer = guard().issue(
         kind="package", subject=result.subject, generation=result.generation, package_id=package_id
@@ -73,12 +48,7 @@ def package_login() -> Response:
 @bp.post("/api/v1/auth/staff-login")
 def staff_login() -> Response:
     body = v.validate(v.json_object(), {"username": v.text(min_len=1), "password": v.password()})
-    result = backends().identity.call(
-        "StaffLogin",
-        identity_pb2.StaffLoginRequest(
-            username=body["username"], password=body["password"], client_address=client_address()
-        ),
-    )
+    result = identity.staff_login(body["username"], body["password"])
     return jsonify(guard().issue(kind="staff", subject=result.subject, generation=result.generation))
 
 
@@ -86,7 +56,7 @@ def staff_login() -> Response:
 @token_required("customer", "package", "staff")
 def logout() -> Response:
     # identity returns once every watcher (this gateway's too) has applied the revocation.
-    backends().identity.call("RevokeOwnToken", empty_pb2.Empty(), token=current_principal().token)
+    identity.revoke_own_token(token=current_principal().token)
     return Response(status=204)
 
 
@@ -111,24 +81,13 @@ def send_password_reset(number: str) -> None:
     number identity gets an empty address and sends nothing. identity also limits the requests
     per client address, silently. Only a service that is down answers differently (503)."""
     try:
-        record = backends().contract.call(
-            "GetCustomer", contract_pb2.GetCustomerRequest(customer_number=number)
-        )
+        record = contracts.get_customer(number)
         email, market = record.email, record.market
     except ServiceUnavailable:
         raise
     except DomainError:
         email, market = "", ""
-    backends().identity.call(
-        "RequestPasswordReset",
-        identity_pb2.PasswordResetRequest(
-            customer_number=number,
-            email=email,
-            market=market,
-            base_url=_reset_base_url(),
-            client_address=client_address(),
-        ),
-    )
+    identity.request_password_reset(number, email=email, market=market, base_url=_reset_base_url())
 
 
 @bp.post("/api/v1/auth/password-reset")
@@ -153,10 +112,7 @@ def confirm_password_reset() -> Response:
         {"token": v.text(min_len=1, max_len=512), "new_password": v.password(new=True)},
     )
     try:
-        backends().identity.call(
-            "ConfirmPasswordReset",
-            identity_pb2.ConfirmPasswordResetRequest(token=body["token"], new_password=body["new_password"]),
-        )
+        identity.confirm_password_reset(body["token"], body["new_password"])
     except Unauthenticated as error:
         if error.code != "invalid_token":
             raise
@@ -182,17 +138,9 @@ def change_password(current_password: str, new_password: str) -> None:
     answers, and tells the contact address, which the gateway reads from contract-service and
     hands over as it does for reset mails (no call between the backend services)."""
     token = current_principal().token
-    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=token)
-    backends().identity.call(
-        "ChangeCustomerPassword",
-        identity_pb2.ChangeCustomerPasswordRequest(
-            current_password=current_password,
-            new_password=new_password,
-            client_address=client_address(),
-            email=record.email,
-            market=record.market,
-        ),
-        token=token,
+    record = contracts.get_customer(token=token)
+    identity.change_customer_password(
+        current_password, new_password, email=record.email, market=record.market, token=token
     )
 
 

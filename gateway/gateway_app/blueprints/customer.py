@@ -8,19 +8,18 @@ never from a field, so another customer's invoice answers 404.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
-from customercenter.v1 import contract_pb2, identity_pb2
-from flask import Blueprint, Response, jsonify, request, send_file, url_for
+from customercenter.v1 import contract_pb2
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
-from gateway_app.proxy import client_address
+from gateway_app.clients import contracts, identity
+from gateway_app.downloads import pdf_download
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("customer", __name__)
@@ -38,7 +37,6 @@ SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
 SET_PAYMENT = {name: v.text(min_len=1, max_len=64, required=False) for name in (*SEPA_FIELDS, *CARD_FIELDS)}
 
-MAX_INVOICE_NUMBER = 64
 MAX_FORM_ID = 64
 
 
@@ -53,8 +51,7 @@ def _customer_json(record: Any) -> Response:
 @bp.get("/api/v1/customer")
 @token_required("customer")
 def get_customer() -> Response:
-    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
-    return _customer_json(record)
+    return _customer_json(contracts.get_customer(token=_token()))
 
 
 @bp.patch("/api/v1/customer")
@@ -82,7 +79,7 @@ def update_customer() -> Response:
 
 def change_customer_data(
     changes: dict[str, str], *, current_password: str | None, current_email: str | None = None
-) -> Any:
+) -> contract_pb2.Customer:
     """Changes the caller's master data (the API and the web page) and answers the record.
 
     A new contact e-mail address needs the customer password in the same request: the
@@ -94,11 +91,7 @@ def change_customer_data(
     password."""
     if "email" in changes:
         if current_email is None and not current_password:
-            current_email = (
-                backends()
-                .contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
-                .email
-            )
+            current_email = contracts.get_customer(token=_token()).email
         if current_email is not None and _same_email(changes["email"], current_email):
             changes = {name: value for name, value in changes.items() if name != "email"}
         elif not current_password:
@@ -109,9 +102,8 @@ def change_customer_data(
         else:
             check_current_password(current_password)
     if not changes:
-        return backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
-    update = contract_pb2.UpdateCustomerRequest(**changes)
-    return backends().contract.call("UpdateCustomer", update, token=_token())
+        return contracts.get_customer(token=_token())
+    return contracts.update_customer(changes, token=_token())
 
 
 def _same_email(a: str, b: str) -> bool:
@@ -124,14 +116,7 @@ def check_current_password(password: str) -> None:
     The number comes from the verified token, never from the request."""
     principal = current_principal()
     try:
-        backends().identity.call(
-            "CustomerLogin",
-            identity_pb2.CustomerLoginRequest(
-                customer_number=principal.customer_number or "",
-                password=password,
-                client_address=client_address(),
-            ),
-        )
+        identity.customer_login(principal.customer_number or "", password)
     except Unauthenticated as error:
         if error.code != "invalid_credentials":
             raise
@@ -149,23 +134,19 @@ def email_restore() -> Response:
     return Response(status=204)
 
 
-def restore_email(token: str) -> Any:
+def restore_email(token: str) -> contract_pb2.Customer:
     """Puts back the contact address an e-mail change replaced (the API and the web page),
     then ends every session of the customer: the change may have been made with a stolen
     session, which must not live on. 400 invalid_token for an unknown, used or expired link."""
     try:
-        record = backends().contract.call(
-            "RestoreCustomerEmail", contract_pb2.RestoreCustomerEmailRequest(token=token)
-        )
+        record = contracts.restore_customer_email(token)
     except Unauthenticated as error:
         if error.code != "invalid_token":
             raise
         raise InvalidLinkToken(
             "This link is invalid, was already used or has expired (it is valid for 7 days)."
         ) from error
-    backends().identity.call(
-        "RevokeSubject", identity_pb2.RevokeSubjectRequest(subject=f"customer:{record.customer_number}")
-    )
+    identity.revoke_subject(f"customer:{record.customer_number}")
     return record
 
 
@@ -205,7 +186,7 @@ def refuse_card_numbers(payment: dict[str, str]) -> None:
         )
 
 
-def store_payment(payment: dict[str, str]) -> Any:
+def store_payment(payment: dict[str, str]) -> contract_pb2.Customer:
     """Stores the payment data (the API and the web pages) and answers the customer record.
 
     Exactly one method: a bank account (iban, bic) or a card (card_token, card_last4,
@@ -222,54 +203,29 @@ def store_payment(payment: dict[str, str]) -> Any:
     for name in SEPA_FIELDS if has_sepa else CARD_FIELDS:
         if name not in payment:
             raise InvalidInput(f"{name} is required.", field=name)
-    return backends().contract.call(
-        "SetPayment",
-        contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(**payment)),
-        token=_token(),
-    )
+    return contracts.set_payment(payment, token=_token())
 
 
 # --- invoices ------------------------------------------------------------------------------
 
 
-def _invoice_ref(number: str) -> contract_pb2.InvoiceRef:
-    if not number or len(number) > MAX_INVOICE_NUMBER:
-        raise NotFound("There is no invoice with this number under your customer number.")
-    return contract_pb2.InvoiceRef(number=number)
-
-
-def _pdf(document: Any, fallback_name: str) -> Response:
-    response = send_file(
-        io.BytesIO(document.content),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=fallback_name,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.get("/api/v1/invoices")
 @token_required("customer")
 def list_invoices() -> Response:
-    reply = backends().contract.call("ListInvoices", contract_pb2.ListInvoicesRequest(), token=_token())
-    return jsonify({"invoices": [serializers.invoice(item) for item in reply.invoices]})
+    return jsonify({"invoices": [serializers.invoice(item) for item in contracts.list_invoices(token=_token())]})
 
 
 @bp.get("/api/v1/invoices/<number>/pdf")
 @token_required("customer")
 def invoice_pdf(number: str) -> Response:
-    ref = _invoice_ref(number)
-    document = backends().contract.call("GetInvoicePdf", ref, token=_token())
-    return _pdf(document, f"{ref.number}.pdf")
+    document = contracts.get_invoice_pdf(number, token=_token())
+    return pdf_download(document.content, f"{number}.pdf")
 
 
 @bp.post("/api/v1/invoices/<number>/repeat-debit")
 @token_required("customer")
 def repeat_debit(number: str) -> tuple[Response, int]:
-    debit = backends().contract.call("RepeatDebit", _invoice_ref(number), token=_token())
+    debit = contracts.repeat_debit(number, token=_token())
     return jsonify(serializers.debit_request(debit)), 202
 
 
@@ -279,19 +235,17 @@ def repeat_debit(number: str) -> tuple[Response, int]:
 @bp.get("/api/v1/contracts")
 @token_required("customer")
 def list_contracts() -> Response:
-    reply = backends().contract.call("ListContracts", contract_pb2.ListContractsRequest(), token=_token())
-    return jsonify({"contracts": [serializers.contract(item) for item in reply.contracts]})
+    return jsonify({"contracts": [serializers.contract(item) for item in contracts.list_contracts(token=_token())]})
 
 
 @bp.get("/api/v1/forms")
 @token_required("customer")
 def list_forms() -> Response:
-    reply = backends().contract.call("ListForms", contract_pb2.ListFormsRequest(), token=_token())
     forms = [
         serializers.form(
             item, pdf_url=url_for("customer.form_pdf", form_id=item.id) if item.has_pdf else None
         )
-        for item in reply.forms
+        for item in contracts.list_forms(token=_token())
     ]
     return jsonify({"forms": forms})
 
@@ -301,5 +255,5 @@ def list_forms() -> Response:
 def form_pdf(form_id: str) -> Response:
     if not form_id or len(form_id) > MAX_FORM_ID:
         raise NotFound("There is no form with this id; GET /api/v1/forms lists them.")
-    document = backends().contract.call("GetFormPdf", contract_pb2.FormRef(form_id=form_id), token=_token())
-    return _pdf(document, f"{form_id}.pdf")
+    document = contracts.get_form_pdf(form_id, token=_token())
+    return pdf_download(document.content, f"{form_id}.pdf")

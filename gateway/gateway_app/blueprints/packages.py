@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from customercenter.v1 import package_pb2
 from flask import Blueprint, Response, current_app, jsonify
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints import require_active_customer
+from gateway_app.clients import contracts, identity, packages
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("packages", __name__)
@@ -49,22 +49,16 @@ def package_id_of(package_id: str) -> str:
     return package_id
 
 
-def visible_package(package_id: str) -> Any:
+def visible_package(package_id: str) -> package_pb2.Package:
     """The package as the caller may see it (package-service answers 404 otherwise)."""
-    return backends().package.call(
-        "GetPackage",
-        package_pb2.GetPackageRequest(package_id=package_id_of(package_id)),
-        token=current_principal().token,
-    )
+    return packages.get_package(package_id_of(package_id), token=current_principal().token)
 
 
 @bp.get("/api/v1/packages")
 @token_required("customer", "package")
 def list_packages() -> Response:
-    reply = backends().package.call(
-        "ListPackages", package_pb2.ListPackagesRequest(), token=current_principal().token
-    )
-    return jsonify({"packages": [serializers.package(item) for item in reply.packages]})
+    items = packages.list_packages(token=current_principal().token)
+    return jsonify({"packages": [serializers.package(item) for item in items]})
 
 
 @bp.get("/api/v1/packages/<package_id>")
@@ -76,10 +70,8 @@ def get_package(package_id: str) -> Response:
 @bp.get("/api/v1/products")
 @token_required("customer", "package", "staff")
 def list_products() -> Response:
-    reply = backends().package.call(
-        "ListProducts", package_pb2.ListProductsRequest(), token=current_principal().token
-    )
-    return jsonify({"products": [serializers.product(item) for item in reply.products]})
+    items = packages.list_products(token=current_principal().token)
+    return jsonify({"products": [serializers.product(item) for item in items]})
 
 
 @bp.put("/api/v1/packages/<package_id>/password")
@@ -103,12 +95,7 @@ def set_package_password_of(package_id: str, password: str) -> None:
     the old password is out before this returns; the package login that set it stays in."""
     caller = current_principal()
     own = caller.kind == "package" and caller.package_id == package_id
-    backends().identity.call(
-        "SetPackagePassword",
-        identity_pb2.SetPackagePasswordRequest(
-            package_id=package_id, password=password, keep_jti=caller.jti if own else ""
-        ),
-    )
+    identity.set_package_password(package_id, password, keep_jti=caller.jti if own else "")
 
 
 # --- product changes -----------------------------------------------------------------------
@@ -126,11 +113,7 @@ def change_product(package_id: str, product: str, *, wanted: str) -> package_pb2
     package = visible_package(package_id)
     # The catalogue (package-service) knows sizes and names: it refuses a change in the other
     # direction (not_a_downgrade / not_an_upgrade) and an unknown product (422 product).
-    change = backends().package.call(
-        "ChangeProduct",
-        package_pb2.ChangeProductRequest(package_id=package.id, product=product.strip(), expected_direction=wanted),
-        token=token,
-    )
+    change = packages.change_product(package.id, product.strip(), expected_direction=wanted, token=token)
     follow_contract_product(change, customer_number=package.customer_number)
     return change
 
@@ -147,12 +130,7 @@ def follow_contract_product(change: package_pb2.ChangeProductResponse, *, custom
     """
     pkg = change.package
     try:
-        backends().contract.call(
-            "ChangeContractProduct",
-            contract_pb2.ChangeContractProductRequest(
-                package_id=pkg.id, product=pkg.product, customer_number=pkg.customer_number or customer_number
-            ),
-        )
+        contracts.change_contract_product(pkg.id, pkg.product, pkg.customer_number or customer_number)
     except DomainError as error:
         current_app.logger.warning(
             "contract of package %s not changed to %s after the package change: %s %s",
@@ -209,11 +187,7 @@ def _settings_of(body: dict[str, Any]) -> dict[str, str]:
 @bp.get("/api/v1/packages/<package_id>/settings")
 @token_required("customer", "package")
 def get_settings(package_id: str) -> Response:
-    reply = backends().package.call(
-        "GetSettings",
-        package_pb2.GetSettingsRequest(package_id=package_id_of(package_id)),
-        token=current_principal().token,
-    )
+    reply = packages.get_settings(package_id_of(package_id), token=current_principal().token)
     return jsonify(serializers.package_settings(reply))
 
 
@@ -222,11 +196,7 @@ def get_settings(package_id: str) -> Response:
 def update_settings(package_id: str) -> Response:
     package_id = package_id_of(package_id)
     body = v.validate(v.json_object(), {"settings": v.Field(lambda name, value: value)})
-    reply = backends().package.call(
-        "UpdateSettings",
-        package_pb2.UpdateSettingsRequest(package_id=package_id, settings=_settings_of(body)),
-        token=current_principal().token,
-    )
+    reply = packages.update_settings(package_id, _settings_of(body), token=current_principal().token)
     return jsonify(serializers.package_settings(reply))
 
 
@@ -247,25 +217,15 @@ def split(package_id: str) -> Response:
     # merge is running) or retired -> 409 customer_not_active.
     principal = current_principal()
     require_active_customer(principal.customer_number or "", token=principal.token)
-    move = backends().package.call(
-        "MoveDomain",
-        package_pb2.MoveDomainRequest(
-            package_id=package_id,
-            domain=body["domain"],
-            target_package_id=body.get("target_package_id", ""),
-            product=body.get("product", "").strip().lower(),
-        ),
+    move = packages.move_domain(
+        package_id,
+        body["domain"],
+        target_package_id=body.get("target_package_id", ""),
+        product=body.get("product", "").strip().lower(),
         token=principal.token,
     )
     if move.created:
         # A new independent package has a contract of its own (idempotent per package id),
         # created with the gateway's service credential for the owner package-service reported.
-        backends().contract.call(
-            "CreateContract",
-            contract_pb2.CreateContractRequest(
-                package_id=move.target.id,
-                customer_number=move.target.customer_number,
-                product=move.target.product,
-            ),
-        )
+        contracts.create_contract(move.target.id, move.target.customer_number, move.target.product)
     return jsonify(serializers.domain_move(move))

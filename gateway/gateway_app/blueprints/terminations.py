@@ -7,25 +7,17 @@ until then, online (docs/architecture.md, "Online or on a signed form").
 from __future__ import annotations
 
 from cc_common.errors import InvalidInput, NotFound
-from customercenter.v1 import contract_pb2
 from flask import Blueprint, Response, jsonify, url_for
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.packages import visible_package
+from gateway_app.clients import contracts
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("terminations", __name__, url_prefix="/api/v1/terminations")
 
 CREATE_TERMINATION = {"package_id": v.opaque_id(), "domain": v.domain_field(required=False)}
-_NO_TERMINATION = "There is no termination with this id under your customer number."
-
-
-def _termination_id(termination_id: str) -> str:
-    if not termination_id or len(termination_id) > v.MAX_OPAQUE_ID:
-        raise NotFound(_NO_TERMINATION)
-    return termination_id
 
 
 @bp.post("")
@@ -38,11 +30,7 @@ def create_termination() -> tuple[Response, int, dict[str, str]]:
         package = visible_package(body["package_id"])
         if domain not in package.domains:
             raise InvalidInput(f"{domain} is not a domain of package {package.id}.", field="domain")
-    created = backends().contract.call(
-        "CreateTermination",
-        contract_pb2.CreateTerminationRequest(package_id=body["package_id"], domain=domain),
-        token=current_principal().token,
-    )
+    created = contracts.create_termination(body["package_id"], domain, token=current_principal().token)
     location = url_for("terminations.get_termination", termination_id=created.id)
     return jsonify(serializers.termination(created)), 201, {"Location": location}
 
@@ -50,31 +38,22 @@ def create_termination() -> tuple[Response, int, dict[str, str]]:
 @bp.get("")
 @token_required("customer")
 def list_terminations() -> Response:
-    reply = backends().contract.call(
-        "ListTerminations", contract_pb2.ListTerminationsRequest(), token=current_principal().token
-    )
-    return jsonify({"terminations": [serializers.termination(item) for item in reply.terminations]})
+    items = contracts.list_terminations(token=current_principal().token)
+    return jsonify({"terminations": [serializers.termination(item) for item in items]})
 
 
 @bp.get("/<termination_id>")
 @token_required("customer")
 def get_termination(termination_id: str) -> Response:
-    wanted = _termination_id(termination_id)
-    reply = backends().contract.call(
-        "ListTerminations", contract_pb2.ListTerminationsRequest(), token=current_principal().token
-    )
-    for item in reply.terminations:
+    wanted = contracts.termination_id_of(termination_id)
+    for item in contracts.list_terminations(token=current_principal().token):
         if item.id == wanted:
             return jsonify(serializers.termination(item))
-    raise NotFound(_NO_TERMINATION)
+    raise NotFound(contracts.NO_TERMINATION)
 
 
 @bp.delete("/<termination_id>")
 @token_required("customer")
 def retract_termination(termination_id: str) -> Response:
-    backends().contract.call(
-        "RetractTermination",
-        contract_pb2.TerminationRef(id=_termination_id(termination_id)),
-        token=current_principal().token,
-    )
+    contracts.retract_termination(termination_id, token=current_principal().token)
     return Response(status=204)

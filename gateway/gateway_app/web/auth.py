@@ -6,15 +6,12 @@ from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from cc_common.rules.domains import normalise_domain
-from customercenter.v1 import identity_pb2, package_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
-from google.protobuf import empty_pb2
 
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.auth import _name_of, send_password_reset
-from gateway_app.proxy import client_address
+from gateway_app.blueprints.auth import send_password_reset
+from gateway_app.clients import identity, packages
 from gateway_app.security import guard
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
@@ -69,15 +66,8 @@ def login() -> Any:
         number = _check_customer_number(form, "customer_number")
         if form.ok:
             try:
-                result = backends().identity.call(
-                    "CustomerLogin",
-                    identity_pb2.CustomerLoginRequest(
-                        customer_number=number,
-                        password=form.get("password"),
-                        client_address=client_address(),
-                    ),
-                )
-                return _login_answer("customer", result, customer_number=_name_of(result.subject))
+                result = identity.customer_login(number, form.get("password"))
+                return _login_answer("customer", result, customer_number=identity.subject_name(result.subject))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""  # a password is never sent back
@@ -94,22 +84,11 @@ def package_login() -> Any:
         if form.ok:
             try:
                 try:
-                    package = backends().package.call(
-                        "ResolveDomain", package_pb2.ResolveDomainRequest(domain=domain)
-                    )
-                    package_id = package.id
+                    package_id = packages.resolve_domain(domain).id
                 except NotFound:
                     package_id = ""  # identity checks a dummy hash: same answer, same cost
-                result = backends().identity.call(
-                    "PackageLogin",
-                    identity_pb2.PackageLoginRequest(
-                        domain=domain,
-                        package_id=package_id,
-                        password=form.get("password"),
-                        client_address=client_address(),
-                    ),
-                )
-                package_id = _name_of(result.subject) or package_id
+                result = identity.package_login(domain, package_id, form.get("password"))
+                package_id = identity.subject_name(result.subject) or package_id
                 # No customer number in a package login: its password may be held by a third party.
                 return _login_answer("package", result, package_id=package_id)
             except DomainError as error:
@@ -126,14 +105,7 @@ def staff_login() -> Any:
         require(form, "username", "password")
         if form.ok:
             try:
-                result = backends().identity.call(
-                    "StaffLogin",
-                    identity_pb2.StaffLoginRequest(
-                        username=form.get("username"),
-                        password=form.get("password"),
-                        client_address=client_address(),
-                    ),
-                )
+                result = identity.staff_login(form.get("username"), form.get("password"))
                 return _login_answer("staff", result)
             except DomainError as error:
                 form.fail_with(error)
@@ -153,7 +125,7 @@ def logout() -> Any:
             target = url_for("web.package_login", notice="signed_out")
         try:
             # identity answers once every watcher (this gateway's too) has applied it.
-            backends().identity.call("RevokeOwnToken", empty_pb2.Empty(), token=principal.token)
+            identity.revoke_own_token(token=principal.token)
         except ServiceUnavailable:
             g.logout_unconfirmed = True  # the cookie is dropped all the same
     return end_session(redirect(target))
@@ -189,10 +161,7 @@ def password_reset() -> Any:
             form.fail(None, _("This link is no longer valid. Please ask for a new one."))
         if form.ok:
             try:
-                backends().identity.call(
-                    "ConfirmPasswordReset",
-                    identity_pb2.ConfirmPasswordResetRequest(token=token, new_password=new),
-                )
+                identity.confirm_password_reset(token, new)
                 return redirect(url_for("web.login", notice="reset_done"))
             except DomainError as error:
                 form.fail_with(error)

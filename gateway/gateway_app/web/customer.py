@@ -9,27 +9,25 @@ from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
-from customercenter.v1 import contract_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.auth import change_password
 from gateway_app.blueprints.customer import (
     CARD_FIELDS,
     ONLINE_FIELDS,
     SEPA_FIELDS,
-    _invoice_ref,
-    _pdf,
     change_customer_data,
     refuse_card_numbers,
     restore_email,
     store_payment,
 )
 from gateway_app.blueprints.packages import change_product
-from gateway_app.blueprints.terminations import _termination_id
+from gateway_app.clients import contracts
+from gateway_app.clients import packages as package_service
+from gateway_app.downloads import pdf_download
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.packages import larger_products, monthly_price
@@ -46,13 +44,12 @@ def _token() -> str:
 
 
 def _customer() -> dict[str, Any]:
-    record = backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
-    return serializers.customer(record)
+    return serializers.customer(contracts.get_customer(token=_token()))
 
 
 def _packages() -> list[dict[str, Any]]:
-    reply = backends().package.call("ListPackages", package_pb2.ListPackagesRequest(), token=_token())
-    return [{**serializers.package(p), "product_name": p.product_name or p.product} for p in reply.packages]
+    items = package_service.list_packages(token=_token())
+    return [{**serializers.package(p), "product_name": p.product_name or p.product} for p in items]
 
 
 def _ref(value: str) -> str:
@@ -186,10 +183,9 @@ def customer_password() -> Any:
 @bp.get("/customer/invoices")
 @page_login("customer")
 def customer_invoices() -> Any:
-    reply = backends().contract.call("ListInvoices", contract_pb2.ListInvoicesRequest(), token=_token())
     invoices = [
         {**serializers.invoice(item), "repeat_debit_requested": item.repeat_debit_requested}
-        for item in reply.invoices
+        for item in contracts.list_invoices(token=_token())
     ]
     return page("customer/invoices.html", invoices=invoices)
 
@@ -197,14 +193,14 @@ def customer_invoices() -> Any:
 @bp.get("/customer/invoices/<number>.pdf")
 @page_login("customer")
 def customer_invoice_pdf(number: str) -> Any:
-    document = backends().contract.call("GetInvoicePdf", _invoice_ref(number), token=_token())
-    return _pdf(document, f"invoice-{number}.pdf")
+    document = contracts.get_invoice_pdf(number, token=_token())
+    return pdf_download(document.content, f"invoice-{number}.pdf")
 
 
 @bp.post("/customer/invoices/<number>/repeat-debit")
 @page_login("customer")
 def customer_repeat_debit(number: str) -> Any:
-    backends().contract.call("RepeatDebit", _invoice_ref(number), token=_token())
+    contracts.repeat_debit(number, token=_token())
     return redirect(url_for("web.customer_invoices", notice="debit_requested"))
 
 
@@ -221,11 +217,11 @@ ONLINE_FORM_PAGES = {
 @bp.get("/customer/forms")
 @page_login("customer")
 def customer_forms() -> Any:
-    reply = backends().contract.call("ListForms", contract_pb2.ListFormsRequest(), token=_token())
-    written = [f for f in reply.forms if f.mode == "written"]
+    forms = contracts.list_forms(token=_token())
+    written = [f for f in forms if f.mode == "written"]
     online = [
         {"form": f, "url": url_for(ONLINE_FORM_PAGES[f.id])}
-        for f in reply.forms
+        for f in forms
         if f.mode == "online" and f.id in ONLINE_FORM_PAGES
     ]
     return page("customer/forms.html", written=written, online=online)
@@ -234,19 +230,15 @@ def customer_forms() -> Any:
 @bp.get("/customer/forms/<form_id>.pdf")
 @page_login("customer")
 def customer_form_pdf(form_id: str) -> Any:
-    document = backends().contract.call(
-        "GetFormPdf", contract_pb2.FormRef(form_id=_ref(form_id)), token=_token()
-    )
-    return _pdf(document, f"{form_id}.pdf")
+    document = contracts.get_form_pdf(_ref(form_id), token=_token())
+    return pdf_download(document.content, f"{form_id}.pdf")
 
 
 # --- online forms: downgrade, termination, package splitting -----------------------------------
 
 
 def _products() -> list[Any]:
-    return list(
-        backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=_token()).products
-    )
+    return package_service.list_products(token=_token())
 
 
 def _options(packages: list[dict[str, Any]], products: list[Any] | None = None) -> dict[str, Any]:
@@ -290,21 +282,11 @@ def customer_terminations() -> Any:
             form.fail("domain", _("This domain does not belong to the package you chose."))
         if form.ok:
             try:
-                backends().contract.call(
-                    "CreateTermination",
-                    contract_pb2.CreateTerminationRequest(
-                        package_id=form.get("package_id"), domain=form.get("domain")
-                    ),
-                    token=_token(),
-                )
+                contracts.create_termination(form.get("package_id"), form.get("domain"), token=_token())
                 return redirect(url_for("web.customer_terminations", notice="terminated"))
             except DomainError as error:
                 form.fail_with(error)
-    terminations = (
-        backends()
-        .contract.call("ListTerminations", contract_pb2.ListTerminationsRequest(), token=_token())
-        .terminations
-    )
+    terminations = contracts.list_terminations(token=_token())
     status = 422 if not form.ok else 200
     return page(
         "customer/terminations.html", status, form=form, terminations=terminations, **_options(packages)
@@ -314,9 +296,7 @@ def customer_terminations() -> Any:
 @bp.post("/customer/terminations/<termination_id>/retract")
 @page_login("customer")
 def customer_retract(termination_id: str) -> Any:
-    backends().contract.call(
-        "RetractTermination", contract_pb2.TerminationRef(id=_termination_id(termination_id)), token=_token()
-    )
+    contracts.retract_termination(termination_id, token=_token())
     return redirect(url_for("web.customer_terminations", notice="retracted"))
 
 
@@ -330,14 +310,11 @@ def customer_split() -> Any:
         require(form, "package_id", "domain")
         if form.ok:
             try:
-                backends().package.call(
-                    "MoveDomain",
-                    package_pb2.MoveDomainRequest(
-                        package_id=_ref(form.get("package_id")),
-                        domain=form.get("domain"),
-                        target_package_id=form.get("target_package_id"),
-                        product="" if form.get("target_package_id") else form.get("product"),
-                    ),
+                package_service.move_domain(
+                    _ref(form.get("package_id")),
+                    form.get("domain"),
+                    target_package_id=form.get("target_package_id"),
+                    product="" if form.get("target_package_id") else form.get("product"),
                     token=_token(),
                 )
                 return redirect(url_for("web.customer_split", notice="split"))

@@ -8,11 +8,11 @@ form to send -> "Update data" -> "Send order" -> the service team checks it, a m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cc_common.errors import DomainError
 from cc_common.rules.domains import normalise_domain
-from customercenter.v1 import contract_pb2, merge_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,16 +20,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app import serializers
 from gateway_app import validation as v
-from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.merges import (
-    MAX_LEGAL_PROOF_BYTES,
-    _clean_filename,
-    confirm_merge,
-    merge_ref,
-    object_by_token,
-    object_merge,
-)
-from gateway_app.proxy import client_address
+from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
+from gateway_app.clients import contracts, merges
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
@@ -104,22 +96,19 @@ def _token() -> str:
 
 
 def _merges() -> list[dict[str, Any]]:
-    reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(), token=_token())
-    return [merge_view(m) for m in reply.merges]
+    return [merge_view(m) for m in merges.list_merges(token=_token())]
 
 
 def _start_page(form: FormState, status: int = 200) -> Any:
-    customer = serializers.customer(
-        backends().contract.call("GetCustomer", contract_pb2.GetCustomerRequest(), token=_token())
-    )
-    merges = _merges()
+    customer = serializers.customer(contracts.get_customer(token=_token()))
+    views = _merges()
     return page(
         "merge/start.html",
         status,
         form=form,
         customer=customer,
-        merges=[m for m in merges if m["role"] == "target"],
-        absorbing=[m for m in merges if m["role"] == "source"],
+        merges=[m for m in views if m["role"] == "target"],
+        absorbing=[m for m in views if m["role"] == "source"],
     )
 
 
@@ -154,15 +143,11 @@ def merge_begin() -> Any:
                 form.fail("domain", str(FIELD_MESSAGES["domain"]))
     if form.ok:
         try:
-            created = backends().merge.call(
-                "StartMerge",
-                merge_pb2.StartMergeRequest(
-                    source_customer_number=number,
-                    source_password=form.get("source_password") if proof == "password" else "",
-                    domain=domain,
-                    domain_password=form.get("domain_password") if proof == "domain" else "",
-                    client_address=client_address(),
-                ),
+            created = merges.start_merge(
+                number,
+                source_password=form.get("source_password") if proof == "password" else "",
+                domain=domain,
+                domain_password=form.get("domain_password") if proof == "domain" else "",
                 token=_token(),
             )
             return redirect(url_for("web.merge_page", merge_id=created.id))
@@ -175,18 +160,15 @@ def merge_begin() -> Any:
 @bp.get("/customer/merge/<merge_id>")
 @page_login("customer")
 def merge_page(merge_id: str, error: str | None = None, status: int = 200) -> Any:
-    item = backends().merge.call("GetMerge", merge_ref(merge_id), token=_token())
+    item = merges.get_merge(merge_id, token=_token())
     return page("merge/compare.html", status, merge=merge_view(item), labels=FIELD_LABELS, error=error)
 
 
-def _act(merge_id: str, method: str | Any, notice: str) -> Any:
-    """Runs one action on the merge (an RPC name, or the use case's function shared with the
-    API) and shows the merge again, with a notice or the error."""
+def _act(merge_id: str, action: Callable[..., Any], notice: str) -> Any:
+    """Runs one action on the merge (the client function the API calls too) and shows the
+    merge again, with a notice or the error."""
     try:
-        if callable(method):
-            method(merge_id)
-        else:
-            backends().merge.call(method, merge_ref(merge_id), token=_token())
+        action(merge_id, token=_token())
     except DomainError as error:
         if error.http_status in (401, 403, 404):
             raise
@@ -199,25 +181,25 @@ def _act(merge_id: str, method: str | Any, notice: str) -> Any:
 @bp.post("/customer/merge/<merge_id>/take-over-data")
 @page_login("customer")
 def merge_take_over(merge_id: str) -> Any:
-    return _act(merge_id, "TakeOverData", "taken_over")
+    return _act(merge_id, merges.take_over_data, "taken_over")
 
 
 @bp.post("/customer/merge/<merge_id>/submit")
 @page_login("customer")
 def merge_submit(merge_id: str) -> Any:
-    return _act(merge_id, "SubmitMerge", "")
+    return _act(merge_id, merges.submit_merge, "")
 
 
 @bp.post("/customer/merge/<merge_id>/cancel")
 @page_login("customer")
 def merge_cancel(merge_id: str) -> Any:
-    return _act(merge_id, "CancelMerge", "cancelled")
+    return _act(merge_id, merges.cancel_merge, "cancelled")
 
 
 @bp.post("/customer/merge/<merge_id>/legal-proof")
 @page_login("customer")
 def merge_legal_proof(merge_id: str) -> Any:
-    ref = merge_ref(merge_id)
+    merges.merge_id_of(merge_id)
     upload = request.files.get("file")
     message = str(FIELD_MESSAGES["file"])
     if upload is None or not upload.filename:
@@ -228,15 +210,8 @@ def merge_legal_proof(merge_id: str) -> Any:
     if not content:
         return merge_page(merge_id, error=message, status=422)
     try:
-        backends().merge.call(
-            "UploadLegalProof",
-            merge_pb2.UploadLegalProofRequest(
-                merge_id=ref.merge_id,
-                filename=_clean_filename(upload.filename),
-                content_type=upload.mimetype or "",
-                content=content,
-            ),
-            token=_token(),
+        merges.upload_legal_proof(
+            merge_id, filename=upload.filename, content_type=upload.mimetype or "", content=content, token=_token()
         )
     except DomainError as error:
         if error.code == "invalid_input" and error.field == "file":
@@ -256,13 +231,13 @@ def merge_legal_proof(merge_id: str) -> Any:
 @bp.post("/customer/merge/<merge_id>/object")
 @page_login("customer")
 def merge_object(merge_id: str) -> Any:
-    return _act(merge_id, object_merge, "objected")
+    return _act(merge_id, merges.object_merge, "objected")
 
 
 @bp.post("/customer/merge/<merge_id>/confirm")
 @page_login("customer")
 def merge_confirm(merge_id: str) -> Any:
-    return _act(merge_id, confirm_merge, "merge_confirmed")
+    return _act(merge_id, merges.confirm_merge, "merge_confirmed")
 
 
 @bp.route("/merge-objection", methods=["GET", "POST"])
@@ -273,7 +248,7 @@ def merge_objection() -> Any:
     if request.method == "GET":
         return page("merge/objection.html", 200 if token else 400, token=token, done=False, error=None)
     try:
-        object_by_token(token)
+        merges.object_by_link(token)
     except DomainError as error:
         if error.http_status >= 500:
             raise

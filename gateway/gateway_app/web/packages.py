@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable
-from customercenter.v1 import contract_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.backends import current_backends as backends
 from gateway_app.blueprints.packages import change_product, set_package_password_of, visible_package
+from gateway_app.clients import contracts, packages
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FormState, check_new_password, page, require
@@ -57,9 +56,7 @@ def _market() -> str:
     if principal.kind != "customer":
         return ""
     try:
-        record = backends().contract.call(
-            "GetCustomer", contract_pb2.GetCustomerRequest(), token=principal.token
-        )
+        record = contracts.get_customer(token=principal.token)
     except ServiceUnavailable:
         return ""
     return record.market
@@ -73,14 +70,8 @@ def _render(
 ) -> Any:
     package = _package(package_id)
     token = current_principal().token
-    current = (
-        backends()
-        .package.call("GetSettings", package_pb2.GetSettingsRequest(package_id=package.id), token=token)
-        .settings
-    )
-    products = list(
-        backends().package.call("ListProducts", package_pb2.ListProductsRequest(), token=token).products
-    )
+    current = packages.get_settings(package.id, token=token).settings
+    products = packages.list_products(token=token)
     larger = larger_products(package.product, products) if package.status == "active" else []
     market = _market() if larger else ""
     upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
@@ -120,13 +111,8 @@ def package_settings(package_id: str) -> Any:
             form.fail(key, _("Please enter a whole number from 64 to 1024."))
     if form.ok:
         try:
-            backends().package.call(
-                "UpdateSettings",
-                package_pb2.UpdateSettingsRequest(
-                    package_id=package.id, settings={key: form.get(key).strip() for key in SETTINGS}
-                ),
-                token=current_principal().token,
-            )
+            settings = {key: form.get(key).strip() for key in SETTINGS}
+            packages.update_settings(package.id, settings, token=current_principal().token)
             return redirect(url_for("web.package_page", package_id=package.id, notice="settings_saved"))
         except DomainError as error:
             form.fail_with(error)

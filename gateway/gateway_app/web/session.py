@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from cc_common.errors import Unauthenticated
+from cc_common.errors import Forbidden, Unauthenticated
 from cc_common.tokens import Principal
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, current_app, g, redirect, request, url_for
@@ -175,7 +175,8 @@ def login_redirect(kind: str) -> Response:
 
 def page_login(*kinds: str) -> Callable[[F], F]:
     """The page needs a session of one of `kinds`; without one the browser goes to the login
-    page of the first kind. A session of another kind sees a 403 page. Sets g.principal."""
+    page of the first kind. A session of another kind sees a 403 page (Forbidden, rendered by
+    the pages' error handler). Sets g.principal."""
     allowed = frozenset(kinds)
 
     def decorate(view: F) -> F:
@@ -185,9 +186,7 @@ def page_login(*kinds: str) -> Callable[[F], F]:
             if principal is None:
                 return login_redirect(kinds[0])
             if principal.kind not in allowed:
-                from gateway_app.web.pages import forbidden_page
-
-                return forbidden_page()
+                raise Forbidden("You may not open this page with this login.")  # pages.py: 403 page
             g.principal = principal
             return view(*args, **kwargs)
 

@@ -7,16 +7,13 @@ from typing import Any
 
 from cc_common.errors import DomainError
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
-from customercenter.v1 import merge_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway_app import serializers
-from gateway_app.backends import current_backends as backends
-from gateway_app.blueprints.admin import MAX_REASON
-from gateway_app.blueprints.admin import legal_proof as api_legal_proof
-from gateway_app.blueprints.merges import merge_ref
+from gateway_app.blueprints.admin import MAX_REASON, legal_proof_download
+from gateway_app.clients import merges
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
@@ -80,11 +77,9 @@ def staff_queue() -> Any:
     status = request.args.get("status", "submitted")
     if status not in MERGE_STATUSES and status != "":
         status = "submitted"
-    reply = backends().merge.call("ListMerges", merge_pb2.ListMergesRequest(status=status), token=_token())
-    merges = [merge_view(m) for m in reply.merges]
     return page(
         "staff/queue.html",
-        merges=merges,
+        merges=[merge_view(m) for m in merges.list_merges(status, token=_token())],
         current_status=status,
         filters=QUEUE_FILTERS,
         status_labels=STATUS_LABELS,
@@ -94,7 +89,7 @@ def staff_queue() -> Any:
 def _audit_page(
     merge_id: str, reason_form: FormState | None = None, error: str | None = None, status: int = 200
 ) -> Any:
-    audit = backends().merge.call("GetMergeAudit", merge_ref(merge_id), token=_token())
+    audit = merges.get_merge_audit(merge_id, token=_token())
     data = serializers.merge_audit(audit)
     for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
         snapshot = data[key]
@@ -128,11 +123,11 @@ def staff_merge(merge_id: str) -> Any:
 @bp.get("/staff/merges/<merge_id>/legal-proof")
 @page_login("staff")
 def staff_legal_proof(merge_id: str) -> Any:
-    return api_legal_proof.__wrapped__(merge_id)  # the API view without its bearer-token check
+    return legal_proof_download(merge_id, token=_token())
 
 
-def _decide(merge_id: str, method: str, notice: str, needs_reason: bool) -> Any:
-    ref = merge_ref(merge_id)
+def _decide(merge_id: str, decision: str, notice: str, needs_reason: bool) -> Any:
+    merges.merge_id_of(merge_id)
     form = FormState.from_request("reason")
     reason = form.get("reason").strip()
     if needs_reason and not reason:
@@ -141,18 +136,12 @@ def _decide(merge_id: str, method: str, notice: str, needs_reason: bool) -> Any:
         form.fail("reason", _("At most %(count)s characters.", count=MAX_REASON))
     if form.ok:
         try:
-            if method == "ApproveMerge":
-                backends().merge.call(method, ref, token=_token())
-            elif method == "RejectMerge":
-                backends().merge.call(
-                    method, merge_pb2.RejectMergeRequest(merge_id=ref.merge_id, reason=reason), token=_token()
-                )
+            if decision == "approve":
+                merges.approve_merge(merge_id, token=_token())
+            elif decision == "reject":
+                merges.reject_merge(merge_id, reason, token=_token())
             else:
-                backends().merge.call(
-                    method,
-                    merge_pb2.ReverseMergeRequest(merge_id=ref.merge_id, reason=reason),
-                    token=_token(),
-                )
+                merges.reverse_merge(merge_id, reason, token=_token())
             return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
         except DomainError as error:
             if error.http_status in (401, 403, 404):
@@ -164,16 +153,16 @@ def _decide(merge_id: str, method: str, notice: str, needs_reason: bool) -> Any:
 @bp.post("/staff/merges/<merge_id>/approve")
 @page_login("staff")
 def staff_approve(merge_id: str) -> Any:
-    return _decide(merge_id, "ApproveMerge", "approved", needs_reason=False)
+    return _decide(merge_id, "approve", "approved", needs_reason=False)
 
 
 @bp.post("/staff/merges/<merge_id>/reject")
 @page_login("staff")
 def staff_reject(merge_id: str) -> Any:
-    return _decide(merge_id, "RejectMerge", "rejected", needs_reason=True)
+    return _decide(merge_id, "reject", "rejected", needs_reason=True)
 
 
 @bp.post("/staff/merges/<merge_id>/reverse")
 @page_login("staff")
 def staff_reverse(merge_id: str) -> Any:
-    return _decide(merge_id, "ReverseMerge", "reversed", needs_reason=True)
+    return _decide(merge_id, "reverse", "reversed", needs_reason=True)
