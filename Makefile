@@ -46,6 +46,11 @@ lint: venv buf
 	$(VENV)/bin/ruff check .
 	$(PY) scripts/buf_check.py
 
+# The OpenAPI document the gateway serves at /api/openapi.json, committed as docs/openapi.json
+# (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`).
+openapi: venv protos
+	$(PY) -c "import json; from gateway_app.blueprints.openapi import DOCUMENT; open('docs/openapi.json', 'w').write(json.dumps(DOCUMENT, indent=2, ensure_ascii=False) + '\\n')"
+
 # --- make run ------------------------------------------------------------------------------
 # State (SQLite databases, keys) lives under var/. The staff account comes from
 # STAFF_USERNAME / STAFF_PASSWORD; the defaults below are for a local demo only.

@@ -88,3 +88,15 @@ def test_every_schema_reference_resolves(gateway_client):
     for ref in refs:
         assert ref.startswith("#/components/schemas/")
         assert ref.rsplit("/", 1)[1] in document["components"]["schemas"]
+
+
+def test_the_committed_document_is_the_one_served(gateway_client):
+    """docs/openapi.json, the API reference in the repository, is what the gateway serves."""
+    import json
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+    served = gateway_client.get("/api/openapi.json").get_json()
+    assert json.loads(committed.read_text(encoding="utf-8")) == served, (
+        "docs/openapi.json differs from GET /api/openapi.json: run `make openapi` and commit it"
+    )
