@@ -21,8 +21,8 @@ clicks "forgot password").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from cc_common import notices
 from cc_common.errors import InvalidInput
 from cc_common.link_tokens import MAX_TOKEN_LENGTH, hash_token, looks_like_token, new_token  # noqa: F401
 
@@ -32,7 +32,7 @@ INVALIDATED = "invalidated"
 
 THROTTLE_WINDOW_SECONDS = 3600
 MAX_EMAIL_LENGTH = 320
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+DEFAULT_BASE_URL = notices.DEFAULT_BASE_URL
 
 
 MAX_ADDRESS_LENGTH = 255
@@ -99,13 +99,13 @@ def check_client_address(address: str) -> str:
 
 
 def check_base_url(base_url: str, default: str) -> str:
-    """The configured PUBLIC_BASE_URL (empty: `default`), checked. Only ever called with
+    """The configured PUBLIC_BASE_URL (empty: `default`), checked by the shared rule
+    (cc_common.notices.check_base_url) and refused as invalid input. Only ever called with
     configuration: the base of a mailed link never comes from a request."""
-    url = (base_url or "").strip() or default
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url) or "?" in url:
-        raise InvalidInput("The base URL is http(s)://host[:port][/path].", field="base_url")
-    return url.rstrip("/")
+    try:
+        return notices.check_base_url(base_url, default)
+    except ValueError:
+        raise InvalidInput("The base URL is http(s)://host[:port][/path].", field="base_url") from None
 
 
 def reset_link(base_url: str, token: str) -> str:
