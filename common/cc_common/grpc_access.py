@@ -28,7 +28,9 @@ QUIET_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 FAULTS = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL, grpc.StatusCode.DATA_LOSS})
 
 
-def _code_of(context: Any, error: BaseException | None) -> grpc.StatusCode:
+def status_of(context: Any, error: BaseException | None) -> grpc.StatusCode:
+    """How a call ended: the status it set (or aborted with), else judged by its error. Shared
+    by the access log and the RPC metrics (cc_common.metrics)."""
     try:
         code = context.code()
     except Exception:  # noqa: BLE001 - an old or fake context: judge by the outcome
@@ -45,7 +47,7 @@ def _code_of(context: Any, error: BaseException | None) -> grpc.StatusCode:
 
 
 def write(method: str, context: Any, started: float, error: BaseException | None) -> None:
-    code = _code_of(context, error)
+    code = status_of(context, error)
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     if code in FAULTS:
         level = logging.WARNING

@@ -37,6 +37,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from cc_common import config
+from cc_common.grpc_access import status_of
 
 log = logging.getLogger(__name__)
 
@@ -250,17 +251,6 @@ def _split(method: str) -> tuple[str, str]:
     return service or "unknown", name or "unknown"
 
 
-def _code_name(code) -> str:
-    if code is None:
-        return "OK"
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    for status in grpc.StatusCode:
-        if status.value[0] == code:
-            return status.name
-    return "UNKNOWN"
-
-
 class _Call:
     """The metric children of one method, made once."""
 
@@ -275,14 +265,6 @@ class _Call:
         self.in_flight.dec()
         self.seconds.observe(time.perf_counter() - started)
         GRPC_HANDLED.labels(self.service, self.method, code).inc()
-
-
-def _outcome(context, exc: BaseException | None) -> str:
-    if exc is None or isinstance(exc, grpc.aio.AbortError):
-        return _code_name(context.code())
-    if isinstance(exc, BaseException) and type(exc).__name__ == "CancelledError":
-        return "CANCELLED"
-    return "UNKNOWN"
 
 
 def _measured(handler: grpc.RpcMethodHandler, call: _Call) -> grpc.RpcMethodHandler:
@@ -304,7 +286,7 @@ def _measured(handler: grpc.RpcMethodHandler, call: _Call) -> grpc.RpcMethodHand
                 error = exc
                 raise
             finally:
-                call.done(started, _outcome(context, error))
+                call.done(started, status_of(context, error).name)
 
         make = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
         return make(unary, *codec)
@@ -327,7 +309,7 @@ def _measured(handler: grpc.RpcMethodHandler, call: _Call) -> grpc.RpcMethodHand
             error = exc
             raise
         finally:
-            call.done(started, _outcome(context, error))
+            call.done(started, status_of(context, error).name)
 
     make = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
     return make(stream, *codec)
