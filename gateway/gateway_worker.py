@@ -7,9 +7,16 @@ server can get right (deploy/gunicorn.conf.py names it as `worker_class`).
    before an upload was read) makes it close the socket it had just promised to keep. A client
    that reuses that connection fails with "Remote end closed connection without response". Here
    the request itself answers `should_close()` with "the body was not read completely" at the
-   moment the response headers are written, so the headers say `close`, gunicorn really closes
-   (half-close and linger, RFC 9112 section 9.6), and the decision is the same before and after
-   the response.
+   moment the response headers are written, so the headers say `close`, and the decision is
+   the same before and after the response.
+
+   Closing is a lingering close (RFC 9112 section 9.6), done in the request's thread: the
+   answer is sent, the write side is shut, and the rest of the body is read and thrown away
+   until the client closes (at most LINGER_MAX_BYTES, LINGER_SECONDS in all, LINGER_IDLE_SECONDS
+   between reads). A client such as http.client sends the whole body before it reads the
+   answer; closing with its body still arriving would make the kernel reset the connection,
+   and the client would see "Broken pipe" instead of the 413. gunicorn's own graceful close
+   drains only 64 KB, on the worker's main thread.
 
 2. JSON for a request line or headers too large under `/api/`. gunicorn refuses them while
    parsing, before any application sees the request, with an HTML page. Raising gunicorn's
@@ -29,6 +36,8 @@ from __future__ import annotations
 
 import errno
 import json
+import socket
+import time
 from typing import Any
 
 from gunicorn import util
@@ -41,6 +50,12 @@ from gunicorn.workers import gthread
 API_PREFIX = b"/api/"
 # How much of the start of a request is kept to find its target when parsing fails.
 HEAD_BYTES = 512
+
+# The lingering close of a connection whose request body was not read (see above): like nginx's
+# lingering_time / lingering_timeout, with a cap on what is read.
+LINGER_SECONDS = 10.0
+LINGER_IDLE_SECONDS = 2.0
+LINGER_MAX_BYTES = 16 * 1024 * 1024
 
 # Status, reason and error code of the parse errors answered in the API's error shape.
 _LIMIT_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
@@ -116,6 +131,30 @@ def json_error_response(status: int, reason: str, code: str, message: str) -> by
     return head.encode("latin-1") + body
 
 
+def linger(sock: socket.socket, clock: Any = time.monotonic) -> int:
+    """Shuts the write side of `sock` (the answer is complete) and reads what the client still
+    sends, throwing it away, until it closes or a limit is reached. Returns the bytes read."""
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        return 0
+    deadline = clock() + LINGER_SECONDS
+    read = 0
+    while read < LINGER_MAX_BYTES:
+        remaining = deadline - clock()
+        if remaining <= 0:
+            break
+        try:
+            sock.settimeout(min(remaining, LINGER_IDLE_SECONDS))
+            data = sock.recv(65536)
+        except OSError:  # timeout, reset
+            break
+        if not data:
+            break
+        read += len(data)
+    return read
+
+
 class GatewayRequest(Request):
     """gunicorn's request, which (1) closes the connection when its body was not read to the
     end, and (2) marks a limit error with the request target it was reading."""
@@ -166,7 +205,16 @@ class GatewayConn(gthread.TConn):
 
 
 class GatewayWorker(gthread.ThreadWorker):
-    """gunicorn's gthread worker with GatewayConn connections and JSON limit errors."""
+    """gunicorn's gthread worker with GatewayConn connections, a lingering close after an
+    answer that left the body unread, and JSON limit errors."""
+
+    def _keepalive_after(self, conn: Any, keepalive: bool) -> bool:
+        # Runs in the request's thread once the answer is written.
+        reused = super()._keepalive_after(conn, keepalive)
+        request = getattr(conn.parser, "mesg", None)
+        if not reused and request is not None and not body_fully_read(request.body):
+            linger(conn.sock)
+        return reused
 
     def accept(self, listener: Any) -> None:
         # gthread.ThreadWorker.accept, with GatewayConn for TConn.

@@ -112,6 +112,34 @@ def test_http_client_sends_its_next_request_after_a_413_without_an_error(suite):
         client.close()
 
 
+def test_a_client_that_sends_its_body_after_the_413_was_written_still_reads_the_413(suite):
+    """The server answers 413 from the Content-Length alone, before it reads the body; a client
+    that sends the whole body before reading (as http.client does) must be able to send it and
+    then read the answer: the server reads and discards the body while it closes instead of
+    resetting the connection under the client."""
+    port = suite.ports["gateway"]
+    body = b"{" + b" " * (1100 * 1024) + b"}"
+    # A small send buffer, so that the body cannot sit in this side's kernel buffers: most of
+    # it is still to be sent when the server has answered, as on a real network.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8192)
+    sock.settimeout(15)
+    sock.connect(("127.0.0.1", port))
+    try:
+        head = request_head(
+            "POST", LOGIN, {"Content-Type": "application/json", "Content-Length": str(len(body))}, port
+        )
+        sock.sendall(head)
+        assert sock.recv(12, socket.MSG_PEEK).startswith(b"HTTP/1.1 413")  # answered, not read
+        sock.sendall(body)  # raises BrokenPipeError/ConnectionResetError if the server reset
+        status, headers, reply = read_response(sock)
+        assert status == 413 and headers["connection"] == "close"
+        assert json.loads(reply)["error"]["code"] == "payload_too_large"
+        assert server_closed(sock)
+    finally:
+        sock.close()
+
+
 def test_a_chunked_body_over_the_limit_answers_413_and_the_server_closes(suite):
     port = suite.ports["gateway"]
     chunk = b"x" * (64 * 1024)

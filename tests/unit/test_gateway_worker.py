@@ -8,7 +8,9 @@ import http.client
 import io
 import json
 import socket
+import threading
 
+import gateway_worker
 import grpc
 import pytest
 from cc_common.errors import PayloadTooLarge, TooManyAttempts, from_rpc_error
@@ -251,3 +253,45 @@ def test_a_service_that_raises_payload_too_large_keeps_its_message_and_field():
     error = from_rpc_error(raised, service="merge")
     assert isinstance(error, PayloadTooLarge)
     assert (error.message, error.field) == ("The file is larger than 5 MB.", "file")
+
+
+def test_linger_shuts_the_write_side_and_reads_until_the_client_closes():
+    server, client = socket.socketpair()
+    payload = b"x" * (3 * 1024 * 1024)
+
+    def send_and_close():
+        client.sendall(payload)
+        assert client.recv(1) == b""  # the server's write side is shut: EOF here
+        client.close()
+
+    sender = threading.Thread(target=send_and_close)
+    sender.start()
+    try:
+        assert gateway_worker.linger(server) == len(payload)
+    finally:
+        sender.join(10)
+        server.close()
+
+
+def test_linger_stops_at_its_byte_cap(monkeypatch):
+    monkeypatch.setattr(gateway_worker, "LINGER_MAX_BYTES", 256 * 1024)
+    server, client = socket.socketpair()
+    stop = threading.Event()
+
+    def stream():
+        try:
+            while not stop.is_set():
+                client.sendall(b"y" * 65536)
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=stream)
+    sender.start()
+    try:
+        read = gateway_worker.linger(server)
+        assert 256 * 1024 <= read < 256 * 1024 + 65536
+    finally:
+        stop.set()
+        server.close()
+        client.close()
+        sender.join(10)
