@@ -480,13 +480,6 @@ def split_gross(gross_cents: int, *, vat_percent: int) -> VatSplit:
     return VatSplit(net_cents=net, vat_cents=gross_cents - net, gross_cents=gross_cents, vat_percent=vat_percent)
 
 
-def format_amount(cents: int, currency: str) -> str:
-    """1234567 EUR -> "12,345.67 EUR"."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}.{part:02d} {currency}"
-
-
 @dataclass
 class DebitRequest:
     invoice_number: str

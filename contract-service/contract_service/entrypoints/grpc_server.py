@@ -308,5 +308,5 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
 
     @rpc("customer", "staff")
     def GetFormPdf(self, request, context, caller: Principal):
-        filename, content = services.form_pdf(caller=caller, form_id=request.form_id)
+        filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
         return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
