@@ -19,6 +19,8 @@ Nothing here is imported by production code.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import signal
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from merge_service.service_layer import mails as merge_mails
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "contract", "package", "merge")
@@ -100,6 +103,16 @@ class Mail:
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")
+
+    @property
+    def subject(self) -> str:
+        """The decoded Subject header (mails are in the customer's language)."""
+        return str(email.message_from_bytes(self.data, policy=email.policy.default)["Subject"])
+
+    @property
+    def merged(self) -> bool:
+        """Whether this is the mail that says a merge is completed, in any language."""
+        return self.subject in merge_mails.subjects("completed")
 
 
 MARKET_DEFAULTS: dict[str, dict[str, Any]] = {

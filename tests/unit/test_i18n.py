@@ -13,6 +13,9 @@ from babel.messages.pofile import read_po
 from cc_common import i18n
 from contract_service.adapters import pdf
 from contract_service.domain import forms, model
+from identity_service.domain import password_reset
+from merge_service.domain import model as merge_model
+from merge_service.service_layer import mails as merge_mails
 
 from tests.support.pdf import pdf_text
 
@@ -70,3 +73,44 @@ def test_a_name_outside_latin_1_prints_as_it_is_and_a_missing_glyph_falls_back()
     text = pdf_text(content)
     assert "Müller & Søn" in text and "Łukasz Wójcik" in text and "Bruttobetrag 119,00 €" in text
     assert pdf.printable("Zoë 東京") == "Zoë ??"
+
+
+@pytest.mark.parametrize(
+    ("market", "subject", "phrase"),
+    [
+        ("de", "Ihr Kundenpasswort neu setzen", "läuft in 30 Minuten ab"),
+        ("nl", "Uw klantwachtwoord instellen", "verloopt over 30 minuten"),
+        ("uk", "Set your customer password", "expires in 30 minutes"),
+    ],
+)
+def test_the_password_reset_mail_is_in_the_language_of_the_customers_market(market, subject, phrase):
+    got_subject, body = password_reset.reset_mail(
+        customer_number="10000001", link="https://cc.example/reset?token=abc", ttl_seconds=1800, market=market
+    )
+    assert got_subject == subject and phrase in body
+    assert "10000001" in body and "https://cc.example/reset?token=abc" in body
+
+
+@pytest.mark.parametrize(
+    ("market", "subject", "phrase"),
+    [
+        ("de", "Ihre Kundennummern wurden zusammengefasst", "Alle Pakete, Rechnungen und Verträge von 2 gehören jetzt zu 1"),
+        ("nl", "Uw klantnummers zijn samengevoegd", "Alle pakketten, facturen en contracten van 2 horen nu bij 1"),
+        ("uk", "Your customer numbers have been merged", "All packages, invoices and contracts of 2 now belong to 1"),
+    ],
+)
+def test_the_mails_of_a_merge_are_in_the_language_of_its_market(market, subject, phrase):
+    merge = merge_model.Merge(id="mrg_1", target_customer_number="1", source_customer_number="2", market=market,
+                                status=merge_model.COMPLETED)
+    got_subject, body = merge_mails.render(merge, "completed")
+    assert got_subject == subject and phrase in body and "mrg_1" in body
+
+
+def test_every_merge_event_has_a_mail_in_every_language():
+    merge = merge_model.Merge(id="mrg_1", target_customer_number="1", source_customer_number="2", market="de", status=merge_model.COMPLETED,
+                              rejection_reason="Grund R", reversal_reason="Grund V")  # fmt: skip
+    for market in ("de", "nl", "uk"):
+        merge.market = market
+        bodies = {event: merge_mails.render(merge, event)[1] for event in merge_mails._EVENTS}
+        assert "Grund R" in bodies["rejected"] and "Grund V" in bodies["reversed"]
+        assert len(set(bodies.values())) == len(bodies)
