@@ -198,11 +198,16 @@ def test_a_customer_never_reaches_another_customers_invoice(server):
     assert not listed.invoices[0].repeat_debit_requested
 
 
-def test_a_repeat_debit_is_recorded_for_an_open_invoice_and_shown_in_the_list(server):
+def test_a_repeat_debit_of_a_sepa_invoice_waits_for_the_collection_and_shows_in_the_list(server):
     stub, tokens = server
     own = metadata(tokens.customer("100"))
     open_one = invoice(stub, tokens, amount_cents=500)
     paid = invoice(stub, tokens, amount_cents=700, status="paid")
+    assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=open_one.number), own)[:2] == (
+        grpc.StatusCode.FAILED_PRECONDITION, "no_payment_method",
+    )  # fmt: skip
+    sepa = contract_pb2.PaymentInput(iban="DE89370400440532013000", bic="COBADEFFXXX")
+    stub.SetPayment(contract_pb2.SetPaymentRequest(payment=sepa), metadata=own, timeout=5)
     debit = stub.RepeatDebit(contract_pb2.InvoiceRef(number=open_one.number), metadata=own, timeout=5)
     assert (debit.invoice_number, debit.status) == (open_one.number, "requested") and debit.requested_at
     again = stub.RepeatDebit(contract_pb2.InvoiceRef(number=open_one.number), metadata=own, timeout=5)
@@ -211,6 +216,7 @@ def test_a_repeat_debit_is_recorded_for_an_open_invoice_and_shown_in_the_list(se
         grpc.StatusCode.FAILED_PRECONDITION, "invoice_not_open",
     )  # fmt: skip
     listed = {i.number: i for i in stub.ListInvoices(contract_pb2.ListInvoicesRequest(), metadata=own, timeout=5).invoices}
+    assert listed[open_one.number].status == "debit_requested"
     assert listed[open_one.number].repeat_debit_requested and listed[open_one.number].repeat_debit_requested_at
     assert not listed[paid.number].repeat_debit_requested
     assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=open_one.number), metadata(tokens.staff()))[0] == grpc.StatusCode.PERMISSION_DENIED

@@ -336,19 +336,8 @@ def with_invoice(status: str = "open") -> FakeUnitOfWork:
     return uow
 
 
-def test_a_repeat_debit_is_recorded_once_for_an_open_invoice():
-    uow = with_invoice()
-    first = services.repeat_debit(uow=uow, caller=principal("customer", "100"), number="re00000001")
-    again = services.repeat_debit(uow=uow, caller=principal("customer", "100"), number="RE00000001")
-    assert (first.status, again.requested_at, len(uow.invoices.debits)) == ("requested", first.requested_at, 1)
-
-
-def test_a_paid_invoice_cannot_be_debited_again_and_another_customers_is_not_found():
-    with pytest.raises(Conflict) as exc:
-        services.repeat_debit(uow=with_invoice("paid"), caller=principal("customer", "100"), number="RE00000001")
-    assert exc.value.code == "invoice_not_open"
-    with pytest.raises(NotFound):
-        services.repeat_debit(uow=with_invoice(), caller=principal("customer", "200"), number="RE00000001")
+def test_another_customers_invoice_pdf_is_not_found():
+    # Repeat debits and their states: tests/integration/test_contract_direct_debit.py.
     with pytest.raises(NotFound):
         services.invoice_pdf(uow=with_invoice(), caller=principal("customer", "200"), number="RE00000001")
 

@@ -49,7 +49,7 @@ def _texts_the_pdfs_use() -> set[str]:
         if form.has_pdf:
             found |= {form.title, form.description, *form.signatures}
             found |= {part for label, _lines in form.fields for part in label.split(": ")}
-    return found | set(model.INVOICE_STATUSES) | {"Hosting services"}
+    return found | set(pdf.STATUS_TEXTS.values()) | {"Hosting services"}
 
 
 @pytest.mark.parametrize("language", ["de", "nl"])

@@ -58,8 +58,11 @@ class InvoiceRow(Base):
     date: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    # open, debit_requested, paid (contract_service/domain/direct_debit.py).
+    status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Why the bank returned the last direct debit ("" when none was returned).
+    return_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class SequenceRow(Base):
@@ -137,8 +140,38 @@ class DebitRequestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), index=True)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # requested (then, outside this service: submitted, failed, ...).
+    # requested (waiting for a collection), collected, paid, returned.
     status: Mapped[str] = mapped_column(String(20), default="requested")
+    collection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("direct_debit_collections.id"), nullable=True, index=True
+    )
+
+
+class DirectDebitCollectionRow(Base):
+    """A SEPA direct debit collection made by staff: the invoices waiting for debit at the time."""
+
+    __tablename__ = "direct_debit_collections"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    collection_date: Mapped[date] = mapped_column(Date)
+
+
+class DirectDebitItemRow(Base):
+    """One invoice of a collection, with the debtor's account as it was collected."""
+
+    __tablename__ = "direct_debit_items"
+
+    collection_id: Mapped[str] = mapped_column(ForeignKey("direct_debit_collections.id"), primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    debtor_name: Mapped[str] = mapped_column(String(200))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str] = mapped_column(String(11))
+    mandate_id: Mapped[str] = mapped_column(String(35))
+    mandate_date: Mapped[date] = mapped_column(Date)
 
 
 class AppliedTransferRow(Base):

@@ -36,6 +36,10 @@ CUSTOMER_NUMBER_FIELDS = (
 )
 
 
+# An invoice's status as the PDF says it (in English; translated when printed).
+STATUS_TEXTS = {"open": "open", "debit_requested": "debit requested", "paid": "paid"}
+
+
 def texts(language: str) -> Callable[[str], str]:
     """gettext of the language's catalogue: English text in, the language's text out."""
     return i18n.translations(TRANSLATIONS, language).gettext
@@ -107,7 +111,7 @@ def invoice_pdf(
         (_("Invoice number"), invoice.number),
         (_("Invoice date"), i18n.day(invoice.date, language)),
         (_("Customer number"), customer.customer_number),
-        (_("Status"), _(invoice.status)),
+        (_("Status"), _(STATUS_TEXTS.get(invoice.status, invoice.status))),
     ):
         pdf.cell(45, 6, label)
         pdf.cell(0, 6, printable(value), new_x="LMARGIN", new_y="NEXT")

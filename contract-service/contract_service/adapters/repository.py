@@ -15,6 +15,8 @@ from contract_service.adapters.orm import (
     ContractRow,
     CustomerRow,
     DebitRequestRow,
+    DirectDebitCollectionRow,
+    DirectDebitItemRow,
     EmailRestoreRow,
     InvoiceRow,
     MergeTransferRow,
@@ -23,6 +25,7 @@ from contract_service.adapters.orm import (
     outbox,
     utcnow,
 )
+from contract_service.domain import direct_debit
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
     Contract,
@@ -85,6 +88,7 @@ def _invoice(row: InvoiceRow, debit_requested_at: datetime | None = None) -> Inv
         seq=row.seq,
         created_at=row.created_at,
         debit_requested_at=debit_requested_at,
+        return_reason=row.return_reason,
     )
 
 
@@ -220,13 +224,103 @@ class InvoiceRepository:
             .order_by(DebitRequestRow.requested_at.desc())
             .limit(1)
         )
-        return DebitRequest(row.invoice_number, row.requested_at, row.status) if row else None
+        if row is None:
+            return None
+        return DebitRequest(row.invoice_number, _aware(row.requested_at), row.status, row.collection_id)
 
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
             DebitRequestRow(invoice_number=request.invoice_number, requested_at=request.requested_at, status=request.status)
         )
         self.session.flush()
+
+    def set_status(self, number: str, status: str, *, return_reason: str = "") -> None:
+        self.session.execute(
+            update(InvoiceRow).where(InvoiceRow.number == number).values(status=status, return_reason=return_reason)
+        )
+
+    def settle_debits(self, number: str, status: str) -> None:
+        """Ends the invoice's pending or collected debit requests as `status` (paid, returned)."""
+        self.session.execute(
+            update(DebitRequestRow)
+            .where(DebitRequestRow.invoice_number == number, DebitRequestRow.status.in_(("requested", "collected")))
+            .values(status=status)
+        )
+
+
+class DirectDebitRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def waiting(self, *, for_update: bool = True) -> list[tuple[Invoice, Customer]]:
+        """The invoices waiting for a collection (debit_requested, a request not yet collected)
+        with their customers, oldest request first; locked, so two collections never share one."""
+        query = (
+            select(InvoiceRow, CustomerRow)
+            .join(DebitRequestRow, DebitRequestRow.invoice_number == InvoiceRow.number)
+            .join(CustomerRow, CustomerRow.customer_number == InvoiceRow.customer_number)
+            .where(
+                InvoiceRow.status == "debit_requested",
+                DebitRequestRow.status == "requested",
+                DebitRequestRow.collection_id.is_(None),
+            )
+            .order_by(DebitRequestRow.requested_at, InvoiceRow.number)
+        )
+        if for_update:
+            query = query.with_for_update(of=DebitRequestRow)
+        return [(_invoice(invoice), _customer(customer)) for invoice, customer in self.session.execute(query)]
+
+    def add(self, collection: direct_debit.Collection) -> None:
+        self.session.add(
+            DirectDebitCollectionRow(
+                id=collection.id, created_at=collection.created_at, collection_date=collection.collection_date
+            )
+        )
+        self.session.flush()
+        for item in collection.items:
+            self.session.add(DirectDebitItemRow(collection_id=collection.id, **_item_values(item)))
+            self.session.execute(
+                update(DebitRequestRow)
+                .where(
+                    DebitRequestRow.invoice_number == item.invoice_number,
+                    DebitRequestRow.status == "requested",
+                    DebitRequestRow.collection_id.is_(None),
+                )
+                .values(status="collected", collection_id=collection.id)
+            )
+        self.session.flush()
+
+    def get(self, collection_id: str) -> direct_debit.Collection | None:
+        row = self.session.get(DirectDebitCollectionRow, collection_id)
+        if row is None:
+            return None
+        items = self.session.scalars(
+            select(DirectDebitItemRow)
+            .where(DirectDebitItemRow.collection_id == collection_id)
+            .order_by(DirectDebitItemRow.invoice_number)
+        )
+        return direct_debit.Collection(row.id, _aware(row.created_at), row.collection_date, [_item(i) for i in items])
+
+    def list(self, *, limit: int = 100) -> list[direct_debit.Collection]:
+        """The newest collections first, with their items."""
+        ids = self.session.scalars(
+            select(DirectDebitCollectionRow.id).order_by(DirectDebitCollectionRow.created_at.desc()).limit(limit)
+        )
+        return [c for c in (self.get(i) for i in list(ids)) if c is not None]
+
+
+_ITEM_FIELDS = (
+    "invoice_number", "customer_number", "amount_cents", "currency", "debtor_name", "iban", "bic", "mandate_id",
+    "mandate_date",
+)  # fmt: skip
+
+
+def _item_values(item: direct_debit.CollectionItem) -> dict[str, object]:
+    return {name: getattr(item, name) for name in _ITEM_FIELDS}
+
+
+def _item(row: DirectDebitItemRow) -> direct_debit.CollectionItem:
+    return direct_debit.CollectionItem(**{name: getattr(row, name) for name in _ITEM_FIELDS})
 
 
 def _contract(row: ContractRow) -> Contract:

@@ -43,6 +43,7 @@ MARKETS: dict[str, Market] = {
 
 CUSTOMER_STATUSES = ("active", "frozen", "retired")
 CURRENCIES = ("EUR", "GBP")
+# The statuses an invoice is created with; it can also be debit_requested (domain/direct_debit.py).
 INVOICE_STATUSES = ("open", "paid")
 MAX_AMOUNT_CENTS = 10**9  # exclusive
 
@@ -417,6 +418,8 @@ class Invoice:
     created_at: datetime | None = None
     # When a repeat debit requested by the customer is pending; None when none is.
     debit_requested_at: datetime | None = None
+    # Why the bank returned the last direct debit of this invoice ("" when none was returned).
+    return_reason: str = ""
 
 
 # --- online changes of master data ---------------------------------------------------------
@@ -482,9 +485,13 @@ def split_gross(gross_cents: int, *, vat_percent: int) -> VatSplit:
 
 @dataclass
 class DebitRequest:
+    """A repeat debit the customer asked for: requested (waiting for a collection), collected,
+    paid or returned (contract_service/domain/direct_debit.py)."""
+
     invoice_number: str
     requested_at: datetime
     status: str = "requested"
+    collection_id: str | None = None
 
 
 def check_invoice_ref(raw: str) -> str:

@@ -10,6 +10,7 @@ from cc_common.grpc_server import rpc
 from cc_common.tokens import Principal
 from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
 
+from contract_service.domain.direct_debit import CardPayments
 from contract_service.domain.forms import Form
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
@@ -21,7 +22,7 @@ from contract_service.domain.model import (
     Termination,
     current_term_end,
 )
-from contract_service.service_layer import services
+from contract_service.service_layer import payments, services
 
 
 def _ts(value: datetime | None) -> str:
@@ -142,8 +143,10 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         *,
         public_base_url: str = notices.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
+        cards: CardPayments | None = None,
     ) -> None:
         self._uow = uow_factory
+        self._cards = cards  # the card payment provider; None: none is configured
         self._public_base_url = public_base_url  # the base of the links in notices
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
@@ -282,7 +285,8 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
 
     @rpc("customer")
     def RepeatDebit(self, request, context, caller: Principal):
-        return debit_to_proto(services.repeat_debit(uow=self._uow(), caller=caller, number=request.number))
+        debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
+        return debit_to_proto(debit)
 
     @rpc("customer")
     def CreateTermination(self, request, context, caller: Principal):

@@ -462,26 +462,6 @@ def invoice_pdf(*, uow: UnitOfWork, caller: Principal, number: str) -> tuple[str
     return f"{invoice.number}.pdf", content
 
 
-def repeat_debit(
-    *, uow: UnitOfWork, caller: Principal, number: str, now: datetime | None = None
-) -> model.DebitRequest:
-    """Records a repeat debit of an open invoice (a pending request is returned as it is)."""
-    with uow:
-        invoice = _owned_invoice(uow, caller, number)
-        if invoice.status != "open":
-            raise Conflict(
-                f"Invoice {invoice.number} is {invoice.status}; only an open invoice can be debited again.",
-                code="invoice_not_open",
-            )
-        pending = uow.invoices.pending_debit(invoice.number)
-        if pending is not None:
-            return pending
-        request = model.DebitRequest(invoice_number=invoice.number, requested_at=now or datetime.now(UTC))
-        uow.invoices.add_debit_request(request)
-        uow.commit()
-    return request
-
-
 # --- terminations --------------------------------------------------------------------------
 
 _NO_CONTRACT = "This package has no contract under your customer number."

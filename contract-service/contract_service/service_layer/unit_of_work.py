@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from contract_service.adapters.repository import (
     ContractRepository,
     CustomerRepository,
+    DirectDebitRepository,
     EmailRestoreRepository,
     InvoiceRepository,
     MailRepository,
@@ -26,6 +27,7 @@ class UnitOfWork(Protocol):
     transfers: TransferRepository
     email_restores: EmailRestoreRepository
     mails: MailRepository
+    direct_debits: DirectDebitRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -40,6 +42,7 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     transfers: TransferRepository
     email_restores: EmailRestoreRepository
     mails: MailRepository
+    direct_debits: DirectDebitRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
@@ -49,3 +52,4 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
         self.transfers = TransferRepository(session)
         self.email_restores = EmailRestoreRepository(session)
         self.mails = MailRepository(session)
+        self.direct_debits = DirectDebitRepository(session)
