@@ -174,6 +174,37 @@ class DirectDebitItemRow(Base):
     mandate_date: Mapped[date] = mapped_column(Date)
 
 
+class OfferRow(Base):
+    """An offer of the month (contract_service/domain/offers.py)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # The market codes, comma-separated ("de,nl"): few offers run at a time, filtered in Python.
+    markets: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class OfferOrderRow(Base):
+    """A customer's order of an offer for one package; the package's price from then on."""
+
+    __tablename__ = "offer_orders"
+
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(ForeignKey("customers.customer_number"), index=True)
+    product: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AppliedTransferRow(Base):
     """One row per merge and direction that was applied: a repeat returns the record."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from cc_common import outbox as outbox_mails
 from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
@@ -20,6 +20,8 @@ from contract_service.adapters.orm import (
     EmailRestoreRow,
     InvoiceRow,
     MergeTransferRow,
+    OfferOrderRow,
+    OfferRow,
     SequenceRow,
     TerminationRow,
     outbox,
@@ -39,6 +41,7 @@ from contract_service.domain.model import (
     TerminationTaken,
 )
 from contract_service.domain.notices import PENDING, SUPERSEDED, USED, EmailRestore
+from contract_service.domain.offers import Offer, OfferOrder
 from contract_service.domain.transfers import FORWARD, KINDS, AppliedTransfer, TransferRace
 
 
@@ -307,6 +310,64 @@ class DirectDebitRepository:
             select(DirectDebitCollectionRow.id).order_by(DirectDebitCollectionRow.created_at.desc()).limit(limit)
         )
         return [c for c in (self.get(i) for i in list(ids)) if c is not None]
+
+
+def _offer(row: OfferRow) -> Offer:
+    return Offer(
+        id=row.id, product=row.product, price_cents=row.price_cents, currency=row.currency,
+        markets=tuple(m for m in row.markets.split(",") if m), valid_from=row.valid_from,
+        valid_until=row.valid_until, created_at=_aware(row.created_at),
+    )  # fmt: skip
+
+
+class OfferRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, offer: Offer, *, created_by: str) -> None:
+        self.session.add(
+            OfferRow(
+                id=offer.id, product=offer.product, price_cents=offer.price_cents, currency=offer.currency,
+                markets=",".join(offer.markets), valid_from=offer.valid_from, valid_until=offer.valid_until,
+                created_by=created_by,
+            )  # fmt: skip
+        )
+        self.session.flush()
+
+    def get(self, offer_id: str) -> Offer | None:
+        row = self.session.get(OfferRow, offer_id)
+        return _offer(row) if row is not None else None
+
+    def valid_on(self, day: date) -> list[Offer]:
+        """The offers valid on `day`, cheapest first."""
+        rows = self.session.scalars(
+            select(OfferRow)
+            .where(OfferRow.valid_from <= day, OfferRow.valid_until >= day)
+            .order_by(OfferRow.price_cents, OfferRow.id)
+        )
+        return [_offer(r) for r in rows]
+
+    def newest(self, *, limit: int = 200) -> list[Offer]:
+        rows = self.session.scalars(select(OfferRow).order_by(OfferRow.valid_from.desc(), OfferRow.id).limit(limit))
+        return [_offer(r) for r in rows]
+
+    def order(self, order: OfferOrder) -> OfferOrder:
+        """Records the order; the order of the same offer for the same package is returned as it was."""
+        existing = self.session.get(OfferOrderRow, (order.offer_id, order.package_id))
+        if existing is not None:
+            return OfferOrder(
+                existing.offer_id, existing.package_id, existing.customer_number, existing.product,
+                existing.price_cents, existing.currency, _aware(existing.ordered_at),
+            )  # fmt: skip
+        self.session.add(
+            OfferOrderRow(
+                offer_id=order.offer_id, package_id=order.package_id, customer_number=order.customer_number,
+                product=order.product, price_cents=order.price_cents, currency=order.currency,
+                ordered_at=order.ordered_at,
+            )  # fmt: skip
+        )
+        self.session.flush()
+        return order
 
 
 _ITEM_FIELDS = (

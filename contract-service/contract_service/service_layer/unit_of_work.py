@@ -14,6 +14,7 @@ from contract_service.adapters.repository import (
     EmailRestoreRepository,
     InvoiceRepository,
     MailRepository,
+    OfferRepository,
     TerminationRepository,
     TransferRepository,
 )
@@ -28,6 +29,7 @@ class UnitOfWork(Protocol):
     email_restores: EmailRestoreRepository
     mails: MailRepository
     direct_debits: DirectDebitRepository
+    offers: OfferRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -43,6 +45,7 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     email_restores: EmailRestoreRepository
     mails: MailRepository
     direct_debits: DirectDebitRepository
+    offers: OfferRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
@@ -53,3 +56,4 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
         self.email_restores = EmailRestoreRepository(session)
         self.mails = MailRepository(session)
         self.direct_debits = DirectDebitRepository(session)
+        self.offers = OfferRepository(session)
