@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -203,6 +203,21 @@ class OfferOrderRow(Base):
     price_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContactRequestRow(Base):
+    """A message to the service team, with an optional PDF (contract_service/domain/contact.py)."""
+
+    __tablename__ = "contact_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20), default="", index=True)
+    package_id: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class AppliedTransferRow(Base):

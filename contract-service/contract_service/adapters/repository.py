@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from contract_service.adapters.orm import (
     AppliedTransferRow,
+    ContactRequestRow,
     ContractChangeRow,
     ContractRow,
     CustomerRow,
@@ -28,6 +29,7 @@ from contract_service.adapters.orm import (
     utcnow,
 )
 from contract_service.domain import direct_debit
+from contract_service.domain.contact import ContactRequest
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
     Contract,
@@ -368,6 +370,41 @@ class OfferRepository:
         )
         self.session.flush()
         return order
+
+
+def _contact(row: ContactRequestRow) -> ContactRequest:
+    return ContactRequest(
+        id=row.id, customer_number=row.customer_number, package_id=row.package_id, subject=row.subject,
+        message=row.message, filename=row.filename, created_at=_aware(row.created_at),
+    )  # fmt: skip
+
+
+class ContactRequestRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, request: ContactRequest, attachment: bytes | None) -> None:
+        self.session.add(
+            ContactRequestRow(
+                id=request.id, customer_number=request.customer_number, package_id=request.package_id,
+                subject=request.subject, message=request.message, filename=request.filename,
+                attachment=attachment, created_at=request.created_at,
+            )  # fmt: skip
+        )
+        self.session.flush()
+
+    def newest(self, *, limit: int = 100) -> list[ContactRequest]:
+        """The newest requests first, without their attachments."""
+        rows = self.session.scalars(
+            select(ContactRequestRow).order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id).limit(limit)
+        )
+        return [_contact(r) for r in rows]
+
+    def attachment(self, request_id: str) -> tuple[ContactRequest, bytes] | None:
+        row = self.session.get(ContactRequestRow, request_id)
+        if row is None or row.attachment is None:
+            return None
+        return _contact(row), row.attachment
 
 
 _ITEM_FIELDS = (

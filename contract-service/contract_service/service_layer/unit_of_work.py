@@ -8,6 +8,7 @@ from cc_common.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
 from contract_service.adapters.repository import (
+    ContactRequestRepository,
     ContractRepository,
     CustomerRepository,
     DirectDebitRepository,
@@ -30,6 +31,7 @@ class UnitOfWork(Protocol):
     mails: MailRepository
     direct_debits: DirectDebitRepository
     offers: OfferRepository
+    contact_requests: ContactRequestRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -46,6 +48,7 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     mails: MailRepository
     direct_debits: DirectDebitRepository
     offers: OfferRepository
+    contact_requests: ContactRequestRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
@@ -57,3 +60,4 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
         self.mails = MailRepository(session)
         self.direct_debits = DirectDebitRepository(session)
         self.offers = OfferRepository(session)
+        self.contact_requests = ContactRequestRepository(session)
