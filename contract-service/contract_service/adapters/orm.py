@@ -126,10 +126,11 @@ class TerminationRow(Base):
     package_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253), default="")
     effective_date: Mapped[date] = mapped_column(Date)
-    # open, retracted.
+    # open, retracted, done (carried out on its date: contract_service/service_layer/terminations.py).
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    carried_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DebitRequestRow(Base):

@@ -460,6 +460,10 @@ class ContractRepository:
         row = self.session.scalar(select(ContractRow).where(ContractRow.package_id == package_id))
         return _contract(row) if row else None
 
+    def end(self, contract_id: str) -> None:
+        """The contract has ended: its package was terminated."""
+        self.session.execute(update(ContractRow).where(ContractRow.id == contract_id).values(status="terminated"))
+
     def change_product(
         self, contract_id: str, *, from_product: str, to_product: str, changed_by: str
     ) -> bool:
@@ -504,6 +508,7 @@ def _termination(row: TerminationRow, product: str = "") -> Termination:
         created_at=row.created_at,
         retracted_at=row.retracted_at,
         product=product,
+        carried_out_at=row.carried_out_at,
     )
 
 
@@ -549,6 +554,27 @@ class TerminationRepository:
             .order_by(TerminationRow.created_at.desc(), TerminationRow.id)
         )
         return [_termination(*r) for r in rows]
+
+    def claim_due(self, today: date) -> Termination | None:
+        """The next open termination due by `today`, locked for this transaction; on PostgreSQL
+        a row another copy holds is skipped, so copies carry out different terminations."""
+        row = self.session.scalar(
+            select(TerminationRow)
+            .where(TerminationRow.status == "open", TerminationRow.effective_date <= today)
+            .order_by(TerminationRow.effective_date, TerminationRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return _termination(row) if row is not None else None
+
+    def mark_done(self, termination_id: str, now: datetime) -> bool:
+        """open -> done; False when it was not open any more (retracted or done meanwhile)."""
+        result = self.session.execute(
+            update(TerminationRow)
+            .where(TerminationRow.id == termination_id, TerminationRow.status == "open")
+            .values(status="done", carried_out_at=now)
+        )
+        return bool(result.rowcount)
 
     def retract(self, termination_id: str) -> datetime:
         now = utcnow()

@@ -612,14 +612,15 @@ class Termination:
     package_id: str
     domain: str  # "" = the whole package
     effective_date: date
-    status: str = "open"  # open, retracted (as stored)
+    status: str = "open"  # open, retracted, done (carried out) as stored
     created_at: datetime | None = None
     retracted_at: datetime | None = None
     product: str = ""
+    carried_out_at: datetime | None = None
 
     def shown_status(self, *, today: date) -> str:
-        """open, effective (from the effective date on) or retracted."""
-        if self.status == "open" and today >= self.effective_date:
+        """open, effective (from the effective date on, and once carried out) or retracted."""
+        if self.status == "done" or (self.status == "open" and today >= self.effective_date):
             return "effective"
         return self.status
 
