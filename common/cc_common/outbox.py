@@ -40,12 +40,14 @@ from sqlalchemy.orm import Session
 
 from cc_common import config, metrics
 from cc_common.faults import crash_point
+from cc_common.settings import MailSettings
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = config.env_int("OUTBOX_MAX_ATTEMPTS", 10)
-LEASE_SECONDS = config.env_int("OUTBOX_LEASE_SECONDS", 60)
-SENDER = config.env("MAIL_FROM", "Customer Center <service@customer-center.example>")
+_MAIL = MailSettings.load()
+MAX_ATTEMPTS = _MAIL.outbox_max_attempts
+LEASE_SECONDS = _MAIL.outbox_lease_seconds
+SENDER = _MAIL.mail_from
 # The right-hand side of every Message-ID: the sender's domain.
 MESSAGE_ID_DOMAIN = parseaddr(SENDER)[1].rpartition("@")[2] or "customer-center.example"
 BATCH = 50  # rows one round delivers at most, one claim each
@@ -137,9 +139,9 @@ class FileTransport:
 
 
 def transport_from_env() -> Transport:
-    host = config.env("SMTP_HOST", "")
-    if host:
-        return SmtpTransport(host, config.env_int("SMTP_PORT", 25))
+    mail = MailSettings.load()
+    if mail.smtp_host:
+        return SmtpTransport(mail.smtp_host, mail.smtp_port)
     return FileTransport(config.var_dir() / "mail")
 
 
