@@ -161,7 +161,7 @@ SIGNING_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-DEFAULT_IDENTITY_ADDR = "127.0.0.1:50051"
+DEFAULT_IDENTITY_ADDR: str = SharedSettings.model_fields["identity_addr"].default
 
 # The URI schemes of gRPC's own name resolvers that an address may start with.
 GRPC_TARGET_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:")
