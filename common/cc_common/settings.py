@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROCESSES = ("gateway", "identity", "contract", "package", "merge")
@@ -196,10 +197,10 @@ def readers(variable: str) -> str:
     return ", ".join(processes)
 
 
-def _default(field: Any) -> str:
-    extra = field.json_schema_extra or {}
-    if "shown_default" in extra:
-        return extra["shown_default"]
+def _default(field: FieldInfo) -> str:
+    extra = field.json_schema_extra
+    if isinstance(extra, dict) and "shown_default" in extra:
+        return str(extra["shown_default"])
     if field.default in ("", None):
         return "unset"
     return f"`{field.default}`"
