@@ -10,7 +10,7 @@ PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
 export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
 GATEWAY_PORT ?= 8000
 
-.PHONY: run test venv protos clean lint
+.PHONY: run test venv protos clean lint openapi env-docs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ lint: venv buf
 # (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`).
 openapi: venv protos
 	$(PY) -c "import json; from gateway_app.blueprints.openapi import DOCUMENT; open('docs/openapi.json', 'w').write(json.dumps(DOCUMENT, indent=2, ensure_ascii=False) + '\\n')"
+
+# The README's table of environment variables, generated from common/cc_common/settings.py
+# (tests/test_settings_docs.py fails when the two differ: run `make env-docs`).
+env-docs: venv
+	$(PY) -m cc_common.settings --readme README.md
 
 # --- make run ------------------------------------------------------------------------------
 # State (SQLite databases, keys) lives under var/. The staff account comes from

@@ -26,6 +26,8 @@ from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
+from cc_common.settings import ServiceSettings as ServiceEnv
+from cc_common.settings import SharedSettings
 from cc_common.tokens import TokenVerifier
 
 
@@ -50,11 +52,11 @@ class ServiceSettings:
     def from_env(cls) -> ServiceSettings:
         addresses = config.ServiceAddresses.from_env()
         return cls(
-            database_url=config.env("DATABASE_URL", config.default_database_url(cls.SERVICE)),
+            database_url=ServiceEnv.load().database_url or config.default_database_url(cls.SERVICE),
             listen=config.listen_address(getattr(addresses, cls.SERVICE), f"{cls.SERVICE.upper()}_ADDR"),
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
-            public_base_url=config.env("PUBLIC_BASE_URL", notices.DEFAULT_BASE_URL),
+            public_base_url=SharedSettings.load().public_base_url or notices.DEFAULT_BASE_URL,
             tls=config.GrpcTls.from_env(),
         )
 

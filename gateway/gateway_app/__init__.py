@@ -81,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         auth,
         customer,
+        docs,
         health,
         merges,
         openapi,
@@ -98,6 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin.bp,
         health.bp,
         openapi.bp,
+        docs.bp,  # /api/docs: the reference of openapi.bp's document, in a browser
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
