@@ -51,7 +51,7 @@ WIZARD = {
 
 def open_wizard(b, words):
     page = b.page
-    assert page.locator("nav.menu h2").text_content().strip() == words["menu"]  # the seeds' name of the menu
+    assert page.locator("nav.menu h2").text_content().strip() == words["menu"]  # the menu's name in this language
     page.click(f"nav.menu >> text={words['forms']}")
     page.click("#form-link_customer_numbers")
     assert page.locator("h1").inner_text() == words["merge"]
