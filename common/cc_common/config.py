@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from cc_common.settings import (
     PROCESS_SETTINGS,
+    ContractEnv,
     GatewayEnv,
     IdentityEnv,
     InvalidSetting,
@@ -394,6 +395,8 @@ def unsafe_production_settings(process: str) -> list[str]:
             problems.append(
                 "PUBLIC_BASE_URL is not an https URL" if base_url else "PUBLIC_BASE_URL is not set"
             )
+    if process == "contract" and ContractEnv.load().card_payments == "test":
+        problems.append("CARD_PAYMENTS is the test adapter (it moves no money)")
     # Test hooks, no settings (cc_common.settings.TEST_HOOKS).
     hooks = {"FAULT_INJECT": os.environ.get("FAULT_INJECT", ""), "FAULT_INJECT_FILE": os.environ.get("FAULT_INJECT_FILE", "")}
     for name, value in hooks.items():

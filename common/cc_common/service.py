@@ -72,6 +72,11 @@ class PlainService:
     servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
     add_to_server: Callable[[Any, Any], None]
     outbox: Table | None = None  # the service's mail outbox table, if it sends mails
+    # Work beside the server (started here, stopped at shutdown): uow factory -> started jobs
+    # with a stop() (e.g. cc_common.periodic.Periodic).
+    background: Callable[[Callable[[], Any]], tuple[Any, ...]] | None = None
+    # More keyword arguments of the servicer (its adapters), read from the environment.
+    servicer_options: Callable[[], dict[str, Any]] | None = None
 
     async def create_server(self, address: str, settings: ServiceSettings):
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
@@ -83,16 +88,19 @@ class PlainService:
         metrics.watch_database(engine, self.name, outbox=self.outbox)
         watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name, settings.tls)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
-        extras: tuple[Dispatcher, ...] = ()
+        extras: tuple[Any, ...] = ()
+        options = self.servicer_options() if self.servicer_options else {}
         if self.outbox is None:
-            servicer = self.servicer(uow_factory)
+            servicer = self.servicer(uow_factory, **options)
         else:
             base_url = notices.check_base_url(settings.public_base_url)
             dispatcher = Dispatcher(
                 engine, self.outbox, settings.mail_transport or transport_from_env()
             ).start()
-            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake)
+            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake, **options)
             extras = (dispatcher,)
+        if self.background is not None:
+            extras = (*extras, *self.background(uow_factory))
         spec = ServerSpec(
             registrations=[(self.add_to_server, servicer)],
             service_names=[self.service_name],
@@ -121,7 +129,7 @@ class PlainService:
             try:
                 await run_until_terminated(server, health, [self.service_name], on_stopping=stopping)
             finally:
-                for dispatcher in extras:
-                    await asyncio.to_thread(dispatcher.stop)
+                for extra in extras:  # the outbox dispatcher, background jobs
+                    await asyncio.to_thread(extra.stop)
 
         asyncio.run(main())

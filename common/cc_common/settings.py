@@ -146,6 +146,13 @@ class IdentityEnv(EnvGroup):
     revocation_replica_ttl_seconds: float = Field(5.0, description="PostgreSQL only: after how long without a heartbeat another identity copy counts as dead and a revoking call stops waiting for its watchers (heartbeats every fifth of it; see [docs/passwords-and-sessions.md](docs/passwords-and-sessions.md))")
 
 
+class ContractEnv(EnvGroup):
+    title: ClassVar[str] = "contract-service"
+
+    terminations_poll_seconds: float = Field(60.0, description="how often every copy carries out the terminations that are due (one transaction each, each carried out once however many copies run); `0`: never (another process does it)")
+    card_payments: str = Field("none", description="the card payment provider a repeat debit of a card-paid invoice goes through: `none` (the request is recorded for the service team) or `test` (a stand-in that approves every token not ending in `_declined` and moves no money; refused in production)")
+
+
 class MergeEnv(EnvGroup):
     title: ClassVar[str] = "merge-service"
 
@@ -155,13 +162,15 @@ class MergeEnv(EnvGroup):
     merge_poll_seconds: float = Field(1.0, description="how often every copy looks for due merge sagas (a lease expired, a retry due)")
 
 
-GROUPS: tuple[type[EnvGroup], ...] = (SharedSettings, ServiceSettings, MailSettings, GatewayEnv, IdentityEnv, MergeEnv)
+GROUPS: tuple[type[EnvGroup], ...] = (
+    SharedSettings, ServiceSettings, MailSettings, GatewayEnv, IdentityEnv, ContractEnv, MergeEnv,
+)  # fmt: skip
 
 # The groups each process reads.
 PROCESS_SETTINGS: dict[str, tuple[type[EnvGroup], ...]] = {
     "gateway": (SharedSettings, GatewayEnv),
     "identity": (SharedSettings, ServiceSettings, MailSettings, IdentityEnv),
-    "contract": (SharedSettings, ServiceSettings, MailSettings),
+    "contract": (SharedSettings, ServiceSettings, MailSettings, ContractEnv),
     "package": (SharedSettings, ServiceSettings),
     "merge": (SharedSettings, ServiceSettings, MailSettings, MergeEnv),
 }

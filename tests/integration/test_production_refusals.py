@@ -68,6 +68,7 @@ UNSAFE = [
         {"DATABASE_URL": "postgresql+psycopg://customercenter:customercenter@db/merge"},
     ),
     ("contract", "FAULT_INJECT", {"FAULT_INJECT": "contract:after_commit:TransferContracts"}),
+    ("contract", "CARD_PAYMENTS", {"CARD_PAYMENTS": "test"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://customer-center.example"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": None}),
     ("package", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}),
