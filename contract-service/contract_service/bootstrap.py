@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cc_common.service import PlainService, ServiceSettings
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
+from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from contract_service.adapters.orm import outbox
 from contract_service.entrypoints.grpc_server import ContractServicer
