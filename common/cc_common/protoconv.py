@@ -11,6 +11,7 @@ the zero value is `<ENUM>_UNSPECIFIED`, which stands for "" (not set).
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -21,31 +22,29 @@ from google.protobuf.timestamp_pb2 import Timestamp
 _UNSPECIFIED = "UNSPECIFIED"
 
 
-def _prefix(enum: Any) -> str:
-    """"MERGE_STATUS_" for MergeStatus: its zero value's name without UNSPECIFIED."""
-    zero = enum.DESCRIPTOR.values_by_number[0].name
+@functools.cache
+def _table(descriptor: Any) -> tuple[dict[str, int], dict[int, str]]:
+    """(lower-case name -> number, number -> lower-case name) of an enum, without its zero value.
+
+    Built once per enum: the gateway converts every field of every answer it shows."""
+    zero = descriptor.values_by_number[0].name
     if not zero.endswith(_UNSPECIFIED):
-        raise ValueError(f"{enum.DESCRIPTOR.full_name}: the zero value must be <ENUM>_UNSPECIFIED")
-    return zero[: -len(_UNSPECIFIED)]
+        raise ValueError(f"{descriptor.full_name}: the zero value must be <ENUM>_UNSPECIFIED")
+    prefix = zero[: -len(_UNSPECIFIED)]
+    names = {v.number: v.name[len(prefix) :].lower() for v in descriptor.values if v.number != 0}
+    return {name: number for number, name in names.items()}, names
 
 
 def enum_value(enum: Any, name: str) -> int:
     """The number of a lower-case name ("de" -> MARKET_DE); 0 (unspecified) for "" or an
     unknown name, which the receiving service then refuses like any missing value."""
-    prefix = _prefix(enum)
-    if not name:
-        return 0
-    value = enum.DESCRIPTOR.values_by_name.get(prefix + name.upper())
-    return value.number if value is not None else 0
+    return _table(enum.DESCRIPTOR)[0].get(name, 0)
 
 
 def enum_name(enum: Any, number: int) -> str:
     """The lower-case name of a number (MARKET_DE -> "de"); "" for 0 or a number this build
     does not know."""
-    value = enum.DESCRIPTOR.values_by_number.get(number)
-    if value is None or number == 0:
-        return ""
-    return value.name[len(_prefix(enum)) :].lower()
+    return _table(enum.DESCRIPTOR)[1].get(number, "")
 
 
 def aware(value: datetime) -> datetime:

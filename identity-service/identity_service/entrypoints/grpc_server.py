@@ -82,46 +82,43 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def CustomerLogin(self, request, context, caller: Principal):
-        return identity_pb2.CustomerLoginResponse(login=to_proto(
-            services.customer_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                customer_number=request.customer_number,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
-        ))
+        result = services.customer_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            customer_number=request.customer_number,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.CustomerLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def PackageLogin(self, request, context, caller: Principal):
-        return identity_pb2.PackageLoginResponse(login=to_proto(
-            services.package_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                domain=request.domain,
-                package_id=request.package_id,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
-        ))
+        result = services.package_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            domain=request.domain,
+            package_id=request.package_id,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
     def StaffLogin(self, request, context, caller: Principal):
-        return identity_pb2.StaffLoginResponse(login=to_proto(
-            services.staff_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                username=request.username,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
-        ))
+        result = services.staff_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            username=request.username,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.StaffLoginResponse(login=to_proto(result))
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the

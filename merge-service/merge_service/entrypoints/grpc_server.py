@@ -63,31 +63,27 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     def _proto(self, merge: Merge) -> merge_pb2.Merge:
         return to_proto(merge, self._agreement.objection_period)
 
-    def _reply(self, response, merge: Merge):
-        """`response` (the RPC's <Rpc>Response) carrying the merge."""
-        return response(merge=self._proto(merge))
-
     # Runs in a thread: it calls identity (a password hash) and contract-service.
     @rpc("customer", in_thread=True)
     def StartMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.StartMergeResponse,
-            services.start_merge(
-                uow=self._uow(),
-                backends=self._backends,
-                caller=caller,
-                source_customer_number=request.source_customer_number,
-                source_password=request.source_password,
-                domain=request.domain,
-                domain_password=request.domain_password,
-                client_address=request.client_address,
-                agreement=self._agreement,
-                on_mail=self._on_mail,
-            )
+        merge = services.start_merge(
+            uow=self._uow(),
+            backends=self._backends,
+            caller=caller,
+            source_customer_number=request.source_customer_number,
+            source_password=request.source_password,
+            domain=request.domain,
+            domain_password=request.domain_password,
+            client_address=request.client_address,
+            agreement=self._agreement,
+            on_mail=self._on_mail,
         )
+        return merge_pb2.StartMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
     def GetMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.GetMergeResponse, services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        merge = services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
+        return merge_pb2.GetMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
     def ListMerges(self, request, context, caller: Principal):
@@ -96,34 +92,32 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("customer")
     def TakeOverData(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.TakeOverDataResponse, services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        merge = services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id)
+        return merge_pb2.TakeOverDataResponse(merge=self._proto(merge))
 
     @rpc("customer")
     def SubmitMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.SubmitMergeResponse,
-            services.submit_merge(
-                uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
-            )
+        merge = services.submit_merge(
+            uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
         )
+        return merge_pb2.SubmitMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
     def CancelMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.CancelMergeResponse,
-            services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
-        )
+        merge = services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+        return merge_pb2.CancelMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
     def UploadLegalProof(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.UploadLegalProofResponse,
-            services.upload_legal_proof(
-                uow=self._uow(),
-                caller=caller,
-                merge_id=request.merge_id,
-                filename=request.filename,
-                content_type=request.content_type,
-                content=request.content,
-            )
+        merge = services.upload_legal_proof(
+            uow=self._uow(),
+            caller=caller,
+            merge_id=request.merge_id,
+            filename=request.filename,
+            content_type=request.content_type,
+            content=request.content,
         )
+        return merge_pb2.UploadLegalProofResponse(merge=self._proto(merge))
 
     @rpc("staff")
     def GetLegalProof(self, request, context, caller: Principal):
@@ -136,18 +130,18 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("staff")
     def ApproveMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.ApproveMergeResponse,
-            services.approve_merge(
-                uow=self._uow(),
-                merge_id=request.merge_id,
-                schedule=self._saga.schedule,
-                objection_period=self._agreement.objection_period,
-            )
+        merge = services.approve_merge(
+            uow=self._uow(),
+            merge_id=request.merge_id,
+            schedule=self._saga.schedule,
+            objection_period=self._agreement.objection_period,
         )
+        return merge_pb2.ApproveMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
     def RejectMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.RejectMergeResponse, services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason))
+        merge = services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason)
+        return merge_pb2.RejectMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
     def GetMergeAudit(self, request, context, caller: Principal):
@@ -172,22 +166,22 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     @rpc("staff")
     def ReverseMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.ReverseMergeResponse,
-            services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
-        )
+        merge = services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
+        return merge_pb2.ReverseMergeResponse(merge=self._proto(merge))
 
     # --- a merge proven with a package password: the absorbed side's say --------------------
 
     @rpc("service:gateway")
     def ObjectToMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.ObjectToMergeResponse, services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail))
+        merge = services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail)
+        return merge_pb2.ObjectToMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
     def ObjectMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.ObjectMergeResponse,
-            services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
-        )
+        merge = services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+        return merge_pb2.ObjectMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
     def ConfirmMerge(self, request, context, caller: Principal):
-        return self._reply(merge_pb2.ConfirmMergeResponse, services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
+        merge = services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
+        return merge_pb2.ConfirmMergeResponse(merge=self._proto(merge))
