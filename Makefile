@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-PROTO_SRC := protos/customercenter/v1
+PROTO_SRC := protos/customercenter/v2
 PROTO_OUT := protos/gen
 PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
 export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
@@ -30,7 +30,7 @@ protos: $(PROTO_OUT)/.stamp
 
 # buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
 # file; needs Node.js and npm. Installed again when the lock file changes. Run it by hand as
-# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v1.binpb`).
+# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v2.binpb`).
 BUF_DIR := tools/buf
 $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "buf is installed with npm: install Node.js and npm (https://nodejs.org)"; exit 1; }
@@ -40,7 +40,7 @@ $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-l
 buf: $(BUF_DIR)/node_modules/.installed
 
 # ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), then
-# buf lint, buf breaking against the last released protos and the lint baseline
+# buf lint (the full STANDARD set) and buf breaking against the released protos
 # (scripts/buf_check.py; protos/releases/README.md).
 lint: venv buf
 	$(VENV)/bin/ruff check .

@@ -246,7 +246,7 @@ def watch_database(engine, service: str, *, outbox=None, merges=None) -> None:
 
 # --- the gRPC interceptor --------------------------------------------------------------------
 def _split(method: str) -> tuple[str, str]:
-    """"/customercenter.v1.IdentityService/Login" -> ("customercenter.v1.IdentityService", "Login")."""
+    """"/customercenter.v2.IdentityService/Login" -> ("customercenter.v2.IdentityService", "Login")."""
     service, _, name = method.lstrip("/").rpartition("/")
     return service or "unknown", name or "unknown"
 
