@@ -1,16 +1,16 @@
 """The HTTP contract checked from outside: schemathesis over every operation of the OpenAPI
 document the gateway serves (`GET /api/openapi.json`), against the five real processes.
 
-Each operation is called with the token kinds its description names ("Token kinds: ..."), with
-data that fits the document (positive) and data that does not (negative), then with each user
-token kind it refuses and without a token. Every answer must be no 5xx, a documented status code
-and content type with a body valid against its documented schema; positive data must not be
-refused with 400/422 (the document is as strict as the validation, no stricter), negative data
-must be refused; a refused kind gets 403, no token 401. How to run it: docs/http.md.
+Each operation is called with each user token kind it refuses and without a token, then with
+the token kinds its description names ("Token kinds: ..."), with data that fits the document
+(positive) and data that does not (negative). Every answer must be no 5xx, a documented status
+code and content type with a body valid against its documented schema; positive data must not
+be refused with 400/422 (the document is as strict as the validation, no stricter), negative
+data must be refused; a refused kind gets 403, no token 401. How to run it: docs/http.md.
 
 Generation is deterministic (`derandomize`, no example database) and bounded by EXAMPLES.
-Each operation gets a fresh customer, package, invoice and tokens, so a destructive call
-(logout, password change, merge approval, termination) never spoils another operation's run.
+Each operation, and each further kind, gets a fresh customer, package, invoice and tokens, so a
+destructive call (logout, password change, merge approval, termination) spoils no other run.
 
 KNOWN_FINDINGS lists what the run finds today and the test fails when a finding disappears or
 a new one appears: fixing a mismatch means removing its entry, in the same change.
@@ -316,11 +316,11 @@ def run_operation(suite: Suite, schema, label: str) -> Run:
     run = Run(label)
     http = requests.Session()  # kept alive across the operation's calls
     kinds = token_kinds(operation)
-    account = Account.create(suite) if kinds else None
-    path_parameters = account.path_parameters(operation) if account else {}
 
-    def sender(kind: str | None, mode: GenerationMode, *, refused_with: int | None = None) -> Callable[[Any], None]:
-        headers = {"Authorization": f"Bearer {account.tokens[kind]}"} if kind else {}
+    def sender(
+        account: Account | None, kind: str | None, mode: GenerationMode, refused_with: int | None = None
+    ) -> Callable[[Any], None]:
+        headers = {"Authorization": f"Bearer {account.tokens[kind]}"} if account and kind else {}
 
         def send(case) -> None:
             response = case.call(base_url=suite.base_url, session=http, headers=headers, timeout=30)
@@ -336,21 +336,30 @@ def run_operation(suite: Suite, schema, label: str) -> Run:
 
         return send
 
+    # An operation without parameters or body has no invalid request to send.
+    takes_input = bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if takes_input else (GenerationMode.POSITIVE,)
+    positive = GenerationMode.POSITIVE
     try:
-        # An operation without parameters or body has no invalid request to send.
-        takes_input = bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
-        modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if takes_input else (GenerationMode.POSITIVE,)
-        for kind in kinds or (None,):
+        if not kinds:
             for mode in modes:
-                _explore(_strategy(operation, mode, path_parameters), EXAMPLES, sender(kind, mode))
-        if kinds:
-            # A refused kind gets 403 and no token 401, whatever the data.
-            positive = GenerationMode.POSITIVE
-            for kind in (k for k in USER_KINDS if k not in kinds):
-                send = sender(kind, positive, refused_with=403)
-                _explore(_strategy(operation, positive, path_parameters), REFUSED_EXAMPLES, send)
-            send = sender(None, positive, refused_with=401)
+                _explore(operation.as_strategy(generation_mode=mode), EXAMPLES, sender(None, None, mode))
+            return run
+        # Refused calls first, while every token of the account is alive: a refused kind gets
+        # 403 and no token 401, whatever the data.
+        account = Account.create(suite)
+        path_parameters = account.path_parameters(operation)
+        for kind in (*(k for k in USER_KINDS if k not in kinds), None):
+            send = sender(account, kind, positive, refused_with=403 if kind else 401)
             _explore(_strategy(operation, positive, path_parameters), REFUSED_EXAMPLES, send)
+        for number, kind in enumerate(kinds):
+            if number:
+                # A fresh account per further kind: the customer's calls may end the package's
+                # tokens (a new package password does).
+                account = Account.create(suite)
+                path_parameters = account.path_parameters(operation)
+            for mode in modes:
+                _explore(_strategy(operation, mode, path_parameters), EXAMPLES, sender(account, kind, mode))
     finally:
         http.close()
     return run
