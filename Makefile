@@ -10,7 +10,7 @@ PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
 export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
 GATEWAY_PORT ?= 8000
 
-.PHONY: run test venv protos clean lint openapi env-docs
+.PHONY: run test venv protos clean lint openapi env-docs contract
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -121,6 +121,11 @@ postgres:
 PYTEST_ARGS ?=
 test: venv protos system-deps postgres
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+# The HTTP contract checked from outside (docs/http.md): schemathesis over every operation of
+# the served OpenAPI document, against the five real processes. Also part of `make test`.
+contract: venv protos
+	$(VENV)/bin/pytest -p no:cacheprovider tests/contract $(PYTEST_ARGS)
 
 # --- make cluster (see README, "Running several copies") ------------------------------------
 # Two copies of every service and of the gateway on PostgreSQL (127.0.0.1:5432; databases

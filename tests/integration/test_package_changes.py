@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from cc_common.errors import from_rpc_error
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 from package_service.bootstrap import Settings, create_server
@@ -250,3 +251,19 @@ def test_a_product_may_be_named_by_its_name_or_an_alias(name):
 
     assert catalogue.find(name).code == "hosting-basic"
     assert catalogue.find("gold") is None
+
+
+@pytest.mark.parametrize("key", ["\x9cg8", "php_versiön", "a\nb", "50%"])
+def test_an_unknown_setting_with_any_characters_is_refused_as_invalid_input_naming_it(package_server, key):
+    # The refusal names the key in its error-field trailer; gRPC refuses a text trailer that is
+    # not printable ASCII, which used to end the call as INTERNAL (a 500 at the gateway).
+    stub, tokens, _ = package_server
+    own = create(stub, tokens, "100", "hosting-basic", "a.example")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.UpdateSettings(
+            package_pb2.UpdateSettingsRequest(package_id=own.id, settings={key: "1"}),
+            metadata=metadata(tokens.package(own.id)),
+            timeout=5,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert from_rpc_error(err.value).field == f"settings.{key}"
