@@ -30,6 +30,8 @@ def production_env(var_dir: Path, process: str) -> dict[str, str]:
         env["DATABASE_URL"] = f"postgresql+psycopg://customercenter:a-real-secret@127.0.0.1:1/{process}"
     if process == "identity":
         env["STAFF_PASSWORD"] = "a long and unusual staff secret"
+    if process == "contract":
+        env.update(SEPA_CREDITOR_IBAN="DE89370400440532013000", SEPA_CREDITOR_ID="DE21ZZZ00001234567")
     return env
 
 
@@ -69,6 +71,7 @@ UNSAFE = [
     ),
     ("contract", "FAULT_INJECT", {"FAULT_INJECT": "contract:after_commit:TransferContracts"}),
     ("contract", "CARD_PAYMENTS", {"CARD_PAYMENTS": "test"}),
+    ("contract", "SEPA_CREDITOR_ID", {"SEPA_CREDITOR_ID": None}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://customer-center.example"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": None}),
     ("package", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}),
