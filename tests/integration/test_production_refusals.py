@@ -13,7 +13,7 @@ import pytest
 from cc_common import config
 from cc_common.testing import token_settings_in
 
-from tests.e2e.harness import _OWN_PREFIXES, GUNICORN_CONF, PYTHONPATH
+from tests.e2e.harness import _OWN_PREFIXES, GUNICORN_CONF, child_env
 
 SERVICES = ("identity", "contract", "package", "merge")
 
@@ -131,12 +131,7 @@ def test_the_gateway_app_is_created_in_a_safe_production_environment(var_dir, mo
 
 
 def _run(argv: list[str], env: dict[str, str | None], cwd: Path) -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_OWN_PREFIXES) and not k.startswith("GRPC_TLS_")
-    }
-    base["PYTHONPATH"] = os.pathsep.join(str(p) for p in PYTHONPATH)
+    base = {k: v for k, v in child_env().items() if not k.startswith("GRPC_TLS_")}
     for name, value in env.items():
         if value is None:
             base.pop(name, None)
