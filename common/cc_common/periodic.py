@@ -17,10 +17,12 @@ class Periodic:
 
     stop_with_server = True  # cc_common.testing.ServerThread stops it with the server
 
-    def __init__(self, name: str, interval: float, job: Callable[[], Any]) -> None:
+    def __init__(
+        self, name: str, interval: float, job: Callable[[], Any], *, on_stop: Callable[[], Any] | None = None
+    ) -> None:
         if interval <= 0:
             raise ValueError(f"{name}: the interval must be positive, not {interval}")
-        self.name, self.interval, self._job = name, interval, job
+        self.name, self.interval, self._job, self._on_stop = name, interval, job, on_stop
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"periodic-{name}", daemon=True)
         self.runs = 0
@@ -42,3 +44,5 @@ class Periodic:
         self._stopped.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        if self._on_stop is not None:
+            self._on_stop()  # e.g. close the job's channels

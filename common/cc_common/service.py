@@ -72,9 +72,9 @@ class PlainService:
     servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
     add_to_server: Callable[[Any, Any], None]
     outbox: Table | None = None  # the service's mail outbox table, if it sends mails
-    # Work beside the server (started here, stopped at shutdown): uow factory -> started jobs
-    # with a stop() (e.g. cc_common.periodic.Periodic).
-    background: Callable[[Callable[[], Any]], tuple[Any, ...]] | None = None
+    # Work beside the server (started here, stopped at shutdown): (uow factory, settings) ->
+    # started jobs with a stop() (e.g. cc_common.periodic.Periodic).
+    background: Callable[[Callable[[], Any], ServiceSettings], tuple[Any, ...]] | None = None
     # More keyword arguments of the servicer (its adapters), read from the environment.
     servicer_options: Callable[[], dict[str, Any]] | None = None
 
@@ -100,7 +100,7 @@ class PlainService:
             servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake, **options)
             extras = (dispatcher,)
         if self.background is not None:
-            extras = (*extras, *self.background(uow_factory))
+            extras = (*extras, *self.background(uow_factory, settings))
         spec = ServerSpec(
             registrations=[(self.add_to_server, servicer)],
             service_names=[self.service_name],

@@ -11,13 +11,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from cc_common import config
 from cc_common.periodic import Periodic
 from cc_common.service import PlainService, ServiceSettings
-from cc_common.settings import ContractEnv
+from cc_common.settings import ContractEnv, SharedSettings
+from cc_common.tokens import ServiceCredential
 from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.adapters.orm import outbox
+from contract_service.adapters.package_ends import GrpcPackageEnds
 from contract_service.domain.direct_debit import Creditor
 from contract_service.entrypoints.grpc_server import ContractServicer
 from contract_service.service_layer import terminations
@@ -40,13 +43,19 @@ def servicer_options() -> dict[str, Any]:
     return {"cards": TestCardPayments() if chosen == "test" else None, "creditor": creditor}
 
 
-def background(uow_factory) -> tuple[Periodic, ...]:
-    """Due terminations are carried out every TERMINATIONS_POLL_SECONDS (0: not here)."""
+def background(uow_factory, settings: ServiceSettings) -> tuple[Periodic, ...]:
+    """Due terminations are carried out every TERMINATIONS_POLL_SECONDS (0: not here), and
+    package-service and identity-service follow them (with contract-service's credential)."""
     interval = ContractEnv.load().terminations_poll_seconds
     if interval <= 0:
         return ()
-    job = partial(terminations.carry_out_due, uow_factory=uow_factory)
-    return (Periodic("terminations", interval, job).start(),)
+    ends = GrpcPackageEnds(
+        package_addr=config.ServiceAddresses.from_env().package, identity_addr=settings.identity_addr,
+        credential=ServiceCredential.from_settings(settings.tokens, "contract"),
+        timeout=SharedSettings.load().grpc_timeout_seconds, tls=settings.tls,
+    )  # fmt: skip
+    job = partial(terminations.run, uow_factory=uow_factory, ends=ends)
+    return (Periodic("terminations", interval, job, on_stop=ends.close).start(),)
 
 
 SERVICE = PlainService(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cc_common import db
+from cc_common.errors import ServiceUnavailable
 from cc_common.tokens import Principal
 from contract_service.adapters.orm import outbox
 from contract_service.service_layer import services, terminations
@@ -101,3 +102,33 @@ def test_copies_running_the_scheduler_together_carry_out_each_termination_once(e
     carried = [t.id for r in results for t in r]
     assert len(carried) == 12 and len(set(carried)) == 12
     assert len(mails(engine)) == 12
+
+
+class FlakyEnds:
+    """The other services, down at the first call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def end(self, *, package_id: str, domain: str) -> None:
+        self.calls.append((package_id, domain))
+        if len(self.calls) == 1:
+            raise ServiceUnavailable("package-service is not reachable")
+
+
+def test_the_other_services_follow_each_carried_out_termination_once_retrying_after_a_failure(env):
+    uow_factory, _engine = env
+    customer_with_packages(uow_factory, "100", "de", 2)
+    owner = principal("100")
+    whole = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_0", today=START)
+    domain = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_1",
+                                         domain="shop.example", today=START)  # fmt: skip
+    ends = FlakyEnds()
+    assert terminations.apply_carried_out(uow_factory=uow_factory, ends=ends) == []  # nothing carried out yet
+    terminations.carry_out_due(uow_factory=uow_factory, today=whole.effective_date)
+    first = terminations.apply_carried_out(uow_factory=uow_factory, ends=ends)
+    assert len(first) == 1  # the first call failed: that one is left for the next run
+    second = terminations.apply_carried_out(uow_factory=uow_factory, ends=ends)
+    assert sorted(first + second) == sorted([whole.id, domain.id])
+    assert terminations.apply_carried_out(uow_factory=uow_factory, ends=ends) == []
+    assert sorted(ends.calls[1:]) == [("pkg_100_0", ""), ("pkg_100_1", "shop.example")]

@@ -334,3 +334,14 @@ def test_a_watcher_goes_stale_when_identity_stops(tmp_path, database_url):
         assert not state.synced
     finally:
         watcher.stop()
+
+
+def test_contract_service_ends_the_tokens_of_a_package_and_of_nothing_else(identity):
+    contract = metadata(identity.tokens.service("contract"))
+    identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject="package:pkg_ended"), metadata=contract, timeout=TIMEOUT)
+    state = identity.watch()
+    assert state.is_revoked(identity.verifier.verify(identity.tokens.package("pkg_ended")))
+    for subject in ("customer:7", "staff:admin"):
+        with pytest.raises(grpc.RpcError) as err:
+            identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject=subject), metadata=contract, timeout=TIMEOUT)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -267,3 +267,33 @@ def test_an_unknown_setting_with_any_characters_is_refused_as_invalid_input_nami
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert from_rpc_error(err.value).field == f"settings.{key}"
+
+
+# --- a termination took effect (contract-service: EndPackage) ---------------------------------
+
+
+def test_contract_service_ends_a_domain_and_then_the_package_whose_domains_then_resolve_no_more(package_server):
+    stub, tokens, _url = package_server
+    pkg = create(stub, tokens, "100", "hosting-basic", "end-a.example", "end-b.example")
+    contract = metadata(tokens.service("contract"))
+    gateway = metadata(tokens.service("gateway"))
+
+    def resolves(domain: str) -> bool:
+        try:
+            stub.ResolveDomain(package_pb2.ResolveDomainRequest(domain=domain), metadata=gateway, timeout=5)
+            return True
+        except grpc.RpcError as err:
+            assert err.code() == grpc.StatusCode.NOT_FOUND
+            return False
+
+    one = stub.EndPackage(package_pb2.EndPackageRequest(package_id=pkg.id, domain="end-b.example"), metadata=contract, timeout=5)
+    assert list(one.package.domains) == ["end-a.example"] and one.package.status == package_pb2.PACKAGE_STATUS_ACTIVE
+    assert (resolves("end-a.example"), resolves("end-b.example")) == (True, False)
+    for _ in range(2):  # idempotent
+        whole = stub.EndPackage(package_pb2.EndPackageRequest(package_id=pkg.id), metadata=contract, timeout=5)
+        assert whole.package.status == package_pb2.PACKAGE_STATUS_TERMINATED
+    assert not resolves("end-a.example")  # its package login fails like an unknown domain
+    for other in (gateway, metadata(tokens.service("merge")), metadata(tokens.staff())):
+        with pytest.raises(grpc.RpcError) as err:
+            stub.EndPackage(package_pb2.EndPackageRequest(package_id=pkg.id), metadata=other, timeout=5)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -33,7 +33,7 @@ WRITES = {
         "MarkInvoiceReturned", "CreateOffer", "OrderOffer", "CreateContactRequest",
     },
     "customercenter.v2.PackageService": {
-        "CreatePackage", "TransferPackages", "ChangeProduct", "MoveDomain", "UpdateSettings", "SetUsage",
+        "CreatePackage", "TransferPackages", "ChangeProduct", "MoveDomain", "UpdateSettings", "SetUsage", "EndPackage",
     },
     "customercenter.v2.MergeService": {
         "StartMerge", "TakeOverData", "SubmitMerge", "CancelMerge", "UploadLegalProof", "ApproveMerge",

@@ -131,6 +131,9 @@ class TerminationRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     carried_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # When package-service and identity-service followed (the package or domain ended, the
+    # package's logins revoked); None while that is still to do.
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DebitRequestRow(Base):

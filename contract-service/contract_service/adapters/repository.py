@@ -576,6 +576,21 @@ class TerminationRepository:
         )
         return bool(result.rowcount)
 
+    def not_applied(self, limit: int = 100) -> list[Termination]:
+        """Carried-out terminations the other services have not followed yet, oldest first."""
+        rows = self.session.scalars(
+            select(TerminationRow)
+            .where(TerminationRow.status == "done", TerminationRow.applied_at.is_(None))
+            .order_by(TerminationRow.carried_out_at, TerminationRow.id)
+            .limit(limit)
+        )
+        return [_termination(r) for r in rows]
+
+    def mark_applied(self, termination_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(TerminationRow).where(TerminationRow.id == termination_id).values(applied_at=now)
+        )
+
     def retract(self, termination_id: str) -> datetime:
         now = utcnow()
         self.session.execute(

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
 from cc_common import metrics
+from cc_common.errors import Forbidden
 from cc_common.grpc_server import rpc
 from cc_common.protoconv import enum_name, timestamp_from_unix
 from cc_common.tokens import Principal
@@ -214,8 +215,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
         return identity_pb2.RevokeOwnTokenResponse(revocation=result)
 
-    @rpc("service:gateway")
+    @rpc("service:gateway", "service:contract")
     async def RevokeSubject(self, request, context, caller: Principal):
+        if caller.subject == "service:contract" and not request.subject.startswith("package:"):
+            # contract-service ends the logins of a terminated package, nothing else.
+            raise Forbidden("contract-service may only end the tokens of a package.")
         result = await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
         return identity_pb2.RevokeSubjectResponse(revocation=result)
 

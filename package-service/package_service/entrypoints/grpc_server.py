@@ -82,6 +82,11 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         package = services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain)
         return package_pb2.ResolveDomainResponse(package=to_proto(package))
 
+    @rpc("service:contract")
+    def EndPackage(self, request, context, caller: Principal):
+        package = services.end_package(uow=self._uow(), package_id=request.package_id, domain=request.domain)
+        return package_pb2.EndPackageResponse(package=to_proto(package))
+
     @rpc("service:merge")
     def TransferPackages(self, request, context, caller: Principal):
         ids = services.transfer_packages(

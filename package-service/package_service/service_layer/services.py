@@ -84,8 +84,25 @@ def resolve_domain(*, uow: UnitOfWork, caller: Principal, domain: str) -> model.
     name = normalise_domain(domain)
     with uow:
         package = uow.packages.by_domain(name)
-    if package is None:
+    if package is None or package.terminated:
         raise NotFound("No package has this domain.")
+    return package
+
+
+def end_package(*, uow: UnitOfWork, package_id: str, domain: str = "") -> model.Package:
+    """A termination took effect: the domain leaves the package, or (no domain) the package
+    ends. Idempotent: an ended package or a domain already gone changes nothing."""
+    name = normalise_domain(domain) if (domain or "").strip() else ""
+    with uow:
+        package = uow.packages.get_for_update(package_id)
+        if package is None:
+            raise NotFound("There is no such package.")
+        if name and name in package.domains:
+            package.domains = [d for d in package.domains if d != name]
+        elif not name:
+            package.status = "terminated"
+        uow.packages.save(package)
+        uow.commit()
     return package
 
 

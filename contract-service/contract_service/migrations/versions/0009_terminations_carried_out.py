@@ -17,10 +17,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('terminations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('carried_out_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('applied_at', sa.DateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('terminations', schema=None) as batch_op:
+        batch_op.drop_column('applied_at')
         batch_op.drop_column('carried_out_at')
 
