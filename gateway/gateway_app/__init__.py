@@ -15,7 +15,7 @@ from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
 
-from gateway_app import access_log, errors, metrics, proxy
+from gateway_app import access_log, api, errors, metrics, proxy
 from gateway_app import backends as backends_ext
 from gateway_app.backends import Backends, build_backends
 from gateway_app.security import TokenGuard
@@ -83,7 +83,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         customer,
         health,
         merges,
-        openapi,
         packages,
         terminations,
     )
@@ -97,7 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         merges.objections_bp,
         admin.bp,
         health.bp,
-        openapi.bp,
+        api.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

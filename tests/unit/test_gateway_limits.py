@@ -24,7 +24,9 @@ def customer_headers(gateway_tokens, gateway_auth):
 @pytest.fixture
 def merge_service(gateway_backends):
     service = gateway_backends.merge
-    service.on("UploadLegalProof", merge_pb2.Merge(id="m_1", status="needs_legal_proof"))
+    service.on("UploadLegalProof", merge_pb2.Merge(
+        id="m_1", status="needs_legal_proof", market="de", proof_method="customer_password"
+    ))
     return service
 
 

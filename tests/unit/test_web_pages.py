@@ -42,6 +42,7 @@ MERGE = merge_pb2.Merge(
     source_customer_number="2002",
     status="needs_legal_proof",
     market="de",
+    proof_method="customer_password",
     comparison=[
         merge_pb2.ComparisonRow(
             field="first_name", target_value="Erika", source_value="Erika", result="equal"
@@ -317,6 +318,7 @@ def _merge_fields():
         "target_customer_number": "1001",
         "source_customer_number": "2002",
         "market": "de",
+        "proof_method": "customer_password",
         "comparison": [
             merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="2", result="differs")
         ],

@@ -455,6 +455,7 @@ def test_the_audit_record_names_steps_states_and_moved_records_in_german(
                 source_customer_number="2002",
                 status="completed",
                 market="de",
+                proof_method="customer_password",
             ),
             target_snapshot_json="{}",
             source_snapshot_json="{}",

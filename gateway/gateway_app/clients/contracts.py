@@ -5,8 +5,8 @@ from __future__ import annotations
 from cc_common.errors import NotFound
 from customercenter.v1 import contract_pb2
 
-from gateway_app import validation as v
 from gateway_app.backends import Backend, current_backends
+from gateway_app.schemas import MAX_OPAQUE_ID
 
 MAX_INVOICE_NUMBER = 64
 NO_TERMINATION = "There is no termination with this id under your customer number."
@@ -100,7 +100,7 @@ def repeat_debit(number: str, *, token: str) -> contract_pb2.DebitRequest:
 
 
 def termination_id_of(termination_id: str) -> str:
-    if not termination_id or len(termination_id) > v.MAX_OPAQUE_ID:
+    if not termination_id or len(termination_id) > MAX_OPAQUE_ID:
         raise NotFound(NO_TERMINATION)
     return termination_id
 

@@ -1,0 +1,206 @@
+"""Merging customer numbers (/api/v1/merges/..., /api/v1/merge-objections, the staff review)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Literal
+
+from cc_common.errors import InvalidInput
+from cc_common.rules.merges import STATUSES
+from pydantic import model_validator
+
+from gateway_app.schemas import (
+    MAX_OPAQUE_ID,
+    Answer,
+    Body,
+    CustomerNumber,
+    DateTime,
+    Domain,
+    LinkToken,
+    Password,
+    opt,
+    text,
+)
+
+MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
+MAX_REASON = 1000
+MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
+Status = Literal[STATUSES]  # type: ignore[valid-type]  # cc_common/rules/merges.py
+
+
+class ComparisonRow(Answer):
+    field: str
+    target_value: str | None  # masked for payment data
+    source_value: str | None
+    result: Literal["equal", "differs", "blocking"]
+
+
+class Merge(Answer):
+    """A merge, with the comparison of both numbers' master data"""
+
+    id: str
+    target_customer_number: str
+    source_customer_number: str
+    status: Status
+    market: Literal["de", "nl", "uk"]
+    comparison: list[ComparisonRow]
+    data_taken_over: bool
+    legal_proof_uploaded: bool
+    proof_method: Literal["customer_password", "package_password"]
+    # A merge proven with a package password: until when the absorbed side may object (null
+    # for other merges and once it confirmed), and whether it confirmed.
+    objection_period_ends_at: DateTime
+    confirmed_by_source: bool
+    cancelled_by: Literal["target", "source", "staff", "objection"] | None
+    rejection_reason: str | None
+    created_at: DateTime
+    updated_at: DateTime
+    completed_at: DateTime
+    EXAMPLE: ClassVar = {
+        "id": "mrg_9a8b", "target_customer_number": "10001", "source_customer_number": "10002", "status": "ready",
+        "market": "de",
+        "comparison": [{"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann",
+                        "result": "equal"}],
+        "data_taken_over": False, "legal_proof_uploaded": False, "proof_method": "customer_password",
+        "objection_period_ends_at": None, "confirmed_by_source": False, "cancelled_by": None,
+        "rejection_reason": None, "created_at": "2026-03-01T09:00:00+00:00",
+        "updated_at": "2026-03-01T09:00:00+00:00", "completed_at": None,
+    }  # fmt: skip
+
+    @classmethod
+    def fields_of(cls, message: Any) -> dict[str, Any]:
+        return {
+            "id": message.id,
+            "target_customer_number": message.target_customer_number,
+            "source_customer_number": message.source_customer_number,
+            "status": message.status,
+            "market": message.market,
+            "comparison": [
+                ComparisonRow(
+                    field=row.field,
+                    target_value=opt(row.target_value),
+                    source_value=opt(row.source_value),
+                    result=row.result,
+                )
+                for row in message.comparison
+            ],
+            "data_taken_over": message.data_taken_over,
+            "legal_proof_uploaded": message.legal_proof_uploaded,
+            "proof_method": message.proof_method,
+            "objection_period_ends_at": opt(message.objection_period_ends_at),
+            "confirmed_by_source": message.confirmed_by_source,
+            "cancelled_by": opt(message.cancelled_by),
+            "rejection_reason": opt(message.rejection_reason),
+            "created_at": opt(message.created_at),
+            "updated_at": opt(message.updated_at),
+            "completed_at": opt(message.completed_at),
+        }
+
+    @classmethod
+    def from_proto(cls, message: Any) -> Merge:
+        return cls(**cls.fields_of(message))
+
+
+class MergeList(Answer):
+    """Merges"""
+
+    merges: list[Merge]
+    EXAMPLE: ClassVar = {"merges": [Merge.EXAMPLE]}
+
+
+class Step(Answer):
+    name: str
+    state: Literal["started", "done", "compensated", "failed"]
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+
+
+def _snapshot(raw: str) -> dict[str, Any]:
+    """A master-data snapshot as an object; {} when merge-service sent none (or no object)."""
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class MergeAudit(Merge):
+    """The merge with both master-data snapshots (when it started), the saga's step log and the
+    ids of every record it moved, by kind (packages, invoices, contracts, terminations)"""
+
+    target_snapshot: dict[str, Any]
+    source_snapshot: dict[str, Any]
+    steps: list[Step]
+    moved: dict[str, list[str]]
+    reversal_reason: str | None
+    EXAMPLE: ClassVar = {
+        **Merge.EXAMPLE, "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
+        "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
+        "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
+                   "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
+        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": []},
+        "reversal_reason": None,
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any) -> MergeAudit:
+        moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
+        for group in message.moved:
+            moved.setdefault(group.kind, []).extend(group.ids)
+        return cls(
+            **Merge.fields_of(message.merge),
+            target_snapshot=_snapshot(message.target_snapshot_json),
+            source_snapshot=_snapshot(message.source_snapshot_json),
+            steps=[
+                Step(
+                    name=step.name,
+                    state=step.state,
+                    started_at=opt(step.started_at),
+                    finished_at=opt(step.finished_at),
+                    error=opt(step.error),
+                )
+                for step in message.steps
+            ],
+            moved=moved,
+            reversal_reason=opt(message.reversal_reason),
+        )
+
+
+class MergeStart(Body):
+    """Either source_password, or domain and domain_password (a domain of one of the source's
+    packages with that package's password)."""
+
+    source_customer_number: CustomerNumber
+    source_password: Password | None = None
+    domain: Domain | None = None
+    domain_password: Password | None = None
+    EXAMPLE: ClassVar = {"source_customer_number": "10002", "source_password": "the other password"}
+
+    @model_validator(mode="after")
+    def _proof_of_ownership(self) -> MergeStart:
+        has_password = self.source_password is not None
+        has_domain = self.domain is not None or self.domain_password is not None
+        if has_password and has_domain:
+            raise InvalidInput("Give either source_password, or domain and domain_password, not both.", field="domain")
+        if not has_password and not has_domain:
+            raise InvalidInput(
+                "Prove that the number is yours: give its customer password (source_password), or a "
+                "domain of one of its packages with that package's password (domain, domain_password).",
+                field="source_password",
+            )
+        if has_domain and self.domain is None:
+            raise InvalidInput("domain is required with domain_password.", field="domain")
+        if has_domain and self.domain_password is None:
+            raise InvalidInput("domain_password is required with domain.", field="domain_password")
+        return self
+
+
+class Objection(Body):
+    token: LinkToken
+    EXAMPLE: ClassVar = {"token": "0bj3ct10nL1nk"}
+
+
+class MergeReason(Body):
+    reason: text(min_len=1, max_len=MAX_REASON)  # type: ignore[valid-type]
+    EXAMPLE: ClassVar = {"reason": "The signed form does not match the customer number."}
