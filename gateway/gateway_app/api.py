@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from cc_common.errors import DomainError, InvalidInput
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic_core import core_schema
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app.schemas import Answer, Body
@@ -292,6 +293,13 @@ def operations(app: Flask) -> list[tuple[str, str, Operation, frozenset[str]]]:
     return found
 
 
+class _Schemas(GenerateJsonSchema):
+    def default_schema(self, schema: core_schema.WithDefaultSchema) -> dict[str, Any]:
+        if schema.get("default", ...) is None:  # an omitted() field: left out, not null
+            return self.generate_inner(schema["schema"])
+        return super().default_schema(schema)
+
+
 def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
     paths: dict[str, dict[str, Any]] = {}
@@ -301,7 +309,7 @@ def document(app: Flask) -> dict[str, Any]:
         paths.setdefault(path, {})[method] = _operation(op, kinds, names)
         models.update({model.__name__: model for model in _models(op)})
     modes = [(model, "validation" if issubclass(model, Body) else "serialization") for model in models.values()]
-    _, schemas = models_json_schema(modes, ref_template=REF)
+    _, schemas = models_json_schema(modes, ref_template=REF, schema_generator=_Schemas)
     return {
         "openapi": "3.1.0",
         "info": INFO,

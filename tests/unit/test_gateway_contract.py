@@ -261,3 +261,35 @@ def test_a_product_change_answer_is_the_package_with_direction_and_from_product(
     schema = document["components"]["schemas"]["ProductChange"]
     assert "allOf" not in schema and schema["additionalProperties"] is False
     assert {"id", "domains", "usage", "direction", "from_product"} <= set(schema["properties"])
+
+
+def mutations(example):
+    """Bodies near a valid example: each field left out, null, of another type, empty, overlong,
+    padded with space or holding NUL."""
+    for name, value in example.items():
+        yield name, {k: v for k, v in example.items() if k != name}
+        for other in (None, 12345, True, 1.5, "", "x" * 1001, "a\x00b", [], {}, [value], f" {value} "):
+            if other != value:
+                yield name, {**example, name: other}
+
+
+def test_each_documented_request_schema_is_exactly_as_strict_as_the_gateway(
+    document, answering, gateway_client, gateway_tokens, gateway_auth
+):
+    """A body the gateway refuses as invalid_input is invalid by the document, and one it takes is
+    valid by it (schema-based clients and fuzzers see the real rules)."""
+    looser, stricter = [], []
+    for path, method, op in operations(document):
+        media = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if media is None:
+            continue
+        check = validator(document, media["schema"])
+        for name, body in mutations(media["example"]):
+            bad = {**op, "requestBody": {"content": {"application/json": {"example": body}}}}
+            response = call(gateway_client, gateway_tokens, gateway_auth, path, method, bad)
+            refused = response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_input"
+            if refused and check.is_valid(body):
+                looser.append((method, path, name, body))
+            elif response.status_code < 300 and not check.is_valid(body):
+                stricter.append((method, path, name, body))
+    assert not looser and not stricter, (looser, stricter)

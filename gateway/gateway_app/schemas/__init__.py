@@ -72,8 +72,20 @@ class Answer(BaseModel):
 
 
 def omitted() -> Any:
-    """A field that is absent from an answer where it has no value (never null)."""
-    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None))
+    """An optional field that is absent, never null: a body may leave it out (null is refused
+    unless its type allows it), an answer leaves it out where it has no value (OMIT_NONE).
+    The document shows no default for it (gateway_app/api.py)."""
+    return Field(default=None)
+
+
+def exactly_one_of(*groups: tuple[str, ...]) -> dict[str, Any]:
+    """JSON schema: the fields of one group, all of them, and none of the others."""
+    return {
+        "oneOf": [
+            {"required": list(group), "not": {"anyOf": [{"required": [n]} for g in groups if g != group for n in g]}}
+            for group in groups
+        ]
+    }
 
 
 def opt(value: str) -> str | None:
@@ -125,10 +137,13 @@ def _domain(value: str) -> str:
         raise _fail("domain", error.message.replace("{", "(").replace("}", ")")) from None
 
 
+# The schema says the shape (labels without space or NUL, at least two; surrounding space and a
+# final dot are dropped); the rest of the rule (IDNA, label length, no numeric TLD) is the format.
+DOMAIN_PATTERN = "^\\s*[^\\s\\u0000.]+(\\.[^\\s\\u0000.]+)+\\.?\\s*$"
 Domain = Annotated[
     str,
     AfterValidator(_domain),
-    WithJsonSchema({"type": "string", "format": "idn-hostname", "minLength": 1, "maxLength": MAX_DOMAIN_LENGTH + 1}),
+    WithJsonSchema({"type": "string", "format": "idn-hostname", "pattern": DOMAIN_PATTERN, "maxLength": MAX_DOMAIN_LENGTH + 1}),
 ]
 
 

@@ -19,6 +19,7 @@ from gateway_app.schemas import (
     NewPassword,
     Product,
     choice,
+    omitted,
     text,
 )
 
@@ -50,23 +51,23 @@ class CustomerCreate(Body):
 
     market: choice("de", "nl", "uk", aliases={"gb": "uk"})  # type: ignore[valid-type]
     password: NewPassword
-    customer_number: CustomerNumber | None = None
-    company: Line | None = None
-    first_name: Line | None = None
-    last_name: Line | None = None
-    street: Line | None = None
-    zip: Line | None = None
-    city: Line | None = None
-    country: Line | None = None
-    phone: Line | None = None
-    mobile: Line | None = None
-    fax: Line | None = None
-    email: Line | None = None
-    iban: PaymentLine | None = None
-    bic: PaymentLine | None = None
-    card_token: PaymentLine | None = None
-    card_last4: PaymentLine | None = None
-    card_expiry: PaymentLine | None = None
+    customer_number: CustomerNumber = omitted()
+    company: Line = omitted()
+    first_name: Line = omitted()
+    last_name: Line = omitted()
+    street: Line = omitted()
+    zip: Line = omitted()
+    city: Line = omitted()
+    country: Line = omitted()
+    phone: Line = omitted()
+    mobile: Line = omitted()
+    fax: Line = omitted()
+    email: Line = omitted()
+    iban: PaymentLine = omitted()
+    bic: PaymentLine = omitted()
+    card_token: PaymentLine = omitted()
+    card_last4: PaymentLine = omitted()
+    card_expiry: PaymentLine = omitted()
     EXAMPLE: ClassVar = {
         "market": "de", "password": "a long first password", "first_name": "Max", "last_name": "Mustermann",
         "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country": "DE", "email": "max@example.com",
@@ -83,7 +84,7 @@ class CustomerCreated(Answer):
 class PackageCreate(Body):
     product: Product
     domains: Domains
-    package_password: NewPassword | None = None
+    package_password: NewPassword = omitted()
     EXAMPLE: ClassVar = {"product": "hosting-basic", "domains": ["example.com"]}
 
 
@@ -91,9 +92,9 @@ class UsageUpdate(Body):
     """The usage figures the hosting platform would report; a figure left out keeps its value."""
 
     model_config = {"json_schema_extra": {"minProperties": 1}}
-    storage_used_gb: Figure | None = None
-    mailboxes_used: Figure | None = None
-    databases_used: Figure | None = None
+    storage_used_gb: Figure = omitted()
+    mailboxes_used: Figure = omitted()
+    databases_used: Figure = omitted()
     EXAMPLE: ClassVar = {"storage_used_gb": 3}
 
     @model_validator(mode="after")
@@ -105,7 +106,7 @@ class UsageUpdate(Body):
 
 class InvoiceCreate(Body):
     amount: AmountCents
-    currency: Currency | None = None
-    status: choice("open", "paid") | None = None  # type: ignore[valid-type]
-    date: text(max_len=10, format="date") | None = None  # type: ignore[valid-type]
+    currency: Currency = omitted()
+    status: choice("open", "paid") = omitted()  # type: ignore[valid-type]
+    date: text(max_len=10, format="date") = omitted()  # type: ignore[valid-type]
     EXAMPLE: ClassVar = {"amount": 12.5, "currency": "EUR", "status": "open", "date": "2026-01-31"}

@@ -8,7 +8,19 @@ from cc_common.errors import InvalidInput
 from cc_common.rules.written_only import refuse_written_only
 from pydantic import ConfigDict, model_validator
 
-from gateway_app.schemas import MAX_TEXT, Answer, Body, Date, DateTime, LinkToken, Password, opt, text
+from gateway_app.schemas import (
+    MAX_TEXT,
+    Answer,
+    Body,
+    Date,
+    DateTime,
+    LinkToken,
+    Password,
+    exactly_one_of,
+    omitted,
+    opt,
+    text,
+)
 
 MARKET = Literal["de", "nl", "uk"]
 CUSTOMER_FIELDS = (
@@ -79,16 +91,23 @@ class CustomerUpdate(Body):
     """Any of the fields; null or "" clears phone, mobile or fax. A new email needs current_password
     (checked like a login). company, first_name or last_name: 409 written_form_required."""
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
-    street: Line = None
-    zip: Line = None
-    city: Line = None
-    country: Line = None
+    # At least one field to change; a new email with the current password (an email equal to
+    # the current address is no change and is taken without it).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ONLINE_FIELDS],
+            "dependentRequired": {"email": ["current_password"]},
+        }
+    )
+    street: Line = omitted()
+    zip: Line = omitted()
+    city: Line = omitted()
+    country: Line = omitted()
     phone: Line | None = None
     mobile: Line | None = None
     fax: Line | None = None
-    email: text(max_len=254) = None  # type: ignore[valid-type]
-    current_password: Password | None = None
+    email: text(max_len=254) = omitted()  # type: ignore[valid-type]
+    current_password: Password = omitted()
     EXAMPLE: ClassVar = {"street": "Hauptstraße 2", "email": "new@example.com", "current_password": "correct horse battery"}
 
     @model_validator(mode="before")
@@ -110,11 +129,12 @@ class PaymentUpdate(Body):
     """Either a bank account (iban and bic) or a card (card_token from the payment provider,
     card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused)."""
 
-    iban: PaymentText | None = None
-    bic: PaymentText | None = None
-    card_token: PaymentText | None = None
-    card_last4: PaymentText | None = None
-    card_expiry: PaymentText | None = None
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(SEPA_FIELDS, CARD_FIELDS))
+    iban: PaymentText = omitted()
+    bic: PaymentText = omitted()
+    card_token: PaymentText = omitted()
+    card_last4: PaymentText = omitted()
+    card_expiry: PaymentText = omitted()
     EXAMPLE: ClassVar = {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
 
     @model_validator(mode="before")

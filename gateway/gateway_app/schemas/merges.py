@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
 from cc_common.rules.merges import STATUSES
-from pydantic import model_validator
+from pydantic import ConfigDict, model_validator
 
 from gateway_app.schemas import (
     MAX_OPAQUE_ID,
@@ -18,6 +18,8 @@ from gateway_app.schemas import (
     Domain,
     LinkToken,
     Password,
+    exactly_one_of,
+    omitted,
     opt,
     text,
 )
@@ -171,10 +173,11 @@ class MergeStart(Body):
     """Either source_password, or domain and domain_password (a domain of one of the source's
     packages with that package's password)."""
 
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password")))
     source_customer_number: CustomerNumber
-    source_password: Password | None = None
-    domain: Domain | None = None
-    domain_password: Password | None = None
+    source_password: Password = omitted()
+    domain: Domain = omitted()
+    domain_password: Password = omitted()
     EXAMPLE: ClassVar = {"source_customer_number": "10002", "source_password": "the other password"}
 
     @model_validator(mode="after")

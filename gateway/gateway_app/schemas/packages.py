@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
-from pydantic import Field, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from gateway_app.schemas import (
     MAX_OPAQUE_ID,
@@ -204,9 +204,10 @@ class SettingsUpdate(Body):
 class Split(Body):
     """Move a domain into target_package_id, or into a new package of product (default the smallest)."""
 
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["target_package_id", "product"]}})
     domain: Domain
-    target_package_id: OpaqueId | None = None
-    product: Product | None = None
+    target_package_id: OpaqueId = omitted()
+    product: Product = omitted()
     EXAMPLE: ClassVar = {"domain": "example.org"}
 
     @model_validator(mode="after")

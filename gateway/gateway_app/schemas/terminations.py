@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, opt
+from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, omitted, opt
 
 TERMINATION_ID = {
     "type": "string",
@@ -57,5 +57,5 @@ class TerminationCreate(Body):
     """The package, or one domain of it, to terminate at the end of the current term."""
 
     package_id: OpaqueId
-    domain: Domain | None = None
+    domain: Domain = omitted()
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "domain": "example.org"}
