@@ -75,7 +75,7 @@ class Operation:
 
 
 def operation(
-    operation_id: str, *, summary: str, tags: tuple[str, ...] | str, answers: dict[int, Any], **more: Any
+    operation_id: str, summary: str, tags: tuple[str, ...] | str, answers: dict[int, Any], **more: Any
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers the view's operation; with `body=Model` the view gets `body` (the validated
     model). Put it below `@token_required`, so a request without a token gets 401 first."""
@@ -326,13 +326,8 @@ bp = Blueprint("openapi", __name__)
 
 
 @bp.get("/api/openapi.json")
-@operation(
-    "getOpenApi",
-    summary="This document",
-    tags="openapi",
-    answers={200: {"type": "object", "description": "OpenAPI 3.1"}},
-    backend=False,
-)
+@operation("getOpenApi", "This document", "openapi",
+    {200: {"type": "object", "description": "OpenAPI 3.1"}}, backend=False)
 def openapi() -> Response:
     # Built once per app, on the first request (every blueprint is registered by then).
     if "openapi_document" not in current_app.extensions:

@@ -27,14 +27,8 @@ LOGIN_ERRORS = {401: "Wrong credentials (invalid_credentials)", 429: ""}
 
 
 @bp.post("/api/v1/auth/customer-login")
-@operation(
-    "customerLogin",
-    summary="Log in with a customer number",
-    tags="auth",
-    body=CustomerLogin,
-    answers={200: Token},
-    errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"},
-)
+@operation("customerLogin", "Log in with a customer number", "auth", {200: Token}, body=CustomerLogin,
+    errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"})
 def customer_login(body: CustomerLogin) -> Response:
     result = identity.customer_login(body.customer_number, body.password)
     number = identity.subject_name(result.subject)
@@ -45,14 +39,8 @@ def customer_login(body: CustomerLogin) -> Response:
 
 
 @bp.post("/api/v1/auth/package-login")
-@operation(
-    "packageLogin",
-    summary="Log in with a domain and its package password",
-    tags="auth",
-    body=PackageLogin,
-    answers={200: Token},
-    errors=LOGIN_ERRORS,
-)
+@operation("packageLogin", "Log in with a domain and its package password", "auth", {200: Token},
+    body=PackageLogin, errors=LOGIN_ERRORS)
 def package_login(body: PackageLogin) -> Response:
     try:
         package_id = packages.resolve_domain(body.domain).id
@@ -70,14 +58,8 @@ def package_login(body: PackageLogin) -> Response:
 
 
 @bp.post("/api/v1/auth/staff-login")
-@operation(
-    "staffLogin",
-    summary="Log in as a member of the service team",
-    tags="auth",
-    body=StaffLogin,
-    answers={200: Token},
-    errors=LOGIN_ERRORS,
-)
+@operation("staffLogin", "Log in as a member of the service team", "auth", {200: Token}, body=StaffLogin,
+    errors=LOGIN_ERRORS)
 def staff_login(body: StaffLogin) -> Response:
     result = identity.staff_login(body.username, body.password)
     return answer(Token(**guard().issue(kind="staff", subject=result.subject, generation=result.generation)))
@@ -85,7 +67,7 @@ def staff_login(body: StaffLogin) -> Response:
 
 @bp.post("/api/v1/auth/logout")
 @token_required("customer", "package", "staff")
-@operation("logout", summary="Revoke the token of this request", tags="auth", answers={204: "The token is dead at once"})
+@operation("logout", "Revoke the token of this request", "auth", {204: "The token is dead at once"})
 def logout() -> Response:
     # identity returns once every watcher (this gateway's too) has applied the revocation.
     identity.revoke_own_token(token=current_principal().token)
@@ -123,13 +105,8 @@ def send_password_reset(number: str) -> None:
 
 
 @bp.post("/api/v1/auth/password-reset")
-@operation(
-    "requestPasswordReset",
-    summary="Forgot password: mail a reset link to the customer's e-mail address",
-    tags="auth",
-    body=PasswordResetRequest,
-    answers={202: PasswordResetAccepted},
-)
+@operation("requestPasswordReset", "Forgot password: mail a reset link to the customer's e-mail address", "auth",
+    {202: PasswordResetAccepted}, body=PasswordResetRequest)
 def request_password_reset(body: PasswordResetRequest) -> Response:
     send_password_reset(body.customer_number)
     message = (
@@ -140,17 +117,12 @@ def request_password_reset(body: PasswordResetRequest) -> Response:
 
 
 @bp.post("/api/v1/auth/password-reset/confirm")
-@operation(
-    "confirmPasswordReset",
-    summary="Set a new customer password with the token of a reset mail (once)",
-    tags="auth",
-    body=PasswordResetConfirm,
-    answers={204: "The password is set; every token of the customer is dead"},
+@operation("confirmPasswordReset", "Set a new customer password with the token of a reset mail (once)", "auth",
+    {204: "The password is set; every token of the customer is dead"}, body=PasswordResetConfirm,
     errors={
         400: "Unknown, used or expired token, or one voided by a reset with another link (invalid_token)",
         422: "Invalid input, e.g. a weak new_password (invalid_input, field new_password)",
-    },
-)
+    })
 def confirm_password_reset(body: PasswordResetConfirm) -> Response:
     try:
         identity.confirm_password_reset(body.token, body.new_password)
@@ -165,15 +137,10 @@ def confirm_password_reset(body: PasswordResetConfirm) -> Response:
 
 @bp.put("/api/v1/customer/password")
 @token_required("customer")
-@operation(
-    "changeCustomerPassword",
-    summary="Change the customer password; every other token of the customer dies and the contact "
-    "address gets a notice",
-    tags="auth",
-    body=PasswordChange,
-    answers={204: "Changed; the token of this request stays valid"},
-    errors={401: "Wrong current_password (invalid_credentials), or no valid token", 429: ""},
-)
+@operation("changeCustomerPassword", "Change the customer password; every other token of the customer dies "
+    "and the contact address gets a notice", "auth",
+    {204: "Changed; the token of this request stays valid"}, body=PasswordChange,
+    errors={401: "Wrong current_password (invalid_credentials), or no valid token", 429: ""})
 def change_customer_password(body: PasswordChange) -> Response:
     change_password(body.current_password, body.new_password)
     return Response(status=204)
@@ -192,7 +159,7 @@ def change_password(current_password: str, new_password: str) -> None:
 
 
 @bp.get("/.well-known/jwks.json")
-@operation("getJwks", summary="The public keys that sign user tokens", tags="auth", answers={200: Jwks}, backend=False)
+@operation("getJwks", "The public keys that sign user tokens", "auth", {200: Jwks}, backend=False)
 def jwks() -> Response:
     response = answer(Jwks(**guard().jwks()))
     response.headers["Cache-Control"] = "public, max-age=300"

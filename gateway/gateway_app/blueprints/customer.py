@@ -48,21 +48,16 @@ def _token() -> str:
 
 @bp.get("/api/v1/customer")
 @token_required("customer")
-@operation("getCustomer", summary="The customer's master and payment data", tags="customer", answers={200: Customer})
+@operation("getCustomer", "The customer's master and payment data", "customer", {200: Customer})
 def get_customer() -> Response:
     return answer(Customer.from_proto(contracts.get_customer(token=_token())))
 
 
 @bp.patch("/api/v1/customer")
 @token_required("customer")
-@operation(
-    "updateCustomer",
-    summary="Change master data online (address, phone and fax numbers, e-mail): one record for every "
-    "package. The old address is told of a new email, with a link that puts it back within 7 days",
-    tags="customer",
-    body=CustomerUpdate,
-    empty_body={},
-    answers={200: Customer},
+@operation("updateCustomer", "Change master data online (address, phone and fax numbers, e-mail): one "
+    "record for every package. The old address is told of a new email, with a link that puts it back "
+    "within 7 days", "customer", {200: Customer}, body=CustomerUpdate, empty_body={},
     errors={
         401: "A new email with a wrong current_password (invalid_credentials, field current_password)",
         409: "company, first_name or last_name in the body (written_form_required: a contract handover "
@@ -70,8 +65,7 @@ def get_customer() -> Response:
         422: "Invalid input (invalid_input, with field), an empty body, or a new email without "
         "current_password (invalid_input, field current_password)",
         429: "",
-    },
-)
+    })
 def update_customer(body: CustomerUpdate) -> Response:
     changes = body.changes()
     if not changes:
@@ -128,15 +122,11 @@ def check_current_password(password: str) -> None:
 
 
 @bp.post("/api/v1/customer/email-restore")
-@operation(
-    "restoreEmail",
-    summary="Put back the contact e-mail address an e-mail change replaced, with the token of the link "
-    "mailed to the old address (single use, 7 days); every session of the customer ends",
-    tags="customer",
+@operation("restoreEmail", "Put back the contact e-mail address an e-mail change replaced, with the token "
+    "of the link mailed to the old address (single use, 7 days); every session of the customer ends", "customer",
+    {204: "The old address is the contact address again; every token of the customer is dead"},
     body=EmailRestore,
-    answers={204: "The old address is the contact address again; every token of the customer is dead"},
-    errors={400: "Unknown, used, superseded or expired token (invalid_token)", 409: FROZEN},
-)
+    errors={400: "Unknown, used, superseded or expired token (invalid_token)", 409: FROZEN})
 def email_restore(body: EmailRestore) -> Response:
     """The link mailed to the old address after an e-mail change puts it back (no login:
     whoever holds the old mailbox holds the link)."""
@@ -169,17 +159,12 @@ class InvalidLinkToken(DomainError):
 
 @bp.put("/api/v1/customer/payment")
 @token_required("customer")
-@operation(
-    "setPayment",
-    summary="Replace the payment data: a bank account or a card token (never a card number)",
-    tags="customer",
-    body=PaymentUpdate,
-    answers={200: Customer},
+@operation("setPayment", "Replace the payment data: a bank account or a card token (never a card number)", "customer",
+    {200: Customer}, body=PaymentUpdate,
     errors={
         409: FROZEN,
         422: "Invalid input (invalid_input, with field), or a card number (card_number_refused, field card_token)",
-    },
-)
+    })
 def set_payment(body: PaymentUpdate) -> Response:
     # The body holds payment data: it is never logged, and a card number is never forwarded.
     return answer(Customer.from_proto(store_payment(body.given())))
@@ -223,7 +208,7 @@ def store_payment(payment: dict[str, str]) -> contract_pb2.Customer:
 
 @bp.get("/api/v1/invoices")
 @token_required("customer")
-@operation("listInvoices", summary="The customer's invoices, newest first", tags="invoices", answers={200: InvoiceList})
+@operation("listInvoices", "The customer's invoices, newest first", "invoices", {200: InvoiceList})
 def list_invoices() -> Response:
     items = contracts.list_invoices(token=_token())
     return answer(InvoiceList(invoices=[Invoice.from_proto(item) for item in items]))
@@ -231,14 +216,8 @@ def list_invoices() -> Response:
 
 @bp.get("/api/v1/invoices/<number>/pdf")
 @token_required("customer")
-@operation(
-    "getInvoicePdf",
-    summary="Download one invoice as PDF",
-    tags="invoices",
-    answers={200: PDF},
-    params={"number": INVOICE_NUMBER},
-    errors=INVOICE_ERRORS,
-)
+@operation("getInvoicePdf", "Download one invoice as PDF", "invoices", {200: PDF},
+    params={"number": INVOICE_NUMBER}, errors=INVOICE_ERRORS)
 def invoice_pdf(number: str) -> Response:
     document = contracts.get_invoice_pdf(number, token=_token())
     return pdf_download(document.content, f"{number}.pdf")
@@ -246,14 +225,9 @@ def invoice_pdf(number: str) -> Response:
 
 @bp.post("/api/v1/invoices/<number>/repeat-debit")
 @token_required("customer")
-@operation(
-    "requestRepeatDebit",
-    summary="Ask for a repeat debit of an open invoice",
-    tags="invoices",
-    answers={202: DebitRequest},
-    params={"number": INVOICE_NUMBER},
-    errors={**INVOICE_ERRORS, 409: "The invoice is paid (invoice_not_open), customer_not_active"},
-)
+@operation("requestRepeatDebit", "Ask for a repeat debit of an open invoice", "invoices",
+    {202: DebitRequest}, params={"number": INVOICE_NUMBER},
+    errors={**INVOICE_ERRORS, 409: "The invoice is paid (invoice_not_open), customer_not_active"})
 def repeat_debit(number: str) -> Response:
     return answer(DebitRequest.from_proto(contracts.repeat_debit(number, token=_token())), 202)
 
@@ -263,7 +237,7 @@ def repeat_debit(number: str) -> Response:
 
 @bp.get("/api/v1/contracts")
 @token_required("customer")
-@operation("listContracts", summary="The contracts of the customer's packages", tags="customer", answers={200: ContractList})
+@operation("listContracts", "The contracts of the customer's packages", "customer", {200: ContractList})
 def list_contracts() -> Response:
     items = contracts.list_contracts(token=_token())
     return answer(ContractList(contracts=[Contract.from_proto(item) for item in items]))
@@ -271,12 +245,8 @@ def list_contracts() -> Response:
 
 @bp.get("/api/v1/forms")
 @token_required("customer")
-@operation(
-    "listForms",
-    summary="The forms: written-only ones with a PDF to download, online ones with their endpoint",
-    tags="customer",
-    answers={200: FormList},
-)
+@operation("listForms", "The forms: written-only ones with a PDF to download, online ones with their "
+    "endpoint", "customer", {200: FormList})
 def list_forms() -> Response:
     forms = [
         Form.from_proto(item, pdf_url=url_for("customer.form_pdf", form_id=item.id))
@@ -287,14 +257,9 @@ def list_forms() -> Response:
 
 @bp.get("/api/v1/forms/<form_id>/pdf")
 @token_required("customer")
-@operation(
-    "getFormPdf",
-    summary="Download a written-only form as PDF (the customer number filled in)",
-    tags="customer",
-    answers={200: PDF},
-    params={"form_id": {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}},
-    errors={404: "Unknown form, or one done online (not_found)"},
-)
+@operation("getFormPdf", "Download a written-only form as PDF (the customer number filled in)", "customer",
+    {200: PDF}, params={"form_id": {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}},
+    errors={404: "Unknown form, or one done online (not_found)"})
 def form_pdf(form_id: str) -> Response:
     if not form_id or len(form_id) > MAX_FORM_ID:
         raise NotFound("There is no form with this id; GET /api/v1/forms lists them.")

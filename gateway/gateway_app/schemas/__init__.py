@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, get_args
 
 from cc_common.errors import InvalidInput
 from cc_common.rules.customers import MAX_DIGITS
@@ -69,6 +69,21 @@ class Answer(BaseModel):
 
     def json(self) -> dict[str, Any]:  # type: ignore[override]
         return self.model_dump(mode="json")
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Any:
+        """The answer of a proto message: each field from the message field of its name, an
+        unset (empty) one as null where the field may be null or absent; `values` give the rest."""
+        for name, info in cls.model_fields.items():
+            if name in values or not hasattr(message, name):
+                continue
+            value = getattr(message, name)
+            if not value and type(None) in get_args(info.annotation):
+                value = None
+            elif not value and info.default is None:
+                continue  # an omitted() field: left out
+            values[name] = value if value is None or isinstance(value, (str, int, float)) else list(value)
+        return cls(**values)
 
 
 def omitted() -> Any:

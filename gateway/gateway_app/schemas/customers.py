@@ -18,7 +18,6 @@ from gateway_app.schemas import (
     Password,
     exactly_one_of,
     omitted,
-    opt,
     text,
 )
 
@@ -71,20 +70,8 @@ class Customer(Answer):
     }  # fmt: skip
 
     @classmethod
-    def from_proto(cls, message: Any) -> Customer:
-        p = message.payment
-        return cls(
-            customer_number=message.customer_number,
-            market=message.market,
-            **{name: opt(getattr(message, name)) for name in CUSTOMER_FIELDS},
-            payment=Payment(
-                method=opt(p.method),
-                iban_masked=opt(p.iban_masked),
-                bic=opt(p.bic),
-                card_last4=opt(p.card_last4),
-                card_expiry=opt(p.card_expiry),
-            ),
-        )
+    def from_proto(cls, message: Any, **values: Any) -> Customer:
+        return super().from_proto(message, payment=Payment.from_proto(message.payment))
 
 
 class CustomerUpdate(Body):
@@ -165,19 +152,6 @@ class Contract(Answer):
     status: Literal["active", "terminated"]
     created_at: DateTime
 
-    @classmethod
-    def from_proto(cls, message: Any) -> Contract:
-        return cls(
-            id=message.id,
-            package_id=message.package_id,
-            product=message.product,
-            start_date=opt(message.start_date),
-            term_months=message.term_months,
-            current_term_end=opt(message.current_term_end),
-            status=message.status,
-            created_at=opt(message.created_at),
-        )
-
 
 class ContractList(Answer):
     """The contracts of the customer's packages, oldest first"""
@@ -201,15 +175,8 @@ class Form(Answer):
     pdf_url: str | None
 
     @classmethod
-    def from_proto(cls, message: Any, *, pdf_url: str | None) -> Form:
-        return cls(
-            id=message.id,
-            title=message.title,
-            description=message.description,
-            mode=message.mode,
-            endpoint=opt(message.endpoint),
-            pdf_url=pdf_url if message.has_pdf else None,
-        )
+    def from_proto(cls, message: Any, **values: Any) -> Form:
+        return super().from_proto(message, pdf_url=values["pdf_url"] if message.has_pdf else None)
 
 
 class FormList(Answer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from gateway_app.schemas import Answer, DateTime, Money, money, opt
+from gateway_app.schemas import Answer, DateTime, Money, money
 
 INVOICE_NUMBER = {"type": "string", "pattern": "^[A-Za-z0-9]{1,20}$", "description": "e.g. RE00000001"}
 
@@ -25,16 +25,8 @@ class Invoice(Answer):
     }  # fmt: skip
 
     @classmethod
-    def from_proto(cls, message: Any) -> Invoice:
-        return cls(
-            number=message.number,
-            date=opt(message.date),
-            amount=money(message.amount_cents),
-            currency=message.currency,
-            status=message.status,
-            repeat_debit_requested=message.repeat_debit_requested,
-            repeat_debit_requested_at=opt(message.repeat_debit_requested_at),
-        )
+    def from_proto(cls, message: Any, **values: Any) -> Invoice:
+        return super().from_proto(message, amount=money(message.amount_cents))
 
 
 class InvoiceList(Answer):
@@ -51,7 +43,3 @@ class DebitRequest(Answer):
     requested_at: DateTime
     status: Literal["requested"]
     EXAMPLE: ClassVar = {"invoice_number": "RE00000001", "requested_at": "2026-02-01T09:00:00+00:00", "status": "requested"}
-
-    @classmethod
-    def from_proto(cls, message: Any) -> DebitRequest:
-        return cls(invoice_number=message.invoice_number, requested_at=opt(message.requested_at), status=message.status)

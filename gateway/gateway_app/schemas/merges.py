@@ -20,7 +20,6 @@ from gateway_app.schemas import (
     Password,
     exactly_one_of,
     omitted,
-    opt,
     text,
 )
 
@@ -70,37 +69,9 @@ class Merge(Answer):
     }  # fmt: skip
 
     @classmethod
-    def fields_of(cls, message: Any) -> dict[str, Any]:
-        return {
-            "id": message.id,
-            "target_customer_number": message.target_customer_number,
-            "source_customer_number": message.source_customer_number,
-            "status": message.status,
-            "market": message.market,
-            "comparison": [
-                ComparisonRow(
-                    field=row.field,
-                    target_value=opt(row.target_value),
-                    source_value=opt(row.source_value),
-                    result=row.result,
-                )
-                for row in message.comparison
-            ],
-            "data_taken_over": message.data_taken_over,
-            "legal_proof_uploaded": message.legal_proof_uploaded,
-            "proof_method": message.proof_method,
-            "objection_period_ends_at": opt(message.objection_period_ends_at),
-            "confirmed_by_source": message.confirmed_by_source,
-            "cancelled_by": opt(message.cancelled_by),
-            "rejection_reason": opt(message.rejection_reason),
-            "created_at": opt(message.created_at),
-            "updated_at": opt(message.updated_at),
-            "completed_at": opt(message.completed_at),
-        }
-
-    @classmethod
-    def from_proto(cls, message: Any) -> Merge:
-        return cls(**cls.fields_of(message))
+    def from_proto(cls, message: Any, **values: Any) -> Any:
+        rows = [ComparisonRow.from_proto(row) for row in message.comparison]
+        return super().from_proto(message, comparison=rows, **values)
 
 
 class MergeList(Answer):
@@ -146,26 +117,17 @@ class MergeAudit(Merge):
     }  # fmt: skip
 
     @classmethod
-    def from_proto(cls, message: Any) -> MergeAudit:
+    def from_proto(cls, message: Any, **values: Any) -> MergeAudit:
         moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
         for group in message.moved:
             moved.setdefault(group.kind, []).extend(group.ids)
-        return cls(
-            **Merge.fields_of(message.merge),
+        return super().from_proto(
+            message.merge,
             target_snapshot=_snapshot(message.target_snapshot_json),
             source_snapshot=_snapshot(message.source_snapshot_json),
-            steps=[
-                Step(
-                    name=step.name,
-                    state=step.state,
-                    started_at=opt(step.started_at),
-                    finished_at=opt(step.finished_at),
-                    error=opt(step.error),
-                )
-                for step in message.steps
-            ],
+            steps=[Step.from_proto(step) for step in message.steps],
             moved=moved,
-            reversal_reason=opt(message.reversal_reason),
+            reversal_reason=message.reversal_reason or None,
         )
 
 

@@ -18,7 +18,6 @@ from gateway_app.schemas import (
     Product,
     money,
     omitted,
-    opt,
     text,
 )
 
@@ -54,27 +53,8 @@ class Package(Answer):
     }  # fmt: skip
 
     @classmethod
-    def fields_of(cls, message: Any) -> dict[str, Any]:
-        owner = {"customer_number": message.customer_number} if message.customer_number else {}
-        return {
-            "id": message.id,
-            **owner,
-            "product": message.product,
-            "product_name": opt(message.product_name),
-            "max_domains": message.max_domains or None,
-            "domains": list(message.domains),
-            "status": message.status,
-            "created_at": opt(message.created_at),
-            "usage": Usage(
-                storage_used_gb=message.storage_used_gb,
-                mailboxes_used=message.mailboxes_used,
-                databases_used=message.databases_used,
-            ),
-        }
-
-    @classmethod
-    def from_proto(cls, message: Any) -> Package:
-        return cls(**cls.fields_of(message))
+    def from_proto(cls, message: Any, **values: Any) -> Any:
+        return super().from_proto(message, usage=Usage.from_proto(message), **values)
 
 
 class PackageList(Answer):
@@ -103,20 +83,9 @@ class ProductInfo(Answer):
     prices: list[Price]
 
     @classmethod
-    def from_proto(cls, message: Any) -> ProductInfo:
-        return cls(
-            code=message.code,
-            name=message.name,
-            rank=message.rank,
-            max_domains=message.max_domains,
-            storage_gb=message.storage_gb,
-            mailboxes=message.mailboxes,
-            databases=message.databases,
-            prices=[
-                Price(market=p.market, monthly_price=money(p.monthly_price_cents), currency=p.currency)
-                for p in message.prices
-            ],
-        )
+    def from_proto(cls, message: Any, **values: Any) -> ProductInfo:
+        prices = [Price.from_proto(p, monthly_price=money(p.monthly_price_cents)) for p in message.prices]
+        return super().from_proto(message, prices=prices)
 
 
 class ProductList(Answer):
@@ -138,9 +107,8 @@ class ProductChange(Package):
     EXAMPLE: ClassVar = {**Package.EXAMPLE, "product": "hosting-pro", "direction": "upgrade", "from_product": "hosting-basic"}
 
     @classmethod
-    def from_proto(cls, message: Any) -> ProductChange:
-        package = Package.fields_of(message.package)
-        return cls(**package, direction=message.direction, from_product=message.from_product)
+    def from_proto(cls, message: Any, **values: Any) -> ProductChange:
+        return super().from_proto(message.package, direction=message.direction, from_product=message.from_product)
 
 
 class DomainMove(Answer):
@@ -156,12 +124,9 @@ class DomainMove(Answer):
     }
 
     @classmethod
-    def from_proto(cls, message: Any) -> DomainMove:
-        return cls(
-            source=Package.from_proto(message.source),
-            target=Package.from_proto(message.target),
-            created=message.created,
-        )
+    def from_proto(cls, message: Any, **values: Any) -> DomainMove:
+        source, target = Package.from_proto(message.source), Package.from_proto(message.target)
+        return super().from_proto(message, source=source, target=target)
 
 
 class PackageSettings(Answer):
@@ -173,8 +138,8 @@ class PackageSettings(Answer):
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "settings": {"https_redirect": "true", "php_version": "8.3"}}
 
     @classmethod
-    def from_proto(cls, message: Any) -> PackageSettings:
-        return cls(package_id=message.package_id, settings=dict(sorted(message.settings.items())))
+    def from_proto(cls, message: Any, **values: Any) -> PackageSettings:
+        return super().from_proto(message, settings=dict(sorted(message.settings.items())))
 
 
 class ProductChoice(Body):

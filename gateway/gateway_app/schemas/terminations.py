@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, omitted, opt
+from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, omitted
 
 TERMINATION_ID = {
     "type": "string",
@@ -30,20 +30,6 @@ class Termination(Answer):
         "contract_id": "ctr_1a2b", "effective_date": "2026-12-31", "status": "open",
         "created_at": "2026-03-01T09:00:00+00:00", "retracted_at": None,
     }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any) -> Termination:
-        return cls(
-            id=message.id,
-            package_id=message.package_id,
-            domain=opt(message.domain),
-            product=opt(message.product),
-            contract_id=opt(message.contract_id),
-            effective_date=message.effective_date,
-            status=message.status,
-            created_at=opt(message.created_at),
-            retracted_at=opt(message.retracted_at),
-        )
 
 
 class TerminationList(Answer):
