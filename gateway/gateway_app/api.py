@@ -1,4 +1,4 @@
-"""The API registry: `@api.operation(...)` on a view validates its JSON body with a pydantic
+"""The API registry: `@operation(...)` on a view validates its JSON body with a pydantic
 model and records what the OpenAPI document says about it; `document(app)` builds that
 document from the views and Flask's url_map; GET /api/openapi.json serves it.
 
