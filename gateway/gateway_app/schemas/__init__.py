@@ -10,6 +10,7 @@ both, so a documented shape and what is validated or answered cannot drift apart
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal
@@ -27,7 +28,6 @@ from pydantic import (
     Field,
     PlainValidator,
     WithJsonSchema,
-    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -57,16 +57,6 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     EXAMPLE: ClassVar[dict[str, Any]] = {}
 
-    # Fields left out of the answer, not null, when they have no value (declared with omitted()).
-    OMIT_NONE: ClassVar[frozenset[str]] = frozenset()
-
-    @model_serializer(mode="wrap")
-    def _omit(self, handler):  # no return annotation: the documented schema stays the model's
-        data = handler(self)
-        if not isinstance(data, dict):
-            return data
-        return {k: v for k, v in data.items() if v is not None or k not in self.OMIT_NONE}
-
     def json(self) -> dict[str, Any]:  # type: ignore[override]
         return self.model_dump(mode="json")
 
@@ -74,23 +64,39 @@ class Answer(BaseModel):
     def from_proto(cls, message: Any, **values: Any) -> Any:
         """The answer of a proto message: each field from the message field of its name, an
         unset (empty) one as null where the field may be null or absent; `values` give the rest."""
-        for name, info in cls.model_fields.items():
-            if name in values or not hasattr(message, name):
+        for name, nullable, omitted_ in _plan(cls, message.DESCRIPTOR):
+            if name in values:
                 continue
             value = getattr(message, name)
-            if not value and type(None) in get_args(info.annotation):
+            if not value and (nullable or omitted_):
+                if omitted_ and not nullable:
+                    continue  # an omitted() field: left out
                 value = None
-            elif not value and info.default is None:
-                continue  # an omitted() field: left out
-            values[name] = value if value is None or isinstance(value, (str, int, float)) else list(value)
+            elif not isinstance(value, (str, int, float)):
+                value = list(value)  # a repeated field
+            values[name] = value
         return cls(**values)
+
+
+@functools.cache
+def _plan(cls: type[Answer], descriptor: Any) -> tuple[tuple[str, bool, bool], ...]:
+    """(name, may be null, may be absent) of each field of `cls` that the message type has."""
+    return tuple(
+        (name, type(None) in get_args(info.annotation), info.default is None)
+        for name, info in cls.model_fields.items()
+        if name in descriptor.fields_by_name
+    )
 
 
 def omitted() -> Any:
     """An optional field that is absent, never null: a body may leave it out (null is refused
-    unless its type allows it), an answer leaves it out where it has no value (OMIT_NONE).
+    unless its type allows it), an answer leaves it out where it has no value.
     The document shows no default for it (gateway_app/api.py)."""
-    return Field(default=None)
+    return Field(default=None, exclude_if=_is_none)
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
 
 
 def exactly_one_of(*groups: tuple[str, ...]) -> dict[str, Any]:

@@ -40,7 +40,6 @@ class StaffLogin(Body):
 class Token(Answer):
     """A bearer token (package logins also name their package_id)"""
 
-    OMIT_NONE: ClassVar = frozenset({"package_id"})
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int

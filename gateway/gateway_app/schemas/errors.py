@@ -10,7 +10,6 @@ EXTRAS = ("merged_into", "retry_after", "service", "objection_period_ends_at")
 
 
 class ErrorDetail(Answer):
-    OMIT_NONE: ClassVar = frozenset({"field", *EXTRAS})
     code: str
     message: str
     field: str = omitted()

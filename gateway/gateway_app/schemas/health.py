@@ -20,7 +20,6 @@ class Live(Answer):
 class Health(Answer):
     """The state of every service; 503 names those that do not serve"""
 
-    OMIT_NONE: ClassVar = frozenset({"error"})
     status: Literal["ok", "unavailable"]
     services: dict[str, State]
     error: ErrorDetail = omitted()

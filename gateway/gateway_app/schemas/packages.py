@@ -36,7 +36,6 @@ class Usage(Answer):
 class Package(Answer):
     """A package; customer_number only where package-service gave it (never to a package login)"""
 
-    OMIT_NONE: ClassVar = frozenset({"customer_number"})
     id: str
     customer_number: str = omitted()
     product: str
