@@ -4,13 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-PROTO_SRC := protos/customercenter/v1
+PROTO_SRC := protos/customercenter/v2
 PROTO_OUT := protos/gen
 PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
 export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
 GATEWAY_PORT ?= 8000
 
-.PHONY: run test venv protos clean lint
+.PHONY: run test venv protos clean lint openapi env-docs contract
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ protos: $(PROTO_OUT)/.stamp
 
 # buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
 # file; needs Node.js and npm. Installed again when the lock file changes. Run it by hand as
-# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v1.binpb`).
+# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v2.binpb`).
 BUF_DIR := tools/buf
 $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "buf is installed with npm: install Node.js and npm (https://nodejs.org)"; exit 1; }
@@ -40,7 +40,7 @@ $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-l
 buf: $(BUF_DIR)/node_modules/.installed
 
 # ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), then
-# buf lint, buf breaking against the last released protos and the lint baseline
+# buf lint (the full STANDARD set) and buf breaking against the released protos
 # (scripts/buf_check.py; protos/releases/README.md).
 lint: venv buf
 	$(VENV)/bin/ruff check .
@@ -50,6 +50,11 @@ lint: venv buf
 # (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`).
 openapi: venv protos
 	$(PY) -c 'from gateway_app.api import main; main()' > docs/openapi.json
+
+# The README's table of environment variables, generated from common/cc_common/settings.py
+# (tests/test_settings_docs.py fails when the two differ: run `make env-docs`).
+env-docs: venv
+	$(PY) -m cc_common.settings --readme README.md
 
 # --- make run ------------------------------------------------------------------------------
 # State (SQLite databases, keys) lives under var/. The staff account comes from
@@ -116,6 +121,11 @@ postgres:
 PYTEST_ARGS ?=
 test: venv protos system-deps postgres
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+# The HTTP contract checked from outside (docs/http.md): schemathesis over every operation of
+# the served OpenAPI document, against the five real processes. Also part of `make test`.
+contract: venv protos
+	$(VENV)/bin/pytest -p no:cacheprovider tests/contract $(PYTEST_ARGS)
 
 # --- make cluster (see README, "Running several copies") ------------------------------------
 # Two copies of every service and of the gateway on PostgreSQL (127.0.0.1:5432; databases

@@ -6,13 +6,18 @@ GATEWAY_HOST (default 127.0.0.1; the container sets 0.0.0.0) and GATEWAY_PORT (d
 give the address; a --bind on the command line wins over them.
 """
 
-import os
-
 from cc_common import logs
+from cc_common.settings import GatewayEnv, InvalidSetting, SharedSettings
 
-bind = f"{os.environ.get('GATEWAY_HOST') or '127.0.0.1'}:{os.environ.get('GATEWAY_PORT') or '8000'}"
-workers = int(os.environ.get("GATEWAY_WORKERS") or 2)
-threads = int(os.environ.get("GATEWAY_THREADS") or 4)
+try:  # a value of the wrong type stops gunicorn here with one line naming the variable
+    _env = GatewayEnv.load()
+    _shared = SharedSettings.load()
+except InvalidSetting as exc:
+    raise SystemExit(f"gateway: refusing to start: {exc}") from None
+
+bind = f"{_env.gateway_host}:{_env.gateway_port}"
+workers = _env.gateway_workers
+threads = _env.gateway_threads
 preload_app = False
 keepalive = 5
 timeout = 30
@@ -25,7 +30,7 @@ graceful_timeout = 10
 # included. The application writes one line per request instead (gateway/gateway_app/access_log.py).
 accesslog = None
 errorlog = "-"
-loglevel = (os.environ.get("LOG_LEVEL") or "info").lower()
+loglevel = _shared.log_level.lower()
 logconfig_dict = logs.dict_config("gateway")
 # No runtime control socket: it defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl),
 # which the many gunicorns of a test run would share, and $HOME is read-only in the images.
@@ -35,7 +40,7 @@ control_socket_disable = True
 # the work on one core while the other idles (measured: 3,500 instead of 8,400 req/s for a
 # constant route). GATEWAY_REUSE_PORT=0 turns it off: the end-to-end tests do, so that a port
 # taken by another test's gateway fails loudly instead of being shared.
-reuse_port = (os.environ.get("GATEWAY_REUSE_PORT") or "1") != "0"
+reuse_port = _env.gateway_reuse_port != "0"
 # gunicorn's gthread worker with two fixes of its own (gateway/gateway_worker.py): an answer
 # given before the request body was read to its end says `Connection: close` and closes (a
 # client never reuses a socket the server is about to close), and a request line or headers

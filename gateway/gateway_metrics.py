@@ -26,14 +26,15 @@ import os
 import shutil
 import tempfile
 
+from cc_common.settings import GatewayEnv, SharedSettings
+
 log = logging.getLogger("gunicorn.error")
 
-DEFAULT_PORT = 9100
-ENV_DIR = "PROMETHEUS_MULTIPROC_DIR"
+ENV_DIR = "PROMETHEUS_MULTIPROC_DIR"  # an internal hand-off to the workers, no setting
 
 
 def metrics_port() -> int:
-    raw = os.environ.get("GATEWAY_METRICS_PORT") or str(DEFAULT_PORT)
+    raw = GatewayEnv.load().gateway_metrics_port
     try:
         port = int(raw)
     except ValueError:
@@ -70,7 +71,7 @@ def when_ready(server) -> None:
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=directory)
-    host = os.environ.get("METRICS_HOST") or "127.0.0.1"
+    host = SharedSettings.load().metrics_host
     try:
         start_http_server(port, addr=host, registry=registry)
     except OSError as exc:  # the gateway keeps serving; only its metrics are missing

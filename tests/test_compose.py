@@ -78,6 +78,14 @@ def _python_sources() -> str:
     return "\n".join(chunks)
 
 
+def read_by_the_code(variable: str, sources: str) -> bool:
+    """A field of the settings classes (cc_common.settings), or a name a source reads itself."""
+    from cc_common import settings
+
+    known = variable in settings.variables() or variable in settings.TEST_HOOKS
+    return known or bool(re.search(rf"[\"']{re.escape(variable)}[\"']", sources))
+
+
 def _default_port(service: str) -> int:
     from cc_common import config
 
@@ -127,7 +135,7 @@ def test_every_variable_the_compose_file_sets_is_read_by_the_code(compose):
     unread = {}
     for name in (*OUR_SERVICES, *MIGRATE_JOBS):
         for variable in compose["services"][name].get("environment", {}):
-            if not re.search(rf"[\"']{re.escape(variable)}[\"']", sources):
+            if not read_by_the_code(variable, sources):
                 unread.setdefault(variable, []).append(name)
     assert not unread, f"variables set in docker-compose.yml that no Python source reads: {unread}"
 

@@ -27,6 +27,7 @@ from tests.test_compose import (
     _default_port,
     _private_key_variables,
     _python_sources,
+    read_by_the_code,
 )
 
 KUBERNETES = REPO / "deploy" / "kubernetes"
@@ -229,7 +230,7 @@ def test_every_variable_a_container_gets_is_read_by_the_code(base):
     unread = {}
     for container in all_containers(base):
         for variable in _variables(base, container):
-            if not re.search(rf"[\"']{re.escape(variable)}[\"']", sources):
+            if not read_by_the_code(variable, sources):
                 unread.setdefault(variable, []).append(container["name"])
     assert not unread, f"variables set in deploy/kubernetes that no Python source reads: {unread}"
 

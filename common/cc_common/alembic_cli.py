@@ -18,9 +18,9 @@ def main() -> None:
     options = cli.parser.parse_args(args)
     cfg = Config(cmd_opts=options)
     cfg.set_main_option("script_location", str(migrations))
-    import os
+    from cc_common.settings import ServiceSettings
 
-    cfg.attributes["database_url"] = os.environ.get("DATABASE_URL", "sqlite:///var/alembic-scratch.db")
+    cfg.attributes["database_url"] = ServiceSettings.load().database_url or "sqlite:///var/alembic-scratch.db"
     cli.run_cmd(cfg, options)
 
 

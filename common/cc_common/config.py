@@ -1,5 +1,8 @@
 """Settings read from the environment, once, in each process's composition root.
 
+The variables themselves, typed, with their defaults and descriptions, are the
+pydantic-settings classes of `cc_common.settings`; this module builds what the code uses from
+them (TokenSettings, ServiceAddresses, GrpcTls, ...) and checks the rules that span variables.
 Defaults suit a local development run (`make run`): state under `var/`, SQLite, keys
 generated on first start (`make keys`). With APP_ENV=production every process refuses to
 start on an unsafe setting (`refuse_unsafe_production_settings`, called first thing by each
@@ -11,45 +14,30 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cc_common.settings import (
+    PROCESS_SETTINGS,
+    ContractEnv,
+    GatewayEnv,
+    IdentityEnv,
+    InvalidSetting,
+    ServiceSettings,
+    SharedSettings,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def env(name: str, default: str) -> str:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be an integer, not {raw!r}") from exc
-
-
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise RuntimeError(f"{name} must be a number, not {raw!r}") from exc
-
-
-def var_dir() -> Path:
-    return Path(env("VAR_DIR", str(REPO_ROOT / "var")))
+def var_dir(shared: SharedSettings | None = None) -> Path:
+    shared = shared or SharedSettings.load()
+    return Path(shared.var_dir or REPO_ROOT / "var")
 
 
 def is_production() -> bool:
-    return env("APP_ENV", "development") == "production"
+    return SharedSettings.load().app_env == "production"
 
 
 def default_database_url(service: str) -> str:
@@ -91,13 +79,15 @@ class ServiceKeyFiles:
         return SERVICE_KEY_VARIABLES[self.name][1]
 
 
-def service_key_files(keys_dir: Path, name: str, environ: Mapping[str, str] | None = None) -> ServiceKeyFiles:
-    environ = os.environ if environ is None else environ
+def service_key_files(keys_dir: Path, name: str, shared: SharedSettings | None = None) -> ServiceKeyFiles:
+    """The key files of caller `name`: its variables from `shared`, else under `keys_dir`."""
     files = ServiceKeyFiles(name, keys_dir / f"service-{name}.pem", keys_dir / f"service-{name}.pub.pem")
+    if shared is None:
+        return files
     return ServiceKeyFiles(
         name,
-        Path(environ.get(files.private_variable) or files.private),
-        Path(environ.get(files.public_variable) or files.public),
+        Path(getattr(shared, files.private_variable.lower()) or files.private),
+        Path(getattr(shared, files.public_variable.lower()) or files.public),
     )
 
 
@@ -116,15 +106,16 @@ class TokenSettings:
 
     @classmethod
     def from_env(cls) -> TokenSettings:
-        keys = var_dir() / "keys"
+        shared = SharedSettings.load()
+        keys = var_dir(shared) / "keys"
         return cls(
-            issuer=env("JWT_ISSUER", "customer-center"),
-            audience=env("JWT_AUDIENCE", "customer-center-api"),
-            service_audience=env("SERVICE_AUDIENCE", "customer-center-internal"),
-            signing_key_file=Path(env("JWT_SIGNING_KEY_FILE", str(keys / "jwt-signing.pem"))),
-            public_key_file=Path(env("JWT_PUBLIC_KEY_FILE", str(keys / "jwt-signing.pub.pem"))),
-            service_keys=tuple(service_key_files(keys, name) for name in SERVICE_CALLERS),
-            ttl_seconds=env_int("TOKEN_TTL_SECONDS", 3600),
+            issuer=shared.jwt_issuer,
+            audience=shared.jwt_audience,
+            service_audience=shared.service_audience,
+            signing_key_file=Path(shared.jwt_signing_key_file or keys / "jwt-signing.pem"),
+            public_key_file=Path(shared.jwt_public_key_file or keys / "jwt-signing.pub.pem"),
+            service_keys=tuple(service_key_files(keys, name, shared) for name in SERVICE_CALLERS),
+            ttl_seconds=shared.token_ttl_seconds,
         )
 
     @classmethod
@@ -136,7 +127,7 @@ class TokenSettings:
             service_audience="customer-center-internal",
             signing_key_file=keys / "jwt-signing.pem",
             public_key_file=keys / "jwt-signing.pub.pem",
-            service_keys=tuple(service_key_files(keys, name, environ={}) for name in SERVICE_CALLERS),
+            service_keys=tuple(service_key_files(keys, name) for name in SERVICE_CALLERS),
             ttl_seconds=3600,
         )
 
@@ -171,7 +162,7 @@ SIGNING_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-DEFAULT_IDENTITY_ADDR = "127.0.0.1:50051"
+DEFAULT_IDENTITY_ADDR: str = SharedSettings.model_fields["identity_addr"].default
 
 # The URI schemes of gRPC's own name resolvers that an address may start with.
 GRPC_TARGET_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:")
@@ -259,7 +250,7 @@ def listen_address(own_address: str, variable: str) -> str:
     """LISTEN_ADDR, or else the service's own `<SERVICE>_ADDR` when that is one host:port. An
     address naming several copies is where callers go, not what one copy binds: then
     LISTEN_ADDR is required."""
-    listen = env("LISTEN_ADDR", "")
+    listen = ServiceSettings.load().listen_addr
     if listen:
         return listen
     if not is_single_address(own_address):
@@ -283,11 +274,12 @@ class ServiceAddresses:
 
     @classmethod
     def from_env(cls) -> ServiceAddresses:
+        shared = SharedSettings.load()
         addresses = cls(
-            identity=env("IDENTITY_ADDR", DEFAULT_IDENTITY_ADDR),
-            contract=env("CONTRACT_ADDR", "127.0.0.1:50052"),
-            package=env("PACKAGE_ADDR", "127.0.0.1:50053"),
-            merge=env("MERGE_ADDR", "127.0.0.1:50054"),
+            identity=shared.identity_addr,
+            contract=shared.contract_addr,
+            package=shared.package_addr,
+            merge=shared.merge_addr,
         )
         for name in ("identity", "contract", "package", "merge"):
             grpc_target(getattr(addresses, name), f"{name.upper()}_ADDR")  # a bad one stops start-up
@@ -296,7 +288,7 @@ class ServiceAddresses:
 
 def grpc_timeout() -> float:
     """The deadline of every gRPC call, in seconds."""
-    return float(env("GRPC_TIMEOUT_SECONDS", "5"))
+    return SharedSettings.load().grpc_timeout_seconds
 
 
 # --- the reverse proxies in front of the gateway ---------------------------------------------
@@ -323,7 +315,7 @@ def parse_trusted_proxies(raw: str) -> tuple[IPNetwork, ...]:
 
 def trusted_proxies() -> tuple[IPNetwork, ...]:
     """TRUSTED_PROXIES from the environment (see parse_trusted_proxies)."""
-    return parse_trusted_proxies(os.environ.get("TRUSTED_PROXIES", ""))
+    return parse_trusted_proxies(GatewayEnv.load().trusted_proxies)
 
 
 # --- gRPC over TLS with client certificates ---------------------------------------------------
@@ -344,7 +336,8 @@ class GrpcTls:
     @classmethod
     def from_env(cls) -> GrpcTls | None:
         """None when none of GRPC_TLS_CERT, GRPC_TLS_KEY, GRPC_TLS_CA is set (plain gRPC)."""
-        values = {name: env(name, "") for name in TLS_VARIABLES}
+        shared = SharedSettings.load()
+        values = {name: getattr(shared, name.lower()) for name in TLS_VARIABLES}
         if not any(values.values()):
             return None
         missing = [name for name, value in values.items() if not value]
@@ -387,22 +380,27 @@ def unsafe_production_settings(process: str) -> list[str]:
         return []
     problems: list[str] = []
     if process in STAFF_PASSWORD_PROCESSES:
-        password = os.environ.get("STAFF_PASSWORD", "")
-        if not password:
+        identity = IdentityEnv.load()
+        password = identity.staff_password
+        if "staff_password" not in identity.model_fields_set:
             problems.append("STAFF_PASSWORD is not set")
         elif password in DEFAULT_STAFF_PASSWORDS:
             problems.append("STAFF_PASSWORD is a default password")
     if process in DATABASE_PROCESSES:
         problems.extend(database_url_problems())
-    base_url = os.environ.get("PUBLIC_BASE_URL", "")
+    base_url = SharedSettings.load().public_base_url or ""
     if base_url or process in PUBLIC_BASE_URL_PROCESSES:
         parts = urlsplit(base_url.strip())
         if parts.scheme != "https" or not parts.netloc:
             problems.append(
                 "PUBLIC_BASE_URL is not an https URL" if base_url else "PUBLIC_BASE_URL is not set"
             )
-    for name in ("FAULT_INJECT", "FAULT_INJECT_FILE"):
-        if os.environ.get(name, "").strip():
+    if process == "contract" and ContractEnv.load().card_payments == "test":
+        problems.append("CARD_PAYMENTS is the test adapter (it moves no money)")
+    # Test hooks, no settings (cc_common.settings.TEST_HOOKS).
+    hooks = {"FAULT_INJECT": os.environ.get("FAULT_INJECT", ""), "FAULT_INJECT_FILE": os.environ.get("FAULT_INJECT_FILE", "")}
+    for name, value in hooks.items():
+        if value.strip():
             problems.append(f"{name} is set (crash points are for tests only)")
     for variable, path in TokenSettings.from_env().files_needed_by(process):
         if not path.is_file():
@@ -416,7 +414,7 @@ def unsafe_production_settings(process: str) -> list[str]:
 
 def database_url_problems() -> list[str]:
     """What is unsafe about DATABASE_URL in production (also checked by `cc_common.migrate`)."""
-    url = os.environ.get("DATABASE_URL", "")
+    url = ServiceSettings.load().database_url or ""
     if not url:
         return ["DATABASE_URL is not set (the SQLite default is for development)"]
     if url.lower().startswith("sqlite"):
@@ -427,8 +425,14 @@ def database_url_problems() -> list[str]:
 
 
 def refuse_unsafe_production_settings(process: str) -> None:
-    """Called first by every composition root: raises UnsafeSettings, whose one line names
-    each unsafe variable, when APP_ENV=production and `unsafe_production_settings` finds any."""
+    """Called first by every composition root: raises UnsafeSettings, whose one line names the
+    variable, when a variable the process reads is not of its type (in any environment), or
+    when APP_ENV=production and `unsafe_production_settings` finds any unsafe one."""
+    for group in PROCESS_SETTINGS[process]:
+        try:
+            group.load()
+        except InvalidSetting as exc:
+            raise UnsafeSettings(f"{process}: refusing to start: {exc}") from None
     problems = unsafe_production_settings(process)
     if problems:
         raise UnsafeSettings(f"{process}: refusing to start with APP_ENV=production: {'; '.join(problems)}")

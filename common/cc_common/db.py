@@ -90,12 +90,12 @@ def upgrade(url: str, migrations_dir: Path) -> None:
 
 def run_alembic_env(target_metadata) -> None:
     """The body of every service's `migrations/env.py` (kept once, here)."""
-    import os
-
     from alembic import context
 
+    from cc_common.settings import ServiceSettings
+
     config = context.config
-    url = config.attributes.get("database_url") or os.environ.get("DATABASE_URL")
+    url = config.attributes.get("database_url") or ServiceSettings.load().database_url
     if not url:
         raise RuntimeError("DATABASE_URL is not set")
     if context.is_offline_mode():

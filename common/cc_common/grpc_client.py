@@ -14,7 +14,6 @@ since it may have happened before the connection broke.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -24,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from cc_common import telemetry
 from cc_common.config import GrpcTls, grpc_target
 from cc_common.errors import from_rpc_error
+from cc_common.settings import SharedSettings
 
 R = TypeVar("R")
 
@@ -32,8 +32,8 @@ R = TypeVar("R")
 # the protos); a method missing here is simply not retried. Identity has none: its logins count
 # failures and its stream (WatchRevocations) reconnects on its own.
 READ_METHODS: dict[str, tuple[str, ...]] = {
-    "customercenter.v1.IdentityService": (),
-    "customercenter.v1.ContractService": (
+    "customercenter.v2.IdentityService": (),
+    "customercenter.v2.ContractService": (
         "GetCustomer",
         "GetCustomerSnapshot",
         "ListInvoices",
@@ -43,7 +43,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListForms",
         "GetFormPdf",
     ),
-    "customercenter.v1.PackageService": (
+    "customercenter.v2.PackageService": (
         "GetPackage",
         "ListPackages",
         "ResolveDomain",
@@ -51,7 +51,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListProducts",
         "GetSettings",
     ),
-    "customercenter.v1.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
+    "customercenter.v2.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
 }
 
 # gRPC's retry policy for the reads: up to 3 attempts in all, 0.1 s then 0.2 s apart (each
@@ -122,7 +122,7 @@ def channel_options(
     options = [*CHANNEL_OPTIONS, ("grpc.service_config", json.dumps(config))]
     if target.authority is not None:
         options.append(("grpc.default_authority", target.authority))
-    server_name = os.environ.get("GRPC_TLS_SERVER_NAME", "").strip()
+    server_name = SharedSettings.load().grpc_tls_server_name.strip()
     if tls is not None and (server_name or target.authority is not None):
         name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]
         options.append(("grpc.ssl_target_name_override", name))

@@ -30,6 +30,7 @@ from cc_common import config, faults, telemetry
 from cc_common.errors import DomainError, to_trailers
 from cc_common.grpc_access import AccessLogInterceptor
 from cc_common.metrics import MetricsInterceptor
+from cc_common.settings import ServiceSettings
 from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ async def set_serving(health: HealthServicer, service_names: Iterable[str], serv
 def drain_seconds() -> float:
     """GRPC_DRAIN_SECONDS (default 2): how long a stopping server keeps taking calls after it
     reported NOT_SERVING, so that callers and load balancers see it first."""
-    raw = config.env("GRPC_DRAIN_SECONDS", "2")
+    raw = ServiceSettings.load().grpc_drain_seconds
     try:
         seconds = float(raw)
     except ValueError:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import threading
@@ -37,6 +36,7 @@ from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 from cc_common.rules.cards import card_number_runs
+from cc_common.settings import SharedSettings
 
 FORMATS = ("json", "text")
 # Libraries whose INFO lines say nothing an operator needs (alembic: one line per plugin).
@@ -176,14 +176,14 @@ class TextFormatter(logging.Formatter):
 
 
 def log_format() -> str:
-    value = (os.environ.get("LOG_FORMAT") or "json").strip().lower()
+    value = SharedSettings.load().log_format.strip().lower()
     if value not in FORMATS:
         raise RuntimeError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}, not {value!r}")
     return value
 
 
 def log_level() -> int:
-    value = (os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
+    value = SharedSettings.load().log_level.strip().upper()
     level = logging.getLevelName(value)
     if not isinstance(level, int):
         raise RuntimeError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {value!r}")

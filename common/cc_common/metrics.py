@@ -36,8 +36,8 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from cc_common import config
 from cc_common.grpc_access import status_of
+from cc_common.settings import ServiceSettings, SharedSettings
 
 log = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def watch_database(engine, service: str, *, outbox=None, merges=None) -> None:
 
 # --- the gRPC interceptor --------------------------------------------------------------------
 def _split(method: str) -> tuple[str, str]:
-    """"/customercenter.v1.IdentityService/Login" -> ("customercenter.v1.IdentityService", "Login")."""
+    """"/customercenter.v2.IdentityService/Login" -> ("customercenter.v2.IdentityService", "Login")."""
     service, _, name = method.lstrip("/").rpartition("/")
     return service or "unknown", name or "unknown"
 
@@ -346,21 +346,21 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
 
 
 # --- the /metrics endpoint -------------------------------------------------------------------
-def metrics_port(process: str, variable: str = "METRICS_PORT") -> int:
-    """The port of a process's /metrics from `variable` (default DEFAULT_PORTS[process]); 0: off."""
-    raw = config.env(variable, str(DEFAULT_PORTS[process]))
+def metrics_port(process: str) -> int:
+    """The port of a service's /metrics from METRICS_PORT (default DEFAULT_PORTS[process]); 0: off."""
+    raw = ServiceSettings.load().metrics_port or str(DEFAULT_PORTS[process])
     try:
         port = int(raw)
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
-        raise RuntimeError(f"{variable} must be a port number (0: no metrics), not {raw!r}")
+        raise RuntimeError(f"METRICS_PORT must be a port number (0: no metrics), not {raw!r}")
     return port
 
 
 def metrics_host() -> str:
     """METRICS_HOST: the address /metrics listens on (default 127.0.0.1; 0.0.0.0 in containers)."""
-    return config.env("METRICS_HOST", "127.0.0.1")
+    return SharedSettings.load().metrics_host
 
 
 def start_metrics_server(port: int, host: str | None = None, registry=REGISTRY) -> int | None:

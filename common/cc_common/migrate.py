@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from cc_common import config, db, logs
+from cc_common.settings import ServiceSettings
 
 SERVICES = ("identity", "contract", "package", "merge")
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{service} migrate: refusing to start with APP_ENV=production: {'; '.join(problems)}"
             )
     logs.configure(f"{service}-migrate")
-    url = config.env("DATABASE_URL", config.default_database_url(service))
+    url = ServiceSettings.load().database_url or config.default_database_url(service)
     db.upgrade(url, migrations_dir(service))
     logging.info("%s database is at head", service)
     return 0

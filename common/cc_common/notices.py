@@ -10,26 +10,23 @@ identity-service for passwords. The texts and the masking live here, once.
 A notice never holds a new value in full: a new e-mail address is masked like
 `m***@example.org`, an IBAN like the API's `iban_masked` (the caller masks it), a card by its
 last four digits only. Mails are written in the customer's language, chosen by market
-(de German, nl Dutch, uk English; anything else English).
+(`cc_common.i18n.language_for`: de German, nl Dutch, uk English; anything else English).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from cc_common.i18n import language_for
+
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET_DONE = "password_reset_done"
 PAYMENT_CHANGED = "payment_changed"
 
-LANGUAGES = {"de": "de", "nl": "nl", "uk": "en", "gb": "en"}
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EMAIL_RESTORE_PATH = "/email-restore"
 EMAIL_RESTORE_DAYS = 7
-
-
-def language_for(market: str) -> str:
-    return LANGUAGES.get((market or "").strip().lower(), "en")
 
 
 def mask_email(address: str) -> str:

@@ -21,6 +21,7 @@ OUTBOX_MAX_ATTEMPTS claims. The lease must be longer than one delivery (the SMTP
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import smtplib
@@ -40,14 +41,10 @@ from sqlalchemy.orm import Session
 
 from cc_common import config, metrics
 from cc_common.faults import crash_point
+from cc_common.settings import MailSettings
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = config.env_int("OUTBOX_MAX_ATTEMPTS", 10)
-LEASE_SECONDS = config.env_int("OUTBOX_LEASE_SECONDS", 60)
-SENDER = config.env("MAIL_FROM", "Customer Center <service@customer-center.example>")
-# The right-hand side of every Message-ID: the sender's domain.
-MESSAGE_ID_DOMAIN = parseaddr(SENDER)[1].rpartition("@")[2] or "customer-center.example"
 BATCH = 50  # rows one round delivers at most, one claim each
 
 
@@ -75,12 +72,24 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+@functools.cache
+def mail_settings() -> MailSettings:
+    """MAIL_FROM and OUTBOX_*, read once per process on first use (not at import:
+    package-service imports this module but sends no mail)."""
+    return MailSettings.load()
+
+
+def _message_id_domain() -> str:
+    """The right-hand side of every Message-ID: the sender's domain."""
+    return parseaddr(mail_settings().mail_from)[1].rpartition("@")[2] or "customer-center.example"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 def message_id_for(row_id: str) -> str:
-    return f"<{row_id}@{MESSAGE_ID_DOMAIN}>"
+    return f"<{row_id}@{_message_id_domain()}>"
 
 
 def enqueue(
@@ -137,9 +146,9 @@ class FileTransport:
 
 
 def transport_from_env() -> Transport:
-    host = config.env("SMTP_HOST", "")
-    if host:
-        return SmtpTransport(host, config.env_int("SMTP_PORT", 25))
+    mail = MailSettings.load()  # read now, as the tests point each server at their own SMTP
+    if mail.smtp_host:
+        return SmtpTransport(mail.smtp_host, mail.smtp_port)
     return FileTransport(config.var_dir() / "mail")
 
 
@@ -148,7 +157,7 @@ def build_message(row) -> EmailMessage:
     row, Date from when it was queued)."""
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     message = EmailMessage()
-    message["From"] = SENDER
+    message["From"] = mail_settings().mail_from
     message["To"] = row.recipient
     message["Subject"] = row.subject
     message["Date"] = formatdate(created.timestamp(), usegmt=True)
@@ -176,7 +185,9 @@ class Dispatcher:
         lease_seconds: float | None = None,
     ) -> None:
         self.engine, self.table, self.transport, self.interval = engine, table, transport, interval
-        self.lease = timedelta(seconds=LEASE_SECONDS if lease_seconds is None else lease_seconds)
+        mail = mail_settings()
+        self.lease = timedelta(seconds=mail.outbox_lease_seconds if lease_seconds is None else lease_seconds)
+        self.max_attempts = mail.outbox_max_attempts
         self.owner = dispatcher_id()
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -229,7 +240,7 @@ class Dispatcher:
         t = self.table
         return or_(
             and_(t.c.status == "pending", t.c.next_attempt_at <= now),
-            and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts < MAX_ATTEMPTS),
+            and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts < self.max_attempts),
         )
 
     def _claim(self) -> tuple[bool, Row | None]:
@@ -266,7 +277,7 @@ class Dispatcher:
         try:
             self.transport.send(build_message(row))
         except (OSError, smtplib.SMTPException) as exc:
-            status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+            status = "failed" if row.attempts >= self.max_attempts else "pending"
             delay = min(2 ** (row.attempts - 1), 300)
             with self.engine.begin() as conn:
                 conn.execute(
@@ -303,6 +314,6 @@ class Dispatcher:
         with self.engine.begin() as conn:
             conn.execute(
                 update(t)
-                .where(and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts >= MAX_ATTEMPTS))
+                .where(and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts >= self.max_attempts))
                 .values(status="failed", lease_until=None, last_error="lease expired after the last attempt")
             )

@@ -108,7 +108,7 @@ class RevocationWatcher:
 
     def __init__(self, channel: grpc.Channel, token_source, state: RevocationState) -> None:
         # Imported here: the generated stubs are not needed by processes that never watch.
-        from customercenter.v1 import identity_pb2, identity_pb2_grpc
+        from customercenter.v2 import identity_pb2, identity_pb2_grpc
 
         self._pb2 = identity_pb2
         self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
@@ -143,7 +143,7 @@ class RevocationWatcher:
                         rules=[
                             SubjectRule(r.subject, r.min_generation, r.keep_jti) for r in event.rules
                         ],
-                        denied=[(d.jti, d.expires_at) for d in event.denied],
+                        denied=[(d.jti, d.expires_at.seconds) for d in event.denied],  # whole unix seconds
                     )
                     acks.put(event.sequence)
                     metrics.REPLICA_SEQUENCE.set(self.state.sequence)
@@ -168,7 +168,7 @@ class RevocationWatcher:
             seq = acks.get()
             if seq is None:
                 return
-            yield self._pb2.RevocationAck(sequence=seq)
+            yield self._pb2.WatchRevocationsRequest(sequence=seq)
 
 
 def start_replica(

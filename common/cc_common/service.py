@@ -26,6 +26,8 @@ from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
+from cc_common.settings import ServiceSettings as ServiceEnv
+from cc_common.settings import SharedSettings
 from cc_common.tokens import TokenVerifier
 
 
@@ -50,11 +52,11 @@ class ServiceSettings:
     def from_env(cls) -> ServiceSettings:
         addresses = config.ServiceAddresses.from_env()
         return cls(
-            database_url=config.env("DATABASE_URL", config.default_database_url(cls.SERVICE)),
+            database_url=ServiceEnv.load().database_url or config.default_database_url(cls.SERVICE),
             listen=config.listen_address(getattr(addresses, cls.SERVICE), f"{cls.SERVICE.upper()}_ADDR"),
             tokens=config.TokenSettings.from_env(),
             identity_addr=addresses.identity,
-            public_base_url=config.env("PUBLIC_BASE_URL", notices.DEFAULT_BASE_URL),
+            public_base_url=SharedSettings.load().public_base_url or notices.DEFAULT_BASE_URL,
             tls=config.GrpcTls.from_env(),
         )
 
@@ -70,6 +72,11 @@ class PlainService:
     servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
     add_to_server: Callable[[Any, Any], None]
     outbox: Table | None = None  # the service's mail outbox table, if it sends mails
+    # Work beside the server (started here, stopped at shutdown): uow factory -> started jobs
+    # with a stop() (e.g. cc_common.periodic.Periodic).
+    background: Callable[[Callable[[], Any]], tuple[Any, ...]] | None = None
+    # More keyword arguments of the servicer (its adapters), read from the environment.
+    servicer_options: Callable[[], dict[str, Any]] | None = None
 
     async def create_server(self, address: str, settings: ServiceSettings):
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
@@ -81,16 +88,19 @@ class PlainService:
         metrics.watch_database(engine, self.name, outbox=self.outbox)
         watcher = revocation.start_replica(settings.identity_addr, settings.tokens, self.name, settings.tls)
         uow_factory = partial(self.unit_of_work, db.make_session_factory(engine))
-        extras: tuple[Dispatcher, ...] = ()
+        extras: tuple[Any, ...] = ()
+        options = self.servicer_options() if self.servicer_options else {}
         if self.outbox is None:
-            servicer = self.servicer(uow_factory)
+            servicer = self.servicer(uow_factory, **options)
         else:
             base_url = notices.check_base_url(settings.public_base_url)
             dispatcher = Dispatcher(
                 engine, self.outbox, settings.mail_transport or transport_from_env()
             ).start()
-            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake)
+            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake, **options)
             extras = (dispatcher,)
+        if self.background is not None:
+            extras = (*extras, *self.background(uow_factory))
         spec = ServerSpec(
             registrations=[(self.add_to_server, servicer)],
             service_names=[self.service_name],
@@ -119,7 +129,7 @@ class PlainService:
             try:
                 await run_until_terminated(server, health, [self.service_name], on_stopping=stopping)
             finally:
-                for dispatcher in extras:
-                    await asyncio.to_thread(dispatcher.stop)
+                for extra in extras:  # the outbox dispatcher, background jobs
+                    await asyncio.to_thread(extra.stop)
 
         asyncio.run(main())

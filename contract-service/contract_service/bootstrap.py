@@ -2,21 +2,45 @@
 (settings from the environment, migrations, engine, unit of work, servicer, revocation replica,
 graceful stop) and the mail dispatcher of its outbox (notices of e-mail and payment changes:
 SMTP_HOST, SMTP_PORT, MAIL_FROM, OUTBOX_MAX_ATTEMPTS; PUBLIC_BASE_URL for the e-mail restore
-link). Nothing is opened at import time."""
+link), the card payment provider (CARD_PAYMENTS) and the job that carries out due terminations
+(TERMINATIONS_POLL_SECONDS). Nothing is opened at import time."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+from cc_common.periodic import Periodic
 from cc_common.service import PlainService, ServiceSettings
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
+from cc_common.settings import ContractEnv
+from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
+from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.adapters.orm import outbox
 from contract_service.entrypoints.grpc_server import ContractServicer
+from contract_service.service_layer import terminations
 from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
+
+def servicer_options() -> dict[str, Any]:
+    """The adapters of the servicer: the card payment provider (CARD_PAYMENTS)."""
+    chosen = ContractEnv.load().card_payments.strip().lower()
+    if chosen not in ("none", "test"):
+        raise RuntimeError(f"CARD_PAYMENTS is `none` or `test`, not {chosen!r}")
+    return {"cards": TestCardPayments() if chosen == "test" else None}
+
+
+def background(uow_factory) -> tuple[Periodic, ...]:
+    """Due terminations are carried out every TERMINATIONS_POLL_SECONDS (0: not here)."""
+    interval = ContractEnv.load().terminations_poll_seconds
+    if interval <= 0:
+        return ()
+    job = partial(terminations.carry_out_due, uow_factory=uow_factory)
+    return (Periodic("terminations", interval, job).start(),)
+
 
 SERVICE = PlainService(
     name="contract",
@@ -26,6 +50,8 @@ SERVICE = PlainService(
     servicer=ContractServicer,
     add_to_server=contract_pb2_grpc.add_ContractServiceServicer_to_server,
     outbox=outbox,
+    background=background,
+    servicer_options=servicer_options,
 )
 
 

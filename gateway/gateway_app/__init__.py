@@ -81,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin,
         auth,
         customer,
+        docs,
         health,
         merges,
         packages,
@@ -97,6 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         admin.bp,
         health.bp,
         api.bp,
+        docs.bp,  # /api/docs: the reference of the generated document (api.py), in a browser
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cc_common import config
+from cc_common.settings import SharedSettings
 
 MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MB: larger bodies answer 413 payload_too_large
 
@@ -35,7 +36,7 @@ class GatewaySettings:
             tokens=config.TokenSettings.from_env(),
             addresses=config.ServiceAddresses.from_env(),
             grpc_timeout=config.grpc_timeout(),
-            public_base_url=config.env("PUBLIC_BASE_URL", "").strip().rstrip("/"),
+            public_base_url=(SharedSettings.load().public_base_url or "").strip().rstrip("/"),
             tls=config.GrpcTls.from_env(),
             trusted_proxies=config.trusted_proxies(),
         )

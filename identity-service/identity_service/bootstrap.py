@@ -36,8 +36,9 @@ from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.revocation import RevocationState
+from cc_common.settings import IdentityEnv, ServiceSettings, SharedSettings
 from cc_common.tokens import TokenVerifier
-from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from customercenter.v2 import identity_pb2, identity_pb2_grpc
 from sqlalchemy.exc import IntegrityError
 
 from identity_service.adapters.orm import outbox
@@ -76,27 +77,28 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         addr = config.ServiceAddresses.from_env().identity
+        env = IdentityEnv.load()
         settings = cls(
-            database_url=config.env("DATABASE_URL", config.default_database_url("identity")),
+            database_url=ServiceSettings.load().database_url or config.default_database_url("identity"),
             listen=config.listen_address(addr, "IDENTITY_ADDR"),
             tokens=config.TokenSettings.from_env(),
-            staff_username=config.env("STAFF_USERNAME", DEFAULT_STAFF_USERNAME),
-            staff_password=config.env("STAFF_PASSWORD", DEFAULT_STAFF_PASSWORD),
+            staff_username=env.staff_username,
+            staff_password=env.staff_password,
             limits=LoginLimits(
-                max_failures_per_account=config.env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
-                max_failures_per_address=config.env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
-                window_seconds=config.env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900),
-                lockout_seconds=config.env_int("LOGIN_LOCKOUT_SECONDS", 300),
+                max_failures_per_account=env.login_max_failures_per_account,
+                max_failures_per_address=env.login_max_failures_per_address,
+                window_seconds=env.login_failure_window_seconds,
+                lockout_seconds=env.login_lockout_seconds,
             ),
-            revocation_ack_timeout=float(config.env("REVOCATION_ACK_TIMEOUT_SECONDS", "1.0")),
-            revocation_replica_ttl=float(config.env("REVOCATION_REPLICA_TTL_SECONDS", "5.0")),
+            revocation_ack_timeout=env.revocation_ack_timeout_seconds,
+            revocation_replica_ttl=env.revocation_replica_ttl_seconds,
             reset_policy=password_reset.ResetPolicy(
-                ttl_seconds=config.env_int("PASSWORD_RESET_TTL_SECONDS", 1800),
-                max_mails_per_hour=config.env_int("PASSWORD_RESET_MAX_MAILS_PER_HOUR", 3),
-                max_valid_links=config.env_int("PASSWORD_RESET_MAX_VALID_LINKS", 3),
-                max_requests_per_address=config.env_int("PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS", 10),
+                ttl_seconds=env.password_reset_ttl_seconds,
+                max_mails_per_hour=env.password_reset_max_mails_per_hour,
+                max_valid_links=env.password_reset_max_valid_links,
+                max_requests_per_address=env.password_reset_max_requests_per_address,
             ),
-            public_base_url=config.env("PUBLIC_BASE_URL", password_reset.DEFAULT_BASE_URL),
+            public_base_url=SharedSettings.load().public_base_url or password_reset.DEFAULT_BASE_URL,
             tls=config.GrpcTls.from_env(),
         )
         settings.check(production=config.is_production())
@@ -230,7 +232,9 @@ async def create_server(address: str, settings: Settings | None = None):
     return server, port, health, hub, Runtime(dispatcher, replication)
 
 
-HASH_THREADS = int(os.environ.get("HASH_THREADS", "0")) or (os.cpu_count() or 2)
+def hash_threads() -> int:
+    """HASH_THREADS, else one thread per core."""
+    return IdentityEnv.load().hash_threads or (os.cpu_count() or 2)
 
 
 def serve() -> None:
@@ -243,7 +247,7 @@ def serve() -> None:
         # Password hashing runs in these threads (argon2 releases the GIL). One thread per core:
         # more would only make the 19 MiB hashes fight over the same cores and caches.
         asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="argon2")
+            ThreadPoolExecutor(max_workers=hash_threads(), thread_name_prefix="argon2")
         )
         server, port, health, hub, runtime = await create_server(settings.listen, settings)
         logging.info("identity-service listening on port %d", port)

@@ -17,8 +17,9 @@ from cc_common.grpc_server import create_server as _create_server
 from cc_common.logs import configure as configure_logging
 from cc_common.outbox import Dispatcher, transport_from_env
 from cc_common.revocation import RevocationWatcher, start_replica
+from cc_common.settings import MergeEnv, ServiceSettings, SharedSettings
 from cc_common.tokens import ServiceCredential, TokenVerifier
-from customercenter.v1 import merge_pb2, merge_pb2_grpc
+from customercenter.v2 import merge_pb2, merge_pb2_grpc
 
 from merge_service.adapters.clients import GrpcBackends
 from merge_service.adapters.orm import MergeRow, outbox
@@ -52,27 +53,26 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         addresses = config.ServiceAddresses.from_env()
-        review = config.env("MERGE_REVIEW", "manual")
-        if review not in ("manual", "auto"):
+        env = MergeEnv.load()
+        if env.merge_review not in ("manual", "auto"):
             raise RuntimeError("MERGE_REVIEW must be 'manual' or 'auto'")
         return cls(
-            database_url=config.env("DATABASE_URL", config.default_database_url("merge")),
+            database_url=ServiceSettings.load().database_url or config.default_database_url("merge"),
             listen=config.listen_address(addresses.merge, "MERGE_ADDR"),
             tokens=config.TokenSettings.from_env(),
             addresses=addresses,
-            auto_review=review == "auto",
+            auto_review=env.merge_review == "auto",
             timeout=config.grpc_timeout(),
-            public_base_url=config.env("PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
-            objection_hours=config.env_int("MERGE_OBJECTION_HOURS", 72),
+            public_base_url=SharedSettings.load().public_base_url or "http://127.0.0.1:8000",
+            objection_hours=env.merge_objection_hours,
             tls=config.GrpcTls.from_env(),
-            lease_seconds=_positive("MERGE_LEASE_SECONDS", 15.0),
-            poll_seconds=_positive("MERGE_POLL_SECONDS", 1.0),
+            lease_seconds=_positive("MERGE_LEASE_SECONDS", env.merge_lease_seconds),
+            poll_seconds=_positive("MERGE_POLL_SECONDS", env.merge_poll_seconds),
         )
 
 
-def _positive(name: str, default: float) -> float:
-    value = config.env_float(name, default)
-    if value <= 0:
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
         raise RuntimeError(f"{name} must be greater than 0")
     return value
 

@@ -16,16 +16,18 @@ WIZARD = {
     "en": {
         "market": "uk",
         "locale": "en-GB",
+        "menu": "Change Contract",
         "forms": "Forms",
-        "merge": "Merge customer numbers",
+        "merge": "Merge Customer Numbers",
         "next": "Next",
-        "update": "Update data",
-        "send": "Send order",
+        "update": "Update Data",
+        "send": "Send Order",
         "confirmation": "Our service team now checks the merge",
     },
     "de": {
         "market": "de",
         "locale": "de-DE",
+        "menu": "Kundenbetreuung",
         "forms": "Formulare",
         "merge": "Kundennummern zusammenfassen",
         "next": "Weiter",
@@ -36,6 +38,7 @@ WIZARD = {
     "nl": {
         "market": "nl",
         "locale": "nl-NL",
+        "menu": "Je contract",
         "forms": "Formulieren",
         "merge": "Klantnummers samenvoegen",
         "next": "Verder",
@@ -48,6 +51,7 @@ WIZARD = {
 
 def open_wizard(b, words):
     page = b.page
+    assert page.locator("nav.menu h2").text_content().strip() == words["menu"]  # the menu's name in this language
     page.click(f"nav.menu >> text={words['forms']}")
     page.click("#form-link_customer_numbers")
     assert page.locator("h1").inner_text() == words["merge"]
@@ -103,7 +107,7 @@ def test_the_whole_merge_wizard_in_each_language(suite, open_browser, lang):
     highlighted = {row.get_attribute("data-field") for row in page.locator("#comparison tr.differs").all()}
     assert {"email", "phone"} <= highlighted
     assert page.locator("#comparison tr.blocking").count() == 0
-    assert page.locator("#submit").count() == 0  # "Send order" only after "Update data"
+    assert page.locator("#submit").count() == 0  # "Send Order" only after "Update Data"
     b.shot("comparison")
     update = page.locator("#take-over")
     assert update.inner_text() == words["update"]

@@ -181,7 +181,7 @@ def test_a_merge_whose_copy_dies_is_finished_by_the_other_copy_exactly_once(clus
         assert after.statuses[source.number] == "retired"
         for email in (target.fields["email"], source.fields["email"]):
             time.sleep(0.5)
-            done = [m for m in cluster.mails.to(email) if "have been merged" in m.text]
+            done = [m for m in cluster.mails.to(email) if m.merged]
             assert len(done) == 1, f"{len(done)} completion mails to {email}"
     finally:
         cluster.supervisorctl("start", owner, check=False)

@@ -19,6 +19,8 @@ Nothing here is imported by production code.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import signal
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from merge_service.service_layer import mails as merge_mails
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "contract", "package", "merge")
@@ -51,7 +54,7 @@ _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
     "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
-    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_", "LOG_FORMAT", "LOG_LEVEL", "OTEL_",
+    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_", "LOG_FORMAT", "LOG_LEVEL", "OTEL_", "CARD_PAYMENTS", "TERMINATIONS_",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
@@ -100,6 +103,16 @@ class Mail:
     @property
     def text(self) -> str:
         return self.data.decode("utf-8", "replace")
+
+    @property
+    def subject(self) -> str:
+        """The decoded Subject header (mails are in the customer's language)."""
+        return str(email.message_from_bytes(self.data, policy=email.policy.default)["Subject"])
+
+    @property
+    def merged(self) -> bool:
+        """Whether this is the mail that says a merge is completed, in any language."""
+        return self.subject in merge_mails.subjects("completed")
 
 
 MARKET_DEFAULTS: dict[str, dict[str, Any]] = {

@@ -107,4 +107,4 @@ def test_a_killed_copy_mid_saga_is_taken_over_by_the_other_copy_within_the_lease
 
 
 def _completion_mails(suite, customer):
-    return [m for m in suite.mails.to(customer.fields["email"]) if "have been merged" in m.text]
+    return [m for m in suite.mails.to(customer.fields["email"]) if m.merged]

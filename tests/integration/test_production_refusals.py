@@ -68,6 +68,7 @@ UNSAFE = [
         {"DATABASE_URL": "postgresql+psycopg://customercenter:customercenter@db/merge"},
     ),
     ("contract", "FAULT_INJECT", {"FAULT_INJECT": "contract:after_commit:TransferContracts"}),
+    ("contract", "CARD_PAYMENTS", {"CARD_PAYMENTS": "test"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://customer-center.example"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": None}),
     ("package", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}),
@@ -202,4 +203,19 @@ def test_the_gateways_create_app_refuses_as_well(var_dir, tmp_path):
     assert done.stderr.strip().splitlines() == [
         "gateway: refusing to start with APP_ENV=production: GATEWAY_SERVICE_KEY_FILE: "
         "/nonexistent/service-gateway.pem does not exist (keys are never generated in production)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "process, variable, value",
+    [("identity", "LOGIN_LOCKOUT_SECONDS", "5 minutes"), ("gateway", "GATEWAY_WORKERS", "two")],
+)
+def test_a_value_of_the_wrong_type_stops_the_entry_point_with_one_line_in_any_environment(
+    tmp_path, process, variable, value
+):
+    env = {"APP_ENV": "development", "VAR_DIR": str(tmp_path / "var"), variable: value}
+    done = _run(_entry_point(process), env, tmp_path)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines() == [
+        f"{process}: refusing to start: {variable} must be an integer, not {value!r}"
     ]

@@ -92,11 +92,6 @@ def test_a_gross_amount_splits_into_net_and_vat_that_add_up_exactly(gross, rate,
     assert (split.net_cents, split.vat_cents, split.net_cents + split.vat_cents) == (net, vat, gross)
 
 
-def test_amounts_are_written_with_thousands_separators_and_the_currency():
-    assert model.format_amount(1234567, "EUR") == "12,345.67 EUR"
-    assert model.format_amount(5, "GBP") == "0.05 GBP"
-
-
 # --- master data online -------------------------------------------------------------------------
 
 

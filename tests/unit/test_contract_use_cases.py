@@ -12,6 +12,7 @@ from contract_service.domain import model, transfers
 from contract_service.service_layer import services
 
 from tests.support.fake_notices import FakeEmailRestores, FakeMails
+from tests.support.pdf import pdf_text
 
 TODAY = date(2026, 5, 15)
 
@@ -335,19 +336,8 @@ def with_invoice(status: str = "open") -> FakeUnitOfWork:
     return uow
 
 
-def test_a_repeat_debit_is_recorded_once_for_an_open_invoice():
-    uow = with_invoice()
-    first = services.repeat_debit(uow=uow, caller=principal("customer", "100"), number="re00000001")
-    again = services.repeat_debit(uow=uow, caller=principal("customer", "100"), number="RE00000001")
-    assert (first.status, again.requested_at, len(uow.invoices.debits)) == ("requested", first.requested_at, 1)
-
-
-def test_a_paid_invoice_cannot_be_debited_again_and_another_customers_is_not_found():
-    with pytest.raises(Conflict) as exc:
-        services.repeat_debit(uow=with_invoice("paid"), caller=principal("customer", "100"), number="RE00000001")
-    assert exc.value.code == "invoice_not_open"
-    with pytest.raises(NotFound):
-        services.repeat_debit(uow=with_invoice(), caller=principal("customer", "200"), number="RE00000001")
+def test_another_customers_invoice_pdf_is_not_found():
+    # Repeat debits and their states: tests/integration/test_contract_direct_debit.py.
     with pytest.raises(NotFound):
         services.invoice_pdf(uow=with_invoice(), caller=principal("customer", "200"), number="RE00000001")
 
@@ -357,7 +347,8 @@ def test_the_invoice_pdf_uses_the_vat_of_the_customers_market():
     uow.customers.rows["100"].market = "nl"
     filename, content = services.invoice_pdf(uow=uow, caller=STAFF, number="RE00000001")
     assert filename == "RE00000001.pdf" and content.startswith(b"%PDF")
-    assert b"VAT 21%" in content and b"100.00 EUR" in content and b"21.00 EUR" in content
+    text = pdf_text(content)  # Dutch, as the market's language
+    assert "Btw 21%" in text and "Nettobedrag € 100,00" in text and "€ 21,00" in text
 
 
 # --- terminations ------------------------------------------------------------------------------
@@ -412,11 +403,16 @@ def test_a_retraction_on_the_effective_date_is_refused():
 # --- forms ---------------------------------------------------------------------------------------
 
 
-def test_forms_are_listed_written_first_and_a_customers_pdf_carries_its_number():
+def test_forms_are_listed_written_first_and_a_customers_pdf_carries_its_number_in_its_language():
     listed = services.list_forms()
     modes = [f.mode for f in listed]
     assert modes == sorted(modes, key=lambda m: m != "written") and "online" in modes
-    _, content = services.form_pdf(caller=principal("customer", "4711"), form_id="contract_transfer", today=TODAY)
-    assert b"(4711)" in content
-    _, blank = services.form_pdf(caller=STAFF, form_id="contract_transfer", today=TODAY)
-    assert b"(4711)" not in blank
+    uow = with_invoice()  # customer 100, market de
+    _, content = services.form_pdf(uow=uow, caller=principal("customer", "100"), form_id="contract_transfer", today=TODAY)
+    text = pdf_text(content)
+    assert "Vertragsübernahme" in text and "Bisheriger Vertragspartner: Kundennummer" in text
+    assert "100" in text and "Ort, Datum, Unterschrift: Neuer Vertragspartner" in text
+    _, blank = services.form_pdf(uow=uow, caller=STAFF, form_id="contract_transfer", today=TODAY)
+    text = pdf_text(blank)
+    assert "Contract handover" in text and "Place, date, signature: New contract partner" in text
+    assert "Current contract partner: Customer number\n" in text  # nothing filled in

@@ -7,26 +7,29 @@ from __future__ import annotations
 import re
 
 import pytest
-from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from cc_common.protoconv import parse_timestamp
+from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, merge_pb2, package_pb2
 from jsonschema import Draft202012Validator
 
 PACKAGE = package_pb2.Package(
     id="pkg_1", customer_number="100", product="hosting-basic", product_name="Hosting Basic", max_domains=3,
-    domains=["example.com", "example.org"], status="active", created_at="2026-01-01T09:00:00+00:00", storage_used_gb=1,
+    domains=["example.com", "example.org"], status=package_pb2.PACKAGE_STATUS_ACTIVE, created_at=parse_timestamp("2026-01-01T09:00:00+00:00"), storage_used_gb=1,
 )  # fmt: skip
 MERGE = merge_pb2.Merge(
-    id="m_1", target_customer_number="100", source_customer_number="200", status="ready", market="de",
-    comparison=[merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="", result="differs")],
-    proof_method="customer_password", created_at="2026-03-01T10:00:00+00:00", updated_at="2026-03-01T10:00:00+00:00",
+    id="m_1", target_customer_number="100", source_customer_number="200", status=merge_pb2.MERGE_STATUS_READY, market=common_pb2.MARKET_DE,
+    comparison=[merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS)],
+    proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD, created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
+    updated_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
 )  # fmt: skip
 CUSTOMER = contract_pb2.Customer(
-    customer_number="100", market="de", first_name="Max", last_name="Muster", email="m@example.com",
-    status="active", payment=contract_pb2.Payment(method="sepa", iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
+    customer_number="100", market=common_pb2.MARKET_DE, first_name="Max", last_name="Muster", email="m@example.com",
+    status=common_pb2.CUSTOMER_STATUS_ACTIVE, payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
 )  # fmt: skip
-INVOICE = contract_pb2.Invoice(number="RE00000001", date="2026-01-31", amount_cents=1250, currency="EUR", status="open")
+INVOICE = contract_pb2.Invoice(number="RE00000001", date="2026-01-31", amount_cents=1250, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN)
 TERMINATION = contract_pb2.Termination(
     id="trm_1", package_id="pkg_1", domain="b.de", product="hosting-basic", contract_id="ctr_1",
-    effective_date="2026-12-31", status="open", created_at="2026-03-01T10:00:00+00:00",
+    effective_date="2026-12-31", status=contract_pb2.TERMINATION_STATUS_OPEN,
+    created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
 )  # fmt: skip
 PDF = contract_pb2.Document(filename="x.pdf", content_type="application/pdf", content=b"%PDF-1.7 test")
 LOGIN = identity_pb2.LoginResult(subject="customer:100", generation=1)
@@ -49,27 +52,28 @@ REPLIES = {
         "UpdateCustomer": CUSTOMER,
         "RestoreCustomerEmail": CUSTOMER,
         "SetPayment": CUSTOMER,
-        "CreateContract": contract_pb2.Contract(id="ctr_1", package_id="pkg_1", product="hosting-basic", status="active"),
+        "CreateContract": contract_pb2.Contract(id="ctr_1", package_id="pkg_1", product="hosting-basic", status=contract_pb2.CONTRACT_STATUS_ACTIVE),
         "ChangeContractProduct": contract_pb2.ChangeContractProductResponse(),
-        "ListContracts": contract_pb2.ContractList(
+        "ListContracts": contract_pb2.ListContractsResponse(
             contracts=[contract_pb2.Contract(
                 id="ctr_1", package_id="pkg_1", product="hosting-basic", start_date="2026-01-01", term_months=12,
-                current_term_end="2026-12-31", status="active", created_at="2026-01-01T09:00:00+00:00",
+                current_term_end="2026-12-31", status=contract_pb2.CONTRACT_STATUS_ACTIVE, created_at=parse_timestamp("2026-01-01T09:00:00+00:00"),
             )]
         ),  # fmt: skip
         "CreateInvoice": INVOICE,
-        "ListInvoices": contract_pb2.InvoiceList(invoices=[INVOICE]),
+        "ListInvoices": contract_pb2.ListInvoicesResponse(invoices=[INVOICE]),
         "GetInvoicePdf": PDF,
-        "RepeatDebit": contract_pb2.DebitRequest(
-            invoice_number="RE00000001", requested_at="2026-02-01T09:00:00+00:00", status="requested"
+        "RepeatDebit": contract_pb2.RepeatDebitResponse(
+            invoice_number="RE00000001", requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
+            status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED
         ),
         "CreateTermination": TERMINATION,
-        "ListTerminations": contract_pb2.TerminationList(terminations=[TERMINATION]),
+        "ListTerminations": contract_pb2.ListTerminationsResponse(terminations=[TERMINATION]),
         "RetractTermination": TERMINATION,
-        "ListForms": contract_pb2.FormList(
+        "ListForms": contract_pb2.ListFormsResponse(
             forms=[
-                contract_pb2.Form(id="contract_transfer", title="Transfer", description="d", mode="written", has_pdf=True),
-                contract_pb2.Form(id="merge", title="Merge", description="d", mode="online", endpoint="POST /api/v1/merges"),
+                contract_pb2.Form(id="contract_transfer", title="Transfer", description="d", mode=contract_pb2.FORM_MODE_WRITTEN, has_pdf=True),
+                contract_pb2.Form(id="merge", title="Merge", description="d", mode=contract_pb2.FORM_MODE_ONLINE, endpoint="POST /api/v1/merges"),
             ]
         ),
         "GetFormPdf": PDF,
@@ -77,17 +81,17 @@ REPLIES = {
     "package": {
         "ResolveDomain": PACKAGE,
         "GetPackage": PACKAGE,
-        "ListPackages": package_pb2.PackageList(packages=[PACKAGE]),
+        "ListPackages": package_pb2.ListPackagesResponse(packages=[PACKAGE]),
         "CreatePackage": PACKAGE,
         "SetUsage": PACKAGE,
-        "ListProducts": package_pb2.ProductList(
+        "ListProducts": package_pb2.ListProductsResponse(
             products=[package_pb2.Product(
                 code="hosting-basic", name="Hosting Basic", rank=1, max_domains=3, storage_gb=10, mailboxes=5,
-                databases=1, prices=[package_pb2.ProductPrice(market="de", monthly_price_cents=499, currency="EUR")],
+                databases=1, prices=[package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR")],
             )]
         ),  # fmt: skip
         "ChangeProduct": package_pb2.ChangeProductResponse(
-            package=PACKAGE, direction="upgrade", from_product="hosting-start"
+            package=PACKAGE, direction=package_pb2.CHANGE_DIRECTION_UPGRADE, from_product="hosting-start"
         ),
         "MoveDomain": package_pb2.MoveDomainResponse(source=PACKAGE, target=PACKAGE, created=True),
         "GetSettings": package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"}),
@@ -99,13 +103,13 @@ REPLIES = {
              "ApproveMerge", "RejectMerge", "ReverseMerge", "ObjectToMerge", "ObjectMerge", "ConfirmMerge"),
             MERGE,
         ),  # fmt: skip
-        "ListMerges": merge_pb2.MergeList(merges=[MERGE]),
-        "GetLegalProof": merge_pb2.LegalProof(filename="proof.pdf", content=b"%PDF-1.7 proof"),
-        "GetMergeAudit": merge_pb2.MergeAudit(
+        "ListMerges": merge_pb2.ListMergesResponse(merges=[MERGE]),
+        "GetLegalProof": merge_pb2.GetLegalProofResponse(filename="proof.pdf", content=b"%PDF-1.7 proof"),
+        "GetMergeAudit": merge_pb2.GetMergeAuditResponse(
             merge=MERGE,
             target_snapshot_json='{"last_name": "Muster"}',
-            steps=[merge_pb2.MergeStep(name="execute:freeze", state="done")],
-            moved=[merge_pb2.MovedRecords(kind="packages", ids=["pkg_9"])],
+            steps=[merge_pb2.MergeStep(name="execute:freeze", state=merge_pb2.MERGE_STEP_STATE_DONE)],
+            moved=[merge_pb2.MovedRecords(kind=common_pb2.RECORD_KIND_PACKAGES, ids=["pkg_9"])],
         ),
     },
 }

@@ -6,14 +6,16 @@ import re
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 # The document describes the JSON API; the HTML pages of the `web` blueprint (/, /login,
-# /customer/..., /staff/..., its /static files) are no part of it.
+# /customer/..., /staff/..., its /static files) are no part of it, nor is the reference drawn
+# from it at /api/docs (an HTML page and its assets).
 API_PREFIXES = ("/api/", "/.well-known/", "/healthz", "/livez")
+NOT_API = ("/api/docs",)
 
 
 def routes_of(app):
     routes = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(API_PREFIXES):
+        if not rule.rule.startswith(API_PREFIXES) or rule.rule.startswith(NOT_API):
             continue
         path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
         for method in rule.methods - IGNORED_METHODS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -58,8 +58,11 @@ class InvoiceRow(Base):
     date: Mapped[date] = mapped_column(Date)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(10), default="open")
+    # open, debit_requested, paid (contract_service/domain/direct_debit.py).
+    status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Why the bank returned the last direct debit ("" when none was returned).
+    return_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class SequenceRow(Base):
@@ -123,10 +126,11 @@ class TerminationRow(Base):
     package_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253), default="")
     effective_date: Mapped[date] = mapped_column(Date)
-    # open, retracted.
+    # open, retracted, done (carried out on its date: contract_service/service_layer/terminations.py).
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    carried_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class DebitRequestRow(Base):
@@ -137,8 +141,84 @@ class DebitRequestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), index=True)
     requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # requested (then, outside this service: submitted, failed, ...).
+    # requested (waiting for a collection), collected, paid, returned.
     status: Mapped[str] = mapped_column(String(20), default="requested")
+    collection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("direct_debit_collections.id"), nullable=True, index=True
+    )
+
+
+class DirectDebitCollectionRow(Base):
+    """A SEPA direct debit collection made by staff: the invoices waiting for debit at the time."""
+
+    __tablename__ = "direct_debit_collections"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    collection_date: Mapped[date] = mapped_column(Date)
+
+
+class DirectDebitItemRow(Base):
+    """One invoice of a collection, with the debtor's account as it was collected."""
+
+    __tablename__ = "direct_debit_items"
+
+    collection_id: Mapped[str] = mapped_column(ForeignKey("direct_debit_collections.id"), primary_key=True)
+    invoice_number: Mapped[str] = mapped_column(ForeignKey("invoices.number"), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    debtor_name: Mapped[str] = mapped_column(String(200))
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str] = mapped_column(String(11))
+    mandate_id: Mapped[str] = mapped_column(String(35))
+    mandate_date: Mapped[date] = mapped_column(Date)
+
+
+class OfferRow(Base):
+    """An offer of the month (contract_service/domain/offers.py)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    # The market codes, comma-separated ("de,nl"): few offers run at a time, filtered in Python.
+    markets: Mapped[str] = mapped_column(String(100))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class OfferOrderRow(Base):
+    """A customer's order of an offer for one package; the package's price from then on."""
+
+    __tablename__ = "offer_orders"
+
+    offer_id: Mapped[str] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(ForeignKey("customers.customer_number"), index=True)
+    product: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContactRequestRow(Base):
+    """A message to the service team, with an optional PDF (contract_service/domain/contact.py)."""
+
+    __tablename__ = "contact_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_number: Mapped[str] = mapped_column(String(20), default="", index=True)
+    package_id: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
 class AppliedTransferRow(Base):

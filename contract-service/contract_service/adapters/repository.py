@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from cc_common import outbox as outbox_mails
 from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
@@ -11,18 +11,25 @@ from sqlalchemy.orm import Session
 
 from contract_service.adapters.orm import (
     AppliedTransferRow,
+    ContactRequestRow,
     ContractChangeRow,
     ContractRow,
     CustomerRow,
     DebitRequestRow,
+    DirectDebitCollectionRow,
+    DirectDebitItemRow,
     EmailRestoreRow,
     InvoiceRow,
     MergeTransferRow,
+    OfferOrderRow,
+    OfferRow,
     SequenceRow,
     TerminationRow,
     outbox,
     utcnow,
 )
+from contract_service.domain import direct_debit
+from contract_service.domain.contact import ContactRequest
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
     Contract,
@@ -36,6 +43,7 @@ from contract_service.domain.model import (
     TerminationTaken,
 )
 from contract_service.domain.notices import PENDING, SUPERSEDED, USED, EmailRestore
+from contract_service.domain.offers import Offer, OfferOrder
 from contract_service.domain.transfers import FORWARD, KINDS, AppliedTransfer, TransferRace
 
 
@@ -85,6 +93,7 @@ def _invoice(row: InvoiceRow, debit_requested_at: datetime | None = None) -> Inv
         seq=row.seq,
         created_at=row.created_at,
         debit_requested_at=debit_requested_at,
+        return_reason=row.return_reason,
     )
 
 
@@ -220,13 +229,196 @@ class InvoiceRepository:
             .order_by(DebitRequestRow.requested_at.desc())
             .limit(1)
         )
-        return DebitRequest(row.invoice_number, row.requested_at, row.status) if row else None
+        if row is None:
+            return None
+        return DebitRequest(row.invoice_number, _aware(row.requested_at), row.status, row.collection_id)
 
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
             DebitRequestRow(invoice_number=request.invoice_number, requested_at=request.requested_at, status=request.status)
         )
         self.session.flush()
+
+    def set_status(self, number: str, status: str, *, return_reason: str = "") -> None:
+        self.session.execute(
+            update(InvoiceRow).where(InvoiceRow.number == number).values(status=status, return_reason=return_reason)
+        )
+
+    def settle_debits(self, number: str, status: str) -> None:
+        """Ends the invoice's pending or collected debit requests as `status` (paid, returned)."""
+        self.session.execute(
+            update(DebitRequestRow)
+            .where(DebitRequestRow.invoice_number == number, DebitRequestRow.status.in_(("requested", "collected")))
+            .values(status=status)
+        )
+
+
+class DirectDebitRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def waiting(self, *, for_update: bool = True) -> list[tuple[Invoice, Customer]]:
+        """The invoices waiting for a collection (debit_requested, a request not yet collected)
+        with their customers, oldest request first; locked, so two collections never share one."""
+        query = (
+            select(InvoiceRow, CustomerRow)
+            .join(DebitRequestRow, DebitRequestRow.invoice_number == InvoiceRow.number)
+            .join(CustomerRow, CustomerRow.customer_number == InvoiceRow.customer_number)
+            .where(
+                InvoiceRow.status == "debit_requested",
+                DebitRequestRow.status == "requested",
+                DebitRequestRow.collection_id.is_(None),
+            )
+            .order_by(DebitRequestRow.requested_at, InvoiceRow.number)
+        )
+        if for_update:
+            query = query.with_for_update(of=DebitRequestRow)
+        return [(_invoice(invoice), _customer(customer)) for invoice, customer in self.session.execute(query)]
+
+    def add(self, collection: direct_debit.Collection) -> None:
+        self.session.add(
+            DirectDebitCollectionRow(
+                id=collection.id, created_at=collection.created_at, collection_date=collection.collection_date
+            )
+        )
+        self.session.flush()
+        for item in collection.items:
+            self.session.add(DirectDebitItemRow(collection_id=collection.id, **_item_values(item)))
+            self.session.execute(
+                update(DebitRequestRow)
+                .where(
+                    DebitRequestRow.invoice_number == item.invoice_number,
+                    DebitRequestRow.status == "requested",
+                    DebitRequestRow.collection_id.is_(None),
+                )
+                .values(status="collected", collection_id=collection.id)
+            )
+        self.session.flush()
+
+    def get(self, collection_id: str) -> direct_debit.Collection | None:
+        row = self.session.get(DirectDebitCollectionRow, collection_id)
+        if row is None:
+            return None
+        items = self.session.scalars(
+            select(DirectDebitItemRow)
+            .where(DirectDebitItemRow.collection_id == collection_id)
+            .order_by(DirectDebitItemRow.invoice_number)
+        )
+        return direct_debit.Collection(row.id, _aware(row.created_at), row.collection_date, [_item(i) for i in items])
+
+    def list(self, *, limit: int = 100) -> list[direct_debit.Collection]:
+        """The newest collections first, with their items."""
+        ids = self.session.scalars(
+            select(DirectDebitCollectionRow.id).order_by(DirectDebitCollectionRow.created_at.desc()).limit(limit)
+        )
+        return [c for c in (self.get(i) for i in list(ids)) if c is not None]
+
+
+def _offer(row: OfferRow) -> Offer:
+    return Offer(
+        id=row.id, product=row.product, price_cents=row.price_cents, currency=row.currency,
+        markets=tuple(m for m in row.markets.split(",") if m), valid_from=row.valid_from,
+        valid_until=row.valid_until, created_at=_aware(row.created_at),
+    )  # fmt: skip
+
+
+class OfferRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, offer: Offer, *, created_by: str) -> None:
+        self.session.add(
+            OfferRow(
+                id=offer.id, product=offer.product, price_cents=offer.price_cents, currency=offer.currency,
+                markets=",".join(offer.markets), valid_from=offer.valid_from, valid_until=offer.valid_until,
+                created_by=created_by,
+            )  # fmt: skip
+        )
+        self.session.flush()
+
+    def get(self, offer_id: str) -> Offer | None:
+        row = self.session.get(OfferRow, offer_id)
+        return _offer(row) if row is not None else None
+
+    def valid_on(self, day: date) -> list[Offer]:
+        """The offers valid on `day`, cheapest first."""
+        rows = self.session.scalars(
+            select(OfferRow)
+            .where(OfferRow.valid_from <= day, OfferRow.valid_until >= day)
+            .order_by(OfferRow.price_cents, OfferRow.id)
+        )
+        return [_offer(r) for r in rows]
+
+    def newest(self, *, limit: int = 200) -> list[Offer]:
+        rows = self.session.scalars(select(OfferRow).order_by(OfferRow.valid_from.desc(), OfferRow.id).limit(limit))
+        return [_offer(r) for r in rows]
+
+    def order(self, order: OfferOrder) -> OfferOrder:
+        """Records the order; the order of the same offer for the same package is returned as it was."""
+        existing = self.session.get(OfferOrderRow, (order.offer_id, order.package_id))
+        if existing is not None:
+            return OfferOrder(
+                existing.offer_id, existing.package_id, existing.customer_number, existing.product,
+                existing.price_cents, existing.currency, _aware(existing.ordered_at),
+            )  # fmt: skip
+        self.session.add(
+            OfferOrderRow(
+                offer_id=order.offer_id, package_id=order.package_id, customer_number=order.customer_number,
+                product=order.product, price_cents=order.price_cents, currency=order.currency,
+                ordered_at=order.ordered_at,
+            )  # fmt: skip
+        )
+        self.session.flush()
+        return order
+
+
+def _contact(row: ContactRequestRow) -> ContactRequest:
+    return ContactRequest(
+        id=row.id, customer_number=row.customer_number, package_id=row.package_id, subject=row.subject,
+        message=row.message, filename=row.filename, created_at=_aware(row.created_at),
+    )  # fmt: skip
+
+
+class ContactRequestRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, request: ContactRequest, attachment: bytes | None) -> None:
+        self.session.add(
+            ContactRequestRow(
+                id=request.id, customer_number=request.customer_number, package_id=request.package_id,
+                subject=request.subject, message=request.message, filename=request.filename,
+                attachment=attachment, created_at=request.created_at,
+            )  # fmt: skip
+        )
+        self.session.flush()
+
+    def newest(self, *, limit: int = 100) -> list[ContactRequest]:
+        """The newest requests first, without their attachments."""
+        rows = self.session.scalars(
+            select(ContactRequestRow).order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id).limit(limit)
+        )
+        return [_contact(r) for r in rows]
+
+    def attachment(self, request_id: str) -> tuple[ContactRequest, bytes] | None:
+        row = self.session.get(ContactRequestRow, request_id)
+        if row is None or row.attachment is None:
+            return None
+        return _contact(row), row.attachment
+
+
+_ITEM_FIELDS = (
+    "invoice_number", "customer_number", "amount_cents", "currency", "debtor_name", "iban", "bic", "mandate_id",
+    "mandate_date",
+)  # fmt: skip
+
+
+def _item_values(item: direct_debit.CollectionItem) -> dict[str, object]:
+    return {name: getattr(item, name) for name in _ITEM_FIELDS}
+
+
+def _item(row: DirectDebitItemRow) -> direct_debit.CollectionItem:
+    return direct_debit.CollectionItem(**{name: getattr(row, name) for name in _ITEM_FIELDS})
 
 
 def _contract(row: ContractRow) -> Contract:
@@ -267,6 +459,10 @@ class ContractRepository:
     def by_package(self, package_id: str) -> Contract | None:
         row = self.session.scalar(select(ContractRow).where(ContractRow.package_id == package_id))
         return _contract(row) if row else None
+
+    def end(self, contract_id: str) -> None:
+        """The contract has ended: its package was terminated."""
+        self.session.execute(update(ContractRow).where(ContractRow.id == contract_id).values(status="terminated"))
 
     def change_product(
         self, contract_id: str, *, from_product: str, to_product: str, changed_by: str
@@ -312,6 +508,7 @@ def _termination(row: TerminationRow, product: str = "") -> Termination:
         created_at=row.created_at,
         retracted_at=row.retracted_at,
         product=product,
+        carried_out_at=row.carried_out_at,
     )
 
 
@@ -357,6 +554,27 @@ class TerminationRepository:
             .order_by(TerminationRow.created_at.desc(), TerminationRow.id)
         )
         return [_termination(*r) for r in rows]
+
+    def claim_due(self, today: date) -> Termination | None:
+        """The next open termination due by `today`, locked for this transaction; on PostgreSQL
+        a row another copy holds is skipped, so copies carry out different terminations."""
+        row = self.session.scalar(
+            select(TerminationRow)
+            .where(TerminationRow.status == "open", TerminationRow.effective_date <= today)
+            .order_by(TerminationRow.effective_date, TerminationRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return _termination(row) if row is not None else None
+
+    def mark_done(self, termination_id: str, now: datetime) -> bool:
+        """open -> done; False when it was not open any more (retracted or done meanwhile)."""
+        result = self.session.execute(
+            update(TerminationRow)
+            .where(TerminationRow.id == termination_id, TerminationRow.status == "open")
+            .values(status="done", carried_out_at=now)
+        )
+        return bool(result.rowcount)
 
     def retract(self, termination_id: str) -> datetime:
         now = utcnow()

@@ -43,6 +43,7 @@ MARKETS: dict[str, Market] = {
 
 CUSTOMER_STATUSES = ("active", "frozen", "retired")
 CURRENCIES = ("EUR", "GBP")
+# The statuses an invoice is created with; it can also be debit_requested (domain/direct_debit.py).
 INVOICE_STATUSES = ("open", "paid")
 MAX_AMOUNT_CENTS = 10**9  # exclusive
 
@@ -417,6 +418,8 @@ class Invoice:
     created_at: datetime | None = None
     # When a repeat debit requested by the customer is pending; None when none is.
     debit_requested_at: datetime | None = None
+    # Why the bank returned the last direct debit of this invoice ("" when none was returned).
+    return_reason: str = ""
 
 
 # --- online changes of master data ---------------------------------------------------------
@@ -480,18 +483,15 @@ def split_gross(gross_cents: int, *, vat_percent: int) -> VatSplit:
     return VatSplit(net_cents=net, vat_cents=gross_cents - net, gross_cents=gross_cents, vat_percent=vat_percent)
 
 
-def format_amount(cents: int, currency: str) -> str:
-    """1234567 EUR -> "12,345.67 EUR"."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}.{part:02d} {currency}"
-
-
 @dataclass
 class DebitRequest:
+    """A repeat debit the customer asked for: requested (waiting for a collection), collected,
+    paid or returned (contract_service/domain/direct_debit.py)."""
+
     invoice_number: str
     requested_at: datetime
     status: str = "requested"
+    collection_id: str | None = None
 
 
 def check_invoice_ref(raw: str) -> str:
@@ -612,14 +612,15 @@ class Termination:
     package_id: str
     domain: str  # "" = the whole package
     effective_date: date
-    status: str = "open"  # open, retracted (as stored)
+    status: str = "open"  # open, retracted, done (carried out) as stored
     created_at: datetime | None = None
     retracted_at: datetime | None = None
     product: str = ""
+    carried_out_at: datetime | None = None
 
     def shown_status(self, *, today: date) -> str:
-        """open, effective (from the effective date on) or retracted."""
-        if self.status == "open" and today >= self.effective_date:
+        """open, effective (from the effective date on, and once carried out) or retracted."""
+        if self.status == "done" or (self.status == "open" and today >= self.effective_date):
             return "effective"
         return self.status
 

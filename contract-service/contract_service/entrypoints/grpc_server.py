@@ -1,4 +1,7 @@
-"""The gRPC servicer of contract-service: proto in, one service call, proto out."""
+"""The gRPC servicer of contract-service: proto in, one service call, proto out.
+
+Enums and Timestamps of the protos are mapped to the domain's names and datetimes here
+(cc_common.protoconv); the domain does not know the protos."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ from datetime import UTC, date, datetime
 
 from cc_common import notices
 from cc_common.grpc_server import rpc
+from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 
+from contract_service.domain.direct_debit import CardPayments
 from contract_service.domain.forms import Form
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
@@ -21,14 +26,7 @@ from contract_service.domain.model import (
     Termination,
     current_term_end,
 )
-from contract_service.service_layer import services
-
-
-def _ts(value: datetime | None) -> str:
-    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are stored in UTC)."""
-    if value is None:
-        return ""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+from contract_service.service_layer import payments, services
 
 
 def _today() -> date:
@@ -41,7 +39,7 @@ def payment_to_proto(customer: Customer) -> contract_pb2.Payment:
         return contract_pb2.Payment()
     # Never the full IBAN or the card token.
     return contract_pb2.Payment(
-        method=p.method,
+        method=enum_value(contract_pb2.PaymentMethod, p.method),
         iban_masked=p.iban_masked,
         bic=p.bic,
         card_last4=p.card_last4,
@@ -52,11 +50,11 @@ def payment_to_proto(customer: Customer) -> contract_pb2.Payment:
 def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
     return contract_pb2.Customer(
         customer_number=customer.customer_number,
-        market=customer.market,
+        market=enum_value(common_pb2.Market, customer.market),
         payment=payment_to_proto(customer),
-        status=customer.status,
-        created_at=customer.created_at.isoformat() if customer.created_at else "",
-        updated_at=customer.updated_at.isoformat() if customer.updated_at else "",
+        status=enum_value(common_pb2.CustomerStatus, customer.status),
+        created_at=timestamp(customer.created_at),
+        updated_at=timestamp(customer.updated_at),
         merged_into=customer.merged_into,
         **customer.master_data(),
     )
@@ -69,10 +67,11 @@ def invoice_to_proto(invoice: Invoice) -> contract_pb2.Invoice:
         date=invoice.date.isoformat(),
         amount_cents=invoice.amount_cents,
         currency=invoice.currency,
-        status=invoice.status,
-        created_at=invoice.created_at.isoformat() if invoice.created_at else "",
+        status=enum_value(contract_pb2.InvoiceStatus, invoice.status),
+        created_at=timestamp(invoice.created_at),
         repeat_debit_requested=invoice.debit_requested_at is not None,
-        repeat_debit_requested_at=_ts(invoice.debit_requested_at),
+        repeat_debit_requested_at=timestamp(invoice.debit_requested_at),
+        return_reason=invoice.return_reason,
     )
 
 
@@ -84,8 +83,8 @@ def contract_to_proto(contract: Contract, *, today: date) -> contract_pb2.Contra
         product=contract.product,
         start_date=contract.start_date.isoformat(),
         term_months=contract.term_months,
-        status=contract.status,
-        created_at=_ts(contract.created_at),
+        status=enum_value(contract_pb2.ContractStatus, contract.status),
+        created_at=timestamp(contract.created_at),
         current_term_end=current_term_end(contract.start_date, contract.term_months, today=today).isoformat(),
     )
 
@@ -99,15 +98,17 @@ def termination_to_proto(t: Termination, *, today: date) -> contract_pb2.Termina
         contract_id=t.contract_id,
         product=t.product,
         effective_date=t.effective_date.isoformat(),
-        status=t.shown_status(today=today),
-        created_at=_ts(t.created_at),
-        retracted_at=_ts(t.retracted_at),
+        status=enum_value(contract_pb2.TerminationStatus, t.shown_status(today=today)),
+        created_at=timestamp(t.created_at),
+        retracted_at=timestamp(t.retracted_at),
     )
 
 
-def debit_to_proto(request: DebitRequest) -> contract_pb2.DebitRequest:
-    return contract_pb2.DebitRequest(
-        invoice_number=request.invoice_number, requested_at=_ts(request.requested_at), status=request.status
+def debit_to_proto(request: DebitRequest) -> contract_pb2.RepeatDebitResponse:
+    return contract_pb2.RepeatDebitResponse(
+        invoice_number=request.invoice_number,
+        requested_at=timestamp(request.requested_at),
+        status=enum_value(contract_pb2.DebitRequestStatus, request.status),
     )
 
 
@@ -116,7 +117,7 @@ def form_to_proto(form: Form) -> contract_pb2.Form:
         id=form.id,
         title=form.title,
         description=form.description,
-        mode=form.mode,
+        mode=enum_value(contract_pb2.FormMode, form.mode),
         endpoint=form.endpoint,
         has_pdf=form.has_pdf,
     )
@@ -142,8 +143,10 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         *,
         public_base_url: str = notices.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
+        cards: CardPayments | None = None,
     ) -> None:
         self._uow = uow_factory
+        self._cards = cards  # the card payment provider; None: none is configured
         self._public_base_url = public_base_url  # the base of the links in notices
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
@@ -151,19 +154,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     def CreateCustomer(self, request, context, caller: Principal):
         customer = services.create_customer(
             uow=self._uow(),
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
             master_data={name: getattr(request, name) for name in MASTER_DATA_FIELDS},
             payment=payment_from_proto(request.payment) if request.HasField("payment") else None,
             customer_number=request.customer_number,
         )
-        return customer_to_proto(customer)
+        return contract_pb2.CreateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff", "service:gateway")
     def GetCustomer(self, request, context, caller: Principal):
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return customer_to_proto(customer)
+        return contract_pb2.GetCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff")
     def SetPayment(self, request, context, caller: Principal):
@@ -174,7 +177,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             payment=payment_from_proto(request.payment),
         )
         self._on_mail()
-        return customer_to_proto(customer)
+        return contract_pb2.SetPaymentResponse(customer=customer_to_proto(customer))
 
     @rpc("staff")
     def CreateInvoice(self, request, context, caller: Principal):
@@ -183,17 +186,17 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             customer_number=request.customer_number,
             amount_cents=request.amount_cents,
             currency=request.currency,
-            status=request.status,
+            status=enum_name(contract_pb2.InvoiceStatus, request.status),
             invoice_date=request.date,
         )
-        return invoice_to_proto(invoice)
+        return contract_pb2.CreateInvoiceResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("customer", "staff")
     def ListInvoices(self, request, context, caller: Principal):
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return contract_pb2.InvoiceList(invoices=[invoice_to_proto(i) for i in invoices])
+        return contract_pb2.ListInvoicesResponse(invoices=[invoice_to_proto(i) for i in invoices])
 
     @rpc("customer", "staff")
     def UpdateCustomer(self, request, context, caller: Principal):
@@ -207,18 +210,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         if "email" in changes:
             self._on_mail()
-        return customer_to_proto(customer)
+        return contract_pb2.UpdateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("service:gateway")
     def RestoreCustomerEmail(self, request, context, caller: Principal):
         customer = services.restore_email(uow=self._uow(), token=request.token)
-        return customer_to_proto(customer)
+        return contract_pb2.RestoreCustomerEmailResponse(customer=customer_to_proto(customer))
 
     @rpc("service:merge")
     def GetCustomerSnapshot(self, request, context, caller: Principal):
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
-        return contract_pb2.CustomerSnapshot(customer=customer_to_proto(customer), iban=iban)
+        return contract_pb2.GetCustomerSnapshotResponse(customer=customer_to_proto(customer), iban=iban)
 
     @rpc("service:merge")
     def SetCustomerStatus(self, request, context, caller: Principal):
@@ -226,10 +229,10 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             uow=self._uow(),
             merge_id=request.merge_id,
             customer_numbers=list(request.customer_numbers),
-            status=request.status,
+            status=enum_name(common_pb2.CustomerStatus, request.status),
             merged_into=request.merged_into,
         )
-        return transfer_pb2.CustomerStatusResult(changed=changed)
+        return contract_pb2.ContractServiceSetCustomerStatusResponse(changed=changed)
 
     @rpc("service:merge")
     def TransferContracts(self, request, context, caller: Principal):
@@ -240,8 +243,11 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             target=request.target_customer_number,
             reverse=request.reverse,
         )
-        return transfer_pb2.TransferResult(
-            moved=[transfer_pb2.TransferredRecords(kind=kind, ids=ids) for kind, ids in moved.items()]
+        return contract_pb2.TransferContractsResponse(
+            moved=[
+                common_pb2.TransferredRecords(kind=enum_value(common_pb2.RecordKind, kind), ids=ids)
+                for kind, ids in moved.items()
+            ]
         )
 
     @rpc("staff", "service:gateway")
@@ -254,7 +260,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             start_date=request.start_date,
             term_months=request.term_months,
         )
-        return contract_to_proto(contract, today=_today())
+        return contract_pb2.CreateContractResponse(contract=contract_to_proto(contract, today=_today()))
 
     @rpc("staff", "service:gateway")
     def ChangeContractProduct(self, request, context, caller: Principal):
@@ -273,40 +279,43 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     def ListContracts(self, request, context, caller: Principal):
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
-        return contract_pb2.ContractList(contracts=[contract_to_proto(c, today=today) for c in contracts])
+        return contract_pb2.ListContractsResponse(contracts=[contract_to_proto(c, today=today) for c in contracts])
 
     @rpc("customer", "staff")
     def GetInvoicePdf(self, request, context, caller: Principal):
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
-        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        return contract_pb2.GetInvoicePdfResponse(document=document)
 
     @rpc("customer")
     def RepeatDebit(self, request, context, caller: Principal):
-        return debit_to_proto(services.repeat_debit(uow=self._uow(), caller=caller, number=request.number))
+        debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
+        return debit_to_proto(debit)
 
     @rpc("customer")
     def CreateTermination(self, request, context, caller: Principal):
         termination = services.create_termination(
             uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
         )
-        return termination_to_proto(termination, today=_today())
+        return contract_pb2.CreateTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
     def ListTerminations(self, request, context, caller: Principal):
         items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
-        return contract_pb2.TerminationList(terminations=[termination_to_proto(t, today=today) for t in items])
+        return contract_pb2.ListTerminationsResponse(terminations=[termination_to_proto(t, today=today) for t in items])
 
     @rpc("customer")
     def RetractTermination(self, request, context, caller: Principal):
         termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
-        return termination_to_proto(termination, today=_today())
+        return contract_pb2.RetractTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
     def ListForms(self, request, context, caller: Principal):
-        return contract_pb2.FormList(forms=[form_to_proto(f) for f in services.list_forms()])
+        return contract_pb2.ListFormsResponse(forms=[form_to_proto(f) for f in services.list_forms()])
 
     @rpc("customer", "staff")
     def GetFormPdf(self, request, context, caller: Principal):
-        filename, content = services.form_pdf(caller=caller, form_id=request.form_id)
-        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
+        document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        return contract_pb2.GetFormPdfResponse(document=document)

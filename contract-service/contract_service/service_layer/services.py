@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from cc_common import i18n
 from cc_common import notices as notice_texts
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from cc_common.faults import crash_point
@@ -456,27 +457,9 @@ def invoice_pdf(*, uow: UnitOfWork, caller: Principal, number: str) -> tuple[str
         raise NotFound(_INVOICE_NOT_FOUND)
     split = model.split_gross(invoice.amount_cents, vat_percent=model.MARKETS[customer.market].vat_percent)
     lines = [pdf.InvoiceLine("Hosting services", split.net_cents)]
-    return f"{invoice.number}.pdf", pdf.invoice_pdf(invoice=invoice, customer=customer, lines=lines, split=split)
-
-
-def repeat_debit(
-    *, uow: UnitOfWork, caller: Principal, number: str, now: datetime | None = None
-) -> model.DebitRequest:
-    """Records a repeat debit of an open invoice (a pending request is returned as it is)."""
-    with uow:
-        invoice = _owned_invoice(uow, caller, number)
-        if invoice.status != "open":
-            raise Conflict(
-                f"Invoice {invoice.number} is {invoice.status}; only an open invoice can be debited again.",
-                code="invoice_not_open",
-            )
-        pending = uow.invoices.pending_debit(invoice.number)
-        if pending is not None:
-            return pending
-        request = model.DebitRequest(invoice_number=invoice.number, requested_at=now or datetime.now(UTC))
-        uow.invoices.add_debit_request(request)
-        uow.commit()
-    return request
+    language = i18n.language_for(customer.market)
+    content = pdf.invoice_pdf(invoice=invoice, customer=customer, lines=lines, split=split, language=language)
+    return f"{invoice.number}.pdf", content
 
 
 # --- terminations --------------------------------------------------------------------------
@@ -567,7 +550,16 @@ def list_forms() -> tuple[forms.Form, ...]:
     return tuple(sorted(forms.FORMS, key=lambda f: f.mode != "written"))
 
 
-def form_pdf(*, caller: Principal, form_id: str, today: date | None = None) -> tuple[str, bytes]:
+def form_pdf(*, uow: UnitOfWork, caller: Principal, form_id: str, today: date | None = None) -> tuple[str, bytes]:
+    """(filename, PDF) of a written-only form. A customer's copy carries its customer number and
+    is in the language of its market; anyone else's is blank and English."""
     form = forms.written_form(form_id)
-    number = caller.customer_number or "" if caller.kind == "customer" else ""
-    return f"{form.id}.pdf", pdf.form_pdf(form, customer_number=number, today=today or _today())
+    number, language = "", i18n.DEFAULT_LANGUAGE
+    if caller.kind == "customer" and caller.customer_number:
+        number = caller.customer_number
+        with uow:
+            customer = uow.customers.get(number)
+        if customer is not None:
+            language = i18n.language_for(customer.market)
+    content = pdf.form_pdf(form, language=language, customer_number=number, today=today or _today())
+    return f"{form.id}.pdf", content

@@ -8,11 +8,14 @@ from cc_common.uow import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session
 
 from contract_service.adapters.repository import (
+    ContactRequestRepository,
     ContractRepository,
     CustomerRepository,
+    DirectDebitRepository,
     EmailRestoreRepository,
     InvoiceRepository,
     MailRepository,
+    OfferRepository,
     TerminationRepository,
     TransferRepository,
 )
@@ -26,6 +29,9 @@ class UnitOfWork(Protocol):
     transfers: TransferRepository
     email_restores: EmailRestoreRepository
     mails: MailRepository
+    direct_debits: DirectDebitRepository
+    offers: OfferRepository
+    contact_requests: ContactRequestRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -40,6 +46,9 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
     transfers: TransferRepository
     email_restores: EmailRestoreRepository
     mails: MailRepository
+    direct_debits: DirectDebitRepository
+    offers: OfferRepository
+    contact_requests: ContactRequestRepository
 
     def _open(self, session: Session) -> None:
         self.customers = CustomerRepository(session)
@@ -49,3 +58,6 @@ class ContractUnitOfWork(SqlAlchemyUnitOfWork):
         self.transfers = TransferRepository(session)
         self.email_restores = EmailRestoreRepository(session)
         self.mails = MailRepository(session)
+        self.direct_debits = DirectDebitRepository(session)
+        self.offers = OfferRepository(session)
+        self.contact_requests = ContactRequestRepository(session)

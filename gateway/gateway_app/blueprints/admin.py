@@ -7,9 +7,10 @@ The staff token is forwarded, so every service checks the staff role itself.
 from __future__ import annotations
 
 from cc_common.errors import InvalidInput, NotFound
+from cc_common.protoconv import enum_value
 from cc_common.rules.customers import MAX_DIGITS, PATTERN, is_customer_number
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
-from customercenter.v1 import contract_pb2
+from customercenter.v2 import common_pb2, contract_pb2
 from flask import Blueprint, Response, request
 
 from gateway_app.api import PDF, answer, operation
@@ -56,7 +57,7 @@ def create_customer(body: CustomerCreate) -> Response:
     token = current_principal().token
     payment = {name: given[name] for name in PAYMENT_FIELDS if name in given}
     request = contract_pb2.CreateCustomerRequest(
-        market=body.market,
+        market=enum_value(common_pb2.Market, body.market),
         customer_number=body.customer_number or "",
         **{name: given.get(name, "") for name in CUSTOMER_FIELDS},
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from cc_common.rules.cards import field_with_card_number
-from customercenter.v1 import contract_pb2
+from customercenter.v2 import contract_pb2
 from flask import Blueprint, Response, url_for
 
 from gateway_app.api import PDF, answer, operation

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, get_args
 
 from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name, iso
 from cc_common.rules.customers import MAX_DIGITS
 from cc_common.rules.customers import PATTERN as CUSTOMER_NUMBER_PATTERN
 from cc_common.rules.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
@@ -62,12 +63,18 @@ class Answer(BaseModel):
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Any:
-        """The answer of a proto message: each field from the message field of its name, an
-        unset (empty) one as null where the field may be null or absent; `values` give the rest."""
-        for name, nullable, omitted_ in _plan(cls, message.DESCRIPTOR):
+        """The answer of a proto message: each field from the message field of its name (an enum
+        as its lower-case name, a Timestamp as ISO 8601 in UTC: cc_common.protoconv), an unset
+        one as null where the field may be null or absent; `values` give the rest."""
+        for name, kind, nullable, omitted_ in _plan(cls, message.DESCRIPTOR):
             if name in values:
                 continue
-            value = getattr(message, name)
+            if kind == "time":
+                value: Any = iso(message, name)
+            elif kind is not None:
+                value = enum_name(kind, getattr(message, name))
+            else:
+                value = getattr(message, name)
             if not value and (nullable or omitted_):
                 if omitted_ and not nullable:
                     continue  # an omitted() field: left out
@@ -78,14 +85,28 @@ class Answer(BaseModel):
         return cls(**values)
 
 
+class _Enum:
+    """What cc_common.protoconv.enum_name takes: an object with the enum's DESCRIPTOR."""
+
+    def __init__(self, descriptor: Any) -> None:
+        self.DESCRIPTOR = descriptor
+
+
 @functools.cache
-def _plan(cls: type[Answer], descriptor: Any) -> tuple[tuple[str, bool, bool], ...]:
-    """(name, may be null, may be absent) of each field of `cls` that the message type has."""
-    return tuple(
-        (name, type(None) in get_args(info.annotation), info.default is None)
-        for name, info in cls.model_fields.items()
-        if name in descriptor.fields_by_name
-    )
+def _plan(cls: type[Answer], descriptor: Any) -> tuple[tuple[str, Any, bool, bool], ...]:
+    """(name, how to read it, may be null, may be absent) of each field of `cls` that the
+    message type has; read as a Timestamp ("time"), an enum (its class) or as it is (None)."""
+    plan = []
+    for name, info in cls.model_fields.items():
+        field = descriptor.fields_by_name.get(name)
+        if field is None:
+            continue
+        if field.message_type is not None and field.message_type.full_name == "google.protobuf.Timestamp":
+            kind: Any = "time"
+        else:
+            kind = _Enum(field.enum_type) if field.enum_type is not None else None
+        plan.append((name, kind, type(None) in get_args(info.annotation), info.default is None))
+    return tuple(plan)
 
 
 def omitted() -> Any:

@@ -16,12 +16,13 @@ class Invoice(Answer):
     date: str | None
     amount: Money
     currency: str
-    status: Literal["open", "paid"]
+    status: Literal["open", "debit_requested", "paid"]  # debit_requested: a SEPA repeat debit waits for the bank
+    return_reason: str | None  # why the bank returned the last direct debit; null when none was
     repeat_debit_requested: bool
     repeat_debit_requested_at: DateTime
     EXAMPLE: ClassVar = {
         "number": "RE00000001", "date": "2026-01-31", "amount": 12.5, "currency": "EUR", "status": "open",
-        "repeat_debit_requested": False, "repeat_debit_requested_at": None,
+        "return_reason": None, "repeat_debit_requested": False, "repeat_debit_requested_at": None,
     }  # fmt: skip
 
     @classmethod
@@ -41,5 +42,5 @@ class DebitRequest(Answer):
 
     invoice_number: str
     requested_at: DateTime
-    status: Literal["requested"]
+    status: Literal["requested", "paid"]  # requested: waits for the next collection; paid: the card was charged
     EXAMPLE: ClassVar = {"invoice_number": "RE00000001", "requested_at": "2026-02-01T09:00:00+00:00", "status": "requested"}

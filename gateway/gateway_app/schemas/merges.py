@@ -6,7 +6,9 @@ import json
 from typing import Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
 from cc_common.rules.merges import STATUSES
+from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
 from gateway_app.schemas import (
@@ -120,7 +122,7 @@ class MergeAudit(Merge):
     def from_proto(cls, message: Any, **values: Any) -> MergeAudit:
         moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
         for group in message.moved:
-            moved.setdefault(group.kind, []).extend(group.ids)
+            moved.setdefault(enum_name(common_pb2.RecordKind, group.kind), []).extend(group.ids)
         return super().from_proto(
             message.merge,
             target_snapshot=_snapshot(message.target_snapshot_json),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
+from customercenter.v2 import package_pb2
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from gateway_app.schemas import (
@@ -107,7 +109,8 @@ class ProductChange(Package):
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> ProductChange:
-        return super().from_proto(message.package, direction=message.direction, from_product=message.from_product)
+        direction = enum_name(package_pb2.ChangeDirection, message.direction)
+        return super().from_proto(message.package, direction=direction, from_product=message.from_product)
 
 
 class DomainMove(Answer):

@@ -3,7 +3,7 @@
 Enter the number to absorb and the proof that it is yours (its customer password, or a
 domain of one of its packages and that package's password) -> "Next" -> the comparison:
 differing rows highlighted, blocking rows marked with the reason and the contract transfer
-form to send -> "Update data" -> "Send order" -> the service team checks it, a mail follows.
+form to send -> "Update Data" -> "Send Order" -> the service team checks it, a mail follows.
 """
 
 from __future__ import annotations

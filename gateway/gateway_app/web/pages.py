@@ -47,7 +47,7 @@ ERROR_MESSAGES = {
     "different_markets": _l(
         "These customer numbers belong to different countries and cannot be merged online."
     ),
-    "differences_not_resolved": _l("Some data differ: please click “Update data” first."),
+    "differences_not_resolved": _l("Some data differ: please click “Update Data” first."),
     "legal_proof_required": _l(
         "To prevent misuse, we need legal proof: please upload the signed contract transfer form first."
     ),

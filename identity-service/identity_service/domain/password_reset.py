@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cc_common import notices
+from cc_common import i18n, notices
 from cc_common.errors import InvalidInput
 from cc_common.link_tokens import MAX_TOKEN_LENGTH, hash_token, looks_like_token, new_token  # noqa: F401
 
@@ -112,22 +112,35 @@ def reset_link(base_url: str, token: str) -> str:
     return f"{base_url}/password-reset?token={token}"
 
 
-def reset_mail(*, customer_number: str, link: str, ttl_seconds: int) -> tuple[str, str]:
-    """Subject and body of the reset mail."""
-    minutes = max(1, ttl_seconds // 60)
-    body = "\n".join(
-        [
-            "Dear customer,",
-            "",
-            f"someone (hopefully you) asked to set a new customer password for customer number {customer_number}.",
-            "Open this link to choose your new password:",
-            "",
-            link,
-            "",
-            f"The link works once and expires in {minutes} minutes. If you did not ask for it, ignore this",
-            "mail: your password stays as it is.",
-            "",
-            "Your customer service team",
-        ]
-    )
-    return "Set your customer password", body
+_RESET_MAIL = {
+    "en": (
+        "Set your customer password",
+        "Dear customer,\n\n"
+        "someone (hopefully you) asked to set a new customer password for customer number {number}.\n"
+        "Open this link to choose your new password:\n\n{link}\n\n"
+        "The link works once and expires in {minutes} minutes. If you did not ask for it, ignore this\n"
+        "mail: your password stays as it is.\n\nYour customer service team",
+    ),
+    "de": (
+        "Ihr Kundenpasswort neu setzen",
+        "Sehr geehrte Kundin, sehr geehrter Kunde,\n\n"
+        "jemand (hoffentlich Sie) hat ein neues Kundenpasswort für die Kundennummer {number} angefordert.\n"
+        "Öffnen Sie diesen Link, um Ihr neues Passwort zu wählen:\n\n{link}\n\n"
+        "Der Link funktioniert einmal und läuft in {minutes} Minuten ab. Wenn Sie ihn nicht angefordert\n"
+        "haben, ignorieren Sie diese E-Mail: Ihr Passwort bleibt, wie es ist.\n\nIhr Kundenservice-Team",
+    ),
+    "nl": (
+        "Uw klantwachtwoord instellen",
+        "Beste klant,\n\n"
+        "iemand (hopelijk u) heeft gevraagd een nieuw klantwachtwoord in te stellen voor klantnummer {number}.\n"
+        "Open deze link om uw nieuwe wachtwoord te kiezen:\n\n{link}\n\n"
+        "De link werkt één keer en verloopt over {minutes} minuten. Heeft u hier niet om gevraagd, negeer\n"
+        "deze e-mail dan: uw wachtwoord blijft zoals het is.\n\nUw klantenserviceteam",
+    ),
+}
+
+
+def reset_mail(*, customer_number: str, link: str, ttl_seconds: int, market: str = "") -> tuple[str, str]:
+    """Subject and body of the reset mail, in the language of the customer's market."""
+    subject, body = _RESET_MAIL[i18n.language_for(market)]
+    return subject, body.format(number=customer_number, link=link, minutes=max(1, ttl_seconds // 60))

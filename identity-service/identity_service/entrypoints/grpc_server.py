@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 from cc_common import metrics
 from cc_common.grpc_server import rpc
+from cc_common.protoconv import enum_name, timestamp_from_unix
 from cc_common.tokens import Principal
-from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
-from google.protobuf import empty_pb2
+from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from identity_service.domain import password_reset
 from identity_service.domain.model import Hasher, LoginResult
@@ -36,12 +36,12 @@ def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
     return identity_pb2.LoginResult(subject=result.subject, generation=result.generation)
 
 
-def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent]:
+def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocationsResponse]:
     items = [("rule", r) for r in change.rules] + [("denied", d) for d in change.denied]
     first = True
     for start in range(0, max(len(items), 1), SNAPSHOT_CHUNK):
         chunk = items[start : start + SNAPSHOT_CHUNK]
-        yield identity_pb2.RevocationEvent(
+        yield identity_pb2.WatchRevocationsResponse(
             sequence=change.sequence,
             snapshot=change.snapshot and first,
             rules=[
@@ -50,7 +50,9 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent
                 if kind == "rule"
             ],
             denied=[
-                identity_pb2.DeniedToken(jti=d.jti, expires_at=d.expires_at) for kind, d in chunk if kind == "denied"
+                identity_pb2.DeniedToken(jti=d.jti, expires_at=timestamp_from_unix(d.expires_at))
+                for kind, d in chunk
+                if kind == "denied"
             ],
         )
         first = False
@@ -80,46 +82,43 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def CustomerLogin(self, request, context, caller: Principal):
-        return to_proto(
-            services.customer_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                customer_number=request.customer_number,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+        result = services.customer_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            customer_number=request.customer_number,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.CustomerLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def PackageLogin(self, request, context, caller: Principal):
-        return to_proto(
-            services.package_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                domain=request.domain,
-                package_id=request.package_id,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+        result = services.package_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            domain=request.domain,
+            package_id=request.package_id,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
     def StaffLogin(self, request, context, caller: Principal):
-        return to_proto(
-            services.staff_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                username=request.username,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+        result = services.staff_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            username=request.username,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.StaffLoginResponse(login=to_proto(result))
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the
@@ -132,7 +131,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         await self._revoke(
             services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
         )
-        return empty_pb2.Empty()
+        return identity_pb2.SetCustomerPasswordResponse()
 
     @rpc("service:gateway", "staff")
     async def SetPackagePassword(self, request, context, caller: Principal):
@@ -143,7 +142,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password_hash=password_hash,
             keep_jti=request.keep_jti,
         )
-        return empty_pb2.Empty()
+        return identity_pb2.SetPackagePasswordResponse()
 
     @rpc("customer")
     async def ChangeCustomerPassword(self, request, context, caller: Principal):
@@ -165,10 +164,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password_hash=password_hash,
             keep_jti=caller.jti,
             email=request.email,
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
         )
         self._on_mail()  # the notice was queued with the new hash
-        return result
+        return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
 
     @rpc("service:gateway", in_thread=True)
     def RequestPasswordReset(self, request, context, caller: Principal):
@@ -181,11 +180,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             # request.base_url is deprecated and ignored: the link base is configuration only.
             base_url=self._public_base_url,
             now=time.time(),
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
         )
         if queued:
             self._on_mail()
-        return empty_pb2.Empty()
+        return identity_pb2.RequestPasswordResetResponse()
 
     @rpc("service:gateway")
     async def ConfirmPasswordReset(self, request, context, caller: Principal):
@@ -201,7 +200,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             services.confirm_password_reset, token=request.token, password_hash=password_hash, now=time.time()
         )
         self._on_mail()  # the notice was queued with the new hash
-        return result
+        return identity_pb2.ConfirmPasswordResetResponse(revocation=result)
 
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)
@@ -210,13 +209,15 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @rpc("customer", "package", "staff")
     async def RevokeOwnToken(self, request, context, caller: Principal):
-        return await self._revoke(
+        result = await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
+        return identity_pb2.RevokeOwnTokenResponse(revocation=result)
 
     @rpc("service:gateway")
     async def RevokeSubject(self, request, context, caller: Principal):
-        return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+        result = await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+        return identity_pb2.RevokeSubjectResponse(revocation=result)
 
     @rpc("service:merge")
     async def SetCustomerStatus(self, request, context, caller: Principal):
@@ -226,14 +227,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
                 uow=self._uow(),
                 merge_id=request.merge_id,
                 customer_numbers=list(request.customer_numbers),
-                status=request.status,
+                status=enum_name(common_pb2.CustomerStatus, request.status),
                 merged_into=request.merged_into,
             )
             for change in result.revocations:
                 self._hub.publish(change)
         if result.revocations:
             await self._wait_acked(result.revocations[-1].sequence)
-        return transfer_pb2.CustomerStatusResult(changed=result.changed)
+        return identity_pb2.IdentityServiceSetCustomerStatusResponse(changed=result.changed)
 
     async def _wait_acked(self, sequence: int) -> bool:
         """The hub's wait for every watcher's ack, timed (cc_revocation_ack_seconds): how long a

@@ -255,7 +255,10 @@ def request_password_reset(
                 )
             )
             subject, body = password_reset.reset_mail(
-                customer_number=number, link=password_reset.reset_link(url, token), ttl_seconds=policy.ttl_seconds
+                customer_number=number,
+                link=password_reset.reset_link(url, token),
+                ttl_seconds=policy.ttl_seconds,
+                market=market,
             )
             uow.mails.queue(dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body)
         elif recipient:

@@ -2,60 +2,140 @@
 
 from __future__ import annotations
 
+from cc_common import i18n
+
 from merge_service.domain import model
 
-_SUBJECTS = {
-    "submitted": "Your order to merge customer numbers has been received",
-    "approved": "Your order to merge customer numbers has been approved",
-    "rejected": "Your order to merge customer numbers could not be carried out",
-    "completed": "Your customer numbers have been merged",
-    "failed": "Your customer numbers could not be merged",
-    "reversed": "The merge of your customer numbers has been reversed",
+# The mails of a merge's events: subject and text by event and language. A merge joins two
+# numbers of one market, so both customers get the market's language (cc_common.i18n).
+_EVENTS: dict[str, dict[str, tuple[str, str]]] = {
+    "submitted": {
+        "en": (
+            "Your order to merge customer numbers has been received",
+            "we have received your order to merge customer number {s} into {t}. Our service team checks "
+            "it and we will write to you when it has been carried out.",
+        ),
+        "de": (
+            "Ihr Auftrag zur Zusammenfassung von Kundennummern ist eingegangen",
+            "wir haben Ihren Auftrag erhalten, die Kundennummer {s} mit {t} zusammenzufassen. Unser "
+            "Service-Team prüft ihn, und wir schreiben Ihnen, sobald er ausgeführt ist.",
+        ),
+        "nl": (
+            "Uw opdracht om klantnummers samen te voegen is ontvangen",
+            "wij hebben uw opdracht ontvangen om klantnummer {s} samen te voegen met {t}. Ons serviceteam "
+            "controleert deze en wij schrijven u zodra ze is uitgevoerd.",
+        ),
+    },
+    "approved": {
+        "en": (
+            "Your order to merge customer numbers has been approved",
+            "our service team has approved the merge of customer number {s} into {t}. It is being carried out now.",
+        ),
+        "de": (
+            "Ihr Auftrag zur Zusammenfassung von Kundennummern wurde freigegeben",
+            "unser Service-Team hat die Zusammenfassung der Kundennummer {s} mit {t} freigegeben. Sie wird "
+            "jetzt ausgeführt.",
+        ),
+        "nl": (
+            "Uw opdracht om klantnummers samen te voegen is goedgekeurd",
+            "ons serviceteam heeft de samenvoeging van klantnummer {s} met {t} goedgekeurd. Deze wordt nu uitgevoerd.",
+        ),
+    },
+    "rejected": {
+        "en": (
+            "Your order to merge customer numbers could not be carried out",
+            "the merge of customer number {s} into {t} was not carried out. Reason: {reason}",
+        ),
+        "de": (
+            "Ihr Auftrag zur Zusammenfassung von Kundennummern konnte nicht ausgeführt werden",
+            "die Zusammenfassung der Kundennummer {s} mit {t} wurde nicht ausgeführt. Grund: {reason}",
+        ),
+        "nl": (
+            "Uw opdracht om klantnummers samen te voegen kon niet worden uitgevoerd",
+            "de samenvoeging van klantnummer {s} met {t} is niet uitgevoerd. Reden: {reason}",
+        ),
+    },
+    "completed": {
+        "en": (
+            "Your customer numbers have been merged",
+            "customer number {s} has been merged into {t}. All packages, invoices and contracts of {s} now "
+            "belong to {t}; please sign in with {t} from now on.",
+        ),
+        "de": (
+            "Ihre Kundennummern wurden zusammengefasst",
+            "die Kundennummer {s} wurde mit {t} zusammengefasst. Alle Pakete, Rechnungen und Verträge von {s} "
+            "gehören jetzt zu {t}; bitte melden Sie sich ab jetzt mit {t} an.",
+        ),
+        "nl": (
+            "Uw klantnummers zijn samengevoegd",
+            "klantnummer {s} is samengevoegd met {t}. Alle pakketten, facturen en contracten van {s} horen nu "
+            "bij {t}; meld u voortaan aan met {t}.",
+        ),
+    },
+    "failed": {
+        "en": (
+            "Your customer numbers could not be merged",
+            "the merge of customer number {s} into {t} could not be completed. Nothing was changed. Please "
+            "contact our service team.",
+        ),
+        "de": (
+            "Ihre Kundennummern konnten nicht zusammengefasst werden",
+            "die Zusammenfassung der Kundennummer {s} mit {t} konnte nicht abgeschlossen werden. Es wurde "
+            "nichts geändert. Bitte wenden Sie sich an unser Service-Team.",
+        ),
+        "nl": (
+            "Uw klantnummers konden niet worden samengevoegd",
+            "de samenvoeging van klantnummer {s} met {t} kon niet worden voltooid. Er is niets gewijzigd. Neem "
+            "contact op met ons serviceteam.",
+        ),
+    },
+    "reversed": {
+        "en": (
+            "The merge of your customer numbers has been reversed",
+            "the merge of customer number {s} into {t} has been reversed by our service team. Reason: {reason}",
+        ),
+        "de": (
+            "Die Zusammenfassung Ihrer Kundennummern wurde rückgängig gemacht",
+            "die Zusammenfassung der Kundennummer {s} mit {t} wurde von unserem Service-Team rückgängig "
+            "gemacht. Grund: {reason}",
+        ),
+        "nl": (
+            "De samenvoeging van uw klantnummers is teruggedraaid",
+            "de samenvoeging van klantnummer {s} met {t} is door ons serviceteam teruggedraaid. Reden: {reason}",
+        ),
+    },
 }
+_GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Geachte klant,"}
+_REFERENCE = {"en": "Merge reference: {id}", "de": "Referenz der Zusammenfassung: {id}", "nl": "Referentie van de samenvoeging: {id}"}
+_SIGNATURE = {"en": "Your customer service team", "de": "Ihr Kundenservice", "nl": "Uw klantenservice"}
 
 
-def _body(merge: model.Merge, event: str) -> str:
-    t, s = merge.target_customer_number, merge.source_customer_number
-    lines = [
-        "Dear customer,",
-        "",
-        {
-            "submitted": f"we have received your order to merge customer number {s} into {t}. "
-            "Our service team checks it and we will write to you when it has been carried out.",
-            "approved": f"our service team has approved the merge of customer number {s} into {t}. "
-            "It is being carried out now.",
-            "rejected": f"the merge of customer number {s} into {t} was not carried out. "
-            f"Reason: {merge.rejection_reason}",
-            "completed": f"customer number {s} has been merged into {t}. All packages, invoices and "
-            f"contracts of {s} now belong to {t}; please sign in with {t} from now on.",
-            "failed": f"the merge of customer number {s} into {t} could not be completed. Nothing "
-            "was changed. Please contact our service team.",
-            "reversed": f"the merge of customer number {s} into {t} has been reversed by our service "
-            f"team. Reason: {merge.reversal_reason}",
-        }[event],
-        "",
-        f"Merge reference: {merge.id}",
-        "",
-        "Your customer service team",
-    ]
-    return "\n".join(lines)
+def render(merge: model.Merge, event: str) -> tuple[str, str]:
+    """Subject and body of the mail of `event`, in the language of the merge's market."""
+    language = i18n.language_for(merge.market)
+    subject, text = _EVENTS[event][language]
+    reason = merge.rejection_reason if event == "rejected" else merge.reversal_reason
+    values = {"s": merge.source_customer_number, "t": merge.target_customer_number, "reason": reason}
+    body = "\n".join(
+        [_GREETING[language], "", text.format(**values), "", _REFERENCE[language].format(id=merge.id), "", _SIGNATURE[language]]
+    )
+    return subject, body
+
+
+def subjects(event: str) -> frozenset[str]:
+    """The subject of `event`'s mail in every language (to recognise such a mail)."""
+    return frozenset(subject for subject, _text in _EVENTS[event].values())
 
 
 def queue(uow, merge: model.Merge, event: str) -> None:
     """Mails both customers (target and source) about `event`, once per event and recipient."""
+    subject, body = render(merge, event)
     for role, snapshot in (("target", merge.target_snapshot), ("source", merge.source_snapshot)):
         recipient = (snapshot or {}).get("email", "")
-        uow.merges.queue_mail(
-            dedup_key=f"{merge.id}:{event}:{role}",
-            recipient=recipient,
-            subject=_SUBJECTS[event],
-            body=_body(merge, event),
-        )
+        uow.merges.queue_mail(dedup_key=f"{merge.id}:{event}:{role}", recipient=recipient, subject=subject, body=body)
 
 
 # --- a merge proven with a package password: the absorbed side is told, in its language ----
-
-LANGUAGE_OF_MARKET = {"de": "de", "nl": "nl", "uk": "en"}
 
 _AGREEMENT_SUBJECTS = {
     "objection_notice": {
@@ -170,7 +250,7 @@ def queue_agreement(
 ) -> None:
     """The mails of a merge proven with a package password, in the customer's language:
     `objection_notice` (to the source, with the objection link), `objected` and `cancelled`."""
-    language = LANGUAGE_OF_MARKET.get(merge.market, "en")
+    language = i18n.language_for(merge.market)
     values = {
         "s": merge.source_customer_number,
         "t": merge.target_customer_number,

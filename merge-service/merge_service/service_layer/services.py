@@ -18,8 +18,8 @@ from cc_common.errors import (
     InvalidInput,
     InvalidToken,
     NotFound,
-    PayloadTooLarge,
 )
+from cc_common.rules import documents
 from cc_common.rules import merges as merge_states
 from cc_common.rules.customers import check_customer_number
 from cc_common.tokens import Principal
@@ -30,7 +30,7 @@ from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
 from merge_service.service_layer.saga import start_trace
 
-MAX_LEGAL_PROOF_BYTES = 5 * 1024 * 1024
+MAX_LEGAL_PROOF_BYTES = documents.MAX_PDF_BYTES
 
 Schedule = Callable[[str], None]
 
@@ -317,15 +317,7 @@ def confirm_merge(*, uow, caller: Principal, merge_id: str, now: datetime | None
 def upload_legal_proof(
     *, uow, caller: Principal, merge_id: str, filename: str, content_type: str, content: bytes
 ) -> model.Merge:
-    if not content:
-        raise InvalidInput("Please choose the signed contract-transfer form (a PDF file).", field="file")
-    if len(content) > MAX_LEGAL_PROOF_BYTES:
-        raise PayloadTooLarge(
-            f"The file is larger than the limit of 5 MB ({MAX_LEGAL_PROOF_BYTES} bytes). Please upload a smaller scan.",
-            field="file",
-        )
-    if not content.startswith(b"%PDF-") or b"%%EOF" not in content[-2048:]:
-        raise InvalidInput("The file is not a PDF document. Please upload the form as a PDF.", field="file")
+    documents.check_pdf(content, field="file", what="the signed contract-transfer form")
     with uow:
         merge = _own_as_target(uow, caller, merge_id)
         merge.attach_legal_proof()
