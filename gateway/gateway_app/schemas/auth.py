@@ -34,7 +34,7 @@ class PackageLogin(Body):
 class StaffLogin(Body):
     username: text(min_len=1)  # type: ignore[valid-type]
     password: Password
-    EXAMPLE: ClassVar = {"username": "staff", "password": "staff secret"}
+    EXAMPLE: ClassVar = {"username": "erika.service", "password": "staff secret"}
 
 
 class Token(Answer):
