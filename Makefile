@@ -65,7 +65,7 @@ lint: venv buf
 # The OpenAPI document the gateway serves at /api/openapi.json, committed as docs/openapi.json
 # (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`).
 openapi: venv protos
-	$(PY) -c "import json; from gateway_app.blueprints.openapi import DOCUMENT; open('docs/openapi.json', 'w').write(json.dumps(DOCUMENT, indent=2, ensure_ascii=False) + '\\n')"
+	$(PY) -c 'from gateway_app.api import main; main()' > docs/openapi.json
 
 # The README's table of environment variables, generated from common/cc_common/settings.py
 # (tests/test_settings_docs.py fails when the two differ: run `make env-docs`).

@@ -15,7 +15,7 @@ from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.tokens import ServiceCredential, ensure_all_keys
 from flask import Flask
 
-from gateway_app import access_log, errors, metrics, proxy
+from gateway_app import access_log, api, errors, metrics, proxy
 from gateway_app import backends as backends_ext
 from gateway_app.backends import Backends, build_backends
 from gateway_app.security import TokenGuard
@@ -84,7 +84,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         docs,
         health,
         merges,
-        openapi,
         packages,
         terminations,
     )
@@ -98,8 +97,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         merges.objections_bp,
         admin.bp,
         health.bp,
-        openapi.bp,
-        docs.bp,  # /api/docs: the reference of openapi.bp's document, in a browser
+        api.bp,
+        docs.bp,  # /api/docs: the reference of the generated document (api.py), in a browser
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

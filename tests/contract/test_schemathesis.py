@@ -83,16 +83,9 @@ CHECKS = {
 }
 
 # (operation, check) -> what the run finds there today. All are mismatches between the
-# published document (gateway_app/blueprints/openapi.py) and the gateway's validation: the
+# published document (generated from gateway_app/schemas) and the services' own rules: the
 # document allows what the validation refuses, or leaves out a status the gateway answers.
-_ID_PATH = "a path id that is not of the id's shape is 422, which the operation does not list; its schema is any string"
 KNOWN_FINDINGS: dict[tuple[str, str], str] = {
-    ("DELETE /api/v1/terminations/{termination_id}", "status_code_conformance"): _ID_PATH,
-    ("DELETE /api/v1/terminations/{termination_id}", "positive_data_acceptance"): _ID_PATH,
-    ("GET /api/v1/invoices/{number}/pdf", "status_code_conformance"): _ID_PATH + " (e.g. RE00000001)",
-    ("GET /api/v1/invoices/{number}/pdf", "positive_data_acceptance"): _ID_PATH + " (e.g. RE00000001)",
-    ("POST /api/v1/invoices/{number}/repeat-debit", "status_code_conformance"): _ID_PATH + " (e.g. RE00000001)",
-    ("POST /api/v1/invoices/{number}/repeat-debit", "positive_data_acceptance"): _ID_PATH + " (e.g. RE00000001)",
     ("PATCH /api/v1/customer", "positive_data_acceptance"): (
         "street, zip, city, country may be empty in the document ({'city': ''} is 422); phone, mobile,"
         " fax and email have no format there"
@@ -114,13 +107,6 @@ KNOWN_FINDINGS: dict[tuple[str, str], str] = {
     ),
     ("POST /api/v1/admin/packages/{package_id}/usage", "positive_data_acceptance"): (
         "the figures have no maximum (10000000) and 144629.0 is a JSON Schema integer the validation refuses"
-    ),
-    ("POST /api/v1/auth/password-reset/confirm", "positive_data_acceptance"): "token may be '' (422)",
-    ("POST /api/v1/auth/staff-login", "positive_data_acceptance"): "username may be '' (422)",
-    ("POST /api/v1/customer/email-restore", "positive_data_acceptance"): "token may be '' (422)",
-    ("POST /api/v1/merges", "positive_data_acceptance"): (
-        "either source_password or domain and domain_password is said in the description only;"
-        " {'source_customer_number': '0'} is valid in the document and 422"
     ),
     ("POST /api/v1/merges/{merge_id}/legal-proof", "positive_data_acceptance"): (
         "file may be empty; the form must be a PDF (422 for {'file': ''})"

@@ -154,10 +154,10 @@ def backends(gateway_backends):
         "MoveDomain",
         package_pb2.MoveDomainResponse(
             source=package_pb2.Package(
-                id="pkg_1", customer_number="100", product="hosting-plus", domains=["a.de"]
+                id="pkg_1", customer_number="100", product="hosting-plus", domains=["a.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
             ),
             target=package_pb2.Package(
-                id="pkg_2", customer_number="100", product="hosting-basic", domains=["b.de"]
+                id="pkg_2", customer_number="100", product="hosting-basic", domains=["b.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
             ),
             created=True,
         ),
@@ -890,7 +890,9 @@ def test_a_split_into_an_existing_package_creates_no_contract(call, backends):
     backends.package.on(
         "MoveDomain",
         package_pb2.MoveDomainResponse(
-            source=package_pb2.Package(id="pkg_1"), target=package_pb2.Package(id="pkg_3"), created=False
+            source=package_pb2.Package(id="pkg_1", status=package_pb2.PACKAGE_STATUS_ACTIVE),
+            target=package_pb2.Package(id="pkg_3", status=package_pb2.PACKAGE_STATUS_ACTIVE),
+            created=False,
         ),
     )
     response = call(

@@ -184,10 +184,10 @@ def test_the_first_written_only_field_is_named_and_other_fields_pass():
 
 
 def test_the_merge_states_are_named_once_and_merge_service_uses_them():
-    from gateway_app.blueprints import openapi
+    from gateway_app.schemas.merges import Merge
     from merge_service.domain import model
 
     assert len(set(merges.STATUSES)) == len(merges.STATUSES) == 11
     assert model.OPEN_STATES <= set(merges.STATUSES) and model.CANCELLABLE <= set(merges.STATUSES)
     assert model.REVERSED is merges.REVERSED
-    assert openapi.MERGE_PROPERTIES["status"] == {"enum": list(merges.STATUSES)}
+    assert Merge.model_json_schema(mode="serialization")["properties"]["status"]["enum"] == list(merges.STATUSES)

@@ -42,6 +42,7 @@ MERGE = merge_pb2.Merge(
     source_customer_number="2002",
     status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF,
     market=common_pb2.MARKET_DE,
+    proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
     comparison=[
         merge_pb2.ComparisonRow(
             field="first_name", target_value="Erika", source_value="Erika", result=merge_pb2.COMPARISON_RESULT_EQUAL
@@ -317,6 +318,7 @@ def _merge_fields():
         "target_customer_number": "1001",
         "source_customer_number": "2002",
         "market": common_pb2.MARKET_DE,
+        "proof_method": merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
         "comparison": [
             merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="2", result=merge_pb2.COMPARISON_RESULT_DIFFERS)
         ],

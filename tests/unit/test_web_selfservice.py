@@ -456,6 +456,7 @@ def test_the_audit_record_names_steps_states_and_moved_records_in_german(
                 source_customer_number="2002",
                 status=merge_pb2.MERGE_STATUS_COMPLETED,
                 market=common_pb2.MARKET_DE,
+                proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
             ),
             target_snapshot_json="{}",
             source_snapshot_json="{}",

@@ -5,57 +5,71 @@ from __future__ import annotations
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
 from cc_common.protoconv import enum_name
 from customercenter.v2 import common_pb2
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app
 
-from gateway_app import validation as v
+from gateway_app.api import answer, operation
 from gateway_app.clients import contracts, identity, packages
+from gateway_app.schemas.auth import (
+    CustomerLogin,
+    Jwks,
+    PackageLogin,
+    PasswordChange,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    StaffLogin,
+    Token,
+)
 from gateway_app.security import current_principal, guard, token_required
 
 bp = Blueprint("auth", __name__)
 
 
+LOGIN_ERRORS = {401: "Wrong credentials (invalid_credentials)", 429: ""}
+
+
 @bp.post("/api/v1/auth/customer-login")
-def customer_login() -> Response:
-    body = v.validate(
-        v.json_object(), {"customer_number": v.customer_number_field(), "password": v.password()}
-    )
-    result = identity.customer_login(body["customer_number"], body["password"])
+@operation("customerLogin", "Log in with a customer number", "auth", {200: Token}, body=CustomerLogin,
+    errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"})
+def customer_login(body: CustomerLogin) -> Response:
+    result = identity.customer_login(body.customer_number, body.password)
     number = identity.subject_name(result.subject)
-    return jsonify(
-        guard().issue(
-            kind="customer", subject=result.subject, generation=result.generation, customer_number=number
-        )
+    issued = guard().issue(
+        kind="customer", subject=result.subject, generation=result.generation, customer_number=number
     )
+    return answer(Token(**issued))
 
 
 @bp.post("/api/v1/auth/package-login")
-def package_login() -> Response:
-    body = v.validate(v.json_object(), {"domain": v.domain_field(), "password": v.password()})
+@operation("packageLogin", "Log in with a domain and its package password", "auth", {200: Token},
+    body=PackageLogin, errors=LOGIN_ERRORS)
+def package_login(body: PackageLogin) -> Response:
     try:
-        package_id = packages.resolve_domain(body["domain"]).id
+        package_id = packages.resolve_domain(body.domain).id
     except NotFound:
         # identity is asked all the same (with a dummy hash), so an unknown domain costs
         # as much as a wrong password and answers the same 401.
         package_id = ""
-    result = identity.package_login(body["domain"], package_id, body["password"])
+    result = identity.package_login(body.domain, package_id, body.password)
     package_id = identity.subject_name(result.subject) or package_id
     # No customer number in a package token: its password may be held by a third party.
-    answer = guard().issue(
+    issued = guard().issue(
         kind="package", subject=result.subject, generation=result.generation, package_id=package_id
     )
-    answer["package_id"] = package_id
-    return jsonify(answer)
+    return answer(Token(**issued, package_id=package_id))
 
 
 @bp.post("/api/v1/auth/staff-login")
-def staff_login() -> Response:
-    body = v.validate(v.json_object(), {"username": v.text(min_len=1), "password": v.password()})
-    result = identity.staff_login(body["username"], body["password"])
-    return jsonify(guard().issue(kind="staff", subject=result.subject, generation=result.generation))
+@operation("staffLogin", "Log in as a member of the service team", "auth", {200: Token}, body=StaffLogin,
+    errors=LOGIN_ERRORS)
+def staff_login(body: StaffLogin) -> Response:
+    result = identity.staff_login(body.username, body.password)
+    return answer(Token(**guard().issue(kind="staff", subject=result.subject, generation=result.generation)))
 
 
 @bp.post("/api/v1/auth/logout")
 @token_required("customer", "package", "staff")
+@operation("logout", "Revoke the token of this request", "auth", {204: "The token is dead at once"})
 def logout() -> Response:
     # identity returns once every watcher (this gateway's too) has applied the revocation.
     identity.revoke_own_token(token=current_principal().token)
@@ -93,28 +107,27 @@ def send_password_reset(number: str) -> None:
 
 
 @bp.post("/api/v1/auth/password-reset")
-def request_password_reset() -> tuple[Response, int]:
-    body = v.validate(v.json_object(), {"customer_number": v.customer_number_field()})
-    send_password_reset(body["customer_number"])
-    return (
-        jsonify(
-            {
-                "message": "If this customer number exists and has an e-mail address, a link to set a "
-                "new password is on its way. The link is valid for 30 minutes."
-            }
-        ),
-        202,
+@operation("requestPasswordReset", "Forgot password: mail a reset link to the customer's e-mail address", "auth",
+    {202: PasswordResetAccepted}, body=PasswordResetRequest)
+def request_password_reset(body: PasswordResetRequest) -> Response:
+    send_password_reset(body.customer_number)
+    message = (
+        "If this customer number exists and has an e-mail address, a link to set a "
+        "new password is on its way. The link is valid for 30 minutes."
     )
+    return answer(PasswordResetAccepted(message=message), 202)
 
 
 @bp.post("/api/v1/auth/password-reset/confirm")
-def confirm_password_reset() -> Response:
-    body = v.validate(
-        v.json_object(),
-        {"token": v.text(min_len=1, max_len=512), "new_password": v.password(new=True)},
-    )
+@operation("confirmPasswordReset", "Set a new customer password with the token of a reset mail (once)", "auth",
+    {204: "The password is set; every token of the customer is dead"}, body=PasswordResetConfirm,
+    errors={
+        400: "Unknown, used or expired token, or one voided by a reset with another link (invalid_token)",
+        422: "Invalid input, e.g. a weak new_password (invalid_input, field new_password)",
+    })
+def confirm_password_reset(body: PasswordResetConfirm) -> Response:
     try:
-        identity.confirm_password_reset(body["token"], body["new_password"])
+        identity.confirm_password_reset(body.token, body.new_password)
     except Unauthenticated as error:
         if error.code != "invalid_token":
             raise
@@ -126,11 +139,12 @@ def confirm_password_reset() -> Response:
 
 @bp.put("/api/v1/customer/password")
 @token_required("customer")
-def change_customer_password() -> Response:
-    body = v.validate(
-        v.json_object(), {"current_password": v.password(), "new_password": v.password(new=True)}
-    )
-    change_password(body["current_password"], body["new_password"])
+@operation("changeCustomerPassword", "Change the customer password; every other token of the customer dies "
+    "and the contact address gets a notice", "auth",
+    {204: "Changed; the token of this request stays valid"}, body=PasswordChange,
+    errors={401: "Wrong current_password (invalid_credentials), or no valid token", 429: ""})
+def change_customer_password(body: PasswordChange) -> Response:
+    change_password(body.current_password, body.new_password)
     return Response(status=204)
 
 
@@ -147,7 +161,8 @@ def change_password(current_password: str, new_password: str) -> None:
 
 
 @bp.get("/.well-known/jwks.json")
+@operation("getJwks", "The public keys that sign user tokens", "auth", {200: Jwks}, backend=False)
 def jwks() -> Response:
-    response = jsonify(guard().jwks())
+    response = answer(Jwks(**guard().jwks()))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

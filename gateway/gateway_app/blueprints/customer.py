@@ -8,73 +8,69 @@ never from a field, so another customer's invoice answers 404.
 
 from __future__ import annotations
 
-from typing import Any
-
 from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from cc_common.rules.cards import field_with_card_number
-from cc_common.rules.written_only import refuse_written_only
 from customercenter.v2 import contract_pb2
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, url_for
 
-from gateway_app import serializers
-from gateway_app import validation as v
+from gateway_app.api import PDF, answer, operation
 from gateway_app.clients import contracts, identity
 from gateway_app.downloads import pdf_download
+from gateway_app.schemas.customers import (
+    CARD_FIELDS,
+    ONLINE_FIELDS,
+    SEPA_FIELDS,
+    Contract,
+    ContractList,
+    Customer,
+    CustomerUpdate,
+    EmailRestore,
+    Form,
+    FormList,
+    PaymentUpdate,
+)
+from gateway_app.schemas.invoices import INVOICE_NUMBER, DebitRequest, Invoice, InvoiceList
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("customer", __name__)
 
-# Master data a customer may change online; company and name need the signed contract
-# handover form (common/cc_common/rules/written_only.py; docs/architecture.md, "Online or on a
-# signed form").
-ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
-CLEARABLE_FIELDS = ("phone", "mobile", "fax")
-UPDATE_CUSTOMER = {
-    name: v.text(max_len=254 if name == "email" else v.MAX_TEXT, required=False) for name in ONLINE_FIELDS
-} | {"current_password": v.password(required=False)}
-
-SEPA_FIELDS = ("iban", "bic")
-CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
-SET_PAYMENT = {name: v.text(min_len=1, max_len=64, required=False) for name in (*SEPA_FIELDS, *CARD_FIELDS)}
-
 MAX_FORM_ID = 64
+FROZEN = "The customer number is frozen or retired (customer_not_active)"
+INVOICE_ERRORS = {
+    404: "Unknown invoice, or one of another customer (not_found)",
+    422: "A malformed invoice number (invalid_input, field number)",
+}
 
 
 def _token() -> str:
     return current_principal().token
 
 
-def _customer_json(record: Any) -> Response:
-    return jsonify(serializers.customer(record))
-
-
 @bp.get("/api/v1/customer")
 @token_required("customer")
+@operation("getCustomer", "The customer's master and payment data", "customer", {200: Customer})
 def get_customer() -> Response:
-    return _customer_json(contracts.get_customer(token=_token()))
+    return answer(Customer.from_proto(contracts.get_customer(token=_token())))
 
 
 @bp.patch("/api/v1/customer")
 @token_required("customer")
-def update_customer() -> Response:
-    if not request.get_data(cache=True).strip():
-        raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
-    body = v.json_object()
-    # contract-service's own rule, said here first so that nothing is forwarded or saved, not
-    # even the other fields of the same request, and before any other field is checked.
-    refuse_written_only(body)
-    # null clears phone, mobile or fax (as "" does); the other fields cannot be cleared.
-    body = {
-        name: ("" if value is None and name in CLEARABLE_FIELDS else value) for name, value in body.items()
-    }
-    for name, value in body.items():
-        if value is None and name in UPDATE_CUSTOMER:
-            raise InvalidInput(f"{name} cannot be removed; give the new value.", field=name)
-    changes = v.validate(body, UPDATE_CUSTOMER)
-    current_password = changes.pop("current_password", None)
+@operation("updateCustomer", "Change master data online (address, phone and fax numbers, e-mail): one "
+    "record for every package. The old address is told of a new email, with a link that puts it back "
+    "within 7 days", "customer", {200: Customer}, body=CustomerUpdate, empty_body={},
+    errors={
+        401: "A new email with a wrong current_password (invalid_credentials, field current_password)",
+        409: "company, first_name or last_name in the body (written_form_required: a contract handover "
+        "needs the signed form; nothing is saved), or customer_not_active",
+        422: "Invalid input (invalid_input, with field), an empty body, or a new email without "
+        "current_password (invalid_input, field current_password)",
+        429: "",
+    })
+def update_customer(body: CustomerUpdate) -> Response:
+    changes = body.changes()
     if not changes:
         raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
-    return _customer_json(change_customer_data(changes, current_password=current_password))
+    return answer(Customer.from_proto(change_customer_data(changes, current_password=body.current_password)))
 
 
 def change_customer_data(
@@ -126,11 +122,15 @@ def check_current_password(password: str) -> None:
 
 
 @bp.post("/api/v1/customer/email-restore")
-def email_restore() -> Response:
+@operation("restoreEmail", "Put back the contact e-mail address an e-mail change replaced, with the token "
+    "of the link mailed to the old address (single use, 7 days); every session of the customer ends", "customer",
+    {204: "The old address is the contact address again; every token of the customer is dead"},
+    body=EmailRestore,
+    errors={400: "Unknown, used, superseded or expired token (invalid_token)", 409: FROZEN})
+def email_restore(body: EmailRestore) -> Response:
     """The link mailed to the old address after an e-mail change puts it back (no login:
     whoever holds the old mailbox holds the link)."""
-    body = v.validate(v.json_object(), {"token": v.text(min_len=1, max_len=512)})
-    restore_email(body["token"])
+    restore_email(body.token)
     return Response(status=204)
 
 
@@ -159,18 +159,15 @@ class InvalidLinkToken(DomainError):
 
 @bp.put("/api/v1/customer/payment")
 @token_required("customer")
-def set_payment() -> Response:
+@operation("setPayment", "Replace the payment data: a bank account or a card token (never a card number)", "customer",
+    {200: Customer}, body=PaymentUpdate,
+    errors={
+        409: FROZEN,
+        422: "Invalid input (invalid_input, with field), or a card number (card_number_refused, field card_token)",
+    })
+def set_payment(body: PaymentUpdate) -> Response:
     # The body holds payment data: it is never logged, and a card number is never forwarded.
-    body = v.json_object()
-    if "card_number" in body:
-        raise InvalidInput(
-            "A card number is never accepted: give the card_token from the payment provider, "
-            "with card_last4 and card_expiry.",
-            code="card_number_refused",
-            field="card_token",
-        )
-    record = store_payment(v.validate(body, SET_PAYMENT))
-    return _customer_json(record)
+    return answer(Customer.from_proto(store_payment(body.given())))
 
 
 def refuse_card_numbers(payment: dict[str, str]) -> None:
@@ -211,12 +208,16 @@ def store_payment(payment: dict[str, str]) -> contract_pb2.Customer:
 
 @bp.get("/api/v1/invoices")
 @token_required("customer")
+@operation("listInvoices", "The customer's invoices, newest first", "invoices", {200: InvoiceList})
 def list_invoices() -> Response:
-    return jsonify({"invoices": [serializers.invoice(item) for item in contracts.list_invoices(token=_token())]})
+    items = contracts.list_invoices(token=_token())
+    return answer(InvoiceList(invoices=[Invoice.from_proto(item) for item in items]))
 
 
 @bp.get("/api/v1/invoices/<number>/pdf")
 @token_required("customer")
+@operation("getInvoicePdf", "Download one invoice as PDF", "invoices", {200: PDF},
+    params={"number": INVOICE_NUMBER}, errors=INVOICE_ERRORS)
 def invoice_pdf(number: str) -> Response:
     document = contracts.get_invoice_pdf(number, token=_token())
     return pdf_download(document.content, f"{number}.pdf")
@@ -224,9 +225,11 @@ def invoice_pdf(number: str) -> Response:
 
 @bp.post("/api/v1/invoices/<number>/repeat-debit")
 @token_required("customer")
-def repeat_debit(number: str) -> tuple[Response, int]:
-    debit = contracts.repeat_debit(number, token=_token())
-    return jsonify(serializers.debit_request(debit)), 202
+@operation("requestRepeatDebit", "Ask for a repeat debit of an open invoice", "invoices",
+    {202: DebitRequest}, params={"number": INVOICE_NUMBER},
+    errors={**INVOICE_ERRORS, 409: "The invoice is paid (invoice_not_open), customer_not_active"})
+def repeat_debit(number: str) -> Response:
+    return answer(DebitRequest.from_proto(contracts.repeat_debit(number, token=_token())), 202)
 
 
 # --- contracts and forms -------------------------------------------------------------------
@@ -234,24 +237,29 @@ def repeat_debit(number: str) -> tuple[Response, int]:
 
 @bp.get("/api/v1/contracts")
 @token_required("customer")
+@operation("listContracts", "The contracts of the customer's packages", "customer", {200: ContractList})
 def list_contracts() -> Response:
-    return jsonify({"contracts": [serializers.contract(item) for item in contracts.list_contracts(token=_token())]})
+    items = contracts.list_contracts(token=_token())
+    return answer(ContractList(contracts=[Contract.from_proto(item) for item in items]))
 
 
 @bp.get("/api/v1/forms")
 @token_required("customer")
+@operation("listForms", "The forms: written-only ones with a PDF to download, online ones with their "
+    "endpoint", "customer", {200: FormList})
 def list_forms() -> Response:
     forms = [
-        serializers.form(
-            item, pdf_url=url_for("customer.form_pdf", form_id=item.id) if item.has_pdf else None
-        )
+        Form.from_proto(item, pdf_url=url_for("customer.form_pdf", form_id=item.id))
         for item in contracts.list_forms(token=_token())
     ]
-    return jsonify({"forms": forms})
+    return answer(FormList(forms=forms))
 
 
 @bp.get("/api/v1/forms/<form_id>/pdf")
 @token_required("customer")
+@operation("getFormPdf", "Download a written-only form as PDF (the customer number filled in)", "customer",
+    {200: PDF}, params={"form_id": {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}},
+    errors={404: "Unknown form, or one done online (not_found)"})
 def form_pdf(form_id: str) -> Response:
     if not form_id or len(form_id) > MAX_FORM_ID:
         raise NotFound("There is no form with this id; GET /api/v1/forms lists them.")

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app
 
+from gateway_app.api import answer, operation
 from gateway_app.backends import current_backends
+from gateway_app.schemas.errors import ErrorDetail
+from gateway_app.schemas.health import Health, Live
 
 bp = Blueprint("health", __name__)
 
@@ -27,12 +30,16 @@ def _serving(client, timeout: float) -> bool:
 
 
 @bp.get("/livez")
-def livez() -> tuple[Response, int]:
-    return jsonify({"status": "ok"}), 200
+@operation("livez", "Whether the gateway process answers (liveness; asks no service)", "health",
+    {200: Live}, backend=False)
+def livez() -> Response:
+    return answer(Live(status="ok"))
 
 
 @bp.get("/healthz")
-def healthz() -> tuple[Response, int]:
+@operation("healthz", "Whether every service is serving (readiness)", "health", {200: Health, 503: Health},
+    backend=False)
+def healthz() -> Response:
     clients = current_backends().by_name()
     timeout = current_app.config["HEALTH_TIMEOUT"]
     with ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="healthz") as pool:
@@ -40,14 +47,6 @@ def healthz() -> tuple[Response, int]:
         states = {name: "SERVING" if future.result() else "NOT_SERVING" for name, future in futures.items()}
     down = [name for name, state in states.items() if state != "SERVING"]
     if not down:
-        return jsonify({"status": "ok", "services": states}), 200
-    return (
-        jsonify(
-            {
-                "status": "unavailable",
-                "services": states,
-                "error": {"code": "service_unavailable", "message": "Not serving: " + ", ".join(down)},
-            }
-        ),
-        503,
-    )
+        return answer(Health(status="ok", services=states))
+    error = ErrorDetail(code="service_unavailable", message="Not serving: " + ", ".join(down))
+    return answer(Health(status="unavailable", services=states, error=error), 503)

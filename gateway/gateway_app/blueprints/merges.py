@@ -6,16 +6,14 @@ the gateway only validates input, forwards and shapes the answer. A package toke
 
 from __future__ import annotations
 
-from typing import Any
-
 from cc_common.errors import InvalidInput
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway_app import serializers
-from gateway_app import validation as v
+from gateway_app.api import answer, operation
 from gateway_app.clients import merges
 from gateway_app.errors import size_text
+from gateway_app.schemas.merges import MERGE_ID, Merge, MergeList, MergeStart, Objection
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
@@ -31,87 +29,79 @@ TOO_LARGE = (
     f"The file is larger than {size_text(MAX_LEGAL_PROOF_BYTES)}, the limit for the signed form. "
     "Please upload a smaller scan."
 )
-
-START_MERGE = {
-    "source_customer_number": v.customer_number_field(),
-    "source_password": v.password(required=False),
-    "domain": v.domain_field(required=False),
-    "domain_password": v.password(required=False),
+PARAMS = {"merge_id": MERGE_ID}
+NOT_FOUND = {404: "Unknown merge, or one of another customer (not_found)"}
+NOT_OPEN = "The merge is not in a state that allows this (merge_not_open)"
+ABSORBED_ONLY = {
+    **NOT_FOUND,
+    403: "The caller is not the absorbed customer number (forbidden)",
+    409: NOT_OPEN,
 }
-
-
-def _proof_of_ownership(body: dict[str, Any]) -> None:
-    """Either source_password, or domain and domain_password."""
-    has_password = "source_password" in body
-    has_domain = "domain" in body or "domain_password" in body
-    if has_password and has_domain:
-        raise InvalidInput(
-            "Give either source_password, or domain and domain_password, not both.", field="domain"
-        )
-    if has_password:
-        return
-    if not has_domain:
-        raise InvalidInput(
-            "Prove that the number is yours: give its customer password (source_password), or a "
-            "domain of one of its packages with that package's password (domain, domain_password).",
-            field="source_password",
-        )
-    if "domain" not in body:
-        raise InvalidInput("domain is required with domain_password.", field="domain")
-    if "domain_password" not in body:
-        raise InvalidInput("domain_password is required with domain.", field="domain_password")
-
-
-def _merge_json(message: Any, status: int = 200) -> tuple[Response, int]:
-    return jsonify(serializers.merge(message)), status
 
 
 @bp.post("")
 @token_required("customer")
-def start_merge() -> tuple[Response, int, dict[str, str]]:
-    body = v.validate(v.json_object(), START_MERGE)
-    _proof_of_ownership(body)
+@operation("startMerge", "Start merging another customer number into the signed-in one", "merges",
+    {201: Merge}, body=MergeStart, location=True,
+    errors={
+        401: "Bad proof of ownership (invalid_credentials), or no valid token",
+        409: "A number already merged or in an open merge (merge_conflict), or two markets (different_markets)",
+        422: "Invalid input (invalid_input, with field), or the signed-in number itself (same_customer_number)",
+        429: "",
+    })
+def start_merge(body: MergeStart) -> Response:
     created = merges.start_merge(
-        body["source_customer_number"],
-        source_password=body.get("source_password", ""),
-        domain=body.get("domain", ""),
-        domain_password=body.get("domain_password", ""),
+        body.source_customer_number,
+        source_password=body.source_password or "",
+        domain=body.domain or "",
+        domain_password=body.domain_password or "",
         token=current_principal().token,
     )
     location = url_for("merges.get_merge", merge_id=created.id)
-    return jsonify(serializers.merge(created)), 201, {"Location": location}
+    return answer(Merge.from_proto(created), 201, {"Location": location})
 
 
 @bp.get("")
 @token_required("customer")
+@operation("listMerges", "The merges of the signed-in customer (the absorbed side's too)", "merges",
+    {200: MergeList})
 def list_merges() -> Response:
     items = merges.list_merges(token=current_principal().token)
-    return jsonify({"merges": [serializers.merge(item) for item in items]})
+    return answer(MergeList(merges=[Merge.from_proto(item) for item in items]))
 
 
 @bp.get("/<merge_id>")
 @token_required("customer", "staff")
-def get_merge(merge_id: str) -> tuple[Response, int]:
-    item = merges.get_merge(merge_id, token=current_principal().token)
-    return _merge_json(item)
+@operation("getMerge", "One merge", "merges", {200: Merge}, params=PARAMS, errors=NOT_FOUND)
+def get_merge(merge_id: str) -> Response:
+    return answer(Merge.from_proto(merges.get_merge(merge_id, token=current_principal().token)))
 
 
 @bp.post("/<merge_id>/take-over-data")
 @token_required("customer")
-def take_over_data(merge_id: str) -> tuple[Response, int]:
-    item = merges.take_over_data(merge_id, token=current_principal().token)
-    return _merge_json(item)
+@operation("takeOverData", "Take over data: the kept number's values stand for every highlighted field", "merges",
+    {200: Merge}, params=PARAMS, errors={**NOT_FOUND, 409: NOT_OPEN})
+def take_over_data(merge_id: str) -> Response:
+    return answer(Merge.from_proto(merges.take_over_data(merge_id, token=current_principal().token)))
 
 
 @bp.post("/<merge_id>/submit")
 @token_required("customer")
-def submit_merge(merge_id: str) -> tuple[Response, int]:
-    item = merges.submit_merge(merge_id, token=current_principal().token)
-    return _merge_json(item, 202)
+@operation("submitMerge", "Send the order (status submitted, or approved without review)", "merges",
+    {202: Merge}, params=PARAMS,
+    errors={
+        **NOT_FOUND,
+        409: "Highlighted fields not taken over (differences_not_resolved), the signed form is missing "
+        "(legal_proof_required), or merge_not_open",
+    })
+def submit_merge(merge_id: str) -> Response:
+    return answer(Merge.from_proto(merges.submit_merge(merge_id, token=current_principal().token)), 202)
 
 
 @bp.delete("/<merge_id>")
 @token_required("customer")
+@operation("cancelMerge", "Cancel a merge that is not executing yet", "merges", {204: "Cancelled"},
+    params=PARAMS, errors={**NOT_FOUND, 409: NOT_OPEN})
 def cancel_merge(merge_id: str) -> tuple[str, int]:
     merges.cancel_merge(merge_id, token=current_principal().token)
     return "", 204
@@ -120,18 +110,19 @@ def cancel_merge(merge_id: str) -> tuple[str, int]:
 # --- a merge proven with a package password: the absorbed side's say ------------------------
 
 
-OBJECTION = {"token": v.text(min_len=1, max_len=512)}
-
-
 @objections_bp.post("/api/v1/merge-objections")
-def object_with_link() -> tuple[str, int]:
-    body = v.validate(v.json_object(), OBJECTION)
-    merges.object_by_link(body["token"])
+@operation("objectWithLink", "Object to a merge with the single-use link mailed to the absorbed customer "
+    "number (no login)", "merges", {204: "The merge is cancelled and both sides are told"}, body=Objection,
+    errors={400: "The link's token is unknown or was already used (invalid_token)", 409: NOT_OPEN})
+def object_with_link(body: Objection) -> tuple[str, int]:
+    merges.object_by_link(body.token)
     return "", 204
 
 
 @bp.post("/<merge_id>/object")
 @token_required("customer")
+@operation("objectToMerge", "The absorbed customer objects to a merge of its number: it is cancelled and "
+    "both sides are told", "merges", {204: "Cancelled"}, params=PARAMS, errors=ABSORBED_ONLY)
 def object_to_merge(merge_id: str) -> tuple[str, int]:
     merges.object_merge(merge_id, token=current_principal().token)
     return "", 204
@@ -139,14 +130,38 @@ def object_to_merge(merge_id: str) -> tuple[str, int]:
 
 @bp.post("/<merge_id>/confirm")
 @token_required("customer")
+@operation("confirmMerge", "The absorbed customer agrees to a merge proven with a package password: the "
+    "waiting period ends", "merges", {204: "Confirmed"}, params=PARAMS, errors=ABSORBED_ONLY)
 def confirm(merge_id: str) -> tuple[str, int]:
     merges.confirm_merge(merge_id, token=current_principal().token)
     return "", 204
 
 
+LEGAL_PROOF_FORM = {
+    "schema": {
+        "type": "object",
+        "properties": {
+            "file": {"type": "string", "contentMediaType": "application/pdf", "maxLength": MAX_LEGAL_PROOF_BYTES}
+        },
+        "required": ["file"],
+    },
+    "example": {"file": "%PDF-1.7 ... (the signed form)"},
+}
+
+
 @bp.post("/<merge_id>/legal-proof")
 @token_required("customer")
-def upload_legal_proof(merge_id: str) -> tuple[Response, int]:
+@operation("uploadLegalProof", "Upload the signed contract-transfer form (PDF, at most 5 MB)", "merges",
+    {201: Merge}, multipart=LEGAL_PROOF_FORM, params=PARAMS,
+    errors={
+        **NOT_FOUND,
+        409: NOT_OPEN,
+        413: "The file is larger than 5 MB (5242880 bytes), or the request larger than the file's limit plus "
+        "64 KB (payload_too_large, the message states the limit); a request refused before its body was "
+        "read closes the connection",
+        422: "No file, an empty file or not a PDF (invalid_input, field file)",
+    })
+def upload_legal_proof(merge_id: str) -> Response:
     merges.merge_id_of(merge_id)
     # Raised for this view only (Flask >= 3.1 reads the limit from the request); werkzeug
     # answers 413 for a larger Content-Length, or cuts a chunked body at the limit.
@@ -175,4 +190,4 @@ def upload_legal_proof(merge_id: str) -> tuple[Response, int]:
         content=content,
         token=current_principal().token,
     )
-    return _merge_json(item, 201)
+    return answer(Merge.from_proto(item), 201)

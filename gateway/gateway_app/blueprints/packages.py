@@ -12,28 +12,33 @@ from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound
 from customercenter.v2 import package_pb2
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app
 
-from gateway_app import serializers
-from gateway_app import validation as v
+from gateway_app.api import answer, operation
 from gateway_app.blueprints import require_active_customer
 from gateway_app.clients import contracts, identity, packages
+from gateway_app.schemas import MAX_OPAQUE_ID
+from gateway_app.schemas.packages import (
+    PACKAGE_ID,
+    DomainMove,
+    Package,
+    PackageList,
+    PackagePassword,
+    PackageSettings,
+    ProductChange,
+    ProductChoice,
+    ProductInfo,
+    ProductList,
+    SettingsUpdate,
+    Split,
+)
 from gateway_app.security import current_principal, token_required
 
 bp = Blueprint("packages", __name__)
 
-MAX_PACKAGE_ID = v.MAX_OPAQUE_ID
-MAX_SETTINGS = 20
-MAX_SETTING_KEY = 64
-MAX_SETTING_VALUE = 64
-
-CHANGE_PRODUCT = {"product": v.text(min_len=1, max_len=100)}
-SET_PASSWORD = {"new_password": v.password(new=True)}
-SPLIT = {
-    "domain": v.domain_field(),
-    "target_package_id": v.opaque_id(required=False),
-    "product": v.text(min_len=1, max_len=100, required=False),
-}
+MAX_PACKAGE_ID = MAX_OPAQUE_ID
+PARAMS = {"package_id": PACKAGE_ID}
+NOT_FOUND = {404: "Unknown package, or one the token may not see (not_found)"}
 
 
 def package_id_of(package_id: str) -> str:
@@ -56,31 +61,40 @@ def visible_package(package_id: str) -> package_pb2.Package:
 
 @bp.get("/api/v1/packages")
 @token_required("customer", "package")
+@operation("listPackages", "The packages the token may see", "packages", {200: PackageList})
 def list_packages() -> Response:
     items = packages.list_packages(token=current_principal().token)
-    return jsonify({"packages": [serializers.package(item) for item in items]})
+    return answer(PackageList(packages=[Package.from_proto(item) for item in items]))
 
 
 @bp.get("/api/v1/packages/<package_id>")
 @token_required("customer", "package")
+@operation("getPackage", "One package", "packages", {200: Package}, params=PARAMS, errors=NOT_FOUND)
 def get_package(package_id: str) -> Response:
-    return jsonify(serializers.package(visible_package(package_id)))
+    return answer(Package.from_proto(visible_package(package_id)))
 
 
 @bp.get("/api/v1/products")
 @token_required("customer", "package", "staff")
+@operation("listProducts", "The product catalogue, smallest first, with limits and monthly prices per "
+    "market", "packages", {200: ProductList})
 def list_products() -> Response:
     items = packages.list_products(token=current_principal().token)
-    return jsonify({"products": [serializers.product(item) for item in items]})
+    return answer(ProductList(products=[ProductInfo.from_proto(item) for item in items]))
 
 
 @bp.put("/api/v1/packages/<package_id>/password")
 @token_required("customer", "package")
-def set_package_password(package_id: str) -> Response:
-    body = v.validate(v.json_object(), SET_PASSWORD)
+@operation("setPackagePassword", "Set the package password used by package-login", "packages",
+    {
+        204: "Set; every other session of the package login has ended (the package login that set it "
+        "stays signed in)"
+    },
+    body=PackagePassword, params=PARAMS, errors=NOT_FOUND)
+def set_package_password(package_id: str, body: PackagePassword) -> Response:
     package = visible_package(package_id)  # 404 unless the owner or the package itself asks
     try:
-        set_package_password_of(package.id, body["new_password"])
+        set_package_password_of(package.id, body.new_password)
     except InvalidInput as error:
         if error.field == "password":
             raise InvalidInput(error.message, code=error.code, field="new_password") from error
@@ -101,9 +115,20 @@ def set_package_password_of(package_id: str, password: str) -> None:
 # --- product changes -----------------------------------------------------------------------
 
 
-def _change_product(package_id: str, *, wanted: str) -> Response:
-    body = v.validate(v.json_object(), CHANGE_PRODUCT)
-    return jsonify(serializers.product_change(change_product(package_id, body["product"], wanted=wanted)))
+def _change_product(package_id: str, body: ProductChoice, *, wanted: str) -> Response:
+    return answer(ProductChange.from_proto(change_product(package_id, body.product, wanted=wanted)))
+
+
+def _product_change(direction: str, conflicts: str) -> dict[str, Any]:
+    return dict(
+        summary=f"Change to a {'smaller' if direction == 'downgrade' else 'larger'} product (customer login "
+        "only: a contractual change; a package login gets 403)",
+        tags="packages",
+        body=ProductChoice,
+        answers={200: ProductChange},
+        params=PARAMS,
+        errors={**NOT_FOUND, 409: conflicts, 422: "Unknown product (invalid_input, field product)"},
+    )
 
 
 def change_product(package_id: str, product: str, *, wanted: str) -> package_pb2.ChangeProductResponse:
@@ -143,61 +168,53 @@ def follow_contract_product(change: package_pb2.ChangeProductResponse, *, custom
 
 @bp.post("/api/v1/packages/<package_id>/downgrade")
 @token_required("customer")
-def downgrade(package_id: str) -> Response:
-    return _change_product(package_id, wanted="downgrade")
+@operation(
+    "downgradePackage",
+    **_product_change(
+        "downgrade",
+        "A larger product (not_a_downgrade), the domains or usage do not fit (package_does_not_fit, the "
+        "message names the limit), same_product, package_terminated",
+    ),
+)
+def downgrade(package_id: str, body: ProductChoice) -> Response:
+    return _change_product(package_id, body, wanted="downgrade")
 
 
 @bp.post("/api/v1/packages/<package_id>/upgrade")
 @token_required("customer")
-def upgrade(package_id: str) -> Response:
-    return _change_product(package_id, wanted="upgrade")
+@operation(
+    "upgradePackage",
+    **_product_change("upgrade", "A smaller product (not_an_upgrade), same_product, package_terminated"),
+)
+def upgrade(package_id: str, body: ProductChoice) -> Response:
+    return _change_product(package_id, body, wanted="upgrade")
 
 
 # --- technical settings --------------------------------------------------------------------
 
 
-def _setting_value(key: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and len(value) <= MAX_SETTING_VALUE and "\x00" not in value:
-        return value
-    raise InvalidInput(
-        f"settings.{key} must be a short string, a number or true/false.", field=f"settings.{key}"
-    )
-
-
-def _settings_of(body: dict[str, Any]) -> dict[str, str]:
-    changes = body.get("settings")
-    if not isinstance(changes, dict) or not changes:
-        raise InvalidInput(
-            'Give the settings to change as an object, e.g. {"php_version": "8.3"}.', field="settings"
-        )
-    if len(changes) > MAX_SETTINGS:
-        raise InvalidInput(f"At most {MAX_SETTINGS} settings at once.", field="settings")
-    out = {}
-    for key, value in changes.items():
-        if len(key) > MAX_SETTING_KEY or not key:
-            raise InvalidInput("Unknown setting.", field="settings")
-        out[key] = _setting_value(key, value)
-    return out
-
-
 @bp.get("/api/v1/packages/<package_id>/settings")
 @token_required("customer", "package")
+@operation("getPackageSettings", "The technical settings of a package, defaults included", "packages",
+    {200: PackageSettings}, params=PARAMS, errors=NOT_FOUND)
 def get_settings(package_id: str) -> Response:
     reply = packages.get_settings(package_id_of(package_id), token=current_principal().token)
-    return jsonify(serializers.package_settings(reply))
+    return answer(PackageSettings.from_proto(reply))
 
 
 @bp.patch("/api/v1/packages/<package_id>/settings")
 @token_required("customer", "package")
-def update_settings(package_id: str) -> Response:
+@operation("updatePackageSettings", "Change some technical settings (all are checked before any is stored)", "packages",
+    {200: PackageSettings}, body=SettingsUpdate, params=PARAMS,
+    errors={
+        **NOT_FOUND,
+        409: "The package is terminated (package_terminated)",
+        422: "Unknown setting or value (invalid_input, field settings or settings.<key>)",
+    })
+def update_settings(package_id: str, body: SettingsUpdate) -> Response:
     package_id = package_id_of(package_id)
-    body = v.validate(v.json_object(), {"settings": v.Field(lambda name, value: value)})
-    reply = packages.update_settings(package_id, _settings_of(body), token=current_principal().token)
-    return jsonify(serializers.package_settings(reply))
+    reply = packages.update_settings(package_id, body.as_strings(), token=current_principal().token)
+    return answer(PackageSettings.from_proto(reply))
 
 
 # --- package splitting ---------------------------------------------------------------------
@@ -205,27 +222,29 @@ def update_settings(package_id: str) -> Response:
 
 @bp.post("/api/v1/packages/<package_id>/split")
 @token_required("customer")
-def split(package_id: str) -> Response:
+@operation("splitPackage", "Package splitting: move a domain into another package or into a new one", "packages",
+    {200: DomainMove}, body=Split, params=PARAMS,
+    errors={
+        **NOT_FOUND,
+        409: "The only domain of the package (last_domain), the target has no room (package_full), "
+        "package_terminated, the customer number is frozen or retired (customer_not_active)",
+        422: "Not a domain of the package, unknown product (invalid_input, with field)",
+    })
+def split(package_id: str, body: Split) -> Response:
     package_id = package_id_of(package_id)
-    body = v.validate(v.json_object(), SPLIT)
-    if "target_package_id" in body and "product" in body:
-        raise InvalidInput(
-            "product is only for a new package; leave it out when the domain moves into target_package_id.",
-            field="product",
-        )
     # The customer's own record (its token): no domain moves while the number is frozen (a
     # merge is running) or retired -> 409 customer_not_active.
     principal = current_principal()
     require_active_customer(principal.customer_number or "", token=principal.token)
     move = packages.move_domain(
         package_id,
-        body["domain"],
-        target_package_id=body.get("target_package_id", ""),
-        product=body.get("product", "").strip().lower(),
+        body.domain,
+        target_package_id=body.target_package_id or "",
+        product=(body.product or "").strip().lower(),
         token=principal.token,
     )
     if move.created:
         # A new independent package has a contract of its own (idempotent per package id),
         # created with the gateway's service credential for the owner package-service reported.
         contracts.create_contract(move.target.id, move.target.customer_number, move.target.product)
-    return jsonify(serializers.domain_move(move))
+    return answer(DomainMove.from_proto(move))

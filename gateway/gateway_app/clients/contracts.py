@@ -8,8 +8,8 @@ from cc_common.errors import NotFound
 from cc_common.protoconv import enum_value
 from customercenter.v2 import contract_pb2
 
-from gateway_app import validation as v
 from gateway_app.backends import Backend, current_backends
+from gateway_app.schemas import MAX_OPAQUE_ID
 
 MAX_INVOICE_NUMBER = 64
 NO_TERMINATION = "There is no termination with this id under your customer number."
@@ -109,7 +109,7 @@ def repeat_debit(number: str, *, token: str) -> contract_pb2.RepeatDebitResponse
 
 
 def termination_id_of(termination_id: str) -> str:
-    if not termination_id or len(termination_id) > v.MAX_OPAQUE_ID:
+    if not termination_id or len(termination_id) > MAX_OPAQUE_ID:
         raise NotFound(NO_TERMINATION)
     return termination_id
 

@@ -13,8 +13,6 @@ from customercenter.v2 import contract_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app import serializers
-from gateway_app import validation as v
 from gateway_app.blueprints.auth import change_password
 from gateway_app.blueprints.customer import (
     CARD_FIELDS,
@@ -29,6 +27,11 @@ from gateway_app.blueprints.packages import change_product
 from gateway_app.clients import contracts
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
+from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT
+from gateway_app.schemas.customers import Customer
+from gateway_app.schemas.invoices import Invoice
+from gateway_app.schemas.packages import Package
+from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.packages import larger_products, monthly_price
@@ -37,7 +40,7 @@ from gateway_app.web.session import page_login
 
 # Company and name are changed only with the signed contract handover form (docs/architecture.md).
 CONTACT_FIELDS = ONLINE_FIELDS
-MAX_REF = v.MAX_OPAQUE_ID
+MAX_REF = MAX_OPAQUE_ID
 
 
 def _token() -> str:
@@ -45,12 +48,12 @@ def _token() -> str:
 
 
 def _customer() -> dict[str, Any]:
-    return serializers.customer(contracts.get_customer(token=_token()))
+    return Customer.from_proto(contracts.get_customer(token=_token())).json()
 
 
 def _packages() -> list[dict[str, Any]]:
     items = package_service.list_packages(token=_token())
-    return [{**serializers.package(p), "product_name": p.product_name or p.product} for p in items]
+    return [{**Package.from_proto(p).json(), "product_name": p.product_name or p.product} for p in items]
 
 
 def _ref(value: str) -> str:
@@ -89,8 +92,8 @@ def customer_data() -> Any:
         if form.get(name).strip() != (customer.get(name) or "")
     }
     for name, value in changes.items():
-        if len(value) > v.MAX_TEXT:
-            form.fail(name, _("At most %(count)s characters.", count=v.MAX_TEXT))
+        if len(value) > MAX_TEXT:
+            form.fail(name, _("At most %(count)s characters.", count=MAX_TEXT))
     if "email" in changes and not form.get("current_password"):
         form.fail("current_password", _("Enter your current customer password to change the e-mail address."))
     if form.ok and changes:
@@ -184,10 +187,7 @@ def customer_password() -> Any:
 @bp.get("/customer/invoices")
 @page_login("customer")
 def customer_invoices() -> Any:
-    invoices = [
-        {**serializers.invoice(item), "repeat_debit_requested": item.repeat_debit_requested}
-        for item in contracts.list_invoices(token=_token())
-    ]
+    invoices = [Invoice.from_proto(item).json() for item in contracts.list_invoices(token=_token())]
     return page("customer/invoices.html", invoices=invoices)
 
 
@@ -287,7 +287,7 @@ def customer_terminations() -> Any:
                 return redirect(url_for("web.customer_terminations", notice="terminated"))
             except DomainError as error:
                 form.fail_with(error)
-    terminations = [serializers.termination(t) for t in contracts.list_terminations(token=_token())]
+    terminations = [Termination.from_proto(t).json() for t in contracts.list_terminations(token=_token())]
     status = 422 if not form.ok else 200
     return page(
         "customer/terminations.html", status, form=form, terminations=terminations, **_options(packages)

@@ -12,16 +12,17 @@ from collections.abc import Callable
 from typing import Any
 
 from cc_common.errors import DomainError
+from cc_common.rules.customers import is_customer_number
 from cc_common.rules.domains import normalise_domain
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway_app import serializers
-from gateway_app import validation as v
 from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
 from gateway_app.clients import contracts, merges
+from gateway_app.schemas.customers import Customer
+from gateway_app.schemas.merges import Merge
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
@@ -67,7 +68,7 @@ START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", 
 
 def merge_view(message: Any) -> dict[str, Any]:
     """A merge for the templates: the API's shape, plus what the page needs to decide."""
-    merge = serializers.merge(message)
+    merge = Merge.from_proto(message).json()
     rows = merge["comparison"]
     merge["differs"] = [r for r in rows if r["result"] == "differs"]
     merge["blocking"] = [r for r in rows if r["result"] == "blocking"]
@@ -100,7 +101,7 @@ def _merges() -> list[dict[str, Any]]:
 
 
 def _start_page(form: FormState, status: int = 200) -> Any:
-    customer = serializers.customer(contracts.get_customer(token=_token()))
+    customer = Customer.from_proto(contracts.get_customer(token=_token())).json()
     views = _merges()
     return page(
         "merge/start.html",
@@ -127,9 +128,7 @@ def merge_begin() -> Any:
     form.values["source_customer_number"] = number = form.get("source_customer_number").strip()
     require(form, "source_customer_number")
     if number:
-        try:
-            v.customer_number("source_customer_number", number)
-        except DomainError:
+        if not is_customer_number(number):
             form.fail("source_customer_number", str(FIELD_MESSAGES["customer_number"]))
     domain = ""
     if proof == "password":

@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from gateway_app import validation as v
 from gateway_app.errors import handle_http_exception
+from gateway_app.schemas import PASSWORD_MAX, PASSWORD_MIN
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_language
 from gateway_app.web.session import CsrfError, login_redirect, session_principal, set_csrf_cookie
@@ -187,7 +187,7 @@ def check_new_password(form: FormState) -> str:
     """The new password of a form with `new_password` and `confirm_password`: the policy's
     length, and both typed the same. Returns what was typed."""
     new = form.get("new_password")
-    if new and not (v.PASSWORD_MIN <= len(new) <= v.PASSWORD_MAX):
+    if new and not (PASSWORD_MIN <= len(new) <= PASSWORD_MAX):
         form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
     elif new and form.get("confirm_password") and new != form.get("confirm_password"):
         form.fail("confirm_password", _("The two passwords are not the same."))

@@ -11,9 +11,9 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway_app import serializers
-from gateway_app.blueprints.admin import MAX_REASON, legal_proof_download
+from gateway_app.blueprints.admin import legal_proof_download
 from gateway_app.clients import merges
+from gateway_app.schemas.merges import MAX_REASON, MergeAudit
 from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
@@ -90,7 +90,7 @@ def _audit_page(
     merge_id: str, reason_form: FormState | None = None, error: str | None = None, status: int = 200
 ) -> Any:
     audit = merges.get_merge_audit(merge_id, token=_token())
-    data = serializers.merge_audit(audit)
+    data = MergeAudit.from_proto(audit).json()
     for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
         snapshot = data[key]
         order = [name for name in FIELD_LABELS if name in snapshot]

@@ -1,0 +1,190 @@
+"""The customer's own record and payment data, contracts and forms (/api/v1/customer, ...)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from cc_common.errors import InvalidInput
+from cc_common.rules.written_only import refuse_written_only
+from pydantic import ConfigDict, model_validator
+
+from gateway_app.schemas import (
+    MAX_TEXT,
+    Answer,
+    Body,
+    Date,
+    DateTime,
+    LinkToken,
+    Password,
+    exactly_one_of,
+    omitted,
+    text,
+)
+
+MARKET = Literal["de", "nl", "uk"]
+CUSTOMER_FIELDS = (
+    "company", "first_name", "last_name", "street", "zip", "city", "country", "phone", "mobile", "fax", "email",
+)  # fmt: skip
+# Master data a customer may change online; company and name need the signed contract
+# handover form (common/cc_common/rules/written_only.py; docs/architecture.md).
+ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
+CLEARABLE_FIELDS = ("phone", "mobile", "fax")
+SEPA_FIELDS = ("iban", "bic")
+CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
+
+Line = text(max_len=MAX_TEXT)
+PaymentText = text(min_len=1, max_len=64)
+
+
+class Payment(Answer):
+    method: Literal["sepa", "card"] | None
+    iban_masked: str | None
+    bic: str | None
+    card_last4: str | None
+    card_expiry: str | None
+
+
+class Customer(Answer):
+    """The customer's master data and masked payment data"""
+
+    customer_number: str
+    market: MARKET
+    company: str | None
+    first_name: str | None
+    last_name: str | None
+    street: str | None
+    zip: str | None
+    city: str | None
+    country: str | None
+    phone: str | None
+    mobile: str | None
+    fax: str | None
+    email: str | None
+    payment: Payment
+    EXAMPLE: ClassVar = {
+        "customer_number": "10001", "market": "de", "company": None, "first_name": "Max",
+        "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin",
+        "country": "DE", "phone": "+49301234567", "mobile": None, "fax": None, "email": "max@example.com",
+        "payment": {"method": "sepa", "iban_masked": "DE89 **** **** **** **30 00", "bic": "COBADEFFXXX",
+                    "card_last4": None, "card_expiry": None},
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Customer:
+        return super().from_proto(message, payment=Payment.from_proto(message.payment))
+
+
+class CustomerUpdate(Body):
+    """Any of the fields; null or "" clears phone, mobile or fax. A new email needs current_password
+    (checked like a login). company, first_name or last_name: 409 written_form_required."""
+
+    # At least one field to change; a new email with the current password (an email equal to
+    # the current address is no change and is taken without it).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [{"required": [name]} for name in ONLINE_FIELDS],
+            "dependentRequired": {"email": ["current_password"]},
+        }
+    )
+    street: Line = omitted()
+    zip: Line = omitted()
+    city: Line = omitted()
+    country: Line = omitted()
+    phone: Line | None = None
+    mobile: Line | None = None
+    fax: Line | None = None
+    email: text(max_len=254) = omitted()  # type: ignore[valid-type]
+    current_password: Password = omitted()
+    EXAMPLE: ClassVar = {"street": "Hauptstraße 2", "email": "new@example.com", "current_password": "correct horse battery"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _written_only_first(cls, data: Any) -> Any:
+        # contract-service's own rule, said first: nothing is forwarded or saved, not even the
+        # other fields of the request (409 written_form_required).
+        if isinstance(data, dict):
+            refuse_written_only(data)
+        return data
+
+    def changes(self) -> dict[str, str]:
+        """The fields given, a null phone, mobile or fax as "" (cleared)."""
+        given = self.model_fields_set - {"current_password"}
+        return {name: getattr(self, name) or "" for name in ONLINE_FIELDS if name in given}
+
+
+class PaymentUpdate(Body):
+    """Either a bank account (iban and bic) or a card (card_token from the payment provider,
+    card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(SEPA_FIELDS, CARD_FIELDS))
+    iban: PaymentText = omitted()
+    bic: PaymentText = omitted()
+    card_token: PaymentText = omitted()
+    card_last4: PaymentText = omitted()
+    card_expiry: PaymentText = omitted()
+    EXAMPLE: ClassVar = {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_card_number(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "card_number" in data:
+            raise InvalidInput(
+                "A card number is never accepted: give the card_token from the payment provider, "
+                "with card_last4 and card_expiry.",
+                code="card_number_refused",
+                field="card_token",
+            )
+        return data
+
+
+class EmailRestore(Body):
+    token: LinkToken
+    EXAMPLE: ClassVar = {"token": "r3st0r3L1nkT0k3n"}
+
+
+class Contract(Answer):
+    id: str
+    package_id: str
+    product: str
+    start_date: Date
+    term_months: int
+    current_term_end: Date
+    status: Literal["active", "terminated"]
+    created_at: DateTime
+
+
+class ContractList(Answer):
+    """The contracts of the customer's packages, oldest first"""
+
+    contracts: list[Contract]
+    EXAMPLE: ClassVar = {
+        "contracts": [{"id": "ctr_1a2b", "package_id": "pkg_3f2a9c", "product": "hosting-basic",
+                       "start_date": "2026-01-01", "term_months": 12, "current_term_end": "2026-12-31",
+                       "status": "active", "created_at": "2026-01-01T09:00:00+00:00"}]
+    }  # fmt: skip
+
+
+class Form(Answer):
+    """A written-only form with the URL of its PDF, or an online one with its endpoint"""
+
+    id: str
+    title: str
+    description: str
+    mode: Literal["written", "online"]
+    endpoint: str | None
+    pdf_url: str | None
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Form:
+        return super().from_proto(message, pdf_url=values["pdf_url"] if message.has_pdf else None)
+
+
+class FormList(Answer):
+    """The forms: written-only ones with a PDF, online ones with their endpoint"""
+
+    forms: list[Form]
+    EXAMPLE: ClassVar = {
+        "forms": [{"id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
+                   "mode": "written", "endpoint": None, "pdf_url": "/api/v1/forms/contract-handover/pdf"}]
+    }  # fmt: skip
+

@@ -1,0 +1,173 @@
+"""Merging customer numbers (/api/v1/merges/..., /api/v1/merge-objections, the staff review)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Literal
+
+from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
+from cc_common.rules.merges import STATUSES
+from customercenter.v2 import common_pb2
+from pydantic import ConfigDict, model_validator
+
+from gateway_app.schemas import (
+    MAX_OPAQUE_ID,
+    Answer,
+    Body,
+    CustomerNumber,
+    DateTime,
+    Domain,
+    LinkToken,
+    Password,
+    exactly_one_of,
+    omitted,
+    text,
+)
+
+MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
+MAX_REASON = 1000
+MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
+Status = Literal[STATUSES]  # type: ignore[valid-type]  # cc_common/rules/merges.py
+
+
+class ComparisonRow(Answer):
+    field: str
+    target_value: str | None  # masked for payment data
+    source_value: str | None
+    result: Literal["equal", "differs", "blocking"]
+
+
+class Merge(Answer):
+    """A merge, with the comparison of both numbers' master data"""
+
+    id: str
+    target_customer_number: str
+    source_customer_number: str
+    status: Status
+    market: Literal["de", "nl", "uk"]
+    comparison: list[ComparisonRow]
+    data_taken_over: bool
+    legal_proof_uploaded: bool
+    proof_method: Literal["customer_password", "package_password"]
+    # A merge proven with a package password: until when the absorbed side may object (null
+    # for other merges and once it confirmed), and whether it confirmed.
+    objection_period_ends_at: DateTime
+    confirmed_by_source: bool
+    cancelled_by: Literal["target", "source", "staff", "objection"] | None
+    rejection_reason: str | None
+    created_at: DateTime
+    updated_at: DateTime
+    completed_at: DateTime
+    EXAMPLE: ClassVar = {
+        "id": "mrg_9a8b", "target_customer_number": "10001", "source_customer_number": "10002", "status": "ready",
+        "market": "de",
+        "comparison": [{"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann",
+                        "result": "equal"}],
+        "data_taken_over": False, "legal_proof_uploaded": False, "proof_method": "customer_password",
+        "objection_period_ends_at": None, "confirmed_by_source": False, "cancelled_by": None,
+        "rejection_reason": None, "created_at": "2026-03-01T09:00:00+00:00",
+        "updated_at": "2026-03-01T09:00:00+00:00", "completed_at": None,
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Any:
+        rows = [ComparisonRow.from_proto(row) for row in message.comparison]
+        return super().from_proto(message, comparison=rows, **values)
+
+
+class MergeList(Answer):
+    """Merges"""
+
+    merges: list[Merge]
+    EXAMPLE: ClassVar = {"merges": [Merge.EXAMPLE]}
+
+
+class Step(Answer):
+    name: str
+    state: Literal["started", "done", "compensated", "failed"]
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+
+
+def _snapshot(raw: str) -> dict[str, Any]:
+    """A master-data snapshot as an object; {} when merge-service sent none (or no object)."""
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+class MergeAudit(Merge):
+    """The merge with both master-data snapshots (when it started), the saga's step log and the
+    ids of every record it moved, by kind (packages, invoices, contracts, terminations)"""
+
+    target_snapshot: dict[str, Any]
+    source_snapshot: dict[str, Any]
+    steps: list[Step]
+    moved: dict[str, list[str]]
+    reversal_reason: str | None
+    EXAMPLE: ClassVar = {
+        **Merge.EXAMPLE, "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
+        "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
+        "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
+                   "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
+        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": []},
+        "reversal_reason": None,
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> MergeAudit:
+        moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
+        for group in message.moved:
+            moved.setdefault(enum_name(common_pb2.RecordKind, group.kind), []).extend(group.ids)
+        return super().from_proto(
+            message.merge,
+            target_snapshot=_snapshot(message.target_snapshot_json),
+            source_snapshot=_snapshot(message.source_snapshot_json),
+            steps=[Step.from_proto(step) for step in message.steps],
+            moved=moved,
+            reversal_reason=message.reversal_reason or None,
+        )
+
+
+class MergeStart(Body):
+    """Either source_password, or domain and domain_password (a domain of one of the source's
+    packages with that package's password)."""
+
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password")))
+    source_customer_number: CustomerNumber
+    source_password: Password = omitted()
+    domain: Domain = omitted()
+    domain_password: Password = omitted()
+    EXAMPLE: ClassVar = {"source_customer_number": "10002", "source_password": "the other password"}
+
+    @model_validator(mode="after")
+    def _proof_of_ownership(self) -> MergeStart:
+        has_password = self.source_password is not None
+        has_domain = self.domain is not None or self.domain_password is not None
+        if has_password and has_domain:
+            raise InvalidInput("Give either source_password, or domain and domain_password, not both.", field="domain")
+        if not has_password and not has_domain:
+            raise InvalidInput(
+                "Prove that the number is yours: give its customer password (source_password), or a "
+                "domain of one of its packages with that package's password (domain, domain_password).",
+                field="source_password",
+            )
+        if has_domain and self.domain is None:
+            raise InvalidInput("domain is required with domain_password.", field="domain")
+        if has_domain and self.domain_password is None:
+            raise InvalidInput("domain_password is required with domain.", field="domain_password")
+        return self
+
+
+class Objection(Body):
+    token: LinkToken
+    EXAMPLE: ClassVar = {"token": "0bj3ct10nL1nk"}
+
+
+class MergeReason(Body):
+    reason: text(min_len=1, max_len=MAX_REASON)  # type: ignore[valid-type]
+    EXAMPLE: ClassVar = {"reason": "The signed form does not match the customer number."}

@@ -1,0 +1,187 @@
+"""Packages, products, product changes, settings and splitting (/api/v1/packages/..., /api/v1/products)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
+from customercenter.v2 import package_pb2
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
+
+from gateway_app.schemas import (
+    MAX_OPAQUE_ID,
+    Answer,
+    Body,
+    Domain,
+    Money,
+    NewPassword,
+    OpaqueId,
+    Product,
+    money,
+    omitted,
+    text,
+)
+
+PACKAGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. pkg_3f2a9c"}
+MAX_SETTINGS = 20
+SettingKey = Annotated[str, Field(min_length=1, max_length=64)]
+SettingValue = StrictBool | StrictInt | text(max_len=64)  # type: ignore[operator]
+
+
+class Usage(Answer):
+    storage_used_gb: int
+    mailboxes_used: int
+    databases_used: int
+
+
+class Package(Answer):
+    """A package; customer_number only where package-service gave it (never to a package login)"""
+
+    id: str
+    customer_number: str = omitted()
+    product: str
+    product_name: str | None
+    max_domains: int | None
+    domains: list[str]
+    status: Literal["active", "terminated"]
+    created_at: str | None
+    usage: Usage
+    EXAMPLE: ClassVar = {
+        "id": "pkg_3f2a9c", "customer_number": "10001", "product": "hosting-basic", "product_name": "Hosting Basic",
+        "max_domains": 1, "domains": ["example.com"], "status": "active", "created_at": "2026-01-01T09:00:00+00:00",
+        "usage": {"storage_used_gb": 2, "mailboxes_used": 1, "databases_used": 0},
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Any:
+        return super().from_proto(message, usage=Usage.from_proto(message), **values)
+
+
+class PackageList(Answer):
+    """The packages the token may see"""
+
+    packages: list[Package]
+    EXAMPLE: ClassVar = {"packages": [Package.EXAMPLE]}
+
+
+class Price(Answer):
+    market: Literal["de", "nl", "uk"]
+    monthly_price: Money
+    currency: str
+
+
+class ProductInfo(Answer):
+    """A product of the catalogue; rank 1 is the smallest"""
+
+    code: str
+    name: str
+    rank: int
+    max_domains: int
+    storage_gb: int
+    mailboxes: int
+    databases: int
+    prices: list[Price]
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> ProductInfo:
+        prices = [Price.from_proto(p, monthly_price=money(p.monthly_price_cents)) for p in message.prices]
+        return super().from_proto(message, prices=prices)
+
+
+class ProductList(Answer):
+    """The product catalogue, smallest first, with limits and monthly prices per market"""
+
+    products: list[ProductInfo]
+    EXAMPLE: ClassVar = {
+        "products": [{"code": "hosting-basic", "name": "Hosting Basic", "rank": 1, "max_domains": 1, "storage_gb": 10,
+                      "mailboxes": 5, "databases": 1,
+                      "prices": [{"market": "de", "monthly_price": 4.99, "currency": "EUR"}]}]
+    }  # fmt: skip
+
+
+class ProductChange(Package):
+    """The changed package, with the direction of the change and the product before it"""
+
+    direction: Literal["upgrade", "downgrade"]
+    from_product: str
+    EXAMPLE: ClassVar = {**Package.EXAMPLE, "product": "hosting-pro", "direction": "upgrade", "from_product": "hosting-basic"}
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> ProductChange:
+        direction = enum_name(package_pb2.ChangeDirection, message.direction)
+        return super().from_proto(message.package, direction=direction, from_product=message.from_product)
+
+
+class DomainMove(Answer):
+    """Both packages after a split; created is true when the target is a new package"""
+
+    source: Package
+    target: Package
+    created: bool
+    EXAMPLE: ClassVar = {
+        "source": Package.EXAMPLE,
+        "target": {**Package.EXAMPLE, "id": "pkg_4b1d", "domains": ["example.org"]},
+        "created": True,
+    }
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> DomainMove:
+        source, target = Package.from_proto(message.source), Package.from_proto(message.target)
+        return super().from_proto(message, source=source, target=target)
+
+
+class PackageSettings(Answer):
+    """The technical settings: php_version (8.1, 8.2, 8.3), https_redirect (true, false),
+    www_redirect (none, to_www, from_www), php_memory_limit_mb (64..1024)"""
+
+    package_id: str
+    settings: dict[str, str]
+    EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "settings": {"https_redirect": "true", "php_version": "8.3"}}
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> PackageSettings:
+        return super().from_proto(message, settings=dict(sorted(message.settings.items())))
+
+
+class ProductChoice(Body):
+    product: Product
+    EXAMPLE: ClassVar = {"product": "hosting-pro"}
+
+
+class PackagePassword(Body):
+    new_password: NewPassword
+    EXAMPLE: ClassVar = {"new_password": "a new long password"}
+
+
+class SettingsUpdate(Body):
+    """Settings to change (all are checked by package-service before any is stored)."""
+
+    settings: Annotated[dict[SettingKey, SettingValue], Field(min_length=1, max_length=MAX_SETTINGS)]
+    EXAMPLE: ClassVar = {"settings": {"php_version": "8.3", "https_redirect": True}}
+
+    def as_strings(self) -> dict[str, str]:
+        """The values as package-service takes them: true/false, numbers as digits."""
+        return {
+            key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+            for key, value in self.settings.items()
+        }
+
+
+class Split(Body):
+    """Move a domain into target_package_id, or into a new package of product (default the smallest)."""
+
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["target_package_id", "product"]}})
+    domain: Domain
+    target_package_id: OpaqueId = omitted()
+    product: Product = omitted()
+    EXAMPLE: ClassVar = {"domain": "example.org"}
+
+    @model_validator(mode="after")
+    def _product_only_for_a_new_package(self) -> Split:
+        if self.target_package_id is not None and self.product is not None:
+            raise InvalidInput(
+                "product is only for a new package; leave it out when the domain moves into target_package_id.",
+                field="product",
+            )
+        return self
