@@ -8,7 +8,8 @@ the same DomainError and then into a JSON error (after googleapis python-api-cor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 import grpc
 
@@ -145,7 +146,9 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
     """Turns a failed call back into the DomainError the server raised."""
     status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     details = (err.details() if hasattr(err, "details") else None) or ""
-    trailers = dict(err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else {}
+    # (key, value) pairs at runtime, sync and aio alike (the stubs type them as objects).
+    pairs = cast(Iterable[tuple[str, Any]], err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else ()
+    trailers = dict(pairs)
     cls = _BY_GRPC_STATUS.get(status)
     if cls is None or cls is ServiceUnavailable:
         if status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):

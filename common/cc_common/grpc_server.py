@@ -17,7 +17,7 @@ import functools
 import inspect
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from grpc_reflection.v1alpha import reflection
 from cc_common import config, faults, telemetry
 from cc_common.errors import DomainError, to_trailers
 from cc_common.grpc_access import AccessLogInterceptor
+from cc_common.grpc_types import Context, Continuation, Handler
 from cc_common.metrics import MetricsInterceptor
 from cc_common.settings import ServiceSettings
 from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
@@ -66,7 +67,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier) -> None:
         self._verifier = verifier
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(UNAUTHENTICATED_PREFIXES):
@@ -83,13 +86,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
 
-def _aborting(handler, error: DomainError):
+def _aborting(handler: Handler, error: DomainError) -> Handler:
     """A handler of the same kind as `handler` that ends the call with `error`."""
 
-    async def abort_unary(request, context):
+    async def abort_unary(request: Any, context: Context) -> None:
         await context.abort(error.grpc_status, error.message, trailing_metadata=to_trailers(error))
 
-    async def abort_stream(request, context):
+    async def abort_stream(request: Any, context: Context) -> AsyncIterator[None]:
         await context.abort(error.grpc_status, error.message, trailing_metadata=to_trailers(error))
         yield  # pragma: no cover - makes this an async generator
 
@@ -135,7 +138,11 @@ class Callers:
         return caller.kind in self.kinds
 
 
-def rpc(*callers: str, in_thread: bool = False):
+# A servicer method before and after `@rpc` (which drops its `caller` argument).
+RpcMethod = Callable[..., Any]
+
+
+def rpc(*callers: str, in_thread: bool = False) -> Callable[[RpcMethod], RpcMethod]:
     """Declares who may call a servicer method and maps its errors.
 
     `callers` are user token kinds ("customer", "package", "staff") and calling services by
@@ -148,14 +155,14 @@ def rpc(*callers: str, in_thread: bool = False):
 
     allowed = Callers.of(callers)
 
-    def decorate(fn: Callable[..., Any]):
+    def decorate(fn: RpcMethod) -> RpcMethod:
         is_async = inspect.iscoroutinefunction(fn)
         is_async_gen = inspect.isasyncgenfunction(fn)
 
         if is_async_gen:
 
             @functools.wraps(fn)
-            async def stream_wrapper(self, request, context):
+            async def stream_wrapper(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
                 caller = await _authorize(context, allowed)
                 try:
                     async for item in fn(self, request, context, caller):
@@ -167,7 +174,7 @@ def rpc(*callers: str, in_thread: bool = False):
             return stream_wrapper
 
         @functools.wraps(fn)
-        async def wrapper(self, request, context):
+        async def wrapper(self: Any, request: Any, context: Context) -> Any:
             caller = _caller.get()
             if caller is None or not allowed.admit(caller):  # the rare path: ends the call
                 caller = await _authorize(context, allowed)
@@ -194,7 +201,7 @@ def rpc(*callers: str, in_thread: bool = False):
     return decorate
 
 
-async def _authorize(context, allowed: Callers) -> Principal:
+async def _authorize(context: Context, allowed: Callers) -> Principal:
     caller = _caller.get()
     if caller is None:
         await context.abort(

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+import grpc.aio
 from sqlalchemy import Table
 
 from cc_common import config, db, metrics, notices, revocation, telemetry
@@ -69,7 +70,7 @@ class PlainService:
     service_name: str  # the full gRPC service name, for health and reflection
     migrations: Path
     unit_of_work: Callable[..., Any]
-    servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
+    servicer: Callable[..., Any]  # uow factory (with an outbox: public_base_url, on_mail) -> servicer
     add_to_server: Callable[[Any, Any], None]
     outbox: Table | None = None  # the service's mail outbox table, if it sends mails
     # Work beside the server (started here, stopped at shutdown): uow factory -> started jobs
@@ -78,7 +79,9 @@ class PlainService:
     # More keyword arguments of the servicer (its adapters), read from the environment.
     servicer_options: Callable[[], dict[str, Any]] | None = None
 
-    async def create_server(self, address: str, settings: ServiceSettings):
+    async def create_server(
+        self, address: str, settings: ServiceSettings
+    ) -> tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Dispatcher, ...]]:
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
         Returns (server, port, health, watcher), and with an outbox also its dispatcher
         (already started); `watcher` (the revocation replica, already started) and the
