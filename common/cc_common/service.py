@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import grpc.aio
 from sqlalchemy import Table
@@ -62,6 +62,10 @@ class ServiceSettings:
         )
 
 
+# What create_server returns: (server, port, health, watcher, *dispatchers).
+CreatedServer: TypeAlias = "tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Dispatcher, ...]]"
+
+
 @dataclass(frozen=True)
 class PlainService:
     """What differs between plain services: names, migrations, unit of work and servicer."""
@@ -79,9 +83,7 @@ class PlainService:
     # More keyword arguments of the servicer (its adapters), read from the environment.
     servicer_options: Callable[[], dict[str, Any]] | None = None
 
-    async def create_server(
-        self, address: str, settings: ServiceSettings
-    ) -> tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Dispatcher, ...]]:
+    async def create_server(self, address: str, settings: ServiceSettings) -> CreatedServer:
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
         Returns (server, port, health, watcher), and with an outbox also its dispatcher
         (already started); `watcher` (the revocation replica, already started) and the

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.tokens import Principal
 from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
 
 from package_service.domain.catalogue import Product
 from package_service.domain.model import Package
 from package_service.service_layer import services
+from package_service.service_layer.unit_of_work import UnitOfWork
 
 
 def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.Package:
@@ -50,11 +54,11 @@ def product_to_proto(product: Product) -> package_pb2.Product:
 
 
 class PackageServicer(package_pb2_grpc.PackageServiceServicer):
-    def __init__(self, uow_factory) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
         self._uow = uow_factory
 
     @rpc("staff")
-    def CreatePackage(self, request, context, caller: Principal):
+    def CreatePackage(self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal) -> package_pb2.Package:
         package = services.create_package(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -64,22 +68,22 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return to_proto(package)
 
     @rpc("customer", "package", "staff")
-    def ListPackages(self, request, context, caller: Principal):
+    def ListPackages(self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal) -> package_pb2.PackageList:
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return package_pb2.PackageList(packages=[to_proto(p, caller) for p in packages])
 
     @rpc("customer", "package", "staff")
-    def GetPackage(self, request, context, caller: Principal):
+    def GetPackage(self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal) -> package_pb2.Package:
         return to_proto(services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id), caller)
 
     @rpc("service:gateway", "service:merge")
-    def ResolveDomain(self, request, context, caller: Principal):
+    def ResolveDomain(self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal) -> package_pb2.Package:
         return to_proto(services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain))
 
     @rpc("service:merge")
-    def TransferPackages(self, request, context, caller: Principal):
+    def TransferPackages(self, request: transfer_pb2.TransferRequest, context: Context, caller: Principal) -> transfer_pb2.TransferResult:
         ids = services.transfer_packages(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -90,17 +94,17 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return transfer_pb2.TransferResult(moved=[transfer_pb2.TransferredRecords(kind="packages", ids=ids)])
 
     @rpc("staff")
-    def CountPackages(self, request, context, caller: Principal):
+    def CountPackages(self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal) -> package_pb2.PackageCounts:
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
         return package_pb2.PackageCounts(by_owner=counts, total=sum(counts.values()))
 
     @rpc("customer", "package", "staff")
-    def ListProducts(self, request, context, caller: Principal):
+    def ListProducts(self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal) -> package_pb2.ProductList:
         return package_pb2.ProductList(products=[product_to_proto(p) for p in services.list_products()])
 
     # A contractual change: the customer login only, never a package login.
     @rpc("customer")
-    def ChangeProduct(self, request, context, caller: Principal):
+    def ChangeProduct(self, request: package_pb2.ChangeProductRequest, context: Context, caller: Principal) -> package_pb2.ChangeProductResponse:
         change = services.change_product(
             uow=self._uow(),
             caller=caller,
@@ -113,7 +117,7 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer")
-    def MoveDomain(self, request, context, caller: Principal):
+    def MoveDomain(self, request: package_pb2.MoveDomainRequest, context: Context, caller: Principal) -> package_pb2.MoveDomainResponse:
         move = services.move_domain(
             uow=self._uow(),
             caller=caller,
@@ -127,19 +131,19 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer", "package", "staff")
-    def GetSettings(self, request, context, caller: Principal):
+    def GetSettings(self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal) -> package_pb2.PackageSettings:
         settings = services.get_settings(uow=self._uow(), caller=caller, package_id=request.package_id)
         return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
 
     @rpc("customer", "package", "staff")
-    def UpdateSettings(self, request, context, caller: Principal):
+    def UpdateSettings(self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal) -> package_pb2.PackageSettings:
         settings = services.update_settings(
             uow=self._uow(), caller=caller, package_id=request.package_id, changes=dict(request.settings)
         )
         return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
 
     @rpc("staff")
-    def SetUsage(self, request, context, caller: Principal):
+    def SetUsage(self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal) -> package_pb2.Package:
         package = services.set_usage(
             uow=self._uow(),
             package_id=request.package_id,
