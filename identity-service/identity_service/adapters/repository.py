@@ -3,11 +3,15 @@ the service layer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from cc_common import outbox as outbox_mails
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -36,7 +40,7 @@ CHANGES_CHANNEL = "cc_identity_revocations"
 ACKS_CHANNEL = "cc_identity_revocation_acks"
 
 
-def _insert(session: Session):
+def _insert(session: Session) -> Callable[[Any], PgInsert | SqliteInsert]:
     """INSERT ... ON CONFLICT DO NOTHING for the session's backend."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -158,7 +162,7 @@ class RevocationRepository:
             .values(value=RevocationSequenceRow.value + 1)
         )
         sequence = int(
-            self.session.scalar(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1))
+            self.session.execute(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1)).scalar_one()
         )
         if _postgresql(self.session):
             self.session.execute(select(func.pg_notify(CHANGES_CHANNEL, str(sequence))))

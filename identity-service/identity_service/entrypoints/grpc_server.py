@@ -11,19 +11,22 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 from cc_common import metrics
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.tokens import Principal
 from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
 from google.protobuf import empty_pb2
 
 from identity_service.domain import password_reset
 from identity_service.domain.model import Hasher, LoginResult
-from identity_service.domain.revocation import RevocationChange
+from identity_service.domain.revocation import DeniedToken, RevocationChange, SubjectRule
 from identity_service.domain.throttling import LoginLimits
 from identity_service.service_layer import services
 from identity_service.service_layer.revocation_hub import RevocationHub, Watcher
+from identity_service.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +49,11 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent
             snapshot=change.snapshot and first,
             rules=[
                 identity_pb2.SubjectRule(subject=r.subject, min_generation=r.min_generation, keep_jti=r.keep_jti)
-                for kind, r in chunk
-                if kind == "rule"
+                for _, r in chunk
+                if isinstance(r, SubjectRule)
             ],
             denied=[
-                identity_pb2.DeniedToken(jti=d.jti, expires_at=d.expires_at) for kind, d in chunk if kind == "denied"
+                identity_pb2.DeniedToken(jti=d.jti, expires_at=d.expires_at) for _, d in chunk if isinstance(d, DeniedToken)
             ],
         )
         first = False
@@ -59,7 +62,7 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def __init__(
         self,
-        uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
         hasher: Hasher,
         limits: LoginLimits,
         hub: RevocationHub,
@@ -79,7 +82,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- logins ---------------------------------------------------------------------------
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def CustomerLogin(self, request, context, caller: Principal):
+    def CustomerLogin(self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
         return to_proto(
             services.customer_login(
                 uow=self._uow(),
@@ -93,7 +96,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def PackageLogin(self, request, context, caller: Principal):
+    def PackageLogin(self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
         return to_proto(
             services.package_login(
                 uow=self._uow(),
@@ -108,7 +111,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         )
 
     @rpc("service:gateway", in_thread=True)
-    def StaffLogin(self, request, context, caller: Principal):
+    def StaffLogin(self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
         return to_proto(
             services.staff_login(
                 uow=self._uow(),
@@ -127,7 +130,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
     @rpc("staff")
-    async def SetCustomerPassword(self, request, context, caller: Principal):
+    async def SetCustomerPassword(self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
@@ -135,7 +138,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return empty_pb2.Empty()
 
     @rpc("service:gateway", "staff")
-    async def SetPackagePassword(self, request, context, caller: Principal):
+    async def SetPackagePassword(self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_package_password,
@@ -146,7 +149,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return empty_pb2.Empty()
 
     @rpc("customer")
-    async def ChangeCustomerPassword(self, request, context, caller: Principal):
+    async def ChangeCustomerPassword(self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
         number = caller.customer_number or caller.name
         password_hash = await asyncio.to_thread(
             services.check_password_change,
@@ -171,7 +174,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return result
 
     @rpc("service:gateway", in_thread=True)
-    def RequestPasswordReset(self, request, context, caller: Principal):
+    def RequestPasswordReset(self, request: identity_pb2.PasswordResetRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
         queued = services.request_password_reset(
             uow=self._uow(),
             policy=self._reset_policy,
@@ -188,7 +191,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return empty_pb2.Empty()
 
     @rpc("service:gateway")
-    async def ConfirmPasswordReset(self, request, context, caller: Principal):
+    async def ConfirmPasswordReset(self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
         password_hash = await asyncio.to_thread(
             services.check_password_reset,
             uow=self._uow(),
@@ -209,17 +212,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- revocation -----------------------------------------------------------------------
 
     @rpc("customer", "package", "staff")
-    async def RevokeOwnToken(self, request, context, caller: Principal):
+    async def RevokeOwnToken(self, request: empty_pb2.Empty, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
         return await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
 
     @rpc("service:gateway")
-    async def RevokeSubject(self, request, context, caller: Principal):
+    async def RevokeSubject(self, request: identity_pb2.RevokeSubjectRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
         return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
 
     @rpc("service:merge")
-    async def SetCustomerStatus(self, request, context, caller: Principal):
+    async def SetCustomerStatus(self, request: transfer_pb2.CustomerStatusRequest, context: Context, caller: Principal) -> transfer_pb2.CustomerStatusResult:
         async with self._hub.publishing:
             result = await asyncio.to_thread(
                 services.set_customer_status,
@@ -243,7 +246,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         metrics.REVOCATION_ACK_SECONDS.labels("acked" if acked else "timeout").observe(time.perf_counter() - started)
         return acked
 
-    async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
+    async def _revoke(
+        self, operation: Callable[..., RevocationChange | None], **kwargs: Any
+    ) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it
         (or the ack timeout passed): after logout returns, the gateway already refuses the token.
         An operation that revoked nothing (a new credential) returns None: nothing to publish."""
@@ -257,7 +262,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.RevocationResult(sequence=change.sequence)
 
     @rpc("service:gateway", "service:merge", "service:contract", "service:package")
-    async def WatchRevocations(self, request_iterator, context, caller: Principal) -> AsyncIterator:
+    async def WatchRevocations(
+        self, request_iterator: AsyncIterator[identity_pb2.RevocationAck], context: Context, caller: Principal
+    ) -> AsyncIterator[identity_pb2.RevocationEvent]:
         watcher = self._hub.connect()  # before the snapshot is read: no change falls between
         reader = asyncio.create_task(self._read_acks(request_iterator, watcher))
         try:
@@ -274,7 +281,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             reader.cancel()
             await self._hub.disconnect(watcher)
 
-    async def _read_acks(self, request_iterator, watcher: Watcher) -> None:
+    async def _read_acks(self, request_iterator: AsyncIterator[identity_pb2.RevocationAck], watcher: Watcher) -> None:
         try:
             async for ack in request_iterator:
                 await self._hub.ack(watcher, ack.sequence)
