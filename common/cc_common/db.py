@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, MetaData, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -87,6 +87,12 @@ def upgrade(url: str, migrations_dir: Path) -> None:
                 lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
     finally:
         engine.dispose()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` returns a CursorResult for them,
+    which has `rowcount`, but its declared type is the plain Result."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
 
 
 def run_alembic_env(target_metadata: MetaData) -> None:

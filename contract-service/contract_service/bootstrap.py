@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cc_common.periodic import Periodic
-from cc_common.service import PlainService, ServiceSettings
+from cc_common.service import CreatedServer, PlainService, ServiceSettings
 from cc_common.settings import ContractEnv
 from customercenter.v1 import contract_pb2, contract_pb2_grpc
 
@@ -59,7 +59,7 @@ class Settings(ServiceSettings):
     SERVICE = "contract"
 
 
-async def create_server(address: str, settings: ServiceSettings | None = None):
+async def create_server(address: str, settings: ServiceSettings | None = None) -> CreatedServer:
     """(server, port, health, watcher) bound to address; see PlainService.create_server."""
     return await SERVICE.create_server(address, settings or Settings.from_env())
 

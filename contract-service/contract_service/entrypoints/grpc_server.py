@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from cc_common import notices
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.tokens import Principal
 from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
 
@@ -23,6 +24,7 @@ from contract_service.domain.model import (
     current_term_end,
 )
 from contract_service.service_layer import payments, services
+from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
 def _ts(value: datetime | None) -> str:
@@ -139,7 +141,7 @@ def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:
 class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     def __init__(
         self,
-        uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
         *,
         public_base_url: str = notices.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
@@ -151,7 +153,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
     @rpc("staff")
-    def CreateCustomer(self, request, context, caller: Principal):
+    def CreateCustomer(self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
         customer = services.create_customer(
             uow=self._uow(),
             market=request.market,
@@ -162,14 +164,14 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return customer_to_proto(customer)
 
     @rpc("customer", "staff", "service:gateway")
-    def GetCustomer(self, request, context, caller: Principal):
+    def GetCustomer(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return customer_to_proto(customer)
 
     @rpc("customer", "staff")
-    def SetPayment(self, request, context, caller: Principal):
+    def SetPayment(self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
         customer = services.set_payment(
             uow=self._uow(),
             caller=caller,
@@ -180,7 +182,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return customer_to_proto(customer)
 
     @rpc("staff")
-    def CreateInvoice(self, request, context, caller: Principal):
+    def CreateInvoice(self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal) -> contract_pb2.Invoice:
         invoice = services.create_invoice(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -192,15 +194,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return invoice_to_proto(invoice)
 
     @rpc("customer", "staff")
-    def ListInvoices(self, request, context, caller: Principal):
+    def ListInvoices(self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal) -> contract_pb2.InvoiceList:
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.InvoiceList(invoices=[invoice_to_proto(i) for i in invoices])
 
     @rpc("customer", "staff")
-    def UpdateCustomer(self, request, context, caller: Principal):
-        changes = {name: getattr(request, name) for name in _UPDATABLE if request.HasField(name)}
+    def UpdateCustomer(self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+        changes = {
+            name: getattr(request, name)
+            for name in _UPDATABLE
+            if request.HasField(name)  # type: ignore[arg-type]  # each an optional field of the message
+        }
         customer = services.update_customer(
             uow=self._uow(),
             caller=caller,
@@ -213,18 +219,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return customer_to_proto(customer)
 
     @rpc("service:gateway")
-    def RestoreCustomerEmail(self, request, context, caller: Principal):
+    def RestoreCustomerEmail(self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
         customer = services.restore_email(uow=self._uow(), token=request.token)
         return customer_to_proto(customer)
 
     @rpc("service:merge")
-    def GetCustomerSnapshot(self, request, context, caller: Principal):
+    def GetCustomerSnapshot(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.CustomerSnapshot:
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
         return contract_pb2.CustomerSnapshot(customer=customer_to_proto(customer), iban=iban)
 
     @rpc("service:merge")
-    def SetCustomerStatus(self, request, context, caller: Principal):
+    def SetCustomerStatus(self, request: transfer_pb2.CustomerStatusRequest, context: Context, caller: Principal) -> transfer_pb2.CustomerStatusResult:
         changed = services.set_customer_status(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -235,7 +241,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return transfer_pb2.CustomerStatusResult(changed=changed)
 
     @rpc("service:merge")
-    def TransferContracts(self, request, context, caller: Principal):
+    def TransferContracts(self, request: transfer_pb2.TransferRequest, context: Context, caller: Principal) -> transfer_pb2.TransferResult:
         moved = services.transfer_contracts(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -248,7 +254,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("staff", "service:gateway")
-    def CreateContract(self, request, context, caller: Principal):
+    def CreateContract(self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal) -> contract_pb2.Contract:
         contract = services.create_contract(
             uow=self._uow(),
             package_id=request.package_id,
@@ -260,7 +266,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_to_proto(contract, today=_today())
 
     @rpc("staff", "service:gateway")
-    def ChangeContractProduct(self, request, context, caller: Principal):
+    def ChangeContractProduct(self, request: contract_pb2.ChangeContractProductRequest, context: Context, caller: Principal) -> contract_pb2.ChangeContractProductResponse:
         contract, before, changed = services.change_contract_product(
             uow=self._uow(),
             caller=caller,
@@ -273,44 +279,44 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def ListContracts(self, request, context, caller: Principal):
+    def ListContracts(self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal) -> contract_pb2.ContractList:
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
         return contract_pb2.ContractList(contracts=[contract_to_proto(c, today=today) for c in contracts])
 
     @rpc("customer", "staff")
-    def GetInvoicePdf(self, request, context, caller: Principal):
+    def GetInvoicePdf(self, request: contract_pb2.InvoiceRef, context: Context, caller: Principal) -> contract_pb2.Document:
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
         return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
 
     @rpc("customer")
-    def RepeatDebit(self, request, context, caller: Principal):
+    def RepeatDebit(self, request: contract_pb2.InvoiceRef, context: Context, caller: Principal) -> contract_pb2.DebitRequest:
         debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
         return debit_to_proto(debit)
 
     @rpc("customer")
-    def CreateTermination(self, request, context, caller: Principal):
+    def CreateTermination(self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal) -> contract_pb2.Termination:
         termination = services.create_termination(
             uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
         )
         return termination_to_proto(termination, today=_today())
 
     @rpc("customer", "staff")
-    def ListTerminations(self, request, context, caller: Principal):
+    def ListTerminations(self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal) -> contract_pb2.TerminationList:
         items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
         return contract_pb2.TerminationList(terminations=[termination_to_proto(t, today=today) for t in items])
 
     @rpc("customer")
-    def RetractTermination(self, request, context, caller: Principal):
+    def RetractTermination(self, request: contract_pb2.TerminationRef, context: Context, caller: Principal) -> contract_pb2.Termination:
         termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
         return termination_to_proto(termination, today=_today())
 
     @rpc("customer", "staff")
-    def ListForms(self, request, context, caller: Principal):
+    def ListForms(self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal) -> contract_pb2.FormList:
         return contract_pb2.FormList(forms=[form_to_proto(f) for f in services.list_forms()])
 
     @rpc("customer", "staff")
-    def GetFormPdf(self, request, context, caller: Principal):
+    def GetFormPdf(self, request: contract_pb2.FormRef, context: Context, caller: Principal) -> contract_pb2.Document:
         filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
         return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from cc_common import outbox as outbox_mails
+from cc_common.db import rowcount
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -141,7 +142,7 @@ class ThrottleRepository:
                 LoginFailureRow.window_started_at <= now - window_seconds,
             )
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 def _record(row: LoginFailureRow) -> FailureRecord:
@@ -196,7 +197,7 @@ class RevocationRepository:
 
     def prune_denied(self, *, now: int) -> int:
         result = self.session.execute(delete(DeniedTokenRow).where(DeniedTokenRow.expires_at <= now))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def all_rules(self) -> list[SubjectRule]:
         return [_rule(r) for r in self.session.scalars(select(RevocationRuleRow).order_by(RevocationRuleRow.subject))]
@@ -257,7 +258,7 @@ class ReplicaRepository:
         result = self.session.execute(
             delete(RevocationReplicaRow).where(RevocationReplicaRow.heartbeat_at < func.now() - timedelta(seconds=seconds))
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def record_ack(self, replica_id: str, sequence: int) -> None:
         """Every watcher of `replica_id` applied `sequence`; the copies waiting for it are
@@ -371,7 +372,7 @@ class PasswordResetRepository:
             )
             .values(status=password_reset.INVALIDATED)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def consume(self, token_hash: str, *, now: float) -> str | None:
         """Marks a pending, unexpired token used and returns its customer number; None when
@@ -388,14 +389,14 @@ class PasswordResetRepository:
             )
             .values(status=password_reset.USED)
         )
-        return token.customer_number if result.rowcount == 1 else None  # type: ignore[attr-defined]
+        return token.customer_number if rowcount(result) == 1 else None
 
     def prune(self, *, before: float) -> int:
         """Forgets tokens and requests created before `before` (expired and out of the
         throttling window)."""
         result = self.session.execute(delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before))
         self.session.execute(delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 class MailRepository:
