@@ -18,7 +18,7 @@ from customercenter.v1 import (
 )
 
 
-def _moved(result) -> dict[str, list[str]]:
+def _moved(result: transfer_pb2.TransferResult) -> dict[str, list[str]]:
     return {r.kind: list(r.ids) for r in result.moved}
 
 

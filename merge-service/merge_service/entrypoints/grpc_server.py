@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.tokens import Principal
 from customercenter.v1 import merge_pb2, merge_pb2_grpc
 
 from merge_service.domain.model import DEFAULT_OBJECTION_PERIOD, Merge
 from merge_service.service_layer import services
+from merge_service.service_layer.ports import Backends
+from merge_service.service_layer.saga import SagaRunner
+from merge_service.service_layer.unit_of_work import UnitOfWork
 
 
-def _iso(value) -> str:
+def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
@@ -44,13 +49,13 @@ def to_proto(merge: Merge, objection_period: timedelta = DEFAULT_OBJECTION_PERIO
 class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     def __init__(
         self,
-        uow_factory,
-        backends,
-        saga,
+        uow_factory: Callable[[], UnitOfWork],
+        backends: Backends,
+        saga: SagaRunner,
         *,
         auto_review: bool,
         agreement: services.AgreementPolicy | None = None,
-        on_mail=lambda: None,
+        on_mail: Callable[[], None] = lambda: None,
     ) -> None:
         self._uow = uow_factory
         self._backends = backends
@@ -64,7 +69,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     # Runs in a thread: it calls identity (a password hash) and contract-service.
     @rpc("customer", in_thread=True)
-    def StartMerge(self, request, context, caller: Principal):
+    def StartMerge(self, request: merge_pb2.StartMergeRequest, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.start_merge(
                 uow=self._uow(),
@@ -81,20 +86,20 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def GetMerge(self, request, context, caller: Principal):
+    def GetMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
 
     @rpc("customer", "staff")
-    def ListMerges(self, request, context, caller: Principal):
+    def ListMerges(self, request: merge_pb2.ListMergesRequest, context: Context, caller: Principal) -> merge_pb2.MergeList:
         merges = services.list_merges(uow=self._uow(), caller=caller, status=request.status)
         return merge_pb2.MergeList(merges=[self._proto(m) for m in merges])
 
     @rpc("customer")
-    def TakeOverData(self, request, context, caller: Principal):
+    def TakeOverData(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id))
 
     @rpc("customer")
-    def SubmitMerge(self, request, context, caller: Principal):
+    def SubmitMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.submit_merge(
                 uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
@@ -102,13 +107,13 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def CancelMerge(self, request, context, caller: Principal):
+    def CancelMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
         )
 
     @rpc("customer")
-    def UploadLegalProof(self, request, context, caller: Principal):
+    def UploadLegalProof(self, request: merge_pb2.UploadLegalProofRequest, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.upload_legal_proof(
                 uow=self._uow(),
@@ -121,14 +126,14 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def GetLegalProof(self, request, context, caller: Principal):
+    def GetLegalProof(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.LegalProof:
         filename, content_type, content, uploaded_at = services.get_legal_proof(
             uow=self._uow(), caller=caller, merge_id=request.merge_id
         )
         return merge_pb2.LegalProof(filename=filename, content_type=content_type, content=content, uploaded_at=_iso(uploaded_at))
 
     @rpc("staff")
-    def ApproveMerge(self, request, context, caller: Principal):
+    def ApproveMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.approve_merge(
                 uow=self._uow(),
@@ -139,11 +144,11 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def RejectMerge(self, request, context, caller: Principal):
+    def RejectMerge(self, request: merge_pb2.RejectMergeRequest, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason))
 
     @rpc("staff")
-    def GetMergeAudit(self, request, context, caller: Principal):
+    def GetMergeAudit(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.MergeAudit:
         merge, steps, moved = services.audit(uow=self._uow(), merge_id=request.merge_id)
         return merge_pb2.MergeAudit(
             merge=self._proto(merge),
@@ -160,7 +165,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def ReverseMerge(self, request, context, caller: Principal):
+    def ReverseMerge(self, request: merge_pb2.ReverseMergeRequest, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
         )
@@ -168,15 +173,15 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     # --- a merge proven with a package password: the absorbed side's say --------------------
 
     @rpc("service:gateway")
-    def ObjectToMerge(self, request, context, caller: Principal):
+    def ObjectToMerge(self, request: merge_pb2.ObjectionRequest, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail))
 
     @rpc("customer")
-    def ObjectMerge(self, request, context, caller: Principal):
+    def ObjectMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(
             services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
         )
 
     @rpc("customer")
-    def ConfirmMerge(self, request, context, caller: Principal):
+    def ConfirmMerge(self, request: merge_pb2.MergeRef, context: Context, caller: Principal) -> merge_pb2.Merge:
         return self._proto(services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id))
