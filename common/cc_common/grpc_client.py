@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -26,6 +26,7 @@ from cc_common.errors import from_rpc_error
 from cc_common.settings import SharedSettings
 
 R = TypeVar("R")
+S = TypeVar("S")  # the generated stub class of a service
 
 # The RPCs that only read, by full service name: repeating one after UNAVAILABLE cannot
 # change anything. Named one by one (tests/unit/test_grpc_client_config.py checks them against
@@ -141,14 +142,14 @@ def make_channel(address: str, tls: GrpcTls | None = None, *, health_checked: bo
     return telemetry.instrument_channel(channel)
 
 
-class ServiceClient:
+class ServiceClient(Generic[S]):
     """A stub of one service with its deadline and credentials."""
 
     def __init__(
         self,
         name: str,
         channel: grpc.Channel,
-        stub_factory: Callable[[grpc.Channel], Any],
+        stub_factory: Callable[[grpc.Channel], S],
         *,
         service_token: Callable[[], str] | None,
         timeout: float,

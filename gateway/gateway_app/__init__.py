@@ -64,6 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     identity_channel = getattr(backends.identity, "channel", None)
 
     def watcher_factory(state: RevocationState) -> RevocationWatcher:
+        if identity_channel is None:  # fake BACKENDS come with a REVOCATION_STATE
+            raise RuntimeError("BACKENDS without a channel to identity need a REVOCATION_STATE")
         return RevocationWatcher(identity_channel, credential.token, state)
 
     TokenGuard().init_app(

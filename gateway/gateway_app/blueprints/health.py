@@ -11,15 +11,16 @@ Neither needs a token.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from gateway_app.backends import current_backends
+from gateway_app.backends import Backend, current_backends
 
 bp = Blueprint("health", __name__)
 
 
-def _serving(client, timeout: float) -> bool:
+def _serving(client: Backend[Any], timeout: float) -> bool:
     try:
         return bool(client.serving(timeout))
     except Exception:  # noqa: BLE001 - a service that does not answer is not serving

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cc_common.errors import NotFound
-from customercenter.v1 import contract_pb2
+from customercenter.v1 import contract_pb2, contract_pb2_grpc
 
 from gateway_app import validation as v
 from gateway_app.backends import Backend, current_backends
@@ -12,7 +12,7 @@ MAX_INVOICE_NUMBER = 64
 NO_TERMINATION = "There is no termination with this id under your customer number."
 
 
-def _contract() -> Backend:
+def _contract() -> Backend[contract_pb2_grpc.ContractServiceStub]:
     return current_backends().contract
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from customercenter.v1 import identity_pb2
+from customercenter.v1 import identity_pb2, identity_pb2_grpc
 from google.protobuf import empty_pb2
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
 
 
-def _identity() -> Backend:
+def _identity() -> Backend[identity_pb2_grpc.IdentityServiceStub]:
     return current_backends().identity
 
 

@@ -5,7 +5,7 @@ A merge id is opaque; an absurdly long one cannot exist (404, as merge-service w
 from __future__ import annotations
 
 from cc_common.errors import NotFound
-from customercenter.v1 import merge_pb2
+from customercenter.v1 import merge_pb2, merge_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
@@ -14,7 +14,7 @@ MAX_MERGE_ID = 100
 MAX_FILENAME = 255
 
 
-def _merge() -> Backend:
+def _merge() -> Backend[merge_pb2_grpc.MergeServiceStub]:
     return current_backends().merge
 
 

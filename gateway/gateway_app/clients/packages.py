@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from customercenter.v1 import package_pb2
+from customercenter.v1 import package_pb2, package_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 
 
-def _package() -> Backend:
+def _package() -> Backend[package_pb2_grpc.PackageServiceStub]:
     return current_backends().package
 
 
