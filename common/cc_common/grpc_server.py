@@ -19,9 +19,10 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast, overload
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -138,11 +139,32 @@ class Callers:
         return caller.kind in self.kinds
 
 
-# A servicer method before and after `@rpc` (which drops its `caller` argument).
-RpcMethod = Callable[..., Any]
+_S = TypeVar("_S")
+_Req = TypeVar("_Req")
+_Resp = TypeVar("_Resp")
+_Msg = TypeVar("_Msg", bound=Message)  # what a sync method returns
 
 
-def rpc(*callers: str, in_thread: bool = False) -> Callable[[RpcMethod], RpcMethod]:
+class _Rpc(Protocol):
+    """What `@rpc` makes of a servicer method `(self, request, context, caller)`: the method
+    gRPC calls, `(self, request, context)`, awaitable (or an async iterator for a stream), so
+    mypy checks it against the servicer base class generated from the protos."""
+
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], AsyncIterator[_Resp]]
+    ) -> Callable[[_S, _Req, Context], AsyncIterator[_Resp]]: ...
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], Awaitable[_Resp]]
+    ) -> Callable[[_S, _Req, Context], Awaitable[_Resp]]: ...
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], _Msg]
+    ) -> Callable[[_S, _Req, Context], Awaitable[_Msg]]: ...
+
+
+def rpc(*callers: str, in_thread: bool = False) -> _Rpc:
     """Declares who may call a servicer method and maps its errors.
 
     `callers` are user token kinds ("customer", "package", "staff") and calling services by
@@ -155,7 +177,7 @@ def rpc(*callers: str, in_thread: bool = False) -> Callable[[RpcMethod], RpcMeth
 
     allowed = Callers.of(callers)
 
-    def decorate(fn: RpcMethod) -> RpcMethod:
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         is_async = inspect.iscoroutinefunction(fn)
         is_async_gen = inspect.isasyncgenfunction(fn)
 
@@ -198,7 +220,7 @@ def rpc(*callers: str, in_thread: bool = False) -> Callable[[RpcMethod], RpcMeth
         wrapper.callers = allowed  # type: ignore[attr-defined]
         return wrapper
 
-    return decorate
+    return cast(_Rpc, decorate)  # its overloads, which one function body cannot spell
 
 
 async def _authorize(context: Context, allowed: Callers) -> Principal:
