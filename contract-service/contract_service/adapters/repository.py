@@ -576,7 +576,7 @@ class TerminationRepository:
             .where(TerminationRow.id == termination_id, TerminationRow.status == "open")
             .values(status="done", carried_out_at=now)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     def retract(self, termination_id: str) -> datetime:
         now = utcnow()
