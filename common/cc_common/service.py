@@ -62,8 +62,9 @@ class ServiceSettings:
         )
 
 
-# What create_server returns: (server, port, health, watcher, *dispatchers).
-CreatedServer: TypeAlias = "tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Dispatcher, ...]]"
+# What create_server returns: (server, port, health, watcher, *extras), the extras being the
+# outbox dispatcher and the background jobs, each with a stop().
+CreatedServer: TypeAlias = "tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Any, ...]]"
 
 
 @dataclass(frozen=True)

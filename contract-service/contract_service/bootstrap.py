@@ -7,6 +7,7 @@ link), the card payment provider (CARD_PAYMENTS) and the job that carries out du
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.adapters.orm import outbox
 from contract_service.entrypoints.grpc_server import ContractServicer
 from contract_service.service_layer import terminations
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
+from contract_service.service_layer.unit_of_work import ContractUnitOfWork, UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
@@ -33,7 +34,7 @@ def servicer_options() -> dict[str, Any]:
     return {"cards": TestCardPayments() if chosen == "test" else None}
 
 
-def background(uow_factory) -> tuple[Periodic, ...]:
+def background(uow_factory: Callable[[], UnitOfWork]) -> tuple[Periodic, ...]:
     """Due terminations are carried out every TERMINATIONS_POLL_SECONDS (0: not here)."""
     interval = ContractEnv.load().terminations_poll_seconds
     if interval <= 0:
