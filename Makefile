@@ -4,13 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-PROTO_SRC := protos/customercenter/v1
+PROTO_SRC := protos/customercenter/v2
 PROTO_OUT := protos/gen
 PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
 export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
 GATEWAY_PORT ?= 8000
 
-.PHONY: run test venv protos clean lint openapi env-docs
+.PHONY: run test venv protos clean lint openapi env-docs contract
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,7 @@ protos: $(PROTO_OUT)/.stamp
 
 # buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
 # file; needs Node.js and npm. Installed again when the lock file changes. Run it by hand as
-# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v1.binpb`).
+# tools/buf/node_modules/.bin/buf (e.g. `buf lint`, `buf breaking --against protos/releases/v2.binpb`).
 BUF_DIR := tools/buf
 $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "buf is installed with npm: install Node.js and npm (https://nodejs.org)"; exit 1; }
@@ -44,7 +44,7 @@ buf: $(BUF_DIR)/node_modules/.installed
 
 # ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), mypy
 # (strict; [tool.mypy] in pyproject.toml, on the stubs `make protos` generates), then
-# buf lint, buf breaking against the last released protos and the lint baseline
+# buf lint (the full STANDARD set) and buf breaking against the released protos
 # (scripts/buf_check.py; protos/releases/README.md).
 lint: venv buf protos
 	$(VENV)/bin/ruff check .
@@ -126,6 +126,11 @@ postgres:
 PYTEST_ARGS ?=
 test: venv protos system-deps postgres
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
+
+# The HTTP contract checked from outside (docs/http.md): schemathesis over every operation of
+# the served OpenAPI document, against the five real processes. Also part of `make test`.
+contract: venv protos
+	$(VENV)/bin/pytest -p no:cacheprovider tests/contract $(PYTEST_ARGS)
 
 # --- make cluster (see README, "Running several copies") ------------------------------------
 # Two copies of every service and of the gateway on PostgreSQL (127.0.0.1:5432; databases

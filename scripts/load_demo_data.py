@@ -19,9 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 import grpc  # noqa: E402
 from cc_common.config import TokenSettings  # noqa: E402
+from cc_common.protoconv import enum_value  # noqa: E402
 from cc_common.testing import ServerThread, TokenFactory, metadata  # noqa: E402
 from cc_common.tokens import ensure_all_keys  # noqa: E402
-from customercenter.v1 import (  # noqa: E402
+from customercenter.v2 import (  # noqa: E402
+    common_pb2,
     contract_pb2,
     contract_pb2_grpc,
     identity_pb2,
@@ -103,12 +105,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise
         for number, (data, payment, packages, invoices) in DEMO.items():
             contract.CreateCustomer(
-                contract_pb2.CreateCustomerRequest(customer_number=number, payment=contract_pb2.PaymentInput(**payment), **data),
+                contract_pb2.CreateCustomerRequest(
+                    customer_number=number,
+                    payment=contract_pb2.PaymentInput(**payment),
+                    **{**data, "market": enum_value(common_pb2.Market, data["market"])},
+                ),
                 metadata=staff, timeout=10,
             )
             identity.SetCustomerPassword(identity_pb2.SetCustomerPasswordRequest(customer_number=number, password=CUSTOMER_PASSWORD), metadata=staff, timeout=10)
             for product, domains in packages:
-                created = package.CreatePackage(package_pb2.CreatePackageRequest(customer_number=number, product=product, domains=domains), metadata=staff, timeout=10)
+                created = package.CreatePackage(package_pb2.CreatePackageRequest(customer_number=number, product=product, domains=domains), metadata=staff, timeout=10).package
                 identity.SetPackagePassword(identity_pb2.SetPackagePasswordRequest(package_id=created.id, password=PACKAGE_PASSWORD), metadata=staff, timeout=10)
                 start = (date.today() - timedelta(days=200)).isoformat()
                 contract.CreateContract(
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             for i, (cents, status) in enumerate(invoices):
                 day = (date.today() - timedelta(days=30 * (len(invoices) - i))).isoformat()
                 contract.CreateInvoice(
-                    contract_pb2.CreateInvoiceRequest(customer_number=number, amount_cents=cents, status=status, date=day),
+                    contract_pb2.CreateInvoiceRequest(customer_number=number, amount_cents=cents, status=enum_value(contract_pb2.InvoiceStatus, status), date=day),
                     metadata=staff, timeout=10,
                 )
         print(f"Demo data loaded: {len(DEMO)} customers (password {CUSTOMER_PASSWORD!r}), package password {PACKAGE_PASSWORD!r}.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
+from urllib.parse import quote, unquote
 
 import grpc
 
@@ -132,13 +133,23 @@ TRAILER_FIELD = "error-field"
 TRAILER_EXTRA_PREFIX = "error-x-"
 
 
+# gRPC sends a text metadata value only if it is printable ASCII; any other character (a
+# field named after a client's settings key, say "settings.\x9c") fails the whole answer and the
+# caller sees INTERNAL. Such characters, and "%" itself, travel percent-encoded (UTF-8).
+_TRAILER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def _encode(value: str) -> str:
+    return quote(value, safe=_TRAILER_SAFE)
+
+
 def to_trailers(error: DomainError) -> tuple[tuple[str, str], ...]:
     """The trailing metadata that carries a DomainError over gRPC."""
-    items = [(TRAILER_CODE, error.code)]
+    items = [(TRAILER_CODE, _encode(error.code))]
     if error.field:
-        items.append((TRAILER_FIELD, error.field))
+        items.append((TRAILER_FIELD, _encode(error.field)))
     for key, value in error.extra.items():
-        items.append((TRAILER_EXTRA_PREFIX + key.replace("_", "-"), value))
+        items.append((TRAILER_EXTRA_PREFIX + key.replace("_", "-"), _encode(value)))
     return tuple(items)
 
 
@@ -148,7 +159,7 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
     details = (err.details() if hasattr(err, "details") else None) or ""
     # (key, value) pairs at runtime, sync and aio alike (the stubs type them as objects).
     pairs = cast(Iterable[tuple[str, Any]], err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else ()
-    trailers = dict(pairs)
+    trailers = {k: unquote(v) if isinstance(v, str) else v for k, v in pairs}
     cls = _BY_GRPC_STATUS.get(status)
     if cls is None or cls is ServiceUnavailable:
         if status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):

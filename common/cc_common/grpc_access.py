@@ -1,7 +1,7 @@
 """The access log of a gRPC server: one line per finished call (cc_common.grpc_server puts
 `AccessLogInterceptor` on every server).
 
-Fields: `grpc_method` ("/customercenter.v1.IdentityService/Login"), `grpc_code` ("OK",
+Fields: `grpc_method` ("/customercenter.v2.IdentityService/Login"), `grpc_code` ("OK",
 "UNAUTHENTICATED", ...), `duration_ms`, `peer` (the caller's address as gRPC names it),
 `caller` (who the verified token says called: "service:gateway", or only the kind of a user
 token: "customer", "package", "staff"; null without a token). Never a request, a response or

@@ -33,8 +33,8 @@ S = TypeVar("S")  # the generated stub class of a service
 # the protos); a method missing here is simply not retried. Identity has none: its logins count
 # failures and its stream (WatchRevocations) reconnects on its own.
 READ_METHODS: dict[str, tuple[str, ...]] = {
-    "customercenter.v1.IdentityService": (),
-    "customercenter.v1.ContractService": (
+    "customercenter.v2.IdentityService": (),
+    "customercenter.v2.ContractService": (
         "GetCustomer",
         "GetCustomerSnapshot",
         "ListInvoices",
@@ -44,7 +44,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListForms",
         "GetFormPdf",
     ),
-    "customercenter.v1.PackageService": (
+    "customercenter.v2.PackageService": (
         "GetPackage",
         "ListPackages",
         "ResolveDomain",
@@ -52,7 +52,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListProducts",
         "GetSettings",
     ),
-    "customercenter.v1.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
+    "customercenter.v2.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
 }
 
 # gRPC's retry policy for the reads: up to 3 attempts in all, 0.1 s then 0.2 s apart (each

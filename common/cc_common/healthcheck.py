@@ -3,7 +3,7 @@ reports SERVING through the standard `grpc.health.v1.Health/Check`, else 1.
 
 Used by the containers' health checks and by the end-to-end harness; with GRPC_TLS_* set it
 connects over mTLS with this process's client certificate. SERVICE is the full
-service name ("customercenter.v1.PackageService"); empty (the default) asks for the server
+service name ("customercenter.v2.PackageService"); empty (the default) asks for the server
 as a whole.
 """
 

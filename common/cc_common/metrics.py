@@ -253,7 +253,7 @@ def watch_database(engine: Engine, service: str, *, outbox: Table | None = None,
 
 # --- the gRPC interceptor --------------------------------------------------------------------
 def _split(method: str) -> tuple[str, str]:
-    """"/customercenter.v1.IdentityService/Login" -> ("customercenter.v1.IdentityService", "Login")."""
+    """"/customercenter.v2.IdentityService/Login" -> ("customercenter.v2.IdentityService", "Login")."""
     service, _, name = method.lstrip("/").rpartition("/")
     return service or "unknown", name or "unknown"
 

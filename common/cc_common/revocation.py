@@ -36,7 +36,7 @@ from cc_common.grpc_client import make_channel
 from cc_common.tokens import Principal, ServiceCredential
 
 if TYPE_CHECKING:
-    from customercenter.v1.identity_pb2 import RevocationAck
+    from customercenter.v2.identity_pb2 import WatchRevocationsRequest
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class RevocationWatcher:
 
     def __init__(self, channel: grpc.Channel, token_source: Callable[[], str], state: RevocationState) -> None:
         # Imported here: the generated stubs are not needed by processes that never watch.
-        from customercenter.v1 import identity_pb2, identity_pb2_grpc
+        from customercenter.v2 import identity_pb2, identity_pb2_grpc
 
         self._pb2 = identity_pb2
         self._stub = identity_pb2_grpc.IdentityServiceStub(channel)
@@ -147,7 +147,7 @@ class RevocationWatcher:
                         rules=[
                             SubjectRule(r.subject, r.min_generation, r.keep_jti) for r in event.rules
                         ],
-                        denied=[(d.jti, d.expires_at) for d in event.denied],
+                        denied=[(d.jti, d.expires_at.seconds) for d in event.denied],  # whole unix seconds
                     )
                     acks.put(event.sequence)
                     metrics.REPLICA_SEQUENCE.set(self.state.sequence)
@@ -167,12 +167,12 @@ class RevocationWatcher:
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
-    def _ack_iter(self, acks: queue.Queue[int | None]) -> Iterator[RevocationAck]:
+    def _ack_iter(self, acks: queue.Queue[int | None]) -> Iterator[WatchRevocationsRequest]:
         while True:
             seq = acks.get()
             if seq is None:
                 return
-            yield self._pb2.RevocationAck(sequence=seq)
+            yield self._pb2.WatchRevocationsRequest(sequence=seq)
 
 
 def start_replica(

@@ -15,7 +15,7 @@ from typing import Any
 from cc_common.periodic import Periodic
 from cc_common.service import CreatedServer, PlainService, ServiceSettings
 from cc_common.settings import ContractEnv
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
+from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.adapters.orm import outbox

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from cc_common.config import GrpcTls, ServiceAddresses
 from cc_common.grpc_client import ServiceClient, make_channel
-from customercenter.v1 import (
+from customercenter.v2 import (
     contract_pb2_grpc,
     identity_pb2_grpc,
     merge_pb2_grpc,

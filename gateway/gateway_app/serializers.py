@@ -1,13 +1,24 @@
-"""Protobuf messages -> the JSON shapes of the API (/api/openapi.json). An unset optional string is `null`."""
+"""Protobuf messages -> the JSON shapes of the API (/api/openapi.json). An unset optional string is `null`.
+
+The protos' enums become their lower-case names and their Timestamps ISO 8601 strings in UTC
+(cc_common.protoconv), the strings the API has always shown."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from cc_common.protoconv import enum_name, iso
+from customercenter.v2 import common_pb2, contract_pb2, merge_pb2, package_pb2
+
 
 def _opt(value: str) -> str | None:
     return value or None
+
+
+def _time(message: Any, field: str) -> str | None:
+    """A Timestamp field as ISO 8601 (UTC), null when unset."""
+    return _opt(iso(message, field))
 
 
 CUSTOMER_FIELDS = (
@@ -29,10 +40,10 @@ def customer(message: Any) -> dict[str, Any]:
     payment = message.payment
     return {
         "customer_number": message.customer_number,
-        "market": message.market,
+        "market": enum_name(common_pb2.Market, message.market),
         **{name: _opt(getattr(message, name)) for name in CUSTOMER_FIELDS},
         "payment": {
-            "method": _opt(payment.method),
+            "method": _opt(enum_name(contract_pb2.PaymentMethod, payment.method)),
             "iban_masked": _opt(payment.iban_masked),
             "bic": _opt(payment.bic),
             "card_last4": _opt(payment.card_last4),
@@ -52,8 +63,8 @@ def package(message: Any) -> dict[str, Any]:
         "product_name": _opt(message.product_name),
         "max_domains": message.max_domains or None,
         "domains": list(message.domains),
-        "status": message.status,
-        "created_at": _opt(message.created_at),
+        "status": enum_name(package_pb2.PackageStatus, message.status),
+        "created_at": _time(message, "created_at"),
         "usage": {
             "storage_used_gb": message.storage_used_gb,
             "mailboxes_used": message.mailboxes_used,
@@ -73,7 +84,7 @@ def product(message: Any) -> dict[str, Any]:
         "databases": message.databases,
         "prices": [
             {
-                "market": price.market,
+                "market": enum_name(common_pb2.Market, price.market),
                 "monthly_price": amount(price.monthly_price_cents),
                 "currency": price.currency,
             }
@@ -84,7 +95,11 @@ def product(message: Any) -> dict[str, Any]:
 
 def product_change(message: Any) -> dict[str, Any]:
     """The changed package, with the direction of the change and the product before it."""
-    return {**package(message.package), "direction": message.direction, "from_product": message.from_product}
+    return {
+        **package(message.package),
+        "direction": enum_name(package_pb2.ChangeDirection, message.direction),
+        "from_product": message.from_product,
+    }
 
 
 def domain_move(message: Any) -> dict[str, Any]:
@@ -107,17 +122,18 @@ def invoice(message: Any) -> dict[str, Any]:
         "date": _opt(message.date),
         "amount": amount(message.amount_cents),
         "currency": message.currency,
-        "status": message.status,
+        "status": enum_name(contract_pb2.InvoiceStatus, message.status),
+        "return_reason": _opt(message.return_reason),
         "repeat_debit_requested": message.repeat_debit_requested,
-        "repeat_debit_requested_at": _opt(message.repeat_debit_requested_at),
+        "repeat_debit_requested_at": _time(message, "repeat_debit_requested_at"),
     }
 
 
 def debit_request(message: Any) -> dict[str, Any]:
     return {
         "invoice_number": message.invoice_number,
-        "requested_at": _opt(message.requested_at),
-        "status": message.status,
+        "requested_at": _time(message, "requested_at"),
+        "status": enum_name(contract_pb2.DebitRequestStatus, message.status),
     }
 
 
@@ -129,9 +145,9 @@ def termination(message: Any) -> dict[str, Any]:
         "product": _opt(message.product),
         "contract_id": _opt(message.contract_id),
         "effective_date": message.effective_date,
-        "status": message.status,
-        "created_at": _opt(message.created_at),
-        "retracted_at": _opt(message.retracted_at),
+        "status": enum_name(contract_pb2.TerminationStatus, message.status),
+        "created_at": _time(message, "created_at"),
+        "retracted_at": _time(message, "retracted_at"),
     }
 
 
@@ -143,8 +159,8 @@ def contract(message: Any) -> dict[str, Any]:
         "start_date": _opt(message.start_date),
         "term_months": message.term_months,
         "current_term_end": _opt(message.current_term_end),
-        "status": message.status,
-        "created_at": _opt(message.created_at),
+        "status": enum_name(contract_pb2.ContractStatus, message.status),
+        "created_at": _time(message, "created_at"),
     }
 
 
@@ -154,7 +170,7 @@ def form(message: Any, *, pdf_url: str | None) -> dict[str, Any]:
         "id": message.id,
         "title": message.title,
         "description": message.description,
-        "mode": message.mode,
+        "mode": enum_name(contract_pb2.FormMode, message.mode),
         "endpoint": _opt(message.endpoint),
         "pdf_url": pdf_url if message.has_pdf else None,
     }
@@ -170,29 +186,29 @@ def merge(message: Any) -> dict[str, Any]:
         "id": message.id,
         "target_customer_number": message.target_customer_number,
         "source_customer_number": message.source_customer_number,
-        "status": message.status,
-        "market": message.market,
+        "status": enum_name(merge_pb2.MergeStatus, message.status),
+        "market": enum_name(common_pb2.Market, message.market),
         "comparison": [
             {
                 "field": row.field,
                 "target_value": _opt(row.target_value),
                 "source_value": _opt(row.source_value),
-                "result": row.result,
+                "result": enum_name(merge_pb2.ComparisonResult, row.result),
             }
             for row in message.comparison
         ],
         "data_taken_over": message.data_taken_over,
         "legal_proof_uploaded": message.legal_proof_uploaded,
-        "proof_method": message.proof_method,
+        "proof_method": enum_name(merge_pb2.ProofMethod, message.proof_method),
         # A merge proven with a package password: until when the absorbed side may object
         # (null for other merges and once it confirmed), and whether it confirmed.
-        "objection_period_ends_at": _opt(message.objection_period_ends_at),
+        "objection_period_ends_at": _time(message, "objection_period_ends_at"),
         "confirmed_by_source": message.confirmed_by_source,
-        "cancelled_by": _opt(message.cancelled_by),
+        "cancelled_by": _opt(enum_name(merge_pb2.MergeCanceller, message.cancelled_by)),
         "rejection_reason": _opt(message.rejection_reason),
-        "created_at": _opt(message.created_at),
-        "updated_at": _opt(message.updated_at),
-        "completed_at": _opt(message.completed_at),
+        "created_at": _time(message, "created_at"),
+        "updated_at": _time(message, "updated_at"),
+        "completed_at": _time(message, "completed_at"),
     }
 
 
@@ -211,7 +227,7 @@ def merge_audit(message: Any) -> dict[str, Any]:
     """The merge, both snapshots, the saga's step log and the ids of every moved record."""
     moved: dict[str, list[str]] = {kind: [] for kind in MOVED_KINDS}
     for group in message.moved:
-        moved.setdefault(group.kind, []).extend(group.ids)
+        moved.setdefault(enum_name(common_pb2.RecordKind, group.kind), []).extend(group.ids)
     return {
         **merge(message.merge),
         "target_snapshot": _snapshot(message.target_snapshot_json),
@@ -219,9 +235,9 @@ def merge_audit(message: Any) -> dict[str, Any]:
         "steps": [
             {
                 "name": step.name,
-                "state": step.state,
-                "started_at": _opt(step.started_at),
-                "finished_at": _opt(step.finished_at),
+                "state": enum_name(merge_pb2.MergeStepState, step.state),
+                "started_at": _time(step, "started_at"),
+                "finished_at": _time(step, "finished_at"),
                 "error": _opt(step.error),
             }
             for step in message.steps

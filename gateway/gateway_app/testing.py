@@ -4,6 +4,10 @@ A FakeService answers `invoke(fake.stub.Method, request, token=...)` from a tabl
 (by method name), records
 every call, and can be switched "down" so each call raises ServiceUnavailable, as a real
 ServiceClient does when its service does not answer. Nothing here is used in production.
+
+A reply may be given as the resource its RPC's response carries (a `Customer` for GetCustomer,
+whose GetCustomerResponse has the one field `customer`): the fake wraps it in the RPC's
+<Rpc>Response, as the real service does, so the gateway's unwrapping is exercised.
 """
 
 from __future__ import annotations
@@ -13,8 +17,37 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable
+from customercenter.v2 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 
 from gateway_app.backends import Backends
+
+_SERVICES = {
+    "identity": identity_pb2.DESCRIPTOR.services_by_name["IdentityService"],
+    "contract": contract_pb2.DESCRIPTOR.services_by_name["ContractService"],
+    "package": package_pb2.DESCRIPTOR.services_by_name["PackageService"],
+    "merge": merge_pb2.DESCRIPTOR.services_by_name["MergeService"],
+}
+
+
+def as_response(service: str, method: str, answer: Any) -> Any:
+    """`answer` as the RPC's response: as it is when it has that type (or is no message), else
+    wrapped in the response's one field of the answer's type (an empty response for an empty
+    answer)."""
+    descriptor = _SERVICES.get(service)
+    if descriptor is None or method not in descriptor.methods_by_name or not isinstance(answer, Message):
+        return answer
+    output = descriptor.methods_by_name[method].output_type
+    if answer.DESCRIPTOR is output:
+        return answer
+    response = GetMessageClass(output)
+    if not output.fields and not answer.ListFields():
+        return response()
+    fields = [f for f in output.fields if f.message_type is answer.DESCRIPTOR]
+    if len(output.fields) != 1 or not fields:
+        raise AssertionError(f"{service}.{method} answers {output.name}, not {answer.DESCRIPTOR.name}")
+    return response(**{fields[0].name: answer})
 
 
 @dataclass
@@ -57,8 +90,8 @@ class FakeService:
         if isinstance(answer, DomainError):
             raise answer
         if callable(answer):
-            return answer(request, token)
-        return answer
+            answer = answer(request, token)
+        return as_response(self.name, method, answer)
 
     def serving(self, timeout: float = 1.0) -> bool:
         return self.healthy and not self.down

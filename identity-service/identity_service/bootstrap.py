@@ -41,7 +41,7 @@ from cc_common.outbox import Dispatcher, Transport, transport_from_env
 from cc_common.revocation import RevocationState
 from cc_common.settings import IdentityEnv, ServiceSettings, SharedSettings
 from cc_common.tokens import TokenVerifier
-from customercenter.v1 import identity_pb2, identity_pb2_grpc
+from customercenter.v2 import identity_pb2, identity_pb2_grpc
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 

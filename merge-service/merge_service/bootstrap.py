@@ -21,7 +21,7 @@ from cc_common.outbox import Dispatcher, transport_from_env
 from cc_common.revocation import RevocationWatcher, start_replica
 from cc_common.settings import MergeEnv, ServiceSettings, SharedSettings
 from cc_common.tokens import ServiceCredential, TokenVerifier
-from customercenter.v1 import merge_pb2, merge_pb2_grpc
+from customercenter.v2 import merge_pb2, merge_pb2_grpc
 
 from merge_service.adapters.clients import GrpcBackends
 from merge_service.adapters.orm import MergeRow, outbox

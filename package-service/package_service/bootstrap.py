@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cc_common.service import CreatedServer, PlainService, ServiceSettings
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v2 import package_pb2, package_pb2_grpc
 
 from package_service.entrypoints.grpc_server import PackageServicer
 from package_service.service_layer.unit_of_work import PackageUnitOfWork

@@ -85,7 +85,7 @@ def test_logout_kills_the_token_at_once(world):
 def test_a_logged_out_token_is_refused_by_a_service_called_directly_over_grpc(world):
     import grpc
     from cc_common.testing import metadata
-    from customercenter.v1 import package_pb2, package_pb2_grpc
+    from customercenter.v2 import package_pb2, package_pb2_grpc
 
     suite, alice, _, _, alice_pkg, _ = world
     token = suite.login_customer(alice.number, alice.password)

@@ -205,10 +205,10 @@ def test_the_gateway_wrote_an_access_line_per_request(run):
 def test_each_service_wrote_an_access_line_per_grpc_call(run):
     suite, _, _ = run
     for name, method in (
-        ("identity", "/customercenter.v1.IdentityService/CustomerLogin"),
-        ("contract", "/customercenter.v1.ContractService/CreateCustomer"),
-        ("package", "/customercenter.v1.PackageService/CreatePackage"),
-        ("merge", "/customercenter.v1.MergeService/StartMerge"),
+        ("identity", "/customercenter.v2.IdentityService/CustomerLogin"),
+        ("contract", "/customercenter.v2.ContractService/CreateCustomer"),
+        ("package", "/customercenter.v2.PackageService/CreatePackage"),
+        ("merge", "/customercenter.v2.MergeService/StartMerge"),
     ):
         access = [line for line in json_lines(suite, name) if line.get("access") == "grpc"]
         calls = [a for a in access if a["grpc_method"] == method]

@@ -14,10 +14,10 @@ from tests.e2e.harness import PROCESSES
 from tests.e2e.test_merges import pair, start, wait_status
 
 GRPC_SERVICE = {
-    "identity": "customercenter.v1.IdentityService",
-    "contract": "customercenter.v1.ContractService",
-    "package": "customercenter.v1.PackageService",
-    "merge": "customercenter.v1.MergeService",
+    "identity": "customercenter.v2.IdentityService",
+    "contract": "customercenter.v2.ContractService",
+    "package": "customercenter.v2.PackageService",
+    "merge": "customercenter.v2.MergeService",
 }
 
 

@@ -58,7 +58,7 @@ def test_a_clients_traceparent_is_continued_from_the_gateway_into_the_service(tr
     assert gateway[0].attributes.get("http.route") == "/api/v1/packages" or "packages" in gateway[0].name
     ids = by_id(spans)
     served = [s for s in spans if s.service == "package" and s.kind == "server"]
-    assert [s.name for s in served] == ["/customercenter.v1.PackageService/ListPackages"]
+    assert [s.name for s in served] == ["/customercenter.v2.PackageService/ListPackages"]
     call = ids[served[0].parent_id]  # the gateway's call, inside the gateway's request span
     assert (call.service, call.kind, call.parent_id) == ("gateway", "client", gateway[0].span_id)
     # The service's SQL is in the same trace, under its server span.

@@ -8,10 +8,11 @@ from datetime import UTC, date, datetime
 import grpc
 import pytest
 from cc_common import db
+from cc_common.protoconv import enum_name
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service.adapters.orm import InvoiceRow
 from contract_service.bootstrap import Settings, create_server
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 from sqlalchemy import func, insert, select
 
 
@@ -32,7 +33,7 @@ def server(tmp_path, database_url):
 def customer(number: str, **changes) -> contract_pb2.CreateCustomerRequest:
     fields = {
         "customer_number": number,
-        "market": "de",
+        "market": common_pb2.MARKET_DE,
         "first_name": "Erika",
         "last_name": "Mustermann",
         "street": "Hauptstraße 1",
@@ -48,8 +49,8 @@ def code_of(err: pytest.ExceptionInfo[grpc.RpcError]) -> str:
     return dict(err.value.trailing_metadata() or ()).get("error-code", "")
 
 
-def moved(result: transfer_pb2.TransferResult) -> dict[str, list[str]]:
-    return {r.kind: list(r.ids) for r in result.moved}
+def moved(result: contract_pb2.TransferContractsResponse) -> dict[str, list[str]]:
+    return {enum_name(common_pb2.RecordKind, r.kind): list(r.ids) for r in result.moved}
 
 
 def owners(engine, numbers: list[str]) -> dict[str, int]:
@@ -74,7 +75,7 @@ def seed_invoices(engine, owner: str, count: int, start: int) -> list[str]:
 
 
 def transfer(stub, tokens, *, merge_id="mrg_1", source="200", target="100", reverse=False):
-    request = transfer_pb2.TransferRequest(
+    request = contract_pb2.TransferContractsRequest(
         merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse
     )
     return stub.TransferContracts(request, metadata=metadata(tokens.service("merge")), timeout=30)
@@ -105,7 +106,7 @@ def test_status_changes_are_idempotent_and_a_frozen_customer_cannot_change_anyth
     stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
     stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
     service = metadata(tokens.service("merge"))
-    freeze = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "200"], status="frozen")
+    freeze = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "200"], status=common_pb2.CUSTOMER_STATUS_FROZEN)
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 2
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 0
     own = metadata(tokens.customer("100"))
@@ -121,28 +122,28 @@ def test_status_changes_are_idempotent_and_a_frozen_customer_cannot_change_anyth
     with pytest.raises(grpc.RpcError) as err:
         stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5)
     assert code_of(err) == "customer_not_active"
-    retire = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200"], status="retired", merged_into="100")
+    retire = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="100")
     assert stub.SetCustomerStatus(retire, metadata=service, timeout=5).changed == 1
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5)
-    assert (got.status, got.merged_into) == ("retired", "100")
-    back = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200", "100"], status="active")
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5).customer
+    assert (got.status, got.merged_into) == (common_pb2.CUSTOMER_STATUS_RETIRED, "100")
+    back = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200", "100"], status=common_pb2.CUSTOMER_STATUS_ACTIVE)
     assert stub.SetCustomerStatus(back, metadata=service, timeout=5).changed == 2
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5)
-    assert (got.status, got.merged_into) == ("active", "")
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5).customer
+    assert (got.status, got.merged_into) == (common_pb2.CUSTOMER_STATUS_ACTIVE, "")
 
 
 def test_a_status_change_naming_an_unknown_number_changes_nothing(server):
     stub, tokens, _ = server
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
-    request = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "999"], status="frozen")
+    request = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "999"], status=common_pb2.CUSTOMER_STATUS_FROZEN)
     with pytest.raises(grpc.RpcError) as err:
         stub.SetCustomerStatus(request, metadata=metadata(tokens.service("merge")), timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5)
-    assert got.status == "active"
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5).customer
+    assert got.status == common_pb2.CUSTOMER_STATUS_ACTIVE
     with pytest.raises(grpc.RpcError) as err:
         stub.SetCustomerStatus(
-            transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status="gone"),
+            contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_UNSPECIFIED),
             metadata=metadata(tokens.service("merge")), timeout=5,
         )  # fmt: skip
     assert (err.value.code(), dict(err.value.trailing_metadata())["error-field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "status")
@@ -157,13 +158,13 @@ def test_a_transfer_of_ten_thousand_invoices_moves_them_all_and_a_repeat_changes
     contract = stub.CreateContract(
         contract_pb2.CreateContractRequest(package_id="pkg_a", customer_number="200", product="hosting-basic"),
         metadata=staff, timeout=5,
-    )  # fmt: skip
+    ).contract  # fmt: skip
     first = moved(transfer(stub, tokens))
     assert sorted(first["invoices"]) == sorted(numbers)
     assert (first["contracts"], first["terminations"]) == ([contract.id], [])
     assert owners(engine, numbers) == {"100": 10_000}
     # An invoice of the target made after the merge, and a repeat of the same step.
-    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=500), metadata=staff, timeout=5)
+    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=500), metadata=staff, timeout=5).invoice
     assert moved(transfer(stub, tokens)) == first
     assert owners(engine, [*numbers, late.number]) == {"100": 10_001}
 
@@ -173,11 +174,11 @@ def test_reverse_returns_exactly_the_moved_records_and_leaves_later_ones_with_th
     staff = metadata(tokens.staff())
     stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
     stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
-    kept = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5)
+    kept = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5).invoice
     numbers = seed_invoices(engine, "200", 10_000, start=2_000_000)
     forward = moved(transfer(stub, tokens))
     assert kept.number not in forward["invoices"] and len(forward["invoices"]) == 10_000
-    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=700), metadata=staff, timeout=5)
+    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=700), metadata=staff, timeout=5).invoice
     back = moved(transfer(stub, tokens, reverse=True))
     assert sorted(back["invoices"]) == sorted(numbers)
     assert owners(engine, numbers) == {"200": 10_000}
@@ -241,7 +242,7 @@ def test_contracts_and_terminations_move_with_the_merge_and_back(server):
     termination = stub.CreateTermination(
         contract_pb2.CreateTerminationRequest(package_id="pkg_b", domain="example.com"),
         metadata=metadata(tokens.customer("200")), timeout=5,
-    )  # fmt: skip
+    ).termination  # fmt: skip
     forward = moved(transfer(stub, tokens))
     assert forward["terminations"] == [termination.id]
     target_view = stub.ListTerminations(contract_pb2.ListTerminationsRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
@@ -258,8 +259,8 @@ def test_the_merge_steps_refuse_every_caller_but_the_service(server):
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
     for token in (tokens.customer("100"), tokens.staff(), tokens.package("pkg_1")):
         for call, request in (
-            (stub.TransferContracts, transfer_pb2.TransferRequest(merge_id="m", source_customer_number="200", target_customer_number="100")),
-            (stub.SetCustomerStatus, transfer_pb2.CustomerStatusRequest(merge_id="m", customer_numbers=["100"], status="frozen")),
+            (stub.TransferContracts, contract_pb2.TransferContractsRequest(merge_id="m", source_customer_number="200", target_customer_number="100")),
+            (stub.SetCustomerStatus, contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="m", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_FROZEN)),
         ):
             with pytest.raises(grpc.RpcError) as err:
                 call(request, metadata=metadata(token), timeout=5)

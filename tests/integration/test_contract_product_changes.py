@@ -8,7 +8,7 @@ import grpc
 import pytest
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service.bootstrap import Settings, create_server
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 from sqlalchemy import create_engine, text
 
 
@@ -25,7 +25,7 @@ def server(tmp_path, database_url):
     for number in ("100", "200"):
         stub.CreateCustomer(
             contract_pb2.CreateCustomerRequest(
-                customer_number=number, market="de", first_name="Erika", last_name=f"Kunde{number}",
+                customer_number=number, market=common_pb2.MARKET_DE, first_name="Erika", last_name=f"Kunde{number}",
                 street="Hauptstraße 1", zip="10115", city="Berlin", email=f"k{number}@example.com",
             ),
             metadata=staff, timeout=5,
@@ -81,7 +81,7 @@ def test_a_downgrade_changes_the_contracts_product_once_and_a_repeat_changes_not
     assert (first.contract.package_id, first.contract.customer_number, first.contract.status) == (
         "pkg_100",
         "100",
-        "active",
+        contract_pb2.CONTRACT_STATUS_ACTIVE,
     )
     again = stub.ChangeContractProduct(change("pkg_100", "hosting-basic"), metadata=service, timeout=5)
     assert (again.contract.product, again.from_product, again.changed) == (
@@ -113,7 +113,7 @@ def test_staff_changes_it_back_and_a_later_termination_shows_the_current_product
         contract_pb2.CreateTerminationRequest(package_id="pkg_100"),
         metadata=metadata(tokens.customer("100")),
         timeout=5,
-    )
+    ).termination
     assert made.product == "hosting-pro"
     assert [r[1:] for r in recorded_changes(url)] == [
         ("hosting-plus", "hosting-basic", "service:gateway"),
@@ -141,9 +141,9 @@ def test_an_unknown_package_or_another_owner_is_not_found_and_bad_input_names_th
 def test_a_frozen_or_retired_customers_contract_is_not_changed(server):
     stub, tokens, url = server
     service = metadata(tokens.service())
-    for status, into in (("frozen", ""), ("retired", "200")):
+    for status, into in ((common_pb2.CUSTOMER_STATUS_FROZEN, ""), (common_pb2.CUSTOMER_STATUS_RETIRED, "200")):
         stub.SetCustomerStatus(
-            transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=status, merged_into=into),
+            contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=status, merged_into=into),
             metadata=metadata(tokens.service("merge")), timeout=5,
         )  # fmt: skip
         assert refused(stub.ChangeContractProduct, change("pkg_100", "hosting-basic"), service)[:2] == (

@@ -12,7 +12,7 @@ import pytest
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service.bootstrap import Settings, create_server
 from contract_service.domain.model import current_term_end
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 from google.protobuf.message_factory import GetMessageClass
 
 from tests.support.pdf import pdf_text
@@ -28,9 +28,9 @@ def server(tmp_path, database_url):
     factory = TokenFactory(tokens)
     staff = metadata(factory.staff())
     for number, market, extra in (
-        ("100", "de", {"zip": "10115", "city": "Berlin", "phone": "030 1234567", "fax": "030 1234568"}),
-        ("200", "de", {"zip": "80331", "city": "München"}),
-        ("300", "uk", {"zip": "SW1A 1AA", "city": "London"}),
+        ("100", common_pb2.MARKET_DE, {"zip": "10115", "city": "Berlin", "phone": "030 1234567", "fax": "030 1234568"}),
+        ("200", common_pb2.MARKET_DE, {"zip": "80331", "city": "München"}),
+        ("300", common_pb2.MARKET_UK, {"zip": "SW1A 1AA", "city": "London"}),
     ):
         stub.CreateCustomer(
             contract_pb2.CreateCustomerRequest(
@@ -61,12 +61,12 @@ def refused(call, request, md) -> tuple[grpc.StatusCode, str, str]:
 
 def contract(stub, tokens, package_id: str, owner: str = "100", **kw) -> contract_pb2.Contract:
     request = contract_pb2.CreateContractRequest(package_id=package_id, customer_number=owner, product="hosting-basic", **kw)
-    return stub.CreateContract(request, metadata=metadata(tokens.staff()), timeout=5)
+    return stub.CreateContract(request, metadata=metadata(tokens.staff()), timeout=5).contract
 
 
 def invoice(stub, tokens, owner: str = "100", **kw) -> contract_pb2.Invoice:
     request = contract_pb2.CreateInvoiceRequest(customer_number=owner, **kw)
-    return stub.CreateInvoice(request, metadata=metadata(tokens.staff()), timeout=5)
+    return stub.CreateInvoice(request, metadata=metadata(tokens.staff()), timeout=5).invoice
 
 
 # --- master data -----------------------------------------------------------------------------
@@ -79,13 +79,13 @@ def test_a_customer_changes_its_address_and_phone_and_clears_its_fax_and_the_res
         contract_pb2.UpdateCustomerRequest(customer_number="200", street="Neue Straße 5", zip="20095",
                                            city="Hamburg", phone="+49 40 123456", fax=""),
         metadata=own, timeout=5,
-    )  # fmt: skip
+    ).customer  # fmt: skip
     assert got.customer_number == "100"
     assert (got.street, got.zip, got.city, got.phone, got.fax) == ("Neue Straße 5", "20095", "Hamburg", "+4940123456", "")
     assert (got.first_name, got.last_name, got.email) == ("Erika", "Kunde100", "k100@example.com")
-    again = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5)
+    again = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).customer
     assert (again.city, again.fax, again.mobile) == ("Hamburg", "", "")
-    other = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5)
+    other = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5).customer
     assert other.city == "München"
 
 
@@ -94,7 +94,7 @@ def test_staff_changes_the_master_data_of_a_named_number(server):
     got = stub.UpdateCustomer(
         contract_pb2.UpdateCustomerRequest(customer_number="300", email="New@Example.co.uk"),
         metadata=metadata(tokens.staff()), timeout=5,
-    )  # fmt: skip
+    ).customer  # fmt: skip
     assert (got.customer_number, got.email) == ("300", "New@example.co.uk")
 
 
@@ -105,7 +105,7 @@ def test_an_invalid_field_names_the_field_and_saves_nothing(server):
     assert refused(stub.UpdateCustomer, request, own) == (grpc.StatusCode.INVALID_ARGUMENT, "invalid_input", "zip")
     assert refused(stub.UpdateCustomer, contract_pb2.UpdateCustomerRequest(email=""), own)[2] == "email"
     assert refused(stub.UpdateCustomer, contract_pb2.UpdateCustomerRequest(mobile="12"), own)[2] == "mobile"
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5)
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).customer
     assert (got.city, got.zip) == ("Berlin", "10115")
 
 
@@ -118,13 +118,13 @@ def test_changing_the_name_or_company_needs_the_written_form(server):
         (contract_pb2.UpdateCustomerRequest(company="Neu GmbH"), "company"),
     ):
         assert refused(stub.UpdateCustomer, request, own) == (grpc.StatusCode.FAILED_PRECONDITION, "written_form_required", field)
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5)
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).customer
     assert (got.last_name, got.city) == ("Kunde100", "Berlin")
     # Even the unchanged name sent along with an address change is refused (the same request,
     # the same answer), and nothing is saved.
     same = contract_pb2.UpdateCustomerRequest(last_name="Kunde100", city="Potsdam", zip="14467")
     assert refused(stub.UpdateCustomer, same, own) == (grpc.StatusCode.FAILED_PRECONDITION, "written_form_required", "last_name")
-    assert stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).city == "Berlin"
+    assert stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).customer.city == "Berlin"
 
 
 def test_a_card_number_is_refused_in_every_payment_field_and_never_stored_or_logged(server, caplog):
@@ -141,8 +141,8 @@ def test_a_card_number_is_refused_in_every_payment_field_and_never_stored_or_log
             stub.SetPayment(contract_pb2.SetPaymentRequest(payment=payment), metadata=own, timeout=5)
         assert (trailers(err)["error-code"], trailers(err)["error-field"]) == ("card_number_refused", field)
         assert "4111" not in err.value.details()
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5)
-    assert got.payment.method == ""
+    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=own, timeout=5).customer
+    assert got.payment.method == contract_pb2.PAYMENT_METHOD_UNSPECIFIED
     assert "4111" not in caplog.text
 
 
@@ -152,7 +152,7 @@ def test_a_card_number_is_refused_in_every_payment_field_and_never_stored_or_log
 def test_staff_creates_the_contract_of_a_package_once_and_the_customer_lists_its_own(server):
     stub, tokens = server
     first = contract(stub, tokens, "pkg_1", start_date="2025-03-31")
-    assert (first.term_months, first.status, first.start_date) == (12, "active", "2025-03-31")
+    assert (first.term_months, first.status, first.start_date) == (12, contract_pb2.CONTRACT_STATUS_ACTIVE, "2025-03-31")
     assert first.current_term_end == current_term_end(date(2025, 3, 31), 12, today=today()).isoformat()
     assert contract(stub, tokens, "pkg_1").id == first.id
     assert refused(stub.CreateContract, contract_pb2.CreateContractRequest(package_id="pkg_1", customer_number="200", product="hosting-basic"),
@@ -174,7 +174,7 @@ def test_staff_creates_the_contract_of_a_package_once_and_the_customer_lists_its
 def test_the_invoice_pdf_shows_number_address_net_vat_and_gross(server):
     stub, tokens = server
     inv = invoice(stub, tokens, amount_cents=11900, date="2026-02-01")
-    doc = stub.GetInvoicePdf(contract_pb2.InvoiceRef(number=inv.number), metadata=metadata(tokens.customer("100")), timeout=5)
+    doc = stub.GetInvoicePdf(contract_pb2.GetInvoicePdfRequest(number=inv.number), metadata=metadata(tokens.customer("100")), timeout=5).document
     assert (doc.filename, doc.content_type) == (f"{inv.number}.pdf", "application/pdf")
     assert doc.content.startswith(b"%PDF")
     text = pdf_text(doc.content)  # customer 100 is in the German market: German words and numbers
@@ -182,7 +182,7 @@ def test_the_invoice_pdf_shows_number_address_net_vat_and_gross(server):
                      "Hosting-Leistungen 100,00 €", "MwSt. 19 % 19,00 €", "Bruttobetrag 119,00 €"):  # fmt: skip
         assert expected in text, (expected, text)
     uk = invoice(stub, tokens, owner="300", amount_cents=1200)
-    doc = stub.GetInvoicePdf(contract_pb2.InvoiceRef(number=uk.number), metadata=metadata(tokens.staff()), timeout=5)
+    doc = stub.GetInvoicePdf(contract_pb2.GetInvoicePdfRequest(number=uk.number), metadata=metadata(tokens.staff()), timeout=5).document
     text = pdf_text(doc.content)
     assert "VAT 20% £2.00" in text and "Net amount £10.00" in text and "Gross amount £12.00" in text
 
@@ -191,9 +191,9 @@ def test_a_customer_never_reaches_another_customers_invoice(server):
     stub, tokens = server
     inv = invoice(stub, tokens, owner="200", amount_cents=500)
     other = metadata(tokens.customer("100"))
-    assert refused(stub.GetInvoicePdf, contract_pb2.InvoiceRef(number=inv.number), other)[:2] == (grpc.StatusCode.NOT_FOUND, "not_found")
-    assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=inv.number), other)[0] == grpc.StatusCode.NOT_FOUND
-    assert refused(stub.GetInvoicePdf, contract_pb2.InvoiceRef(number="RE99999999"), other)[0] == grpc.StatusCode.NOT_FOUND
+    assert refused(stub.GetInvoicePdf, contract_pb2.GetInvoicePdfRequest(number=inv.number), other)[:2] == (grpc.StatusCode.NOT_FOUND, "not_found")
+    assert refused(stub.RepeatDebit, contract_pb2.RepeatDebitRequest(number=inv.number), other)[0] == grpc.StatusCode.NOT_FOUND
+    assert refused(stub.GetInvoicePdf, contract_pb2.GetInvoicePdfRequest(number="RE99999999"), other)[0] == grpc.StatusCode.NOT_FOUND
     listed = stub.ListInvoices(contract_pb2.ListInvoicesRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5)
     assert not listed.invoices[0].repeat_debit_requested
 
@@ -202,24 +202,25 @@ def test_a_repeat_debit_of_a_sepa_invoice_waits_for_the_collection_and_shows_in_
     stub, tokens = server
     own = metadata(tokens.customer("100"))
     open_one = invoice(stub, tokens, amount_cents=500)
-    paid = invoice(stub, tokens, amount_cents=700, status="paid")
-    assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=open_one.number), own)[:2] == (
+    paid = invoice(stub, tokens, amount_cents=700, status=contract_pb2.INVOICE_STATUS_PAID)
+    assert refused(stub.RepeatDebit, contract_pb2.RepeatDebitRequest(number=open_one.number), own)[:2] == (
         grpc.StatusCode.FAILED_PRECONDITION, "no_payment_method",
     )  # fmt: skip
     sepa = contract_pb2.PaymentInput(iban="DE89370400440532013000", bic="COBADEFFXXX")
     stub.SetPayment(contract_pb2.SetPaymentRequest(payment=sepa), metadata=own, timeout=5)
-    debit = stub.RepeatDebit(contract_pb2.InvoiceRef(number=open_one.number), metadata=own, timeout=5)
-    assert (debit.invoice_number, debit.status) == (open_one.number, "requested") and debit.requested_at
-    again = stub.RepeatDebit(contract_pb2.InvoiceRef(number=open_one.number), metadata=own, timeout=5)
+    debit = stub.RepeatDebit(contract_pb2.RepeatDebitRequest(number=open_one.number), metadata=own, timeout=5)
+    assert (debit.invoice_number, debit.status) == (open_one.number, contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED)
+    assert debit.HasField("requested_at")
+    again = stub.RepeatDebit(contract_pb2.RepeatDebitRequest(number=open_one.number), metadata=own, timeout=5)
     assert again.requested_at == debit.requested_at
-    assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=paid.number), own)[:2] == (
+    assert refused(stub.RepeatDebit, contract_pb2.RepeatDebitRequest(number=paid.number), own)[:2] == (
         grpc.StatusCode.FAILED_PRECONDITION, "invoice_not_open",
     )  # fmt: skip
     listed = {i.number: i for i in stub.ListInvoices(contract_pb2.ListInvoicesRequest(), metadata=own, timeout=5).invoices}
-    assert listed[open_one.number].status == "debit_requested"
-    assert listed[open_one.number].repeat_debit_requested and listed[open_one.number].repeat_debit_requested_at
+    assert listed[open_one.number].status == contract_pb2.INVOICE_STATUS_DEBIT_REQUESTED
+    assert listed[open_one.number].repeat_debit_requested and listed[open_one.number].HasField("repeat_debit_requested_at")
     assert not listed[paid.number].repeat_debit_requested
-    assert refused(stub.RepeatDebit, contract_pb2.InvoiceRef(number=open_one.number), metadata(tokens.staff()))[0] == grpc.StatusCode.PERMISSION_DENIED
+    assert refused(stub.RepeatDebit, contract_pb2.RepeatDebitRequest(number=open_one.number), metadata(tokens.staff()))[0] == grpc.StatusCode.PERMISSION_DENIED
 
 
 # --- terminations ------------------------------------------------------------------------------
@@ -229,19 +230,21 @@ def test_a_customer_terminates_its_package_at_the_end_of_the_term_and_retracts_i
     stub, tokens = server
     own = metadata(tokens.customer("100"))
     c = contract(stub, tokens, "pkg_1", start_date="2024-05-20")
-    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5)
+    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5).termination
     expected = current_term_end(date(2024, 5, 20), 12, today=today())
     assert (made.effective_date, made.status, made.contract_id, made.product, made.domain) == (
-        expected.isoformat(), "open" if expected > today() else "effective", c.id, "hosting-basic", "",
+        expected.isoformat(),
+        contract_pb2.TERMINATION_STATUS_OPEN if expected > today() else contract_pb2.TERMINATION_STATUS_EFFECTIVE,
+        c.id, "hosting-basic", "",
     )  # fmt: skip
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1"), own)[:2] == (
         grpc.StatusCode.FAILED_PRECONDITION, "already_terminated",
     )  # fmt: skip
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="example.com"), own)[1] == "already_terminated"
     if expected > today():
-        retracted = stub.RetractTermination(contract_pb2.TerminationRef(id=made.id), metadata=own, timeout=5)
-        assert (retracted.status, bool(retracted.retracted_at)) == ("retracted", True)
-        again = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5)
+        retracted = stub.RetractTermination(contract_pb2.RetractTerminationRequest(id=made.id), metadata=own, timeout=5).termination
+        assert (retracted.status, retracted.HasField("retracted_at")) == (contract_pb2.TERMINATION_STATUS_RETRACTED, True)
+        again = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5).termination
         assert again.id != made.id
     listed = stub.ListTerminations(contract_pb2.ListTerminationsRequest(), metadata=own, timeout=5)
     assert made.id in [t.id for t in listed.terminations]
@@ -251,11 +254,11 @@ def test_a_domain_termination_records_the_domain_and_a_second_one_is_refused(ser
     stub, tokens = server
     own = metadata(tokens.customer("100"))
     contract(stub, tokens, "pkg_1")
-    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="Shop.Example.COM."), metadata=own, timeout=5)
+    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="Shop.Example.COM."), metadata=own, timeout=5).termination
     assert made.domain == "shop.example.com"
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="shop.example.com"), own)[1] == "already_terminated"
-    other = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="other.example.com"), metadata=own, timeout=5)
-    whole = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5)
+    other = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="other.example.com"), metadata=own, timeout=5).termination
+    whole = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5).termination
     assert len({made.id, other.id, whole.id}) == 3
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1", domain="not a domain"), own)[2] == "domain"
 
@@ -269,9 +272,9 @@ def test_a_termination_cannot_be_retracted_from_its_effective_date_on(server):
         if current_term_end(today() - timedelta(days=d), 12, today=today()) == today()
     )
     contract(stub, tokens, "pkg_1", start_date=start.isoformat())
-    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5)
-    assert (made.effective_date, made.status) == (today().isoformat(), "effective")
-    assert refused(stub.RetractTermination, contract_pb2.TerminationRef(id=made.id), own)[:2] == (
+    made = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_1"), metadata=own, timeout=5).termination
+    assert (made.effective_date, made.status) == (today().isoformat(), contract_pb2.TERMINATION_STATUS_EFFECTIVE)
+    assert refused(stub.RetractTermination, contract_pb2.RetractTerminationRequest(id=made.id), own)[:2] == (
         grpc.StatusCode.FAILED_PRECONDITION, "termination_effective",
     )  # fmt: skip
 
@@ -279,24 +282,24 @@ def test_a_termination_cannot_be_retracted_from_its_effective_date_on(server):
 def test_a_customer_never_reaches_another_customers_package_or_termination(server):
     stub, tokens = server
     contract(stub, tokens, "pkg_2", owner="200")
-    theirs = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_2"), metadata=metadata(tokens.customer("200")), timeout=5)
+    theirs = stub.CreateTermination(contract_pb2.CreateTerminationRequest(package_id="pkg_2"), metadata=metadata(tokens.customer("200")), timeout=5).termination
     me = metadata(tokens.customer("100"))
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_2"), me)[0] == grpc.StatusCode.NOT_FOUND
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_none"), me)[0] == grpc.StatusCode.NOT_FOUND
-    assert refused(stub.RetractTermination, contract_pb2.TerminationRef(id=theirs.id), me)[0] == grpc.StatusCode.NOT_FOUND
+    assert refused(stub.RetractTermination, contract_pb2.RetractTerminationRequest(id=theirs.id), me)[0] == grpc.StatusCode.NOT_FOUND
     listed = stub.ListTerminations(contract_pb2.ListTerminationsRequest(customer_number="200"), metadata=me, timeout=5)
     assert list(listed.terminations) == []
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_2"),
                    metadata(tokens.staff()))[0] == grpc.StatusCode.PERMISSION_DENIED  # fmt: skip
     still = stub.ListTerminations(contract_pb2.ListTerminationsRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5)
-    assert [t.status for t in still.terminations] == ["open"]
+    assert [t.status for t in still.terminations] == [contract_pb2.TERMINATION_STATUS_OPEN]
 
 
 def test_a_frozen_customer_cannot_terminate(server):
     stub, tokens = server
     contract(stub, tokens, "pkg_1")
     stub.SetCustomerStatus(
-        transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status="frozen"),
+        contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_FROZEN),
         metadata=metadata(tokens.service("merge")), timeout=5,
     )  # fmt: skip
     assert refused(stub.CreateTermination, contract_pb2.CreateTerminationRequest(package_id="pkg_1"),
@@ -309,8 +312,8 @@ def test_a_frozen_customer_cannot_terminate(server):
 def test_the_forms_list_has_the_written_ones_with_a_pdf_and_the_online_ones_with_their_endpoint(server):
     stub, tokens = server
     forms = stub.ListForms(contract_pb2.ListFormsRequest(), metadata=metadata(tokens.customer("100")), timeout=5).forms
-    written = {f.id for f in forms if f.mode == "written" and f.has_pdf}
-    online = {f.id: f.endpoint for f in forms if f.mode == "online"}
+    written = {f.id for f in forms if f.mode == contract_pb2.FORM_MODE_WRITTEN and f.has_pdf}
+    online = {f.id: f.endpoint for f in forms if f.mode == contract_pb2.FORM_MODE_ONLINE}
     assert written == {"contract_transfer", "domain_holder_change", "domain_transfer"}
     assert online["link_customer_numbers"] == "POST /api/v1/merges"
     assert online["termination"] == "POST /api/v1/terminations"
@@ -320,15 +323,15 @@ def test_the_forms_list_has_the_written_ones_with_a_pdf_and_the_online_ones_with
 
 def test_a_written_form_is_a_printable_pdf_with_a_signature_line(server):
     stub, tokens = server
-    doc = stub.GetFormPdf(contract_pb2.FormRef(form_id="contract_transfer"), metadata=metadata(tokens.customer("100")), timeout=5)
+    doc = stub.GetFormPdf(contract_pb2.GetFormPdfRequest(form_id="contract_transfer"), metadata=metadata(tokens.customer("100")), timeout=5).document
     assert doc.content.startswith(b"%PDF") and doc.filename == "contract_transfer.pdf"
     text = pdf_text(doc.content)  # customer 100 is in the German market
     assert "Ort, Datum, Unterschrift: Bisheriger Vertragspartner" in text
     assert "Bisheriger Vertragspartner: Kundennummer\n100\n" in text
-    blank = stub.GetFormPdf(contract_pb2.FormRef(form_id="domain_holder_change"), metadata=metadata(tokens.staff()), timeout=5)
+    blank = stub.GetFormPdf(contract_pb2.GetFormPdfRequest(form_id="domain_holder_change"), metadata=metadata(tokens.staff()), timeout=5).document
     assert blank.content.startswith(b"%PDF") and "Domain" in pdf_text(blank.content)
     for form_id in ("termination", "nonsense"):
-        assert refused(stub.GetFormPdf, contract_pb2.FormRef(form_id=form_id), metadata(tokens.staff()))[0] == grpc.StatusCode.NOT_FOUND
+        assert refused(stub.GetFormPdf, contract_pb2.GetFormPdfRequest(form_id=form_id), metadata(tokens.staff()))[0] == grpc.StatusCode.NOT_FOUND
 
 
 # --- who may call ------------------------------------------------------------------------------

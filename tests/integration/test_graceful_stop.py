@@ -19,7 +19,7 @@ import pytest
 import requests
 from cc_common import healthcheck
 from cc_common.testing import TokenFactory, metadata, token_settings_in
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v2 import package_pb2, package_pb2_grpc
 
 from tests.e2e.harness import PYTHONPATH, REPO, free_ports
 

@@ -13,12 +13,12 @@ from cc_common import service as service_module
 from cc_common.grpc_client import ServiceClient, make_channel
 from cc_common.grpc_server import set_serving
 from cc_common.testing import ServerThread, TokenFactory, token_settings_in
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v2 import package_pb2, package_pb2_grpc
 from package_service import bootstrap as package_boot
 
 from tests.integration.test_grpc_mtls import CertificateAuthority
 
-LIST_PRODUCTS = "/customercenter.v1.PackageService/ListProducts"
+LIST_PRODUCTS = "/customercenter.v2.PackageService/ListProducts"
 
 
 class CallCounter(grpc.aio.ServerInterceptor):

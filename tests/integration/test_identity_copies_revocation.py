@@ -19,9 +19,8 @@ import pytest
 from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.testing import TokenFactory, metadata
 from cc_common.tokens import TokenVerifier
-from customercenter.v1 import identity_pb2 as pb
-from customercenter.v1 import identity_pb2_grpc
-from google.protobuf import empty_pb2
+from customercenter.v2 import identity_pb2 as pb
+from customercenter.v2 import identity_pb2_grpc
 from sqlalchemy import create_engine, text
 
 from tests.conftest import PgDatabases, require_postgres
@@ -133,7 +132,7 @@ def copies(tmp_path, pg_url):
 def revoke_own(copy: Copy, token: str) -> float:
     """Logout through `copy`; the seconds the call took."""
     started = time.perf_counter()
-    copy.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+    copy.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
     return time.perf_counter() - started
 
 

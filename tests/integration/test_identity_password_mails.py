@@ -13,7 +13,8 @@ import grpc
 import pytest
 from aiosmtpd.controller import Controller
 from cc_common.testing import metadata
-from customercenter.v1 import identity_pb2 as pb
+from customercenter.v2 import common_pb2
+from customercenter.v2 import identity_pb2 as pb
 
 from tests.integration.test_identity_service import TIMEOUT, Identity, failure, trailers
 
@@ -69,13 +70,13 @@ def body_of(envelope) -> str:
 
 
 def request_reset(identity, number: str, address: str, base_url: str = "") -> None:
-    request = pb.PasswordResetRequest(customer_number=number, email=address, base_url=base_url)
+    request = pb.RequestPasswordResetRequest(customer_number=number, email=address, base_url=base_url)
     identity.stub.RequestPasswordReset(request, metadata=identity.service, timeout=TIMEOUT)
 
 
 def confirm(identity, token: str, password: str):
     request = pb.ConfirmPasswordResetRequest(token=token, new_password=password)
-    return identity.stub.ConfirmPasswordReset(request, metadata=identity.service, timeout=TIMEOUT)
+    return identity.stub.ConfirmPasswordReset(request, metadata=identity.service, timeout=TIMEOUT).revocation
 
 
 def test_a_reset_mails_one_link_whose_token_sets_the_password_once_and_kills_every_token(identity, smtp):
@@ -107,11 +108,10 @@ def test_a_reset_mails_one_link_whose_token_sets_the_password_once_and_kills_eve
 
 
 def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password_gets_its_first(identity, smtp):
-    from customercenter.v1 import transfer_pb2
 
     identity.set_customer_password("300", "retired password")
-    retire = transfer_pb2.CustomerStatusRequest(
-        merge_id="mrg_1", customer_numbers=["300"], status="retired", merged_into="400"
+    retire = pb.IdentityServiceSetCustomerStatusRequest(
+        merge_id="mrg_1", customer_numbers=["300"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="400"
     )
     identity.stub.SetCustomerStatus(retire, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
 
@@ -158,7 +158,7 @@ def test_a_password_change_kills_every_other_token_and_keeps_the_current_one(ide
     other = identity.verifier.verify(identity.tokens.customer("100"))
     change = pb.ChangeCustomerPasswordRequest(current_password="old password 1", new_password="new password 1")
 
-    result = identity.stub.ChangeCustomerPassword(change, metadata=metadata(current_token), timeout=TIMEOUT)
+    result = identity.stub.ChangeCustomerPassword(change, metadata=metadata(current_token), timeout=TIMEOUT).revocation
 
     assert state.sequence >= result.sequence > 0
     assert state.is_revoked(other)
@@ -174,7 +174,7 @@ def test_a_wrong_current_password_is_invalid_credentials_and_changes_nothing(ide
     change = pb.ChangeCustomerPasswordRequest(current_password="wrong password", new_password="new password 1")
     customer = metadata(identity.tokens.customer("100"))
 
-    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=customer, timeout=TIMEOUT))
+    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=customer, timeout=TIMEOUT).revocation)
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
     assert trailers(err)["error-code"] == "invalid_credentials"
@@ -183,5 +183,5 @@ def test_a_wrong_current_password_is_invalid_credentials_and_changes_nothing(ide
 
 def test_only_a_customer_token_may_change_a_customer_password(identity):
     change = pb.ChangeCustomerPasswordRequest(current_password="old password 1", new_password="new password 1")
-    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=identity.service, timeout=TIMEOUT))
+    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=identity.service, timeout=TIMEOUT).revocation)
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -12,7 +12,7 @@ import grpc
 import pytest
 from aiosmtpd.controller import Controller
 from cc_common.testing import metadata
-from customercenter.v1 import identity_pb2 as pb
+from customercenter.v2 import identity_pb2 as pb
 from identity_service.domain.password_reset import ResetPolicy
 from identity_service.domain.throttling import LoginLimits
 
@@ -36,7 +36,7 @@ def set_package_password(identity, password: str, keep_jti: str = "", package_id
 
 def package_login(identity, domain: str, password: str, package_id: str = "pkg_1"):
     request = pb.PackageLoginRequest(domain=domain, package_id=package_id, password=password)
-    return identity.stub.PackageLogin(request, metadata=identity.service, timeout=TIMEOUT)
+    return identity.stub.PackageLogin(request, metadata=identity.service, timeout=TIMEOUT).login
 
 
 def test_a_new_package_password_revokes_the_other_sessions_before_the_rpc_returns(identity):
@@ -84,7 +84,7 @@ def test_identity_itself_refuses_the_old_token_once_the_password_changed(identit
         current_password="second password", new_password="third password"
     )
     err = failure(
-        lambda: identity.stub.ChangeCustomerPassword(again, metadata=metadata(old), timeout=TIMEOUT)
+        lambda: identity.stub.ChangeCustomerPassword(again, metadata=metadata(old), timeout=TIMEOUT).revocation
     )
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -112,7 +112,7 @@ def test_a_rotated_staff_password_revokes_the_staff_tokens_issued_before_the_res
             pb.StaffLoginRequest(username="boss", password="boss-password-2"),
             metadata=second.service,
             timeout=TIMEOUT,
-        )
+        ).login
         assert login.generation == 1
     finally:
         second.stop()
@@ -123,7 +123,7 @@ def test_a_rotated_staff_password_revokes_the_staff_tokens_issued_before_the_res
             pb.StaffLoginRequest(username="boss", password="boss-password-2"),
             metadata=third.service,
             timeout=TIMEOUT,
-        )
+        ).login
         assert login.generation == 1
     finally:
         third.stop()
@@ -168,7 +168,7 @@ def mailing_identity(tmp_path, database_url, smtp):
 
 
 def request_reset(identity, number: str, client_address: str, email: str = "kunde@example.org") -> None:
-    request = pb.PasswordResetRequest(customer_number=number, email=email, client_address=client_address)
+    request = pb.RequestPasswordResetRequest(customer_number=number, email=email, client_address=client_address)
     identity.stub.RequestPasswordReset(request, metadata=identity.service, timeout=TIMEOUT)
 
 
@@ -199,6 +199,6 @@ def test_a_second_request_leaves_the_first_link_usable(mailing_identity, smtp):
     err = failure(
         lambda: mailing_identity.stub.ConfirmPasswordReset(
             used_up, metadata=mailing_identity.service, timeout=TIMEOUT
-        )
+        ).revocation
     )
     assert trailers(err)["error-code"] == "invalid_token"

@@ -10,9 +10,8 @@ import pytest
 from cc_common.revocation import RevocationState, RevocationWatcher
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from cc_common.tokens import TokenVerifier
-from customercenter.v1 import identity_pb2 as pb
-from customercenter.v1 import identity_pb2_grpc
-from google.protobuf import empty_pb2
+from customercenter.v2 import common_pb2, identity_pb2_grpc
+from customercenter.v2 import identity_pb2 as pb
 from identity_service.bootstrap import Settings, create_server
 from identity_service.domain.password_reset import ResetPolicy
 from identity_service.domain.throttling import LoginLimits
@@ -64,7 +63,7 @@ class Identity:
 
     def customer_login(self, number: str, password: str, address: str = "192.0.2.1"):
         request = pb.CustomerLoginRequest(customer_number=number, password=password, client_address=address)
-        return self.stub.CustomerLogin(request, metadata=self.service, timeout=TIMEOUT)
+        return self.stub.CustomerLogin(request, metadata=self.service, timeout=TIMEOUT).login
 
     def set_customer_password(self, number: str, password: str) -> None:
         request = pb.SetCustomerPasswordRequest(customer_number=number, password=password)
@@ -108,10 +107,10 @@ def test_each_kind_of_login_answers_its_subject_and_generation(identity):
         pb.PackageLoginRequest(domain="shop.example", package_id="pkg_1", password="package-secret"),
         metadata=identity.service,
         timeout=TIMEOUT,
-    )
+    ).login
     staff = identity.stub.StaffLogin(
         pb.StaffLoginRequest(username="boss", password="boss-password-1"), metadata=identity.service, timeout=TIMEOUT
-    )
+    ).login
 
     assert (customer.subject, customer.generation) == ("customer:100", 0)
     assert (package.subject, package.generation) == ("package:pkg_1", 0)
@@ -128,7 +127,7 @@ def test_a_wrong_password_and_an_unknown_number_get_the_same_answer(identity):
             pb.PackageLoginRequest(domain="nowhere.example", package_id="", password="whatever1"),
             metadata=identity.service,
             timeout=TIMEOUT,
-        )
+        ).login
     )
 
     assert known.code() == unknown.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -194,7 +193,7 @@ def test_a_logout_is_seen_by_every_watcher_before_the_rpc_returns(tmp_path, data
         principal = identity.verifier.verify(token)
         assert not any(state.is_revoked(principal) for state in states)
 
-        result = identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+        result = identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation
 
         assert all(state.is_revoked(principal) for state in states)
         assert all(state.sequence >= result.sequence > 0 for state in states)
@@ -204,7 +203,7 @@ def test_a_logout_is_seen_by_every_watcher_before_the_rpc_returns(tmp_path, data
 
 def test_a_new_watcher_starts_from_a_snapshot_of_earlier_revocations(identity):
     token = identity.tokens.staff("boss")
-    identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+    identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
     identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject="customer:7"), metadata=identity.service, timeout=TIMEOUT)
 
     state = identity.watch()
@@ -236,7 +235,7 @@ def test_a_malformed_subject_is_refused(identity):
     err = failure(
         lambda: identity.stub.RevokeSubject(
             pb.RevokeSubjectRequest(subject="everyone"), metadata=identity.service, timeout=TIMEOUT
-        )
+        ).revocation
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert trailers(err)["error-field"] == "subject"
@@ -250,7 +249,7 @@ def test_a_malformed_subject_is_refused(identity):
         ("StaffLogin", pb.StaffLoginRequest(username="boss", password="boss-password-1")),
         ("RevokeSubject", pb.RevokeSubjectRequest(subject="customer:200")),
         ("SetCustomerPassword", pb.SetCustomerPasswordRequest(customer_number="200", password="y" * 8)),
-        ("RequestPasswordReset", pb.PasswordResetRequest(customer_number="100", email="a@example.org")),
+        ("RequestPasswordReset", pb.RequestPasswordResetRequest(customer_number="100", email="a@example.org")),
         ("ConfirmPasswordReset", pb.ConfirmPasswordResetRequest(token="t" * 43, new_password="z" * 8)),
     ],
 )
@@ -269,20 +268,19 @@ def test_a_customer_token_may_not_watch_revocations(identity):
 
 def test_a_login_without_a_token_is_unauthenticated(identity):
     err = failure(
-        lambda: identity.stub.CustomerLogin(pb.CustomerLoginRequest(customer_number="1", password="p"), timeout=TIMEOUT)
+        lambda: identity.stub.CustomerLogin(pb.CustomerLoginRequest(customer_number="1", password="p"), timeout=TIMEOUT).login
     )
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(identity):
-    from customercenter.v1 import transfer_pb2
 
     identity.set_customer_password("5000", "right-password-5")
     state = identity.watch()
     result = identity.customer_login("5000", "right-password-5")
     token = identity.tokens.customer("5000", generation=result.generation)
     principal = identity.verifier.verify(token)
-    request = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status="retired", merged_into="6000")
+    request = pb.IdentityServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="6000")
     assert identity.stub.SetCustomerStatus(request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT).changed == 1
     assert state.is_revoked(principal)
     # Repeating the step changes nothing (idempotent).
@@ -293,7 +291,7 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
     assert trailers(err)["error-x-merged-into"] == "6000"
     wrong = failure(lambda: identity.customer_login("5000", "wrong-password-5"))
     assert trailers(wrong)["error-code"] == "invalid_credentials"
-    back = transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status="active")
+    back = pb.IdentityServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status=common_pb2.CUSTOMER_STATUS_ACTIVE)
     identity.stub.SetCustomerStatus(back, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
     again = identity.customer_login("5000", "right-password-5")
     assert again.generation > result.generation
@@ -301,9 +299,9 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
 
 def test_identity_itself_refuses_a_token_once_it_is_logged_out(identity):
     token = identity.tokens.customer("100")
-    identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+    identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
 
-    err = failure(lambda: identity.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT))
+    err = failure(lambda: identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation)
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
 
@@ -312,11 +310,11 @@ def test_identity_remembers_the_revocations_across_a_restart(tmp_path, database_
     url = database_url("identity")
     first = Identity(tmp_path, url)
     token = first.tokens.customer("100")
-    first.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT)
+    first.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
     first.stop()
     second = Identity(tmp_path, url)
     try:
-        err = failure(lambda: second.stub.RevokeOwnToken(empty_pb2.Empty(), metadata=metadata(token), timeout=TIMEOUT))
+        err = failure(lambda: second.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation)
         assert err.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         second.stop()

@@ -13,8 +13,8 @@ import grpc
 import pytest
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service.bootstrap import Settings, create_server
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
-from customercenter.v1 import identity_pb2 as pb
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
+from customercenter.v2 import identity_pb2 as pb
 
 from tests.integration.test_identity_password_mails import identity, smtp  # noqa: F401 - fixtures
 from tests.integration.test_identity_service import TIMEOUT
@@ -43,7 +43,7 @@ def contract(tmp_path, database_url, smtp):  # noqa: F811 - the smtp fixture
     factory = TokenFactory(tokens)
     stub.CreateCustomer(
         contract_pb2.CreateCustomerRequest(
-            customer_number="100", market="nl", first_name="Sanne", last_name="de Vries",
+            customer_number="100", market=common_pb2.MARKET_NL, first_name="Sanne", last_name="de Vries",
             street="Keizersgracht 12", zip="1015 CX", city="Amsterdam", email="sanne@example.nl",
         ),
         metadata=metadata(factory.staff()), timeout=TIMEOUT,
@@ -58,7 +58,7 @@ def test_an_email_change_mails_the_old_address_a_link_that_restores_it_once(cont
     customer = metadata(tokens.customer("100"))
     changed = stub.UpdateCustomer(
         contract_pb2.UpdateCustomerRequest(email="mallory@evil.example"), metadata=customer, timeout=TIMEOUT
-    )
+    ).customer
     assert changed.email == "mallory@evil.example"
     (envelope,) = smtp.wait_for(1)
     assert envelope.rcpt_tos == ["sanne@example.nl"]
@@ -77,9 +77,9 @@ def test_an_email_change_mails_the_old_address_a_link_that_restores_it_once(cont
     service = metadata(tokens.service())
     restored = stub.RestoreCustomerEmail(
         contract_pb2.RestoreCustomerEmailRequest(token=token), metadata=service, timeout=TIMEOUT
-    )
+    ).customer
     assert (restored.customer_number, restored.email) == ("100", "sanne@example.nl")
-    assert stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=customer, timeout=TIMEOUT).email == (
+    assert stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=customer, timeout=TIMEOUT).customer.email == (
         "sanne@example.nl"
     )
     with pytest.raises(grpc.RpcError) as used:
@@ -118,7 +118,7 @@ def test_a_password_change_mails_the_address_handed_to_identity(identity, smtp):
             current_password="old-password-1",
             new_password="new-password-2",
             email="kunde@example.org",
-            market="uk",
+            market=common_pb2.MARKET_UK,
         ),
         metadata=metadata(token),
         timeout=TIMEOUT,

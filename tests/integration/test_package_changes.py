@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from cc_common.errors import from_rpc_error
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 from package_service.bootstrap import Settings, create_server
 from sqlalchemy import create_engine, text
 
@@ -28,7 +29,7 @@ def create(stub, tokens, customer, product, *domains):
         package_pb2.CreatePackageRequest(customer_number=customer, product=product, domains=list(domains)),
         metadata=metadata(tokens.staff()),
         timeout=5,
-    )
+    ).package
 
 
 def change(stub, token, package_id, product):
@@ -72,7 +73,11 @@ def test_every_user_kind_lists_the_products_smallest_first(package_server):
         assert [p.rank for p in products] == sorted(p.rank for p in products)
     basic = products[0]
     assert (basic.name, basic.max_domains, basic.storage_gb, basic.mailboxes, basic.databases) == ("Hosting Basic", 1, 10, 5, 1)
-    assert {(p.market, p.currency) for p in basic.prices} == {("de", "EUR"), ("nl", "EUR"), ("uk", "GBP")}
+    assert {(p.market, p.currency) for p in basic.prices} == {
+        (common_pb2.MARKET_DE, "EUR"),
+        (common_pb2.MARKET_NL, "EUR"),
+        (common_pb2.MARKET_UK, "GBP"),
+    }
 
 
 def test_a_downgrade_that_does_not_fit_is_refused_with_the_reason(package_server):
@@ -84,7 +89,7 @@ def test_a_downgrade_that_does_not_fit_is_refused_with_the_reason(package_server
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert dict(err.value.trailing_metadata())["error-code"] == "package_does_not_fit"
     assert err.value.details() == "The package has 3 domains; Hosting Basic allows 1 domain."
-    again = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5)
+    again = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5).package
     assert again.product == "hosting-plus"
     assert product_changes(url, pkg.id) == []
 
@@ -96,7 +101,7 @@ def test_a_downgrade_refused_for_usage_fits_after_staff_lowers_the_usage(package
         package_pb2.SetUsageRequest(package_id=pkg.id, storage_used_gb=12, mailboxes_used=3, databases_used=1),
         metadata=metadata(tokens.staff()),
         timeout=5,
-    )
+    ).package
     assert (used.storage_used_gb, used.mailboxes_used, used.databases_used) == (12, 3, 1)
     with pytest.raises(grpc.RpcError) as err:
         change(stub, tokens.customer("100"), pkg.id, "hosting-basic")
@@ -107,7 +112,7 @@ def test_a_downgrade_refused_for_usage_fits_after_staff_lowers_the_usage(package
         timeout=5,
     )
     done = change(stub, tokens.customer("100"), pkg.id, "hosting-basic")
-    assert done.direction == "downgrade" and done.from_product == "hosting-plus"
+    assert done.direction == package_pb2.CHANGE_DIRECTION_DOWNGRADE and done.from_product == "hosting-plus"
     assert (done.package.product, done.package.product_name, done.package.max_domains) == ("hosting-basic", "Hosting Basic", 1)
     assert done.package.storage_used_gb == 9
     assert product_changes(url, pkg.id) == [("hosting-plus", "hosting-basic", "downgrade", "customer:100")]
@@ -123,7 +128,7 @@ def test_the_package_login_may_neither_upgrade_nor_downgrade_its_package(package
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
         assert dict(err.value.trailing_metadata())["error-code"] == "forbidden"
     up = change(stub, tokens.customer("100"), pkg.id, "hosting-pro")
-    assert up.direction == "upgrade" and up.package.product == "hosting-pro"
+    assert up.direction == package_pb2.CHANGE_DIRECTION_UPGRADE and up.package.product == "hosting-pro"
     with pytest.raises(grpc.RpcError) as same:
         change(stub, tokens.customer("100"), pkg.id, "hosting-pro")
     assert dict(same.value.trailing_metadata())["error-code"] == "same_product"
@@ -138,13 +143,13 @@ def test_a_package_login_sees_its_package_without_the_owners_customer_number(pac
     stub, tokens, _ = package_server
     pkg = create(stub, tokens, "100", "hosting-plus", "a.example")
     own = metadata(tokens.package(pkg.id))
-    one = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=own, timeout=5)
+    one = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=own, timeout=5).package
     listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=own, timeout=5)
     assert one.id == pkg.id and one.customer_number == ""
     assert [p.customer_number for p in listed.packages] == [""]
     mine = stub.GetPackage(
         package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5
-    )
+    ).package
     assert mine.customer_number == "100"
 
 
@@ -201,17 +206,17 @@ def test_a_customer_cannot_touch_another_customers_package(package_server):
         lambda: change(stub, me, theirs.id, "hosting-pro"),
         lambda: move(stub, me, theirs.id, "c.example"),
         lambda: move(stub, me, mine.id, "a.example", target=theirs.id),
-        lambda: stub.GetSettings(package_pb2.GetSettingsRequest(package_id=theirs.id), metadata=metadata(me), timeout=5),
-        lambda: stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=theirs.id, settings={"php_version": "8.1"}), metadata=metadata(me), timeout=5),
+        lambda: stub.GetSettings(package_pb2.GetSettingsRequest(package_id=theirs.id), metadata=metadata(me), timeout=5).package_settings,
+        lambda: stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=theirs.id, settings={"php_version": "8.1"}), metadata=metadata(me), timeout=5).package_settings,
     ]
     for call in calls:
         with pytest.raises(grpc.RpcError) as err:
             call()
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
     staff = metadata(tokens.staff())
-    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).domains) == ["c.example", "d.example"]
-    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).product == "hosting-plus"
-    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=mine.id), metadata=staff, timeout=5).domains) == ["a.example", "b.example"]
+    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).package.domains) == ["c.example", "d.example"]
+    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).package.product == "hosting-plus"
+    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=mine.id), metadata=staff, timeout=5).package.domains) == ["a.example", "b.example"]
 
 
 def test_the_package_login_updates_the_settings_of_its_own_package_only(package_server):
@@ -219,15 +224,15 @@ def test_the_package_login_updates_the_settings_of_its_own_package_only(package_
     own = create(stub, tokens, "100", "hosting-basic", "a.example")
     other = create(stub, tokens, "100", "hosting-basic", "b.example")
     token = metadata(tokens.package(own.id))
-    before = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=token, timeout=5).settings
+    before = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=token, timeout=5).package_settings.settings
     assert before["php_version"] == "8.3" and before["https_redirect"] == "true"
     updated = stub.UpdateSettings(
         package_pb2.UpdateSettingsRequest(package_id=own.id, settings={"php_version": "8.2", "https_redirect": "false"}),
         metadata=token,
         timeout=5,
-    ).settings
+    ).package_settings.settings
     assert (updated["php_version"], updated["https_redirect"]) == ("8.2", "false")
-    seen = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=metadata(tokens.customer("100")), timeout=5).settings
+    seen = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=metadata(tokens.customer("100")), timeout=5).package_settings.settings
     assert seen["php_version"] == "8.2"
     with pytest.raises(grpc.RpcError) as bad:
         stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=own.id, settings={"php_version": "5.6"}), metadata=token, timeout=5)
@@ -236,7 +241,7 @@ def test_the_package_login_updates_the_settings_of_its_own_package_only(package_
     with pytest.raises(grpc.RpcError) as err:
         stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=other.id, settings={"php_version": "8.1"}), metadata=token, timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    untouched = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=other.id), metadata=metadata(tokens.staff()), timeout=5).settings
+    untouched = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=other.id), metadata=metadata(tokens.staff()), timeout=5).package_settings.settings
     assert untouched["php_version"] == "8.3"
 
 
@@ -246,3 +251,19 @@ def test_a_product_may_be_named_by_its_name_or_an_alias(name):
 
     assert catalogue.find(name).code == "hosting-basic"
     assert catalogue.find("gold") is None
+
+
+@pytest.mark.parametrize("key", ["\x9cg8", "php_versiön", "a\nb", "50%"])
+def test_an_unknown_setting_with_any_characters_is_refused_as_invalid_input_naming_it(package_server, key):
+    # The refusal names the key in its error-field trailer; gRPC refuses a text trailer that is
+    # not printable ASCII, which used to end the call as INTERNAL (a 500 at the gateway).
+    stub, tokens, _ = package_server
+    own = create(stub, tokens, "100", "hosting-basic", "a.example")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.UpdateSettings(
+            package_pb2.UpdateSettingsRequest(package_id=own.id, settings={key: "1"}),
+            metadata=metadata(tokens.package(own.id)),
+            timeout=5,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert from_rpc_error(err.value).field == f"settings.{key}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from customercenter.v2 import package_pb2, package_pb2_grpc
 from package_service.bootstrap import Settings, create_server
 
 
@@ -26,7 +26,7 @@ def test_staff_creates_a_package_and_its_owner_lists_it(package_server):
         package_pb2.CreatePackageRequest(customer_number="100", product="hosting-basic", domains=["Bücher.example"]),
         metadata=metadata(tokens.staff()),
         timeout=5,
-    )
+    ).package
     assert created.id.startswith("pkg_")
     assert list(created.domains) == ["xn--bcher-kva.example"]
     listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
@@ -38,10 +38,10 @@ def test_staff_creates_a_package_and_its_owner_lists_it(package_server):
 def test_package_token_sees_only_its_own_package(package_server):
     stub, tokens = package_server
     staff = metadata(tokens.staff())
-    a = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]), metadata=staff, timeout=5)
-    b = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]), metadata=staff, timeout=5)
+    a = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]), metadata=staff, timeout=5).package
+    b = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]), metadata=staff, timeout=5).package
     own = metadata(tokens.package(a.id))
-    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).id == a.id
+    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).package.id == a.id
     with pytest.raises(grpc.RpcError) as err:
         stub.GetPackage(package_pb2.GetPackageRequest(package_id=b.id), metadata=own, timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -75,10 +75,9 @@ def test_a_taken_domain_is_refused_with_its_code(package_server):
 
 
 def _transfer(stub, tokens, merge_id, source, target, reverse=False):
-    from customercenter.v1 import transfer_pb2
 
     return stub.TransferPackages(
-        transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse),
+        package_pb2.TransferPackagesRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse),
         metadata=metadata(tokens.service("merge")),
         timeout=30,
     )
@@ -88,20 +87,20 @@ def test_a_merge_transfer_moves_every_package_once_and_reverses_exactly_those(pa
     stub, tokens = package_server
     staff = metadata(tokens.staff())
     moved = [
-        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=[f"s{i}.example"]), metadata=staff, timeout=5).id
+        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=[f"s{i}.example"]), metadata=staff, timeout=5).package.id
         for i in range(3)
     ]
-    kept = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["k.example"]), metadata=staff, timeout=5).id
+    kept = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["k.example"]), metadata=staff, timeout=5).package.id
     first = _transfer(stub, tokens, "mrg_1", "2", "1")
     assert sorted(first.moved[0].ids) == sorted(moved)
     # Created for the source after the transfer: a repeat must not move it.
-    late = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late.example"]), metadata=staff, timeout=5).id
+    late = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late.example"]), metadata=staff, timeout=5).package.id
     again = _transfer(stub, tokens, "mrg_1", "2", "1")
     assert list(again.moved[0].ids) == list(first.moved[0].ids)
     owned = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="1"), metadata=staff, timeout=5).packages}
     assert owned == {kept, *moved}
     # Created for the target after the merge: stays with the target on reversal.
-    new = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["new.example"]), metadata=staff, timeout=5).id
+    new = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["new.example"]), metadata=staff, timeout=5).package.id
     back = _transfer(stub, tokens, "mrg_1", "2", "1", reverse=True)
     assert sorted(back.moved[0].ids) == sorted(moved)
     source = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="2"), metadata=staff, timeout=5).packages}
@@ -113,11 +112,10 @@ def test_a_merge_transfer_moves_every_package_once_and_reverses_exactly_those(pa
 
 def test_only_the_service_credential_may_transfer_packages(package_server):
     stub, tokens = package_server
-    from customercenter.v1 import transfer_pb2
 
     for token in (tokens.staff(), tokens.customer("1")):
         with pytest.raises(grpc.RpcError) as err:
-            stub.TransferPackages(transfer_pb2.TransferRequest(merge_id="m", source_customer_number="2", target_customer_number="1"), metadata=metadata(token), timeout=5)
+            stub.TransferPackages(package_pb2.TransferPackagesRequest(merge_id="m", source_customer_number="2", target_customer_number="1"), metadata=metadata(token), timeout=5)
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 

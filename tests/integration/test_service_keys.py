@@ -8,13 +8,14 @@ import grpc
 import pytest
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
 from contract_service import bootstrap as contract_boot
-from customercenter.v1 import (
+from customercenter.v2 import (
+    common_pb2,
     contract_pb2,
     contract_pb2_grpc,
     identity_pb2,
     identity_pb2_grpc,
+    package_pb2,
     package_pb2_grpc,
-    transfer_pb2,
 )
 from identity_service import bootstrap as identity_boot
 from package_service import bootstrap as package_boot
@@ -58,24 +59,22 @@ def stubs(tmp_path, database_url):
         thread.stop()
 
 
-def _transfer() -> transfer_pb2.TransferRequest:
-    return transfer_pb2.TransferRequest(
-        merge_id="mrg_1", source_customer_number="200", target_customer_number="100"
-    )
+def _transfer(request_type):
+    return lambda: request_type(merge_id="mrg_1", source_customer_number="200", target_customer_number="100")
 
 
-def _status(status: str = "frozen") -> transfer_pb2.CustomerStatusRequest:
-    return transfer_pb2.CustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=status)
+def _status(request_type, status: int):
+    return lambda: request_type(merge_id="mrg_1", customer_numbers=["100"], status=status)
 
 
 # Every RPC that only the merge saga calls (freeze, transfers, retire, snapshots with the full
 # IBAN), with a request that is valid apart from who sends it.
 MERGE_STEPS = [
-    ("contract", "GetCustomerSnapshot", lambda: contract_pb2.GetCustomerRequest(customer_number="100")),
-    ("contract", "SetCustomerStatus", _status),
-    ("contract", "TransferContracts", _transfer),
-    ("package", "TransferPackages", _transfer),
-    ("identity", "SetCustomerStatus", lambda: _status("retired")),
+    ("contract", "GetCustomerSnapshot", lambda: contract_pb2.GetCustomerSnapshotRequest(customer_number="100")),
+    ("contract", "SetCustomerStatus", _status(contract_pb2.ContractServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_FROZEN)),
+    ("contract", "TransferContracts", _transfer(contract_pb2.TransferContractsRequest)),
+    ("package", "TransferPackages", _transfer(package_pb2.TransferPackagesRequest)),
+    ("identity", "SetCustomerStatus", _status(identity_pb2.IdentityServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_RETIRED)),
 ]
 
 
@@ -129,11 +128,11 @@ def test_the_gateways_key_still_reaches_what_the_gateway_calls(stubs):
     clients, tokens = stubs
     gateway = metadata(tokens.service("gateway"))
     login = identity_pb2.CustomerLoginRequest(customer_number="100", password="wrong password 1")
-    assert _code(lambda: clients["identity"].CustomerLogin(login, metadata=gateway, timeout=TIMEOUT)) == (
+    assert _code(lambda: clients["identity"].CustomerLogin(login, metadata=gateway, timeout=TIMEOUT).login) == (
         grpc.StatusCode.UNAUTHENTICATED  # a wrong password: the RPC itself ran
     )
     lookup = contract_pb2.GetCustomerRequest(customer_number="100")
-    assert _code(lambda: clients["contract"].GetCustomer(lookup, metadata=gateway, timeout=TIMEOUT)) == (
+    assert _code(lambda: clients["contract"].GetCustomer(lookup, metadata=gateway, timeout=TIMEOUT).customer) == (
         grpc.StatusCode.NOT_FOUND
     )
 

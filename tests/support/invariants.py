@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
+from cc_common.protoconv import enum_name
 from cc_common.testing import TokenFactory, metadata
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc, package_pb2, package_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ def holdings(suite, numbers: list[str]) -> Holdings:
         packages[number] = [p.id for p in listed.packages]
         bills = contract.ListInvoices(contract_pb2.ListInvoicesRequest(customer_number=number), metadata=staff, timeout=30)
         invoices[number] = [i.number for i in bills.invoices]
-        statuses[number] = contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number=number), metadata=staff, timeout=30).status
+        statuses[number] = contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number=number), metadata=staff, timeout=30).customer.status
+        statuses[number] = enum_name(common_pb2.CustomerStatus, statuses[number])
     return Holdings(packages, invoices, statuses)
 
 

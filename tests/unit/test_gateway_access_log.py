@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from cc_common.config import parse_trusted_proxies
-from customercenter.v1 import identity_pb2
+from customercenter.v2 import identity_pb2
 
 ACCESS = "access.http"
 

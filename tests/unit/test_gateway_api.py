@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 from cc_common.errors import AlreadyExists, InvalidInput, NotFound
-from customercenter.v1 import contract_pb2, package_pb2
+from cc_common.protoconv import enum_value, parse_timestamp
+from customercenter.v2 import common_pb2, contract_pb2, package_pb2
 
 PACKAGE = package_pb2.Package(
     id="pkg_1",
     customer_number="100",
     product="hosting-basic",
     domains=["a.de", "b.de"],
-    status="active",
-    created_at="2026-01-01T00:00:00Z",
+    status=package_pb2.PACKAGE_STATUS_ACTIVE,
+    created_at=parse_timestamp("2026-01-01T00:00:00Z"),
 )
 
 
@@ -23,11 +24,11 @@ def test_get_customer_returns_the_documented_fields_with_null_for_unset_values(
         "GetCustomer",
         contract_pb2.Customer(
             customer_number="100",
-            market="de",
+            market=common_pb2.MARKET_DE,
             first_name="Erika",
             last_name="Mustermann",
             email="erika@example.de",
-            payment=contract_pb2.Payment(method="sepa", iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
+            payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
         ),
     )
     response = gateway_client.get("/api/v1/customer", headers=gateway_auth(gateway_tokens.customer("100")))
@@ -61,7 +62,7 @@ def test_get_customer_returns_the_documented_fields_with_null_for_unset_values(
 def test_a_customer_without_payment_data_has_a_payment_object_of_nulls(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market="uk"))
+    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_UK))
     body = gateway_client.get(
         "/api/v1/customer", headers=gateway_auth(gateway_tokens.customer("100"))
     ).get_json()
@@ -77,7 +78,7 @@ def test_a_customer_without_payment_data_has_a_payment_object_of_nulls(
 def test_packages_are_listed_with_id_product_domains_and_status(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
-    gateway_backends.package.on("ListPackages", package_pb2.PackageList(packages=[PACKAGE]))
+    gateway_backends.package.on("ListPackages", package_pb2.ListPackagesResponse(packages=[PACKAGE]))
     response = gateway_client.get("/api/v1/packages", headers=gateway_auth(gateway_tokens.customer("100")))
     assert response.status_code == 200
     (item,) = response.get_json()["packages"]
@@ -149,7 +150,7 @@ def test_staff_creates_a_customer_then_sets_its_password_with_the_staff_token(
     create = gateway_backends.contract.calls[0]
     assert create.token == staff
     assert (create.request.market, create.request.first_name, create.request.last_name) == (
-        "nl",
+        common_pb2.MARKET_NL,
         "Jan",
         "Jansen",
     )
@@ -167,7 +168,7 @@ def test_staff_creates_a_customer_then_sets_its_password_with_the_staff_token(
 def test_a_customer_without_payment_fields_is_created_without_payment(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
-    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="1", market="de"))
+    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="1", market=common_pb2.MARKET_DE))
     gateway_backends.identity.on("SetCustomerPassword", None)
     gateway_client.post(
         "/api/v1/admin/customers",
@@ -226,7 +227,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 ):
     staff = gateway_tokens.staff()
     gateway_backends.contract.on(
-        "GetCustomer", contract_pb2.Customer(customer_number="100", market="de", status="active")
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE)
     )
     gateway_backends.package.on(
         "CreatePackage",
@@ -235,7 +236,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
             customer_number=req.customer_number,
             product=req.product,
             domains=req.domains,
-            status="active",
+            status=package_pb2.PACKAGE_STATUS_ACTIVE,
         ),
     )
     gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
@@ -264,7 +265,7 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 
 
 def test_a_package_without_password_sets_none(gateway_client, gateway_backends, gateway_tokens, gateway_auth):
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", status="active"))
+    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", status=common_pb2.CUSTOMER_STATUS_ACTIVE))
     gateway_backends.package.on("CreatePackage", PACKAGE)
     gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     response = gateway_client.post(
@@ -319,7 +320,7 @@ def test_invoice_amounts_become_cents(
         "100",
         cents,
         "EUR",
-        "paid",
+        contract_pb2.INVOICE_STATUS_PAID,
     )
 
 
@@ -348,10 +349,10 @@ def test_an_invoice_amount_is_shown_as_a_json_number(
 ):
     gateway_backends.contract.on(
         "ListInvoices",
-        contract_pb2.InvoiceList(
+        contract_pb2.ListInvoicesResponse(
             invoices=[
                 contract_pb2.Invoice(
-                    number="R-1", date="2026-01-31", amount_cents=cents, currency="EUR", status="open"
+                    number="R-1", date="2026-01-31", amount_cents=cents, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN
                 )
             ]
         ),
@@ -365,6 +366,7 @@ def test_an_invoice_amount_is_shown_as_a_json_number(
                 "amount": amount,
                 "currency": "EUR",
                 "status": "open",
+                "return_reason": None,
                 "repeat_debit_requested": False,
                 "repeat_debit_requested_at": None,
             }
@@ -379,7 +381,7 @@ def test_a_created_invoice_answers_its_amount_as_a_number(
     gateway_backends.contract.on(
         "CreateInvoice",
         lambda req, token: contract_pb2.Invoice(
-            number="R-2", amount_cents=req.amount_cents, currency="EUR", status="open"
+            number="R-2", amount_cents=req.amount_cents, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN
         ),
     )
     response = gateway_client.post(
@@ -405,4 +407,4 @@ def test_the_market_is_read_case_insensitively_and_gb_means_uk(
         headers=gateway_auth(gateway_tokens.staff()),
     )
     assert response.status_code == 201
-    assert gateway_backends.contract.calls[0].request.market == market
+    assert gateway_backends.contract.calls[0].request.market == enum_value(common_pb2.Market, market)

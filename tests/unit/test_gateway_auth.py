@@ -8,7 +8,7 @@ import jwt
 import pytest
 from cc_common.errors import Conflict, NotFound, TooManyAttempts, Unauthenticated
 from cc_common.tokens import load_public_key
-from customercenter.v1 import identity_pb2, package_pb2
+from customercenter.v2 import identity_pb2, package_pb2
 
 
 def decode(token, settings):

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 from cc_common.errors import DomainError
-from customercenter.v1 import package_pb2
+from customercenter.v2 import package_pb2
 
 LOGIN = "/api/v1/auth/customer-login"
 PACKAGE_LOGIN = "/api/v1/auth/package-login"
@@ -252,7 +252,7 @@ def test_a_down_backend_answers_503_for_its_features_while_the_rest_keeps_workin
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
     gateway_backends.contract.down = True
-    gateway_backends.package.on("ListPackages", package_pb2.PackageList())
+    gateway_backends.package.on("ListPackages", package_pb2.ListPackagesResponse())
     headers = gateway_auth(gateway_tokens.customer("100"))
     response = gateway_client.get("/api/v1/customer", headers=headers)
     assert_error(response, 503, "service_unavailable")

@@ -8,7 +8,7 @@ import io
 
 import pytest
 from cc_common.errors import PayloadTooLarge
-from customercenter.v1 import merge_pb2
+from customercenter.v2 import merge_pb2
 
 MB = 1024 * 1024
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -24,7 +24,7 @@ def customer_headers(gateway_tokens, gateway_auth):
 @pytest.fixture
 def merge_service(gateway_backends):
     service = gateway_backends.merge
-    service.on("UploadLegalProof", merge_pb2.Merge(id="m_1", status="needs_legal_proof"))
+    service.on("UploadLegalProof", merge_pb2.Merge(id="m_1", status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF))
     return service
 
 

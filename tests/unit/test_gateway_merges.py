@@ -7,7 +7,8 @@ import json
 
 import pytest
 from cc_common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
-from customercenter.v1 import contract_pb2, merge_pb2
+from cc_common.protoconv import parse_timestamp
+from customercenter.v2 import common_pb2, contract_pb2, merge_pb2
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MB = 1024 * 1024
@@ -16,22 +17,22 @@ MERGE = merge_pb2.Merge(
     id="m_1",
     target_customer_number="100",
     source_customer_number="200",
-    status="ready",
+    status=merge_pb2.MERGE_STATUS_READY,
     comparison=[
         merge_pb2.ComparisonRow(
-            field="last_name", target_value="Muster", source_value="Muster", result="equal"
+            field="last_name", target_value="Muster", source_value="Muster", result=merge_pb2.COMPARISON_RESULT_EQUAL
         ),
-        merge_pb2.ComparisonRow(field="phone", target_value="0301234", source_value="", result="differs"),
+        merge_pb2.ComparisonRow(field="phone", target_value="0301234", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS),
         merge_pb2.ComparisonRow(
-            field="iban", target_value="DE89 **** 3000", source_value="DE12 **** 0000", result="differs"
+            field="iban", target_value="DE89 **** 3000", source_value="DE12 **** 0000", result=merge_pb2.COMPARISON_RESULT_DIFFERS
         ),
     ],
     data_taken_over=False,
     legal_proof_uploaded=False,
-    market="de",
-    created_at="2026-03-01T10:00:00+00:00",
-    updated_at="2026-03-01T10:00:00+00:00",
-    proof_method="customer_password",
+    market=common_pb2.MARKET_DE,
+    created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
+    updated_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
+    proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
 )
 
 MERGE_JSON = {
@@ -67,12 +68,15 @@ def merge_with(**changes):
     message = merge_pb2.Merge()
     message.CopyFrom(MERGE)
     for name, value in changes.items():
-        setattr(message, name, value)
+        if name.endswith("_at"):
+            getattr(message, name).CopyFrom(value)
+        else:
+            setattr(message, name, value)
     return message
 
 
-AUDIT = merge_pb2.MergeAudit(
-    merge=merge_with(status="completed", completed_at="2026-03-02T09:00:00+00:00"),
+AUDIT = merge_pb2.GetMergeAuditResponse(
+    merge=merge_with(status=merge_pb2.MERGE_STATUS_COMPLETED, completed_at=parse_timestamp("2026-03-02T09:00:00+00:00")),
     target_snapshot_json=json.dumps({"customer_number": "100", "last_name": "Muster"}),
     source_snapshot_json=json.dumps(
         {"customer_number": "200", "last_name": "Muster", "iban": "DE12 **** 0000"}
@@ -80,17 +84,17 @@ AUDIT = merge_pb2.MergeAudit(
     steps=[
         merge_pb2.MergeStep(
             name="execute:transfer_packages",
-            state="done",
-            started_at="2026-03-02T08:59:00+00:00",
-            finished_at="2026-03-02T08:59:01+00:00",
+            state=merge_pb2.MERGE_STEP_STATE_DONE,
+            started_at=parse_timestamp("2026-03-02T08:59:00+00:00"),
+            finished_at=parse_timestamp("2026-03-02T08:59:01+00:00"),
         ),
         merge_pb2.MergeStep(
-            name="execute:retire_source", state="started", started_at="2026-03-02T08:59:02+00:00"
+            name="execute:retire_source", state=merge_pb2.MERGE_STEP_STATE_STARTED, started_at=parse_timestamp("2026-03-02T08:59:02+00:00")
         ),
     ],
     moved=[
-        merge_pb2.MovedRecords(kind="packages", ids=["pkg_7", "pkg_8"]),
-        merge_pb2.MovedRecords(kind="invoices", ids=["R-9"]),
+        merge_pb2.MovedRecords(kind=common_pb2.RECORD_KIND_PACKAGES, ids=["pkg_7", "pkg_8"]),
+        merge_pb2.MovedRecords(kind=common_pb2.RECORD_KIND_INVOICES, ids=["R-9"]),
     ],
 )
 
@@ -101,16 +105,16 @@ def merge_service(gateway_backends):
     service = gateway_backends.merge
     for method in ("StartMerge", "GetMerge", "TakeOverData", "CancelMerge", "ApproveMerge"):
         service.on(method, MERGE)
-    service.on("SubmitMerge", merge_with(status="submitted"))
-    service.on("UploadLegalProof", merge_with(status="needs_legal_proof", legal_proof_uploaded=True))
-    service.on("RejectMerge", lambda req, token: merge_with(status="rejected", rejection_reason=req.reason))
-    service.on("ReverseMerge", merge_with(status="reversing"))
-    service.on("ListMerges", merge_pb2.MergeList(merges=[MERGE, merge_with(id="m_2", status="submitted")]))
+    service.on("SubmitMerge", merge_with(status=merge_pb2.MERGE_STATUS_SUBMITTED))
+    service.on("UploadLegalProof", merge_with(status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF, legal_proof_uploaded=True))
+    service.on("RejectMerge", lambda req, token: merge_with(status=merge_pb2.MERGE_STATUS_REJECTED, rejection_reason=req.reason))
+    service.on("ReverseMerge", merge_with(status=merge_pb2.MERGE_STATUS_REVERSING))
+    service.on("ListMerges", merge_pb2.ListMergesResponse(merges=[MERGE, merge_with(id="m_2", status=merge_pb2.MERGE_STATUS_SUBMITTED)]))
     service.on("GetMergeAudit", AUDIT)
     service.on(
         "GetLegalProof",
-        merge_pb2.LegalProof(
-            filename="form.pdf", content_type="application/pdf", content=PDF, uploaded_at="x"
+        merge_pb2.GetLegalProofResponse(
+            filename="form.pdf", content_type="application/pdf", content=PDF, uploaded_at=parse_timestamp("2026-03-01T11:00:00+00:00")
         ),
     )
     return service
@@ -267,7 +271,7 @@ def test_a_customer_lists_its_merges(gateway_client, merge_service, customer):
     assert body["merges"][0] == MERGE_JSON
     assert [item["id"] for item in body["merges"]] == ["m_1", "m_2"]
     assert merge_service.calls[-1].token == token
-    assert merge_service.calls[-1].request.status == ""
+    assert merge_service.calls[-1].request.status == merge_pb2.MERGE_STATUS_UNSPECIFIED
 
 
 @pytest.mark.parametrize(
@@ -491,14 +495,14 @@ def test_staff_list_the_review_queue_by_status(gateway_client, merge_service, st
     assert response.status_code == 200
     assert response.get_json()["merges"][0] == MERGE_JSON
     call = merge_service.calls[-1]
-    assert (call.method, call.request.status, call.token) == ("ListMerges", "submitted", token)
+    assert (call.method, call.request.status, call.token) == ("ListMerges", merge_pb2.MERGE_STATUS_SUBMITTED, token)
 
 
 def test_staff_list_every_merge_without_a_status(gateway_client, merge_service, staff):
     response = gateway_client.get("/api/v1/admin/merges", headers=staff[1])
     assert response.status_code == 200
     assert len(response.get_json()["merges"]) == 2
-    assert merge_service.calls[-1].request.status == ""
+    assert merge_service.calls[-1].request.status == merge_pb2.MERGE_STATUS_UNSPECIFIED
 
 
 def test_an_unknown_status_filter_answers_422(gateway_client, merge_service, staff):
@@ -702,7 +706,7 @@ def test_the_rest_of_the_gateway_works_while_merge_service_is_down(
     gateway_client, gateway_backends, merge_service, customer
 ):
     merge_service.down = True
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market="de"))
+    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE))
     response = gateway_client.get("/api/v1/customer", headers=customer[1])
     assert response.status_code == 200
     assert response.get_json()["customer_number"] == "100"

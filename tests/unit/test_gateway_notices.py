@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from cc_common.errors import Conflict, TooManyAttempts, Unauthenticated
-from customercenter.v1 import identity_pb2
+from customercenter.v2 import common_pb2, identity_pb2
 
 from tests.unit.test_gateway_selfservice import CUSTOMER, backends, call, error, tokens  # noqa: F401 - fixtures
 
@@ -116,7 +116,7 @@ def test_a_password_change_hands_identity_the_contact_address_and_market(call, b
     assert response.status_code == 204
     change = backends.identity.calls[-1]
     assert change.method == "ChangeCustomerPassword"
-    assert (change.request.email, change.request.market) == (CUSTOMER.email, "de")
+    assert (change.request.email, change.request.market) == (CUSTOMER.email, common_pb2.MARKET_DE)
 
 
 def test_a_reset_request_hands_identity_the_market_for_the_notice_language(call, backends):
@@ -125,4 +125,4 @@ def test_a_reset_request_hands_identity_the_market_for_the_notice_language(call,
         == 202
     )
     reset = backends.identity.calls[-1]
-    assert reset.method == "RequestPasswordReset" and reset.request.market == "de"
+    assert reset.method == "RequestPasswordReset" and reset.request.market == common_pb2.MARKET_DE

@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from customercenter.v1 import contract_pb2, package_pb2
+from customercenter.v2 import contract_pb2, package_pb2
 
 from tests.unit.test_web_pages import csrf_of, form_token
 
 PACKAGE = package_pb2.Package(
-    id="pkg_1", customer_number="1001", product="hosting-basic", domains=["erika.example"], status="active"
+    id="pkg_1", customer_number="1001", product="hosting-basic", domains=["erika.example"], status=package_pb2.PACKAGE_STATUS_ACTIVE
 )
 
 
 @pytest.fixture
 def backends(gateway_backends):
     gateway_backends.package.on("GetPackage", PACKAGE)
-    gateway_backends.package.on("ListProducts", package_pb2.ProductList())
+    gateway_backends.package.on("ListProducts", package_pb2.ListProductsResponse())
     gateway_backends.package.on("GetSettings", package_pb2.PackageSettings(package_id="pkg_1"))
     gateway_backends.identity.on("SetPackagePassword", None)
     gateway_backends.identity.on("RequestPasswordReset", None)

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from cc_common.config import REPO_ROOT, parse_trusted_proxies
-from customercenter.v1 import identity_pb2
+from customercenter.v2 import identity_pb2
 from gateway_app.web.session import CSRF_COOKIE
 
 PROXY = "10.0.0.5"

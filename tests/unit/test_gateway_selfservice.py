@@ -15,7 +15,8 @@ from cc_common.errors import (
     ServiceUnavailable,
     Unauthenticated,
 )
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from cc_common.protoconv import enum_value, parse_timestamp
+from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, package_pb2
 
 PACKAGE = package_pb2.Package(
     id="pkg_1",
@@ -24,12 +25,12 @@ PACKAGE = package_pb2.Package(
     product_name="Hosting Plus",
     max_domains=5,
     domains=["a.de", "b.de"],
-    status="active",
+    status=package_pb2.PACKAGE_STATUS_ACTIVE,
     storage_used_gb=3,
     mailboxes_used=2,
     databases_used=1,
 )
-PRODUCTS = package_pb2.ProductList(
+PRODUCTS = package_pb2.ListProductsResponse(
     products=[
         package_pb2.Product(
             code="hosting-basic",
@@ -39,7 +40,7 @@ PRODUCTS = package_pb2.ProductList(
             storage_gb=10,
             mailboxes=5,
             databases=1,
-            prices=[package_pb2.ProductPrice(market="de", monthly_price_cents=499, currency="EUR")],
+            prices=[package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR")],
         ),
         package_pb2.Product(code="hosting-plus", name="Hosting Plus", rank=2, max_domains=5),
         package_pb2.Product(code="hosting-pro", name="Hosting Pro", rank=3, max_domains=25),
@@ -47,15 +48,15 @@ PRODUCTS = package_pb2.ProductList(
 )
 CUSTOMER = contract_pb2.Customer(
     customer_number="100",
-    market="de",
-    status="active",
+    market=common_pb2.MARKET_DE,
+    status=common_pb2.CUSTOMER_STATUS_ACTIVE,
     last_name="Mustermann",
     street="Hauptstraße 5",
     zip="10115",
     city="Berlin",
     country="DE",
     email="erika@example.de",
-    payment=contract_pb2.Payment(method="sepa", iban_masked="DE89 **** **** **** **30 00", bic="COBADEFFXXX"),
+    payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** **** **** **30 00", bic="COBADEFFXXX"),
 )
 TERMINATION = contract_pb2.Termination(
     id="trm_1",
@@ -64,16 +65,16 @@ TERMINATION = contract_pb2.Termination(
     contract_id="ctr_1",
     product="hosting-plus",
     effective_date="2027-01-31",
-    status="open",
-    created_at="2026-02-01T00:00:00+00:00",
+    status=contract_pb2.TERMINATION_STATUS_OPEN,
+    created_at=parse_timestamp("2026-02-01T00:00:00+00:00"),
 )
-FORMS = contract_pb2.FormList(
+FORMS = contract_pb2.ListFormsResponse(
     forms=[
-        contract_pb2.Form(id="contract_transfer", title="Contract handover", mode="written", has_pdf=True),
+        contract_pb2.Form(id="contract_transfer", title="Contract handover", mode=contract_pb2.FORM_MODE_WRITTEN, has_pdf=True),
         contract_pb2.Form(
             id="downgrade",
             title="Package change",
-            mode="online",
+            mode=contract_pb2.FORM_MODE_ONLINE,
             endpoint="POST /api/v1/packages/{id}/downgrade",
         ),
     ]
@@ -101,19 +102,19 @@ def backends(gateway_backends):
     contract.on("GetCustomer", CUSTOMER)
     contract.on("UpdateCustomer", CUSTOMER)
     contract.on("SetPayment", CUSTOMER)
-    contract.on("ListInvoices", contract_pb2.InvoiceList())
+    contract.on("ListInvoices", contract_pb2.ListInvoicesResponse())
     contract.on("GetInvoicePdf", PDF)
     contract.on(
         "RepeatDebit",
-        contract_pb2.DebitRequest(
-            invoice_number="RE1", requested_at="2026-02-01T00:00:00+00:00", status="requested"
+        contract_pb2.RepeatDebitResponse(
+            invoice_number="RE1", requested_at=parse_timestamp("2026-02-01T00:00:00+00:00"), status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED
         ),
     )
-    contract.on("ListContracts", contract_pb2.ContractList())
+    contract.on("ListContracts", contract_pb2.ListContractsResponse())
     contract.on("ListForms", FORMS)
     contract.on("GetFormPdf", PDF)
     contract.on("CreateTermination", TERMINATION)
-    contract.on("ListTerminations", contract_pb2.TerminationList(terminations=[TERMINATION]))
+    contract.on("ListTerminations", contract_pb2.ListTerminationsResponse(terminations=[TERMINATION]))
     contract.on("RetractTermination", TERMINATION)
     contract.on("CreateContract", contract_pb2.Contract(id="ctr_2"))
     contract.on(
@@ -131,8 +132,12 @@ def backends(gateway_backends):
     package.on(
         "ChangeProduct",
         lambda req, token: package_pb2.ChangeProductResponse(
-            package=package_pb2.Package(id=req.package_id, product=req.product, status="active"),
-            direction="downgrade" if req.product == "hosting-basic" else "upgrade",
+            package=package_pb2.Package(id=req.package_id, product=req.product, status=package_pb2.PACKAGE_STATUS_ACTIVE),
+            direction=(
+                package_pb2.CHANGE_DIRECTION_DOWNGRADE
+                if req.product == "hosting-basic"
+                else package_pb2.CHANGE_DIRECTION_UPGRADE
+            ),
             from_product="hosting-plus",
         ),
     )
@@ -584,15 +589,15 @@ def test_identitys_password_policy_answers_422_on_new_password(call, backends):
 def test_invoices_show_whether_a_repeat_debit_is_pending(call, backends):
     backends.contract.on(
         "ListInvoices",
-        contract_pb2.InvoiceList(
+        contract_pb2.ListInvoicesResponse(
             invoices=[
                 contract_pb2.Invoice(
                     number="RE1",
                     amount_cents=1999,
                     currency="EUR",
-                    status="open",
+                    status=contract_pb2.INVOICE_STATUS_OPEN,
                     repeat_debit_requested=True,
-                    repeat_debit_requested_at="2026-02-01T00:00:00+00:00",
+                    repeat_debit_requested_at=parse_timestamp("2026-02-01T00:00:00+00:00"),
                 )
             ]
         ),
@@ -643,7 +648,7 @@ def test_a_repeat_debit_of_a_paid_invoice_answers_409_invoice_not_open(call, bac
 def test_contracts_are_listed(call, backends):
     backends.contract.on(
         "ListContracts",
-        contract_pb2.ContractList(
+        contract_pb2.ListContractsResponse(
             contracts=[
                 contract_pb2.Contract(
                     id="ctr_1",
@@ -652,7 +657,7 @@ def test_contracts_are_listed(call, backends):
                     product="hosting-plus",
                     start_date="2026-01-01",
                     term_months=12,
-                    status="active",
+                    status=contract_pb2.CONTRACT_STATUS_ACTIVE,
                     current_term_end="2026-12-31",
                 )
             ]
@@ -739,7 +744,7 @@ def test_a_downgrade_answers_the_package_with_its_direction(call, backends, toke
     )
     change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
     assert change.token == tokens["customer"] and change.request.product == "hosting-basic"
-    assert change.request.expected_direction == "downgrade"  # package-service checks the sizes
+    assert change.request.expected_direction == package_pb2.CHANGE_DIRECTION_DOWNGRADE  # package-service checks the sizes
 
 
 def test_after_a_downgrade_the_contract_follows_the_new_product_with_the_service_credential(call, backends):
@@ -784,7 +789,7 @@ def test_the_upgrade_endpoint_asks_package_service_for_an_upgrade(call, backends
     response = call("POST", "/api/v1/packages/pkg_1/upgrade", json={"product": "hosting-basic"})
     assert response.status_code == 409 and error(response)["code"] == "not_an_upgrade"
     change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
-    assert change.request.expected_direction == "upgrade"
+    assert change.request.expected_direction == package_pb2.CHANGE_DIRECTION_UPGRADE
 
 
 def test_the_package_login_may_not_upgrade_its_package_a_contractual_change(call, backends):
@@ -915,7 +920,7 @@ def test_bad_splits_answer_422(body, field, call, backends):
 def test_no_domain_is_split_off_while_the_customer_is_not_active(status, call, backends):
     frozen = contract_pb2.Customer()
     frozen.CopyFrom(CUSTOMER)
-    frozen.status = status
+    frozen.status = enum_value(common_pb2.CustomerStatus, status)
     backends.contract.on("GetCustomer", frozen)
     response = call("POST", "/api/v1/packages/pkg_1/split", json={"domain": "b.de"})
     assert response.status_code == 409 and error(response)["code"] == "customer_not_active"
@@ -1016,7 +1021,7 @@ def test_staff_creating_a_package_also_creates_its_contract(call, backends, toke
 def test_staff_creates_no_package_for_a_customer_that_is_not_active(status, call, backends):
     record = contract_pb2.Customer()
     record.CopyFrom(CUSTOMER)
-    record.status = status
+    record.status = enum_value(common_pb2.CustomerStatus, status)
     backends.contract.on("GetCustomer", record)
     response = call(
         "POST",

@@ -14,7 +14,7 @@ import pytest
 from cc_common.revocation import RevocationState, SubjectRule
 from cc_common.tokens import TokenSigner, ensure_keypair
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from customercenter.v1 import contract_pb2, identity_pb2, package_pb2
+from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, package_pb2
 from gateway_app import create_app
 from gateway_app.security import TokenGuard, guard, token_required
 
@@ -42,17 +42,17 @@ ENDPOINTS = [
 def answering_backends(gateway_backends):
     """Every backend method the endpoints above call answers something plausible."""
     package = package_pb2.Package(
-        id="pkg_1", customer_number="100", product="basic", domains=["a.de"], status="active"
+        id="pkg_1", customer_number="100", product="basic", domains=["a.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
     )
     gateway_backends.contract.on(
-        "GetCustomer", contract_pb2.Customer(customer_number="100", market="de", status="active")
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE)
     )
-    gateway_backends.contract.on("ListInvoices", contract_pb2.InvoiceList())
-    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="100", market="de"))
+    gateway_backends.contract.on("ListInvoices", contract_pb2.ListInvoicesResponse())
+    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE))
     gateway_backends.contract.on(
-        "CreateInvoice", contract_pb2.Invoice(number="R1", amount_cents=999, currency="EUR", status="open")
+        "CreateInvoice", contract_pb2.Invoice(number="R1", amount_cents=999, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN)
     )
-    gateway_backends.package.on("ListPackages", package_pb2.PackageList(packages=[package]))
+    gateway_backends.package.on("ListPackages", package_pb2.ListPackagesResponse(packages=[package]))
     gateway_backends.package.on("GetPackage", package)
     gateway_backends.package.on("CreatePackage", package)
     gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))

@@ -13,7 +13,7 @@ import threading
 import gateway_worker
 import grpc
 import pytest
-from cc_common.errors import PayloadTooLarge, TooManyAttempts, from_rpc_error
+from cc_common.errors import InvalidInput, PayloadTooLarge, TooManyAttempts, from_rpc_error, to_trailers
 from gateway_worker import (
     GatewayRequestParser,
     GatewayWorker,
@@ -295,3 +295,11 @@ def test_linger_stops_at_its_byte_cap(monkeypatch):
         server.close()
         client.close()
         sender.join(10)
+
+
+def test_an_error_field_that_is_not_printable_ascii_travels_percent_encoded_and_comes_back_whole():
+    error = InvalidInput("Unknown setting.", field="settings.\x9cg8 50%", extra={"hint": "ö"})
+    trailers = to_trailers(error)
+    assert all(0x20 <= ord(c) < 0x7F for _, value in trailers for c in value)
+    back = from_rpc_error(_RpcError(grpc.StatusCode.INVALID_ARGUMENT, error.message, trailers))
+    assert (back.field, back.extra, back.code) == ("settings.\x9cg8 50%", {"hint": "ö"}, "invalid_input")

@@ -10,7 +10,7 @@ import pytest
 from cc_common import config
 from cc_common.config import GrpcTarget, grpc_target
 from cc_common.grpc_client import CHANNEL_OPTIONS, READ_METHODS, channel_options, service_config
-from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from customercenter.v2 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 
 SERVICES = {
     file.package + "." + name: service
@@ -21,27 +21,27 @@ SERVICES = {
 # Every RPC that changes state (or counts an attempt, as the logins do). A new RPC must be
 # added here or to READ_METHODS: the test below fails until it is.
 WRITES = {
-    "customercenter.v1.IdentityService": {
+    "customercenter.v2.IdentityService": {
         "CustomerLogin", "PackageLogin", "StaffLogin", "SetCustomerPassword", "SetPackagePassword",
         "ChangeCustomerPassword", "RequestPasswordReset", "ConfirmPasswordReset", "RevokeOwnToken",
         "RevokeSubject", "SetCustomerStatus",
     },
-    "customercenter.v1.ContractService": {
+    "customercenter.v2.ContractService": {
         "CreateCustomer", "CreateInvoice", "SetPayment", "UpdateCustomer", "RestoreCustomerEmail",
         "SetCustomerStatus", "TransferContracts", "CreateContract", "ChangeContractProduct",
         "RepeatDebit", "CreateTermination", "RetractTermination",
     },
-    "customercenter.v1.PackageService": {
+    "customercenter.v2.PackageService": {
         "CreatePackage", "TransferPackages", "ChangeProduct", "MoveDomain", "UpdateSettings", "SetUsage",
     },
-    "customercenter.v1.MergeService": {
+    "customercenter.v2.MergeService": {
         "StartMerge", "TakeOverData", "SubmitMerge", "CancelMerge", "UploadLegalProof", "ApproveMerge",
         "RejectMerge", "ReverseMerge", "ObjectToMerge", "ObjectMerge", "ConfirmMerge",
     },
 }
 SERVICE_CONFIG = service_config(copies=True)
 # Streams are never retried by the channel (WatchRevocations reconnects on its own).
-STREAMS = {"customercenter.v1.IdentityService": {"WatchRevocations"}}
+STREAMS = {"customercenter.v2.IdentityService": {"WatchRevocations"}}
 READ_PREFIXES = ("Get", "List", "Count", "Resolve")
 
 

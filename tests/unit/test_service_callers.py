@@ -10,7 +10,7 @@ from cc_common.grpc_server import Callers, rpc
 from cc_common.testing import TokenFactory, token_settings_in
 from cc_common.tokens import Principal, TokenVerifier
 from contract_service.entrypoints.grpc_server import ContractServicer
-from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from customercenter.v2 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 from identity_service.entrypoints.grpc_server import IdentityServicer
 from merge_service.entrypoints.grpc_server import MergeServicer
 from package_service.entrypoints.grpc_server import PackageServicer

@@ -9,11 +9,11 @@ import time
 import jwt
 import pytest
 from cc_common.errors import InvalidInput, TooManyAttempts, Unauthenticated
-from customercenter.v1 import contract_pb2, identity_pb2, merge_pb2, package_pb2
+from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, merge_pb2, package_pb2
 
 CUSTOMER = contract_pb2.Customer(
     customer_number="1001",
-    market="de",
+    market=common_pb2.MARKET_DE,
     first_name="Erika",
     last_name="Mustermann",
     street="Hauptstraße 5",
@@ -23,7 +23,7 @@ CUSTOMER = contract_pb2.Customer(
     phone="+49 30 1234567",
     email="erika@example.com",
 )
-PACKAGES = package_pb2.PackageList(
+PACKAGES = package_pb2.ListPackagesResponse(
     packages=[
         package_pb2.Package(
             id="pkg_1",
@@ -31,7 +31,7 @@ PACKAGES = package_pb2.PackageList(
             product="hosting-basic",
             product_name="Hosting Basic",
             domains=["erika.example"],
-            status="active",
+            status=package_pb2.PACKAGE_STATUS_ACTIVE,
             max_domains=1,
         )
     ]
@@ -40,17 +40,17 @@ MERGE = merge_pb2.Merge(
     id="m_1",
     target_customer_number="1001",
     source_customer_number="2002",
-    status="needs_legal_proof",
-    market="de",
+    status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF,
+    market=common_pb2.MARKET_DE,
     comparison=[
         merge_pb2.ComparisonRow(
-            field="first_name", target_value="Erika", source_value="Erika", result="equal"
+            field="first_name", target_value="Erika", source_value="Erika", result=merge_pb2.COMPARISON_RESULT_EQUAL
         ),
         merge_pb2.ComparisonRow(
-            field="last_name", target_value="Mustermann", source_value="Muster", result="blocking"
+            field="last_name", target_value="Mustermann", source_value="Muster", result=merge_pb2.COMPARISON_RESULT_BLOCKING
         ),
         merge_pb2.ComparisonRow(
-            field="phone", target_value="+49301234567", source_value="", result="differs"
+            field="phone", target_value="+49301234567", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS
         ),
     ],
 )
@@ -305,7 +305,7 @@ def test_an_unknown_lang_is_ignored(gateway_client):
 
 
 def test_the_merge_wizard_uses_the_wording_of_the_german_seed(customer_client, gateway_backends):
-    gateway_backends.merge.on("GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": "ready"}))
+    gateway_backends.merge.on("GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_READY}))
     html = customer_client.get("/customer/merge/m_1?lang=de").get_data(as_text=True)
     assert "Daten übernehmen" in html
     assert "Kundennummern zusammenfassen" in html
@@ -316,9 +316,9 @@ def _merge_fields():
         "id": "m_1",
         "target_customer_number": "1001",
         "source_customer_number": "2002",
-        "market": "de",
+        "market": common_pb2.MARKET_DE,
         "comparison": [
-            merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="2", result="differs")
+            merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="2", result=merge_pb2.COMPARISON_RESULT_DIFFERS)
         ],
     }
 
@@ -341,7 +341,7 @@ def test_the_comparison_highlights_differing_rows_and_marks_blocking_rows_with_t
 
 
 def test_starting_a_merge_with_a_domain_sends_the_normalised_domain(customer_client, gateway_backends):
-    gateway_backends.merge.on("ListMerges", merge_pb2.MergeList())
+    gateway_backends.merge.on("ListMerges", merge_pb2.ListMergesResponse())
     gateway_backends.merge.on("StartMerge", MERGE)
     token = form_token(customer_client, "/customer/merge")
     response = customer_client.post(
@@ -364,7 +364,7 @@ def test_starting_a_merge_with_a_domain_sends_the_normalised_domain(customer_cli
 
 
 def test_a_merge_with_bad_proof_keeps_the_number_and_says_so(customer_client, gateway_backends):
-    gateway_backends.merge.on("ListMerges", merge_pb2.MergeList())
+    gateway_backends.merge.on("ListMerges", merge_pb2.ListMergesResponse())
     gateway_backends.merge.on("StartMerge", Unauthenticated("no", code="invalid_credentials"))
     token = form_token(customer_client, "/customer/merge")
     response = customer_client.post(

@@ -8,19 +8,20 @@ from datetime import date
 
 import pytest
 from cc_common.errors import Conflict, InvalidInput
-from customercenter.v1 import contract_pb2, merge_pb2, package_pb2
+from cc_common.protoconv import enum_value
+from customercenter.v2 import common_pb2, contract_pb2, merge_pb2, package_pb2
 
 from tests.unit.test_web_pages import CUSTOMER, PACKAGES, form_token
 
 
 def _prices(de: int, nl: int) -> list[package_pb2.ProductPrice]:
     return [
-        package_pb2.ProductPrice(market="de", monthly_price_cents=de, currency="EUR"),
-        package_pb2.ProductPrice(market="nl", monthly_price_cents=nl, currency="EUR"),
+        package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=de, currency="EUR"),
+        package_pb2.ProductPrice(market=common_pb2.MARKET_NL, monthly_price_cents=nl, currency="EUR"),
     ]
 
 
-PRODUCTS = package_pb2.ProductList(
+PRODUCTS = package_pb2.ListProductsResponse(
     products=[
         package_pb2.Product(
             code="hosting-basic", name="Hosting Basic", rank=1, max_domains=1, prices=_prices(499, 599)
@@ -48,7 +49,7 @@ def _package(
         product=product,
         product_name=names[product],
         domains=[domain],
-        status=status,
+        status=enum_value(package_pb2.PackageStatus, status),
         max_domains=1,
     )
 
@@ -56,9 +57,9 @@ def _package(
 def _changed(req, token):
     return package_pb2.ChangeProductResponse(
         package=package_pb2.Package(
-            id=req.package_id, customer_number="1001", product=req.product, status="active"
+            id=req.package_id, customer_number="1001", product=req.product, status=package_pb2.PACKAGE_STATUS_ACTIVE
         ),
-        direction="upgrade",
+        direction=package_pb2.CHANGE_DIRECTION_UPGRADE,
         from_product="hosting-basic",
     )
 
@@ -196,7 +197,7 @@ def test_a_smaller_product_is_refused_next_to_the_choice_and_nothing_changes(
     assert response.status_code in (409, 422)
     assert 'id="e-product"' in html and "please choose a larger one" in html
     change = [c for c in package_backend.calls if c.method == "ChangeProduct"][0]
-    assert change.request.expected_direction == "upgrade"
+    assert change.request.expected_direction == package_pb2.CHANGE_DIRECTION_UPGRADE
 
 
 def test_an_upgrade_without_a_choice_asks_for_one(customer_client, package_backend):
@@ -315,7 +316,7 @@ def test_a_card_with_missing_fields_asks_for_them_without_calling_the_service(
 def test_a_stored_card_is_shown_by_its_last_digits(customer_client, gateway_backends):
     customer = contract_pb2.Customer()
     customer.CopyFrom(CUSTOMER)
-    customer.payment.CopyFrom(contract_pb2.Payment(method="card", card_last4="4242", card_expiry="09/30"))
+    customer.payment.CopyFrom(contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_CARD, card_last4="4242", card_expiry="09/30"))
     gateway_backends.contract.on("GetCustomer", customer)
     html = customer_client.get("/customer/payment").get_data(as_text=True)
     assert "Credit card ending in 4242, valid until 09/30" in html
@@ -329,7 +330,7 @@ def test_offers_of_the_month_show_the_next_larger_product_of_each_active_package
 ):
     package_backend.on(
         "ListPackages",
-        package_pb2.PackageList(
+        package_pb2.ListPackagesResponse(
             packages=[
                 _package("hosting-basic", package_id="pkg_1", domain="erika.example"),
                 _package("hosting-plus", package_id="pkg_2", domain="shop.example"),
@@ -353,7 +354,7 @@ def test_offers_of_the_month_use_the_customers_market_and_language(
 ):
     customer = contract_pb2.Customer()
     customer.CopyFrom(CUSTOMER)
-    customer.market = "nl"
+    customer.market = common_pb2.MARKET_NL
     gateway_backends.contract.on("GetCustomer", customer)
     html = customer_client.get("/customer/offers?lang=nl").get_data(as_text=True)
     assert "<h1>Aanbiedingen van de maand</h1>" in html
@@ -448,22 +449,22 @@ def test_the_audit_record_names_steps_states_and_moved_records_in_german(
     gateway_client.set_cookie("cc_session", gateway_tokens.staff("anna"))
     gateway_backends.merge.on(
         "GetMergeAudit",
-        merge_pb2.MergeAudit(
+        merge_pb2.GetMergeAuditResponse(
             merge=merge_pb2.Merge(
                 id="m_1",
                 target_customer_number="1001",
                 source_customer_number="2002",
-                status="completed",
-                market="de",
+                status=merge_pb2.MERGE_STATUS_COMPLETED,
+                market=common_pb2.MARKET_DE,
             ),
             target_snapshot_json="{}",
             source_snapshot_json="{}",
             steps=[
-                merge_pb2.MergeStep(name="execute:freeze", state="done"),
-                merge_pb2.MergeStep(name="execute:move_packages", state="compensated"),
-                merge_pb2.MergeStep(name="reverse:return_packages", state="failed"),
+                merge_pb2.MergeStep(name="execute:freeze", state=merge_pb2.MERGE_STEP_STATE_DONE),
+                merge_pb2.MergeStep(name="execute:move_packages", state=merge_pb2.MERGE_STEP_STATE_COMPENSATED),
+                merge_pb2.MergeStep(name="reverse:return_packages", state=merge_pb2.MERGE_STEP_STATE_FAILED),
             ],
-            moved=[merge_pb2.MovedRecords(kind="packages", ids=["pkg_9"])],
+            moved=[merge_pb2.MovedRecords(kind=common_pb2.RECORD_KIND_PACKAGES, ids=["pkg_9"])],
         ),
     )
     html = gateway_client.get("/staff/merges/m_1?lang=de").get_data(as_text=True)

@@ -1,4 +1,7 @@
-"""The gRPC servicer of contract-service: proto in, one service call, proto out."""
+"""The gRPC servicer of contract-service: proto in, one service call, proto out.
+
+Enums and Timestamps of the protos are mapped to the domain's names and datetimes here
+(cc_common.protoconv); the domain does not know the protos."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ from datetime import UTC, date, datetime
 from cc_common import notices
 from cc_common.grpc_server import rpc
 from cc_common.grpc_types import Context
+from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
-from customercenter.v1 import contract_pb2, contract_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 
 from contract_service.domain.direct_debit import CardPayments
 from contract_service.domain.forms import Form
@@ -27,13 +31,6 @@ from contract_service.service_layer import payments, services
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
-def _ts(value: datetime | None) -> str:
-    """ISO 8601 in UTC (SQLite hands back naive datetimes; they are stored in UTC)."""
-    if value is None:
-        return ""
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-
-
 def _today() -> date:
     return datetime.now(UTC).date()
 
@@ -44,7 +41,7 @@ def payment_to_proto(customer: Customer) -> contract_pb2.Payment:
         return contract_pb2.Payment()
     # Never the full IBAN or the card token.
     return contract_pb2.Payment(
-        method=p.method,
+        method=enum_value(contract_pb2.PaymentMethod, p.method),
         iban_masked=p.iban_masked,
         bic=p.bic,
         card_last4=p.card_last4,
@@ -55,11 +52,11 @@ def payment_to_proto(customer: Customer) -> contract_pb2.Payment:
 def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
     return contract_pb2.Customer(
         customer_number=customer.customer_number,
-        market=customer.market,
+        market=enum_value(common_pb2.Market, customer.market),
         payment=payment_to_proto(customer),
-        status=customer.status,
-        created_at=customer.created_at.isoformat() if customer.created_at else "",
-        updated_at=customer.updated_at.isoformat() if customer.updated_at else "",
+        status=enum_value(common_pb2.CustomerStatus, customer.status),
+        created_at=timestamp(customer.created_at),
+        updated_at=timestamp(customer.updated_at),
         merged_into=customer.merged_into,
         **customer.master_data(),
     )
@@ -72,10 +69,11 @@ def invoice_to_proto(invoice: Invoice) -> contract_pb2.Invoice:
         date=invoice.date.isoformat(),
         amount_cents=invoice.amount_cents,
         currency=invoice.currency,
-        status=invoice.status,
-        created_at=invoice.created_at.isoformat() if invoice.created_at else "",
+        status=enum_value(contract_pb2.InvoiceStatus, invoice.status),
+        created_at=timestamp(invoice.created_at),
         repeat_debit_requested=invoice.debit_requested_at is not None,
-        repeat_debit_requested_at=_ts(invoice.debit_requested_at),
+        repeat_debit_requested_at=timestamp(invoice.debit_requested_at),
+        return_reason=invoice.return_reason,
     )
 
 
@@ -87,8 +85,8 @@ def contract_to_proto(contract: Contract, *, today: date) -> contract_pb2.Contra
         product=contract.product,
         start_date=contract.start_date.isoformat(),
         term_months=contract.term_months,
-        status=contract.status,
-        created_at=_ts(contract.created_at),
+        status=enum_value(contract_pb2.ContractStatus, contract.status),
+        created_at=timestamp(contract.created_at),
         current_term_end=current_term_end(contract.start_date, contract.term_months, today=today).isoformat(),
     )
 
@@ -102,15 +100,17 @@ def termination_to_proto(t: Termination, *, today: date) -> contract_pb2.Termina
         contract_id=t.contract_id,
         product=t.product,
         effective_date=t.effective_date.isoformat(),
-        status=t.shown_status(today=today),
-        created_at=_ts(t.created_at),
-        retracted_at=_ts(t.retracted_at),
+        status=enum_value(contract_pb2.TerminationStatus, t.shown_status(today=today)),
+        created_at=timestamp(t.created_at),
+        retracted_at=timestamp(t.retracted_at),
     )
 
 
-def debit_to_proto(request: DebitRequest) -> contract_pb2.DebitRequest:
-    return contract_pb2.DebitRequest(
-        invoice_number=request.invoice_number, requested_at=_ts(request.requested_at), status=request.status
+def debit_to_proto(request: DebitRequest) -> contract_pb2.RepeatDebitResponse:
+    return contract_pb2.RepeatDebitResponse(
+        invoice_number=request.invoice_number,
+        requested_at=timestamp(request.requested_at),
+        status=enum_value(contract_pb2.DebitRequestStatus, request.status),
     )
 
 
@@ -119,7 +119,7 @@ def form_to_proto(form: Form) -> contract_pb2.Form:
         id=form.id,
         title=form.title,
         description=form.description,
-        mode=form.mode,
+        mode=enum_value(contract_pb2.FormMode, form.mode),
         endpoint=form.endpoint,
         has_pdf=form.has_pdf,
     )
@@ -153,25 +153,25 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
     @rpc("staff")
-    def CreateCustomer(self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+    def CreateCustomer(self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.CreateCustomerResponse:
         customer = services.create_customer(
             uow=self._uow(),
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
             master_data={name: getattr(request, name) for name in MASTER_DATA_FIELDS},
             payment=payment_from_proto(request.payment) if request.HasField("payment") else None,
             customer_number=request.customer_number,
         )
-        return customer_to_proto(customer)
+        return contract_pb2.CreateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff", "service:gateway")
-    def GetCustomer(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+    def GetCustomer(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerResponse:
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return customer_to_proto(customer)
+        return contract_pb2.GetCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff")
-    def SetPayment(self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+    def SetPayment(self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal) -> contract_pb2.SetPaymentResponse:
         customer = services.set_payment(
             uow=self._uow(),
             caller=caller,
@@ -179,29 +179,29 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             payment=payment_from_proto(request.payment),
         )
         self._on_mail()
-        return customer_to_proto(customer)
+        return contract_pb2.SetPaymentResponse(customer=customer_to_proto(customer))
 
     @rpc("staff")
-    def CreateInvoice(self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal) -> contract_pb2.Invoice:
+    def CreateInvoice(self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal) -> contract_pb2.CreateInvoiceResponse:
         invoice = services.create_invoice(
             uow=self._uow(),
             customer_number=request.customer_number,
             amount_cents=request.amount_cents,
             currency=request.currency,
-            status=request.status,
+            status=enum_name(contract_pb2.InvoiceStatus, request.status),
             invoice_date=request.date,
         )
-        return invoice_to_proto(invoice)
+        return contract_pb2.CreateInvoiceResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("customer", "staff")
-    def ListInvoices(self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal) -> contract_pb2.InvoiceList:
+    def ListInvoices(self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal) -> contract_pb2.ListInvoicesResponse:
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return contract_pb2.InvoiceList(invoices=[invoice_to_proto(i) for i in invoices])
+        return contract_pb2.ListInvoicesResponse(invoices=[invoice_to_proto(i) for i in invoices])
 
     @rpc("customer", "staff")
-    def UpdateCustomer(self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+    def UpdateCustomer(self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.UpdateCustomerResponse:
         changes = {
             name: getattr(request, name)
             for name in _UPDATABLE
@@ -216,32 +216,32 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
         if "email" in changes:
             self._on_mail()
-        return customer_to_proto(customer)
+        return contract_pb2.UpdateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("service:gateway")
-    def RestoreCustomerEmail(self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal) -> contract_pb2.Customer:
+    def RestoreCustomerEmail(self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal) -> contract_pb2.RestoreCustomerEmailResponse:
         customer = services.restore_email(uow=self._uow(), token=request.token)
-        return customer_to_proto(customer)
+        return contract_pb2.RestoreCustomerEmailResponse(customer=customer_to_proto(customer))
 
     @rpc("service:merge")
-    def GetCustomerSnapshot(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.CustomerSnapshot:
+    def GetCustomerSnapshot(self, request: contract_pb2.GetCustomerSnapshotRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerSnapshotResponse:
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
-        return contract_pb2.CustomerSnapshot(customer=customer_to_proto(customer), iban=iban)
+        return contract_pb2.GetCustomerSnapshotResponse(customer=customer_to_proto(customer), iban=iban)
 
     @rpc("service:merge")
-    def SetCustomerStatus(self, request: transfer_pb2.CustomerStatusRequest, context: Context, caller: Principal) -> transfer_pb2.CustomerStatusResult:
+    def SetCustomerStatus(self, request: contract_pb2.ContractServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> contract_pb2.ContractServiceSetCustomerStatusResponse:
         changed = services.set_customer_status(
             uow=self._uow(),
             merge_id=request.merge_id,
             customer_numbers=list(request.customer_numbers),
-            status=request.status,
+            status=enum_name(common_pb2.CustomerStatus, request.status),
             merged_into=request.merged_into,
         )
-        return transfer_pb2.CustomerStatusResult(changed=changed)
+        return contract_pb2.ContractServiceSetCustomerStatusResponse(changed=changed)
 
     @rpc("service:merge")
-    def TransferContracts(self, request: transfer_pb2.TransferRequest, context: Context, caller: Principal) -> transfer_pb2.TransferResult:
+    def TransferContracts(self, request: contract_pb2.TransferContractsRequest, context: Context, caller: Principal) -> contract_pb2.TransferContractsResponse:
         moved = services.transfer_contracts(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -249,12 +249,15 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             target=request.target_customer_number,
             reverse=request.reverse,
         )
-        return transfer_pb2.TransferResult(
-            moved=[transfer_pb2.TransferredRecords(kind=kind, ids=ids) for kind, ids in moved.items()]
+        return contract_pb2.TransferContractsResponse(
+            moved=[
+                common_pb2.TransferredRecords(kind=enum_value(common_pb2.RecordKind, kind), ids=ids)
+                for kind, ids in moved.items()
+            ]
         )
 
     @rpc("staff", "service:gateway")
-    def CreateContract(self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal) -> contract_pb2.Contract:
+    def CreateContract(self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal) -> contract_pb2.CreateContractResponse:
         contract = services.create_contract(
             uow=self._uow(),
             package_id=request.package_id,
@@ -263,7 +266,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             start_date=request.start_date,
             term_months=request.term_months,
         )
-        return contract_to_proto(contract, today=_today())
+        return contract_pb2.CreateContractResponse(contract=contract_to_proto(contract, today=_today()))
 
     @rpc("staff", "service:gateway")
     def ChangeContractProduct(self, request: contract_pb2.ChangeContractProductRequest, context: Context, caller: Principal) -> contract_pb2.ChangeContractProductResponse:
@@ -279,44 +282,46 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def ListContracts(self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal) -> contract_pb2.ContractList:
+    def ListContracts(self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal) -> contract_pb2.ListContractsResponse:
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
-        return contract_pb2.ContractList(contracts=[contract_to_proto(c, today=today) for c in contracts])
+        return contract_pb2.ListContractsResponse(contracts=[contract_to_proto(c, today=today) for c in contracts])
 
     @rpc("customer", "staff")
-    def GetInvoicePdf(self, request: contract_pb2.InvoiceRef, context: Context, caller: Principal) -> contract_pb2.Document:
+    def GetInvoicePdf(self, request: contract_pb2.GetInvoicePdfRequest, context: Context, caller: Principal) -> contract_pb2.GetInvoicePdfResponse:
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
-        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        return contract_pb2.GetInvoicePdfResponse(document=document)
 
     @rpc("customer")
-    def RepeatDebit(self, request: contract_pb2.InvoiceRef, context: Context, caller: Principal) -> contract_pb2.DebitRequest:
+    def RepeatDebit(self, request: contract_pb2.RepeatDebitRequest, context: Context, caller: Principal) -> contract_pb2.RepeatDebitResponse:
         debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
         return debit_to_proto(debit)
 
     @rpc("customer")
-    def CreateTermination(self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal) -> contract_pb2.Termination:
+    def CreateTermination(self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal) -> contract_pb2.CreateTerminationResponse:
         termination = services.create_termination(
             uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
         )
-        return termination_to_proto(termination, today=_today())
+        return contract_pb2.CreateTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
-    def ListTerminations(self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal) -> contract_pb2.TerminationList:
+    def ListTerminations(self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal) -> contract_pb2.ListTerminationsResponse:
         items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
-        return contract_pb2.TerminationList(terminations=[termination_to_proto(t, today=today) for t in items])
+        return contract_pb2.ListTerminationsResponse(terminations=[termination_to_proto(t, today=today) for t in items])
 
     @rpc("customer")
-    def RetractTermination(self, request: contract_pb2.TerminationRef, context: Context, caller: Principal) -> contract_pb2.Termination:
+    def RetractTermination(self, request: contract_pb2.RetractTerminationRequest, context: Context, caller: Principal) -> contract_pb2.RetractTerminationResponse:
         termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
-        return termination_to_proto(termination, today=_today())
+        return contract_pb2.RetractTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
-    def ListForms(self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal) -> contract_pb2.FormList:
-        return contract_pb2.FormList(forms=[form_to_proto(f) for f in services.list_forms()])
+    def ListForms(self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal) -> contract_pb2.ListFormsResponse:
+        return contract_pb2.ListFormsResponse(forms=[form_to_proto(f) for f in services.list_forms()])
 
     @rpc("customer", "staff")
-    def GetFormPdf(self, request: contract_pb2.FormRef, context: Context, caller: Principal) -> contract_pb2.Document:
+    def GetFormPdf(self, request: contract_pb2.GetFormPdfRequest, context: Context, caller: Principal) -> contract_pb2.GetFormPdfResponse:
         filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
-        return contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        return contract_pb2.GetFormPdfResponse(document=document)

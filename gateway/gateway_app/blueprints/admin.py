@@ -7,8 +7,9 @@ The staff token is forwarded, so every service checks the staff role itself.
 from __future__ import annotations
 
 from cc_common.errors import InvalidInput, NotFound
+from cc_common.protoconv import enum_value
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
-from customercenter.v1 import contract_pb2
+from customercenter.v2 import common_pb2, contract_pb2
 from flask import Blueprint, Response, jsonify, request
 
 from gateway_app import serializers
@@ -61,7 +62,7 @@ def create_customer() -> tuple[Response, int]:
     token = current_principal().token
     payment = {name: body[name] for name in PAYMENT_FIELDS if name in body}
     request = contract_pb2.CreateCustomerRequest(
-        market=body["market"],
+        market=enum_value(common_pb2.Market, body["market"]),
         customer_number=body.get("customer_number", ""),
         **{name: body.get(name, "") for name in CUSTOMER_FIELDS},
     )

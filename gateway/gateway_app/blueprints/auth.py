@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
+from cc_common.protoconv import enum_name
+from customercenter.v2 import common_pb2
 from flask import Blueprint, Response, current_app, jsonify
 
 from gateway_app import validation as v
@@ -82,7 +84,7 @@ def send_password_reset(number: str) -> None:
     per client address, silently. Only a service that is down answers differently (503)."""
     try:
         record = contracts.get_customer(number)
-        email, market = record.email, record.market
+        email, market = record.email, enum_name(common_pb2.Market, record.market)
     except ServiceUnavailable:
         raise
     except DomainError:
@@ -140,7 +142,7 @@ def change_password(current_password: str, new_password: str) -> None:
     token = current_principal().token
     record = contracts.get_customer(token=token)
     identity.change_customer_password(
-        current_password, new_password, email=record.email, market=record.market, token=token
+        current_password, new_password, email=record.email, market=enum_name(common_pb2.Market, record.market), token=token
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
-from customercenter.v1 import contract_pb2
+from customercenter.v2 import contract_pb2
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from gateway_app import serializers

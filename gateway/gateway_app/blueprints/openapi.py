@@ -212,7 +212,14 @@ COMPONENTS: dict[str, Any] = {
                 "date": NULLABLE_STRING,
                 "amount": {"type": "number", "description": "e.g. 12.5 for 12.50", "multipleOf": 0.01},
                 "currency": STRING,
-                "status": {"enum": ["open", "paid"]},
+                "status": {
+                    "enum": ["open", "debit_requested", "paid"],
+                    "description": "debit_requested: a repeat debit by SEPA direct debit waits for the bank",
+                },
+                "return_reason": {
+                    "type": ["string", "null"],
+                    "description": "Why the bank returned the last direct debit of this invoice; null when none was",
+                },
                 "repeat_debit_requested": {
                     "type": "boolean",
                     "description": "True while a repeat debit asked for by the customer is pending",
@@ -225,7 +232,10 @@ COMPONENTS: dict[str, Any] = {
             {
                 "invoice_number": STRING,
                 "requested_at": {"type": ["string", "null"], "format": "date-time"},
-                "status": {"const": "requested"},
+                "status": {
+                    "enum": ["requested", "paid"],
+                    "description": "requested: waits for the next direct debit collection; paid: the card was charged",
+                },
             },
             ["invoice_number", "requested_at", "status"],
         ),

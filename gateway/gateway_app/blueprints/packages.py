@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound
-from customercenter.v1 import package_pb2
+from customercenter.v2 import package_pb2
 from flask import Blueprint, Response, current_app, jsonify
 
 from gateway_app import serializers

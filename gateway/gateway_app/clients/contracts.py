@@ -1,9 +1,12 @@
-"""contract-service: customer records, payment data, contracts, invoices, terminations, forms."""
+"""contract-service: customer records, payment data, contracts, invoices, terminations, forms.
+
+Each function returns the resource its RPC's <Rpc>Response carries (a Customer, a Document...)."""
 
 from __future__ import annotations
 
 from cc_common.errors import NotFound
-from customercenter.v1 import contract_pb2, contract_pb2_grpc
+from cc_common.protoconv import enum_value
+from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from gateway_app import validation as v
 from gateway_app.backends import Backend, current_backends
@@ -19,26 +22,26 @@ def _contract() -> Backend[contract_pb2_grpc.ContractServiceStub]:
 def get_customer(customer_number: str = "", *, token: str | None = None) -> contract_pb2.Customer:
     """The record of `customer_number`, or with a customer token (and no number) the caller's own."""
     request = contract_pb2.GetCustomerRequest(customer_number=customer_number)
-    return _contract().invoke(_contract().stub.GetCustomer, request, token=token)
+    return _contract().invoke(_contract().stub.GetCustomer, request, token=token).customer
 
 
 def create_customer(request: contract_pb2.CreateCustomerRequest, *, token: str) -> contract_pb2.Customer:
-    return _contract().invoke(_contract().stub.CreateCustomer, request, token=token)
+    return _contract().invoke(_contract().stub.CreateCustomer, request, token=token).customer
 
 
 def update_customer(changes: dict[str, str], *, token: str) -> contract_pb2.Customer:
     request = contract_pb2.UpdateCustomerRequest(**changes)
-    return _contract().invoke(_contract().stub.UpdateCustomer, request, token=token)
+    return _contract().invoke(_contract().stub.UpdateCustomer, request, token=token).customer
 
 
 def restore_customer_email(link_token: str) -> contract_pb2.Customer:
     request = contract_pb2.RestoreCustomerEmailRequest(token=link_token)
-    return _contract().invoke(_contract().stub.RestoreCustomerEmail, request)
+    return _contract().invoke(_contract().stub.RestoreCustomerEmail, request).customer
 
 
 def set_payment(payment: dict[str, str], *, token: str) -> contract_pb2.Customer:
     request = contract_pb2.SetPaymentRequest(payment=contract_pb2.PaymentInput(**payment))
-    return _contract().invoke(_contract().stub.SetPayment, request, token=token)
+    return _contract().invoke(_contract().stub.SetPayment, request, token=token).customer
 
 
 def create_contract(
@@ -47,7 +50,7 @@ def create_contract(
     request = contract_pb2.CreateContractRequest(
         package_id=package_id, customer_number=customer_number, product=product
     )
-    return _contract().invoke(_contract().stub.CreateContract, request, token=token)
+    return _contract().invoke(_contract().stub.CreateContract, request, token=token).contract
 
 
 def change_contract_product(
@@ -67,20 +70,24 @@ def list_contracts(*, token: str) -> list[contract_pb2.Contract]:
 # --- invoices ------------------------------------------------------------------------------
 
 
-def invoice_ref(number: str) -> contract_pb2.InvoiceRef:
+def invoice_number_of(number: str) -> str:
     """An absurdly long number cannot exist (404, as contract-service would say)."""
     if not number or len(number) > MAX_INVOICE_NUMBER:
         raise NotFound("There is no invoice with this number under your customer number.")
-    return contract_pb2.InvoiceRef(number=number)
+    return number
 
 
 def create_invoice(
     customer_number: str, amount_cents: int, *, currency: str, status: str, date: str, token: str
 ) -> contract_pb2.Invoice:
     request = contract_pb2.CreateInvoiceRequest(
-        customer_number=customer_number, amount_cents=amount_cents, currency=currency, status=status, date=date
+        customer_number=customer_number,
+        amount_cents=amount_cents,
+        currency=currency,
+        status=enum_value(contract_pb2.InvoiceStatus, status),
+        date=date,
     )
-    return _contract().invoke(_contract().stub.CreateInvoice, request, token=token)
+    return _contract().invoke(_contract().stub.CreateInvoice, request, token=token).invoice
 
 
 def list_invoices(*, token: str) -> list[contract_pb2.Invoice]:
@@ -89,11 +96,13 @@ def list_invoices(*, token: str) -> list[contract_pb2.Invoice]:
 
 
 def get_invoice_pdf(number: str, *, token: str) -> contract_pb2.Document:
-    return _contract().invoke(_contract().stub.GetInvoicePdf, invoice_ref(number), token=token)
+    request = contract_pb2.GetInvoicePdfRequest(number=invoice_number_of(number))
+    return _contract().invoke(_contract().stub.GetInvoicePdf, request, token=token).document
 
 
-def repeat_debit(number: str, *, token: str) -> contract_pb2.DebitRequest:
-    return _contract().invoke(_contract().stub.RepeatDebit, invoice_ref(number), token=token)
+def repeat_debit(number: str, *, token: str) -> contract_pb2.RepeatDebitResponse:
+    request = contract_pb2.RepeatDebitRequest(number=invoice_number_of(number))
+    return _contract().invoke(_contract().stub.RepeatDebit, request, token=token)
 
 
 # --- terminations and forms ----------------------------------------------------------------
@@ -107,7 +116,7 @@ def termination_id_of(termination_id: str) -> str:
 
 def create_termination(package_id: str, domain: str, *, token: str) -> contract_pb2.Termination:
     request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain)
-    return _contract().invoke(_contract().stub.CreateTermination, request, token=token)
+    return _contract().invoke(_contract().stub.CreateTermination, request, token=token).termination
 
 
 def list_terminations(*, token: str) -> list[contract_pb2.Termination]:
@@ -116,8 +125,8 @@ def list_terminations(*, token: str) -> list[contract_pb2.Termination]:
 
 
 def retract_termination(termination_id: str, *, token: str) -> contract_pb2.Termination:
-    request = contract_pb2.TerminationRef(id=termination_id_of(termination_id))
-    return _contract().invoke(_contract().stub.RetractTermination, request, token=token)
+    request = contract_pb2.RetractTerminationRequest(id=termination_id_of(termination_id))
+    return _contract().invoke(_contract().stub.RetractTermination, request, token=token).termination
 
 
 def list_forms(*, token: str) -> list[contract_pb2.Form]:
@@ -125,5 +134,5 @@ def list_forms(*, token: str) -> list[contract_pb2.Form]:
 
 
 def get_form_pdf(form_id: str, *, token: str) -> contract_pb2.Document:
-    request = contract_pb2.FormRef(form_id=form_id)
-    return _contract().invoke(_contract().stub.GetFormPdf, request, token=token)
+    request = contract_pb2.GetFormPdfRequest(form_id=form_id)
+    return _contract().invoke(_contract().stub.GetFormPdf, request, token=token).document

@@ -1,9 +1,10 @@
-"""identity-service: logins, passwords and revocations."""
+"""identity-service: logins, passwords and revocations (each function returns what its RPC's
+<Rpc>Response carries: a LoginResult or a RevocationResult)."""
 
 from __future__ import annotations
 
-from customercenter.v1 import identity_pb2, identity_pb2_grpc
-from google.protobuf import empty_pb2
+from cc_common.protoconv import enum_value
+from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
@@ -22,34 +23,36 @@ def customer_login(customer_number: str, password: str) -> identity_pb2.LoginRes
     request = identity_pb2.CustomerLoginRequest(
         customer_number=customer_number, password=password, client_address=client_address()
     )
-    return _identity().invoke(_identity().stub.CustomerLogin, request)
+    return _identity().invoke(_identity().stub.CustomerLogin, request).login
 
 
 def package_login(domain: str, package_id: str, password: str) -> identity_pb2.LoginResult:
     request = identity_pb2.PackageLoginRequest(
         domain=domain, package_id=package_id, password=password, client_address=client_address()
     )
-    return _identity().invoke(_identity().stub.PackageLogin, request)
+    return _identity().invoke(_identity().stub.PackageLogin, request).login
 
 
 def staff_login(username: str, password: str) -> identity_pb2.LoginResult:
     request = identity_pb2.StaffLoginRequest(username=username, password=password, client_address=client_address())
-    return _identity().invoke(_identity().stub.StaffLogin, request)
+    return _identity().invoke(_identity().stub.StaffLogin, request).login
 
 
 def revoke_own_token(*, token: str) -> identity_pb2.RevocationResult:
-    return _identity().invoke(_identity().stub.RevokeOwnToken, empty_pb2.Empty(), token=token)
+    request = identity_pb2.RevokeOwnTokenRequest()
+    return _identity().invoke(_identity().stub.RevokeOwnToken, request, token=token).revocation
 
 
 def revoke_subject(subject: str) -> identity_pb2.RevocationResult:
-    return _identity().invoke(_identity().stub.RevokeSubject, identity_pb2.RevokeSubjectRequest(subject=subject))
+    request = identity_pb2.RevokeSubjectRequest(subject=subject)
+    return _identity().invoke(_identity().stub.RevokeSubject, request).revocation
 
 
 def request_password_reset(customer_number: str, *, email: str, market: str, base_url: str) -> None:
-    request = identity_pb2.PasswordResetRequest(
+    request = identity_pb2.RequestPasswordResetRequest(
         customer_number=customer_number,
         email=email,
-        market=market,
+        market=enum_value(common_pb2.Market, market),
         base_url=base_url,
         client_address=client_address(),
     )
@@ -58,7 +61,7 @@ def request_password_reset(customer_number: str, *, email: str, market: str, bas
 
 def confirm_password_reset(reset_token: str, new_password: str) -> identity_pb2.RevocationResult:
     request = identity_pb2.ConfirmPasswordResetRequest(token=reset_token, new_password=new_password)
-    return _identity().invoke(_identity().stub.ConfirmPasswordReset, request)
+    return _identity().invoke(_identity().stub.ConfirmPasswordReset, request).revocation
 
 
 def change_customer_password(
@@ -69,9 +72,9 @@ def change_customer_password(
         new_password=new_password,
         client_address=client_address(),
         email=email,
-        market=market,
+        market=enum_value(common_pb2.Market, market),
     )
-    return _identity().invoke(_identity().stub.ChangeCustomerPassword, request, token=token)
+    return _identity().invoke(_identity().stub.ChangeCustomerPassword, request, token=token).revocation
 
 
 def set_customer_password(customer_number: str, password: str, *, token: str) -> None:

@@ -1,14 +1,22 @@
 """merge-service: merges of customer numbers, their legal proof, review and audit.
 
-A merge id is opaque; an absurdly long one cannot exist (404, as merge-service would say)."""
+A merge id is opaque; an absurdly long one cannot exist (404, as merge-service would say).
+Each function returns the merge (or list, audit, proof) its RPC's <Rpc>Response carries."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from cc_common.errors import NotFound
-from customercenter.v1 import merge_pb2, merge_pb2_grpc
+from cc_common.protoconv import enum_value
+from customercenter.v2 import merge_pb2, merge_pb2_grpc
+from google.protobuf.message import Message
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
+
+M = TypeVar("M", bound=Message)  # a request message
 
 MAX_MERGE_ID = 100
 MAX_FILENAME = 255
@@ -24,8 +32,9 @@ def merge_id_of(merge_id: str) -> str:
     return merge_id
 
 
-def _ref(merge_id: str) -> merge_pb2.MergeRef:
-    return merge_pb2.MergeRef(merge_id=merge_id_of(merge_id))
+def _ref(request_type: Callable[..., M], merge_id: str) -> M:
+    """The RPC's request (`merge_pb2.GetMergeRequest`, ...) naming one merge."""
+    return request_type(merge_id=merge_id_of(merge_id))
 
 
 def clean_filename(name: str | None) -> str:
@@ -44,28 +53,28 @@ def start_merge(
         domain_password=domain_password,
         client_address=client_address(),
     )
-    return _merge().invoke(_merge().stub.StartMerge, request, token=token)
+    return _merge().invoke(_merge().stub.StartMerge, request, token=token).merge
 
 
 def list_merges(status: str = "", *, token: str) -> list[merge_pb2.Merge]:
-    request = merge_pb2.ListMergesRequest(status=status)
+    request = merge_pb2.ListMergesRequest(status=enum_value(merge_pb2.MergeStatus, status))
     return list(_merge().invoke(_merge().stub.ListMerges, request, token=token).merges)
 
 
 def get_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.GetMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.GetMerge, _ref(merge_pb2.GetMergeRequest, merge_id), token=token).merge
 
 
 def take_over_data(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.TakeOverData, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.TakeOverData, _ref(merge_pb2.TakeOverDataRequest, merge_id), token=token).merge
 
 
 def submit_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.SubmitMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.SubmitMerge, _ref(merge_pb2.SubmitMergeRequest, merge_id), token=token).merge
 
 
 def cancel_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.CancelMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.CancelMerge, _ref(merge_pb2.CancelMergeRequest, merge_id), token=token).merge
 
 
 def upload_legal_proof(
@@ -79,7 +88,7 @@ def upload_legal_proof(
         content_type=content_type,
         content=content,
     )
-    return _merge().invoke(_merge().stub.UploadLegalProof, request, token=token)
+    return _merge().invoke(_merge().stub.UploadLegalProof, request, token=token).merge
 
 
 # --- a merge proven with a package password: the absorbed side's say ------------------------
@@ -87,39 +96,39 @@ def upload_legal_proof(
 
 def object_by_link(link_token: str) -> merge_pb2.Merge:
     """The objection link (anyone holding it): the merge is cancelled, both sides are told."""
-    return _merge().invoke(_merge().stub.ObjectToMerge, merge_pb2.ObjectionRequest(token=link_token))
+    return _merge().invoke(_merge().stub.ObjectToMerge, merge_pb2.ObjectToMergeRequest(token=link_token)).merge
 
 
 def object_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
     """The absorbed customer, signed in, objects."""
-    return _merge().invoke(_merge().stub.ObjectMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.ObjectMerge, _ref(merge_pb2.ObjectMergeRequest, merge_id), token=token).merge
 
 
 def confirm_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
     """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
-    return _merge().invoke(_merge().stub.ConfirmMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.ConfirmMerge, _ref(merge_pb2.ConfirmMergeRequest, merge_id), token=token).merge
 
 
 # --- the service team ------------------------------------------------------------------------
 
 
-def get_merge_audit(merge_id: str, *, token: str) -> merge_pb2.MergeAudit:
-    return _merge().invoke(_merge().stub.GetMergeAudit, _ref(merge_id), token=token)
+def get_merge_audit(merge_id: str, *, token: str) -> merge_pb2.GetMergeAuditResponse:
+    return _merge().invoke(_merge().stub.GetMergeAudit, _ref(merge_pb2.GetMergeAuditRequest, merge_id), token=token)
 
 
-def get_legal_proof(merge_id: str, *, token: str) -> merge_pb2.LegalProof:
-    return _merge().invoke(_merge().stub.GetLegalProof, _ref(merge_id), token=token)
+def get_legal_proof(merge_id: str, *, token: str) -> merge_pb2.GetLegalProofResponse:
+    return _merge().invoke(_merge().stub.GetLegalProof, _ref(merge_pb2.GetLegalProofRequest, merge_id), token=token)
 
 
 def approve_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.ApproveMerge, _ref(merge_id), token=token)
+    return _merge().invoke(_merge().stub.ApproveMerge, _ref(merge_pb2.ApproveMergeRequest, merge_id), token=token).merge
 
 
 def reject_merge(merge_id: str, reason: str, *, token: str) -> merge_pb2.Merge:
     request = merge_pb2.RejectMergeRequest(merge_id=merge_id_of(merge_id), reason=reason)
-    return _merge().invoke(_merge().stub.RejectMerge, request, token=token)
+    return _merge().invoke(_merge().stub.RejectMerge, request, token=token).merge
 
 
 def reverse_merge(merge_id: str, reason: str, *, token: str) -> merge_pb2.Merge:
     request = merge_pb2.ReverseMergeRequest(merge_id=merge_id_of(merge_id), reason=reason)
-    return _merge().invoke(_merge().stub.ReverseMerge, request, token=token)
+    return _merge().invoke(_merge().stub.ReverseMerge, request, token=token).merge

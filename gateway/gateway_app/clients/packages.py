@@ -1,8 +1,11 @@
-"""package-service: packages, the product catalogue, domains and technical settings."""
+"""package-service: packages, the product catalogue, domains and technical settings.
+
+Each function returns the resource its RPC's <Rpc>Response carries (a Package, settings...)."""
 
 from __future__ import annotations
 
-from customercenter.v1 import package_pb2, package_pb2_grpc
+from cc_common.protoconv import enum_value
+from customercenter.v2 import package_pb2, package_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 
@@ -12,12 +15,12 @@ def _package() -> Backend[package_pb2_grpc.PackageServiceStub]:
 
 
 def resolve_domain(domain: str) -> package_pb2.Package:
-    return _package().invoke(_package().stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain))
+    return _package().invoke(_package().stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain)).package
 
 
 def get_package(package_id: str, *, token: str) -> package_pb2.Package:
     request = package_pb2.GetPackageRequest(package_id=package_id)
-    return _package().invoke(_package().stub.GetPackage, request, token=token)
+    return _package().invoke(_package().stub.GetPackage, request, token=token).package
 
 
 def list_packages(*, token: str) -> list[package_pb2.Package]:
@@ -32,19 +35,21 @@ def list_products(*, token: str) -> list[package_pb2.Product]:
 
 def create_package(customer_number: str, product: str, domains: list[str], *, token: str) -> package_pb2.Package:
     request = package_pb2.CreatePackageRequest(customer_number=customer_number, product=product, domains=domains)
-    return _package().invoke(_package().stub.CreatePackage, request, token=token)
+    return _package().invoke(_package().stub.CreatePackage, request, token=token).package
 
 
 def set_usage(package_id: str, figures: dict[str, int], *, token: str) -> package_pb2.Package:
     request = package_pb2.SetUsageRequest(package_id=package_id, **figures)
-    return _package().invoke(_package().stub.SetUsage, request, token=token)
+    return _package().invoke(_package().stub.SetUsage, request, token=token).package
 
 
 def change_product(
     package_id: str, product: str, *, expected_direction: str, token: str
 ) -> package_pb2.ChangeProductResponse:
     request = package_pb2.ChangeProductRequest(
-        package_id=package_id, product=product, expected_direction=expected_direction
+        package_id=package_id,
+        product=product,
+        expected_direction=enum_value(package_pb2.ChangeDirection, expected_direction),
     )
     return _package().invoke(_package().stub.ChangeProduct, request, token=token)
 
@@ -60,9 +65,9 @@ def move_domain(
 
 def get_settings(package_id: str, *, token: str) -> package_pb2.PackageSettings:
     request = package_pb2.GetSettingsRequest(package_id=package_id)
-    return _package().invoke(_package().stub.GetSettings, request, token=token)
+    return _package().invoke(_package().stub.GetSettings, request, token=token).package_settings
 
 
 def update_settings(package_id: str, settings: dict[str, str], *, token: str) -> package_pb2.PackageSettings:
     request = package_pb2.UpdateSettingsRequest(package_id=package_id, settings=settings)
-    return _package().invoke(_package().stub.UpdateSettings, request, token=token)
+    return _package().invoke(_package().stub.UpdateSettings, request, token=token).package_settings

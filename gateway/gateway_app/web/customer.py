@@ -9,6 +9,7 @@ from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
+from customercenter.v2 import contract_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -218,11 +219,11 @@ ONLINE_FORM_PAGES = {
 @page_login("customer")
 def customer_forms() -> Any:
     forms = contracts.list_forms(token=_token())
-    written = [f for f in forms if f.mode == "written"]
+    written = [f for f in forms if f.mode == contract_pb2.FORM_MODE_WRITTEN]
     online = [
         {"form": f, "url": url_for(ONLINE_FORM_PAGES[f.id])}
         for f in forms
-        if f.mode == "online" and f.id in ONLINE_FORM_PAGES
+        if f.mode == contract_pb2.FORM_MODE_ONLINE and f.id in ONLINE_FORM_PAGES
     ]
     return page("customer/forms.html", written=written, online=online)
 
@@ -286,7 +287,7 @@ def customer_terminations() -> Any:
                 return redirect(url_for("web.customer_terminations", notice="terminated"))
             except DomainError as error:
                 form.fail_with(error)
-    terminations = contracts.list_terminations(token=_token())
+    terminations = [serializers.termination(t) for t in contracts.list_terminations(token=_token())]
     status = 422 if not form.ok else 200
     return page(
         "customer/terminations.html", status, form=form, terminations=terminations, **_options(packages)

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from cc_common.errors import DomainError, ServiceUnavailable
+from cc_common.protoconv import enum_name
+from customercenter.v2 import common_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -43,7 +45,7 @@ def larger_products(product: str, products: list[Any]) -> list[Any]:
 
 def monthly_price(product: Any, market: str) -> dict[str, Any] | None:
     """The product's monthly price in `market` (amount in major units, currency), or None."""
-    price = next((p for p in product.prices if p.market == market), None)
+    price = next((p for p in product.prices if enum_name(common_pb2.Market, p.market) == market), None)
     if price is None:
         return None
     return {"amount": Decimal(price.monthly_price_cents) / 100, "currency": price.currency}
@@ -59,7 +61,7 @@ def _market() -> str:
         record = contracts.get_customer(token=principal.token)
     except ServiceUnavailable:
         return ""
-    return record.market
+    return enum_name(common_pb2.Market, record.market)
 
 
 def _render(
@@ -72,7 +74,8 @@ def _render(
     token = current_principal().token
     current = packages.get_settings(package.id, token=token).settings
     products = packages.list_products(token=token)
-    larger = larger_products(package.product, products) if package.status == "active" else []
+    package_status = enum_name(package_pb2.PackageStatus, package.status)
+    larger = larger_products(package.product, products) if package_status == "active" else []
     market = _market() if larger else ""
     upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
     settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
@@ -84,6 +87,7 @@ def _render(
         "package.html",
         status,
         package=package,
+        package_status=package_status,
         settings=SETTINGS,
         settings_form=settings_form,
         password_form=password_form,

@@ -16,9 +16,9 @@ from typing import Any
 from cc_common import metrics
 from cc_common.grpc_server import rpc
 from cc_common.grpc_types import Context
+from cc_common.protoconv import enum_name, timestamp_from_unix
 from cc_common.tokens import Principal
-from customercenter.v1 import identity_pb2, identity_pb2_grpc, transfer_pb2
-from google.protobuf import empty_pb2
+from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from identity_service.domain import password_reset
 from identity_service.domain.model import Hasher, LoginResult
@@ -39,12 +39,12 @@ def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
     return identity_pb2.LoginResult(subject=result.subject, generation=result.generation)
 
 
-def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent]:
+def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocationsResponse]:
     items = [("rule", r) for r in change.rules] + [("denied", d) for d in change.denied]
     first = True
     for start in range(0, max(len(items), 1), SNAPSHOT_CHUNK):
         chunk = items[start : start + SNAPSHOT_CHUNK]
-        yield identity_pb2.RevocationEvent(
+        yield identity_pb2.WatchRevocationsResponse(
             sequence=change.sequence,
             snapshot=change.snapshot and first,
             rules=[
@@ -53,7 +53,9 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.RevocationEvent
                 if isinstance(r, SubjectRule)
             ],
             denied=[
-                identity_pb2.DeniedToken(jti=d.jti, expires_at=d.expires_at) for _, d in chunk if isinstance(d, DeniedToken)
+                identity_pb2.DeniedToken(jti=d.jti, expires_at=timestamp_from_unix(d.expires_at))
+                for _, d in chunk
+                if isinstance(d, DeniedToken)
             ],
         )
         first = False
@@ -82,47 +84,44 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- logins ---------------------------------------------------------------------------
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def CustomerLogin(self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
-        return to_proto(
-            services.customer_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                customer_number=request.customer_number,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+    def CustomerLogin(self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal) -> identity_pb2.CustomerLoginResponse:
+        result = services.customer_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            customer_number=request.customer_number,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.CustomerLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def PackageLogin(self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
-        return to_proto(
-            services.package_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                domain=request.domain,
-                package_id=request.package_id,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+    def PackageLogin(self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal) -> identity_pb2.PackageLoginResponse:
+        result = services.package_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            domain=request.domain,
+            package_id=request.package_id,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
-    def StaffLogin(self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal) -> identity_pb2.LoginResult:
-        return to_proto(
-            services.staff_login(
-                uow=self._uow(),
-                hasher=self._hasher,
-                limits=self._limits,
-                username=request.username,
-                password=request.password,
-                client_address=request.client_address,
-                now=time.time(),
-            )
+    def StaffLogin(self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal) -> identity_pb2.StaffLoginResponse:
+        result = services.staff_login(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            username=request.username,
+            password=request.password,
+            client_address=request.client_address,
+            now=time.time(),
         )
+        return identity_pb2.StaffLoginResponse(login=to_proto(result))
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the
@@ -130,15 +129,15 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
     @rpc("staff")
-    async def SetCustomerPassword(self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
+    async def SetCustomerPassword(self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetCustomerPasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
         )
-        return empty_pb2.Empty()
+        return identity_pb2.SetCustomerPasswordResponse()
 
     @rpc("service:gateway", "staff")
-    async def SetPackagePassword(self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
+    async def SetPackagePassword(self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetPackagePasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_package_password,
@@ -146,10 +145,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password_hash=password_hash,
             keep_jti=request.keep_jti,
         )
-        return empty_pb2.Empty()
+        return identity_pb2.SetPackagePasswordResponse()
 
     @rpc("customer")
-    async def ChangeCustomerPassword(self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
+    async def ChangeCustomerPassword(self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.ChangeCustomerPasswordResponse:
         number = caller.customer_number or caller.name
         password_hash = await asyncio.to_thread(
             services.check_password_change,
@@ -168,13 +167,13 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password_hash=password_hash,
             keep_jti=caller.jti,
             email=request.email,
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
         )
         self._on_mail()  # the notice was queued with the new hash
-        return result
+        return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
 
     @rpc("service:gateway", in_thread=True)
-    def RequestPasswordReset(self, request: identity_pb2.PasswordResetRequest, context: Context, caller: Principal) -> empty_pb2.Empty:
+    def RequestPasswordReset(self, request: identity_pb2.RequestPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.RequestPasswordResetResponse:
         queued = services.request_password_reset(
             uow=self._uow(),
             policy=self._reset_policy,
@@ -184,14 +183,14 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             # request.base_url is deprecated and ignored: the link base is configuration only.
             base_url=self._public_base_url,
             now=time.time(),
-            market=request.market,
+            market=enum_name(common_pb2.Market, request.market),
         )
         if queued:
             self._on_mail()
-        return empty_pb2.Empty()
+        return identity_pb2.RequestPasswordResetResponse()
 
     @rpc("service:gateway")
-    async def ConfirmPasswordReset(self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
+    async def ConfirmPasswordReset(self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.ConfirmPasswordResetResponse:
         password_hash = await asyncio.to_thread(
             services.check_password_reset,
             uow=self._uow(),
@@ -204,7 +203,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             services.confirm_password_reset, token=request.token, password_hash=password_hash, now=time.time()
         )
         self._on_mail()  # the notice was queued with the new hash
-        return result
+        return identity_pb2.ConfirmPasswordResetResponse(revocation=result)
 
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)
@@ -212,31 +211,33 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- revocation -----------------------------------------------------------------------
 
     @rpc("customer", "package", "staff")
-    async def RevokeOwnToken(self, request: empty_pb2.Empty, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
-        return await self._revoke(
+    async def RevokeOwnToken(self, request: identity_pb2.RevokeOwnTokenRequest, context: Context, caller: Principal) -> identity_pb2.RevokeOwnTokenResponse:
+        result = await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
+        return identity_pb2.RevokeOwnTokenResponse(revocation=result)
 
     @rpc("service:gateway")
-    async def RevokeSubject(self, request: identity_pb2.RevokeSubjectRequest, context: Context, caller: Principal) -> identity_pb2.RevocationResult:
-        return await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+    async def RevokeSubject(self, request: identity_pb2.RevokeSubjectRequest, context: Context, caller: Principal) -> identity_pb2.RevokeSubjectResponse:
+        result = await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+        return identity_pb2.RevokeSubjectResponse(revocation=result)
 
     @rpc("service:merge")
-    async def SetCustomerStatus(self, request: transfer_pb2.CustomerStatusRequest, context: Context, caller: Principal) -> transfer_pb2.CustomerStatusResult:
+    async def SetCustomerStatus(self, request: identity_pb2.IdentityServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> identity_pb2.IdentityServiceSetCustomerStatusResponse:
         async with self._hub.publishing:
             result = await asyncio.to_thread(
                 services.set_customer_status,
                 uow=self._uow(),
                 merge_id=request.merge_id,
                 customer_numbers=list(request.customer_numbers),
-                status=request.status,
+                status=enum_name(common_pb2.CustomerStatus, request.status),
                 merged_into=request.merged_into,
             )
             for change in result.revocations:
                 self._hub.publish(change)
         if result.revocations:
             await self._wait_acked(result.revocations[-1].sequence)
-        return transfer_pb2.CustomerStatusResult(changed=result.changed)
+        return identity_pb2.IdentityServiceSetCustomerStatusResponse(changed=result.changed)
 
     async def _wait_acked(self, sequence: int) -> bool:
         """The hub's wait for every watcher's ack, timed (cc_revocation_ack_seconds): how long a
@@ -263,8 +264,11 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     @rpc("service:gateway", "service:merge", "service:contract", "service:package")
     async def WatchRevocations(
-        self, request_iterator: AsyncIterator[identity_pb2.RevocationAck], context: Context, caller: Principal
-    ) -> AsyncIterator[identity_pb2.RevocationEvent]:
+        self,
+        request_iterator: AsyncIterator[identity_pb2.WatchRevocationsRequest],
+        context: Context,
+        caller: Principal,
+    ) -> AsyncIterator[identity_pb2.WatchRevocationsResponse]:
         watcher = self._hub.connect()  # before the snapshot is read: no change falls between
         reader = asyncio.create_task(self._read_acks(request_iterator, watcher))
         try:
@@ -281,7 +285,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             reader.cancel()
             await self._hub.disconnect(watcher)
 
-    async def _read_acks(self, request_iterator: AsyncIterator[identity_pb2.RevocationAck], watcher: Watcher) -> None:
+    async def _read_acks(
+        self, request_iterator: AsyncIterator[identity_pb2.WatchRevocationsRequest], watcher: Watcher
+    ) -> None:
         try:
             async for ack in request_iterator:
                 await self._hub.ack(watcher, ack.sequence)

@@ -1,25 +1,29 @@
 """The gRPC adapter of `Backends`: merge-service calling identity, contract and package
-services with its service credential and a deadline on every call."""
+services with its service credential and a deadline on every call. The protos' enums are
+mapped to the domain's names here (cc_common.protoconv)."""
 
 from __future__ import annotations
 
 from cc_common.config import GrpcTls
 from cc_common.errors import NotFound, Unauthenticated
 from cc_common.grpc_client import ServiceClient, make_channel
+from cc_common.protoconv import enum_name, enum_value
 from cc_common.tokens import ServiceCredential
-from customercenter.v1 import (
+from customercenter.v2 import (
+    common_pb2,
     contract_pb2,
     contract_pb2_grpc,
     identity_pb2,
     identity_pb2_grpc,
     package_pb2,
     package_pb2_grpc,
-    transfer_pb2,
 )
 
 
-def _moved(result: transfer_pb2.TransferResult) -> dict[str, list[str]]:
-    return {r.kind: list(r.ids) for r in result.moved}
+def _moved(
+    result: package_pb2.TransferPackagesResponse | contract_pb2.TransferContractsResponse,
+) -> dict[str, list[str]]:
+    return {enum_name(common_pb2.RecordKind, r.kind): list(r.ids) for r in result.moved}
 
 
 class GrpcBackends:
@@ -49,7 +53,8 @@ class GrpcBackends:
     def verify_domain_password(self, *, customer_number: str, domain: str, password: str, client_address: str) -> None:
         package_id = ""
         try:
-            package = self.package.invoke(self.package.stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain))
+            request = package_pb2.ResolveDomainRequest(domain=domain)
+            package = self.package.invoke(self.package.stub.ResolveDomain, request).package
             if package.customer_number == customer_number:
                 package_id = package.id
         except NotFound:
@@ -66,12 +71,12 @@ class GrpcBackends:
             raise Unauthenticated("The details are not correct.", code="invalid_credentials")
 
     def customer_snapshot(self, customer_number: str) -> dict[str, str]:
-        snap = self.contract.invoke(self.contract.stub.GetCustomerSnapshot, contract_pb2.GetCustomerRequest(customer_number=customer_number))
+        snap = self.contract.invoke(self.contract.stub.GetCustomerSnapshot, contract_pb2.GetCustomerSnapshotRequest(customer_number=customer_number))
         c = snap.customer
         return {
             "customer_number": c.customer_number,
-            "market": c.market,
-            "status": c.status,
+            "market": enum_name(common_pb2.Market, c.market),
+            "status": enum_name(common_pb2.CustomerStatus, c.status),
             "merged_into": c.merged_into,
             "company": c.company,
             "first_name": c.first_name,
@@ -93,25 +98,37 @@ class GrpcBackends:
     def set_customer_status(self, *, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = "") -> None:
         self.contract.invoke(
             self.contract.stub.SetCustomerStatus,
-            transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=customer_numbers, status=status, merged_into=merged_into),
+            contract_pb2.ContractServiceSetCustomerStatusRequest(
+                merge_id=merge_id,
+                customer_numbers=customer_numbers,
+                status=enum_value(common_pb2.CustomerStatus, status),
+                merged_into=merged_into,
+            ),
         )
 
     def transfer_packages(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
-        request = transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
+        request = package_pb2.TransferPackagesRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
         return _moved(self.package.invoke(self.package.stub.TransferPackages, request, timeout=self._transfer_timeout))
 
     def transfer_contracts(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
-        request = transfer_pb2.TransferRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
+        request = contract_pb2.TransferContractsRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
         return _moved(self.contract.invoke(self.contract.stub.TransferContracts, request, timeout=self._transfer_timeout))
 
     def retire_credentials(self, *, merge_id: str, source: str, target: str) -> None:
         self.identity.invoke(
             self.identity.stub.SetCustomerStatus,
-            transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=[source], status="retired", merged_into=target),
+            identity_pb2.IdentityServiceSetCustomerStatusRequest(
+                merge_id=merge_id,
+                customer_numbers=[source],
+                status=common_pb2.CUSTOMER_STATUS_RETIRED,
+                merged_into=target,
+            ),
         )
 
     def restore_credentials(self, *, merge_id: str, source: str) -> None:
         self.identity.invoke(
             self.identity.stub.SetCustomerStatus,
-            transfer_pb2.CustomerStatusRequest(merge_id=merge_id, customer_numbers=[source], status="active"),
+            identity_pb2.IdentityServiceSetCustomerStatusRequest(
+                merge_id=merge_id, customer_numbers=[source], status=common_pb2.CUSTOMER_STATUS_ACTIVE
+            ),
         )

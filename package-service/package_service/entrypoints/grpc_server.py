@@ -1,4 +1,5 @@
-"""The gRPC servicer of package-service: proto in, one service call, proto out."""
+"""The gRPC servicer of package-service: proto in, one service call, proto out (enums and
+Timestamps mapped to the domain's names and datetimes with cc_common.protoconv)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from collections.abc import Callable
 
 from cc_common.grpc_server import rpc
 from cc_common.grpc_types import Context
+from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
-from customercenter.v1 import package_pb2, package_pb2_grpc, transfer_pb2
+from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 
 from package_service.domain.catalogue import Product
 from package_service.domain.model import Package
@@ -24,8 +26,8 @@ def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.P
         customer_number="" if caller is not None and caller.kind == "package" else package.customer_number,
         product=package.product,
         domains=package.domains,
-        status=package.status,
-        created_at=package.created_at.isoformat() if package.created_at else "",
+        status=enum_value(package_pb2.PackageStatus, package.status),
+        created_at=timestamp(package.created_at),
         product_name=product.name if product else package.product,
         max_domains=product.max_domains if product else 0,
         storage_used_gb=package.storage_used_gb,
@@ -46,7 +48,7 @@ def product_to_proto(product: Product) -> package_pb2.Product:
         aliases=list(product.aliases),
         prices=[
             package_pb2.ProductPrice(
-                market=p.market, monthly_price_cents=p.monthly_price_cents, currency=p.currency
+                market=enum_value(common_pb2.Market, p.market), monthly_price_cents=p.monthly_price_cents, currency=p.currency
             )
             for p in product.prices
         ],
@@ -58,32 +60,34 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         self._uow = uow_factory
 
     @rpc("staff")
-    def CreatePackage(self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal) -> package_pb2.Package:
+    def CreatePackage(self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal) -> package_pb2.CreatePackageResponse:
         package = services.create_package(
             uow=self._uow(),
             customer_number=request.customer_number,
             product=request.product,
             domains=list(request.domains),
         )
-        return to_proto(package)
+        return package_pb2.CreatePackageResponse(package=to_proto(package))
 
     @rpc("customer", "package", "staff")
-    def ListPackages(self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal) -> package_pb2.PackageList:
+    def ListPackages(self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal) -> package_pb2.ListPackagesResponse:
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
-        return package_pb2.PackageList(packages=[to_proto(p, caller) for p in packages])
+        return package_pb2.ListPackagesResponse(packages=[to_proto(p, caller) for p in packages])
 
     @rpc("customer", "package", "staff")
-    def GetPackage(self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal) -> package_pb2.Package:
-        return to_proto(services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id), caller)
+    def GetPackage(self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal) -> package_pb2.GetPackageResponse:
+        package = services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id)
+        return package_pb2.GetPackageResponse(package=to_proto(package, caller))
 
     @rpc("service:gateway", "service:merge")
-    def ResolveDomain(self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal) -> package_pb2.Package:
-        return to_proto(services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain))
+    def ResolveDomain(self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal) -> package_pb2.ResolveDomainResponse:
+        package = services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain)
+        return package_pb2.ResolveDomainResponse(package=to_proto(package))
 
     @rpc("service:merge")
-    def TransferPackages(self, request: transfer_pb2.TransferRequest, context: Context, caller: Principal) -> transfer_pb2.TransferResult:
+    def TransferPackages(self, request: package_pb2.TransferPackagesRequest, context: Context, caller: Principal) -> package_pb2.TransferPackagesResponse:
         ids = services.transfer_packages(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -91,16 +95,17 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
             target=request.target_customer_number,
             reverse=request.reverse,
         )
-        return transfer_pb2.TransferResult(moved=[transfer_pb2.TransferredRecords(kind="packages", ids=ids)])
+        moved = common_pb2.TransferredRecords(kind=common_pb2.RECORD_KIND_PACKAGES, ids=ids)
+        return package_pb2.TransferPackagesResponse(moved=[moved])
 
     @rpc("staff")
-    def CountPackages(self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal) -> package_pb2.PackageCounts:
+    def CountPackages(self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal) -> package_pb2.CountPackagesResponse:
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
-        return package_pb2.PackageCounts(by_owner=counts, total=sum(counts.values()))
+        return package_pb2.CountPackagesResponse(by_owner=counts, total=sum(counts.values()))
 
     @rpc("customer", "package", "staff")
-    def ListProducts(self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal) -> package_pb2.ProductList:
-        return package_pb2.ProductList(products=[product_to_proto(p) for p in services.list_products()])
+    def ListProducts(self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal) -> package_pb2.ListProductsResponse:
+        return package_pb2.ListProductsResponse(products=[product_to_proto(p) for p in services.list_products()])
 
     # A contractual change: the customer login only, never a package login.
     @rpc("customer")
@@ -110,10 +115,12 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
             caller=caller,
             package_id=request.package_id,
             product=request.product,
-            expected_direction=request.expected_direction if request.expected_direction in ("upgrade", "downgrade") else "",
+            expected_direction=enum_name(package_pb2.ChangeDirection, request.expected_direction),
         )
         return package_pb2.ChangeProductResponse(
-            package=to_proto(change.package), direction=change.direction, from_product=change.from_product
+            package=to_proto(change.package),
+            direction=enum_value(package_pb2.ChangeDirection, change.direction),
+            from_product=change.from_product,
         )
 
     @rpc("customer")
@@ -131,19 +138,23 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer", "package", "staff")
-    def GetSettings(self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal) -> package_pb2.PackageSettings:
+    def GetSettings(self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal) -> package_pb2.GetSettingsResponse:
         settings = services.get_settings(uow=self._uow(), caller=caller, package_id=request.package_id)
-        return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+        return package_pb2.GetSettingsResponse(
+            package_settings=package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+        )
 
     @rpc("customer", "package", "staff")
-    def UpdateSettings(self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal) -> package_pb2.PackageSettings:
+    def UpdateSettings(self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal) -> package_pb2.UpdateSettingsResponse:
         settings = services.update_settings(
             uow=self._uow(), caller=caller, package_id=request.package_id, changes=dict(request.settings)
         )
-        return package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+        return package_pb2.UpdateSettingsResponse(
+            package_settings=package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
+        )
 
     @rpc("staff")
-    def SetUsage(self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal) -> package_pb2.Package:
+    def SetUsage(self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal) -> package_pb2.SetUsageResponse:
         package = services.set_usage(
             uow=self._uow(),
             package_id=request.package_id,
@@ -151,4 +162,4 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
             mailboxes_used=request.mailboxes_used,
             databases_used=request.databases_used,
         )
-        return to_proto(package)
+        return package_pb2.SetUsageResponse(package=to_proto(package))
