@@ -7,22 +7,31 @@ PIP := $(VENV)/bin/pip
 PROTO_SRC := protos/customercenter/v2
 PROTO_OUT := protos/gen
 PROTOS := $(wildcard $(PROTO_SRC)/*.proto)
-export PYTHONPATH := $(CURDIR)/common:$(CURDIR)/protos/gen:$(CURDIR)/gateway:$(CURDIR)/identity-service:$(CURDIR)/contract-service:$(CURDIR)/package-service:$(CURDIR)/merge-service
+# The packages of this repository (each with its pyproject.toml), installed editable into the venv:
+# no PYTHONPATH anywhere, `python -m identity_service` works from any directory.
+LOCAL_PACKAGES := common protos gateway identity-service contract-service package-service merge-service
 GATEWAY_PORT ?= 8000
 
-.PHONY: run test venv protos clean lint openapi env-docs contract
+.PHONY: run test venv protos clean lint openapi env-docs contract lock
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# Third-party packages exactly as requirements.lock pins them, each checked against its hashes
+# (the lock is complete, so --no-deps: nothing is resolved at install time). `make lock` writes it.
+$(VENV)/.locked: requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements-dev.txt
+	$(PIP) install -q --require-hashes --no-deps -r requirements.lock
+	touch $@
+
+# Then the local packages, editable, after the stubs they package (protos/pyproject.toml). Their
+# dependencies are already there (--no-deps) and setuptools comes from the lock (--no-build-isolation).
+$(VENV)/.installed: $(VENV)/.locked $(PROTO_OUT)/.stamp $(LOCAL_PACKAGES:%=%/pyproject.toml)
+	$(PIP) install -q --no-deps --no-build-isolation $(LOCAL_PACKAGES:%=-e ./%)
 	touch $@
 
 venv: $(VENV)/.installed
 
 # Stubs and .pyi files from the protos (not committed; made on every run and test). The .pyi
 # files come from mypy-protobuf (messages and the grpc / grpc.aio stubs and servicers), for mypy.
-$(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.installed
+$(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.locked
 	rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
 	$(PY) -m grpc_tools.protoc -I protos --python_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
 		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=quiet:$(PROTO_OUT) \
@@ -30,6 +39,13 @@ $(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.installed
 	touch $@
 
 protos: $(PROTO_OUT)/.stamp
+
+# requirements.lock (the dev venv) and deploy/locks/*.txt (one per image, and the image build
+# stage) from requirements.txt, requirements-dev.txt and the pyproject.toml files, with hashes,
+# for CPython 3.11 on Linux (scripts/lock.py; uv is pinned in requirements-dev.txt). Run it after
+# changing any of them; tests/test_packaging.py fails while a lock is behind.
+lock: $(VENV)/.locked
+	$(PY) scripts/lock.py
 
 # buf (protos: lint and breaking changes) from the npm registry, pinned in tools/buf with its lock
 # file; needs Node.js and npm. Installed again when the lock file changes. Run it by hand as

@@ -37,11 +37,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-for entry in (REPO, REPO / "common", REPO / "protos" / "gen"):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+if str(REPO) not in sys.path:  # the tests' harness; the packages are installed in the venv
+    sys.path.insert(0, str(REPO))
 
-from tests.e2e.harness import GUNICORN_CONF, PYTHONPATH, Suite, free_ports  # noqa: E402
+from tests.e2e.harness import GUNICORN_CONF, Suite, child_env, free_ports  # noqa: E402
 
 RATIO_GOAL = 0.25
 LOGIN_GOAL = 0.80
@@ -144,8 +143,7 @@ class BareFlask:
 
     def __init__(self, workdir: Path) -> None:
         self.port = free_ports(1)[0]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-        env["PYTHONPATH"] = os.pathsep.join([str(REPO), *(str(p) for p in PYTHONPATH)])
+        env = {k: v for k, v in child_env(repo_on_path=True).items() if not k.startswith("GATEWAY_")}
         self.log = open(workdir / "bare-flask.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),

@@ -24,9 +24,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-for entry in (REPO, REPO / "common", REPO / "protos" / "gen", REPO / "package-service", REPO / "contract-service"):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+if str(REPO) not in sys.path:  # the tests' harness; the packages are installed in the venv
+    sys.path.insert(0, str(REPO))
 
 from cc_common.db import make_engine  # noqa: E402
 from contract_service.adapters.orm import InvoiceRow  # noqa: E402

@@ -53,9 +53,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-for entry in (REPO, REPO / "common", REPO / "protos" / "gen", REPO / "identity-service"):
-    if str(entry) not in sys.path:
-        sys.path.insert(0, str(entry))
+if str(REPO) not in sys.path:  # the tests' harness; the packages are installed in the venv
+    sys.path.insert(0, str(REPO))
 
 import psycopg  # noqa: E402
 import requests  # noqa: E402

@@ -34,7 +34,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("identity", "contract", "package", "merge")
-PYTHONPATH = [ROOT / "common", ROOT / "protos" / "gen", ROOT / "gateway", *(ROOT / f"{s}-service" for s in SERVICES)]
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 # The first copy of each service listens on its `make run` port, the second 10 above it.
 BASE_PORTS = {"identity": 50051, "contract": 50052, "package": 50053, "merge": 50054}
@@ -104,7 +103,6 @@ class Layout:
 
         keys = TokenSettings.in_directory(Path(self.var_dir) / "keys")
         env = {
-            "PYTHONPATH": os.pathsep.join(str(p) for p in PYTHONPATH),
             "PYTHONUNBUFFERED": "1",
             "VAR_DIR": str(self.var_dir),
             "JWT_SIGNING_KEY_FILE": str(keys.signing_key_file),
@@ -476,7 +474,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=("up", "down", "status", "rolling-restart"))
     parser.add_argument("--demo-data", action="store_true", help="load the demo customers after `up`")
     args = parser.parse_args(argv)
-    sys.path[:0] = [str(p) for p in PYTHONPATH]
     layout = layout_from_env()
     if args.command == "up":
         up(layout)

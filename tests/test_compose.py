@@ -1,4 +1,4 @@
-"""docker-compose.yml, the Dockerfiles and the Procfile agree with the code.
+"""docker-compose.yml, deploy/Dockerfile and the Procfile agree with the code.
 
 `docker-compose config -q` validates the file without a Docker engine (Debian's
 docker-compose 1.29). Where the binary is missing the validation is skipped with a reason,
@@ -116,17 +116,33 @@ def test_docker_compose_validates_the_file():
     assert done.returncode == 0, f"docker-compose config -q failed:\n{done.stdout}\n{done.stderr}"
 
 
-def test_every_process_has_a_service_and_a_dockerfile_that_exists(compose):
+DOCKERFILE = REPO / "deploy" / "Dockerfile"
+
+
+def _stages(text: str) -> dict[str, str]:
+    """The stages of a Dockerfile by name, each with its instructions."""
+    parts = re.split(r"^FROM \S+(?: AS (\S+))?\s*$", text, flags=re.M)
+    return {name: body for name, body in zip(parts[1::2], parts[2::2], strict=True) if name}
+
+
+def test_every_process_is_built_from_the_one_dockerfile_with_its_own_service_argument(compose):
     services = compose["services"]
+    text = DOCKERFILE.read_text()
+    stages = _stages(text)
+    assert re.search(r"^USER (?!root\b|0\b)\S+", stages["runtime"], re.M), "the runtime stage runs as root"
+    assert "COPY --from=builder /opt/venv /opt/venv" in stages["runtime"]
+    assert "COPY common" not in stages["runtime"], "the runtime stage copies sources instead of installing them"
+    assert "PYTHONPATH" not in text, "the images install their packages: no PYTHONPATH"
     for name in OUR_SERVICES:
         assert name in services, f"docker-compose.yml has no service {name}"
         build = services[name]["build"]
-        dockerfile = REPO / build.get("context", ".") / build["dockerfile"]
-        assert dockerfile.is_file(), f"{name}: {dockerfile} does not exist"
-        text = dockerfile.read_text()
-        assert len(re.findall(r"^FROM ", text, re.M)) >= 2, f"{dockerfile} is not a multi-stage build"
-        assert re.search(r"^USER (?!root\b|0\b)\S+", text, re.M), f"{dockerfile} does not switch to a non-root user"
-        assert "HEALTHCHECK" in text, f"{dockerfile} has no HEALTHCHECK"
+        assert REPO / build.get("context", ".") / build["dockerfile"] == DOCKERFILE, name
+        assert build["args"]["SERVICE"] == name
+        assert (REPO / "deploy" / "locks" / f"{name}.txt").is_file(), f"{name}: no lock file of its image"
+        target = stages[build["target"]]
+        assert "HEALTHCHECK" in target and "CMD" in target, f"{build['target']}: no HEALTHCHECK or CMD"
+    copies = [p for p in REPO.glob("*/Dockerfile") if p != DOCKERFILE]
+    assert not copies, f"one Dockerfile (deploy/Dockerfile), no copies next to the code: {copies}"
     assert "postgres" in services
 
 
@@ -153,8 +169,14 @@ def test_each_service_listens_on_the_default_port_of_config(compose):
         for other in OUR_SERVICES:
             address = services[other].get("environment", {}).get(f"{name.upper()}_ADDR")
             assert address == f"dns:///{name}:{port}", f"{other}: {name.upper()}_ADDR is {address!r}"
-        dockerfile = (REPO / f"{name}-service" / "Dockerfile").read_text()
-        assert f"EXPOSE {port}" in dockerfile and f"127.0.0.1:{port}" in dockerfile, name
+        build = service["build"]
+        assert build["target"] == "grpc-service" and build["args"]["PORT"] == str(port), name
+    grpc_stage = _stages(DOCKERFILE.read_text())["grpc-service"]
+    for line in ("EXPOSE ${PORT}", "LISTEN_ADDR=0.0.0.0:${PORT}", "HEALTH_ADDR=127.0.0.1:${PORT}", "cc_common.healthcheck"):
+        assert line in grpc_stage, f"the grpc-service stage lacks {line!r}"
+    gateway_stage = _stages(DOCKERFILE.read_text())["gateway"]
+    assert services["gateway"]["build"]["target"] == "gateway"
+    assert f"EXPOSE {services['gateway']['environment']['GATEWAY_PORT']}" in gateway_stage
 
 
 def test_each_database_is_migrated_by_a_one_shot_job_before_any_copy_of_its_service_starts(compose):

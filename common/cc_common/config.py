@@ -395,8 +395,13 @@ def unsafe_production_settings(process: str) -> list[str]:
             problems.append(
                 "PUBLIC_BASE_URL is not an https URL" if base_url else "PUBLIC_BASE_URL is not set"
             )
-    if process == "contract" and ContractEnv.load().card_payments == "test":
-        problems.append("CARD_PAYMENTS is the test adapter (it moves no money)")
+    if process == "contract":
+        contract = ContractEnv.load()
+        if contract.card_payments == "test":
+            problems.append("CARD_PAYMENTS is the test adapter (it moves no money)")
+        for name in ("sepa_creditor_iban", "sepa_creditor_id"):
+            if name not in contract.model_fields_set:
+                problems.append(f"{name.upper()} is not set (the default is a published test value)")
     # Test hooks, no settings (cc_common.settings.TEST_HOOKS).
     hooks = {"FAULT_INJECT": os.environ.get("FAULT_INJECT", ""), "FAULT_INJECT_FILE": os.environ.get("FAULT_INJECT_FILE", "")}
     for name, value in hooks.items():

@@ -43,6 +43,12 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListTerminations",
         "ListForms",
         "GetFormPdf",
+        "ListDirectDebitCollections",
+        "GetDirectDebitFile",
+        "ListOffers",
+        "ListCurrentOffers",
+        "ListContactRequests",
+        "GetContactAttachment",
     ),
     "customercenter.v2.PackageService": (
         "GetPackage",

@@ -150,6 +150,10 @@ class ContractEnv(EnvGroup):
     title: ClassVar[str] = "contract-service"
 
     terminations_poll_seconds: float = Field(60.0, description="how often every copy carries out the terminations that are due (one transaction each, each carried out once however many copies run); `0`: never (another process does it)")
+    sepa_creditor_name: str = Field("Customer Center Hosting", description="the creditor's name in the SEPA direct debit files")
+    sepa_creditor_iban: str = Field("DE02120300000000202051", description="the account the direct debits are collected into (the default is a published test IBAN; refused in production)")
+    sepa_creditor_bic: str = Field("BYLADEM1001", description="its BIC")
+    sepa_creditor_id: str = Field("DE98ZZZ09999999999", description="the SEPA creditor identifier (the default is the published test identifier; refused in production)")
     card_payments: str = Field("none", description="the card payment provider a repeat debit of a card-paid invoice goes through: `none` (the request is recorded for the service team) or `test` (a stand-in that approves every token not ending in `_declined` and moves no money; refused in production)")
 
 

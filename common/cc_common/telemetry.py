@@ -42,7 +42,6 @@ from opentelemetry.trace import Link, SpanContext, TraceFlags
 if TYPE_CHECKING:
     import grpc
     import grpc.aio
-    from flask import Flask
     from opentelemetry.instrumentation.grpc.filters import Condition
     from sqlalchemy import Engine
 
@@ -178,7 +177,7 @@ def instrument_engine(engine: Engine) -> None:
     engine._cc_traced = True  # type: ignore[attr-defined]  # a mark of our own on the engine
 
 
-def instrument_flask(app: Flask) -> None:
+def instrument_flask(app: Any) -> None:  # a Flask app (cc_common does not depend on flask)
     """The server span of every request (continuing a client's `traceparent`), except the
     health probe and static files unless OTEL_PYTHON_FLASK_EXCLUDED_URLS says otherwise."""
     if disabled():

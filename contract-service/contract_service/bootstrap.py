@@ -19,6 +19,7 @@ from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.adapters.orm import outbox
+from contract_service.domain.direct_debit import Creditor
 from contract_service.entrypoints.grpc_server import ContractServicer
 from contract_service.service_layer import terminations
 from contract_service.service_layer.unit_of_work import ContractUnitOfWork, UnitOfWork
@@ -27,11 +28,17 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
 
 def servicer_options() -> dict[str, Any]:
-    """The adapters of the servicer: the card payment provider (CARD_PAYMENTS)."""
-    chosen = ContractEnv.load().card_payments.strip().lower()
+    """The adapters of the servicer: the card payment provider (CARD_PAYMENTS) and the SEPA
+    creditor of the direct debit files (SEPA_CREDITOR_*)."""
+    env = ContractEnv.load()
+    chosen = env.card_payments.strip().lower()
     if chosen not in ("none", "test"):
         raise RuntimeError(f"CARD_PAYMENTS is `none` or `test`, not {chosen!r}")
-    return {"cards": TestCardPayments() if chosen == "test" else None}
+    creditor = Creditor(
+        name=env.sepa_creditor_name, iban=env.sepa_creditor_iban, bic=env.sepa_creditor_bic,
+        creditor_id=env.sepa_creditor_id,
+    )  # fmt: skip
+    return {"cards": TestCardPayments() if chosen == "test" else None, "creditor": creditor}
 
 
 def background(uow_factory: Callable[[], UnitOfWork]) -> tuple[Periodic, ...]:

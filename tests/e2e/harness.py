@@ -41,12 +41,6 @@ from merge_service.service_layer import mails as merge_mails
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("identity", "contract", "package", "merge")
 PROCESSES = (*SERVICES, "gateway")
-PYTHONPATH = [
-    REPO / "common",
-    REPO / "protos" / "gen",
-    REPO / "gateway",
-    *(REPO / f"{name}-service" for name in SERVICES),
-]
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 
 # Settings of the processes, never inherited from the environment of the test run.
@@ -54,10 +48,21 @@ _OWN_PREFIXES = (
     "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
     "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
     "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
-    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_", "LOG_FORMAT", "LOG_LEVEL", "OTEL_", "CARD_PAYMENTS", "TERMINATIONS_",
+    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_", "LOG_FORMAT", "LOG_LEVEL", "OTEL_", "CARD_PAYMENTS", "TERMINATIONS_", "SEPA_",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
+
+
+def child_env(*, repo_on_path: bool = False) -> dict[str, str]:
+    """This environment for a process of the suite: without the suite's own settings and without
+    PYTHONPATH, so the process imports the packages installed in the venv (`make venv`), as
+    production does. `repo_on_path`: the repository root on the path, for the tests' own modules
+    (`python -m tests.support...`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES) and k != "PYTHONPATH"}
+    if repo_on_path:
+        env["PYTHONPATH"] = str(REPO)
+    return env
 
 
 class SuiteError(RuntimeError):
@@ -353,10 +358,9 @@ class Suite(ApiClient):
     def base_env(self) -> dict[str, str]:
         from cc_common.config import TokenSettings
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+        env = child_env()
         keys = self.var_dir / "keys"
         env.update(
-            PYTHONPATH=os.pathsep.join(str(p) for p in PYTHONPATH),
             PYTHONUNBUFFERED="1",
             VAR_DIR=str(self.var_dir),
             APP_ENV="development",

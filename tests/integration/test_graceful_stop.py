@@ -21,7 +21,7 @@ from cc_common import healthcheck
 from cc_common.testing import TokenFactory, metadata, token_settings_in
 from customercenter.v2 import package_pb2, package_pb2_grpc
 
-from tests.e2e.harness import PYTHONPATH, REPO, free_ports
+from tests.e2e.harness import REPO, free_ports
 
 DRAIN = 2.0
 SLOW = 4.0  # the slow call: in flight from before SIGTERM until after the drain
@@ -48,9 +48,12 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_ADDR") and not k.startswith(("GRPC_", "FAULT_"))}
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.endswith("_ADDR") and not k.startswith(("GRPC_", "FAULT_")) and k != "PYTHONPATH"
+    }
     env.update(
-        PYTHONPATH=os.pathsep.join(str(p) for p in [REPO, *PYTHONPATH]),
+        PYTHONPATH=str(REPO),  # the tests' own modules; the packages are installed in the venv
         PYTHONUNBUFFERED="1",
         VAR_DIR=str(tmp_path / "var"),
         APP_ENV="development",

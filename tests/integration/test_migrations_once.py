@@ -4,7 +4,6 @@ upgrade as a step of its own and exits."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +13,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import PgDatabases, require_postgres
-from tests.e2e.harness import _OWN_PREFIXES, PYTHONPATH
+from tests.e2e.harness import child_env
 
 REPO = Path(__file__).resolve().parents[2]
 MIGRATIONS = REPO / "merge-service" / "merge_service" / "migrations"
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
-    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in PYTHONPATH)
+    env = child_env()
     env.update(extra)
     return env
 

@@ -25,7 +25,7 @@ from merge_service.adapters.orm import outbox
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tests.e2e.harness import _OWN_PREFIXES, PYTHONPATH
+from tests.e2e.harness import child_env
 from tests.integration.test_identity_password_mails import smtp  # noqa: F401 - fixture
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,9 +103,8 @@ def test_two_dispatchers_polling_one_database_together_send_every_mail_exactly_o
 
 
 def _dying_copy(url: str, port: int) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    env = child_env(repo_on_path=True)
     env.update(
-        PYTHONPATH=os.pathsep.join(str(p) for p in [*PYTHONPATH, REPO]),
         FAULT_INJECT="outbox:after_send",
         OUTBOX_LEASE_SECONDS="3",
     )

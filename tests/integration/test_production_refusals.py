@@ -13,7 +13,7 @@ import pytest
 from cc_common import config
 from cc_common.testing import token_settings_in
 
-from tests.e2e.harness import _OWN_PREFIXES, GUNICORN_CONF, PYTHONPATH
+from tests.e2e.harness import _OWN_PREFIXES, GUNICORN_CONF, child_env
 
 SERVICES = ("identity", "contract", "package", "merge")
 
@@ -30,6 +30,8 @@ def production_env(var_dir: Path, process: str) -> dict[str, str]:
         env["DATABASE_URL"] = f"postgresql+psycopg://customercenter:a-real-secret@127.0.0.1:1/{process}"
     if process == "identity":
         env["STAFF_PASSWORD"] = "a long and unusual staff secret"
+    if process == "contract":
+        env.update(SEPA_CREDITOR_IBAN="DE89370400440532013000", SEPA_CREDITOR_ID="DE21ZZZ00001234567")
     return env
 
 
@@ -69,6 +71,7 @@ UNSAFE = [
     ),
     ("contract", "FAULT_INJECT", {"FAULT_INJECT": "contract:after_commit:TransferContracts"}),
     ("contract", "CARD_PAYMENTS", {"CARD_PAYMENTS": "test"}),
+    ("contract", "SEPA_CREDITOR_ID", {"SEPA_CREDITOR_ID": None}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://customer-center.example"}),
     ("gateway", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": None}),
     ("package", "PUBLIC_BASE_URL", {"PUBLIC_BASE_URL": "http://127.0.0.1:8000"}),
@@ -128,12 +131,7 @@ def test_the_gateway_app_is_created_in_a_safe_production_environment(var_dir, mo
 
 
 def _run(argv: list[str], env: dict[str, str | None], cwd: Path) -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_OWN_PREFIXES) and not k.startswith("GRPC_TLS_")
-    }
-    base["PYTHONPATH"] = os.pathsep.join(str(p) for p in PYTHONPATH)
+    base = {k: v for k, v in child_env().items() if not k.startswith("GRPC_TLS_")}
     for name, value in env.items():
         if value is None:
             base.pop(name, None)

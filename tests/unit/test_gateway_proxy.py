@@ -82,7 +82,6 @@ def test_the_gateway_settings_read_trusted_proxies_and_refuse_an_invalid_one(mon
 def test_gunicorn_refuses_an_invalid_trusted_proxies_before_starting(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": f"{REPO_ROOT / 'common'}:{REPO_ROOT / 'gateway'}:{REPO_ROOT / 'protos' / 'gen'}",
         "VAR_DIR": str(tmp_path),
         "TRUSTED_PROXIES": "10.0.0.5, proxy.internal",
     }

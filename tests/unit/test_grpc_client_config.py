@@ -29,7 +29,8 @@ WRITES = {
     "customercenter.v2.ContractService": {
         "CreateCustomer", "CreateInvoice", "SetPayment", "UpdateCustomer", "RestoreCustomerEmail",
         "SetCustomerStatus", "TransferContracts", "CreateContract", "ChangeContractProduct",
-        "RepeatDebit", "CreateTermination", "RetractTermination",
+        "RepeatDebit", "CreateTermination", "RetractTermination", "CreateDirectDebitCollection", "MarkInvoicePaid",
+        "MarkInvoiceReturned", "CreateOffer", "OrderOffer", "CreateContactRequest",
     },
     "customercenter.v2.PackageService": {
         "CreatePackage", "TransferPackages", "ChangeProduct", "MoveDomain", "UpdateSettings", "SetUsage",

@@ -48,6 +48,13 @@ class Creditor:
         return f"Creditor(name={self.name!r}, creditor_id={self.creditor_id!r})"
 
 
+# The published test creditor (a test IBAN and the test creditor identifier): the default for
+# development; production must set its own (SEPA_CREDITOR_*).
+DEMO_CREDITOR = Creditor(
+    name="Customer Center Hosting", iban="DE02120300000000202051", bic="BYLADEM1001", creditor_id="DE98ZZZ09999999999"
+)
+
+
 @dataclass(frozen=True)
 class CollectionItem:
     """One invoice in a collection, with the debtor's account as it was when it was collected."""

@@ -15,7 +15,8 @@ from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 
-from contract_service.domain.direct_debit import CardPayments
+from contract_service.domain.contact import ContactRequest
+from contract_service.domain.direct_debit import DEMO_CREDITOR, CardPayments, Collection, Creditor
 from contract_service.domain.forms import Form
 from contract_service.domain.model import (
     MASTER_DATA_FIELDS,
@@ -26,8 +27,10 @@ from contract_service.domain.model import (
     PaymentInput,
     Termination,
     current_term_end,
+    mask_iban,
 )
-from contract_service.service_layer import payments, services
+from contract_service.domain.offers import Offer
+from contract_service.service_layer import contact, offers, payments, services
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
@@ -114,6 +117,37 @@ def debit_to_proto(request: DebitRequest) -> contract_pb2.RepeatDebitResponse:
     )
 
 
+def collection_to_proto(collection: Collection) -> contract_pb2.DirectDebitCollection:
+    return contract_pb2.DirectDebitCollection(
+        id=collection.id,
+        created_at=timestamp(collection.created_at),
+        collection_date=collection.collection_date.isoformat(),
+        items=[
+            contract_pb2.DirectDebitItem(
+                invoice_number=i.invoice_number, customer_number=i.customer_number, amount_cents=i.amount_cents,
+                currency=i.currency, iban_masked=mask_iban(i.iban), mandate_id=i.mandate_id,
+            )  # fmt: skip
+            for i in collection.items
+        ],
+    )
+
+
+def offer_to_proto(offer: Offer) -> contract_pb2.Offer:
+    return contract_pb2.Offer(
+        id=offer.id, product=offer.product, price_cents=offer.price_cents, currency=offer.currency,
+        markets=[enum_value(common_pb2.Market, m) for m in offer.markets], valid_from=offer.valid_from.isoformat(),
+        valid_until=offer.valid_until.isoformat(),
+    )  # fmt: skip
+
+
+def contact_to_proto(request: ContactRequest) -> contract_pb2.ContactRequest:
+    return contract_pb2.ContactRequest(
+        id=request.id, customer_number=request.customer_number, package_id=request.package_id,
+        subject=request.subject, message=request.message, filename=request.filename,
+        created_at=timestamp(request.created_at),
+    )  # fmt: skip
+
+
 def form_to_proto(form: Form) -> contract_pb2.Form:
     return contract_pb2.Form(
         id=form.id,
@@ -146,9 +180,11 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         public_base_url: str = notices.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
         cards: CardPayments | None = None,
+        creditor: Creditor | None = None,
     ) -> None:
         self._uow = uow_factory
         self._cards = cards  # the card payment provider; None: none is configured
+        self._creditor = creditor or DEMO_CREDITOR  # the SEPA creditor of the direct debit files
         self._public_base_url = public_base_url  # the base of the links in notices
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
@@ -325,3 +361,84 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetFormPdfResponse(document=document)
+
+    # --- direct debit (contract_service/domain/direct_debit.py) ---
+
+    @rpc("staff")
+    def CreateDirectDebitCollection(self, request: contract_pb2.CreateDirectDebitCollectionRequest, context: Context, caller: Principal) -> contract_pb2.CreateDirectDebitCollectionResponse:
+        collection = payments.make_collection(uow=self._uow())
+        return contract_pb2.CreateDirectDebitCollectionResponse(collection=collection_to_proto(collection))
+
+    @rpc("staff")
+    def ListDirectDebitCollections(self, request: contract_pb2.ListDirectDebitCollectionsRequest, context: Context, caller: Principal) -> contract_pb2.ListDirectDebitCollectionsResponse:
+        collections = payments.list_collections(uow=self._uow())
+        return contract_pb2.ListDirectDebitCollectionsResponse(collections=[collection_to_proto(c) for c in collections])
+
+    @rpc("staff")
+    def GetDirectDebitFile(self, request: contract_pb2.GetDirectDebitFileRequest, context: Context, caller: Principal) -> contract_pb2.GetDirectDebitFileResponse:
+        filename, content = payments.collection_file(
+            uow=self._uow(), collection_id=request.collection_id, creditor=self._creditor
+        )
+        document = contract_pb2.Document(filename=filename, content_type="application/xml", content=content)
+        return contract_pb2.GetDirectDebitFileResponse(document=document)
+
+    @rpc("staff")
+    def MarkInvoicePaid(self, request: contract_pb2.MarkInvoicePaidRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoicePaidResponse:
+        invoice = payments.mark_paid(uow=self._uow(), caller=caller, number=request.number)
+        return contract_pb2.MarkInvoicePaidResponse(invoice=invoice_to_proto(invoice))
+
+    @rpc("staff")
+    def MarkInvoiceReturned(self, request: contract_pb2.MarkInvoiceReturnedRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoiceReturnedResponse:
+        invoice = payments.mark_returned(uow=self._uow(), caller=caller, number=request.number, reason=request.reason)
+        return contract_pb2.MarkInvoiceReturnedResponse(invoice=invoice_to_proto(invoice))
+
+    # --- offers of the month (contract_service/domain/offers.py) ---
+
+    @rpc("staff")
+    def CreateOffer(self, request: contract_pb2.CreateOfferRequest, context: Context, caller: Principal) -> contract_pb2.CreateOfferResponse:
+        offer = offers.create_offer(
+            uow=self._uow(), caller=caller, product=request.product, price_cents=request.price_cents,
+            currency=request.currency, markets=[enum_name(common_pb2.Market, m) for m in request.markets],
+            valid_from=request.valid_from, valid_until=request.valid_until,
+        )  # fmt: skip
+        return contract_pb2.CreateOfferResponse(offer=offer_to_proto(offer))
+
+    @rpc("staff")
+    def ListOffers(self, request: contract_pb2.ListOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListOffersResponse:
+        return contract_pb2.ListOffersResponse(offers=[offer_to_proto(o) for o in offers.list_offers(uow=self._uow())])
+
+    @rpc("customer")
+    def ListCurrentOffers(self, request: contract_pb2.ListCurrentOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListCurrentOffersResponse:
+        current = offers.current_offers(uow=self._uow(), caller=caller)
+        return contract_pb2.ListCurrentOffersResponse(offers=[offer_to_proto(o) for o in current])
+
+    @rpc("customer")
+    def OrderOffer(self, request: contract_pb2.OrderOfferRequest, context: Context, caller: Principal) -> contract_pb2.OrderOfferResponse:
+        order, _contract = offers.order_offer(
+            uow=self._uow(), caller=caller, offer_id=request.offer_id, package_id=request.package_id
+        )
+        return contract_pb2.OrderOfferResponse(
+            offer_id=order.offer_id, package_id=order.package_id, product=order.product,
+            price_cents=order.price_cents, currency=order.currency, ordered_at=timestamp(order.ordered_at),
+        )  # fmt: skip
+
+    # --- contact requests (contract_service/domain/contact.py) ---
+
+    @rpc("customer", "package")
+    def CreateContactRequest(self, request: contract_pb2.CreateContactRequestRequest, context: Context, caller: Principal) -> contract_pb2.CreateContactRequestResponse:
+        created = contact.create_request(
+            uow=self._uow(), caller=caller, subject=request.subject, message=request.message,
+            filename=request.filename, attachment=request.attachment,
+        )  # fmt: skip
+        return contract_pb2.CreateContactRequestResponse(request=contact_to_proto(created))
+
+    @rpc("staff")
+    def ListContactRequests(self, request: contract_pb2.ListContactRequestsRequest, context: Context, caller: Principal) -> contract_pb2.ListContactRequestsResponse:
+        listed = contact.list_requests(uow=self._uow())
+        return contract_pb2.ListContactRequestsResponse(requests=[contact_to_proto(r) for r in listed])
+
+    @rpc("staff")
+    def GetContactAttachment(self, request: contract_pb2.GetContactAttachmentRequest, context: Context, caller: Principal) -> contract_pb2.GetContactAttachmentResponse:
+        filename, content = contact.attachment(uow=self._uow(), request_id=request.request_id)
+        document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
+        return contract_pb2.GetContactAttachmentResponse(document=document)
