@@ -136,3 +136,76 @@ def list_forms(*, token: str) -> list[contract_pb2.Form]:
 def get_form_pdf(form_id: str, *, token: str) -> contract_pb2.Document:
     request = contract_pb2.GetFormPdfRequest(form_id=form_id)
     return _contract().invoke(_contract().stub.GetFormPdf, request, token=token).document
+
+
+# --- direct debit (staff) ---
+
+
+def create_direct_debit_collection(*, token: str) -> contract_pb2.DirectDebitCollection:
+    request = contract_pb2.CreateDirectDebitCollectionRequest()
+    return _contract().invoke(_contract().stub.CreateDirectDebitCollection, request, token=token).collection
+
+
+def list_direct_debit_collections(*, token: str) -> list[contract_pb2.DirectDebitCollection]:
+    request = contract_pb2.ListDirectDebitCollectionsRequest()
+    return list(_contract().invoke(_contract().stub.ListDirectDebitCollections, request, token=token).collections)
+
+
+def get_direct_debit_file(collection_id: str, *, token: str) -> contract_pb2.Document:
+    request = contract_pb2.GetDirectDebitFileRequest(collection_id=collection_id)
+    return _contract().invoke(_contract().stub.GetDirectDebitFile, request, token=token).document
+
+
+def mark_invoice_paid(number: str, *, token: str) -> contract_pb2.Invoice:
+    request = contract_pb2.MarkInvoicePaidRequest(number=number)
+    return _contract().invoke(_contract().stub.MarkInvoicePaid, request, token=token).invoice
+
+
+def mark_invoice_returned(number: str, reason: str, *, token: str) -> contract_pb2.Invoice:
+    request = contract_pb2.MarkInvoiceReturnedRequest(number=number, reason=reason)
+    return _contract().invoke(_contract().stub.MarkInvoiceReturned, request, token=token).invoice
+
+
+# --- offers of the month ---
+
+
+def create_offer(request: contract_pb2.CreateOfferRequest, *, token: str) -> contract_pb2.Offer:
+    return _contract().invoke(_contract().stub.CreateOffer, request, token=token).offer
+
+
+def list_offers(*, token: str) -> list[contract_pb2.Offer]:
+    """Every offer (staff)."""
+    return list(_contract().invoke(_contract().stub.ListOffers, contract_pb2.ListOffersRequest(), token=token).offers)
+
+
+def list_current_offers(*, token: str) -> list[contract_pb2.Offer]:
+    """The offers valid today for the calling customer's market."""
+    request = contract_pb2.ListCurrentOffersRequest()
+    return list(_contract().invoke(_contract().stub.ListCurrentOffers, request, token=token).offers)
+
+
+def order_offer(offer_id: str, package_id: str, *, token: str) -> contract_pb2.OrderOfferResponse:
+    request = contract_pb2.OrderOfferRequest(offer_id=offer_id, package_id=package_id)
+    return _contract().invoke(_contract().stub.OrderOffer, request, token=token)
+
+
+# --- contact requests ---
+
+
+def create_contact_request(
+    subject: str, message: str, *, filename: str = "", attachment: bytes = b"", token: str
+) -> contract_pb2.ContactRequest:
+    request = contract_pb2.CreateContactRequestRequest(
+        subject=subject, message=message, filename=filename, attachment=attachment
+    )
+    return _contract().invoke(_contract().stub.CreateContactRequest, request, token=token).request
+
+
+def list_contact_requests(*, token: str) -> list[contract_pb2.ContactRequest]:
+    request = contract_pb2.ListContactRequestsRequest()
+    return list(_contract().invoke(_contract().stub.ListContactRequests, request, token=token).requests)
+
+
+def get_contact_attachment(request_id: str, *, token: str) -> contract_pb2.Document:
+    request = contract_pb2.GetContactAttachmentRequest(request_id=request_id)
+    return _contract().invoke(_contract().stub.GetContactAttachment, request, token=token).document
