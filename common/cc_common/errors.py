@@ -83,7 +83,7 @@ class TooManyAttempts(DomainError):
     default_code = "too_many_attempts"
 
     def __init__(self, message: str, *, retry_after: int, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]  # the base class's keywords, passed through
         self.retry_after = max(1, int(retry_after))
         self.extra["retry_after"] = str(self.retry_after)
 

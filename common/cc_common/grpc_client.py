@@ -131,7 +131,7 @@ def channel_options(
         options.append(("grpc.default_authority", target.authority))
     server_name = SharedSettings.load().grpc_tls_server_name.strip()
     if tls is not None and (server_name or target.authority is not None):
-        name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]
+        name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]  # set when server_name is not
         options.append(("grpc.ssl_target_name_override", name))
     return target.target, options
 

@@ -192,7 +192,7 @@ def rpc(*callers: str, in_thread: bool = False) -> _Rpc:
                 except DomainError as exc:
                     await context.abort(exc.grpc_status, exc.message, trailing_metadata=to_trailers(exc))
 
-            stream_wrapper.callers = allowed  # type: ignore[attr-defined]
+            stream_wrapper.callers = allowed  # type: ignore[attr-defined]  # an attribute of our own on the function  # an attribute of our own on the function
             return stream_wrapper
 
         @functools.wraps(fn)
@@ -217,7 +217,7 @@ def rpc(*callers: str, in_thread: bool = False) -> _Rpc:
                 log.exception("unexpected error in %s", fn.__qualname__)
                 await context.abort(grpc.StatusCode.INTERNAL, "An internal error occurred.")
 
-        wrapper.callers = allowed  # type: ignore[attr-defined]
+        wrapper.callers = allowed  # type: ignore[attr-defined]  # an attribute of our own on the function
         return wrapper
 
     return cast(_Rpc, decorate)  # its overloads, which one function body cannot spell

@@ -84,4 +84,4 @@ def init_app(app: Flask) -> None:
         rule = request.url_rule
         request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
 
-    app.wsgi_app = _Measured(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _Measured(app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented middleware hook

@@ -192,6 +192,6 @@ def page_login(*kinds: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped  # type: ignore[return-value]  # functools.wraps keeps the view's signature
 
     return decorate
