@@ -29,10 +29,13 @@ $(VENV)/.installed: $(VENV)/.locked $(PROTO_OUT)/.stamp $(LOCAL_PACKAGES:%=%/pyp
 
 venv: $(VENV)/.installed
 
-# Stubs and .pyi files from the protos (not committed; made on every run and test).
+# Stubs and .pyi files from the protos (not committed; made on every run and test). The .pyi
+# files come from mypy-protobuf (messages and the grpc / grpc.aio stubs and servicers), for mypy.
 $(PROTO_OUT)/.stamp: $(PROTOS) $(VENV)/.locked
 	rm -rf $(PROTO_OUT) && mkdir -p $(PROTO_OUT)
-	$(PY) -m grpc_tools.protoc -I protos --python_out=$(PROTO_OUT) --pyi_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) $(PROTOS)
+	$(PY) -m grpc_tools.protoc -I protos --python_out=$(PROTO_OUT) --grpc_python_out=$(PROTO_OUT) \
+		--plugin=protoc-gen-mypy=$(VENV)/bin/protoc-gen-mypy --mypy_out=quiet:$(PROTO_OUT) \
+		--plugin=protoc-gen-mypy_grpc=$(VENV)/bin/protoc-gen-mypy_grpc --mypy_grpc_out=quiet:$(PROTO_OUT) $(PROTOS)
 	touch $@
 
 protos: $(PROTO_OUT)/.stamp
@@ -55,11 +58,13 @@ $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-l
 
 buf: $(BUF_DIR)/node_modules/.installed
 
-# ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), then
+# ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), mypy
+# (strict; [tool.mypy] in pyproject.toml, on the stubs `make protos` generates), then
 # buf lint (the full STANDARD set) and buf breaking against the released protos
 # (scripts/buf_check.py; protos/releases/README.md).
-lint: venv buf
+lint: venv buf protos
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) scripts/buf_check.py
 
 # The OpenAPI document the gateway serves at /api/openapi.json, committed as docs/openapi.json

@@ -25,6 +25,7 @@ import logging
 import os
 import shutil
 import tempfile
+from typing import Any
 
 from cc_common.settings import GatewayEnv, SharedSettings
 
@@ -61,7 +62,7 @@ def prepare() -> str | None:
     return directory
 
 
-def when_ready(server) -> None:
+def when_ready(server: Any) -> None:  # gunicorn's Arbiter (untyped)
     port = metrics_port()
     directory = os.environ.get(ENV_DIR)
     if not port or not directory:
@@ -80,7 +81,7 @@ def when_ready(server) -> None:
     log.info("metrics: /metrics on %s:%d (workers' files in %s)", host, port, directory)
 
 
-def child_exit(server, worker) -> None:
+def child_exit(server: Any, worker: Any) -> None:  # gunicorn's Arbiter and Worker (untyped)
     directory = os.environ.get(ENV_DIR)
     if directory:
         from prometheus_client import multiprocess
@@ -88,7 +89,7 @@ def child_exit(server, worker) -> None:
         multiprocess.mark_process_dead(worker.pid, directory)
 
 
-def on_exit(server) -> None:
+def on_exit(server: Any) -> None:
     directory = os.environ.get(ENV_DIR)
     if directory and os.path.basename(directory).startswith("gateway-metrics-"):
         shutil.rmtree(directory, ignore_errors=True)

@@ -175,7 +175,7 @@ class GatewayRequest(Request):
             return super().parse(unreader)
         except (LimitRequestLine, LimitRequestHeaders) as error:
             head = bytes(self._head_buffer[:HEAD_BYTES]) if self._head_buffer is not None else b""
-            error.request_target = request_target(head)  # type: ignore[attr-defined]
+            error.request_target = request_target(head)
             raise
         finally:
             self._head_buffer = None
@@ -194,6 +194,8 @@ class GatewayRequestParser(RequestParser):
 
 
 class GatewayConn(gthread.TConn):
+    parser: Any  # set by TConn.init (gunicorn is untyped)
+
     def init(self) -> None:
         if self.initialized:
             return

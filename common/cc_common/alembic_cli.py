@@ -13,7 +13,7 @@ from alembic.config import CommandLine, Config
 def main() -> None:
     package, *args = sys.argv[1:]
     module = importlib.import_module(package)
-    migrations = Path(module.__file__).parent / "migrations"
+    migrations = Path(module.__path__[0]) / "migrations"
     cli = CommandLine()
     options = cli.parser.parse_args(args)
     cfg = Config(cmd_opts=options)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -30,7 +31,7 @@ def _create(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -88,7 +89,13 @@ def upgrade(url: str, migrations_dir: Path) -> None:
         engine.dispose()
 
 
-def run_alembic_env(target_metadata) -> None:
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE matched. `Session.execute` returns a CursorResult for them,
+    which has `rowcount`, but its declared type is the plain Result."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
+def run_alembic_env(target_metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py` (kept once, here)."""
     from alembic import context
 

@@ -8,7 +8,8 @@ the same DomainError and then into a JSON error (after googleapis python-api-cor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
 import grpc
@@ -82,7 +83,7 @@ class TooManyAttempts(DomainError):
     default_code = "too_many_attempts"
 
     def __init__(self, message: str, *, retry_after: int, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]  # the base class's keywords, passed through
         self.retry_after = max(1, int(retry_after))
         self.extra["retry_after"] = str(self.retry_after)
 
@@ -156,8 +157,9 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
     """Turns a failed call back into the DomainError the server raised."""
     status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     details = (err.details() if hasattr(err, "details") else None) or ""
-    raw = dict(err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else {}
-    trailers = {k: unquote(v) if isinstance(v, str) else v for k, v in raw.items()}
+    # (key, value) pairs at runtime, sync and aio alike (the stubs type them as objects).
+    pairs = cast(Iterable[tuple[str, Any]], err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else ()
+    trailers = {k: unquote(v) if isinstance(v, str) else v for k, v in pairs}
     cls = _BY_GRPC_STATUS.get(status)
     if cls is None or cls is ServiceUnavailable:
         if status in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):

@@ -18,9 +18,12 @@ import asyncio
 import inspect
 import logging
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+
+from cc_common.grpc_types import Context, Continuation, Handler
 
 log = logging.getLogger("access.grpc")
 
@@ -82,12 +85,12 @@ def write(method: str, context: Any, started: float, error: BaseException | None
     )
 
 
-def _logged(handler: Any, method: str) -> Any:
+def _logged(handler: Handler, method: str) -> Handler:
     """`handler` with its behaviour wrapped to write the access line when the call ends;
     unchanged when its behaviour is not a coroutine or an async generator."""
 
-    def unary(behavior):
-        async def wrapper(request_or_iterator, context):
+    def unary(behavior: Callable[[Any, Context], Awaitable[Any]]) -> Callable[[Any, Context], Awaitable[Any]]:
+        async def wrapper(request_or_iterator: Any, context: Context) -> Any:
             started = time.perf_counter()
             error: BaseException | None = None
             try:
@@ -100,8 +103,8 @@ def _logged(handler: Any, method: str) -> Any:
 
         return wrapper
 
-    def streaming(behavior):
-        async def wrapper(request_or_iterator, context):
+    def streaming(behavior: Callable[[Any, Context], AsyncIterator[Any]]) -> Callable[[Any, Context], AsyncIterator[Any]]:
+        async def wrapper(request_or_iterator: Any, context: Context) -> AsyncIterator[Any]:
             started = time.perf_counter()
             error: BaseException | None = None
             try:
@@ -144,9 +147,11 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
     CACHE_SIZE = 1024
 
     def __init__(self) -> None:
-        self._wrapped: dict[tuple[str, Any], Any] = {}
+        self._wrapped: dict[tuple[str, Handler], Handler] = {}
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:
             return None

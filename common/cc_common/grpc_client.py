@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -26,6 +26,7 @@ from cc_common.errors import from_rpc_error
 from cc_common.settings import SharedSettings
 
 R = TypeVar("R")
+S = TypeVar("S")  # the generated stub class of a service
 
 # The RPCs that only read, by full service name: repeating one after UNAVAILABLE cannot
 # change anything. Named one by one (tests/unit/test_grpc_client_config.py checks them against
@@ -130,7 +131,7 @@ def channel_options(
         options.append(("grpc.default_authority", target.authority))
     server_name = SharedSettings.load().grpc_tls_server_name.strip()
     if tls is not None and (server_name or target.authority is not None):
-        name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]
+        name = server_name or target.authority.rpartition(":")[0].strip("[]")  # type: ignore[union-attr]  # set when server_name is not
         options.append(("grpc.ssl_target_name_override", name))
     return target.target, options
 
@@ -147,14 +148,14 @@ def make_channel(address: str, tls: GrpcTls | None = None, *, health_checked: bo
     return telemetry.instrument_channel(channel)
 
 
-class ServiceClient:
+class ServiceClient(Generic[S]):
     """A stub of one service with its deadline and credentials."""
 
     def __init__(
         self,
         name: str,
         channel: grpc.Channel,
-        stub_factory: Callable[[grpc.Channel], Any],
+        stub_factory: Callable[[grpc.Channel], S],
         *,
         service_token: Callable[[], str] | None,
         timeout: float,
@@ -183,4 +184,4 @@ class ServiceClient:
             reply = self._health.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
         except grpc.RpcError:
             return False
-        return reply.status == health_pb2.HealthCheckResponse.SERVING
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

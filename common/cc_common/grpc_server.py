@@ -17,11 +17,12 @@ import functools
 import inspect
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast, overload
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -29,6 +30,7 @@ from grpc_reflection.v1alpha import reflection
 from cc_common import config, faults, telemetry
 from cc_common.errors import DomainError, to_trailers
 from cc_common.grpc_access import AccessLogInterceptor
+from cc_common.grpc_types import Context, Continuation, Handler
 from cc_common.metrics import MetricsInterceptor
 from cc_common.settings import ServiceSettings
 from cc_common.tokens import USER_KINDS, Principal, TokenVerifier
@@ -66,7 +68,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, verifier: TokenVerifier) -> None:
         self._verifier = verifier
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(UNAUTHENTICATED_PREFIXES):
@@ -83,13 +87,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
 
-def _aborting(handler, error: DomainError):
+def _aborting(handler: Handler, error: DomainError) -> Handler:
     """A handler of the same kind as `handler` that ends the call with `error`."""
 
-    async def abort_unary(request, context):
+    async def abort_unary(request: Any, context: Context) -> None:
         await context.abort(error.grpc_status, error.message, trailing_metadata=to_trailers(error))
 
-    async def abort_stream(request, context):
+    async def abort_stream(request: Any, context: Context) -> AsyncIterator[None]:
         await context.abort(error.grpc_status, error.message, trailing_metadata=to_trailers(error))
         yield  # pragma: no cover - makes this an async generator
 
@@ -135,7 +139,32 @@ class Callers:
         return caller.kind in self.kinds
 
 
-def rpc(*callers: str, in_thread: bool = False):
+_S = TypeVar("_S")
+_Req = TypeVar("_Req")
+_Resp = TypeVar("_Resp")
+_Msg = TypeVar("_Msg", bound=Message)  # what a sync method returns
+
+
+class _Rpc(Protocol):
+    """What `@rpc` makes of a servicer method `(self, request, context, caller)`: the method
+    gRPC calls, `(self, request, context)`, awaitable (or an async iterator for a stream), so
+    mypy checks it against the servicer base class generated from the protos."""
+
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], AsyncIterator[_Resp]]
+    ) -> Callable[[_S, _Req, Context], AsyncIterator[_Resp]]: ...
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], Awaitable[_Resp]]
+    ) -> Callable[[_S, _Req, Context], Awaitable[_Resp]]: ...
+    @overload
+    def __call__(
+        self, fn: Callable[[_S, _Req, Context, Principal], _Msg]
+    ) -> Callable[[_S, _Req, Context], Awaitable[_Msg]]: ...
+
+
+def rpc(*callers: str, in_thread: bool = False) -> _Rpc:
     """Declares who may call a servicer method and maps its errors.
 
     `callers` are user token kinds ("customer", "package", "staff") and calling services by
@@ -148,14 +177,14 @@ def rpc(*callers: str, in_thread: bool = False):
 
     allowed = Callers.of(callers)
 
-    def decorate(fn: Callable[..., Any]):
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         is_async = inspect.iscoroutinefunction(fn)
         is_async_gen = inspect.isasyncgenfunction(fn)
 
         if is_async_gen:
 
             @functools.wraps(fn)
-            async def stream_wrapper(self, request, context):
+            async def stream_wrapper(self: Any, request: Any, context: Context) -> AsyncIterator[Any]:
                 caller = await _authorize(context, allowed)
                 try:
                     async for item in fn(self, request, context, caller):
@@ -163,11 +192,11 @@ def rpc(*callers: str, in_thread: bool = False):
                 except DomainError as exc:
                     await context.abort(exc.grpc_status, exc.message, trailing_metadata=to_trailers(exc))
 
-            stream_wrapper.callers = allowed  # type: ignore[attr-defined]
+            stream_wrapper.callers = allowed  # type: ignore[attr-defined]  # an attribute of our own on the function  # an attribute of our own on the function
             return stream_wrapper
 
         @functools.wraps(fn)
-        async def wrapper(self, request, context):
+        async def wrapper(self: Any, request: Any, context: Context) -> Any:
             caller = _caller.get()
             if caller is None or not allowed.admit(caller):  # the rare path: ends the call
                 caller = await _authorize(context, allowed)
@@ -188,13 +217,13 @@ def rpc(*callers: str, in_thread: bool = False):
                 log.exception("unexpected error in %s", fn.__qualname__)
                 await context.abort(grpc.StatusCode.INTERNAL, "An internal error occurred.")
 
-        wrapper.callers = allowed  # type: ignore[attr-defined]
+        wrapper.callers = allowed  # type: ignore[attr-defined]  # an attribute of our own on the function
         return wrapper
 
-    return decorate
+    return cast(_Rpc, decorate)  # its overloads, which one function body cannot spell
 
 
-async def _authorize(context, allowed: Callers) -> Principal:
+async def _authorize(context: Context, allowed: Callers) -> Principal:
     caller = _caller.get()
     if caller is None:
         await context.abort(

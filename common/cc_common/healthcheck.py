@@ -31,7 +31,7 @@ def status(address: str, service: str = "", timeout: float = 3.0) -> str:
             if err.code() == grpc.StatusCode.NOT_FOUND:
                 return "UNKNOWN_SERVICE"
             return "UNREACHABLE"
-    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
 def is_serving(address: str, service: str = "", timeout: float = 3.0) -> bool:

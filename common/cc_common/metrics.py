@@ -28,16 +28,21 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector, CollectorRegistry
 
 from cc_common.grpc_access import status_of
+from cc_common.grpc_types import Context, Continuation, Handler
 from cc_common.settings import ServiceSettings, SharedSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine, Table
 
 log = logging.getLogger(__name__)
 
@@ -150,16 +155,18 @@ class _DatabaseCollector(Collector):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._watched: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._watched: weakref.WeakKeyDictionary[Engine, tuple[str, Table | None, Table | None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def watch(self, engine, service: str, outbox=None, merges=None) -> None:
+    def watch(self, engine: Engine, service: str, outbox: Table | None = None, merges: Table | None = None) -> None:
         with self._lock:
             self._watched[engine] = (service, outbox, merges)
 
-    def describe(self):  # no samples at registration: collect() queries the databases
+    def describe(self) -> list[Metric]:  # no samples at registration: collect() queries the databases
         return []
 
-    def collect(self):
+    def collect(self) -> Iterable[Metric]:
         pool_out = GaugeMetricFamily(
             "cc_db_pool_checked_out", "Database connections in use (checked out of the pool).", labels=["service"]
         )
@@ -201,7 +208,7 @@ class _DatabaseCollector(Collector):
         yield from (pool_out, pool_size, pool_overflow, waiting, oldest, merges)
 
     @staticmethod
-    def _outbox(engine, service: str, table, waiting, oldest) -> None:
+    def _outbox(engine: Engine, service: str, table: Table, waiting: GaugeMetricFamily, oldest: GaugeMetricFamily) -> None:
         from sqlalchemy import func, select
 
         query = (
@@ -225,7 +232,7 @@ class _DatabaseCollector(Collector):
         oldest.add_metric([service], max(age, 0.0))
 
     @staticmethod
-    def _merges(engine, table, family) -> None:
+    def _merges(engine: Engine, table: Table, family: GaugeMetricFamily) -> None:
         from sqlalchemy import func, select
 
         with engine.connect() as conn:
@@ -238,7 +245,7 @@ _DATABASES = _DatabaseCollector()
 REGISTRY.register(_DATABASES)
 
 
-def watch_database(engine, service: str, *, outbox=None, merges=None) -> None:
+def watch_database(engine: Engine, service: str, *, outbox: Table | None = None, merges: Table | None = None) -> None:
     """Reports `engine`'s connection pool, and at every scrape the mails waiting in the `outbox`
     table and the merges by status of the `merges` table (each when given)."""
     _DATABASES.watch(engine, service, outbox, merges)
@@ -267,13 +274,14 @@ class _Call:
         GRPC_HANDLED.labels(self.service, self.method, code).inc()
 
 
-def _measured(handler: grpc.RpcMethodHandler, call: _Call) -> grpc.RpcMethodHandler:
+def _measured(handler: Handler, call: _Call) -> Handler:
     """`handler` with its behaviour timed and counted (same kind, same codec)."""
     codec = (handler.request_deserializer, handler.response_serializer)
     if handler.unary_unary or handler.stream_unary:
-        behaviour = handler.unary_unary or handler.stream_unary
+        # A grpc.aio behaviour (aio context, may return an awaitable); the stubs type the sync one.
+        behaviour = cast("Callable[[Any, Context], Any]", handler.unary_unary or handler.stream_unary)
 
-        async def unary(request, context):
+        async def unary(request: Any, context: Context) -> Any:
             started = time.perf_counter()
             call.in_flight.inc()
             error: BaseException | None = None
@@ -291,9 +299,9 @@ def _measured(handler: grpc.RpcMethodHandler, call: _Call) -> grpc.RpcMethodHand
         make = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
         return make(unary, *codec)
 
-    behaviour = handler.unary_stream or handler.stream_stream
+    behaviour = cast("Callable[[Any, Context], Any]", handler.unary_stream or handler.stream_stream)
 
-    async def stream(request, context):
+    async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
         started = time.perf_counter()
         call.in_flight.inc()
         error: BaseException | None = None
@@ -323,10 +331,12 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
     time and is measured without being kept)."""
 
     def __init__(self) -> None:
-        self._handlers: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._handlers: dict[str, tuple[Handler, Handler]] = {}
         self._calls: dict[str, _Call] = {}
 
-    async def intercept_service(self, continuation, handler_call_details):
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
         if handler is None:  # an unknown method: gRPC answers UNIMPLEMENTED itself
             return None
@@ -363,7 +373,7 @@ def metrics_host() -> str:
     return SharedSettings.load().metrics_host
 
 
-def start_metrics_server(port: int, host: str | None = None, registry=REGISTRY) -> int | None:
+def start_metrics_server(port: int, host: str | None = None, registry: CollectorRegistry = REGISTRY) -> int | None:
     """Serves `registry` as /metrics on host:port in a daemon thread (prometheus_client's
     server); port 0: nothing. A port that cannot be bound is logged as an error and the
     process goes on without metrics (it never stops a service). Returns the port served."""
@@ -386,7 +396,7 @@ def serve_metrics(process: str) -> int | None:
     return start_metrics_server(metrics_port(process))
 
 
-def observe_duration(histogram_child) -> Callable[[], None]:
+def observe_duration(histogram_child: Histogram) -> Callable[[], None]:
     """A stopwatch: call the returned function to observe the seconds since this call."""
     started = time.perf_counter()
     return lambda: histogram_child.observe(time.perf_counter() - started)

@@ -25,7 +25,7 @@ SERVICES = ("identity", "contract", "package", "merge")
 def migrations_dir(service: str) -> Path:
     """The migrations folder of `service` (its package `<service>_service` must be importable)."""
     module = importlib.import_module(f"{service}_service")
-    return Path(module.__file__).parent / "migrations"
+    return Path(module.__path__[0]) / "migrations"
 
 
 def main(argv: list[str] | None = None) -> int:

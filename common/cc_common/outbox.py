@@ -32,9 +32,22 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, and_, or_, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -152,7 +165,7 @@ def transport_from_env() -> Transport:
     return FileTransport(config.var_dir() / "mail")
 
 
-def build_message(row) -> EmailMessage:
+def build_message(row: Row[Any]) -> EmailMessage:
     """The mail of one outbox row; the same headers every time it is sent (Message-ID from the
     row, Date from when it was queued)."""
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
@@ -236,14 +249,14 @@ class Dispatcher:
                 sent += self._deliver(row)
         return sent
 
-    def _due(self, now: datetime):
+    def _due(self, now: datetime) -> ColumnElement[bool]:
         t = self.table
         return or_(
             and_(t.c.status == "pending", t.c.next_attempt_at <= now),
             and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts < self.max_attempts),
         )
 
-    def _claim(self) -> tuple[bool, Row | None]:
+    def _claim(self) -> tuple[bool, Row[Any] | None]:
         """(False, None) when nothing is due; (True, row) when this dispatcher now holds the
         row's lease; (True, None) when another copy won the row between select and update."""
         t = self.table
@@ -268,11 +281,11 @@ class Dispatcher:
             ).first()
         return True, claimed
 
-    def _mine(self, row_id: str):
+    def _mine(self, row_id: str) -> ColumnElement[bool]:
         t = self.table
         return and_(t.c.id == row_id, t.c.status == "sending", t.c.claimed_by == self.owner)
 
-    def _deliver(self, row: Row) -> int:
+    def _deliver(self, row: Row[Any]) -> int:
         t = self.table
         try:
             self.transport.send(build_message(row))

@@ -14,10 +14,16 @@ from __future__ import annotations
 import functools
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+
+if TYPE_CHECKING:
+    from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper
+
+# An enum's number type (mypy-protobuf types each enum's numbers apart).
+V = TypeVar("V", bound=int)
 
 _UNSPECIFIED = "UNSPECIFIED"
 
@@ -35,10 +41,10 @@ def _table(descriptor: Any) -> tuple[dict[str, int], dict[int, str]]:
     return {name: number for number, name in names.items()}, names
 
 
-def enum_value(enum: Any, name: str) -> int:
+def enum_value(enum: _EnumTypeWrapper[V], name: str) -> V:
     """The number of a lower-case name ("de" -> MARKET_DE); 0 (unspecified) for "" or an
     unknown name, which the receiving service then refuses like any missing value."""
-    return _table(enum.DESCRIPTOR)[0].get(name, 0)
+    return cast(V, _table(enum.DESCRIPTOR)[0].get(name, 0))
 
 
 def enum_name(enum: Any, number: int) -> str:

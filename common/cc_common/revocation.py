@@ -24,8 +24,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -33,6 +34,9 @@ from cc_common import metrics
 from cc_common.config import GrpcTls, TokenSettings
 from cc_common.grpc_client import make_channel
 from cc_common.tokens import Principal, ServiceCredential
+
+if TYPE_CHECKING:
+    from customercenter.v2.identity_pb2 import WatchRevocationsRequest
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,7 @@ class RevocationState:
 class RevocationWatcher:
     """Keeps a RevocationState in step with identity-service, in a daemon thread."""
 
-    def __init__(self, channel: grpc.Channel, token_source, state: RevocationState) -> None:
+    def __init__(self, channel: grpc.Channel, token_source: Callable[[], str], state: RevocationState) -> None:
         # Imported here: the generated stubs are not needed by processes that never watch.
         from customercenter.v2 import identity_pb2, identity_pb2_grpc
 
@@ -116,7 +120,7 @@ class RevocationWatcher:
         self.state = state
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="revocation-watcher", daemon=True)
-        self._call: grpc.Future | None = None
+        self._call: grpc.Call | None = None
 
     def start(self) -> RevocationWatcher:
         metrics.REPLICA_SYNCED.set(0)
@@ -131,7 +135,7 @@ class RevocationWatcher:
     def _run(self) -> None:
         backoff = 0.05
         while not self._stop.is_set():
-            acks: queue.Queue = queue.Queue()
+            acks: queue.Queue[int | None] = queue.Queue()
             try:
                 metadata = (("authorization", f"Bearer {self._token_source()}"),)
                 call = self._stub.WatchRevocations(self._ack_iter(acks), metadata=metadata)
@@ -163,7 +167,7 @@ class RevocationWatcher:
             self._stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
 
-    def _ack_iter(self, acks: queue.Queue[int | None]) -> Iterator[object]:
+    def _ack_iter(self, acks: queue.Queue[int | None]) -> Iterator[WatchRevocationsRequest]:
         while True:
             seq = acks.get()
             if seq is None:

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
+import grpc.aio
 from sqlalchemy import Table
 
 from cc_common import config, db, metrics, notices, revocation, telemetry
@@ -61,6 +62,11 @@ class ServiceSettings:
         )
 
 
+# What create_server returns: (server, port, health, watcher, *extras), the extras being the
+# outbox dispatcher and the background jobs, each with a stop().
+CreatedServer: TypeAlias = "tuple[grpc.aio.Server, int, Any, revocation.RevocationWatcher, *tuple[Any, ...]]"
+
+
 @dataclass(frozen=True)
 class PlainService:
     """What differs between plain services: names, migrations, unit of work and servicer."""
@@ -69,7 +75,7 @@ class PlainService:
     service_name: str  # the full gRPC service name, for health and reflection
     migrations: Path
     unit_of_work: Callable[..., Any]
-    servicer: Callable[[Callable[[], Any]], Any]  # uow factory -> servicer
+    servicer: Callable[..., Any]  # uow factory (with an outbox: public_base_url, on_mail) -> servicer
     add_to_server: Callable[[Any, Any], None]
     outbox: Table | None = None  # the service's mail outbox table, if it sends mails
     # Work beside the server (started here, stopped at shutdown): (uow factory, settings) ->
@@ -78,7 +84,7 @@ class PlainService:
     # More keyword arguments of the servicer (its adapters), read from the environment.
     servicer_options: Callable[[], dict[str, Any]] | None = None
 
-    async def create_server(self, address: str, settings: ServiceSettings):
+    async def create_server(self, address: str, settings: ServiceSettings) -> CreatedServer:
         """Builds the server (migrated database, servicer, health, reflection) bound to address.
         Returns (server, port, health, watcher), and with an outbox also its dispatcher
         (already started); `watcher` (the revocation replica, already started) and the

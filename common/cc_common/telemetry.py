@@ -33,11 +33,17 @@ import os
 import secrets
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanContext, TraceFlags
+
+if TYPE_CHECKING:
+    import grpc
+    import grpc.aio
+    from opentelemetry.instrumentation.grpc.filters import Condition
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +131,7 @@ def shutdown() -> None:
 # --- instrumentation ------------------------------------------------------------------------
 
 
-def _rpc_filter():
+def _rpc_filter() -> Condition[Any]:
     from opentelemetry.instrumentation.grpc import filters
 
     untraced = [filters.health_check(), filters.service_prefix("grpc.reflection.")]
@@ -133,7 +139,7 @@ def _rpc_filter():
     return filters.negate(filters.any_of(*untraced))
 
 
-def server_interceptors() -> list:
+def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
     """The interceptors a grpc.aio server puts first (cc_common.grpc_server.create_server): the
     server span of every call, a child of the caller's context from the metadata."""
     if disabled():
@@ -143,22 +149,23 @@ def server_interceptors() -> list:
     return [aio_server_interceptor(filter_=_rpc_filter())]
 
 
-def instrument_channel(channel):
+def instrument_channel(channel: grpc.Channel) -> grpc.Channel:
     """A sync channel whose calls have client spans and carry the current context in their
     metadata (cc_common.grpc_client.make_channel)."""
     if disabled():
         return channel
     from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 
-    return grpcext.intercept_channel(channel, client_interceptor(filter_=_rpc_filter()))
+    traced: grpc.Channel = grpcext.intercept_channel(channel, client_interceptor(filter_=_rpc_filter()))
+    return traced
 
 
-def instrument_engine(engine) -> None:
+def instrument_engine(engine: Engine) -> None:
     """Spans for the SQL statements of `engine`, only while exporting (cc_common.db.make_engine)."""
     if not _exporting or getattr(engine, "_cc_traced", False):
         return
-    from opentelemetry.instrumentation.sqlalchemy import __version__ as version
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__ as version
     from opentelemetry.metrics import get_meter
 
     name = "opentelemetry.instrumentation.sqlalchemy"
@@ -167,10 +174,10 @@ def instrument_engine(engine) -> None:
         description="The number of connections that are currently in state described by the state attribute.",
     )
     EngineTracer(trace.get_tracer(name, version), engine, usage)
-    engine._cc_traced = True
+    engine._cc_traced = True  # type: ignore[attr-defined]  # a mark of our own on the engine
 
 
-def instrument_flask(app) -> None:
+def instrument_flask(app: Any) -> None:  # a Flask app (cc_common does not depend on flask)
     """The server span of every request (continuing a client's `traceparent`), except the
     health probe and static files unless OTEL_PYTHON_FLASK_EXCLUDED_URLS says otherwise."""
     if disabled():
@@ -193,7 +200,7 @@ def current_traceparent() -> str:
     return carrier.get("traceparent", "")
 
 
-def new_trace(name: str, attributes: Mapping[str, Any] | None = None, *, tracer=None) -> str:
+def new_trace(name: str, attributes: Mapping[str, Any] | None = None, *, tracer: trace.Tracer | None = None) -> str:
     """Starts a trace of its own (e.g. a merge's saga), with a root span named `name` linked to
     the current span (the request that started it), and returns its W3C traceparent for later
     spans (`context_of`), in any process. Without an exporter no span is recorded, but the

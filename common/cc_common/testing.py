@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from cc_common.tokens import TokenSigner, ensure_all_keys, ensure_keypair
 class ServerThread:
     """Starts `factory()` -> (server, port[, ...]) on its own event loop in a daemon thread."""
 
-    def __init__(self, factory: Callable[[], Awaitable[tuple[Any, ...]]]) -> None:
+    def __init__(self, factory: Callable[[], Coroutine[Any, Any, tuple[Any, ...]]]) -> None:
         self._factory = factory
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -37,7 +37,7 @@ class ServerThread:
         self.run(self.server.start())
         return self
 
-    def run(self, coro: Awaitable[Any], timeout: float = 30) -> Any:
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     @property

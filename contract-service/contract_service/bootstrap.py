@@ -7,13 +7,14 @@ link), the card payment provider (CARD_PAYMENTS) and the job that carries out du
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from cc_common import config
 from cc_common.periodic import Periodic
-from cc_common.service import PlainService, ServiceSettings
+from cc_common.service import CreatedServer, PlainService, ServiceSettings
 from cc_common.settings import ContractEnv, SharedSettings
 from cc_common.tokens import ServiceCredential
 from customercenter.v2 import contract_pb2, contract_pb2_grpc
@@ -24,7 +25,7 @@ from contract_service.adapters.package_ends import GrpcPackageEnds
 from contract_service.domain.direct_debit import Creditor
 from contract_service.entrypoints.grpc_server import ContractServicer
 from contract_service.service_layer import terminations
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
+from contract_service.service_layer.unit_of_work import ContractUnitOfWork, UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
@@ -43,7 +44,7 @@ def servicer_options() -> dict[str, Any]:
     return {"cards": TestCardPayments() if chosen == "test" else None, "creditor": creditor}
 
 
-def background(uow_factory, settings: ServiceSettings) -> tuple[Periodic, ...]:
+def background(uow_factory: Callable[[], UnitOfWork], settings: ServiceSettings) -> tuple[Periodic, ...]:
     """Due terminations are carried out every TERMINATIONS_POLL_SECONDS (0: not here), and
     package-service and identity-service follow them (with contract-service's credential)."""
     interval = ContractEnv.load().terminations_poll_seconds
@@ -75,7 +76,7 @@ class Settings(ServiceSettings):
     SERVICE = "contract"
 
 
-async def create_server(address: str, settings: ServiceSettings | None = None):
+async def create_server(address: str, settings: ServiceSettings | None = None) -> CreatedServer:
     """(server, port, health, watcher) bound to address; see PlainService.create_server."""
     return await SERVICE.create_server(address, settings or Settings.from_env())
 

@@ -43,7 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Production is served over https only: cookies are Secure there whatever the scheme.
         ALWAYS_SECURE_COOKIES=is_production(),
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting, not on the base type
     app.config.update(overrides)
     # Logs: the app's records reach the root logger's handler (under gunicorn: cc_common.logs,
     # set up by deploy/gunicorn.conf.py); one access line per request.
@@ -64,6 +64,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     identity_channel = getattr(backends.identity, "channel", None)
 
     def watcher_factory(state: RevocationState) -> RevocationWatcher:
+        if identity_channel is None:  # fake BACKENDS come with a REVOCATION_STATE
+            raise RuntimeError("BACKENDS without a channel to identity need a REVOCATION_STATE")
         return RevocationWatcher(identity_channel, credential.token, state)
 
     TokenGuard().init_app(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from cc_common.config import GrpcTls, ServiceAddresses
 from cc_common.grpc_client import ServiceClient, make_channel
@@ -22,14 +22,21 @@ from customercenter.v2 import (
 )
 from flask import Flask, current_app
 
+if TYPE_CHECKING:
+    import grpc
+
 R = TypeVar("R")
+S = TypeVar("S")  # the generated stub class of the service
+S_co = TypeVar("S_co", covariant=True)
 
 
-class Backend(Protocol):
+class Backend(Protocol[S_co]):
     """What the views need of a service client (ServiceClient, or a fake in unit tests)."""
 
     name: str
-    stub: Any
+
+    @property
+    def stub(self) -> S_co: ...
 
     def invoke(
         self, method: Callable[..., R], request: Any, *, token: str | None = None, timeout: float | None = None
@@ -40,12 +47,12 @@ class Backend(Protocol):
 
 @dataclass
 class Backends:
-    identity: Backend
-    contract: Backend
-    package: Backend
-    merge: Backend
+    identity: Backend[identity_pb2_grpc.IdentityServiceStub]
+    contract: Backend[contract_pb2_grpc.ContractServiceStub]
+    package: Backend[package_pb2_grpc.PackageServiceStub]
+    merge: Backend[merge_pb2_grpc.MergeServiceStub]
 
-    def by_name(self) -> dict[str, Backend]:
+    def by_name(self) -> dict[str, Backend[Any]]:
         return {
             "identity": self.identity,
             "contract": self.contract,
@@ -70,7 +77,7 @@ def build_backends(
     """One channel and client per service (mTLS with `tls`), with the gateway's service
     credential (`service:gateway`)."""
 
-    def client(name: str, address: str, stub_factory: Callable[[Any], Any]) -> ServiceClient:
+    def client(name: str, address: str, stub_factory: Callable[[grpc.Channel], S]) -> ServiceClient[S]:
         return ServiceClient(
             name, make_channel(address, tls), stub_factory, service_token=service_token, timeout=timeout
         )
@@ -91,4 +98,4 @@ def init_app(app: Flask, backends: Backends) -> None:
 
 
 def current_backends() -> Backends:
-    return current_app.extensions[EXTENSION]
+    return cast(Backends, current_app.extensions[EXTENSION])

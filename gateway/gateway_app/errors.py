@@ -77,7 +77,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         message = payload_too_large_message()  # werkzeug's own text does not say the limit
     response = error_response(status, code, message)
     if status == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[attr-defined]  # MethodNotAllowed's, typed as HTTPException
     return response
 
 

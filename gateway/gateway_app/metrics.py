@@ -17,9 +17,17 @@ process.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from prometheus_client import Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+    OptExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 ROUTE_KEY = "cc_metrics.route"
@@ -43,14 +51,16 @@ IN_FLIGHT = Gauge(
 class _Measured:
     """WSGI middleware: times and counts every request of the wrapped application."""
 
-    def __init__(self, wsgi_app) -> None:
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         status: list[str] = []
 
-        def recording_start_response(code, headers, exc_info=None):
+        def recording_start_response(
+            code: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+        ) -> Callable[[bytes], object]:
             status[:] = [code.split(" ", 1)[0]]
             return start_response(code, headers, exc_info)
 
@@ -74,4 +84,4 @@ def init_app(app: Flask) -> None:
         rule = request.url_rule
         request.environ[ROUTE_KEY] = rule.rule if rule is not None else UNMATCHED
 
-    app.wsgi_app = _Measured(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = _Measured(app.wsgi_app)  # type: ignore[method-assign]  # Flask's documented middleware hook

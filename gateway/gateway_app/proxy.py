@@ -84,5 +84,5 @@ def add_hsts(response: Response) -> Response:
 
 def init_app(app: Flask, networks: Iterable[IPNetwork]) -> None:
     """Puts TrustedProxies in front of the app and HSTS on every https answer."""
-    app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]
+    app.wsgi_app = TrustedProxies(app.wsgi_app, networks)  # type: ignore[method-assign]  # Flask's documented middleware hook
     app.after_request(add_hsts)

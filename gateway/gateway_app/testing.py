@@ -70,7 +70,7 @@ class FakeService:
         self.handlers[method] = answer
 
     @property
-    def stub(self) -> _FakeStub:
+    def stub(self) -> Any:  # stands in for the stub of any service
         return _FakeStub(self)
 
     def invoke(

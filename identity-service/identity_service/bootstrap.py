@@ -25,11 +25,14 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import grpc.aio
 from cc_common import config, db, metrics, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
@@ -39,6 +42,7 @@ from cc_common.revocation import RevocationState
 from cc_common.settings import IdentityEnv, ServiceSettings, SharedSettings
 from cc_common.tokens import TokenVerifier
 from customercenter.v2 import identity_pb2, identity_pb2_grpc
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from identity_service.adapters.orm import outbox
@@ -49,7 +53,7 @@ from identity_service.entrypoints.grpc_server import IdentityServicer
 from identity_service.service_layer import services
 from identity_service.service_layer.replicated_hub import ReplicatedRevocationHub
 from identity_service.service_layer.revocation_hub import RevocationHub
-from identity_service.service_layer.unit_of_work import IdentityUnitOfWork
+from identity_service.service_layer.unit_of_work import IdentityUnitOfWork, UnitOfWork
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = identity_pb2.DESCRIPTOR.services_by_name["IdentityService"].full_name
@@ -152,7 +156,9 @@ def replica_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def create_hub(settings: Settings, engine, uow_factory, local: RevocationState) -> RevocationHub:
+async def create_hub(
+    settings: Settings, engine: Engine, uow_factory: Callable[[], UnitOfWork], local: RevocationState
+) -> RevocationHub:
     """The revocation hub of this copy, with `local` loaded. SQLite: the in-process hub (one
     copy). PostgreSQL: the replicated hub, listening to the other copies before it reads the
     state (service_layer/replicated_hub.py)."""
@@ -184,7 +190,9 @@ def watch_hub(hub: RevocationHub) -> None:
     metrics.REVOCATION_WATCHER_LAG.set_function(hub.watcher_lag)
 
 
-async def create_server(address: str, settings: Settings | None = None):
+async def create_server(
+    address: str, settings: Settings | None = None
+) -> tuple[grpc.aio.Server, int, Any, RevocationHub, Runtime]:
     """Builds the server (migrated database, first staff account, servicer, health,
     reflection) bound to address. Returns (server, port, health, hub, runtime); the caller
     starts `runtime` (the mail dispatcher) with the server and stops it at the end."""

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+import grpc.aio
 from cc_common import config, db, metrics, telemetry
 from cc_common.grpc_server import ServerSpec, run_until_terminated
 from cc_common.grpc_server import create_server as _create_server
@@ -93,7 +95,7 @@ class Runtime:
         self.revocations.stop()
 
 
-async def create_server(address: str, settings: Settings | None = None):
+async def create_server(address: str, settings: Settings | None = None) -> tuple[grpc.aio.Server, int, Any, Runtime]:
     """Builds the server bound to address; returns (server, port, health, runtime).
     `runtime.start()` starts the saga runner (it polls for due sagas) and the mail dispatcher."""
     settings = settings or Settings.from_env()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cc_common.service import PlainService, ServiceSettings
+from cc_common.service import CreatedServer, PlainService, ServiceSettings
 from customercenter.v2 import package_pb2, package_pb2_grpc
 
 from package_service.entrypoints.grpc_server import PackageServicer
@@ -29,7 +29,7 @@ class Settings(ServiceSettings):
     SERVICE = "package"
 
 
-async def create_server(address: str, settings: ServiceSettings | None = None):
+async def create_server(address: str, settings: ServiceSettings | None = None) -> CreatedServer:
     """(server, port, health, watcher) bound to address; see PlainService.create_server."""
     return await SERVICE.create_server(address, settings or Settings.from_env())
 

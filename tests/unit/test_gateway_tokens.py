@@ -16,7 +16,7 @@ from cc_common.tokens import TokenSigner, ensure_keypair
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, package_pb2
 from gateway_app import create_app
-from gateway_app.security import TokenGuard, token_required
+from gateway_app.security import TokenGuard, guard, token_required
 
 VALID_CUSTOMER = {"market": "de", "password": "long-enough-pw", "last_name": "Muster"}
 
@@ -292,6 +292,14 @@ def test_a_replica_that_never_synced_answers_503_naming_identity(
     assert error["code"] == "service_unavailable"
     assert error["service"] == "identity"
     assert "identity" in error["message"]
+
+
+def test_fake_backends_without_a_revocation_state_say_so_when_the_replica_is_first_needed(
+    gateway_settings, gateway_backends
+):
+    app = create_app({"TESTING": True, "GATEWAY_SETTINGS": gateway_settings, "BACKENDS": gateway_backends})
+    with app.app_context(), pytest.raises(RuntimeError, match="need a REVOCATION_STATE"):
+        guard().revocation_state()
 
 
 def test_the_revocation_watcher_starts_once_per_process_however_many_threads_ask(

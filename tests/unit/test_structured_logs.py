@@ -131,6 +131,22 @@ def test_warnings_and_uncaught_exceptions_become_json_lines(configured):
     assert uncaught["level"] == "CRITICAL" and "KeyError" in uncaught["exception"]
 
 
+def test_an_uncaught_exception_in_a_thread_is_an_error_line_with_its_traceback(configured):
+    import threading
+
+    stream, lines = configured()
+
+    def fail() -> None:
+        raise KeyError("lost in a thread")
+
+    worker = threading.Thread(target=fail, name="worker-1")
+    worker.start()
+    worker.join()
+    (line,) = lines()
+    assert line["level"] == "ERROR" and line["message"] == "uncaught exception in thread worker-1"
+    assert "KeyError: 'lost in a thread'" in line["exception"] and "in fail" in line["exception"]
+
+
 @pytest.mark.parametrize(
     "secret",
     [

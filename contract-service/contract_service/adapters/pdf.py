@@ -120,9 +120,9 @@ def invoice_pdf(
     pdf.cell(130, 7, _("Description"), border="B")
     pdf.cell(0, 7, _("Net"), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=10)
-    for line in lines:
-        pdf.cell(130, 7, printable(_(line.text)))
-        pdf.cell(0, 7, money(line.net_cents), align="R", new_x="LMARGIN", new_y="NEXT")
+    for item in lines:
+        pdf.cell(130, 7, printable(_(item.text)))
+        pdf.cell(0, 7, money(item.net_cents), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     totals = (
         (_("Net amount"), split.net_cents, ""),

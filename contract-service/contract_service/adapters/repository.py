@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from cc_common import outbox as outbox_mails
-from sqlalchemy import String, and_, exists, func, insert, literal, or_, select, update
+from cc_common.db import rowcount
+from sqlalchemy import Column, Select, String, Table, and_, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -163,7 +165,7 @@ class CustomerRepository:
             )
             .values(status=status, merged_into=merged_into, updated_at=utcnow())
         )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
 
 class InvoiceRepository:
@@ -474,7 +476,7 @@ class ContractRepository:
             .where(ContractRow.id == contract_id, ContractRow.product == from_product)
             .values(product=to_product)
         )
-        if not result.rowcount:
+        if not rowcount(result):
             return False
         self.session.add(
             ContractChangeRow(
@@ -516,7 +518,7 @@ class TerminationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _select(self):
+    def _select(self) -> Select[TerminationRow, str]:
         return select(TerminationRow, ContractRow.product).join(ContractRow, ContractRow.id == TerminationRow.contract_id)
 
     def add(self, termination: Termination) -> None:
@@ -574,7 +576,7 @@ class TerminationRepository:
             .where(TerminationRow.id == termination_id, TerminationRow.status == "open")
             .values(status="done", carried_out_at=now)
         )
-        return bool(result.rowcount)
+        return bool(rowcount(result))
 
     def not_applied(self, limit: int = 100) -> list[Termination]:
         """Carried-out terminations the other services have not followed yet, oldest first."""
@@ -602,7 +604,7 @@ class TerminationRepository:
 
 
 # kind -> (table, id column): what a transfer moves.
-def _kind_tables():
+def _kind_tables() -> dict[str, tuple[Table, Column[Any]]]:
     return {
         "invoices": (InvoiceRow.__table__, InvoiceRow.__table__.c.number),
         "contracts": (ContractRow.__table__, ContractRow.__table__.c.id),
@@ -722,11 +724,13 @@ class EmailRestoreRepository:
     def consume(self, restore: EmailRestore) -> bool:
         """Marks the link used, and voids the pending links of the same number's later
         changes. False when another request used or voided it first (compare-and-set)."""
-        used = self.session.execute(
-            update(EmailRestoreRow)
-            .where(EmailRestoreRow.token_hash == restore.token_hash, EmailRestoreRow.status == PENDING)
-            .values(status=USED)
-        ).rowcount
+        used = rowcount(
+            self.session.execute(
+                update(EmailRestoreRow)
+                .where(EmailRestoreRow.token_hash == restore.token_hash, EmailRestoreRow.status == PENDING)
+                .values(status=USED)
+            )
+        )
         if not used:
             return False
         self.session.execute(

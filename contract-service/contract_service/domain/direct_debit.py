@@ -137,7 +137,8 @@ def pain008(collection: Collection, creditor: Creditor) -> bytes:
                 "endtoend_id": item.invoice_number,
             }
         )
-    return sepa.export(validate=True)
+    document: bytes = sepa.export(validate=True)
+    return document
 
 
 # --- cards ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import phonenumbers
 from cc_common.errors import Conflict, InvalidInput
@@ -362,7 +363,8 @@ class Customer:
         return {name: getattr(self, name) for name in MASTER_DATA_FIELDS}
 
     def with_master_data(self, data: dict[str, str]) -> Customer:
-        return replace(self, **{name: data[name] for name in MASTER_DATA_FIELDS})
+        changes: dict[str, Any] = {name: data[name] for name in MASTER_DATA_FIELDS}
+        return replace(self, **changes)
 
 
 # --- invoices ------------------------------------------------------------------------------

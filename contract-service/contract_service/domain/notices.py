@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cc_common import notices
-from cc_common.link_tokens import MAX_TOKEN_LENGTH, hash_token, looks_like_token, new_token  # noqa: F401
+from cc_common.link_tokens import MAX_TOKEN_LENGTH as MAX_TOKEN_LENGTH
+from cc_common.link_tokens import hash_token as hash_token
+from cc_common.link_tokens import looks_like_token as looks_like_token
+from cc_common.link_tokens import new_token as new_token
 
 PENDING = "pending"
 USED = "used"

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from cc_common import notices
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
@@ -30,6 +31,7 @@ from contract_service.domain.model import (
 )
 from contract_service.domain.offers import Offer
 from contract_service.service_layer import contact, offers, payments, services
+from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
 def _today() -> date:
@@ -173,7 +175,7 @@ def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:
 class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     def __init__(
         self,
-        uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
         *,
         public_base_url: str = notices.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
@@ -187,7 +189,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
     @rpc("staff")
-    def CreateCustomer(self, request, context, caller: Principal):
+    def CreateCustomer(self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.CreateCustomerResponse:
         customer = services.create_customer(
             uow=self._uow(),
             market=enum_name(common_pb2.Market, request.market),
@@ -198,14 +200,14 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff", "service:gateway")
-    def GetCustomer(self, request, context, caller: Principal):
+    def GetCustomer(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerResponse:
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.GetCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff")
-    def SetPayment(self, request, context, caller: Principal):
+    def SetPayment(self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal) -> contract_pb2.SetPaymentResponse:
         customer = services.set_payment(
             uow=self._uow(),
             caller=caller,
@@ -216,7 +218,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.SetPaymentResponse(customer=customer_to_proto(customer))
 
     @rpc("staff")
-    def CreateInvoice(self, request, context, caller: Principal):
+    def CreateInvoice(self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal) -> contract_pb2.CreateInvoiceResponse:
         invoice = services.create_invoice(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -228,15 +230,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateInvoiceResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("customer", "staff")
-    def ListInvoices(self, request, context, caller: Principal):
+    def ListInvoices(self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal) -> contract_pb2.ListInvoicesResponse:
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.ListInvoicesResponse(invoices=[invoice_to_proto(i) for i in invoices])
 
     @rpc("customer", "staff")
-    def UpdateCustomer(self, request, context, caller: Principal):
-        changes = {name: getattr(request, name) for name in _UPDATABLE if request.HasField(name)}
+    def UpdateCustomer(self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.UpdateCustomerResponse:
+        changes = {
+            name: getattr(request, name)
+            for name in _UPDATABLE
+            if request.HasField(name)  # type: ignore[arg-type]  # each an optional field of the message
+        }
         customer = services.update_customer(
             uow=self._uow(),
             caller=caller,
@@ -249,18 +255,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.UpdateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("service:gateway")
-    def RestoreCustomerEmail(self, request, context, caller: Principal):
+    def RestoreCustomerEmail(self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal) -> contract_pb2.RestoreCustomerEmailResponse:
         customer = services.restore_email(uow=self._uow(), token=request.token)
         return contract_pb2.RestoreCustomerEmailResponse(customer=customer_to_proto(customer))
 
     @rpc("service:merge")
-    def GetCustomerSnapshot(self, request, context, caller: Principal):
+    def GetCustomerSnapshot(self, request: contract_pb2.GetCustomerSnapshotRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerSnapshotResponse:
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
         return contract_pb2.GetCustomerSnapshotResponse(customer=customer_to_proto(customer), iban=iban)
 
     @rpc("service:merge")
-    def SetCustomerStatus(self, request, context, caller: Principal):
+    def SetCustomerStatus(self, request: contract_pb2.ContractServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> contract_pb2.ContractServiceSetCustomerStatusResponse:
         changed = services.set_customer_status(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -271,7 +277,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.ContractServiceSetCustomerStatusResponse(changed=changed)
 
     @rpc("service:merge")
-    def TransferContracts(self, request, context, caller: Principal):
+    def TransferContracts(self, request: contract_pb2.TransferContractsRequest, context: Context, caller: Principal) -> contract_pb2.TransferContractsResponse:
         moved = services.transfer_contracts(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -287,7 +293,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("staff", "service:gateway")
-    def CreateContract(self, request, context, caller: Principal):
+    def CreateContract(self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal) -> contract_pb2.CreateContractResponse:
         contract = services.create_contract(
             uow=self._uow(),
             package_id=request.package_id,
@@ -299,7 +305,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateContractResponse(contract=contract_to_proto(contract, today=_today()))
 
     @rpc("staff", "service:gateway")
-    def ChangeContractProduct(self, request, context, caller: Principal):
+    def ChangeContractProduct(self, request: contract_pb2.ChangeContractProductRequest, context: Context, caller: Principal) -> contract_pb2.ChangeContractProductResponse:
         contract, before, changed = services.change_contract_product(
             uow=self._uow(),
             caller=caller,
@@ -312,46 +318,46 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def ListContracts(self, request, context, caller: Principal):
+    def ListContracts(self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal) -> contract_pb2.ListContractsResponse:
         contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
         return contract_pb2.ListContractsResponse(contracts=[contract_to_proto(c, today=today) for c in contracts])
 
     @rpc("customer", "staff")
-    def GetInvoicePdf(self, request, context, caller: Principal):
+    def GetInvoicePdf(self, request: contract_pb2.GetInvoicePdfRequest, context: Context, caller: Principal) -> contract_pb2.GetInvoicePdfResponse:
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetInvoicePdfResponse(document=document)
 
     @rpc("customer")
-    def RepeatDebit(self, request, context, caller: Principal):
+    def RepeatDebit(self, request: contract_pb2.RepeatDebitRequest, context: Context, caller: Principal) -> contract_pb2.RepeatDebitResponse:
         debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
         return debit_to_proto(debit)
 
     @rpc("customer")
-    def CreateTermination(self, request, context, caller: Principal):
+    def CreateTermination(self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal) -> contract_pb2.CreateTerminationResponse:
         termination = services.create_termination(
             uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
         )
         return contract_pb2.CreateTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
-    def ListTerminations(self, request, context, caller: Principal):
+    def ListTerminations(self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal) -> contract_pb2.ListTerminationsResponse:
         items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
         today = _today()
         return contract_pb2.ListTerminationsResponse(terminations=[termination_to_proto(t, today=today) for t in items])
 
     @rpc("customer")
-    def RetractTermination(self, request, context, caller: Principal):
+    def RetractTermination(self, request: contract_pb2.RetractTerminationRequest, context: Context, caller: Principal) -> contract_pb2.RetractTerminationResponse:
         termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
         return contract_pb2.RetractTerminationResponse(termination=termination_to_proto(termination, today=_today()))
 
     @rpc("customer", "staff")
-    def ListForms(self, request, context, caller: Principal):
+    def ListForms(self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal) -> contract_pb2.ListFormsResponse:
         return contract_pb2.ListFormsResponse(forms=[form_to_proto(f) for f in services.list_forms()])
 
     @rpc("customer", "staff")
-    def GetFormPdf(self, request, context, caller: Principal):
+    def GetFormPdf(self, request: contract_pb2.GetFormPdfRequest, context: Context, caller: Principal) -> contract_pb2.GetFormPdfResponse:
         filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetFormPdfResponse(document=document)
@@ -359,17 +365,17 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     # --- direct debit (contract_service/domain/direct_debit.py) ---
 
     @rpc("staff")
-    def CreateDirectDebitCollection(self, request, context, caller: Principal):
+    def CreateDirectDebitCollection(self, request: contract_pb2.CreateDirectDebitCollectionRequest, context: Context, caller: Principal) -> contract_pb2.CreateDirectDebitCollectionResponse:
         collection = payments.make_collection(uow=self._uow())
         return contract_pb2.CreateDirectDebitCollectionResponse(collection=collection_to_proto(collection))
 
     @rpc("staff")
-    def ListDirectDebitCollections(self, request, context, caller: Principal):
+    def ListDirectDebitCollections(self, request: contract_pb2.ListDirectDebitCollectionsRequest, context: Context, caller: Principal) -> contract_pb2.ListDirectDebitCollectionsResponse:
         collections = payments.list_collections(uow=self._uow())
         return contract_pb2.ListDirectDebitCollectionsResponse(collections=[collection_to_proto(c) for c in collections])
 
     @rpc("staff")
-    def GetDirectDebitFile(self, request, context, caller: Principal):
+    def GetDirectDebitFile(self, request: contract_pb2.GetDirectDebitFileRequest, context: Context, caller: Principal) -> contract_pb2.GetDirectDebitFileResponse:
         filename, content = payments.collection_file(
             uow=self._uow(), collection_id=request.collection_id, creditor=self._creditor
         )
@@ -377,19 +383,19 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.GetDirectDebitFileResponse(document=document)
 
     @rpc("staff")
-    def MarkInvoicePaid(self, request, context, caller: Principal):
+    def MarkInvoicePaid(self, request: contract_pb2.MarkInvoicePaidRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoicePaidResponse:
         invoice = payments.mark_paid(uow=self._uow(), caller=caller, number=request.number)
         return contract_pb2.MarkInvoicePaidResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("staff")
-    def MarkInvoiceReturned(self, request, context, caller: Principal):
+    def MarkInvoiceReturned(self, request: contract_pb2.MarkInvoiceReturnedRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoiceReturnedResponse:
         invoice = payments.mark_returned(uow=self._uow(), caller=caller, number=request.number, reason=request.reason)
         return contract_pb2.MarkInvoiceReturnedResponse(invoice=invoice_to_proto(invoice))
 
     # --- offers of the month (contract_service/domain/offers.py) ---
 
     @rpc("staff")
-    def CreateOffer(self, request, context, caller: Principal):
+    def CreateOffer(self, request: contract_pb2.CreateOfferRequest, context: Context, caller: Principal) -> contract_pb2.CreateOfferResponse:
         offer = offers.create_offer(
             uow=self._uow(), caller=caller, product=request.product, price_cents=request.price_cents,
             currency=request.currency, markets=[enum_name(common_pb2.Market, m) for m in request.markets],
@@ -398,16 +404,16 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateOfferResponse(offer=offer_to_proto(offer))
 
     @rpc("staff")
-    def ListOffers(self, request, context, caller: Principal):
+    def ListOffers(self, request: contract_pb2.ListOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListOffersResponse:
         return contract_pb2.ListOffersResponse(offers=[offer_to_proto(o) for o in offers.list_offers(uow=self._uow())])
 
     @rpc("customer")
-    def ListCurrentOffers(self, request, context, caller: Principal):
+    def ListCurrentOffers(self, request: contract_pb2.ListCurrentOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListCurrentOffersResponse:
         current = offers.current_offers(uow=self._uow(), caller=caller)
         return contract_pb2.ListCurrentOffersResponse(offers=[offer_to_proto(o) for o in current])
 
     @rpc("customer")
-    def OrderOffer(self, request, context, caller: Principal):
+    def OrderOffer(self, request: contract_pb2.OrderOfferRequest, context: Context, caller: Principal) -> contract_pb2.OrderOfferResponse:
         order, _contract = offers.order_offer(
             uow=self._uow(), caller=caller, offer_id=request.offer_id, package_id=request.package_id
         )
@@ -419,7 +425,7 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     # --- contact requests (contract_service/domain/contact.py) ---
 
     @rpc("customer", "package")
-    def CreateContactRequest(self, request, context, caller: Principal):
+    def CreateContactRequest(self, request: contract_pb2.CreateContactRequestRequest, context: Context, caller: Principal) -> contract_pb2.CreateContactRequestResponse:
         created = contact.create_request(
             uow=self._uow(), caller=caller, subject=request.subject, message=request.message,
             filename=request.filename, attachment=request.attachment,
@@ -427,12 +433,12 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateContactRequestResponse(request=contact_to_proto(created))
 
     @rpc("staff")
-    def ListContactRequests(self, request, context, caller: Principal):
+    def ListContactRequests(self, request: contract_pb2.ListContactRequestsRequest, context: Context, caller: Principal) -> contract_pb2.ListContactRequestsResponse:
         listed = contact.list_requests(uow=self._uow())
         return contract_pb2.ListContactRequestsResponse(requests=[contact_to_proto(r) for r in listed])
 
     @rpc("staff")
-    def GetContactAttachment(self, request, context, caller: Principal):
+    def GetContactAttachment(self, request: contract_pb2.GetContactAttachmentRequest, context: Context, caller: Principal) -> contract_pb2.GetContactAttachmentResponse:
         filename, content = contact.attachment(uow=self._uow(), request_id=request.request_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetContactAttachmentResponse(document=document)

@@ -52,7 +52,7 @@ def repeat_debit(
         if payment.method == "card" and cards is None:
             request = model.DebitRequest(invoice_number=invoice.number, requested_at=at)
             uow.invoices.add_debit_request(request)
-        elif payment.method == "card":
+        elif payment.method == "card" and cards is not None:
             result = cards.charge(
                 token=payment.card_token, amount_cents=invoice.amount_cents, currency=invoice.currency,
                 reference=invoice.number,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from cc_common import i18n
 from cc_common import notices as notice_texts
@@ -63,7 +64,7 @@ def create_customer(
     (ALREADY_EXISTS customer_number_taken); otherwise a random one is allocated."""
     chosen = check_customer_number(customer_number) if customer_number.strip() else ""
     m = model.check_market(market)
-    data = model.normalise_master_data(m, master_data)
+    data: dict[str, Any] = model.normalise_master_data(m, master_data)
     checked_payment = model.check_payment(payment, today=today or _today()) if payment else None
     for _ in range(_ALLOCATION_ATTEMPTS):
         number = chosen or model.new_customer_number()

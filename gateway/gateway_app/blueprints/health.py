@@ -11,18 +11,19 @@ Neither needs a token.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from flask import Blueprint, Response, current_app
 
 from gateway_app.api import answer, operation
-from gateway_app.backends import current_backends
+from gateway_app.backends import Backend, current_backends
 from gateway_app.schemas.errors import ErrorDetail
 from gateway_app.schemas.health import Health, Live
 
 bp = Blueprint("health", __name__)
 
 
-def _serving(client, timeout: float) -> bool:
+def _serving(client: Backend[Any], timeout: float) -> bool:
     try:
         return bool(client.serving(timeout))
     except Exception:  # noqa: BLE001 - a service that does not answer is not serving

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from cc_common.errors import NotFound
 from cc_common.protoconv import enum_value
-from customercenter.v2 import contract_pb2
+from customercenter.v2 import contract_pb2, contract_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.schemas import MAX_OPAQUE_ID
@@ -15,7 +15,7 @@ MAX_INVOICE_NUMBER = 64
 NO_TERMINATION = "There is no termination with this id under your customer number."
 
 
-def _contract() -> Backend:
+def _contract() -> Backend[contract_pb2_grpc.ContractServiceStub]:
     return current_backends().contract
 
 

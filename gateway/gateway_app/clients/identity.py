@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from cc_common.protoconv import enum_value
-from customercenter.v2 import common_pb2, identity_pb2
+from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
 
 
-def _identity() -> Backend:
+def _identity() -> Backend[identity_pb2_grpc.IdentityServiceStub]:
     return current_backends().identity
 
 

@@ -5,18 +5,24 @@ Each function returns the merge (or list, audit, proof) its RPC's <Rpc>Response 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from cc_common.errors import NotFound
 from cc_common.protoconv import enum_value
-from customercenter.v2 import merge_pb2
+from customercenter.v2 import merge_pb2, merge_pb2_grpc
+from google.protobuf.message import Message
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
+
+M = TypeVar("M", bound=Message)  # a request message
 
 MAX_MERGE_ID = 100
 MAX_FILENAME = 255
 
 
-def _merge() -> Backend:
+def _merge() -> Backend[merge_pb2_grpc.MergeServiceStub]:
     return current_backends().merge
 
 
@@ -26,7 +32,7 @@ def merge_id_of(merge_id: str) -> str:
     return merge_id
 
 
-def _ref(request_type, merge_id: str):
+def _ref(request_type: Callable[..., M], merge_id: str) -> M:
     """The RPC's request (`merge_pb2.GetMergeRequest`, ...) naming one merge."""
     return request_type(merge_id=merge_id_of(merge_id))
 

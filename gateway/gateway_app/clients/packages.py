@@ -5,12 +5,12 @@ Each function returns the resource its RPC's <Rpc>Response carries (a Package, s
 from __future__ import annotations
 
 from cc_common.protoconv import enum_value
-from customercenter.v2 import package_pb2
+from customercenter.v2 import package_pb2, package_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 
 
-def _package() -> Backend:
+def _package() -> Backend[package_pb2_grpc.PackageServiceStub]:
     return current_backends().package
 
 

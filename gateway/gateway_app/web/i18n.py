@@ -70,7 +70,7 @@ def current_language() -> str:
 def language_links() -> list[dict[str, str | bool]]:
     """The language switch: this page (GET) in each language."""
     args = {k: v for k, v in request.args.items() if k not in ("lang", "notice")}
-    links = []
+    links: list[dict[str, str | bool]] = []
     for code in LANGUAGES:
         query = urlencode({**args, "lang": code})
         links.append(

@@ -17,13 +17,14 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from cc_common.errors import Forbidden, Unauthenticated
 from cc_common.tokens import Principal
 from cryptography.hazmat.primitives import serialization
 from flask import Flask, Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
 
 from gateway_app.proxy import secure_cookies
 from gateway_app.security import guard
@@ -35,6 +36,7 @@ CSRF_FIELD = "csrf_token"
 _SECRET_KEY = "web_csrf_secret"
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=BaseResponse)  # flask's Response, or werkzeug's from redirect()
 
 
 class CsrfError(BadRequest):
@@ -72,7 +74,7 @@ def _csrf_value() -> str:
             value = secrets.token_urlsafe(32)
             g.csrf_new = True
         g.csrf_value = value
-    return g.csrf_value
+    return cast(str, g.csrf_value)
 
 
 def csrf_token() -> str:
@@ -127,7 +129,7 @@ def set_csrf_cookie(response: Response) -> Response:
 # --- the session cookie -------------------------------------------------------------------
 
 
-def start_session(response: Response, token: str) -> Response:
+def start_session(response: R, token: str) -> R:
     signer = guard().signer
     response.set_cookie(
         SESSION_COOKIE,
@@ -141,7 +143,7 @@ def start_session(response: Response, token: str) -> Response:
     return response
 
 
-def end_session(response: Response) -> Response:
+def end_session(response: R) -> R:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
     return response
 
@@ -150,7 +152,7 @@ def session_principal() -> Principal | None:
     """The verified principal of the session cookie, or None (no, bad, expired or revoked
     token). ServiceUnavailable (identity's revocation state unknown) is raised."""
     if "web_principal" in g:
-        return g.web_principal
+        return cast("Principal | None", g.web_principal)
     token = request.cookies.get(SESSION_COOKIE, "")
     principal = None
     if token:
@@ -165,7 +167,7 @@ def session_principal() -> Principal | None:
 LOGIN_PAGE = {"customer": "web.login", "package": "web.package_login", "staff": "web.staff_login"}
 
 
-def login_redirect(kind: str) -> Response:
+def login_redirect(kind: str) -> BaseResponse:
     """To the login page of `kind`; a session that was there but is no longer valid is
     explained on that page."""
     notice = "session_expired" if request.cookies.get(SESSION_COOKIE) else None
@@ -190,6 +192,6 @@ def page_login(*kinds: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped  # type: ignore[return-value]  # functools.wraps keeps the view's signature
 
     return decorate

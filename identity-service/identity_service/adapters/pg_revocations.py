@@ -58,7 +58,13 @@ class PgChangeFeed:
     def stop(self) -> None:
         self._stop.set()
 
-    def _run(self, on_change, on_ack, on_connected, on_lost) -> None:
+    def _run(
+        self,
+        on_change: Callable[[int], None],
+        on_ack: Callable[[], None],
+        on_connected: Callable[[], None],
+        on_lost: Callable[[], None],
+    ) -> None:
         import psycopg
 
         backoff = 0.1

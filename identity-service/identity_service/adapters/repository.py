@@ -3,11 +3,16 @@ the service layer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from cc_common import outbox as outbox_mails
+from cc_common.db import rowcount
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -36,7 +41,7 @@ CHANGES_CHANNEL = "cc_identity_revocations"
 ACKS_CHANNEL = "cc_identity_revocation_acks"
 
 
-def _insert(session: Session):
+def _insert(session: Session) -> Callable[[Any], PgInsert | SqliteInsert]:
     """INSERT ... ON CONFLICT DO NOTHING for the session's backend."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
@@ -137,7 +142,7 @@ class ThrottleRepository:
                 LoginFailureRow.window_started_at <= now - window_seconds,
             )
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 def _record(row: LoginFailureRow) -> FailureRecord:
@@ -158,7 +163,7 @@ class RevocationRepository:
             .values(value=RevocationSequenceRow.value + 1)
         )
         sequence = int(
-            self.session.scalar(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1))
+            self.session.execute(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1)).scalar_one()
         )
         if _postgresql(self.session):
             self.session.execute(select(func.pg_notify(CHANGES_CHANNEL, str(sequence))))
@@ -192,7 +197,7 @@ class RevocationRepository:
 
     def prune_denied(self, *, now: int) -> int:
         result = self.session.execute(delete(DeniedTokenRow).where(DeniedTokenRow.expires_at <= now))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def all_rules(self) -> list[SubjectRule]:
         return [_rule(r) for r in self.session.scalars(select(RevocationRuleRow).order_by(RevocationRuleRow.subject))]
@@ -253,7 +258,7 @@ class ReplicaRepository:
         result = self.session.execute(
             delete(RevocationReplicaRow).where(RevocationReplicaRow.heartbeat_at < func.now() - timedelta(seconds=seconds))
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def record_ack(self, replica_id: str, sequence: int) -> None:
         """Every watcher of `replica_id` applied `sequence`; the copies waiting for it are
@@ -367,7 +372,7 @@ class PasswordResetRepository:
             )
             .values(status=password_reset.INVALIDATED)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     def consume(self, token_hash: str, *, now: float) -> str | None:
         """Marks a pending, unexpired token used and returns its customer number; None when
@@ -384,14 +389,14 @@ class PasswordResetRepository:
             )
             .values(status=password_reset.USED)
         )
-        return token.customer_number if result.rowcount == 1 else None  # type: ignore[attr-defined]
+        return token.customer_number if rowcount(result) == 1 else None
 
     def prune(self, *, before: float) -> int:
         """Forgets tokens and requests created before `before` (expired and out of the
         throttling window)."""
         result = self.session.execute(delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before))
         self.session.execute(delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before))
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return rowcount(result)
 
 
 class MailRepository:

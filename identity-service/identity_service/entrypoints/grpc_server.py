@@ -11,20 +11,23 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 from cc_common import metrics
 from cc_common.errors import Forbidden
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.protoconv import enum_name, timestamp_from_unix
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from identity_service.domain import password_reset
 from identity_service.domain.model import Hasher, LoginResult
-from identity_service.domain.revocation import RevocationChange
+from identity_service.domain.revocation import DeniedToken, RevocationChange, SubjectRule
 from identity_service.domain.throttling import LoginLimits
 from identity_service.service_layer import services
 from identity_service.service_layer.revocation_hub import RevocationHub, Watcher
+from identity_service.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +50,13 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocation
             snapshot=change.snapshot and first,
             rules=[
                 identity_pb2.SubjectRule(subject=r.subject, min_generation=r.min_generation, keep_jti=r.keep_jti)
-                for kind, r in chunk
-                if kind == "rule"
+                for _, r in chunk
+                if isinstance(r, SubjectRule)
             ],
             denied=[
                 identity_pb2.DeniedToken(jti=d.jti, expires_at=timestamp_from_unix(d.expires_at))
-                for kind, d in chunk
-                if kind == "denied"
+                for _, d in chunk
+                if isinstance(d, DeniedToken)
             ],
         )
         first = False
@@ -62,7 +65,7 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocation
 class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     def __init__(
         self,
-        uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
         hasher: Hasher,
         limits: LoginLimits,
         hub: RevocationHub,
@@ -82,7 +85,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- logins ---------------------------------------------------------------------------
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def CustomerLogin(self, request, context, caller: Principal):
+    def CustomerLogin(self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal) -> identity_pb2.CustomerLoginResponse:
         result = services.customer_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -95,7 +98,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.CustomerLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def PackageLogin(self, request, context, caller: Principal):
+    def PackageLogin(self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal) -> identity_pb2.PackageLoginResponse:
         result = services.package_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -109,7 +112,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
-    def StaffLogin(self, request, context, caller: Principal):
+    def StaffLogin(self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal) -> identity_pb2.StaffLoginResponse:
         result = services.staff_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -127,7 +130,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
     @rpc("staff")
-    async def SetCustomerPassword(self, request, context, caller: Principal):
+    async def SetCustomerPassword(self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetCustomerPasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
@@ -135,7 +138,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.SetCustomerPasswordResponse()
 
     @rpc("service:gateway", "staff")
-    async def SetPackagePassword(self, request, context, caller: Principal):
+    async def SetPackagePassword(self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetPackagePasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_package_password,
@@ -146,7 +149,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.SetPackagePasswordResponse()
 
     @rpc("customer")
-    async def ChangeCustomerPassword(self, request, context, caller: Principal):
+    async def ChangeCustomerPassword(self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.ChangeCustomerPasswordResponse:
         number = caller.customer_number or caller.name
         password_hash = await asyncio.to_thread(
             services.check_password_change,
@@ -171,7 +174,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
 
     @rpc("service:gateway", in_thread=True)
-    def RequestPasswordReset(self, request, context, caller: Principal):
+    def RequestPasswordReset(self, request: identity_pb2.RequestPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.RequestPasswordResetResponse:
         queued = services.request_password_reset(
             uow=self._uow(),
             policy=self._reset_policy,
@@ -188,7 +191,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.RequestPasswordResetResponse()
 
     @rpc("service:gateway")
-    async def ConfirmPasswordReset(self, request, context, caller: Principal):
+    async def ConfirmPasswordReset(self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.ConfirmPasswordResetResponse:
         password_hash = await asyncio.to_thread(
             services.check_password_reset,
             uow=self._uow(),
@@ -209,14 +212,16 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- revocation -----------------------------------------------------------------------
 
     @rpc("customer", "package", "staff")
-    async def RevokeOwnToken(self, request, context, caller: Principal):
+    async def RevokeOwnToken(self, request: identity_pb2.RevokeOwnTokenRequest, context: Context, caller: Principal) -> identity_pb2.RevokeOwnTokenResponse:
         result = await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
         return identity_pb2.RevokeOwnTokenResponse(revocation=result)
 
     @rpc("service:gateway", "service:contract")
-    async def RevokeSubject(self, request, context, caller: Principal):
+    async def RevokeSubject(
+        self, request: identity_pb2.RevokeSubjectRequest, context: Context, caller: Principal
+    ) -> identity_pb2.RevokeSubjectResponse:
         if caller.subject == "service:contract" and not request.subject.startswith("package:"):
             # contract-service ends the logins of a terminated package, nothing else.
             raise Forbidden("contract-service may only end the tokens of a package.")
@@ -224,7 +229,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.RevokeSubjectResponse(revocation=result)
 
     @rpc("service:merge")
-    async def SetCustomerStatus(self, request, context, caller: Principal):
+    async def SetCustomerStatus(self, request: identity_pb2.IdentityServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> identity_pb2.IdentityServiceSetCustomerStatusResponse:
         async with self._hub.publishing:
             result = await asyncio.to_thread(
                 services.set_customer_status,
@@ -248,7 +253,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         metrics.REVOCATION_ACK_SECONDS.labels("acked" if acked else "timeout").observe(time.perf_counter() - started)
         return acked
 
-    async def _revoke(self, operation, **kwargs) -> identity_pb2.RevocationResult:
+    async def _revoke(
+        self, operation: Callable[..., RevocationChange | None], **kwargs: Any
+    ) -> identity_pb2.RevocationResult:
         """Commits a change, hands it to every watcher, and returns once they all applied it
         (or the ack timeout passed): after logout returns, the gateway already refuses the token.
         An operation that revoked nothing (a new credential) returns None: nothing to publish."""
@@ -262,7 +269,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.RevocationResult(sequence=change.sequence)
 
     @rpc("service:gateway", "service:merge", "service:contract", "service:package")
-    async def WatchRevocations(self, request_iterator, context, caller: Principal) -> AsyncIterator:
+    async def WatchRevocations(
+        self,
+        request_iterator: AsyncIterator[identity_pb2.WatchRevocationsRequest],
+        context: Context,
+        caller: Principal,
+    ) -> AsyncIterator[identity_pb2.WatchRevocationsResponse]:
         watcher = self._hub.connect()  # before the snapshot is read: no change falls between
         reader = asyncio.create_task(self._read_acks(request_iterator, watcher))
         try:
@@ -279,7 +291,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             reader.cancel()
             await self._hub.disconnect(watcher)
 
-    async def _read_acks(self, request_iterator, watcher: Watcher) -> None:
+    async def _read_acks(
+        self, request_iterator: AsyncIterator[identity_pb2.WatchRevocationsRequest], watcher: Watcher
+    ) -> None:
         try:
             async for ack in request_iterator:
                 await self._hub.ack(watcher, ack.sequence)

@@ -38,7 +38,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from cc_common.errors import ServiceUnavailable
 from cc_common.revocation import RevocationState
@@ -46,6 +46,7 @@ from cc_common.revocation import RevocationState
 from identity_service.domain.revocation import RevocationChange
 from identity_service.service_layer import services
 from identity_service.service_layer.revocation_hub import RevocationHub, Watcher
+from identity_service.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,8 @@ class ReplicatedRevocationHub(RevocationHub):
         ack_timeout: float,
         local: RevocationState | None,
         feed: ChangeFeed,
-        uow_factory,
-        snapshot_uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
+        snapshot_uow_factory: Callable[[], UnitOfWork],
         replica_id: str,
         ttl: float,
     ) -> None:
@@ -103,7 +104,7 @@ class ReplicatedRevocationHub(RevocationHub):
         self._acks_moved = asyncio.Event()  # this copy's ack watermark may have moved
         self._remote_acks = asyncio.Event()  # replaced on each ack notification
         self._stopped = threading.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._last_heartbeat = 0.0
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -112,7 +113,7 @@ class ReplicatedRevocationHub(RevocationHub):
         loop = asyncio.get_running_loop()
         first = threading.Event()
 
-        def call(fn, *args) -> None:
+        def call(fn: Callable[..., None], *args: Any) -> None:
             try:
                 loop.call_soon_threadsafe(fn, *args)
             except RuntimeError:  # the loop is closed: shutting down

@@ -12,6 +12,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 from cc_common import metrics, notices
 from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
@@ -29,6 +30,9 @@ from identity_service.domain.revocation import (
 )
 from identity_service.domain.throttling import LoginLimits, ThrottleKey
 from identity_service.service_layer.unit_of_work import UnitOfWork
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,7 @@ def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, pass
     with uow:
         account = uow.credentials.get_staff(name)
     same_password = account is not None and hasher.verify(account.password_hash, password)
-    if same_password and not hasher.needs_rehash(account.password_hash):
+    if account is not None and same_password and not hasher.needs_rehash(account.password_hash):
         return None
     password_hash = hasher.hash(password)
     with uow:
@@ -308,16 +312,16 @@ def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, n
 # --- logins -----------------------------------------------------------------------------
 
 
-def _counted(kind: str):
+def _counted(kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Counts a login function's attempts in cc_logins_total{kind, result}: success, failure
     (wrong credentials), locked (refused by the throttle before any password was checked) or
     refused (the right password of an account that may not log in, e.g. a merged number)."""
 
-    def decorate(fn):
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
-        def counted(**kwargs):
+        def counted(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
-                result = fn(**kwargs)
+                result = fn(*args, **kwargs)
             except Unauthenticated:
                 metrics.LOGINS.labels(kind, "failure").inc()
                 raise
@@ -428,7 +432,7 @@ def staff_login(
     return _succeed(uow, hasher, keys[0], account.subject, account.password_hash, password, rehash)
 
 
-def _load_unless_locked(uow: UnitOfWork, keys: list[ThrottleKey], now: float, load: Callable):
+def _load_unless_locked(uow: UnitOfWork, keys: list[ThrottleKey], now: float, load: Callable[[UnitOfWork], R]) -> R:
     """Refuses a locked attempt before any password is checked; else loads the account.
     The answer depends only on the keys, never on whether the account exists."""
     with uow:

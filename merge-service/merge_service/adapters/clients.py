@@ -20,7 +20,9 @@ from customercenter.v2 import (
 )
 
 
-def _moved(result) -> dict[str, list[str]]:
+def _moved(
+    result: package_pb2.TransferPackagesResponse | contract_pb2.TransferContractsResponse,
+) -> dict[str, list[str]]:
     return {enum_name(common_pb2.RecordKind, r.kind): list(r.ids) for r in result.moved}
 
 

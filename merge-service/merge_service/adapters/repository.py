@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any, overload
 
 from cc_common import outbox as outbox_mod
-from sqlalchemy import and_, delete, or_, select, update
+from cc_common.db import rowcount
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,10 @@ from merge_service.adapters.orm import MergeLockRow, MergeRow, MergeStepRow, Mov
 from merge_service.domain.model import EXECUTING, REVERSING, ComparisonRow, Merge
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: datetime | None) -> datetime | None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -178,14 +184,14 @@ class MergeRepository:
     # saga_owner while saga_lease_until has not passed. Every change of the lease is a
     # compare-and-set UPDATE (rowcount 1: it worked), correct on SQLite without row locks; on
     # PostgreSQL a poller picks its candidate with FOR UPDATE SKIP LOCKED as well.
-    def _set_lease(self, where, **values) -> bool:
+    def _set_lease(self, where: tuple[ColumnElement[bool], ...], **values: Any) -> bool:
         result = self.session.execute(
             update(MergeRow).where(*where).values(**values).execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1
+        return rowcount(result) == 1
 
     @staticmethod
-    def _free(owner: str, now: datetime):
+    def _free(owner: str, now: datetime) -> ColumnElement[bool]:
         return or_(MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now, MergeRow.saga_owner == owner)
 
     def claim_saga(self, merge_id: str, owner: str, now: datetime, until: datetime) -> bool:
@@ -198,7 +204,7 @@ class MergeRepository:
         )
 
     @staticmethod
-    def _due(now: datetime):
+    def _due(now: datetime) -> ColumnElement[bool]:
         return and_(
             MergeRow.status.in_((EXECUTING, REVERSING)),
             or_(MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now),
@@ -226,7 +232,7 @@ class MergeRepository:
 
     def release_saga(self, merge_id: str, owner: str, *, next_attempt_at: datetime | None, attempts: int | None) -> bool:
         """Gives the lease up (if still held); `attempts` None leaves the count as it is."""
-        values: dict = {"saga_owner": None, "saga_lease_until": None, "saga_next_attempt_at": next_attempt_at}
+        values: dict[str, Any] = {"saga_owner": None, "saga_lease_until": None, "saga_next_attempt_at": next_attempt_at}
         if attempts is not None:
             values["saga_attempts"] = attempts
         return self._set_lease((MergeRow.id == merge_id, MergeRow.saga_owner == owner), **values)

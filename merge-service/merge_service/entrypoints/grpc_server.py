@@ -4,15 +4,20 @@ Timestamps mapped to the domain's names and datetimes with cc_common.protoconv).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, merge_pb2, merge_pb2_grpc
 
 from merge_service.domain.model import DEFAULT_OBJECTION_PERIOD, Merge
 from merge_service.service_layer import services
+from merge_service.service_layer.ports import Backends
+from merge_service.service_layer.saga import SagaRunner
+from merge_service.service_layer.unit_of_work import UnitOfWork
 
 
 def to_proto(merge: Merge, objection_period: timedelta = DEFAULT_OBJECTION_PERIOD) -> merge_pb2.Merge:
@@ -45,13 +50,13 @@ def to_proto(merge: Merge, objection_period: timedelta = DEFAULT_OBJECTION_PERIO
 class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     def __init__(
         self,
-        uow_factory,
-        backends,
-        saga,
+        uow_factory: Callable[[], UnitOfWork],
+        backends: Backends,
+        saga: SagaRunner,
         *,
         auto_review: bool,
         agreement: services.AgreementPolicy | None = None,
-        on_mail=lambda: None,
+        on_mail: Callable[[], None] = lambda: None,
     ) -> None:
         self._uow = uow_factory
         self._backends = backends
@@ -65,7 +70,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     # Runs in a thread: it calls identity (a password hash) and contract-service.
     @rpc("customer", in_thread=True)
-    def StartMerge(self, request, context, caller: Principal):
+    def StartMerge(self, request: merge_pb2.StartMergeRequest, context: Context, caller: Principal) -> merge_pb2.StartMergeResponse:
         merge = services.start_merge(
             uow=self._uow(),
             backends=self._backends,
@@ -81,34 +86,34 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.StartMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def GetMerge(self, request, context, caller: Principal):
+    def GetMerge(self, request: merge_pb2.GetMergeRequest, context: Context, caller: Principal) -> merge_pb2.GetMergeResponse:
         merge = services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.GetMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def ListMerges(self, request, context, caller: Principal):
+    def ListMerges(self, request: merge_pb2.ListMergesRequest, context: Context, caller: Principal) -> merge_pb2.ListMergesResponse:
         merges = services.list_merges(uow=self._uow(), caller=caller, status=enum_name(merge_pb2.MergeStatus, request.status))
         return merge_pb2.ListMergesResponse(merges=[self._proto(m) for m in merges])
 
     @rpc("customer")
-    def TakeOverData(self, request, context, caller: Principal):
+    def TakeOverData(self, request: merge_pb2.TakeOverDataRequest, context: Context, caller: Principal) -> merge_pb2.TakeOverDataResponse:
         merge = services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.TakeOverDataResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def SubmitMerge(self, request, context, caller: Principal):
+    def SubmitMerge(self, request: merge_pb2.SubmitMergeRequest, context: Context, caller: Principal) -> merge_pb2.SubmitMergeResponse:
         merge = services.submit_merge(
             uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
         )
         return merge_pb2.SubmitMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def CancelMerge(self, request, context, caller: Principal):
+    def CancelMerge(self, request: merge_pb2.CancelMergeRequest, context: Context, caller: Principal) -> merge_pb2.CancelMergeResponse:
         merge = services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
         return merge_pb2.CancelMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def UploadLegalProof(self, request, context, caller: Principal):
+    def UploadLegalProof(self, request: merge_pb2.UploadLegalProofRequest, context: Context, caller: Principal) -> merge_pb2.UploadLegalProofResponse:
         merge = services.upload_legal_proof(
             uow=self._uow(),
             caller=caller,
@@ -120,7 +125,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.UploadLegalProofResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def GetLegalProof(self, request, context, caller: Principal):
+    def GetLegalProof(self, request: merge_pb2.GetLegalProofRequest, context: Context, caller: Principal) -> merge_pb2.GetLegalProofResponse:
         filename, content_type, content, uploaded_at = services.get_legal_proof(
             uow=self._uow(), caller=caller, merge_id=request.merge_id
         )
@@ -129,7 +134,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def ApproveMerge(self, request, context, caller: Principal):
+    def ApproveMerge(self, request: merge_pb2.ApproveMergeRequest, context: Context, caller: Principal) -> merge_pb2.ApproveMergeResponse:
         merge = services.approve_merge(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -139,12 +144,12 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.ApproveMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def RejectMerge(self, request, context, caller: Principal):
+    def RejectMerge(self, request: merge_pb2.RejectMergeRequest, context: Context, caller: Principal) -> merge_pb2.RejectMergeResponse:
         merge = services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason)
         return merge_pb2.RejectMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def GetMergeAudit(self, request, context, caller: Principal):
+    def GetMergeAudit(self, request: merge_pb2.GetMergeAuditRequest, context: Context, caller: Principal) -> merge_pb2.GetMergeAuditResponse:
         merge, steps, moved = services.audit(uow=self._uow(), merge_id=request.merge_id)
         return merge_pb2.GetMergeAuditResponse(
             merge=self._proto(merge),
@@ -165,23 +170,23 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def ReverseMerge(self, request, context, caller: Principal):
+    def ReverseMerge(self, request: merge_pb2.ReverseMergeRequest, context: Context, caller: Principal) -> merge_pb2.ReverseMergeResponse:
         merge = services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
         return merge_pb2.ReverseMergeResponse(merge=self._proto(merge))
 
     # --- a merge proven with a package password: the absorbed side's say --------------------
 
     @rpc("service:gateway")
-    def ObjectToMerge(self, request, context, caller: Principal):
+    def ObjectToMerge(self, request: merge_pb2.ObjectToMergeRequest, context: Context, caller: Principal) -> merge_pb2.ObjectToMergeResponse:
         merge = services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail)
         return merge_pb2.ObjectToMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def ObjectMerge(self, request, context, caller: Principal):
+    def ObjectMerge(self, request: merge_pb2.ObjectMergeRequest, context: Context, caller: Principal) -> merge_pb2.ObjectMergeResponse:
         merge = services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
         return merge_pb2.ObjectMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def ConfirmMerge(self, request, context, caller: Principal):
+    def ConfirmMerge(self, request: merge_pb2.ConfirmMergeRequest, context: Context, caller: Principal) -> merge_pb2.ConfirmMergeResponse:
         merge = services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.ConfirmMergeResponse(merge=self._proto(merge))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cc_common import i18n
 
 from merge_service.domain import model
+
+if TYPE_CHECKING:
+    from merge_service.service_layer.unit_of_work import UnitOfWork
 
 # The mails of a merge's events: subject and text by event and language. A merge joins two
 # numbers of one market, so both customers get the market's language (cc_common.i18n).
@@ -127,7 +132,7 @@ def subjects(event: str) -> frozenset[str]:
     return frozenset(subject for subject, _text in _EVENTS[event].values())
 
 
-def queue(uow, merge: model.Merge, event: str) -> None:
+def queue(uow: UnitOfWork, merge: model.Merge, event: str) -> None:
     """Mails both customers (target and source) about `event`, once per event and recipient."""
     subject, body = render(merge, event)
     for role, snapshot in (("target", merge.target_snapshot), ("source", merge.source_snapshot)):
@@ -238,7 +243,7 @@ def holder_name(snapshot: dict[str, str] | None) -> str:
 
 
 def queue_agreement(
-    uow,
+    uow: UnitOfWork,
     merge: model.Merge,
     event: str,
     *,

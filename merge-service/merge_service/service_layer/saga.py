@@ -32,8 +32,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
 from cc_common import metrics, telemetry
 from cc_common.errors import DomainError, ServiceUnavailable
@@ -41,15 +44,18 @@ from cc_common.faults import crash_point
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from merge_service.domain import model
 from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
+from merge_service.service_layer.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("merge_service.saga")
 
 Moved = dict[str, list[str]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,9 @@ class Step:
     undo: Callable[[Backends, model.Merge], object] | None = None
 
 
-def _status(numbers: Callable[[model.Merge], list[str]], status: str, merged_into: bool = False):
+def _status(
+    numbers: Callable[[model.Merge], list[str]], status: str, merged_into: bool = False
+) -> Callable[[Backends, model.Merge], None]:
     def call(b: Backends, m: model.Merge) -> None:
         b.set_customer_status(
             merge_id=m.id,
@@ -83,13 +91,13 @@ def _target(m: model.Merge) -> list[str]:
     return [m.target_customer_number]
 
 
-def _packages(reverse: bool):
+def _packages(reverse: bool) -> Callable[[Backends, model.Merge], Moved]:
     return lambda b, m: b.transfer_packages(
         merge_id=m.id, source=m.source_customer_number, target=m.target_customer_number, reverse=reverse
     )
 
 
-def _contracts(reverse: bool):
+def _contracts(reverse: bool) -> Callable[[Backends, model.Merge], Moved]:
     return lambda b, m: b.transfer_contracts(
         merge_id=m.id, source=m.source_customer_number, target=m.target_customer_number, reverse=reverse
     )
@@ -161,7 +169,7 @@ class SagaRunner:
 
     def __init__(
         self,
-        uow_factory,
+        uow_factory: Callable[[], UnitOfWork],
         backends: Backends,
         *,
         retry_cap: float = 5.0,
@@ -169,7 +177,7 @@ class SagaRunner:
         lease_seconds: float = 15.0,
         poll_seconds: float = 1.0,
         owner: str | None = None,
-    ):
+    ) -> None:
         self._uow = uow_factory
         self._backends = backends
         self._retry_cap = retry_cap
@@ -268,7 +276,7 @@ class SagaRunner:
                 self._running.discard(merge_id)
         return claimed
 
-    def _fence(self, uow) -> None:
+    def _fence(self, uow: UnitOfWork) -> None:
         """In a step's transaction: renews the lease, or raises LeaseLost (nothing is written)."""
         lease: _Lease = self._local.lease
         now = model.utcnow()
@@ -379,9 +387,11 @@ class SagaRunner:
         finally:
             otel_context.detach(token)
 
-    def _span(self, merge_id: str, saga: str, name: str, position: int | None = None, **attributes):
+    def _span(
+        self, merge_id: str, saga: str, name: str, position: int | None = None, **attributes: AttributeValue
+    ) -> AbstractContextManager[trace.Span]:
         """A span of the saga's trace (the context _run attached): a step, an undo, the end."""
-        attrs = {"merge.id": merge_id, "merge.saga": saga, "merge.saga.runner": self.owner, **attributes}
+        attrs: dict[str, AttributeValue] = {"merge.id": merge_id, "merge.saga": saga, "merge.saga.runner": self.owner, **attributes}
         if position is not None:
             attrs["merge.step.position"] = position
         return tracer.start_as_current_span(f"merge {saga} {name}", attributes=attrs)
@@ -411,12 +421,12 @@ class SagaRunner:
                 crash_point(f"merge:before:{step.name}")
                 started = time.perf_counter()
                 try:
-                    moved = self._call(lambda step=step: step.do(self._backends, merge))
+                    moved = self._call(partial(step.do, self._backends, merge))
                 except DomainError as exc:
                     metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(time.perf_counter() - started)
                     log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
                     span.set_status(Status(StatusCode.ERROR, f"{exc.code}: {exc.message}"))
-                    failed = exc
+                    failed: DomainError | None = exc
                 else:
                     failed = None
                     metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(time.perf_counter() - started)
@@ -441,7 +451,7 @@ class SagaRunner:
                 return self._compensate(merge, saga, steps, position, str(failed))
         return self._finish(merge.id, saga)
 
-    def _call(self, fn: Callable[[], Moved | None]) -> Moved | None:
+    def _call(self, fn: Callable[[], T]) -> T:
         """Runs one step's RPC: a service that is down is waited for (back-off), an INTERNAL
         answer (e.g. "database is locked") is tried a few times, anything else is for good."""
         delay = 0.1
@@ -469,6 +479,7 @@ class SagaRunner:
         with self._uow() as uow:
             self._fence(uow)
             merge = uow.merges.get(merge_id, for_update=True)
+            assert merge is not None  # merges are never deleted, and this one was read before
             entered = None
             if saga == "execute" and merge.status == model.EXECUTING:
                 merge.complete()
@@ -503,7 +514,7 @@ class SagaRunner:
             with self._span(merge.id, saga, f"undo {step.name}", position) as span:
                 self._renew()  # the lease is ours for the whole undo that follows
                 try:
-                    self._call(lambda step=step: step.undo(self._backends, merge))
+                    self._call(partial(step.undo, self._backends, merge))
                 except DomainError as exc:  # logged for staff; the remaining steps are still undone
                     log.error("merge %s: undoing %s failed: %s", merge.id, step.name, exc)
                     span.set_status(Status(StatusCode.ERROR, f"{exc.code}: {exc.message}"))
@@ -522,6 +533,7 @@ class SagaRunner:
         with self._uow() as uow:
             self._fence(uow)
             current = uow.merges.get(merge.id, for_update=True)
+            assert current is not None  # merges are never deleted
             current.fail()
             mails.queue(uow, current, "failed")
             uow.merges.unlock(current.id)

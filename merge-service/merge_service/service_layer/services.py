@@ -24,11 +24,12 @@ from cc_common.rules import merges as merge_states
 from cc_common.rules.customers import check_customer_number
 from cc_common.tokens import Principal
 
-from merge_service.adapters.repository import LockTaken
+from merge_service.adapters.repository import LockTaken, StepRecord
 from merge_service.domain import model
 from merge_service.service_layer import mails
 from merge_service.service_layer.ports import Backends
 from merge_service.service_layer.saga import start_trace
+from merge_service.service_layer.unit_of_work import UnitOfWork
 
 MAX_LEGAL_PROOF_BYTES = documents.MAX_PDF_BYTES
 
@@ -55,7 +56,7 @@ class AgreementPolicy:
         return f"{self.public_base_url.rstrip('/')}/customer/merge"
 
 
-def _own(uow, caller: Principal, merge_id: str, *, for_update: bool = False) -> model.Merge:
+def _own(uow: UnitOfWork, caller: Principal, merge_id: str, *, for_update: bool = False) -> model.Merge:
     merge = uow.merges.get(merge_id, for_update=for_update)
     if merge is None:
         raise NotFound("No such merge.")
@@ -69,14 +70,14 @@ def _own(uow, caller: Principal, merge_id: str, *, for_update: bool = False) -> 
     raise NotFound("No such merge.")
 
 
-def _own_as_target(uow, caller: Principal, merge_id: str) -> model.Merge:
+def _own_as_target(uow: UnitOfWork, caller: Principal, merge_id: str) -> model.Merge:
     merge = _own(uow, caller, merge_id, for_update=True)
     if caller.kind != "customer" or merge.target_customer_number != caller.customer_number:
         raise Forbidden("Only the customer number that is kept can change this merge.")
     return merge
 
 
-def _own_as_source(uow, caller: Principal, merge_id: str) -> model.Merge:
+def _own_as_source(uow: UnitOfWork, caller: Principal, merge_id: str) -> model.Merge:
     merge = _own(uow, caller, merge_id, for_update=True)
     if caller.kind != "customer" or merge.source_customer_number != caller.customer_number:
         raise Forbidden("Only the customer number that would be absorbed can object to or confirm this merge.")
@@ -91,7 +92,7 @@ def _role_of(caller: Principal, merge: model.Merge) -> str:
 
 def start_merge(
     *,
-    uow,
+    uow: UnitOfWork,
     backends: Backends,
     caller: Principal,
     source_customer_number: str,
@@ -117,7 +118,7 @@ def start_merge(
     # The proof of ownership, checked and throttled like a login; it is bound to this merge
     # (recorded with it) and used once.
     if source_password:
-        backends_call = lambda: backends.verify_customer_password(  # noqa: E731
+        backends_call: Callable[[], None] = lambda: backends.verify_customer_password(  # noqa: E731
             customer_number=source, password=source_password, client_address=client_address
         )
         method = model.CUSTOMER_PASSWORD
@@ -209,12 +210,12 @@ def _masked_snapshot(data: dict[str, str]) -> dict[str, str]:
     return snap
 
 
-def get_merge(*, uow, caller: Principal, merge_id: str) -> model.Merge:
+def get_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str) -> model.Merge:
     with uow:
         return _own(uow, caller, merge_id)
 
 
-def list_merges(*, uow, caller: Principal, status: str = "") -> list[model.Merge]:
+def list_merges(*, uow: UnitOfWork, caller: Principal, status: str = "") -> list[model.Merge]:
     """A customer's own merges; for staff every merge, or those in `status` (one of
     cc_common/rules/merges.py)."""
     if status and status not in merge_states.STATUSES:
@@ -225,7 +226,7 @@ def list_merges(*, uow, caller: Principal, status: str = "") -> list[model.Merge
         return uow.merges.list_by_status(status or None)
 
 
-def take_over_data(*, uow, caller: Principal, merge_id: str) -> model.Merge:
+def take_over_data(*, uow: UnitOfWork, caller: Principal, merge_id: str) -> model.Merge:
     with uow:
         merge = _own_as_target(uow, caller, merge_id)
         merge.take_over_data()
@@ -234,7 +235,7 @@ def take_over_data(*, uow, caller: Principal, merge_id: str) -> model.Merge:
     return merge
 
 
-def submit_merge(*, uow, caller: Principal, merge_id: str, auto_review: bool, schedule: Schedule) -> model.Merge:
+def submit_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, auto_review: bool, schedule: Schedule) -> model.Merge:
     with uow:
         merge = _own_as_target(uow, caller, merge_id)
         merge.submit(auto_review=auto_review)
@@ -250,7 +251,7 @@ def submit_merge(*, uow, caller: Principal, merge_id: str, auto_review: bool, sc
     return merge
 
 
-def cancel_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def cancel_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
     """The kept number, the absorbed number (so nobody can hold its number in a draft for
     ever) and staff can cancel a merge until execution starts. An absorbed side that was told
     of the merge is told that it is off."""
@@ -264,7 +265,7 @@ def cancel_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[],
     return merge
 
 
-def _close(uow, merge: model.Merge, event: str) -> None:
+def _close(uow: UnitOfWork, merge: model.Merge, event: str) -> None:
     """Frees the numbers of a merge that ended before execution, uses up its objection link
     and tells both sides where the absorbed one was told of it."""
     uow.merges.unlock(merge.id)
@@ -274,7 +275,7 @@ def _close(uow, merge: model.Merge, event: str) -> None:
         mails.queue_agreement(uow, merge, event, to=("source", "target"))
 
 
-def object_by_token(*, uow, token: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def object_by_token(*, uow: UnitOfWork, token: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
     """The objection link of the notice (no login needed): the merge is cancelled and both
     sides are told. The link works once; an unknown or used one is `invalid_token`."""
     with uow:
@@ -293,7 +294,7 @@ def object_by_token(*, uow, token: str, on_mail: Callable[[], None] = lambda: No
     return merge
 
 
-def object_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def object_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
     """The absorbed customer, signed in, objects: the same as the link."""
     with uow:
         merge = _own_as_source(uow, caller, merge_id)
@@ -304,7 +305,7 @@ def object_merge(*, uow, caller: Principal, merge_id: str, on_mail: Callable[[],
     return merge
 
 
-def confirm_merge(*, uow, caller: Principal, merge_id: str, now: datetime | None = None) -> model.Merge:
+def confirm_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, now: datetime | None = None) -> model.Merge:
     """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
     with uow:
         merge = _own_as_source(uow, caller, merge_id)
@@ -315,7 +316,7 @@ def confirm_merge(*, uow, caller: Principal, merge_id: str, now: datetime | None
 
 
 def upload_legal_proof(
-    *, uow, caller: Principal, merge_id: str, filename: str, content_type: str, content: bytes
+    *, uow: UnitOfWork, caller: Principal, merge_id: str, filename: str, content_type: str, content: bytes
 ) -> model.Merge:
     documents.check_pdf(content, field="file", what="the signed contract-transfer form")
     with uow:
@@ -329,7 +330,7 @@ def upload_legal_proof(
     return merge
 
 
-def get_legal_proof(*, uow, caller: Principal, merge_id: str):
+def get_legal_proof(*, uow: UnitOfWork, caller: Principal, merge_id: str) -> tuple[str, str, bytes, datetime | None]:
     with uow:
         _own(uow, caller, merge_id)
         proof = uow.merges.legal_proof(merge_id)
@@ -340,7 +341,7 @@ def get_legal_proof(*, uow, caller: Principal, merge_id: str):
 
 def approve_merge(
     *,
-    uow,
+    uow: UnitOfWork,
     merge_id: str,
     schedule: Schedule,
     objection_period: timedelta = model.DEFAULT_OBJECTION_PERIOD,
@@ -362,7 +363,7 @@ def approve_merge(
     return merge
 
 
-def reject_merge(*, uow, merge_id: str, reason: str) -> model.Merge:
+def reject_merge(*, uow: UnitOfWork, merge_id: str, reason: str) -> model.Merge:
     with uow:
         merge = uow.merges.get(merge_id, for_update=True)
         if merge is None:
@@ -376,7 +377,7 @@ def reject_merge(*, uow, merge_id: str, reason: str) -> model.Merge:
     return merge
 
 
-def reverse_merge(*, uow, backends: Backends, merge_id: str, reason: str, schedule: Schedule) -> model.Merge:
+def reverse_merge(*, uow: UnitOfWork, backends: Backends, merge_id: str, reason: str, schedule: Schedule) -> model.Merge:
     with uow:
         found = uow.merges.get(merge_id)
     if found is None:
@@ -414,7 +415,7 @@ def reverse_merge(*, uow, backends: Backends, merge_id: str, reason: str, schedu
     return merge
 
 
-def audit(*, uow, merge_id: str):
+def audit(*, uow: UnitOfWork, merge_id: str) -> tuple[model.Merge, list[StepRecord], dict[str, list[str]]]:
     with uow:
         merge = uow.merges.get(merge_id)
         if merge is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, insert, select, update
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from package_service.adapters.orm import (
@@ -31,7 +33,7 @@ def _to_domain(row: PackageRow) -> Package:
     )
 
 
-def _list_for_customer_statement():
+def _list_for_customer_statement() -> Select[Any]:
     p, d = PackageRow.__table__.c, DomainRow.__table__.c
     return (
         select(p.id, p.customer_number, p.product, p.status, p.created_at, p.storage_used_gb,
@@ -46,7 +48,7 @@ def _list_for_customer_statement():
 _LIST_FOR_CUSTOMER = _list_for_customer_statement()
 
 
-def packages_of(connection, customer_number: str) -> list[Package]:
+def packages_of(connection: Connection, customer_number: str) -> list[Package]:
     """The hot path of GET /api/v1/packages: one prebuilt query (packages joined with their
     domains) on a plain connection, plain rows, no ORM loading; technical settings are not part
     of a listing."""
@@ -165,7 +167,7 @@ class PackageRepository:
         self.session.execute(
             insert(MergeTransferRow).from_select(
                 ["merge_id", "package_id"],
-                select(func.cast(merge_id, MergeTransferRow.merge_id.type), PackageRow.id).where(
+                select(func.cast(literal(merge_id), MergeTransferRow.merge_id.type), PackageRow.id).where(
                     PackageRow.customer_number == source
                 ),
             )

@@ -3,7 +3,10 @@ Timestamps mapped to the domain's names and datetimes with cc_common.protoconv).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cc_common.grpc_server import rpc
+from cc_common.grpc_types import Context
 from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
@@ -11,6 +14,7 @@ from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 from package_service.domain.catalogue import Product
 from package_service.domain.model import Package
 from package_service.service_layer import services
+from package_service.service_layer.unit_of_work import UnitOfWork
 
 
 def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.Package:
@@ -52,11 +56,11 @@ def product_to_proto(product: Product) -> package_pb2.Product:
 
 
 class PackageServicer(package_pb2_grpc.PackageServiceServicer):
-    def __init__(self, uow_factory) -> None:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]) -> None:
         self._uow = uow_factory
 
     @rpc("staff")
-    def CreatePackage(self, request, context, caller: Principal):
+    def CreatePackage(self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal) -> package_pb2.CreatePackageResponse:
         package = services.create_package(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -66,19 +70,19 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.CreatePackageResponse(package=to_proto(package))
 
     @rpc("customer", "package", "staff")
-    def ListPackages(self, request, context, caller: Principal):
+    def ListPackages(self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal) -> package_pb2.ListPackagesResponse:
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return package_pb2.ListPackagesResponse(packages=[to_proto(p, caller) for p in packages])
 
     @rpc("customer", "package", "staff")
-    def GetPackage(self, request, context, caller: Principal):
+    def GetPackage(self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal) -> package_pb2.GetPackageResponse:
         package = services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id)
         return package_pb2.GetPackageResponse(package=to_proto(package, caller))
 
     @rpc("service:gateway", "service:merge")
-    def ResolveDomain(self, request, context, caller: Principal):
+    def ResolveDomain(self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal) -> package_pb2.ResolveDomainResponse:
         package = services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain)
         return package_pb2.ResolveDomainResponse(package=to_proto(package))
 
@@ -88,7 +92,7 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.EndPackageResponse(package=to_proto(package))
 
     @rpc("service:merge")
-    def TransferPackages(self, request, context, caller: Principal):
+    def TransferPackages(self, request: package_pb2.TransferPackagesRequest, context: Context, caller: Principal) -> package_pb2.TransferPackagesResponse:
         ids = services.transfer_packages(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -100,17 +104,17 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.TransferPackagesResponse(moved=[moved])
 
     @rpc("staff")
-    def CountPackages(self, request, context, caller: Principal):
+    def CountPackages(self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal) -> package_pb2.CountPackagesResponse:
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
         return package_pb2.CountPackagesResponse(by_owner=counts, total=sum(counts.values()))
 
     @rpc("customer", "package", "staff")
-    def ListProducts(self, request, context, caller: Principal):
+    def ListProducts(self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal) -> package_pb2.ListProductsResponse:
         return package_pb2.ListProductsResponse(products=[product_to_proto(p) for p in services.list_products()])
 
     # A contractual change: the customer login only, never a package login.
     @rpc("customer")
-    def ChangeProduct(self, request, context, caller: Principal):
+    def ChangeProduct(self, request: package_pb2.ChangeProductRequest, context: Context, caller: Principal) -> package_pb2.ChangeProductResponse:
         change = services.change_product(
             uow=self._uow(),
             caller=caller,
@@ -125,7 +129,7 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer")
-    def MoveDomain(self, request, context, caller: Principal):
+    def MoveDomain(self, request: package_pb2.MoveDomainRequest, context: Context, caller: Principal) -> package_pb2.MoveDomainResponse:
         move = services.move_domain(
             uow=self._uow(),
             caller=caller,
@@ -139,14 +143,14 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer", "package", "staff")
-    def GetSettings(self, request, context, caller: Principal):
+    def GetSettings(self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal) -> package_pb2.GetSettingsResponse:
         settings = services.get_settings(uow=self._uow(), caller=caller, package_id=request.package_id)
         return package_pb2.GetSettingsResponse(
             package_settings=package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
         )
 
     @rpc("customer", "package", "staff")
-    def UpdateSettings(self, request, context, caller: Principal):
+    def UpdateSettings(self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal) -> package_pb2.UpdateSettingsResponse:
         settings = services.update_settings(
             uow=self._uow(), caller=caller, package_id=request.package_id, changes=dict(request.settings)
         )
@@ -155,7 +159,7 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("staff")
-    def SetUsage(self, request, context, caller: Principal):
+    def SetUsage(self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal) -> package_pb2.SetUsageResponse:
         package = services.set_usage(
             uow=self._uow(),
             package_id=request.package_id,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from cc_common.uow import SqlAlchemyUnitOfWork
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from package_service.adapters.repository import PackageRepository
@@ -16,6 +18,7 @@ class UnitOfWork(Protocol):
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
     def commit(self) -> None: ...
+    def reading(self) -> AbstractContextManager[Connection]: ...
 
 
 class PackageUnitOfWork(SqlAlchemyUnitOfWork):
