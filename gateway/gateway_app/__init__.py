@@ -82,6 +82,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from gateway_app.blueprints import (
         admin,
         auth,
+        billing,
         customer,
         docs,
         health,
@@ -98,6 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         merges.bp,
         merges.objections_bp,
         admin.bp,
+        billing.bp,
         health.bp,
         api.bp,
         docs.bp,  # /api/docs: the reference of the generated document (api.py), in a browser

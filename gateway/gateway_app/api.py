@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from cc_common.errors import DomainError, InvalidInput
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -30,6 +30,7 @@ from gateway_app.schemas.errors import DESCRIPTIONS, Error
 M = TypeVar("M", bound=BaseModel)
 REF = "#/components/schemas/{model}"
 PDF = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+XML = {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}}
 SCHEMES = {
     kind: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": text}
     for kind, text in (
@@ -58,7 +59,7 @@ class InvalidJson(DomainError):
 @dataclass(frozen=True)
 class Operation:
     """What the document says about one view. `answers`: status -> an Answer model, a schema
-    (dict), PDF, or a description (str) for an answer without body."""
+    (dict), PDF, XML, or a description (str) for an answer without body."""
 
     operation_id: str
     summary: str
@@ -233,6 +234,8 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
         return {"description": value}
     if value is PDF:
         return {"description": "The PDF, as an attachment (Content-Disposition: attachment)", "content": PDF}
+    if value is XML:
+        return {"description": "The XML document, as an attachment (Content-Disposition: attachment)", "content": XML}
     if isinstance(value, dict):
         return {"description": value.get("description", "The answer"), "content": _content(value)}
     out: dict[str, Any] = {
@@ -308,7 +311,9 @@ def document(app: Flask) -> dict[str, Any]:
         names = re.findall(r"\{([^}]+)\}", path)
         paths.setdefault(path, {})[method] = _operation(op, kinds, names)
         models.update({model.__name__: model for model in _models(op)})
-    modes = [(model, "validation" if issubclass(model, Body) else "serialization") for model in models.values()]
+    modes: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        (model, "validation" if issubclass(model, Body) else "serialization") for model in models.values()
+    ]
     _, schemas = models_json_schema(modes, ref_template=REF, schema_generator=_Schemas)
     return {
         "openapi": "3.1.0",

@@ -32,6 +32,15 @@ TERMINATION = contract_pb2.Termination(
     created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
 )  # fmt: skip
 PDF = contract_pb2.Document(filename="x.pdf", content_type="application/pdf", content=b"%PDF-1.7 test")
+COLLECTION = contract_pb2.DirectDebitCollection(
+    id="dd_1", created_at=parse_timestamp("2026-12-02T10:00:00+00:00"), collection_date="2026-12-04",
+    items=[contract_pb2.DirectDebitItem(invoice_number="RE00000001", customer_number="100", amount_cents=1250, currency="EUR",
+                                        iban_masked="DE89 **** **** **** **30 00", mandate_id="CC-100")],
+)  # fmt: skip
+OFFER = contract_pb2.Offer(id="off_1", product="hosting-plus", price_cents=499, currency="EUR", markets=[common_pb2.MARKET_DE],
+                           valid_from="2026-12-01", valid_until="2026-12-31")  # fmt: skip
+CONTACT = contract_pb2.ContactRequest(id="cr_1", customer_number="100", subject="Hello", message="A question",
+                                      created_at=parse_timestamp("2026-12-02T10:00:00+00:00"))  # fmt: skip
 LOGIN = identity_pb2.LoginResult(subject="customer:100", generation=1)
 REPLIES = {
     "identity": {
@@ -77,6 +86,18 @@ REPLIES = {
             ]
         ),
         "GetFormPdf": PDF,
+        "CreateDirectDebitCollection": COLLECTION,
+        "ListDirectDebitCollections": contract_pb2.ListDirectDebitCollectionsResponse(collections=[COLLECTION]),
+        "GetDirectDebitFile": contract_pb2.Document(filename="dd_1.xml", content_type="application/xml", content=b"<?xml version='1.0'?><Document/>"),
+        "MarkInvoicePaid": INVOICE,
+        "MarkInvoiceReturned": INVOICE,
+        "CreateOffer": OFFER,
+        "ListOffers": contract_pb2.ListOffersResponse(offers=[OFFER]),
+        "ListCurrentOffers": contract_pb2.ListCurrentOffersResponse(offers=[OFFER]),
+        "OrderOffer": contract_pb2.OrderOfferResponse(offer_id="off_1", package_id="pkg_1", product="hosting-plus", price_cents=499, currency="EUR"),
+        "CreateContactRequest": CONTACT,
+        "ListContactRequests": contract_pb2.ListContactRequestsResponse(requests=[CONTACT]),
+        "GetContactAttachment": PDF,
     },
     "package": {
         "ResolveDomain": PACKAGE,
@@ -114,7 +135,10 @@ REPLIES = {
     },
 }
 # Path values that the views accept, by parameter name.
-VALUES = {"package_id": "pkg_1", "merge_id": "m_1", "number": "100", "termination_id": "trm_1", "form_id": "contract_transfer"}
+VALUES = {
+    "package_id": "pkg_1", "merge_id": "m_1", "number": "100", "termination_id": "trm_1", "form_id": "contract_transfer",
+    "offer_id": "off_1", "collection_id": "dd_1", "request_id": "cr_1",
+}  # fmt: skip
 PATH_VALUES = {"/api/v1/invoices/{number}": "RE00000001"}
 
 
@@ -157,7 +181,8 @@ def call(client, tokens, auth, path, method, op):
     elif "multipart/form-data" in content:
         import io
 
-        kwargs["data"] = {"file": (io.BytesIO(b"%PDF-1.7 signed"), "form.pdf", "application/pdf")}
+        fields = {k: v for k, v in content["multipart/form-data"]["example"].items() if k != "file"}
+        kwargs["data"] = {**fields, "file": (io.BytesIO(b"%PDF-1.7 signed"), "form.pdf", "application/pdf")}
     return client.open(concrete(path), method=method.upper(), headers=headers, **kwargs)
 
 
@@ -172,6 +197,8 @@ def check_answer(document, op, response, label):
         assert not errors, (label, [e.message for e in errors])
     elif "application/pdf" in documented.get("content", {}):
         assert response.mimetype == "application/pdf", label
+    elif "application/xml" in documented.get("content", {}):
+        assert response.mimetype == "application/xml", label
     else:
         assert response.get_data() == b"", label
 

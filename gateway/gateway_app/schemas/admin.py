@@ -49,7 +49,7 @@ Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"type": "st
 class CustomerCreate(Body):
     """A customer with its customer password; payment fields as in PUT /api/v1/customer/payment."""
 
-    market: choice("de", "nl", "uk", aliases={"gb": "uk"})  # type: ignore[valid-type]
+    market: choice("de", "nl", "uk", aliases={"gb": "uk"})
     password: NewPassword
     customer_number: CustomerNumber = omitted()
     company: Line = omitted()
@@ -107,6 +107,6 @@ class UsageUpdate(Body):
 class InvoiceCreate(Body):
     amount: AmountCents
     currency: Currency = omitted()
-    status: choice("open", "paid") = omitted()  # type: ignore[valid-type]
-    date: text(max_len=10, format="date") = omitted()  # type: ignore[valid-type]
+    status: choice("open", "paid") = omitted()
+    date: text(max_len=10, format="date") = omitted()
     EXAMPLE: ClassVar = {"amount": 12.5, "currency": "EUR", "status": "open", "date": "2026-01-31"}

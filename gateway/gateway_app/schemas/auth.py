@@ -32,7 +32,7 @@ class PackageLogin(Body):
 
 
 class StaffLogin(Body):
-    username: text(min_len=1)  # type: ignore[valid-type]
+    username: text(min_len=1)
     password: Password
     EXAMPLE: ClassVar = {"username": "erika.service", "password": "staff secret"}
 

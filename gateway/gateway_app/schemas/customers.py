@@ -93,7 +93,7 @@ class CustomerUpdate(Body):
     phone: Line | None = None
     mobile: Line | None = None
     fax: Line | None = None
-    email: text(max_len=254) = omitted()  # type: ignore[valid-type]
+    email: text(max_len=254) = omitted()
     current_password: Password = omitted()
     EXAMPLE: ClassVar = {"street": "Hauptstraße 2", "email": "new@example.com", "current_password": "correct horse battery"}
 

@@ -28,7 +28,7 @@ from gateway_app.schemas import (
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
 MAX_REASON = 1000
 MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
-Status = Literal[STATUSES]  # type: ignore[valid-type]  # cc_common/rules/merges.py
+Status = Literal[STATUSES]  # cc_common/rules/merges.py
 
 
 class ComparisonRow(Answer):
@@ -169,5 +169,5 @@ class Objection(Body):
 
 
 class MergeReason(Body):
-    reason: text(min_len=1, max_len=MAX_REASON)  # type: ignore[valid-type]
+    reason: text(min_len=1, max_len=MAX_REASON)
     EXAMPLE: ClassVar = {"reason": "The signed form does not match the customer number."}

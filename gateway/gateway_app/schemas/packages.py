@@ -26,7 +26,7 @@ from gateway_app.schemas import (
 PACKAGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. pkg_3f2a9c"}
 MAX_SETTINGS = 20
 SettingKey = Annotated[str, Field(min_length=1, max_length=64)]
-SettingValue = StrictBool | StrictInt | text(max_len=64)  # type: ignore[operator]
+SettingValue = StrictBool | StrictInt | text(max_len=64)
 
 
 class Usage(Answer):

@@ -68,7 +68,7 @@ START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", 
 
 def merge_view(message: Any) -> dict[str, Any]:
     """A merge for the templates: the API's shape, plus what the page needs to decide."""
-    merge = Merge.from_proto(message).json()
+    merge: dict[str, Any] = Merge.from_proto(message).json()
     rows = merge["comparison"]
     merge["differs"] = [r for r in rows if r["result"] == "differs"]
     merge["blocking"] = [r for r in rows if r["result"] == "blocking"]

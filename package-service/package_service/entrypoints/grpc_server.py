@@ -87,7 +87,9 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.ResolveDomainResponse(package=to_proto(package))
 
     @rpc("service:contract")
-    def EndPackage(self, request, context, caller: Principal):
+    def EndPackage(
+        self, request: package_pb2.EndPackageRequest, context: Context, caller: Principal
+    ) -> package_pb2.EndPackageResponse:
         package = services.end_package(uow=self._uow(), package_id=request.package_id, domain=request.domain)
         return package_pb2.EndPackageResponse(package=to_proto(package))
 

@@ -1,0 +1,218 @@
+"""Offers of the month and contact requests (customer, package) and, for the service team,
+offers, SEPA direct debit collections, the bank's answers and the contact requests
+(docs/billing.md). contract-service owns all of it; ordering an offer changes the package in
+package-service first (the source of truth), then the contract follows."""
+
+from __future__ import annotations
+
+import io
+
+from cc_common.errors import InvalidInput, NotFound
+from cc_common.protoconv import enum_value
+from customercenter.v2 import common_pb2, contract_pb2
+from flask import Blueprint, Response, request, send_file
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway_app.api import PDF, XML, answer, operation
+from gateway_app.blueprints.packages import follow_contract_product, visible_package
+from gateway_app.clients import contracts, packages
+from gateway_app.downloads import pdf_download
+from gateway_app.schemas.billing import (
+    COLLECTION_ID,
+    OFFER_ID,
+    Collection,
+    CollectionList,
+    ContactRequest,
+    ContactRequestCreated,
+    ContactRequestList,
+    Offer,
+    OfferCreate,
+    OfferCreated,
+    OfferList,
+    OfferOrder,
+    ReturnedDebit,
+    StaffOffer,
+    StaffOfferList,
+)
+from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
+from gateway_app.schemas.packages import Package
+from gateway_app.security import current_principal, token_required
+
+bp = Blueprint("billing", __name__)
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_CONTACT_REQUEST = MAX_ATTACHMENT_BYTES + 64 * 1024
+TOO_LARGE = "The file is larger than 5 MB (5242880 bytes). Please attach a smaller scan."
+CONTACT_FORM = {
+    "schema": {
+        "type": "object",
+        "required": ["subject", "message"],
+        "properties": {
+            "subject": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]*$"},
+            "message": {"type": "string", "minLength": 1, "maxLength": 5000},
+            "file": {"type": "string", "contentMediaType": "application/pdf", "maxLength": MAX_ATTACHMENT_BYTES,
+                     "description": "optional: a PDF of at most 5 MB"},
+        },
+    },
+    "example": {"subject": "Signed contract handover", "message": "Please find the signed form attached.",
+                "file": "%PDF-1.7 ... (the signed form)"},
+}  # fmt: skip
+NO_OFFER = {404: "No such offer for the customer this month, or a package that is not the customer's (not_found)"}
+NO_INVOICE = {404: "Unknown invoice (not_found)"}
+
+
+def _token() -> str:
+    return current_principal().token
+
+
+# --- offers of the month (customer) -----------------------------------------------------------
+
+
+@bp.get("/api/v1/offers")
+@token_required("customer")
+@operation("listOffers", "This month's offers for the customer's market", "offers", {200: OfferList})
+def list_offers() -> Response:
+    return answer(OfferList(offers=[Offer.of(o) for o in contracts.list_current_offers(token=_token())]))
+
+
+@bp.post("/api/v1/offers/<offer_id>/order")
+@token_required("customer")
+@operation("orderOffer", "Order an offer for one of the customer's packages: the package changes to its product",
+    "offers", {200: Package}, body=OfferOrder, params={"offer_id": OFFER_ID},
+    errors={**NO_OFFER, 409: "The package or its contract has ended (package_terminated, contract_not_active)"})
+def order_offer(offer_id: str, body: OfferOrder) -> Response:
+    token = _token()
+    offer = next((o for o in contracts.list_current_offers(token=token) if o.id == offer_id), None)
+    if offer is None:
+        raise NotFound("There is no such offer for you this month; GET /api/v1/offers lists them.")
+    package = visible_package(body.package_id)
+    if package.product != offer.product:
+        change = packages.change_product(package.id, offer.product, expected_direction="", token=token)
+        follow_contract_product(change, customer_number=package.customer_number)
+        package = change.package
+    contracts.order_offer(offer.id, package.id, token=token)
+    return answer(Package.from_proto(package))
+
+
+# --- contact requests (customer, package) ------------------------------------------------------
+
+
+@bp.post("/api/v1/contact-requests")
+@token_required("customer", "package")
+@operation("createContactRequest", "Write to the service team, optionally with a signed form as a PDF",
+    "contact", {201: ContactRequestCreated}, multipart=CONTACT_FORM,
+    errors={413: "The file is larger than 5 MB (payload_too_large)",
+            422: "A missing or too long subject or message, or a file that is not a PDF (invalid_input, with field)"})
+def create_contact_request() -> Response:
+    request.max_content_length = MAX_CONTACT_REQUEST
+    if request.content_length is not None and request.content_length > MAX_CONTACT_REQUEST:
+        raise RequestEntityTooLarge(TOO_LARGE)
+    try:
+        form, upload = request.form, request.files.get("file")
+    except RequestEntityTooLarge:
+        raise RequestEntityTooLarge(TOO_LARGE) from None
+    content, filename = b"", ""
+    if upload is not None and (upload.filename or upload.content_length):
+        content = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
+        if len(content) > MAX_ATTACHMENT_BYTES:
+            raise RequestEntityTooLarge(TOO_LARGE)
+        if not content:
+            raise InvalidInput("The file is empty. Please attach a PDF.", field="file")
+        filename = upload.filename or "attachment.pdf"
+    subject, message = form.get("subject", ""), form.get("message", "")
+    for name, value in (("subject", subject), ("message", message)):
+        if not value.strip():
+            raise InvalidInput(f"Please write a {name}.", field=name)
+    created = contracts.create_contact_request(subject, message, filename=filename, attachment=content, token=_token())
+    return answer(ContactRequestCreated(id=created.id), 201)
+
+
+# --- the service team --------------------------------------------------------------------------
+
+
+@bp.post("/api/v1/admin/offers")
+@token_required("staff")
+@operation("createOffer", "Set up an offer of the month", "admin", {201: OfferCreated}, body=OfferCreate,
+    errors={422: "Invalid input (invalid_input, with field: markets of another currency, days over or reversed)"})
+def create_offer(body: OfferCreate) -> Response:
+    offer = contracts.create_offer(
+        contract_pb2.CreateOfferRequest(
+            product=body.product, price_cents=body.price, currency=body.currency,
+            markets=[enum_value(common_pb2.Market, m) for m in body.markets], valid_from=body.valid_from,
+            valid_until=body.valid_until,
+        ),  # fmt: skip
+        token=_token(),
+    )
+    return answer(OfferCreated(id=offer.id), 201)
+
+
+@bp.get("/api/v1/admin/offers")
+@token_required("staff")
+@operation("listAllOffers", "Every offer, the newest first", "admin", {200: StaffOfferList})
+def list_all_offers() -> Response:
+    return answer(StaffOfferList(offers=[StaffOffer.of(o) for o in contracts.list_offers(token=_token())]))
+
+
+@bp.get("/api/v1/admin/direct-debits")
+@token_required("staff")
+@operation("listDirectDebits", "The SEPA direct debit collections, newest first", "admin", {200: CollectionList})
+def list_direct_debits() -> Response:
+    collections = contracts.list_direct_debit_collections(token=_token())
+    return answer(CollectionList(collections=[Collection.of(c) for c in collections]))
+
+
+@bp.post("/api/v1/admin/direct-debits")
+@token_required("staff")
+@operation("createDirectDebit", "Collect every invoice waiting for a direct debit", "admin", {201: Collection},
+    errors={409: "No invoice is waiting for a direct debit (nothing_to_collect)"})
+def create_direct_debit() -> Response:
+    return answer(Collection.of(contracts.create_direct_debit_collection(token=_token())), 201)
+
+
+@bp.get("/api/v1/admin/direct-debits/<collection_id>/pain008")
+@token_required("staff")
+@operation("getDirectDebitFile", "The collection as a SEPA Core direct debit file (pain.008.001.02)", "admin",
+    {200: XML}, params={"collection_id": COLLECTION_ID},
+    errors={404: "Unknown collection (not_found)"})
+def direct_debit_file(collection_id: str) -> Response:
+    document = contracts.get_direct_debit_file(collection_id, token=_token())
+    response = send_file(io.BytesIO(document.content), mimetype="application/xml", as_attachment=True,
+                         download_name=document.filename, max_age=0)  # fmt: skip
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/api/v1/admin/invoices/<number>/paid")
+@token_required("staff")
+@operation("markInvoicePaid", "The invoice was paid (by the bank's debit or otherwise)", "admin", {200: Invoice},
+    params={"number": INVOICE_NUMBER}, errors=NO_INVOICE)
+def mark_paid(number: str) -> Response:
+    return answer(Invoice.from_proto(contracts.mark_invoice_paid(number, token=_token())))
+
+
+@bp.post("/api/v1/admin/invoices/<number>/returned")
+@token_required("staff")
+@operation("markInvoiceReturned", "The bank returned the direct debit: the invoice is open again with the reason",
+    "admin", {200: Invoice}, body=ReturnedDebit, params={"number": INVOICE_NUMBER},
+    errors={**NO_INVOICE, 409: "No direct debit of this invoice was requested (invoice_not_debited)"})
+def mark_returned(number: str, body: ReturnedDebit) -> Response:
+    return answer(Invoice.from_proto(contracts.mark_invoice_returned(number, body.reason, token=_token())))
+
+
+@bp.get("/api/v1/admin/contact-requests")
+@token_required("staff")
+@operation("listContactRequests", "The contact requests, newest first", "admin", {200: ContactRequestList})
+def list_contact_requests() -> Response:
+    listed = contracts.list_contact_requests(token=_token())
+    return answer(ContactRequestList(requests=[ContactRequest.of(r) for r in listed]))
+
+
+@bp.get("/api/v1/admin/contact-requests/<request_id>/attachment")
+@token_required("staff")
+@operation("getContactAttachment", "The PDF attached to a contact request", "admin", {200: PDF},
+    params={"request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}},
+    errors={404: "No contact request with an attachment under this id (not_found)"})
+def contact_attachment(request_id: str) -> Response:
+    document = contracts.get_contact_attachment(request_id, token=_token())
+    return pdf_download(document.content, document.filename)

@@ -1,0 +1,181 @@
+"""Offers of the month, direct debit collections, the bank's answers and contact requests
+(/api/v1/offers, /api/v1/contact-requests, /api/v1/admin/offers, /api/v1/admin/direct-debits,
+/api/v1/admin/invoices/{number}/paid|returned, /api/v1/admin/contact-requests)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from cc_common.protoconv import enum_name, iso
+from customercenter.v2 import common_pb2
+from pydantic import Field
+
+from gateway_app.schemas import (
+    AmountCents,
+    Answer,
+    Body,
+    Date,
+    DateTime,
+    Money,
+    OpaqueId,
+    Product,
+    choice,
+    money,
+    text,
+)
+from gateway_app.schemas.admin import Currency
+
+OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
+COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. dd_3f2a9c"}
+Market = choice("de", "nl", "uk", aliases={"gb": "uk"})
+Day = text(min_len=10, max_len=10, format="date")
+
+
+class Offer(Answer):
+    """An offer of the month: the product a package changes to, at this monthly price"""
+
+    id: str
+    product: str
+    price: Money
+    currency: str
+    valid_until: Date
+    EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus", "price": 4.99, "currency": "EUR",
+                         "valid_until": "2026-12-31"}  # fmt: skip
+
+    @classmethod
+    def of(cls, message: Any) -> Offer:
+        return cls(id=message.id, product=message.product, price=money(message.price_cents),
+                   currency=message.currency, valid_until=message.valid_until or None)  # fmt: skip
+
+
+class OfferList(Answer):
+    """This month's offers for the customer's market, cheapest first"""
+
+    offers: list[Offer]
+    EXAMPLE: ClassVar = {"offers": [Offer.EXAMPLE]}
+
+
+class StaffOffer(Offer):
+    """An offer as the service team set it up"""
+
+    markets: list[str]
+    valid_from: Date
+    EXAMPLE: ClassVar = {**Offer.EXAMPLE, "markets": ["de", "nl"], "valid_from": "2026-12-01"}
+
+    @classmethod
+    def of(cls, message: Any) -> StaffOffer:
+        return cls(
+            **Offer.of(message).model_dump(), markets=[enum_name(common_pb2.Market, m) for m in message.markets],
+            valid_from=message.valid_from or None,
+        )  # fmt: skip
+
+
+class StaffOfferList(Answer):
+    """Every offer, the newest first"""
+
+    offers: list[StaffOffer]
+    EXAMPLE: ClassVar = {"offers": [StaffOffer.EXAMPLE]}
+
+
+class OfferCreate(Body):
+    product: Product
+    price: AmountCents
+    currency: Currency
+    markets: Annotated[list[Market], Field(min_length=1, max_length=3)]
+    valid_from: Day
+    valid_until: Day
+    EXAMPLE: ClassVar = {"product": "hosting-plus", "price": 4.99, "currency": "EUR", "markets": ["de", "nl"],
+                         "valid_from": "2026-12-01", "valid_until": "2026-12-31"}  # fmt: skip
+
+
+class OfferCreated(Answer):
+    """The new offer's id"""
+
+    id: str
+    EXAMPLE: ClassVar = {"id": "off_3f2a9c"}
+
+
+class OfferOrder(Body):
+    package_id: OpaqueId
+    EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c"}
+
+
+class CollectionItem(Answer):
+    invoice_number: str
+    customer_number: str
+    amount: Money
+    currency: str
+    iban_masked: str
+    mandate_id: str
+
+
+class Collection(Answer):
+    """A SEPA direct debit collection: the invoices it debits"""
+
+    id: str
+    created_at: DateTime
+    collection_date: Date
+    invoices: list[CollectionItem]
+    EXAMPLE: ClassVar = {
+        "id": "dd_3f2a9c", "created_at": "2026-12-02T10:00:00+00:00", "collection_date": "2026-12-04",
+        "invoices": [{"invoice_number": "RE00000001", "customer_number": "10000001", "amount": 119.0, "currency": "EUR",
+                      "iban_masked": "DE89 **** **** **** **30 00", "mandate_id": "CC-10000001"}],
+    }  # fmt: skip
+
+    @classmethod
+    def of(cls, message: Any) -> Collection:
+        items = [
+            CollectionItem(invoice_number=i.invoice_number, customer_number=i.customer_number,
+                           amount=money(i.amount_cents), currency=i.currency, iban_masked=i.iban_masked,
+                           mandate_id=i.mandate_id)  # fmt: skip
+            for i in message.items
+        ]
+        return cls(id=message.id, created_at=iso(message, "created_at"),
+                   collection_date=message.collection_date or None, invoices=items)  # fmt: skip
+
+
+class CollectionList(Answer):
+    """The collections, newest first"""
+
+    collections: list[Collection]
+    EXAMPLE: ClassVar = {"collections": [Collection.EXAMPLE]}
+
+
+class ReturnedDebit(Body):
+    reason: text(min_len=1, max_len=200)
+    EXAMPLE: ClassVar = {"reason": "MD06 refund request by the debtor"}
+
+
+class ContactRequestCreated(Answer):
+    """The new contact request's id"""
+
+    id: str
+    EXAMPLE: ClassVar = {"id": "cr_3f2a9c"}
+
+
+class ContactRequest(Answer):
+    """A message to the service team; the writer is a customer number or a package"""
+
+    id: str
+    customer_number: str | None
+    package_id: str | None
+    subject: str
+    message: str
+    attachment: str | None  # the attached PDF's file name
+    created_at: DateTime
+    EXAMPLE: ClassVar = {"id": "cr_3f2a9c", "customer_number": "10000001", "package_id": None,
+                         "subject": "Signed contract handover", "message": "Attached.", "attachment": "handover.pdf",
+                         "created_at": "2026-12-02T10:00:00+00:00"}  # fmt: skip
+
+    @classmethod
+    def of(cls, message: Any) -> ContactRequest:
+        return cls(id=message.id, customer_number=message.customer_number or None, package_id=message.package_id or None,
+                   subject=message.subject, message=message.message, attachment=message.filename or None,
+                   created_at=iso(message, "created_at"))  # fmt: skip
+
+
+class ContactRequestList(Answer):
+    """The contact requests, newest first"""
+
+    requests: list[ContactRequest]
+    EXAMPLE: ClassVar = {"requests": [ContactRequest.EXAMPLE]}
