@@ -6,6 +6,7 @@ refusal."""
 from __future__ import annotations
 
 import re
+import datetime
 import uuid
 
 import pytest
@@ -273,11 +274,11 @@ WORDS = {
         "payment": "Zahlungsdaten",
         "card_refused": "Kartennummern werden hier nicht angenommen",
         "offers": "Angebote des Monats",
-        "upgrade_now": "Jetzt upgraden",
-        "upgraded": "Das Upgrade des Pakets wurde ausgeführt.",
+        "order_now": "Jetzt bestellen",
+        "ordered": "Das Angebot ist bestellt",
         "help": "Hilfe und Kontakt",
         "hours": "Montag bis Freitag",
-        "price": "11,99",
+        "price": "7,49",
         "not_found": "Seite nicht gefunden",
     },
     "nl": {
@@ -285,11 +286,11 @@ WORDS = {
         "payment": "Betaalgegevens",
         "card_refused": "Kaartnummers worden hier niet geaccepteerd",
         "offers": "Aanbiedingen van de maand",
-        "upgrade_now": "Nu upgraden",
-        "upgraded": "Het pakket is geüpgraded.",
+        "order_now": "Nu bestellen",
+        "ordered": "De aanbieding is besteld",
         "help": "Hulp en contact",
         "hours": "Maandag t/m vrijdag",
-        "price": "12,99",
+        "price": "7,49",
         "not_found": "Pagina niet gevonden",
     },
 }
@@ -368,20 +369,25 @@ def test_offers_of_the_month_help_and_not_found_in_each_language(suite, open_bro
     words = WORDS[lang]
     customer = suite.create_customer(lang)
     domain = f"offer-{uuid.uuid4().hex[:8]}.example"
-    suite.create_package(customer.number, domains=[domain])
+    package = suite.create_package(customer.number, domains=[domain])
+    today = datetime.date.today()
+    offer = suite.api("POST", "/api/v1/admin/offers", token=suite.staff_token(), expect=201, json={
+        "product": "hosting-plus", "price": "7.49", "currency": "EUR", "markets": [lang],
+        "valid_from": today.replace(day=1).isoformat(), "valid_until": today.isoformat(),
+    }).json()  # fmt: skip
     b = open_browser(words["locale"])
     page = b.login_customer(customer.number, customer.password)
     page.click(f"nav.menu >> text={words['offers']}")
     assert page.locator("h1").inner_text() == words["offers"]
-    offer = page.locator("li.offer", has_text=domain)
-    assert "Hosting Plus" in offer.inner_text() and words["price"] in offer.inner_text()
+    shown = page.locator(f"li.offer[data-offer='{offer['id']}']")
+    assert "Hosting Plus" in shown.inner_text() and words["price"] in shown.inner_text()
     b.shot("offers")
-    offer.locator("button", has_text=words["upgrade_now"]).click()
-    page.wait_for_url("**/customer/offers?notice=upgraded")
-    assert words["upgraded"] in page.inner_text("main")
-    assert (
-        "Hosting Pro" in page.locator("li.offer", has_text=domain).inner_text()
-    )  # the next offer starts there
+    shown.locator("button", has_text=words["order_now"]).click()
+    page.wait_for_url("**/customer/offers?notice=ordered")
+    assert words["ordered"] in page.inner_text("main")
+    token = suite.login_customer(customer.number, customer.password)
+    mine = suite.api("GET", f"/api/v1/packages/{package}", token=token, expect=200).json()
+    assert mine["product"] == "hosting-plus"
 
     page.click("#footer-help")
     assert page.locator("h1").inner_text() == words["help"]

@@ -9,7 +9,7 @@ import io
 
 from cc_common.errors import InvalidInput, NotFound
 from cc_common.protoconv import enum_value
-from customercenter.v2 import common_pb2, contract_pb2
+from customercenter.v2 import common_pb2, contract_pb2, package_pb2
 from flask import Blueprint, Response, request, send_file
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -81,17 +81,24 @@ def list_offers() -> Response:
     "offers", {200: Package}, body=OfferOrder, params={"offer_id": OFFER_ID},
     errors={**NO_OFFER, 409: "The package or its contract has ended (package_terminated, contract_not_active)"})
 def order_offer(offer_id: str, body: OfferOrder) -> Response:
+    return answer(Package.from_proto(order(offer_id, body.package_id)))
+
+
+def order(offer_id: str, package_id: str) -> package_pb2.Package:
+    """Orders an offer of the month for one of the customer's packages (the API and the web
+    page): package-service changes the package to the offer's product (the source of truth),
+    the contract follows, and contract-service records the order with the offer's price."""
     token = _token()
     offer = next((o for o in contracts.list_current_offers(token=token) if o.id == offer_id), None)
     if offer is None:
         raise NotFound("There is no such offer for you this month; GET /api/v1/offers lists them.")
-    package = visible_package(body.package_id)
+    package = visible_package(package_id)
     if package.product != offer.product:
         change = packages.change_product(package.id, offer.product, expected_direction="", token=token)
         follow_contract_product(change, customer_number=package.customer_number)
         package = change.package
     contracts.order_offer(offer.id, package.id, token=token)
-    return answer(Package.from_proto(package))
+    return package
 
 
 # --- contact requests (customer, package) ------------------------------------------------------

@@ -4,7 +4,7 @@ ones: merge, downgrade, termination and retraction, package splitting)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
@@ -14,6 +14,7 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.blueprints.auth import change_password
+from gateway_app.blueprints.billing import order
 from gateway_app.blueprints.customer import (
     change_customer_data,
     refuse_card_numbers,
@@ -24,14 +25,13 @@ from gateway_app.blueprints.packages import change_product
 from gateway_app.clients import contracts
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
-from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT
+from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT, money
 from gateway_app.schemas.customers import CARD_FIELDS, ONLINE_FIELDS, SEPA_FIELDS, Customer
 from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
 from gateway_app.web import bp
-from gateway_app.web.packages import larger_products, monthly_price
 from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
@@ -325,41 +325,40 @@ def customer_split() -> Any:
 # --- offers of the month -----------------------------------------------------------------------
 
 
-def _month_end(today: date) -> date:
-    following = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
-    return following - timedelta(days=1)
-
-
 @bp.get("/customer/offers")
 @page_login("customer")
 def customer_offers() -> Any:
-    """Offers for existing customers that change monthly. This month's offers are
-    computed from the catalogue: for each active package, the next larger product, at its
-    monthly price in the customer's market; they are valid until the end of the month."""
-    customer = _customer()
-    products = _products()
-    by_code = {item.code: item for item in products}
-    offers = []
-    for package in _packages():
-        larger = larger_products(package["product"], products) if package["status"] == "active" else []
-        if not larger:
-            continue
-        offer = larger[0]
-        price = monthly_price(offer, customer["market"])
-        current = by_code.get(package["product"])
-        current_price = monthly_price(current, customer["market"]) if current is not None else None
-        offers.append(
-            {
-                "package": package,
-                "product": offer,
-                "price": price,
-                "difference": price["amount"] - current_price["amount"]
-                if price and current_price and price["currency"] == current_price["currency"]
-                else None,
-            }
-        )
-    today = date.today()
-    return page("customer/offers.html", offers=offers, month=today, valid_until=_month_end(today))
+    """The offers of the month the service team set up for the customer's market, each with
+    the product's details and the packages it can be ordered for."""
+    by_code = {item.code: item for item in _products()}
+    active = [p for p in _packages() if p["status"] == "active"]
+    offers = [
+        {
+            "id": o.id, "product": by_code.get(o.product), "product_code": o.product,
+            "price": money(o.price_cents), "currency": o.currency,
+            "valid_until": date.fromisoformat(o.valid_until) if o.valid_until else None,
+            "packages": [p for p in active if p["product"] != o.product] or active,
+        }
+        for o in contracts.list_current_offers(token=_token())
+    ]  # fmt: skip
+    return page("customer/offers.html", offers=offers, month=date.today())
+
+
+@bp.post("/customer/offers/<offer_id>/order")
+@page_login("customer")
+def customer_order_offer(offer_id: str) -> Any:
+    """The same order as POST /api/v1/offers/{id}/order."""
+    form = FormState.from_request("package_id")
+    require(form, "package_id")
+    if form.ok:
+        try:
+            order(_ref(offer_id), form.get("package_id"))
+            return redirect(url_for("web.customer_offers", notice="ordered"))
+        except DomainError as error:
+            if error.http_status in (401, 403) or error.http_status >= 500:
+                raise
+            form.fail_with(error)
+    return redirect(url_for("web.customer_offers", notice="order_failed"))
 
 
 # --- e-mail restore (the link mailed to the old address) ---------------------------------------

@@ -118,6 +118,8 @@ NOTICES = {
     "retracted": _l("The termination has been retracted."),
     "downgraded": _l("The package has been changed."),
     "upgraded": _l("The package has been upgraded."),
+    "ordered": _l("The offer has been ordered: your package has the new product."),
+    "order_failed": _l("The offer could not be ordered for this package. Please choose another package or ask us."),
     "split": _l("The domain has been moved."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
