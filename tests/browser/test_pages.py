@@ -5,8 +5,8 @@ refusal."""
 
 from __future__ import annotations
 
-import re
 import datetime
+import re
 import uuid
 
 import pytest
