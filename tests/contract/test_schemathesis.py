@@ -102,6 +102,10 @@ KNOWN_FINDINGS: dict[tuple[str, str], str] = {
         "amount '0' matches the string pattern but must be positive; currency is any three letters,"
         " only EUR and GBP are accepted"
     ),
+    ("POST /api/v1/admin/offers", "positive_data_acceptance"): (
+        "price '0' matches the string pattern but must be positive (as for invoices); an offer whose days"
+        " are over already, run backwards or longer than a year is refused, which no schema can say"
+    ),
     ("POST /api/v1/admin/customers/{number}/packages", "positive_data_acceptance"): (
         "product is any string (even ''); only the product names are accepted"
     ),

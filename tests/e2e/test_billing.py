@@ -28,7 +28,7 @@ def test_a_sepa_repeat_debit_is_collected_in_a_pain008_file_and_a_return_reopens
     file = suite.api("GET", f"/api/v1/admin/direct-debits/{made['id']}/pain008", token=staff, expect=200)
     assert file.headers["Content-Type"].startswith("application/xml")
     root = ET.fromstring(file.content)
-    ids = [e.text for e in root.iter("{%s}EndToEndId" % NS["p"])]
+    ids = [e.text for e in root.iter(f"{{{NS['p']}}}EndToEndId")]
     assert number in ids
     suite.api("GET", f"/api/v1/admin/direct-debits/{made['id']}/pain008", token=token, expect=403)
 

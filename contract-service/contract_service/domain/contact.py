@@ -30,7 +30,7 @@ def _text(raw: str, *, field: str, limit: int, multiline: bool) -> str:
     characters (other than line breaks and tabs in a message) or lone surrogates."""
     text = (raw or "").strip()
     if multiline:
-        text = text.replace("\r\n", "\n")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     allowed = "\n\t" if multiline else ""
     if any((unicodedata.category(c) in ("Cc", "Cs") and c not in allowed) for c in text):
         raise InvalidInput(f"The {field} holds characters that cannot be written.", field=field)

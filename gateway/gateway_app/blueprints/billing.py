@@ -18,6 +18,8 @@ from gateway_app.blueprints.packages import follow_contract_product, visible_pac
 from gateway_app.clients import contracts, packages
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.billing import (
+    MESSAGE_PATTERN,
+    SUBJECT_PATTERN,
     COLLECTION_ID,
     OFFER_ID,
     Collection,
@@ -48,8 +50,8 @@ CONTACT_FORM = {
         "type": "object",
         "required": ["subject", "message"],
         "properties": {
-            "subject": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f]*$"},
-            "message": {"type": "string", "minLength": 1, "maxLength": 5000},
+            "subject": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": SUBJECT_PATTERN},
+            "message": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": MESSAGE_PATTERN},
             "file": {"type": "string", "contentMediaType": "application/pdf", "maxLength": MAX_ATTACHMENT_BYTES,
                      "description": "optional: a PDF of at most 5 MB"},
         },
@@ -58,7 +60,7 @@ CONTACT_FORM = {
                 "file": "%PDF-1.7 ... (the signed form)"},
 }  # fmt: skip
 NO_OFFER = {404: "No such offer for the customer this month, or a package that is not the customer's (not_found)"}
-NO_INVOICE = {404: "Unknown invoice (not_found)"}
+NO_INVOICE = {404: "Unknown invoice (not_found)", 422: "A malformed invoice number (invalid_input, field number)"}
 
 
 def _token() -> str:
@@ -79,7 +81,8 @@ def list_offers() -> Response:
 @token_required("customer")
 @operation("orderOffer", "Order an offer for one of the customer's packages: the package changes to its product",
     "offers", {200: Package}, body=OfferOrder, params={"offer_id": OFFER_ID},
-    errors={**NO_OFFER, 409: "The package or its contract has ended (package_terminated, contract_not_active)"})
+    errors={**NO_OFFER, 409: "The package or its contract has ended (package_terminated, contract_not_active)",
+            422: "A malformed package id (invalid_input, field package_id)"})
 def order_offer(offer_id: str, body: OfferOrder) -> Response:
     return answer(Package.from_proto(order(offer_id, body.package_id)))
 
@@ -144,7 +147,7 @@ def create_contact_request() -> Response:
 def create_offer(body: OfferCreate) -> Response:
     offer = contracts.create_offer(
         contract_pb2.CreateOfferRequest(
-            product=body.product, price_cents=body.price, currency=body.currency,
+            product=body.product, price_cents=body.price, currency=body.currency.upper(),
             markets=[enum_value(common_pb2.Market, m) for m in body.markets], valid_from=body.valid_from,
             valid_until=body.valid_until,
         ),  # fmt: skip
@@ -180,7 +183,7 @@ def create_direct_debit() -> Response:
 @token_required("staff")
 @operation("getDirectDebitFile", "The collection as a SEPA Core direct debit file (pain.008.001.02)", "admin",
     {200: XML}, params={"collection_id": COLLECTION_ID},
-    errors={404: "Unknown collection (not_found)"})
+    errors={404: "Unknown collection (not_found)", 422: "A malformed collection id (invalid_input, field id)"})
 def direct_debit_file(collection_id: str) -> Response:
     document = contracts.get_direct_debit_file(collection_id, token=_token())
     response = send_file(io.BytesIO(document.content), mimetype="application/xml", as_attachment=True,
@@ -219,7 +222,8 @@ def list_contact_requests() -> Response:
 @token_required("staff")
 @operation("getContactAttachment", "The PDF attached to a contact request", "admin", {200: PDF},
     params={"request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}},
-    errors={404: "No contact request with an attachment under this id (not_found)"})
+    errors={404: "No contact request with an attachment under this id (not_found)",
+            422: "A malformed id (invalid_input, field id)"})
 def contact_attachment(request_id: str) -> Response:
     document = contracts.get_contact_attachment(request_id, token=_token())
     return pdf_download(document.content, document.filename)
