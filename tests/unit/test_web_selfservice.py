@@ -4,8 +4,6 @@ help and contact, the HTML 404 of a browser and the translated audit record of t
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from cc_common.errors import Conflict, InvalidInput
 from cc_common.protoconv import enum_value
@@ -325,16 +323,20 @@ def test_a_stored_card_is_shown_by_its_last_digits(customer_client, gateway_back
 # --- offers of the month -------------------------------------------------------------------------
 
 
-def test_offers_of_the_month_show_the_next_larger_product_of_each_active_package(
+OFFER = contract_pb2.Offer(id="off_1", product="hosting-plus", price_cents=749, currency="EUR",
+                           markets=[common_pb2.MARKET_DE], valid_from="2026-12-01", valid_until="2026-12-31")  # fmt: skip
+
+
+def test_offers_of_the_month_show_what_staff_set_up_for_the_active_packages(
     customer_client, gateway_backends, package_backend
 ):
+    gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse(offers=[OFFER]))
     package_backend.on(
         "ListPackages",
         package_pb2.ListPackagesResponse(
             packages=[
                 _package("hosting-basic", package_id="pkg_1", domain="erika.example"),
                 _package("hosting-plus", package_id="pkg_2", domain="shop.example"),
-                _package("hosting-pro", package_id="pkg_3", domain="big.example"),
                 _package("hosting-basic", status="terminated", package_id="pkg_4", domain="old.example"),
             ]
         ),
@@ -342,23 +344,37 @@ def test_offers_of_the_month_show_the_next_larger_product_of_each_active_package
     response = customer_client.get("/customer/offers")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'data-package="pkg_1"' in html and "Hosting Plus for erika.example" in html
-    assert 'data-package="pkg_2"' in html and "Hosting Pro for shop.example" in html
-    assert 'data-package="pkg_3"' not in html and 'data-package="pkg_4"' not in html
-    assert "€11.99 per month" in html and "€7.00 more than today" in html
-    assert date.today().strftime("%B %Y") in html
+    assert 'data-offer="off_1"' in html and "Hosting Plus" in html and "€7.49 per month" in html
+    assert 'value="pkg_1"' in html  # the package it would change
+    assert 'value="pkg_2"' not in html and 'value="pkg_4"' not in html  # has it already; terminated
+    assert "December 31, 2026" in html
 
 
-def test_offers_of_the_month_use_the_customers_market_and_language(
-    customer_client, gateway_backends, package_backend
-):
-    customer = contract_pb2.Customer()
-    customer.CopyFrom(CUSTOMER)
-    customer.market = common_pb2.MARKET_NL
-    gateway_backends.contract.on("GetCustomer", customer)
+def test_offers_of_the_month_are_in_the_customers_language(customer_client, gateway_backends, package_backend):
+    gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse(offers=[OFFER]))
     html = customer_client.get("/customer/offers?lang=nl").get_data(as_text=True)
     assert "<h1>Aanbiedingen van de maand</h1>" in html
-    assert "12,99" in html and "per maand" in html
+    assert "7,49" in html and "per maand" in html and "Nu bestellen" in html
+
+
+def test_no_offers_this_month_says_so(customer_client, gateway_backends):
+    gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse())
+    html = customer_client.get("/customer/offers").get_data(as_text=True)
+    assert 'id="no-offers"' in html
+
+
+def test_ordering_an_offer_on_the_page_changes_the_package_and_records_the_order(
+    customer_client, gateway_backends, package_backend
+):
+    gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse(offers=[OFFER]))
+    gateway_backends.contract.on("OrderOffer", contract_pb2.OrderOfferResponse(offer_id="off_1", package_id="pkg_1"))
+    token = form_token(customer_client, "/customer/offers")
+    response = customer_client.post("/customer/offers/off_1/order", data={"csrf_token": token, "package_id": "pkg_1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/customer/offers?notice=ordered"
+    changes = [c for c in package_backend.calls if c.method == "ChangeProduct"]
+    assert changes and changes[-1].request.product == "hosting-plus"
+    orders = [c for c in gateway_backends.contract.calls if c.method == "OrderOffer"]
+    assert orders and (orders[-1].request.offer_id, orders[-1].request.package_id) == ("off_1", "pkg_1")
 
 
 def test_upgrade_now_from_the_offers_comes_back_to_the_offers(customer_client, package_backend):

@@ -18,10 +18,10 @@ from gateway_app.blueprints.packages import follow_contract_product, visible_pac
 from gateway_app.clients import contracts, packages
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.billing import (
-    MESSAGE_PATTERN,
-    SUBJECT_PATTERN,
     COLLECTION_ID,
+    MESSAGE_PATTERN,
     OFFER_ID,
+    SUBJECT_PATTERN,
     Collection,
     CollectionList,
     ContactRequest,
@@ -147,7 +147,7 @@ def create_contact_request() -> Response:
 def create_offer(body: OfferCreate) -> Response:
     offer = contracts.create_offer(
         contract_pb2.CreateOfferRequest(
-            product=body.product, price_cents=body.price, currency=body.currency.upper(),
+            product=body.product, price_cents=body.price, currency=str(body.currency).upper(),
             markets=[enum_value(common_pb2.Market, m) for m in body.markets], valid_from=body.valid_from,
             valid_until=body.valid_until,
         ),  # fmt: skip

@@ -18,19 +18,17 @@ from gateway_app.schemas import (
     DateTime,
     Money,
     OpaqueId,
-    Product,
     choice,
     money,
     text,
 )
-from gateway_app.schemas.admin import Currency
 
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
 COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. dd_3f2a9c"}
 Market = choice("de", "nl", "uk", aliases={"gb": "uk"})
 OfferCurrency = choice("eur", "gbp")  # in any case; the view passes it on in capitals
 # A product code as the catalogue writes it (contract-service refuses anything else).
-ProductCode = text(min_len=1, max_len=100, pattern="^[a-z0-9][a-z0-9-]{0,99}$")
+ProductCode = Annotated[str, Field(min_length=1, max_length=100, pattern="^[a-z0-9][a-z0-9-]{0,99}$")]
 # What a contact request may hold: no control characters but line breaks and tabs in a message.
 # (and something else than space in each).
 _CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"

@@ -330,8 +330,9 @@ def customer_split() -> Any:
 def customer_offers() -> Any:
     """The offers of the month the service team set up for the customer's market, each with
     the product's details and the packages it can be ordered for."""
-    by_code = {item.code: item for item in _products()}
-    active = [p for p in _packages() if p["status"] == "active"]
+    current = contracts.list_current_offers(token=_token())
+    by_code = {item.code: item for item in _products()} if current else {}
+    active = [p for p in _packages() if p["status"] == "active"] if current else []
     offers = [
         {
             "id": o.id, "product": by_code.get(o.product), "product_code": o.product,
@@ -339,7 +340,7 @@ def customer_offers() -> Any:
             "valid_until": date.fromisoformat(o.valid_until) if o.valid_until else None,
             "packages": [p for p in active if p["product"] != o.product] or active,
         }
-        for o in contracts.list_current_offers(token=_token())
+        for o in current
     ]  # fmt: skip
     return page("customer/offers.html", offers=offers, month=date.today())
 
