@@ -58,12 +58,14 @@ $(BUF_DIR)/node_modules/.installed: $(BUF_DIR)/package.json $(BUF_DIR)/package-l
 
 buf: $(BUF_DIR)/node_modules/.installed
 
-# ruff over all Python code (pyproject.toml excludes the generated stubs and migrations), mypy
+# ruff check and ruff format --check over all Python code (pyproject.toml excludes the generated
+# stubs and migrations), mypy
 # (strict; [tool.mypy] in pyproject.toml, on the stubs `make protos` generates), then
 # buf lint (the full STANDARD set) and buf breaking against the released protos
 # (scripts/buf_check.py; protos/releases/README.md).
 lint: venv buf protos
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) scripts/buf_check.py
 

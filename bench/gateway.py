@@ -74,9 +74,23 @@ class Load:
                 script.write(f"wrk.body = {json.dumps(self.body.decode())}\n")
         try:
             out = subprocess.run(
-                ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
-                 "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{self.port}{self.path}"],
-                capture_output=True, text=True, check=True,
+                [
+                    "wrk",
+                    "-t",
+                    "1",
+                    "-c",
+                    str(connections),
+                    "-d",
+                    f"{max(1, round(seconds))}s",
+                    "--timeout",
+                    "10s",
+                    "-s",
+                    script.name,
+                    f"http://127.0.0.1:{self.port}{self.path}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
         finally:
             os.unlink(script.name)
@@ -89,12 +103,17 @@ class Load:
 
     def _python(self, seconds: float, connections: int) -> tuple[float, int]:
         processes = max(1, min(os.cpu_count() or 1, connections))
-        per_process = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
+        per_process = [
+            connections // processes + (1 if i < connections % processes else 0) for i in range(processes)
+        ]
         ctx = multiprocessing.get_context("fork")  # the worker needs nothing but http.client
         with ctx.Pool(processes) as pool:
             results = pool.starmap(
                 _python_worker,
-                [(self.port, self.method, self.path, self.headers, self.body, seconds, n) for n in per_process],
+                [
+                    (self.port, self.method, self.path, self.headers, self.body, seconds, n)
+                    for n in per_process
+                ],
             )
         ok = sum(r[0] for r in results)
         failed = sum(r[1] for r in results)
@@ -146,9 +165,21 @@ class BareFlask:
         env = {k: v for k, v in child_env(repo_on_path=True).items() if not k.startswith("GATEWAY_")}
         self.log = open(workdir / "bare-flask.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
-             "--bind", f"127.0.0.1:{self.port}", "bench.bare_app:create_app()"],
-            env=env, cwd=workdir, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(GUNICORN_CONF),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "bench.bare_app:create_app()",
+            ],
+            env=env,
+            cwd=workdir,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -206,20 +237,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="length of each measurement")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up before each measurement")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections")
-    parser.add_argument("--login-connections", type=int, default=0,
-                        help="concurrent logins (default: 2 x the gateway's worker threads)")
+    parser.add_argument(
+        "--login-connections",
+        type=int,
+        default=0,
+        help="concurrent logins (default: 2 x the gateway's worker threads)",
+    )
     parser.add_argument("--packages", type=int, default=3, help="packages of the benchmark's customer")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
-    parser.add_argument("--traces", action="store_true",
-                        help="only GET /api/v1/packages, with traces off and on (OTLP to a local receiver)")
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="only GET /api/v1/packages, with traces off and on (OTLP to a local receiver)",
+    )
     args = parser.parse_args(argv)
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
     cores = os.cpu_count() or 1
     workers, threads = 2, 4  # deploy/gunicorn.conf.py
-    print(f"cores: {cores}; gunicorn gthread {workers} workers x {threads} threads; "
-          f"load: {'wrk' if use_wrk else 'Python client'}, {args.connections} connections, {args.seconds:g} s")
+    print(
+        f"cores: {cores}; gunicorn gthread {workers} workers x {threads} threads; "
+        f"load: {'wrk' if use_wrk else 'Python client'}, {args.connections} connections, {args.seconds:g} s"
+    )
 
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
         workdir = Path(tmp)
@@ -252,19 +292,34 @@ def main(argv: list[str] | None = None) -> int:
             bare = BareFlask(workdir)
             try:
                 for _ in range(2):
-                    runs["bare"].append(measure(
-                        Load(bare.port, "GET", "/", {}), args.seconds, args.connections, use_wrk, args.warmup
-                    ))
-                    runs["gateway"].append(measure(
-                        Load(suite.ports["gateway"], "GET", "/api/v1/packages", auth),
-                        args.seconds, args.connections, use_wrk, args.warmup,
-                    ))
+                    runs["bare"].append(
+                        measure(
+                            Load(bare.port, "GET", "/", {}),
+                            args.seconds,
+                            args.connections,
+                            use_wrk,
+                            args.warmup,
+                        )
+                    )
+                    runs["gateway"].append(
+                        measure(
+                            Load(suite.ports["gateway"], "GET", "/api/v1/packages", auth),
+                            args.seconds,
+                            args.connections,
+                            use_wrk,
+                            args.warmup,
+                        )
+                    )
             finally:
                 bare.stop()
             bare_rps, bare_failed = max(runs["bare"])
             gw_rps, gw_failed = max(runs["gateway"])
-            print("runs (req/s): bare " + ", ".join(f"{r:.0f}" for r, _ in runs["bare"])
-                  + "; packages " + ", ".join(f"{r:.0f}" for r, _ in runs["gateway"]))
+            print(
+                "runs (req/s): bare "
+                + ", ".join(f"{r:.0f}" for r, _ in runs["bare"])
+                + "; packages "
+                + ", ".join(f"{r:.0f}" for r, _ in runs["gateway"])
+            )
             ratio = gw_rps / bare_rps if bare_rps else 0.0
             print(f"bare Flask, constant route:        {bare_rps:8.0f} req/s" + _failed(bare_failed))
             print(f"GET /api/v1/packages (customer):   {gw_rps:8.0f} req/s" + _failed(gw_failed))
@@ -274,16 +329,25 @@ def main(argv: list[str] | None = None) -> int:
             limit = cores / hash_seconds
             body = json.dumps({"customer_number": customer.number, "password": customer.password}).encode()
             login = Load(
-                suite.ports["gateway"], "POST", "/api/v1/auth/customer-login",
-                {"Content-Type": "application/json"}, body,
+                suite.ports["gateway"],
+                "POST",
+                "/api/v1/auth/customer-login",
+                {"Content-Type": "application/json"},
+                body,
             )
             login_connections = args.login_connections or 2 * threads
-            login_rps, login_failed = measure(login, args.seconds, login_connections, use_wrk, min(args.warmup, 1))
+            login_rps, login_failed = measure(
+                login, args.seconds, login_connections, use_wrk, min(args.warmup, 1)
+            )
             share = login_rps / limit
-            print(f"argon2id (m=19456, t=2, p=1): one hash {hash_seconds * 1000:.1f} ms; "
-                  f"limit {cores} cores / hash = {limit:.1f} logins/s")
-            print(f"customer logins ({login_connections} concurrent): {login_rps:.1f}/s = {share:.0%} of the "
-                  f"argon2 limit (goal >= {LOGIN_GOAL:.0%})" + _failed(login_failed))
+            print(
+                f"argon2id (m=19456, t=2, p=1): one hash {hash_seconds * 1000:.1f} ms; "
+                f"limit {cores} cores / hash = {limit:.1f} logins/s"
+            )
+            print(
+                f"customer logins ({login_connections} concurrent): {login_rps:.1f}/s = {share:.0%} of the "
+                f"argon2 limit (goal >= {LOGIN_GOAL:.0%})" + _failed(login_failed)
+            )
         except Exception:
             print(suite.log_report(lines=30), file=sys.stderr)
             raise
@@ -317,22 +381,33 @@ def traces_off_and_on(suite, token: str, args, use_wrk: bool) -> int:
     load = Load(suite.ports["gateway"], "GET", "/api/v1/packages", {"Authorization": f"Bearer {token}"})
     runs: dict[str, list[tuple[float, int]]] = {"disabled": [], "off": [], "on": []}
     with OtlpReceiver(keep=False) as receiver:
-        sides = {"disabled": {"OTEL_SDK_DISABLED": "true"}, "off": {},
-                 "on": {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}}
+        sides = {
+            "disabled": {"OTEL_SDK_DISABLED": "true"},
+            "off": {},
+            "on": {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url},
+        }
         for _ in range(2):
             for side, env in sides.items():
                 set_traces(suite, env)
                 runs[side].append(measure(load, args.seconds, args.connections, use_wrk, args.warmup))
         exports = receiver.requests
     best = {side: max(r) for side, r in runs.items()}
-    print("runs (req/s): " + "; ".join(f"{side} " + ", ".join(f"{r:.0f}" for r, _ in r) for side, r in runs.items()))
-    labels = {"disabled": "no instrumentation (OTEL_SDK_DISABLED)", "off": "traces off (nothing set)",
-              "on": "traces exported (OTLP/HTTP)"}
+    print(
+        "runs (req/s): "
+        + "; ".join(f"{side} " + ", ".join(f"{r:.0f}" for r, _ in r) for side, r in runs.items())
+    )
+    labels = {
+        "disabled": "no instrumentation (OTEL_SDK_DISABLED)",
+        "off": "traces off (nothing set)",
+        "on": "traces exported (OTLP/HTTP)",
+    }
     for side, (rps, failed) in best.items():
         print(f"GET /api/v1/packages, {labels[side]:40} {rps:8.0f} req/s" + _failed(failed))
     print(f"({exports} OTLP exports received)")
     off, on, bare = best["off"][0], best["on"][0], best["disabled"][0]
-    print(f"off / no instrumentation: {off / bare if bare else 0.0:.3f}; on / off: {on / off if off else 0.0:.3f}")
+    print(
+        f"off / no instrumentation: {off / bare if bare else 0.0:.3f}; on / off: {on / off if off else 0.0:.3f}"
+    )
     return 0
 
 

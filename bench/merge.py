@@ -42,10 +42,19 @@ def seed(suite: Suite, owner: str, count: int) -> None:
     now = datetime.now(UTC)
     tag = uuid.uuid4().hex[:8]
     packages = [
-        {"id": f"pkg_b{tag}{i:07d}", "customer_number": owner, "product": "hosting-basic", "status": "active", "created_at": now}
+        {
+            "id": f"pkg_b{tag}{i:07d}",
+            "customer_number": owner,
+            "product": "hosting-basic",
+            "status": "active",
+            "created_at": now,
+        }
         for i in range(count)
     ]
-    domains = [{"name": f"bench-{tag}-{i}.example", "package_id": p["id"], "position": 0} for i, p in enumerate(packages)]
+    domains = [
+        {"name": f"bench-{tag}-{i}.example", "package_id": p["id"], "position": 0}
+        for i, p in enumerate(packages)
+    ]
     engine = make_engine(suite.database_urls["package"])
     with engine.begin() as conn:
         conn.execute(insert(PackageRow), packages)
@@ -54,8 +63,16 @@ def seed(suite: Suite, owner: str, count: int) -> None:
     global _NEXT_SEQ
     base, _NEXT_SEQ = _NEXT_SEQ, _NEXT_SEQ + count
     invoices = [
-        {"number": f"BX{base + i}", "seq": base + i, "customer_number": owner, "date": date.today(),
-         "amount_cents": 999, "currency": "EUR", "status": "paid", "created_at": now}
+        {
+            "number": f"BX{base + i}",
+            "seq": base + i,
+            "customer_number": owner,
+            "date": date.today(),
+            "amount_cents": 999,
+            "currency": "EUR",
+            "status": "paid",
+            "created_at": now,
+        }
         for i in range(count)
     ]
     engine = make_engine(suite.database_urls["contract"])
@@ -66,11 +83,18 @@ def seed(suite: Suite, owner: str, count: int) -> None:
 
 def one_merge(suite: Suite, count: int) -> float:
     target = suite.create_customer("de")
-    source = suite.create_customer("de", first_name=target.fields["first_name"], last_name=target.fields["last_name"])
+    source = suite.create_customer(
+        "de", first_name=target.fields["first_name"], last_name=target.fields["last_name"]
+    )
     seed(suite, source.number, count)
     token = suite.login_customer(target.number, target.password)
-    merge = suite.api("POST", "/api/v1/merges", token=token, expect=201,
-                      json={"source_customer_number": source.number, "source_password": source.password}).json()
+    merge = suite.api(
+        "POST",
+        "/api/v1/merges",
+        token=token,
+        expect=201,
+        json={"source_customer_number": source.number, "source_password": source.password},
+    ).json()
     suite.api("POST", f"/api/v1/merges/{merge['id']}/take-over-data", token=token, expect=200)
     suite.api("POST", f"/api/v1/merges/{merge['id']}/submit", token=token, expect=202)
     staff = suite.staff_token()
@@ -91,12 +115,16 @@ def one_merge(suite: Suite, count: int) -> float:
             t0 = datetime.fromisoformat(step["started_at"])
             t1 = datetime.fromisoformat(step["finished_at"])
             print(f"    {step['name']:<30} {(t1 - t0).total_seconds():.3f} s")
-    assert len(moved["packages"]) == count and len(moved["invoices"]) == count, {k: len(v) for k, v in moved.items()}
+    assert len(moved["packages"]) == count and len(moved["invoices"]) == count, {
+        k: len(v) for k, v in moved.items()
+    }
     return elapsed
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 10_000])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--steps", action="store_true", help="print the time of each saga step")
@@ -116,10 +144,16 @@ def main() -> None:
                 continue
             databases = PgDatabases()
             urls = {name: databases.create(name) for name in ("identity", "contract", "package", "merge")}
-        with tempfile.TemporaryDirectory() as tmp, Suite(Path(tmp), database_urls=urls, mail_sink=False) as suite:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Suite(Path(tmp), database_urls=urls, mail_sink=False) as suite,
+        ):
             for count in args.sizes:
                 seconds = one_merge(suite, count)
-                print(f"{backend:<11} {count:>9} {count:>9} {seconds:>8.3f} {2 * count / seconds:>11,.0f}", flush=True)
+                print(
+                    f"{backend:<11} {count:>9} {count:>9} {seconds:>8.3f} {2 * count / seconds:>11,.0f}",
+                    flush=True,
+                )
         if databases is not None:
             databases.drop_all()
 

@@ -91,15 +91,20 @@ class Databases:
         self.created: list[str] = []
 
     def _admin(self) -> psycopg.Connection:
-        return psycopg.connect(f"host={self.host} port={self.port} user=postgres dbname=postgres",
-                               autocommit=True, connect_timeout=5)
+        return psycopg.connect(
+            f"host={self.host} port={self.port} user=postgres dbname=postgres",
+            autocommit=True,
+            connect_timeout=5,
+        )
 
     def create(self) -> dict[str, str]:
         with self._admin() as conn:
             for service in SERVICES:
                 conn.execute(f'CREATE DATABASE "{self.prefix}{service}"')
                 self.created.append(f"{self.prefix}{service}")
-        return {s: f"postgresql+psycopg://postgres@{self.host}:{self.port}/{self.prefix}{s}" for s in SERVICES}
+        return {
+            s: f"postgresql+psycopg://postgres@{self.host}:{self.port}/{self.prefix}{s}" for s in SERVICES
+        }
 
     def dsn(self, service: str) -> str:
         return f"host={self.host} port={self.port} user=postgres dbname={self.prefix}{service}"
@@ -162,32 +167,48 @@ def _copy(conn: psycopg.Connection, sql: str, chunks: Iterator[str]) -> None:
 def load_identity(dsn: str, start: int, stop: int, hashed: str, now: str) -> None:
     def chunks() -> Iterator[str]:
         for a in range(start, stop, CHUNK):
-            yield "".join(f"{BULK_BASE + i}\t{hashed}\tactive\t\\N\t{now}\n" for i in range(a, min(stop, a + CHUNK)))
+            yield "".join(
+                f"{BULK_BASE + i}\t{hashed}\tactive\t\\N\t{now}\n" for i in range(a, min(stop, a + CHUNK))
+            )
 
     with psycopg.connect(dsn) as conn:
-        _copy(conn, "COPY customer_credentials (customer_number, password_hash, status, merged_into, updated_at) "
-                    "FROM STDIN", chunks())
+        _copy(
+            conn,
+            "COPY customer_credentials (customer_number, password_hash, status, merged_into, updated_at) "
+            "FROM STDIN",
+            chunks(),
+        )
         conn.commit()
         conn.execute("ANALYZE customer_credentials")
         conn.commit()
 
 
-def load_contract(dsn: str, start: int, stop: int, packages: int, invoices: int, debit_every: int, now: str) -> None:
+def load_contract(
+    dsn: str, start: int, stop: int, packages: int, invoices: int, debit_every: int, now: str
+) -> None:
     today = date.today()
     with psycopg.connect(dsn) as conn:
-        _copy(conn, f"COPY customers ({CUSTOMER_COLUMNS}) FROM STDIN",
-              (_customer_lines(a, min(stop, a + CHUNK), now) for a in range(start, stop, CHUNK)))
+        _copy(
+            conn,
+            f"COPY customers ({CUSTOMER_COLUMNS}) FROM STDIN",
+            (_customer_lines(a, min(stop, a + CHUNK), now) for a in range(start, stop, CHUNK)),
+        )
 
         def contracts() -> Iterator[str]:
             for a in range(start, stop, CHUNK):
                 yield "".join(
                     f"ctr_{i * packages + j:016x}\tpkg_{i * packages + j:016x}\t{BULK_BASE + i}\t"
                     f"{PRODUCTS[(i + j) % 3]}\t{today - timedelta(days=30 + (i * 7 + j * 13) % 900)}\t12\tactive\t{now}\n"
-                    for i in range(a, min(stop, a + CHUNK)) for j in range(packages)
+                    for i in range(a, min(stop, a + CHUNK))
+                    for j in range(packages)
                 )
 
-        _copy(conn, "COPY contracts (id, package_id, customer_number, product, start_date, term_months, status, "
-                    "created_at) FROM STDIN", contracts())
+        _copy(
+            conn,
+            "COPY contracts (id, package_id, customer_number, product, start_date, term_months, status, "
+            "created_at) FROM STDIN",
+            contracts(),
+        )
         # Invoice numbers come from the "invoice" sequence row, as the service takes them: the
         # values for this load are taken in one step, so later invoices of the API go on after them.
         count = (stop - start) * invoices
@@ -204,12 +225,18 @@ def load_contract(dsn: str, start: int, stop: int, packages: int, invoices: int,
                     for j in range(invoices):
                         seq = first + (i - start) * invoices + j
                         status = "open" if j == 0 else "paid"
-                        out.append(f"RE{seq:08d}\t{seq}\t{BULK_BASE + i}\t{today - timedelta(days=30 * j)}\t"
-                                   f"{999 + (i + j) % 4000}\t{currency}\t{status}\t{now}\n")
+                        out.append(
+                            f"RE{seq:08d}\t{seq}\t{BULK_BASE + i}\t{today - timedelta(days=30 * j)}\t"
+                            f"{999 + (i + j) % 4000}\t{currency}\t{status}\t{now}\n"
+                        )
                 yield "".join(out)
 
-        _copy(conn, "COPY invoices (number, seq, customer_number, date, amount_cents, currency, status, created_at) "
-                    "FROM STDIN", invoice_lines())
+        _copy(
+            conn,
+            "COPY invoices (number, seq, customer_number, date, amount_cents, currency, status, created_at) "
+            "FROM STDIN",
+            invoice_lines(),
+        )
         if debit_every and invoices:
             # A repeat debit requested for the open invoice (the first) of every `debit_every`-th
             # customer; such a request stays `requested` (what happens next is outside the suite).
@@ -217,10 +244,13 @@ def load_contract(dsn: str, start: int, stop: int, packages: int, invoices: int,
                 for a in range(start, stop, CHUNK):
                     yield "".join(
                         f"RE{first + (i - start) * invoices:08d}\t{now}\trequested\n"
-                        for i in range(a, min(stop, a + CHUNK)) if i % debit_every == 0
+                        for i in range(a, min(stop, a + CHUNK))
+                        if i % debit_every == 0
                     )
 
-            _copy(conn, "COPY debit_requests (invoice_number, requested_at, status) FROM STDIN", debit_lines())
+            _copy(
+                conn, "COPY debit_requests (invoice_number, requested_at, status) FROM STDIN", debit_lines()
+            )
         conn.commit()
         for table in ("customers", "contracts", "invoices", "sequences", "debit_requests"):
             conn.execute(f"ANALYZE {table}")
@@ -229,23 +259,30 @@ def load_contract(dsn: str, start: int, stop: int, packages: int, invoices: int,
 
 def load_package(dsn: str, start: int, stop: int, packages: int, now: str) -> None:
     with psycopg.connect(dsn) as conn:
+
         def package_lines() -> Iterator[str]:
             for a in range(start, stop, CHUNK):
                 yield "".join(
                     f"pkg_{i * packages + j:016x}\t{BULK_BASE + i}\t{PRODUCTS[(i + j) % 3]}\tactive\t{now}\t"
                     f"{(i + j) % 7}\t{(i + j) % 5}\t{(i + j) % 3}\n"
-                    for i in range(a, min(stop, a + CHUNK)) for j in range(packages)
+                    for i in range(a, min(stop, a + CHUNK))
+                    for j in range(packages)
                 )
 
         def domain_lines() -> Iterator[str]:
             for a in range(start, stop, CHUNK):
                 yield "".join(
                     f"c{i:07d}-p{j}.example\tpkg_{i * packages + j:016x}\t0\n"
-                    for i in range(a, min(stop, a + CHUNK)) for j in range(packages)
+                    for i in range(a, min(stop, a + CHUNK))
+                    for j in range(packages)
                 )
 
-        _copy(conn, "COPY packages (id, customer_number, product, status, created_at, storage_used_gb, "
-                    "mailboxes_used, databases_used) FROM STDIN", package_lines())
+        _copy(
+            conn,
+            "COPY packages (id, customer_number, product, status, created_at, storage_used_gb, "
+            "mailboxes_used, databases_used) FROM STDIN",
+            package_lines(),
+        )
         _copy(conn, "COPY domains (name, package_id, position) FROM STDIN", domain_lines())
         conn.commit()
         conn.execute("ANALYZE packages")
@@ -253,15 +290,18 @@ def load_package(dsn: str, start: int, stop: int, packages: int, now: str) -> No
         conn.commit()
 
 
-def bulk_load(dbs: Databases, start: int, stop: int, hashed: str, packages: int, invoices: int,
-              debit_every: int) -> float:
+def bulk_load(
+    dbs: Databases, start: int, stop: int, hashed: str, packages: int, invoices: int, debit_every: int
+) -> float:
     """Customers start..stop-1 into the three databases (in parallel); returns the seconds."""
     now = datetime.now(UTC).isoformat()
     began = time.perf_counter()
     with ThreadPoolExecutor(3) as pool:
         futures = [
             pool.submit(load_identity, dbs.dsn("identity"), start, stop, hashed, now),
-            pool.submit(load_contract, dbs.dsn("contract"), start, stop, packages, invoices, debit_every, now),
+            pool.submit(
+                load_contract, dbs.dsn("contract"), start, stop, packages, invoices, debit_every, now
+            ),
             pool.submit(load_package, dbs.dsn("package"), start, stop, packages, now),
         ]
         for future in futures:
@@ -286,19 +326,25 @@ class Probe:
         self.http = requests.Session()
         self.steps: dict[str, list[float]] = {}  # merge saga step -> seconds (the merges' audit)
 
-    def timed(self, method: str, path: str, *, token: str | None = None, expect: int = 200,
-              json: dict | None = None) -> tuple[float, requests.Response]:
+    def timed(
+        self, method: str, path: str, *, token: str | None = None, expect: int = 200, json: dict | None = None
+    ) -> tuple[float, requests.Response]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         started = time.perf_counter()
         reply = self.http.request(method, self.suite.url(path), headers=headers, json=json, timeout=60)
         elapsed = time.perf_counter() - started
         if reply.status_code != expect:
-            raise RuntimeError(f"{method} {path}: expected {expect}, got {reply.status_code}: {reply.text[:500]}")
+            raise RuntimeError(
+                f"{method} {path}: expected {expect}, got {reply.status_code}: {reply.text[:500]}"
+            )
         return elapsed, reply
 
     def login(self, i: int) -> tuple[float, str]:
-        seconds, reply = self.timed("POST", "/api/v1/auth/customer-login",
-                                    json={"customer_number": number_of(i), "password": BULK_PASSWORD})
+        seconds, reply = self.timed(
+            "POST",
+            "/api/v1/auth/customer-login",
+            json={"customer_number": number_of(i), "password": BULK_PASSWORD},
+        )
         return seconds, reply.json()["access_token"]
 
     def merge(self, target: int, source: int) -> tuple[float, float]:
@@ -306,8 +352,13 @@ class Probe:
         _, token = self.login(target)
         staff = self.suite.staff_token()
         began = time.perf_counter()
-        _, reply = self.timed("POST", "/api/v1/merges", token=token, expect=201,
-                              json={"source_customer_number": number_of(source), "source_password": BULK_PASSWORD})
+        _, reply = self.timed(
+            "POST",
+            "/api/v1/merges",
+            token=token,
+            expect=201,
+            json={"source_customer_number": number_of(source), "source_password": BULK_PASSWORD},
+        )
         merge_id = reply.json()["id"]
         self.timed("POST", f"/api/v1/merges/{merge_id}/take-over-data", token=token)
         self.timed("POST", f"/api/v1/merges/{merge_id}/submit", token=token, expect=202)
@@ -327,8 +378,9 @@ class Probe:
         audit = self.timed("GET", f"/api/v1/admin/merges/{merge_id}", token=staff)[1].json()
         for step in audit.get("steps", []):
             if step.get("started_at") and step.get("finished_at"):
-                seconds = (datetime.fromisoformat(step["finished_at"])
-                           - datetime.fromisoformat(step["started_at"])).total_seconds()
+                seconds = (
+                    datetime.fromisoformat(step["finished_at"]) - datetime.fromisoformat(step["started_at"])
+                ).total_seconds()
                 self.steps.setdefault(step["name"], []).append(seconds)
         return done - began, done - approved
 
@@ -389,13 +441,18 @@ def sample(targets: list[Target], samples: int, merges: int, rng) -> list[dict[s
     return results
 
 
-def print_table(sizes: list[int], figures: dict[int, dict[str, list[float]]],
-                reference: dict[int, dict[str, list[float]]] | None) -> tuple[bool, bool | None]:
+def print_table(
+    sizes: list[int],
+    figures: dict[int, dict[str, list[float]]],
+    reference: dict[int, dict[str, list[float]]] | None,
+) -> tuple[bool, bool | None]:
     """The table; returns whether the goal is met against the first size and (with a
     reference) against the reference measured at the same time."""
     base = figures[sizes[0]]
-    head = (f"{'operation':<15} {'customers':>10} {'n':>4} {'p50 ms':>8} {'p99 ms':>8} "
-            f"{'p50 ratio':>9} {'p99 ratio':>9}")
+    head = (
+        f"{'operation':<15} {'customers':>10} {'n':>4} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'p50 ratio':>9} {'p99 ratio':>9}"
+    )
     if reference:
         head += f" | {'ref p50':>8} {'ref p99':>8} {'p50 /ref':>8} {'p99 /ref':>8}"
     print()
@@ -408,8 +465,10 @@ def print_table(sizes: list[int], figures: dict[int, dict[str, list[float]]],
             values = figures[size][op]
             p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
             r50, r99 = p50 / b50, p99 / b99
-            line = (f"{op:<15} {size:>10,} {len(values):>4} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f} "
-                    f"{r50:>9.2f} {r99:>9.2f}")
+            line = (
+                f"{op:<15} {size:>10,} {len(values):>4} {p50 * 1000:>8.1f} {p99 * 1000:>8.1f} "
+                f"{r50:>9.2f} {r99:>9.2f}"
+            )
             flags = []
             if size == last:
                 flags.append("ok" if max(r50, r99) <= GOAL else f"> {GOAL}")
@@ -446,7 +505,10 @@ def report_scans(before: dict[str, tuple[int, int]], after: dict[str, tuple[int,
         s0, r0 = before.get(table, (0, 0))
         if scans > s0 and (rows - r0) / (scans - s0) > 1000:
             found.append(f"{table}: {scans - s0} scans read {rows - r0:,} rows")
-    print("  sequential scans of over 1,000 rows each while measuring: " + ("; ".join(found) or "none"), flush=True)
+    print(
+        "  sequential scans of over 1,000 rows each while measuring: " + ("; ".join(found) or "none"),
+        flush=True,
+    )
 
 
 def explain(dbs: Databases, i: int) -> None:
@@ -495,10 +557,14 @@ def packages_workload(api: ApiClient, packages: int = 3) -> dict[str, str]:
 
 def cluster_against_run(args, workdir: Path, host: str, port: int, tag: str) -> None:
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
-    print(f"\nmake cluster against make run: GET /api/v1/packages, {args.connections} connections, "
-          f"{args.seconds:g} s per run, {args.rounds} round(s), load: {'wrk' if use_wrk else 'Python client'}")
+    print(
+        f"\nmake cluster against make run: GET /api/v1/packages, {args.connections} connections, "
+        f"{args.seconds:g} s per run, {args.rounds} round(s), load: {'wrk' if use_wrk else 'Python client'}"
+    )
     script = load_cluster_module()
-    run = Suite(workdir / "run", env=SUITE_ENV, staff_username=STAFF[0], staff_password=STAFF[1], mail_sink=False)
+    run = Suite(
+        workdir / "run", env=SUITE_ENV, staff_username=STAFF[0], staff_password=STAFF[1], mail_sink=False
+    )
     ports = free_ports(1 + 5 * args.cluster_copies)
     c = args.cluster_copies
     layout = script.Layout(
@@ -506,13 +572,17 @@ def cluster_against_run(args, workdir: Path, host: str, port: int, tag: str) -> 
         var_dir=workdir / "cluster-var",
         gateway_port=ports[0],
         copies=c,
-        ports={name: ports[1 + k * c:1 + (k + 1) * c] for k, name in enumerate((*SERVICES, "gateway"))},
+        ports={name: ports[1 + k * c : 1 + (k + 1) * c] for k, name in enumerate((*SERVICES, "gateway"))},
         database_host=host,
         database_port=port,
         database_prefix=f"cc_scale_{tag}_cluster_",
         env={
-            "STAFF_USERNAME": STAFF[0], "STAFF_PASSWORD": STAFF[1], "APP_ENV": "development",
-            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}", "GATEWAY_REUSE_PORT": "1", **SUITE_ENV,
+            "STAFF_USERNAME": STAFF[0],
+            "STAFF_PASSWORD": STAFF[1],
+            "APP_ENV": "development",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{ports[0]}",
+            "GATEWAY_REUSE_PORT": "1",
+            **SUITE_ENV,
         },
     )
     try:
@@ -530,14 +600,22 @@ def cluster_against_run(args, workdir: Path, host: str, port: int, tag: str) -> 
         runs: dict[str, list[tuple[float, int]]] = {"run": [], "cluster": []}
         for _ in range(args.rounds):
             runs["run"].append(measure(run_load, args.seconds, args.connections, use_wrk, args.warmup))
-            runs["cluster"].append(measure(cluster_load, args.seconds, args.connections, use_wrk, args.warmup))
+            runs["cluster"].append(
+                measure(cluster_load, args.seconds, args.connections, use_wrk, args.warmup)
+            )
         run_rps, run_failed = max(runs["run"])
         cluster_rps, cluster_failed = max(runs["cluster"])
-        print("runs (req/s): make run " + ", ".join(f"{r:.0f}" for r, _ in runs["run"])
-              + "; make cluster " + ", ".join(f"{r:.0f}" for r, _ in runs["cluster"]))
+        print(
+            "runs (req/s): make run "
+            + ", ".join(f"{r:.0f}" for r, _ in runs["run"])
+            + "; make cluster "
+            + ", ".join(f"{r:.0f}" for r, _ in runs["cluster"])
+        )
         print(f"make run (1 copy each, SQLite):                  {run_rps:8.0f} req/s" + _failed(run_failed))
-        print(f"make cluster ({c} copies each, PostgreSQL, haproxy): {cluster_rps:8.0f} req/s"
-              + _failed(cluster_failed))
+        print(
+            f"make cluster ({c} copies each, PostgreSQL, haproxy): {cluster_rps:8.0f} req/s"
+            + _failed(cluster_failed)
+        )
         print(f"ratio cluster / run: {cluster_rps / run_rps:.2f}")
     finally:
         try:
@@ -581,12 +659,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merges", type=int, default=5, help="merges per size")
     parser.add_argument("--packages-per-customer", type=int, default=2)
     parser.add_argument("--invoices-per-customer", type=int, default=3)
-    parser.add_argument("--debit-every", type=int, default=20,
-                        help="a pending repeat-debit request for every n-th customer's open invoice (0: none)")
-    parser.add_argument("--no-reference", action="store_true",
-                        help="without the second suite that keeps the first size and is measured alongside")
-    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 and 5,000 customers, few samples")
-    parser.add_argument("--explain", action="store_true", help="print the plans of the hot queries at each size")
+    parser.add_argument(
+        "--debit-every",
+        type=int,
+        default=20,
+        help="a pending repeat-debit request for every n-th customer's open invoice (0: none)",
+    )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="without the second suite that keeps the first size and is measured alongside",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 1,000 and 5,000 customers, few samples"
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="print the plans of the hot queries at each size"
+    )
     parser.add_argument("--pg", default="127.0.0.1:5432", help="PostgreSQL host:port (user postgres)")
     parser.add_argument("--seed", type=int, default=1)
     cluster = parser.add_argument_group("make cluster against make run")
@@ -594,7 +683,9 @@ def main(argv: list[str] | None = None) -> int:
     cluster.add_argument("--cluster-copies", type=int, default=2)
     cluster.add_argument("--seconds", type=float, default=10, help="length of each throughput run")
     cluster.add_argument("--warmup", type=float, default=2)
-    cluster.add_argument("--rounds", type=int, default=2, help="runs of each side, alternating; the best counts")
+    cluster.add_argument(
+        "--rounds", type=int, default=2, help="runs of each side, alternating; the best counts"
+    )
     cluster.add_argument("--connections", type=int, default=16)
     cluster.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     args = parser.parse_args(argv)
@@ -609,10 +700,12 @@ def main(argv: list[str] | None = None) -> int:
     host, _, port = args.pg.partition(":")
     tag = uuid.uuid4().hex[:8]
     rng = random.Random(args.seed)
-    print(f"sizes {', '.join(f'{s:,}' for s in sizes)}; {args.packages_per_customer} packages (1 domain, 1 "
-          f"contract each) and {args.invoices_per_customer} invoices per customer, a pending repeat debit for every "
-          f"{args.debit_every}th; {args.samples} samples and "
-          f"{args.merges} merges per size; cores: {os.cpu_count()}")
+    print(
+        f"sizes {', '.join(f'{s:,}' for s in sizes)}; {args.packages_per_customer} packages (1 domain, 1 "
+        f"contract each) and {args.invoices_per_customer} invoices per customer, a pending repeat debit for every "
+        f"{args.debit_every}th; {args.samples} samples and "
+        f"{args.merges} merges per size; cores: {os.cpu_count()}"
+    )
     with tempfile.TemporaryDirectory(prefix="cc-scale-") as tmp:
         workdir = Path(tmp)
         targets: list[Target] = []
@@ -620,8 +713,13 @@ def main(argv: list[str] | None = None) -> int:
             for name in ("main", *(() if args.no_reference else ("reference",))):
                 dbs = Databases(host, int(port or 5432), f"cc_scale_{tag}_{name[:3]}_")
                 urls = dbs.create()
-                suite = Suite(workdir / name, database_urls=urls, env=SUITE_ENV,
-                              staff_username=STAFF[0], staff_password=STAFF[1])
+                suite = Suite(
+                    workdir / name,
+                    database_urls=urls,
+                    env=SUITE_ENV,
+                    staff_username=STAFF[0],
+                    staff_password=STAFF[1],
+                )
                 targets.append(Target(name, suite, dbs))
                 suite.start_all()
             hashed = password_hash()
@@ -629,10 +727,20 @@ def main(argv: list[str] | None = None) -> int:
             reference: dict[int, dict[str, list[float]]] = {}
             for size in sizes:
                 for t in targets if size == sizes[0] else targets[:1]:
-                    seconds = bulk_load(t.dbs, t.size, size, hashed, args.packages_per_customer,
-                                        args.invoices_per_customer, args.debit_every)
-                    print(f"{t.name}: loaded customers {t.size:,}..{size - 1:,} ({size - t.size:,}) in "
-                          f"{seconds:.1f} s ({(size - t.size) / seconds:,.0f} customers/s)", flush=True)
+                    seconds = bulk_load(
+                        t.dbs,
+                        t.size,
+                        size,
+                        hashed,
+                        args.packages_per_customer,
+                        args.invoices_per_customer,
+                        args.debit_every,
+                    )
+                    print(
+                        f"{t.name}: loaded customers {t.size:,}..{size - 1:,} ({size - t.size:,}) in "
+                        f"{seconds:.1f} s ({(size - t.size) / seconds:,.0f} customers/s)",
+                        flush=True,
+                    )
                     t.size = size
                 before = scan_counts(targets[0].dbs)
                 began = time.perf_counter()
@@ -642,21 +750,35 @@ def main(argv: list[str] | None = None) -> int:
                     reference[size] = results[1]
                 print(f"measured at {size:,} customers in {time.perf_counter() - began:.1f} s", flush=True)
                 if args.merges:
-                    print("  merge saga steps, p50 ms" + (" (reference)" if len(targets) > 1 else "") + ": " + ", ".join(
-                        f"{name} {percentile(values, 0.5) * 1000:.0f}"
-                        + (f" ({percentile(targets[1].probe.steps[name], 0.5) * 1000:.0f})"
-                           if len(targets) > 1 and targets[1].probe.steps.get(name) else "")
-                        for name, values in targets[0].probe.steps.items()))
+                    print(
+                        "  merge saga steps, p50 ms"
+                        + (" (reference)" if len(targets) > 1 else "")
+                        + ": "
+                        + ", ".join(
+                            f"{name} {percentile(values, 0.5) * 1000:.0f}"
+                            + (
+                                f" ({percentile(targets[1].probe.steps[name], 0.5) * 1000:.0f})"
+                                if len(targets) > 1 and targets[1].probe.steps.get(name)
+                                else ""
+                            )
+                            for name, values in targets[0].probe.steps.items()
+                        )
+                    )
                 time.sleep(1.5)  # the servers' table statistics reach pg_stat_user_tables within a second
                 report_scans(before, scan_counts(targets[0].dbs))
                 if args.explain:
                     explain(targets[0].dbs, rng.randrange(size))
             met, met_ref = print_table(sizes, figures, reference or None)
             if len(sizes) > 1:
-                print(f"goal (every ratio <= {GOAL} at {sizes[-1]:,} customers): against the {sizes[0]:,} run "
-                      f"{'met' if met else 'NOT met'}"
-                      + ("" if met_ref is None else
-                         f"; against the {sizes[0]:,} reference measured alongside {'met' if met_ref else 'NOT met'}"))
+                print(
+                    f"goal (every ratio <= {GOAL} at {sizes[-1]:,} customers): against the {sizes[0]:,} run "
+                    f"{'met' if met else 'NOT met'}"
+                    + (
+                        ""
+                        if met_ref is None
+                        else f"; against the {sizes[0]:,} reference measured alongside {'met' if met_ref else 'NOT met'}"
+                    )
+                )
         except Exception:
             for t in targets:
                 print(t.suite.log_report(lines=30), file=sys.stderr)

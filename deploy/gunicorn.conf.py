@@ -61,7 +61,6 @@ secure_scheme_headers: dict[str, str] = {}
 forwarder_headers = ""
 
 
-
 def worker_exit(server, worker):
     """Flushes the spans a worker still holds (cc_common.telemetry; set up in the worker by
     create_app, never here in the master: the exporter's thread would not survive the fork)."""

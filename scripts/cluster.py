@@ -292,12 +292,17 @@ def migrate(layout: Layout) -> None:
 def supervisorctl(layout: Layout, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(
         [layout.python, "-m", "supervisor.supervisorctl", "-c", str(layout.supervisor_conf), *args],
-        capture_output=True, text=True, check=check, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=check,
+        cwd=ROOT,
     )
 
 
 def running(layout: Layout) -> bool:
-    return (layout.workdir / "supervisor.sock").exists() and supervisorctl(layout, "pid", check=False).returncode == 0
+    return (layout.workdir / "supervisor.sock").exists() and supervisorctl(
+        layout, "pid", check=False
+    ).returncode == 0
 
 
 def up(layout: Layout, *, timeout: float = 90) -> None:
@@ -311,7 +316,9 @@ def up(layout: Layout, *, timeout: float = 90) -> None:
     (layout.workdir / "haproxy.cfg").write_text(haproxy_config(layout))
     layout.supervisor_conf.write_text(supervisor_config(layout))
     subprocess.run(
-        [layout.python, "-m", "supervisor.supervisord", "-c", str(layout.supervisor_conf)], check=True, cwd=ROOT
+        [layout.python, "-m", "supervisor.supervisord", "-c", str(layout.supervisor_conf)],
+        check=True,
+        cwd=ROOT,
     )
     wait_ready(layout, timeout=timeout)
 
@@ -350,15 +357,21 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, layout: Lay
         if check():
             return
         time.sleep(0.2)
-    raise RuntimeError(f"{what} not ready after {timeout:.0f}s; logs in {layout.log_dir}\n{log_tails(layout)}")
+    raise RuntimeError(
+        f"{what} not ready after {timeout:.0f}s; logs in {layout.log_dir}\n{log_tails(layout)}"
+    )
 
 
 def wait_ready(layout: Layout, timeout: float = 90) -> None:
     for name in (*SERVICES, "gateway"):
         for index in range(layout.copies):
-            wait_until(lambda n=name, i=index: copy_ready(layout, n, i), timeout, f"{name}-{index + 1}", layout)
+            wait_until(
+                lambda n=name, i=index: copy_ready(layout, n, i), timeout, f"{name}-{index + 1}", layout
+            )
     wait_until(lambda: http_ok(f"{layout.base_url}/healthz"), timeout, "haproxy", layout)
-    wait_until(lambda: haproxy_servers_up(layout) == layout.copies, timeout, "haproxy's gateway checks", layout)
+    wait_until(
+        lambda: haproxy_servers_up(layout) == layout.copies, timeout, "haproxy's gateway checks", layout
+    )
 
 
 def log_tails(layout: Layout, lines: int = 15) -> str:
@@ -422,14 +435,22 @@ def rolling_restart(
             started = time.monotonic()
             if name == "gateway":
                 haproxy_command(layout, f"set server gateways/{program} state drain")
-                wait_until(lambda p=program: haproxy_server_states(layout).get(p, ("", 0))[1] == 0,
-                           timeout, f"{program} drained", layout)
+                wait_until(
+                    lambda p=program: haproxy_server_states(layout).get(p, ("", 0))[1] == 0,
+                    timeout,
+                    f"{program} drained",
+                    layout,
+                )
             supervisorctl(layout, "restart", program)
             wait_until(lambda n=name, i=index: copy_ready(layout, n, i), timeout, program, layout)
             if name == "gateway":
                 haproxy_command(layout, f"set server gateways/{program} state ready")
-                wait_until(lambda p=program: haproxy_server_states(layout).get(p, ("",))[0].startswith("UP"),
-                           timeout, f"{program} in haproxy", layout)
+                wait_until(
+                    lambda p=program: haproxy_server_states(layout).get(p, ("",))[0].startswith("UP"),
+                    timeout,
+                    f"{program} in haproxy",
+                    layout,
+                )
             time.sleep(settle)
             report(f"{program}: restarted and SERVING again in {time.monotonic() - started:.1f}s")
 
@@ -438,9 +459,17 @@ def status_lines(layout: Layout) -> list[str]:
     lines = []
     for name in (*SERVICES, "gateway"):
         for index, program in enumerate(layout.programs(name)):
-            where = layout.addresses(name)[index] if name != "gateway" else f"127.0.0.1:{layout.ports['gateway'][index]}"
-            lines.append(f"{program:12} {where:18} {'ready' if copy_ready(layout, name, index) else 'NOT READY'}")
-    lines.append(f"{'haproxy':12} 127.0.0.1:{layout.gateway_port:<8} gateway copies up: {haproxy_servers_up(layout)}")
+            where = (
+                layout.addresses(name)[index]
+                if name != "gateway"
+                else f"127.0.0.1:{layout.ports['gateway'][index]}"
+            )
+            lines.append(
+                f"{program:12} {where:18} {'ready' if copy_ready(layout, name, index) else 'NOT READY'}"
+            )
+    lines.append(
+        f"{'haproxy':12} 127.0.0.1:{layout.gateway_port:<8} gateway copies up: {haproxy_servers_up(layout)}"
+    )
     return lines
 
 
@@ -461,11 +490,19 @@ def layout_from_env(environ: Mapping[str, str] = os.environ) -> Layout:
 def load_demo_data(layout: Layout) -> None:
     env = {**os.environ, **layout.common_env()}
     subprocess.run(
-        [layout.python, str(ROOT / "scripts" / "load_demo_data.py"),
-         "--identity", layout.addresses("identity")[0],
-         "--contract", layout.addresses("contract")[0],
-         "--package", layout.addresses("package")[0]],
-        env=env, check=True, cwd=ROOT,
+        [
+            layout.python,
+            str(ROOT / "scripts" / "load_demo_data.py"),
+            "--identity",
+            layout.addresses("identity")[0],
+            "--contract",
+            layout.addresses("contract")[0],
+            "--package",
+            layout.addresses("package")[0],
+        ],
+        env=env,
+        check=True,
+        cwd=ROOT,
     )
 
 
@@ -480,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo_data:
             load_demo_data(layout)
         print("\n".join(status_lines(layout)))
-        print(f"Customer center (cluster): {layout.base_url}/  logs: {layout.log_dir}  stop: make cluster-stop")
+        print(
+            f"Customer center (cluster): {layout.base_url}/  logs: {layout.log_dir}  stop: make cluster-stop"
+        )
     elif args.command == "down":
         down(layout)
     elif args.command == "status":

@@ -37,7 +37,17 @@ PACKAGE_PASSWORD = "package-password"
 
 
 def person(market, first, last, street, zip_code, city, phone, email, **extra):
-    return dict(market=market, first_name=first, last_name=last, street=street, zip=zip_code, city=city, phone=phone, email=email, **extra)
+    return dict(
+        market=market,
+        first_name=first,
+        last_name=last,
+        street=street,
+        zip=zip_code,
+        city=city,
+        phone=phone,
+        email=email,
+        **extra,
+    )
 
 
 DE_IBAN, DE_IBAN_2 = "DE89370400440532013000", "DE02120300000000202051"
@@ -47,32 +57,119 @@ NL_IBAN, NL_IBAN_2 = "NL91ABNA0417164300", "NL39RABO0300065264"
 DEMO = {
     # Germany: 10000002 differs only in contact data and bank account
     # (highlighted); 10000003 has another last name (blocked: legal proof).
-    "10000001": (person("de", "Max", "Mustermann", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"),
-                 dict(iban=DE_IBAN, bic="COBADEFFXXX"), [("hosting-plus", ["mustermann.de", "mustermann-blog.de"])], [(1199, "open"), (1199, "paid")]),
-    "10000002": (person("de", "Max", "Mustermann", "Gartenweg 5", "20095", "Hamburg", "+49 40 7654321", "max.mustermann@example.org"),
-                 dict(iban=DE_IBAN_2, bic="BYLADEM1001"), [("hosting-basic", ["max-shop.de"])], [(499, "open")]),
-    "10000003": (person("de", "Max", "Musterfrau", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"),
-                 dict(iban=DE_IBAN, bic="COBADEFFXXX"), [("hosting-basic", ["musterfrau.de"])], [(499, "paid")]),
+    "10000001": (
+        person(
+            "de", "Max", "Mustermann", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"
+        ),
+        dict(iban=DE_IBAN, bic="COBADEFFXXX"),
+        [("hosting-plus", ["mustermann.de", "mustermann-blog.de"])],
+        [(1199, "open"), (1199, "paid")],
+    ),
+    "10000002": (
+        person(
+            "de",
+            "Max",
+            "Mustermann",
+            "Gartenweg 5",
+            "20095",
+            "Hamburg",
+            "+49 40 7654321",
+            "max.mustermann@example.org",
+        ),
+        dict(iban=DE_IBAN_2, bic="BYLADEM1001"),
+        [("hosting-basic", ["max-shop.de"])],
+        [(499, "open")],
+    ),
+    "10000003": (
+        person(
+            "de", "Max", "Musterfrau", "Hauptstraße 1", "10115", "Berlin", "+49 30 1234567", "max@example.com"
+        ),
+        dict(iban=DE_IBAN, bic="COBADEFFXXX"),
+        [("hosting-basic", ["musterfrau.de"])],
+        [(499, "paid")],
+    ),
     # Netherlands: 20000002 differs in contact data; 20000003 has another IBAN (blocked).
-    "20000001": (person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
-                 dict(iban=NL_IBAN, bic="ABNANL2A"), [("hosting-plus", ["jansen.nl"])], [(1299, "open")]),
-    "20000002": (person("nl", "Jan", "Jansen", "Coolsingel 40", "3011 AD", "Rotterdam", "+31 10 7654321", "j.jansen@example.nl"),
-                 dict(iban=NL_IBAN, bic="ABNANL2A"), [("hosting-basic", ["jansen-winkel.nl"])], [(599, "paid")]),
-    "20000003": (person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
-                 dict(iban=NL_IBAN_2, bic="RABONL2U"), [("hosting-basic", ["jansen-fotos.nl"])], [(599, "open")]),
+    "20000001": (
+        person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
+        dict(iban=NL_IBAN, bic="ABNANL2A"),
+        [("hosting-plus", ["jansen.nl"])],
+        [(1299, "open")],
+    ),
+    "20000002": (
+        person(
+            "nl",
+            "Jan",
+            "Jansen",
+            "Coolsingel 40",
+            "3011 AD",
+            "Rotterdam",
+            "+31 10 7654321",
+            "j.jansen@example.nl",
+        ),
+        dict(iban=NL_IBAN, bic="ABNANL2A"),
+        [("hosting-basic", ["jansen-winkel.nl"])],
+        [(599, "paid")],
+    ),
+    "20000003": (
+        person("nl", "Jan", "Jansen", "Damrak 1", "1012 LG", "Amsterdam", "+31 20 1234567", "jan@example.nl"),
+        dict(iban=NL_IBAN_2, bic="RABONL2U"),
+        [("hosting-basic", ["jansen-fotos.nl"])],
+        [(599, "open")],
+    ),
     # United Kingdom: 30000002 differs in contact data; 30000003 has another card (blocked).
-    "30000001": (person("uk", "John", "Smith", "10 Downing Street", "SW1A 2AA", "London", "+44 20 7946 0000", "john@example.co.uk"),
-                 dict(card_token="tok_demo_visa_4242", card_last4="4242", card_expiry="12/29"), [("hosting-pro", ["smith.co.uk"])], [(2499, "open")]),
-    "30000002": (person("uk", "John", "Smith", "221B Baker Street", "NW1 6XE", "London", "+44 20 7946 0999", "j.smith@example.co.uk"),
-                 dict(card_token="tok_demo_visa_4242b", card_last4="4242", card_expiry="12/29"), [("hosting-basic", ["smith-shop.co.uk"])], [(799, "paid")]),
-    "30000003": (person("uk", "John", "Smith", "10 Downing Street", "SW1A 2AA", "London", "+44 20 7946 0000", "john@example.co.uk"),
-                 dict(card_token="tok_demo_mc_4444", card_last4="4444", card_expiry="03/28"), [("hosting-basic", ["smith-photos.co.uk"])], [(799, "open")]),
+    "30000001": (
+        person(
+            "uk",
+            "John",
+            "Smith",
+            "10 Downing Street",
+            "SW1A 2AA",
+            "London",
+            "+44 20 7946 0000",
+            "john@example.co.uk",
+        ),
+        dict(card_token="tok_demo_visa_4242", card_last4="4242", card_expiry="12/29"),
+        [("hosting-pro", ["smith.co.uk"])],
+        [(2499, "open")],
+    ),
+    "30000002": (
+        person(
+            "uk",
+            "John",
+            "Smith",
+            "221B Baker Street",
+            "NW1 6XE",
+            "London",
+            "+44 20 7946 0999",
+            "j.smith@example.co.uk",
+        ),
+        dict(card_token="tok_demo_visa_4242b", card_last4="4242", card_expiry="12/29"),
+        [("hosting-basic", ["smith-shop.co.uk"])],
+        [(799, "paid")],
+    ),
+    "30000003": (
+        person(
+            "uk",
+            "John",
+            "Smith",
+            "10 Downing Street",
+            "SW1A 2AA",
+            "London",
+            "+44 20 7946 0000",
+            "john@example.co.uk",
+        ),
+        dict(card_token="tok_demo_mc_4444", card_last4="4444", card_expiry="03/28"),
+        [("hosting-basic", ["smith-photos.co.uk"])],
+        [(799, "open")],
+    ),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Loads the demo customers (does nothing when they exist).")
-    parser.add_argument("--identity", help="address of a running identity-service (with --contract and --package)")
+    parser.add_argument(
+        "--identity", help="address of a running identity-service (with --contract and --package)"
+    )
     parser.add_argument("--contract")
     parser.add_argument("--package")
     args = parser.parse_args(argv)
@@ -90,14 +187,19 @@ def main(argv: list[str] | None = None) -> int:
         from package_service.bootstrap import create_server as package_server
 
         os.environ.pop("DATABASE_URL", None)  # each service uses its own default database under var/
-        servers = [ServerThread(lambda f=f: f("127.0.0.1:0")).start() for f in (identity_server, contract_server, package_server)]
+        servers = [
+            ServerThread(lambda f=f: f("127.0.0.1:0")).start()
+            for f in (identity_server, contract_server, package_server)
+        ]
         addresses = [server.address for server in servers]
     try:
         identity = identity_pb2_grpc.IdentityServiceStub(grpc.insecure_channel(addresses[0]))
         contract = contract_pb2_grpc.ContractServiceStub(grpc.insecure_channel(addresses[1]))
         package = package_pb2_grpc.PackageServiceStub(grpc.insecure_channel(addresses[2]))
         try:
-            contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="10000001"), metadata=staff, timeout=10)
+            contract.GetCustomer(
+                contract_pb2.GetCustomerRequest(customer_number="10000001"), metadata=staff, timeout=10
+            )
             print("Demo data is loaded already (var/). Delete var/ to start afresh.")
             return 0
         except grpc.RpcError as err:
@@ -110,24 +212,50 @@ def main(argv: list[str] | None = None) -> int:
                     payment=contract_pb2.PaymentInput(**payment),
                     **{**data, "market": enum_value(common_pb2.Market, data["market"])},
                 ),
-                metadata=staff, timeout=10,
+                metadata=staff,
+                timeout=10,
             )
-            identity.SetCustomerPassword(identity_pb2.SetCustomerPasswordRequest(customer_number=number, password=CUSTOMER_PASSWORD), metadata=staff, timeout=10)
+            identity.SetCustomerPassword(
+                identity_pb2.SetCustomerPasswordRequest(customer_number=number, password=CUSTOMER_PASSWORD),
+                metadata=staff,
+                timeout=10,
+            )
             for product, domains in packages:
-                created = package.CreatePackage(package_pb2.CreatePackageRequest(customer_number=number, product=product, domains=domains), metadata=staff, timeout=10).package
-                identity.SetPackagePassword(identity_pb2.SetPackagePasswordRequest(package_id=created.id, password=PACKAGE_PASSWORD), metadata=staff, timeout=10)
+                created = package.CreatePackage(
+                    package_pb2.CreatePackageRequest(
+                        customer_number=number, product=product, domains=domains
+                    ),
+                    metadata=staff,
+                    timeout=10,
+                ).package
+                identity.SetPackagePassword(
+                    identity_pb2.SetPackagePasswordRequest(package_id=created.id, password=PACKAGE_PASSWORD),
+                    metadata=staff,
+                    timeout=10,
+                )
                 start = (date.today() - timedelta(days=200)).isoformat()
                 contract.CreateContract(
-                    contract_pb2.CreateContractRequest(package_id=created.id, customer_number=number, product=product, start_date=start),
-                    metadata=staff, timeout=10,
+                    contract_pb2.CreateContractRequest(
+                        package_id=created.id, customer_number=number, product=product, start_date=start
+                    ),
+                    metadata=staff,
+                    timeout=10,
                 )
             for i, (cents, status) in enumerate(invoices):
                 day = (date.today() - timedelta(days=30 * (len(invoices) - i))).isoformat()
                 contract.CreateInvoice(
-                    contract_pb2.CreateInvoiceRequest(customer_number=number, amount_cents=cents, status=enum_value(contract_pb2.InvoiceStatus, status), date=day),
-                    metadata=staff, timeout=10,
+                    contract_pb2.CreateInvoiceRequest(
+                        customer_number=number,
+                        amount_cents=cents,
+                        status=enum_value(contract_pb2.InvoiceStatus, status),
+                        date=day,
+                    ),
+                    metadata=staff,
+                    timeout=10,
                 )
-        print(f"Demo data loaded: {len(DEMO)} customers (password {CUSTOMER_PASSWORD!r}), package password {PACKAGE_PASSWORD!r}.")
+        print(
+            f"Demo data loaded: {len(DEMO)} customers (password {CUSTOMER_PASSWORD!r}), package password {PACKAGE_PASSWORD!r}."
+        )
         return 0
     finally:
         for server in servers:

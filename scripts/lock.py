@@ -27,12 +27,22 @@ LOCAL_PREFIX = "customer-center-"
 # The package directories of each process (the image installs exactly these).
 PROCESSES = {
     "gateway": ("common", "protos", "gateway"),
-    **{name: ("common", "protos", f"{name}-service") for name in ("identity", "contract", "package", "merge")},
+    **{
+        name: ("common", "protos", f"{name}-service") for name in ("identity", "contract", "package", "merge")
+    },
 }
 BUILD_TOOLS = ("grpcio-tools", "setuptools")
 UV_ARGS = [
-    "pip", "compile", "--quiet", "--generate-hashes", "--python-version", "3.11",
-    "--python-platform", "x86_64-unknown-linux-gnu", "--custom-compile-command", "make lock",
+    "pip",
+    "compile",
+    "--quiet",
+    "--generate-hashes",
+    "--python-version",
+    "3.11",
+    "--python-platform",
+    "x86_64-unknown-linux-gnu",
+    "--custom-compile-command",
+    "make lock",
 ]
 
 
@@ -59,15 +69,15 @@ def compile_lock(inputs: list[str], output: Path, *, constraint: Path | None = N
         source = Path(tmp) / f"{output.stem}.in"
         source.write_text("".join(f"{line}\n" for line in inputs))
         extra = ["--constraint", str(constraint)] if constraint else []
-        subprocess.run([uv(), *UV_ARGS, *extra, source.name, "--output-file", str(output)], cwd=tmp, check=True)
+        subprocess.run(
+            [uv(), *UV_ARGS, *extra, source.name, "--output-file", str(output)], cwd=tmp, check=True
+        )
     # uv cites the constraint by its absolute path: cite it from the repository root instead.
     output.write_text(output.read_text().replace(f"{ROOT}/", ""))
 
 
 def main() -> None:
-    subprocess.run(
-        [uv(), *UV_ARGS, "requirements-dev.txt", "--output-file", str(LOCK)], cwd=ROOT, check=True
-    )
+    subprocess.run([uv(), *UV_ARGS, "requirements-dev.txt", "--output-file", str(LOCK)], cwd=ROOT, check=True)
     IMAGE_LOCKS.mkdir(parents=True, exist_ok=True)
     for process, directories in PROCESSES.items():
         compile_lock(third_party_dependencies(directories), IMAGE_LOCKS / f"{process}.txt", constraint=LOCK)

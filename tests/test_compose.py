@@ -22,7 +22,12 @@ COMPOSE = REPO / "docker-compose.yml"
 GRPC_SERVICES = ("identity", "contract", "package", "merge")
 OUR_SERVICES = (*GRPC_SERVICES, "gateway")
 MIGRATE_JOBS = tuple(f"migrate-{s}" for s in GRPC_SERVICES)
-CODE_DIRS = [REPO / "common", REPO / "gateway", REPO / "deploy", *(REPO / f"{s}-service" for s in GRPC_SERVICES)]
+CODE_DIRS = [
+    REPO / "common",
+    REPO / "gateway",
+    REPO / "deploy",
+    *(REPO / f"{s}-service" for s in GRPC_SERVICES),
+]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -111,7 +116,11 @@ def test_docker_compose_validates_the_file():
     binary = _compose_binary()
     done = subprocess.run(
         [binary, "-f", str(COMPOSE), "config", "-q"],
-        cwd=REPO, env=_clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, f"docker-compose config -q failed:\n{done.stdout}\n{done.stderr}"
 
@@ -131,7 +140,9 @@ def test_every_process_is_built_from_the_one_dockerfile_with_its_own_service_arg
     stages = _stages(text)
     assert re.search(r"^USER (?!root\b|0\b)\S+", stages["runtime"], re.M), "the runtime stage runs as root"
     assert "COPY --from=builder /opt/venv /opt/venv" in stages["runtime"]
-    assert "COPY common" not in stages["runtime"], "the runtime stage copies sources instead of installing them"
+    assert "COPY common" not in stages["runtime"], (
+        "the runtime stage copies sources instead of installing them"
+    )
     assert "PYTHONPATH" not in text, "the images install their packages: no PYTHONPATH"
     for name in OUR_SERVICES:
         assert name in services, f"docker-compose.yml has no service {name}"
@@ -172,7 +183,12 @@ def test_each_service_listens_on_the_default_port_of_config(compose):
         build = service["build"]
         assert build["target"] == "grpc-service" and build["args"]["PORT"] == str(port), name
     grpc_stage = _stages(DOCKERFILE.read_text())["grpc-service"]
-    for line in ("EXPOSE ${PORT}", "LISTEN_ADDR=0.0.0.0:${PORT}", "HEALTH_ADDR=127.0.0.1:${PORT}", "cc_common.healthcheck"):
+    for line in (
+        "EXPOSE ${PORT}",
+        "LISTEN_ADDR=0.0.0.0:${PORT}",
+        "HEALTH_ADDR=127.0.0.1:${PORT}",
+        "cc_common.healthcheck",
+    ):
         assert line in grpc_stage, f"the grpc-service stage lacks {line!r}"
     gateway_stage = _stages(DOCKERFILE.read_text())["gateway"]
     assert services["gateway"]["build"]["target"] == "gateway"
@@ -189,7 +205,9 @@ def test_each_database_is_migrated_by_a_one_shot_job_before_any_copy_of_its_serv
         assert not job.get("volumes"), f"migrate-{name} mounts keys it does not need"
         assert job["restart"] == "no"
         assert job["depends_on"]["postgres"]["condition"] == "service_healthy"
-        assert services[name]["depends_on"][f"migrate-{name}"] == {"condition": "service_completed_successfully"}
+        assert services[name]["depends_on"][f"migrate-{name}"] == {
+            "condition": "service_completed_successfully"
+        }
         others = [s for s in services if s.startswith("migrate-") and s != f"migrate-{name}"]
         assert not set(others) & set(services[name]["depends_on"]), name
     assert {s for s in services if s.startswith("migrate-")} == set(MIGRATE_JOBS)
@@ -233,7 +251,9 @@ def test_the_health_check_command_reports_a_serving_server_and_a_missing_one(tmp
     from package_service.bootstrap import Settings, create_server
 
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'package.db'}", listen="127.0.0.1:0", tokens=token_settings_in(tmp_path)
+        database_url=f"sqlite:///{tmp_path / 'package.db'}",
+        listen="127.0.0.1:0",
+        tokens=token_settings_in(tmp_path),
     )
     thread = ServerThread(lambda: create_server("127.0.0.1:0", settings)).start()
     try:

@@ -319,7 +319,9 @@ def test_the_network_policy_lets_the_monitoring_namespace_scrape_the_metrics_por
     assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "customer-center"}}
     assert policy["policyTypes"] == ["Ingress"]
     (rule,) = policy["ingress"]
-    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
     assert sorted(p["port"] for p in rule["ports"]) == sorted(_metrics_port(n) for n in OUR_SERVICES)
 
 

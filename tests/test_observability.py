@@ -55,7 +55,11 @@ def test_docker_compose_validates_the_file_with_the_profile():
     binary = _compose_binary()
     done = subprocess.run(
         [binary, "-f", str(COMPOSE), "--profile", "observability", "config", "-q"],
-        cwd=REPO, env=_clean_env(), capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, f"docker-compose config -q failed:\n{done.stdout}\n{done.stderr}"
 
@@ -97,11 +101,18 @@ def _expressions(dashboard: dict) -> list[str]:
 
 def test_every_metric_of_the_dashboard_is_served_by_the_processes():
     exposed = _exposed_metric_names()
-    assert {"cc_grpc_server_handled_total", "cc_http_requests_total", "cc_outbox_messages", "cc_merges"} <= exposed
+    assert {
+        "cc_grpc_server_handled_total",
+        "cc_http_requests_total",
+        "cc_outbox_messages",
+        "cc_merges",
+    } <= exposed
     for dashboard in _dashboards():
         used = {name for expr in _expressions(dashboard) for name in re.findall(r"\bcc_[a-z0-9_]+", expr)}
         assert used, dashboard["title"]
-        assert not used - exposed, f"{dashboard['title']}: metrics no process serves: {sorted(used - exposed)}"
+        assert not used - exposed, (
+            f"{dashboard['title']}: metrics no process serves: {sorted(used - exposed)}"
+        )
 
 
 def test_the_dashboard_has_the_panels_the_issue_asks_for_on_the_provisioned_data_source():
@@ -111,7 +122,16 @@ def test_the_dashboard_has_the_panels_the_issue_asks_for_on_the_provisioned_data
     uids = {source["uid"] for source in datasources}
     (dashboard,) = _dashboards()
     titles = " | ".join(panel["title"].lower() for panel in dashboard["panels"])
-    for words in ("requests", "errors", "latency", "merges by status", "outbox", "mails waiting", "logins", "lockouts"):
+    for words in (
+        "requests",
+        "errors",
+        "latency",
+        "merges by status",
+        "outbox",
+        "mails waiting",
+        "logins",
+        "lockouts",
+    ):
         assert words in titles, words
     for panel in dashboard["panels"]:
         if panel["type"] != "row":
@@ -120,5 +140,9 @@ def test_the_dashboard_has_the_panels_the_issue_asks_for_on_the_provisioned_data
         (OBSERVABILITY / "grafana" / "provisioning" / "dashboards" / "dashboards.yaml").read_text()
     )["providers"][0]
     compose = yaml.safe_load(COMPOSE.read_text())
-    mounts = {v.split(":")[1]: v.split(":")[0] for v in compose["services"]["grafana"]["volumes"] if v.startswith("./")}
+    mounts = {
+        v.split(":")[1]: v.split(":")[0]
+        for v in compose["services"]["grafana"]["volumes"]
+        if v.startswith("./")
+    }
     assert (REPO / mounts[provider["options"]["path"]]).resolve() == DASHBOARDS.resolve()

@@ -33,7 +33,10 @@ PACKAGES = {
     **{f"{s}-service": [f"{s}_service"] for s in ("identity", "contract", "package", "merge")},
 }
 LOCAL_MODULES = {Path(source).stem for sources in PACKAGES.values() for source in sources}
-PROCESSES = {"gateway": "gateway", **{s: f"{s}-service" for s in ("identity", "contract", "package", "merge")}}
+PROCESSES = {
+    "gateway": "gateway",
+    **{s: f"{s}-service" for s in ("identity", "contract", "package", "merge")},
+}
 # Imports inside a cc_common function that only one process calls: that process declares them.
 CALLED_ONLY_BY = {"opentelemetry.instrumentation.flask": "gateway"}
 # Declared though no code of ours imports them, and why.
@@ -111,8 +114,10 @@ def imported_modules(directory: str) -> set[str]:
                 modules = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 owners = module_owners()
-                modules = [f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in owners else node.module
-                           for a in node.names]
+                modules = [
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in owners else node.module
+                    for a in node.names
+                ]
             else:
                 continue
             top = {m for m in modules if m.split(".")[0] not in sys.stdlib_module_names | LOCAL_MODULES}
@@ -183,7 +188,10 @@ def requirement_lines(path: Path) -> list[Requirement]:
 def test_the_lock_pins_every_requirement_at_a_version_it_allows_and_hashes_everything():
     lock = read_lock(LOCK)
     assert lock, "requirements.lock is empty"
-    for requirement in [*requirement_lines(REPO / "requirements.txt"), *requirement_lines(REPO / "requirements-dev.txt")]:
+    for requirement in [
+        *requirement_lines(REPO / "requirements.txt"),
+        *requirement_lines(REPO / "requirements-dev.txt"),
+    ]:
         entry = lock.get(normal(requirement.name))
         assert entry, f"{requirement.name} is not in requirements.lock: run `make lock`"
         assert requirement.specifier.contains(entry.version, prereleases=True), (
@@ -191,7 +199,9 @@ def test_the_lock_pins_every_requirement_at_a_version_it_allows_and_hashes_every
         )
     for directory in PACKAGES:
         missing = own_dependencies(directory)[1] - set(lock)
-        assert not missing, f"{directory} declares {sorted(missing)}, which requirements.lock lacks: run `make lock`"
+        assert not missing, (
+            f"{directory} declares {sorted(missing)}, which requirements.lock lacks: run `make lock`"
+        )
     assert all(entry.hashes for entry in lock.values()), "an entry of requirements.lock has no hash"
 
 
@@ -200,7 +210,6 @@ def test_make_venv_installs_the_lock_with_hashes_and_the_local_packages_without_
     assert "install -q --require-hashes --no-deps -r requirements.lock" in makefile
     listed = re.search(r"^LOCAL_PACKAGES := (.+)$", makefile, re.M).group(1).split()
     assert set(listed) == set(PACKAGES)
-
 
 
 def test_nothing_puts_the_package_directories_on_the_python_path():
@@ -218,7 +227,9 @@ def test_each_image_lock_holds_what_its_process_declares_and_what_that_needs_onl
     declared = declared_with_local_dependencies(PROCESSES[process])
     # The direct entries are exactly the declared ones; every other one is needed by an entry.
     direct = {name for name, entry in image.items() if f"-r {process}.in" in entry.via}
-    assert direct == declared, f"deploy/locks/{process}.txt is behind the pyproject.toml files: run `make lock`"
+    assert direct == declared, (
+        f"deploy/locks/{process}.txt is behind the pyproject.toml files: run `make lock`"
+    )
     for name, entry in image.items():
         needed_by = {normal(v) for v in entry.via if not v.startswith("-")} & set(image)
         assert name in direct or needed_by, f"{process}: {name} is in its image but nothing there needs it"
@@ -243,8 +254,21 @@ def test_the_wheel_of_each_package_holds_every_file_of_its_sources(directory, tm
     copy = tmp_path / "src"
     subprocess.run(["cp", "-r", str(REPO / directory), str(copy)], check=True)
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path), str(copy)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(copy),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr
     (wheel,) = tmp_path.glob("*.whl")

@@ -103,7 +103,11 @@ BREAKING_CHANGES = {
     "field renumbered": ("  string merged_into = 18;", "  string merged_into = 19;", "FIELD_NO_DELETE"),
     "field renamed": ("  string merged_into = 18;", "  string merged_to = 18;", "FIELD_SAME_NAME"),
     "rpc deleted": ("  rpc ListForms(ListFormsRequest) returns (ListFormsResponse);\n", "", "RPC_NO_DELETE"),
-    "enum value renumbered": ("  CONTRACT_STATUS_TERMINATED = 2;", "  CONTRACT_STATUS_TERMINATED = 3;", "ENUM_VALUE_NO_DELETE"),
+    "enum value renumbered": (
+        "  CONTRACT_STATUS_TERMINATED = 2;",
+        "  CONTRACT_STATUS_TERMINATED = 3;",
+        "ENUM_VALUE_NO_DELETE",
+    ),
     "timestamp back to a string": (
         "  google.protobuf.Timestamp created_at = 16;",
         "  string created_at = 16;",

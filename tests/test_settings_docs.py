@@ -61,12 +61,16 @@ def env_reads(source: str) -> tuple[set[str], list[str]]:
     constants = {
         target.id: node.value.value
         for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
         for target in node.targets
         if isinstance(target, ast.Name)
     }
     bare = any(
-        isinstance(node, ast.ImportFrom) and node.module == "os" and any(a.name == "environ" for a in node.names)
+        isinstance(node, ast.ImportFrom)
+        and node.module == "os"
+        and any(a.name == "environ" for a in node.names)
         for node in ast.walk(tree)
     )
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
@@ -88,7 +92,8 @@ def env_reads(source: str) -> tuple[set[str], list[str]]:
         parameters = [a.arg for a in function.args.args] if function else []
         if isinstance(key, ast.Name) and key.id in parameters:
             calls = [
-                c for c in ast.walk(tree)
+                c
+                for c in ast.walk(tree)
                 if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == function.name
             ]
             literal = [c.args[0].value for c in calls if c.args and isinstance(c.args[0], ast.Constant)]
@@ -116,12 +121,16 @@ def test_the_code_reads_no_variable_outside_the_settings_classes():
         names, unknown = env_reads(path.read_text(encoding="utf-8"))
         where = path.relative_to(REPO)
         problems += [f"{where}: {read} (a name that is not a literal)" for read in unknown]
-        problems += [f"{where}: reads {name}, which is in no settings class" for name in sorted(names) if not _known(name)]
+        problems += [
+            f"{where}: reads {name}, which is in no settings class"
+            for name in sorted(names)
+            if not _known(name)
+        ]
     assert problems == []
 
 
 def test_the_scan_finds_reads_in_each_form():
-    source = '''
+    source = """
 import os
 from os import environ
 HOOK = "SOME_HOOK"
@@ -135,7 +144,7 @@ _env("VIA_HELPER")
 def anything(name):
     return os.environ.get(name)
 anything(some_variable)
-'''
+"""
     names, unknown = env_reads(source)
     assert names == {"PLAIN_GET", "SUBSCRIPT", "GETENV", "SOME_HOOK", "VIA_HELPER"}
     assert unknown == ["line 13: os.environ.get(name)"]

@@ -403,7 +403,10 @@ def unsafe_production_settings(process: str) -> list[str]:
             if name not in contract.model_fields_set:
                 problems.append(f"{name.upper()} is not set (the default is a published test value)")
     # Test hooks, no settings (cc_common.settings.TEST_HOOKS).
-    hooks = {"FAULT_INJECT": os.environ.get("FAULT_INJECT", ""), "FAULT_INJECT_FILE": os.environ.get("FAULT_INJECT_FILE", "")}
+    hooks = {
+        "FAULT_INJECT": os.environ.get("FAULT_INJECT", ""),
+        "FAULT_INJECT_FILE": os.environ.get("FAULT_INJECT_FILE", ""),
+    }
     for name, value in hooks.items():
         if value.strip():
             problems.append(f"{name} is set (crash points are for tests only)")

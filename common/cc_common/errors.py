@@ -158,7 +158,11 @@ def from_rpc_error(err: grpc.RpcError, *, service: str = "backend") -> DomainErr
     status = err.code() if hasattr(err, "code") else grpc.StatusCode.UNKNOWN
     details = (err.details() if hasattr(err, "details") else None) or ""
     # (key, value) pairs at runtime, sync and aio alike (the stubs type them as objects).
-    pairs = cast(Iterable[tuple[str, Any]], err.trailing_metadata() or ()) if hasattr(err, "trailing_metadata") else ()
+    pairs = (
+        cast(Iterable[tuple[str, Any]], err.trailing_metadata() or ())
+        if hasattr(err, "trailing_metadata")
+        else ()
+    )
     trailers = {k: unquote(v) if isinstance(v, str) else v for k, v in pairs}
     cls = _BY_GRPC_STATUS.get(status)
     if cls is None or cls is ServiceUnavailable:

@@ -55,7 +55,7 @@ def delay_of(name: str) -> float:
         return 0.0
     for point in _points():
         if point.startswith(DELAY_PREFIX):
-            named, _, seconds = point[len(DELAY_PREFIX):].partition("=")
+            named, _, seconds = point[len(DELAY_PREFIX) :].partition("=")
             if named == name:
                 return float(seconds)
     return 0.0

@@ -103,7 +103,9 @@ def _logged(handler: Handler, method: str) -> Handler:
 
         return wrapper
 
-    def streaming(behavior: Callable[[Any, Context], AsyncIterator[Any]]) -> Callable[[Any, Context], AsyncIterator[Any]]:
+    def streaming(
+        behavior: Callable[[Any, Context], AsyncIterator[Any]],
+    ) -> Callable[[Any, Context], AsyncIterator[Any]]:
         async def wrapper(request_or_iterator: Any, context: Context) -> AsyncIterator[Any]:
             started = time.perf_counter()
             error: BaseException | None = None

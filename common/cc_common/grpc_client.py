@@ -74,7 +74,9 @@ RETRY_POLICY = {
 
 RETRY_METHOD_CONFIG: dict[str, Any] = {
     "name": [
-        {"service": service, "method": method} for service, methods in READ_METHODS.items() for method in methods
+        {"service": service, "method": method}
+        for service, methods in READ_METHODS.items()
+        for method in methods
     ],
     "retryPolicy": RETRY_POLICY,
 }
@@ -168,7 +170,12 @@ class ServiceClient(Generic[S]):
         self.timeout = timeout
 
     def invoke(
-        self, method: Callable[..., R], request: Any, *, token: str | None = None, timeout: float | None = None
+        self,
+        method: Callable[..., R],
+        request: Any,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
     ) -> R:
         """Calls `method`, a method of this client's stub (`client.invoke(client.stub.GetCustomer,
         request)`), with the given user token, or with the service credential."""

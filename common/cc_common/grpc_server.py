@@ -301,11 +301,7 @@ async def create_server(address: str, spec: ServerSpec) -> tuple[grpc.aio.Server
 
 
 async def set_serving(health: HealthServicer, service_names: Iterable[str], serving: bool) -> None:
-    status = (
-        health_pb2.HealthCheckResponse.SERVING
-        if serving
-        else health_pb2.HealthCheckResponse.NOT_SERVING
-    )
+    status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
     for name in ["", *service_names]:
         await health.set(name, status)
 
@@ -366,7 +362,9 @@ async def run_until_terminated(
     cause = received[0] if received else "the server ended"
     await health.enter_graceful_shutdown()
     if drain > 0 and not waiter.done():
-        log.info("%s: reporting NOT_SERVING, still taking calls for %.1f s (GRPC_DRAIN_SECONDS)", cause, drain)
+        log.info(
+            "%s: reporting NOT_SERVING, still taking calls for %.1f s (GRPC_DRAIN_SECONDS)", cause, drain
+        )
         stop.clear()
         try:
             await asyncio.wait_for(stop.wait(), drain)

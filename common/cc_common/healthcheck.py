@@ -39,7 +39,9 @@ def is_serving(address: str, service: str = "", timeout: float = 3.0) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cc_common.healthcheck", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m cc_common.healthcheck", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("address", help="host:port of the gRPC server")
     parser.add_argument("service", nargs="?", default="", help="full service name; empty = the server")
     parser.add_argument("--timeout", type=float, default=3.0)

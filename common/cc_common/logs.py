@@ -129,7 +129,9 @@ class JsonLineFormatter(JsonFormatter):
             rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
         )
 
-    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
         super().add_fields(log_data, record, message_dict)
         log_data["time"] = _iso_time(record.created)
         log_data.setdefault("service", None)
@@ -199,7 +201,9 @@ def handler(service: str, fmt: str | None = None, stream: TextIO | None = None) 
     return made
 
 
-def configure(service: str, *, fmt: str | None = None, level: int | str | None = None, stream: TextIO | None = None) -> None:
+def configure(
+    service: str, *, fmt: str | None = None, level: int | str | None = None, stream: TextIO | None = None
+) -> None:
     """Sends every logger's records to one stderr handler of the root logger (replacing one
     installed here before), at LOG_LEVEL; warnings and uncaught exceptions become log lines
     too, so that nothing but log lines reaches stderr."""
@@ -229,9 +233,7 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return
     name = args.thread.name if args.thread is not None else "?"
-    logging.getLogger("uncaught").error(
-        "uncaught exception in thread %s", name, exc_info=args.exc_value
-    )
+    logging.getLogger("uncaught").error("uncaught exception in thread %s", name, exc_info=args.exc_value)
 
 
 def dict_config(service: str, level: str | None = None) -> dict[str, Any]:

@@ -159,7 +159,9 @@ class _DatabaseCollector(Collector):
             weakref.WeakKeyDictionary()
         )
 
-    def watch(self, engine: Engine, service: str, outbox: Table | None = None, merges: Table | None = None) -> None:
+    def watch(
+        self, engine: Engine, service: str, outbox: Table | None = None, merges: Table | None = None
+    ) -> None:
         with self._lock:
             self._watched[engine] = (service, outbox, merges)
 
@@ -168,17 +170,21 @@ class _DatabaseCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         pool_out = GaugeMetricFamily(
-            "cc_db_pool_checked_out", "Database connections in use (checked out of the pool).", labels=["service"]
+            "cc_db_pool_checked_out",
+            "Database connections in use (checked out of the pool).",
+            labels=["service"],
         )
         pool_size = GaugeMetricFamily(
             "cc_db_pool_size", "Connections the pool keeps (its size; more may overflow).", labels=["service"]
         )
         pool_overflow = GaugeMetricFamily(
-            "cc_db_pool_overflow", "Connections open beyond the pool's size (negative: not all opened yet).",
+            "cc_db_pool_overflow",
+            "Connections open beyond the pool's size (negative: not all opened yet).",
             labels=["service"],
         )
         waiting = GaugeMetricFamily(
-            "cc_outbox_messages", "Mails in the outbox by status (pending, sending, failed; sent ones not counted).",
+            "cc_outbox_messages",
+            "Mails in the outbox by status (pending, sending, failed; sent ones not counted).",
             labels=["service", "status"],
         )
         oldest = GaugeMetricFamily(
@@ -186,12 +192,18 @@ class _DatabaseCollector(Collector):
             "Age of the oldest mail not delivered yet (pending or sending); 0 when none waits.",
             labels=["service"],
         )
-        merges = GaugeMetricFamily("cc_merges", "Merges by status (in merge-service's database).", labels=["status"])
+        merges = GaugeMetricFamily(
+            "cc_merges", "Merges by status (in merge-service's database).", labels=["status"]
+        )
         with self._lock:
             watched = list(self._watched.items())
         for engine, (service, outbox, merge_table) in watched:
             pool = engine.pool
-            for family, attribute in ((pool_out, "checkedout"), (pool_size, "size"), (pool_overflow, "overflow")):
+            for family, attribute in (
+                (pool_out, "checkedout"),
+                (pool_size, "size"),
+                (pool_overflow, "overflow"),
+            ):
                 read = getattr(pool, attribute, None)
                 if callable(read):
                     try:
@@ -208,7 +220,9 @@ class _DatabaseCollector(Collector):
         yield from (pool_out, pool_size, pool_overflow, waiting, oldest, merges)
 
     @staticmethod
-    def _outbox(engine: Engine, service: str, table: Table, waiting: GaugeMetricFamily, oldest: GaugeMetricFamily) -> None:
+    def _outbox(
+        engine: Engine, service: str, table: Table, waiting: GaugeMetricFamily, oldest: GaugeMetricFamily
+    ) -> None:
         from sqlalchemy import func, select
 
         query = (
@@ -245,7 +259,9 @@ _DATABASES = _DatabaseCollector()
 REGISTRY.register(_DATABASES)
 
 
-def watch_database(engine: Engine, service: str, *, outbox: Table | None = None, merges: Table | None = None) -> None:
+def watch_database(
+    engine: Engine, service: str, *, outbox: Table | None = None, merges: Table | None = None
+) -> None:
     """Reports `engine`'s connection pool, and at every scrape the mails waiting in the `outbox`
     table and the merges by status of the `merges` table (each when given)."""
     _DATABASES.watch(engine, service, outbox, merges)
@@ -253,7 +269,7 @@ def watch_database(engine: Engine, service: str, *, outbox: Table | None = None,
 
 # --- the gRPC interceptor --------------------------------------------------------------------
 def _split(method: str) -> tuple[str, str]:
-    """"/customercenter.v2.IdentityService/Login" -> ("customercenter.v2.IdentityService", "Login")."""
+    """ "/customercenter.v2.IdentityService/Login" -> ("customercenter.v2.IdentityService", "Login")."""
     service, _, name = method.lstrip("/").rpartition("/")
     return service or "unknown", name or "unknown"
 
@@ -296,7 +312,11 @@ def _measured(handler: Handler, call: _Call) -> Handler:
             finally:
                 call.done(started, status_of(context, error).name)
 
-        make = grpc.unary_unary_rpc_method_handler if handler.unary_unary else grpc.stream_unary_rpc_method_handler
+        make = (
+            grpc.unary_unary_rpc_method_handler
+            if handler.unary_unary
+            else grpc.stream_unary_rpc_method_handler
+        )
         return make(unary, *codec)
 
     behaviour = cast("Callable[[Any, Context], Any]", handler.unary_stream or handler.stream_stream)
@@ -319,7 +339,11 @@ def _measured(handler: Handler, call: _Call) -> Handler:
         finally:
             call.done(started, status_of(context, error).name)
 
-    make = grpc.unary_stream_rpc_method_handler if handler.unary_stream else grpc.stream_stream_rpc_method_handler
+    make = (
+        grpc.unary_stream_rpc_method_handler
+        if handler.unary_stream
+        else grpc.stream_stream_rpc_method_handler
+    )
     return make(stream, *codec)
 
 
@@ -373,7 +397,9 @@ def metrics_host() -> str:
     return SharedSettings.load().metrics_host
 
 
-def start_metrics_server(port: int, host: str | None = None, registry: CollectorRegistry = REGISTRY) -> int | None:
+def start_metrics_server(
+    port: int, host: str | None = None, registry: CollectorRegistry = REGISTRY
+) -> int | None:
     """Serves `registry` as /metrics on host:port in a daemon thread (prometheus_client's
     server); port 0: nothing. A port that cannot be bound is logged as an error and the
     process goes on without metrics (it never stops a service). Returns the port served."""

@@ -327,6 +327,8 @@ class Dispatcher:
         with self.engine.begin() as conn:
             conn.execute(
                 update(t)
-                .where(and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts >= self.max_attempts))
+                .where(
+                    and_(t.c.status == "sending", t.c.lease_until < now, t.c.attempts >= self.max_attempts)
+                )
                 .values(status="failed", lease_until=None, last_error="lease expired after the last attempt")
             )

@@ -110,7 +110,9 @@ class RevocationState:
 class RevocationWatcher:
     """Keeps a RevocationState in step with identity-service, in a daemon thread."""
 
-    def __init__(self, channel: grpc.Channel, token_source: Callable[[], str], state: RevocationState) -> None:
+    def __init__(
+        self, channel: grpc.Channel, token_source: Callable[[], str], state: RevocationState
+    ) -> None:
         # Imported here: the generated stubs are not needed by processes that never watch.
         from customercenter.v2 import identity_pb2, identity_pb2_grpc
 
@@ -144,9 +146,7 @@ class RevocationWatcher:
                     self.state.apply(
                         sequence=event.sequence,
                         snapshot=event.snapshot,
-                        rules=[
-                            SubjectRule(r.subject, r.min_generation, r.keep_jti) for r in event.rules
-                        ],
+                        rules=[SubjectRule(r.subject, r.min_generation, r.keep_jti) for r in event.rules],
                         denied=[(d.jti, d.expires_at.seconds) for d in event.denied],  # whole unix seconds
                     )
                     acks.put(event.sequence)

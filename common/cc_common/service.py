@@ -103,7 +103,9 @@ class PlainService:
             dispatcher = Dispatcher(
                 engine, self.outbox, settings.mail_transport or transport_from_env()
             ).start()
-            servicer = self.servicer(uow_factory, public_base_url=base_url, on_mail=dispatcher.wake, **options)
+            servicer = self.servicer(
+                uow_factory, public_base_url=base_url, on_mail=dispatcher.wake, **options
+            )
             extras = (dispatcher,)
         if self.background is not None:
             extras = (*extras, *self.background(uow_factory, settings))

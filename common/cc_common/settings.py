@@ -66,104 +66,272 @@ def _message(exc: ValidationError) -> str:
 class SharedSettings(EnvGroup):
     title: ClassVar[str] = "every process"
 
-    app_env: str = Field("development", description="`production` refuses unsafe settings (see \"Production\") and turns gRPC reflection off")
-    var_dir: str | None = Field(None, description="local state: SQLite files, keys, mail files", json_schema_extra=shown("`var/` (in the repository)"))
-    log_format: str = Field("json", description="`json`: one JSON object per line on stderr (time, level, service, message, trace and span ids, access lines of the gateway and of every gRPC call); `text`: one readable line (`make run` sets it; [docs/observability.md](docs/observability.md))")
-    log_level: str = Field("INFO", description="the lowest level logged; `DEBUG` also shows the access lines of probes that answer")
-    identity_addr: str = Field("127.0.0.1:50051", description="where identity-service is: one `host:port`, a list of copies as IP addresses (`10.0.0.5:50051,10.0.0.6:50051`; `localhost` counts as `127.0.0.1`) or one name resolving to every copy (`dns:///identity:50051`); calls are spread over the copies and reads are retried on another copy ([docs/copies.md](docs/copies.md))")
-    contract_addr: str = Field("127.0.0.1:50052", description="where contract-service is (the same forms as `IDENTITY_ADDR`)")
-    package_addr: str = Field("127.0.0.1:50053", description="where package-service is (the same forms as `IDENTITY_ADDR`)")
-    merge_addr: str = Field("127.0.0.1:50054", description="where merge-service is (the same forms as `IDENTITY_ADDR`)")
+    app_env: str = Field(
+        "development",
+        description='`production` refuses unsafe settings (see "Production") and turns gRPC reflection off',
+    )
+    var_dir: str | None = Field(
+        None,
+        description="local state: SQLite files, keys, mail files",
+        json_schema_extra=shown("`var/` (in the repository)"),
+    )
+    log_format: str = Field(
+        "json",
+        description="`json`: one JSON object per line on stderr (time, level, service, message, trace and span ids, access lines of the gateway and of every gRPC call); `text`: one readable line (`make run` sets it; [docs/observability.md](docs/observability.md))",
+    )
+    log_level: str = Field(
+        "INFO",
+        description="the lowest level logged; `DEBUG` also shows the access lines of probes that answer",
+    )
+    identity_addr: str = Field(
+        "127.0.0.1:50051",
+        description="where identity-service is: one `host:port`, a list of copies as IP addresses (`10.0.0.5:50051,10.0.0.6:50051`; `localhost` counts as `127.0.0.1`) or one name resolving to every copy (`dns:///identity:50051`); calls are spread over the copies and reads are retried on another copy ([docs/copies.md](docs/copies.md))",
+    )
+    contract_addr: str = Field(
+        "127.0.0.1:50052", description="where contract-service is (the same forms as `IDENTITY_ADDR`)"
+    )
+    package_addr: str = Field(
+        "127.0.0.1:50053", description="where package-service is (the same forms as `IDENTITY_ADDR`)"
+    )
+    merge_addr: str = Field(
+        "127.0.0.1:50054", description="where merge-service is (the same forms as `IDENTITY_ADDR`)"
+    )
     grpc_timeout_seconds: float = Field(5.0, description="deadline of every gRPC call")
     jwt_issuer: str = Field("customer-center", description="`iss` claim of every token")
     jwt_audience: str = Field("customer-center-api", description="`aud` claim of user tokens")
-    service_audience: str = Field("customer-center-internal", description="`aud` claim of the services' credentials")
+    service_audience: str = Field(
+        "customer-center-internal", description="`aud` claim of the services' credentials"
+    )
     token_ttl_seconds: int = Field(3600, description="lifetime of the user tokens the gateway issues")
-    jwt_signing_key_file: str | None = Field(None, description="Ed25519 private key of user tokens (the gateway signs)", json_schema_extra=shown("`$VAR_DIR/keys/jwt-signing.pem`"))
-    jwt_public_key_file: str | None = Field(None, description="its public key (the services verify)", json_schema_extra=shown("`$VAR_DIR/keys/jwt-signing.pub.pem`"))
-    gateway_service_key_file: str | None = Field(None, description="private key of the gateway's internal credential (`service:gateway`)", json_schema_extra=shown("`$VAR_DIR/keys/service-gateway.pem`"))
-    gateway_service_public_key_file: str | None = Field(None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-gateway.pub.pem`"))
-    merge_service_key_file: str | None = Field(None, description="private key of merge-service's credential (`service:merge`), the only one the merge steps accept", json_schema_extra=shown("`$VAR_DIR/keys/service-merge.pem`"))
-    merge_service_public_key_file: str | None = Field(None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-merge.pub.pem`"))
-    contract_service_key_file: str | None = Field(None, description="private key of contract-service's credential, good for nothing but watching identity's revocations", json_schema_extra=shown("`$VAR_DIR/keys/service-contract.pem`"))
-    contract_service_public_key_file: str | None = Field(None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-contract.pub.pem`"))
-    package_service_key_file: str | None = Field(None, description="private key of package-service's credential, good for nothing but watching identity's revocations", json_schema_extra=shown("`$VAR_DIR/keys/service-package.pem`"))
-    package_service_public_key_file: str | None = Field(None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-package.pub.pem`"))
-    grpc_tls_cert: str = Field("", description="all three of `GRPC_TLS_CERT`, `GRPC_TLS_KEY`, `GRPC_TLS_CA` or none: this process's certificate chain (PEM), as server and as client (extended key usage serverAuth and clientAuth); it must name the host of the `*_ADDR` that reaches it (and `127.0.0.1` for the container health checks)", json_schema_extra=shown("unset (plaintext gRPC)"))
-    grpc_tls_key: str = Field("", description="the private key of `GRPC_TLS_CERT`", json_schema_extra=shown("unset"))
-    grpc_tls_ca: str = Field("", description="the CA that signed every process's certificate: servers require a client certificate from it, clients check the server's against it", json_schema_extra=shown("unset"))
-    grpc_tls_server_name: str = Field("", description="with mTLS, the name every server certificate is checked against", json_schema_extra=shown("the host of the `*_ADDR` (its first entry, for a list of copies)"))
-    public_base_url: str | None = Field(None, description="base of the links in mails (reset links, e-mail restore links, merge objection links; each process's own setting, never taken from a request's Host); checked wherever it is set, required by identity, merge and the gateway in production", json_schema_extra=shown("`http://127.0.0.1:8000` (the gateway: none)"))
-    metrics_host: str = Field("127.0.0.1", description="address `/metrics` listens on (`0.0.0.0` in the containers)")
+    jwt_signing_key_file: str | None = Field(
+        None,
+        description="Ed25519 private key of user tokens (the gateway signs)",
+        json_schema_extra=shown("`$VAR_DIR/keys/jwt-signing.pem`"),
+    )
+    jwt_public_key_file: str | None = Field(
+        None,
+        description="its public key (the services verify)",
+        json_schema_extra=shown("`$VAR_DIR/keys/jwt-signing.pub.pem`"),
+    )
+    gateway_service_key_file: str | None = Field(
+        None,
+        description="private key of the gateway's internal credential (`service:gateway`)",
+        json_schema_extra=shown("`$VAR_DIR/keys/service-gateway.pem`"),
+    )
+    gateway_service_public_key_file: str | None = Field(
+        None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-gateway.pub.pem`")
+    )
+    merge_service_key_file: str | None = Field(
+        None,
+        description="private key of merge-service's credential (`service:merge`), the only one the merge steps accept",
+        json_schema_extra=shown("`$VAR_DIR/keys/service-merge.pem`"),
+    )
+    merge_service_public_key_file: str | None = Field(
+        None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-merge.pub.pem`")
+    )
+    contract_service_key_file: str | None = Field(
+        None,
+        description="private key of contract-service's credential, good for nothing but watching identity's revocations",
+        json_schema_extra=shown("`$VAR_DIR/keys/service-contract.pem`"),
+    )
+    contract_service_public_key_file: str | None = Field(
+        None,
+        description="its public key",
+        json_schema_extra=shown("`$VAR_DIR/keys/service-contract.pub.pem`"),
+    )
+    package_service_key_file: str | None = Field(
+        None,
+        description="private key of package-service's credential, good for nothing but watching identity's revocations",
+        json_schema_extra=shown("`$VAR_DIR/keys/service-package.pem`"),
+    )
+    package_service_public_key_file: str | None = Field(
+        None, description="its public key", json_schema_extra=shown("`$VAR_DIR/keys/service-package.pub.pem`")
+    )
+    grpc_tls_cert: str = Field(
+        "",
+        description="all three of `GRPC_TLS_CERT`, `GRPC_TLS_KEY`, `GRPC_TLS_CA` or none: this process's certificate chain (PEM), as server and as client (extended key usage serverAuth and clientAuth); it must name the host of the `*_ADDR` that reaches it (and `127.0.0.1` for the container health checks)",
+        json_schema_extra=shown("unset (plaintext gRPC)"),
+    )
+    grpc_tls_key: str = Field(
+        "", description="the private key of `GRPC_TLS_CERT`", json_schema_extra=shown("unset")
+    )
+    grpc_tls_ca: str = Field(
+        "",
+        description="the CA that signed every process's certificate: servers require a client certificate from it, clients check the server's against it",
+        json_schema_extra=shown("unset"),
+    )
+    grpc_tls_server_name: str = Field(
+        "",
+        description="with mTLS, the name every server certificate is checked against",
+        json_schema_extra=shown("the host of the `*_ADDR` (its first entry, for a list of copies)"),
+    )
+    public_base_url: str | None = Field(
+        None,
+        description="base of the links in mails (reset links, e-mail restore links, merge objection links; each process's own setting, never taken from a request's Host); checked wherever it is set, required by identity, merge and the gateway in production",
+        json_schema_extra=shown("`http://127.0.0.1:8000` (the gateway: none)"),
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="address `/metrics` listens on (`0.0.0.0` in the containers)"
+    )
 
 
 class ServiceSettings(EnvGroup):
     title: ClassVar[str] = "each gRPC service"
 
-    database_url: str | None = Field(None, description="SQLAlchemy URL of the service's own database (`postgresql+psycopg://...` in production)", json_schema_extra=shown("`sqlite:///$VAR_DIR/<service>.db`"))
-    listen_addr: str | None = Field(None, description="address the gRPC server binds", json_schema_extra=shown("the service's `*_ADDR` when that is one `host:port` (else required)"))
-    grpc_drain_seconds: str = Field("2", description="on SIGTERM, how long a service reports `NOT_SERVING` while still taking calls before it refuses new ones and finishes those in flight (at most 5 s more); a second signal cuts it short ([docs/copies.md](docs/copies.md))")
-    metrics_port: str | None = Field(None, description="port of the service's Prometheus `/metrics` (never its gRPC port); `0`: none. A port that cannot be bound is logged and the service runs on without metrics ([docs/observability.md](docs/observability.md))", json_schema_extra=shown("identity `9101`, contract `9102`, package `9103`, merge `9104`"))
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the service's own database (`postgresql+psycopg://...` in production)",
+        json_schema_extra=shown("`sqlite:///$VAR_DIR/<service>.db`"),
+    )
+    listen_addr: str | None = Field(
+        None,
+        description="address the gRPC server binds",
+        json_schema_extra=shown("the service's `*_ADDR` when that is one `host:port` (else required)"),
+    )
+    grpc_drain_seconds: str = Field(
+        "2",
+        description="on SIGTERM, how long a service reports `NOT_SERVING` while still taking calls before it refuses new ones and finishes those in flight (at most 5 s more); a second signal cuts it short ([docs/copies.md](docs/copies.md))",
+    )
+    metrics_port: str | None = Field(
+        None,
+        description="port of the service's Prometheus `/metrics` (never its gRPC port); `0`: none. A port that cannot be bound is logged and the service runs on without metrics ([docs/observability.md](docs/observability.md))",
+        json_schema_extra=shown("identity `9101`, contract `9102`, package `9103`, merge `9104`"),
+    )
 
 
 class MailSettings(EnvGroup):
     title: ClassVar[str] = "the services that send mails"
 
-    smtp_host: str = Field("", description="outgoing mail server", json_schema_extra=shown("unset (mails go to `$VAR_DIR/mail/*.eml`)"))
+    smtp_host: str = Field(
+        "",
+        description="outgoing mail server",
+        json_schema_extra=shown("unset (mails go to `$VAR_DIR/mail/*.eml`)"),
+    )
     smtp_port: int = Field(25, description="its port")
-    mail_from: str = Field("Customer Center <service@customer-center.example>", description="sender of the mails")
-    outbox_lease_seconds: int = Field(60, description="how long one copy's claim on an outbox mail lasts; a mail left `sending` by a copy that died is sent again after it, with the same `Message-ID` ([docs/outbox.md](docs/outbox.md)); keep it well above the SMTP timeout (10 s)")
-    outbox_max_attempts: int = Field(10, description="delivery attempts of one mail before it is marked failed")
+    mail_from: str = Field(
+        "Customer Center <service@customer-center.example>", description="sender of the mails"
+    )
+    outbox_lease_seconds: int = Field(
+        60,
+        description="how long one copy's claim on an outbox mail lasts; a mail left `sending` by a copy that died is sent again after it, with the same `Message-ID` ([docs/outbox.md](docs/outbox.md)); keep it well above the SMTP timeout (10 s)",
+    )
+    outbox_max_attempts: int = Field(
+        10, description="delivery attempts of one mail before it is marked failed"
+    )
 
 
 class GatewayEnv(EnvGroup):
     title: ClassVar[str] = "the gateway"
 
-    gateway_host: str = Field("127.0.0.1", description="address the gateway's gunicorn binds (`0.0.0.0` in the container); a `--bind` on the command line wins")
+    gateway_host: str = Field(
+        "127.0.0.1",
+        description="address the gateway's gunicorn binds (`0.0.0.0` in the container); a `--bind` on the command line wins",
+    )
     gateway_port: int = Field(8000, description="HTTP port of the gateway")
     gateway_workers: int = Field(2, description="gunicorn gthread worker processes")
     gateway_threads: int = Field(4, description="threads of each worker")
-    gateway_reuse_port: str = Field("1", description="`1`: one listening socket per worker (SO_REUSEPORT), so the kernel balances connections; `0`: one shared socket")
-    gateway_metrics_port: str = Field("9100", description="port of the gateway's `/metrics`, served by the gunicorn master with the sum of its workers (never on `GATEWAY_PORT`); `0`: none")
-    trusted_proxies: str = Field("", description="addresses or networks of the reverse proxies directly in front of the gateway, separated by commas or spaces (`10.0.0.5, 10.1.0.0/16, fd00::/8`); only from these peers do `X-Forwarded-For` (the client address, for login throttling) and `X-Forwarded-Proto` (https: `Secure` cookies and HSTS) count, one hop each. An invalid entry stops the gateway at start-up ([docs/http.md](docs/http.md))", json_schema_extra=shown("empty (nobody)"))
+    gateway_reuse_port: str = Field(
+        "1",
+        description="`1`: one listening socket per worker (SO_REUSEPORT), so the kernel balances connections; `0`: one shared socket",
+    )
+    gateway_metrics_port: str = Field(
+        "9100",
+        description="port of the gateway's `/metrics`, served by the gunicorn master with the sum of its workers (never on `GATEWAY_PORT`); `0`: none",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="addresses or networks of the reverse proxies directly in front of the gateway, separated by commas or spaces (`10.0.0.5, 10.1.0.0/16, fd00::/8`); only from these peers do `X-Forwarded-For` (the client address, for login throttling) and `X-Forwarded-Proto` (https: `Secure` cookies and HSTS) count, one hop each. An invalid entry stops the gateway at start-up ([docs/http.md](docs/http.md))",
+        json_schema_extra=shown("empty (nobody)"),
+    )
 
 
 class IdentityEnv(EnvGroup):
     title: ClassVar[str] = "identity-service"
 
     staff_username: str = Field("admin", description="the service team's account (`make run` sets `staff`)")
-    staff_password: str = Field("admin-password", description="its password (`make run` sets `staff-demo-password`); refused in production when missing or a shipped default; a changed one at start-up revokes the staff tokens issued before")
-    login_max_failures_per_account: int = Field(5, description="failed logins of one account before it is locked; the account of a package login is the package, whichever of its domains is typed")
-    login_max_failures_per_address: int = Field(20, description="failed logins from one client address before it is locked")
+    staff_password: str = Field(
+        "admin-password",
+        description="its password (`make run` sets `staff-demo-password`); refused in production when missing or a shipped default; a changed one at start-up revokes the staff tokens issued before",
+    )
+    login_max_failures_per_account: int = Field(
+        5,
+        description="failed logins of one account before it is locked; the account of a package login is the package, whichever of its domains is typed",
+    )
+    login_max_failures_per_address: int = Field(
+        20, description="failed logins from one client address before it is locked"
+    )
     login_failure_window_seconds: int = Field(900, description="the window the failed logins are counted in")
     login_lockout_seconds: int = Field(300, description="how long a lock lasts")
     password_reset_ttl_seconds: int = Field(1800, description="how long a reset link works (once)")
-    password_reset_max_mails_per_hour: int = Field(3, description="reset mails to one customer number per hour")
-    password_reset_max_valid_links: int = Field(3, description="reset links of one number valid at the same time (a new request never voids one; a reset with one voids the others)")
-    password_reset_max_requests_per_address: int = Field(10, description="reset requests from one client address per hour, for any number; over a limit the answer is still 202 and no mail is sent")
-    hash_threads: int = Field(0, description="threads hashing passwords (argon2); in a container, set it to the CPU limit", json_schema_extra=shown("the number of cores"))
-    revocation_ack_timeout_seconds: float = Field(1.0, description="how long a revoking call (logout, password change) waits for every watcher to apply it")
-    revocation_replica_ttl_seconds: float = Field(5.0, description="PostgreSQL only: after how long without a heartbeat another identity copy counts as dead and a revoking call stops waiting for its watchers (heartbeats every fifth of it; see [docs/passwords-and-sessions.md](docs/passwords-and-sessions.md))")
+    password_reset_max_mails_per_hour: int = Field(
+        3, description="reset mails to one customer number per hour"
+    )
+    password_reset_max_valid_links: int = Field(
+        3,
+        description="reset links of one number valid at the same time (a new request never voids one; a reset with one voids the others)",
+    )
+    password_reset_max_requests_per_address: int = Field(
+        10,
+        description="reset requests from one client address per hour, for any number; over a limit the answer is still 202 and no mail is sent",
+    )
+    hash_threads: int = Field(
+        0,
+        description="threads hashing passwords (argon2); in a container, set it to the CPU limit",
+        json_schema_extra=shown("the number of cores"),
+    )
+    revocation_ack_timeout_seconds: float = Field(
+        1.0,
+        description="how long a revoking call (logout, password change) waits for every watcher to apply it",
+    )
+    revocation_replica_ttl_seconds: float = Field(
+        5.0,
+        description="PostgreSQL only: after how long without a heartbeat another identity copy counts as dead and a revoking call stops waiting for its watchers (heartbeats every fifth of it; see [docs/passwords-and-sessions.md](docs/passwords-and-sessions.md))",
+    )
 
 
 class ContractEnv(EnvGroup):
     title: ClassVar[str] = "contract-service"
 
-    terminations_poll_seconds: float = Field(60.0, description="how often every copy carries out the terminations that are due (one transaction each, each carried out once however many copies run); `0`: never (another process does it)")
-    sepa_creditor_name: str = Field("Customer Center Hosting", description="the creditor's name in the SEPA direct debit files")
-    sepa_creditor_iban: str = Field("DE02120300000000202051", description="the account the direct debits are collected into (the default is a published test IBAN; refused in production)")
+    terminations_poll_seconds: float = Field(
+        60.0,
+        description="how often every copy carries out the terminations that are due (one transaction each, each carried out once however many copies run); `0`: never (another process does it)",
+    )
+    sepa_creditor_name: str = Field(
+        "Customer Center Hosting", description="the creditor's name in the SEPA direct debit files"
+    )
+    sepa_creditor_iban: str = Field(
+        "DE02120300000000202051",
+        description="the account the direct debits are collected into (the default is a published test IBAN; refused in production)",
+    )
     sepa_creditor_bic: str = Field("BYLADEM1001", description="its BIC")
-    sepa_creditor_id: str = Field("DE98ZZZ09999999999", description="the SEPA creditor identifier (the default is the published test identifier; refused in production)")
-    card_payments: str = Field("none", description="the card payment provider a repeat debit of a card-paid invoice goes through: `none` (the request is recorded for the service team) or `test` (a stand-in that approves every token not ending in `_declined` and moves no money; refused in production)")
+    sepa_creditor_id: str = Field(
+        "DE98ZZZ09999999999",
+        description="the SEPA creditor identifier (the default is the published test identifier; refused in production)",
+    )
+    card_payments: str = Field(
+        "none",
+        description="the card payment provider a repeat debit of a card-paid invoice goes through: `none` (the request is recorded for the service team) or `test` (a stand-in that approves every token not ending in `_declined` and moves no money; refused in production)",
+    )
 
 
 class MergeEnv(EnvGroup):
     title: ClassVar[str] = "merge-service"
 
-    merge_review: str = Field("manual", description="`auto`: a submitted merge is approved at once (never one proven with a package password: that one always goes to the service team)")
-    merge_objection_hours: int = Field(72, description="a merge proven with a package password: how long after the absorbed number was told staff must wait before approving it, unless the absorbed customer confirms earlier ([docs/trust-boundaries.md](docs/trust-boundaries.md))")
-    merge_lease_seconds: float = Field(15.0, description="how long one copy's claim on a merge saga lasts without renewal (renewed every third of it while the copy works); a merge whose copy died is finished by another copy at most this long (plus a poll) later ([docs/merge-saga.md](docs/merge-saga.md))")
-    merge_poll_seconds: float = Field(1.0, description="how often every copy looks for due merge sagas (a lease expired, a retry due)")
+    merge_review: str = Field(
+        "manual",
+        description="`auto`: a submitted merge is approved at once (never one proven with a package password: that one always goes to the service team)",
+    )
+    merge_objection_hours: int = Field(
+        72,
+        description="a merge proven with a package password: how long after the absorbed number was told staff must wait before approving it, unless the absorbed customer confirms earlier ([docs/trust-boundaries.md](docs/trust-boundaries.md))",
+    )
+    merge_lease_seconds: float = Field(
+        15.0,
+        description="how long one copy's claim on a merge saga lasts without renewal (renewed every third of it while the copy works); a merge whose copy died is finished by another copy at most this long (plus a poll) later ([docs/merge-saga.md](docs/merge-saga.md))",
+    )
+    merge_poll_seconds: float = Field(
+        1.0, description="how often every copy looks for due merge sagas (a lease expired, a retry due)"
+    )
 
 
 GROUPS: tuple[type[EnvGroup], ...] = (

@@ -170,7 +170,8 @@ def instrument_engine(engine: Engine) -> None:
 
     name = "opentelemetry.instrumentation.sqlalchemy"
     usage = get_meter(name, version).create_up_down_counter(
-        name="db.client.connections.usage", unit="connections",
+        name="db.client.connections.usage",
+        unit="connections",
         description="The number of connections that are currently in state described by the state attribute.",
     )
     EngineTracer(trace.get_tracer(name, version), engine, usage)
@@ -200,7 +201,9 @@ def current_traceparent() -> str:
     return carrier.get("traceparent", "")
 
 
-def new_trace(name: str, attributes: Mapping[str, Any] | None = None, *, tracer: trace.Tracer | None = None) -> str:
+def new_trace(
+    name: str, attributes: Mapping[str, Any] | None = None, *, tracer: trace.Tracer | None = None
+) -> str:
     """Starts a trace of its own (e.g. a merge's saga), with a root span named `name` linked to
     the current span (the request that started it), and returns its W3C traceparent for later
     spans (`context_of`), in any process. Without an exporter no span is recorded, but the
@@ -213,8 +216,10 @@ def new_trace(name: str, attributes: Mapping[str, Any] | None = None, *, tracer:
         ctx = span.get_span_context()
         if not ctx.is_valid:  # the no-op tracer: ids of its own, not sampled
             ctx = SpanContext(
-                trace_id=secrets.randbits(128) or 1, span_id=secrets.randbits(64) or 1,
-                is_remote=False, trace_flags=TraceFlags(TraceFlags.DEFAULT),
+                trace_id=secrets.randbits(128) or 1,
+                span_id=secrets.randbits(64) or 1,
+                is_remote=False,
+                trace_flags=TraceFlags(TraceFlags.DEFAULT),
             )
         return format_traceparent(ctx)
     finally:
@@ -232,7 +237,9 @@ def context_of(traceparent: str | None) -> otel_context.Context:
         return otel_context.Context()
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-    ctx = TraceContextTextMapPropagator().extract({"traceparent": traceparent}, context=otel_context.Context())
+    ctx = TraceContextTextMapPropagator().extract(
+        {"traceparent": traceparent}, context=otel_context.Context()
+    )
     if not trace.get_current_span(ctx).get_span_context().is_valid:
         return otel_context.Context()
     return ctx

@@ -272,9 +272,7 @@ class TokenVerifier:
         self._revocation = revocation
 
     def jwks(self, kinds: frozenset[str] = USER_KINDS) -> dict[str, list[dict[str, str]]]:
-        return {
-            "keys": [public_jwk(k.public_key) for k in self._keys.values() if k.kinds & kinds]
-        }
+        return {"keys": [public_jwk(k.public_key) for k in self._keys.values() if k.kinds & kinds]}
 
     def verify(self, token: str) -> Principal:
         principal = self._cached(token)

@@ -30,6 +30,7 @@ from contract_service.service_layer.unit_of_work import ContractUnitOfWork, Unit
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = contract_pb2.DESCRIPTOR.services_by_name["ContractService"].full_name
 
+
 def servicer_options() -> dict[str, Any]:
     """The adapters of the servicer: the card payment provider (CARD_PAYMENTS) and the SEPA
     creditor of the direct debit files (SEPA_CREDITOR_*)."""

@@ -194,7 +194,11 @@ def _message(kind: str, name: str, ctx: dict[str, Any], msg: str) -> str:
         return f"{name} must be {TYPE_WORDS[kind]}."
     if kind == "string_too_short":
         least = ctx.get("min_length", 1)
-        return f"{name} must not be empty." if least == 1 else f"{name} must be at least {least} characters long."
+        return (
+            f"{name} must not be empty."
+            if least == 1
+            else f"{name} must be at least {least} characters long."
+        )
     if kind == "string_too_long":
         return f"{name} must be at most {ctx.get('max_length')} characters long."
     if kind == "too_short":
@@ -212,7 +216,9 @@ def invalid_input(error: ValidationError) -> InvalidInput:
     errors = error.errors(include_url=False)
     first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     name = _field_of(tuple(first["loc"]))
-    return InvalidInput(_message(first["type"], name or "body", first.get("ctx") or {}, first["msg"]), field=name)
+    return InvalidInput(
+        _message(first["type"], name or "body", first.get("ctx") or {}, first["msg"]), field=name
+    )
 
 
 # --- the document -----------------------------------------------------------------------------
@@ -235,7 +241,10 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
     if value is PDF:
         return {"description": "The PDF, as an attachment (Content-Disposition: attachment)", "content": PDF}
     if value is XML:
-        return {"description": "The XML document, as an attachment (Content-Disposition: attachment)", "content": XML}
+        return {
+            "description": "The XML document, as an attachment (Content-Disposition: attachment)",
+            "content": XML,
+        }
     if isinstance(value, dict):
         return {"description": value.get("description", "The answer"), "content": _content(value)}
     out: dict[str, Any] = {
@@ -243,7 +252,9 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
         "content": _content(_ref(value), value.EXAMPLE),
     }
     if op.location and status == 201:
-        out["headers"] = {"Location": {"description": "The URL of the new resource", "schema": {"type": "string"}}}
+        out["headers"] = {
+            "Location": {"description": "The URL of the new resource", "schema": {"type": "string"}}
+        }
     return out
 
 
@@ -267,7 +278,10 @@ def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> d
     if params:
         out["parameters"] = params
     if op.body is not None:
-        out["requestBody"] = {"required": op.empty_body is None, "content": _content(_ref(op.body), op.body.EXAMPLE)}
+        out["requestBody"] = {
+            "required": op.empty_body is None,
+            "content": _content(_ref(op.body), op.body.EXAMPLE),
+        }
     elif op.multipart is not None:
         out["requestBody"] = {"required": True, "content": {"multipart/form-data": op.multipart}}
     responses = {str(status): _answer(status, value, op) for status, value in op.answers.items()}
@@ -278,7 +292,9 @@ def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> d
 
 
 def _models(op: Operation) -> list[type[BaseModel]]:
-    found = [value for value in op.answers.values() if isinstance(value, type) and issubclass(value, BaseModel)]
+    found = [
+        value for value in op.answers.values() if isinstance(value, type) and issubclass(value, BaseModel)
+    ]
     return found + ([op.body] if op.body is not None else [])
 
 
@@ -331,14 +347,18 @@ bp = Blueprint("openapi", __name__)
 
 
 @bp.get("/api/openapi.json")
-@operation("getOpenApi", "This document", "openapi",
-    {200: {"type": "object", "description": "OpenAPI 3.1"}}, backend=False)
+@operation(
+    "getOpenApi",
+    "This document",
+    "openapi",
+    {200: {"type": "object", "description": "OpenAPI 3.1"}},
+    backend=False,
+)
 def openapi() -> Response:
     # Built once per app, on the first request (every blueprint is registered by then).
     if "openapi_document" not in current_app.extensions:
         current_app.extensions["openapi_document"] = document(current_app)
     return jsonify(current_app.extensions["openapi_document"])
-
 
 
 def main() -> None:

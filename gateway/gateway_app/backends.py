@@ -39,7 +39,12 @@ class Backend(Protocol[S_co]):
     def stub(self) -> S_co: ...
 
     def invoke(
-        self, method: Callable[..., R], request: Any, *, token: str | None = None, timeout: float | None = None
+        self,
+        method: Callable[..., R],
+        request: Any,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
     ) -> R: ...
 
     def serving(self, timeout: float = 1.0) -> bool: ...

@@ -35,15 +35,19 @@ UNMATCHED = "<unmatched>"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 REQUESTS = Counter(
-    "cc_http_requests", "HTTP requests answered by the gateway, by method, route and status.",
+    "cc_http_requests",
+    "HTTP requests answered by the gateway, by method, route and status.",
     ["method", "route", "status"],
 )
 DURATION = Histogram(
-    "cc_http_request_duration_seconds", "Time the gateway took to answer a request, by method and route.",
-    ["method", "route"], buckets=BUCKETS,
+    "cc_http_request_duration_seconds",
+    "Time the gateway took to answer a request, by method and route.",
+    ["method", "route"],
+    buckets=BUCKETS,
 )
 IN_FLIGHT = Gauge(
-    "cc_http_requests_in_flight", "Requests the gateway is handling right now (all workers).",
+    "cc_http_requests_in_flight",
+    "Requests the gateway is handling right now (all workers).",
     multiprocess_mode="livesum",
 )
 

@@ -74,7 +74,12 @@ class FakeService:
         return _FakeStub(self)
 
     def invoke(
-        self, method: Callable[..., Any], request: Any, *, token: str | None = None, timeout: float | None = None
+        self,
+        method: Callable[..., Any],
+        request: Any,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
     ) -> Any:
         return method(request, token)
 

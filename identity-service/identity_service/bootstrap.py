@@ -111,15 +111,32 @@ class Settings:
     def check(self, *, production: bool) -> None:
         """Refuses the default staff password outside development."""
         if production and self.staff_password == DEFAULT_STAFF_PASSWORD:
-            raise RuntimeError("Set STAFF_PASSWORD: the default staff password is refused with APP_ENV=production.")
+            raise RuntimeError(
+                "Set STAFF_PASSWORD: the default staff password is refused with APP_ENV=production."
+            )
         limits = self.limits
-        if min(limits.max_failures_per_account, limits.max_failures_per_address, limits.window_seconds,
-               limits.lockout_seconds) < 1:
+        if (
+            min(
+                limits.max_failures_per_account,
+                limits.max_failures_per_address,
+                limits.window_seconds,
+                limits.lockout_seconds,
+            )
+            < 1
+        ):
             raise RuntimeError("The LOGIN_* limits must be positive integers.")
         if not self.revocation_replica_ttl > 0:
             raise RuntimeError("REVOCATION_REPLICA_TTL_SECONDS must be positive.")
         reset = self.reset_policy
-        if min(reset.ttl_seconds, reset.max_mails_per_hour, reset.max_valid_links, reset.max_requests_per_address) < 1:
+        if (
+            min(
+                reset.ttl_seconds,
+                reset.max_mails_per_hour,
+                reset.max_valid_links,
+                reset.max_requests_per_address,
+            )
+            < 1
+        ):
             raise RuntimeError("The PASSWORD_RESET_* settings must be positive integers.")
         try:
             password_reset.check_base_url(self.public_base_url, password_reset.DEFAULT_BASE_URL)
@@ -207,12 +224,18 @@ async def create_server(
     # new hash; the revocation state is read below, and watchers get it in their snapshot.
     try:
         services.ensure_staff_account(
-            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+            uow=uow_factory(),
+            hasher=hasher,
+            username=settings.staff_username,
+            password=settings.staff_password,
         )
     except IntegrityError:
         # Another copy starting at the same moment created the account first: look again.
         services.ensure_staff_account(
-            uow=uow_factory(), hasher=hasher, username=settings.staff_username, password=settings.staff_password
+            uow=uow_factory(),
+            hasher=hasher,
+            username=settings.staff_username,
+            password=settings.staff_password,
         )
     # identity verifies tokens against its own revocation state, in process: loaded here (the
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
@@ -268,7 +291,9 @@ def serve() -> None:
             hub.close()  # ends the watch streams, so the graceful stop does not wait for them
 
         try:
-            await run_until_terminated(server, health, [SERVICE_NAME], on_started=started, on_stopping=stopping)
+            await run_until_terminated(
+                server, health, [SERVICE_NAME], on_started=started, on_stopping=stopping
+            )
         finally:
             await asyncio.to_thread(runtime.stop)
 

@@ -95,7 +95,9 @@ class Runtime:
         self.revocations.stop()
 
 
-async def create_server(address: str, settings: Settings | None = None) -> tuple[grpc.aio.Server, int, Any, Runtime]:
+async def create_server(
+    address: str, settings: Settings | None = None
+) -> tuple[grpc.aio.Server, int, Any, Runtime]:
     """Builds the server bound to address; returns (server, port, health, runtime).
     `runtime.start()` starts the saga runner (it polls for due sagas) and the mail dispatcher."""
     settings = settings or Settings.from_env()
@@ -125,7 +127,12 @@ async def create_server(address: str, settings: Settings | None = None) -> tuple
         public_base_url=settings.public_base_url, objection_period=timedelta(hours=settings.objection_hours)
     )
     servicer = MergeServicer(
-        uow_factory, backends, saga, auto_review=settings.auto_review, agreement=agreement, on_mail=dispatcher.wake
+        uow_factory,
+        backends,
+        saga,
+        auto_review=settings.auto_review,
+        agreement=agreement,
+        on_mail=dispatcher.wake,
     )
     spec = ServerSpec(
         registrations=[(merge_pb2_grpc.add_MergeServiceServicer_to_server, servicer)],
@@ -145,7 +152,11 @@ def serve() -> None:
 
     async def main() -> None:
         server, port, health, runtime = await create_server(settings.listen, settings)
-        logging.info("merge-service listening on port %d (review: %s)", port, "auto" if settings.auto_review else "manual")
+        logging.info(
+            "merge-service listening on port %d (review: %s)",
+            port,
+            "auto" if settings.auto_review else "manual",
+        )
         metrics.serve_metrics("merge")  # /metrics on METRICS_PORT (cc_common.metrics)
 
         async def started() -> None:

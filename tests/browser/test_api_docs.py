@@ -17,9 +17,11 @@ def test_the_api_reference_renders_the_operations_with_no_console_error(open_bro
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on(
         "request",
-        lambda request: outside.append(request.url)
-        if urlsplit(request.url).scheme in ("http", "https") and urlsplit(request.url).netloc != origin
-        else None,
+        lambda request: (
+            outside.append(request.url)
+            if urlsplit(request.url).scheme in ("http", "https") and urlsplit(request.url).netloc != origin
+            else None
+        ),
     )
 
     one.go("/api/docs")

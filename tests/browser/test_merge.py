@@ -51,7 +51,9 @@ WIZARD = {
 
 def open_wizard(b, words):
     page = b.page
-    assert page.locator("nav.menu h2").text_content().strip() == words["menu"]  # the menu's name in this language
+    assert (
+        page.locator("nav.menu h2").text_content().strip() == words["menu"]
+    )  # the menu's name in this language
     page.click(f"nav.menu >> text={words['forms']}")
     page.click("#form-link_customer_numbers")
     assert page.locator("h1").inner_text() == words["merge"]
@@ -267,11 +269,16 @@ def test_the_absorbed_holder_objects_through_the_mailed_link(suite, open_browser
     page = b.go(f"/merge-objection?token={link_token}")
     assert page.locator("#object").count() == 1
     # The page alone changes nothing (mail scanners follow links).
-    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "ready"
+    assert (
+        suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "ready"
+    )
     b.shot("objection-question")
     page.click("#object")
     assert "widersprochen" in page.inner_text("#objection-done")
-    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "cancelled"
+    assert (
+        suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"]
+        == "cancelled"
+    )
     page.goto(suite.url(f"/merge-objection?token={link_token}"))
     page.click("#object")
     assert page.locator("#form-error").count() == 1  # the link works once
@@ -290,4 +297,6 @@ def test_the_absorbed_customer_signed_in_sees_the_merge_and_confirms_it(suite, o
     page.click("#confirm")
     page.wait_for_url("**notice=merge_confirmed")
     assert page.locator("#confirmed").count() == 1
-    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["confirmed_by_source"]
+    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()[
+        "confirmed_by_source"
+    ]

@@ -50,12 +50,14 @@ def receiver():
 
 @pytest.fixture
 def observed(suite_factory, receiver):
-    return suite_factory(env={
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-        "OTEL_BSP_SCHEDULE_DELAY": "100",
-        "MERGE_REVIEW": "auto",
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
-    })
+    return suite_factory(
+        env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+            "MERGE_REVIEW": "auto",
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        }
+    )
 
 
 @pytest.fixture
@@ -75,9 +77,15 @@ def prometheus(observed, tmp_path):
     config.write_text(f"global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n{jobs}\n")
     log = open(tmp_path / "prometheus.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -101,7 +109,8 @@ def prometheus(observed, tmp_path):
 def query_range(url: str, expr: str, start: float, end: float) -> list[dict]:
     reply = requests.get(
         f"{url}/api/v1/query_range",
-        params={"query": expr, "start": start, "end": end, "step": 1}, timeout=10,
+        params={"query": expr, "start": start, "end": end, "step": 1},
+        timeout=10,
     )
     assert reply.status_code == 200, f"{expr}: {reply.text}"
     return reply.json()["data"]["result"]
@@ -111,7 +120,9 @@ def legend(fmt: str, metric: dict) -> str:
     return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(metric.get(m.group(1), "")), fmt or "") or "value"
 
 
-def test_the_readmes_trace_and_dashboard_come_from_a_run_of_the_suite(observed, receiver, prometheus, open_browser):
+def test_the_readmes_trace_and_dashboard_come_from_a_run_of_the_suite(
+    observed, receiver, prometheus, open_browser
+):
     suite = observed
     began = time.time()
     # Traffic for every row of the dashboard: reads, logins, lockouts and merges. A counter
@@ -125,7 +136,11 @@ def test_the_readmes_trace_and_dashboard_come_from_a_run_of_the_suite(observed, 
     def lock_out() -> None:
         victim = suite.create_customer("nl")
         for _ in range(4):
-            suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": victim.number, "password": "wrong-Pw-1"})
+            suite.api(
+                "POST",
+                "/api/v1/auth/customer-login",
+                json={"customer_number": victim.number, "password": "wrong-Pw-1"},
+            )
 
     def merge_two() -> tuple[str, str]:
         target, source, _ = pair(suite, "de", packages=2, invoices=2)
@@ -166,18 +181,34 @@ def test_the_readmes_trace_and_dashboard_come_from_a_run_of_the_suite(observed, 
                 if points:
                     series.append(views.Series(legend(target_.get("legendFormat", ""), metric), points))
         series_by_panel[panel["title"]] = series
-    for title in ("Requests per second", "Latency p95", "Logins by kind and result", "Lockouts", "Merges by status",
-                  "Merges ending (completed, failed, reversed)", "Saga step duration p95 and compensations"):
+    for title in (
+        "Requests per second",
+        "Latency p95",
+        "Logins by kind and result",
+        "Lockouts",
+        "Merges by status",
+        "Merges ending (completed, failed, reversed)",
+        "Saga step duration p95 and compensations",
+    ):
         assert series_by_panel.get(title), f"the panel {title!r} got no data from Prometheus"
     assert any(s.legend.startswith("gateway") for s in series_by_panel["Requests per second"])
     assert max(v for s in series_by_panel["Lockouts"] for _, v in s.points) > 0
-    assert max(v for s in series_by_panel["Merges ending (completed, failed, reversed)"] for _, v in s.points) > 0
+    assert (
+        max(v for s in series_by_panel["Merges ending (completed, failed, reversed)"] for _, v in s.points)
+        > 0
+    )
 
     # The merge's own trace: its root, every step, and the services the steps called.
     def complete(spans):
-        roots = [s for s in spans if s.name == "merge execute" and s.attributes.get("merge.id") == merge["id"]]
-        return roots and {s.service for s in receiver.trace(roots[0].trace_id)} >= {"merge", "contract", "package", "identity"} \
+        roots = [
+            s for s in spans if s.name == "merge execute" and s.attributes.get("merge.id") == merge["id"]
+        ]
+        return (
+            roots
+            and {s.service for s in receiver.trace(roots[0].trace_id)}
+            >= {"merge", "contract", "package", "identity"}
             and any(s.name == "merge execute finish" for s in receiver.trace(roots[0].trace_id))
+        )
 
     spans = receiver.wait_for(complete)
     root = next(s for s in spans if s.name == "merge execute" and s.attributes.get("merge.id") == merge["id"])
@@ -191,14 +222,16 @@ def test_the_readmes_trace_and_dashboard_come_from_a_run_of_the_suite(observed, 
         folded[s.parent_id] = folded.get(s.parent_id, 0) + 1
     drawn = [
         views.Span(s.service, s.name, s.trace_id, s.span_id, s.parent_id, s.start_ns, s.end_ns)
-        for s in trace if s not in sql
+        for s in trace
+        if s not in sql
     ]
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     pages = {
         "observability-merge-trace": views.trace_html(drawn, f"merge: merge execute {merge['id']}", folded),
         "observability-dashboard": views.dashboard_html(
-            dashboard, series_by_panel,
+            dashboard,
+            series_by_panel,
             f"from Prometheus {time.strftime('%H:%M:%S', time.localtime(began))}-"
             f"{time.strftime('%H:%M:%S', time.localtime(end))}, scraping the five processes every second",
         ),

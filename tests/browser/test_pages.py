@@ -90,7 +90,10 @@ def test_customer_data_field_errors_stay_next_to_the_field_and_changes_are_saved
     page.fill("#f-email", "not-an-address")
     page.click("main form button[type=submit]")
     # A new e-mail address needs the customer password in the same form.
-    assert page.inner_text("#e-current_password") == "Enter your current customer password to change the e-mail address."
+    assert (
+        page.inner_text("#e-current_password")
+        == "Enter your current customer password to change the e-mail address."
+    )
     page.fill("#f-current_password", customer.password)
     page.click("main form button[type=submit]")
     assert page.inner_text("#e-email") == "Please enter a valid e-mail address."

@@ -39,7 +39,9 @@ def load_cluster_module():
 
 def _missing_tools() -> list[str]:
     missing = []
-    if not any(Path(p).exists() for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")) and not shutil.which("haproxy"):
+    if not any(
+        Path(p).exists() for p in ("/usr/sbin/haproxy", "/usr/local/sbin/haproxy")
+    ) and not shutil.which("haproxy"):
         missing.append("haproxy (apt-get install haproxy; `make test` installs it)")
     if importlib.util.find_spec("supervisor") is None:
         missing.append("supervisor (pip install -r requirements-dev.txt)")
@@ -84,12 +86,18 @@ def cluster(tmp_path_factory):
         var_dir=work,
         gateway_port=ports[0],
         ports={
-            "identity": ports[1:3], "contract": ports[3:5], "package": ports[5:7], "merge": ports[7:9],
+            "identity": ports[1:3],
+            "contract": ports[3:5],
+            "package": ports[5:7],
+            "merge": ports[7:9],
             "gateway": ports[9:11],
         },
         # /metrics of every copy: free ports too (the defaults, 9100-9114, may be taken).
         metrics_ports={
-            "identity": ports[11:13], "contract": ports[13:15], "package": ports[15:17], "merge": ports[17:19],
+            "identity": ports[11:13],
+            "contract": ports[13:15],
+            "package": ports[15:17],
+            "merge": ports[17:19],
             "gateway": ports[19:21],
         },
         database_prefix=f"cc_t{uuid.uuid4().hex[:8]}_",

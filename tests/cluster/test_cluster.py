@@ -33,7 +33,9 @@ class Holder:
         from cc_common.config import TokenSettings
 
         self.token_settings = TokenSettings.in_directory(cluster.layout.var_dir / "keys")
-        self.addresses = {name: cluster.layout.addresses(name)[0] for name in ("identity", "contract", "package", "merge")}
+        self.addresses = {
+            name: cluster.layout.addresses(name)[0] for name in ("identity", "contract", "package", "merge")
+        }
 
 
 def unique_domain() -> str:
@@ -59,7 +61,10 @@ def pair(api, packages: int = 2, invoices: int = 2):
 def start_and_submit(api, target, source) -> tuple[str, str]:
     token = api.login_customer(target.number, target.password)
     merge = api.api(
-        "POST", "/api/v1/merges", token=token, expect=201,
+        "POST",
+        "/api/v1/merges",
+        token=token,
+        expect=201,
         json={"source_customer_number": source.number, "source_password": source.password},
     ).json()
     api.api("POST", f"/api/v1/merges/{merge['id']}/take-over-data", token=token, expect=200)
@@ -71,7 +76,9 @@ def wait_merge(api, merge_id: str, wanted: set[str], timeout: float) -> str:
     deadline = time.monotonic() + timeout
     status = None
     while time.monotonic() < deadline:
-        status = api.api("GET", f"/api/v1/admin/merges/{merge_id}", token=api.staff_token(), expect=200).json()["status"]
+        status = api.api(
+            "GET", f"/api/v1/admin/merges/{merge_id}", token=api.staff_token(), expect=200
+        ).json()["status"]
         if status in wanted:
             return status
         time.sleep(0.1)
@@ -90,7 +97,10 @@ def test_a_logout_password_change_and_merge_are_refused_by_every_copy_at_once(cl
     first = api.login_customer(customer.number, customer.password)
     second = api.login_customer(customer.number, customer.password)
     api.api(
-        "PUT", "/api/v1/customer/password", token=first, expect=204,
+        "PUT",
+        "/api/v1/customer/password",
+        token=first,
+        expect=204,
         json={"current_password": customer.password, "new_password": "Another-cluster-Passw0rd!"},
     )
     assert refused_everywhere(api, second) == Counter({401: SPREAD})
@@ -124,15 +134,21 @@ def test_twenty_failures_from_one_client_address_do_not_lock_out_another(cluster
     for i in range(25):
         # Spoofed headers from a client are dropped by the balancer, not believed.
         reply = attacker.post(
-            url, headers={"X-Forwarded-For": f"10.9.{i}.1"},
-            json={"customer_number": f"9{uuid.uuid4().int % 10**7:07d}", "password": "wrong-password"}, timeout=30,
+            url,
+            headers={"X-Forwarded-For": f"10.9.{i}.1"},
+            json={"customer_number": f"9{uuid.uuid4().int % 10**7:07d}", "password": "wrong-password"},
+            timeout=30,
         )
         statuses[reply.status_code] += 1
     assert statuses[429] >= 1, statuses  # the attacker's address is locked ...
-    locked = attacker.post(url, json={"customer_number": customer.number, "password": customer.password}, timeout=30)
+    locked = attacker.post(
+        url, json={"customer_number": customer.number, "password": customer.password}, timeout=30
+    )
     assert locked.status_code == 429, locked.text
     # ... and only the attacker's: the neighbour behind the same balancer signs in.
-    ok = neighbour.post(url, json={"customer_number": customer.number, "password": customer.password}, timeout=30)
+    ok = neighbour.post(
+        url, json={"customer_number": customer.number, "password": customer.password}, timeout=30
+    )
     assert ok.status_code == 200, ok.text
 
 
@@ -152,7 +168,10 @@ def test_a_merge_whose_copy_dies_is_finished_by_the_other_copy_exactly_once(clus
         deadline = time.monotonic() + 30
         while owner is None and time.monotonic() < deadline:
             for program, offset in offsets.items():
-                if "fault point merge:before:move_contracts reached: this thread hangs" in cluster.log(program)[offset:]:
+                if (
+                    "fault point merge:before:move_contracts reached: this thread hangs"
+                    in cluster.log(program)[offset:]
+                ):
                     owner = program
             time.sleep(0.1)
         assert owner is not None, "no merge copy reached the step"
@@ -224,8 +243,13 @@ class Load:
 
     def logins(self, customer) -> None:
         while not self.stop.is_set():
-            self.call("login", "POST", "/api/v1/auth/customer-login", {200},
-                      json={"customer_number": customer.number, "password": customer.password})
+            self.call(
+                "login",
+                "POST",
+                "/api/v1/auth/customer-login",
+                {200},
+                json={"customer_number": customer.number, "password": customer.password},
+            )
             time.sleep(0.05)
 
     def merges(self) -> None:
@@ -240,21 +264,38 @@ class Load:
                 continue
             with self.lock:
                 self.counts["setup"] += 5  # two customers, two packages, an invoice
-            login = self.call("login", "POST", "/api/v1/auth/customer-login", {200},
-                              json={"customer_number": target.number, "password": target.password})
+            login = self.call(
+                "login",
+                "POST",
+                "/api/v1/auth/customer-login",
+                {200},
+                json={"customer_number": target.number, "password": target.password},
+            )
             if login is None:
                 continue
             token = login.json()["access_token"]
-            merge = self.call("merge", "POST", "/api/v1/merges", {201}, token=token,
-                              json={"source_customer_number": source.number, "source_password": source.password})
+            merge = self.call(
+                "merge",
+                "POST",
+                "/api/v1/merges",
+                {201},
+                token=token,
+                json={"source_customer_number": source.number, "source_password": source.password},
+            )
             if merge is None:
                 continue
             merge_id = merge.json()["id"]
-            if self.call("merge", "POST", f"/api/v1/merges/{merge_id}/take-over-data", {200}, token=token) is None:
+            if (
+                self.call("merge", "POST", f"/api/v1/merges/{merge_id}/take-over-data", {200}, token=token)
+                is None
+            ):
                 continue
             if self.call("merge", "POST", f"/api/v1/merges/{merge_id}/submit", {202}, token=token) is None:
                 continue
-            if self.call("merge", "POST", f"/api/v1/admin/merges/{merge_id}/approve", {202}, token=staff) is None:
+            if (
+                self.call("merge", "POST", f"/api/v1/admin/merges/{merge_id}/approve", {202}, token=staff)
+                is None
+            ):
                 continue
             deadline = time.monotonic() + 60
             status = None
@@ -292,8 +333,10 @@ def test_a_rolling_restart_under_load_loses_no_request(cluster):
         for thread in threads:
             thread.join(120)
     total = sum(v for k, v in load.counts.items() if not k.startswith("merge "))
-    print(f"\nrolling restart of {len(restarted)} copies under load: {total} requests "
-          f"({dict(load.counts)}), {len(load.failures)} failed")
+    print(
+        f"\nrolling restart of {len(restarted)} copies under load: {total} requests "
+        f"({dict(load.counts)}), {len(load.failures)} failed"
+    )
     for line in restarted:
         print("  " + line)
     assert len(restarted) == 10

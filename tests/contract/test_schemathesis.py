@@ -219,14 +219,18 @@ class Account:
         customer = suite.create_customer("de")
         domain = f"contract-{uuid.uuid4().hex[:10]}.example"
         package_password = f"Pkg-{uuid.uuid4().hex[:12]}"
-        package_id = suite.create_package(customer.number, domains=[domain], package_password=package_password)
+        package_id = suite.create_package(
+            customer.number, domains=[domain], package_password=package_password
+        )
         invoice = suite.create_invoice(customer.number)
         staff = {"username": suite.staff_username, "password": suite.staff_password}
         tokens = {
             "customer": suite.login_customer(customer.number, customer.password),
             "package": suite.login_package(domain, package_password),
             # Not the suite's own staff token, which sets up the next operations.
-            "staff": suite.api("POST", "/api/v1/auth/staff-login", json=staff, expect=200).json()["access_token"],
+            "staff": suite.api("POST", "/api/v1/auth/staff-login", json=staff, expect=200).json()[
+                "access_token"
+            ],
         }
         return cls(suite, tokens, customer.number, package_id, invoice)
 
@@ -242,7 +246,9 @@ class Account:
 
     def termination(self) -> str:
         body = {"package_id": self.package_id}
-        reply = self.suite.api("POST", "/api/v1/terminations", token=self.tokens["customer"], json=body, expect=201)
+        reply = self.suite.api(
+            "POST", "/api/v1/terminations", token=self.tokens["customer"], json=body, expect=201
+        )
         return reply.json()["id"]
 
     def path_parameters(self, operation: schemathesis.APIOperation) -> dict[str, str]:
@@ -252,7 +258,9 @@ class Account:
         if "{package_id}" in path:
             values["package_id"] = self.package_id
         if "{number}" in path:
-            values["number"] = self.customer_number if path.startswith("/api/v1/admin/") else self.invoice_number
+            values["number"] = (
+                self.customer_number if path.startswith("/api/v1/admin/") else self.invoice_number
+            )
         if "{merge_id}" in path:
             values["merge_id"] = self.merge(submitted=path.startswith("/api/v1/admin/"))
         if "{termination_id}" in path:
@@ -327,7 +335,9 @@ def run_operation(suite: Suite, schema, label: str) -> Run:
         return send
 
     # An operation without parameters or body has no invalid request to send.
-    takes_input = bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
+    takes_input = (
+        bool(operation.definition.raw.get("parameters")) or "requestBody" in operation.definition.raw
+    )
     modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if takes_input else (GenerationMode.POSITIVE,)
     positive = GenerationMode.POSITIVE
     try:
@@ -367,4 +377,6 @@ def test_every_operation_keeps_the_published_contract(contract_suite, served_sch
         if f.check in found - known
     )
     assert not found - known, f"new contract findings (fix them, or list them in KNOWN_FINDINGS):\n{report}"
-    assert not known - found, f"listed in KNOWN_FINDINGS but no longer found (remove them): {sorted(known - found)}"
+    assert not known - found, (
+        f"listed in KNOWN_FINDINGS but no longer found (remove them): {sorted(known - found)}"
+    )

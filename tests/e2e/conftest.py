@@ -71,7 +71,10 @@ def suite_factory(tmp_path_factory):
 # Every request of the tests comes from 127.0.0.1: the shared suites raise the per-address
 # limits so that unrelated tests' failed logins and reset requests never add up to a lockout.
 # A test of such a limit starts its own suite: suite_factory(env={"LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}).
-SHARED_SUITE_ENV = {"LOGIN_MAX_FAILURES_PER_ADDRESS": "100000", "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "100000"}
+SHARED_SUITE_ENV = {
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+    "PASSWORD_RESET_MAX_REQUESTS_PER_ADDRESS": "100000",
+}
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +87,6 @@ def suite_pg(suite_factory) -> Suite:
     return suite_factory(backend="postgresql", env=SHARED_SUITE_ENV)
 
 
-@pytest.fixture(
-    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_suite(request) -> Suite:
     return request.getfixturevalue("suite" if request.param == "sqlite" else "suite_pg")

@@ -45,10 +45,39 @@ GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
 
 # Settings of the processes, never inherited from the environment of the test run.
 _OWN_PREFIXES = (
-    "DATABASE_URL", "LISTEN_ADDR", "IDENTITY_", "CONTRACT_", "PACKAGE_", "MERGE_", "JWT_",
-    "SERVICE_", "TOKEN_TTL", "GRPC_TIMEOUT", "GRPC_TLS_", "GRPC_DRAIN", "VAR_DIR", "APP_ENV", "STAFF_", "GATEWAY_",
-    "LOGIN_", "SMTP_", "PORT", "PUBLIC_BASE_URL", "MAIL_FROM", "OUTBOX_", "PASSWORD_RESET_",
-    "REVOCATION_", "FAULT_INJECT", "METRICS_", "PROMETHEUS_", "LOG_FORMAT", "LOG_LEVEL", "OTEL_", "CARD_PAYMENTS", "TERMINATIONS_", "SEPA_",
+    "DATABASE_URL",
+    "LISTEN_ADDR",
+    "IDENTITY_",
+    "CONTRACT_",
+    "PACKAGE_",
+    "MERGE_",
+    "JWT_",
+    "SERVICE_",
+    "TOKEN_TTL",
+    "GRPC_TIMEOUT",
+    "GRPC_TLS_",
+    "GRPC_DRAIN",
+    "VAR_DIR",
+    "APP_ENV",
+    "STAFF_",
+    "GATEWAY_",
+    "LOGIN_",
+    "SMTP_",
+    "PORT",
+    "PUBLIC_BASE_URL",
+    "MAIL_FROM",
+    "OUTBOX_",
+    "PASSWORD_RESET_",
+    "REVOCATION_",
+    "FAULT_INJECT",
+    "METRICS_",
+    "PROMETHEUS_",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "OTEL_",
+    "CARD_PAYMENTS",
+    "TERMINATIONS_",
+    "SEPA_",
 )
 
 _BIND_ERRORS = ("address already in use", "could not bind", "failed to bind", "errno 98")
@@ -122,19 +151,41 @@ class Mail:
 
 MARKET_DEFAULTS: dict[str, dict[str, Any]] = {
     "de": {
-        "first_name": "Erika", "last_name": "Mustermann", "street": "Hauptstraße 5", "zip": "10115",
-        "city": "Berlin", "country": "DE", "phone": "+49 30 1234567", "mobile": "+49 151 12345678",
-        "iban": "DE89370400440532013000", "bic": "COBADEFFXXX",
+        "first_name": "Erika",
+        "last_name": "Mustermann",
+        "street": "Hauptstraße 5",
+        "zip": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "phone": "+49 30 1234567",
+        "mobile": "+49 151 12345678",
+        "iban": "DE89370400440532013000",
+        "bic": "COBADEFFXXX",
     },
     "nl": {
-        "first_name": "Sanne", "last_name": "de Vries", "street": "Keizersgracht 12", "zip": "1015 CX",
-        "city": "Amsterdam", "country": "NL", "phone": "+31 20 1234567", "mobile": "+31 6 12345678",
-        "iban": "NL91ABNA0417164300", "bic": "ABNANL2A",
+        "first_name": "Sanne",
+        "last_name": "de Vries",
+        "street": "Keizersgracht 12",
+        "zip": "1015 CX",
+        "city": "Amsterdam",
+        "country": "NL",
+        "phone": "+31 20 1234567",
+        "mobile": "+31 6 12345678",
+        "iban": "NL91ABNA0417164300",
+        "bic": "ABNANL2A",
     },
     "uk": {
-        "first_name": "Oliver", "last_name": "Smith", "street": "10 Downing Street", "zip": "SW1A 2AA",
-        "city": "London", "country": "GB", "phone": "+44 20 7946 0018", "mobile": "+44 7911 123456",
-        "card_token": "tok_test_visa_4242", "card_last4": "4242", "card_expiry": "12/30",
+        "first_name": "Oliver",
+        "last_name": "Smith",
+        "street": "10 Downing Street",
+        "zip": "SW1A 2AA",
+        "city": "London",
+        "country": "GB",
+        "phone": "+44 20 7946 0018",
+        "mobile": "+44 7911 123456",
+        "card_token": "tok_test_visa_4242",
+        "card_last4": "4242",
+        "card_expiry": "12/30",
     },
 }
 
@@ -153,7 +204,11 @@ class MailSink:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
                 with sink._lock:
                     sink.messages.append(
-                        Mail(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or b""))
+                        Mail(
+                            envelope.mail_from,
+                            list(envelope.rcpt_tos),
+                            bytes(envelope.original_content or b""),
+                        )
                     )
                 return "250 OK"
 
@@ -172,7 +227,9 @@ class MailSink:
             if len(found) >= count:
                 return found
             time.sleep(0.1)
-        raise AssertionError(f"expected {count} mail(s) to {address} within {timeout}s, got {len(self.to(address))}")
+        raise AssertionError(
+            f"expected {count} mail(s) to {address} within {timeout}s, got {len(self.to(address))}"
+        )
 
     def stop(self) -> None:
         self._controller.stop()
@@ -206,7 +263,6 @@ class ApiClient:
         self.http = requests.Session()
         self._staff_token: str | None = None
 
-
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
@@ -236,7 +292,9 @@ class ApiClient:
     def staff_token(self, fresh: bool = False) -> str:
         if self._staff_token is None or fresh:
             reply = self.api(
-                "POST", "/api/v1/auth/staff-login", expect=200,
+                "POST",
+                "/api/v1/auth/staff-login",
+                expect=200,
                 json={"username": self.staff_username, "password": self.staff_password},
             )
             self._staff_token = reply.json()["access_token"]
@@ -244,7 +302,9 @@ class ApiClient:
 
     def login_customer(self, number: str, password: str) -> str:
         reply = self.api(
-            "POST", "/api/v1/auth/customer-login", expect=200,
+            "POST",
+            "/api/v1/auth/customer-login",
+            expect=200,
             json={"customer_number": str(number), "password": password},
         )
         return reply.json()["access_token"]
@@ -286,8 +346,11 @@ class ApiClient:
         if package_password is not None:
             body["package_password"] = package_password
         reply = self.api(
-            "POST", f"/api/v1/admin/customers/{customer_number}/packages",
-            token=self.staff_token(), json=body, expect=201,
+            "POST",
+            f"/api/v1/admin/customers/{customer_number}/packages",
+            token=self.staff_token(),
+            json=body,
+            expect=201,
         )
         return str(reply.json()["id"])
 
@@ -295,8 +358,10 @@ class ApiClient:
         self, customer_number: str, amount: str = "19.99", currency: str = "EUR", status: str = "open"
     ) -> str:
         reply = self.api(
-            "POST", f"/api/v1/admin/customers/{customer_number}/invoices",
-            token=self.staff_token(), json={"amount": amount, "currency": currency, "status": status},
+            "POST",
+            f"/api/v1/admin/customers/{customer_number}/invoices",
+            token=self.staff_token(),
+            json={"amount": amount, "currency": currency, "status": status},
             expect=201,
         )
         return str(reply.json()["number"])
@@ -391,8 +456,14 @@ class Suite(ApiClient):
         env = self.base_env()
         if name == "gateway":
             argv = [
-                self.python, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
-                "--bind", f"127.0.0.1:{self.ports['gateway']}", "gateway_app:create_app()",
+                self.python,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(GUNICORN_CONF),
+                "--bind",
+                f"127.0.0.1:{self.ports['gateway']}",
+                "gateway_app:create_app()",
             ]
             env.update(GATEWAY_METRICS_PORT=str(self.metrics_ports[name]))
         else:
@@ -404,7 +475,9 @@ class Suite(ApiClient):
             )
         return Process(name, argv, env, self.log_dir / f"{name}.log", self.ports[name])
 
-    def add_copy(self, service: str, name: str, env: dict[str, str] | None = None, start: bool = True) -> Process:
+    def add_copy(
+        self, service: str, name: str, env: dict[str, str] | None = None, start: bool = True
+    ) -> Process:
         """A further copy of a service (another LISTEN_ADDR, the same database), as a process
         of its own named `name`; callers keep talking to the first copy."""
         if service not in SERVICES or name in self.processes:
@@ -598,7 +671,7 @@ class Suite(ApiClient):
             return ""
         data = proc.log_path.read_bytes()
         if since_last_start and proc.log_offsets:
-            data = data[proc.log_offsets[-1]:]
+            data = data[proc.log_offsets[-1] :]
         return data.decode("utf-8", "replace")
 
     def log_report(self, names: Iterable[str] | None = None, lines: int = 60) -> str:

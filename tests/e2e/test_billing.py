@@ -17,7 +17,10 @@ def test_a_sepa_repeat_debit_is_collected_in_a_pain008_file_and_a_return_reopens
     staff = suite.staff_token()
     number = suite.create_invoice(customer.number, amount="119.00")
     suite.api("POST", f"/api/v1/invoices/{number}/repeat-debit", token=token, expect=(200, 202))
-    mine = {i["number"]: i for i in suite.api("GET", "/api/v1/invoices", token=token, expect=200).json()["invoices"]}
+    mine = {
+        i["number"]: i
+        for i in suite.api("GET", "/api/v1/invoices", token=token, expect=200).json()["invoices"]
+    }
     assert mine[number]["status"] == "debit_requested"
 
     made = suite.api("POST", "/api/v1/admin/direct-debits", token=staff, expect=201).json()
@@ -35,7 +38,10 @@ def test_a_sepa_repeat_debit_is_collected_in_a_pain008_file_and_a_return_reopens
     returned = suite.api("POST", f"/api/v1/admin/invoices/{number}/returned", token=staff, expect=200,
                          json={"reason": "AC04 account closed"}).json()  # fmt: skip
     assert (returned["status"], returned["return_reason"]) == ("open", "AC04 account closed")
-    mine = {i["number"]: i for i in suite.api("GET", "/api/v1/invoices", token=token, expect=200).json()["invoices"]}
+    mine = {
+        i["number"]: i
+        for i in suite.api("GET", "/api/v1/invoices", token=token, expect=200).json()["invoices"]
+    }
     assert mine[number]["return_reason"] == "AC04 account closed"
     paid = suite.api("POST", f"/api/v1/admin/invoices/{number}/paid", token=staff, expect=200).json()
     assert paid["status"] == "paid"
@@ -58,7 +64,9 @@ def test_an_offer_of_the_month_is_set_up_by_staff_seen_by_its_market_and_ordered
     mine = next(o for o in offers if o["id"] == offer["id"])
     assert (mine["product"], mine["price"], mine["currency"]) == ("hosting-plus", 6.99, "EUR")
     dutch_token = suite.login_customer(dutch.number, dutch.password)
-    assert offer["id"] not in [o["id"] for o in suite.api("GET", "/api/v1/offers", token=dutch_token, expect=200).json()["offers"]]
+    assert offer["id"] not in [
+        o["id"] for o in suite.api("GET", "/api/v1/offers", token=dutch_token, expect=200).json()["offers"]
+    ]
     ordered = suite.api("POST", f"/api/v1/offers/{offer['id']}/order", token=token, expect=200,
                         json={"package_id": package}).json()  # fmt: skip
     assert (ordered["id"], ordered["product"]) == (package, "hosting-plus")
@@ -90,7 +98,11 @@ def test_a_customer_and_a_package_login_write_to_the_service_team_through_the_co
     listed = suite.api("GET", "/api/v1/admin/contact-requests", token=staff, expect=200).json()["requests"]
     mine = next(r for r in listed if r["id"] == written["id"])
     assert (mine["customer_number"], mine["attachment"]) == (customer.number, "handover.pdf")
-    assert any(r["subject"] == "A question" and r["package_id"] and r["customer_number"] is None for r in listed)
-    attachment = suite.api("GET", f"/api/v1/admin/contact-requests/{written['id']}/attachment", token=staff, expect=200)
+    assert any(
+        r["subject"] == "A question" and r["package_id"] and r["customer_number"] is None for r in listed
+    )
+    attachment = suite.api(
+        "GET", f"/api/v1/admin/contact-requests/{written['id']}/attachment", token=staff, expect=200
+    )
     assert attachment.content == PDF
     suite.api("GET", "/api/v1/admin/contact-requests", token=token, expect=403)

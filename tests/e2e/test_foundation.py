@@ -31,10 +31,14 @@ def test_staff_creates_a_customer_who_signs_in_and_sees_own_data_and_packages(wo
     token = suite.login_customer(alice.number, alice.password)
     me = suite.api("GET", "/api/v1/customer", token=token, expect=200).json()
     assert me["customer_number"] == alice.number and me["market"] == "de"
-    assert me["payment"]["iban_masked"].startswith("DE89") and "0532013000" not in me["payment"]["iban_masked"]
+    assert (
+        me["payment"]["iban_masked"].startswith("DE89") and "0532013000" not in me["payment"]["iban_masked"]
+    )
     packages = suite.api("GET", "/api/v1/packages", token=token, expect=200).json()["packages"]
     assert [p["id"] for p in packages] == [alice_pkg] and packages[0]["domains"] == [domain]
-    assert suite.api("GET", f"/api/v1/packages/{alice_pkg}", token=token, expect=200).json()["id"] == alice_pkg
+    assert (
+        suite.api("GET", f"/api/v1/packages/{alice_pkg}", token=token, expect=200).json()["id"] == alice_pkg
+    )
 
 
 def test_a_customer_never_reaches_another_customers_package(world):
@@ -45,10 +49,17 @@ def test_a_customer_never_reaches_another_customers_package(world):
 
 def test_a_package_login_reaches_only_its_own_package_and_no_contract_data(world):
     suite, _, _, domain, alice_pkg, bob_pkg = world
-    reply = suite.api("POST", "/api/v1/auth/package-login", json={"domain": domain.upper(), "password": "Alice-pkg-pass"}, expect=200).json()
+    reply = suite.api(
+        "POST",
+        "/api/v1/auth/package-login",
+        json={"domain": domain.upper(), "password": "Alice-pkg-pass"},
+        expect=200,
+    ).json()
     assert reply["kind"] == "package" and reply["package_id"] == alice_pkg and reply["token_type"] == "Bearer"
     token = reply["access_token"]
-    assert [p["id"] for p in suite.api("GET", "/api/v1/packages", token=token, expect=200).json()["packages"]] == [alice_pkg]
+    assert [
+        p["id"] for p in suite.api("GET", "/api/v1/packages", token=token, expect=200).json()["packages"]
+    ] == [alice_pkg]
     assert suite.api("GET", f"/api/v1/packages/{bob_pkg}", token=token).status_code in (403, 404)
     for method, path in CONTRACT_ENDPOINTS:
         reply = suite.api(method, path, token=token)
@@ -104,8 +115,16 @@ def test_a_logged_out_token_is_refused_by_a_service_called_directly_over_grpc(wo
 
 def test_wrong_credentials_answer_the_same_for_known_and_unknown_numbers(world):
     suite, alice, _, _, _, _ = world
-    known = suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": alice.number, "password": "wrong-password"})
-    unknown = suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": "99999999999", "password": "wrong-password"})
+    known = suite.api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        json={"customer_number": alice.number, "password": "wrong-password"},
+    )
+    unknown = suite.api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        json={"customer_number": "99999999999", "password": "wrong-password"},
+    )
     assert known.status_code == unknown.status_code == 401
     assert known.json() == unknown.json()
     assert known.json()["error"]["code"] == "invalid_credentials"
@@ -129,9 +148,16 @@ def test_bad_login_input_is_a_422_naming_the_field(world, body, field):
 
 def test_malformed_json_and_huge_bodies_are_clean_4xx(world):
     suite = world[0]
-    bad = suite.api("POST", "/api/v1/auth/customer-login", data=b"{not json", headers={"Content-Type": "application/json"})
+    bad = suite.api(
+        "POST", "/api/v1/auth/customer-login", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert bad.status_code == 400 and "error" in bad.json()
-    huge = suite.api("POST", "/api/v1/auth/customer-login", data=b"{" + b" " * (1024 * 1024 + 10) + b"}", headers={"Content-Type": "application/json"})
+    huge = suite.api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        data=b"{" + b" " * (1024 * 1024 + 10) + b"}",
+        headers={"Content-Type": "application/json"},
+    )
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
 
 
@@ -139,15 +165,36 @@ def test_repeated_failures_are_throttled_with_retry_after(suite_factory):
     suite = suite_factory(env={"LOGIN_MAX_FAILURES_PER_ACCOUNT": "3", "LOGIN_LOCKOUT_SECONDS": "120"})
     customer = suite.create_customer("uk")
     for _ in range(3):
-        suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": customer.number, "password": "wrong-password"}, expect=401)
-    locked = suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": customer.number, "password": customer.password})
+        suite.api(
+            "POST",
+            "/api/v1/auth/customer-login",
+            json={"customer_number": customer.number, "password": "wrong-password"},
+            expect=401,
+        )
+    locked = suite.api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        json={"customer_number": customer.number, "password": customer.password},
+    )
     assert locked.status_code == 429
     assert locked.json()["error"]["code"] == "too_many_attempts"
     assert 0 < int(locked.headers["Retry-After"]) <= 120
     # An unknown number is throttled just like a known one (no enumeration).
     for _ in range(3):
-        suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": "123456789012", "password": "wrong-password"}, expect=401)
-    assert suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": "123456789012", "password": "wrong-password"}).status_code == 429
+        suite.api(
+            "POST",
+            "/api/v1/auth/customer-login",
+            json={"customer_number": "123456789012", "password": "wrong-password"},
+            expect=401,
+        )
+    assert (
+        suite.api(
+            "POST",
+            "/api/v1/auth/customer-login",
+            json={"customer_number": "123456789012", "password": "wrong-password"},
+        ).status_code
+        == 429
+    )
 
 
 def test_a_service_that_is_down_gives_503_for_its_features_while_the_rest_works(suite_factory):
@@ -174,6 +221,12 @@ def test_a_new_package_password_ends_the_old_package_sessions(world):
     package_id = suite.create_package(alice.number, domains=[domain], package_password="Old-package-pass")
     old = suite.login_package(domain, "Old-package-pass")
     customer = suite.login_customer(alice.number, alice.password)
-    suite.api("PUT", f"/api/v1/packages/{package_id}/password", token=customer, json={"new_password": "New-package-pass"}, expect=204)
+    suite.api(
+        "PUT",
+        f"/api/v1/packages/{package_id}/password",
+        token=customer,
+        json={"new_password": "New-package-pass"},
+        expect=204,
+    )
     assert suite.api("GET", "/api/v1/packages", token=old).status_code == 401
     assert suite.login_package(domain, "New-package-pass")

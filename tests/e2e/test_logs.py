@@ -74,15 +74,27 @@ def run(suite_factory):
     def remember(*values: str) -> None:
         secrets.extend(values)
 
-    staff = api("POST", "/api/v1/auth/staff-login", expect=200,
-                json={"username": suite.staff_username, "password": suite.staff_password}).json()["access_token"]
+    staff = api(
+        "POST",
+        "/api/v1/auth/staff-login",
+        expect=200,
+        json={"username": suite.staff_username, "password": suite.staff_password},
+    ).json()["access_token"]
     remember(staff)
 
     def create(market: str, **fields) -> tuple[str, str, dict]:
         password = f"Logs-{uuid.uuid4().hex[:10]}-Pw1!"
-        body = {"market": market, "password": password, "company": "", **MARKET_DEFAULTS[market],
-                "email": f"logs-{uuid.uuid4().hex[:8]}@example.com", **fields}
-        number = api("POST", "/api/v1/admin/customers", token=staff, json=body, expect=201).json()["customer_number"]
+        body = {
+            "market": market,
+            "password": password,
+            "company": "",
+            **MARKET_DEFAULTS[market],
+            "email": f"logs-{uuid.uuid4().hex[:8]}@example.com",
+            **fields,
+        }
+        number = api("POST", "/api/v1/admin/customers", token=staff, json=body, expect=201).json()[
+            "customer_number"
+        ]
         remember(password)
         return str(number), password, body
 
@@ -92,48 +104,97 @@ def run(suite_factory):
     uk_number, uk_password, _ = create("uk")
 
     # Logins: right and wrong; a forged token.
-    token = api("POST", "/api/v1/auth/customer-login", expect=200,
-                json={"customer_number": number, "password": password}).json()["access_token"]
+    token = api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        expect=200,
+        json={"customer_number": number, "password": password},
+    ).json()["access_token"]
     remember(token)
     wrong = f"Wrong-{uuid.uuid4().hex[:8]}-Pw!"
     remember(wrong)
-    api("POST", "/api/v1/auth/customer-login", expect=401, json={"customer_number": number, "password": wrong})
+    api(
+        "POST", "/api/v1/auth/customer-login", expect=401, json={"customer_number": number, "password": wrong}
+    )
     forged = token[:-6] + ("AAAAAA" if not token.endswith("AAAAAA") else "BBBBBB")
     remember(forged)
     api("GET", "/api/v1/customer", token=forged, expect=401)
     api("GET", "/api/v1/customer", token=token, expect=200)
 
     # Payment changes: an IBAN, card data, a card number refused.
-    uk_token = api("POST", "/api/v1/auth/customer-login", expect=200,
-                   json={"customer_number": uk_number, "password": uk_password}).json()["access_token"]
+    uk_token = api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        expect=200,
+        json={"customer_number": uk_number, "password": uk_password},
+    ).json()["access_token"]
     remember(uk_token)
-    api("PUT", "/api/v1/customer/payment", token=uk_token, expect=200,
-        json={"iban": IBANS[2], "bic": "COBADEFFXXX"})
-    api("PUT", "/api/v1/customer/payment", token=uk_token, expect=200,
-        json={"card_token": "tok_test_mc_4444", "card_last4": "4444", "card_expiry": "03/29"})
-    api("PUT", "/api/v1/customer/payment", token=uk_token, expect=422,
-        json={"card_number": CARD_NUMBER, "card_last4": "1111", "card_expiry": "12/30"})
-    api("PUT", "/api/v1/customer/payment", token=token, expect=422,
-        json={"iban": "DE00370400440532013000", "bic": "COBADEFFXXX"})
+    api(
+        "PUT",
+        "/api/v1/customer/payment",
+        token=uk_token,
+        expect=200,
+        json={"iban": IBANS[2], "bic": "COBADEFFXXX"},
+    )
+    api(
+        "PUT",
+        "/api/v1/customer/payment",
+        token=uk_token,
+        expect=200,
+        json={"card_token": "tok_test_mc_4444", "card_last4": "4444", "card_expiry": "03/29"},
+    )
+    api(
+        "PUT",
+        "/api/v1/customer/payment",
+        token=uk_token,
+        expect=422,
+        json={"card_number": CARD_NUMBER, "card_last4": "1111", "card_expiry": "12/30"},
+    )
+    api(
+        "PUT",
+        "/api/v1/customer/payment",
+        token=token,
+        expect=422,
+        json={"iban": "DE00370400440532013000", "bic": "COBADEFFXXX"},
+    )
 
     # A package password, a package login.
     domain = f"logs-{uuid.uuid4().hex[:10]}.example"
-    package_id = api("POST", f"/api/v1/admin/customers/{number}/packages", token=staff, expect=201,
-                     json={"product": "hosting-basic", "domains": [domain]}).json()["id"]
+    package_id = api(
+        "POST",
+        f"/api/v1/admin/customers/{number}/packages",
+        token=staff,
+        expect=201,
+        json={"product": "hosting-basic", "domains": [domain]},
+    ).json()["id"]
     package_password = f"Pkg-{uuid.uuid4().hex[:10]}-1"
     remember(package_password)
-    api("PUT", f"/api/v1/packages/{package_id}/password", token=token, expect=204,
-        json={"new_password": package_password})
-    package_token = api("POST", "/api/v1/auth/package-login", expect=200,
-                        json={"domain": domain, "password": package_password}).json()["access_token"]
+    api(
+        "PUT",
+        f"/api/v1/packages/{package_id}/password",
+        token=token,
+        expect=204,
+        json={"new_password": package_password},
+    )
+    package_token = api(
+        "POST",
+        "/api/v1/auth/package-login",
+        expect=200,
+        json={"domain": domain, "password": package_password},
+    ).json()["access_token"]
     remember(package_token)
     api("GET", f"/api/v1/packages/{package_id}", token=package_token, expect=200)
 
     # A password change.
     new_password = f"Changed-{uuid.uuid4().hex[:8]}-Pw2!"
     remember(new_password)
-    api("PUT", "/api/v1/customer/password", token=token, expect=204,
-        json={"current_password": password, "new_password": new_password})
+    api(
+        "PUT",
+        "/api/v1/customer/password",
+        token=token,
+        expect=204,
+        json={"current_password": password, "new_password": new_password},
+    )
 
     # A password reset: the link's token in a query string, then the confirmation.
     api("POST", "/api/v1/auth/password-reset", json={"customer_number": nl_number}, expect=202)
@@ -144,19 +205,32 @@ def run(suite_factory):
     api("GET", f"/password-reset?token={reset_token}", expect=200)
     reset_password = f"Reset-{uuid.uuid4().hex[:8]}-Pw3!"
     remember(reset_password)
-    api("POST", "/api/v1/auth/password-reset/confirm", expect=204,
-        json={"token": reset_token, "new_password": reset_password})
+    api(
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        expect=204,
+        json={"token": reset_token, "new_password": reset_password},
+    )
 
     # A merge proven with the absorbed number's password (approved at once: MERGE_REVIEW=auto).
     target, target_password, target_body = create("de")
     source, source_password, _ = create(
         "de", first_name=target_body["first_name"], last_name=target_body["last_name"], iban=IBANS[0]
     )
-    target_token = api("POST", "/api/v1/auth/customer-login", expect=200,
-                       json={"customer_number": target, "password": target_password}).json()["access_token"]
+    target_token = api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        expect=200,
+        json={"customer_number": target, "password": target_password},
+    ).json()["access_token"]
     remember(target_token)
-    merge = api("POST", "/api/v1/merges", token=target_token, expect=201,
-                json={"source_customer_number": source, "source_password": source_password}).json()
+    merge = api(
+        "POST",
+        "/api/v1/merges",
+        token=target_token,
+        expect=201,
+        json={"source_customer_number": source, "source_password": source_password},
+    ).json()
     api("POST", f"/api/v1/merges/{merge['id']}/submit", token=target_token, expect=(202, 409))
     api("GET", f"/api/v1/merges/{merge['id']}", token=target_token, expect=200)
 
@@ -177,8 +251,14 @@ def test_every_line_of_every_process_is_one_json_object_with_the_common_fields(r
 
 def test_no_password_token_iban_or_card_number_is_in_any_log(run):
     suite, _, secrets = run
-    wanted = [*secrets, *IBANS, *(spaced(i) for i in IBANS), *(i[4:] for i in IBANS), CARD_NUMBER,
-              CARD_NUMBER.replace(" ", "")]
+    wanted = [
+        *secrets,
+        *IBANS,
+        *(spaced(i) for i in IBANS),
+        *(i[4:] for i in IBANS),
+        CARD_NUMBER,
+        CARD_NUMBER.replace(" ", ""),
+    ]
     for name in PROCESSES:
         text = suite.log(name, since_last_start=False)
         for secret in wanted:
@@ -212,7 +292,9 @@ def test_each_service_wrote_an_access_line_per_grpc_call(run):
     ):
         access = [line for line in json_lines(suite, name) if line.get("access") == "grpc"]
         calls = [a for a in access if a["grpc_method"] == method]
-        assert calls, f"{name}: no access line for {method} among {sorted({a['grpc_method'] for a in access})}"
+        assert calls, (
+            f"{name}: no access line for {method} among {sorted({a['grpc_method'] for a in access})}"
+        )
         assert all(isinstance(a["duration_ms"], (int, float)) and a["peer"] and a["grpc_code"] for a in calls)
     identity = [line for line in json_lines(suite, "identity") if line.get("access") == "grpc"]
     codes = {a["grpc_code"] for a in identity if a["grpc_method"].endswith("/CustomerLogin")}
@@ -224,10 +306,16 @@ def test_a_traceparent_sent_to_the_gateway_is_the_trace_id_of_its_lines(run):
     pytest.importorskip("cc_common.telemetry")
     suite, _, _ = run
     trace_id = uuid.uuid4().hex
-    suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": "10000001", "password": "x"},
-              headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"})
+    suite.api(
+        "POST",
+        "/api/v1/auth/customer-login",
+        json={"customer_number": "10000001", "password": "x"},
+        headers={"traceparent": f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"},
+    )
     gateway = [line for line in json_lines(suite, "gateway") if line.get("trace_id") == trace_id]
-    assert any(line.get("access") == "http" for line in gateway), "the gateway's access line lacks the trace id"
+    assert any(line.get("access") == "http" for line in gateway), (
+        "the gateway's access line lacks the trace id"
+    )
 
     def identity_has_it() -> bool:
         lines = [line for line in json_lines(suite, "identity") if line.get("trace_id") == trace_id]

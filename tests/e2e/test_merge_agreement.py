@@ -122,7 +122,10 @@ def test_the_absorbed_customer_objects_while_signed_in_and_the_kept_side_may_not
     refused = suite.api("POST", f"/api/v1/merges/{merge['id']}/object", token=token, expect=403)
     assert refused.json()["error"]["code"] == "forbidden"
     suite.api("POST", f"/api/v1/merges/{merge['id']}/object", token=victim_token, expect=204)
-    assert suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"] == "cancelled"
+    assert (
+        suite.api("GET", f"/api/v1/merges/{merge['id']}", token=token, expect=200).json()["status"]
+        == "cancelled"
+    )
     suite.mails.wait_for(third.fields["email"])
 
 

@@ -75,7 +75,9 @@ def test_a_crash_at_a_step_boundary_ends_with_the_merge_completed_exactly_once(c
     assert wait_status(suite, token, merge["id"], {"completed", "failed"}, timeout=60) == "completed"
     after = check_invariants(suite, numbers, before)
     assert after.statuses[source.number] == "retired"
-    audit = suite.api("GET", f"/api/v1/admin/merges/{merge['id']}", token=suite.staff_token(), expect=200).json()
+    audit = suite.api(
+        "GET", f"/api/v1/admin/merges/{merge['id']}", token=suite.staff_token(), expect=200
+    ).json()
     assert sorted(audit["moved"]["packages"]) == sorted(before.packages[source.number])
     done = [s["name"] for s in audit["steps"] if s["state"] == "done"]
     assert done == [f"execute:{step}" for step in STEPS]

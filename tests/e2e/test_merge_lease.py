@@ -80,14 +80,22 @@ def test_a_killed_copy_mid_saga_is_taken_over_by_the_other_copy_within_the_lease
         time.sleep(LEASE + 2 * POLL)
         assert _row(engine, merge["id"]) == ("executing", hung_owner)
         assert _steps(engine, merge["id"]) == {
-            "freeze": "done", "move_packages": "done", "move_contracts": "started"
+            "freeze": "done",
+            "move_packages": "done",
+            "move_contracts": "started",
         }
 
         killed = time.monotonic()
         suite.kill("merge")  # SIGKILL, and it stays dead
-        _wait(lambda: _row(engine, merge["id"]).status in ("completed", "failed"), LEASE + POLL + 30, "completion")
+        _wait(
+            lambda: _row(engine, merge["id"]).status in ("completed", "failed"),
+            LEASE + POLL + 30,
+            "completion",
+        )
         takeover = time.monotonic() - killed
-        print(f"\nmerge completed by the second copy {takeover:.2f} s after the kill (lease {LEASE} s, poll {POLL} s)")
+        print(
+            f"\nmerge completed by the second copy {takeover:.2f} s after the kill (lease {LEASE} s, poll {POLL} s)"
+        )
         assert _row(engine, merge["id"]) == ("completed", None)
         assert takeover <= LEASE + POLL + 3.0, takeover
         assert not suite.processes["merge"].running

@@ -64,7 +64,9 @@ def test_every_process_serves_metrics_that_parse_and_the_counters_move(metrics_s
     assert suite.api("POST", "/api/v1/auth/customer-login", json=wrong).status_code == 401
     stranger = suite.create_customer("de")
     for _ in range(3):  # the limit is 2 here: the second failure locks, the third is refused
-        suite.api("POST", "/api/v1/auth/customer-login", json={"customer_number": stranger.number, "password": "x"})
+        suite.api(
+            "POST", "/api/v1/auth/customer-login", json={"customer_number": stranger.number, "password": "x"}
+        )
     package_token = suite.login_package(domains[0], "Package-pass-1")
     suite.api("GET", "/api/v1/packages", token=package_token, expect=200)
     suite.api("GET", "/api/v1/packages", token=token, expect=200)
@@ -88,8 +90,10 @@ def test_every_process_serves_metrics_that_parse_and_the_counters_move(metrics_s
     assert moved("cc_http_requests_total", route="/api/v1/auth/customer-login", status="401") >= 1
     assert moved("cc_http_requests_total", route="/api/v1/packages", method="GET", status="200") >= 2
     assert moved("cc_http_request_duration_seconds_count", route="/api/v1/merges", method="POST") >= 1
-    assert not any(labels and "route" in dict(labels) and str(target.number) in dict(labels)["route"]
-                   for _, labels in gateway), "a raw path became a label"
+    assert not any(
+        labels and "route" in dict(labels) and str(target.number) in dict(labels)["route"]
+        for _, labels in gateway
+    ), "a raw path became a label"
     assert "cc_http_requests_in_flight" in names(gateway)
     assert "cc_revocation_replica_synced" in names(gateway)
 
@@ -109,7 +113,12 @@ def test_every_process_serves_metrics_that_parse_and_the_counters_move(metrics_s
         return total(identity, name_, **labels) - total(identity_before, name_, **labels)
 
     assert identity_moved("cc_grpc_server_handled_total", grpc_method="CustomerLogin", grpc_code="OK") >= 1
-    assert identity_moved("cc_grpc_server_handled_total", grpc_method="CustomerLogin", grpc_code="UNAUTHENTICATED") >= 1
+    assert (
+        identity_moved(
+            "cc_grpc_server_handled_total", grpc_method="CustomerLogin", grpc_code="UNAUTHENTICATED"
+        )
+        >= 1
+    )
     assert identity_moved("cc_logins_total", kind="customer", result="success") >= 1
     assert identity_moved("cc_logins_total", kind="customer", result="failure") >= 2
     assert identity_moved("cc_logins_total", kind="customer", result="locked") >= 1
@@ -121,9 +130,11 @@ def test_every_process_serves_metrics_that_parse_and_the_counters_move(metrics_s
     assert total(identity, "cc_revocation_watchers") >= 4  # the gateway's workers and three services
 
     merge, merge_before = after["merge"], before["merge"]
-    assert total(merge, "cc_merge_transitions_total", status="completed") - total(
-        merge_before, "cc_merge_transitions_total", status="completed"
-    ) >= 1
+    assert (
+        total(merge, "cc_merge_transitions_total", status="completed")
+        - total(merge_before, "cc_merge_transitions_total", status="completed")
+        >= 1
+    )
     assert total(merge, "cc_saga_step_seconds_count", saga="execute", outcome="done") > total(
         merge_before, "cc_saga_step_seconds_count", saga="execute", outcome="done"
     )
@@ -143,6 +154,9 @@ def _settled(suite, before, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     while True:
         after = {name: scrape(suite, name) for name in PROCESSES}
-        if total(after["merge"], "cc_outbox_deliveries_total", result="sent") >= 1 or time.monotonic() > deadline:
+        if (
+            total(after["merge"], "cc_outbox_deliveries_total", result="sent") >= 1
+            or time.monotonic() > deadline
+        ):
             return after
         time.sleep(0.2)

@@ -50,7 +50,11 @@ def test_a_customer_changes_address_and_contact_data_and_every_package_sees_the_
         "email": f"new-{uuid.uuid4().hex[:8]}@example.com",
     }
     reply = suite.api(
-        "PATCH", "/api/v1/customer", token=token, json={**changes, "current_password": customer.password}, expect=200
+        "PATCH",
+        "/api/v1/customer",
+        token=token,
+        json={**changes, "current_password": customer.password},
+        expect=200,
     ).json()
     for name, value in changes.items():
         if name != "phone":

@@ -21,11 +21,13 @@ def receiver():
 
 @pytest.fixture(scope="module")
 def traced(suite_factory, receiver):
-    return suite_factory(env={
-        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-        "OTEL_BSP_SCHEDULE_DELAY": "100",  # milliseconds: spans arrive within a moment
-        "MERGE_REVIEW": "auto",
-    })
+    return suite_factory(
+        env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",  # milliseconds: spans arrive within a moment
+            "MERGE_REVIEW": "auto",
+        }
+    )
 
 
 def chosen_traceparent() -> tuple[str, str, str]:
@@ -72,11 +74,19 @@ def test_a_merges_saga_is_a_trace_of_its_own_linked_to_the_request_that_approved
     merge = start(traced, token, source).json()
     traced.api("POST", f"/api/v1/merges/{merge['id']}/take-over-data", token=token, expect=200)
     traceparent, trace_id, _ = chosen_traceparent()
-    traced.api("POST", f"/api/v1/merges/{merge['id']}/submit", token=token, headers={"traceparent": traceparent}, expect=202)
+    traced.api(
+        "POST",
+        f"/api/v1/merges/{merge['id']}/submit",
+        token=token,
+        headers={"traceparent": traceparent},
+        expect=202,
+    )
     assert wait_status(traced, token, merge["id"], {"completed", "failed"}) == "completed"
 
     def saga_done(spans):
-        return any(s.name == "merge execute finish" and s.attributes.get("merge.id") == merge["id"] for s in spans)
+        return any(
+            s.name == "merge execute finish" and s.attributes.get("merge.id") == merge["id"] for s in spans
+        )
 
     spans = receiver.wait_for(saga_done)
     root = [s for s in spans if s.name == "merge execute" and s.attributes.get("merge.id") == merge["id"]]
@@ -85,14 +95,25 @@ def test_a_merges_saga_is_a_trace_of_its_own_linked_to_the_request_that_approved
     assert root[0].trace_id != trace_id and root[0].links[0] in {(trace_id, i) for i in request_ids}
 
     def all_services(_spans):
-        return {s.service for s in receiver.trace(root[0].trace_id)} >= {"merge", "contract", "package", "identity"}
+        return {s.service for s in receiver.trace(root[0].trace_id)} >= {
+            "merge",
+            "contract",
+            "package",
+            "identity",
+        }
 
     receiver.wait_for(all_services)
     saga = receiver.trace(root[0].trace_id)
     ids = by_id(saga)
     steps = [s for s in saga if s.parent_id == root[0].span_id and "merge.saga.runner" in s.attributes]
     assert [s.name.removeprefix("merge execute ") for s in steps] == [
-        "freeze", "move_packages", "move_contracts", "retire_contract", "retire_credentials", "unfreeze", "finish",
+        "freeze",
+        "move_packages",
+        "move_contracts",
+        "retire_contract",
+        "retire_credentials",
+        "unfreeze",
+        "finish",
     ]
     # The steps' RPCs reach contract, package and identity in the merge's trace.
     served = {s.service for s in saga if s.kind == "server"}

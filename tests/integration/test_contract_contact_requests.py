@@ -42,7 +42,11 @@ def test_a_customer_and_a_package_login_write_and_the_service_team_reads(uow_fac
                                     subject="Question", message="Where are my mailboxes?")  # fmt: skip
     listed = contact.list_requests(uow=uow_factory())
     assert [r.id for r in listed] == [second.id, first.id]
-    assert (listed[1].customer_number, listed[1].package_id, listed[1].filename) == ("100", "", "handover.pdf")
+    assert (listed[1].customer_number, listed[1].package_id, listed[1].filename) == (
+        "100",
+        "",
+        "handover.pdf",
+    )
     assert listed[1].message == "Dear team,\nattached the signed form.\n\tThanks"
     assert (listed[0].customer_number, listed[0].package_id, listed[0].filename) == ("", "pkg_7", "")
     assert contact.attachment(uow=uow_factory(), request_id=first.id) == ("handover.pdf", PDF)

@@ -21,7 +21,10 @@ from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 MIGRATIONS = Path(services.__file__).resolve().parents[1] / "migrations"
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 CREDITOR = direct_debit.Creditor(
-    name="Customer Center Hosting", iban="DE02120300000000202051", bic="BYLADEM1001", creditor_id="DE98ZZZ09999999999"
+    name="Customer Center Hosting",
+    iban="DE02120300000000202051",
+    bic="BYLADEM1001",
+    creditor_id="DE98ZZZ09999999999",
 )
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -55,7 +58,9 @@ def customer(uow_factory, number: str, *, market: str = "de", **payment: str) ->
 
 
 def invoice(uow_factory, number: str, cents: int, currency: str = "") -> str:
-    created = services.create_invoice(uow=uow_factory(), customer_number=number, amount_cents=cents, currency=currency)
+    created = services.create_invoice(
+        uow=uow_factory(), customer_number=number, amount_cents=cents, currency=currency
+    )
     return created.number
 
 
@@ -98,7 +103,9 @@ def test_a_returned_debit_opens_the_invoice_again_with_the_reason_the_customer_s
     payments.make_collection(uow=uow_factory(), now=NOW)
     with pytest.raises(InvalidInput):
         payments.mark_returned(uow=uow_factory(), caller=STAFF, number=number, reason="  ")
-    returned = payments.mark_returned(uow=uow_factory(), caller=STAFF, number=number, reason="MD06 refund request")
+    returned = payments.mark_returned(
+        uow=uow_factory(), caller=STAFF, number=number, reason="MD06 refund request"
+    )
     seen = status(uow_factory, number)
     assert (returned.status, seen.status, seen.return_reason, seen.debit_requested_at) == (
         "open", "open", "MD06 refund request", None,
@@ -116,7 +123,9 @@ def test_the_pain008_file_is_valid_and_holds_what_the_collection_holds(uow_facto
         customer(uow_factory, n, **SEPA)
     numbers = [invoice(uow_factory, "100", 11900), invoice(uow_factory, "101", 2380)]
     for n, caller in zip(numbers, ("100", "101"), strict=True):
-        payments.repeat_debit(uow=uow_factory(), caller=principal("customer", caller), number=n, cards=None, now=NOW)
+        payments.repeat_debit(
+            uow=uow_factory(), caller=principal("customer", caller), number=n, cards=None, now=NOW
+        )
     collection = payments.make_collection(uow=uow_factory(), now=NOW)
     name, xml = payments.collection_file(uow=uow_factory(), collection_id=collection.id, creditor=CREDITOR)
     assert name == f"{collection.id}.xml"
@@ -126,11 +135,16 @@ def test_the_pain008_file_is_valid_and_holds_what_the_collection_holds(uow_facto
     assert root.find("p:CstmrDrctDbtInitn/p:GrpHdr/p:MsgId", NS).text == collection.message_id
     transactions = root.findall(".//p:DrctDbtTxInf", NS)
     assert sorted(t.find("p:PmtId/p:EndToEndId", NS).text for t in transactions) == sorted(numbers)
-    assert {t.find("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", NS).text for t in transactions} == {"CC-100", "CC-101"}
+    assert {t.find("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", NS).text for t in transactions} == {
+        "CC-100",
+        "CC-101",
+    }
     assert {t.find("p:DbtrAcct/p:Id/p:IBAN", NS).text for t in transactions} == {SEPA["iban"]}
     assert root.find(".//p:ReqdColltnDt", NS).text == "2026-12-04"
     # The same collection gives the same transactions again (its contents are stored).
-    again = ET.fromstring(payments.collection_file(uow=uow_factory(), collection_id=collection.id, creditor=CREDITOR)[1])
+    again = ET.fromstring(
+        payments.collection_file(uow=uow_factory(), collection_id=collection.id, creditor=CREDITOR)[1]
+    )
     assert again.find("p:CstmrDrctDbtInitn/p:GrpHdr/p:MsgId", NS).text == collection.message_id
     assert [c.id for c in payments.list_collections(uow=uow_factory())] == [collection.id]
     with pytest.raises(NotFound):
@@ -146,7 +160,9 @@ def test_a_card_is_charged_at_once_through_the_provider_and_a_declined_card_chan
     assert request.status == "paid" and status(uow_factory, number).status == "paid"
     assert cards.charges == [("tok_test_visa_4242", 1200, "GBP", number)]
 
-    declined = principal("customer", customer(uow_factory, "301", market="uk", **{**card, "card_token": "tok_test_declined"}))
+    declined = principal(
+        "customer", customer(uow_factory, "301", market="uk", **{**card, "card_token": "tok_test_declined"})
+    )
     other = invoice(uow_factory, "301", 1200)
     with pytest.raises(Conflict) as refused:
         payments.repeat_debit(uow=uow_factory(), caller=declined, number=other, cards=cards, now=NOW)
@@ -154,7 +170,9 @@ def test_a_card_is_charged_at_once_through_the_provider_and_a_declined_card_chan
     assert TestCardPayments.name.startswith("test adapter")
 
 
-def test_without_a_card_provider_the_request_is_recorded_and_a_gbp_invoice_is_not_debited_by_sepa(uow_factory):
+def test_without_a_card_provider_the_request_is_recorded_and_a_gbp_invoice_is_not_debited_by_sepa(
+    uow_factory,
+):
     card = {"card_token": "tok_test_visa_4242", "card_last4": "4242", "card_expiry": "12/30"}
     owner = principal("customer", customer(uow_factory, "300", market="uk", **card))
     number = invoice(uow_factory, "300", 1200)
@@ -170,7 +188,9 @@ def test_without_a_card_provider_the_request_is_recorded_and_a_gbp_invoice_is_no
 
     nothing = principal("customer", customer(uow_factory, "303", market="uk"))
     with pytest.raises(Conflict) as no_method:
-        payments.repeat_debit(uow=uow_factory(), caller=nothing, number=invoice(uow_factory, "303", 100), cards=None)
+        payments.repeat_debit(
+            uow=uow_factory(), caller=nothing, number=invoice(uow_factory, "303", 100), cards=None
+        )
     assert no_method.value.code == "no_payment_method"
 
 
@@ -179,4 +199,6 @@ def test_a_customer_cannot_debit_another_customers_invoice(uow_factory):
     customer(uow_factory, "200", **SEPA)
     number = invoice(uow_factory, "200", 100)
     with pytest.raises(NotFound):
-        payments.repeat_debit(uow=uow_factory(), caller=principal("customer", "100"), number=number, cards=None)
+        payments.repeat_debit(
+            uow=uow_factory(), caller=principal("customer", "100"), number=number, cards=None
+        )

@@ -56,7 +56,9 @@ def moved(result: contract_pb2.TransferContractsResponse) -> dict[str, list[str]
 def owners(engine, numbers: list[str]) -> dict[str, int]:
     with engine.connect() as conn:
         rows = conn.execute(
-            select(InvoiceRow.customer_number, func.count()).where(InvoiceRow.number.in_(numbers)).group_by(InvoiceRow.customer_number)
+            select(InvoiceRow.customer_number, func.count())
+            .where(InvoiceRow.number.in_(numbers))
+            .group_by(InvoiceRow.customer_number)
         )
         return {owner: count for owner, count in rows}
 
@@ -86,17 +88,25 @@ def test_the_snapshot_has_the_raw_normalised_iban_and_is_for_the_service_only(se
     payment = contract_pb2.PaymentInput(iban="de89 3704 0044 0532 0130 00")
     stub.CreateCustomer(customer("100", payment=payment), metadata=metadata(tokens.staff()), timeout=5)
     snap = stub.GetCustomerSnapshot(
-        contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.service("merge")), timeout=5
+        contract_pb2.GetCustomerRequest(customer_number="100"),
+        metadata=metadata(tokens.service("merge")),
+        timeout=5,
     )
     assert (snap.iban, snap.customer.last_name, snap.customer.payment.bic) == (
         "DE89370400440532013000", "Mustermann", "COBADEFFXXX",
     )  # fmt: skip
     for token in (tokens.customer("100"), tokens.staff()):
         with pytest.raises(grpc.RpcError) as err:
-            stub.GetCustomerSnapshot(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(token), timeout=5)
+            stub.GetCustomerSnapshot(
+                contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(token), timeout=5
+            )
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as err:
-        stub.GetCustomerSnapshot(contract_pb2.GetCustomerRequest(customer_number="999"), metadata=metadata(tokens.service("merge")), timeout=5)
+        stub.GetCustomerSnapshot(
+            contract_pb2.GetCustomerRequest(customer_number="999"),
+            metadata=metadata(tokens.service("merge")),
+            timeout=5,
+        )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -106,7 +116,9 @@ def test_status_changes_are_idempotent_and_a_frozen_customer_cannot_change_anyth
     stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
     stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
     service = metadata(tokens.service("merge"))
-    freeze = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "200"], status=common_pb2.CUSTOMER_STATUS_FROZEN)
+    freeze = contract_pb2.ContractServiceSetCustomerStatusRequest(
+        merge_id="mrg_1", customer_numbers=["100", "200"], status=common_pb2.CUSTOMER_STATUS_FROZEN
+    )
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 2
     assert stub.SetCustomerStatus(freeze, metadata=service, timeout=5).changed == 0
     own = metadata(tokens.customer("100"))
@@ -120,33 +132,55 @@ def test_status_changes_are_idempotent_and_a_frozen_customer_cannot_change_anyth
         )  # fmt: skip
     assert code_of(err) == "customer_not_active"
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5)
+        stub.CreateInvoice(
+            contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100),
+            metadata=staff,
+            timeout=5,
+        )
     assert code_of(err) == "customer_not_active"
-    retire = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="100")
+    retire = contract_pb2.ContractServiceSetCustomerStatusRequest(
+        merge_id="mrg_1",
+        customer_numbers=["200"],
+        status=common_pb2.CUSTOMER_STATUS_RETIRED,
+        merged_into="100",
+    )
     assert stub.SetCustomerStatus(retire, metadata=service, timeout=5).changed == 1
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5).customer
+    got = stub.GetCustomer(
+        contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5
+    ).customer
     assert (got.status, got.merged_into) == (common_pb2.CUSTOMER_STATUS_RETIRED, "100")
-    back = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["200", "100"], status=common_pb2.CUSTOMER_STATUS_ACTIVE)
+    back = contract_pb2.ContractServiceSetCustomerStatusRequest(
+        merge_id="mrg_1", customer_numbers=["200", "100"], status=common_pb2.CUSTOMER_STATUS_ACTIVE
+    )
     assert stub.SetCustomerStatus(back, metadata=service, timeout=5).changed == 2
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5).customer
+    got = stub.GetCustomer(
+        contract_pb2.GetCustomerRequest(customer_number="200"), metadata=staff, timeout=5
+    ).customer
     assert (got.status, got.merged_into) == (common_pb2.CUSTOMER_STATUS_ACTIVE, "")
 
 
 def test_a_status_change_naming_an_unknown_number_changes_nothing(server):
     stub, tokens, _ = server
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
-    request = contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100", "999"], status=common_pb2.CUSTOMER_STATUS_FROZEN)
+    request = contract_pb2.ContractServiceSetCustomerStatusRequest(
+        merge_id="mrg_1", customer_numbers=["100", "999"], status=common_pb2.CUSTOMER_STATUS_FROZEN
+    )
     with pytest.raises(grpc.RpcError) as err:
         stub.SetCustomerStatus(request, metadata=metadata(tokens.service("merge")), timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    got = stub.GetCustomer(contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5).customer
+    got = stub.GetCustomer(
+        contract_pb2.GetCustomerRequest(customer_number="100"), metadata=metadata(tokens.staff()), timeout=5
+    ).customer
     assert got.status == common_pb2.CUSTOMER_STATUS_ACTIVE
     with pytest.raises(grpc.RpcError) as err:
         stub.SetCustomerStatus(
             contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_UNSPECIFIED),
             metadata=metadata(tokens.service("merge")), timeout=5,
         )  # fmt: skip
-    assert (err.value.code(), dict(err.value.trailing_metadata())["error-field"]) == (grpc.StatusCode.INVALID_ARGUMENT, "status")
+    assert (err.value.code(), dict(err.value.trailing_metadata())["error-field"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "status",
+    )
 
 
 def test_a_transfer_of_ten_thousand_invoices_moves_them_all_and_a_repeat_changes_nothing(server):
@@ -164,7 +198,9 @@ def test_a_transfer_of_ten_thousand_invoices_moves_them_all_and_a_repeat_changes
     assert (first["contracts"], first["terminations"]) == ([contract.id], [])
     assert owners(engine, numbers) == {"100": 10_000}
     # An invoice of the target made after the merge, and a repeat of the same step.
-    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=500), metadata=staff, timeout=5).invoice
+    late = stub.CreateInvoice(
+        contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=500), metadata=staff, timeout=5
+    ).invoice
     assert moved(transfer(stub, tokens)) == first
     assert owners(engine, [*numbers, late.number]) == {"100": 10_001}
 
@@ -174,11 +210,15 @@ def test_reverse_returns_exactly_the_moved_records_and_leaves_later_ones_with_th
     staff = metadata(tokens.staff())
     stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
     stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
-    kept = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5).invoice
+    kept = stub.CreateInvoice(
+        contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=100), metadata=staff, timeout=5
+    ).invoice
     numbers = seed_invoices(engine, "200", 10_000, start=2_000_000)
     forward = moved(transfer(stub, tokens))
     assert kept.number not in forward["invoices"] and len(forward["invoices"]) == 10_000
-    late = stub.CreateInvoice(contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=700), metadata=staff, timeout=5).invoice
+    late = stub.CreateInvoice(
+        contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=700), metadata=staff, timeout=5
+    ).invoice
     back = moved(transfer(stub, tokens, reverse=True))
     assert sorted(back["invoices"]) == sorted(numbers)
     assert owners(engine, numbers) == {"200": 10_000}
@@ -245,12 +285,18 @@ def test_contracts_and_terminations_move_with_the_merge_and_back(server):
     ).termination  # fmt: skip
     forward = moved(transfer(stub, tokens))
     assert forward["terminations"] == [termination.id]
-    target_view = stub.ListTerminations(contract_pb2.ListTerminationsRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
+    target_view = stub.ListTerminations(
+        contract_pb2.ListTerminationsRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+    )
     assert [t.id for t in target_view.terminations] == [termination.id]
-    contracts = stub.ListContracts(contract_pb2.ListContractsRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
+    contracts = stub.ListContracts(
+        contract_pb2.ListContractsRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+    )
     assert [c.package_id for c in contracts.contracts] == ["pkg_b"]
     transfer(stub, tokens, reverse=True)
-    source_view = stub.ListTerminations(contract_pb2.ListTerminationsRequest(), metadata=metadata(tokens.customer("200")), timeout=5)
+    source_view = stub.ListTerminations(
+        contract_pb2.ListTerminationsRequest(), metadata=metadata(tokens.customer("200")), timeout=5
+    )
     assert [t.id for t in source_view.terminations] == [termination.id]
 
 
@@ -259,8 +305,18 @@ def test_the_merge_steps_refuse_every_caller_but_the_service(server):
     stub.CreateCustomer(customer("100"), metadata=metadata(tokens.staff()), timeout=5)
     for token in (tokens.customer("100"), tokens.staff(), tokens.package("pkg_1")):
         for call, request in (
-            (stub.TransferContracts, contract_pb2.TransferContractsRequest(merge_id="m", source_customer_number="200", target_customer_number="100")),
-            (stub.SetCustomerStatus, contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="m", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_FROZEN)),
+            (
+                stub.TransferContracts,
+                contract_pb2.TransferContractsRequest(
+                    merge_id="m", source_customer_number="200", target_customer_number="100"
+                ),
+            ),
+            (
+                stub.SetCustomerStatus,
+                contract_pb2.ContractServiceSetCustomerStatusRequest(
+                    merge_id="m", customer_numbers=["100"], status=common_pb2.CUSTOMER_STATUS_FROZEN
+                ),
+            ),
         ):
             with pytest.raises(grpc.RpcError) as err:
                 call(request, metadata=metadata(token), timeout=5)

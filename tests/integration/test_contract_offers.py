@@ -60,8 +60,12 @@ def test_a_customer_sees_the_offers_of_its_market_that_run_today_and_orders_one(
     december = offer(uow_factory)
     offer(uow_factory, markets=["nl"], price_cents=399)
     january = offer(uow_factory, valid_from="2027-01-01", valid_until="2027-01-31")  # next month
-    assert [o.id for o in offers.current_offers(uow=uow_factory(), caller=german, today=TODAY)] == [december.id]
-    assert [o.price_cents for o in offers.current_offers(uow=uow_factory(), caller=dutch, today=TODAY)] == [399]
+    assert [o.id for o in offers.current_offers(uow=uow_factory(), caller=german, today=TODAY)] == [
+        december.id
+    ]
+    assert [o.price_cents for o in offers.current_offers(uow=uow_factory(), caller=dutch, today=TODAY)] == [
+        399
+    ]
 
     order, contract = offers.order_offer(uow=uow_factory(), caller=german, offer_id=december.id, package_id="pkg_100",
                                          today=TODAY)  # fmt: skip
@@ -84,9 +88,13 @@ def test_an_offer_of_another_market_day_or_package_cannot_be_ordered(uow_factory
         ("off_unknown", "pkg_100", TODAY),
     ):
         with pytest.raises(NotFound):
-            offers.order_offer(uow=uow_factory(), caller=german, offer_id=offer_id, package_id=package_id, today=day)
+            offers.order_offer(
+                uow=uow_factory(), caller=german, offer_id=offer_id, package_id=package_id, today=day
+            )
     with pytest.raises(NotFound):  # another customer's package
-        offers.order_offer(uow=uow_factory(), caller=german, offer_id=december.id, package_id="pkg_200", today=TODAY)
+        offers.order_offer(
+            uow=uow_factory(), caller=german, offer_id=december.id, package_id="pkg_200", today=TODAY
+        )
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,10 @@ def test_an_unknown_package_or_another_owner_is_not_found_and_bad_input_names_th
 def test_a_frozen_or_retired_customers_contract_is_not_changed(server):
     stub, tokens, url = server
     service = metadata(tokens.service())
-    for status, into in ((common_pb2.CUSTOMER_STATUS_FROZEN, ""), (common_pb2.CUSTOMER_STATUS_RETIRED, "200")):
+    for status, into in (
+        (common_pb2.CUSTOMER_STATUS_FROZEN, ""),
+        (common_pb2.CUSTOMER_STATUS_RETIRED, "200"),
+    ):
         stub.SetCustomerStatus(
             contract_pb2.ContractServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["100"], status=status, merged_into=into),
             metadata=metadata(tokens.service("merge")), timeout=5,

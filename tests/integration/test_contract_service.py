@@ -152,7 +152,9 @@ def test_invoices_are_created_by_staff_and_listed_by_their_owner_only(contract_s
         timeout=5,
     ).invoice
     new = stub.CreateInvoice(
-        contract_pb2.CreateInvoiceRequest(customer_number="100", amount_cents=500, status=contract_pb2.INVOICE_STATUS_PAID),
+        contract_pb2.CreateInvoiceRequest(
+            customer_number="100", amount_cents=500, status=contract_pb2.INVOICE_STATUS_PAID
+        ),
         metadata=staff,
         timeout=5,
     ).invoice
@@ -201,7 +203,11 @@ def test_a_customer_sets_its_own_card_and_sees_only_its_last_digits(contract_ser
         timeout=5,
     ).customer
     assert got.customer_number == "100"
-    assert (got.payment.method, got.payment.card_last4, got.payment.card_expiry) == (contract_pb2.PAYMENT_METHOD_CARD, "4242", "12/99")
+    assert (got.payment.method, got.payment.card_last4, got.payment.card_expiry) == (
+        contract_pb2.PAYMENT_METHOD_CARD,
+        "4242",
+        "12/99",
+    )
     assert "tok_visa_abc123" not in str(got)
     other = stub.GetCustomer(
         contract_pb2.GetCustomerRequest(customer_number="200"), metadata=metadata(tokens.staff()), timeout=5

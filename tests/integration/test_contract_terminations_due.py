@@ -62,24 +62,37 @@ def test_due_terminations_take_effect_once_and_the_customer_is_told(env):
     whole = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_0", today=START)
     domain = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_1",
                                          domain="shop.example", today=START)  # fmt: skip
-    retracted = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_2", today=START)
+    retracted = services.create_termination(
+        uow=uow_factory(), caller=owner, package_id="pkg_100_2", today=START
+    )
     services.retract_termination(uow=uow_factory(), caller=owner, termination_id=retracted.id, today=START)
     later = services.create_termination(uow=uow_factory(), caller=dutch, package_id="pkg_200_0", today=START)
     due = whole.effective_date
     assert due == domain.effective_date < later.effective_date
 
-    assert terminations.carry_out_due(uow_factory=uow_factory, today=date.fromordinal(due.toordinal() - 1)) == []
-    done = terminations.carry_out_due(uow_factory=uow_factory, today=due, now=datetime(2027, 1, 1, tzinfo=UTC))
+    assert (
+        terminations.carry_out_due(uow_factory=uow_factory, today=date.fromordinal(due.toordinal() - 1)) == []
+    )
+    done = terminations.carry_out_due(
+        uow_factory=uow_factory, today=due, now=datetime(2027, 1, 1, tzinfo=UTC)
+    )
     assert sorted(t.id for t in done) == sorted([whole.id, domain.id])
     assert terminations.carry_out_due(uow_factory=uow_factory, today=due) == []  # once
-    assert [t.id for t in terminations.carry_out_due(uow_factory=uow_factory, today=later.effective_date)] == [later.id]
+    assert [
+        t.id for t in terminations.carry_out_due(uow_factory=uow_factory, today=later.effective_date)
+    ] == [later.id]
 
     contracts = {c.package_id: c.status for c in services.list_contracts(uow=uow_factory(), caller=owner)}
     assert contracts == {"pkg_100_0": "terminated", "pkg_100_1": "active", "pkg_100_2": "active"}
-    shown = {t.id: t.shown_status(today=due) for t in services.list_terminations(uow=uow_factory(), caller=owner)}
+    shown = {
+        t.id: t.shown_status(today=due) for t in services.list_terminations(uow=uow_factory(), caller=owner)
+    }
     assert shown == {whole.id: "effective", domain.id: "effective", retracted.id: "retracted"}
     sent = mails(engine)
-    assert sorted(s for r, s in sent if r == "k100@example.com") == ["Ihr Paket ist beendet", "Ihre Domain ist gekündigt"]
+    assert sorted(s for r, s in sent if r == "k100@example.com") == [
+        "Ihr Paket ist beendet",
+        "Ihre Domain ist gekündigt",
+    ]
     assert [s for r, s in sent if r == "k200@example.com"] == ["Uw pakket is beëindigd"]
 
 
@@ -87,7 +100,9 @@ def test_copies_running_the_scheduler_together_carry_out_each_termination_once(e
     uow_factory, engine = env
     customer_with_packages(uow_factory, "100", "de", 12)
     for i in range(12):
-        services.create_termination(uow=uow_factory(), caller=principal("100"), package_id=f"pkg_100_{i}", today=START)
+        services.create_termination(
+            uow=uow_factory(), caller=principal("100"), package_id=f"pkg_100_{i}", today=START
+        )
     due = date(2028, 1, 1)
     results: list[list] = []
 

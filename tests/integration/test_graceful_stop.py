@@ -49,7 +49,8 @@ def wait_for(condition, timeout: float, what: str) -> None:
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.endswith("_ADDR") and not k.startswith(("GRPC_", "FAULT_")) and k != "PYTHONPATH"
     }
     env.update(
@@ -68,7 +69,9 @@ def process():
 
     def start(argv, env, log: Path) -> subprocess.Popen:
         with open(log, "wb") as out:
-            proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         started.append(proc)
         return proc
 
@@ -99,7 +102,9 @@ def test_a_service_drains_then_finishes_the_call_in_flight_and_exits_0(tmp_path,
     channel = grpc.insecure_channel(address)
     stub = package_pb2_grpc.PackageServiceStub(channel)
     slow = in_thread(
-        lambda: stub.ListProducts(package_pb2.ListProductsRequest(), metadata=metadata(tokens.staff()), timeout=20)
+        lambda: stub.ListProducts(
+            package_pb2.ListProductsRequest(), metadata=metadata(tokens.staff()), timeout=20
+        )
     )
     time.sleep(0.5)  # the call is in the server
     terminated = time.monotonic()
@@ -161,8 +166,14 @@ def test_gunicorn_with_the_gateway_settings_finishes_a_request_in_flight_and_exi
     base = f"http://127.0.0.1:{port}"
     env = clean_env(tmp_path, GATEWAY_WORKERS="1", GATEWAY_REUSE_PORT="0")
     argv = [
-        sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-        "--bind", f"127.0.0.1:{port}", "tests.support.slow_wsgi:app",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(REPO / "deploy" / "gunicorn.conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "tests.support.slow_wsgi:app",
     ]
     log = tmp_path / "gunicorn.log"
     proc = process(argv, env, log)

@@ -134,7 +134,10 @@ def test_mtls_works_with_a_list_of_copies(copies, tmp_path, monkeypatch):
     client_cert, client_key = ca.issue("gateway", server=False)
     (one, first), (two, second) = copies(GrpcTls(server_cert, server_key, ca.ca_file))
     client_tls = GrpcTls(client_cert, client_key, ca.ca_file)
-    for address in (f"127.0.0.1:{one.port},127.0.0.1:{two.port}", f"localhost:{one.port},localhost:{two.port}"):
+    for address in (
+        f"127.0.0.1:{one.port},127.0.0.1:{two.port}",
+        f"localhost:{one.port},localhost:{two.port}",
+    ):
         client = client_of(address, copies.tokens, client_tls)
         wait_until_both_serve(client, [first, second])
         assert client.serving()

@@ -77,7 +77,12 @@ class Copy:
 class Copies:
     def __init__(self, workdir: Path, url: str, **env: str) -> None:
         suite = Suite(workdir, processes=["identity"], mail_sink=False)  # keys and environment only
-        self.env = {**suite.base_env(), "DATABASE_URL": url, "STAFF_PASSWORD": "Staff-copies-Passw0rd!", **env}
+        self.env = {
+            **suite.base_env(),
+            "DATABASE_URL": url,
+            "STAFF_PASSWORD": "Staff-copies-Passw0rd!",
+            **env,
+        }
         self.workdir = workdir
         self.url = url
         self.tokens = TokenFactory(suite.token_settings)
@@ -156,7 +161,9 @@ def test_a_revocation_through_one_copy_is_refused_by_the_watchers_of_the_other_w
 
     # RevokeSubject (every session of a subject) through A.
     _, session = copies.customer("900")
-    a.stub.RevokeSubject(pb.RevokeSubjectRequest(subject="customer:900"), metadata=copies.gateway, timeout=TIMEOUT)
+    a.stub.RevokeSubject(
+        pb.RevokeSubjectRequest(subject="customer:900"), metadata=copies.gateway, timeout=TIMEOUT
+    )
     assert on_b.is_revoked(session) and on_a.is_revoked(session)
 
     # Logouts through either copy, each checked on the watcher of the other copy at once.
@@ -165,17 +172,23 @@ def test_a_revocation_through_one_copy_is_refused_by_the_watchers_of_the_other_w
         copy, other = (a, on_b) if i % 2 == 0 else (b, on_a)
         token, principal = copies.customer()
         latencies.append(revoke_own(copy, token))
-        assert other.is_revoked(principal), f"logout {i} through {copy.name} not yet applied on the other copy"
+        assert other.is_revoked(principal), (
+            f"logout {i} through {copy.name} not yet applied on the other copy"
+        )
 
     # A password change through B: the other sessions die on A's watchers, and A itself refuses them.
     _, bystander = copies.customer()
     bystander_token = copies.tokens.customer("100")
     own = copies.tokens.customer("100")
-    change = pb.ChangeCustomerPasswordRequest(current_password="first password", new_password="second password")
+    change = pb.ChangeCustomerPasswordRequest(
+        current_password="first password", new_password="second password"
+    )
     b.stub.ChangeCustomerPassword(change, metadata=metadata(own), timeout=TIMEOUT)
     assert on_a.is_revoked(copies.verifier.verify(bystander_token)) and on_a.is_revoked(bystander)
     assert not on_a.is_revoked(copies.verifier.verify(own))
-    again = pb.ChangeCustomerPasswordRequest(current_password="second password", new_password="third password")
+    again = pb.ChangeCustomerPasswordRequest(
+        current_password="second password", new_password="third password"
+    )
     with pytest.raises(grpc.RpcError) as refused:
         a.stub.ChangeCustomerPassword(again, metadata=metadata(bystander_token), timeout=TIMEOUT)
     assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -107,13 +107,20 @@ def test_a_reset_mails_one_link_whose_token_sets_the_password_once_and_kills_eve
     assert len(smtp.envelopes) == 2
 
 
-def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password_gets_its_first(identity, smtp):
+def test_an_unknown_or_retired_number_gets_no_mail_and_a_number_without_password_gets_its_first(
+    identity, smtp
+):
 
     identity.set_customer_password("300", "retired password")
     retire = pb.IdentityServiceSetCustomerStatusRequest(
-        merge_id="mrg_1", customer_numbers=["300"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="400"
+        merge_id="mrg_1",
+        customer_numbers=["300"],
+        status=common_pb2.CUSTOMER_STATUS_RETIRED,
+        merged_into="400",
     )
-    identity.stub.SetCustomerStatus(retire, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
+    identity.stub.SetCustomerStatus(
+        retire, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT
+    )
 
     request_reset(identity, "999", "")  # unknown: the gateway found no e-mail address
     request_reset(identity, "300", "retired@example.org")
@@ -156,9 +163,13 @@ def test_a_password_change_kills_every_other_token_and_keeps_the_current_one(ide
     current_token = identity.tokens.customer("100")
     current = identity.verifier.verify(current_token)
     other = identity.verifier.verify(identity.tokens.customer("100"))
-    change = pb.ChangeCustomerPasswordRequest(current_password="old password 1", new_password="new password 1")
+    change = pb.ChangeCustomerPasswordRequest(
+        current_password="old password 1", new_password="new password 1"
+    )
 
-    result = identity.stub.ChangeCustomerPassword(change, metadata=metadata(current_token), timeout=TIMEOUT).revocation
+    result = identity.stub.ChangeCustomerPassword(
+        change, metadata=metadata(current_token), timeout=TIMEOUT
+    ).revocation
 
     assert state.sequence >= result.sequence > 0
     assert state.is_revoked(other)
@@ -171,10 +182,14 @@ def test_a_password_change_kills_every_other_token_and_keeps_the_current_one(ide
 
 def test_a_wrong_current_password_is_invalid_credentials_and_changes_nothing(identity):
     identity.set_customer_password("100", "old password 1")
-    change = pb.ChangeCustomerPasswordRequest(current_password="wrong password", new_password="new password 1")
+    change = pb.ChangeCustomerPasswordRequest(
+        current_password="wrong password", new_password="new password 1"
+    )
     customer = metadata(identity.tokens.customer("100"))
 
-    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=customer, timeout=TIMEOUT).revocation)
+    err = failure(
+        lambda: identity.stub.ChangeCustomerPassword(change, metadata=customer, timeout=TIMEOUT).revocation
+    )
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
     assert trailers(err)["error-code"] == "invalid_credentials"
@@ -182,6 +197,14 @@ def test_a_wrong_current_password_is_invalid_credentials_and_changes_nothing(ide
 
 
 def test_only_a_customer_token_may_change_a_customer_password(identity):
-    change = pb.ChangeCustomerPasswordRequest(current_password="old password 1", new_password="new password 1")
-    err = failure(lambda: identity.stub.ChangeCustomerPassword(change, metadata=identity.service, timeout=TIMEOUT).revocation)
+    change = pb.ChangeCustomerPasswordRequest(
+        current_password="old password 1", new_password="new password 1"
+    )
+    err = failure(
+        lambda: (
+            identity.stub.ChangeCustomerPassword(
+                change, metadata=identity.service, timeout=TIMEOUT
+            ).revocation
+        )
+    )
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED

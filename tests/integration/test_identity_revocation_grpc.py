@@ -84,7 +84,9 @@ def test_identity_itself_refuses_the_old_token_once_the_password_changed(identit
         current_password="second password", new_password="third password"
     )
     err = failure(
-        lambda: identity.stub.ChangeCustomerPassword(again, metadata=metadata(old), timeout=TIMEOUT).revocation
+        lambda: (
+            identity.stub.ChangeCustomerPassword(again, metadata=metadata(old), timeout=TIMEOUT).revocation
+        )
     )
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -168,7 +170,9 @@ def mailing_identity(tmp_path, database_url, smtp):
 
 
 def request_reset(identity, number: str, client_address: str, email: str = "kunde@example.org") -> None:
-    request = pb.RequestPasswordResetRequest(customer_number=number, email=email, client_address=client_address)
+    request = pb.RequestPasswordResetRequest(
+        customer_number=number, email=email, client_address=client_address
+    )
     identity.stub.RequestPasswordReset(request, metadata=identity.service, timeout=TIMEOUT)
 
 
@@ -197,8 +201,10 @@ def test_a_second_request_leaves_the_first_link_usable(mailing_identity, smtp):
     assert mailing_identity.customer_login("100", "new password 1").subject == "customer:100"
     used_up = pb.ConfirmPasswordResetRequest(token=second, new_password="new password 2")
     err = failure(
-        lambda: mailing_identity.stub.ConfirmPasswordReset(
-            used_up, metadata=mailing_identity.service, timeout=TIMEOUT
-        ).revocation
+        lambda: (
+            mailing_identity.stub.ConfirmPasswordReset(
+                used_up, metadata=mailing_identity.service, timeout=TIMEOUT
+            ).revocation
+        )
     )
     assert trailers(err)["error-code"] == "invalid_token"

@@ -56,7 +56,9 @@ class Identity:
 
     def watch(self) -> RevocationState:
         state = RevocationState()
-        watcher = RevocationWatcher(grpc.insecure_channel(self.thread.address), self.tokens.service, state).start()
+        watcher = RevocationWatcher(
+            grpc.insecure_channel(self.thread.address), self.tokens.service, state
+        ).start()
         self.watchers.append(watcher)
         assert state.wait_synced(TIMEOUT)
         return state
@@ -109,7 +111,9 @@ def test_each_kind_of_login_answers_its_subject_and_generation(identity):
         timeout=TIMEOUT,
     ).login
     staff = identity.stub.StaffLogin(
-        pb.StaffLoginRequest(username="boss", password="boss-password-1"), metadata=identity.service, timeout=TIMEOUT
+        pb.StaffLoginRequest(username="boss", password="boss-password-1"),
+        metadata=identity.service,
+        timeout=TIMEOUT,
     ).login
 
     assert (customer.subject, customer.generation) == ("customer:100", 0)
@@ -123,11 +127,13 @@ def test_a_wrong_password_and_an_unknown_number_get_the_same_answer(identity):
     known = failure(lambda: identity.customer_login("100", "wrong horse"))
     unknown = failure(lambda: identity.customer_login("999", "wrong horse"))
     unknown_domain = failure(
-        lambda: identity.stub.PackageLogin(
-            pb.PackageLoginRequest(domain="nowhere.example", package_id="", password="whatever1"),
-            metadata=identity.service,
-            timeout=TIMEOUT,
-        ).login
+        lambda: (
+            identity.stub.PackageLogin(
+                pb.PackageLoginRequest(domain="nowhere.example", package_id="", password="whatever1"),
+                metadata=identity.service,
+                timeout=TIMEOUT,
+            ).login
+        )
     )
 
     assert known.code() == unknown.code() == grpc.StatusCode.UNAUTHENTICATED
@@ -165,7 +171,9 @@ def test_repeated_failures_lock_the_account_with_a_retry_after_even_across_a_res
         server.stop()
 
 
-def test_an_unknown_number_is_locked_like_a_known_one_and_the_address_limit_spans_accounts(tmp_path, database_url):
+def test_an_unknown_number_is_locked_like_a_known_one_and_the_address_limit_spans_accounts(
+    tmp_path, database_url
+):
     limits = LoginLimits(max_failures_per_account=2, max_failures_per_address=3)
     server = Identity(tmp_path, database_url("identity"), limits)
     try:
@@ -193,7 +201,9 @@ def test_a_logout_is_seen_by_every_watcher_before_the_rpc_returns(tmp_path, data
         principal = identity.verifier.verify(token)
         assert not any(state.is_revoked(principal) for state in states)
 
-        result = identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation
+        result = identity.stub.RevokeOwnToken(
+            pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT
+        ).revocation
 
         assert all(state.is_revoked(principal) for state in states)
         assert all(state.sequence >= result.sequence > 0 for state in states)
@@ -204,7 +214,9 @@ def test_a_logout_is_seen_by_every_watcher_before_the_rpc_returns(tmp_path, data
 def test_a_new_watcher_starts_from_a_snapshot_of_earlier_revocations(identity):
     token = identity.tokens.staff("boss")
     identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
-    identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject="customer:7"), metadata=identity.service, timeout=TIMEOUT)
+    identity.stub.RevokeSubject(
+        pb.RevokeSubjectRequest(subject="customer:7"), metadata=identity.service, timeout=TIMEOUT
+    )
 
     state = identity.watch()
 
@@ -220,7 +232,9 @@ def test_revoke_subject_kills_older_tokens_except_keep_jti_and_later_logins_get_
     other = identity.verifier.verify(identity.tokens.customer("100"))
 
     identity.stub.RevokeSubject(
-        pb.RevokeSubjectRequest(subject="customer:100", keep_jti=kept.jti), metadata=identity.service, timeout=TIMEOUT
+        pb.RevokeSubjectRequest(subject="customer:100", keep_jti=kept.jti),
+        metadata=identity.service,
+        timeout=TIMEOUT,
     )
 
     assert state.is_revoked(other)
@@ -233,9 +247,11 @@ def test_revoke_subject_kills_older_tokens_except_keep_jti_and_later_logins_get_
 
 def test_a_malformed_subject_is_refused(identity):
     err = failure(
-        lambda: identity.stub.RevokeSubject(
-            pb.RevokeSubjectRequest(subject="everyone"), metadata=identity.service, timeout=TIMEOUT
-        ).revocation
+        lambda: (
+            identity.stub.RevokeSubject(
+                pb.RevokeSubjectRequest(subject="everyone"), metadata=identity.service, timeout=TIMEOUT
+            ).revocation
+        )
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert trailers(err)["error-field"] == "subject"
@@ -249,7 +265,10 @@ def test_a_malformed_subject_is_refused(identity):
         ("StaffLogin", pb.StaffLoginRequest(username="boss", password="boss-password-1")),
         ("RevokeSubject", pb.RevokeSubjectRequest(subject="customer:200")),
         ("SetCustomerPassword", pb.SetCustomerPasswordRequest(customer_number="200", password="y" * 8)),
-        ("RequestPasswordReset", pb.RequestPasswordResetRequest(customer_number="100", email="a@example.org")),
+        (
+            "RequestPasswordReset",
+            pb.RequestPasswordResetRequest(customer_number="100", email="a@example.org"),
+        ),
         ("ConfirmPasswordReset", pb.ConfirmPasswordResetRequest(token="t" * 43, new_password="z" * 8)),
     ],
 )
@@ -268,7 +287,11 @@ def test_a_customer_token_may_not_watch_revocations(identity):
 
 def test_a_login_without_a_token_is_unauthenticated(identity):
     err = failure(
-        lambda: identity.stub.CustomerLogin(pb.CustomerLoginRequest(customer_number="1", password="p"), timeout=TIMEOUT).login
+        lambda: (
+            identity.stub.CustomerLogin(
+                pb.CustomerLoginRequest(customer_number="1", password="p"), timeout=TIMEOUT
+            ).login
+        )
     )
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
 
@@ -280,19 +303,38 @@ def test_retiring_a_number_kills_its_tokens_and_its_login_names_the_kept_number(
     result = identity.customer_login("5000", "right-password-5")
     token = identity.tokens.customer("5000", generation=result.generation)
     principal = identity.verifier.verify(token)
-    request = pb.IdentityServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status=common_pb2.CUSTOMER_STATUS_RETIRED, merged_into="6000")
-    assert identity.stub.SetCustomerStatus(request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT).changed == 1
+    request = pb.IdentityServiceSetCustomerStatusRequest(
+        merge_id="mrg_1",
+        customer_numbers=["5000"],
+        status=common_pb2.CUSTOMER_STATUS_RETIRED,
+        merged_into="6000",
+    )
+    assert (
+        identity.stub.SetCustomerStatus(
+            request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT
+        ).changed
+        == 1
+    )
     assert state.is_revoked(principal)
     # Repeating the step changes nothing (idempotent).
-    assert identity.stub.SetCustomerStatus(request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT).changed == 0
+    assert (
+        identity.stub.SetCustomerStatus(
+            request, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT
+        ).changed
+        == 0
+    )
     err = failure(lambda: identity.customer_login("5000", "right-password-5"))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert trailers(err)["error-code"] == "customer_number_merged"
     assert trailers(err)["error-x-merged-into"] == "6000"
     wrong = failure(lambda: identity.customer_login("5000", "wrong-password-5"))
     assert trailers(wrong)["error-code"] == "invalid_credentials"
-    back = pb.IdentityServiceSetCustomerStatusRequest(merge_id="mrg_1", customer_numbers=["5000"], status=common_pb2.CUSTOMER_STATUS_ACTIVE)
-    identity.stub.SetCustomerStatus(back, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT)
+    back = pb.IdentityServiceSetCustomerStatusRequest(
+        merge_id="mrg_1", customer_numbers=["5000"], status=common_pb2.CUSTOMER_STATUS_ACTIVE
+    )
+    identity.stub.SetCustomerStatus(
+        back, metadata=metadata(identity.tokens.service("merge")), timeout=TIMEOUT
+    )
     again = identity.customer_login("5000", "right-password-5")
     assert again.generation > result.generation
 
@@ -301,7 +343,13 @@ def test_identity_itself_refuses_a_token_once_it_is_logged_out(identity):
     token = identity.tokens.customer("100")
     identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT)
 
-    err = failure(lambda: identity.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation)
+    err = failure(
+        lambda: (
+            identity.stub.RevokeOwnToken(
+                pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT
+            ).revocation
+        )
+    )
 
     assert err.code() == grpc.StatusCode.UNAUTHENTICATED
 
@@ -314,7 +362,13 @@ def test_identity_remembers_the_revocations_across_a_restart(tmp_path, database_
     first.stop()
     second = Identity(tmp_path, url)
     try:
-        err = failure(lambda: second.stub.RevokeOwnToken(pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT).revocation)
+        err = failure(
+            lambda: (
+                second.stub.RevokeOwnToken(
+                    pb.RevokeOwnTokenRequest(), metadata=metadata(token), timeout=TIMEOUT
+                ).revocation
+            )
+        )
         assert err.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         second.stop()
@@ -323,7 +377,9 @@ def test_identity_remembers_the_revocations_across_a_restart(tmp_path, database_
 def test_a_watcher_goes_stale_when_identity_stops(tmp_path, database_url):
     identity = Identity(tmp_path, database_url("identity"))
     state = RevocationState()
-    watcher = RevocationWatcher(grpc.insecure_channel(identity.thread.address), identity.tokens.service, state)
+    watcher = RevocationWatcher(
+        grpc.insecure_channel(identity.thread.address), identity.tokens.service, state
+    )
     try:
         watcher.start()
         assert state.wait_synced(TIMEOUT)
@@ -338,10 +394,14 @@ def test_a_watcher_goes_stale_when_identity_stops(tmp_path, database_url):
 
 def test_contract_service_ends_the_tokens_of_a_package_and_of_nothing_else(identity):
     contract = metadata(identity.tokens.service("contract"))
-    identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject="package:pkg_ended"), metadata=contract, timeout=TIMEOUT)
+    identity.stub.RevokeSubject(
+        pb.RevokeSubjectRequest(subject="package:pkg_ended"), metadata=contract, timeout=TIMEOUT
+    )
     state = identity.watch()
     assert state.is_revoked(identity.verifier.verify(identity.tokens.package("pkg_ended")))
     for subject in ("customer:7", "staff:admin"):
         with pytest.raises(grpc.RpcError) as err:
-            identity.stub.RevokeSubject(pb.RevokeSubjectRequest(subject=subject), metadata=contract, timeout=TIMEOUT)
+            identity.stub.RevokeSubject(
+                pb.RevokeSubjectRequest(subject=subject), metadata=contract, timeout=TIMEOUT
+            )
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

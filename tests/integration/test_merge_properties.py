@@ -62,7 +62,15 @@ class CrashingBackends(FakeBackends):
 
 
 def customer(number: str) -> Principal:
-    return Principal(kind="customer", subject=f"customer:{number}", jti="j", generation=0, expires_at=2**40, issued_at=0, customer_number=number)
+    return Principal(
+        kind="customer",
+        subject=f"customer:{number}",
+        jti="j",
+        generation=0,
+        expires_at=2**40,
+        issued_at=0,
+        customer_number=number,
+    )
 
 
 class MergeMachine(RuleBasedStateMachine):
@@ -99,11 +107,23 @@ class MergeMachine(RuleBasedStateMachine):
         self.fake.crash_in = None
         SagaRunner(self.uow, self.fake, retry_cap=0.001).run(merge_id)
 
-    @rule(kept=st.sampled_from(NUMBERS), source=st.sampled_from(NUMBERS), crash_in=st.none() | st.integers(0, 7), after=st.booleans(), submit=st.booleans())
+    @rule(
+        kept=st.sampled_from(NUMBERS),
+        source=st.sampled_from(NUMBERS),
+        crash_in=st.none() | st.integers(0, 7),
+        after=st.booleans(),
+        submit=st.booleans(),
+    )
     def merge(self, kept, source, crash_in, after, submit):
         target = kept
         try:
-            merge = services.start_merge(uow=self.uow(), backends=self.fake, caller=customer(target), source_customer_number=source, source_password="secret-password")
+            merge = services.start_merge(
+                uow=self.uow(),
+                backends=self.fake,
+                caller=customer(target),
+                source_customer_number=source,
+                source_password="secret-password",
+            )
         except DomainError as exc:
             assert exc.code in ("same_customer_number", "merge_conflict", "invalid_credentials"), exc.code
             return
@@ -111,9 +131,18 @@ class MergeMachine(RuleBasedStateMachine):
         if not submit:
             return
         services.take_over_data(uow=self.uow(), caller=customer(target), merge_id=merge.id)
-        services.submit_merge(uow=self.uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=lambda _id: None)
+        services.submit_merge(
+            uow=self.uow(),
+            caller=customer(target),
+            merge_id=merge.id,
+            auto_review=True,
+            schedule=lambda _id: None,
+        )
         self._run_with_crashes(merge.id, crash_in, after)
-        assert services.get_merge(uow=self.uow(), caller=customer(target), merge_id=merge.id).status == model.COMPLETED
+        assert (
+            services.get_merge(uow=self.uow(), caller=customer(target), merge_id=merge.id).status
+            == model.COMPLETED
+        )
 
     @rule(index=st.integers(0, 50))
     def cancel(self, index):
@@ -123,7 +152,9 @@ class MergeMachine(RuleBasedStateMachine):
         with self.uow() as uow:
             merge = uow.merges.get(merge_id)
         try:
-            services.cancel_merge(uow=self.uow(), caller=customer(merge.target_customer_number), merge_id=merge_id)
+            services.cancel_merge(
+                uow=self.uow(), caller=customer(merge.target_customer_number), merge_id=merge_id
+            )
         except DomainError as exc:
             assert exc.code == "merge_not_open"
 
@@ -133,7 +164,13 @@ class MergeMachine(RuleBasedStateMachine):
             return
         merge_id = self.merges[index % len(self.merges)]
         try:
-            services.reverse_merge(uow=self.uow(), backends=self.fake, merge_id=merge_id, reason="test", schedule=lambda _id: None)
+            services.reverse_merge(
+                uow=self.uow(),
+                backends=self.fake,
+                merge_id=merge_id,
+                reason="test",
+                schedule=lambda _id: None,
+            )
         except DomainError as exc:
             assert exc.code in ("merge_not_open", "merge_conflict"), exc.code
             return

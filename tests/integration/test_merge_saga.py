@@ -17,7 +17,15 @@ from tests.support.fake_backends import FakeBackends, check_invariants
 
 
 def customer(number: str) -> Principal:
-    return Principal(kind="customer", subject=f"customer:{number}", jti="j", generation=0, expires_at=2**40, issued_at=0, customer_number=number)
+    return Principal(
+        kind="customer",
+        subject=f"customer:{number}",
+        jti="j",
+        generation=0,
+        expires_at=2**40,
+        issued_at=0,
+        customer_number=number,
+    )
 
 
 STAFF = Principal(kind="staff", subject="staff:admin", jti="s", generation=0, expires_at=2**40, issued_at=0)
@@ -44,7 +52,9 @@ def world(database_url):
 
 def start(uow, fake, target="100", source="200", **kw):
     kw.setdefault("source_password", "secret-password")
-    return services.start_merge(uow=uow(), backends=fake, caller=customer(target), source_customer_number=source, **kw)
+    return services.start_merge(
+        uow=uow(), backends=fake, caller=customer(target), source_customer_number=source, **kw
+    )
 
 
 def test_a_merge_with_contact_differences_is_highlighted_taken_over_submitted_and_executed(world):
@@ -53,10 +63,14 @@ def test_a_merge_with_contact_differences_is_highlighted_taken_over_submitted_an
     assert merge.status == "ready"
     assert {r.field: r.result for r in merge.comparison}["street"] == "differs"
     with pytest.raises(Conflict) as err:
-        services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=False, schedule=scheduled.append)
+        services.submit_merge(
+            uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=False, schedule=scheduled.append
+        )
     assert err.value.code == "differences_not_resolved"
     services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=False, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=False, schedule=scheduled.append
+    )
     services.approve_merge(uow=uow(), merge_id=merge.id, schedule=scheduled.append)
     assert scheduled == [merge.id]
     assert saga.run(merge.id) == "completed"
@@ -118,12 +132,18 @@ def test_transient_failures_are_retried_and_the_merge_completes_once(world):
     uow, fake, saga, scheduled = world
     merge = start(uow, fake)
     services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append
+    )
     fake.unavailable_calls = 3
     assert saga.run(merge.id) == "completed"
     # The first step (freeze) is refused three times and retried; then every step runs once.
     assert fake.calls == ["set_customer_status"] * 4 + [
-        "transfer_packages", "transfer_contracts", "set_customer_status", "retire_credentials", "set_customer_status"
+        "transfer_packages",
+        "transfer_contracts",
+        "set_customer_status",
+        "retire_credentials",
+        "set_customer_status",
     ]
     check_invariants(fake, 6, 3)
 
@@ -133,7 +153,9 @@ def test_a_step_that_fails_for_good_is_undone_and_the_merge_fails(world):
     before = dict(fake.packages), dict(fake.invoices)
     merge = start(uow, fake)
     services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append
+    )
     fake.fail_step = "retire_credentials"
     assert saga.run(merge.id) == "failed"
     assert (fake.packages, fake.invoices) == before
@@ -145,7 +167,9 @@ def test_a_saga_repeated_after_a_crash_changes_nothing_twice(world):
     uow, fake, saga, scheduled = world
     merge = start(uow, fake)
     services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append
+    )
     # Simulate a crash after move_packages ran but before its "done" was written.
     fake.transfer_packages(merge_id=merge.id, source="200", target="100", reverse=False)
     assert saga.run(merge.id) == "completed"
@@ -154,7 +178,12 @@ def test_a_saga_repeated_after_a_crash_changes_nothing_twice(world):
     assert fake.calls == calls  # a completed merge runs no step again
     _, steps, moved = services.audit(uow=uow(), merge_id=merge.id)
     assert [s.step for s in steps if s.state == "done"] == [
-        "freeze", "move_packages", "move_contracts", "retire_contract", "retire_credentials", "unfreeze"
+        "freeze",
+        "move_packages",
+        "move_contracts",
+        "retire_contract",
+        "retire_credentials",
+        "unfreeze",
     ]
     assert sorted(moved["packages"]) == ["pkg_b0", "pkg_b1", "pkg_b2"]
     check_invariants(fake, 6, 3)
@@ -164,10 +193,14 @@ def test_a_reversal_returns_exactly_the_moved_records(world):
     uow, fake, saga, scheduled = world
     merge = start(uow, fake)
     services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=scheduled.append
+    )
     saga.run(merge.id)
     fake.packages["pkg_new"] = "100"  # created after the merge: stays with the kept number
-    services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="customer asked", schedule=scheduled.append)
+    services.reverse_merge(
+        uow=uow(), backends=fake, merge_id=merge.id, reason="customer asked", schedule=scheduled.append
+    )
     assert saga.run(merge.id) == "reversed"
     assert sorted(i for i, o in fake.packages.items() if o == "200") == ["pkg_b0", "pkg_b1", "pkg_b2"]
     assert fake.packages["pkg_new"] == "100"
@@ -191,7 +224,9 @@ def test_a_customer_cannot_see_anothers_merge_but_staff_can(world):
 def _executing(uow, fake, scheduled, target="100", source="200"):
     merge = start(uow, fake, target=target, source=source)
     services.take_over_data(uow=uow(), caller=customer(target), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=scheduled.append)
+    services.submit_merge(
+        uow=uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=scheduled.append
+    )
     return merge
 
 
@@ -227,7 +262,9 @@ def test_a_reversal_is_refused_when_the_numbers_changed_since(world):
     later = _executing(uow, fake, scheduled, target="300", source="100")  # 300 absorbs the kept number
     saga.run(later.id)
     with pytest.raises(Conflict) as err:
-        services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append)
+        services.reverse_merge(
+            uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append
+        )
     assert err.value.code == "merge_conflict"
 
 
@@ -235,7 +272,9 @@ def test_a_reversal_that_fails_for_good_stays_reversing_for_staff_and_is_retried
     uow, fake, saga, scheduled = world
     merge = _executing(uow, fake, scheduled)
     saga.run(merge.id)
-    services.reverse_merge(uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append)
+    services.reverse_merge(
+        uow=uow(), backends=fake, merge_id=merge.id, reason="asked", schedule=scheduled.append
+    )
     fake.fail_step = "transfer_contracts"
     assert saga.run(merge.id) == "reversing"
     _, steps, _ = services.audit(uow=uow(), merge_id=merge.id)

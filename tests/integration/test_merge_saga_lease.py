@@ -27,7 +27,15 @@ STEPS = ["freeze", "move_packages", "move_contracts", "retire_contract", "retire
 
 
 def customer(number: str) -> Principal:
-    return Principal(kind="customer", subject=f"customer:{number}", jti="j", generation=0, expires_at=2**40, issued_at=0, customer_number=number)
+    return Principal(
+        kind="customer",
+        subject=f"customer:{number}",
+        jti="j",
+        generation=0,
+        expires_at=2**40,
+        issued_at=0,
+        customer_number=number,
+    )
 
 
 class CountingBackends(FakeBackends):
@@ -58,13 +66,34 @@ class CountingBackends(FakeBackends):
                 self._inside.discard(merge_id)
 
     def set_customer_status(self, *, merge_id, customer_numbers, status, merged_into=""):
-        return self._step(merge_id, f"status:{status}", super().set_customer_status, customer_numbers=customer_numbers, status=status, merged_into=merged_into)
+        return self._step(
+            merge_id,
+            f"status:{status}",
+            super().set_customer_status,
+            customer_numbers=customer_numbers,
+            status=status,
+            merged_into=merged_into,
+        )
 
     def transfer_packages(self, *, merge_id, source, target, reverse):
-        return self._step(merge_id, f"packages:{reverse}", super().transfer_packages, source=source, target=target, reverse=reverse)
+        return self._step(
+            merge_id,
+            f"packages:{reverse}",
+            super().transfer_packages,
+            source=source,
+            target=target,
+            reverse=reverse,
+        )
 
     def transfer_contracts(self, *, merge_id, source, target, reverse):
-        return self._step(merge_id, f"contracts:{reverse}", super().transfer_contracts, source=source, target=target, reverse=reverse)
+        return self._step(
+            merge_id,
+            f"contracts:{reverse}",
+            super().transfer_contracts,
+            source=source,
+            target=target,
+            reverse=reverse,
+        )
 
     def retire_credentials(self, *, merge_id, source, target):
         return self._step(merge_id, "retire", super().retire_credentials, source=source, target=target)
@@ -73,7 +102,14 @@ class CountingBackends(FakeBackends):
         return self._step(merge_id, "restore", super().restore_credentials, source=source)
 
 
-EXECUTE_CALLS = ["status:frozen", "packages:False", "contracts:False", "status:retired", "retire", "status:active"]
+EXECUTE_CALLS = [
+    "status:frozen",
+    "packages:False",
+    "contracts:False",
+    "status:retired",
+    "retire",
+    "status:active",
+]
 
 
 class CountingRunner(SagaRunner):
@@ -118,9 +154,17 @@ def _executing(uow, fake, target: str, source: str, schedule) -> str:
     fake.packages[f"pkg_{target}"] = target
     fake.packages[f"pkg_{source}"] = source
     fake.invoices[f"RE_{source}"] = source
-    merge = services.start_merge(uow=uow(), backends=fake, caller=customer(target), source_customer_number=source, source_password="secret-password")
+    merge = services.start_merge(
+        uow=uow(),
+        backends=fake,
+        caller=customer(target),
+        source_customer_number=source,
+        source_password="secret-password",
+    )
     services.take_over_data(uow=uow(), caller=customer(target), merge_id=merge.id)
-    services.submit_merge(uow=uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=schedule)
+    services.submit_merge(
+        uow=uow(), caller=customer(target), merge_id=merge.id, auto_review=True, schedule=schedule
+    )
     return merge.id
 
 
@@ -144,7 +188,9 @@ def test_two_copies_polling_one_database_run_every_step_of_every_merge_exactly_o
     time.sleep(0.3)  # a late second run would show up here
     assert fake.overlaps == []
     for merge_id in ids:
-        assert {what: fake.counts[(merge_id, what)] for what in EXECUTE_CALLS} == dict.fromkeys(EXECUTE_CALLS, 1)
+        assert {what: fake.counts[(merge_id, what)] for what in EXECUTE_CALLS} == dict.fromkeys(
+            EXECUTE_CALLS, 1
+        )
     assert sorted(m for _, m in finishes) == sorted(ids)  # each merge completed once, by one copy
     with uows[1]() as u:
         for merge_id in ids:

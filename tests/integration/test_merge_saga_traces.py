@@ -28,7 +28,15 @@ request_tracer = trace.get_tracer("tests.request")
 
 
 def customer(number: str) -> Principal:
-    return Principal(kind="customer", subject=f"customer:{number}", jti="j", generation=0, expires_at=2**40, issued_at=0, customer_number=number)
+    return Principal(
+        kind="customer",
+        subject=f"customer:{number}",
+        jti="j",
+        generation=0,
+        expires_at=2**40,
+        issued_at=0,
+        customer_number=number,
+    )
 
 
 @pytest.fixture
@@ -60,9 +68,17 @@ def copies(database_url):
 def approved_in_a_request(uow, fake: FakeBackends) -> tuple[str, trace.SpanContext]:
     """A merge submitted and approved at once (MERGE_REVIEW=auto) inside a request's span."""
     with request_tracer.start_as_current_span("POST /api/v1/merges/submit") as request:
-        merge = services.start_merge(uow=uow(), backends=fake, caller=customer("100"), source_customer_number="200", source_password="secret-password")
+        merge = services.start_merge(
+            uow=uow(),
+            backends=fake,
+            caller=customer("100"),
+            source_customer_number="200",
+            source_password="secret-password",
+        )
         services.take_over_data(uow=uow(), caller=customer("100"), merge_id=merge.id)
-        merge = services.submit_merge(uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=lambda _id: None)
+        merge = services.submit_merge(
+            uow=uow(), caller=customer("100"), merge_id=merge.id, auto_review=True, schedule=lambda _id: None
+        )
     assert merge.status == model.EXECUTING
     return merge.id, request.get_span_context()
 
@@ -73,10 +89,16 @@ def stored_trace(uow, merge_id: str) -> str:
 
 
 def saga_spans(spans, trace_id: int):
-    return [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id and s.name.startswith("merge ")]
+    return [
+        s
+        for s in spans.get_finished_spans()
+        if s.context.trace_id == trace_id and s.name.startswith("merge ")
+    ]
 
 
-def test_the_saga_has_a_trace_of_its_own_linked_to_the_approving_request_with_every_step_a_span(copies, spans):
+def test_the_saga_has_a_trace_of_its_own_linked_to_the_approving_request_with_every_step_a_span(
+    copies, spans
+):
     uows, fake, (runner, _) = copies
     merge_id, request = approved_in_a_request(uows[0], fake)
     traceparent = stored_trace(uows[0], merge_id)
@@ -91,11 +113,13 @@ def test_the_saga_has_a_trace_of_its_own_linked_to_the_approving_request_with_ev
 
     assert runner.run(merge_id) == model.COMPLETED
     steps = saga_spans(spans, trace_id)
-    assert [s.name for s in steps if s.context.span_id != root_id] == [f"merge execute {n}" for n in STEPS] + [
-        "merge execute finish"
-    ]
+    assert [s.name for s in steps if s.context.span_id != root_id] == [
+        f"merge execute {n}" for n in STEPS
+    ] + ["merge execute finish"]
     assert all(s.parent.span_id == root_id for s in steps if s.context.span_id != root_id)
-    assert [s.attributes["merge.step.position"] for s in steps if "merge.step.position" in s.attributes] == list(range(6))
+    assert [
+        s.attributes["merge.step.position"] for s in steps if "merge.step.position" in s.attributes
+    ] == list(range(6))
     check_invariants(fake, 4, 2)
 
 
@@ -124,13 +148,20 @@ def test_every_step_is_in_the_merges_trace_across_a_stop_and_a_resumption_by_ano
     assert second.run(merge_id) == model.COMPLETED  # the other copy, its own engine and lease
     steps = [s for s in saga_spans(spans, trace_id) if s.context.span_id != root_id]
     assert [(s.name.removeprefix("merge execute "), s.attributes["merge.saga.runner"]) for s in steps] == [
-        ("freeze", "copy-0"), ("move_packages", "copy-0"), ("move_contracts", "copy-0"),
-        ("move_contracts", "copy-1"), ("retire_contract", "copy-1"), ("retire_credentials", "copy-1"),
-        ("unfreeze", "copy-1"), ("finish", "copy-1"),
+        ("freeze", "copy-0"),
+        ("move_packages", "copy-0"),
+        ("move_contracts", "copy-0"),
+        ("move_contracts", "copy-1"),
+        ("retire_contract", "copy-1"),
+        ("retire_credentials", "copy-1"),
+        ("unfreeze", "copy-1"),
+        ("finish", "copy-1"),
     ]
     assert {s.parent.span_id for s in steps} == {root_id}  # one trace, one root, both copies
     stopped_step, repeated = steps[2], steps[3]
-    assert not stopped_step.status.is_ok and stopped_step.events[0].attributes["exception.type"].endswith("Stopped")
+    assert not stopped_step.status.is_ok and stopped_step.events[0].attributes["exception.type"].endswith(
+        "Stopped"
+    )
     assert repeated.attributes["merge.step.repeated"] is True
     assert steps[4].attributes["merge.step.repeated"] is False
     check_invariants(fake, 4, 2)
@@ -144,9 +175,17 @@ def test_a_failed_step_and_its_undoing_are_spans_of_the_merges_trace(copies, spa
     assert runner.run(merge_id) == model.FAILED
     names = [s.name.removeprefix("merge execute ") for s in saga_spans(spans, trace_id)][1:]
     assert names == [
-        "freeze", "move_packages", "move_contracts", "retire_contract", "retire_credentials",
-        "undo retire_credentials", "undo retire_contract", "undo move_contracts", "undo move_packages",
-        "undo freeze", "fail",
+        "freeze",
+        "move_packages",
+        "move_contracts",
+        "retire_contract",
+        "retire_credentials",
+        "undo retire_credentials",
+        "undo retire_contract",
+        "undo move_contracts",
+        "undo move_packages",
+        "undo freeze",
+        "fail",
     ]
     failed = saga_spans(spans, trace_id)[5]
     assert failed.status.description.startswith("step_refused")
@@ -171,7 +210,9 @@ def test_without_an_sdk_a_new_trace_still_gets_ids_and_its_spans_share_them():
     traceparent = telemetry.new_trace("merge execute", tracer=noop)
     version, trace_hex, span_hex, flags = traceparent.split("-")
     assert (version, len(trace_hex), len(span_hex), flags) == ("00", 32, 16, "00")
-    with noop.start_as_current_span("merge execute freeze", context=telemetry.context_of(traceparent)) as span:
+    with noop.start_as_current_span(
+        "merge execute freeze", context=telemetry.context_of(traceparent)
+    ) as span:
         assert f"{span.get_span_context().trace_id:032x}" == trace_hex
         assert telemetry.current_traceparent() == traceparent  # passed on to the services as is
     assert telemetry.context_of("") == telemetry.context_of("not-a-traceparent")

@@ -79,9 +79,9 @@ def test_an_email_change_mails_the_old_address_a_link_that_restores_it_once(cont
         contract_pb2.RestoreCustomerEmailRequest(token=token), metadata=service, timeout=TIMEOUT
     ).customer
     assert (restored.customer_number, restored.email) == ("100", "sanne@example.nl")
-    assert stub.GetCustomer(contract_pb2.GetCustomerRequest(), metadata=customer, timeout=TIMEOUT).customer.email == (
-        "sanne@example.nl"
-    )
+    assert stub.GetCustomer(
+        contract_pb2.GetCustomerRequest(), metadata=customer, timeout=TIMEOUT
+    ).customer.email == ("sanne@example.nl")
     with pytest.raises(grpc.RpcError) as used:
         stub.RestoreCustomerEmail(
             contract_pb2.RestoreCustomerEmailRequest(token=token), metadata=service, timeout=TIMEOUT

@@ -34,13 +34,17 @@ def create(stub, tokens, customer, product, *domains):
 
 def change(stub, token, package_id, product):
     return stub.ChangeProduct(
-        package_pb2.ChangeProductRequest(package_id=package_id, product=product), metadata=metadata(token), timeout=5
+        package_pb2.ChangeProductRequest(package_id=package_id, product=product),
+        metadata=metadata(token),
+        timeout=5,
     )
 
 
 def move(stub, token, package_id, domain, target="", product=""):
     return stub.MoveDomain(
-        package_pb2.MoveDomainRequest(package_id=package_id, domain=domain, target_package_id=target, product=product),
+        package_pb2.MoveDomainRequest(
+            package_id=package_id, domain=domain, target_package_id=target, product=product
+        ),
         metadata=metadata(token),
         timeout=5,
     )
@@ -68,11 +72,19 @@ def test_every_user_kind_lists_the_products_smallest_first(package_server):
     stub, tokens, _ = package_server
     pkg = create(stub, tokens, "100", "hosting-basic", "a.example")
     for token in (tokens.customer("100"), tokens.package(pkg.id), tokens.staff()):
-        products = stub.ListProducts(package_pb2.ListProductsRequest(), metadata=metadata(token), timeout=5).products
+        products = stub.ListProducts(
+            package_pb2.ListProductsRequest(), metadata=metadata(token), timeout=5
+        ).products
         assert [p.code for p in products][:3] == ["hosting-basic", "hosting-plus", "hosting-pro"]
         assert [p.rank for p in products] == sorted(p.rank for p in products)
     basic = products[0]
-    assert (basic.name, basic.max_domains, basic.storage_gb, basic.mailboxes, basic.databases) == ("Hosting Basic", 1, 10, 5, 1)
+    assert (basic.name, basic.max_domains, basic.storage_gb, basic.mailboxes, basic.databases) == (
+        "Hosting Basic",
+        1,
+        10,
+        5,
+        1,
+    )
     assert {(p.market, p.currency) for p in basic.prices} == {
         (common_pb2.MARKET_DE, "EUR"),
         (common_pb2.MARKET_NL, "EUR"),
@@ -89,7 +101,9 @@ def test_a_downgrade_that_does_not_fit_is_refused_with_the_reason(package_server
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert dict(err.value.trailing_metadata())["error-code"] == "package_does_not_fit"
     assert err.value.details() == "The package has 3 domains; Hosting Basic allows 1 domain."
-    again = stub.GetPackage(package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5).package
+    again = stub.GetPackage(
+        package_pb2.GetPackageRequest(package_id=pkg.id), metadata=metadata(tokens.customer("100")), timeout=5
+    ).package
     assert again.product == "hosting-plus"
     assert product_changes(url, pkg.id) == []
 
@@ -98,7 +112,9 @@ def test_a_downgrade_refused_for_usage_fits_after_staff_lowers_the_usage(package
     stub, tokens, url = package_server
     pkg = create(stub, tokens, "100", "hosting-plus", "a.example")
     used = stub.SetUsage(
-        package_pb2.SetUsageRequest(package_id=pkg.id, storage_used_gb=12, mailboxes_used=3, databases_used=1),
+        package_pb2.SetUsageRequest(
+            package_id=pkg.id, storage_used_gb=12, mailboxes_used=3, databases_used=1
+        ),
         metadata=metadata(tokens.staff()),
         timeout=5,
     ).package
@@ -113,7 +129,11 @@ def test_a_downgrade_refused_for_usage_fits_after_staff_lowers_the_usage(package
     )
     done = change(stub, tokens.customer("100"), pkg.id, "hosting-basic")
     assert done.direction == package_pb2.CHANGE_DIRECTION_DOWNGRADE and done.from_product == "hosting-plus"
-    assert (done.package.product, done.package.product_name, done.package.max_domains) == ("hosting-basic", "Hosting Basic", 1)
+    assert (done.package.product, done.package.product_name, done.package.max_domains) == (
+        "hosting-basic",
+        "Hosting Basic",
+        1,
+    )
     assert done.package.storage_used_gb == 9
     assert product_changes(url, pkg.id) == [("hosting-plus", "hosting-basic", "downgrade", "customer:100")]
 
@@ -161,7 +181,12 @@ def test_a_domain_moves_into_another_package_of_the_same_customer(package_server
     assert not moved.created
     assert list(moved.source.domains) == ["b.example"]
     assert (moved.target.id, list(moved.target.domains)) == (target.id, ["c.example", "a.example"])
-    listed = {p.id: list(p.domains) for p in stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5).packages}
+    listed = {
+        p.id: list(p.domains)
+        for p in stub.ListPackages(
+            package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+        ).packages
+    }
     assert listed == {source.id: ["b.example"], target.id: ["c.example", "a.example"]}
     basic = create(stub, tokens, "100", "hosting-basic", "d.example")
     with pytest.raises(grpc.RpcError) as full:
@@ -174,10 +199,16 @@ def test_a_domain_moves_into_a_new_independent_package_under_the_same_customer_n
     source = create(stub, tokens, "100", "hosting-plus", "a.example", "b.example", "c.example")
     moved = move(stub, tokens.customer("100"), source.id, "c.example")
     assert moved.created and moved.target.id != source.id
-    assert (moved.target.customer_number, moved.target.product, list(moved.target.domains)) == ("100", "hosting-basic", ["c.example"])
+    assert (moved.target.customer_number, moved.target.product, list(moved.target.domains)) == (
+        "100",
+        "hosting-basic",
+        ["c.example"],
+    )
     pro = move(stub, tokens.customer("100"), source.id, "b.example", product="hosting-pro")
     assert pro.target.product == "hosting-pro" and list(pro.source.domains) == ["a.example"]
-    listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5).packages
+    listed = stub.ListPackages(
+        package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+    ).packages
     assert sorted(list(p.domains) for p in listed) == [["a.example"], ["b.example"], ["c.example"]]
     with pytest.raises(grpc.RpcError) as err:
         move(stub, tokens.package(source.id), source.id, "a.example")
@@ -193,7 +224,9 @@ def test_the_last_domain_of_a_package_cannot_be_split_off(package_server):
             move(stub, tokens.customer("100"), source.id, "a.example", target=target_id)
         assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert dict(err.value.trailing_metadata())["error-code"] == "last_domain"
-    listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5).packages
+    listed = stub.ListPackages(
+        package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+    ).packages
     assert sorted(list(p.domains) for p in listed) == [["a.example"], ["b.example"]]
 
 
@@ -206,17 +239,40 @@ def test_a_customer_cannot_touch_another_customers_package(package_server):
         lambda: change(stub, me, theirs.id, "hosting-pro"),
         lambda: move(stub, me, theirs.id, "c.example"),
         lambda: move(stub, me, mine.id, "a.example", target=theirs.id),
-        lambda: stub.GetSettings(package_pb2.GetSettingsRequest(package_id=theirs.id), metadata=metadata(me), timeout=5).package_settings,
-        lambda: stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=theirs.id, settings={"php_version": "8.1"}), metadata=metadata(me), timeout=5).package_settings,
+        lambda: (
+            stub.GetSettings(
+                package_pb2.GetSettingsRequest(package_id=theirs.id), metadata=metadata(me), timeout=5
+            ).package_settings
+        ),
+        lambda: (
+            stub.UpdateSettings(
+                package_pb2.UpdateSettingsRequest(package_id=theirs.id, settings={"php_version": "8.1"}),
+                metadata=metadata(me),
+                timeout=5,
+            ).package_settings
+        ),
     ]
     for call in calls:
         with pytest.raises(grpc.RpcError) as err:
             call()
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
     staff = metadata(tokens.staff())
-    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).package.domains) == ["c.example", "d.example"]
-    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5).package.product == "hosting-plus"
-    assert list(stub.GetPackage(package_pb2.GetPackageRequest(package_id=mine.id), metadata=staff, timeout=5).package.domains) == ["a.example", "b.example"]
+    assert list(
+        stub.GetPackage(
+            package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5
+        ).package.domains
+    ) == ["c.example", "d.example"]
+    assert (
+        stub.GetPackage(
+            package_pb2.GetPackageRequest(package_id=theirs.id), metadata=staff, timeout=5
+        ).package.product
+        == "hosting-plus"
+    )
+    assert list(
+        stub.GetPackage(
+            package_pb2.GetPackageRequest(package_id=mine.id), metadata=staff, timeout=5
+        ).package.domains
+    ) == ["a.example", "b.example"]
 
 
 def test_the_package_login_updates_the_settings_of_its_own_package_only(package_server):
@@ -224,24 +280,42 @@ def test_the_package_login_updates_the_settings_of_its_own_package_only(package_
     own = create(stub, tokens, "100", "hosting-basic", "a.example")
     other = create(stub, tokens, "100", "hosting-basic", "b.example")
     token = metadata(tokens.package(own.id))
-    before = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=token, timeout=5).package_settings.settings
+    before = stub.GetSettings(
+        package_pb2.GetSettingsRequest(package_id=own.id), metadata=token, timeout=5
+    ).package_settings.settings
     assert before["php_version"] == "8.3" and before["https_redirect"] == "true"
     updated = stub.UpdateSettings(
-        package_pb2.UpdateSettingsRequest(package_id=own.id, settings={"php_version": "8.2", "https_redirect": "false"}),
+        package_pb2.UpdateSettingsRequest(
+            package_id=own.id, settings={"php_version": "8.2", "https_redirect": "false"}
+        ),
         metadata=token,
         timeout=5,
     ).package_settings.settings
     assert (updated["php_version"], updated["https_redirect"]) == ("8.2", "false")
-    seen = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=own.id), metadata=metadata(tokens.customer("100")), timeout=5).package_settings.settings
+    seen = stub.GetSettings(
+        package_pb2.GetSettingsRequest(package_id=own.id),
+        metadata=metadata(tokens.customer("100")),
+        timeout=5,
+    ).package_settings.settings
     assert seen["php_version"] == "8.2"
     with pytest.raises(grpc.RpcError) as bad:
-        stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=own.id, settings={"php_version": "5.6"}), metadata=token, timeout=5)
+        stub.UpdateSettings(
+            package_pb2.UpdateSettingsRequest(package_id=own.id, settings={"php_version": "5.6"}),
+            metadata=token,
+            timeout=5,
+        )
     assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert dict(bad.value.trailing_metadata())["error-field"] == "settings.php_version"
     with pytest.raises(grpc.RpcError) as err:
-        stub.UpdateSettings(package_pb2.UpdateSettingsRequest(package_id=other.id, settings={"php_version": "8.1"}), metadata=token, timeout=5)
+        stub.UpdateSettings(
+            package_pb2.UpdateSettingsRequest(package_id=other.id, settings={"php_version": "8.1"}),
+            metadata=token,
+            timeout=5,
+        )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    untouched = stub.GetSettings(package_pb2.GetSettingsRequest(package_id=other.id), metadata=metadata(tokens.staff()), timeout=5).package_settings.settings
+    untouched = stub.GetSettings(
+        package_pb2.GetSettingsRequest(package_id=other.id), metadata=metadata(tokens.staff()), timeout=5
+    ).package_settings.settings
     assert untouched["php_version"] == "8.3"
 
 
@@ -272,7 +346,9 @@ def test_an_unknown_setting_with_any_characters_is_refused_as_invalid_input_nami
 # --- a termination took effect (contract-service: EndPackage) ---------------------------------
 
 
-def test_contract_service_ends_a_domain_and_then_the_package_whose_domains_then_resolve_no_more(package_server):
+def test_contract_service_ends_a_domain_and_then_the_package_whose_domains_then_resolve_no_more(
+    package_server,
+):
     stub, tokens, _url = package_server
     pkg = create(stub, tokens, "100", "hosting-basic", "end-a.example", "end-b.example")
     contract = metadata(tokens.service("contract"))
@@ -286,11 +362,18 @@ def test_contract_service_ends_a_domain_and_then_the_package_whose_domains_then_
             assert err.code() == grpc.StatusCode.NOT_FOUND
             return False
 
-    one = stub.EndPackage(package_pb2.EndPackageRequest(package_id=pkg.id, domain="end-b.example"), metadata=contract, timeout=5)
-    assert list(one.package.domains) == ["end-a.example"] and one.package.status == package_pb2.PACKAGE_STATUS_ACTIVE
+    one = stub.EndPackage(
+        package_pb2.EndPackageRequest(package_id=pkg.id, domain="end-b.example"), metadata=contract, timeout=5
+    )
+    assert (
+        list(one.package.domains) == ["end-a.example"]
+        and one.package.status == package_pb2.PACKAGE_STATUS_ACTIVE
+    )
     assert (resolves("end-a.example"), resolves("end-b.example")) == (True, False)
     for _ in range(2):  # idempotent
-        whole = stub.EndPackage(package_pb2.EndPackageRequest(package_id=pkg.id), metadata=contract, timeout=5)
+        whole = stub.EndPackage(
+            package_pb2.EndPackageRequest(package_id=pkg.id), metadata=contract, timeout=5
+        )
         assert whole.package.status == package_pb2.PACKAGE_STATUS_TERMINATED
     assert not resolves("end-a.example")  # its package login fails like an unknown domain
     for other in (gateway, metadata(tokens.service("merge")), metadata(tokens.staff())):

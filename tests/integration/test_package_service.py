@@ -23,25 +23,42 @@ def package_server(tmp_path, database_url):
 def test_staff_creates_a_package_and_its_owner_lists_it(package_server):
     stub, tokens = package_server
     created = stub.CreatePackage(
-        package_pb2.CreatePackageRequest(customer_number="100", product="hosting-basic", domains=["Bücher.example"]),
+        package_pb2.CreatePackageRequest(
+            customer_number="100", product="hosting-basic", domains=["Bücher.example"]
+        ),
         metadata=metadata(tokens.staff()),
         timeout=5,
     ).package
     assert created.id.startswith("pkg_")
     assert list(created.domains) == ["xn--bcher-kva.example"]
-    listed = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5)
+    listed = stub.ListPackages(
+        package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("100")), timeout=5
+    )
     assert [p.id for p in listed.packages] == [created.id]
-    other = stub.ListPackages(package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("200")), timeout=5)
+    other = stub.ListPackages(
+        package_pb2.ListPackagesRequest(), metadata=metadata(tokens.customer("200")), timeout=5
+    )
     assert list(other.packages) == []
 
 
 def test_package_token_sees_only_its_own_package(package_server):
     stub, tokens = package_server
     staff = metadata(tokens.staff())
-    a = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]), metadata=staff, timeout=5).package
-    b = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]), metadata=staff, timeout=5).package
+    a = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["a.example"]),
+        metadata=staff,
+        timeout=5,
+    ).package
+    b = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["b.example"]),
+        metadata=staff,
+        timeout=5,
+    ).package
     own = metadata(tokens.package(a.id))
-    assert stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).package.id == a.id
+    assert (
+        stub.GetPackage(package_pb2.GetPackageRequest(package_id=a.id), metadata=own, timeout=5).package.id
+        == a.id
+    )
     with pytest.raises(grpc.RpcError) as err:
         stub.GetPackage(package_pb2.GetPackageRequest(package_id=b.id), metadata=own, timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -50,10 +67,20 @@ def test_package_token_sees_only_its_own_package(package_server):
 def test_customer_may_not_create_packages_or_resolve_domains(package_server):
     stub, tokens = package_server
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["c.example"]), metadata=metadata(tokens.customer("1")), timeout=5)
+        stub.CreatePackage(
+            package_pb2.CreatePackageRequest(
+                customer_number="1", product="hosting-basic", domains=["c.example"]
+            ),
+            metadata=metadata(tokens.customer("1")),
+            timeout=5,
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     with pytest.raises(grpc.RpcError) as err:
-        stub.ResolveDomain(package_pb2.ResolveDomainRequest(domain="c.example"), metadata=metadata(tokens.customer("1")), timeout=5)
+        stub.ResolveDomain(
+            package_pb2.ResolveDomainRequest(domain="c.example"),
+            metadata=metadata(tokens.customer("1")),
+            timeout=5,
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -67,9 +94,19 @@ def test_a_call_without_token_is_unauthenticated(package_server):
 def test_a_taken_domain_is_refused_with_its_code(package_server):
     stub, tokens = package_server
     staff = metadata(tokens.staff())
-    stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["d.example"]), metadata=staff, timeout=5)
+    stub.CreatePackage(
+        package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["d.example"]),
+        metadata=staff,
+        timeout=5,
+    )
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["D.example."]), metadata=staff, timeout=5)
+        stub.CreatePackage(
+            package_pb2.CreatePackageRequest(
+                customer_number="2", product="hosting-basic", domains=["D.example."]
+            ),
+            metadata=staff,
+            timeout=5,
+        )
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert dict(err.value.trailing_metadata())["error-code"] == "domain_taken"
 
@@ -77,7 +114,9 @@ def test_a_taken_domain_is_refused_with_its_code(package_server):
 def _transfer(stub, tokens, merge_id, source, target, reverse=False):
 
     return stub.TransferPackages(
-        package_pb2.TransferPackagesRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse),
+        package_pb2.TransferPackagesRequest(
+            merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse
+        ),
         metadata=metadata(tokens.service("merge")),
         timeout=30,
     )
@@ -87,23 +126,55 @@ def test_a_merge_transfer_moves_every_package_once_and_reverses_exactly_those(pa
     stub, tokens = package_server
     staff = metadata(tokens.staff())
     moved = [
-        stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=[f"s{i}.example"]), metadata=staff, timeout=5).package.id
+        stub.CreatePackage(
+            package_pb2.CreatePackageRequest(
+                customer_number="2", product="hosting-basic", domains=[f"s{i}.example"]
+            ),
+            metadata=staff,
+            timeout=5,
+        ).package.id
         for i in range(3)
     ]
-    kept = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["k.example"]), metadata=staff, timeout=5).package.id
+    kept = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["k.example"]),
+        metadata=staff,
+        timeout=5,
+    ).package.id
     first = _transfer(stub, tokens, "mrg_1", "2", "1")
     assert sorted(first.moved[0].ids) == sorted(moved)
     # Created for the source after the transfer: a repeat must not move it.
-    late = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late.example"]), metadata=staff, timeout=5).package.id
+    late = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(
+            customer_number="2", product="hosting-basic", domains=["late.example"]
+        ),
+        metadata=staff,
+        timeout=5,
+    ).package.id
     again = _transfer(stub, tokens, "mrg_1", "2", "1")
     assert list(again.moved[0].ids) == list(first.moved[0].ids)
-    owned = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="1"), metadata=staff, timeout=5).packages}
+    owned = {
+        p.id
+        for p in stub.ListPackages(
+            package_pb2.ListPackagesRequest(customer_number="1"), metadata=staff, timeout=5
+        ).packages
+    }
     assert owned == {kept, *moved}
     # Created for the target after the merge: stays with the target on reversal.
-    new = stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="1", product="hosting-basic", domains=["new.example"]), metadata=staff, timeout=5).package.id
+    new = stub.CreatePackage(
+        package_pb2.CreatePackageRequest(
+            customer_number="1", product="hosting-basic", domains=["new.example"]
+        ),
+        metadata=staff,
+        timeout=5,
+    ).package.id
     back = _transfer(stub, tokens, "mrg_1", "2", "1", reverse=True)
     assert sorted(back.moved[0].ids) == sorted(moved)
-    source = {p.id for p in stub.ListPackages(package_pb2.ListPackagesRequest(customer_number="2"), metadata=staff, timeout=5).packages}
+    source = {
+        p.id
+        for p in stub.ListPackages(
+            package_pb2.ListPackagesRequest(customer_number="2"), metadata=staff, timeout=5
+        ).packages
+    }
     assert source == {*moved, late}
     counts = stub.CountPackages(package_pb2.CountPackagesRequest(), metadata=staff, timeout=5)
     assert counts.total == 6 and counts.by_owner["1"] == 2 and counts.by_owner["2"] == 4
@@ -115,17 +186,31 @@ def test_only_the_service_credential_may_transfer_packages(package_server):
 
     for token in (tokens.staff(), tokens.customer("1")):
         with pytest.raises(grpc.RpcError) as err:
-            stub.TransferPackages(package_pb2.TransferPackagesRequest(merge_id="m", source_customer_number="2", target_customer_number="1"), metadata=metadata(token), timeout=5)
+            stub.TransferPackages(
+                package_pb2.TransferPackagesRequest(
+                    merge_id="m", source_customer_number="2", target_customer_number="1"
+                ),
+                metadata=metadata(token),
+                timeout=5,
+            )
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_a_late_forward_transfer_after_the_reversal_moves_nothing(package_server):
     stub, tokens = package_server
     staff = metadata(tokens.staff())
-    stub.CreatePackage(package_pb2.CreatePackageRequest(customer_number="2", product="hosting-basic", domains=["late-fwd.example"]), metadata=staff, timeout=5)
+    stub.CreatePackage(
+        package_pb2.CreatePackageRequest(
+            customer_number="2", product="hosting-basic", domains=["late-fwd.example"]
+        ),
+        metadata=staff,
+        timeout=5,
+    )
     _transfer(stub, tokens, "mrg_undo", "2", "1", reverse=True)  # undone before the forward ever ran
     with pytest.raises(grpc.RpcError) as err:
         _transfer(stub, tokens, "mrg_undo", "2", "1")
     assert dict(err.value.trailing_metadata())["error-code"] == "transfer_reversed"
-    owners = stub.CountPackages(package_pb2.CountPackagesRequest(customer_numbers=["1", "2"]), metadata=staff, timeout=5).by_owner
+    owners = stub.CountPackages(
+        package_pb2.CountPackagesRequest(customer_numbers=["1", "2"]), metadata=staff, timeout=5
+    ).by_owner
     assert owners.get("2") == 1 and owners.get("1", 0) == 0

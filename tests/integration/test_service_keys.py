@@ -70,11 +70,23 @@ def _status(request_type, status: int):
 # Every RPC that only the merge saga calls (freeze, transfers, retire, snapshots with the full
 # IBAN), with a request that is valid apart from who sends it.
 MERGE_STEPS = [
-    ("contract", "GetCustomerSnapshot", lambda: contract_pb2.GetCustomerSnapshotRequest(customer_number="100")),
-    ("contract", "SetCustomerStatus", _status(contract_pb2.ContractServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_FROZEN)),
+    (
+        "contract",
+        "GetCustomerSnapshot",
+        lambda: contract_pb2.GetCustomerSnapshotRequest(customer_number="100"),
+    ),
+    (
+        "contract",
+        "SetCustomerStatus",
+        _status(contract_pb2.ContractServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_FROZEN),
+    ),
     ("contract", "TransferContracts", _transfer(contract_pb2.TransferContractsRequest)),
     ("package", "TransferPackages", _transfer(package_pb2.TransferPackagesRequest)),
-    ("identity", "SetCustomerStatus", _status(identity_pb2.IdentityServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_RETIRED)),
+    (
+        "identity",
+        "SetCustomerStatus",
+        _status(identity_pb2.IdentityServiceSetCustomerStatusRequest, common_pb2.CUSTOMER_STATUS_RETIRED),
+    ),
 ]
 
 
@@ -128,13 +140,15 @@ def test_the_gateways_key_still_reaches_what_the_gateway_calls(stubs):
     clients, tokens = stubs
     gateway = metadata(tokens.service("gateway"))
     login = identity_pb2.CustomerLoginRequest(customer_number="100", password="wrong password 1")
-    assert _code(lambda: clients["identity"].CustomerLogin(login, metadata=gateway, timeout=TIMEOUT).login) == (
+    assert _code(
+        lambda: clients["identity"].CustomerLogin(login, metadata=gateway, timeout=TIMEOUT).login
+    ) == (
         grpc.StatusCode.UNAUTHENTICATED  # a wrong password: the RPC itself ran
     )
     lookup = contract_pb2.GetCustomerRequest(customer_number="100")
-    assert _code(lambda: clients["contract"].GetCustomer(lookup, metadata=gateway, timeout=TIMEOUT).customer) == (
-        grpc.StatusCode.NOT_FOUND
-    )
+    assert _code(
+        lambda: clients["contract"].GetCustomer(lookup, metadata=gateway, timeout=TIMEOUT).customer
+    ) == (grpc.StatusCode.NOT_FOUND)
 
 
 @pytest.mark.parametrize("name", ["gateway", "merge", "contract", "package"])

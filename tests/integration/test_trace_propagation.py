@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-SCRIPT = r'''
+SCRIPT = r"""
 import grpc
 from flask import Flask
 from opentelemetry import trace
@@ -53,7 +53,7 @@ print("WITH", client.get("/call", headers={"traceparent": sent}).get_data(as_tex
 print("WITHOUT", client.get("/call").get_data(as_text=True) or "-")
 channel.close()
 thread.stop()
-'''
+"""
 
 
 def test_a_clients_traceparent_reaches_the_service_without_any_exporter():

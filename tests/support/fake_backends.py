@@ -30,10 +30,24 @@ class FakeBackends:
 
     def add_customer(self, number: str, password: str = "secret-password", **fields: str) -> None:
         base = {
-            "customer_number": number, "market": "de", "status": "active", "company": "",
-            "first_name": "Max", "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115",
-            "city": "Berlin", "country": "DE", "phone": "+49301234567", "mobile": "", "fax": "",
-            "email": f"{number}@example.com", "iban": "", "bic": "", "card_last4": "", "card_expiry": "",
+            "customer_number": number,
+            "market": "de",
+            "status": "active",
+            "company": "",
+            "first_name": "Max",
+            "last_name": "Mustermann",
+            "street": "Hauptstraße 1",
+            "zip": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "phone": "+49301234567",
+            "mobile": "",
+            "fax": "",
+            "email": f"{number}@example.com",
+            "iban": "",
+            "bic": "",
+            "card_last4": "",
+            "card_expiry": "",
         }
         base.update(fields)
         self.customers[number] = base
@@ -55,7 +69,9 @@ class FakeBackends:
             self.failed_logins[customer_number] = self.failed_logins.get(customer_number, 0) + 1
             raise Unauthenticated("wrong", code="invalid_credentials")
         if customer_number in self.retired:
-            raise Forbidden("merged", code="customer_number_merged", extra={"merged_into": self.retired[customer_number]})
+            raise Forbidden(
+                "merged", code="customer_number_merged", extra={"merged_into": self.retired[customer_number]}
+            )
 
     def verify_domain_password(self, *, customer_number, domain, password, client_address):
         package_id, pw = self.domains.get(domain, ("", ""))
@@ -73,7 +89,9 @@ class FakeBackends:
             self.customers[n]["status"] = status
             self.customers[n]["merged_into"] = merged_into if status == "retired" else ""
 
-    def _transfer(self, store: dict[str, str], kind: str, merge_id: str, source: str, target: str, reverse: bool):
+    def _transfer(
+        self, store: dict[str, str], kind: str, merge_id: str, source: str, target: str, reverse: bool
+    ):
         key = (merge_id, kind + (":reverse" if reverse else ""))
         if key in self.transfers:
             return self.transfers[key]

@@ -38,11 +38,17 @@ def holdings(suite, numbers: list[str]) -> Holdings:
     contract = contract_pb2_grpc.ContractServiceStub(grpc.insecure_channel(suite.addresses["contract"]))
     packages, invoices, statuses = {}, {}, {}
     for number in numbers:
-        listed = package.ListPackages(package_pb2.ListPackagesRequest(customer_number=number), metadata=staff, timeout=30)
+        listed = package.ListPackages(
+            package_pb2.ListPackagesRequest(customer_number=number), metadata=staff, timeout=30
+        )
         packages[number] = [p.id for p in listed.packages]
-        bills = contract.ListInvoices(contract_pb2.ListInvoicesRequest(customer_number=number), metadata=staff, timeout=30)
+        bills = contract.ListInvoices(
+            contract_pb2.ListInvoicesRequest(customer_number=number), metadata=staff, timeout=30
+        )
         invoices[number] = [i.number for i in bills.invoices]
-        statuses[number] = contract.GetCustomer(contract_pb2.GetCustomerRequest(customer_number=number), metadata=staff, timeout=30).customer.status
+        statuses[number] = contract.GetCustomer(
+            contract_pb2.GetCustomerRequest(customer_number=number), metadata=staff, timeout=30
+        ).customer.status
         statuses[number] = enum_name(common_pb2.CustomerStatus, statuses[number])
     return Holdings(packages, invoices, statuses)
 
@@ -57,7 +63,9 @@ def check_invariants(suite, numbers: list[str], before: Holdings) -> Holdings:
         assert set(every) == was, f"{kind} lost or added: before {sorted(was)}, after {sorted(every)}"
         for owner, records in owned.items():
             if records:
-                assert after.statuses[owner] == "active", f"{owner} is {after.statuses[owner]} but owns {kind}"
+                assert after.statuses[owner] == "active", (
+                    f"{owner} is {after.statuses[owner]} but owns {kind}"
+                )
     for number, status in after.statuses.items():
         if status == "retired":
             assert not after.packages[number] and not after.invoices[number], f"retired {number} owns records"

@@ -21,7 +21,11 @@ from dataclasses import dataclass
 
 PALETTE = ["#7eb26d", "#eab839", "#6ed0e0", "#ef843c", "#e24d42", "#1f78c1", "#ba43a9", "#705da0", "#508642"]
 SERVICE_COLOURS = {
-    "gateway": "#1f78c1", "identity": "#e24d42", "contract": "#7eb26d", "package": "#eab839", "merge": "#ba43a9",
+    "gateway": "#1f78c1",
+    "identity": "#e24d42",
+    "contract": "#7eb26d",
+    "package": "#eab839",
+    "merge": "#ba43a9",
 }
 
 
@@ -81,14 +85,15 @@ def trace_html(spans: Sequence[Span], title: str, folded: dict[str, int] | None 
         body.append(
             f'<tr><td class="name" style="padding-left:{8 + 16 * depth}px">'
             f'<span class="dot" style="background:{colour}"></span><b>{html.escape(span.service)}</b> '
-            f'{html.escape(span.name)}'
-            + (f' <small>+{folded[span.span_id]} SQL</small>' if folded.get(span.span_id) else "")
+            f"{html.escape(span.name)}"
+            + (f" <small>+{folded[span.span_id]} SQL</small>" if folded.get(span.span_id) else "")
             + "</td>"
             f'<td class="lane"><div class="bar" style="left:{left:.3f}%;width:{width:.3f}%;background:{colour}">'
             f'</div><span class="ms" style="left:{min(left + width, 92):.3f}%">{span.duration_ms:.1f} ms</span></td></tr>'
         )
     legend = " ".join(
-        f'<span class="dot" style="background:{SERVICE_COLOURS.get(s, "#999")}"></span>{html.escape(s)}' for s in services
+        f'<span class="dot" style="background:{SERVICE_COLOURS.get(s, "#999")}"></span>{html.escape(s)}'
+        for s in services
     )
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>
 body {{ font: 13px/1.4 system-ui, sans-serif; margin: 0; background: #fff; color: #222; }}
@@ -106,7 +111,9 @@ td.name {{ width: 42%; }} td.name small {{ color: #888; }} td.lane {{ position: 
 {legend}</small></header><table>{"".join(body)}</table></body></html>"""
 
 
-def _polyline(points: Sequence[tuple[float, float]], x0: float, x1: float, top: float, width: int, height: int) -> str:
+def _polyline(
+    points: Sequence[tuple[float, float]], x0: float, x1: float, top: float, width: int, height: int
+) -> str:
     span = max(x1 - x0, 1e-9)
     scale = top if top > 0 else 1.0
     coords = " ".join(
@@ -136,7 +143,7 @@ def dashboard_html(dashboard: dict, series_by_panel: dict[str, list[Series]], su
             )
             legend = "".join(
                 f'<span><i style="background:{PALETTE[i % len(PALETTE)]}"></i>{html.escape(s.legend)} '
-                f'<b>{s.points[-1][1]:.3g}</b></span>'
+                f"<b>{s.points[-1][1]:.3g}</b></span>"
                 for i, s in enumerate(series[:8])
             )
             axis = f'<text x="2" y="12" class="axis">{top / 1.1:.3g}</text>'

@@ -99,19 +99,21 @@ class OtlpReceiver:
             resource = {a.key: _value(a.value) for a in resource_spans.resource.attributes}
             for scope_spans in resource_spans.scope_spans:
                 for s in scope_spans.spans:
-                    spans.append(Span(
-                        service=str(resource.get("service.name", "")),
-                        name=s.name,
-                        kind=KINDS.get(s.kind, str(s.kind)),
-                        trace_id=s.trace_id.hex(),
-                        span_id=s.span_id.hex(),
-                        parent_id=s.parent_span_id.hex(),
-                        attributes={a.key: _value(a.value) for a in s.attributes},
-                        links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in s.links),
-                        status_code=s.status.code,
-                        start_ns=s.start_time_unix_nano,
-                        end_ns=s.end_time_unix_nano,
-                    ))
+                    spans.append(
+                        Span(
+                            service=str(resource.get("service.name", "")),
+                            name=s.name,
+                            kind=KINDS.get(s.kind, str(s.kind)),
+                            trace_id=s.trace_id.hex(),
+                            span_id=s.span_id.hex(),
+                            parent_id=s.parent_span_id.hex(),
+                            attributes={a.key: _value(a.value) for a in s.attributes},
+                            links=tuple((link.trace_id.hex(), link.span_id.hex()) for link in s.links),
+                            status_code=s.status.code,
+                            start_ns=s.start_time_unix_nano,
+                            end_ns=s.end_time_unix_nano,
+                        )
+                    )
         with self._lock:
             self.spans.extend(spans)
 

@@ -62,7 +62,8 @@ def test_supervisord_reads_every_program(layout, tmp_path):
     options.realize(args=["-c", str(path)])
     programs = {group.name: group.process_configs[0] for group in options.process_group_configs}
     assert sorted(programs) == sorted(
-        [f"{n}-{i}" for n in ("identity", "contract", "package", "merge", "gateway") for i in (1, 2)] + ["haproxy"]
+        [f"{n}-{i}" for n in ("identity", "contract", "package", "merge", "gateway") for i in (1, 2)]
+        + ["haproxy"]
     )
     merge = programs["merge-2"]
     from supervisor.datatypes import RestartUnconditionally
@@ -78,7 +79,9 @@ def test_haproxy_accepts_the_balancer_configuration(layout, tmp_path):
     if not Path(binary).exists() and shutil.which(binary) is None:
         pytest.skip("haproxy is not installed (make test installs it)")
     text = cluster.haproxy_config(layout)
-    assert "server gateway-1 127.0.0.1:18001 check" in text and "server gateway-2 127.0.0.1:18002 check" in text
+    assert (
+        "server gateway-1 127.0.0.1:18001 check" in text and "server gateway-2 127.0.0.1:18002 check" in text
+    )
     assert "option forwardfor" in text and "http-request del-header X-Forwarded-For" in text
     path = tmp_path / "haproxy.cfg"
     path.write_text(text)

@@ -85,7 +85,13 @@ def test_each_market_has_its_vat_rate(market, rate):
 
 @pytest.mark.parametrize(
     ("gross", "rate", "net", "vat"),
-    [(11900, 19, 10000, 1900), (12100, 21, 10000, 2100), (1200, 20, 1000, 200), (199, 19, 167, 32), (1, 21, 1, 0)],
+    [
+        (11900, 19, 10000, 1900),
+        (12100, 21, 10000, 2100),
+        (1200, 20, 1000, 200),
+        (199, 19, 167, 32),
+        (1, 21, 1, 0),
+    ],
 )
 def test_a_gross_amount_splits_into_net_and_vat_that_add_up_exactly(gross, rate, net, vat):
     split = model.split_gross(gross, vat_percent=rate)
@@ -107,13 +113,20 @@ def test_even_the_unchanged_name_needs_the_written_form():
     # The rule is about the request (PATCH /api/v1/customer naming the field answers 409), so
     # the same request gets the same answer whatever is stored.
     with pytest.raises(Conflict) as exc:
-        model.apply_master_data_change(CUSTOMER, {"last_name": "Mustermann", "city": "Potsdam", "zip": "14467"})
+        model.apply_master_data_change(
+            CUSTOMER, {"last_name": "Mustermann", "city": "Potsdam", "zip": "14467"}
+        )
     assert (exc.value.code, exc.value.field) == ("written_form_required", "last_name")
 
 
 def test_an_empty_phone_clears_it_and_fields_not_given_stay():
     data = model.apply_master_data_change(CUSTOMER, {"fax": "", "mobile": "0171 1234567"})
-    assert (data["fax"], data["mobile"], data["phone"], data["street"]) == ("", "+491711234567", "+49301234567", "Hauptstraße 1")
+    assert (data["fax"], data["mobile"], data["phone"], data["street"]) == (
+        "",
+        "+491711234567",
+        "+49301234567",
+        "Hauptstraße 1",
+    )
 
 
 def test_a_new_country_checks_the_postcode_by_that_country():
@@ -124,7 +137,9 @@ def test_a_new_country_checks_the_postcode_by_that_country():
     assert (data["country"], data["zip"]) == ("NL", "1012 AB")
 
 
-@pytest.mark.parametrize(("changes", "field"), [({"email": ""}, "email"), ({"street": " "}, "street"), ({"phone": "abc"}, "phone")])
+@pytest.mark.parametrize(
+    ("changes", "field"), [({"email": ""}, "email"), ({"street": " "}, "street"), ({"phone": "abc"}, "phone")]
+)
 def test_a_required_or_malformed_field_is_refused_by_name(changes, field):
     with pytest.raises(InvalidInput) as exc:
         model.apply_master_data_change(CUSTOMER, changes)
@@ -139,7 +154,10 @@ def test_a_required_or_malformed_field_is_refused_by_name(changes, field):
     [
         (model.PaymentInput(iban="4111 1111 1111 1111"), "iban"),
         (model.PaymentInput(iban="DE89370400440532013000", bic="5555-5555-5555-4444"), "bic"),
-        (model.PaymentInput(card_token="tok_abc1", card_last4="4111111111111111", card_expiry="12/30"), "card_last4"),
+        (
+            model.PaymentInput(card_token="tok_abc1", card_last4="4111111111111111", card_expiry="12/30"),
+            "card_last4",
+        ),
     ],
 )
 def test_a_card_number_in_any_payment_field_is_refused_without_echoing_it(payment, field):
@@ -171,27 +189,46 @@ def applied(direction: str, source: str = "200", target: str = "100") -> transfe
 
 
 def test_a_first_transfer_of_a_direction_is_applied():
-    assert transfers.plan_transfer(direction="forward", source="200", target="100", forward=None, reverse=None) == "apply"
+    assert (
+        transfers.plan_transfer(direction="forward", source="200", target="100", forward=None, reverse=None)
+        == "apply"
+    )
     fwd = applied("forward")
-    assert transfers.plan_transfer(direction="reverse", source="200", target="100", forward=fwd, reverse=None) == "apply"
+    assert (
+        transfers.plan_transfer(direction="reverse", source="200", target="100", forward=fwd, reverse=None)
+        == "apply"
+    )
 
 
 def test_a_repeated_direction_replays_its_record():
     fwd, rev = applied("forward"), applied("reverse")
-    assert transfers.plan_transfer(direction="forward", source="200", target="100", forward=fwd, reverse=None) == "replay"
-    assert transfers.plan_transfer(direction="forward", source="200", target="100", forward=fwd, reverse=rev) == "replay"
-    assert transfers.plan_transfer(direction="reverse", source="200", target="100", forward=fwd, reverse=rev) == "replay"
+    assert (
+        transfers.plan_transfer(direction="forward", source="200", target="100", forward=fwd, reverse=None)
+        == "replay"
+    )
+    assert (
+        transfers.plan_transfer(direction="forward", source="200", target="100", forward=fwd, reverse=rev)
+        == "replay"
+    )
+    assert (
+        transfers.plan_transfer(direction="reverse", source="200", target="100", forward=fwd, reverse=rev)
+        == "replay"
+    )
 
 
 def test_a_forward_after_a_reverse_without_forward_is_refused():
     with pytest.raises(Conflict) as exc:
-        transfers.plan_transfer(direction="forward", source="200", target="100", forward=None, reverse=applied("reverse"))
+        transfers.plan_transfer(
+            direction="forward", source="200", target="100", forward=None, reverse=applied("reverse")
+        )
     assert exc.value.code == "transfer_reversed"
 
 
 def test_a_merge_id_used_with_other_numbers_is_refused():
     with pytest.raises(Conflict) as exc:
-        transfers.plan_transfer(direction="reverse", source="300", target="100", forward=applied("forward"), reverse=None)
+        transfers.plan_transfer(
+            direction="reverse", source="300", target="100", forward=applied("forward"), reverse=None
+        )
     assert exc.value.code == "transfer_mismatch"
 
 
@@ -207,12 +244,20 @@ def test_a_transfer_names_a_merge_and_two_different_numbers():
 # --- terminations -------------------------------------------------------------------------------
 
 
-def termination(domain: str = "", status: str = "open", effective: date = date(2026, 12, 31)) -> model.Termination:
+def termination(
+    domain: str = "", status: str = "open", effective: date = date(2026, 12, 31)
+) -> model.Termination:
     return model.Termination(id="trm_1", customer_number="100", contract_id="ctr_1", package_id="pkg_1",
                              domain=domain, effective_date=effective, status=status)  # fmt: skip
 
 
-CONTRACT = model.Contract(id="ctr_1", package_id="pkg_1", customer_number="100", product="hosting-basic", start_date=date(2026, 1, 1))
+CONTRACT = model.Contract(
+    id="ctr_1",
+    package_id="pkg_1",
+    customer_number="100",
+    product="hosting-basic",
+    start_date=date(2026, 1, 1),
+)
 
 
 def test_a_package_termination_covers_its_domains_but_not_the_other_way_round():

@@ -74,7 +74,9 @@ class FakeContracts:
     def by_package(self, package_id: str) -> model.Contract | None:
         return self.rows.get(package_id)
 
-    def change_product(self, contract_id: str, *, from_product: str, to_product: str, changed_by: str) -> bool:
+    def change_product(
+        self, contract_id: str, *, from_product: str, to_product: str, changed_by: str
+    ) -> bool:
         contract = next(c for c in self.rows.values() if c.id == contract_id)
         if contract.product != from_product:
             return False
@@ -193,7 +195,9 @@ def test_an_update_stores_the_whole_checked_record_once():
 def test_an_update_with_one_bad_field_saves_nothing():
     uow = with_customers("100")
     with pytest.raises(InvalidInput) as exc:
-        services.update_customer(uow=uow, caller=STAFF, customer_number="100", changes={"city": "Potsdam", "email": "x@"})
+        services.update_customer(
+            uow=uow, caller=STAFF, customer_number="100", changes={"city": "Potsdam", "email": "x@"}
+        )
     assert exc.value.field == "email"
     assert (uow.customers.writes, uow.customers.rows["100"].city) == (0, "Berlin")
 
@@ -201,7 +205,9 @@ def test_an_update_with_one_bad_field_saves_nothing():
 def test_a_name_change_online_is_refused_before_anything_is_saved():
     uow = with_customers("100")
     with pytest.raises(Conflict) as exc:
-        services.update_customer(uow=uow, caller=principal("customer", "100"), changes={"first_name": "Max", "city": "Potsdam"})
+        services.update_customer(
+            uow=uow, caller=principal("customer", "100"), changes={"first_name": "Max", "city": "Potsdam"}
+        )
     assert exc.value.code == "written_form_required"
     assert uow.customers.writes == 0
 
@@ -217,7 +223,9 @@ def test_an_empty_update_and_a_frozen_customer_are_refused():
 
 def test_a_package_token_cannot_update_master_data():
     with pytest.raises(Forbidden):
-        services.update_customer(uow=with_customers("100"), caller=principal("package", "100"), changes={"city": "X"})
+        services.update_customer(
+            uow=with_customers("100"), caller=principal("package", "100"), changes={"city": "X"}
+        )
 
 
 # --- merge steps ---------------------------------------------------------------------------
@@ -225,8 +233,14 @@ def test_a_package_token_cannot_update_master_data():
 
 def test_status_changes_count_only_real_changes_and_unknown_numbers_change_nothing():
     uow = with_customers("100", "200")
-    assert services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["100", "200"], status="frozen") == 2
-    assert services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["100", "200"], status="frozen") == 0
+    assert (
+        services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["100", "200"], status="frozen")
+        == 2
+    )
+    assert (
+        services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["100", "200"], status="frozen")
+        == 0
+    )
     with pytest.raises(NotFound):
         services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["100", "999"], status="active")
     assert uow.customers.rows["100"].status == "frozen"
@@ -248,8 +262,14 @@ def test_a_forward_transfer_moves_every_kind_once_and_a_repeat_only_replays():
     assert first == {"invoices": ["RE1", "RE2"], "contracts": ["ctr_a"], "terminations": []}
     moves, commits = uow.transfers.moves, uow.committed
     uow.transfers.owners["invoices"]["RE4"] = "200"  # made after the merge (not possible while retired, but)
-    assert services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False) == first
-    assert (uow.transfers.moves, uow.committed, uow.transfers.owners["invoices"]["RE4"]) == (moves, commits, "200")
+    assert (
+        services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False) == first
+    )
+    assert (uow.transfers.moves, uow.committed, uow.transfers.owners["invoices"]["RE4"]) == (
+        moves,
+        commits,
+        "200",
+    )
 
 
 def test_a_reverse_moves_every_kind_back_once_in_one_commit_and_a_repeat_only_replays():
@@ -267,7 +287,9 @@ def test_a_reverse_moves_every_kind_back_once_in_one_commit_and_a_repeat_only_re
     assert uow.transfers.applied("m", "reverse") == transfers.AppliedTransfer("m", "reverse", "200", "100")
     assert back == uow.transfers.recorded("m", "reverse")
     moves, commits = len(uow.transfers.calls), uow.committed
-    assert services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=True) == back
+    assert (
+        services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=True) == back
+    )
     assert (len(uow.transfers.calls), uow.committed) == (moves, commits)
 
 
@@ -285,7 +307,9 @@ def test_the_crash_points_around_the_commit_are_reached_only_when_something_was_
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
     services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
     assert reached == ["contract:before_commit:TransferContracts", "contract:after_commit:TransferContracts"]
-    services.set_customer_status(uow=uow, merge_id="m", customer_numbers=["200"], status="retired", merged_into="100")
+    services.set_customer_status(
+        uow=uow, merge_id="m", customer_numbers=["200"], status="retired", merged_into="100"
+    )
     assert reached[-1] == "contract:after_commit:SetCustomerStatus"
 
 
@@ -294,9 +318,16 @@ def test_the_crash_points_around_the_commit_are_reached_only_when_something_was_
 
 def test_a_contract_is_created_once_per_package():
     uow = with_customers("100", "200")
-    first = services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="Hosting-Basic", today=TODAY)
+    first = services.create_contract(
+        uow=uow, package_id="pkg_1", customer_number="100", product="Hosting-Basic", today=TODAY
+    )
     assert (first.product, first.start_date, first.term_months) == ("hosting-basic", TODAY, 12)
-    assert services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="hosting-basic").id == first.id
+    assert (
+        services.create_contract(
+            uow=uow, package_id="pkg_1", customer_number="100", product="hosting-basic"
+        ).id
+        == first.id
+    )
     with pytest.raises(AlreadyExists) as exc:
         services.create_contract(uow=uow, package_id="pkg_1", customer_number="200", product="hosting-basic")
     assert exc.value.code == "contract_exists"
@@ -306,7 +337,9 @@ def test_a_contract_is_created_once_per_package():
 
 def test_a_product_change_of_a_terminated_contract_is_refused_and_nothing_is_recorded():
     uow = with_customers("100")
-    made = services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY)
+    made = services.create_contract(
+        uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY
+    )
     uow.contracts.rows["pkg_1"] = replace(made, status="terminated")
     with pytest.raises(Conflict) as err:
         services.change_contract_product(uow=uow, caller=SERVICE, package_id="pkg_1", product="hosting-basic")
@@ -315,12 +348,16 @@ def test_a_product_change_of_a_terminated_contract_is_refused_and_nothing_is_rec
 
 def test_a_product_change_records_from_to_and_the_caller_and_a_repeat_records_nothing():
     uow = with_customers("100")
-    made = services.create_contract(uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY)
+    made = services.create_contract(
+        uow=uow, package_id="pkg_1", customer_number="100", product="hosting-plus", today=TODAY
+    )
     got, before, changed = services.change_contract_product(
         uow=uow, caller=STAFF, package_id="pkg_1", product=" Hosting-Basic ", customer_number="100"
     )
     assert (got.product, before, changed) == ("hosting-basic", "hosting-plus", True)
-    again = services.change_contract_product(uow=uow, caller=STAFF, package_id="pkg_1", product="hosting-basic")
+    again = services.change_contract_product(
+        uow=uow, caller=STAFF, package_id="pkg_1", product="hosting-basic"
+    )
     assert again[1:] == ("hosting-basic", False)
     assert uow.contracts.changes == [(made.id, "hosting-plus", "hosting-basic", "staff:x")]
 
@@ -331,7 +368,12 @@ def test_a_product_change_records_from_to_and_the_caller_and_a_repeat_records_no
 def with_invoice(status: str = "open") -> FakeUnitOfWork:
     uow = with_customers("100", "200")
     uow.invoices.rows["RE00000001"] = model.Invoice(
-        number="RE00000001", customer_number="100", date=TODAY, amount_cents=12100, currency="EUR", status=status
+        number="RE00000001",
+        customer_number="100",
+        date=TODAY,
+        amount_cents=12100,
+        currency="EUR",
+        status=status,
     )
     return uow
 
@@ -363,17 +405,28 @@ def with_contract(start: date = date(2025, 7, 1)) -> FakeUnitOfWork:
 
 def test_a_termination_takes_effect_at_the_end_of_the_current_term():
     uow = with_contract()
-    made = services.create_termination(uow=uow, caller=principal("customer", "100"), package_id="pkg_1", today=TODAY)
-    assert (made.effective_date, made.status, made.product, made.contract_id) == (date(2026, 6, 30), "open", "hosting-plus", "ctr_1")
+    made = services.create_termination(
+        uow=uow, caller=principal("customer", "100"), package_id="pkg_1", today=TODAY
+    )
+    assert (made.effective_date, made.status, made.product, made.contract_id) == (
+        date(2026, 6, 30),
+        "open",
+        "hosting-plus",
+        "ctr_1",
+    )
     with pytest.raises(Conflict) as exc:
-        services.create_termination(uow=uow, caller=principal("customer", "100"), package_id="pkg_1", today=TODAY)
+        services.create_termination(
+            uow=uow, caller=principal("customer", "100"), package_id="pkg_1", today=TODAY
+        )
     assert exc.value.code == "already_terminated"
 
 
 def test_only_the_owner_of_the_contract_terminates_it():
     uow = with_contract()
     with pytest.raises(NotFound):
-        services.create_termination(uow=uow, caller=principal("customer", "200"), package_id="pkg_1", today=TODAY)
+        services.create_termination(
+            uow=uow, caller=principal("customer", "200"), package_id="pkg_1", today=TODAY
+        )
     with pytest.raises(Forbidden):
         services.create_termination(uow=uow, caller=STAFF, package_id="pkg_1", today=TODAY)
     assert uow.terminations.rows == {}
@@ -382,12 +435,22 @@ def test_only_the_owner_of_the_contract_terminates_it():
 def test_a_retraction_works_before_the_effective_date_and_is_idempotent():
     uow = with_contract()
     me = principal("customer", "100")
-    made = services.create_termination(uow=uow, caller=me, package_id="pkg_1", domain="www.example.com", today=TODAY)
+    made = services.create_termination(
+        uow=uow, caller=me, package_id="pkg_1", domain="www.example.com", today=TODAY
+    )
     with pytest.raises(NotFound):
-        services.retract_termination(uow=uow, caller=principal("customer", "200"), termination_id=made.id, today=TODAY)
-    assert services.retract_termination(uow=uow, caller=me, termination_id=made.id, today=TODAY).status == "retracted"
+        services.retract_termination(
+            uow=uow, caller=principal("customer", "200"), termination_id=made.id, today=TODAY
+        )
+    assert (
+        services.retract_termination(uow=uow, caller=me, termination_id=made.id, today=TODAY).status
+        == "retracted"
+    )
     commits = uow.committed
-    assert services.retract_termination(uow=uow, caller=me, termination_id=made.id, today=TODAY).status == "retracted"
+    assert (
+        services.retract_termination(uow=uow, caller=me, termination_id=made.id, today=TODAY).status
+        == "retracted"
+    )
     assert uow.committed == commits
 
 
@@ -408,7 +471,9 @@ def test_forms_are_listed_written_first_and_a_customers_pdf_carries_its_number_i
     modes = [f.mode for f in listed]
     assert modes == sorted(modes, key=lambda m: m != "written") and "online" in modes
     uow = with_invoice()  # customer 100, market de
-    _, content = services.form_pdf(uow=uow, caller=principal("customer", "100"), form_id="contract_transfer", today=TODAY)
+    _, content = services.form_pdf(
+        uow=uow, caller=principal("customer", "100"), form_id="contract_transfer", today=TODAY
+    )
     text = pdf_text(content)
     assert "Vertragsübernahme" in text and "Bisheriger Vertragspartner: Kundennummer" in text
     assert "100" in text and "Ort, Datum, Unterschrift: Neuer Vertragspartner" in text

@@ -57,14 +57,19 @@ def test_a_request_gets_one_line_with_route_status_duration_and_the_forwarded_cl
 
 def test_an_untrusted_peer_is_logged_with_its_own_address(proxied_client, caplog):
     caplog.set_level(logging.INFO, logger=ACCESS)
-    proxied_client.get("/api/v1/customer", headers={"X-Forwarded-For": "203.0.113.9"},
-                       environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    proxied_client.get(
+        "/api/v1/customer",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_base={"REMOTE_ADDR": "198.51.100.4"},
+    )
     (line,) = access_lines(caplog)
     assert line.client_address == "198.51.100.4"
     assert line.status == 401 and line.route == "/api/v1/customer"
 
 
-def test_a_path_without_a_route_and_a_route_with_parameters(gateway_client, gateway_tokens, gateway_auth, caplog):
+def test_a_path_without_a_route_and_a_route_with_parameters(
+    gateway_client, gateway_tokens, gateway_auth, caplog
+):
     caplog.set_level(logging.INFO, logger=ACCESS)
     gateway_client.get("/api/v1/no-such-thing")
     gateway_client.get("/api/v1/merges/m-42", headers=gateway_auth(gateway_tokens.customer("10000001")))
@@ -73,7 +78,9 @@ def test_a_path_without_a_route_and_a_route_with_parameters(gateway_client, gate
     assert merge.route == "/api/v1/merges/<merge_id>" and merge.path == "/api/v1/merges/m-42"
 
 
-def test_a_server_error_is_a_warning_and_a_failing_readiness_probe_news(gateway_client, gateway_backends, caplog):
+def test_a_server_error_is_a_warning_and_a_failing_readiness_probe_news(
+    gateway_client, gateway_backends, caplog
+):
     caplog.set_level(logging.INFO, logger=ACCESS)
     gateway_backends.identity.down = True
     gateway_client.post("/api/v1/auth/customer-login", json={"customer_number": "7", "password": "pw"})

@@ -28,7 +28,9 @@ def test_get_customer_returns_the_documented_fields_with_null_for_unset_values(
             first_name="Erika",
             last_name="Mustermann",
             email="erika@example.de",
-            payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
+            payment=contract_pb2.Payment(
+                method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** 3000", bic="COBADEFFXXX"
+            ),
         ),
     )
     response = gateway_client.get("/api/v1/customer", headers=gateway_auth(gateway_tokens.customer("100")))
@@ -62,7 +64,9 @@ def test_get_customer_returns_the_documented_fields_with_null_for_unset_values(
 def test_a_customer_without_payment_data_has_a_payment_object_of_nulls(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_UK))
+    gateway_backends.contract.on(
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_UK)
+    )
     body = gateway_client.get(
         "/api/v1/customer", headers=gateway_auth(gateway_tokens.customer("100"))
     ).get_json()
@@ -168,7 +172,9 @@ def test_staff_creates_a_customer_then_sets_its_password_with_the_staff_token(
 def test_a_customer_without_payment_fields_is_created_without_payment(
     gateway_client, gateway_backends, gateway_tokens, gateway_auth
 ):
-    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="1", market=common_pb2.MARKET_DE))
+    gateway_backends.contract.on(
+        "CreateCustomer", contract_pb2.Customer(customer_number="1", market=common_pb2.MARKET_DE)
+    )
     gateway_backends.identity.on("SetCustomerPassword", None)
     gateway_client.post(
         "/api/v1/admin/customers",
@@ -227,7 +233,10 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 ):
     staff = gateway_tokens.staff()
     gateway_backends.contract.on(
-        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE)
+        "GetCustomer",
+        contract_pb2.Customer(
+            customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE
+        ),
     )
     gateway_backends.package.on(
         "CreatePackage",
@@ -265,7 +274,9 @@ def test_staff_creates_a_package_with_normalised_domains_and_its_password(
 
 
 def test_a_package_without_password_sets_none(gateway_client, gateway_backends, gateway_tokens, gateway_auth):
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", status=common_pb2.CUSTOMER_STATUS_ACTIVE))
+    gateway_backends.contract.on(
+        "GetCustomer", contract_pb2.Customer(customer_number="100", status=common_pb2.CUSTOMER_STATUS_ACTIVE)
+    )
     gateway_backends.package.on("CreatePackage", PACKAGE)
     gateway_backends.contract.on("CreateContract", contract_pb2.Contract(id="ctr_1"))
     response = gateway_client.post(
@@ -352,7 +363,11 @@ def test_an_invoice_amount_is_shown_as_a_json_number(
         contract_pb2.ListInvoicesResponse(
             invoices=[
                 contract_pb2.Invoice(
-                    number="R-1", date="2026-01-31", amount_cents=cents, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN
+                    number="R-1",
+                    date="2026-01-31",
+                    amount_cents=cents,
+                    currency="EUR",
+                    status=contract_pb2.INVOICE_STATUS_OPEN,
                 )
             ]
         ),
@@ -381,7 +396,10 @@ def test_a_created_invoice_answers_its_amount_as_a_number(
     gateway_backends.contract.on(
         "CreateInvoice",
         lambda req, token: contract_pb2.Invoice(
-            number="R-2", amount_cents=req.amount_cents, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN
+            number="R-2",
+            amount_cents=req.amount_cents,
+            currency="EUR",
+            status=contract_pb2.INVOICE_STATUS_OPEN,
         ),
     )
     response = gateway_client.post(

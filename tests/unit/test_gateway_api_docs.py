@@ -51,14 +51,15 @@ def test_every_asset_of_the_page_answers_with_its_content_type(gateway_client):
     for url in assets:
         response = gateway_client.get(url)
         assert response.status_code == 200, url
-        assert response.mimetype == expected[url[url.rindex("."):]], url
+        assert response.mimetype == expected[url[url.rindex(".") :]], url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_the_page_allows_only_same_origin_scripts_styles_and_requests(gateway_client):
     response, _ = _page(gateway_client)
     policy = dict(
-        directive.strip().split(" ", 1) for directive in response.headers["Content-Security-Policy"].split(";")
+        directive.strip().split(" ", 1)
+        for directive in response.headers["Content-Security-Policy"].split(";")
     )
     assert policy["default-src"] == "'none'"
     assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"

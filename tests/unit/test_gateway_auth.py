@@ -198,11 +198,17 @@ def test_jwks_publishes_only_the_user_signing_key_with_its_kid(gateway_client, g
         ("/api/v1/auth/staff-login", '{"username": "\\udfff", "password": "secret-1"}', "username"),
         ("/api/v1/auth/staff-login", '{"username": "staff", "password": "ab\\udfffcd"}', "password"),
         ("/api/v1/auth/customer-login", '{"customer_number": "100", "password": "\\udfff"}', "password"),
-        ("/api/v1/auth/customer-login", '{"customer_number": "\\ud800", "password": "secret-1"}', "customer_number"),
+        (
+            "/api/v1/auth/customer-login",
+            '{"customer_number": "\\ud800", "password": "secret-1"}',
+            "customer_number",
+        ),
         ("/api/v1/auth/package-login", '{"domain": ["\\udfff"], "password": "secret-1"}', "domain"),
     ],
 )
-def test_a_lone_surrogate_in_a_login_answers_422_naming_the_field(path, raw, field, gateway_client, gateway_backends):
+def test_a_lone_surrogate_in_a_login_answers_422_naming_the_field(
+    path, raw, field, gateway_client, gateway_backends
+):
     response = gateway_client.post(path, data=raw, content_type="application/json")
     assert response.status_code == 422
     error = response.get_json()["error"]

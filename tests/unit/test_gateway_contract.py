@@ -25,7 +25,13 @@ CUSTOMER = contract_pb2.Customer(
     customer_number="100", market=common_pb2.MARKET_DE, first_name="Max", last_name="Muster", email="m@example.com",
     status=common_pb2.CUSTOMER_STATUS_ACTIVE, payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** 3000", bic="COBADEFFXXX"),
 )  # fmt: skip
-INVOICE = contract_pb2.Invoice(number="RE00000001", date="2026-01-31", amount_cents=1250, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN)
+INVOICE = contract_pb2.Invoice(
+    number="RE00000001",
+    date="2026-01-31",
+    amount_cents=1250,
+    currency="EUR",
+    status=contract_pb2.INVOICE_STATUS_OPEN,
+)
 TERMINATION = contract_pb2.Termination(
     id="trm_1", package_id="pkg_1", domain="b.de", product="hosting-basic", contract_id="ctr_1",
     effective_date="2026-12-31", status=contract_pb2.TERMINATION_STATUS_OPEN,
@@ -61,40 +67,72 @@ REPLIES = {
         "UpdateCustomer": CUSTOMER,
         "RestoreCustomerEmail": CUSTOMER,
         "SetPayment": CUSTOMER,
-        "CreateContract": contract_pb2.Contract(id="ctr_1", package_id="pkg_1", product="hosting-basic", status=contract_pb2.CONTRACT_STATUS_ACTIVE),
+        "CreateContract": contract_pb2.Contract(
+            id="ctr_1",
+            package_id="pkg_1",
+            product="hosting-basic",
+            status=contract_pb2.CONTRACT_STATUS_ACTIVE,
+        ),
         "ChangeContractProduct": contract_pb2.ChangeContractProductResponse(),
         "ListContracts": contract_pb2.ListContractsResponse(
-            contracts=[contract_pb2.Contract(
-                id="ctr_1", package_id="pkg_1", product="hosting-basic", start_date="2026-01-01", term_months=12,
-                current_term_end="2026-12-31", status=contract_pb2.CONTRACT_STATUS_ACTIVE, created_at=parse_timestamp("2026-01-01T09:00:00+00:00"),
-            )]
+            contracts=[
+                contract_pb2.Contract(
+                    id="ctr_1",
+                    package_id="pkg_1",
+                    product="hosting-basic",
+                    start_date="2026-01-01",
+                    term_months=12,
+                    current_term_end="2026-12-31",
+                    status=contract_pb2.CONTRACT_STATUS_ACTIVE,
+                    created_at=parse_timestamp("2026-01-01T09:00:00+00:00"),
+                )
+            ]
         ),  # fmt: skip
         "CreateInvoice": INVOICE,
         "ListInvoices": contract_pb2.ListInvoicesResponse(invoices=[INVOICE]),
         "GetInvoicePdf": PDF,
         "RepeatDebit": contract_pb2.RepeatDebitResponse(
-            invoice_number="RE00000001", requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
-            status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED
+            invoice_number="RE00000001",
+            requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
+            status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED,
         ),
         "CreateTermination": TERMINATION,
         "ListTerminations": contract_pb2.ListTerminationsResponse(terminations=[TERMINATION]),
         "RetractTermination": TERMINATION,
         "ListForms": contract_pb2.ListFormsResponse(
             forms=[
-                contract_pb2.Form(id="contract_transfer", title="Transfer", description="d", mode=contract_pb2.FORM_MODE_WRITTEN, has_pdf=True),
-                contract_pb2.Form(id="merge", title="Merge", description="d", mode=contract_pb2.FORM_MODE_ONLINE, endpoint="POST /api/v1/merges"),
+                contract_pb2.Form(
+                    id="contract_transfer",
+                    title="Transfer",
+                    description="d",
+                    mode=contract_pb2.FORM_MODE_WRITTEN,
+                    has_pdf=True,
+                ),
+                contract_pb2.Form(
+                    id="merge",
+                    title="Merge",
+                    description="d",
+                    mode=contract_pb2.FORM_MODE_ONLINE,
+                    endpoint="POST /api/v1/merges",
+                ),
             ]
         ),
         "GetFormPdf": PDF,
         "CreateDirectDebitCollection": COLLECTION,
-        "ListDirectDebitCollections": contract_pb2.ListDirectDebitCollectionsResponse(collections=[COLLECTION]),
-        "GetDirectDebitFile": contract_pb2.Document(filename="dd_1.xml", content_type="application/xml", content=b"<?xml version='1.0'?><Document/>"),
+        "ListDirectDebitCollections": contract_pb2.ListDirectDebitCollectionsResponse(
+            collections=[COLLECTION]
+        ),
+        "GetDirectDebitFile": contract_pb2.Document(
+            filename="dd_1.xml", content_type="application/xml", content=b"<?xml version='1.0'?><Document/>"
+        ),
         "MarkInvoicePaid": INVOICE,
         "MarkInvoiceReturned": INVOICE,
         "CreateOffer": OFFER,
         "ListOffers": contract_pb2.ListOffersResponse(offers=[OFFER]),
         "ListCurrentOffers": contract_pb2.ListCurrentOffersResponse(offers=[OFFER]),
-        "OrderOffer": contract_pb2.OrderOfferResponse(offer_id="off_1", package_id="pkg_1", product="hosting-plus", price_cents=499, currency="EUR"),
+        "OrderOffer": contract_pb2.OrderOfferResponse(
+            offer_id="off_1", package_id="pkg_1", product="hosting-plus", price_cents=499, currency="EUR"
+        ),
         "CreateContactRequest": CONTACT,
         "ListContactRequests": contract_pb2.ListContactRequestsResponse(requests=[CONTACT]),
         "GetContactAttachment": PDF,
@@ -106,10 +144,22 @@ REPLIES = {
         "CreatePackage": PACKAGE,
         "SetUsage": PACKAGE,
         "ListProducts": package_pb2.ListProductsResponse(
-            products=[package_pb2.Product(
-                code="hosting-basic", name="Hosting Basic", rank=1, max_domains=3, storage_gb=10, mailboxes=5,
-                databases=1, prices=[package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR")],
-            )]
+            products=[
+                package_pb2.Product(
+                    code="hosting-basic",
+                    name="Hosting Basic",
+                    rank=1,
+                    max_domains=3,
+                    storage_gb=10,
+                    mailboxes=5,
+                    databases=1,
+                    prices=[
+                        package_pb2.ProductPrice(
+                            market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR"
+                        )
+                    ],
+                )
+            ]
         ),  # fmt: skip
         "ChangeProduct": package_pb2.ChangeProductResponse(
             package=PACKAGE, direction=package_pb2.CHANGE_DIRECTION_UPGRADE, from_product="hosting-start"
@@ -120,8 +170,20 @@ REPLIES = {
     },
     "merge": {
         **dict.fromkeys(
-            ("StartMerge", "GetMerge", "TakeOverData", "SubmitMerge", "CancelMerge", "UploadLegalProof",
-             "ApproveMerge", "RejectMerge", "ReverseMerge", "ObjectToMerge", "ObjectMerge", "ConfirmMerge"),
+            (
+                "StartMerge",
+                "GetMerge",
+                "TakeOverData",
+                "SubmitMerge",
+                "CancelMerge",
+                "UploadLegalProof",
+                "ApproveMerge",
+                "RejectMerge",
+                "ReverseMerge",
+                "ObjectToMerge",
+                "ObjectMerge",
+                "ConfirmMerge",
+            ),
             MERGE,
         ),  # fmt: skip
         "ListMerges": merge_pb2.ListMergesResponse(merges=[MERGE]),
@@ -172,7 +234,11 @@ def call(client, tokens, auth, path, method, op):
     kinds = [next(iter(s)).removesuffix("Token") for s in op["security"]]
     headers = {}
     if kinds:
-        token = {"customer": tokens.customer("100"), "package": tokens.package("pkg_1"), "staff": tokens.staff()}
+        token = {
+            "customer": tokens.customer("100"),
+            "package": tokens.package("pkg_1"),
+            "staff": tokens.staff(),
+        }
         headers = auth(token[kinds[0]])
     kwargs = {}
     content = op.get("requestBody", {}).get("content", {})
@@ -188,7 +254,11 @@ def call(client, tokens, auth, path, method, op):
 
 def check_answer(document, op, response, label):
     responses = op["responses"]
-    assert str(response.status_code) in responses, (label, response.status_code, response.get_data(as_text=True))
+    assert str(response.status_code) in responses, (
+        label,
+        response.status_code,
+        response.get_data(as_text=True),
+    )
     documented = responses[str(response.status_code)]
     if "application/json" in documented.get("content", {}):
         assert response.mimetype == "application/json", label
@@ -213,7 +283,9 @@ def test_every_operation_answers_its_documented_status_and_schema(
         check_answer(document, op, response, (path, method))
 
 
-def test_every_protected_operation_answers_a_documented_401_without_a_token(document, answering, gateway_client):
+def test_every_protected_operation_answers_a_documented_401_without_a_token(
+    document, answering, gateway_client
+):
     for path, method, op in operations(document):
         if op["security"]:
             response = gateway_client.open(concrete(path), method=method.upper())
@@ -221,7 +293,9 @@ def test_every_protected_operation_answers_a_documented_401_without_a_token(docu
             check_answer(document, op, response, (path, method))
 
 
-def test_every_body_refusal_is_a_documented_error(document, answering, gateway_client, gateway_tokens, gateway_auth):
+def test_every_body_refusal_is_a_documented_error(
+    document, answering, gateway_client, gateway_tokens, gateway_auth
+):
     for path, method, op in operations(document):
         if "application/json" not in op.get("requestBody", {}).get("content", {}):
             continue
@@ -232,7 +306,9 @@ def test_every_body_refusal_is_a_documented_error(document, answering, gateway_c
         check_answer(document, op, response, (path, method))
 
 
-def test_a_down_service_is_a_documented_503(document, answering, gateway_client, gateway_tokens, gateway_auth):
+def test_a_down_service_is_a_documented_503(
+    document, answering, gateway_client, gateway_tokens, gateway_auth
+):
     for service in answering.by_name().values():
         service.down = True
     for path, method, op in operations(document):
@@ -275,8 +351,12 @@ def test_every_example_is_valid_against_its_schema(document):
                 assert not errors, (path, method, kind, [e.message for e in errors])
 
 
-@pytest.mark.parametrize("raw", [b'{"settings": {"\\udfff": "x"}}', b'{"settings": {"php_version": "8\\ud800"}}'])
-def test_a_lone_surrogate_in_a_settings_key_or_value_is_422_not_500(raw, answering, gateway_client, gateway_tokens, gateway_auth):
+@pytest.mark.parametrize(
+    "raw", [b'{"settings": {"\\udfff": "x"}}', b'{"settings": {"php_version": "8\\ud800"}}']
+)
+def test_a_lone_surrogate_in_a_settings_key_or_value_is_422_not_500(
+    raw, answering, gateway_client, gateway_tokens, gateway_auth
+):
     response = gateway_client.patch(
         "/api/v1/packages/pkg_1/settings", data=raw, content_type="application/json",
         headers=gateway_auth(gateway_tokens.customer("100")),

@@ -27,7 +27,9 @@ def merge_service(gateway_backends):
     service.on(
         "UploadLegalProof",
         merge_pb2.Merge(
-            id="m_1", status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF, market=common_pb2.MARKET_DE,
+            id="m_1",
+            status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF,
+            market=common_pb2.MARKET_DE,
             proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
         ),
     )

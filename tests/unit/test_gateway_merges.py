@@ -20,11 +20,19 @@ MERGE = merge_pb2.Merge(
     status=merge_pb2.MERGE_STATUS_READY,
     comparison=[
         merge_pb2.ComparisonRow(
-            field="last_name", target_value="Muster", source_value="Muster", result=merge_pb2.COMPARISON_RESULT_EQUAL
+            field="last_name",
+            target_value="Muster",
+            source_value="Muster",
+            result=merge_pb2.COMPARISON_RESULT_EQUAL,
         ),
-        merge_pb2.ComparisonRow(field="phone", target_value="0301234", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS),
         merge_pb2.ComparisonRow(
-            field="iban", target_value="DE89 **** 3000", source_value="DE12 **** 0000", result=merge_pb2.COMPARISON_RESULT_DIFFERS
+            field="phone", target_value="0301234", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS
+        ),
+        merge_pb2.ComparisonRow(
+            field="iban",
+            target_value="DE89 **** 3000",
+            source_value="DE12 **** 0000",
+            result=merge_pb2.COMPARISON_RESULT_DIFFERS,
         ),
     ],
     data_taken_over=False,
@@ -76,7 +84,9 @@ def merge_with(**changes):
 
 
 AUDIT = merge_pb2.GetMergeAuditResponse(
-    merge=merge_with(status=merge_pb2.MERGE_STATUS_COMPLETED, completed_at=parse_timestamp("2026-03-02T09:00:00+00:00")),
+    merge=merge_with(
+        status=merge_pb2.MERGE_STATUS_COMPLETED, completed_at=parse_timestamp("2026-03-02T09:00:00+00:00")
+    ),
     target_snapshot_json=json.dumps({"customer_number": "100", "last_name": "Muster"}),
     source_snapshot_json=json.dumps(
         {"customer_number": "200", "last_name": "Muster", "iban": "DE12 **** 0000"}
@@ -89,7 +99,9 @@ AUDIT = merge_pb2.GetMergeAuditResponse(
             finished_at=parse_timestamp("2026-03-02T08:59:01+00:00"),
         ),
         merge_pb2.MergeStep(
-            name="execute:retire_source", state=merge_pb2.MERGE_STEP_STATE_STARTED, started_at=parse_timestamp("2026-03-02T08:59:02+00:00")
+            name="execute:retire_source",
+            state=merge_pb2.MERGE_STEP_STATE_STARTED,
+            started_at=parse_timestamp("2026-03-02T08:59:02+00:00"),
         ),
     ],
     moved=[
@@ -106,15 +118,29 @@ def merge_service(gateway_backends):
     for method in ("StartMerge", "GetMerge", "TakeOverData", "CancelMerge", "ApproveMerge"):
         service.on(method, MERGE)
     service.on("SubmitMerge", merge_with(status=merge_pb2.MERGE_STATUS_SUBMITTED))
-    service.on("UploadLegalProof", merge_with(status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF, legal_proof_uploaded=True))
-    service.on("RejectMerge", lambda req, token: merge_with(status=merge_pb2.MERGE_STATUS_REJECTED, rejection_reason=req.reason))
+    service.on(
+        "UploadLegalProof",
+        merge_with(status=merge_pb2.MERGE_STATUS_NEEDS_LEGAL_PROOF, legal_proof_uploaded=True),
+    )
+    service.on(
+        "RejectMerge",
+        lambda req, token: merge_with(status=merge_pb2.MERGE_STATUS_REJECTED, rejection_reason=req.reason),
+    )
     service.on("ReverseMerge", merge_with(status=merge_pb2.MERGE_STATUS_REVERSING))
-    service.on("ListMerges", merge_pb2.ListMergesResponse(merges=[MERGE, merge_with(id="m_2", status=merge_pb2.MERGE_STATUS_SUBMITTED)]))
+    service.on(
+        "ListMerges",
+        merge_pb2.ListMergesResponse(
+            merges=[MERGE, merge_with(id="m_2", status=merge_pb2.MERGE_STATUS_SUBMITTED)]
+        ),
+    )
     service.on("GetMergeAudit", AUDIT)
     service.on(
         "GetLegalProof",
         merge_pb2.GetLegalProofResponse(
-            filename="form.pdf", content_type="application/pdf", content=PDF, uploaded_at=parse_timestamp("2026-03-01T11:00:00+00:00")
+            filename="form.pdf",
+            content_type="application/pdf",
+            content=PDF,
+            uploaded_at=parse_timestamp("2026-03-01T11:00:00+00:00"),
         ),
     )
     return service
@@ -495,7 +521,11 @@ def test_staff_list_the_review_queue_by_status(gateway_client, merge_service, st
     assert response.status_code == 200
     assert response.get_json()["merges"][0] == MERGE_JSON
     call = merge_service.calls[-1]
-    assert (call.method, call.request.status, call.token) == ("ListMerges", merge_pb2.MERGE_STATUS_SUBMITTED, token)
+    assert (call.method, call.request.status, call.token) == (
+        "ListMerges",
+        merge_pb2.MERGE_STATUS_SUBMITTED,
+        token,
+    )
 
 
 def test_staff_list_every_merge_without_a_status(gateway_client, merge_service, staff):
@@ -706,7 +736,9 @@ def test_the_rest_of_the_gateway_works_while_merge_service_is_down(
     gateway_client, gateway_backends, merge_service, customer
 ):
     merge_service.down = True
-    gateway_backends.contract.on("GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE))
+    gateway_backends.contract.on(
+        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE)
+    )
     response = gateway_client.get("/api/v1/customer", headers=customer[1])
     assert response.status_code == 200
     assert response.get_json()["customer_number"] == "100"

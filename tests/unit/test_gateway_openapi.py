@@ -35,7 +35,9 @@ def test_the_document_is_openapi_3_1(gateway_client):
     assert document["info"]["title"]
     schemes = document["components"]["securitySchemes"]
     assert set(schemes) == {"customerToken", "packageToken", "staffToken"}
-    assert all((s["type"], s["scheme"], s["bearerFormat"]) == ("http", "bearer", "JWT") for s in schemes.values())
+    assert all(
+        (s["type"], s["scheme"], s["bearerFormat"]) == ("http", "bearer", "JWT") for s in schemes.values()
+    )
 
 
 def test_every_route_is_documented_and_nothing_else(gateway_app, gateway_client):

@@ -12,7 +12,11 @@ from customercenter.v2 import contract_pb2, package_pb2
 from tests.unit.test_web_pages import csrf_of, form_token
 
 PACKAGE = package_pb2.Package(
-    id="pkg_1", customer_number="1001", product="hosting-basic", domains=["erika.example"], status=package_pb2.PACKAGE_STATUS_ACTIVE
+    id="pkg_1",
+    customer_number="1001",
+    product="hosting-basic",
+    domains=["erika.example"],
+    status=package_pb2.PACKAGE_STATUS_ACTIVE,
 )
 
 

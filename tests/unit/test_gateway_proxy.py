@@ -86,9 +86,22 @@ def test_gunicorn_refuses_an_invalid_trusted_proxies_before_starting(tmp_path):
         "TRUSTED_PROXIES": "10.0.0.5, proxy.internal",
     }
     done = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
-         "--bind", "127.0.0.1:0", "--check-config", "gateway_app:create_app()"],
-        env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
+            "--bind",
+            "127.0.0.1:0",
+            "--check-config",
+            "gateway_app:create_app()",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert done.returncode != 0
     assert "TRUSTED_PROXIES: 'proxy.internal'" in done.stderr
@@ -220,15 +233,23 @@ def test_a_forwarded_host_is_never_applied(proxied_app):
     assert seen == {"host": "localhost", "scheme": "https"}
 
 
-def test_production_cookies_are_secure_even_over_plain_http(gateway_settings, gateway_backends,
-                                                            gateway_revocation, monkeypatch):
+def test_production_cookies_are_secure_even_over_plain_http(
+    gateway_settings, gateway_backends, gateway_revocation, monkeypatch
+):
     from gateway_app import create_app
 
     monkeypatch.setattr("gateway_app.is_production", lambda: True)
     monkeypatch.setattr("gateway_app.refuse_unsafe_production_settings", lambda process: None)
     gateway_backends.identity.on("StaffLogin", identity_pb2.LoginResult(subject="staff:anna"))
-    app = create_app({"TESTING": True, "GATEWAY_SETTINGS": gateway_settings, "BACKENDS": gateway_backends,
-                      "REVOCATION_STATE": gateway_revocation, "REVOCATION_SYNC_WAIT": 0.05})
+    app = create_app(
+        {
+            "TESTING": True,
+            "GATEWAY_SETTINGS": gateway_settings,
+            "BACKENDS": gateway_backends,
+            "REVOCATION_STATE": gateway_revocation,
+            "REVOCATION_SYNC_WAIT": 0.05,
+        }
+    )
     _, login = web_login(app.test_client(), CLIENT, {})
     assert "Secure" in cookies_of(login)["cc_session"]
     assert "Strict-Transport-Security" not in login.headers  # HSTS only over https

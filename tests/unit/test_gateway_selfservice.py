@@ -40,7 +40,9 @@ PRODUCTS = package_pb2.ListProductsResponse(
             storage_gb=10,
             mailboxes=5,
             databases=1,
-            prices=[package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR")],
+            prices=[
+                package_pb2.ProductPrice(market=common_pb2.MARKET_DE, monthly_price_cents=499, currency="EUR")
+            ],
         ),
         package_pb2.Product(code="hosting-plus", name="Hosting Plus", rank=2, max_domains=5),
         package_pb2.Product(code="hosting-pro", name="Hosting Pro", rank=3, max_domains=25),
@@ -56,7 +58,9 @@ CUSTOMER = contract_pb2.Customer(
     city="Berlin",
     country="DE",
     email="erika@example.de",
-    payment=contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** **** **** **30 00", bic="COBADEFFXXX"),
+    payment=contract_pb2.Payment(
+        method=contract_pb2.PAYMENT_METHOD_SEPA, iban_masked="DE89 **** **** **** **30 00", bic="COBADEFFXXX"
+    ),
 )
 TERMINATION = contract_pb2.Termination(
     id="trm_1",
@@ -70,7 +74,12 @@ TERMINATION = contract_pb2.Termination(
 )
 FORMS = contract_pb2.ListFormsResponse(
     forms=[
-        contract_pb2.Form(id="contract_transfer", title="Contract handover", mode=contract_pb2.FORM_MODE_WRITTEN, has_pdf=True),
+        contract_pb2.Form(
+            id="contract_transfer",
+            title="Contract handover",
+            mode=contract_pb2.FORM_MODE_WRITTEN,
+            has_pdf=True,
+        ),
         contract_pb2.Form(
             id="downgrade",
             title="Package change",
@@ -107,7 +116,9 @@ def backends(gateway_backends):
     contract.on(
         "RepeatDebit",
         contract_pb2.RepeatDebitResponse(
-            invoice_number="RE1", requested_at=parse_timestamp("2026-02-01T00:00:00+00:00"), status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED
+            invoice_number="RE1",
+            requested_at=parse_timestamp("2026-02-01T00:00:00+00:00"),
+            status=contract_pb2.DEBIT_REQUEST_STATUS_REQUESTED,
         ),
     )
     contract.on("ListContracts", contract_pb2.ListContractsResponse())
@@ -132,7 +143,9 @@ def backends(gateway_backends):
     package.on(
         "ChangeProduct",
         lambda req, token: package_pb2.ChangeProductResponse(
-            package=package_pb2.Package(id=req.package_id, product=req.product, status=package_pb2.PACKAGE_STATUS_ACTIVE),
+            package=package_pb2.Package(
+                id=req.package_id, product=req.product, status=package_pb2.PACKAGE_STATUS_ACTIVE
+            ),
             direction=(
                 package_pb2.CHANGE_DIRECTION_DOWNGRADE
                 if req.product == "hosting-basic"
@@ -154,10 +167,18 @@ def backends(gateway_backends):
         "MoveDomain",
         package_pb2.MoveDomainResponse(
             source=package_pb2.Package(
-                id="pkg_1", customer_number="100", product="hosting-plus", domains=["a.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
+                id="pkg_1",
+                customer_number="100",
+                product="hosting-plus",
+                domains=["a.de"],
+                status=package_pb2.PACKAGE_STATUS_ACTIVE,
             ),
             target=package_pb2.Package(
-                id="pkg_2", customer_number="100", product="hosting-basic", domains=["b.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
+                id="pkg_2",
+                customer_number="100",
+                product="hosting-basic",
+                domains=["b.de"],
+                status=package_pb2.PACKAGE_STATUS_ACTIVE,
             ),
             created=True,
         ),
@@ -505,7 +526,9 @@ def test_public_base_url_wins_over_the_request_host(gateway_app, gateway_client,
 
 
 @pytest.mark.parametrize("configured", ["", "https://cc.example"])
-def test_a_forged_host_header_never_reaches_the_reset_request(configured, gateway_app, gateway_client, backends):
+def test_a_forged_host_header_never_reaches_the_reset_request(
+    configured, gateway_app, gateway_client, backends
+):
     gateway_app.config["PUBLIC_BASE_URL"] = configured
     response = gateway_client.post(
         "/api/v1/auth/password-reset",
@@ -744,7 +767,9 @@ def test_a_downgrade_answers_the_package_with_its_direction(call, backends, toke
     )
     change = [c for c in backends.package.calls if c.method == "ChangeProduct"][0]
     assert change.token == tokens["customer"] and change.request.product == "hosting-basic"
-    assert change.request.expected_direction == package_pb2.CHANGE_DIRECTION_DOWNGRADE  # package-service checks the sizes
+    assert (
+        change.request.expected_direction == package_pb2.CHANGE_DIRECTION_DOWNGRADE
+    )  # package-service checks the sizes
 
 
 def test_after_a_downgrade_the_contract_follows_the_new_product_with_the_service_credential(call, backends):
@@ -1102,14 +1127,19 @@ def test_a_package_password_set_by_the_customer_keeps_no_package_session_and_rev
     call, backends
 ):
     identity = backends.identity
-    assert call("PUT", "/api/v1/packages/pkg_1/password", json={"new_password": "New-package-pw-1"}).status_code == 204
+    assert (
+        call("PUT", "/api/v1/packages/pkg_1/password", json={"new_password": "New-package-pw-1"}).status_code
+        == 204
+    )
     assert [c.method for c in identity.calls] == ["SetPackagePassword"]  # no RevokeSubject of its own
     assert identity.calls[0].request.keep_jti == ""
 
 
 def test_a_package_password_set_by_the_package_login_itself_keeps_that_token(call, backends, tokens):
     identity = backends.identity
-    response = call("PUT", "/api/v1/packages/pkg_1/password", kind="package", json={"new_password": "New-pw-12"})
+    response = call(
+        "PUT", "/api/v1/packages/pkg_1/password", kind="package", json={"new_password": "New-pw-12"}
+    )
     assert response.status_code == 204
     own_jti = jwt.decode(tokens["package"], options={"verify_signature": False})["jti"]
     assert [c.method for c in identity.calls] == ["SetPackagePassword"]

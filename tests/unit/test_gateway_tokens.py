@@ -42,15 +42,27 @@ ENDPOINTS = [
 def answering_backends(gateway_backends):
     """Every backend method the endpoints above call answers something plausible."""
     package = package_pb2.Package(
-        id="pkg_1", customer_number="100", product="basic", domains=["a.de"], status=package_pb2.PACKAGE_STATUS_ACTIVE
+        id="pkg_1",
+        customer_number="100",
+        product="basic",
+        domains=["a.de"],
+        status=package_pb2.PACKAGE_STATUS_ACTIVE,
     )
     gateway_backends.contract.on(
-        "GetCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE)
+        "GetCustomer",
+        contract_pb2.Customer(
+            customer_number="100", market=common_pb2.MARKET_DE, status=common_pb2.CUSTOMER_STATUS_ACTIVE
+        ),
     )
     gateway_backends.contract.on("ListInvoices", contract_pb2.ListInvoicesResponse())
-    gateway_backends.contract.on("CreateCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE))
     gateway_backends.contract.on(
-        "CreateInvoice", contract_pb2.Invoice(number="R1", amount_cents=999, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN)
+        "CreateCustomer", contract_pb2.Customer(customer_number="100", market=common_pb2.MARKET_DE)
+    )
+    gateway_backends.contract.on(
+        "CreateInvoice",
+        contract_pb2.Invoice(
+            number="R1", amount_cents=999, currency="EUR", status=contract_pb2.INVOICE_STATUS_OPEN
+        ),
     )
     gateway_backends.package.on("ListPackages", package_pb2.ListPackagesResponse(packages=[package]))
     gateway_backends.package.on("GetPackage", package)
@@ -331,7 +343,9 @@ def test_the_revocation_watcher_starts_once_per_process_however_many_threads_ask
     assert all(state is started[0].state for state in states)
 
 
-def test_a_replica_gone_stale_answers_503_until_identity_is_back(gateway_settings, gateway_backends, gateway_tokens):
+def test_a_replica_gone_stale_answers_503_until_identity_is_back(
+    gateway_settings, gateway_backends, gateway_tokens
+):
     state = RevocationState()
     state.apply(sequence=1, snapshot=True)
     app = create_app(

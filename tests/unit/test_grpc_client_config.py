@@ -14,7 +14,12 @@ from customercenter.v2 import contract_pb2, identity_pb2, merge_pb2, package_pb2
 
 SERVICES = {
     file.package + "." + name: service
-    for file in (identity_pb2.DESCRIPTOR, contract_pb2.DESCRIPTOR, package_pb2.DESCRIPTOR, merge_pb2.DESCRIPTOR)
+    for file in (
+        identity_pb2.DESCRIPTOR,
+        contract_pb2.DESCRIPTOR,
+        package_pb2.DESCRIPTOR,
+        merge_pb2.DESCRIPTOR,
+    )
     for name, service in file.services_by_name.items()
 }
 
@@ -22,22 +27,59 @@ SERVICES = {
 # added here or to READ_METHODS: the test below fails until it is.
 WRITES = {
     "customercenter.v2.IdentityService": {
-        "CustomerLogin", "PackageLogin", "StaffLogin", "SetCustomerPassword", "SetPackagePassword",
-        "ChangeCustomerPassword", "RequestPasswordReset", "ConfirmPasswordReset", "RevokeOwnToken",
-        "RevokeSubject", "SetCustomerStatus",
+        "CustomerLogin",
+        "PackageLogin",
+        "StaffLogin",
+        "SetCustomerPassword",
+        "SetPackagePassword",
+        "ChangeCustomerPassword",
+        "RequestPasswordReset",
+        "ConfirmPasswordReset",
+        "RevokeOwnToken",
+        "RevokeSubject",
+        "SetCustomerStatus",
     },
     "customercenter.v2.ContractService": {
-        "CreateCustomer", "CreateInvoice", "SetPayment", "UpdateCustomer", "RestoreCustomerEmail",
-        "SetCustomerStatus", "TransferContracts", "CreateContract", "ChangeContractProduct",
-        "RepeatDebit", "CreateTermination", "RetractTermination", "CreateDirectDebitCollection", "MarkInvoicePaid",
-        "MarkInvoiceReturned", "CreateOffer", "OrderOffer", "CreateContactRequest",
+        "CreateCustomer",
+        "CreateInvoice",
+        "SetPayment",
+        "UpdateCustomer",
+        "RestoreCustomerEmail",
+        "SetCustomerStatus",
+        "TransferContracts",
+        "CreateContract",
+        "ChangeContractProduct",
+        "RepeatDebit",
+        "CreateTermination",
+        "RetractTermination",
+        "CreateDirectDebitCollection",
+        "MarkInvoicePaid",
+        "MarkInvoiceReturned",
+        "CreateOffer",
+        "OrderOffer",
+        "CreateContactRequest",
     },
     "customercenter.v2.PackageService": {
-        "CreatePackage", "TransferPackages", "ChangeProduct", "MoveDomain", "UpdateSettings", "SetUsage", "EndPackage",
+        "CreatePackage",
+        "TransferPackages",
+        "ChangeProduct",
+        "MoveDomain",
+        "UpdateSettings",
+        "SetUsage",
+        "EndPackage",
     },
     "customercenter.v2.MergeService": {
-        "StartMerge", "TakeOverData", "SubmitMerge", "CancelMerge", "UploadLegalProof", "ApproveMerge",
-        "RejectMerge", "ReverseMerge", "ObjectToMerge", "ObjectMerge", "ConfirmMerge",
+        "StartMerge",
+        "TakeOverData",
+        "SubmitMerge",
+        "CancelMerge",
+        "UploadLegalProof",
+        "ApproveMerge",
+        "RejectMerge",
+        "ReverseMerge",
+        "ObjectToMerge",
+        "ObjectMerge",
+        "ConfirmMerge",
     },
 }
 SERVICE_CONFIG = service_config(copies=True)
@@ -114,10 +156,16 @@ def test_every_rpc_of_the_protos_is_classified_as_read_write_or_stream():
     [
         ("127.0.0.1:50051", GrpcTarget("127.0.0.1:50051")),
         ("identity:50051", GrpcTarget("identity:50051")),
-        ("dns:///identity.ns.svc.cluster.local:50051", GrpcTarget("dns:///identity.ns.svc.cluster.local:50051")),
+        (
+            "dns:///identity.ns.svc.cluster.local:50051",
+            GrpcTarget("dns:///identity.ns.svc.cluster.local:50051"),
+        ),
         ("10.0.0.5:50051,10.0.0.6:50052", GrpcTarget("ipv4:10.0.0.5:50051,10.0.0.6:50052", "10.0.0.5:50051")),
         (" localhost:1, localhost:2 ", GrpcTarget("ipv4:127.0.0.1:1,127.0.0.1:2", "localhost:1")),
-        ("[fd00::1]:50051,[fd00::2]:50051", GrpcTarget("ipv6:[fd00::1]:50051,[fd00::2]:50051", "[fd00::1]:50051")),
+        (
+            "[fd00::1]:50051,[fd00::2]:50051",
+            GrpcTarget("ipv6:[fd00::1]:50051,[fd00::2]:50051", "[fd00::1]:50051"),
+        ),
     ],
 )
 def test_an_address_becomes_a_grpc_target(address, expected):

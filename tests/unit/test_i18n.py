@@ -27,11 +27,17 @@ def test_amounts_dates_and_rates_are_written_as_each_language_writes_them():
     assert i18n.money(1234567, "EUR", "nl") == f"€{NBSP}12.345,67"
     assert i18n.money(1234567, "GBP", "en") == "£12,345.67"
     assert i18n.money(-5, "EUR", "en") == "-€0.05"
-    assert [i18n.day(date(2026, 12, 2), lang) for lang in ("de", "nl", "en")] == ["02.12.2026", "2 dec 2026", "2 Dec 2026"]
+    assert [i18n.day(date(2026, 12, 2), lang) for lang in ("de", "nl", "en")] == [
+        "02.12.2026",
+        "2 dec 2026",
+        "2 Dec 2026",
+    ]
     assert [i18n.percent(19, lang) for lang in ("de", "nl", "en")] == [f"19{NBSP}%", "19%", "19%"]
 
 
-@pytest.mark.parametrize(("market", "language"), [("de", "de"), ("NL", "nl"), ("uk", "en"), ("fr", "en"), ("", "en")])
+@pytest.mark.parametrize(
+    ("market", "language"), [("de", "de"), ("NL", "nl"), ("uk", "en"), ("fr", "en"), ("", "en")]
+)
 def test_the_language_follows_the_market_and_is_english_otherwise(market, language):
     assert i18n.language_for(market) == language
 
@@ -42,8 +48,11 @@ def _texts_the_pdfs_use() -> set[str]:
     found = {
         node.args[0].value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_"
-        and node.args and isinstance(node.args[0], ast.Constant)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "_"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
     }
     for form in forms.FORMS:
         if form.has_pdf:
@@ -63,10 +72,19 @@ def test_every_text_of_the_pdfs_has_a_translation(language):
 
 def test_a_name_outside_latin_1_prints_as_it_is_and_a_missing_glyph_falls_back():
     customer = model.Customer(
-        customer_number="100", market="de", company="Müller & Søn", first_name="Łukasz", last_name="Wójcik",
-        street="Hauptstraße 1", zip="10115", city="Berlin", country="DE",
+        customer_number="100",
+        market="de",
+        company="Müller & Søn",
+        first_name="Łukasz",
+        last_name="Wójcik",
+        street="Hauptstraße 1",
+        zip="10115",
+        city="Berlin",
+        country="DE",
     )
-    invoice = model.Invoice(number="RE1", customer_number="100", date=date(2026, 2, 1), amount_cents=11900, currency="EUR")
+    invoice = model.Invoice(
+        number="RE1", customer_number="100", date=date(2026, 2, 1), amount_cents=11900, currency="EUR"
+    )
     split = model.split_gross(11900, vat_percent=19)
     content = pdf.invoice_pdf(invoice=invoice, customer=customer, lines=[pdf.InvoiceLine("Hosting services", split.net_cents)],
                               split=split, language="de")  # fmt: skip
@@ -94,14 +112,31 @@ def test_the_password_reset_mail_is_in_the_language_of_the_customers_market(mark
 @pytest.mark.parametrize(
     ("market", "subject", "phrase"),
     [
-        ("de", "Ihre Kundennummern wurden zusammengefasst", "Alle Pakete, Rechnungen und Verträge von 2 gehören jetzt zu 1"),
-        ("nl", "Uw klantnummers zijn samengevoegd", "Alle pakketten, facturen en contracten van 2 horen nu bij 1"),
-        ("uk", "Your customer numbers have been merged", "All packages, invoices and contracts of 2 now belong to 1"),
+        (
+            "de",
+            "Ihre Kundennummern wurden zusammengefasst",
+            "Alle Pakete, Rechnungen und Verträge von 2 gehören jetzt zu 1",
+        ),
+        (
+            "nl",
+            "Uw klantnummers zijn samengevoegd",
+            "Alle pakketten, facturen en contracten van 2 horen nu bij 1",
+        ),
+        (
+            "uk",
+            "Your customer numbers have been merged",
+            "All packages, invoices and contracts of 2 now belong to 1",
+        ),
     ],
 )
 def test_the_mails_of_a_merge_are_in_the_language_of_its_market(market, subject, phrase):
-    merge = merge_model.Merge(id="mrg_1", target_customer_number="1", source_customer_number="2", market=market,
-                                status=merge_model.COMPLETED)
+    merge = merge_model.Merge(
+        id="mrg_1",
+        target_customer_number="1",
+        source_customer_number="2",
+        market=market,
+        status=merge_model.COMPLETED,
+    )
     got_subject, body = merge_mails.render(merge, "completed")
     assert got_subject == subject and phrase in body and "mrg_1" in body
 

@@ -35,7 +35,14 @@ def with_customer(uow, number="100", password="correct horse"):
 
 
 def change(
-    uow, hasher, current="correct horse", new="brand new horse", number="100", address="192.0.2.1", now=NOW, jti=""
+    uow,
+    hasher,
+    current="correct horse",
+    new="brand new horse",
+    number="100",
+    address="192.0.2.1",
+    now=NOW,
+    jti="",
 ):
     """Both steps of a password change, as the servicer runs them; the revoked subject."""
     password_hash = services.check_password_change(
@@ -48,7 +55,9 @@ def change(
         client_address=address,
         now=now,
     )
-    change = services.store_password_change(uow=uow, customer_number=number, password_hash=password_hash, keep_jti=jti)
+    change = services.store_password_change(
+        uow=uow, customer_number=number, password_hash=password_hash, keep_jti=jti
+    )
     return change.rules[0].subject
 
 
@@ -66,13 +75,19 @@ def request_reset(uow, number="100", email="kunde@example.org", base_url=BASE, n
 
 def confirm(uow, hasher, token, new="reset password 1", now=NOW):
     """Both steps of a reset, as the servicer runs them; the revoked subject."""
-    password_hash = services.check_password_reset(uow=uow, hasher=hasher, token=token, new_password=new, now=now)
+    password_hash = services.check_password_reset(
+        uow=uow, hasher=hasher, token=token, new_password=new, now=now
+    )
     change = services.confirm_password_reset(uow=uow, token=token, password_hash=password_hash, now=now)
     return change.rules[0].subject
 
 
 def tokens_in_mails(uow) -> list[str]:
-    return [m for mail in uow.mails.queued.values() for m in re.findall(r"password-reset\?token=(\S+)", mail["body"])]
+    return [
+        m
+        for mail in uow.mails.queued.values()
+        for m in re.findall(r"password-reset\?token=(\S+)", mail["body"])
+    ]
 
 
 def last_token(uow) -> str:

@@ -16,7 +16,7 @@ from identity_service.service_layer import services
 
 
 class FakeHasher:
-    """"Hashes" by prefixing; counts the checks so tests can compare the work done."""
+    """ "Hashes" by prefixing; counts the checks so tests can compare the work done."""
 
     def __init__(self) -> None:
         self.checks = 0
@@ -130,7 +130,9 @@ class FakeResets:
         return copy.copy(token) if token else None
 
     def count_since(self, customer_number, since):
-        return sum(1 for t in self.tokens.values() if t.customer_number == customer_number and t.created_at > since)
+        return sum(
+            1 for t in self.tokens.values() if t.customer_number == customer_number and t.created_at > since
+        )
 
     def count_usable(self, customer_number, *, now):
         return sum(1 for t in self.tokens.values() if t.customer_number == customer_number and t.usable(now))
@@ -290,8 +292,14 @@ def test_an_unknown_number_gets_the_same_answer_and_costs_the_same_check_as_a_wr
 def test_a_package_login_for_an_unknown_domain_checks_a_dummy_hash(uow, hasher):
     err = refused(
         lambda: services.package_login(
-            uow=uow, hasher=hasher, limits=LIMITS, domain="Nowhere.Example.", package_id="",
-            password="whatever1", client_address="192.0.2.1", now=NOW,
+            uow=uow,
+            hasher=hasher,
+            limits=LIMITS,
+            domain="Nowhere.Example.",
+            package_id="",
+            password="whatever1",
+            client_address="192.0.2.1",
+            now=NOW,
         )
     )
     assert isinstance(err, Unauthenticated) and err.code == "invalid_credentials"
@@ -315,8 +323,13 @@ def test_a_merged_number_answers_merged_into_only_after_its_right_password(uow, 
 def test_a_staff_login_answers_the_staff_subject(uow, hasher):
     services.ensure_staff_account(uow=uow, hasher=hasher, username="admin", password="admin-password")
     result = services.staff_login(
-        uow=uow, hasher=hasher, limits=LIMITS, username="admin", password="admin-password",
-        client_address="", now=NOW,
+        uow=uow,
+        hasher=hasher,
+        limits=LIMITS,
+        username="admin",
+        password="admin-password",
+        client_address="",
+        now=NOW,
     )
     assert result.subject == "staff:admin"
 
@@ -359,7 +372,9 @@ def test_failures_from_one_address_over_many_accounts_lock_the_address(uow, hash
     for n in range(LIMITS.max_failures_per_address):
         refused(lambda n=n: login(uow, hasher, number=str(500 + n), password="wrong horse"))
     from_there = refused(lambda: login(uow, hasher, number="600", password="wrong horse"))
-    elsewhere = refused(lambda: login(uow, hasher, number="600", password="wrong horse", address="198.51.100.1"))
+    elsewhere = refused(
+        lambda: login(uow, hasher, number="600", password="wrong horse", address="198.51.100.1")
+    )
     assert isinstance(from_there, TooManyAttempts)
     assert isinstance(elsewhere, Unauthenticated)
 
@@ -367,7 +382,9 @@ def test_failures_from_one_address_over_many_accounts_lock_the_address(uow, hash
 def test_failures_outside_the_window_do_not_add_up(uow, hasher):
     for i in range(LIMITS.max_failures_per_account * 2):
         now = NOW + i * LIMITS.window_seconds
-        err = refused(lambda now=now: login(uow, hasher, number="100", password="wrong horse", address="", now=now))
+        err = refused(
+            lambda now=now: login(uow, hasher, number="100", password="wrong horse", address="", now=now)
+        )
         assert isinstance(err, Unauthenticated)
 
 

@@ -81,7 +81,9 @@ def test_payment_values_are_masked_in_the_comparison():
 
 
 def _merge(status=model.READY, **kw):
-    m = model.Merge(id="mrg_1", target_customer_number="1", source_customer_number="2", market="de", status=status, **kw)
+    m = model.Merge(
+        id="mrg_1", target_customer_number="1", source_customer_number="2", market="de", status=status, **kw
+    )
     return m
 
 
@@ -96,7 +98,9 @@ def test_submit_with_highlighted_fields_needs_take_over_first():
 
 
 def test_a_blocked_merge_needs_the_legal_proof_and_then_goes_to_review_even_with_auto_review():
-    merge = _merge(model.NEEDS_LEGAL_PROOF, comparison=[model.ComparisonRow("last_name", "a", "b", "blocking")])
+    merge = _merge(
+        model.NEEDS_LEGAL_PROOF, comparison=[model.ComparisonRow("last_name", "a", "b", "blocking")]
+    )
     with pytest.raises(Conflict) as err:
         merge.submit(auto_review=True)
     assert err.value.code == "legal_proof_required"
@@ -222,6 +226,11 @@ def test_a_legal_proof_over_its_limit_is_refused_as_too_large_naming_the_limit()
     content = b"%PDF-" + b"0" * services.MAX_LEGAL_PROOF_BYTES
     with pytest.raises(PayloadTooLarge) as refused:
         services.upload_legal_proof(
-            uow=None, caller=None, merge_id="mrg_1", filename="a.pdf", content_type="application/pdf", content=content
+            uow=None,
+            caller=None,
+            merge_id="mrg_1",
+            filename="a.pdf",
+            content_type="application/pdf",
+            content=content,
         )
     assert refused.value.http_status == 413 and "5 MB" in refused.value.message

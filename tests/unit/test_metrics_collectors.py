@@ -45,15 +45,22 @@ def test_the_interceptor_counts_rpcs_by_method_and_code_and_times_them():
             await server.stop(None)
 
     ok = value("cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="OK")
-    missing = value("cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="NOT_FOUND")
+    missing = value(
+        "cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="NOT_FOUND"
+    )
     timed = value("cc_grpc_server_handling_seconds_count", grpc_service=HEALTH, grpc_method="Check")
     asyncio.run(scenario())
-    assert value("cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="OK") == ok + 2
+    assert (
+        value("cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="OK")
+        == ok + 2
+    )
     assert (
         value("cc_grpc_server_handled_total", grpc_service=HEALTH, grpc_method="Check", grpc_code="NOT_FOUND")
         == missing + 1
     )
-    assert value("cc_grpc_server_handling_seconds_count", grpc_service=HEALTH, grpc_method="Check") == timed + 3
+    assert (
+        value("cc_grpc_server_handling_seconds_count", grpc_service=HEALTH, grpc_method="Check") == timed + 3
+    )
     assert value("cc_grpc_server_in_flight", grpc_service=HEALTH, grpc_method="Check") == 0
 
 
@@ -71,14 +78,25 @@ def test_the_collector_reads_the_outbox_the_merges_and_the_pool_at_scrape_time(t
     def mail(status: str, age: float) -> dict:
         created = now - timedelta(seconds=age)
         return {
-            "id": uuid.uuid4().hex, "dedup_key": uuid.uuid4().hex, "recipient": "a@example.com",
-            "subject": "s", "body": "b", "status": status, "attempts": 0, "next_attempt_at": created,
-            "created_at": created, "message_id": f"<{uuid.uuid4().hex}@example.com>",
+            "id": uuid.uuid4().hex,
+            "dedup_key": uuid.uuid4().hex,
+            "recipient": "a@example.com",
+            "subject": "s",
+            "body": "b",
+            "status": status,
+            "attempts": 0,
+            "next_attempt_at": created,
+            "created_at": created,
+            "message_id": f"<{uuid.uuid4().hex}@example.com>",
         }
 
     with engine.begin() as conn:
-        conn.execute(insert(outbox), [mail("pending", 120), mail("pending", 5), mail("sending", 30), mail("sent", 999)])
-        conn.execute(insert(merges), [{"id": "m1", "status": "completed"}, {"id": "m2", "status": "completed"}])
+        conn.execute(
+            insert(outbox), [mail("pending", 120), mail("pending", 5), mail("sending", 30), mail("sent", 999)]
+        )
+        conn.execute(
+            insert(merges), [{"id": "m1", "status": "completed"}, {"id": "m2", "status": "completed"}]
+        )
     assert value("cc_outbox_messages", service=service, status="pending") == 2
     assert value("cc_outbox_messages", service=service, status="sending") == 1
     assert value("cc_outbox_messages", service=service, status="failed") == 0

@@ -125,7 +125,10 @@ def test_settings_are_validated_before_any_is_applied():
         model.update_settings(pkg, {"php_version": "8.2", "https_redirect": "sometimes"})
     assert err.value.field == "settings.https_redirect"
     assert pkg.settings == {}
-    assert model.update_settings(pkg, {"php_version": "8.2", "php_memory_limit_mb": "512"})["php_version"] == "8.2"
+    assert (
+        model.update_settings(pkg, {"php_version": "8.2", "php_memory_limit_mb": "512"})["php_version"]
+        == "8.2"
+    )
     assert model.effective_settings(pkg)["https_redirect"] == "true"
     with pytest.raises(InvalidInput):
         model.update_settings(pkg, {"php_memory_limit_mb": "4096"})

@@ -113,7 +113,16 @@ def test_twelve_to_nineteen_bare_digits_are_a_card_number(value):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "1234", "12/30", "12345678901", "12345678901234567890", "4111 1111 1111 111x", "DE89370400440532013000"]
+    "value",
+    [
+        "",
+        "1234",
+        "12/30",
+        "12345678901",
+        "12345678901234567890",
+        "4111 1111 1111 111x",
+        "DE89370400440532013000",
+    ],
 )
 def test_other_values_are_no_bare_card_number(value):
     assert not cards.is_card_number(value)
@@ -151,7 +160,10 @@ def test_the_first_payment_field_holding_a_card_number_is_named():
     assert cards.field_with_card_number(token_first) == "card_token"
     assert cards.field_with_card_number({"card_last4": "4111111111111111"}) == "card_last4"
     assert cards.field_with_card_number({"bic": "5555-5555-5555-4444"}) == "bic"
-    assert cards.field_with_card_number({"card_token": "tok_ok", "card_last4": "4242", "card_expiry": "12/30"}) is None
+    assert (
+        cards.field_with_card_number({"card_token": "tok_ok", "card_last4": "4242", "card_expiry": "12/30"})
+        is None
+    )
 
 
 def test_an_iban_whose_digits_pass_luhn_is_no_card_number():
@@ -190,4 +202,6 @@ def test_the_merge_states_are_named_once_and_merge_service_uses_them():
     assert len(set(merges.STATUSES)) == len(merges.STATUSES) == 11
     assert model.OPEN_STATES <= set(merges.STATUSES) and model.CANCELLABLE <= set(merges.STATUSES)
     assert model.REVERSED is merges.REVERSED
-    assert Merge.model_json_schema(mode="serialization")["properties"]["status"]["enum"] == list(merges.STATUSES)
+    assert Merge.model_json_schema(mode="serialization")["properties"]["status"]["enum"] == list(
+        merges.STATUSES
+    )

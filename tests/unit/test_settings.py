@@ -29,14 +29,22 @@ def clean_env(monkeypatch):
 
 def test_the_defaults_are_those_of_make_run(clean_env):
     tokens = config.TokenSettings.from_env()
-    assert (tokens.issuer, tokens.audience, tokens.ttl_seconds) == ("customer-center", "customer-center-api", 3600)
+    assert (tokens.issuer, tokens.audience, tokens.ttl_seconds) == (
+        "customer-center",
+        "customer-center-api",
+        3600,
+    )
     assert tokens.signing_key_file == config.REPO_ROOT / "var" / "keys" / "jwt-signing.pem"
     assert config.ServiceAddresses.from_env() == config.ServiceAddresses(
         "127.0.0.1:50051", "127.0.0.1:50052", "127.0.0.1:50053", "127.0.0.1:50054"
     )
     assert config.grpc_timeout() == 5.0 and config.GrpcTls.from_env() is None
     identity = IdentityEnv.load()
-    assert (identity.staff_username, identity.login_max_failures_per_account, identity.hash_threads) == ("admin", 5, 0)
+    assert (identity.staff_username, identity.login_max_failures_per_account, identity.hash_threads) == (
+        "admin",
+        5,
+        0,
+    )
     assert MergeEnv.load().merge_lease_seconds == 15.0
 
 
@@ -76,7 +84,10 @@ def test_the_start_up_check_refuses_a_wrong_type_in_one_line_in_any_environment(
     clean_env.setenv("LOGIN_LOCKOUT_SECONDS", "5 minutes")
     with pytest.raises(config.UnsafeSettings) as caught:
         config.refuse_unsafe_production_settings("identity")
-    assert str(caught.value) == "identity: refusing to start: LOGIN_LOCKOUT_SECONDS must be an integer, not '5 minutes'"
+    assert (
+        str(caught.value)
+        == "identity: refusing to start: LOGIN_LOCKOUT_SECONDS must be an integer, not '5 minutes'"
+    )
     config.refuse_unsafe_production_settings("gateway")  # the gateway does not read it
 
 

@@ -174,8 +174,14 @@ def test_what_looks_like_a_token_an_iban_or_a_card_number_is_masked(configured, 
 
 @pytest.mark.parametrize(
     "harmless",
-    ["10000001", "1234567890123", "2026-01-31T12:00:00.123Z", "DE00123456789012345678", "GET /api/v1/customers/me 200 3.1 ms",
-     "0af7651916cd43dd8448eb211c80319c"],
+    [
+        "10000001",
+        "1234567890123",
+        "2026-01-31T12:00:00.123Z",
+        "DE00123456789012345678",
+        "GET /api/v1/customers/me 200 3.1 ms",
+        "0af7651916cd43dd8448eb211c80319c",
+    ],
 )
 def test_ordinary_values_are_not_masked(harmless):
     assert logs.redact(harmless) == harmless
@@ -278,7 +284,13 @@ def test_every_grpc_call_gets_one_access_line_with_its_code_and_never_its_payloa
         ("/test.Echo/Stream", "OK"),
     ]
     assert records[0].caller == "service:gateway" and records[1].caller is None
-    assert [r.levelno for r in records] == [logging.INFO, logging.INFO, logging.WARNING, logging.INFO, logging.INFO]
+    assert [r.levelno for r in records] == [
+        logging.INFO,
+        logging.INFO,
+        logging.WARNING,
+        logging.INFO,
+        logging.INFO,
+    ]
     for record in records:
         assert record.duration_ms >= 0 and record.peer and record.access == "grpc"
         assert "secret" not in record.getMessage() and "forged" not in str(record.__dict__)

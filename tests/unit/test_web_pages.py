@@ -45,13 +45,22 @@ MERGE = merge_pb2.Merge(
     proof_method=merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
     comparison=[
         merge_pb2.ComparisonRow(
-            field="first_name", target_value="Erika", source_value="Erika", result=merge_pb2.COMPARISON_RESULT_EQUAL
+            field="first_name",
+            target_value="Erika",
+            source_value="Erika",
+            result=merge_pb2.COMPARISON_RESULT_EQUAL,
         ),
         merge_pb2.ComparisonRow(
-            field="last_name", target_value="Mustermann", source_value="Muster", result=merge_pb2.COMPARISON_RESULT_BLOCKING
+            field="last_name",
+            target_value="Mustermann",
+            source_value="Muster",
+            result=merge_pb2.COMPARISON_RESULT_BLOCKING,
         ),
         merge_pb2.ComparisonRow(
-            field="phone", target_value="+49301234567", source_value="", result=merge_pb2.COMPARISON_RESULT_DIFFERS
+            field="phone",
+            target_value="+49301234567",
+            source_value="",
+            result=merge_pb2.COMPARISON_RESULT_DIFFERS,
         ),
     ],
 )
@@ -306,7 +315,9 @@ def test_an_unknown_lang_is_ignored(gateway_client):
 
 
 def test_the_merge_wizard_uses_the_wording_of_the_german_seed(customer_client, gateway_backends):
-    gateway_backends.merge.on("GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_READY}))
+    gateway_backends.merge.on(
+        "GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_READY})
+    )
     html = customer_client.get("/customer/merge/m_1?lang=de").get_data(as_text=True)
     assert "Daten übernehmen" in html
     assert "Kundennummern zusammenfassen" in html
@@ -320,7 +331,9 @@ def _merge_fields():
         "market": common_pb2.MARKET_DE,
         "proof_method": merge_pb2.PROOF_METHOD_CUSTOMER_PASSWORD,
         "comparison": [
-            merge_pb2.ComparisonRow(field="phone", target_value="1", source_value="2", result=merge_pb2.COMPARISON_RESULT_DIFFERS)
+            merge_pb2.ComparisonRow(
+                field="phone", target_value="1", source_value="2", result=merge_pb2.COMPARISON_RESULT_DIFFERS
+            )
         ],
     }
 

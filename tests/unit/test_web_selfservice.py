@@ -55,7 +55,10 @@ def _package(
 def _changed(req, token):
     return package_pb2.ChangeProductResponse(
         package=package_pb2.Package(
-            id=req.package_id, customer_number="1001", product=req.product, status=package_pb2.PACKAGE_STATUS_ACTIVE
+            id=req.package_id,
+            customer_number="1001",
+            product=req.product,
+            status=package_pb2.PACKAGE_STATUS_ACTIVE,
         ),
         direction=package_pb2.CHANGE_DIRECTION_UPGRADE,
         from_product="hosting-basic",
@@ -314,7 +317,9 @@ def test_a_card_with_missing_fields_asks_for_them_without_calling_the_service(
 def test_a_stored_card_is_shown_by_its_last_digits(customer_client, gateway_backends):
     customer = contract_pb2.Customer()
     customer.CopyFrom(CUSTOMER)
-    customer.payment.CopyFrom(contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_CARD, card_last4="4242", card_expiry="09/30"))
+    customer.payment.CopyFrom(
+        contract_pb2.Payment(method=contract_pb2.PAYMENT_METHOD_CARD, card_last4="4242", card_expiry="09/30")
+    )
     gateway_backends.contract.on("GetCustomer", customer)
     html = customer_client.get("/customer/payment").get_data(as_text=True)
     assert "Credit card ending in 4242, valid until 09/30" in html
@@ -350,7 +355,9 @@ def test_offers_of_the_month_show_what_staff_set_up_for_the_active_packages(
     assert "December 31, 2026" in html
 
 
-def test_offers_of_the_month_are_in_the_customers_language(customer_client, gateway_backends, package_backend):
+def test_offers_of_the_month_are_in_the_customers_language(
+    customer_client, gateway_backends, package_backend
+):
     gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse(offers=[OFFER]))
     html = customer_client.get("/customer/offers?lang=nl").get_data(as_text=True)
     assert "<h1>Aanbiedingen van de maand</h1>" in html
@@ -367,9 +374,13 @@ def test_ordering_an_offer_on_the_page_changes_the_package_and_records_the_order
     customer_client, gateway_backends, package_backend
 ):
     gateway_backends.contract.on("ListCurrentOffers", contract_pb2.ListCurrentOffersResponse(offers=[OFFER]))
-    gateway_backends.contract.on("OrderOffer", contract_pb2.OrderOfferResponse(offer_id="off_1", package_id="pkg_1"))
+    gateway_backends.contract.on(
+        "OrderOffer", contract_pb2.OrderOfferResponse(offer_id="off_1", package_id="pkg_1")
+    )
     token = form_token(customer_client, "/customer/offers")
-    response = customer_client.post("/customer/offers/off_1/order", data={"csrf_token": token, "package_id": "pkg_1"})
+    response = customer_client.post(
+        "/customer/offers/off_1/order", data={"csrf_token": token, "package_id": "pkg_1"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/customer/offers?notice=ordered"
     changes = [c for c in package_backend.calls if c.method == "ChangeProduct"]
     assert changes and changes[-1].request.product == "hosting-plus"
@@ -478,7 +489,9 @@ def test_the_audit_record_names_steps_states_and_moved_records_in_german(
             source_snapshot_json="{}",
             steps=[
                 merge_pb2.MergeStep(name="execute:freeze", state=merge_pb2.MERGE_STEP_STATE_DONE),
-                merge_pb2.MergeStep(name="execute:move_packages", state=merge_pb2.MERGE_STEP_STATE_COMPENSATED),
+                merge_pb2.MergeStep(
+                    name="execute:move_packages", state=merge_pb2.MERGE_STEP_STATE_COMPENSATED
+                ),
                 merge_pb2.MergeStep(name="reverse:return_packages", state=merge_pb2.MERGE_STEP_STATE_FAILED),
             ],
             moved=[merge_pb2.MovedRecords(kind=common_pb2.RECORD_KIND_PACKAGES, ids=["pkg_9"])],

@@ -100,7 +100,13 @@ def invoice_pdf(
     pdf = _new_pdf(title, language)
     pdf.set_font(FONT, size=10)
     name = " ".join(p for p in (customer.first_name, customer.last_name) if p)
-    for line in (customer.company, name, customer.street, f"{customer.zip} {customer.city}", customer.country):
+    for line in (
+        customer.company,
+        name,
+        customer.street,
+        f"{customer.zip} {customer.city}",
+        customer.country,
+    ):
         if line.strip():
             pdf.cell(0, 5, printable(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)

@@ -152,7 +152,11 @@ class CustomerRepository:
         return now
 
     def existing(self, numbers: list[str]) -> set[str]:
-        return set(self.session.scalars(select(CustomerRow.customer_number).where(CustomerRow.customer_number.in_(numbers))))
+        return set(
+            self.session.scalars(
+                select(CustomerRow.customer_number).where(CustomerRow.customer_number.in_(numbers))
+            )
+        )
 
     def set_status(self, numbers: list[str], *, status: str, merged_into: str) -> int:
         """One UPDATE for all numbers; returns how many rows really changed."""
@@ -237,20 +241,29 @@ class InvoiceRepository:
 
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
-            DebitRequestRow(invoice_number=request.invoice_number, requested_at=request.requested_at, status=request.status)
+            DebitRequestRow(
+                invoice_number=request.invoice_number,
+                requested_at=request.requested_at,
+                status=request.status,
+            )
         )
         self.session.flush()
 
     def set_status(self, number: str, status: str, *, return_reason: str = "") -> None:
         self.session.execute(
-            update(InvoiceRow).where(InvoiceRow.number == number).values(status=status, return_reason=return_reason)
+            update(InvoiceRow)
+            .where(InvoiceRow.number == number)
+            .values(status=status, return_reason=return_reason)
         )
 
     def settle_debits(self, number: str, status: str) -> None:
         """Ends the invoice's pending or collected debit requests as `status` (paid, returned)."""
         self.session.execute(
             update(DebitRequestRow)
-            .where(DebitRequestRow.invoice_number == number, DebitRequestRow.status.in_(("requested", "collected")))
+            .where(
+                DebitRequestRow.invoice_number == number,
+                DebitRequestRow.status.in_(("requested", "collected")),
+            )
             .values(status=status)
         )
 
@@ -306,12 +319,16 @@ class DirectDebitRepository:
             .where(DirectDebitItemRow.collection_id == collection_id)
             .order_by(DirectDebitItemRow.invoice_number)
         )
-        return direct_debit.Collection(row.id, _aware(row.created_at), row.collection_date, [_item(i) for i in items])
+        return direct_debit.Collection(
+            row.id, _aware(row.created_at), row.collection_date, [_item(i) for i in items]
+        )
 
     def list(self, *, limit: int = 100) -> list[direct_debit.Collection]:
         """The newest collections first, with their items."""
         ids = self.session.scalars(
-            select(DirectDebitCollectionRow.id).order_by(DirectDebitCollectionRow.created_at.desc()).limit(limit)
+            select(DirectDebitCollectionRow.id)
+            .order_by(DirectDebitCollectionRow.created_at.desc())
+            .limit(limit)
         )
         return [c for c in (self.get(i) for i in list(ids)) if c is not None]
 
@@ -331,8 +348,13 @@ class OfferRepository:
     def add(self, offer: Offer, *, created_by: str) -> None:
         self.session.add(
             OfferRow(
-                id=offer.id, product=offer.product, price_cents=offer.price_cents, currency=offer.currency,
-                markets=",".join(offer.markets), valid_from=offer.valid_from, valid_until=offer.valid_until,
+                id=offer.id,
+                product=offer.product,
+                price_cents=offer.price_cents,
+                currency=offer.currency,
+                markets=",".join(offer.markets),
+                valid_from=offer.valid_from,
+                valid_until=offer.valid_until,
                 created_by=created_by,
             )  # fmt: skip
         )
@@ -352,7 +374,9 @@ class OfferRepository:
         return [_offer(r) for r in rows]
 
     def newest(self, *, limit: int = 200) -> list[Offer]:
-        rows = self.session.scalars(select(OfferRow).order_by(OfferRow.valid_from.desc(), OfferRow.id).limit(limit))
+        rows = self.session.scalars(
+            select(OfferRow).order_by(OfferRow.valid_from.desc(), OfferRow.id).limit(limit)
+        )
         return [_offer(r) for r in rows]
 
     def order(self, order: OfferOrder) -> OfferOrder:
@@ -365,8 +389,12 @@ class OfferRepository:
             )  # fmt: skip
         self.session.add(
             OfferOrderRow(
-                offer_id=order.offer_id, package_id=order.package_id, customer_number=order.customer_number,
-                product=order.product, price_cents=order.price_cents, currency=order.currency,
+                offer_id=order.offer_id,
+                package_id=order.package_id,
+                customer_number=order.customer_number,
+                product=order.product,
+                price_cents=order.price_cents,
+                currency=order.currency,
                 ordered_at=order.ordered_at,
             )  # fmt: skip
         )
@@ -388,9 +416,14 @@ class ContactRequestRepository:
     def add(self, request: ContactRequest, attachment: bytes | None) -> None:
         self.session.add(
             ContactRequestRow(
-                id=request.id, customer_number=request.customer_number, package_id=request.package_id,
-                subject=request.subject, message=request.message, filename=request.filename,
-                attachment=attachment, created_at=request.created_at,
+                id=request.id,
+                customer_number=request.customer_number,
+                package_id=request.package_id,
+                subject=request.subject,
+                message=request.message,
+                filename=request.filename,
+                attachment=attachment,
+                created_at=request.created_at,
             )  # fmt: skip
         )
         self.session.flush()
@@ -398,7 +431,9 @@ class ContactRequestRepository:
     def newest(self, *, limit: int = 100) -> list[ContactRequest]:
         """The newest requests first, without their attachments."""
         rows = self.session.scalars(
-            select(ContactRequestRow).order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id).limit(limit)
+            select(ContactRequestRow)
+            .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
+            .limit(limit)
         )
         return [_contact(r) for r in rows]
 
@@ -464,7 +499,9 @@ class ContractRepository:
 
     def end(self, contract_id: str) -> None:
         """The contract has ended: its package was terminated."""
-        self.session.execute(update(ContractRow).where(ContractRow.id == contract_id).values(status="terminated"))
+        self.session.execute(
+            update(ContractRow).where(ContractRow.id == contract_id).values(status="terminated")
+        )
 
     def change_product(
         self, contract_id: str, *, from_product: str, to_product: str, changed_by: str
@@ -519,7 +556,9 @@ class TerminationRepository:
         self.session = session
 
     def _select(self) -> Select[TerminationRow, str]:
-        return select(TerminationRow, ContractRow.product).join(ContractRow, ContractRow.id == TerminationRow.contract_id)
+        return select(TerminationRow, ContractRow.product).join(
+            ContractRow, ContractRow.id == TerminationRow.contract_id
+        )
 
     def add(self, termination: Termination) -> None:
         row = TerminationRow(
@@ -623,7 +662,9 @@ class TransferRepository:
         row = self.session.get(AppliedTransferRow, (merge_id, direction))
         if row is None:
             return None
-        return AppliedTransfer(row.merge_id, row.direction, row.source_customer_number, row.target_customer_number)
+        return AppliedTransfer(
+            row.merge_id, row.direction, row.source_customer_number, row.target_customer_number
+        )
 
     def start(self, applied: AppliedTransfer) -> None:
         """Records the transfer as applied first: a concurrent call of the same merge and
@@ -662,9 +703,7 @@ class TransferRepository:
                 )
             )
             new_owner = source
-        self.session.execute(
-            insert(mt).from_select(["merge_id", "direction", "kind", "record_id"], ids)
-        )
+        self.session.execute(insert(mt).from_select(["merge_id", "direction", "kind", "record_id"], ids))
         recorded = select(mt.c.record_id).where(
             and_(mt.c.merge_id == merge_id, mt.c.direction == direction, mt.c.kind == kind)
         )

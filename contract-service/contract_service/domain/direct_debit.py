@@ -51,7 +51,10 @@ class Creditor:
 # The published test creditor (a test IBAN and the test creditor identifier): the default for
 # development; production must set its own (SEPA_CREDITOR_*).
 DEMO_CREDITOR = Creditor(
-    name="Customer Center Hosting", iban="DE02120300000000202051", bic="BYLADEM1001", creditor_id="DE98ZZZ09999999999"
+    name="Customer Center Hosting",
+    iban="DE02120300000000202051",
+    bic="BYLADEM1001",
+    creditor_id="DE98ZZZ09999999999",
 )
 
 

@@ -482,7 +482,9 @@ def split_gross(gross_cents: int, *, vat_percent: int) -> VatSplit:
     (so net + VAT is always exactly the gross amount)."""
     divisor = 100 + vat_percent
     net = (2 * gross_cents * 100 + divisor) // (2 * divisor)
-    return VatSplit(net_cents=net, vat_cents=gross_cents - net, gross_cents=gross_cents, vat_percent=vat_percent)
+    return VatSplit(
+        net_cents=net, vat_cents=gross_cents - net, gross_cents=gross_cents, vat_percent=vat_percent
+    )
 
 
 @dataclass
@@ -605,6 +607,7 @@ def check_product_change(contract: Contract) -> None:
 
 
 # --- terminations ------------------------------------------------------------------------------
+
 
 @dataclass
 class Termination:

@@ -60,7 +60,14 @@ def _day(raw: str, field: str) -> date:
 
 
 def check_offer(
-    *, product: str, price_cents: int, currency: str, markets: list[str], valid_from: str, valid_until: str, today: date
+    *,
+    product: str,
+    price_cents: int,
+    currency: str,
+    markets: list[str],
+    valid_from: str,
+    valid_until: str,
+    today: date,
 ) -> tuple[str, int, str, tuple[str, ...], date, date]:
     """The checked fields of a new offer: a product code, a price, markets that all bill in the
     offer's currency, and a period of at most MAX_DAYS that has not ended yet."""

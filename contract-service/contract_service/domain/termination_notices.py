@@ -23,7 +23,11 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }  # fmt: skip
 _GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Beste klant,"}
-_SIGNATURE = {"en": "Your customer service team", "de": "Ihr Kundenservice-Team", "nl": "Uw klantenserviceteam"}
+_SIGNATURE = {
+    "en": "Your customer service team",
+    "de": "Ihr Kundenservice-Team",
+    "nl": "Uw klantenserviceteam",
+}
 
 
 def render(*, market: str, package_id: str, domain: str, day: object) -> tuple[str, str]:
@@ -32,6 +36,12 @@ def render(*, market: str, package_id: str, domain: str, day: object) -> tuple[s
     subject, text = _TEXTS["domain" if domain else "package"][language]
     when = i18n.day(day, language)  # type: ignore[arg-type]
     body = "\n".join(
-        [_GREETING[language], "", text.format(package=package_id, domain=domain, day=when), "", _SIGNATURE[language]]
+        [
+            _GREETING[language],
+            "",
+            text.format(package=package_id, domain=domain, day=when),
+            "",
+            _SIGNATURE[language],
+        ]
     )
     return subject, body

@@ -124,8 +124,12 @@ def collection_to_proto(collection: Collection) -> contract_pb2.DirectDebitColle
         collection_date=collection.collection_date.isoformat(),
         items=[
             contract_pb2.DirectDebitItem(
-                invoice_number=i.invoice_number, customer_number=i.customer_number, amount_cents=i.amount_cents,
-                currency=i.currency, iban_masked=mask_iban(i.iban), mandate_id=i.mandate_id,
+                invoice_number=i.invoice_number,
+                customer_number=i.customer_number,
+                amount_cents=i.amount_cents,
+                currency=i.currency,
+                iban_masked=mask_iban(i.iban),
+                mandate_id=i.mandate_id,
             )  # fmt: skip
             for i in collection.items
         ],
@@ -189,7 +193,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self._on_mail = on_mail  # wakes the outbox dispatcher after a change that queued a notice
 
     @rpc("staff")
-    def CreateCustomer(self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.CreateCustomerResponse:
+    def CreateCustomer(
+        self, request: contract_pb2.CreateCustomerRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateCustomerResponse:
         customer = services.create_customer(
             uow=self._uow(),
             market=enum_name(common_pb2.Market, request.market),
@@ -200,14 +206,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff", "service:gateway")
-    def GetCustomer(self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerResponse:
+    def GetCustomer(
+        self, request: contract_pb2.GetCustomerRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetCustomerResponse:
         customer = services.get_customer(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.GetCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("customer", "staff")
-    def SetPayment(self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal) -> contract_pb2.SetPaymentResponse:
+    def SetPayment(
+        self, request: contract_pb2.SetPaymentRequest, context: Context, caller: Principal
+    ) -> contract_pb2.SetPaymentResponse:
         customer = services.set_payment(
             uow=self._uow(),
             caller=caller,
@@ -218,7 +228,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.SetPaymentResponse(customer=customer_to_proto(customer))
 
     @rpc("staff")
-    def CreateInvoice(self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal) -> contract_pb2.CreateInvoiceResponse:
+    def CreateInvoice(
+        self, request: contract_pb2.CreateInvoiceRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateInvoiceResponse:
         invoice = services.create_invoice(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -230,14 +242,18 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateInvoiceResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("customer", "staff")
-    def ListInvoices(self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal) -> contract_pb2.ListInvoicesResponse:
+    def ListInvoices(
+        self, request: contract_pb2.ListInvoicesRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListInvoicesResponse:
         invoices = services.list_invoices(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return contract_pb2.ListInvoicesResponse(invoices=[invoice_to_proto(i) for i in invoices])
 
     @rpc("customer", "staff")
-    def UpdateCustomer(self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal) -> contract_pb2.UpdateCustomerResponse:
+    def UpdateCustomer(
+        self, request: contract_pb2.UpdateCustomerRequest, context: Context, caller: Principal
+    ) -> contract_pb2.UpdateCustomerResponse:
         changes = {
             name: getattr(request, name)
             for name in _UPDATABLE
@@ -255,18 +271,27 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.UpdateCustomerResponse(customer=customer_to_proto(customer))
 
     @rpc("service:gateway")
-    def RestoreCustomerEmail(self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal) -> contract_pb2.RestoreCustomerEmailResponse:
+    def RestoreCustomerEmail(
+        self, request: contract_pb2.RestoreCustomerEmailRequest, context: Context, caller: Principal
+    ) -> contract_pb2.RestoreCustomerEmailResponse:
         customer = services.restore_email(uow=self._uow(), token=request.token)
         return contract_pb2.RestoreCustomerEmailResponse(customer=customer_to_proto(customer))
 
     @rpc("service:merge")
-    def GetCustomerSnapshot(self, request: contract_pb2.GetCustomerSnapshotRequest, context: Context, caller: Principal) -> contract_pb2.GetCustomerSnapshotResponse:
+    def GetCustomerSnapshot(
+        self, request: contract_pb2.GetCustomerSnapshotRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetCustomerSnapshotResponse:
         customer = services.customer_snapshot(uow=self._uow(), customer_number=request.customer_number)
         iban = customer.payment.iban if customer.payment else ""
         return contract_pb2.GetCustomerSnapshotResponse(customer=customer_to_proto(customer), iban=iban)
 
     @rpc("service:merge")
-    def SetCustomerStatus(self, request: contract_pb2.ContractServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> contract_pb2.ContractServiceSetCustomerStatusResponse:
+    def SetCustomerStatus(
+        self,
+        request: contract_pb2.ContractServiceSetCustomerStatusRequest,
+        context: Context,
+        caller: Principal,
+    ) -> contract_pb2.ContractServiceSetCustomerStatusResponse:
         changed = services.set_customer_status(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -277,7 +302,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.ContractServiceSetCustomerStatusResponse(changed=changed)
 
     @rpc("service:merge")
-    def TransferContracts(self, request: contract_pb2.TransferContractsRequest, context: Context, caller: Principal) -> contract_pb2.TransferContractsResponse:
+    def TransferContracts(
+        self, request: contract_pb2.TransferContractsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.TransferContractsResponse:
         moved = services.transfer_contracts(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -293,7 +320,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("staff", "service:gateway")
-    def CreateContract(self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal) -> contract_pb2.CreateContractResponse:
+    def CreateContract(
+        self, request: contract_pb2.CreateContractRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateContractResponse:
         contract = services.create_contract(
             uow=self._uow(),
             package_id=request.package_id,
@@ -305,7 +334,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateContractResponse(contract=contract_to_proto(contract, today=_today()))
 
     @rpc("staff", "service:gateway")
-    def ChangeContractProduct(self, request: contract_pb2.ChangeContractProductRequest, context: Context, caller: Principal) -> contract_pb2.ChangeContractProductResponse:
+    def ChangeContractProduct(
+        self, request: contract_pb2.ChangeContractProductRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ChangeContractProductResponse:
         contract, before, changed = services.change_contract_product(
             uow=self._uow(),
             caller=caller,
@@ -318,46 +349,76 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         )
 
     @rpc("customer", "staff")
-    def ListContracts(self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal) -> contract_pb2.ListContractsResponse:
-        contracts = services.list_contracts(uow=self._uow(), caller=caller, customer_number=request.customer_number)
+    def ListContracts(
+        self, request: contract_pb2.ListContractsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListContractsResponse:
+        contracts = services.list_contracts(
+            uow=self._uow(), caller=caller, customer_number=request.customer_number
+        )
         today = _today()
-        return contract_pb2.ListContractsResponse(contracts=[contract_to_proto(c, today=today) for c in contracts])
+        return contract_pb2.ListContractsResponse(
+            contracts=[contract_to_proto(c, today=today) for c in contracts]
+        )
 
     @rpc("customer", "staff")
-    def GetInvoicePdf(self, request: contract_pb2.GetInvoicePdfRequest, context: Context, caller: Principal) -> contract_pb2.GetInvoicePdfResponse:
+    def GetInvoicePdf(
+        self, request: contract_pb2.GetInvoicePdfRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetInvoicePdfResponse:
         filename, content = services.invoice_pdf(uow=self._uow(), caller=caller, number=request.number)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetInvoicePdfResponse(document=document)
 
     @rpc("customer")
-    def RepeatDebit(self, request: contract_pb2.RepeatDebitRequest, context: Context, caller: Principal) -> contract_pb2.RepeatDebitResponse:
-        debit = payments.repeat_debit(uow=self._uow(), caller=caller, number=request.number, cards=self._cards)
+    def RepeatDebit(
+        self, request: contract_pb2.RepeatDebitRequest, context: Context, caller: Principal
+    ) -> contract_pb2.RepeatDebitResponse:
+        debit = payments.repeat_debit(
+            uow=self._uow(), caller=caller, number=request.number, cards=self._cards
+        )
         return debit_to_proto(debit)
 
     @rpc("customer")
-    def CreateTermination(self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal) -> contract_pb2.CreateTerminationResponse:
+    def CreateTermination(
+        self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateTerminationResponse:
         termination = services.create_termination(
             uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
         )
-        return contract_pb2.CreateTerminationResponse(termination=termination_to_proto(termination, today=_today()))
+        return contract_pb2.CreateTerminationResponse(
+            termination=termination_to_proto(termination, today=_today())
+        )
 
     @rpc("customer", "staff")
-    def ListTerminations(self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal) -> contract_pb2.ListTerminationsResponse:
-        items = services.list_terminations(uow=self._uow(), caller=caller, customer_number=request.customer_number)
+    def ListTerminations(
+        self, request: contract_pb2.ListTerminationsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListTerminationsResponse:
+        items = services.list_terminations(
+            uow=self._uow(), caller=caller, customer_number=request.customer_number
+        )
         today = _today()
-        return contract_pb2.ListTerminationsResponse(terminations=[termination_to_proto(t, today=today) for t in items])
+        return contract_pb2.ListTerminationsResponse(
+            terminations=[termination_to_proto(t, today=today) for t in items]
+        )
 
     @rpc("customer")
-    def RetractTermination(self, request: contract_pb2.RetractTerminationRequest, context: Context, caller: Principal) -> contract_pb2.RetractTerminationResponse:
+    def RetractTermination(
+        self, request: contract_pb2.RetractTerminationRequest, context: Context, caller: Principal
+    ) -> contract_pb2.RetractTerminationResponse:
         termination = services.retract_termination(uow=self._uow(), caller=caller, termination_id=request.id)
-        return contract_pb2.RetractTerminationResponse(termination=termination_to_proto(termination, today=_today()))
+        return contract_pb2.RetractTerminationResponse(
+            termination=termination_to_proto(termination, today=_today())
+        )
 
     @rpc("customer", "staff")
-    def ListForms(self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal) -> contract_pb2.ListFormsResponse:
+    def ListForms(
+        self, request: contract_pb2.ListFormsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListFormsResponse:
         return contract_pb2.ListFormsResponse(forms=[form_to_proto(f) for f in services.list_forms()])
 
     @rpc("customer", "staff")
-    def GetFormPdf(self, request: contract_pb2.GetFormPdfRequest, context: Context, caller: Principal) -> contract_pb2.GetFormPdfResponse:
+    def GetFormPdf(
+        self, request: contract_pb2.GetFormPdfRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetFormPdfResponse:
         filename, content = services.form_pdf(uow=self._uow(), caller=caller, form_id=request.form_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetFormPdfResponse(document=document)
@@ -365,17 +426,25 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     # --- direct debit (contract_service/domain/direct_debit.py) ---
 
     @rpc("staff")
-    def CreateDirectDebitCollection(self, request: contract_pb2.CreateDirectDebitCollectionRequest, context: Context, caller: Principal) -> contract_pb2.CreateDirectDebitCollectionResponse:
+    def CreateDirectDebitCollection(
+        self, request: contract_pb2.CreateDirectDebitCollectionRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateDirectDebitCollectionResponse:
         collection = payments.make_collection(uow=self._uow())
         return contract_pb2.CreateDirectDebitCollectionResponse(collection=collection_to_proto(collection))
 
     @rpc("staff")
-    def ListDirectDebitCollections(self, request: contract_pb2.ListDirectDebitCollectionsRequest, context: Context, caller: Principal) -> contract_pb2.ListDirectDebitCollectionsResponse:
+    def ListDirectDebitCollections(
+        self, request: contract_pb2.ListDirectDebitCollectionsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListDirectDebitCollectionsResponse:
         collections = payments.list_collections(uow=self._uow())
-        return contract_pb2.ListDirectDebitCollectionsResponse(collections=[collection_to_proto(c) for c in collections])
+        return contract_pb2.ListDirectDebitCollectionsResponse(
+            collections=[collection_to_proto(c) for c in collections]
+        )
 
     @rpc("staff")
-    def GetDirectDebitFile(self, request: contract_pb2.GetDirectDebitFileRequest, context: Context, caller: Principal) -> contract_pb2.GetDirectDebitFileResponse:
+    def GetDirectDebitFile(
+        self, request: contract_pb2.GetDirectDebitFileRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetDirectDebitFileResponse:
         filename, content = payments.collection_file(
             uow=self._uow(), collection_id=request.collection_id, creditor=self._creditor
         )
@@ -383,19 +452,27 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.GetDirectDebitFileResponse(document=document)
 
     @rpc("staff")
-    def MarkInvoicePaid(self, request: contract_pb2.MarkInvoicePaidRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoicePaidResponse:
+    def MarkInvoicePaid(
+        self, request: contract_pb2.MarkInvoicePaidRequest, context: Context, caller: Principal
+    ) -> contract_pb2.MarkInvoicePaidResponse:
         invoice = payments.mark_paid(uow=self._uow(), caller=caller, number=request.number)
         return contract_pb2.MarkInvoicePaidResponse(invoice=invoice_to_proto(invoice))
 
     @rpc("staff")
-    def MarkInvoiceReturned(self, request: contract_pb2.MarkInvoiceReturnedRequest, context: Context, caller: Principal) -> contract_pb2.MarkInvoiceReturnedResponse:
-        invoice = payments.mark_returned(uow=self._uow(), caller=caller, number=request.number, reason=request.reason)
+    def MarkInvoiceReturned(
+        self, request: contract_pb2.MarkInvoiceReturnedRequest, context: Context, caller: Principal
+    ) -> contract_pb2.MarkInvoiceReturnedResponse:
+        invoice = payments.mark_returned(
+            uow=self._uow(), caller=caller, number=request.number, reason=request.reason
+        )
         return contract_pb2.MarkInvoiceReturnedResponse(invoice=invoice_to_proto(invoice))
 
     # --- offers of the month (contract_service/domain/offers.py) ---
 
     @rpc("staff")
-    def CreateOffer(self, request: contract_pb2.CreateOfferRequest, context: Context, caller: Principal) -> contract_pb2.CreateOfferResponse:
+    def CreateOffer(
+        self, request: contract_pb2.CreateOfferRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateOfferResponse:
         offer = offers.create_offer(
             uow=self._uow(), caller=caller, product=request.product, price_cents=request.price_cents,
             currency=request.currency, markets=[enum_name(common_pb2.Market, m) for m in request.markets],
@@ -404,16 +481,24 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateOfferResponse(offer=offer_to_proto(offer))
 
     @rpc("staff")
-    def ListOffers(self, request: contract_pb2.ListOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListOffersResponse:
-        return contract_pb2.ListOffersResponse(offers=[offer_to_proto(o) for o in offers.list_offers(uow=self._uow())])
+    def ListOffers(
+        self, request: contract_pb2.ListOffersRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListOffersResponse:
+        return contract_pb2.ListOffersResponse(
+            offers=[offer_to_proto(o) for o in offers.list_offers(uow=self._uow())]
+        )
 
     @rpc("customer")
-    def ListCurrentOffers(self, request: contract_pb2.ListCurrentOffersRequest, context: Context, caller: Principal) -> contract_pb2.ListCurrentOffersResponse:
+    def ListCurrentOffers(
+        self, request: contract_pb2.ListCurrentOffersRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListCurrentOffersResponse:
         current = offers.current_offers(uow=self._uow(), caller=caller)
         return contract_pb2.ListCurrentOffersResponse(offers=[offer_to_proto(o) for o in current])
 
     @rpc("customer")
-    def OrderOffer(self, request: contract_pb2.OrderOfferRequest, context: Context, caller: Principal) -> contract_pb2.OrderOfferResponse:
+    def OrderOffer(
+        self, request: contract_pb2.OrderOfferRequest, context: Context, caller: Principal
+    ) -> contract_pb2.OrderOfferResponse:
         order, _contract = offers.order_offer(
             uow=self._uow(), caller=caller, offer_id=request.offer_id, package_id=request.package_id
         )
@@ -425,7 +510,9 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     # --- contact requests (contract_service/domain/contact.py) ---
 
     @rpc("customer", "package")
-    def CreateContactRequest(self, request: contract_pb2.CreateContactRequestRequest, context: Context, caller: Principal) -> contract_pb2.CreateContactRequestResponse:
+    def CreateContactRequest(
+        self, request: contract_pb2.CreateContactRequestRequest, context: Context, caller: Principal
+    ) -> contract_pb2.CreateContactRequestResponse:
         created = contact.create_request(
             uow=self._uow(), caller=caller, subject=request.subject, message=request.message,
             filename=request.filename, attachment=request.attachment,
@@ -433,12 +520,16 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         return contract_pb2.CreateContactRequestResponse(request=contact_to_proto(created))
 
     @rpc("staff")
-    def ListContactRequests(self, request: contract_pb2.ListContactRequestsRequest, context: Context, caller: Principal) -> contract_pb2.ListContactRequestsResponse:
+    def ListContactRequests(
+        self, request: contract_pb2.ListContactRequestsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListContactRequestsResponse:
         listed = contact.list_requests(uow=self._uow())
         return contract_pb2.ListContactRequestsResponse(requests=[contact_to_proto(r) for r in listed])
 
     @rpc("staff")
-    def GetContactAttachment(self, request: contract_pb2.GetContactAttachmentRequest, context: Context, caller: Principal) -> contract_pb2.GetContactAttachmentResponse:
+    def GetContactAttachment(
+        self, request: contract_pb2.GetContactAttachmentRequest, context: Context, caller: Principal
+    ) -> contract_pb2.GetContactAttachmentResponse:
         filename, content = contact.attachment(uow=self._uow(), request_id=request.request_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetContactAttachmentResponse(document=document)

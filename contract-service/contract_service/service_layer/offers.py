@@ -84,8 +84,13 @@ def order_offer(
     with uow:
         order = uow.offers.order(
             rules.OfferOrder(
-                offer_id=offer.id, package_id=contract.package_id, customer_number=number, product=offer.product,
-                price_cents=offer.price_cents, currency=offer.currency, ordered_at=now or datetime.now(UTC),
+                offer_id=offer.id,
+                package_id=contract.package_id,
+                customer_number=number,
+                product=offer.product,
+                price_cents=offer.price_cents,
+                currency=offer.currency,
+                ordered_at=now or datetime.now(UTC),
             )  # fmt: skip
         )
         uow.commit()

@@ -119,7 +119,9 @@ def list_collections(*, uow: UnitOfWork) -> list[direct_debit.Collection]:
         return uow.direct_debits.list()
 
 
-def collection_file(*, uow: UnitOfWork, collection_id: str, creditor: direct_debit.Creditor) -> tuple[str, bytes]:
+def collection_file(
+    *, uow: UnitOfWork, collection_id: str, creditor: direct_debit.Creditor
+) -> tuple[str, bytes]:
     """(filename, pain.008 XML) of a collection."""
     checked = model.check_opaque_id(collection_id, field_name="id", label="collection")
     with uow:

@@ -139,7 +139,9 @@ def set_payment(
 
 
 def _queue(uow: UnitOfWork, notice: notices.Notice) -> None:
-    uow.mails.queue(dedup_key=notice.dedup_key, recipient=notice.recipient, subject=notice.subject, body=notice.body)
+    uow.mails.queue(
+        dedup_key=notice.dedup_key, recipient=notice.recipient, subject=notice.subject, body=notice.body
+    )
 
 
 def create_invoice(
@@ -219,9 +221,7 @@ def update_customer(
         if customer.email and not notices.same_email(customer.email, data["email"]):
             token, token_hash = notices.new_token()
             uow.email_restores.add(
-                notices.EmailRestore(
-                    token_hash, number, customer.email, moment, moment + notices.RESTORE_TTL
-                )
+                notices.EmailRestore(token_hash, number, customer.email, moment, moment + notices.RESTORE_TTL)
             )
             _queue(
                 uow,
@@ -551,7 +551,9 @@ def list_forms() -> tuple[forms.Form, ...]:
     return tuple(sorted(forms.FORMS, key=lambda f: f.mode != "written"))
 
 
-def form_pdf(*, uow: UnitOfWork, caller: Principal, form_id: str, today: date | None = None) -> tuple[str, bytes]:
+def form_pdf(
+    *, uow: UnitOfWork, caller: Principal, form_id: str, today: date | None = None
+) -> tuple[str, bytes]:
     """(filename, PDF) of a written-only form. A customer's copy carries its customer number and
     is in the language of its market; anyone else's is blank and English."""
     form = forms.written_form(form_id)

@@ -31,7 +31,11 @@ class PackageEnds(Protocol):
 
 
 def carry_out_due(
-    *, uow_factory: Callable[[], UnitOfWork], today: date | None = None, now: datetime | None = None, limit: int = 100
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    today: date | None = None,
+    now: datetime | None = None,
+    limit: int = 100,
 ) -> list[model.Termination]:
     """Carries out up to `limit` terminations due by `today`, one transaction each; returns them."""
     at = now or datetime.now(UTC)
@@ -54,7 +58,10 @@ def carry_out_due(
                     day=termination.effective_date,
                 )  # fmt: skip
                 uow.mails.queue(
-                    dedup_key=f"termination-done:{termination.id}", recipient=customer.email, subject=subject, body=body
+                    dedup_key=f"termination-done:{termination.id}",
+                    recipient=customer.email,
+                    subject=subject,
+                    body=body,
                 )
             uow.commit()
         termination.status, termination.carried_out_at = "done", at

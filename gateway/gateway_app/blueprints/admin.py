@@ -49,8 +49,14 @@ def _path_customer_number(number: str) -> str:
 
 @bp.post("/customers")
 @token_required("staff")
-@operation("createCustomer", "Create a customer with its customer password", "admin",
-    {201: CustomerCreated}, body=CustomerCreate, errors={409: "The customer number is taken"})
+@operation(
+    "createCustomer",
+    "Create a customer with its customer password",
+    "admin",
+    {201: CustomerCreated},
+    body=CustomerCreate,
+    errors={409: "The customer number is taken"},
+)
 def create_customer(body: CustomerCreate) -> Response:
     # Everything, the password included, is checked before anything is created.
     given = body.given()
@@ -70,14 +76,20 @@ def create_customer(body: CustomerCreate) -> Response:
 
 @bp.post("/customers/<number>/packages")
 @token_required("staff")
-@operation("createPackage", "Create a package for a customer", "admin", {201: Package}, body=PackageCreate,
+@operation(
+    "createPackage",
+    "Create a package for a customer",
+    "admin",
+    {201: Package},
+    body=PackageCreate,
     params=NUMBER,
     errors={
         **UNKNOWN_NUMBER,
         409: "A domain belongs to another package (domain_taken), or the customer number is frozen or "
         "retired (customer_not_active)",
         422: "Invalid input (invalid_input, with field; customer_number for the path)",
-    })
+    },
+)
 def create_package(number: str, body: PackageCreate) -> Response:
     number = _path_customer_number(number)
     token = current_principal().token
@@ -95,9 +107,15 @@ def create_package(number: str, body: PackageCreate) -> Response:
 
 @bp.post("/packages/<package_id>/usage")
 @token_required("staff")
-@operation("setPackageUsage", "Set the usage figures of a package (what the hosting platform would report)", "admin",
-    {200: Package}, body=UsageUpdate, params={"package_id": PACKAGE_ID},
-    errors={404: "Unknown package (not_found)"})
+@operation(
+    "setPackageUsage",
+    "Set the usage figures of a package (what the hosting platform would report)",
+    "admin",
+    {200: Package},
+    body=UsageUpdate,
+    params={"package_id": PACKAGE_ID},
+    errors={404: "Unknown package (not_found)"},
+)
 def set_usage(package_id: str, body: UsageUpdate) -> Response:
     """The usage figures the hosting platform would report (tests, demo); a figure left out
     keeps its value."""
@@ -114,9 +132,15 @@ def set_usage(package_id: str, body: UsageUpdate) -> Response:
 
 @bp.post("/customers/<number>/invoices")
 @token_required("staff")
-@operation("createInvoice", "Create an invoice for a customer", "admin", {201: Invoice}, body=InvoiceCreate,
+@operation(
+    "createInvoice",
+    "Create an invoice for a customer",
+    "admin",
+    {201: Invoice},
+    body=InvoiceCreate,
     params=NUMBER,
-    errors={**UNKNOWN_NUMBER, 422: "Invalid input (invalid_input, with field; customer_number for the path)"})
+    errors={**UNKNOWN_NUMBER, 422: "Invalid input (invalid_input, with field; customer_number for the path)"},
+)
 def create_invoice(number: str, body: InvoiceCreate) -> Response:
     number = _path_customer_number(number)
     created = contracts.create_invoice(
@@ -135,9 +159,14 @@ def create_invoice(number: str, body: InvoiceCreate) -> Response:
 
 @bp.get("/merges")
 @token_required("staff")
-@operation("listMergesForReview", "The review queue: merges, optionally by status", "admin",
-    {200: MergeList}, query={"status": {"type": "string", "enum": list(MERGE_STATUSES)}},
-    errors={422: "An unknown status (invalid_input, field status)"})
+@operation(
+    "listMergesForReview",
+    "The review queue: merges, optionally by status",
+    "admin",
+    {200: MergeList},
+    query={"status": {"type": "string", "enum": list(MERGE_STATUSES)}},
+    errors={422: "An unknown status (invalid_input, field status)"},
+)
 def list_merges() -> Response:
     status = request.args.get("status", "")
     if status and status not in MERGE_STATUSES:
@@ -148,30 +177,47 @@ def list_merges() -> Response:
 
 @bp.get("/merges/<merge_id>")
 @token_required("staff")
-@operation("getMergeAudit", "The merge with both master-data snapshots, the step log and the moved records", "admin",
-    {200: MergeAudit}, params=MERGE, errors=MERGE_NOT_FOUND)
+@operation(
+    "getMergeAudit",
+    "The merge with both master-data snapshots, the step log and the moved records",
+    "admin",
+    {200: MergeAudit},
+    params=MERGE,
+    errors=MERGE_NOT_FOUND,
+)
 def merge_audit(merge_id: str) -> Response:
     return answer(MergeAudit.from_proto(merges.get_merge_audit(merge_id, token=current_principal().token)))
 
 
 @bp.post("/merges/<merge_id>/approve")
 @token_required("staff")
-@operation("approveMerge", "Approve a submitted merge; execution starts", "admin", {202: Merge},
+@operation(
+    "approveMerge",
+    "Approve a submitted merge; execution starts",
+    "admin",
+    {202: Merge},
     params=MERGE,
     errors={
         **MERGE_NOT_FOUND,
         409: "merge_not_open, or objection_period_running: a merge proven with a package password before "
         "MERGE_OBJECTION_HOURS have passed since the absorbed side was told (unless it confirmed); the "
         "error names objection_period_ends_at",
-    })
+    },
+)
 def approve_merge(merge_id: str) -> Response:
     return answer(Merge.from_proto(merges.approve_merge(merge_id, token=current_principal().token)), 202)
 
 
 @bp.post("/merges/<merge_id>/cancel")
 @token_required("staff")
-@operation("cancelMergeAsStaff", "Cancel a merge that has not started executing (frees both numbers)", "admin",
-    {200: Merge}, params=MERGE, errors={**MERGE_NOT_FOUND, 409: NOT_OPEN})
+@operation(
+    "cancelMergeAsStaff",
+    "Cancel a merge that has not started executing (frees both numbers)",
+    "admin",
+    {200: Merge},
+    params=MERGE,
+    errors={**MERGE_NOT_FOUND, 409: NOT_OPEN},
+)
 def cancel_merge(merge_id: str) -> Response:
     """A merge that has not started executing (e.g. a draft nobody finishes, which would keep
     both numbers locked) is cancelled by the service team."""
@@ -180,18 +226,36 @@ def cancel_merge(merge_id: str) -> Response:
 
 @bp.post("/merges/<merge_id>/reject")
 @token_required("staff")
-@operation("rejectMerge", "Reject a submitted merge with a reason", "admin", {200: Merge}, body=MergeReason,
-    params=MERGE, errors={**MERGE_NOT_FOUND, 409: NOT_OPEN})
+@operation(
+    "rejectMerge",
+    "Reject a submitted merge with a reason",
+    "admin",
+    {200: Merge},
+    body=MergeReason,
+    params=MERGE,
+    errors={**MERGE_NOT_FOUND, 409: NOT_OPEN},
+)
 def reject_merge(merge_id: str, body: MergeReason) -> Response:
     merges.merge_id_of(merge_id)
-    return answer(Merge.from_proto(merges.reject_merge(merge_id, body.reason, token=current_principal().token)))
+    return answer(
+        Merge.from_proto(merges.reject_merge(merge_id, body.reason, token=current_principal().token))
+    )
 
 
 @bp.post("/merges/<merge_id>/reverse")
 @token_required("staff")
-@operation("reverseMerge", "Reverse a completed merge within 30 days", "admin", {202: Merge},
-    body=MergeReason, params=MERGE,
-    errors={**MERGE_NOT_FOUND, 409: "More than 30 days since completion (reversal_window_over), or merge_not_open"})
+@operation(
+    "reverseMerge",
+    "Reverse a completed merge within 30 days",
+    "admin",
+    {202: Merge},
+    body=MergeReason,
+    params=MERGE,
+    errors={
+        **MERGE_NOT_FOUND,
+        409: "More than 30 days since completion (reversal_window_over), or merge_not_open",
+    },
+)
 def reverse_merge(merge_id: str, body: MergeReason) -> Response:
     merges.merge_id_of(merge_id)
     item = merges.reverse_merge(merge_id, body.reason, token=current_principal().token)
@@ -200,8 +264,14 @@ def reverse_merge(merge_id: str, body: MergeReason) -> Response:
 
 @bp.get("/merges/<merge_id>/legal-proof")
 @token_required("staff")
-@operation("getLegalProof", "Download the signed contract-transfer form", "admin", {200: PDF}, params=MERGE,
-    errors={404: "Unknown merge, or no form uploaded (not_found)"})
+@operation(
+    "getLegalProof",
+    "Download the signed contract-transfer form",
+    "admin",
+    {200: PDF},
+    params=MERGE,
+    errors={404: "Unknown merge, or no form uploaded (not_found)"},
+)
 def legal_proof(merge_id: str) -> Response:
     return legal_proof_download(merge_id, token=current_principal().token)
 

@@ -29,8 +29,14 @@ LOGIN_ERRORS = {401: "Wrong credentials (invalid_credentials)", 429: ""}
 
 
 @bp.post("/api/v1/auth/customer-login")
-@operation("customerLogin", "Log in with a customer number", "auth", {200: Token}, body=CustomerLogin,
-    errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"})
+@operation(
+    "customerLogin",
+    "Log in with a customer number",
+    "auth",
+    {200: Token},
+    body=CustomerLogin,
+    errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"},
+)
 def customer_login(body: CustomerLogin) -> Response:
     result = identity.customer_login(body.customer_number, body.password)
     number = identity.subject_name(result.subject)
@@ -41,8 +47,14 @@ def customer_login(body: CustomerLogin) -> Response:
 
 
 @bp.post("/api/v1/auth/package-login")
-@operation("packageLogin", "Log in with a domain and its package password", "auth", {200: Token},
-    body=PackageLogin, errors=LOGIN_ERRORS)
+@operation(
+    "packageLogin",
+    "Log in with a domain and its package password",
+    "auth",
+    {200: Token},
+    body=PackageLogin,
+    errors=LOGIN_ERRORS,
+)
 def package_login(body: PackageLogin) -> Response:
     try:
         package_id = packages.resolve_domain(body.domain).id
@@ -60,8 +72,14 @@ def package_login(body: PackageLogin) -> Response:
 
 
 @bp.post("/api/v1/auth/staff-login")
-@operation("staffLogin", "Log in as a member of the service team", "auth", {200: Token}, body=StaffLogin,
-    errors=LOGIN_ERRORS)
+@operation(
+    "staffLogin",
+    "Log in as a member of the service team",
+    "auth",
+    {200: Token},
+    body=StaffLogin,
+    errors=LOGIN_ERRORS,
+)
 def staff_login(body: StaffLogin) -> Response:
     result = identity.staff_login(body.username, body.password)
     return answer(Token(**guard().issue(kind="staff", subject=result.subject, generation=result.generation)))
@@ -92,7 +110,7 @@ def _reset_base_url() -> str:
 
 
 def send_password_reset(number: str) -> None:
-    """"Forgot password" (the API and the web page). The same calls whatever the number: the
+    """ "Forgot password" (the API and the web page). The same calls whatever the number: the
     e-mail comes from contract-service (with the gateway's service credential); for an unknown
     number identity gets an empty address and sends nothing. identity also limits the requests
     per client address, silently. Only a service that is down answers differently (503)."""
@@ -107,8 +125,13 @@ def send_password_reset(number: str) -> None:
 
 
 @bp.post("/api/v1/auth/password-reset")
-@operation("requestPasswordReset", "Forgot password: mail a reset link to the customer's e-mail address", "auth",
-    {202: PasswordResetAccepted}, body=PasswordResetRequest)
+@operation(
+    "requestPasswordReset",
+    "Forgot password: mail a reset link to the customer's e-mail address",
+    "auth",
+    {202: PasswordResetAccepted},
+    body=PasswordResetRequest,
+)
 def request_password_reset(body: PasswordResetRequest) -> Response:
     send_password_reset(body.customer_number)
     message = (
@@ -119,12 +142,17 @@ def request_password_reset(body: PasswordResetRequest) -> Response:
 
 
 @bp.post("/api/v1/auth/password-reset/confirm")
-@operation("confirmPasswordReset", "Set a new customer password with the token of a reset mail (once)", "auth",
-    {204: "The password is set; every token of the customer is dead"}, body=PasswordResetConfirm,
+@operation(
+    "confirmPasswordReset",
+    "Set a new customer password with the token of a reset mail (once)",
+    "auth",
+    {204: "The password is set; every token of the customer is dead"},
+    body=PasswordResetConfirm,
     errors={
         400: "Unknown, used or expired token, or one voided by a reset with another link (invalid_token)",
         422: "Invalid input, e.g. a weak new_password (invalid_input, field new_password)",
-    })
+    },
+)
 def confirm_password_reset(body: PasswordResetConfirm) -> Response:
     try:
         identity.confirm_password_reset(body.token, body.new_password)
@@ -139,10 +167,15 @@ def confirm_password_reset(body: PasswordResetConfirm) -> Response:
 
 @bp.put("/api/v1/customer/password")
 @token_required("customer")
-@operation("changeCustomerPassword", "Change the customer password; every other token of the customer dies "
-    "and the contact address gets a notice", "auth",
-    {204: "Changed; the token of this request stays valid"}, body=PasswordChange,
-    errors={401: "Wrong current_password (invalid_credentials), or no valid token", 429: ""})
+@operation(
+    "changeCustomerPassword",
+    "Change the customer password; every other token of the customer dies "
+    "and the contact address gets a notice",
+    "auth",
+    {204: "Changed; the token of this request stays valid"},
+    body=PasswordChange,
+    errors={401: "Wrong current_password (invalid_credentials), or no valid token", 429: ""},
+)
 def change_customer_password(body: PasswordChange) -> Response:
     change_password(body.current_password, body.new_password)
     return Response(status=204)
@@ -156,7 +189,11 @@ def change_password(current_password: str, new_password: str) -> None:
     token = current_principal().token
     record = contracts.get_customer(token=token)
     identity.change_customer_password(
-        current_password, new_password, email=record.email, market=enum_name(common_pb2.Market, record.market), token=token
+        current_password,
+        new_password,
+        email=record.email,
+        market=enum_name(common_pb2.Market, record.market),
+        token=token,
     )
 
 

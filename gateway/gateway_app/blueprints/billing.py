@@ -59,8 +59,13 @@ CONTACT_FORM = {
     "example": {"subject": "Signed contract handover", "message": "Please find the signed form attached.",
                 "file": "%PDF-1.7 ... (the signed form)"},
 }  # fmt: skip
-NO_OFFER = {404: "No such offer for the customer this month, or a package that is not the customer's (not_found)"}
-NO_INVOICE = {404: "Unknown invoice (not_found)", 422: "A malformed invoice number (invalid_input, field number)"}
+NO_OFFER = {
+    404: "No such offer for the customer this month, or a package that is not the customer's (not_found)"
+}
+NO_INVOICE = {
+    404: "Unknown invoice (not_found)",
+    422: "A malformed invoice number (invalid_input, field number)",
+}
 
 
 def _token() -> str:
@@ -79,10 +84,19 @@ def list_offers() -> Response:
 
 @bp.post("/api/v1/offers/<offer_id>/order")
 @token_required("customer")
-@operation("orderOffer", "Order an offer for one of the customer's packages: the package changes to its product",
-    "offers", {200: Package}, body=OfferOrder, params={"offer_id": OFFER_ID},
-    errors={**NO_OFFER, 409: "The package or its contract has ended (package_terminated, contract_not_active)",
-            422: "A malformed package id (invalid_input, field package_id)"})
+@operation(
+    "orderOffer",
+    "Order an offer for one of the customer's packages: the package changes to its product",
+    "offers",
+    {200: Package},
+    body=OfferOrder,
+    params={"offer_id": OFFER_ID},
+    errors={
+        **NO_OFFER,
+        409: "The package or its contract has ended (package_terminated, contract_not_active)",
+        422: "A malformed package id (invalid_input, field package_id)",
+    },
+)
 def order_offer(offer_id: str, body: OfferOrder) -> Response:
     return answer(Package.from_proto(order(offer_id, body.package_id)))
 
@@ -109,10 +123,17 @@ def order(offer_id: str, package_id: str) -> package_pb2.Package:
 
 @bp.post("/api/v1/contact-requests")
 @token_required("customer", "package")
-@operation("createContactRequest", "Write to the service team, optionally with a signed form as a PDF",
-    "contact", {201: ContactRequestCreated}, multipart=CONTACT_FORM,
-    errors={413: "The file is larger than 5 MB (payload_too_large)",
-            422: "A missing or too long subject or message, or a file that is not a PDF (invalid_input, with field)"})
+@operation(
+    "createContactRequest",
+    "Write to the service team, optionally with a signed form as a PDF",
+    "contact",
+    {201: ContactRequestCreated},
+    multipart=CONTACT_FORM,
+    errors={
+        413: "The file is larger than 5 MB (payload_too_large)",
+        422: "A missing or too long subject or message, or a file that is not a PDF (invalid_input, with field)",
+    },
+)
 def create_contact_request() -> Response:
     request.max_content_length = MAX_CONTACT_REQUEST
     if request.content_length is not None and request.content_length > MAX_CONTACT_REQUEST:
@@ -133,7 +154,9 @@ def create_contact_request() -> Response:
     for name, value in (("subject", subject), ("message", message)):
         if not value.strip():
             raise InvalidInput(f"Please write a {name}.", field=name)
-    created = contracts.create_contact_request(subject, message, filename=filename, attachment=content, token=_token())
+    created = contracts.create_contact_request(
+        subject, message, filename=filename, attachment=content, token=_token()
+    )
     return answer(ContactRequestCreated(id=created.id), 201)
 
 
@@ -142,13 +165,24 @@ def create_contact_request() -> Response:
 
 @bp.post("/api/v1/admin/offers")
 @token_required("staff")
-@operation("createOffer", "Set up an offer of the month", "admin", {201: OfferCreated}, body=OfferCreate,
-    errors={422: "Invalid input (invalid_input, with field: markets of another currency, days over or reversed)"})
+@operation(
+    "createOffer",
+    "Set up an offer of the month",
+    "admin",
+    {201: OfferCreated},
+    body=OfferCreate,
+    errors={
+        422: "Invalid input (invalid_input, with field: markets of another currency, days over or reversed)"
+    },
+)
 def create_offer(body: OfferCreate) -> Response:
     offer = contracts.create_offer(
         contract_pb2.CreateOfferRequest(
-            product=body.product, price_cents=body.price, currency=str(body.currency).upper(),
-            markets=[enum_value(common_pb2.Market, m) for m in body.markets], valid_from=body.valid_from,
+            product=body.product,
+            price_cents=body.price,
+            currency=str(body.currency).upper(),
+            markets=[enum_value(common_pb2.Market, m) for m in body.markets],
+            valid_from=body.valid_from,
             valid_until=body.valid_until,
         ),  # fmt: skip
         token=_token(),
@@ -165,7 +199,9 @@ def list_all_offers() -> Response:
 
 @bp.get("/api/v1/admin/direct-debits")
 @token_required("staff")
-@operation("listDirectDebits", "The SEPA direct debit collections, newest first", "admin", {200: CollectionList})
+@operation(
+    "listDirectDebits", "The SEPA direct debit collections, newest first", "admin", {200: CollectionList}
+)
 def list_direct_debits() -> Response:
     collections = contracts.list_direct_debit_collections(token=_token())
     return answer(CollectionList(collections=[Collection.of(c) for c in collections]))
@@ -173,17 +209,30 @@ def list_direct_debits() -> Response:
 
 @bp.post("/api/v1/admin/direct-debits")
 @token_required("staff")
-@operation("createDirectDebit", "Collect every invoice waiting for a direct debit", "admin", {201: Collection},
-    errors={409: "No invoice is waiting for a direct debit (nothing_to_collect)"})
+@operation(
+    "createDirectDebit",
+    "Collect every invoice waiting for a direct debit",
+    "admin",
+    {201: Collection},
+    errors={409: "No invoice is waiting for a direct debit (nothing_to_collect)"},
+)
 def create_direct_debit() -> Response:
     return answer(Collection.of(contracts.create_direct_debit_collection(token=_token())), 201)
 
 
 @bp.get("/api/v1/admin/direct-debits/<collection_id>/pain008")
 @token_required("staff")
-@operation("getDirectDebitFile", "The collection as a SEPA Core direct debit file (pain.008.001.02)", "admin",
-    {200: XML}, params={"collection_id": COLLECTION_ID},
-    errors={404: "Unknown collection (not_found)", 422: "A malformed collection id (invalid_input, field id)"})
+@operation(
+    "getDirectDebitFile",
+    "The collection as a SEPA Core direct debit file (pain.008.001.02)",
+    "admin",
+    {200: XML},
+    params={"collection_id": COLLECTION_ID},
+    errors={
+        404: "Unknown collection (not_found)",
+        422: "A malformed collection id (invalid_input, field id)",
+    },
+)
 def direct_debit_file(collection_id: str) -> Response:
     document = contracts.get_direct_debit_file(collection_id, token=_token())
     response = send_file(io.BytesIO(document.content), mimetype="application/xml", as_attachment=True,
@@ -195,17 +244,29 @@ def direct_debit_file(collection_id: str) -> Response:
 
 @bp.post("/api/v1/admin/invoices/<number>/paid")
 @token_required("staff")
-@operation("markInvoicePaid", "The invoice was paid (by the bank's debit or otherwise)", "admin", {200: Invoice},
-    params={"number": INVOICE_NUMBER}, errors=NO_INVOICE)
+@operation(
+    "markInvoicePaid",
+    "The invoice was paid (by the bank's debit or otherwise)",
+    "admin",
+    {200: Invoice},
+    params={"number": INVOICE_NUMBER},
+    errors=NO_INVOICE,
+)
 def mark_paid(number: str) -> Response:
     return answer(Invoice.from_proto(contracts.mark_invoice_paid(number, token=_token())))
 
 
 @bp.post("/api/v1/admin/invoices/<number>/returned")
 @token_required("staff")
-@operation("markInvoiceReturned", "The bank returned the direct debit: the invoice is open again with the reason",
-    "admin", {200: Invoice}, body=ReturnedDebit, params={"number": INVOICE_NUMBER},
-    errors={**NO_INVOICE, 409: "No direct debit of this invoice was requested (invoice_not_debited)"})
+@operation(
+    "markInvoiceReturned",
+    "The bank returned the direct debit: the invoice is open again with the reason",
+    "admin",
+    {200: Invoice},
+    body=ReturnedDebit,
+    params={"number": INVOICE_NUMBER},
+    errors={**NO_INVOICE, 409: "No direct debit of this invoice was requested (invoice_not_debited)"},
+)
 def mark_returned(number: str, body: ReturnedDebit) -> Response:
     return answer(Invoice.from_proto(contracts.mark_invoice_returned(number, body.reason, token=_token())))
 
@@ -220,10 +281,17 @@ def list_contact_requests() -> Response:
 
 @bp.get("/api/v1/admin/contact-requests/<request_id>/attachment")
 @token_required("staff")
-@operation("getContactAttachment", "The PDF attached to a contact request", "admin", {200: PDF},
+@operation(
+    "getContactAttachment",
+    "The PDF attached to a contact request",
+    "admin",
+    {200: PDF},
     params={"request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}},
-    errors={404: "No contact request with an attachment under this id (not_found)",
-            422: "A malformed id (invalid_input, field id)"})
+    errors={
+        404: "No contact request with an attachment under this id (not_found)",
+        422: "A malformed id (invalid_input, field id)",
+    },
+)
 def contact_attachment(request_id: str) -> Response:
     document = contracts.get_contact_attachment(request_id, token=_token())
     return pdf_download(document.content, document.filename)

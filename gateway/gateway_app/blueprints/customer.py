@@ -55,9 +55,15 @@ def get_customer() -> Response:
 
 @bp.patch("/api/v1/customer")
 @token_required("customer")
-@operation("updateCustomer", "Change master data online (address, phone and fax numbers, e-mail): one "
+@operation(
+    "updateCustomer",
+    "Change master data online (address, phone and fax numbers, e-mail): one "
     "record for every package. The old address is told of a new email, with a link that puts it back "
-    "within 7 days", "customer", {200: Customer}, body=CustomerUpdate, empty_body={},
+    "within 7 days",
+    "customer",
+    {200: Customer},
+    body=CustomerUpdate,
+    empty_body={},
     errors={
         401: "A new email with a wrong current_password (invalid_credentials, field current_password)",
         409: "company, first_name or last_name in the body (written_form_required: a contract handover "
@@ -65,7 +71,8 @@ def get_customer() -> Response:
         422: "Invalid input (invalid_input, with field), an empty body, or a new email without "
         "current_password (invalid_input, field current_password)",
         429: "",
-    })
+    },
+)
 def update_customer(body: CustomerUpdate) -> Response:
     changes = body.changes()
     if not changes:
@@ -122,11 +129,15 @@ def check_current_password(password: str) -> None:
 
 
 @bp.post("/api/v1/customer/email-restore")
-@operation("restoreEmail", "Put back the contact e-mail address an e-mail change replaced, with the token "
-    "of the link mailed to the old address (single use, 7 days); every session of the customer ends", "customer",
+@operation(
+    "restoreEmail",
+    "Put back the contact e-mail address an e-mail change replaced, with the token "
+    "of the link mailed to the old address (single use, 7 days); every session of the customer ends",
+    "customer",
     {204: "The old address is the contact address again; every token of the customer is dead"},
     body=EmailRestore,
-    errors={400: "Unknown, used, superseded or expired token (invalid_token)", 409: FROZEN})
+    errors={400: "Unknown, used, superseded or expired token (invalid_token)", 409: FROZEN},
+)
 def email_restore(body: EmailRestore) -> Response:
     """The link mailed to the old address after an e-mail change puts it back (no login:
     whoever holds the old mailbox holds the link)."""
@@ -159,12 +170,17 @@ class InvalidLinkToken(DomainError):
 
 @bp.put("/api/v1/customer/payment")
 @token_required("customer")
-@operation("setPayment", "Replace the payment data: a bank account or a card token (never a card number)", "customer",
-    {200: Customer}, body=PaymentUpdate,
+@operation(
+    "setPayment",
+    "Replace the payment data: a bank account or a card token (never a card number)",
+    "customer",
+    {200: Customer},
+    body=PaymentUpdate,
     errors={
         409: FROZEN,
         422: "Invalid input (invalid_input, with field), or a card number (card_number_refused, field card_token)",
-    })
+    },
+)
 def set_payment(body: PaymentUpdate) -> Response:
     # The body holds payment data: it is never logged, and a card number is never forwarded.
     return answer(Customer.from_proto(store_payment(body.given())))
@@ -216,8 +232,14 @@ def list_invoices() -> Response:
 
 @bp.get("/api/v1/invoices/<number>/pdf")
 @token_required("customer")
-@operation("getInvoicePdf", "Download one invoice as PDF", "invoices", {200: PDF},
-    params={"number": INVOICE_NUMBER}, errors=INVOICE_ERRORS)
+@operation(
+    "getInvoicePdf",
+    "Download one invoice as PDF",
+    "invoices",
+    {200: PDF},
+    params={"number": INVOICE_NUMBER},
+    errors=INVOICE_ERRORS,
+)
 def invoice_pdf(number: str) -> Response:
     document = contracts.get_invoice_pdf(number, token=_token())
     return pdf_download(document.content, f"{number}.pdf")
@@ -225,9 +247,14 @@ def invoice_pdf(number: str) -> Response:
 
 @bp.post("/api/v1/invoices/<number>/repeat-debit")
 @token_required("customer")
-@operation("requestRepeatDebit", "Ask for a repeat debit of an open invoice", "invoices",
-    {202: DebitRequest}, params={"number": INVOICE_NUMBER},
-    errors={**INVOICE_ERRORS, 409: "The invoice is paid (invoice_not_open), customer_not_active"})
+@operation(
+    "requestRepeatDebit",
+    "Ask for a repeat debit of an open invoice",
+    "invoices",
+    {202: DebitRequest},
+    params={"number": INVOICE_NUMBER},
+    errors={**INVOICE_ERRORS, 409: "The invoice is paid (invoice_not_open), customer_not_active"},
+)
 def repeat_debit(number: str) -> Response:
     return answer(DebitRequest.from_proto(contracts.repeat_debit(number, token=_token())), 202)
 
@@ -245,8 +272,12 @@ def list_contracts() -> Response:
 
 @bp.get("/api/v1/forms")
 @token_required("customer")
-@operation("listForms", "The forms: written-only ones with a PDF to download, online ones with their "
-    "endpoint", "customer", {200: FormList})
+@operation(
+    "listForms",
+    "The forms: written-only ones with a PDF to download, online ones with their endpoint",
+    "customer",
+    {200: FormList},
+)
 def list_forms() -> Response:
     forms = [
         Form.from_proto(item, pdf_url=url_for("customer.form_pdf", form_id=item.id))
@@ -257,9 +288,14 @@ def list_forms() -> Response:
 
 @bp.get("/api/v1/forms/<form_id>/pdf")
 @token_required("customer")
-@operation("getFormPdf", "Download a written-only form as PDF (the customer number filled in)", "customer",
-    {200: PDF}, params={"form_id": {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}},
-    errors={404: "Unknown form, or one done online (not_found)"})
+@operation(
+    "getFormPdf",
+    "Download a written-only form as PDF (the customer number filled in)",
+    "customer",
+    {200: PDF},
+    params={"form_id": {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}},
+    errors={404: "Unknown form, or one done online (not_found)"},
+)
 def form_pdf(form_id: str) -> Response:
     if not form_id or len(form_id) > MAX_FORM_ID:
         raise NotFound("There is no form with this id; GET /api/v1/forms lists them.")

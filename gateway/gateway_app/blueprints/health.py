@@ -31,15 +31,25 @@ def _serving(client: Backend[Any], timeout: float) -> bool:
 
 
 @bp.get("/livez")
-@operation("livez", "Whether the gateway process answers (liveness; asks no service)", "health",
-    {200: Live}, backend=False)
+@operation(
+    "livez",
+    "Whether the gateway process answers (liveness; asks no service)",
+    "health",
+    {200: Live},
+    backend=False,
+)
 def livez() -> Response:
     return answer(Live(status="ok"))
 
 
 @bp.get("/healthz")
-@operation("healthz", "Whether every service is serving (readiness)", "health", {200: Health, 503: Health},
-    backend=False)
+@operation(
+    "healthz",
+    "Whether every service is serving (readiness)",
+    "health",
+    {200: Health, 503: Health},
+    backend=False,
+)
 def healthz() -> Response:
     clients = current_backends().by_name()
     timeout = current_app.config["HEALTH_TIMEOUT"]

@@ -41,14 +41,20 @@ ABSORBED_ONLY = {
 
 @bp.post("")
 @token_required("customer")
-@operation("startMerge", "Start merging another customer number into the signed-in one", "merges",
-    {201: Merge}, body=MergeStart, location=True,
+@operation(
+    "startMerge",
+    "Start merging another customer number into the signed-in one",
+    "merges",
+    {201: Merge},
+    body=MergeStart,
+    location=True,
     errors={
         401: "Bad proof of ownership (invalid_credentials), or no valid token",
         409: "A number already merged or in an open merge (merge_conflict), or two markets (different_markets)",
         422: "Invalid input (invalid_input, with field), or the signed-in number itself (same_customer_number)",
         429: "",
-    })
+    },
+)
 def start_merge(body: MergeStart) -> Response:
     created = merges.start_merge(
         body.source_customer_number,
@@ -63,8 +69,9 @@ def start_merge(body: MergeStart) -> Response:
 
 @bp.get("")
 @token_required("customer")
-@operation("listMerges", "The merges of the signed-in customer (the absorbed side's too)", "merges",
-    {200: MergeList})
+@operation(
+    "listMerges", "The merges of the signed-in customer (the absorbed side's too)", "merges", {200: MergeList}
+)
 def list_merges() -> Response:
     items = merges.list_merges(token=current_principal().token)
     return answer(MergeList(merges=[Merge.from_proto(item) for item in items]))
@@ -79,29 +86,46 @@ def get_merge(merge_id: str) -> Response:
 
 @bp.post("/<merge_id>/take-over-data")
 @token_required("customer")
-@operation("takeOverData", "Take over data: the kept number's values stand for every highlighted field", "merges",
-    {200: Merge}, params=PARAMS, errors={**NOT_FOUND, 409: NOT_OPEN})
+@operation(
+    "takeOverData",
+    "Take over data: the kept number's values stand for every highlighted field",
+    "merges",
+    {200: Merge},
+    params=PARAMS,
+    errors={**NOT_FOUND, 409: NOT_OPEN},
+)
 def take_over_data(merge_id: str) -> Response:
     return answer(Merge.from_proto(merges.take_over_data(merge_id, token=current_principal().token)))
 
 
 @bp.post("/<merge_id>/submit")
 @token_required("customer")
-@operation("submitMerge", "Send the order (status submitted, or approved without review)", "merges",
-    {202: Merge}, params=PARAMS,
+@operation(
+    "submitMerge",
+    "Send the order (status submitted, or approved without review)",
+    "merges",
+    {202: Merge},
+    params=PARAMS,
     errors={
         **NOT_FOUND,
         409: "Highlighted fields not taken over (differences_not_resolved), the signed form is missing "
         "(legal_proof_required), or merge_not_open",
-    })
+    },
+)
 def submit_merge(merge_id: str) -> Response:
     return answer(Merge.from_proto(merges.submit_merge(merge_id, token=current_principal().token)), 202)
 
 
 @bp.delete("/<merge_id>")
 @token_required("customer")
-@operation("cancelMerge", "Cancel a merge that is not executing yet", "merges", {204: "Cancelled"},
-    params=PARAMS, errors={**NOT_FOUND, 409: NOT_OPEN})
+@operation(
+    "cancelMerge",
+    "Cancel a merge that is not executing yet",
+    "merges",
+    {204: "Cancelled"},
+    params=PARAMS,
+    errors={**NOT_FOUND, 409: NOT_OPEN},
+)
 def cancel_merge(merge_id: str) -> tuple[str, int]:
     merges.cancel_merge(merge_id, token=current_principal().token)
     return "", 204
@@ -111,9 +135,14 @@ def cancel_merge(merge_id: str) -> tuple[str, int]:
 
 
 @objections_bp.post("/api/v1/merge-objections")
-@operation("objectWithLink", "Object to a merge with the single-use link mailed to the absorbed customer "
-    "number (no login)", "merges", {204: "The merge is cancelled and both sides are told"}, body=Objection,
-    errors={400: "The link's token is unknown or was already used (invalid_token)", 409: NOT_OPEN})
+@operation(
+    "objectWithLink",
+    "Object to a merge with the single-use link mailed to the absorbed customer number (no login)",
+    "merges",
+    {204: "The merge is cancelled and both sides are told"},
+    body=Objection,
+    errors={400: "The link's token is unknown or was already used (invalid_token)", 409: NOT_OPEN},
+)
 def object_with_link(body: Objection) -> tuple[str, int]:
     merges.object_by_link(body.token)
     return "", 204
@@ -121,8 +150,14 @@ def object_with_link(body: Objection) -> tuple[str, int]:
 
 @bp.post("/<merge_id>/object")
 @token_required("customer")
-@operation("objectToMerge", "The absorbed customer objects to a merge of its number: it is cancelled and "
-    "both sides are told", "merges", {204: "Cancelled"}, params=PARAMS, errors=ABSORBED_ONLY)
+@operation(
+    "objectToMerge",
+    "The absorbed customer objects to a merge of its number: it is cancelled and both sides are told",
+    "merges",
+    {204: "Cancelled"},
+    params=PARAMS,
+    errors=ABSORBED_ONLY,
+)
 def object_to_merge(merge_id: str) -> tuple[str, int]:
     merges.object_merge(merge_id, token=current_principal().token)
     return "", 204
@@ -130,8 +165,14 @@ def object_to_merge(merge_id: str) -> tuple[str, int]:
 
 @bp.post("/<merge_id>/confirm")
 @token_required("customer")
-@operation("confirmMerge", "The absorbed customer agrees to a merge proven with a package password: the "
-    "waiting period ends", "merges", {204: "Confirmed"}, params=PARAMS, errors=ABSORBED_ONLY)
+@operation(
+    "confirmMerge",
+    "The absorbed customer agrees to a merge proven with a package password: the waiting period ends",
+    "merges",
+    {204: "Confirmed"},
+    params=PARAMS,
+    errors=ABSORBED_ONLY,
+)
 def confirm(merge_id: str) -> tuple[str, int]:
     merges.confirm_merge(merge_id, token=current_principal().token)
     return "", 204
@@ -141,7 +182,11 @@ LEGAL_PROOF_FORM = {
     "schema": {
         "type": "object",
         "properties": {
-            "file": {"type": "string", "contentMediaType": "application/pdf", "maxLength": MAX_LEGAL_PROOF_BYTES}
+            "file": {
+                "type": "string",
+                "contentMediaType": "application/pdf",
+                "maxLength": MAX_LEGAL_PROOF_BYTES,
+            }
         },
         "required": ["file"],
     },
@@ -151,8 +196,13 @@ LEGAL_PROOF_FORM = {
 
 @bp.post("/<merge_id>/legal-proof")
 @token_required("customer")
-@operation("uploadLegalProof", "Upload the signed contract-transfer form (PDF, at most 5 MB)", "merges",
-    {201: Merge}, multipart=LEGAL_PROOF_FORM, params=PARAMS,
+@operation(
+    "uploadLegalProof",
+    "Upload the signed contract-transfer form (PDF, at most 5 MB)",
+    "merges",
+    {201: Merge},
+    multipart=LEGAL_PROOF_FORM,
+    params=PARAMS,
     errors={
         **NOT_FOUND,
         409: NOT_OPEN,
@@ -160,7 +210,8 @@ LEGAL_PROOF_FORM = {
         "64 KB (payload_too_large, the message states the limit); a request refused before its body was "
         "read closes the connection",
         422: "No file, an empty file or not a PDF (invalid_input, field file)",
-    })
+    },
+)
 def upload_legal_proof(merge_id: str) -> Response:
     merges.merge_id_of(merge_id)
     # Raised for this view only (Flask >= 3.1 reads the limit from the request); werkzeug

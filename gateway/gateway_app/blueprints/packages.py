@@ -76,8 +76,12 @@ def get_package(package_id: str) -> Response:
 
 @bp.get("/api/v1/products")
 @token_required("customer", "package", "staff")
-@operation("listProducts", "The product catalogue, smallest first, with limits and monthly prices per "
-    "market", "packages", {200: ProductList})
+@operation(
+    "listProducts",
+    "The product catalogue, smallest first, with limits and monthly prices per market",
+    "packages",
+    {200: ProductList},
+)
 def list_products() -> Response:
     items = packages.list_products(token=current_principal().token)
     return answer(ProductList(products=[ProductInfo.from_proto(item) for item in items]))
@@ -85,12 +89,18 @@ def list_products() -> Response:
 
 @bp.put("/api/v1/packages/<package_id>/password")
 @token_required("customer", "package")
-@operation("setPackagePassword", "Set the package password used by package-login", "packages",
+@operation(
+    "setPackagePassword",
+    "Set the package password used by package-login",
+    "packages",
     {
         204: "Set; every other session of the package login has ended (the package login that set it "
         "stays signed in)"
     },
-    body=PackagePassword, params=PARAMS, errors=NOT_FOUND)
+    body=PackagePassword,
+    params=PARAMS,
+    errors=NOT_FOUND,
+)
 def set_package_password(package_id: str, body: PackagePassword) -> Response:
     package = visible_package(package_id)  # 404 unless the owner or the package itself asks
     try:
@@ -195,8 +205,14 @@ def upgrade(package_id: str, body: ProductChoice) -> Response:
 
 @bp.get("/api/v1/packages/<package_id>/settings")
 @token_required("customer", "package")
-@operation("getPackageSettings", "The technical settings of a package, defaults included", "packages",
-    {200: PackageSettings}, params=PARAMS, errors=NOT_FOUND)
+@operation(
+    "getPackageSettings",
+    "The technical settings of a package, defaults included",
+    "packages",
+    {200: PackageSettings},
+    params=PARAMS,
+    errors=NOT_FOUND,
+)
 def get_settings(package_id: str) -> Response:
     reply = packages.get_settings(package_id_of(package_id), token=current_principal().token)
     return answer(PackageSettings.from_proto(reply))
@@ -204,13 +220,19 @@ def get_settings(package_id: str) -> Response:
 
 @bp.patch("/api/v1/packages/<package_id>/settings")
 @token_required("customer", "package")
-@operation("updatePackageSettings", "Change some technical settings (all are checked before any is stored)", "packages",
-    {200: PackageSettings}, body=SettingsUpdate, params=PARAMS,
+@operation(
+    "updatePackageSettings",
+    "Change some technical settings (all are checked before any is stored)",
+    "packages",
+    {200: PackageSettings},
+    body=SettingsUpdate,
+    params=PARAMS,
     errors={
         **NOT_FOUND,
         409: "The package is terminated (package_terminated)",
         422: "Unknown setting or value (invalid_input, field settings or settings.<key>)",
-    })
+    },
+)
 def update_settings(package_id: str, body: SettingsUpdate) -> Response:
     package_id = package_id_of(package_id)
     reply = packages.update_settings(package_id, body.as_strings(), token=current_principal().token)
@@ -222,14 +244,20 @@ def update_settings(package_id: str, body: SettingsUpdate) -> Response:
 
 @bp.post("/api/v1/packages/<package_id>/split")
 @token_required("customer")
-@operation("splitPackage", "Package splitting: move a domain into another package or into a new one", "packages",
-    {200: DomainMove}, body=Split, params=PARAMS,
+@operation(
+    "splitPackage",
+    "Package splitting: move a domain into another package or into a new one",
+    "packages",
+    {200: DomainMove},
+    body=Split,
+    params=PARAMS,
     errors={
         **NOT_FOUND,
         409: "The only domain of the package (last_domain), the target has no room (package_full), "
         "package_terminated, the customer number is frozen or retired (customer_not_active)",
         422: "Not a domain of the package, unknown product (invalid_input, with field)",
-    })
+    },
+)
 def split(package_id: str, body: Split) -> Response:
     package_id = package_id_of(package_id)
     # The customer's own record (its token): no domain moves while the number is frozen (a

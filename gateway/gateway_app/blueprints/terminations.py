@@ -26,13 +26,19 @@ ERRORS = {
 
 @bp.post("")
 @token_required("customer")
-@operation("createTermination", "Terminate a package, or one of its domains, at the end of the current term", "terminations",
-    {201: Termination}, body=TerminationCreate, location=True,
+@operation(
+    "createTermination",
+    "Terminate a package, or one of its domains, at the end of the current term",
+    "terminations",
+    {201: Termination},
+    body=TerminationCreate,
+    location=True,
     errors={
         404: "The package has no contract of this customer (not_found)",
         409: "already_terminated, contract_not_active, customer_not_active",
         422: "Invalid input, or a domain not of this package (invalid_input, field domain)",
-    })
+    },
+)
 def create_termination(body: TerminationCreate) -> Response:
     domain = body.domain or ""
     if domain:
@@ -47,8 +53,9 @@ def create_termination(body: TerminationCreate) -> Response:
 
 @bp.get("")
 @token_required("customer")
-@operation("listTerminations", "The customer's terminations, newest first", "terminations",
-    {200: TerminationList})
+@operation(
+    "listTerminations", "The customer's terminations, newest first", "terminations", {200: TerminationList}
+)
 def list_terminations() -> Response:
     items = contracts.list_terminations(token=current_principal().token)
     return answer(TerminationList(terminations=[Termination.from_proto(item) for item in items]))
@@ -56,8 +63,14 @@ def list_terminations() -> Response:
 
 @bp.get("/<termination_id>")
 @token_required("customer")
-@operation("getTermination", "One termination", "terminations", {200: Termination}, params=PARAMS,
-    errors={404: ERRORS[404]})
+@operation(
+    "getTermination",
+    "One termination",
+    "terminations",
+    {200: Termination},
+    params=PARAMS,
+    errors={404: ERRORS[404]},
+)
 def get_termination(termination_id: str) -> Response:
     wanted = contracts.termination_id_of(termination_id)
     for item in contracts.list_terminations(token=current_principal().token):
@@ -68,9 +81,14 @@ def get_termination(termination_id: str) -> Response:
 
 @bp.delete("/<termination_id>")
 @token_required("customer")
-@operation("retractTermination", "Retract a termination before its effective date", "terminations",
-    {204: "Retracted"}, params=PARAMS,
-    errors={**ERRORS, 409: "On or after the effective date (termination_effective), customer_not_active"})
+@operation(
+    "retractTermination",
+    "Retract a termination before its effective date",
+    "terminations",
+    {204: "Retracted"},
+    params=PARAMS,
+    errors={**ERRORS, 409: "On or after the effective date (termination_effective), customer_not_active"},
+)
 def retract_termination(termination_id: str) -> Response:
     contracts.retract_termination(termination_id, token=current_principal().token)
     return Response(status=204)

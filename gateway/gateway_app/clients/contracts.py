@@ -130,7 +130,9 @@ def retract_termination(termination_id: str, *, token: str) -> contract_pb2.Term
 
 
 def list_forms(*, token: str) -> list[contract_pb2.Form]:
-    return list(_contract().invoke(_contract().stub.ListForms, contract_pb2.ListFormsRequest(), token=token).forms)
+    return list(
+        _contract().invoke(_contract().stub.ListForms, contract_pb2.ListFormsRequest(), token=token).forms
+    )
 
 
 def get_form_pdf(form_id: str, *, token: str) -> contract_pb2.Document:
@@ -148,7 +150,9 @@ def create_direct_debit_collection(*, token: str) -> contract_pb2.DirectDebitCol
 
 def list_direct_debit_collections(*, token: str) -> list[contract_pb2.DirectDebitCollection]:
     request = contract_pb2.ListDirectDebitCollectionsRequest()
-    return list(_contract().invoke(_contract().stub.ListDirectDebitCollections, request, token=token).collections)
+    return list(
+        _contract().invoke(_contract().stub.ListDirectDebitCollections, request, token=token).collections
+    )
 
 
 def get_direct_debit_file(collection_id: str, *, token: str) -> contract_pb2.Document:
@@ -175,7 +179,9 @@ def create_offer(request: contract_pb2.CreateOfferRequest, *, token: str) -> con
 
 def list_offers(*, token: str) -> list[contract_pb2.Offer]:
     """Every offer (staff)."""
-    return list(_contract().invoke(_contract().stub.ListOffers, contract_pb2.ListOffersRequest(), token=token).offers)
+    return list(
+        _contract().invoke(_contract().stub.ListOffers, contract_pb2.ListOffersRequest(), token=token).offers
+    )
 
 
 def list_current_offers(*, token: str) -> list[contract_pb2.Offer]:

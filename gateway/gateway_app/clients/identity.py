@@ -34,7 +34,9 @@ def package_login(domain: str, package_id: str, password: str) -> identity_pb2.L
 
 
 def staff_login(username: str, password: str) -> identity_pb2.LoginResult:
-    request = identity_pb2.StaffLoginRequest(username=username, password=password, client_address=client_address())
+    request = identity_pb2.StaffLoginRequest(
+        username=username, password=password, client_address=client_address()
+    )
     return _identity().invoke(_identity().stub.StaffLogin, request).login
 
 
@@ -82,6 +84,10 @@ def set_customer_password(customer_number: str, password: str, *, token: str) ->
     _identity().invoke(_identity().stub.SetCustomerPassword, request, token=token)
 
 
-def set_package_password(package_id: str, password: str, *, keep_jti: str = "", token: str | None = None) -> None:
-    request = identity_pb2.SetPackagePasswordRequest(package_id=package_id, password=password, keep_jti=keep_jti)
+def set_package_password(
+    package_id: str, password: str, *, keep_jti: str = "", token: str | None = None
+) -> None:
+    request = identity_pb2.SetPackagePasswordRequest(
+        package_id=package_id, password=password, keep_jti=keep_jti
+    )
     _identity().invoke(_identity().stub.SetPackagePassword, request, token=token)

@@ -62,19 +62,33 @@ def list_merges(status: str = "", *, token: str) -> list[merge_pb2.Merge]:
 
 
 def get_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.GetMerge, _ref(merge_pb2.GetMergeRequest, merge_id), token=token).merge
+    return (
+        _merge().invoke(_merge().stub.GetMerge, _ref(merge_pb2.GetMergeRequest, merge_id), token=token).merge
+    )
 
 
 def take_over_data(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.TakeOverData, _ref(merge_pb2.TakeOverDataRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.TakeOverData, _ref(merge_pb2.TakeOverDataRequest, merge_id), token=token)
+        .merge
+    )
 
 
 def submit_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.SubmitMerge, _ref(merge_pb2.SubmitMergeRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.SubmitMerge, _ref(merge_pb2.SubmitMergeRequest, merge_id), token=token)
+        .merge
+    )
 
 
 def cancel_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.CancelMerge, _ref(merge_pb2.CancelMergeRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.CancelMerge, _ref(merge_pb2.CancelMergeRequest, merge_id), token=token)
+        .merge
+    )
 
 
 def upload_legal_proof(
@@ -96,32 +110,50 @@ def upload_legal_proof(
 
 def object_by_link(link_token: str) -> merge_pb2.Merge:
     """The objection link (anyone holding it): the merge is cancelled, both sides are told."""
-    return _merge().invoke(_merge().stub.ObjectToMerge, merge_pb2.ObjectToMergeRequest(token=link_token)).merge
+    return (
+        _merge().invoke(_merge().stub.ObjectToMerge, merge_pb2.ObjectToMergeRequest(token=link_token)).merge
+    )
 
 
 def object_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
     """The absorbed customer, signed in, objects."""
-    return _merge().invoke(_merge().stub.ObjectMerge, _ref(merge_pb2.ObjectMergeRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.ObjectMerge, _ref(merge_pb2.ObjectMergeRequest, merge_id), token=token)
+        .merge
+    )
 
 
 def confirm_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
     """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
-    return _merge().invoke(_merge().stub.ConfirmMerge, _ref(merge_pb2.ConfirmMergeRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.ConfirmMerge, _ref(merge_pb2.ConfirmMergeRequest, merge_id), token=token)
+        .merge
+    )
 
 
 # --- the service team ------------------------------------------------------------------------
 
 
 def get_merge_audit(merge_id: str, *, token: str) -> merge_pb2.GetMergeAuditResponse:
-    return _merge().invoke(_merge().stub.GetMergeAudit, _ref(merge_pb2.GetMergeAuditRequest, merge_id), token=token)
+    return _merge().invoke(
+        _merge().stub.GetMergeAudit, _ref(merge_pb2.GetMergeAuditRequest, merge_id), token=token
+    )
 
 
 def get_legal_proof(merge_id: str, *, token: str) -> merge_pb2.GetLegalProofResponse:
-    return _merge().invoke(_merge().stub.GetLegalProof, _ref(merge_pb2.GetLegalProofRequest, merge_id), token=token)
+    return _merge().invoke(
+        _merge().stub.GetLegalProof, _ref(merge_pb2.GetLegalProofRequest, merge_id), token=token
+    )
 
 
 def approve_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
-    return _merge().invoke(_merge().stub.ApproveMerge, _ref(merge_pb2.ApproveMergeRequest, merge_id), token=token).merge
+    return (
+        _merge()
+        .invoke(_merge().stub.ApproveMerge, _ref(merge_pb2.ApproveMergeRequest, merge_id), token=token)
+        .merge
+    )
 
 
 def reject_merge(merge_id: str, reason: str, *, token: str) -> merge_pb2.Merge:

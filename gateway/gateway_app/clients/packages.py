@@ -15,7 +15,11 @@ def _package() -> Backend[package_pb2_grpc.PackageServiceStub]:
 
 
 def resolve_domain(domain: str) -> package_pb2.Package:
-    return _package().invoke(_package().stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain)).package
+    return (
+        _package()
+        .invoke(_package().stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain))
+        .package
+    )
 
 
 def get_package(package_id: str, *, token: str) -> package_pb2.Package:
@@ -33,8 +37,12 @@ def list_products(*, token: str) -> list[package_pb2.Product]:
     return list(_package().invoke(_package().stub.ListProducts, request, token=token).products)
 
 
-def create_package(customer_number: str, product: str, domains: list[str], *, token: str) -> package_pb2.Package:
-    request = package_pb2.CreatePackageRequest(customer_number=customer_number, product=product, domains=domains)
+def create_package(
+    customer_number: str, product: str, domains: list[str], *, token: str
+) -> package_pb2.Package:
+    request = package_pb2.CreatePackageRequest(
+        customer_number=customer_number, product=product, domains=domains
+    )
     return _package().invoke(_package().stub.CreatePackage, request, token=token).package
 
 

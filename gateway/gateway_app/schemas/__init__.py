@@ -124,7 +124,10 @@ def exactly_one_of(*groups: tuple[str, ...]) -> dict[str, Any]:
     """JSON schema: the fields of one group, all of them, and none of the others."""
     return {
         "oneOf": [
-            {"required": list(group), "not": {"anyOf": [{"required": [n]} for g in groups if g != group for n in g]}}
+            {
+                "required": list(group),
+                "not": {"anyOf": [{"required": [n]} for g in groups if g != group for n in g]},
+            }
             for group in groups
         ]
     }
@@ -149,7 +152,9 @@ def text(*, min_len: int = 0, max_len: int = MAX_TEXT, **schema: Any) -> Any:
     """A string of `min_len`..`max_len` characters without NUL."""
     return Annotated[
         str,
-        Field(min_length=min_len or None, max_length=max_len, json_schema_extra={"pattern": NO_NUL, **schema}),
+        Field(
+            min_length=min_len or None, max_length=max_len, json_schema_extra={"pattern": NO_NUL, **schema}
+        ),
         AfterValidator(_plain_text),
     ]
 
@@ -168,7 +173,9 @@ def _customer_number(value: str) -> str:
 
 
 CustomerNumber = Annotated[
-    str, AfterValidator(_customer_number), WithJsonSchema({"type": "string", "pattern": CUSTOMER_NUMBER_PATTERN})
+    str,
+    AfterValidator(_customer_number),
+    WithJsonSchema({"type": "string", "pattern": CUSTOMER_NUMBER_PATTERN}),
 ]
 
 
@@ -185,7 +192,14 @@ DOMAIN_PATTERN = "^\\s*[^\\s\\u0000.]+(\\.[^\\s\\u0000.]+)+\\.?\\s*$"
 Domain = Annotated[
     str,
     AfterValidator(_domain),
-    WithJsonSchema({"type": "string", "format": "idn-hostname", "pattern": DOMAIN_PATTERN, "maxLength": MAX_DOMAIN_LENGTH + 1}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "idn-hostname",
+            "pattern": DOMAIN_PATTERN,
+            "maxLength": MAX_DOMAIN_LENGTH + 1,
+        }
+    ),
 ]
 
 
@@ -248,7 +262,9 @@ def choice(*options: str, aliases: dict[str, str] | None = None) -> Any:
             raise _fail("choice", "{field} must be one of: " + ", ".join(options) + ".")
         return found
 
-    spellings = "|".join("".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in k) for k in known)
+    spellings = "|".join(
+        "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in k) for k in known
+    )
     return Annotated[
         str,
         AfterValidator(convert),

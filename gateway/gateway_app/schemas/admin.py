@@ -41,9 +41,13 @@ def _currency(value: str) -> str:
 
 
 Domains = Annotated[
-    list[Domain], Field(min_length=1, max_length=MAX_DOMAINS, json_schema_extra={"uniqueItems": True}), AfterValidator(_distinct)
+    list[Domain],
+    Field(min_length=1, max_length=MAX_DOMAINS, json_schema_extra={"uniqueItems": True}),
+    AfterValidator(_distinct),
 ]
-Currency = Annotated[str, AfterValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{3}$"})]
+Currency = Annotated[
+    str, AfterValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{3}$"})
+]
 
 
 class CustomerCreate(Body):

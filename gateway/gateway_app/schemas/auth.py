@@ -45,7 +45,12 @@ class Token(Answer):
     expires_in: int
     kind: TOKEN_KINDS
     package_id: str = omitted()
-    EXAMPLE: ClassVar = {"access_token": "eyJhbGciOiJFZERTQSJ9...", "token_type": "Bearer", "expires_in": 3600, "kind": "customer"}
+    EXAMPLE: ClassVar = {
+        "access_token": "eyJhbGciOiJFZERTQSJ9...",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "kind": "customer",
+    }
 
 
 class PasswordResetRequest(Body):
@@ -57,7 +62,9 @@ class PasswordResetAccepted(Answer):
     """Always for a well-formed number (no enumeration); a mail goes out only for a known number with an e-mail address"""
 
     message: str
-    EXAMPLE: ClassVar = {"message": "If this customer number exists and has an e-mail address, a link is on its way."}
+    EXAMPLE: ClassVar = {
+        "message": "If this customer number exists and has an e-mail address, a link is on its way."
+    }
 
 
 class PasswordResetConfirm(Body):
@@ -76,4 +83,13 @@ class Jwks(Answer):
     """A JWK set: the public keys that sign user tokens"""
 
     keys: list[dict[str, Any]]
-    EXAMPLE: ClassVar = {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "user-1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}
+    EXAMPLE: ClassVar = {
+        "keys": [
+            {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "kid": "user-1",
+                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            }
+        ]
+    }

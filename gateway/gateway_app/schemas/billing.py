@@ -132,9 +132,14 @@ class Collection(Answer):
     @classmethod
     def of(cls, message: Any) -> Collection:
         items = [
-            CollectionItem(invoice_number=i.invoice_number, customer_number=i.customer_number,
-                           amount=money(i.amount_cents), currency=i.currency, iban_masked=i.iban_masked,
-                           mandate_id=i.mandate_id)  # fmt: skip
+            CollectionItem(
+                invoice_number=i.invoice_number,
+                customer_number=i.customer_number,
+                amount=money(i.amount_cents),
+                currency=i.currency,
+                iban_masked=i.iban_masked,
+                mandate_id=i.mandate_id,
+            )  # fmt: skip
             for i in message.items
         ]
         return cls(id=message.id, created_at=iso(message, "created_at"),

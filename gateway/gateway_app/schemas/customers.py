@@ -95,7 +95,11 @@ class CustomerUpdate(Body):
     fax: Line | None = None
     email: text(max_len=254) = omitted()
     current_password: Password = omitted()
-    EXAMPLE: ClassVar = {"street": "Hauptstraße 2", "email": "new@example.com", "current_password": "correct horse battery"}
+    EXAMPLE: ClassVar = {
+        "street": "Hauptstraße 2",
+        "email": "new@example.com",
+        "current_password": "correct horse battery",
+    }
 
     @model_validator(mode="before")
     @classmethod
@@ -187,4 +191,3 @@ class FormList(Answer):
         "forms": [{"id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
                    "mode": "written", "endpoint": None, "pdf_url": "/api/v1/forms/contract-handover/pdf"}]
     }  # fmt: skip
-

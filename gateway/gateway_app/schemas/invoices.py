@@ -16,7 +16,9 @@ class Invoice(Answer):
     date: str | None
     amount: Money
     currency: str
-    status: Literal["open", "debit_requested", "paid"]  # debit_requested: a SEPA repeat debit waits for the bank
+    status: Literal[
+        "open", "debit_requested", "paid"
+    ]  # debit_requested: a SEPA repeat debit waits for the bank
     return_reason: str | None  # why the bank returned the last direct debit; null when none was
     repeat_debit_requested: bool
     repeat_debit_requested_at: DateTime
@@ -42,5 +44,11 @@ class DebitRequest(Answer):
 
     invoice_number: str
     requested_at: DateTime
-    status: Literal["requested", "paid"]  # requested: waits for the next collection; paid: the card was charged
-    EXAMPLE: ClassVar = {"invoice_number": "RE00000001", "requested_at": "2026-02-01T09:00:00+00:00", "status": "requested"}
+    status: Literal[
+        "requested", "paid"
+    ]  # requested: waits for the next collection; paid: the card was charged
+    EXAMPLE: ClassVar = {
+        "invoice_number": "RE00000001",
+        "requested_at": "2026-02-01T09:00:00+00:00",
+        "status": "requested",
+    }

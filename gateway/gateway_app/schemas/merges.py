@@ -137,7 +137,9 @@ class MergeStart(Body):
     """Either source_password, or domain and domain_password (a domain of one of the source's
     packages with that package's password)."""
 
-    model_config = ConfigDict(json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password")))
+    model_config = ConfigDict(
+        json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password"))
+    )
     source_customer_number: CustomerNumber
     source_password: Password = omitted()
     domain: Domain = omitted()
@@ -149,7 +151,9 @@ class MergeStart(Body):
         has_password = self.source_password is not None
         has_domain = self.domain is not None or self.domain_password is not None
         if has_password and has_domain:
-            raise InvalidInput("Give either source_password, or domain and domain_password, not both.", field="domain")
+            raise InvalidInput(
+                "Give either source_password, or domain and domain_password, not both.", field="domain"
+            )
         if not has_password and not has_domain:
             raise InvalidInput(
                 "Prove that the number is yours: give its customer password (source_password), or a "

@@ -105,7 +105,12 @@ class ProductChange(Package):
 
     direction: Literal["upgrade", "downgrade"]
     from_product: str
-    EXAMPLE: ClassVar = {**Package.EXAMPLE, "product": "hosting-pro", "direction": "upgrade", "from_product": "hosting-basic"}
+    EXAMPLE: ClassVar = {
+        **Package.EXAMPLE,
+        "product": "hosting-pro",
+        "direction": "upgrade",
+        "from_product": "hosting-basic",
+    }
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> ProductChange:
@@ -137,7 +142,10 @@ class PackageSettings(Answer):
 
     package_id: str
     settings: dict[str, str]
-    EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "settings": {"https_redirect": "true", "php_version": "8.3"}}
+    EXAMPLE: ClassVar = {
+        "package_id": "pkg_3f2a9c",
+        "settings": {"https_redirect": "true", "php_version": "8.3"},
+    }
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> PackageSettings:

@@ -65,7 +65,9 @@ def login() -> Any:
         if form.ok:
             try:
                 result = identity.customer_login(number, form.get("password"))
-                return _login_answer("customer", result, customer_number=identity.subject_name(result.subject))
+                return _login_answer(
+                    "customer", result, customer_number=identity.subject_name(result.subject)
+                )
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""  # a password is never sent back

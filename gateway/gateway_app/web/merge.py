@@ -85,7 +85,9 @@ def merge_view(message: Any) -> dict[str, Any]:
     merge["role"] = "source" if own and own == merge["source_customer_number"] else "target"
     merge["may_object"] = merge["role"] == "source" and merge["status"] in OBJECTABLE_STATUSES
     merge["may_confirm"] = (
-        merge["may_object"] and merge["proof_method"] == "package_password" and not merge["confirmed_by_source"]
+        merge["may_object"]
+        and merge["proof_method"] == "package_password"
+        and not merge["confirmed_by_source"]
     )
     if merge["role"] == "source":
         merge["open"] = merge["needs_take_over"] = merge["can_submit"] = False
@@ -210,7 +212,11 @@ def merge_legal_proof(merge_id: str) -> Any:
         return merge_page(merge_id, error=message, status=422)
     try:
         merges.upload_legal_proof(
-            merge_id, filename=upload.filename, content_type=upload.mimetype or "", content=content, token=_token()
+            merge_id,
+            filename=upload.filename,
+            content_type=upload.mimetype or "",
+            content=content,
+            token=_token(),
         )
     except DomainError as error:
         if error.code == "invalid_input" and error.field == "file":
@@ -252,9 +258,13 @@ def merge_objection() -> Any:
         if error.http_status >= 500:
             raise
         message = (
-            _("This link is invalid or was already used. If the merge is still open, log in to object, or contact our service team.")
+            _(
+                "This link is invalid or was already used. If the merge is still open, log in to object, or contact our service team."
+            )
             if error.code == "invalid_token"
-            else _("The merge can no longer be stopped here, because it is already being carried out. Please contact our service team.")
+            else _(
+                "The merge can no longer be stopped here, because it is already being carried out. Please contact our service team."
+            )
         )
         return page("merge/objection.html", error.http_status, token="", done=False, error=message)
     return page("merge/objection.html", 200, token="", done=True, error=None)

@@ -119,12 +119,16 @@ NOTICES = {
     "downgraded": _l("The package has been changed."),
     "upgraded": _l("The package has been upgraded."),
     "ordered": _l("The offer has been ordered: your package has the new product."),
-    "order_failed": _l("The offer could not be ordered for this package. Please choose another package or ask us."),
+    "order_failed": _l(
+        "The offer could not be ordered for this package. Please choose another package or ask us."
+    ),
     "split": _l("The domain has been moved."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),
-    "objected": _l("You have objected. The merge has been cancelled, and both customer numbers have been told."),
+    "objected": _l(
+        "You have objected. The merge has been cancelled, and both customer numbers have been told."
+    ),
     "merge_confirmed": _l("You have confirmed the merge. Our service team can now carry it out."),
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),

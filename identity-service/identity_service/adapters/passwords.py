@@ -17,9 +17,7 @@ class Argon2Hasher:
     """Hashes and verifies passwords. Verification compares in constant time (argon2 does)."""
 
     def __init__(self) -> None:
-        self._ph = PasswordHasher(
-            memory_cost=MEMORY_COST_KIB, time_cost=TIME_COST, parallelism=PARALLELISM
-        )
+        self._ph = PasswordHasher(memory_cost=MEMORY_COST_KIB, time_cost=TIME_COST, parallelism=PARALLELISM)
         # A hash of a random password nobody knows, with the same parameters as the real ones:
         # checking it for a subject that does not exist costs what a real check costs, so the
         # answer's timing does not tell whether a customer number or account exists.

@@ -106,7 +106,9 @@ class ThrottleRepository:
         concurrent failures of one key, also on other replicas, are all counted)."""
         self.session.execute(
             _insert(self.session)(LoginFailureRow)
-            .values(scope=key.scope, throttle_key=key.key, failures=0, window_started_at=0.0, locked_until=0.0)
+            .values(
+                scope=key.scope, throttle_key=key.key, failures=0, window_started_at=0.0, locked_until=0.0
+            )
             .on_conflict_do_nothing()
         )
         row = self.session.scalars(
@@ -163,7 +165,9 @@ class RevocationRepository:
             .values(value=RevocationSequenceRow.value + 1)
         )
         sequence = int(
-            self.session.execute(select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1)).scalar_one()
+            self.session.execute(
+                select(RevocationSequenceRow.value).where(RevocationSequenceRow.id == 1)
+            ).scalar_one()
         )
         if _postgresql(self.session):
             self.session.execute(select(func.pg_notify(CHANGES_CHANNEL, str(sequence))))
@@ -200,7 +204,10 @@ class RevocationRepository:
         return rowcount(result)
 
     def all_rules(self) -> list[SubjectRule]:
-        return [_rule(r) for r in self.session.scalars(select(RevocationRuleRow).order_by(RevocationRuleRow.subject))]
+        return [
+            _rule(r)
+            for r in self.session.scalars(select(RevocationRuleRow).order_by(RevocationRuleRow.subject))
+        ]
 
     def denied_since(self, *, now: int) -> list[DeniedToken]:
         rows = self.session.scalars(select(DeniedTokenRow).where(DeniedTokenRow.expires_at > now))
@@ -219,7 +226,9 @@ class RevocationRepository:
         """The unexpired denied tokens whose last change is in (after, upto]."""
         rows = self.session.scalars(
             select(DeniedTokenRow).where(
-                DeniedTokenRow.sequence > after, DeniedTokenRow.sequence <= upto, DeniedTokenRow.expires_at > now
+                DeniedTokenRow.sequence > after,
+                DeniedTokenRow.sequence <= upto,
+                DeniedTokenRow.expires_at > now,
             )
         )
         return [DeniedToken(r.jti, r.expires_at) for r in rows]
@@ -256,7 +265,9 @@ class ReplicaRepository:
     def forget_silent(self, *, seconds: float) -> int:
         """Drops the rows of copies silent for `seconds` (they died without saying goodbye)."""
         result = self.session.execute(
-            delete(RevocationReplicaRow).where(RevocationReplicaRow.heartbeat_at < func.now() - timedelta(seconds=seconds))
+            delete(RevocationReplicaRow).where(
+                RevocationReplicaRow.heartbeat_at < func.now() - timedelta(seconds=seconds)
+            )
         )
         return rowcount(result)
 
@@ -265,7 +276,9 @@ class ReplicaRepository:
         woken (NOTIFY on commit)."""
         self.session.execute(
             update(RevocationReplicaRow)
-            .where(RevocationReplicaRow.replica_id == replica_id, RevocationReplicaRow.acked_sequence < sequence)
+            .where(
+                RevocationReplicaRow.replica_id == replica_id, RevocationReplicaRow.acked_sequence < sequence
+            )
             .values(acked_sequence=sequence)
         )
         self.session.execute(select(func.pg_notify(ACKS_CHANNEL, f"{replica_id} {sequence}")))
@@ -284,7 +297,9 @@ class ReplicaRepository:
         )
 
     def remove(self, replica_id: str) -> None:
-        self.session.execute(delete(RevocationReplicaRow).where(RevocationReplicaRow.replica_id == replica_id))
+        self.session.execute(
+            delete(RevocationReplicaRow).where(RevocationReplicaRow.replica_id == replica_id)
+        )
 
 
 class PasswordResetRepository:
@@ -394,8 +409,12 @@ class PasswordResetRepository:
     def prune(self, *, before: float) -> int:
         """Forgets tokens and requests created before `before` (expired and out of the
         throttling window)."""
-        result = self.session.execute(delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before))
-        self.session.execute(delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before))
+        result = self.session.execute(
+            delete(PasswordResetTokenRow).where(PasswordResetTokenRow.created_at < before)
+        )
+        self.session.execute(
+            delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before)
+        )
         return rowcount(result)
 
 

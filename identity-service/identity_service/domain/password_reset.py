@@ -90,7 +90,9 @@ def check_email(email: str) -> str:
     """The recipient as contract-service has it; empty means "no such customer"."""
     email = (email or "").strip()
     if email and (
-        len(email) > MAX_EMAIL_LENGTH or email.count("@") != 1 or any(c.isspace() or c in "<>,;" for c in email)
+        len(email) > MAX_EMAIL_LENGTH
+        or email.count("@") != 1
+        or any(c.isspace() or c in "<>,;" for c in email)
     ):
         raise InvalidInput("This is not an e-mail address.", field="email")
     return email

@@ -49,7 +49,9 @@ def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocation
             sequence=change.sequence,
             snapshot=change.snapshot and first,
             rules=[
-                identity_pb2.SubjectRule(subject=r.subject, min_generation=r.min_generation, keep_jti=r.keep_jti)
+                identity_pb2.SubjectRule(
+                    subject=r.subject, min_generation=r.min_generation, keep_jti=r.keep_jti
+                )
                 for _, r in chunk
                 if isinstance(r, SubjectRule)
             ],
@@ -85,7 +87,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- logins ---------------------------------------------------------------------------
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def CustomerLogin(self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal) -> identity_pb2.CustomerLoginResponse:
+    def CustomerLogin(
+        self, request: identity_pb2.CustomerLoginRequest, context: Context, caller: Principal
+    ) -> identity_pb2.CustomerLoginResponse:
         result = services.customer_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -98,7 +102,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.CustomerLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", "service:merge", in_thread=True)
-    def PackageLogin(self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal) -> identity_pb2.PackageLoginResponse:
+    def PackageLogin(
+        self, request: identity_pb2.PackageLoginRequest, context: Context, caller: Principal
+    ) -> identity_pb2.PackageLoginResponse:
         result = services.package_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -112,7 +118,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
-    def StaffLogin(self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal) -> identity_pb2.StaffLoginResponse:
+    def StaffLogin(
+        self, request: identity_pb2.StaffLoginRequest, context: Context, caller: Principal
+    ) -> identity_pb2.StaffLoginResponse:
         result = services.staff_login(
             uow=self._uow(),
             hasher=self._hasher,
@@ -130,15 +138,21 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # the RPC returns (`_revoke`), so an old token is refused everywhere from then on.
 
     @rpc("staff")
-    async def SetCustomerPassword(self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetCustomerPasswordResponse:
+    async def SetCustomerPassword(
+        self, request: identity_pb2.SetCustomerPasswordRequest, context: Context, caller: Principal
+    ) -> identity_pb2.SetCustomerPasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
-            services.set_customer_password, customer_number=request.customer_number, password_hash=password_hash
+            services.set_customer_password,
+            customer_number=request.customer_number,
+            password_hash=password_hash,
         )
         return identity_pb2.SetCustomerPasswordResponse()
 
     @rpc("service:gateway", "staff")
-    async def SetPackagePassword(self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal) -> identity_pb2.SetPackagePasswordResponse:
+    async def SetPackagePassword(
+        self, request: identity_pb2.SetPackagePasswordRequest, context: Context, caller: Principal
+    ) -> identity_pb2.SetPackagePasswordResponse:
         password_hash = await self._hash(request.password)
         await self._revoke(
             services.set_package_password,
@@ -149,7 +163,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.SetPackagePasswordResponse()
 
     @rpc("customer")
-    async def ChangeCustomerPassword(self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal) -> identity_pb2.ChangeCustomerPasswordResponse:
+    async def ChangeCustomerPassword(
+        self, request: identity_pb2.ChangeCustomerPasswordRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ChangeCustomerPasswordResponse:
         number = caller.customer_number or caller.name
         password_hash = await asyncio.to_thread(
             services.check_password_change,
@@ -174,7 +190,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
 
     @rpc("service:gateway", in_thread=True)
-    def RequestPasswordReset(self, request: identity_pb2.RequestPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.RequestPasswordResetResponse:
+    def RequestPasswordReset(
+        self, request: identity_pb2.RequestPasswordResetRequest, context: Context, caller: Principal
+    ) -> identity_pb2.RequestPasswordResetResponse:
         queued = services.request_password_reset(
             uow=self._uow(),
             policy=self._reset_policy,
@@ -191,7 +209,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.RequestPasswordResetResponse()
 
     @rpc("service:gateway")
-    async def ConfirmPasswordReset(self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal) -> identity_pb2.ConfirmPasswordResetResponse:
+    async def ConfirmPasswordReset(
+        self, request: identity_pb2.ConfirmPasswordResetRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ConfirmPasswordResetResponse:
         password_hash = await asyncio.to_thread(
             services.check_password_reset,
             uow=self._uow(),
@@ -212,7 +232,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     # --- revocation -----------------------------------------------------------------------
 
     @rpc("customer", "package", "staff")
-    async def RevokeOwnToken(self, request: identity_pb2.RevokeOwnTokenRequest, context: Context, caller: Principal) -> identity_pb2.RevokeOwnTokenResponse:
+    async def RevokeOwnToken(
+        self, request: identity_pb2.RevokeOwnTokenRequest, context: Context, caller: Principal
+    ) -> identity_pb2.RevokeOwnTokenResponse:
         result = await self._revoke(
             services.revoke_token, jti=caller.jti, expires_at=caller.expires_at, now=int(time.time())
         )
@@ -225,11 +247,18 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         if caller.subject == "service:contract" and not request.subject.startswith("package:"):
             # contract-service ends the logins of a terminated package, nothing else.
             raise Forbidden("contract-service may only end the tokens of a package.")
-        result = await self._revoke(services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti)
+        result = await self._revoke(
+            services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti
+        )
         return identity_pb2.RevokeSubjectResponse(revocation=result)
 
     @rpc("service:merge")
-    async def SetCustomerStatus(self, request: identity_pb2.IdentityServiceSetCustomerStatusRequest, context: Context, caller: Principal) -> identity_pb2.IdentityServiceSetCustomerStatusResponse:
+    async def SetCustomerStatus(
+        self,
+        request: identity_pb2.IdentityServiceSetCustomerStatusRequest,
+        context: Context,
+        caller: Principal,
+    ) -> identity_pb2.IdentityServiceSetCustomerStatusResponse:
         async with self._hub.publishing:
             result = await asyncio.to_thread(
                 services.set_customer_status,
@@ -250,7 +279,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         revocation takes to reach every replica, the replication lag a revoking call sees."""
         started = time.perf_counter()
         acked = await self._hub.wait_acked(sequence)
-        metrics.REVOCATION_ACK_SECONDS.labels("acked" if acked else "timeout").observe(time.perf_counter() - started)
+        metrics.REVOCATION_ACK_SECONDS.labels("acked" if acked else "timeout").observe(
+            time.perf_counter() - started
+        )
         return acked
 
     async def _revoke(
@@ -278,7 +309,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         watcher = self._hub.connect()  # before the snapshot is read: no change falls between
         reader = asyncio.create_task(self._read_acks(request_iterator, watcher))
         try:
-            snapshot = await asyncio.to_thread(services.revocation_snapshot, uow=self._uow(), now=int(time.time()))
+            snapshot = await asyncio.to_thread(
+                services.revocation_snapshot, uow=self._uow(), now=int(time.time())
+            )
             for event in to_events(snapshot):
                 yield event
             while True:

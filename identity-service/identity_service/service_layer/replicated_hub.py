@@ -133,7 +133,9 @@ class ReplicatedRevocationHub(RevocationHub):
             self.feed.stop()
             raise RuntimeError("identity-service could not LISTEN for the revocations of its other copies")
         # Listening before the state is read: whatever commits from now on is notified.
-        snapshot = await asyncio.to_thread(services.revocation_snapshot, uow=self._uow(), now=int(time.time()))
+        snapshot = await asyncio.to_thread(
+            services.revocation_snapshot, uow=self._uow(), now=int(time.time())
+        )
         self.load(snapshot)
         self.reported = self.published  # no watcher yet: the state is all there is
         await asyncio.to_thread(self._heartbeat)
@@ -251,7 +253,9 @@ class ReplicatedRevocationHub(RevocationHub):
             remaining = deadline - loop.time()
             if remaining <= 0:
                 log.warning(
-                    "revocation %d: identity copies %s did not acknowledge in time", sequence, ", ".join(lagging)
+                    "revocation %d: identity copies %s did not acknowledge in time",
+                    sequence,
+                    ", ".join(lagging),
                 )
                 return False
             try:
@@ -278,7 +282,9 @@ class ReplicatedRevocationHub(RevocationHub):
 
     def _unsync(self, reason: str) -> None:
         if self.synced:
-            log.warning("revocations: %s; ending %d watch stream(s) until caught up", reason, self.watcher_count)
+            log.warning(
+                "revocations: %s; ending %d watch stream(s) until caught up", reason, self.watcher_count
+            )
         self.synced = False
         self.close()  # the watchers turn stale and reconnect; refused until caught up
 

@@ -108,7 +108,9 @@ def set_package_password(
     return change
 
 
-def ensure_staff_account(*, uow: UnitOfWork, hasher: Hasher, username: str, password: str) -> RevocationChange | None:
+def ensure_staff_account(
+    *, uow: UnitOfWork, hasher: Hasher, username: str, password: str
+) -> RevocationChange | None:
     """Creates the staff account, or sets its password when it differs (start-up). A new
     password (STAFF_PASSWORD rotated) revokes the staff tokens issued before, in the same
     transaction; an upgraded hash of the same password does not."""
@@ -185,7 +187,9 @@ def store_password_change(
     return change
 
 
-def _queue_notice(uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, *, event: str) -> None:
+def _queue_notice(
+    uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, *, event: str
+) -> None:
     """Queues a password notice (cc_common.notices) in the caller's transaction."""
     if not recipient:
         return
@@ -255,7 +259,12 @@ def request_password_reset(
         if refusal is None:
             uow.resets.add(
                 password_reset.ResetToken(
-                    token_hash, number, now, now + policy.ttl_seconds, notify_email=recipient, market=market.strip()[:2]
+                    token_hash,
+                    number,
+                    now,
+                    now + policy.ttl_seconds,
+                    notify_email=recipient,
+                    market=market.strip()[:2],
                 )
             )
             subject, body = password_reset.reset_mail(
@@ -264,7 +273,9 @@ def request_password_reset(
                 ttl_seconds=policy.ttl_seconds,
                 market=market,
             )
-            uow.mails.queue(dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body)
+            uow.mails.queue(
+                dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body
+            )
         elif recipient:
             log.info("password reset for %s dropped: %s", number, refusal)
         uow.resets.prune(before=now - max(password_reset.THROTTLE_WINDOW_SECONDS, policy.ttl_seconds))
@@ -272,7 +283,9 @@ def request_password_reset(
     return refusal is None
 
 
-def check_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_password: str, now: float) -> str:
+def check_password_reset(
+    *, uow: UnitOfWork, hasher: Hasher, token: str, new_password: str, now: float
+) -> str:
     """Step 1 of a reset: the password policy is checked before the token, and the token
     before the (costly) hash is computed. Returns the new hash."""
     model.check_password_policy(new_password, field_name="new_password")
@@ -284,7 +297,9 @@ def check_password_reset(*, uow: UnitOfWork, hasher: Hasher, token: str, new_pas
     return hasher.hash(new_password)
 
 
-def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, now: float) -> RevocationChange:
+def confirm_password_reset(
+    *, uow: UnitOfWork, token: str, password_hash: str, now: float
+) -> RevocationChange:
     """Step 2: spends the token (and voids the number's other links), sets the password of its
     customer number (creating its credential when it had none), clears the number's login
     lockout and revokes every token of the customer, in one transaction."""
@@ -303,7 +318,9 @@ def confirm_password_reset(*, uow: UnitOfWork, token: str, password_hash: str, n
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
         change = _bump_subject(uow, credential.subject)
         if found is not None:
-            _queue_notice(uow, notices.PASSWORD_RESET_DONE, number, found.notify_email, found.market, event=token_hash)
+            _queue_notice(
+                uow, notices.PASSWORD_RESET_DONE, number, found.notify_email, found.market, event=token_hash
+            )
         crash_point("identity:before_commit:ConfirmPasswordReset")
         uow.commit()
     return change
@@ -393,9 +410,13 @@ def package_login(
     when it is unknown: the same limit, the same answer and the same cost either way."""
     package = (package_id or "").strip()
     keys = throttling.keys_for(
-        throttling.PACKAGE, throttling.package_account(package, model.normalise_domain_key(domain)), client_address
+        throttling.PACKAGE,
+        throttling.package_account(package, model.normalise_domain_key(domain)),
+        client_address,
     )
-    credential = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_package(package) if package else None)
+    credential = _load_unless_locked(
+        uow, keys, now, lambda u: u.credentials.get_package(package) if package else None
+    )
     if not _password_matches(hasher, credential.password_hash if credential else None, password):
         _register_failure(uow, keys, limits, now)
         raise Unauthenticated(_WRONG_PACKAGE, code=INVALID_CREDENTIALS)
@@ -432,7 +453,9 @@ def staff_login(
     return _succeed(uow, hasher, keys[0], account.subject, account.password_hash, password, rehash)
 
 
-def _load_unless_locked(uow: UnitOfWork, keys: list[ThrottleKey], now: float, load: Callable[[UnitOfWork], R]) -> R:
+def _load_unless_locked(
+    uow: UnitOfWork, keys: list[ThrottleKey], now: float, load: Callable[[UnitOfWork], R]
+) -> R:
     """Refuses a locked attempt before any password is checked; else loads the account.
     The answer depends only on the keys, never on whether the account exists."""
     with uow:
@@ -560,7 +583,10 @@ def revocation_changes_since(*, uow: UnitOfWork, after: int, now: int) -> Revoca
         sequence = uow.revocations.current_sequence()
         if sequence < after:  # the database went back in time (restored): start over
             return RevocationChange(
-                sequence, snapshot=True, rules=uow.revocations.all_rules(), denied=uow.revocations.denied_since(now=now)
+                sequence,
+                snapshot=True,
+                rules=uow.revocations.all_rules(),
+                denied=uow.revocations.denied_since(now=now),
             )
         if sequence == after:
             return None

@@ -38,19 +38,41 @@ class GrpcBackends:
         tls: GrpcTls | None = None,
     ) -> None:
         token = credential.token  # service:merge, signed with merge-service's own key
-        self.identity = ServiceClient("identity service", make_channel(identity_addr, tls), identity_pb2_grpc.IdentityServiceStub, service_token=token, timeout=timeout)
-        self.contract = ServiceClient("contract service", make_channel(contract_addr, tls), contract_pb2_grpc.ContractServiceStub, service_token=token, timeout=timeout)
-        self.package = ServiceClient("package service", make_channel(package_addr, tls), package_pb2_grpc.PackageServiceStub, service_token=token, timeout=timeout)
+        self.identity = ServiceClient(
+            "identity service",
+            make_channel(identity_addr, tls),
+            identity_pb2_grpc.IdentityServiceStub,
+            service_token=token,
+            timeout=timeout,
+        )
+        self.contract = ServiceClient(
+            "contract service",
+            make_channel(contract_addr, tls),
+            contract_pb2_grpc.ContractServiceStub,
+            service_token=token,
+            timeout=timeout,
+        )
+        self.package = ServiceClient(
+            "package service",
+            make_channel(package_addr, tls),
+            package_pb2_grpc.PackageServiceStub,
+            service_token=token,
+            timeout=timeout,
+        )
         # Moving 10,000 records takes well under a second, but give transfers room.
         self._transfer_timeout = max(timeout, 60.0)
 
     def verify_customer_password(self, *, customer_number: str, password: str, client_address: str) -> None:
         self.identity.invoke(
             self.identity.stub.CustomerLogin,
-            identity_pb2.CustomerLoginRequest(customer_number=customer_number, password=password, client_address=client_address),
+            identity_pb2.CustomerLoginRequest(
+                customer_number=customer_number, password=password, client_address=client_address
+            ),
         )
 
-    def verify_domain_password(self, *, customer_number: str, domain: str, password: str, client_address: str) -> None:
+    def verify_domain_password(
+        self, *, customer_number: str, domain: str, password: str, client_address: str
+    ) -> None:
         package_id = ""
         try:
             request = package_pb2.ResolveDomainRequest(domain=domain)
@@ -65,13 +87,21 @@ class GrpcBackends:
         # An unknown domain or one of another customer still costs one hash (package_id "").
         self.identity.invoke(
             self.identity.stub.PackageLogin,
-            identity_pb2.PackageLoginRequest(domain=domain.strip().lower(), package_id=package_id, password=password, client_address=client_address),
+            identity_pb2.PackageLoginRequest(
+                domain=domain.strip().lower(),
+                package_id=package_id,
+                password=password,
+                client_address=client_address,
+            ),
         )
         if not package_id:  # pragma: no cover - identity already refused an empty package id
             raise Unauthenticated("The details are not correct.", code="invalid_credentials")
 
     def customer_snapshot(self, customer_number: str) -> dict[str, str]:
-        snap = self.contract.invoke(self.contract.stub.GetCustomerSnapshot, contract_pb2.GetCustomerSnapshotRequest(customer_number=customer_number))
+        snap = self.contract.invoke(
+            self.contract.stub.GetCustomerSnapshot,
+            contract_pb2.GetCustomerSnapshotRequest(customer_number=customer_number),
+        )
         c = snap.customer
         return {
             "customer_number": c.customer_number,
@@ -95,7 +125,9 @@ class GrpcBackends:
             "card_expiry": c.payment.card_expiry,
         }
 
-    def set_customer_status(self, *, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = "") -> None:
+    def set_customer_status(
+        self, *, merge_id: str, customer_numbers: list[str], status: str, merged_into: str = ""
+    ) -> None:
         self.contract.invoke(
             self.contract.stub.SetCustomerStatus,
             contract_pb2.ContractServiceSetCustomerStatusRequest(
@@ -106,13 +138,27 @@ class GrpcBackends:
             ),
         )
 
-    def transfer_packages(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
-        request = package_pb2.TransferPackagesRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
-        return _moved(self.package.invoke(self.package.stub.TransferPackages, request, timeout=self._transfer_timeout))
+    def transfer_packages(
+        self, *, merge_id: str, source: str, target: str, reverse: bool
+    ) -> dict[str, list[str]]:
+        request = package_pb2.TransferPackagesRequest(
+            merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse
+        )
+        return _moved(
+            self.package.invoke(self.package.stub.TransferPackages, request, timeout=self._transfer_timeout)
+        )
 
-    def transfer_contracts(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
-        request = contract_pb2.TransferContractsRequest(merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse)
-        return _moved(self.contract.invoke(self.contract.stub.TransferContracts, request, timeout=self._transfer_timeout))
+    def transfer_contracts(
+        self, *, merge_id: str, source: str, target: str, reverse: bool
+    ) -> dict[str, list[str]]:
+        request = contract_pb2.TransferContractsRequest(
+            merge_id=merge_id, source_customer_number=source, target_customer_number=target, reverse=reverse
+        )
+        return _moved(
+            self.contract.invoke(
+                self.contract.stub.TransferContracts, request, timeout=self._transfer_timeout
+            )
+        )
 
     def retire_credentials(self, *, merge_id: str, source: str, target: str) -> None:
         self.identity.invoke(

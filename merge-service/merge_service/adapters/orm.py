@@ -55,7 +55,7 @@ class MergeRow(Base):
 
 
 class MergeLockRow(Base):
-    """"Only two numbers at a time": a number in an open merge has a row here (primary key)."""
+    """ "Only two numbers at a time": a number in an open merge has a row here (primary key)."""
 
     __tablename__ = "merge_locks"
 

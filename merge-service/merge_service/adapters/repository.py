@@ -113,7 +113,9 @@ class MergeRepository:
             _aware(row.legal_proof_uploaded_at),
         )
 
-    def store_legal_proof(self, merge_id: str, filename: str, content_type: str, content: bytes, at: datetime) -> None:
+    def store_legal_proof(
+        self, merge_id: str, filename: str, content_type: str, content: bytes, at: datetime
+    ) -> None:
         row = self.session.get(MergeRow, merge_id)
         assert row is not None
         row.legal_proof_filename = filename
@@ -148,7 +150,15 @@ class MergeRepository:
             stmt = stmt.where(MergeStepRow.saga == saga)
         rows = self.session.scalars(stmt.order_by(MergeStepRow.saga, MergeStepRow.position))
         return [
-            StepRecord(r.saga, r.step, r.position, r.state, _aware(r.started_at), _aware(r.finished_at), r.error or "")
+            StepRecord(
+                r.saga,
+                r.step,
+                r.position,
+                r.state,
+                _aware(r.started_at),
+                _aware(r.finished_at),
+                r.error or "",
+            )
             for r in rows
         ]
 
@@ -156,7 +166,9 @@ class MergeRepository:
         row = self.session.get(MergeStepRow, (merge_id, saga, step))
         return row.state if row else None
 
-    def mark_step(self, merge_id: str, saga: str, step: str, position: int, state: str, at: datetime, error: str = "") -> None:
+    def mark_step(
+        self, merge_id: str, saga: str, step: str, position: int, state: str, at: datetime, error: str = ""
+    ) -> None:
         row = self.session.get(MergeStepRow, (merge_id, saga, step))
         if row is None:
             row = MergeStepRow(merge_id=merge_id, saga=saga, step=step, position=position, started_at=at)
@@ -192,7 +204,9 @@ class MergeRepository:
 
     @staticmethod
     def _free(owner: str, now: datetime) -> ColumnElement[bool]:
-        return or_(MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now, MergeRow.saga_owner == owner)
+        return or_(
+            MergeRow.saga_owner.is_(None), MergeRow.saga_lease_until < now, MergeRow.saga_owner == owner
+        )
 
     def claim_saga(self, merge_id: str, owner: str, now: datetime, until: datetime) -> bool:
         """Takes the lease of one open saga (executing or reversing) unless another copy holds
@@ -220,7 +234,9 @@ class MergeRepository:
         merge_id = self.session.scalar(pick)
         if merge_id is None:
             return False, None
-        taken = self._set_lease((MergeRow.id == merge_id, self._due(now)), saga_owner=owner, saga_lease_until=until)
+        taken = self._set_lease(
+            (MergeRow.id == merge_id, self._due(now)), saga_owner=owner, saga_lease_until=until
+        )
         return True, merge_id if taken else None
 
     def hold_saga(self, merge_id: str, owner: str, now: datetime, until: datetime) -> bool:
@@ -230,9 +246,15 @@ class MergeRepository:
             saga_lease_until=until,
         )
 
-    def release_saga(self, merge_id: str, owner: str, *, next_attempt_at: datetime | None, attempts: int | None) -> bool:
+    def release_saga(
+        self, merge_id: str, owner: str, *, next_attempt_at: datetime | None, attempts: int | None
+    ) -> bool:
         """Gives the lease up (if still held); `attempts` None leaves the count as it is."""
-        values: dict[str, Any] = {"saga_owner": None, "saga_lease_until": None, "saga_next_attempt_at": next_attempt_at}
+        values: dict[str, Any] = {
+            "saga_owner": None,
+            "saga_lease_until": None,
+            "saga_next_attempt_at": next_attempt_at,
+        }
         if attempts is not None:
             values["saga_attempts"] = attempts
         return self._set_lease((MergeRow.id == merge_id, MergeRow.saga_owner == owner), **values)
@@ -246,7 +268,9 @@ class MergeRepository:
     # mail --------------------------------------------------------------------------------
     def queue_mail(self, *, dedup_key: str, recipient: str, subject: str, body: str) -> None:
         if recipient:
-            outbox_mod.enqueue(self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body)
+            outbox_mod.enqueue(
+                self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body
+            )
 
     # mapping -----------------------------------------------------------------------------
     @staticmethod

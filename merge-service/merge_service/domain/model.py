@@ -60,8 +60,6 @@ def new_merge_id() -> str:
     return "mrg_" + secrets.token_hex(8)
 
 
-
-
 # --- normalising: only formatting, never content -----------------------------------------
 
 
@@ -234,9 +232,7 @@ class Merge:
 
     def _require(self, *states: str, action: str) -> None:
         if self.status not in states:
-            raise Conflict(
-                f"This merge is {self.status}; it cannot be {action} now.", code="merge_not_open"
-            )
+            raise Conflict(f"This merge is {self.status}; it cannot be {action} now.", code="merge_not_open")
 
     def take_over_data(self) -> None:
         self._require(NEEDS_LEGAL_PROOF, READY, action="changed")
@@ -249,7 +245,7 @@ class Merge:
         self._touch()
 
     def submit(self, *, auto_review: bool) -> None:
-        """"Send order". Returns with status submitted, or approved when review is automatic."""
+        """ "Send order". Returns with status submitted, or approved when review is automatic."""
         self._require(NEEDS_LEGAL_PROOF, READY, action="submitted")
         if self.blocked and not self.legal_proof_uploaded:
             raise Conflict(
@@ -259,7 +255,7 @@ class Merge:
             )
         if self.has_differences and not self.data_taken_over:
             raise Conflict(
-                "Some contact details differ. Please confirm with \"take over data\" that the "
+                'Some contact details differ. Please confirm with "take over data" that the '
                 "data of your customer number is kept.",
                 code="differences_not_resolved",
             )
@@ -271,7 +267,9 @@ class Merge:
 
     def cancel(self, by: str = "") -> None:
         if self.status not in CANCELLABLE:
-            raise Conflict(f"This merge is {self.status}; it can no longer be cancelled.", code="merge_not_open")
+            raise Conflict(
+                f"This merge is {self.status}; it can no longer be cancelled.", code="merge_not_open"
+            )
         self.status = CANCELLED
         self.cancelled_by = by
         self._touch()
@@ -293,7 +291,9 @@ class Merge:
             self.source_confirmed_at = now or utcnow()
         self._touch()
 
-    def approve(self, *, now: datetime | None = None, objection_period: timedelta = DEFAULT_OBJECTION_PERIOD) -> None:
+    def approve(
+        self, *, now: datetime | None = None, objection_period: timedelta = DEFAULT_OBJECTION_PERIOD
+    ) -> None:
         self._require(SUBMITTED, action="approved")
         ends = self.objection_period_ends_at(objection_period)
         if ends is not None and (now or utcnow()) < ends:
@@ -342,7 +342,9 @@ class Merge:
         if completed is not None and completed.tzinfo is None:
             completed = completed.replace(tzinfo=UTC)
         if completed is None or now - completed > REVERSAL_WINDOW:
-            raise Conflict("A merge can only be reversed within 30 days of completion.", code="reversal_window_over")
+            raise Conflict(
+                "A merge can only be reversed within 30 days of completion.", code="reversal_window_over"
+            )
         self.status = REVERSING
         self.reversal_reason = reason[:1000]
         self._touch()

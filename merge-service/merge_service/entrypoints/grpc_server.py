@@ -28,7 +28,9 @@ def to_proto(merge: Merge, objection_period: timedelta = DEFAULT_OBJECTION_PERIO
         status=enum_value(merge_pb2.MergeStatus, merge.status),
         comparison=[
             merge_pb2.ComparisonRow(
-                field=r.field, target_value=r.target_value, source_value=r.source_value,
+                field=r.field,
+                target_value=r.target_value,
+                source_value=r.source_value,
                 result=enum_value(merge_pb2.ComparisonResult, r.result),
             )
             for r in merge.comparison
@@ -70,7 +72,9 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
 
     # Runs in a thread: it calls identity (a password hash) and contract-service.
     @rpc("customer", in_thread=True)
-    def StartMerge(self, request: merge_pb2.StartMergeRequest, context: Context, caller: Principal) -> merge_pb2.StartMergeResponse:
+    def StartMerge(
+        self, request: merge_pb2.StartMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.StartMergeResponse:
         merge = services.start_merge(
             uow=self._uow(),
             backends=self._backends,
@@ -86,34 +90,54 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.StartMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def GetMerge(self, request: merge_pb2.GetMergeRequest, context: Context, caller: Principal) -> merge_pb2.GetMergeResponse:
+    def GetMerge(
+        self, request: merge_pb2.GetMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.GetMergeResponse:
         merge = services.get_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.GetMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def ListMerges(self, request: merge_pb2.ListMergesRequest, context: Context, caller: Principal) -> merge_pb2.ListMergesResponse:
-        merges = services.list_merges(uow=self._uow(), caller=caller, status=enum_name(merge_pb2.MergeStatus, request.status))
+    def ListMerges(
+        self, request: merge_pb2.ListMergesRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ListMergesResponse:
+        merges = services.list_merges(
+            uow=self._uow(), caller=caller, status=enum_name(merge_pb2.MergeStatus, request.status)
+        )
         return merge_pb2.ListMergesResponse(merges=[self._proto(m) for m in merges])
 
     @rpc("customer")
-    def TakeOverData(self, request: merge_pb2.TakeOverDataRequest, context: Context, caller: Principal) -> merge_pb2.TakeOverDataResponse:
+    def TakeOverData(
+        self, request: merge_pb2.TakeOverDataRequest, context: Context, caller: Principal
+    ) -> merge_pb2.TakeOverDataResponse:
         merge = services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.TakeOverDataResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def SubmitMerge(self, request: merge_pb2.SubmitMergeRequest, context: Context, caller: Principal) -> merge_pb2.SubmitMergeResponse:
+    def SubmitMerge(
+        self, request: merge_pb2.SubmitMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.SubmitMergeResponse:
         merge = services.submit_merge(
-            uow=self._uow(), caller=caller, merge_id=request.merge_id, auto_review=self._auto_review, schedule=self._saga.schedule
+            uow=self._uow(),
+            caller=caller,
+            merge_id=request.merge_id,
+            auto_review=self._auto_review,
+            schedule=self._saga.schedule,
         )
         return merge_pb2.SubmitMergeResponse(merge=self._proto(merge))
 
     @rpc("customer", "staff")
-    def CancelMerge(self, request: merge_pb2.CancelMergeRequest, context: Context, caller: Principal) -> merge_pb2.CancelMergeResponse:
-        merge = services.cancel_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+    def CancelMerge(
+        self, request: merge_pb2.CancelMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.CancelMergeResponse:
+        merge = services.cancel_merge(
+            uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail
+        )
         return merge_pb2.CancelMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def UploadLegalProof(self, request: merge_pb2.UploadLegalProofRequest, context: Context, caller: Principal) -> merge_pb2.UploadLegalProofResponse:
+    def UploadLegalProof(
+        self, request: merge_pb2.UploadLegalProofRequest, context: Context, caller: Principal
+    ) -> merge_pb2.UploadLegalProofResponse:
         merge = services.upload_legal_proof(
             uow=self._uow(),
             caller=caller,
@@ -125,7 +149,9 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.UploadLegalProofResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def GetLegalProof(self, request: merge_pb2.GetLegalProofRequest, context: Context, caller: Principal) -> merge_pb2.GetLegalProofResponse:
+    def GetLegalProof(
+        self, request: merge_pb2.GetLegalProofRequest, context: Context, caller: Principal
+    ) -> merge_pb2.GetLegalProofResponse:
         filename, content_type, content, uploaded_at = services.get_legal_proof(
             uow=self._uow(), caller=caller, merge_id=request.merge_id
         )
@@ -134,7 +160,9 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         )
 
     @rpc("staff")
-    def ApproveMerge(self, request: merge_pb2.ApproveMergeRequest, context: Context, caller: Principal) -> merge_pb2.ApproveMergeResponse:
+    def ApproveMerge(
+        self, request: merge_pb2.ApproveMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ApproveMergeResponse:
         merge = services.approve_merge(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -144,12 +172,16 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.ApproveMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def RejectMerge(self, request: merge_pb2.RejectMergeRequest, context: Context, caller: Principal) -> merge_pb2.RejectMergeResponse:
+    def RejectMerge(
+        self, request: merge_pb2.RejectMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.RejectMergeResponse:
         merge = services.reject_merge(uow=self._uow(), merge_id=request.merge_id, reason=request.reason)
         return merge_pb2.RejectMergeResponse(merge=self._proto(merge))
 
     @rpc("staff")
-    def GetMergeAudit(self, request: merge_pb2.GetMergeAuditRequest, context: Context, caller: Principal) -> merge_pb2.GetMergeAuditResponse:
+    def GetMergeAudit(
+        self, request: merge_pb2.GetMergeAuditRequest, context: Context, caller: Principal
+    ) -> merge_pb2.GetMergeAuditResponse:
         merge, steps, moved = services.audit(uow=self._uow(), merge_id=request.merge_id)
         return merge_pb2.GetMergeAuditResponse(
             merge=self._proto(merge),
@@ -165,28 +197,47 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
                 )
                 for s in steps
             ],
-            moved=[merge_pb2.MovedRecords(kind=enum_value(common_pb2.RecordKind, kind), ids=ids) for kind, ids in moved.items()],
+            moved=[
+                merge_pb2.MovedRecords(kind=enum_value(common_pb2.RecordKind, kind), ids=ids)
+                for kind, ids in moved.items()
+            ],
             reversal_reason=merge.reversal_reason,
         )
 
     @rpc("staff")
-    def ReverseMerge(self, request: merge_pb2.ReverseMergeRequest, context: Context, caller: Principal) -> merge_pb2.ReverseMergeResponse:
-        merge = services.reverse_merge(uow=self._uow(), backends=self._backends, merge_id=request.merge_id, reason=request.reason, schedule=self._saga.schedule)
+    def ReverseMerge(
+        self, request: merge_pb2.ReverseMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ReverseMergeResponse:
+        merge = services.reverse_merge(
+            uow=self._uow(),
+            backends=self._backends,
+            merge_id=request.merge_id,
+            reason=request.reason,
+            schedule=self._saga.schedule,
+        )
         return merge_pb2.ReverseMergeResponse(merge=self._proto(merge))
 
     # --- a merge proven with a package password: the absorbed side's say --------------------
 
     @rpc("service:gateway")
-    def ObjectToMerge(self, request: merge_pb2.ObjectToMergeRequest, context: Context, caller: Principal) -> merge_pb2.ObjectToMergeResponse:
+    def ObjectToMerge(
+        self, request: merge_pb2.ObjectToMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ObjectToMergeResponse:
         merge = services.object_by_token(uow=self._uow(), token=request.token, on_mail=self._on_mail)
         return merge_pb2.ObjectToMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def ObjectMerge(self, request: merge_pb2.ObjectMergeRequest, context: Context, caller: Principal) -> merge_pb2.ObjectMergeResponse:
-        merge = services.object_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail)
+    def ObjectMerge(
+        self, request: merge_pb2.ObjectMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ObjectMergeResponse:
+        merge = services.object_merge(
+            uow=self._uow(), caller=caller, merge_id=request.merge_id, on_mail=self._on_mail
+        )
         return merge_pb2.ObjectMergeResponse(merge=self._proto(merge))
 
     @rpc("customer")
-    def ConfirmMerge(self, request: merge_pb2.ConfirmMergeRequest, context: Context, caller: Principal) -> merge_pb2.ConfirmMergeResponse:
+    def ConfirmMerge(
+        self, request: merge_pb2.ConfirmMergeRequest, context: Context, caller: Principal
+    ) -> merge_pb2.ConfirmMergeResponse:
         merge = services.confirm_merge(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.ConfirmMergeResponse(merge=self._proto(merge))

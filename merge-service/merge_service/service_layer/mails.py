@@ -110,8 +110,16 @@ _EVENTS: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
 }
-_GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Geachte klant,"}
-_REFERENCE = {"en": "Merge reference: {id}", "de": "Referenz der Zusammenfassung: {id}", "nl": "Referentie van de samenvoeging: {id}"}
+_GREETING = {
+    "en": "Dear customer,",
+    "de": "Sehr geehrte Kundin, sehr geehrter Kunde,",
+    "nl": "Geachte klant,",
+}
+_REFERENCE = {
+    "en": "Merge reference: {id}",
+    "de": "Referenz der Zusammenfassung: {id}",
+    "nl": "Referentie van de samenvoeging: {id}",
+}
 _SIGNATURE = {"en": "Your customer service team", "de": "Ihr Kundenservice", "nl": "Uw klantenservice"}
 
 
@@ -122,7 +130,15 @@ def render(merge: model.Merge, event: str) -> tuple[str, str]:
     reason = merge.rejection_reason if event == "rejected" else merge.reversal_reason
     values = {"s": merge.source_customer_number, "t": merge.target_customer_number, "reason": reason}
     body = "\n".join(
-        [_GREETING[language], "", text.format(**values), "", _REFERENCE[language].format(id=merge.id), "", _SIGNATURE[language]]
+        [
+            _GREETING[language],
+            "",
+            text.format(**values),
+            "",
+            _REFERENCE[language].format(id=merge.id),
+            "",
+            _SIGNATURE[language],
+        ]
     )
     return subject, body
 
@@ -137,7 +153,9 @@ def queue(uow: UnitOfWork, merge: model.Merge, event: str) -> None:
     subject, body = render(merge, event)
     for role, snapshot in (("target", merge.target_snapshot), ("source", merge.source_snapshot)):
         recipient = (snapshot or {}).get("email", "")
-        uow.merges.queue_mail(dedup_key=f"{merge.id}:{event}:{role}", recipient=recipient, subject=subject, body=body)
+        uow.merges.queue_mail(
+            dedup_key=f"{merge.id}:{event}:{role}", recipient=recipient, subject=subject, body=body
+        )
 
 
 # --- a merge proven with a package password: the absorbed side is told, in its language ----

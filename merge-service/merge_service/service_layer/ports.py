@@ -26,10 +26,14 @@ class Backends(Protocol):
     ) -> None:
         """frozen / active / retired in contract-service (idempotent)."""
 
-    def transfer_packages(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
+    def transfer_packages(
+        self, *, merge_id: str, source: str, target: str, reverse: bool
+    ) -> dict[str, list[str]]:
         """Moves packages (idempotent per merge and direction); returns the moved ids by kind."""
 
-    def transfer_contracts(self, *, merge_id: str, source: str, target: str, reverse: bool) -> dict[str, list[str]]:
+    def transfer_contracts(
+        self, *, merge_id: str, source: str, target: str, reverse: bool
+    ) -> dict[str, list[str]]:
         """Moves invoices, contracts and terminations; returns the moved ids by kind."""
 
     def retire_credentials(self, *, merge_id: str, source: str, target: str) -> None:

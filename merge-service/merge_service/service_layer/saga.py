@@ -200,7 +200,8 @@ class SagaRunner:
             open_ids = uow.merges.ids_in_status(model.EXECUTING, model.REVERSING)
         if open_ids:
             log.info(
-                "%d merge(s) executing or reversing: run by whichever copy holds or takes their lease", len(open_ids)
+                "%d merge(s) executing or reversing: run by whichever copy holds or takes their lease",
+                len(open_ids),
             )
         self._thread.start()
         return self
@@ -311,7 +312,9 @@ class SagaRunner:
         with self._uow() as uow:
             if outcome == "retry":
                 attempts = uow.merges.saga_attempts(merge_id) + 1
-                delay = min(self._retry_cap * 2 ** min(attempts - 1, 16), max(MAX_RETRY_DELAY, self._retry_cap))
+                delay = min(
+                    self._retry_cap * 2 ** min(attempts - 1, 16), max(MAX_RETRY_DELAY, self._retry_cap)
+                )
                 next_at = model.utcnow() + timedelta(seconds=delay)
                 log.info("merge %s: saga tried again in %.1f s (try %d)", merge_id, delay, attempts + 1)
                 uow.merges.release_saga(merge_id, self.owner, next_attempt_at=next_at, attempts=attempts)
@@ -334,7 +337,9 @@ class SagaRunner:
     def _run_leased(self, merge_id: str) -> str:
         lease = _Lease(merge_id)
         self._local.lease = lease
-        beat = threading.Thread(target=self._heartbeat, args=(lease,), name=f"merge-lease-{merge_id}", daemon=True)
+        beat = threading.Thread(
+            target=self._heartbeat, args=(lease,), name=f"merge-lease-{merge_id}", daemon=True
+        )
         beat.start()
         outcome: str | None = "retry"
         try:
@@ -391,7 +396,12 @@ class SagaRunner:
         self, merge_id: str, saga: str, name: str, position: int | None = None, **attributes: AttributeValue
     ) -> AbstractContextManager[trace.Span]:
         """A span of the saga's trace (the context _run attached): a step, an undo, the end."""
-        attrs: dict[str, AttributeValue] = {"merge.id": merge_id, "merge.saga": saga, "merge.saga.runner": self.owner, **attributes}
+        attrs: dict[str, AttributeValue] = {
+            "merge.id": merge_id,
+            "merge.saga": saga,
+            "merge.saga.runner": self.owner,
+            **attributes,
+        }
         if position is not None:
             attrs["merge.step.position"] = position
         return tracer.start_as_current_span(f"merge {saga} {name}", attributes=attrs)
@@ -413,7 +423,9 @@ class SagaRunner:
                 continue
             self._between_steps()
             # A step that had started before (a crash, a lost lease, a stop) is repeated.
-            with self._span(merge.id, saga, step.name, position, **{"merge.step.repeated": states[position] is not None}) as span:
+            with self._span(
+                merge.id, saga, step.name, position, **{"merge.step.repeated": states[position] is not None}
+            ) as span:
                 with self._uow() as uow:
                     self._fence(uow)
                     uow.merges.mark_step(merge.id, saga, step.name, position, "started", model.utcnow())
@@ -423,13 +435,17 @@ class SagaRunner:
                 try:
                     moved = self._call(partial(step.do, self._backends, merge))
                 except DomainError as exc:
-                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(time.perf_counter() - started)
+                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "failed").observe(
+                        time.perf_counter() - started
+                    )
                     log.error("merge %s: step %s failed for good: %s", merge.id, step.name, exc)
                     span.set_status(Status(StatusCode.ERROR, f"{exc.code}: {exc.message}"))
                     failed: DomainError | None = exc
                 else:
                     failed = None
-                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(time.perf_counter() - started)
+                    metrics.SAGA_STEP_SECONDS.labels(saga, step.name, "done").observe(
+                        time.perf_counter() - started
+                    )
                     crash_point(f"merge:after:{step.name}")
                     with self._uow() as uow:
                         self._fence(uow)
@@ -445,7 +461,9 @@ class SagaRunner:
                     # for staff, and is tried again later (with back-off).
                     with self._uow() as uow:
                         self._fence(uow)
-                        uow.merges.mark_step(merge.id, saga, step.name, position, "failed", model.utcnow(), str(failed))
+                        uow.merges.mark_step(
+                            merge.id, saga, step.name, position, "failed", model.utcnow(), str(failed)
+                        )
                         uow.commit()
                     return model.REVERSING
                 return self._compensate(merge, saga, steps, position, str(failed))
@@ -499,12 +517,20 @@ class SagaRunner:
         return merge.status
 
     def _compensate(
-        self, merge: model.Merge, saga: str, steps: tuple[Step, ...], failed_at: int, error: str, resumed: bool = False
+        self,
+        merge: model.Merge,
+        saga: str,
+        steps: tuple[Step, ...],
+        failed_at: int,
+        error: str,
+        resumed: bool = False,
     ) -> str:
         if not resumed:  # the failed step is the marker: after a crash, undoing goes on
             with self._uow() as uow:
                 self._fence(uow)
-                uow.merges.mark_step(merge.id, saga, steps[failed_at].name, failed_at, "failed", model.utcnow(), error)
+                uow.merges.mark_step(
+                    merge.id, saga, steps[failed_at].name, failed_at, "failed", model.utcnow(), error
+                )
                 uow.commit()
         for position in range(failed_at, -1, -1):
             step = steps[position]
@@ -524,7 +550,9 @@ class SagaRunner:
                 if position < failed_at:
                     with self._uow() as uow:
                         self._fence(uow)
-                        uow.merges.mark_step(merge.id, saga, step.name, position, "compensated", model.utcnow())
+                        uow.merges.mark_step(
+                            merge.id, saga, step.name, position, "compensated", model.utcnow()
+                        )
                         uow.commit()
         with self._span(merge.id, saga, "fail"):
             return self._fail(merge)

@@ -80,7 +80,9 @@ def _own_as_target(uow: UnitOfWork, caller: Principal, merge_id: str) -> model.M
 def _own_as_source(uow: UnitOfWork, caller: Principal, merge_id: str) -> model.Merge:
     merge = _own(uow, caller, merge_id, for_update=True)
     if caller.kind != "customer" or merge.source_customer_number != caller.customer_number:
-        raise Forbidden("Only the customer number that would be absorbed can object to or confirm this merge.")
+        raise Forbidden(
+            "Only the customer number that would be absorbed can object to or confirm this merge."
+        )
     return merge
 
 
@@ -154,7 +156,9 @@ def start_merge(
     market = target_data["market"]
     target_values = model.snapshot_values(target_data)
     source_values = model.snapshot_values(source_data)
-    comparison = model.compare(market, target_values, source_values, mask_source=method == model.PACKAGE_PASSWORD)
+    comparison = model.compare(
+        market, target_values, source_values, mask_source=method == model.PACKAGE_PASSWORD
+    )
     merge = model.Merge(
         id=model.new_merge_id(),
         target_customer_number=target,
@@ -235,7 +239,9 @@ def take_over_data(*, uow: UnitOfWork, caller: Principal, merge_id: str) -> mode
     return merge
 
 
-def submit_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, auto_review: bool, schedule: Schedule) -> model.Merge:
+def submit_merge(
+    *, uow: UnitOfWork, caller: Principal, merge_id: str, auto_review: bool, schedule: Schedule
+) -> model.Merge:
     with uow:
         merge = _own_as_target(uow, caller, merge_id)
         merge.submit(auto_review=auto_review)
@@ -251,7 +257,9 @@ def submit_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, auto_revi
     return merge
 
 
-def cancel_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def cancel_merge(
+    *, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None
+) -> model.Merge:
     """The kept number, the absorbed number (so nobody can hold its number in a draft for
     ever) and staff can cancel a merge until execution starts. An absorbed side that was told
     of the merge is told that it is off."""
@@ -275,7 +283,9 @@ def _close(uow: UnitOfWork, merge: model.Merge, event: str) -> None:
         mails.queue_agreement(uow, merge, event, to=("source", "target"))
 
 
-def object_by_token(*, uow: UnitOfWork, token: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def object_by_token(
+    *, uow: UnitOfWork, token: str, on_mail: Callable[[], None] = lambda: None
+) -> model.Merge:
     """The objection link of the notice (no login needed): the merge is cancelled and both
     sides are told. The link works once; an unknown or used one is `invalid_token`."""
     with uow:
@@ -294,7 +304,9 @@ def object_by_token(*, uow: UnitOfWork, token: str, on_mail: Callable[[], None] 
     return merge
 
 
-def object_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None) -> model.Merge:
+def object_merge(
+    *, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: Callable[[], None] = lambda: None
+) -> model.Merge:
     """The absorbed customer, signed in, objects: the same as the link."""
     with uow:
         merge = _own_as_source(uow, caller, merge_id)
@@ -305,7 +317,9 @@ def object_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, on_mail: 
     return merge
 
 
-def confirm_merge(*, uow: UnitOfWork, caller: Principal, merge_id: str, now: datetime | None = None) -> model.Merge:
+def confirm_merge(
+    *, uow: UnitOfWork, caller: Principal, merge_id: str, now: datetime | None = None
+) -> model.Merge:
     """The absorbed customer, signed in, agrees: the waiting period for objections ends."""
     with uow:
         merge = _own_as_source(uow, caller, merge_id)
@@ -330,7 +344,9 @@ def upload_legal_proof(
     return merge
 
 
-def get_legal_proof(*, uow: UnitOfWork, caller: Principal, merge_id: str) -> tuple[str, str, bytes, datetime | None]:
+def get_legal_proof(
+    *, uow: UnitOfWork, caller: Principal, merge_id: str
+) -> tuple[str, str, bytes, datetime | None]:
     with uow:
         _own(uow, caller, merge_id)
         proof = uow.merges.legal_proof(merge_id)
@@ -377,7 +393,9 @@ def reject_merge(*, uow: UnitOfWork, merge_id: str, reason: str) -> model.Merge:
     return merge
 
 
-def reverse_merge(*, uow: UnitOfWork, backends: Backends, merge_id: str, reason: str, schedule: Schedule) -> model.Merge:
+def reverse_merge(
+    *, uow: UnitOfWork, backends: Backends, merge_id: str, reason: str, schedule: Schedule
+) -> model.Merge:
     with uow:
         found = uow.merges.get(merge_id)
     if found is None:
@@ -387,9 +405,11 @@ def reverse_merge(*, uow: UnitOfWork, backends: Backends, merge_id: str, reason:
         # absorbed one retired into it (not, say, absorbed itself by a later merge).
         target = backends.customer_snapshot(found.target_customer_number)
         source = backends.customer_snapshot(found.source_customer_number)
-        if target.get("status") != "active" or source.get("status") != "retired" or (
-            source.get("merged_into") or found.target_customer_number
-        ) != found.target_customer_number:
+        if (
+            target.get("status") != "active"
+            or source.get("status") != "retired"
+            or (source.get("merged_into") or found.target_customer_number) != found.target_customer_number
+        ):
             raise Conflict(
                 "The customer numbers have changed since this merge (e.g. a later merge); it "
                 "cannot be reversed automatically.",
@@ -407,7 +427,8 @@ def reverse_merge(*, uow: UnitOfWork, backends: Backends, merge_id: str, reason:
                 uow.merges.lock(merge.id, [merge.target_customer_number, merge.source_customer_number])
             except LockTaken:
                 raise Conflict(
-                    "One of the customer numbers is in an open merge; finish that first.", code="merge_conflict"
+                    "One of the customer numbers is in an open merge; finish that first.",
+                    code="merge_conflict",
                 ) from None
         uow.merges.save(merge)
         uow.commit()
@@ -421,5 +442,3 @@ def audit(*, uow: UnitOfWork, merge_id: str) -> tuple[model.Merge, list[StepReco
         if merge is None:
             raise NotFound("No such merge.")
         return merge, uow.merges.steps(merge_id), uow.merges.moved(merge_id)
-
-

@@ -28,7 +28,9 @@ class PackageRow(Base):
     mailboxes_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     databases_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     domains: Mapped[list[DomainRow]] = relationship(
-        back_populates="package", order_by="DomainRow.position", cascade="all, delete-orphan",
+        back_populates="package",
+        order_by="DomainRow.position",
+        cascade="all, delete-orphan",
         lazy="selectin",
     )
     settings: Mapped[list[PackageSettingRow]] = relationship(

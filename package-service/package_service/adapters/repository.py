@@ -36,8 +36,17 @@ def _to_domain(row: PackageRow) -> Package:
 def _list_for_customer_statement() -> Select[Any]:
     p, d = PackageRow.__table__.c, DomainRow.__table__.c
     return (
-        select(p.id, p.customer_number, p.product, p.status, p.created_at, p.storage_used_gb,
-               p.mailboxes_used, p.databases_used, d.name)
+        select(
+            p.id,
+            p.customer_number,
+            p.product,
+            p.status,
+            p.created_at,
+            p.storage_used_gb,
+            p.mailboxes_used,
+            p.databases_used,
+            d.name,
+        )
         .select_from(PackageRow.__table__.outerjoin(DomainRow.__table__, d.package_id == p.id))
         .where(p.customer_number == bindparam("customer_number"))
         .order_by(p.created_at, p.id, d.position)
@@ -57,9 +66,14 @@ def packages_of(connection: Connection, customer_number: str) -> list[Package]:
         package = packages.get(row.id)
         if package is None:
             package = packages[row.id] = Package(
-                id=row.id, customer_number=row.customer_number, product=row.product, status=row.status,
-                created_at=row.created_at, storage_used_gb=row.storage_used_gb,
-                mailboxes_used=row.mailboxes_used, databases_used=row.databases_used,
+                id=row.id,
+                customer_number=row.customer_number,
+                product=row.product,
+                status=row.status,
+                created_at=row.created_at,
+                storage_used_gb=row.storage_used_gb,
+                mailboxes_used=row.mailboxes_used,
+                databases_used=row.databases_used,
             )
         if row.name is not None:
             package.domains.append(row.name)
@@ -127,16 +141,19 @@ class PackageRepository:
     def product_changes(self, package_id: str) -> list[tuple[str, str, str, str]]:
         """(from, to, direction, by) of a package's product changes, oldest first."""
         rows = self.session.scalars(
-            select(ProductChangeRow).where(ProductChangeRow.package_id == package_id).order_by(ProductChangeRow.id)
+            select(ProductChangeRow)
+            .where(ProductChangeRow.package_id == package_id)
+            .order_by(ProductChangeRow.id)
         )
         return [(r.from_product, r.to_product, r.direction, r.changed_by) for r in rows]
 
     def get_for_update(self, package_id: str) -> Package | None:
         """A package, its row locked until the unit of work ends (PostgreSQL; SQLite locks on write)."""
         row = self.session.scalar(
-            select(PackageRow).where(PackageRow.id == package_id).with_for_update().execution_options(
-                populate_existing=True
-            )
+            select(PackageRow)
+            .where(PackageRow.id == package_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
         return _to_domain(row) if row else None
 
@@ -151,9 +168,7 @@ class PackageRepository:
         return list(self.session.scalars(select(DomainRow.name).where(DomainRow.name.in_(names))))
 
     def by_domain(self, name: str) -> Package | None:
-        row = self.session.scalar(
-            select(PackageRow).join(DomainRow).where(DomainRow.name == name)
-        )
+        row = self.session.scalar(select(PackageRow).join(DomainRow).where(DomainRow.name == name))
         return _to_domain(row) if row else None
 
     # merge transfers: set-based, one statement per table ----------------------------------

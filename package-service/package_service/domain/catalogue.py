@@ -37,14 +37,50 @@ def _prices(de: int, nl: int, uk: int) -> tuple[Price, ...]:
 
 # code, name, rank, max_domains, storage_gb, mailboxes, databases, prices (de, nl, uk)
 _CATALOGUE: tuple[Product, ...] = (
-    Product("hosting-basic", "Hosting Basic", 1, 1, 10, 5, 1, _prices(499, 599, 799),
-            ("basic", "starter", "small", "s")),
-    Product("hosting-plus", "Hosting Plus", 2, 5, 50, 25, 5, _prices(1199, 1299, 1399),
-            ("plus", "medium", "m", "standard")),
-    Product("hosting-pro", "Hosting Pro", 3, 25, 250, 250, 25, _prices(1999, 2099, 2199),
-            ("pro", "premium", "large", "l", "business")),
-    Product("server-dedicated", "Dedicated Server", 4, 100, 1000, 1000, 100, _prices(4999, 5199, 5499),
-            ("dedicated", "server", "xl")),
+    Product(
+        "hosting-basic",
+        "Hosting Basic",
+        1,
+        1,
+        10,
+        5,
+        1,
+        _prices(499, 599, 799),
+        ("basic", "starter", "small", "s"),
+    ),
+    Product(
+        "hosting-plus",
+        "Hosting Plus",
+        2,
+        5,
+        50,
+        25,
+        5,
+        _prices(1199, 1299, 1399),
+        ("plus", "medium", "m", "standard"),
+    ),
+    Product(
+        "hosting-pro",
+        "Hosting Pro",
+        3,
+        25,
+        250,
+        250,
+        25,
+        _prices(1999, 2099, 2199),
+        ("pro", "premium", "large", "l", "business"),
+    ),
+    Product(
+        "server-dedicated",
+        "Dedicated Server",
+        4,
+        100,
+        1000,
+        1000,
+        100,
+        _prices(4999, 5199, 5499),
+        ("dedicated", "server", "xl"),
+    ),
 )
 
 # By code, in rank order (smallest first).
@@ -63,8 +99,8 @@ def find(raw: str) -> Product | None:
     """The product a customer or a client names: its code, its name or an alias."""
     name = " ".join((raw or "").strip().lower().replace("_", "-").split())
     for prefix in _PREFIXES:
-        if name.startswith(prefix) and name[len(prefix):] in _BY_NAME:
-            return _BY_NAME[name[len(prefix):]]
+        if name.startswith(prefix) and name[len(prefix) :] in _BY_NAME:
+            return _BY_NAME[name[len(prefix) :]]
     return _BY_NAME.get(name)
 
 

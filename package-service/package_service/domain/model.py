@@ -66,6 +66,7 @@ def check_usage(*, storage_used_gb: int, mailboxes_used: int, databases_used: in
 
 def misfits(package: Package, product: Product) -> list[str]:
     """Why the package's domains and usage do not fit into `product` (empty: it fits)."""
+
     def counted(n: int, singular: str, plural: str) -> str:
         return f"{n} {singular if n == 1 else plural}"
 

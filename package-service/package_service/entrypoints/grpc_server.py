@@ -48,7 +48,9 @@ def product_to_proto(product: Product) -> package_pb2.Product:
         aliases=list(product.aliases),
         prices=[
             package_pb2.ProductPrice(
-                market=enum_value(common_pb2.Market, p.market), monthly_price_cents=p.monthly_price_cents, currency=p.currency
+                market=enum_value(common_pb2.Market, p.market),
+                monthly_price_cents=p.monthly_price_cents,
+                currency=p.currency,
             )
             for p in product.prices
         ],
@@ -60,7 +62,9 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         self._uow = uow_factory
 
     @rpc("staff")
-    def CreatePackage(self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal) -> package_pb2.CreatePackageResponse:
+    def CreatePackage(
+        self, request: package_pb2.CreatePackageRequest, context: Context, caller: Principal
+    ) -> package_pb2.CreatePackageResponse:
         package = services.create_package(
             uow=self._uow(),
             customer_number=request.customer_number,
@@ -70,19 +74,25 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.CreatePackageResponse(package=to_proto(package))
 
     @rpc("customer", "package", "staff")
-    def ListPackages(self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal) -> package_pb2.ListPackagesResponse:
+    def ListPackages(
+        self, request: package_pb2.ListPackagesRequest, context: Context, caller: Principal
+    ) -> package_pb2.ListPackagesResponse:
         packages = services.list_packages(
             uow=self._uow(), caller=caller, customer_number=request.customer_number
         )
         return package_pb2.ListPackagesResponse(packages=[to_proto(p, caller) for p in packages])
 
     @rpc("customer", "package", "staff")
-    def GetPackage(self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal) -> package_pb2.GetPackageResponse:
+    def GetPackage(
+        self, request: package_pb2.GetPackageRequest, context: Context, caller: Principal
+    ) -> package_pb2.GetPackageResponse:
         package = services.get_package(uow=self._uow(), caller=caller, package_id=request.package_id)
         return package_pb2.GetPackageResponse(package=to_proto(package, caller))
 
     @rpc("service:gateway", "service:merge")
-    def ResolveDomain(self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal) -> package_pb2.ResolveDomainResponse:
+    def ResolveDomain(
+        self, request: package_pb2.ResolveDomainRequest, context: Context, caller: Principal
+    ) -> package_pb2.ResolveDomainResponse:
         package = services.resolve_domain(uow=self._uow(), caller=caller, domain=request.domain)
         return package_pb2.ResolveDomainResponse(package=to_proto(package))
 
@@ -94,7 +104,9 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.EndPackageResponse(package=to_proto(package))
 
     @rpc("service:merge")
-    def TransferPackages(self, request: package_pb2.TransferPackagesRequest, context: Context, caller: Principal) -> package_pb2.TransferPackagesResponse:
+    def TransferPackages(
+        self, request: package_pb2.TransferPackagesRequest, context: Context, caller: Principal
+    ) -> package_pb2.TransferPackagesResponse:
         ids = services.transfer_packages(
             uow=self._uow(),
             merge_id=request.merge_id,
@@ -106,17 +118,25 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         return package_pb2.TransferPackagesResponse(moved=[moved])
 
     @rpc("staff")
-    def CountPackages(self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal) -> package_pb2.CountPackagesResponse:
+    def CountPackages(
+        self, request: package_pb2.CountPackagesRequest, context: Context, caller: Principal
+    ) -> package_pb2.CountPackagesResponse:
         counts = services.count_packages(uow=self._uow(), customer_numbers=list(request.customer_numbers))
         return package_pb2.CountPackagesResponse(by_owner=counts, total=sum(counts.values()))
 
     @rpc("customer", "package", "staff")
-    def ListProducts(self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal) -> package_pb2.ListProductsResponse:
-        return package_pb2.ListProductsResponse(products=[product_to_proto(p) for p in services.list_products()])
+    def ListProducts(
+        self, request: package_pb2.ListProductsRequest, context: Context, caller: Principal
+    ) -> package_pb2.ListProductsResponse:
+        return package_pb2.ListProductsResponse(
+            products=[product_to_proto(p) for p in services.list_products()]
+        )
 
     # A contractual change: the customer login only, never a package login.
     @rpc("customer")
-    def ChangeProduct(self, request: package_pb2.ChangeProductRequest, context: Context, caller: Principal) -> package_pb2.ChangeProductResponse:
+    def ChangeProduct(
+        self, request: package_pb2.ChangeProductRequest, context: Context, caller: Principal
+    ) -> package_pb2.ChangeProductResponse:
         change = services.change_product(
             uow=self._uow(),
             caller=caller,
@@ -131,7 +151,9 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer")
-    def MoveDomain(self, request: package_pb2.MoveDomainRequest, context: Context, caller: Principal) -> package_pb2.MoveDomainResponse:
+    def MoveDomain(
+        self, request: package_pb2.MoveDomainRequest, context: Context, caller: Principal
+    ) -> package_pb2.MoveDomainResponse:
         move = services.move_domain(
             uow=self._uow(),
             caller=caller,
@@ -145,14 +167,18 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("customer", "package", "staff")
-    def GetSettings(self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal) -> package_pb2.GetSettingsResponse:
+    def GetSettings(
+        self, request: package_pb2.GetSettingsRequest, context: Context, caller: Principal
+    ) -> package_pb2.GetSettingsResponse:
         settings = services.get_settings(uow=self._uow(), caller=caller, package_id=request.package_id)
         return package_pb2.GetSettingsResponse(
             package_settings=package_pb2.PackageSettings(package_id=request.package_id, settings=settings)
         )
 
     @rpc("customer", "package", "staff")
-    def UpdateSettings(self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal) -> package_pb2.UpdateSettingsResponse:
+    def UpdateSettings(
+        self, request: package_pb2.UpdateSettingsRequest, context: Context, caller: Principal
+    ) -> package_pb2.UpdateSettingsResponse:
         settings = services.update_settings(
             uow=self._uow(), caller=caller, package_id=request.package_id, changes=dict(request.settings)
         )
@@ -161,7 +187,9 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
         )
 
     @rpc("staff")
-    def SetUsage(self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal) -> package_pb2.SetUsageResponse:
+    def SetUsage(
+        self, request: package_pb2.SetUsageRequest, context: Context, caller: Principal
+    ) -> package_pb2.SetUsageResponse:
         package = services.set_usage(
             uow=self._uow(),
             package_id=request.package_id,

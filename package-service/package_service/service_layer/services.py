@@ -106,7 +106,9 @@ def end_package(*, uow: UnitOfWork, package_id: str, domain: str = "") -> model.
     return package
 
 
-def transfer_packages(*, uow: UnitOfWork, merge_id: str, source: str, target: str, reverse: bool) -> list[str]:
+def transfer_packages(
+    *, uow: UnitOfWork, merge_id: str, source: str, target: str, reverse: bool
+) -> list[str]:
     """A merge step: idempotent per merge and direction, one transaction, set-based."""
     if not merge_id or not source.isdigit() or not target.isdigit() or source == target:
         raise InvalidInput("A transfer needs a merge id and two different customer numbers.")
@@ -217,7 +219,11 @@ def change_product(
     with uow:
         package = _owned(uow, caller, package_id, lock=True)
         direction = model.change_direction(package, product)
-        if expected_direction and direction != expected_direction and model.check_product(product).code != package.product:
+        if (
+            expected_direction
+            and direction != expected_direction
+            and model.check_product(product).code != package.product
+        ):
             code = "not_a_downgrade" if expected_direction == "downgrade" else "not_an_upgrade"
             raise Conflict(
                 f"{model.check_product(product).name} is {'larger' if direction == 'upgrade' else 'smaller'} "
