@@ -56,6 +56,7 @@ DESIGN_CALLS = {
     ("merge", "contract"),
     ("merge", "package"),
     ("contract", "identity"),
+    ("contract", "package"),
     ("package", "identity"),
 }
 
