@@ -5,32 +5,19 @@ too large, empty or holding unwritable characters is refused naming the field.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from cc_common import db
 from cc_common.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from cc_common.tokens import Principal
-from contract_service.service_layer import contact, services
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
+from contract_service.service_layer import contact
 
-MIGRATIONS = Path(services.__file__).resolve().parents[1] / "migrations"
+from tests.support.contract_db import contract_database, principal
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def principal(kind: str, number: str | None = None, package: str | None = None) -> Principal:
-    return Principal(kind=kind, subject=f"{kind}:{number or package or 'x'}", jti="j", generation=0, expires_at=0,
-                     issued_at=0, customer_number=number, package_id=package)  # fmt: skip
 
 
 @pytest.fixture
 def uow_factory(database_url):
-    url = database_url("contract")
-    db.upgrade(url, MIGRATIONS)
-    engine = db.make_engine(url)
-    factory = db.make_session_factory(engine)
-    yield lambda: ContractUnitOfWork(factory)
-    engine.dispose()
+    for uow_factory, _engine in contract_database(database_url("contract")):
+        yield uow_factory
 
 
 def test_a_customer_and_a_package_login_write_and_the_service_team_reads(uow_factory):

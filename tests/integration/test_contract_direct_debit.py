@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from cc_common import db
 from cc_common.errors import Conflict, InvalidInput, NotFound
-from cc_common.tokens import Principal
 from contract_service.adapters.card_payments import TestCardPayments
 from contract_service.domain import direct_debit, model
 from contract_service.service_layer import payments, services
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 
-MIGRATIONS = Path(services.__file__).resolve().parents[1] / "migrations"
+from tests.support.contract_db import contract_database, principal
+
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
 CREDITOR = direct_debit.Creditor(
     name="Customer Center Hosting",
@@ -29,22 +26,13 @@ CREDITOR = direct_debit.Creditor(
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 
 
-def principal(kind: str, number: str | None = None) -> Principal:
-    return Principal(kind=kind, subject=f"{kind}:{number or 'x'}", jti="j", generation=0, expires_at=0,
-                     issued_at=0, customer_number=number)  # fmt: skip
-
-
 STAFF = principal("staff")
 
 
 @pytest.fixture
 def uow_factory(database_url):
-    url = database_url("contract")
-    db.upgrade(url, MIGRATIONS)
-    engine = db.make_engine(url)
-    factory = db.make_session_factory(engine)
-    yield lambda: ContractUnitOfWork(factory)
-    engine.dispose()
+    for uow_factory, _engine in contract_database(database_url("contract")):
+        yield uow_factory
 
 
 def customer(uow_factory, number: str, *, market: str = "de", **payment: str) -> str:

@@ -6,23 +6,16 @@ markets, other days and other customers' packages do not get it."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
-from cc_common import db
 from cc_common.errors import InvalidInput, NotFound
 from cc_common.tokens import Principal
 from contract_service.domain import offers as rules
 from contract_service.service_layer import offers, services
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 
-MIGRATIONS = Path(services.__file__).resolve().parents[1] / "migrations"
+from tests.support.contract_db import contract_database, principal
+
 TODAY = date(2026, 12, 2)
-
-
-def principal(kind: str, number: str | None = None) -> Principal:
-    return Principal(kind=kind, subject=f"{kind}:{number or 'x'}", jti="j", generation=0, expires_at=0,
-                     issued_at=0, customer_number=number)  # fmt: skip
 
 
 STAFF = principal("staff", None)
@@ -30,12 +23,8 @@ STAFF = principal("staff", None)
 
 @pytest.fixture
 def uow_factory(database_url):
-    url = database_url("contract")
-    db.upgrade(url, MIGRATIONS)
-    engine = db.make_engine(url)
-    factory = db.make_session_factory(engine)
-    yield lambda: ContractUnitOfWork(factory)
-    engine.dispose()
+    for uow_factory, _engine in contract_database(database_url("contract")):
+        yield uow_factory
 
 
 def customer(uow_factory, number: str, market: str) -> Principal:

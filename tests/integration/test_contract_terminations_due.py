@@ -8,34 +8,21 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
-from cc_common import db
 from cc_common.errors import ServiceUnavailable
-from cc_common.tokens import Principal
 from contract_service.adapters.orm import outbox
 from contract_service.service_layer import services, terminations
-from contract_service.service_layer.unit_of_work import ContractUnitOfWork
 from sqlalchemy import select
 
-MIGRATIONS = Path(services.__file__).resolve().parents[1] / "migrations"
+from tests.support.contract_db import contract_database, principal
+
 START = date(2026, 1, 1)
-
-
-def principal(number: str) -> Principal:
-    return Principal(kind="customer", subject=f"customer:{number}", jti="j", generation=0, expires_at=0,
-                     issued_at=0, customer_number=number)  # fmt: skip
 
 
 @pytest.fixture
 def env(database_url):
-    url = database_url("contract")
-    db.upgrade(url, MIGRATIONS)
-    engine = db.make_engine(url)
-    factory = db.make_session_factory(engine)
-    yield (lambda: ContractUnitOfWork(factory)), engine
-    engine.dispose()
+    yield from contract_database(database_url("contract"))
 
 
 def customer_with_packages(uow_factory, number: str, market: str, packages: int, start: date = START) -> None:
@@ -58,7 +45,7 @@ def test_due_terminations_take_effect_once_and_the_customer_is_told(env):
     uow_factory, engine = env
     customer_with_packages(uow_factory, "100", "de", 3)
     customer_with_packages(uow_factory, "200", "nl", 1, start=date(2026, 6, 1))
-    owner, dutch = principal("100"), principal("200")
+    owner, dutch = principal("customer", "100"), principal("customer", "200")
     whole = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_0", today=START)
     domain = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_1",
                                          domain="shop.example", today=START)  # fmt: skip
@@ -101,7 +88,7 @@ def test_copies_running_the_scheduler_together_carry_out_each_termination_once(e
     customer_with_packages(uow_factory, "100", "de", 12)
     for i in range(12):
         services.create_termination(
-            uow=uow_factory(), caller=principal("100"), package_id=f"pkg_100_{i}", today=START
+            uow=uow_factory(), caller=principal("customer", "100"), package_id=f"pkg_100_{i}", today=START
         )
     due = date(2028, 1, 1)
     results: list[list] = []
@@ -134,7 +121,7 @@ class FlakyEnds:
 def test_the_other_services_follow_each_carried_out_termination_once_retrying_after_a_failure(env):
     uow_factory, _engine = env
     customer_with_packages(uow_factory, "100", "de", 2)
-    owner = principal("100")
+    owner = principal("customer", "100")
     whole = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_0", today=START)
     domain = services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_100_1",
                                          domain="shop.example", today=START)  # fmt: skip
