@@ -182,9 +182,13 @@ def payment_line(market: str, *, iban_masked: str = "", card_last4: str = "") ->
     return bank.format(iban=iban_masked) if iban_masked else card.format(last4=card_last4 or "****")
 
 
+def letter(language: str, text: str) -> str:
+    """A mail's body: the greeting, the text and the signature of the customer service team."""
+    return "\n".join([_GREETING[language], "", text, "", _SIGNATURE[language]])
+
+
 def render(kind: str, market: str, **values: object) -> tuple[str, str]:
     """Subject and body of a notice in the market's language."""
     language = language_for(market)
     subject, text = _TEXTS[kind][language]
-    body = "\n".join([_GREETING[language], "", text.format(**values), "", _SIGNATURE[language]])
-    return subject, body
+    return subject, letter(language, text.format(**values))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field, ValidationError
 from pydantic.fields import FieldInfo
@@ -308,7 +308,7 @@ class ContractEnv(EnvGroup):
         "DE98ZZZ09999999999",
         description="the SEPA creditor identifier (the default is the published test identifier; refused in production)",
     )
-    card_payments: str = Field(
+    card_payments: Literal["none", "test"] = Field(
         "none",
         description="the card payment provider a repeat debit of a card-paid invoice goes through: `none` (the request is recorded for the service team) or `test` (a stand-in that approves every token not ending in `_declined` and moves no money; refused in production)",
     )

@@ -35,14 +35,11 @@ def servicer_options() -> dict[str, Any]:
     """The adapters of the servicer: the card payment provider (CARD_PAYMENTS) and the SEPA
     creditor of the direct debit files (SEPA_CREDITOR_*)."""
     env = ContractEnv.load()
-    chosen = env.card_payments.strip().lower()
-    if chosen not in ("none", "test"):
-        raise RuntimeError(f"CARD_PAYMENTS is `none` or `test`, not {chosen!r}")
     creditor = Creditor(
         name=env.sepa_creditor_name, iban=env.sepa_creditor_iban, bic=env.sepa_creditor_bic,
         creditor_id=env.sepa_creditor_id,
     )  # fmt: skip
-    return {"cards": TestCardPayments() if chosen == "test" else None, "creditor": creditor}
+    return {"cards": TestCardPayments() if env.card_payments == "test" else None, "creditor": creditor}
 
 
 def background(uow_factory: Callable[[], UnitOfWork], settings: ServiceSettings) -> tuple[Periodic, ...]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cc_common import i18n
+from datetime import date
+
+from cc_common import i18n, notices
 
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "package": {
@@ -22,26 +24,11 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
                "{day} beëindigd."),
     },
 }  # fmt: skip
-_GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Beste klant,"}
-_SIGNATURE = {
-    "en": "Your customer service team",
-    "de": "Ihr Kundenservice-Team",
-    "nl": "Uw klantenserviceteam",
-}
 
 
-def render(*, market: str, package_id: str, domain: str, day: object) -> tuple[str, str]:
+def render(*, market: str, package_id: str, domain: str, day: date) -> tuple[str, str]:
     """Subject and body of the notice that a package (domain "") or a domain has ended."""
     language = i18n.language_for(market)
     subject, text = _TEXTS["domain" if domain else "package"][language]
-    when = i18n.day(day, language)  # type: ignore[arg-type]
-    body = "\n".join(
-        [
-            _GREETING[language],
-            "",
-            text.format(package=package_id, domain=domain, day=when),
-            "",
-            _SIGNATURE[language],
-        ]
-    )
-    return subject, body
+    body = text.format(package=package_id, domain=domain, day=i18n.day(day, language))
+    return subject, notices.letter(language, body)

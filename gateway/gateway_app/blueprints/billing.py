@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import io
 
-from cc_common.errors import InvalidInput, NotFound
+from cc_common.errors import NotFound
 from cc_common.protoconv import enum_value
 from customercenter.v2 import common_pb2, contract_pb2, package_pb2
 from flask import Blueprint, Response, request, send_file
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app.api import PDF, XML, answer, operation
 from gateway_app.blueprints.packages import follow_contract_product, visible_package
@@ -39,11 +38,11 @@ from gateway_app.schemas.billing import (
 from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.security import current_principal, token_required
+from gateway_app.uploads import uploaded_file
 
 bp = Blueprint("billing", __name__)
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-MAX_CONTACT_REQUEST = MAX_ATTACHMENT_BYTES + 64 * 1024
 TOO_LARGE = "The file is larger than 5 MB (5242880 bytes). Please attach a smaller scan."
 CONTACT_FORM = {
     "schema": {
@@ -135,27 +134,16 @@ def order(offer_id: str, package_id: str) -> package_pb2.Package:
     },
 )
 def create_contact_request() -> Response:
-    request.max_content_length = MAX_CONTACT_REQUEST
-    if request.content_length is not None and request.content_length > MAX_CONTACT_REQUEST:
-        raise RequestEntityTooLarge(TOO_LARGE)
-    try:
-        form, upload = request.form, request.files.get("file")
-    except RequestEntityTooLarge:
-        raise RequestEntityTooLarge(TOO_LARGE) from None
-    content, filename = b"", ""
-    if upload is not None and (upload.filename or upload.content_length):
-        content = upload.stream.read(MAX_ATTACHMENT_BYTES + 1)
-        if len(content) > MAX_ATTACHMENT_BYTES:
-            raise RequestEntityTooLarge(TOO_LARGE)
-        if not content:
-            raise InvalidInput("The file is empty. Please attach a PDF.", field="file")
-        filename = upload.filename or "attachment.pdf"
-    subject, message = form.get("subject", ""), form.get("message", "")
-    for name, value in (("subject", subject), ("message", message)):
-        if not value.strip():
-            raise InvalidInput(f"Please write a {name}.", field=name)
+    upload = uploaded_file(
+        limit=MAX_ATTACHMENT_BYTES, too_large=TOO_LARGE, empty="The file is empty. Please attach a PDF."
+    )
+    # Subject and message are checked by contract-service (422 naming the field).
     created = contracts.create_contact_request(
-        subject, message, filename=filename, attachment=content, token=_token()
+        request.form.get("subject", ""),
+        request.form.get("message", ""),
+        filename=upload.filename or "attachment.pdf" if upload else "",
+        attachment=upload.content if upload else b"",
+        token=_token(),
     )
     return answer(ContactRequestCreated(id=created.id), 201)
 

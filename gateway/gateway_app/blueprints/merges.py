@@ -6,15 +6,14 @@ the gateway only validates input, forwards and shapes the answer. A package toke
 
 from __future__ import annotations
 
-from cc_common.errors import InvalidInput
-from flask import Blueprint, Response, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Blueprint, Response, url_for
 
 from gateway_app.api import answer, operation
 from gateway_app.clients import merges
 from gateway_app.errors import size_text
 from gateway_app.schemas.merges import MERGE_ID, Merge, MergeList, MergeStart, Objection
 from gateway_app.security import current_principal, token_required
+from gateway_app.uploads import uploaded_file
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
 # The objection link of a merge proven with a package password: no login, the link's token.
@@ -24,7 +23,6 @@ objections_bp = Blueprint("merge_objections", __name__)
 # (multipart boundaries and part headers); the app-wide limit of 1 MB is raised for this view
 # only. A larger body or file answers 413 payload_too_large.
 MAX_LEGAL_PROOF_BYTES = 5 * 1024 * 1024
-MAX_LEGAL_PROOF_REQUEST = MAX_LEGAL_PROOF_BYTES + 64 * 1024
 TOO_LARGE = (
     f"The file is larger than {size_text(MAX_LEGAL_PROOF_BYTES)}, the limit for the signed form. "
     "Please upload a smaller scan."
@@ -214,31 +212,19 @@ LEGAL_PROOF_FORM = {
 )
 def upload_legal_proof(merge_id: str) -> Response:
     merges.merge_id_of(merge_id)
-    # Raised for this view only (Flask >= 3.1 reads the limit from the request); werkzeug
-    # answers 413 for a larger Content-Length, or cuts a chunked body at the limit.
-    request.max_content_length = MAX_LEGAL_PROOF_REQUEST
-    if request.content_length is not None and request.content_length > MAX_LEGAL_PROOF_REQUEST:
-        raise RequestEntityTooLarge(TOO_LARGE)
-    try:
-        upload = request.files.get("file")
-    except RequestEntityTooLarge:  # a chunked body over the limit, cut while parsing
-        raise RequestEntityTooLarge(TOO_LARGE) from None
-    if upload is None or (not upload.filename and not upload.content_length):
-        raise InvalidInput(
-            "Please choose the signed contract-transfer form (a PDF file) as the multipart field `file`.",
-            field="file",
-        )
-    content = upload.stream.read(MAX_LEGAL_PROOF_BYTES + 1)
-    if len(content) > MAX_LEGAL_PROOF_BYTES:
-        raise RequestEntityTooLarge(TOO_LARGE)
-    if not content:
-        raise InvalidInput("The file is empty. Please upload the signed form as a PDF.", field="file")
+    upload = uploaded_file(
+        limit=MAX_LEGAL_PROOF_BYTES,
+        too_large=TOO_LARGE,
+        empty="The file is empty. Please upload the signed form as a PDF.",
+        missing="Please choose the signed contract-transfer form (a PDF file) as the multipart field `file`.",
+    )
+    assert upload is not None  # required: a missing file raised
     # merge-service checks that the content is a PDF (422 on field file otherwise).
     item = merges.upload_legal_proof(
         merge_id,
         filename=upload.filename,
-        content_type=upload.mimetype or "",
-        content=content,
+        content_type=upload.mimetype,
+        content=upload.content,
         token=current_principal().token,
     )
     return answer(Merge.from_proto(item), 201)

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cc_common.errors import DomainError
+from cc_common.errors import DomainError, InvalidInput
 from cc_common.rules.customers import is_customer_number
 from cc_common.rules.domains import normalise_domain
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
+from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES, TOO_LARGE
 from gateway_app.clients import contracts, merges
 from gateway_app.schemas.customers import Customer
 from gateway_app.schemas.merges import Merge
 from gateway_app.security import current_principal
+from gateway_app.uploads import uploaded_file
 from gateway_app.web import bp
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
 from gateway_app.web.session import page_login
@@ -201,21 +201,20 @@ def merge_cancel(merge_id: str) -> Any:
 @page_login("customer")
 def merge_legal_proof(merge_id: str) -> Any:
     merges.merge_id_of(merge_id)
-    upload = request.files.get("file")
     message = str(FIELD_MESSAGES["file"])
-    if upload is None or not upload.filename:
+    try:  # the same reading as the API's upload (gateway_app/uploads.py)
+        upload = uploaded_file(
+            limit=MAX_LEGAL_PROOF_BYTES, too_large=TOO_LARGE, empty=message, missing=message
+        )
+    except InvalidInput:
         return merge_page(merge_id, error=message, status=422)
-    content = upload.stream.read(MAX_LEGAL_PROOF_BYTES + 1)
-    if len(content) > MAX_LEGAL_PROOF_BYTES:
-        raise RequestEntityTooLarge()
-    if not content:
-        return merge_page(merge_id, error=message, status=422)
+    assert upload is not None  # required: a missing file raised
     try:
         merges.upload_legal_proof(
             merge_id,
             filename=upload.filename,
-            content_type=upload.mimetype or "",
-            content=content,
+            content_type=upload.mimetype,
+            content=upload.content,
             token=_token(),
         )
     except DomainError as error:

@@ -88,9 +88,10 @@ def check_csrf() -> None:
         return
     if request.endpoint == "web.merge_legal_proof":
         # The signed form may be up to 5 MB (the API's limit); read before the form is parsed.
-        from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_REQUEST
+        from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
+        from gateway_app.uploads import FORM_OVERHEAD
 
-        request.max_content_length = MAX_LEGAL_PROOF_REQUEST
+        request.max_content_length = MAX_LEGAL_PROOF_BYTES + FORM_OVERHEAD
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = request.form.get(CSRF_FIELD, "")
     if not cookie or not sent or not hmac.compare_digest(sent, _form_token(cookie)):
