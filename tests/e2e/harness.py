@@ -23,6 +23,7 @@ import email
 import email.policy
 import itertools
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,15 +99,73 @@ class SuiteError(RuntimeError):
     """The suite (or one process of it) did not start or stop as expected."""
 
 
+# Ports for the suites' processes. A port from the kernel (bind to port 0) lies in its ephemeral
+# range, the range every outgoing connection on the machine also draws from; and a port freed by
+# a stopped process could be handed to another pytest-xdist worker's suite before the process is
+# started again on it (a restarted merge-service then found its port taken, and the gateway talked
+# to another suite's merge-service). So the ports come from below the ephemeral range, from a slice
+# of its own per xdist worker, and none is handed out twice by one test process.
+_PORT_SLICE = 1200
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _port_slice() -> range | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    low = 12000 + _PORT_SLICE * (index % 16)
+    high = low + _PORT_SLICE
+    return range(low, high) if high <= _ephemeral_low() else None
+
+
+def _port_cycle() -> Iterator[int]:
+    ports = _port_slice()
+    if ports is None:
+        return iter(())
+    start = random.randrange(len(ports))  # concurrent runs on one machine start apart
+    return itertools.cycle([*ports[start:], *ports[:start]])
+
+
+_ports = _port_cycle()
+_ports_lock = threading.Lock()
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_ports(count: int) -> list[int]:
-    """`count` distinct free TCP ports on 127.0.0.1 (sockets held until all are chosen)."""
+    """`count` distinct free TCP ports on 127.0.0.1, from this worker's own slice below the
+    kernel's ephemeral range (or from the kernel, where that range leaves no room)."""
+    chosen: list[int] = []
+    with _ports_lock:
+        for _ in range(count * _PORT_SLICE):
+            if len(chosen) == count:
+                return chosen
+            port = next(_ports, None)
+            if port is None:
+                break
+            if port not in chosen and _bindable(port):
+                chosen.append(port)
+        if len(chosen) == count:
+            return chosen
     socks = []
     try:
-        for _ in range(count):
+        for _ in range(count - len(chosen)):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             socks.append(s)
-        return [s.getsockname()[1] for s in socks]
+        return chosen + [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
             s.close()
@@ -643,8 +702,8 @@ class Suite(ApiClient):
                     return
                 except requests.RequestException:
                     pass
-            elif grpc_status(self.addresses[name]) == "SERVING":
-                return
+            elif grpc_status(self.addresses[name]) == "SERVING" and "listening on port" in self.log(name):
+                return  # SERVING from this very process, not from another one on its port
             time.sleep(0.1)
         raise SuiteError(f"{name} was not ready within {timeout:.0f}s\n{self.log_report([name])}")
 
