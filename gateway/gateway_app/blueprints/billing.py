@@ -160,7 +160,9 @@ def create_contact_request() -> Response:
     {201: OfferCreated},
     body=OfferCreate,
     errors={
-        422: "Invalid input (invalid_input, with field: markets of another currency, days over or reversed)"
+        409: "Well-formed days that make no offer: valid_until before valid_from, over already, or more "
+        "than a year after valid_from (offer_period_not_possible, field valid_until)",
+        422: "Invalid input (invalid_input, with field: markets of another currency)",
     },
 )
 def create_offer(body: OfferCreate) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, omitted
+from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, PackageId, omitted
 
 TERMINATION_ID = {
     "type": "string",
@@ -42,6 +42,6 @@ class TerminationList(Answer):
 class TerminationCreate(Body):
     """The package, or one domain of it, to terminate at the end of the current term."""
 
-    package_id: OpaqueId
+    package_id: PackageId
     domain: Domain = omitted()
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "domain": "example.org"}
