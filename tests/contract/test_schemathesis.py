@@ -56,6 +56,25 @@ EXAMPLES = 15
 REFUSED_EXAMPLES = 3
 
 
+# The formats the document names beyond JSON Schema's own, taught to the generator with values
+# of that format: an IBAN whose check digits are right (ISO 13616) and a BIC (ISO 9362), in the
+# spellings the API takes. The gateway checks their shape by the documented pattern,
+# contract-service the rest.
+FORMATS = {
+    "iban": st.sampled_from(
+        [
+            "DE89370400440532013000",
+            "NL91ABNA0417164300",
+            "GB29NWBK60161331926819",
+            "de89 3704 0044 0532 0130 00",
+        ]
+    ),
+    "bic": st.sampled_from(["COBADEFFXXX", "ABNANL2A", "NWBKGB2L", "cobadeff"]),
+}
+for _name, _strategy in FORMATS.items():
+    schemathesis.openapi.format(_name, _strategy)
+
+
 def _error_code(response) -> str | None:
     try:
         return response.json()["error"]["code"]
@@ -96,9 +115,6 @@ KNOWN_FINDINGS: dict[tuple[str, str], str] = {
     ),
     ("POST /api/v1/merges/{merge_id}/legal-proof", "positive_data_acceptance"): (
         "file may be empty; the form must be a PDF (422 for {'file': ''})"
-    ),
-    ("PUT /api/v1/customer/payment", "positive_data_acceptance"): (
-        "iban and bic may be '' or anything; card_token and card_expiry have no pattern (422)"
     ),
 }
 

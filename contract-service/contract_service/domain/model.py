@@ -268,7 +268,8 @@ def check_card_expiry(raw: str, *, today: date) -> str:
         raise InvalidInput("Enter the card's expiry date as MM/YY, e.g. 09/28.", field="card_expiry")
     month, year = int(match.group(1)), 2000 + int(match.group(2))
     if (year, month) < (today.year, today.month):
-        raise InvalidInput("This card has expired.", field="card_expiry")
+        # Well-formed, but over by today's date: a conflict (409), as no schema can say it.
+        raise Conflict("This card has expired.", code="card_expired", field="card_expiry")
     return text
 
 

@@ -124,7 +124,7 @@ class OfferCreate(Body):
 
     @model_validator(mode="after")
     def _markets_of_the_currency(self) -> OfferCreate:
-        code = self.currency.upper()
+        code = str(self.currency).upper()
         wrong = [m for m in self.markets if CURRENCY_OF[m] != code]
         if wrong:
             raise InvalidInput(
