@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
+from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
 from pydantic import ConfigDict, model_validator
 
@@ -143,6 +144,19 @@ class CustomerUpdate(Body):
         return {name: getattr(self, name) or "" for name in ONLINE_FIELDS if name in given}
 
 
+def refuse_card_numbers(payment: dict[str, str]) -> None:
+    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
+    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
+    name = field_with_card_number(payment)
+    if name is not None:
+        raise InvalidInput(
+            "This looks like a card number, which is never accepted: give the card_token from the "
+            "payment provider.",
+            code="card_number_refused",
+            field=name,
+        )
+
+
 class PaymentUpdate(Body):
     """Either a bank account (iban and bic) or a card (card_token from the payment provider,
     card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused), an
@@ -159,6 +173,9 @@ class PaymentUpdate(Body):
     @model_validator(mode="before")
     @classmethod
     def _no_card_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            # Said first, before any field's shape: a card number is never echoed or forwarded.
+            refuse_card_numbers({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
         if isinstance(data, dict) and "card_number" in data:
             raise InvalidInput(
                 "A card number is never accepted: give the card_token from the payment provider, "
