@@ -148,7 +148,7 @@ class FakeUnitOfWork:
         self.email_restores = FakeEmailRestores()
         self.contracts = FakeContracts()
         self.terminations = FakeTerminations()
-        self.transfers = FakeTransfers({"invoices": {}, "contracts": {}, "terminations": {}})
+        self.transfers = FakeTransfers({kind: {} for kind in transfers.KINDS})
         self.committed = 0
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -253,13 +253,21 @@ def transfer_uow() -> FakeUnitOfWork:
     uow = with_customers("100", "200")
     uow.transfers.owners["invoices"].update({"RE1": "200", "RE2": "200", "RE3": "100"})
     uow.transfers.owners["contracts"].update({"ctr_a": "200"})
+    uow.transfers.owners["offer_orders"].update({"pkg_b": "200"})
+    uow.transfers.owners["contact_requests"].update({"req_1": "200", "req_2": "100"})
     return uow
 
 
 def test_a_forward_transfer_moves_every_kind_once_and_a_repeat_only_replays():
     uow = transfer_uow()
     first = services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
-    assert first == {"invoices": ["RE1", "RE2"], "contracts": ["ctr_a"], "terminations": []}
+    assert first == {
+        "invoices": ["RE1", "RE2"],
+        "contracts": ["ctr_a"],
+        "terminations": [],
+        "offer_orders": ["pkg_b"],
+        "contact_requests": ["req_1"],
+    }
     moves, commits = uow.transfers.moves, uow.committed
     uow.transfers.owners["invoices"]["RE4"] = "200"  # made after the merge (not possible while retired, but)
     assert (

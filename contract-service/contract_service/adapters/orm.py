@@ -258,7 +258,7 @@ class MergeTransferRow(Base):
 
     merge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     direction: Mapped[str] = mapped_column(String(10), primary_key=True)
-    # invoices, contracts, terminations.
+    # transfers.KINDS: invoices, contracts, terminations, offer_orders, contact_requests.
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 

@@ -648,6 +648,10 @@ def _kind_tables() -> dict[str, tuple[Table, Column[Any]]]:
         "invoices": (InvoiceRow.__table__, InvoiceRow.__table__.c.number),
         "contracts": (ContractRow.__table__, ContractRow.__table__.c.id),
         "terminations": (TerminationRow.__table__, TerminationRow.__table__.c.id),
+        # A package's offer orders move with the package: recorded by its id (several orders of
+        # one package are one record).
+        "offer_orders": (OfferOrderRow.__table__, OfferOrderRow.__table__.c.package_id),
+        "contact_requests": (ContactRequestRow.__table__, ContactRequestRow.__table__.c.id),
     }
 
 
@@ -688,7 +692,7 @@ class TransferRepository:
         mt = MergeTransferRow.__table__
         head = (literal(merge_id, String), literal(direction, String), literal(kind, String))
         if direction == FORWARD:
-            ids = select(*head, id_col).where(table.c.customer_number == source)
+            ids = select(*head, id_col).where(table.c.customer_number == source).distinct()
             new_owner = target
         else:
             # Exactly the ids the forward recorded that still belong to the target.
@@ -701,6 +705,7 @@ class TransferRepository:
                     mt.c.kind == kind,
                     table.c.customer_number == target,
                 )
+                .distinct()
             )
             new_owner = source
         self.session.execute(insert(mt).from_select(["merge_id", "direction", "kind", "record_id"], ids))

@@ -27,7 +27,7 @@ from gateway_app.schemas import (
 
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
 MAX_REASON = 1000
-MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
+MOVED_KINDS = ("packages", "invoices", "contracts", "terminations", "offer_orders", "contact_requests")
 Status = Literal[STATUSES]  # cc_common/rules/merges.py
 
 
@@ -114,7 +114,8 @@ class MergeAudit(Merge):
         "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
         "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
                    "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
-        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": []},
+        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": [], "offer_orders": [],
+                  "contact_requests": []},
         "reversal_reason": None,
     }  # fmt: skip
 
