@@ -312,7 +312,13 @@ def list_addon_kinds() -> list[catalogue.AddonKind]:
 
 
 def order_addon(
-    *, uow: UnitOfWork, caller: Principal, package_id: str, kind: str, market: str, now: datetime | None = None
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    package_id: str,
+    kind: str,
+    market: str,
+    now: datetime | None = None,
 ) -> model.Addon:
     """Orders an add-on at the monthly price of the owner's market (the gateway names it from
     the customer record at contract-service). A contractual change: the customer login only."""
