@@ -10,8 +10,11 @@ import pytest
 from cc_common.testing import metadata
 from customercenter.v2 import common_pb2, package_pb2
 
-from tests.integration.test_package_changes import create, package_server  # noqa: F401 - the fixture
+from tests.integration.test_package_changes import create
+from tests.integration.test_package_changes import package_server as _package_server
 from tests.integration.test_package_service import _transfer
+
+package_server = pytest.fixture(_package_server.__wrapped__, name="package_server")
 
 
 def order(
@@ -64,7 +67,7 @@ def test_only_contract_service_ends_an_add_on_and_an_ended_one_no_longer_counts(
     addon = order(stub, tokens.customer("300"), pkg.id, kind=package_pb2.ADDON_KIND_MAILBOX_PACK)
     end = package_pb2.EndAddonRequest(package_id=pkg.id, addon_id=addon.id, ends_on="2026-12-31")
     for token in (tokens.customer("300"), tokens.staff(), tokens.service("gateway")):
-        assert refused(lambda: stub.EndAddon(end, metadata=metadata(token), timeout=5)) in (
+        assert refused(lambda t=token: stub.EndAddon(end, metadata=metadata(t), timeout=5)) in (
             grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED,
         )  # fmt: skip
     mark = package_pb2.SetAddonEndRequest(package_id=pkg.id, addon_id=addon.id, ends_on="2026-12-31")
