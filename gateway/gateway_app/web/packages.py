@@ -102,7 +102,8 @@ def _render(
         {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
         for item in listed.available
     ]
-    addon_form = addon_form or FormState({"kind": available[0]["offer"].kind if available else ""})
+    first = enum_name(package_pb2.AddonKind, listed.available[0].kind) if listed.available else ""
+    addon_form = addon_form or FormState({"kind": first})
     settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
     password_form = password_form or FormState({"new_password": "", "confirm_password": ""})
     upgrade_form = upgrade_form or FormState({"product": larger[0].code if larger else ""})
