@@ -37,6 +37,9 @@ TERMINATION = contract_pb2.Termination(
     effective_date="2026-12-31", status=contract_pb2.TERMINATION_STATUS_OPEN,
     created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
 )  # fmt: skip
+ADDON = package_pb2.Addon(id="add_1", package_id="pkg_1", kind=package_pb2.ADDON_KIND_DATABASE, monthly_price_cents=149,
+                          currency="EUR", status=package_pb2.ADDON_STATUS_TERMINATED, ends_at="2026-12-31",
+                          ordered_at=parse_timestamp("2026-01-01T09:00:00+00:00"))  # fmt: skip
 PDF = contract_pb2.Document(filename="x.pdf", content_type="application/pdf", content=b"%PDF-1.7 test")
 COLLECTION = contract_pb2.DirectDebitCollection(
     id="dd_1", created_at=parse_timestamp("2026-12-02T10:00:00+00:00"), collection_date="2026-12-04",
@@ -167,6 +170,23 @@ REPLIES = {
         "MoveDomain": package_pb2.MoveDomainResponse(source=PACKAGE, target=PACKAGE, created=True),
         "GetSettings": package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"}),
         "UpdateSettings": package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"}),
+        "ListAddons": package_pb2.ListAddonsResponse(
+            addons=[ADDON],
+            available=[
+                package_pb2.AddonOffer(
+                    kind=package_pb2.ADDON_KIND_DATABASE,
+                    name="Additional database",
+                    databases=1,
+                    prices=[
+                        package_pb2.ProductPrice(
+                            market=common_pb2.MARKET_DE, monthly_price_cents=149, currency="EUR"
+                        )
+                    ],
+                )
+            ],
+        ),  # fmt: skip
+        "OrderAddon": package_pb2.OrderAddonResponse(addon=ADDON),
+        "SetAddonEnd": package_pb2.SetAddonEndResponse(addon=ADDON),
     },
     "merge": {
         **dict.fromkeys(

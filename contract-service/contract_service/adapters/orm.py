@@ -119,15 +119,18 @@ class ContractChangeRow(Base):
 
 
 class TerminationRow(Base):
-    """A termination of a package's contract, or of one domain of it (domain != "")."""
+    """A termination of a package's contract, or of one domain (domain != "") or one add-on
+    (addon_id != "") of it."""
 
     __tablename__ = "terminations"
     __table_args__ = (
-        # At most one open termination per package and domain ("" = the whole package).
+        # At most one open termination per package, domain and add-on ("" and "" = the whole
+        # package).
         Index(
             "uq_terminations_open",
             "package_id",
             "domain",
+            "addon_id",
             unique=True,
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
@@ -139,6 +142,8 @@ class TerminationRow(Base):
     contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
     package_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253), default="")
+    # One add-on of the package (package-service's id), "" otherwise.
+    addon_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
     effective_date: Mapped[date] = mapped_column(Date)
     # open, retracted, done (carried out on its date: contract_service/service_layer/terminations.py).
     status: Mapped[str] = mapped_column(String(20), default="open")

@@ -542,6 +542,7 @@ def _termination(row: TerminationRow, product: str = "") -> Termination:
         contract_id=row.contract_id,
         package_id=row.package_id,
         domain=row.domain,
+        addon_id=row.addon_id,
         effective_date=row.effective_date,
         status=row.status,
         created_at=row.created_at,
@@ -567,6 +568,7 @@ class TerminationRepository:
             contract_id=termination.contract_id,
             package_id=termination.package_id,
             domain=termination.domain,
+            addon_id=termination.addon_id,
             effective_date=termination.effective_date,
             status=termination.status,
         )

@@ -100,6 +100,7 @@ def termination_to_proto(t: Termination, *, today: date) -> contract_pb2.Termina
         customer_number=t.customer_number,
         package_id=t.package_id,
         domain=t.domain,
+        addon_id=t.addon_id,
         contract_id=t.contract_id,
         product=t.product,
         effective_date=t.effective_date.isoformat(),
@@ -382,7 +383,11 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal
     ) -> contract_pb2.CreateTerminationResponse:
         termination = services.create_termination(
-            uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            domain=request.domain,
+            addon_id=request.addon_id,
         )
         return contract_pb2.CreateTerminationResponse(
             termination=termination_to_proto(termination, today=_today())

@@ -470,12 +470,20 @@ _NO_TERMINATION = "There is no termination with this id under your customer numb
 
 
 def create_termination(
-    *, uow: UnitOfWork, caller: Principal, package_id: str, domain: str = "", today: date | None = None
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    package_id: str,
+    domain: str = "",
+    addon_id: str = "",
+    today: date | None = None,
 ) -> model.Termination:
-    """Terminates a package (or one domain of it) at the end of its contract's current term."""
+    """Terminates a package (or one domain or one add-on of it) at the end of its contract's
+    current term."""
     number = _customer_only(caller)
     pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
     checked_domain = normalise_domain(domain) if (domain or "").strip() else ""
+    addon = model.check_opaque_id(addon_id, field_name="addon_id", label="add-on") if addon_id else ""
     day = today or _today()
     with uow:
         contract = uow.contracts.by_package(pkg)
@@ -485,13 +493,16 @@ def create_termination(
         if customer is None:  # pragma: no cover - the contract's foreign key keeps it
             raise NotFound(_NOT_FOUND)
         _require_active(customer)
-        model.check_new_termination(contract, checked_domain, uow.terminations.open_for_package(pkg))
+        model.check_new_termination(
+            contract, checked_domain, uow.terminations.open_for_package(pkg), addon_id=addon
+        )
         termination = model.Termination(
             id=model.new_termination_id(),
             customer_number=number,
             contract_id=contract.id,
             package_id=pkg,
             domain=checked_domain,
+            addon_id=addon,
             effective_date=model.current_term_end(contract.start_date, contract.term_months, today=day),
             product=contract.product,
         )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput, NotFound
-from customercenter.v2 import package_pb2
+from cc_common.protoconv import enum_name
+from customercenter.v2 import common_pb2, package_pb2
 from flask import Blueprint, Response, current_app
 
 from gateway_app.api import answer, operation
@@ -20,6 +21,9 @@ from gateway_app.clients import contracts, identity, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
 from gateway_app.schemas.packages import (
     PACKAGE_ID,
+    Addon,
+    AddonList,
+    AddonOrder,
     DomainMove,
     Package,
     PackageList,
@@ -276,3 +280,54 @@ def split(package_id: str, body: Split) -> Response:
         # created with the gateway's service credential for the owner package-service reported.
         contracts.create_contract(move.target.id, move.target.customer_number, move.target.product)
     return answer(DomainMove.from_proto(move))
+
+
+# --- additional services (add-ons) ---------------------------------------------------------
+
+
+@bp.get("/api/v1/packages/<package_id>/addons")
+@token_required("customer", "package")
+@operation(
+    "listAddons",
+    "The package's add-ons (ended ones included) and the add-ons that can be ordered, with their "
+    "monthly prices per market",
+    "packages",
+    {200: AddonList},
+    params=PARAMS,
+    errors=NOT_FOUND,
+)
+def list_addons(package_id: str) -> Response:
+    reply = packages.list_addons(package_id_of(package_id), token=current_principal().token)
+    return answer(AddonList.from_proto(reply))
+
+
+@bp.post("/api/v1/packages/<package_id>/addons")
+@token_required("customer")
+@operation(
+    "orderAddon",
+    "Order an add-on at the monthly price of the customer's market (customer login only: a "
+    "contractual change; a package login gets 403). It raises the package's limits at once and is "
+    "terminated on its own (POST /api/v1/terminations with addon_id)",
+    "packages",
+    {201: Addon},
+    body=AddonOrder,
+    params=PARAMS,
+    errors={
+        **NOT_FOUND,
+        409: "The package is terminated (package_terminated), the customer number is frozen (a merge "
+        "is being carried out) or retired (customer_not_active)",
+        422: "Unknown kind (invalid_input, field kind)",
+    },
+)
+def order_addon(package_id: str, body: AddonOrder) -> Response:
+    return answer(Addon.from_proto(order_addon_of(package_id, body.kind)), 201)
+
+
+def order_addon_of(package_id: str, kind: str) -> package_pb2.Addon:
+    """Orders an add-on (the API and the web page): the owner's customer login only, never while
+    its number is frozen by a merge or retired, at the price of the customer's market."""
+    principal = current_principal()
+    package = visible_package(package_id)  # 404 for another customer's package
+    record = require_active_customer(principal.customer_number or "", token=principal.token)
+    market = enum_name(common_pb2.Market, record.market)
+    return packages.order_addon(package.id, kind, market=market, token=principal.token)

@@ -114,8 +114,10 @@ def termination_id_of(termination_id: str) -> str:
     return termination_id
 
 
-def create_termination(package_id: str, domain: str, *, token: str) -> contract_pb2.Termination:
-    request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain)
+def create_termination(
+    package_id: str, domain: str, *, addon_id: str = "", token: str
+) -> contract_pb2.Termination:
+    request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain, addon_id=addon_id)
     return _contract().invoke(_contract().stub.CreateTermination, request, token=token).termination
 
 

@@ -22,6 +22,7 @@ from gateway_app.blueprints.customer import (
     store_payment,
 )
 from gateway_app.blueprints.packages import change_product
+from gateway_app.blueprints.terminations import retract
 from gateway_app.clients import contracts
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
@@ -294,7 +295,7 @@ def customer_terminations() -> Any:
 @bp.post("/customer/terminations/<termination_id>/retract")
 @page_login("customer")
 def customer_retract(termination_id: str) -> Any:
-    contracts.retract_termination(termination_id, token=_token())
+    retract(termination_id)  # a retracted add-on is active again
     return redirect(url_for("web.customer_terminations", notice="retracted"))
 
 

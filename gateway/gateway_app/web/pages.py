@@ -62,6 +62,7 @@ ERROR_MESSAGES = {
     "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
     "contract_not_active": _l("This contract is no longer active."),
     "package_terminated": _l("This package has been terminated."),
+    "addon_ended": _l("This additional service has already ended."),
     "same_product": _l("The package already has this product."),
     "last_domain": _l("The last domain of a package cannot be moved."),
     "package_full": _l("The target package allows no more domains."),
@@ -118,6 +119,8 @@ NOTICES = {
     "retracted": _l("The termination has been retracted."),
     "downgraded": _l("The package has been changed."),
     "upgraded": _l("The package has been upgraded."),
+    "addon_ordered": _l("The additional service has been ordered."),
+    "addon_terminated": _l("The additional service has been terminated at the end of the contract term."),
     "ordered": _l("The offer has been ordered: your package has the new product."),
     "order_failed": _l(
         "The offer could not be ordered for this package. Please choose another package or ask us."
