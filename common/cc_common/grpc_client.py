@@ -57,6 +57,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "CountPackages",
         "ListProducts",
         "GetSettings",
+        "ListAddons",
     ),
     "customercenter.v2.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
 }

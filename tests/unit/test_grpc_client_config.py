@@ -60,6 +60,9 @@ WRITES = {
         "CreateContactRequest",
     },
     "customercenter.v2.PackageService": {
+        "OrderAddon",
+        "SetAddonEnd",
+        "EndAddon",
         "CreatePackage",
         "TransferPackages",
         "ChangeProduct",
