@@ -26,9 +26,10 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }  # fmt: skip
 
 
-def render(*, market: str, package_id: str, domain: str, day: date) -> tuple[str, str]:
-    """Subject and body of the notice that a package (domain "") or a domain has ended."""
-    language = i18n.language_for(market)
+def render(*, market: str, preference: str = "", package_id: str, domain: str, day: date) -> tuple[str, str]:
+    """Subject and body of the notice that a package (domain "") or a domain has ended, in the
+    customer's language (`preference`, else the market's)."""
+    language = i18n.customer_language(market, preference)
     subject, text = _TEXTS["domain" if domain else "package"][language]
     body = text.format(package=package_id, domain=domain, day=i18n.day(day, language))
     return subject, notices.letter(language, body)

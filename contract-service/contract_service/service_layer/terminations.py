@@ -54,7 +54,7 @@ def carry_out_due(
             customer = uow.customers.get(termination.customer_number)
             if customer is not None and customer.email:
                 subject, body = termination_notices.render(
-                    market=customer.market, package_id=termination.package_id, domain=termination.domain,
+                    market=customer.market, preference=customer.language, package_id=termination.package_id, domain=termination.domain,
                     day=termination.effective_date,
                 )  # fmt: skip
                 uow.mails.queue(
