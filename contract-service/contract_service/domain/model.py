@@ -459,7 +459,9 @@ def check_language(raw: str) -> str:
     """A language preference: one of en, de, nl (INVALID_ARGUMENT field language otherwise)."""
     language = (raw or "").strip().lower()
     if language not in i18n.LANGUAGES:
-        raise InvalidInput(f"Choose a language: one of {', '.join(sorted(i18n.LANGUAGES))}.", field="language")
+        raise InvalidInput(
+            f"Choose a language: one of {', '.join(sorted(i18n.LANGUAGES))}.", field="language"
+        )
     return language
 
 

@@ -220,7 +220,11 @@ def update_customer(
         if customer is None:
             raise NotFound(_NOT_FOUND)
         _require_active(customer)
-        data = model.apply_master_data_change(customer, master_changes) if master_changes else customer.master_data()
+        data = (
+            model.apply_master_data_change(customer, master_changes)
+            if master_changes
+            else customer.master_data()
+        )
         updated_at = uow.customers.set_master_data(number, data) if master_changes else customer.updated_at
         if language is not None:
             updated_at = uow.customers.set_language(number, language)

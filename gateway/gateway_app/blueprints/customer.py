@@ -76,7 +76,9 @@ def get_customer() -> Response:
 def update_customer(body: CustomerUpdate) -> Response:
     changes = body.changes()
     if not changes:
-        raise InvalidInput("Give at least one field to change: " + ", ".join((*ONLINE_FIELDS, "language")) + ".")
+        raise InvalidInput(
+            "Give at least one field to change: " + ", ".join((*ONLINE_FIELDS, "language")) + "."
+        )
     return answer(Customer.from_proto(change_customer_data(changes, current_password=body.current_password)))
 
 

@@ -10,10 +10,10 @@ from cc_common.errors import InvalidInput, NotFound
 from flask import Blueprint, Response, url_for
 
 from gateway_app.api import answer, operation
-from gateway_app.blueprints.packages import visible_package
 from gateway_app.clients import contracts
 from gateway_app.schemas.terminations import TERMINATION_ID, Termination, TerminationCreate, TerminationList
 from gateway_app.security import current_principal, token_required
+from gateway_app.use_cases import visible_package
 
 bp = Blueprint("terminations", __name__, url_prefix="/api/v1/terminations")
 

@@ -14,9 +14,9 @@ from customercenter.v2 import common_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.packages import change_product, set_package_password_of, visible_package
 from gateway_app.clients import contracts, packages
 from gateway_app.security import current_principal
+from gateway_app.use_cases import change_product, set_package_password, visible_package
 from gateway_app.web import bp
 from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
@@ -132,7 +132,7 @@ def package_password(package_id: str) -> Any:
     new = check_new_password(form)
     if form.ok:
         try:
-            set_package_password_of(package.id, new)  # the package's other sessions end
+            set_package_password(package.id, new)  # the package's other sessions end
             return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
         except DomainError as error:
             form.fail_with(error)

@@ -238,7 +238,11 @@ class Merge:
         self._require(NEEDS_LEGAL_PROOF, READY, action="changed")
 
     def refresh(
-        self, comparison: list[ComparisonRow], *, target_snapshot: dict[str, str], source_snapshot: dict[str, str]
+        self,
+        comparison: list[ComparisonRow],
+        *,
+        target_snapshot: dict[str, str],
+        source_snapshot: dict[str, str],
     ) -> None:
         """A new comparison of the current master data (the kept number corrected its own).
         A different comparison voids an earlier "take over data"; the status follows whether

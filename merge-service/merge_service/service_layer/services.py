@@ -214,7 +214,9 @@ def _compare(
     return target_data, source_data, comparison
 
 
-def refresh_comparison(*, uow: UnitOfWork, backends: Backends, caller: Principal, merge_id: str) -> model.Merge:
+def refresh_comparison(
+    *, uow: UnitOfWork, backends: Backends, caller: Principal, merge_id: str
+) -> model.Merge:
     """Compares the two numbers' master data again, as contract-service has them now: the kept
     number (the target) may correct its own contact data while the merge is open, and the
     comparison shows the result. A changed comparison needs "take over data" again."""
@@ -226,7 +228,11 @@ def refresh_comparison(*, uow: UnitOfWork, backends: Backends, caller: Principal
     )
     with uow:
         merge = _own_as_target(uow, caller, merge_id)  # read again, locked: it may have moved on
-        merge.refresh(comparison, target_snapshot=_masked_snapshot(target_data), source_snapshot=_masked_snapshot(source_data))
+        merge.refresh(
+            comparison,
+            target_snapshot=_masked_snapshot(target_data),
+            source_snapshot=_masked_snapshot(source_data),
+        )
         uow.merges.save(merge)
         uow.commit()
     return merge
