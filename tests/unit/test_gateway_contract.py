@@ -174,6 +174,7 @@ REPLIES = {
                 "StartMerge",
                 "GetMerge",
                 "TakeOverData",
+                "RefreshComparison",
                 "SubmitMerge",
                 "CancelMerge",
                 "UploadLegalProof",

@@ -103,6 +103,7 @@ def test_the_login_page_sets_an_httponly_csrf_cookie_and_its_form_carries_a_toke
 
 def test_a_customer_login_puts_the_token_in_an_httponly_samesite_cookie(gateway_client, gateway_backends):
     gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    gateway_backends.contract.on("GetCustomer", CUSTOMER)
     token = form_token(gateway_client, "/login")
     response = gateway_client.post(
         "/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"}
@@ -111,6 +112,30 @@ def test_a_customer_login_puts_the_token_in_an_httponly_samesite_cookie(gateway_
     assert response.headers["Location"] == "/customer"
     cookie = set_cookies(response)["cc_session"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_a_customer_login_remembers_the_customers_language_for_the_pages(gateway_client, gateway_backends):
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    preferring_dutch = contract_pb2.Customer()
+    preferring_dutch.CopyFrom(CUSTOMER)
+    preferring_dutch.language = "nl"
+    gateway_backends.contract.on("GetCustomer", preferring_dutch)
+    token = form_token(gateway_client, "/login")
+    gateway_client.post("/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"})
+    home = gateway_client.get("/customer", headers={"Accept-Language": "de"})
+    assert '<html lang="nl">' in home.get_data(as_text=True)
+
+
+def test_a_language_the_visitor_chose_wins_over_the_customers_language(gateway_client, gateway_backends):
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    preferring_dutch = contract_pb2.Customer()
+    preferring_dutch.CopyFrom(CUSTOMER)
+    preferring_dutch.language = "nl"
+    gateway_backends.contract.on("GetCustomer", preferring_dutch)
+    gateway_client.get("/login?lang=de")
+    token = form_token(gateway_client, "/login")
+    gateway_client.post("/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"})
+    assert '<html lang="de">' in gateway_client.get("/customer").get_data(as_text=True)
 
 
 def test_the_session_cookie_is_secure_when_the_request_came_over_https(gateway_client, gateway_backends):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from cc_common import i18n
 from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
+from customercenter.v2 import common_pb2
 from cc_common.rules.written_only import refuse_written_only
 from pydantic import ConfigDict, model_validator
 
@@ -75,7 +78,11 @@ class Customer(Answer):
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Customer:
-        return super().from_proto(message, payment=Payment.from_proto(message.payment))
+        # contract-service sends the effective language; one that does not yet (an older
+        # version during a rollout) leaves it empty, which is the market's.
+        market = enum_name(common_pb2.Market, message.market)
+        language = i18n.customer_language(market, message.language)
+        return super().from_proto(message, payment=Payment.from_proto(message.payment), language=language)
 
 
 class CustomerUpdate(Body):

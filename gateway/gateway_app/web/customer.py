@@ -98,6 +98,8 @@ def save_contact_form(
         for name in fields
         if form.get(name).strip() != (customer.get(name) or "")
     }
+    if not changes.get("language", "x"):
+        del changes["language"]  # not sent: unchanged (the page's select always sends one)
     for name, value in changes.items():
         if len(value) > MAX_TEXT:
             form.fail(name, _("At most %(count)s characters.", count=MAX_TEXT))
