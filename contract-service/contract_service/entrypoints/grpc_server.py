@@ -62,6 +62,7 @@ def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
         updated_at=timestamp(customer.updated_at),
         merged_into=customer.merged_into,
         language=customer.effective_language,
+        language_preference=customer.language,
         **customer.master_data(),
     )
 

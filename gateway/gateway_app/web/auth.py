@@ -53,10 +53,11 @@ def _login_answer(kind: str, result: Any, **claims: Any) -> Any:
 
 
 def _customer_language(token: str) -> str:
-    """The signed-in customer's language (its preference, else its market's); "" while
-    contract-service cannot say (the pages then keep the browser's language)."""
+    """The language the signed-in customer chose (PATCH /api/v1/customer, the customer data
+    page); "" when it chose none or contract-service cannot say: the pages then keep the
+    browser's language."""
     try:
-        return contracts.get_customer(token=token).language
+        return contracts.get_customer(token=token).language_preference
     except DomainError:
         return ""
 

@@ -141,7 +141,7 @@ def customer_data() -> Any:
     if form.ok:
         response = redirect(url_for("web.customer_data", notice="saved"))
         if "language" in changes:
-            remember_preference(response, changes["language"])  # the pages follow it from now on
+            remember_preference(response, changes["language"], chosen_now=True)  # the pages follow it
         return response
     return page("customer/data.html", 422, customer=customer, form=form, **options)
 

@@ -2,8 +2,9 @@
 
 The language comes from `?lang=` (which also sets the `cc_lang` cookie, so every page has a
 switch that sticks: the visitor's explicit choice), else that cookie, else - while signed in -
-the customer's language (`cc_pref_lang`, set at login from contract-service's record and when
-the customer data page changes it, dropped at logout), else Accept-Language, else English. The catalogues are
+the language the customer chose for itself (`cc_pref_lang`, set at login from contract-service's
+record and when the customer data page changes it, dropped at logout), else Accept-Language,
+else English. The catalogues are
 kept as .po files in the repository (gateway_app/translations/<lang>/LC_MESSAGES) and compiled
 to .mo once per process at start-up, into a private directory: no compiled file is committed,
 so nothing can go stale.
@@ -90,13 +91,16 @@ def language_links() -> list[dict[str, str | bool]]:
     return links
 
 
-def remember_preference(response: R, language: str) -> R:
-    """The signed-in customer's language (its preference, else its market's): the pages
-    follow it until the visitor picks a language explicitly or signs out."""
+def remember_preference(response: R, language: str, *, chosen_now: bool = False) -> R:
+    """The language the signed-in customer chose: the pages follow it until the visitor picks
+    a language explicitly or signs out. `chosen_now` (the customer data page saved it): this
+    is the visitor's latest choice, so an earlier one of the language switch gives way."""
     if language in LANGUAGES:
         response.set_cookie(
             PREFERENCE_COOKIE, language, httponly=True, samesite="Lax", secure=secure_cookies(), path="/"
         )
+        if chosen_now and request.cookies.get(LANG_COOKIE):
+            response.delete_cookie(LANG_COOKIE, path="/", samesite="Lax", secure=secure_cookies())
     return response
 
 
