@@ -7,8 +7,8 @@ from typing import Any, ClassVar, Literal
 from cc_common import i18n
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name
-from customercenter.v2 import common_pb2
 from cc_common.rules.written_only import refuse_written_only
+from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
 from gateway_app.schemas import (
