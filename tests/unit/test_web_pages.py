@@ -536,3 +536,40 @@ def test_pages_forbid_framing_scripts_and_referrers_and_personal_pages_are_not_c
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_merge_window_changes_no_data_of_a_merge_that_is_no_longer_open(
+    customer_client, gateway_backends
+):
+    gateway_backends.merge.on(
+        "GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_SUBMITTED})
+    )
+    token = form_token(customer_client, "/customer")
+    fields = {name: getattr(CUSTOMER, name) for name in ("zip", "city", "country", "phone", "mobile", "fax")}
+    response = customer_client.post(
+        "/customer/merge/m_1/data",
+        data={"csrf_token": token, **fields, "street": "Neue Straße 1", "email": CUSTOMER.email},
+    )
+    assert response.status_code == 422 and 'id="data-error"' in response.get_data(as_text=True)
+    assert all(call.method != "UpdateCustomer" for call in gateway_backends.contract.calls)
+    assert "RefreshComparison" not in gateway_backends.merge.methods_called()
+
+
+def test_the_merge_window_sends_the_change_to_contract_service_and_then_compares_again(
+    customer_client, gateway_backends
+):
+    gateway_backends.merge.on(
+        "GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_READY})
+    )
+    gateway_backends.merge.on("RefreshComparison", merge_pb2.RefreshComparisonResponse(merge=MERGE))
+    gateway_backends.contract.on("UpdateCustomer", CUSTOMER)
+    token = form_token(customer_client, "/customer")
+    fields = {name: getattr(CUSTOMER, name) for name in ("zip", "city", "country", "phone", "mobile", "fax")}
+    response = customer_client.post(
+        "/customer/merge/m_1/data",
+        data={"csrf_token": token, **fields, "street": "Neue Straße 1", "email": CUSTOMER.email},
+    )
+    assert response.status_code == 302 and "notice=data_corrected" in response.headers["Location"]
+    sent = next(call.request for call in gateway_backends.contract.calls if call.method == "UpdateCustomer")
+    assert sent.street == "Neue Straße 1" and not sent.HasField("email")
+    assert gateway_backends.merge.methods_called()[-1] == "RefreshComparison"

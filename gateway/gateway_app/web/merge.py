@@ -184,13 +184,8 @@ def merge_correct_data(merge_id: str) -> Any:
     e-mail re-authentication), then the comparison is made again with the new values."""
     customer = Customer.from_proto(contracts.get_customer(token=_token())).json()
     form = FormState.from_request(*CONTACT_FIELDS, "current_password")
-    try:
-        changes = save_contact_form(customer, form, functools.partial(correct_data_in_merge, merge_id))
-    except DomainError as error:
-        if error.code != "merge_not_open":
-            raise
-        form.fail_with(error)
-        changes = {}
+    # A merge that is no longer open (409 merge_not_open) changes nothing: the form says so.
+    changes = save_contact_form(customer, form, functools.partial(correct_data_in_merge, merge_id))
     if not form.ok:
         return merge_page(merge_id, status=422, data_form=form)
     if not changes:
