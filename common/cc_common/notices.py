@@ -9,15 +9,15 @@ identity-service for passwords. The texts and the masking live here, once.
 
 A notice never holds a new value in full: a new e-mail address is masked like
 `m***@example.org`, an IBAN like the API's `iban_masked` (the caller masks it), a card by its
-last four digits only. Mails are written in the customer's language, chosen by market
-(`cc_common.i18n.language_for`: de German, nl Dutch, uk English; anything else English).
+last four digits only. Mails are written in the customer's language: its preference, else
+its market's (`cc_common.i18n.customer_language`).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from cc_common.i18n import language_for
+from cc_common.i18n import customer_language
 
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
@@ -176,9 +176,9 @@ _PAYMENT = {
 }
 
 
-def payment_line(market: str, *, iban_masked: str = "", card_last4: str = "") -> str:
+def payment_line(market: str, *, preference: str = "", iban_masked: str = "", card_last4: str = "") -> str:
     """The new payment method as the notice shows it: the masked IBAN or the card's last four."""
-    bank, card = _PAYMENT[language_for(market)]
+    bank, card = _PAYMENT[customer_language(market, preference)]
     return bank.format(iban=iban_masked) if iban_masked else card.format(last4=card_last4 or "****")
 
 
@@ -187,8 +187,8 @@ def letter(language: str, text: str) -> str:
     return "\n".join([_GREETING[language], "", text, "", _SIGNATURE[language]])
 
 
-def render(kind: str, market: str, **values: object) -> tuple[str, str]:
-    """Subject and body of a notice in the market's language."""
-    language = language_for(market)
+def render(kind: str, market: str, *, preference: str = "", **values: object) -> tuple[str, str]:
+    """Subject and body of a notice in the customer's language (`preference`, else the market's)."""
+    language = customer_language(market, preference)
     subject, text = _TEXTS[kind][language]
     return subject, letter(language, text.format(**values))

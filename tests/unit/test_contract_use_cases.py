@@ -37,6 +37,11 @@ class FakeCustomers:
         self.rows[number] = self.rows[number].with_master_data(data)
         return datetime.now(UTC)
 
+    def set_language(self, number: str, language: str) -> datetime:
+        self.writes += 1
+        self.rows[number] = replace(self.rows[number], language=language)
+        return datetime.now(UTC)
+
     def set_status(self, numbers: list[str], *, status: str, merged_into: str) -> int:
         changed = 0
         for n in numbers:
@@ -190,6 +195,28 @@ def test_an_update_stores_the_whole_checked_record_once():
                                    changes={"city": "Potsdam", "zip": "14467", "phone": "0331 123456"})  # fmt: skip
     assert (got.customer_number, got.city, got.phone) == ("100", "Potsdam", "+49331123456")
     assert (uow.customers.writes, uow.committed, uow.customers.rows["100"].city) == (1, 1, "Potsdam")
+
+
+def test_a_language_preference_is_stored_alone_and_the_next_notice_is_written_in_it():
+    uow = with_customers("100")
+    got = services.update_customer(uow=uow, caller=principal("customer", "100"), changes={"language": "en"})
+    assert (got.language, got.effective_language, got.city) == ("en", "en", "Berlin")
+    assert (uow.customers.writes, uow.customers.rows["100"].language) == (1, "en")  # no master-data write
+    services.update_customer(
+        uow=uow, caller=principal("customer", "100"), changes={"email": "new@example.com"}
+    )
+    (notice,) = uow.mails.to("erika@example.com")
+    assert notice["subject"] == "Your contact e-mail address was changed"
+
+
+def test_a_language_other_than_en_de_nl_saves_nothing():
+    uow = with_customers("100")
+    with pytest.raises(InvalidInput) as exc:
+        services.update_customer(
+            uow=uow, caller=principal("customer", "100"), changes={"language": "fr", "city": "Potsdam"}
+        )
+    assert exc.value.field == "language"
+    assert (uow.customers.writes, uow.customers.rows["100"].language) == (0, "")
 
 
 def test_an_update_with_one_bad_field_saves_nothing():

@@ -194,6 +194,7 @@ REPLIES = {
                 "StartMerge",
                 "GetMerge",
                 "TakeOverData",
+                "RefreshComparison",
                 "SubmitMerge",
                 "CancelMerge",
                 "UploadLegalProof",

@@ -74,6 +74,7 @@ WRITES = {
     "customercenter.v2.MergeService": {
         "StartMerge",
         "TakeOverData",
+        "RefreshComparison",
         "SubmitMerge",
         "CancelMerge",
         "UploadLegalProof",

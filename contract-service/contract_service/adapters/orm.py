@@ -52,6 +52,8 @@ class CustomerRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # For a retired number: the customer number it was merged into; "" otherwise.
     merged_into: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The language the customer chose for mails and PDFs (en, de, nl); NULL: its market's.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True, default=None)
     # Payment data: "" (none), "sepa" (iban, bic) or "card" (token, last4, expiry).
     payment_method: Mapped[str] = mapped_column(String(10), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")

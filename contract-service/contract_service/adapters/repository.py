@@ -65,6 +65,7 @@ def _customer(row: CustomerRow) -> Customer:
         market=row.market,
         status=row.status,
         merged_into=row.merged_into,
+        language=row.language or "",
         payment=payment,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -148,6 +149,16 @@ class CustomerRepository:
             update(CustomerRow)
             .where(CustomerRow.customer_number == customer_number)
             .values(updated_at=now, **{name: data[name] for name in MASTER_DATA_FIELDS})
+        )
+        return now
+
+    def set_language(self, customer_number: str, language: str) -> datetime:
+        """Stores the language preference ("" = by market, stored as NULL); returns the new updated_at."""
+        now = utcnow()
+        self.session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.customer_number == customer_number)
+            .values(updated_at=now, language=language or None)
         )
         return now
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
+from cc_common import i18n
 from cc_common.errors import Conflict, InvalidInput
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.customers import check_customer_number
@@ -358,6 +359,14 @@ class Customer:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     merged_into: str = ""
+    # The language the customer chose for mails and PDFs (one of i18n.LANGUAGES); "" = the
+    # language of its market.
+    language: str = ""
+
+    @property
+    def effective_language(self) -> str:
+        """The language every mail and PDF to this customer is written in."""
+        return i18n.customer_language(self.market, self.language)
 
     def master_data(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in MASTER_DATA_FIELDS}
@@ -444,6 +453,16 @@ def apply_master_data_change(customer: Customer, changes: dict[str, str]) -> dic
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]}.", field=sorted(unknown)[0])
     merged = {**customer.master_data(), **changes}
     return normalise_master_data(MARKETS[customer.market], merged)
+
+
+def check_language(raw: str) -> str:
+    """A language preference: one of en, de, nl (INVALID_ARGUMENT field language otherwise)."""
+    language = (raw or "").strip().lower()
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput(
+            f"Choose a language: one of {', '.join(sorted(i18n.LANGUAGES))}.", field="language"
+        )
+    return language
 
 
 # --- merge status ----------------------------------------------------------------------------

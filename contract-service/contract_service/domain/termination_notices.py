@@ -34,10 +34,12 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
 }  # fmt: skip
 
 
-def render(*, market: str, package_id: str, domain: str, day: date, addon: str = "") -> tuple[str, str]:
+def render(
+    *, market: str, preference: str = "", package_id: str, domain: str, day: date, addon: str = ""
+) -> tuple[str, str]:
     """Subject and body of the notice that a package (domain "", no add-on), a domain or an
-    add-on has ended."""
-    language = i18n.language_for(market)
+    add-on has ended, in the customer's language (`preference`, else the market's)."""
+    language = i18n.customer_language(market, preference)
     subject, text = _TEXTS["addon" if addon else "domain" if domain else "package"][language]
     body = text.format(package=package_id, domain=domain, addon=addon, day=i18n.day(day, language))
     return subject, notices.letter(language, body)

@@ -61,6 +61,8 @@ def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
         created_at=timestamp(customer.created_at),
         updated_at=timestamp(customer.updated_at),
         merged_into=customer.merged_into,
+        language=customer.effective_language,
+        language_preference=customer.language,
         **customer.master_data(),
     )
 
@@ -164,7 +166,7 @@ def form_to_proto(form: Form) -> contract_pb2.Form:
     )
 
 
-_UPDATABLE = (*MASTER_DATA_FIELDS,)
+_UPDATABLE = (*MASTER_DATA_FIELDS, "language")
 
 
 def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:

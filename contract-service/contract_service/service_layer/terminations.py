@@ -54,8 +54,8 @@ def carry_out_due(
             customer = uow.customers.get(termination.customer_number)
             if customer is not None and customer.email:
                 subject, body = termination_notices.render(
-                    market=customer.market, package_id=termination.package_id, domain=termination.domain,
-                    day=termination.effective_date, addon=termination.addon_id,
+                    market=customer.market, preference=customer.language, package_id=termination.package_id,
+                    domain=termination.domain, day=termination.effective_date, addon=termination.addon_id,
                 )  # fmt: skip
                 uow.mails.queue(
                     dedup_key=f"termination-done:{termination.id}",

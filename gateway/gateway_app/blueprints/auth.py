@@ -116,12 +116,14 @@ def send_password_reset(number: str) -> None:
     per client address, silently. Only a service that is down answers differently (503)."""
     try:
         record = contracts.get_customer(number)
-        email, market = record.email, enum_name(common_pb2.Market, record.market)
+        email, market, language = record.email, enum_name(common_pb2.Market, record.market), record.language
     except ServiceUnavailable:
         raise
     except DomainError:
-        email, market = "", ""
-    identity.request_password_reset(number, email=email, market=market, base_url=_reset_base_url())
+        email, market, language = "", "", ""
+    identity.request_password_reset(
+        number, email=email, market=market, language=language, base_url=_reset_base_url()
+    )
 
 
 @bp.post("/api/v1/auth/password-reset")
@@ -193,6 +195,7 @@ def change_password(current_password: str, new_password: str) -> None:
         new_password,
         email=record.email,
         market=enum_name(common_pb2.Market, record.market),
+        language=record.language,
         token=token,
     )
 

@@ -13,7 +13,6 @@ from customercenter.v2 import common_pb2, contract_pb2, package_pb2
 from flask import Blueprint, Response, request, send_file
 
 from gateway_app.api import PDF, XML, answer, operation
-from gateway_app.blueprints.packages import follow_contract_product, visible_package
 from gateway_app.clients import contracts, packages
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.billing import (
@@ -39,6 +38,7 @@ from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.security import current_principal, token_required
 from gateway_app.uploads import uploaded_file
+from gateway_app.use_cases import follow_contract_product, visible_package
 
 bp = Blueprint("billing", __name__)
 

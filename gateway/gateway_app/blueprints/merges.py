@@ -96,6 +96,21 @@ def take_over_data(merge_id: str) -> Response:
     return answer(Merge.from_proto(merges.take_over_data(merge_id, token=current_principal().token)))
 
 
+@bp.post("/<merge_id>/refresh-comparison")
+@token_required("customer")
+@operation(
+    "refreshMergeComparison",
+    "Compare the master data of both numbers again, after the kept number changed its own "
+    "(PATCH /api/v1/customer); a changed comparison needs take-over-data again",
+    "merges",
+    {200: Merge},
+    params=PARAMS,
+    errors={**NOT_FOUND, 403: "The absorbed number's login (forbidden)", 409: NOT_OPEN},
+)
+def refresh_comparison(merge_id: str) -> Response:
+    return answer(Merge.from_proto(merges.refresh_comparison(merge_id, token=current_principal().token)))
+
+
 @bp.post("/<merge_id>/submit")
 @token_required("customer")
 @operation(

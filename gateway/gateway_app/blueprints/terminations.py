@@ -12,10 +12,10 @@ from customercenter.v2 import contract_pb2, package_pb2
 from flask import Blueprint, Response, current_app, url_for
 
 from gateway_app.api import answer, operation
-from gateway_app.blueprints.packages import package_id_of, visible_package
 from gateway_app.clients import contracts, packages
 from gateway_app.schemas.terminations import TERMINATION_ID, Termination, TerminationCreate, TerminationList
 from gateway_app.security import current_principal, token_required
+from gateway_app.use_cases import package_id_of, visible_package
 
 bp = Blueprint("terminations", __name__, url_prefix="/api/v1/terminations")
 

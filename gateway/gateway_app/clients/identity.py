@@ -50,11 +50,14 @@ def revoke_subject(subject: str) -> identity_pb2.RevocationResult:
     return _identity().invoke(_identity().stub.RevokeSubject, request).revocation
 
 
-def request_password_reset(customer_number: str, *, email: str, market: str, base_url: str) -> None:
+def request_password_reset(
+    customer_number: str, *, email: str, market: str, base_url: str, language: str = ""
+) -> None:
     request = identity_pb2.RequestPasswordResetRequest(
         customer_number=customer_number,
         email=email,
         market=enum_value(common_pb2.Market, market),
+        language=language,
         base_url=base_url,
         client_address=client_address(),
     )
@@ -67,7 +70,7 @@ def confirm_password_reset(reset_token: str, new_password: str) -> identity_pb2.
 
 
 def change_customer_password(
-    current_password: str, new_password: str, *, email: str, market: str, token: str
+    current_password: str, new_password: str, *, email: str, market: str, token: str, language: str = ""
 ) -> identity_pb2.RevocationResult:
     request = identity_pb2.ChangeCustomerPasswordRequest(
         current_password=current_password,
@@ -75,6 +78,7 @@ def change_customer_password(
         client_address=client_address(),
         email=email,
         market=enum_value(common_pb2.Market, market),
+        language=language,
     )
     return _identity().invoke(_identity().stub.ChangeCustomerPassword, request, token=token).revocation
 

@@ -75,6 +75,16 @@ def take_over_data(merge_id: str, *, token: str) -> merge_pb2.Merge:
     )
 
 
+def refresh_comparison(merge_id: str, *, token: str) -> merge_pb2.Merge:
+    return (
+        _merge()
+        .invoke(
+            _merge().stub.RefreshComparison, _ref(merge_pb2.RefreshComparisonRequest, merge_id), token=token
+        )
+        .merge
+    )
+
+
 def submit_merge(merge_id: str, *, token: str) -> merge_pb2.Merge:
     return (
         _merge()

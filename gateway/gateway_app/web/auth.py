@@ -11,9 +11,10 @@ from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.blueprints.auth import send_password_reset
-from gateway_app.clients import identity, packages
+from gateway_app.clients import contracts, identity, packages
 from gateway_app.security import guard
 from gateway_app.web import bp
+from gateway_app.web.i18n import remember_preference
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
 from gateway_app.web.session import end_session, session_principal, start_session
 
@@ -45,7 +46,20 @@ def _check_domain(form: FormState, name: str) -> str:
 def _login_answer(kind: str, result: Any, **claims: Any) -> Any:
     answer = guard().issue(kind=kind, subject=result.subject, generation=result.generation, **claims)
     principal = guard().authenticate(answer["access_token"])
-    return start_session(redirect(_home_of(principal)), answer["access_token"])
+    response = start_session(redirect(_home_of(principal)), answer["access_token"])
+    if principal.kind == "customer":
+        remember_preference(response, _customer_language(answer["access_token"]))
+    return response
+
+
+def _customer_language(token: str) -> str:
+    """The language the signed-in customer chose (PATCH /api/v1/customer, the customer data
+    page); "" when it chose none or contract-service cannot say: the pages then keep the
+    browser's language."""
+    try:
+        return contracts.get_customer(token=token).language_preference
+    except DomainError:
+        return ""
 
 
 @bp.get("/")

@@ -4,6 +4,7 @@ ones: merge, downgrade, termination and retraction, package splitting)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,6 @@ from gateway_app.blueprints.customer import (
     restore_email,
     store_payment,
 )
-from gateway_app.blueprints.packages import change_product
 from gateway_app.blueprints.terminations import retract
 from gateway_app.clients import contracts
 from gateway_app.clients import packages as package_service
@@ -32,7 +32,9 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
+from gateway_app.use_cases import change_product, split_package
 from gateway_app.web import bp
+from gateway_app.web.i18n import LANGUAGE_NAMES, LANGUAGES, remember_preference
 from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
@@ -75,29 +77,41 @@ def customer_home() -> Any:
 # --- customer data -----------------------------------------------------------------------------
 
 
-@bp.route("/customer/data", methods=["GET", "POST"])
-@page_login("customer")
-def customer_data() -> Any:
-    customer = _customer()
-    if request.method == "GET":
-        form = FormState({name: customer.get(name) or "" for name in CONTACT_FIELDS})
-        return page("customer/data.html", customer=customer, form=form)
-    form = FormState.from_request(*CONTACT_FIELDS, "current_password")
+def contact_form(customer: dict[str, Any], *names: str) -> FormState:
+    """The contact data form (and the language, when named) filled with the customer's values."""
+    return FormState({name: customer.get(name) or "" for name in (*CONTACT_FIELDS, *names)})
+
+
+def save_contact_form(
+    customer: dict[str, Any],
+    form: FormState,
+    save: Callable[..., Any],
+    *,
+    fields: tuple[str, ...] = CONTACT_FIELDS,
+) -> dict[str, str]:
+    """Checks a submitted contact data form against the customer's current values and hands the
+    changed fields to `save` (the use case of PATCH /api/v1/customer, or the merge window's,
+    which is that one plus a new comparison); errors land in `form`, the password is never
+    sent back. Returns the changes (empty: nothing to save)."""
     require(form, "street", "zip", "city", "email")
     changes = {
         name: form.get(name).strip()
-        for name in CONTACT_FIELDS
+        for name in fields
         if form.get(name).strip() != (customer.get(name) or "")
     }
+    if not changes.get("language", "x"):
+        del changes["language"]  # not sent: unchanged (the page's select always sends one)
     for name, value in changes.items():
         if len(value) > MAX_TEXT:
             form.fail(name, _("At most %(count)s characters.", count=MAX_TEXT))
+    if "language" in changes and changes["language"] not in LANGUAGES:
+        form.fail("language", _("Please choose one of the values offered."))
     if "email" in changes and not form.get("current_password"):
         form.fail("current_password", _("Enter your current customer password to change the e-mail address."))
     if form.ok and changes:
         try:
-            # The same path as PATCH /api/v1/customer (the password is checked like a login).
-            change_customer_data(
+            # The password is checked like a login (gateway_app/blueprints/customer.py).
+            save(
                 changes,
                 current_password=form.get("current_password") or None,
                 current_email=customer.get("email") or "",
@@ -105,12 +119,32 @@ def customer_data() -> Any:
         except DomainError as error:
             if error.code == "invalid_credentials":
                 form.fail("current_password", _("The current password is not correct."))
+            elif error.http_status in (401, 403, 404) or error.http_status >= 500:
+                raise
             else:
                 form.fail_with(error)
     form.values["current_password"] = ""  # a password is never sent back
+    return changes
+
+
+@bp.route("/customer/data", methods=["GET", "POST"])
+@page_login("customer")
+def customer_data() -> Any:
+    customer = _customer()
+    options = {"language_options": list(LANGUAGE_NAMES.items())}
+    if request.method == "GET":
+        return page(
+            "customer/data.html", customer=customer, form=contact_form(customer, "language"), **options
+        )
+    form = FormState.from_request(*CONTACT_FIELDS, "language", "current_password")
+    # The same path as PATCH /api/v1/customer.
+    changes = save_contact_form(customer, form, change_customer_data, fields=(*CONTACT_FIELDS, "language"))
     if form.ok:
-        return redirect(url_for("web.customer_data", notice="saved"))
-    return page("customer/data.html", 422, customer=customer, form=form)
+        response = redirect(url_for("web.customer_data", notice="saved"))
+        if "language" in changes:
+            remember_preference(response, changes["language"], chosen_now=True)  # the pages follow it
+        return response
+    return page("customer/data.html", 422, customer=customer, form=form, **options)
 
 
 # --- payment data ------------------------------------------------------------------------------
@@ -309,12 +343,13 @@ def customer_split() -> Any:
         require(form, "package_id", "domain")
         if form.ok:
             try:
-                package_service.move_domain(
+                # The same use case as POST /api/v1/packages/{id}/split: a new package gets
+                # its contract, and nothing moves while a merge has frozen the number.
+                split_package(
                     _ref(form.get("package_id")),
                     form.get("domain"),
                     target_package_id=form.get("target_package_id"),
                     product="" if form.get("target_package_id") else form.get("product"),
-                    token=_token(),
                 )
                 return redirect(url_for("web.customer_split", notice="split"))
             except DomainError as error:

@@ -15,17 +15,12 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway_app.blueprints.packages import (
-    change_product,
-    order_addon_of,
-    set_package_password_of,
-    visible_package,
-)
 from gateway_app.blueprints.terminations import terminate
 from gateway_app.clients import contracts, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
 from gateway_app.schemas.packages import Addon, AddonKindName, AddonOffer
 from gateway_app.security import current_principal
+from gateway_app.use_cases import change_product, order_addon, set_package_password, visible_package
 from gateway_app.web import bp
 from gateway_app.web.pages import FormState, check_new_password, error_message, page, require
 from gateway_app.web.session import page_login
@@ -164,7 +159,7 @@ def package_password(package_id: str) -> Any:
     new = check_new_password(form)
     if form.ok:
         try:
-            set_package_password_of(package.id, new)  # the package's other sessions end
+            set_package_password(package.id, new)  # the package's other sessions end
             return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
         except DomainError as error:
             form.fail_with(error)
@@ -206,7 +201,7 @@ def package_addon_order(package_id: str) -> Any:
         form.fail("kind", _("Please choose one of the values offered."))
     if form.ok:
         try:
-            order_addon_of(package.id, form.get("kind"))
+            order_addon(package.id, form.get("kind"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="addon_ordered"))
         except DomainError as error:
             if error.http_status in (401, 403, 404) or error.http_status >= 500:

@@ -126,6 +126,7 @@ NOTICES = {
         "The offer could not be ordered for this package. Please choose another package or ask us."
     ),
     "split": _l("The domain has been moved."),
+    "data_corrected": _l("Your data have been saved and compared again."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),

@@ -31,6 +31,8 @@ from gateway_app.security import guard
 from gateway_app.web import bp
 
 SESSION_COOKIE = "cc_session"
+# The signed-in customer's language for the pages (gateway_app/web/i18n.py); ends with the session.
+PREFERENCE_COOKIE = "cc_pref_lang"
 CSRF_COOKIE = "cc_csrf"
 CSRF_FIELD = "csrf_token"
 _SECRET_KEY = "web_csrf_secret"
@@ -145,7 +147,8 @@ def start_session(response: R, token: str) -> R:
 
 
 def end_session(response: R) -> R:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
+    for name in (SESSION_COOKIE, PREFERENCE_COOKIE):
+        response.delete_cookie(name, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
     return response
 
 

@@ -114,6 +114,8 @@ class PasswordResetTokenRow(Base):
     # there in the customer's language once the link is used (identity holds no contact data).
     notify_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
     market: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # The customer's language preference when the link was sent ("" = the market's).
+    language: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
 class PasswordResetRequestRow(Base):

@@ -316,6 +316,7 @@ class PasswordResetRepository:
                 status=token.status,
                 notify_email=token.notify_email,
                 market=token.market,
+                language=token.language,
             )
         )
 
@@ -331,6 +332,7 @@ class PasswordResetRepository:
             row.status,
             notify_email=row.notify_email or "",
             market=row.market or "",
+            language=row.language or "",
         )
 
     def count_since(self, customer_number: str, since: float) -> int:

@@ -185,6 +185,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             keep_jti=caller.jti,
             email=request.email,
             market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
         )
         self._on_mail()  # the notice was queued with the new hash
         return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
@@ -203,6 +204,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             base_url=self._public_base_url,
             now=time.time(),
             market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
         )
         if queued:
             self._on_mail()

@@ -162,13 +162,15 @@ def store_password_change(
     keep_jti: str,
     email: str = "",
     market: str = "",
+    language: str = "",
 ) -> RevocationChange:
     """Step 2: stores the new hash, forgets the number's failed logins and revokes every other
     token of the customer (`keep_jti`, the caller's own, survives), in one transaction.
 
-    `email` and `market` are the customer's contact address and market as the gateway read
-    them from contract-service (as for reset mails): a notice of the change is queued to that
-    address in the same transaction (none when it is empty)."""
+    `email`, `market` and `language` (the preference) are the customer's contact address,
+    market and language as the gateway read them from contract-service (as for reset mails): a
+    notice of the change is queued to that address in the same transaction (none when it is
+    empty)."""
     number = check_customer_number(customer_number)
     recipient = password_reset.check_email(email)
     check_jti(keep_jti)
@@ -181,19 +183,22 @@ def store_password_change(
         uow.credentials.save_customer(credential)
         uow.throttle.reset(throttling.ThrottleKey(throttling.CUSTOMER, number))
         change = _bump_subject(uow, credential.subject, keep_jti)
-        _queue_notice(uow, notices.PASSWORD_CHANGED, number, recipient, market, event=f"{change.sequence}")
+        _queue_notice(
+            uow, notices.PASSWORD_CHANGED, number, recipient, market, language, event=f"{change.sequence}"
+        )
         crash_point("identity:before_commit:ChangeCustomerPassword")
         uow.commit()
     return change
 
 
 def _queue_notice(
-    uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, *, event: str
+    uow: UnitOfWork, kind: str, number: str, recipient: str, market: str, language: str, *, event: str
 ) -> None:
-    """Queues a password notice (cc_common.notices) in the caller's transaction."""
+    """Queues a password notice (cc_common.notices) in the caller's transaction, in the
+    customer's language (`language`, its preference, else the market's)."""
     if not recipient:
         return
-    subject, body = notices.render(kind, market, customer_number=number)
+    subject, body = notices.render(kind, market, preference=language, customer_number=number)
     uow.mails.queue(dedup_key=f"{kind}:{number}:{event}", recipient=recipient, subject=subject, body=body)
 
 
@@ -219,6 +224,7 @@ def request_password_reset(
     base_url: str,
     now: float,
     market: str = "",
+    language: str = "",
 ) -> bool:
     """Creates a reset token and queues its mail in the same transaction. Links already sent
     stay valid (a request never voids someone else's link); several may coexist, up to
@@ -227,8 +233,9 @@ def request_password_reset(
     (no such customer), the number is retired, the number already got
     `policy.max_mails_per_hour` reset mails within the hour or has `policy.max_valid_links`
     valid links, or the client address made `policy.max_requests_per_address` requests within
-    the hour. True when a mail was queued; the caller answers the same either way. The token
-    remembers `email` and `market`: when it is used, the "new password set" notice goes to the
+    the hour. True when a mail was queued; the caller answers the same either way. The mail is
+    in the customer's language (`language`, its preference, else the market's). The token
+    remembers `email`, `market` and `language`: when it is used, the "new password set" notice goes to the
     address the link went to.
 
     `base_url` is identity's own configured PUBLIC_BASE_URL, never a value from the request:
@@ -265,6 +272,7 @@ def request_password_reset(
                     now + policy.ttl_seconds,
                     notify_email=recipient,
                     market=market.strip()[:2],
+                    language=language.strip()[:2],
                 )
             )
             subject, body = password_reset.reset_mail(
@@ -272,6 +280,7 @@ def request_password_reset(
                 link=password_reset.reset_link(url, token),
                 ttl_seconds=policy.ttl_seconds,
                 market=market,
+                language=language,
             )
             uow.mails.queue(
                 dedup_key=f"password-reset:{token_hash}", recipient=recipient, subject=subject, body=body
@@ -319,7 +328,13 @@ def confirm_password_reset(
         change = _bump_subject(uow, credential.subject)
         if found is not None:
             _queue_notice(
-                uow, notices.PASSWORD_RESET_DONE, number, found.notify_email, found.market, event=token_hash
+                uow,
+                notices.PASSWORD_RESET_DONE,
+                number,
+                found.notify_email,
+                found.market,
+                found.language,
+                event=token_hash,
             )
         crash_point("identity:before_commit:ConfirmPasswordReset")
         uow.commit()

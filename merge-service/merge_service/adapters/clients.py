@@ -119,6 +119,7 @@ class GrpcBackends:
             "mobile": c.mobile,
             "fax": c.fax,
             "email": c.email,
+            "language": c.language,
             "iban": snap.iban,
             "bic": c.payment.bic,
             "card_last4": c.payment.card_last4,

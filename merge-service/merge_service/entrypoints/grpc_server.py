@@ -113,6 +113,15 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
         return merge_pb2.TakeOverDataResponse(merge=self._proto(merge))
 
     @rpc("customer")
+    def RefreshComparison(
+        self, request: merge_pb2.RefreshComparisonRequest, context: Context, caller: Principal
+    ) -> merge_pb2.RefreshComparisonResponse:
+        merge = services.refresh_comparison(
+            uow=self._uow(), backends=self._backends, caller=caller, merge_id=request.merge_id
+        )
+        return merge_pb2.RefreshComparisonResponse(merge=self._proto(merge))
+
+    @rpc("customer")
     def SubmitMerge(
         self, request: merge_pb2.SubmitMergeRequest, context: Context, caller: Principal
     ) -> merge_pb2.SubmitMergeResponse:
