@@ -193,3 +193,10 @@ class Split(Body):
                 field="product",
             )
         return self
+
+
+class PackageStart(Answer):
+    """A single sign-on link into the package's administration: valid 60 seconds, single use"""
+
+    url: str
+    EXAMPLE: ClassVar = {"url": "https://customer-center.example/packages/sso?token=eyJhbGciOiJFZERTQSIs..."}
