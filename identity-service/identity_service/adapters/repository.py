@@ -427,13 +427,15 @@ class SignOnRepository:
 
     def redeem(self, jti: str, *, package_id: str, expires_at: int) -> bool:
         """Records `jti` as redeemed; False when it already was (by this or another copy): the
-        primary key makes the insert a compare-and-set, on SQLite and PostgreSQL alike."""
-        result = self.session.execute(
+        primary key makes the insert a compare-and-set, on SQLite and PostgreSQL alike (the
+        RETURNING row tells which; a DO NOTHING insert's rowcount is not reliable on psycopg)."""
+        inserted = self.session.scalar(
             _insert(self.session)(PackageSignOnRow)
             .values(jti=jti, package_id=package_id, expires_at=expires_at)
             .on_conflict_do_nothing()
+            .returning(PackageSignOnRow.jti)
         )
-        return rowcount(result) == 1
+        return inserted is not None
 
     def prune(self, *, now: int) -> int:
         """Forgets links that have expired anyway (a used one can no longer be replayed)."""
