@@ -51,7 +51,9 @@ def test_the_set_passwords_menu_entry_sets_a_package_password_in_german(suite, o
     assert suite.login_package(domain, "Menu-Package-Pw1")
 
 
-def test_a_contact_form_message_appears_in_the_staff_queue_and_is_answered_by_mail(suite, open_browser, tmp_path):
+def test_a_contact_form_message_appears_in_the_staff_queue_and_is_answered_by_mail(
+    suite, open_browser, tmp_path
+):
     customer = suite.create_customer("de")
     subject = f"Unterschriebenes Formular {uuid.uuid4().hex[:6]}"
     attachment = tmp_path / "handover.pdf"

@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 from cc_common.tokens import TokenSigner, ensure_keypair, load_private_key
-
 from gateway_app import sign_on
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -45,7 +44,10 @@ def signer_for_links(suite, *, private_key_file=None) -> TokenSigner:
         else ensure_keypair(settings.signing_key_file, settings.public_key_file)
     )
     return TokenSigner(
-        key, issuer=settings.issuer, audience=sign_on.audience_of(settings.audience), ttl=sign_on.LINK_TTL_SECONDS
+        key,
+        issuer=settings.issuer,
+        audience=sign_on.audience_of(settings.audience),
+        ttl=sign_on.LINK_TTL_SECONDS,
     )
 
 
@@ -99,7 +101,9 @@ def test_two_browsers_opening_one_link_at_the_same_moment_get_one_session(any_su
 def test_an_expired_or_forged_link_is_refused_with_a_page(suite):
     _customer, package_id, _token = customer_with_package(suite)
     subject = f"package:{package_id}"
-    expired, _ = signer_for_links(suite).issue(kind=sign_on.KIND, subject=subject, package_id=package_id, ttl=-5)
+    expired, _ = signer_for_links(suite).issue(
+        kind=sign_on.KIND, subject=subject, package_id=package_id, ttl=-5
+    )
     forged, _ = signer_for_links(
         suite, private_key_file=suite.token_settings.service_key("merge").private
     ).issue(kind=sign_on.KIND, subject=subject, package_id=package_id)
@@ -132,7 +136,9 @@ def test_another_customers_package_answers_404_like_an_unknown_one(suite):
 
 def test_a_package_login_may_start_its_own_package_and_no_other(suite):
     domain = f"start-{uuid.uuid4().hex[:10]}.example"
-    customer, package_id, token = customer_with_package(suite, domains=[domain], package_password="Start-Passw0rd!")
+    customer, package_id, token = customer_with_package(
+        suite, domains=[domain], package_password="Start-Passw0rd!"
+    )
     other_package = suite.create_package(customer.number)
     package_token = suite.login_package(domain, "Start-Passw0rd!")
     url = link_of(suite, package_id, package_token)
@@ -148,7 +154,9 @@ def test_a_package_login_may_start_its_own_package_and_no_other(suite):
 
 def body(mail) -> str:
     """The mail's text with its line breaks as written (SMTP sends CRLF)."""
-    return email.message_from_bytes(mail.data, policy=email.policy.default).get_content().replace("\r\n", "\n")
+    return (
+        email.message_from_bytes(mail.data, policy=email.policy.default).get_content().replace("\r\n", "\n")
+    )
 
 
 def test_the_service_team_answers_a_contact_request_by_mail_in_the_customers_language(suite):
