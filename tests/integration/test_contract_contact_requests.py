@@ -77,8 +77,7 @@ def test_only_a_customer_or_package_login_writes(uow_factory):
 
 @pytest.fixture
 def env(database_url):
-    for uow_factory, engine in contract_database(database_url("contract")):
-        yield uow_factory, engine
+    yield from contract_database(database_url("contract"))
 
 
 def customer(uow_factory, number: str, market: str, email: str) -> None:
@@ -100,7 +99,9 @@ def test_an_answer_is_mailed_once_to_the_customer_in_its_language_and_marks_the_
     written = contact.create_request(uow=uow_factory(), caller=principal("customer", "300"), subject="Vraag",
                                      message="Hoe werkt het?")  # fmt: skip
     moment = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
-    answered = contact.answer_request(uow=uow_factory(), request_id=written.id, message=" Zo.\r\nGroet ", now=moment)
+    answered = contact.answer_request(
+        uow=uow_factory(), request_id=written.id, message=" Zo.\r\nGroet ", now=moment
+    )
     assert (answered.status, answered.answer, answered.answered_at) == ("answered", "Zo.\nGroet", moment)
     ((recipient, subject, body),) = mails(engine)
     assert (recipient, subject) == ("sanne@example.nl", "Ons antwoord op uw bericht: Vraag")
@@ -122,7 +123,9 @@ def test_a_package_logins_request_is_answered_to_the_customer_holding_the_packag
     assert (recipient, subject) == ("erika@example.de", "Unsere Antwort auf Ihre Nachricht: Postfächer")
 
 
-def test_an_answer_without_a_customer_to_write_to_or_a_text_or_a_request_is_refused_and_nothing_is_stored(env):
+def test_an_answer_without_a_customer_to_write_to_or_a_text_or_a_request_is_refused_and_nothing_is_stored(
+    env,
+):
     uow_factory, engine = env
     customer(uow_factory, "302", "uk", email="oliver@example.co.uk")
     written = contact.create_request(uow=uow_factory(), caller=principal("customer", "302"), subject="Hi",
@@ -138,4 +141,6 @@ def test_an_answer_without_a_customer_to_write_to_or_a_text_or_a_request_is_refu
     with pytest.raises(NotFound):
         contact.answer_request(uow=uow_factory(), request_id="cr_unknown", message="Answer")
     assert mails(engine) == []
-    assert {r.status for r in contact.list_requests(uow=uow_factory()) if r.id in (written.id, orphan.id)} == {"open"}
+    assert {
+        r.status for r in contact.list_requests(uow=uow_factory()) if r.id in (written.id, orphan.id)
+    } == {"open"}

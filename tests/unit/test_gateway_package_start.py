@@ -33,7 +33,9 @@ def test_the_link_lies_under_public_base_url_and_redeeming_it_asks_identity_with
     client, gateway_backends, gateway_tokens
 ):
     gateway_backends.package.on("GetPackage", ACTIVE)
-    gateway_backends.identity.on("RedeemPackageSignOn", identity_pb2.LoginResult(subject="package:pkg_1", generation=3))
+    gateway_backends.identity.on(
+        "RedeemPackageSignOn", identity_pb2.LoginResult(subject="package:pkg_1", generation=3)
+    )
     reply = client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100")))
     assert reply.status_code == 200 and list(reply.get_json()) == ["url"]
     assert reply.get_json()["url"].startswith("https://center.example/packages/sso?token=")
@@ -46,7 +48,9 @@ def test_the_link_lies_under_public_base_url_and_redeeming_it_asks_identity_with
 
 
 def test_a_terminated_package_answers_409_and_no_link(client, gateway_backends, gateway_tokens):
-    ended = package_pb2.Package(id="pkg_1", product="hosting-basic", status=package_pb2.PACKAGE_STATUS_TERMINATED)
+    ended = package_pb2.Package(
+        id="pkg_1", product="hosting-basic", status=package_pb2.PACKAGE_STATUS_TERMINATED
+    )
     gateway_backends.package.on("GetPackage", ended)
     reply = client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100")))
     assert reply.status_code == 409 and reply.get_json()["error"]["code"] == "package_terminated"
@@ -65,7 +69,9 @@ def test_a_used_link_shows_a_page_and_the_token_is_not_in_the_access_log(
 ):
     gateway_backends.package.on("GetPackage", ACTIVE)
     gateway_backends.identity.on("RedeemPackageSignOn", Unauthenticated("used", code="invalid_token"))
-    token = link_token(client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100"))))
+    token = link_token(
+        client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100")))
+    )
     caplog.set_level(logging.DEBUG)
     refused = client.get(f"/packages/sso?token={token}", headers={"Accept-Language": "de"})
     assert refused.status_code == 401 and "text/html" in refused.content_type
@@ -76,7 +82,9 @@ def test_a_used_link_shows_a_page_and_the_token_is_not_in_the_access_log(
 
 def test_a_link_is_not_a_session_and_a_session_is_not_a_link(client, gateway_backends, gateway_tokens):
     gateway_backends.package.on("GetPackage", ACTIVE)
-    token = link_token(client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100"))))
+    token = link_token(
+        client.post("/api/v1/packages/pkg_1/start", headers=bearer(gateway_tokens.customer("100")))
+    )
     assert client.get("/api/v1/packages/pkg_1", headers=bearer(token)).status_code == 401
     client.set_cookie("cc_session", token)
     assert client.get("/packages/pkg_1").status_code == 302  # to the login page: no session
