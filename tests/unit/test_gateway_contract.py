@@ -139,6 +139,16 @@ REPLIES = {
         "CreateContactRequest": CONTACT,
         "ListContactRequests": contract_pb2.ListContactRequestsResponse(requests=[CONTACT]),
         "GetContactAttachment": PDF,
+        "AnswerContactRequest": contract_pb2.ContactRequest(
+            id="cr_1",
+            customer_number="100",
+            subject="Hello",
+            message="A question",
+            created_at=parse_timestamp("2026-12-02T10:00:00+00:00"),
+            status=contract_pb2.CONTACT_REQUEST_STATUS_ANSWERED,
+            answer="Our answer",
+            answered_at=parse_timestamp("2026-12-02T11:00:00+00:00"),
+        ),
     },
     "package": {
         "ResolveDomain": PACKAGE,

@@ -38,6 +38,7 @@ WRITES = {
         "RevokeOwnToken",
         "RevokeSubject",
         "SetCustomerStatus",
+        "RedeemPackageSignOn",
     },
     "customercenter.v2.ContractService": {
         "CreateCustomer",
@@ -58,6 +59,7 @@ WRITES = {
         "CreateOffer",
         "OrderOffer",
         "CreateContactRequest",
+        "AnswerContactRequest",
     },
     "customercenter.v2.PackageService": {
         "OrderAddon",

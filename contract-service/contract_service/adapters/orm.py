@@ -243,6 +243,10 @@ class ContactRequestRow(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # open, answered (the answer was mailed through the outbox in the same transaction).
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AppliedTransferRow(Base):

@@ -416,7 +416,8 @@ class OfferRepository:
 def _contact(row: ContactRequestRow) -> ContactRequest:
     return ContactRequest(
         id=row.id, customer_number=row.customer_number, package_id=row.package_id, subject=row.subject,
-        message=row.message, filename=row.filename, created_at=_aware(row.created_at),
+        message=row.message, filename=row.filename, created_at=_aware(row.created_at), status=row.status,
+        answer=row.answer, answered_at=_aware(row.answered_at) if row.answered_at else None,
     )  # fmt: skip
 
 
@@ -447,6 +448,20 @@ class ContactRequestRepository:
             .limit(limit)
         )
         return [_contact(r) for r in rows]
+
+    def get_for_update(self, request_id: str) -> ContactRequest | None:
+        """The request, its row locked until commit (two staff answering at once: one wins)."""
+        row = self.session.scalars(
+            select(ContactRequestRow).where(ContactRequestRow.id == request_id).with_for_update()
+        ).one_or_none()
+        return _contact(row) if row else None
+
+    def save_answer(self, request: ContactRequest) -> None:
+        self.session.execute(
+            update(ContactRequestRow)
+            .where(ContactRequestRow.id == request.id)
+            .values(status=request.status, answer=request.answer, answered_at=request.answered_at)
+        )
 
     def attachment(self, request_id: str) -> tuple[ContactRequest, bytes] | None:
         row = self.session.get(ContactRequestRow, request_id)

@@ -152,6 +152,8 @@ def contact_to_proto(request: ContactRequest) -> contract_pb2.ContactRequest:
         id=request.id, customer_number=request.customer_number, package_id=request.package_id,
         subject=request.subject, message=request.message, filename=request.filename,
         created_at=timestamp(request.created_at),
+        status=enum_value(contract_pb2.ContactRequestStatus, request.status), answer=request.answer,
+        answered_at=timestamp(request.answered_at),
     )  # fmt: skip
 
 
@@ -540,3 +542,13 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         filename, content = contact.attachment(uow=self._uow(), request_id=request.request_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetContactAttachmentResponse(document=document)
+
+    @rpc("staff")
+    def AnswerContactRequest(
+        self, request: contract_pb2.AnswerContactRequestRequest, context: Context, caller: Principal
+    ) -> contract_pb2.AnswerContactRequestResponse:
+        answered = contact.answer_request(
+            uow=self._uow(), request_id=request.request_id, message=request.message
+        )
+        self._on_mail()
+        return contract_pb2.AnswerContactRequestResponse(request=contact_to_proto(answered))

@@ -26,6 +26,7 @@ from gateway_app.schemas.packages import (
     PackageList,
     PackagePassword,
     PackageSettings,
+    PackageStart,
     ProductChange,
     ProductChoice,
     ProductInfo,
@@ -55,6 +56,22 @@ def list_packages() -> Response:
 @operation("getPackage", "One package", "packages", {200: Package}, params=PARAMS, errors=NOT_FOUND)
 def get_package(package_id: str) -> Response:
     return answer(Package.from_proto(visible_package(package_id)))
+
+
+@bp.post("/api/v1/packages/<package_id>/start")
+@token_required("customer", "package")
+@operation(
+    "startPackage",
+    "A single sign-on link into the package's administration (valid 60 seconds, single use)",
+    "packages",
+    {200: PackageStart},
+    params=PARAMS,
+    errors={**NOT_FOUND, 409: "The package has ended (package_terminated)"},
+)
+def start_package(package_id: str) -> Response:
+    from gateway_app.sign_on import start_link
+
+    return answer(PackageStart(url=start_link(package_id)))
 
 
 @bp.get("/api/v1/products")

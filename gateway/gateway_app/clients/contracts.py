@@ -217,3 +217,8 @@ def list_contact_requests(*, token: str) -> list[contract_pb2.ContactRequest]:
 def get_contact_attachment(request_id: str, *, token: str) -> contract_pb2.Document:
     request = contract_pb2.GetContactAttachmentRequest(request_id=request_id)
     return _contract().invoke(_contract().stub.GetContactAttachment, request, token=token).document
+
+
+def answer_contact_request(request_id: str, message: str, *, token: str) -> contract_pb2.ContactRequest:
+    request = contract_pb2.AnswerContactRequestRequest(request_id=request_id, message=message)
+    return _contract().invoke(_contract().stub.AnswerContactRequest, request, token=token).request

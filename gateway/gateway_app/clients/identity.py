@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from cc_common.protoconv import enum_value
+from datetime import datetime
+
+from cc_common.protoconv import enum_value, timestamp
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
@@ -95,3 +97,10 @@ def set_package_password(
         package_id=package_id, password=password, keep_jti=keep_jti
     )
     _identity().invoke(_identity().stub.SetPackagePassword, request, token=token)
+
+
+def redeem_package_sign_on(jti: str, package_id: str, *, expires_at: datetime) -> identity_pb2.LoginResult:
+    request = identity_pb2.RedeemPackageSignOnRequest(
+        jti=jti, package_id=package_id, expires_at=timestamp(expires_at)
+    )
+    return _identity().invoke(_identity().stub.RedeemPackageSignOn, request).login

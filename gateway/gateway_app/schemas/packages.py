@@ -271,3 +271,10 @@ class AddonOrder(Body):
 
     kind: AddonKindName
     EXAMPLE: ClassVar = {"kind": "mailbox_pack"}
+
+
+class PackageStart(Answer):
+    """A single sign-on link into the package's administration: valid 60 seconds, single use"""
+
+    url: str
+    EXAMPLE: ClassVar = {"url": "https://customer-center.example/packages/sso?token=eyJhbGciOiJFZERTQSIs..."}

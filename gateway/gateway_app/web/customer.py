@@ -15,7 +15,7 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.blueprints.auth import change_password
-from gateway_app.blueprints.billing import order
+from gateway_app.blueprints.billing import order, send_contact_request
 from gateway_app.blueprints.customer import (
     change_customer_data,
     refuse_card_numbers,
@@ -32,7 +32,7 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
-from gateway_app.use_cases import change_product, split_package
+from gateway_app.use_cases import change_product, set_package_password, split_package, visible_package
 from gateway_app.web import bp
 from gateway_app.web.i18n import LANGUAGE_NAMES, LANGUAGES, remember_preference
 from gateway_app.web.pages import FormState, check_new_password, page, require
@@ -356,6 +356,69 @@ def customer_split() -> Any:
                 form.fail_with(error)
         return page("customer/split.html", 422, form=form, **_options(packages, products))
     return page("customer/split.html", form=form, **_options(packages, products))
+
+
+# --- administration / set passwords --------------------------------------------------------------
+
+
+def _password_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+    """The customer's packages, each with its "set package password" form; `failed` names the
+    package whose form is shown with `form`'s errors."""
+    return page(
+        "customer/package_passwords.html",
+        status,
+        packages=_packages(),
+        form=form or FormState({"new_password": "", "confirm_password": ""}),
+        failed=failed,
+    )
+
+
+@bp.get("/customer/package-passwords")
+@page_login("customer")
+def customer_package_passwords() -> Any:
+    return _password_page()
+
+
+@bp.post("/customer/package-passwords/<package_id>")
+@page_login("customer")
+def customer_set_package_password(package_id: str) -> Any:
+    """The same use case as the package administration's "set package password" and
+    PUT /api/v1/packages/{id}/password: ownership first (404 for another customer's package),
+    then identity sets the password and ends the package login's other sessions."""
+    package = visible_package(_ref(package_id))
+    form = FormState.from_request("new_password", "confirm_password")
+    require(form, "new_password", "confirm_password")
+    new = check_new_password(form)
+    if form.ok:
+        try:
+            set_package_password(package.id, new)
+            return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
+        except DomainError as error:
+            form.fail_with(error)
+    form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
+    return _password_page(422, form=form, failed=package.id)
+
+
+# --- contact form ------------------------------------------------------------------------------
+
+
+@bp.route("/customer/contact", methods=["GET", "POST"])
+@page_login("customer")
+def customer_contact() -> Any:
+    """Write to the service team, optionally with a signed form as a PDF: the same path as
+    POST /api/v1/contact-requests (gateway_app/uploads.py, contract-service checks the text)."""
+    form = FormState.from_request("subject", "message")
+    if request.method == "GET":
+        form.values["subject"] = request.args.get("subject", "")[:MAX_TEXT]
+        return page("customer/contact.html", form=form)
+    require(form, "subject", "message")
+    if form.ok:
+        try:
+            send_contact_request(form.get("subject"), form.get("message"))
+            return redirect(url_for("web.customer_contact", notice="contact_sent"))
+        except DomainError as error:
+            form.fail_with(error)
+    return page("customer/contact.html", 422, form=form)
 
 
 # --- offers of the month -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Package administration (docs/trust-boundaries.md): the technical settings of one package and "set package
-password". Reached with a package login (domain + package password) or from the customer
-area. A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
+password". Reached with a package login (domain + package password), from the customer area
+("More"), or signed in as the package by the customer area's "Start" (a single sign-on link,
+gateway_app/sign_on.py). A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
 changes nothing contractual (no upgrade)."""
 
 from __future__ import annotations
@@ -8,22 +9,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, get_args
 
-from cc_common.errors import DomainError, ServiceUnavailable
+from cc_common.errors import DomainError, ServiceUnavailable, Unauthenticated
 from cc_common.protoconv import enum_name
 from customercenter.v2 import common_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gateway_app import sign_on
 from gateway_app.blueprints.terminations import terminate
 from gateway_app.clients import contracts, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
 from gateway_app.schemas.packages import Addon, AddonKindName, AddonOffer
-from gateway_app.security import current_principal
+from gateway_app.security import current_principal, guard
 from gateway_app.use_cases import change_product, order_addon, set_package_password, visible_package
 from gateway_app.web import bp
-from gateway_app.web.pages import FormState, check_new_password, error_message, page, require
-from gateway_app.web.session import page_login
+from gateway_app.web.pages import FormState, check_new_password, error_message, error_page, page, require
+from gateway_app.web.session import page_login, start_session
 
 SETTINGS = {
     "php_version": ("8.1", "8.2", "8.3"),
@@ -225,3 +227,31 @@ def package_addon_terminate(package_id: str, addon_id: str) -> Any:
             raise
         form.fail(None, error_message(error))
     return _render(package.id, addon_form=form)
+
+
+# --- "Start": single sign-on into the package administration (gateway_app/sign_on.py) ----------
+
+
+@bp.post("/packages/<package_id>/start")
+@page_login("customer", "package")
+def package_start(package_id: str) -> Any:
+    """ "Start" in the customer area: the same link as POST /api/v1/packages/{id}/start, opened
+    at once."""
+    return redirect(sign_on.start_link(package_id))
+
+
+@bp.get("/packages/sso")
+def package_sso() -> Any:
+    """Opens a single sign-on link: once valid, the browser is signed in as the package (the
+    package login's session) and goes to the package administration; a used, expired or forged
+    link shows a page saying so."""
+    try:
+        token = sign_on.redeem(request.args.get("token", ""))
+    except Unauthenticated:
+        return error_page(
+            401, _("This link is invalid, has expired or has already been used."), _("Link not valid")
+        )
+    principal = guard().authenticate(token)
+    response = redirect(url_for("web.package_page", package_id=principal.package_id))
+    response.headers["Cache-Control"] = "no-store"
+    return start_session(response, token)

@@ -74,6 +74,8 @@ ERROR_MESSAGES = {
     "card_number_refused": _l(
         "Card numbers are not accepted here; enter the token from the payment provider."
     ),
+    "already_answered": _l("This contact request has already been answered."),
+    "no_contact_address": _l("The customer has no contact e-mail address to which the answer could be sent."),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
@@ -101,6 +103,8 @@ FIELD_MESSAGES = {
     "password": _l("Please enter your password."),
     "reason": _l("Please give a reason."),
     "file": _l("Please choose the signed form as a PDF file (at most 5 MB)."),
+    "subject": _l("Please write a subject of at most 200 characters, without control characters."),
+    "message": _l("Please write a message of at most 5000 characters, without control characters."),
 }
 
 NOTICES = {
@@ -137,6 +141,8 @@ NOTICES = {
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),
     "reversed": _l("The merge is being reversed."),
+    "contact_sent": _l("Your message has been sent to our service team. We answer by e-mail."),
+    "contact_answered": _l("The answer has been sent by e-mail."),
 }
 
 

@@ -88,8 +88,9 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.endpoint == "web.merge_legal_proof":
-        # The signed form may be up to 5 MB (the API's limit); read before the form is parsed.
+    if request.endpoint in ("web.merge_legal_proof", "web.customer_contact"):
+        # The signed form (or a contact request's PDF) may be up to 5 MB (the API's limit);
+        # raised before the form is parsed.
         from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
         from gateway_app.uploads import FORM_OVERHEAD
 

@@ -129,5 +129,18 @@ class PasswordResetRequestRow(Base):
     created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
 
 
+class PackageSignOnRow(Base):
+    """A redeemed single sign-on link into a package's administration (its jti, the primary
+    key): the insert is the compare-and-set that lets a link be used once across every copy.
+    Rows are kept until the link would have expired anyway, then pruned."""
+
+    __tablename__ = "package_sign_ons"
+
+    jti: Mapped[str] = mapped_column(String(128), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # unix seconds
+    redeemed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.
 outbox = outbox_table(Base.metadata)

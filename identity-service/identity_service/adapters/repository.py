@@ -21,6 +21,7 @@ from identity_service.adapters.orm import (
     DeniedTokenRow,
     LoginFailureRow,
     PackageCredentialRow,
+    PackageSignOnRow,
     PasswordResetRequestRow,
     PasswordResetTokenRow,
     RevocationReplicaRow,
@@ -418,6 +419,31 @@ class PasswordResetRepository:
             delete(PasswordResetRequestRow).where(PasswordResetRequestRow.created_at < before)
         )
         return rowcount(result)
+
+
+class SignOnRepository:
+    """The redeemed single sign-on links into the package administration."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def redeem(self, jti: str, *, package_id: str, expires_at: int) -> bool:
+        """Records `jti` as redeemed; False when it already was (by this or another copy): the
+        primary key makes the insert a compare-and-set, on SQLite and PostgreSQL alike (the
+        RETURNING row tells which; a DO NOTHING insert's rowcount is not reliable on psycopg)."""
+        inserted = self.session.scalar(
+            _insert(self.session)(PackageSignOnRow)
+            .values(jti=jti, package_id=package_id, expires_at=expires_at)
+            .on_conflict_do_nothing()
+            .returning(PackageSignOnRow.jti)
+        )
+        return inserted is not None
+
+    def prune(self, *, now: int) -> int:
+        """Forgets links that have expired anyway (a used one can no longer be replayed)."""
+        return rowcount(
+            self.session.execute(delete(PackageSignOnRow).where(PackageSignOnRow.expires_at < now))
+        )
 
 
 class MailRepository:

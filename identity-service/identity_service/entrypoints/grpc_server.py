@@ -17,7 +17,7 @@ from cc_common import metrics
 from cc_common.errors import Forbidden
 from cc_common.grpc_server import rpc
 from cc_common.grpc_types import Context
-from cc_common.protoconv import enum_name, timestamp_from_unix
+from cc_common.protoconv import enum_name, timestamp_from_unix, unix_from_timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
@@ -230,6 +230,21 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)
+
+    # --- single sign-on into the package administration -----------------------------------
+
+    @rpc("service:gateway")
+    def RedeemPackageSignOn(
+        self, request: identity_pb2.RedeemPackageSignOnRequest, context: Context, caller: Principal
+    ) -> identity_pb2.RedeemPackageSignOnResponse:
+        result = services.redeem_package_sign_on(
+            uow=self._uow(),
+            jti=request.jti,
+            package_id=request.package_id,
+            expires_at=int(unix_from_timestamp(request.expires_at)),
+            now=int(time.time()),
+        )
+        return identity_pb2.RedeemPackageSignOnResponse(login=to_proto(result))
 
     # --- revocation -----------------------------------------------------------------------
 

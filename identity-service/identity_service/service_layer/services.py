@@ -40,6 +40,7 @@ INVALID_CREDENTIALS = "invalid_credentials"
 CUSTOMER_NUMBER_MERGED = "customer_number_merged"
 INVALID_TOKEN = "invalid_token"
 _INVALID_TOKEN = "The link is invalid or has expired. Please request a new one."
+_INVALID_SIGN_ON = "This link has already been used or has expired. Please start the package again."
 _WRONG_CURRENT_PASSWORD = "The current password is wrong."
 _WRONG_CUSTOMER = "The customer number or the password is wrong."
 _WRONG_PACKAGE = "The domain or the password is wrong."
@@ -536,6 +537,33 @@ def _succeed(
             uow.throttle.reset(account_key)
         if new_hash is not None:
             rehash(uow, new_hash)
+        rule = uow.revocations.get_rule(subject)
+        uow.commit()
+    return LoginResult(subject=subject, generation=rule.generation if rule else 0)
+
+
+# --- single sign-on into the package administration --------------------------------------
+
+
+def redeem_package_sign_on(
+    *, uow: UnitOfWork, jti: str, package_id: str, expires_at: int, now: int
+) -> LoginResult:
+    """Redeems a single sign-on link ("Start" in the customer area) once: the link's jti is
+    inserted with a unique key in the transaction that reads the package's generation, so of
+    two copies redeeming the same link at the same moment exactly one succeeds. The gateway has
+    verified the link and that its issuer could administrate the package; this answers what a
+    package login answers (no password is involved: the customer owning the package vouched)."""
+    jti = check_jti((jti or "").strip(), field_name="jti")
+    if not jti:
+        raise InvalidInput("This is not a token id.", field="jti")
+    package = model.check_package_id(package_id)
+    if int(expires_at) <= now:
+        raise Unauthenticated(_INVALID_SIGN_ON, code=INVALID_TOKEN)
+    subject = f"package:{package}"
+    with uow:
+        uow.sign_ons.prune(now=now)
+        if not uow.sign_ons.redeem(jti, package_id=package, expires_at=int(expires_at)):
+            raise Unauthenticated(_INVALID_SIGN_ON, code=INVALID_TOKEN)
         rule = uow.revocations.get_rule(subject)
         uow.commit()
     return LoginResult(subject=subject, generation=rule.generation if rule else 0)
