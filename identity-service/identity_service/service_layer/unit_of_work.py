@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from identity_service.adapters.repository import (
     CredentialRepository,
+    LoginHistoryRepository,
     MailRepository,
     PasswordResetRepository,
     ReplicaRepository,
     RevocationRepository,
+    SessionRepository,
     ThrottleRepository,
 )
 
@@ -24,6 +26,8 @@ class UnitOfWork(Protocol):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -37,6 +41,8 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
@@ -45,3 +51,5 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.replicas = ReplicaRepository(session)
         self.resets = PasswordResetRepository(session)
         self.mails = MailRepository(session)
+        self.sessions = SessionRepository(session)
+        self.logins = LoginHistoryRepository(session)
