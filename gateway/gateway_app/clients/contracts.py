@@ -215,3 +215,9 @@ def list_contact_requests(*, token: str) -> list[contract_pb2.ContactRequest]:
 def get_contact_attachment(request_id: str, *, token: str) -> contract_pb2.Document:
     request = contract_pb2.GetContactAttachmentRequest(request_id=request_id)
     return _contract().invoke(_contract().stub.GetContactAttachment, request, token=token).document
+
+
+def list_customer_records(*, token: str) -> contract_pb2.ListCustomerRecordsResponse:
+    """The caller's repeat-debit requests, offer orders and contact requests (the export)."""
+    request = contract_pb2.ListCustomerRecordsRequest()
+    return _contract().invoke(_contract().stub.ListCustomerRecords, request, token=token)

@@ -7,7 +7,7 @@ identity. Ending a session denies its jti through the ordinary revocation machin
 
 The login history keeps the last `HISTORY_KEEP` attempts of a subject within `HISTORY_DAYS`
 (older rows are pruned at each new attempt of that subject). A "device" is the user agent
-normalised (`device_of`): lower case, versions dropped, so a browser update is not a new device.
+normalised (`device_of`): lower case, numbers (versions) dropped, so a browser update is not a new device.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ MAX_ADDRESS = 255
 DENY_MARGIN_SECONDS = 60
 
 _ID = re.compile(r"ses_[0-9a-f]{24}")
-_VERSION = re.compile(r"/[0-9][0-9a-z._+-]*")
+_VERSION = re.compile(r"[0-9]+(?:[._][0-9]+)*")
 _SPACES = re.compile(r"\s+")
 
 
@@ -56,8 +56,9 @@ def clean_user_agent(user_agent: str) -> str:
 
 
 def device_of(user_agent: str) -> str:
-    """The device key of a user agent: SHA-256 of its text in lower case without version numbers
-    ("Firefox/120.0" and "Firefox/121.0" are one device) and with runs of spaces as one."""
+    """The device key of a user agent: SHA-256 of its text in lower case without numbers (so
+    "rv:120.0 ... Firefox/120.0" and "rv:121.0 ... Firefox/121.0" are one device) and with runs
+    of spaces as one."""
     text = _SPACES.sub(" ", _VERSION.sub("", clean_user_agent(user_agent).lower())).strip()
     return hashlib.sha256(text.encode()).hexdigest()
 
