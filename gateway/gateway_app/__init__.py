@@ -77,7 +77,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         revocation_state=revocation_state,
         watcher_factory=None if revocation_state is not None else watcher_factory,
         # last_used_at of the sessions, off the request's path (security.SessionToucher)
-        touch=None if revocation_state is not None else functools.partial(touch_sessions, backend=backends.identity),
+        touch=None
+        if revocation_state is not None
+        else functools.partial(touch_sessions, backend=backends.identity),
     )
     errors.init_app(app)
     # X-Forwarded-For/-Proto only from TRUSTED_PROXIES; HSTS on https answers.

@@ -149,10 +149,23 @@ REPLIES = {
         "ListContactRequests": contract_pb2.ListContactRequestsResponse(requests=[CONTACT]),
         "GetContactAttachment": PDF,
         "ListCustomerRecords": contract_pb2.ListCustomerRecordsResponse(
-            debit_requests=[contract_pb2.DebitRequest(invoice_number="RE00000001", status=contract_pb2.DEBIT_REQUEST_STATUS_PAID,
-                                                      requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"))],
-            offer_orders=[contract_pb2.OfferOrder(offer_id="off_1", package_id="pkg_1", product="hosting-plus", price_cents=499,
-                                                  currency="EUR", ordered_at=parse_timestamp("2026-12-02T10:00:00+00:00"))],
+            debit_requests=[
+                contract_pb2.DebitRequest(
+                    invoice_number="RE00000001",
+                    status=contract_pb2.DEBIT_REQUEST_STATUS_PAID,
+                    requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
+                )
+            ],
+            offer_orders=[
+                contract_pb2.OfferOrder(
+                    offer_id="off_1",
+                    package_id="pkg_1",
+                    product="hosting-plus",
+                    price_cents=499,
+                    currency="EUR",
+                    ordered_at=parse_timestamp("2026-12-02T10:00:00+00:00"),
+                )
+            ],
             contact_requests=[CONTACT],
         ),  # fmt: skip
     },

@@ -59,7 +59,9 @@ def login(uow_factory, hasher, *, password="secret123", agent=FIREFOX, jti=None,
 def test_a_login_opens_a_session_that_knows_its_token_and_lists_as_live(uow_factory, hasher, customer):
     result = login(uow_factory, hasher, jti="tok-1")
     listed = services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 1)
-    assert [(s.id, s.jti, s.kind, s.user_agent) for s in listed] == [(result.session_id, "tok-1", "customer", FIREFOX)]
+    assert [(s.id, s.jti, s.kind, s.user_agent) for s in listed] == [
+        (result.session_id, "tok-1", "customer", FIREFOX)
+    ]
     assert sessions.looks_like_session_id(result.session_id) and result.session_id != "tok-1"
 
 
@@ -72,7 +74,9 @@ def test_a_login_without_a_session_start_records_nothing(uow_factory, hasher, cu
     assert services.login_history(uow=uow_factory(), subject=SUBJECT, now=NOW) == []
 
 
-def test_the_history_has_failures_and_successes_of_an_existing_number_newest_first(uow_factory, hasher, customer):
+def test_the_history_has_failures_and_successes_of_an_existing_number_newest_first(
+    uow_factory, hasher, customer
+):
     with pytest.raises(Unauthenticated):
         login(uow_factory, hasher, password="wrong-one", now=NOW)
     login(uow_factory, hasher, now=NOW + 5)
@@ -130,7 +134,9 @@ def test_a_browser_update_is_not_a_new_device(uow_factory, hasher, customer):
 def test_the_new_device_notice_is_queued_once_in_the_market_language(uow_factory, hasher, customer):
     login(uow_factory, hasher, agent=FIREFOX, now=NOW)
     result = login(uow_factory, hasher, agent=PHONE, now=NOW + 1)
-    notify = dict(uow=uow_factory(), subject=SUBJECT, session_id=result.session_id, email="k@example.org", market="de")
+    notify = dict(
+        uow=uow_factory(), subject=SUBJECT, session_id=result.session_id, email="k@example.org", market="de"
+    )
     assert services.notify_new_device(**notify) is True
     assert services.notify_new_device(**{**notify, "uow": uow_factory()}) is False
     uow = uow_factory()
@@ -163,7 +169,9 @@ def test_another_customer_cannot_have_a_notice_sent_for_a_session(uow_factory, h
 def test_ending_a_session_denies_its_token_and_hides_it(uow_factory, hasher, customer):
     first = login(uow_factory, hasher, jti="tok-1", now=NOW)
     login(uow_factory, hasher, jti="tok-2", now=NOW + 1)
-    change = services.end_session(uow=uow_factory(), subject=SUBJECT, session_id=first.session_id, now=NOW + 2)
+    change = services.end_session(
+        uow=uow_factory(), subject=SUBJECT, session_id=first.session_id, now=NOW + 2
+    )
     assert [d.jti for d in change.denied] == ["tok-1"]
     assert change.denied[0].expires_at >= NOW + 3600
     live = services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 3)
@@ -179,7 +187,9 @@ def test_ending_an_unknown_session_is_not_found(uow_factory, hasher, customer, s
 def test_ending_a_session_of_another_customer_is_not_found(uow_factory, hasher, customer):
     result = login(uow_factory, hasher)
     with pytest.raises(NotFound):
-        services.end_session(uow=uow_factory(), subject="customer:10000009", session_id=result.session_id, now=NOW)
+        services.end_session(
+            uow=uow_factory(), subject="customer:10000009", session_id=result.session_id, now=NOW
+        )
     assert len(services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW)) == 1
 
 
@@ -189,7 +199,9 @@ def test_ending_the_other_sessions_keeps_only_the_callers(uow_factory, hasher, c
     login(uow_factory, hasher, jti="tok-3", now=NOW + 2)
     change = services.end_other_sessions(uow=uow_factory(), subject=SUBJECT, keep_jti="tok-2")
     assert change.rules[0].keep_jti == "tok-2"
-    assert [s.jti for s in services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 3)] == ["tok-2"]
+    assert [s.jti for s in services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 3)] == [
+        "tok-2"
+    ]
 
 
 def test_logout_ends_the_session_of_its_token(uow_factory, hasher, customer):
@@ -201,8 +213,12 @@ def test_logout_ends_the_session_of_its_token(uow_factory, hasher, customer):
 def test_a_password_change_ends_the_other_sessions(uow_factory, hasher, customer):
     login(uow_factory, hasher, jti="tok-1", now=NOW)
     login(uow_factory, hasher, jti="tok-2", now=NOW + 1)
-    services.store_password_change(uow=uow_factory(), customer_number=NUMBER, password_hash="fake$new-secret", keep_jti="tok-2")
-    assert [s.jti for s in services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 2)] == ["tok-2"]
+    services.store_password_change(
+        uow=uow_factory(), customer_number=NUMBER, password_hash="fake$new-secret", keep_jti="tok-2"
+    )
+    assert [s.jti for s in services.list_sessions(uow=uow_factory(), subject=SUBJECT, now=NOW + 2)] == [
+        "tok-2"
+    ]
 
 
 def test_touching_moves_last_used_forward_only_for_known_tokens(uow_factory, hasher, customer):
@@ -219,7 +235,9 @@ def test_an_expired_session_is_no_longer_listed(uow_factory, hasher, customer):
 
 def test_the_real_hasher_logs_in_with_a_session_too(uow_factory):
     real = Argon2Hasher()
-    services.set_customer_password(uow=uow_factory(), customer_number=NUMBER, password_hash=real.hash("secret123"))
+    services.set_customer_password(
+        uow=uow_factory(), customer_number=NUMBER, password_hash=real.hash("secret123")
+    )
     assert login(uow_factory, real).session_id
 
 

@@ -247,7 +247,9 @@ class InvoiceRepository:
             .where(InvoiceRow.customer_number == customer_number)
             .order_by(DebitRequestRow.requested_at.desc(), DebitRequestRow.id.desc())
         )
-        return [DebitRequest(r.invoice_number, _aware(r.requested_at), r.status, r.collection_id) for r in rows]
+        return [
+            DebitRequest(r.invoice_number, _aware(r.requested_at), r.status, r.collection_id) for r in rows
+        ]
 
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
@@ -398,7 +400,12 @@ class OfferRepository:
         )
         return [
             OfferOrder(
-                r.offer_id, r.package_id, r.customer_number, r.product, r.price_cents, r.currency,
+                r.offer_id,
+                r.package_id,
+                r.customer_number,
+                r.product,
+                r.price_cents,
+                r.currency,
                 _aware(r.ordered_at),
             )  # fmt: skip
             for r in rows

@@ -542,8 +542,12 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
             ],
             offer_orders=[
                 contract_pb2.OfferOrder(
-                    offer_id=o.offer_id, package_id=o.package_id, product=o.product,
-                    price_cents=o.price_cents, currency=o.currency, ordered_at=timestamp(o.ordered_at),
+                    offer_id=o.offer_id,
+                    package_id=o.package_id,
+                    product=o.product,
+                    price_cents=o.price_cents,
+                    currency=o.currency,
+                    ordered_at=timestamp(o.ordered_at),
                 )  # fmt: skip
                 for o in found.offer_orders
             ],

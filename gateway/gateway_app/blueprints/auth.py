@@ -118,7 +118,9 @@ def package_login(body: PackageLogin) -> Response:
 def staff_login(body: StaffLogin) -> Response:
     pending = guard().pending_token()
     result = identity.staff_login(body.username, body.password, pending=pending)
-    issued = guard().issue(kind="staff", subject=result.subject, generation=result.generation, pending=pending)
+    issued = guard().issue(
+        kind="staff", subject=result.subject, generation=result.generation, pending=pending
+    )
     return answer(Token(**issued))
 
 

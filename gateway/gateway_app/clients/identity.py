@@ -60,7 +60,9 @@ def package_login(
     return _identity().invoke(_identity().stub.PackageLogin, request).login
 
 
-def staff_login(username: str, password: str, *, pending: PendingToken | None = None) -> identity_pb2.LoginResult:
+def staff_login(
+    username: str, password: str, *, pending: PendingToken | None = None
+) -> identity_pb2.LoginResult:
     request = identity_pb2.StaffLoginRequest(
         username=username, password=password, client_address=client_address(), session=_session(pending)
     )

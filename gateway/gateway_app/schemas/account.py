@@ -16,7 +16,10 @@ from gateway_app.schemas.merges import Merge
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 
-SESSION_ID = {"type": "string", "description": "e.g. ses_0f3c9a6e1b2d4c5e6f7a8b9c (unknown or another customer's: 404)"}
+SESSION_ID = {
+    "type": "string",
+    "description": "e.g. ses_0f3c9a6e1b2d4c5e6f7a8b9c (unknown or another customer's: 404)",
+}
 
 
 class Session(Answer):
@@ -71,7 +74,11 @@ class DebitRequestRecord(Answer):
     invoice_number: str
     requested_at: DateTime
     status: Literal["requested", "collected", "paid", "returned"]
-    EXAMPLE: ClassVar = {"invoice_number": "RE00000001", "requested_at": "2026-02-01T09:00:00+00:00", "status": "paid"}
+    EXAMPLE: ClassVar = {
+        "invoice_number": "RE00000001",
+        "requested_at": "2026-02-01T09:00:00+00:00",
+        "status": "paid",
+    }
 
 
 class OfferOrderRecord(Answer):

@@ -42,7 +42,9 @@ def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
 
 
 def session_start(
-    request: identity_pb2.CustomerLoginRequest | identity_pb2.PackageLoginRequest | identity_pb2.StaffLoginRequest,
+    request: identity_pb2.CustomerLoginRequest
+    | identity_pb2.PackageLoginRequest
+    | identity_pb2.StaffLoginRequest,
 ) -> SessionStart | None:
     """The token the gateway will issue on success; None when the caller named none."""
     if not request.HasField("session"):

@@ -11,9 +11,9 @@ import functools
 import logging
 import random
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from cc_common import metrics, notices
@@ -704,9 +704,7 @@ def touch_sessions(*, uow: UnitOfWork, jtis: list[str], now: float) -> int:
     return touched
 
 
-def notify_new_device(
-    *, uow: UnitOfWork, subject: str, session_id: str, email: str, market: str
-) -> bool:
+def notify_new_device(*, uow: UnitOfWork, subject: str, session_id: str, email: str, market: str) -> bool:
     """Queues the "new device" notice of the caller's own session to `email` (from
     contract-service, as for the password notices) once; True when it was queued now. Nothing
     to do (False) for a session whose login was not from a new device, or already notified."""
