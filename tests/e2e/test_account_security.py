@@ -115,6 +115,9 @@ def test_the_export_holds_the_package_invoice_and_session_and_no_secret(suite):
     package = suite.create_package(customer.number, package_password="Export-Passw0rd!")
     invoice = suite.create_invoice(customer.number)
     token = login(suite, customer, LAPTOP)
+    suite.api("POST", f"/api/v1/invoices/{invoice}/repeat-debit", token=token, expect=(200, 202))
+    suite.api("POST", "/api/v1/contact-requests", token=token, expect=201,
+              data={"subject": "Export question", "message": "Hello"})  # fmt: skip
     reply = suite.api("GET", "/api/v1/customer/export", token=token, expect=200)
     disposition = reply.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and customer.number in disposition
@@ -123,6 +126,8 @@ def test_the_export_holds_the_package_invoice_and_session_and_no_secret(suite):
     assert [p["id"] for p in data["packages"]] == [package]
     assert "settings" in data["packages"][0] and data["packages"][0]["domains"]
     assert invoice in [i["number"] for i in data["invoices"]]
+    assert [d["invoice_number"] for d in data["debit_requests"]] == [invoice]
+    assert [c["subject"] for c in data["contact_requests"]] == ["Export question"]
     assert [s["current"] for s in data["sessions"]] == [True]
     assert [a["success"] for a in data["login_history"]] == [True]
     text = json.dumps(data)
