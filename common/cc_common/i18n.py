@@ -13,13 +13,13 @@ with gettext catalogues kept as .po files next to the code that writes them (`tr
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_percent
@@ -63,6 +63,11 @@ def money(cents: int, currency: str, language: str) -> str:
 def day(value: date, language: str) -> str:
     """A calendar day in the language's medium form: "02.12.2026", "2 dec 2026", "2 Dec 2026"."""
     return format_date(value, format="medium", locale=locale_for(language))
+
+
+def moment(value: datetime, language: str) -> str:
+    """An instant in UTC in the language's medium form, e.g. "02.12.2026, 13:05:00 UTC"."""
+    return format_datetime(value, format="medium", tzinfo=UTC, locale=locale_for(language)) + " UTC"
 
 
 def percent(value: int | Decimal, language: str) -> str:

@@ -15,14 +15,16 @@ its market's (`cc_common.i18n.customer_language`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from cc_common.i18n import customer_language
+from cc_common.i18n import customer_language, moment
 
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET_DONE = "password_reset_done"
 PAYMENT_CHANGED = "payment_changed"
+NEW_DEVICE = "new_device"
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EMAIL_RESTORE_PATH = "/email-restore"
@@ -59,7 +61,7 @@ def email_restore_link(base_url: str, token: str) -> str:
 
 
 # Subject and body per notice and language. Placeholders: {customer_number}, {new_email}
-# (masked), {link}, {days}, {payment} (masked).
+# (masked), {link}, {days}, {payment} (masked), {time}, {address}, {device}.
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     EMAIL_CHANGED: {
         "en": (
@@ -163,6 +165,41 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+_TEXTS[NEW_DEVICE] = {
+    "en": (
+        "New sign-in to your customer account",
+        "customer number {customer_number} was signed in to from a device it had not used before:\n\n"
+        "Time: {time}\n"
+        "Address: {address}\n"
+        "Device: {device}\n\n"
+        "If this was you, there is nothing to do. If it was not, change your customer password at\n"
+        'once (or set a new one with "Forgot password"); that signs out every other session. You can\n'
+        'also sign out single sessions on the "Security" page of the customer area.',
+    ),
+    "de": (
+        "Neue Anmeldung bei Ihrem Kundenkonto",
+        "bei der Kundennummer {customer_number} hat sich jemand von einem Gerät angemeldet, das bisher\n"
+        "nicht verwendet wurde:\n\n"
+        "Zeit: {time}\n"
+        "Adresse: {address}\n"
+        "Gerät: {device}\n\n"
+        "Wenn Sie das waren, ist nichts zu tun. Falls nicht, ändern Sie sofort Ihr Kundenpasswort\n"
+        '(oder vergeben Sie mit "Passwort vergessen" ein neues); dabei werden alle anderen Sitzungen\n'
+        'beendet. Einzelne Sitzungen können Sie auch auf der Seite "Sicherheit" im Kundenbereich beenden.',
+    ),
+    "nl": (
+        "Nieuwe aanmelding bij uw klantaccount",
+        "op klantnummer {customer_number} is aangemeld vanaf een apparaat dat nog niet eerder werd\n"
+        "gebruikt:\n\n"
+        "Tijd: {time}\n"
+        "Adres: {address}\n"
+        "Apparaat: {device}\n\n"
+        "Was u dit, dan hoeft u niets te doen. Zo niet, wijzig dan meteen uw klantwachtwoord (of stel\n"
+        'met "Wachtwoord vergeten" een nieuw in); daarbij worden alle andere sessies beëindigd. U kunt\n'
+        'losse sessies ook afmelden op de pagina "Beveiliging" in de klantenzone.',
+    ),
+}
+
 _GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Beste klant,"}
 _SIGNATURE = {
     "en": "Your customer service team",
@@ -192,3 +229,22 @@ def render(kind: str, market: str, *, preference: str = "", **values: object) ->
     language = customer_language(market, preference)
     subject, text = _TEXTS[kind][language]
     return subject, letter(language, text.format(**values))
+
+
+def new_device(
+    market: str, *, preference: str = "", customer_number: str, at: datetime, address: str, device: str
+) -> tuple[str, str]:
+    """The "new device" notice, in the customer's language (`preference`, else the market's):
+    when (in UTC, in the language's form), from which address and with which user agent a login
+    came that this customer had not signed in with before."""
+    language = customer_language(market, preference)
+    unknown = {"en": "unknown", "de": "unbekannt", "nl": "onbekend"}[language]
+    return render(
+        NEW_DEVICE,
+        market,
+        preference=preference,
+        customer_number=customer_number,
+        time=moment(at, language),
+        address=address or unknown,
+        device=(device or unknown)[:200],
+    )

@@ -51,6 +51,14 @@ OFFER = contract_pb2.Offer(id="off_1", product="hosting-plus", price_cents=499, 
 CONTACT = contract_pb2.ContactRequest(id="cr_1", customer_number="100", subject="Hello", message="A question",
                                       created_at=parse_timestamp("2026-12-02T10:00:00+00:00"))  # fmt: skip
 LOGIN = identity_pb2.LoginResult(subject="customer:100", generation=1)
+SESSION = identity_pb2.Session(
+    id="ses_0f3c9a6e1b2d4c5e6f7a8b9c", kind=identity_pb2.SESSION_KIND_CUSTOMER, created_at=parse_timestamp("2026-12-02T09:00:00+00:00"),
+    last_used_at=parse_timestamp("2026-12-02T09:01:00+00:00"), client_address="192.0.2.7", user_agent="Firefox", current=True,
+)  # fmt: skip
+ATTEMPT = identity_pb2.LoginAttempt(
+    at=parse_timestamp("2026-12-02T09:00:00+00:00"), client_address="192.0.2.7", user_agent="Firefox", success=False,
+    method=identity_pb2.LOGIN_METHOD_PASSWORD,
+)  # fmt: skip
 REPLIES = {
     "identity": {
         "CustomerLogin": LOGIN,
@@ -63,6 +71,10 @@ REPLIES = {
         "ChangeCustomerPassword": identity_pb2.RevocationResult(),
         "SetCustomerPassword": lambda req, token: None,
         "SetPackagePassword": lambda req, token: None,
+        "ListSessions": identity_pb2.ListSessionsResponse(sessions=[SESSION]),
+        "EndSession": identity_pb2.RevocationResult(sequence=7),
+        "EndOtherSessions": identity_pb2.RevocationResult(sequence=8),
+        "ListLoginHistory": identity_pb2.ListLoginHistoryResponse(logins=[ATTEMPT]),
     },
     "contract": {
         "GetCustomer": CUSTOMER,
@@ -149,6 +161,26 @@ REPLIES = {
             answer="Our answer",
             answered_at=parse_timestamp("2026-12-02T11:00:00+00:00"),
         ),
+        "ListCustomerRecords": contract_pb2.ListCustomerRecordsResponse(
+            debit_requests=[
+                contract_pb2.DebitRequest(
+                    invoice_number="RE00000001",
+                    status=contract_pb2.DEBIT_REQUEST_STATUS_PAID,
+                    requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
+                )
+            ],
+            offer_orders=[
+                contract_pb2.OfferOrder(
+                    offer_id="off_1",
+                    package_id="pkg_1",
+                    product="hosting-plus",
+                    price_cents=499,
+                    currency="EUR",
+                    ordered_at=parse_timestamp("2026-12-02T10:00:00+00:00"),
+                )
+            ],
+            contact_requests=[CONTACT],
+        ),  # fmt: skip
     },
     "package": {
         "ResolveDomain": PACKAGE,
@@ -230,7 +262,7 @@ REPLIES = {
 # Path values that the views accept, by parameter name.
 VALUES = {
     "package_id": "pkg_1", "merge_id": "m_1", "number": "100", "termination_id": "trm_1", "form_id": "contract_transfer",
-    "offer_id": "off_1", "collection_id": "dd_1", "request_id": "cr_1",
+    "offer_id": "off_1", "collection_id": "dd_1", "request_id": "cr_1", "session_id": "ses_0f3c9a6e1b2d4c5e6f7a8b9c",
 }  # fmt: skip
 PATH_VALUES = {"/api/v1/invoices/{number}": "RE00000001"}
 

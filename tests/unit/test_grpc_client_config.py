@@ -27,6 +27,10 @@ SERVICES = {
 # added here or to READ_METHODS: the test below fails until it is.
 WRITES = {
     "customercenter.v2.IdentityService": {
+        "EndSession",
+        "EndOtherSessions",
+        "TouchSessions",
+        "NotifyNewDevice",
         "CustomerLogin",
         "PackageLogin",
         "StaffLogin",

@@ -250,6 +250,18 @@ class InvoiceRepository:
             return None
         return DebitRequest(row.invoice_number, _aware(row.requested_at), row.status, row.collection_id)
 
+    def debit_requests_of(self, customer_number: str) -> list[DebitRequest]:
+        """Every repeat-debit request on the customer's invoices, newest first."""
+        rows = self.session.scalars(
+            select(DebitRequestRow)
+            .join(InvoiceRow, InvoiceRow.number == DebitRequestRow.invoice_number)
+            .where(InvoiceRow.customer_number == customer_number)
+            .order_by(DebitRequestRow.requested_at.desc(), DebitRequestRow.id.desc())
+        )
+        return [
+            DebitRequest(r.invoice_number, _aware(r.requested_at), r.status, r.collection_id) for r in rows
+        ]
+
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
             DebitRequestRow(
@@ -390,6 +402,26 @@ class OfferRepository:
         )
         return [_offer(r) for r in rows]
 
+    def orders_of(self, customer_number: str) -> list[OfferOrder]:
+        """The customer's offer orders, newest first."""
+        rows = self.session.scalars(
+            select(OfferOrderRow)
+            .where(OfferOrderRow.customer_number == customer_number)
+            .order_by(OfferOrderRow.ordered_at.desc(), OfferOrderRow.offer_id)
+        )
+        return [
+            OfferOrder(
+                r.offer_id,
+                r.package_id,
+                r.customer_number,
+                r.product,
+                r.price_cents,
+                r.currency,
+                _aware(r.ordered_at),
+            )  # fmt: skip
+            for r in rows
+        ]
+
     def order(self, order: OfferOrder) -> OfferOrder:
         """Records the order; the order of the same offer for the same package is returned as it was."""
         existing = self.session.get(OfferOrderRow, (order.offer_id, order.package_id))
@@ -462,6 +494,19 @@ class ContactRequestRepository:
             .where(ContactRequestRow.id == request.id)
             .values(status=request.status, answer=request.answer, answered_at=request.answered_at)
         )
+
+    def of_writers(self, customer_number: str, package_ids: list[str]) -> list[ContactRequest]:
+        """The requests written by the customer number or by a login of one of its packages,
+        newest first, without their attachments."""
+        writer = ContactRequestRow.customer_number == customer_number
+        if package_ids:
+            writer = writer | ContactRequestRow.package_id.in_(package_ids)
+        rows = self.session.scalars(
+            select(ContactRequestRow)
+            .where(writer)
+            .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
+        )
+        return [_contact(r) for r in rows]
 
     def attachment(self, request_id: str) -> tuple[ContactRequest, bytes] | None:
         row = self.session.get(ContactRequestRow, request_id)

@@ -30,7 +30,7 @@ from contract_service.domain.model import (
     mask_iban,
 )
 from contract_service.domain.offers import Offer
-from contract_service.service_layer import contact, offers, payments, services
+from contract_service.service_layer import contact, offers, payments, records, services
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
@@ -534,6 +534,34 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
     ) -> contract_pb2.ListContactRequestsResponse:
         listed = contact.list_requests(uow=self._uow())
         return contract_pb2.ListContactRequestsResponse(requests=[contact_to_proto(r) for r in listed])
+
+    @rpc("customer")
+    def ListCustomerRecords(
+        self, request: contract_pb2.ListCustomerRecordsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListCustomerRecordsResponse:
+        found = records.customer_records(uow=self._uow(), caller=caller)
+        return contract_pb2.ListCustomerRecordsResponse(
+            debit_requests=[
+                contract_pb2.DebitRequest(
+                    invoice_number=d.invoice_number,
+                    requested_at=timestamp(d.requested_at),
+                    status=enum_value(contract_pb2.DebitRequestStatus, d.status),
+                )
+                for d in found.debit_requests
+            ],
+            offer_orders=[
+                contract_pb2.OfferOrder(
+                    offer_id=o.offer_id,
+                    package_id=o.package_id,
+                    product=o.product,
+                    price_cents=o.price_cents,
+                    currency=o.currency,
+                    ordered_at=timestamp(o.ordered_at),
+                )  # fmt: skip
+                for o in found.offer_orders
+            ],
+            contact_requests=[contact_to_proto(c) for c in found.contact_requests],
+        )
 
     @rpc("staff")
     def GetContactAttachment(

@@ -222,3 +222,9 @@ def get_contact_attachment(request_id: str, *, token: str) -> contract_pb2.Docum
 def answer_contact_request(request_id: str, message: str, *, token: str) -> contract_pb2.ContactRequest:
     request = contract_pb2.AnswerContactRequestRequest(request_id=request_id, message=message)
     return _contract().invoke(_contract().stub.AnswerContactRequest, request, token=token).request
+
+
+def list_customer_records(*, token: str) -> contract_pb2.ListCustomerRecordsResponse:
+    """The caller's repeat-debit requests, offer orders and contact requests (the export)."""
+    request = contract_pb2.ListCustomerRecordsRequest()
+    return _contract().invoke(_contract().stub.ListCustomerRecords, request, token=token)

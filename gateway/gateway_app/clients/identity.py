@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cc_common.protoconv import enum_value, timestamp
+from cc_common.protoconv import enum_value, timestamp, timestamp_from_unix
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
+from flask import request as http_request
 
 from gateway_app.backends import Backend, current_backends
 from gateway_app.proxy import client_address
+from gateway_app.security import PendingToken
+
+MAX_USER_AGENT = 512
 
 
 def _identity() -> Backend[identity_pb2_grpc.IdentityServiceStub]:
@@ -21,25 +25,83 @@ def subject_name(subject: str) -> str:
     return subject.split(":", 1)[1] if ":" in subject else subject
 
 
-def customer_login(customer_number: str, password: str) -> identity_pb2.LoginResult:
-    request = identity_pb2.CustomerLoginRequest(
-        customer_number=customer_number, password=password, client_address=client_address()
+def _session(pending: PendingToken | None) -> identity_pb2.SessionStart | None:
+    """The token a login will issue, with the client's User-Agent: identity records the session."""
+    if pending is None:
+        return None
+    return identity_pb2.SessionStart(
+        jti=pending.jti,
+        expires_at=timestamp_from_unix(pending.expires_at),
+        user_agent=http_request.headers.get("User-Agent", "")[:MAX_USER_AGENT],
     )
-    return _identity().invoke(_identity().stub.CustomerLogin, request).login
 
 
-def package_login(domain: str, package_id: str, password: str) -> identity_pb2.LoginResult:
+def customer_login(
+    customer_number: str, password: str, *, pending: PendingToken | None = None
+) -> identity_pb2.CustomerLoginResponse:
+    """With `pending`, the attempt goes into the login history and a success opens a session."""
+    request = identity_pb2.CustomerLoginRequest(
+        customer_number=customer_number,
+        password=password,
+        client_address=client_address(),
+        session=_session(pending),
+    )
+    return _identity().invoke(_identity().stub.CustomerLogin, request)
+
+
+def package_login(
+    domain: str, package_id: str, password: str, *, pending: PendingToken | None = None
+) -> identity_pb2.LoginResult:
     request = identity_pb2.PackageLoginRequest(
-        domain=domain, package_id=package_id, password=password, client_address=client_address()
+        domain=domain,
+        package_id=package_id,
+        password=password,
+        client_address=client_address(),
+        session=_session(pending),
     )
     return _identity().invoke(_identity().stub.PackageLogin, request).login
 
 
-def staff_login(username: str, password: str) -> identity_pb2.LoginResult:
+def staff_login(
+    username: str, password: str, *, pending: PendingToken | None = None
+) -> identity_pb2.LoginResult:
     request = identity_pb2.StaffLoginRequest(
-        username=username, password=password, client_address=client_address()
+        username=username, password=password, client_address=client_address(), session=_session(pending)
     )
     return _identity().invoke(_identity().stub.StaffLogin, request).login
+
+
+def list_sessions(*, token: str) -> list[identity_pb2.Session]:
+    request = identity_pb2.ListSessionsRequest()
+    return list(_identity().invoke(_identity().stub.ListSessions, request, token=token).sessions)
+
+
+def end_session(session_id: str, *, token: str) -> identity_pb2.RevocationResult:
+    request = identity_pb2.EndSessionRequest(session_id=session_id)
+    return _identity().invoke(_identity().stub.EndSession, request, token=token).revocation
+
+
+def end_other_sessions(*, token: str) -> identity_pb2.RevocationResult:
+    request = identity_pb2.EndOtherSessionsRequest()
+    return _identity().invoke(_identity().stub.EndOtherSessions, request, token=token).revocation
+
+
+def login_history(*, token: str) -> list[identity_pb2.LoginAttempt]:
+    request = identity_pb2.ListLoginHistoryRequest()
+    return list(_identity().invoke(_identity().stub.ListLoginHistory, request, token=token).logins)
+
+
+def notify_new_device(session_id: str, *, email: str, market: str, language: str = "", token: str) -> None:
+    request = identity_pb2.NotifyNewDeviceRequest(
+        session_id=session_id, email=email, market=enum_value(common_pb2.Market, market), language=language
+    )
+    _identity().invoke(_identity().stub.NotifyNewDevice, request, token=token)
+
+
+def touch_sessions(jtis: list[str], *, backend: Backend[identity_pb2_grpc.IdentityServiceStub]) -> None:
+    """Marks sessions as used (gateway_app.security.SessionToucher: a thread, outside any request,
+    so the backend is passed in), with the gateway's service credential."""
+    backend.invoke(backend.stub.TouchSessions, identity_pb2.TouchSessionsRequest(jtis=jtis))
 
 
 def revoke_own_token(*, token: str) -> identity_pb2.RevocationResult:

@@ -10,9 +10,9 @@ from cc_common.rules.domains import normalise_domain
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.auth import send_password_reset
+from gateway_app.blueprints.auth import send_password_reset, sign_in_customer
 from gateway_app.clients import contracts, identity, packages
-from gateway_app.security import guard
+from gateway_app.security import PendingToken, guard
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_preference
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
@@ -43,8 +43,14 @@ def _check_domain(form: FormState, name: str) -> str:
         return form.get(name)
 
 
-def _login_answer(kind: str, result: Any, **claims: Any) -> Any:
-    answer = guard().issue(kind=kind, subject=result.subject, generation=result.generation, **claims)
+def _login_answer(kind: str, result: Any, pending: PendingToken, **claims: Any) -> Any:
+    answer = guard().issue(
+        kind=kind, subject=result.subject, generation=result.generation, pending=pending, **claims
+    )
+    return _signed_in(answer)
+
+
+def _signed_in(answer: dict[str, Any]) -> Any:
     principal = guard().authenticate(answer["access_token"])
     response = start_session(redirect(_home_of(principal)), answer["access_token"])
     if principal.kind == "customer":
@@ -78,10 +84,7 @@ def login() -> Any:
         number = _check_customer_number(form, "customer_number")
         if form.ok:
             try:
-                result = identity.customer_login(number, form.get("password"))
-                return _login_answer(
-                    "customer", result, customer_number=identity.subject_name(result.subject)
-                )
+                return _signed_in(sign_in_customer(number, form.get("password")))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""  # a password is never sent back
@@ -101,10 +104,11 @@ def package_login() -> Any:
                     package_id = packages.resolve_domain(domain).id
                 except NotFound:
                     package_id = ""  # identity checks a dummy hash: same answer, same cost
-                result = identity.package_login(domain, package_id, form.get("password"))
+                pending = guard().pending_token()
+                result = identity.package_login(domain, package_id, form.get("password"), pending=pending)
                 package_id = identity.subject_name(result.subject) or package_id
                 # No customer number in a package login: its password may be held by a third party.
-                return _login_answer("package", result, package_id=package_id)
+                return _login_answer("package", result, pending, package_id=package_id)
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""
@@ -119,8 +123,9 @@ def staff_login() -> Any:
         require(form, "username", "password")
         if form.ok:
             try:
-                result = identity.staff_login(form.get("username"), form.get("password"))
-                return _login_answer("staff", result)
+                pending = guard().pending_token()
+                result = identity.staff_login(form.get("username"), form.get("password"), pending=pending)
+                return _login_answer("staff", result, pending)
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""

@@ -11,9 +11,10 @@ from typing import Any
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
 from customercenter.v2 import contract_pb2
-from flask import redirect, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
+from gateway_app.blueprints import account
 from gateway_app.blueprints.auth import change_password
 from gateway_app.blueprints.billing import order, send_contact_request
 from gateway_app.blueprints.customer import (
@@ -485,3 +486,42 @@ def email_restore() -> Any:
                     form.fail_with(error)
         return page("email_restore.html", 400 if form.error else 422, token=token, form=form, done=False)
     return page("email_restore.html", token=token, form=form, done=False)
+
+
+# --- security: sessions, login history, data export ------------------------------------------
+# The same functions as GET/DELETE /api/v1/sessions, /login-history and /customer/export.
+
+
+@bp.get("/customer/security")
+@page_login("customer")
+def customer_security() -> Any:
+    token = _token()
+    return page(
+        "customer/security.html",
+        sessions=account.session_list(token).sessions,
+        logins=account.login_history(token).logins,
+    )
+
+
+@bp.post("/customer/security/sessions/<session_id>/end")
+@page_login("customer")
+def customer_end_session(session_id: str) -> Any:
+    account.end_session(_ref(session_id), _token())
+    return redirect(url_for("web.customer_security", notice="session_ended"))
+
+
+@bp.post("/customer/security/sessions/end-others")
+@page_login("customer")
+def customer_end_other_sessions() -> Any:
+    account.end_other_sessions(_token())
+    return redirect(url_for("web.customer_security", notice="others_ended"))
+
+
+@bp.get("/customer/security/export")
+@page_login("customer")
+def customer_export() -> Any:
+    principal = current_principal()
+    response = jsonify(account.customer_export(principal.token).json())
+    filename = account.export_filename(principal.customer_number or "")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -121,6 +121,8 @@ NOTICES = {
     "settings_saved": _l("The settings have been saved."),
     "terminated": _l("The termination has been recorded."),
     "retracted": _l("The termination has been retracted."),
+    "session_ended": _l("The session has been signed out."),
+    "others_ended": _l("Every other session has been signed out."),
     "downgraded": _l("The package has been changed."),
     "upgraded": _l("The package has been upgraded."),
     "addon_ordered": _l("The additional service has been ordered."),

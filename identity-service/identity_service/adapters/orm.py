@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -140,6 +140,44 @@ class PackageSignOnRow(Base):
     package_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # unix seconds
     redeemed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SessionRow(Base):
+    """A token issued at a login of the gateway (domain/sessions.py). Times in unix seconds."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # public, not the jti
+    jti: Mapped[str] = mapped_column(String(128), unique=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    client_address: Mapped[str] = mapped_column(String(255), default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    new_device: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginHistoryRow(Base):
+    """One login attempt of an existing subject at the gateway; the last 100 per subject within
+    180 days are kept (domain/sessions.py)."""
+
+    __tablename__ = "login_history"
+    __table_args__ = (
+        Index("ix_login_history_subject_at", "subject", "at"),
+        Index("ix_login_history_subject_device", "subject", "device"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Float)
+    client_address: Mapped[str] = mapped_column(String(255), default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    device: Mapped[str] = mapped_column(String(64))  # SHA-256 of the normalised user agent
+    success: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(16))
 
 
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.

@@ -20,6 +20,7 @@ from identity_service.adapters.orm import (
     CustomerCredentialRow,
     DeniedTokenRow,
     LoginFailureRow,
+    LoginHistoryRow,
     PackageCredentialRow,
     PackageSignOnRow,
     PasswordResetRequestRow,
@@ -27,12 +28,15 @@ from identity_service.adapters.orm import (
     RevocationReplicaRow,
     RevocationRuleRow,
     RevocationSequenceRow,
+    SessionRow,
     StaffAccountRow,
     outbox,
 )
 from identity_service.domain import password_reset
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
 from identity_service.domain.revocation import DeniedToken, SubjectRule
+from identity_service.domain.sessions import LoginRecord
+from identity_service.domain.sessions import Session as LoginSession
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
 
 # PostgreSQL NOTIFY channels between identity copies (adapters/pg_revocations.py listens):
@@ -456,3 +460,163 @@ class MailRepository:
         return outbox_mails.enqueue(
             self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body
         )
+
+
+def _session_of(row: SessionRow) -> LoginSession:
+    return LoginSession(
+        id=row.id,
+        jti=row.jti,
+        subject=row.subject,
+        kind=row.kind,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        client_address=row.client_address,
+        user_agent=row.user_agent,
+        ended_at=row.ended_at,
+        new_device=row.new_device,
+    )
+
+
+class SessionRepository:
+    """The sessions table (domain/sessions.py)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, item: LoginSession) -> None:
+        self.session.add(
+            SessionRow(
+                id=item.id,
+                jti=item.jti,
+                subject=item.subject,
+                kind=item.kind,
+                created_at=item.created_at,
+                last_used_at=item.last_used_at,
+                expires_at=item.expires_at,
+                client_address=item.client_address,
+                user_agent=item.user_agent,
+                ended_at=item.ended_at,
+                new_device=item.new_device,
+            )
+        )
+
+    def get(self, session_id: str) -> LoginSession | None:
+        row = self.session.get(SessionRow, session_id)
+        return _session_of(row) if row is not None else None
+
+    def of_subject(self, subject: str, *, live_at: float | None = None) -> list[LoginSession]:
+        """The subject's sessions, newest first; only the live ones at `live_at` when given."""
+        query = select(SessionRow).where(SessionRow.subject == subject)
+        if live_at is not None:
+            query = query.where(SessionRow.ended_at.is_(None), SessionRow.expires_at > live_at)
+        rows = self.session.scalars(query.order_by(SessionRow.created_at.desc(), SessionRow.id))
+        return [_session_of(row) for row in rows]
+
+    def end(self, session_id: str, *, now: float) -> None:
+        self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.ended_at.is_(None))
+            .values(ended_at=now, new_device=False)
+        )
+
+    def end_by_jti(self, jti: str, *, now: float) -> None:
+        self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.jti == jti, SessionRow.ended_at.is_(None))
+            .values(ended_at=now, new_device=False)
+        )
+
+    def end_all(self, subject: str, *, now: float, keep_jti: str = "") -> int:
+        """Ends every open session of `subject` but the one of `keep_jti`."""
+        query = update(SessionRow).where(SessionRow.subject == subject, SessionRow.ended_at.is_(None))
+        if keep_jti:
+            query = query.where(SessionRow.jti != keep_jti)
+        return rowcount(self.session.execute(query.values(ended_at=now, new_device=False)))
+
+    def touch(self, jtis: list[str], *, now: float) -> int:
+        if not jtis:
+            return 0
+        result = self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.jti.in_(jtis), SessionRow.ended_at.is_(None), SessionRow.last_used_at < now)
+            .values(last_used_at=now)
+        )
+        return rowcount(result)
+
+    def clear_new_device(self, session_id: str) -> bool:
+        """Takes the pending "new device" notice of a session: True for exactly one caller."""
+        result = self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.new_device.is_(True))
+            .values(new_device=False)
+        )
+        return rowcount(result) == 1
+
+    def prune(self, *, before: float) -> int:
+        """Drops the sessions that expired before `before`."""
+        return rowcount(self.session.execute(delete(SessionRow).where(SessionRow.expires_at < before)))
+
+
+class LoginHistoryRepository:
+    """The login_history table: bounded per subject by `prune`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, item: LoginRecord) -> None:
+        self.session.add(
+            LoginHistoryRow(
+                subject=item.subject,
+                at=item.at,
+                client_address=item.client_address,
+                user_agent=item.user_agent,
+                device=item.device,
+                success=item.success,
+                method=item.method,
+            )
+        )
+
+    def of_subject(self, subject: str, *, limit: int) -> list[LoginRecord]:
+        rows = self.session.scalars(
+            select(LoginHistoryRow)
+            .where(LoginHistoryRow.subject == subject)
+            .order_by(LoginHistoryRow.at.desc(), LoginHistoryRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            LoginRecord(
+                subject=row.subject,
+                at=row.at,
+                client_address=row.client_address,
+                user_agent=row.user_agent,
+                success=row.success,
+                method=row.method,
+            )
+            for row in rows
+        ]
+
+    def has_success(self, subject: str, *, device: str | None = None) -> bool:
+        """Whether the subject has a successful login on record (from `device`, when given)."""
+        query = select(LoginHistoryRow.id).where(
+            LoginHistoryRow.subject == subject, LoginHistoryRow.success.is_(True)
+        )
+        if device is not None:
+            query = query.where(LoginHistoryRow.device == device)
+        return self.session.scalars(query.limit(1)).first() is not None
+
+    def prune(self, subject: str, *, keep: int, before: float) -> int:
+        """Drops the subject's attempts older than `before` and beyond the newest `keep`."""
+        newest = (
+            select(LoginHistoryRow.id)
+            .where(LoginHistoryRow.subject == subject)
+            .order_by(LoginHistoryRow.at.desc(), LoginHistoryRow.id.desc())
+            .limit(keep)
+        ).scalar_subquery()
+        result = self.session.execute(
+            delete(LoginHistoryRow)
+            .where(LoginHistoryRow.subject == subject)
+            .where((LoginHistoryRow.at < before) | LoginHistoryRow.id.not_in(newest))
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)

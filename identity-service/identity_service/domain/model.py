@@ -97,3 +97,7 @@ class LoginResult:
 
     subject: str
     generation: int
+    # The session recorded for the token the gateway issues (domain/sessions.py); "" for none.
+    session_id: str = ""
+    # The login came from a device the customer had not signed in with before (not the first login).
+    new_device: bool = False

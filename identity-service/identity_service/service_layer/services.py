@@ -10,16 +10,18 @@ from __future__ import annotations
 import functools
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from cc_common import metrics, notices
-from cc_common.errors import Forbidden, InvalidInput, TooManyAttempts, Unauthenticated
+from cc_common.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
 from cc_common.rules.customers import check_customer_number, is_customer_number
 
-from identity_service.domain import model, password_reset, throttling
+from identity_service.domain import model, password_reset, sessions, throttling
 from identity_service.domain.model import Hasher, LoginResult
 from identity_service.domain.revocation import (
     DeniedToken,
@@ -28,6 +30,7 @@ from identity_service.domain.revocation import (
     check_jti,
     check_subject,
 )
+from identity_service.domain.sessions import LoginRecord, Session, SessionStart
 from identity_service.domain.throttling import LoginLimits, ThrottleKey
 from identity_service.service_layer.unit_of_work import UnitOfWork
 
@@ -382,19 +385,28 @@ def customer_login(
     password: str,
     client_address: str,
     now: float,
+    session: SessionStart | None = None,
 ) -> LoginResult:
+    """With `session` (the gateway's logins), the attempt goes into the number's login history
+    when the number has a credential (an unknown number leaves no trace: the same writes happen,
+    the throttling rows, so it takes as long), and a success opens the session of that token."""
     number = (customer_number or "").strip()
     keys = throttling.keys_for(throttling.CUSTOMER, number, client_address)
     credential = _load_unless_locked(
         uow, keys, now, lambda u: u.credentials.get_customer(number) if is_customer_number(number) else None
     )
+
+    def failed(u: UnitOfWork) -> None:
+        if session is not None and credential is not None:
+            _record_attempt(u, credential.subject, session, success=False, now=now)
+
     if not _password_matches(hasher, credential.password_hash if credential else None, password):
-        _register_failure(uow, keys, limits, now)
+        _register_failure(uow, keys, limits, now, also=failed)
         raise Unauthenticated(_WRONG_CUSTOMER, code=INVALID_CREDENTIALS)
     assert credential is not None
     if credential.status == model.RETIRED:
         # Only after the right password: otherwise this would tell who was merged.
-        _reset_account(uow, keys[0])
+        _reset_account(uow, keys[0], also=failed)
         raise Forbidden(
             f"The customer number {number} was merged into {credential.merged_into}. "
             "Please sign in with that number.",
@@ -406,7 +418,16 @@ def customer_login(
         credential.password_hash = password_hash
         u.credentials.save_customer(credential)
 
-    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
+    return _succeed(
+        uow,
+        hasher,
+        keys[0],
+        credential.subject,
+        credential.password_hash,
+        password,
+        rehash,
+        opening=_opener("customer", session, now),
+    )
 
 
 @_counted("package")
@@ -420,6 +441,7 @@ def package_login(
     password: str,
     client_address: str,
     now: float,
+    session: SessionStart | None = None,
 ) -> LoginResult:
     """`package_id` is empty when the gateway found no package for the domain. Failures count
     against the package (whichever of its domains was typed), or against the typed domain
@@ -441,7 +463,16 @@ def package_login(
     def rehash(u: UnitOfWork, password_hash: str) -> None:
         u.credentials.save_package(model.PackageCredential(credential.package_id, password_hash))
 
-    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash)
+    return _succeed(
+        uow,
+        hasher,
+        keys[0],
+        credential.subject,
+        credential.password_hash,
+        password,
+        rehash,
+        opening=_opener("package", session, now),
+    )
 
 
 @_counted("staff")
@@ -454,6 +485,7 @@ def staff_login(
     password: str,
     client_address: str,
     now: float,
+    session: SessionStart | None = None,
 ) -> LoginResult:
     name = (username or "").strip()
     keys = throttling.keys_for(throttling.STAFF, name.lower(), client_address)
@@ -466,7 +498,16 @@ def staff_login(
     def rehash(u: UnitOfWork, password_hash: str) -> None:
         u.credentials.save_staff(model.StaffAccount(account.username, password_hash))
 
-    return _succeed(uow, hasher, keys[0], account.subject, account.password_hash, password, rehash)
+    return _succeed(
+        uow,
+        hasher,
+        keys[0],
+        account.subject,
+        account.password_hash,
+        password,
+        rehash,
+        opening=_opener("staff", session, now),
+    )
 
 
 def _load_unless_locked(
@@ -493,9 +534,19 @@ def _password_matches(hasher: Hasher, password_hash: str | None, password: str) 
     return hasher.verify(password_hash, password)  # constant-time comparison inside argon2
 
 
-def _register_failure(uow: UnitOfWork, keys: list[ThrottleKey], limits: LoginLimits, now: float) -> None:
+def _register_failure(
+    uow: UnitOfWork,
+    keys: list[ThrottleKey],
+    limits: LoginLimits,
+    now: float,
+    *,
+    also: Callable[[UnitOfWork], None] | None = None,
+) -> None:
+    """Counts a failure against each key; `also` writes more in the same transaction."""
     lockouts: list[str] = []
     with uow:
+        if also is not None:
+            also(uow)
         for key in keys:  # account first, then address: the same lock order everywhere
             record = uow.throttle.get_for_update(key)
             was_locked = record.seconds_locked(now) > 0
@@ -512,8 +563,12 @@ def _register_failure(uow: UnitOfWork, keys: list[ThrottleKey], limits: LoginLim
             uow.commit()
 
 
-def _reset_account(uow: UnitOfWork, key: ThrottleKey) -> None:
+def _reset_account(
+    uow: UnitOfWork, key: ThrottleKey, *, also: Callable[[UnitOfWork], None] | None = None
+) -> None:
     with uow:
+        if also is not None:
+            also(uow)
         uow.throttle.reset(key)
         uow.commit()
 
@@ -526,20 +581,170 @@ def _succeed(
     password_hash: str,
     password: str,
     rehash: Callable[[UnitOfWork, str], None],
+    *,
+    opening: Callable[[UnitOfWork, str], tuple[str, bool]] | None = None,
 ) -> LoginResult:
-    """Resets the account's failures, upgrades an old hash, and reads the generation last (so
-    a revocation that happened during the login is already in it)."""
+    """Resets the account's failures, upgrades an old hash, opens the session of the token
+    (`opening`, when the gateway named it), and reads the generation last (so a revocation
+    that happened during the login is already in it)."""
     new_hash = hasher.hash(password) if hasher.needs_rehash(password_hash) else None
     with uow:
-        # Most logins have no failures to forget and no hash to upgrade: then this is a read
-        # only, and concurrent logins do not queue for the database's write lock.
+        # Without a session to open, most logins have no failures to forget and no hash to
+        # upgrade: then this is a read only, and concurrent logins do not queue for the
+        # database's write lock.
         if uow.throttle.get(account_key) is not None:
             uow.throttle.reset(account_key)
         if new_hash is not None:
             rehash(uow, new_hash)
+        session_id, new_device = opening(uow, subject) if opening is not None else ("", False)
         rule = uow.revocations.get_rule(subject)
         uow.commit()
-    return LoginResult(subject=subject, generation=rule.generation if rule else 0)
+    return LoginResult(
+        subject=subject,
+        generation=rule.generation if rule else 0,
+        session_id=session_id,
+        new_device=new_device,
+    )
+
+
+# --- sessions and the login history (domain/sessions.py) ------------------------------------
+
+
+def _record_attempt(uow: UnitOfWork, subject: str, start: SessionStart, *, success: bool, now: float) -> None:
+    """One attempt into the subject's login history, which keeps its last HISTORY_KEEP within
+    HISTORY_DAYS (pruned here, per subject, so it stays bounded without a job)."""
+    uow.logins.record(
+        LoginRecord(
+            subject=subject,
+            at=now,
+            client_address=start.client_address[: sessions.MAX_ADDRESS],
+            user_agent=sessions.clean_user_agent(start.user_agent),
+            success=success,
+            method=sessions.PASSWORD,
+        )
+    )
+    uow.logins.prune(subject, keep=sessions.HISTORY_KEEP, before=now - sessions.HISTORY_SECONDS)
+
+
+def _opener(
+    kind: str, start: SessionStart | None, now: float
+) -> Callable[[UnitOfWork, str], tuple[str, bool]] | None:
+    """What a successful login of `kind` writes in its transaction when the gateway named the
+    token: the session, and for a customer the history entry and whether the device is new
+    (it is not on the first successful login on record)."""
+    if start is None:
+        return None
+
+    def open_session(uow: UnitOfWork, subject: str) -> tuple[str, bool]:
+        new_device = False
+        if kind == "customer":
+            device = sessions.device_of(start.user_agent)
+            new_device = uow.logins.has_success(subject) and not uow.logins.has_success(
+                subject, device=device
+            )
+            _record_attempt(uow, subject, start, success=True, now=now)
+        session_id = sessions.new_session_id()
+        uow.sessions.add(
+            Session(
+                id=session_id,
+                jti=start.jti,
+                subject=subject,
+                kind=kind,
+                created_at=now,
+                last_used_at=now,
+                expires_at=start.expires_at,
+                client_address=start.client_address[: sessions.MAX_ADDRESS],
+                user_agent=sessions.clean_user_agent(start.user_agent),
+                new_device=new_device,
+            )
+        )
+        uow.sessions.prune(before=now - sessions.SESSION_KEEP_SECONDS)
+        return session_id, new_device
+
+    return open_session
+
+
+def list_sessions(*, uow: UnitOfWork, subject: str, now: float) -> list[Session]:
+    """The subject's live sessions (neither ended nor expired), newest first."""
+    check_subject(subject)
+    with uow:
+        return uow.sessions.of_subject(subject, live_at=now)
+
+
+def all_sessions(*, uow: UnitOfWork, subject: str) -> list[Session]:
+    """Every session of the subject still on record (live, ended or expired), newest first."""
+    check_subject(subject)
+    with uow:
+        return uow.sessions.of_subject(subject)
+
+
+def login_history(*, uow: UnitOfWork, subject: str, now: float) -> list[LoginRecord]:
+    """The subject's login attempts of the last HISTORY_DAYS, at most HISTORY_KEEP, newest first."""
+    check_subject(subject)
+    with uow:
+        records = uow.logins.of_subject(subject, limit=sessions.HISTORY_KEEP)
+    return [r for r in records if r.at >= now - sessions.HISTORY_SECONDS]
+
+
+_NO_SESSION = "This session does not exist or has already ended."
+
+
+def end_session(*, uow: UnitOfWork, subject: str, session_id: str, now: float) -> RevocationChange:
+    """Ends one live session of `subject`: its jti is denied (until the token expires anyway)
+    and the session marked ended, in one transaction. An unknown, ended or expired id, or a
+    session of another subject, is NotFound alike."""
+    check_subject(subject)
+    with uow:
+        found = uow.sessions.get(session_id) if sessions.looks_like_session_id(session_id) else None
+        if found is None or found.subject != subject or not found.live(now):
+            raise NotFound(_NO_SESSION)
+        token = DeniedToken(found.jti, int(found.expires_at) + sessions.DENY_MARGIN_SECONDS)
+        sequence = uow.revocations.next_sequence()
+        uow.revocations.deny(token, sequence=sequence)
+        uow.sessions.end(found.id, now=now)
+        uow.commit()
+    return RevocationChange(sequence, rules=[], denied=[token])
+
+
+def end_other_sessions(*, uow: UnitOfWork, subject: str, keep_jti: str) -> RevocationChange:
+    """Every token of `subject` but `keep_jti` dies (a new generation), and their sessions end."""
+    return revoke_subject(uow=uow, subject=subject, keep_jti=keep_jti)
+
+
+def touch_sessions(*, uow: UnitOfWork, jtis: list[str], now: float) -> int:
+    """Marks the sessions of these token ids as used at `now` (unknown ids are ignored)."""
+    wanted = sorted({check_jti(j, field_name="jtis") for j in jtis if j})[:1000]
+    with uow:
+        touched = uow.sessions.touch(wanted, now=now)
+        uow.commit()
+    return touched
+
+
+def notify_new_device(
+    *, uow: UnitOfWork, subject: str, session_id: str, email: str, market: str, language: str = ""
+) -> bool:
+    """Queues the "new device" notice of the caller's own session to `email` (from
+    contract-service, as for the password notices) once; True when it was queued now. Nothing
+    to do (False) for a session whose login was not from a new device, or already notified."""
+    check_subject(subject)
+    recipient = password_reset.check_email(email)
+    with uow:
+        found = uow.sessions.get(session_id) if sessions.looks_like_session_id(session_id) else None
+        if found is None or found.subject != subject:
+            raise NotFound(_NO_SESSION)
+        if not recipient or not found.new_device or not uow.sessions.clear_new_device(found.id):
+            return False
+        title, body = notices.new_device(
+            market,
+            preference=language,
+            customer_number=subject.split(":", 1)[1],
+            at=datetime.fromtimestamp(found.created_at, UTC),
+            address=found.client_address,
+            device=found.user_agent,
+        )
+        uow.mails.queue(dedup_key=f"new-device:{found.id}", recipient=recipient, subject=title, body=body)
+        uow.commit()
+    return True
 
 
 # --- single sign-on into the package administration --------------------------------------
@@ -579,6 +784,7 @@ def revoke_token(*, uow: UnitOfWork, jti: str, expires_at: int, now: int) -> Rev
     with uow:
         sequence = uow.revocations.next_sequence()
         uow.revocations.deny(token, sequence=sequence)
+        uow.sessions.end_by_jti(token.jti, now=now)
         uow.revocations.prune_denied(now=now)
         uow.commit()
     return RevocationChange(sequence, rules=[], denied=[token])
@@ -597,10 +803,12 @@ def revoke_subject(*, uow: UnitOfWork, subject: str, keep_jti: str = "") -> Revo
 
 
 def _bump_subject(uow: UnitOfWork, subject: str, keep_jti: str = "") -> RevocationChange:
-    """The revocation of every token of `subject` so far, inside the caller's transaction."""
+    """The revocation of every token of `subject` so far, inside the caller's transaction; their
+    sessions end with them (the one of `keep_jti` stays)."""
     sequence = uow.revocations.next_sequence()  # locks the counter: one change at a time
     rule = (uow.revocations.get_rule(subject) or SubjectRule(subject)).bumped(keep_jti)
     uow.revocations.save_rule(rule, sequence=sequence)
+    uow.sessions.end_all(subject, now=time.time(), keep_jti=keep_jti)
     return RevocationChange(sequence, rules=[rule], denied=[])
 
 

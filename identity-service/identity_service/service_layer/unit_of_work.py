@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from identity_service.adapters.repository import (
     CredentialRepository,
+    LoginHistoryRepository,
     MailRepository,
     PasswordResetRepository,
     ReplicaRepository,
     RevocationRepository,
+    SessionRepository,
     SignOnRepository,
     ThrottleRepository,
 )
@@ -26,6 +28,8 @@ class UnitOfWork(Protocol):
     resets: PasswordResetRepository
     mails: MailRepository
     sign_ons: SignOnRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -40,6 +44,8 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     resets: PasswordResetRepository
     mails: MailRepository
     sign_ons: SignOnRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
@@ -49,3 +55,5 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.resets = PasswordResetRepository(session)
         self.mails = MailRepository(session)
         self.sign_ons = SignOnRepository(session)
+        self.sessions = SessionRepository(session)
+        self.logins = LoginHistoryRepository(session)
