@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -125,6 +125,40 @@ class PasswordResetRequestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_address: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
+class SecondFactorRow(Base):
+    """The TOTP second factor of a subject ("customer:<number>", "staff:<username>"):
+    inactive while enrolment waits for its first code; `last_used_step` refuses a code again
+    within its window (domain/second_factor.py)."""
+
+    __tablename__ = "second_factors"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class RecoveryCodeRow(Base):
+    """One unused recovery code of a subject: only its SHA-256; a used code's row is deleted."""
+
+    __tablename__ = "second_factor_recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class SecondFactorChallengeRow(Base):
+    """A login whose password was right and whose code is still to come: only the SHA-256 of
+    the challenge token; deleted when used, pruned when expired."""
+
+    __tablename__ = "second_factor_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
 
 
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.

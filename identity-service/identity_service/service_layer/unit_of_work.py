@@ -12,6 +12,7 @@ from identity_service.adapters.repository import (
     MailRepository,
     PasswordResetRepository,
     ReplicaRepository,
+    SecondFactorRepository,
     RevocationRepository,
     ThrottleRepository,
 )
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    second_factors: SecondFactorRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -37,6 +39,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    second_factors: SecondFactorRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
@@ -45,3 +48,4 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.replicas = ReplicaRepository(session)
         self.resets = PasswordResetRepository(session)
         self.mails = MailRepository(session)
+        self.second_factors = SecondFactorRepository(session)
