@@ -253,6 +253,10 @@ class IdentityEnv(EnvGroup):
         "admin-password",
         description="its password (`make run` sets `staff-demo-password`); refused in production when missing or a shipped default; a changed one at start-up revokes the staff tokens issued before",
     )
+    staff_totp_secret: str = Field(
+        "",
+        description="the staff account's TOTP secret (base32, at least 32 characters) for its second factor; required in production; empty in development: staff may enrol through /api/v1/customer/second-factor like customers",
+    )
     login_max_failures_per_account: int = Field(
         5,
         description="failed logins of one account before it is locked; the account of a package login is the package, whichever of its domains is typed",

@@ -68,6 +68,8 @@ class Settings:
     tokens: config.TokenSettings
     staff_username: str = DEFAULT_STAFF_USERNAME
     staff_password: str = DEFAULT_STAFF_PASSWORD
+    # The staff account's TOTP secret (base32); empty: none from configuration (development).
+    staff_totp_secret: str = ""
     limits: LoginLimits = field(default_factory=LoginLimits)
     revocation_ack_timeout: float = 1.0
     revocation_replica_ttl: float = 5.0
@@ -88,6 +90,7 @@ class Settings:
             tokens=config.TokenSettings.from_env(),
             staff_username=env.staff_username,
             staff_password=env.staff_password,
+            staff_totp_secret=env.staff_totp_secret,
             limits=LoginLimits(
                 max_failures_per_account=env.login_max_failures_per_account,
                 max_failures_per_address=env.login_max_failures_per_address,
@@ -237,6 +240,15 @@ async def create_server(
             username=settings.staff_username,
             password=settings.staff_password,
         )
+    # The staff second factor from STAFF_TOTP_SECRET (required in production; docs/passwords-and-sessions.md).
+    try:
+        services.ensure_staff_second_factor(
+            uow=uow_factory(), username=settings.staff_username, secret=settings.staff_totp_secret
+        )
+    except IntegrityError:  # another copy starting at the same moment stored it first
+        services.ensure_staff_second_factor(
+            uow=uow_factory(), username=settings.staff_username, secret=settings.staff_totp_secret
+        )
     # identity verifies tokens against its own revocation state, in process: loaded here (the
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.
     local = RevocationState()
@@ -251,6 +263,7 @@ async def create_server(
         reset_policy=settings.reset_policy,
         public_base_url=settings.public_base_url,
         on_mail=dispatcher.wake,
+        staff_factor_managed=bool(settings.staff_totp_secret),
     )
     spec = ServerSpec(
         registrations=[(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],

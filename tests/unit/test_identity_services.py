@@ -172,6 +172,14 @@ class FakeMails:
         return True
 
 
+class FakeSecondFactors:
+    """No subject of these tests has a second factor (tests/unit/test_identity_second_factor.py
+    has them, on a real database)."""
+
+    def is_active(self, subject):
+        return False
+
+
 class FakeUnitOfWork:
     """Keeps what was committed; what was not committed is thrown away on exit."""
 
@@ -183,6 +191,7 @@ class FakeUnitOfWork:
         self.revocations = FakeRevocations()
         self.resets = FakeResets()
         self.mails = FakeMails()
+        self.second_factors = FakeSecondFactors()
         self.commits = 0
 
     def __enter__(self):

@@ -23,19 +23,19 @@ from identity_service.adapters.orm import (
     PackageCredentialRow,
     PasswordResetRequestRow,
     PasswordResetTokenRow,
+    RecoveryCodeRow,
     RevocationReplicaRow,
     RevocationRuleRow,
     RevocationSequenceRow,
     SecondFactorChallengeRow,
     SecondFactorRow,
-    RecoveryCodeRow,
     StaffAccountRow,
     outbox,
 )
 from identity_service.domain import password_reset
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
-from identity_service.domain.second_factor import Challenge, SecondFactor
 from identity_service.domain.revocation import DeniedToken, SubjectRule
+from identity_service.domain.second_factor import Challenge, SecondFactor
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
 
 # PostgreSQL NOTIFY channels between identity copies (adapters/pg_revocations.py listens):
@@ -112,9 +112,7 @@ class SecondFactorRepository:
 
     def is_active(self, subject: str) -> bool:
         return bool(
-            self.session.scalar(
-                select(SecondFactorRow.active).where(SecondFactorRow.subject == subject)
-            )
+            self.session.scalar(select(SecondFactorRow.active).where(SecondFactorRow.subject == subject))
         )
 
     def save(self, factor: SecondFactor) -> None:

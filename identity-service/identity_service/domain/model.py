@@ -97,3 +97,11 @@ class LoginResult:
 
     subject: str
     generation: int
+
+
+@dataclass(frozen=True)
+class ChallengeIssued:
+    """The password was right, the second factor is still to come: the challenge token that
+    CompleteSecondFactor takes (domain/second_factor.py)."""
+
+    challenge: str

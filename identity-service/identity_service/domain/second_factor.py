@@ -24,7 +24,6 @@ import secrets
 from dataclasses import dataclass, field
 
 import pyotp
-
 from cc_common.errors import InvalidInput
 
 ISSUER = "Customer Center"

@@ -21,8 +21,8 @@ from cc_common.protoconv import enum_name, timestamp_from_unix
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
-from identity_service.domain import password_reset
-from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain import password_reset, second_factor
+from identity_service.domain.model import ChallengeIssued, Hasher, LoginResult
 from identity_service.domain.revocation import DeniedToken, RevocationChange, SubjectRule
 from identity_service.domain.throttling import LoginLimits
 from identity_service.service_layer import services
@@ -38,6 +38,22 @@ SNAPSHOT_CHUNK = 5000
 
 def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
     return identity_pb2.LoginResult(subject=result.subject, generation=result.generation)
+
+
+def challenge_or_login(
+    result: LoginResult | ChallengeIssued,
+) -> tuple[identity_pb2.LoginResult | None, identity_pb2.SecondFactorChallenge | None]:
+    """A login's answer: what it proves, or the challenge of its second factor."""
+    if isinstance(result, ChallengeIssued):
+        return None, identity_pb2.SecondFactorChallenge(challenge=result.challenge)
+    return to_proto(result), None
+
+
+LOGIN_METHODS = {
+    second_factor.PASSWORD: identity_pb2.LOGIN_METHOD_PASSWORD,
+    second_factor.SECOND_FACTOR: identity_pb2.LOGIN_METHOD_SECOND_FACTOR,
+    second_factor.RECOVERY_CODE: identity_pb2.LOGIN_METHOD_RECOVERY_CODE,
+}
 
 
 def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocationsResponse]:
@@ -75,6 +91,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         reset_policy: password_reset.ResetPolicy | None = None,
         public_base_url: str = password_reset.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
+        staff_factor_managed: bool = False,
     ) -> None:
         self._uow = uow_factory
         self._hasher = hasher
@@ -83,6 +100,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self._reset_policy = reset_policy or password_reset.ResetPolicy()
         self._public_base_url = public_base_url
         self._on_mail = on_mail  # wakes the outbox dispatcher
+        # STAFF_TOTP_SECRET is set: the staff second factor is configuration, not turned off here.
+        self._staff_factor_managed = staff_factor_managed
 
     # --- logins ---------------------------------------------------------------------------
 
@@ -99,7 +118,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             client_address=request.client_address,
             now=time.time(),
         )
-        return identity_pb2.CustomerLoginResponse(login=to_proto(result))
+        login, challenge = challenge_or_login(result)
+        return identity_pb2.CustomerLoginResponse(login=login, second_factor=challenge)
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def PackageLogin(
@@ -115,6 +135,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             client_address=request.client_address,
             now=time.time(),
         )
+        assert isinstance(result, LoginResult)  # a package has no second factor
         return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
@@ -130,7 +151,88 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             client_address=request.client_address,
             now=time.time(),
         )
-        return identity_pb2.StaffLoginResponse(login=to_proto(result))
+        login, challenge = challenge_or_login(result)
+        return identity_pb2.StaffLoginResponse(login=login, second_factor=challenge)
+
+    # --- second factor --------------------------------------------------------------------
+
+    @rpc("service:gateway", "service:merge")
+    def CompleteSecondFactor(
+        self, request: identity_pb2.CompleteSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.CompleteSecondFactorResponse:
+        done = services.complete_second_factor(
+            uow=self._uow(),
+            limits=self._limits,
+            challenge=request.challenge,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.CompleteSecondFactorResponse(
+            login=to_proto(done.login), method=LOGIN_METHODS[done.method]
+        )
+
+    @rpc("customer", "staff", in_thread=True)
+    def StartSecondFactor(
+        self, request: identity_pb2.StartSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.StartSecondFactorResponse:
+        enrolment = services.start_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.StartSecondFactorResponse(
+            secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri
+        )
+
+    @rpc("customer", "staff")
+    def ConfirmSecondFactor(
+        self, request: identity_pb2.ConfirmSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ConfirmSecondFactorResponse:
+        codes = services.confirm_second_factor(
+            uow=self._uow(),
+            subject=caller.subject,
+            code=request.code,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+        )
+        self._on_mail()
+        return identity_pb2.ConfirmSecondFactorResponse(recovery_codes=codes)
+
+    @rpc("customer", "staff", in_thread=True)
+    def DisableSecondFactor(
+        self, request: identity_pb2.DisableSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.DisableSecondFactorResponse:
+        if caller.kind == "staff" and self._staff_factor_managed:
+            raise Forbidden("The staff second factor is set by STAFF_TOTP_SECRET.")
+        services.disable_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+        )
+        self._on_mail()
+        return identity_pb2.DisableSecondFactorResponse()
+
+    @rpc("customer", "staff")
+    def GetSecondFactor(
+        self, request: identity_pb2.GetSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.GetSecondFactorResponse:
+        status = services.second_factor_status(uow=self._uow(), subject=caller.subject)
+        return identity_pb2.GetSecondFactorResponse(
+            active=status.active, pending=status.pending, recovery_codes_left=status.recovery_codes_left
+        )
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the

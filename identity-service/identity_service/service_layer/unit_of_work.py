@@ -12,8 +12,8 @@ from identity_service.adapters.repository import (
     MailRepository,
     PasswordResetRepository,
     ReplicaRepository,
-    SecondFactorRepository,
     RevocationRepository,
+    SecondFactorRepository,
     ThrottleRepository,
 )
 
