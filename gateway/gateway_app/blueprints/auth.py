@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable, Unauthenticated
 from cc_common.protoconv import enum_name
-from customercenter.v2 import common_pb2
+from customercenter.v2 import common_pb2, identity_pb2
 from flask import Blueprint, Response, current_app
 
 from gateway_app.api import answer, operation
@@ -17,6 +17,13 @@ from gateway_app.schemas.auth import (
     PasswordResetAccepted,
     PasswordResetConfirm,
     PasswordResetRequest,
+    RecoveryCodes,
+    SecondFactorConfirm,
+    SecondFactorDisable,
+    SecondFactorEnrolment,
+    SecondFactorLogin,
+    SecondFactorRequired,
+    SecondFactorStart,
     StaffLogin,
     Token,
 )
@@ -26,24 +33,55 @@ bp = Blueprint("auth", __name__)
 
 
 LOGIN_ERRORS = {401: "Wrong credentials (invalid_credentials)", 429: ""}
+# A right password: the token, or (the account has a second factor) a challenge for it.
+SECOND_FACTOR_LOGIN = (Token, SecondFactorRequired)
 
 
 @bp.post("/api/v1/auth/customer-login")
 @operation(
     "customerLogin",
-    "Log in with a customer number",
+    "Log in with a customer number (with a second factor: a challenge for POST /api/v1/auth/second-factor)",
     "auth",
-    {200: Token},
+    {200: SECOND_FACTOR_LOGIN},
     body=CustomerLogin,
     errors={**LOGIN_ERRORS, 403: "The number was merged (customer_number_merged, merged_into)"},
 )
 def customer_login(body: CustomerLogin) -> Response:
-    result = identity.customer_login(body.customer_number, body.password)
+    return _login_answer(identity.customer_login(body.customer_number, body.password))
+
+
+def issue_login(result: identity_pb2.LoginResult) -> dict[str, object]:
+    """The token of a completed customer or staff login (by its subject's kind)."""
+    if result.subject.startswith("staff:"):
+        return guard().issue(kind="staff", subject=result.subject, generation=result.generation)
     number = identity.subject_name(result.subject)
-    issued = guard().issue(
+    return guard().issue(
         kind="customer", subject=result.subject, generation=result.generation, customer_number=number
     )
-    return answer(Token(**issued))
+
+
+def _login_answer(result: identity.LoginOrChallenge) -> Response:
+    if isinstance(result, identity_pb2.SecondFactorChallenge):
+        return answer(SecondFactorRequired(second_factor_required=True, challenge=result.challenge))
+    return answer(Token(**issue_login(result)))
+
+
+@bp.post("/api/v1/auth/second-factor")
+@operation(
+    "completeSecondFactor",
+    "Complete a customer or staff login that answered second_factor_required, with a TOTP code "
+    "or a recovery code (each used once)",
+    "auth",
+    {200: Token},
+    body=SecondFactorLogin,
+    errors={
+        401: "A wrong or used code, or an unknown, used or expired challenge (invalid_credentials); "
+        "counts as a failed login",
+        429: "",
+    },
+)
+def complete_second_factor(body: SecondFactorLogin) -> Response:
+    return answer(Token(**issue_login(identity.complete_second_factor(body.challenge, body.code))))
 
 
 @bp.post("/api/v1/auth/package-login")
@@ -74,15 +112,14 @@ def package_login(body: PackageLogin) -> Response:
 @bp.post("/api/v1/auth/staff-login")
 @operation(
     "staffLogin",
-    "Log in as a member of the service team",
+    "Log in as a member of the service team (with a second factor: a challenge for POST /api/v1/auth/second-factor)",
     "auth",
-    {200: Token},
+    {200: SECOND_FACTOR_LOGIN},
     body=StaffLogin,
     errors=LOGIN_ERRORS,
 )
 def staff_login(body: StaffLogin) -> Response:
-    result = identity.staff_login(body.username, body.password)
-    return answer(Token(**guard().issue(kind="staff", subject=result.subject, generation=result.generation)))
+    return _login_answer(identity.staff_login(body.username, body.password))
 
 
 @bp.post("/api/v1/auth/logout")
@@ -195,6 +232,83 @@ def change_password(current_password: str, new_password: str) -> None:
         market=enum_name(common_pb2.Market, record.market),
         token=token,
     )
+
+
+# --- the second factor of the signed-in customer (or staff member) -----------------------------
+
+
+def _notice_address() -> tuple[str, str]:
+    """Where identity sends the notice of a second factor turned on or off: the customer's
+    contact address and market from contract-service (none for staff)."""
+    principal = current_principal()
+    if principal.kind != "customer":
+        return "", ""
+    record = contracts.get_customer(token=principal.token)
+    return record.email, enum_name(common_pb2.Market, record.market)
+
+
+@bp.post("/api/v1/customer/second-factor")
+@token_required("customer", "staff")
+@operation(
+    "startSecondFactor",
+    "Start turning on two-factor authentication: a new TOTP secret, active once confirmed",
+    "auth",
+    {201: SecondFactorEnrolment},
+    body=SecondFactorStart,
+    errors={
+        401: "Wrong current_password (invalid_credentials; counts as a failed login), or no valid token",
+        409: "Two-factor authentication is already on (second_factor_active)",
+        429: "",
+    },
+)
+def start_second_factor(body: SecondFactorStart) -> Response:
+    started = identity.start_second_factor(body.current_password, token=current_principal().token)
+    return answer(SecondFactorEnrolment.from_proto(started), 201)
+
+
+@bp.post("/api/v1/customer/second-factor/confirm")
+@token_required("customer", "staff")
+@operation(
+    "confirmSecondFactor",
+    "Confirm the enrolment with a code of the new secret: two-factor authentication is on, and "
+    "the ten recovery codes are shown this once; the contact address gets a notice",
+    "auth",
+    {200: RecoveryCodes},
+    body=SecondFactorConfirm,
+    errors={
+        401: "A wrong code (invalid_credentials), or no valid token",
+        409: "No enrolment was started, or it is already confirmed (no_second_factor_enrolment)",
+    },
+)
+def confirm_second_factor(body: SecondFactorConfirm) -> Response:
+    email, market = _notice_address()
+    codes = identity.confirm_second_factor(
+        body.code, email=email, market=market, token=current_principal().token
+    )
+    return answer(RecoveryCodes(recovery_codes=codes))
+
+
+@bp.delete("/api/v1/customer/second-factor")
+@token_required("customer", "staff")
+@operation(
+    "disableSecondFactor",
+    "Turn two-factor authentication off (the current password and a code); the contact address gets a notice",
+    "auth",
+    {204: "Off: the password alone signs in again"},
+    body=SecondFactorDisable,
+    errors={
+        401: "Wrong current_password or code (invalid_credentials; counts as a failed login), or no valid token",
+        403: "A staff second factor set by STAFF_TOTP_SECRET (forbidden)",
+        409: "Two-factor authentication is not on (no_second_factor)",
+        429: "",
+    },
+)
+def disable_second_factor(body: SecondFactorDisable) -> Response:
+    email, market = _notice_address()
+    identity.disable_second_factor(
+        body.current_password, body.code, email=email, market=market, token=current_principal().token
+    )
+    return Response(status=204)
 
 
 @bp.get("/.well-known/jwks.json")
