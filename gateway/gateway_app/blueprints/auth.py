@@ -237,7 +237,7 @@ def change_password(current_password: str, new_password: str) -> None:
 # --- the second factor of the signed-in customer (or staff member) -----------------------------
 
 
-def _notice_address() -> tuple[str, str]:
+def notice_address() -> tuple[str, str]:
     """Where identity sends the notice of a second factor turned on or off: the customer's
     contact address and market from contract-service (none for staff)."""
     principal = current_principal()
@@ -281,7 +281,7 @@ def start_second_factor(body: SecondFactorStart) -> Response:
     },
 )
 def confirm_second_factor(body: SecondFactorConfirm) -> Response:
-    email, market = _notice_address()
+    email, market = notice_address()
     codes = identity.confirm_second_factor(
         body.code, email=email, market=market, token=current_principal().token
     )
@@ -304,7 +304,7 @@ def confirm_second_factor(body: SecondFactorConfirm) -> Response:
     },
 )
 def disable_second_factor(body: SecondFactorDisable) -> Response:
-    email, market = _notice_address()
+    email, market = notice_address()
     identity.disable_second_factor(
         body.current_password, body.code, email=email, market=market, token=current_principal().token
     )

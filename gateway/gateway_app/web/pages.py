@@ -113,6 +113,7 @@ NOTICES = {
     "session_expired": _l("Your session has ended. Please log in again."),
     "saved": _l("Your changes have been saved."),
     "password_changed": _l("Your customer password has been changed."),
+    "second_factor_off": _l("Two-factor authentication is off."),
     "reset_sent": _l(
         "If the customer number exists, we have sent a link to set a new password to its e-mail address."
     ),
