@@ -266,6 +266,10 @@ class IdentityEnv(EnvGroup):
     )
     login_failure_window_seconds: int = Field(900, description="the window the failed logins are counted in")
     login_lockout_seconds: int = Field(300, description="how long a lock lasts")
+    second_factor_challenge_ttl_seconds: int = Field(
+        300,
+        description="how long a login whose password was right waits for its second factor (the challenge is single use)",
+    )
     password_reset_ttl_seconds: int = Field(1800, description="how long a reset link works (once)")
     password_reset_max_mails_per_hour: int = Field(
         3, description="reset mails to one customer number per hour"

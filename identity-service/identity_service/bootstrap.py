@@ -96,6 +96,7 @@ class Settings:
                 max_failures_per_address=env.login_max_failures_per_address,
                 window_seconds=env.login_failure_window_seconds,
                 lockout_seconds=env.login_lockout_seconds,
+                challenge_ttl_seconds=env.second_factor_challenge_ttl_seconds,
             ),
             revocation_ack_timeout=env.revocation_ack_timeout_seconds,
             revocation_replica_ttl=env.revocation_replica_ttl_seconds,

@@ -390,7 +390,9 @@ def customer_login(
         credential.password_hash = password_hash
         u.credentials.save_customer(credential)
 
-    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash, now)
+    return _succeed(
+        uow, hasher, limits, keys[0], credential.subject, credential.password_hash, password, rehash, now
+    )
 
 
 @_counted("package")
@@ -425,7 +427,9 @@ def package_login(
     def rehash(u: UnitOfWork, password_hash: str) -> None:
         u.credentials.save_package(model.PackageCredential(credential.package_id, password_hash))
 
-    return _succeed(uow, hasher, keys[0], credential.subject, credential.password_hash, password, rehash, now)
+    return _succeed(
+        uow, hasher, limits, keys[0], credential.subject, credential.password_hash, password, rehash, now
+    )
 
 
 @_counted("staff")
@@ -450,7 +454,9 @@ def staff_login(
     def rehash(u: UnitOfWork, password_hash: str) -> None:
         u.credentials.save_staff(model.StaffAccount(account.username, password_hash))
 
-    return _succeed(uow, hasher, keys[0], account.subject, account.password_hash, password, rehash, now)
+    return _succeed(
+        uow, hasher, limits, keys[0], account.subject, account.password_hash, password, rehash, now
+    )
 
 
 def _load_unless_locked(
@@ -505,6 +511,7 @@ def _reset_account(uow: UnitOfWork, key: ThrottleKey) -> None:
 def _succeed(
     uow: UnitOfWork,
     hasher: Hasher,
+    limits: LoginLimits,
     account_key: ThrottleKey,
     subject: str,
     password_hash: str,
@@ -526,7 +533,7 @@ def _succeed(
         if uow.second_factors.is_active(subject):
             token, token_hash = second_factor.new_challenge()
             uow.second_factors.add_challenge(
-                second_factor.Challenge(token_hash, subject, now + second_factor.CHALLENGE_TTL_SECONDS)
+                second_factor.Challenge(token_hash, subject, now + limits.challenge_ttl_seconds)
             )
             uow.second_factors.prune_challenges(now=now)
             uow.commit()
