@@ -1,5 +1,6 @@
-"""identity-service's second-factor use cases on a migrated SQLite database, with a fake
-hasher and a fixed clock (pyotp computes the codes of that moment)."""
+"""identity-service's second-factor use cases on a migrated database (SQLite, and PostgreSQL
+where it runs: the `database_url` fixture), with a fake hasher and a fixed clock (pyotp
+computes the codes of that moment)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,8 @@ class FakeHasher:
 
 
 @pytest.fixture
-def uow(tmp_path):
-    url = f"sqlite:///{tmp_path / 'identity.db'}"
+def uow(database_url):
+    url = database_url("identity")
     db.upgrade(url, MIGRATIONS)
     engine = db.make_engine(url)
     factory = db.make_session_factory(engine)
