@@ -255,7 +255,7 @@ class IdentityEnv(EnvGroup):
     )
     staff_totp_secret: str = Field(
         "",
-        description="the staff account's TOTP secret (base32, at least 32 characters) for its second factor; required in production; empty in development: staff may enrol through /api/v1/customer/second-factor like customers",
+        description="the staff account's TOTP secret (base32, at least 32 characters) for its second factor; required in production; empty: staff log in with the password alone (development only)",
     )
     login_max_failures_per_account: int = Field(
         5,

@@ -264,7 +264,6 @@ async def create_server(
         reset_policy=settings.reset_policy,
         public_base_url=settings.public_base_url,
         on_mail=dispatcher.wake,
-        staff_factor_managed=bool(settings.staff_totp_secret),
     )
     spec = ServerSpec(
         registrations=[(identity_pb2_grpc.add_IdentityServiceServicer_to_server, servicer)],

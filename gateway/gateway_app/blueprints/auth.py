@@ -234,21 +234,19 @@ def change_password(current_password: str, new_password: str) -> None:
     )
 
 
-# --- the second factor of the signed-in customer (or staff member) -----------------------------
+# --- the second factor of the signed-in customer (staff: STAFF_TOTP_SECRET) ---------------------
 
 
 def notice_address() -> tuple[str, str]:
     """Where identity sends the notice of a second factor turned on or off: the customer's
-    contact address and market from contract-service (none for staff)."""
+    contact address and market from contract-service."""
     principal = current_principal()
-    if principal.kind != "customer":
-        return "", ""
     record = contracts.get_customer(token=principal.token)
     return record.email, enum_name(common_pb2.Market, record.market)
 
 
 @bp.post("/api/v1/customer/second-factor")
-@token_required("customer", "staff")
+@token_required("customer")
 @operation(
     "startSecondFactor",
     "Start turning on two-factor authentication: a new TOTP secret, active once confirmed",
@@ -267,7 +265,7 @@ def start_second_factor(body: SecondFactorStart) -> Response:
 
 
 @bp.post("/api/v1/customer/second-factor/confirm")
-@token_required("customer", "staff")
+@token_required("customer")
 @operation(
     "confirmSecondFactor",
     "Confirm the enrolment with a code of the new secret: two-factor authentication is on, and "
@@ -289,7 +287,7 @@ def confirm_second_factor(body: SecondFactorConfirm) -> Response:
 
 
 @bp.delete("/api/v1/customer/second-factor")
-@token_required("customer", "staff")
+@token_required("customer")
 @operation(
     "disableSecondFactor",
     "Turn two-factor authentication off (the current password and a code); the contact address gets a notice",
@@ -298,7 +296,6 @@ def confirm_second_factor(body: SecondFactorConfirm) -> Response:
     body=SecondFactorDisable,
     errors={
         401: "Wrong current_password or code (invalid_credentials; counts as a failed login), or no valid token",
-        403: "A staff second factor set by STAFF_TOTP_SECRET (forbidden)",
         409: "Two-factor authentication is not on (no_second_factor)",
         429: "",
     },

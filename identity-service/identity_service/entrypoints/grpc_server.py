@@ -91,7 +91,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         reset_policy: password_reset.ResetPolicy | None = None,
         public_base_url: str = password_reset.DEFAULT_BASE_URL,
         on_mail: Callable[[], None] = lambda: None,
-        staff_factor_managed: bool = False,
     ) -> None:
         self._uow = uow_factory
         self._hasher = hasher
@@ -100,8 +99,6 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self._reset_policy = reset_policy or password_reset.ResetPolicy()
         self._public_base_url = public_base_url
         self._on_mail = on_mail  # wakes the outbox dispatcher
-        # STAFF_TOTP_SECRET is set: the staff second factor is configuration, not turned off here.
-        self._staff_factor_managed = staff_factor_managed
 
     # --- logins ---------------------------------------------------------------------------
 
@@ -172,7 +169,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             login=to_proto(done.login), method=LOGIN_METHODS[done.method]
         )
 
-    @rpc("customer", "staff", in_thread=True)
+    @rpc("customer", in_thread=True)
     def StartSecondFactor(
         self, request: identity_pb2.StartSecondFactorRequest, context: Context, caller: Principal
     ) -> identity_pb2.StartSecondFactorResponse:
@@ -189,7 +186,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri
         )
 
-    @rpc("customer", "staff")
+    @rpc("customer")
     def ConfirmSecondFactor(
         self, request: identity_pb2.ConfirmSecondFactorRequest, context: Context, caller: Principal
     ) -> identity_pb2.ConfirmSecondFactorResponse:
@@ -204,12 +201,10 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self._on_mail()
         return identity_pb2.ConfirmSecondFactorResponse(recovery_codes=codes)
 
-    @rpc("customer", "staff", in_thread=True)
+    @rpc("customer", in_thread=True)
     def DisableSecondFactor(
         self, request: identity_pb2.DisableSecondFactorRequest, context: Context, caller: Principal
     ) -> identity_pb2.DisableSecondFactorResponse:
-        if caller.kind == "staff" and self._staff_factor_managed:
-            raise Forbidden("The staff second factor is set by STAFF_TOTP_SECRET.")
         services.disable_second_factor(
             uow=self._uow(),
             hasher=self._hasher,
@@ -225,7 +220,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         self._on_mail()
         return identity_pb2.DisableSecondFactorResponse()
 
-    @rpc("customer", "staff")
+    @rpc("customer")
     def GetSecondFactor(
         self, request: identity_pb2.GetSecondFactorRequest, context: Context, caller: Principal
     ) -> identity_pb2.GetSecondFactorResponse:
