@@ -36,6 +36,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
     "customercenter.v2.IdentityService": (
         "ListSessions",
         "ListLoginHistory",
+        "GetSecondFactor",
     ),
     "customercenter.v2.ContractService": (
         "GetCustomer",

@@ -5,7 +5,7 @@ that a change made with a stolen session does not go unnoticed: the contact e-ma
 the old address, with a link that puts it back), the customer password, the payment data. Two
 processes send them, each through the outbox of the change's own transaction (see
 docs/notices.md): contract-service for the data it owns (e-mail, payment data),
-identity-service for passwords. The texts and the masking live here, once.
+identity-service for passwords and the second factor. The texts and the masking live here, once.
 
 A notice never holds a new value in full: a new e-mail address is masked like
 `m***@example.org`, an IBAN like the API's `iban_masked` (the caller masks it), a card by its
@@ -25,6 +25,8 @@ PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET_DONE = "password_reset_done"
 PAYMENT_CHANGED = "payment_changed"
 NEW_DEVICE = "new_device"
+SECOND_FACTOR_ON = "second_factor_on"
+SECOND_FACTOR_OFF = "second_factor_off"
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EMAIL_RESTORE_PATH = "/email-restore"
@@ -161,6 +163,56 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "{payment}\n\n"
             'Was u dit niet, stel dan met "Wachtwoord vergeten" een nieuw klantwachtwoord in en neem\n'
             "contact op met onze klantenservice.",
+        ),
+    },
+    SECOND_FACTOR_ON: {
+        "en": (
+            "Two-factor authentication was turned on",
+            "two-factor authentication was turned on for customer number {customer_number}. From now on\n"
+            "every sign-in needs a code from your authenticator app (or one of your recovery codes)\n"
+            "after the password.\n\n"
+            'If you did not make this change, set a new password at once with "Forgot password" and\n'
+            "contact our customer service.",
+        ),
+        "de": (
+            "Die Zwei-Faktor-Authentifizierung wurde eingeschaltet",
+            "für die Kundennummer {customer_number} wurde die Zwei-Faktor-Authentifizierung eingeschaltet.\n"
+            "Ab jetzt braucht jede Anmeldung nach dem Passwort einen Code aus Ihrer Authenticator-App\n"
+            "(oder einen Ihrer Wiederherstellungscodes).\n\n"
+            'Falls Sie das nicht waren, vergeben Sie sofort mit "Passwort vergessen" ein neues Passwort\n'
+            "und wenden Sie sich an unseren Kundenservice.",
+        ),
+        "nl": (
+            "Tweestapsverificatie is ingeschakeld",
+            "voor klantnummer {customer_number} is tweestapsverificatie ingeschakeld. Voortaan vraagt\n"
+            "elke aanmelding na het wachtwoord een code uit uw authenticator-app (of een van uw\n"
+            "herstelcodes).\n\n"
+            'Was u dit niet, stel dan meteen met "Wachtwoord vergeten" een nieuw wachtwoord in en\n'
+            "neem contact op met onze klantenservice.",
+        ),
+    },
+    SECOND_FACTOR_OFF: {
+        "en": (
+            "Two-factor authentication was turned off",
+            "two-factor authentication was turned off for customer number {customer_number}. From now on\n"
+            "the password alone signs in.\n\n"
+            'If you did not make this change, set a new password at once with "Forgot password",\n'
+            "turn two-factor authentication on again and contact our customer service.",
+        ),
+        "de": (
+            "Die Zwei-Faktor-Authentifizierung wurde ausgeschaltet",
+            "für die Kundennummer {customer_number} wurde die Zwei-Faktor-Authentifizierung ausgeschaltet.\n"
+            "Ab jetzt genügt das Passwort für die Anmeldung.\n\n"
+            'Falls Sie das nicht waren, vergeben Sie sofort mit "Passwort vergessen" ein neues Passwort,\n'
+            "schalten Sie die Zwei-Faktor-Authentifizierung wieder ein und wenden Sie sich an unseren\n"
+            "Kundenservice.",
+        ),
+        "nl": (
+            "Tweestapsverificatie is uitgeschakeld",
+            "voor klantnummer {customer_number} is tweestapsverificatie uitgeschakeld. Voortaan is het\n"
+            "wachtwoord genoeg om aan te melden.\n\n"
+            'Was u dit niet, stel dan meteen met "Wachtwoord vergeten" een nieuw wachtwoord in, schakel\n'
+            "tweestapsverificatie weer in en neem contact op met onze klantenservice.",
         ),
     },
 }

@@ -34,7 +34,8 @@ _SERVICES = {
 def as_response(service: str, method: str, answer: Any) -> Any:
     """`answer` as the RPC's response: as it is when it has that type (or is no message), else
     wrapped in the response's one field of the answer's type, the others left unset (an empty
-    response for an empty answer)."""
+    response for an empty answer; a CustomerLoginResponse's login for a LoginResult, its
+    second_factor for a SecondFactorChallenge)."""
     descriptor = _SERVICES.get(service)
     if descriptor is None or method not in descriptor.methods_by_name or not isinstance(answer, Message):
         return answer

@@ -75,6 +75,17 @@ REPLIES = {
         "EndSession": identity_pb2.RevocationResult(sequence=7),
         "EndOtherSessions": identity_pb2.RevocationResult(sequence=8),
         "ListLoginHistory": identity_pb2.ListLoginHistoryResponse(logins=[ATTEMPT]),
+        "CompleteSecondFactor": identity_pb2.CompleteSecondFactorResponse(
+            login=LOGIN, method=identity_pb2.LOGIN_METHOD_SECOND_FACTOR
+        ),
+        "StartSecondFactor": identity_pb2.StartSecondFactorResponse(
+            secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            otpauth_uri="otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        ),
+        "ConfirmSecondFactor": identity_pb2.ConfirmSecondFactorResponse(
+            recovery_codes=["k7q2x-mf3ab-9zt4p-wd6ns-c"] * 10
+        ),
+        "DisableSecondFactor": identity_pb2.DisableSecondFactorResponse(),
     },
     "contract": {
         "GetCustomer": CUSTOMER,

@@ -187,6 +187,14 @@ class FakeSessions:
         return 0
 
 
+class FakeSecondFactors:
+    """No subject of these tests has a second factor (tests/unit/test_identity_second_factor.py
+    has them, on a real database)."""
+
+    def is_active(self, subject):
+        return False
+
+
 class FakeUnitOfWork:
     """Keeps what was committed; what was not committed is thrown away on exit."""
 
@@ -199,6 +207,7 @@ class FakeUnitOfWork:
         self.resets = FakeResets()
         self.mails = FakeMails()
         self.sessions = FakeSessions()
+        self.second_factors = FakeSecondFactors()
         self.commits = 0
 
     def __enter__(self):

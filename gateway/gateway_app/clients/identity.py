@@ -20,6 +20,10 @@ def _identity() -> Backend[identity_pb2_grpc.IdentityServiceStub]:
     return current_backends().identity
 
 
+def _market(market: str) -> common_pb2.Market.ValueType:
+    return enum_value(common_pb2.Market, market) if market else common_pb2.MARKET_UNSPECIFIED
+
+
 def subject_name(subject: str) -> str:
     """The name of a login's subject ("customer:123" -> "123")."""
     return subject.split(":", 1)[1] if ":" in subject else subject
@@ -36,10 +40,16 @@ def _session(pending: PendingToken | None) -> identity_pb2.SessionStart | None:
     )
 
 
+# What a staff login answers: what it proves, or (the subject has a second factor) the
+# challenge that complete_second_factor takes with the code.
+LoginOrChallenge = identity_pb2.LoginResult | identity_pb2.SecondFactorChallenge
+
+
 def customer_login(
     customer_number: str, password: str, *, pending: PendingToken | None = None
 ) -> identity_pb2.CustomerLoginResponse:
-    """With `pending`, the attempt goes into the login history and a success opens a session."""
+    """With `pending`, the attempt goes into the login history and a success opens a session.
+    The response has `second_factor` set (and no login) when the customer has a second factor."""
     request = identity_pb2.CustomerLoginRequest(
         customer_number=customer_number,
         password=password,
@@ -62,13 +72,56 @@ def package_login(
     return _identity().invoke(_identity().stub.PackageLogin, request).login
 
 
-def staff_login(
-    username: str, password: str, *, pending: PendingToken | None = None
-) -> identity_pb2.LoginResult:
+def staff_login(username: str, password: str, *, pending: PendingToken | None = None) -> LoginOrChallenge:
     request = identity_pb2.StaffLoginRequest(
         username=username, password=password, client_address=client_address(), session=_session(pending)
     )
-    return _identity().invoke(_identity().stub.StaffLogin, request).login
+    response = _identity().invoke(_identity().stub.StaffLogin, request)
+    return response.second_factor if response.HasField("second_factor") else response.login
+
+
+def complete_second_factor(
+    challenge: str, code: str, *, pending: PendingToken | None = None
+) -> identity_pb2.CompleteSecondFactorResponse:
+    """The login's second step; with `pending`, identity opens the session of that token."""
+    request = identity_pb2.CompleteSecondFactorRequest(
+        challenge=challenge, code=code, client_address=client_address(), session=_session(pending)
+    )
+    return _identity().invoke(_identity().stub.CompleteSecondFactor, request)
+
+
+def start_second_factor(current_password: str, *, token: str) -> identity_pb2.StartSecondFactorResponse:
+    request = identity_pb2.StartSecondFactorRequest(
+        current_password=current_password, client_address=client_address()
+    )
+    return _identity().invoke(_identity().stub.StartSecondFactor, request, token=token)
+
+
+def confirm_second_factor(code: str, *, email: str, market: str, language: str = "", token: str) -> list[str]:
+    request = identity_pb2.ConfirmSecondFactorRequest(
+        code=code, email=email, market=_market(market), language=language
+    )
+    return list(_identity().invoke(_identity().stub.ConfirmSecondFactor, request, token=token).recovery_codes)
+
+
+def disable_second_factor(
+    current_password: str, code: str, *, email: str, market: str, language: str = "", token: str
+) -> None:
+    request = identity_pb2.DisableSecondFactorRequest(
+        current_password=current_password,
+        code=code,
+        client_address=client_address(),
+        email=email,
+        market=_market(market),
+        language=language,
+    )
+    _identity().invoke(_identity().stub.DisableSecondFactor, request, token=token)
+
+
+def second_factor_status(*, token: str) -> identity_pb2.GetSecondFactorResponse:
+    return _identity().invoke(
+        _identity().stub.GetSecondFactor, identity_pb2.GetSecondFactorRequest(), token=token
+    )
 
 
 def list_sessions(*, token: str) -> list[identity_pb2.Session]:

@@ -7,15 +7,30 @@ from typing import Any
 from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from cc_common.rules.customers import is_customer_number
 from cc_common.rules.domains import normalise_domain
+from customercenter.v2 import identity_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.auth import send_password_reset, sign_in_customer
+from gateway_app.blueprints.auth import (
+    SignIn,
+    complete_sign_in,
+    send_password_reset,
+    sign_in_customer,
+    sign_in_staff,
+)
 from gateway_app.clients import contracts, identity, packages
 from gateway_app.security import PendingToken, guard
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_preference
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
+from gateway_app.web.pages import (
+    ERROR_MESSAGES,
+    FIELD_MESSAGES,
+    FormState,
+    check_new_password,
+    error_message,
+    page,
+    require,
+)
 from gateway_app.web.session import end_session, session_principal, start_session
 
 HOME = {"customer": "web.customer_home", "staff": "web.staff_queue"}
@@ -68,6 +83,54 @@ def _customer_language(token: str) -> str:
         return ""
 
 
+def _second_step(kind: str, challenge: str, form: FormState | None = None, status: int = 200) -> Any:
+    """The login's second step: a code from the authenticator app, or a recovery code."""
+    step = form or FormState({"code": "", "recovery_code": ""})
+    return page(
+        "second_factor_login.html",
+        status,
+        form=step,
+        challenge=challenge,
+        action=url_for("web.login_second_factor" if kind == "customer" else "web.staff_login_second_factor"),
+        title=_("Customer login") if kind == "customer" else _("Service team login"),
+    )
+
+
+def _password_step(kind: str, result: SignIn) -> Any:
+    """After a right password: the session, or (a second factor is active) its step."""
+    if isinstance(result, identity_pb2.SecondFactorChallenge):
+        return _second_step(kind, result.challenge)
+    return _signed_in(result)
+
+
+def _complete(kind: str) -> Any:
+    form = FormState.from_request("code", "recovery_code")
+    challenge = request.form.get("challenge", "")
+    code = form.get("code").strip() or form.get("recovery_code").strip()
+    if not code:
+        form.fail("code", _("Please fill in this field."))
+    elif challenge:
+        try:
+            issued = complete_sign_in(challenge, code)
+            if guard().authenticate(issued["access_token"]).kind == kind:
+                return _signed_in(issued)
+            form.fail(None, str(ERROR_MESSAGES["invalid_credentials"]))  # another kind's challenge
+        except DomainError as error:
+            form.fail(None, error_message(error) if error.code in ERROR_MESSAGES else error.message)
+    form.values = {"code": "", "recovery_code": ""}  # a code is never sent back
+    return _second_step(kind, challenge, form, 401)
+
+
+@bp.post("/login/second-factor")
+def login_second_factor() -> Any:
+    return _complete("customer")
+
+
+@bp.post("/staff/login/second-factor")
+def staff_login_second_factor() -> Any:
+    return _complete("staff")
+
+
 @bp.get("/")
 def index() -> Any:
     principal = session_principal()
@@ -84,7 +147,7 @@ def login() -> Any:
         number = _check_customer_number(form, "customer_number")
         if form.ok:
             try:
-                return _signed_in(sign_in_customer(number, form.get("password")))
+                return _password_step("customer", sign_in_customer(number, form.get("password")))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""  # a password is never sent back
@@ -123,9 +186,7 @@ def staff_login() -> Any:
         require(form, "username", "password")
         if form.ok:
             try:
-                pending = guard().pending_token()
-                result = identity.staff_login(form.get("username"), form.get("password"), pending=pending)
-                return _login_answer("staff", result, pending)
+                return _password_step("staff", sign_in_staff(form.get("username"), form.get("password")))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""

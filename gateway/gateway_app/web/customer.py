@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import segno
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
 from customercenter.v2 import contract_pb2
@@ -15,7 +16,7 @@ from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.blueprints import account
-from gateway_app.blueprints.auth import change_password
+from gateway_app.blueprints.auth import change_password, notice_address
 from gateway_app.blueprints.billing import order, send_contact_request
 from gateway_app.blueprints.customer import (
     change_customer_data,
@@ -24,7 +25,7 @@ from gateway_app.blueprints.customer import (
     store_payment,
 )
 from gateway_app.blueprints.terminations import retract
-from gateway_app.clients import contracts
+from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT, money
@@ -212,6 +213,68 @@ def customer_password() -> Any:
         form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
         return page("customer/password.html", 422, form=form)
     return page("customer/password.html", form=form)
+
+
+# --- two-factor authentication -----------------------------------------------------------------
+
+
+def _second_factor_page(status: int = 200, **context: Any) -> Any:
+    state = identity.second_factor_status(token=_token())
+    context.setdefault("form", FormState({"current_password": "", "code": ""}))
+    return page("customer/second_factor.html", status, state=state, **context)
+
+
+@bp.route("/customer/second-factor", methods=["GET", "POST"])
+@page_login("customer")
+def customer_second_factor() -> Any:
+    """Turn on (the current password, then a first code; the recovery codes are shown once)
+    and turn off (the current password and a code)."""
+    if request.method == "GET":
+        return _second_factor_page()
+    action = request.form.get("action", "")
+    form = FormState.from_request("current_password", "code")
+    try:
+        if action == "start":
+            require(form, "current_password")
+            if form.ok:
+                started = identity.start_second_factor(form.get("current_password"), token=_token())
+                # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
+                qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
+                return _second_factor_page(enrolment=started, qr=qr, form=FormState({"code": ""}))
+        elif action == "confirm":
+            require(form, "code")
+            if form.ok:
+                email, market, language = notice_address()
+                codes = identity.confirm_second_factor(
+                    form.get("code").strip(), email=email, market=market, language=language, token=_token()
+                )
+                return _second_factor_page(recovery_codes=codes)
+            return _second_factor_page(422, confirming=True, form=form)
+        elif action == "disable":
+            require(form, "current_password", "code")
+            if form.ok:
+                email, market, language = notice_address()
+                identity.disable_second_factor(
+                    form.get("current_password"),
+                    form.get("code").strip(),
+                    email=email,
+                    market=market,
+                    language=language,
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
+    except DomainError as error:
+        if error.code == "invalid_credentials":
+            wrong = (
+                _("The code is not correct.")
+                if action == "confirm"
+                else _("The password or the code is not correct.")
+            )
+            form.fail(None, wrong)
+        else:
+            form.fail_with(error)
+    form.values = dict.fromkeys(form.values, "")  # passwords and codes are never sent back
+    return _second_factor_page(422, confirming=action == "confirm", form=form)
 
 
 # --- invoices ----------------------------------------------------------------------------------

@@ -66,7 +66,9 @@ STATUS_LABELS = {
 OPEN_STATUSES = ("needs_legal_proof", "ready")
 # Until execution starts, the absorbed side of a merge may object (or confirm it).
 OBJECTABLE_STATUSES = ("needs_legal_proof", "ready", "submitted", "approved")
-START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", "domain_password")
+START_FIELDS = (
+    "source_customer_number", "proof", "source_password", "second_factor_code", "domain", "domain_password",
+)  # fmt: skip
 
 
 def merge_view(message: Any) -> dict[str, Any]:
@@ -153,11 +155,12 @@ def merge_begin() -> Any:
                 domain=domain,
                 domain_password=form.get("domain_password") if proof == "domain" else "",
                 token=_token(),
+                second_factor_code=form.get("second_factor_code").strip() if proof == "password" else "",
             )
             return redirect(url_for("web.merge_page", merge_id=created.id))
         except DomainError as error:
             form.fail_with(error)
-    form.values["source_password"] = form.values["domain_password"] = ""
+    form.values["source_password"] = form.values["domain_password"] = form.values["second_factor_code"] = ""
     return _start_page(form, 422)
 
 

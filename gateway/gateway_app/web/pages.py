@@ -58,6 +58,12 @@ ERROR_MESSAGES = {
     "customer_not_active": _l("Your customer data cannot be changed while a merge is being carried out."),
     "invoice_not_open": _l("This invoice has already been paid."),
     "invalid_token": _l("This link is no longer valid. Please ask for a new one."),
+    "second_factor_active": _l("Two-factor authentication is already on."),
+    "no_second_factor_enrolment": _l("Please start turning on two-factor authentication again."),
+    "no_second_factor": _l("Two-factor authentication is not on."),
+    "second_factor_required": _l(
+        "This customer number has two-factor authentication: please also enter a code from its authenticator app."
+    ),
     "already_terminated": _l("This has already been terminated."),
     "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
     "contract_not_active": _l("This contract is no longer active."),
@@ -112,6 +118,7 @@ NOTICES = {
     "session_expired": _l("Your session has ended. Please log in again."),
     "saved": _l("Your changes have been saved."),
     "password_changed": _l("Your customer password has been changed."),
+    "second_factor_off": _l("Two-factor authentication is off."),
     "reset_sent": _l(
         "If the customer number exists, we have sent a link to set a new password to its e-mail address."
     ),

@@ -180,5 +180,39 @@ class LoginHistoryRow(Base):
     method: Mapped[str] = mapped_column(String(16))
 
 
+class SecondFactorRow(Base):
+    """The TOTP second factor of a subject ("customer:<number>", "staff:<username>"):
+    inactive while enrolment waits for its first code; `last_used_step` refuses a code again
+    within its window (domain/second_factor.py)."""
+
+    __tablename__ = "second_factors"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class RecoveryCodeRow(Base):
+    """One unused recovery code of a subject: only its SHA-256; a used code's row is deleted."""
+
+    __tablename__ = "second_factor_recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class SecondFactorChallengeRow(Base):
+    """A login whose password was right and whose code is still to come: only the SHA-256 of
+    the challenge token; deleted when used, pruned when expired."""
+
+    __tablename__ = "second_factor_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.
 outbox = outbox_table(Base.metadata)

@@ -25,9 +25,12 @@ from identity_service.adapters.orm import (
     PackageSignOnRow,
     PasswordResetRequestRow,
     PasswordResetTokenRow,
+    RecoveryCodeRow,
     RevocationReplicaRow,
     RevocationRuleRow,
     RevocationSequenceRow,
+    SecondFactorChallengeRow,
+    SecondFactorRow,
     SessionRow,
     StaffAccountRow,
     outbox,
@@ -35,6 +38,7 @@ from identity_service.adapters.orm import (
 from identity_service.domain import password_reset
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
 from identity_service.domain.revocation import DeniedToken, SubjectRule
+from identity_service.domain.second_factor import Challenge, SecondFactor
 from identity_service.domain.sessions import LoginRecord
 from identity_service.domain.sessions import Session as LoginSession
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
@@ -95,6 +99,101 @@ class CredentialRepository:
             row = StaffAccountRow(username=account.username)
             self.session.add(row)
         row.password_hash = account.password_hash
+
+
+class SecondFactorRepository:
+    """Second factors, their recovery codes and login challenges. The single-use steps (a TOTP
+    time step, a recovery code, a challenge) are conditional writes whose row count says
+    whether this call won: two identity copies can never both spend the same one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, subject: str) -> SecondFactor | None:
+        row = self.session.get(SecondFactorRow, subject)
+        if row is None:
+            return None
+        return SecondFactor(row.subject, row.secret, row.active, row.last_used_step)
+
+    def is_active(self, subject: str) -> bool:
+        return bool(
+            self.session.scalar(select(SecondFactorRow.active).where(SecondFactorRow.subject == subject))
+        )
+
+    def save(self, factor: SecondFactor) -> None:
+        """Stores the factor; when `recovery_hashes` is not empty they replace the old codes."""
+        row = self.session.get(SecondFactorRow, factor.subject)
+        if row is None:
+            row = SecondFactorRow(subject=factor.subject)
+            self.session.add(row)
+        row.secret = factor.secret
+        row.active = factor.active
+        row.last_used_step = factor.last_used_step
+        if factor.recovery_hashes:
+            self.session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.subject == factor.subject))
+            self.session.add_all(
+                RecoveryCodeRow(code_hash=h, subject=factor.subject) for h in factor.recovery_hashes
+            )
+
+    def remove(self, subject: str) -> None:
+        self.session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.subject == subject))
+        self.session.execute(delete(SecondFactorRow).where(SecondFactorRow.subject == subject))
+
+    def use_step(self, subject: str, step: int) -> bool:
+        """Records `step` as the last used one; False when it (or a later one) was used."""
+        result = self.session.execute(
+            update(SecondFactorRow)
+            .where(
+                SecondFactorRow.subject == subject,
+                SecondFactorRow.active.is_(True),
+                SecondFactorRow.last_used_step < step,
+            )
+            .values(last_used_step=step)
+        )
+        return rowcount(result) == 1
+
+    def spend_recovery_code(self, subject: str, code_hash: str) -> bool:
+        result = self.session.execute(
+            delete(RecoveryCodeRow).where(
+                RecoveryCodeRow.code_hash == code_hash, RecoveryCodeRow.subject == subject
+            )
+        )
+        return rowcount(result) == 1
+
+    def count_recovery_codes(self, subject: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(RecoveryCodeRow).where(RecoveryCodeRow.subject == subject)
+            )
+            or 0
+        )
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        self.session.add(
+            SecondFactorChallengeRow(
+                challenge_hash=challenge.challenge_hash,
+                subject=challenge.subject,
+                expires_at=challenge.expires_at,
+            )
+        )
+
+    def get_challenge(self, challenge_hash: str) -> Challenge | None:
+        row = self.session.get(SecondFactorChallengeRow, challenge_hash)
+        return Challenge(row.challenge_hash, row.subject, row.expires_at) if row else None
+
+    def spend_challenge(self, challenge_hash: str, *, now: float) -> bool:
+        result = self.session.execute(
+            delete(SecondFactorChallengeRow).where(
+                SecondFactorChallengeRow.challenge_hash == challenge_hash,
+                SecondFactorChallengeRow.expires_at > now,
+            )
+        )
+        return rowcount(result) == 1
+
+    def prune_challenges(self, *, now: float) -> None:
+        self.session.execute(
+            delete(SecondFactorChallengeRow).where(SecondFactorChallengeRow.expires_at <= now)
+        )
 
 
 class ThrottleRepository:

@@ -21,8 +21,8 @@ from cc_common.protoconv import enum_name, enum_value, timestamp_from_unix, unix
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
-from identity_service.domain import password_reset
-from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain import password_reset, second_factor
+from identity_service.domain.model import ChallengeIssued, Hasher, LoginResult
 from identity_service.domain.revocation import DeniedToken, RevocationChange, SubjectRule
 from identity_service.domain.sessions import LoginRecord, Session, SessionStart
 from identity_service.domain.throttling import LoginLimits
@@ -44,7 +44,8 @@ def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
 def session_start(
     request: identity_pb2.CustomerLoginRequest
     | identity_pb2.PackageLoginRequest
-    | identity_pb2.StaffLoginRequest,
+    | identity_pb2.StaffLoginRequest
+    | identity_pb2.CompleteSecondFactorRequest,
 ) -> SessionStart | None:
     """The token the gateway will issue on success; None when the caller named none."""
     if not request.HasField("session"):
@@ -78,6 +79,22 @@ def attempt_to_proto(record: LoginRecord) -> identity_pb2.LoginAttempt:
         success=record.success,
         method=enum_value(identity_pb2.LoginMethod, record.method),
     )
+
+
+def challenge_or_login(
+    result: LoginResult | ChallengeIssued,
+) -> tuple[identity_pb2.LoginResult | None, identity_pb2.SecondFactorChallenge | None]:
+    """A login's answer: what it proves, or the challenge of its second factor."""
+    if isinstance(result, ChallengeIssued):
+        return None, identity_pb2.SecondFactorChallenge(challenge=result.challenge)
+    return to_proto(result), None
+
+
+LOGIN_METHODS = {
+    second_factor.PASSWORD: identity_pb2.LOGIN_METHOD_PASSWORD,
+    second_factor.SECOND_FACTOR: identity_pb2.LOGIN_METHOD_SECOND_FACTOR,
+    second_factor.RECOVERY_CODE: identity_pb2.LOGIN_METHOD_RECOVERY_CODE,
+}
 
 
 def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocationsResponse]:
@@ -140,8 +157,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             now=time.time(),
             session=session_start(request),
         )
+        login, challenge = challenge_or_login(result)
+        if challenge is not None:
+            return identity_pb2.CustomerLoginResponse(second_factor=challenge)
+        assert isinstance(result, LoginResult)
         return identity_pb2.CustomerLoginResponse(
-            login=to_proto(result), session_id=result.session_id, new_device=result.new_device
+            login=login, session_id=result.session_id, new_device=result.new_device
         )
 
     @rpc("service:gateway", "service:merge", in_thread=True)
@@ -159,6 +180,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             now=time.time(),
             session=session_start(request),
         )
+        assert isinstance(result, LoginResult)  # a package has no second factor
         return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
@@ -175,7 +197,92 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             now=time.time(),
             session=session_start(request),
         )
-        return identity_pb2.StaffLoginResponse(login=to_proto(result))
+        login, challenge = challenge_or_login(result)
+        return identity_pb2.StaffLoginResponse(login=login, second_factor=challenge)
+
+    # --- second factor --------------------------------------------------------------------
+
+    @rpc("service:gateway", "service:merge")
+    def CompleteSecondFactor(
+        self, request: identity_pb2.CompleteSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.CompleteSecondFactorResponse:
+        done = services.complete_second_factor(
+            uow=self._uow(),
+            limits=self._limits,
+            challenge=request.challenge,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+            session=session_start(request),
+        )
+        return identity_pb2.CompleteSecondFactorResponse(
+            login=to_proto(done.login),
+            method=LOGIN_METHODS[done.method],
+            session_id=done.login.session_id,
+            new_device=done.login.new_device,
+        )
+
+    @rpc("customer", in_thread=True)
+    def StartSecondFactor(
+        self, request: identity_pb2.StartSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.StartSecondFactorResponse:
+        enrolment = services.start_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.StartSecondFactorResponse(
+            secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri
+        )
+
+    @rpc("customer")
+    def ConfirmSecondFactor(
+        self, request: identity_pb2.ConfirmSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ConfirmSecondFactorResponse:
+        codes = services.confirm_second_factor(
+            uow=self._uow(),
+            subject=caller.subject,
+            code=request.code,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
+        )
+        self._on_mail()
+        return identity_pb2.ConfirmSecondFactorResponse(recovery_codes=codes)
+
+    @rpc("customer", in_thread=True)
+    def DisableSecondFactor(
+        self, request: identity_pb2.DisableSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.DisableSecondFactorResponse:
+        services.disable_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
+        )
+        self._on_mail()
+        return identity_pb2.DisableSecondFactorResponse()
+
+    @rpc("customer")
+    def GetSecondFactor(
+        self, request: identity_pb2.GetSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.GetSecondFactorResponse:
+        status = services.second_factor_status(uow=self._uow(), subject=caller.subject)
+        return identity_pb2.GetSecondFactorResponse(
+            active=status.active, pending=status.pending, recovery_codes_left=status.recovery_codes_left
+        )
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from cc_common import metrics, notices
-from cc_common.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
+from cc_common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unauthenticated
 from cc_common.faults import crash_point
 from cc_common.rules.customers import check_customer_number, is_customer_number
 
-from identity_service.domain import model, password_reset, sessions, throttling
-from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain import model, password_reset, second_factor, sessions, throttling
+from identity_service.domain.model import ChallengeIssued, Hasher, LoginResult
 from identity_service.domain.revocation import (
     DeniedToken,
     RevocationChange,
@@ -386,7 +386,7 @@ def customer_login(
     client_address: str,
     now: float,
     session: SessionStart | None = None,
-) -> LoginResult:
+) -> LoginResult | ChallengeIssued:
     """With `session` (the gateway's logins), the attempt goes into the number's login history
     when the number has a credential (an unknown number leaves no trace: the same writes happen,
     the throttling rows, so it takes as long), and a success opens the session of that token."""
@@ -421,11 +421,13 @@ def customer_login(
     return _succeed(
         uow,
         hasher,
+        limits,
         keys[0],
         credential.subject,
         credential.password_hash,
         password,
         rehash,
+        now,
         opening=_opener("customer", session, now),
     )
 
@@ -442,7 +444,7 @@ def package_login(
     client_address: str,
     now: float,
     session: SessionStart | None = None,
-) -> LoginResult:
+) -> LoginResult | ChallengeIssued:
     """`package_id` is empty when the gateway found no package for the domain. Failures count
     against the package (whichever of its domains was typed), or against the typed domain
     when it is unknown: the same limit, the same answer and the same cost either way."""
@@ -466,11 +468,13 @@ def package_login(
     return _succeed(
         uow,
         hasher,
+        limits,
         keys[0],
         credential.subject,
         credential.password_hash,
         password,
         rehash,
+        now,
         opening=_opener("package", session, now),
     )
 
@@ -486,7 +490,7 @@ def staff_login(
     client_address: str,
     now: float,
     session: SessionStart | None = None,
-) -> LoginResult:
+) -> LoginResult | ChallengeIssued:
     name = (username or "").strip()
     keys = throttling.keys_for(throttling.STAFF, name.lower(), client_address)
     account = _load_unless_locked(uow, keys, now, lambda u: u.credentials.get_staff(name) if name else None)
@@ -501,11 +505,13 @@ def staff_login(
     return _succeed(
         uow,
         hasher,
+        limits,
         keys[0],
         account.subject,
         account.password_hash,
         password,
         rehash,
+        now,
         opening=_opener("staff", session, now),
     )
 
@@ -576,28 +582,46 @@ def _reset_account(
 def _succeed(
     uow: UnitOfWork,
     hasher: Hasher,
+    limits: LoginLimits,
     account_key: ThrottleKey,
     subject: str,
     password_hash: str,
     password: str,
     rehash: Callable[[UnitOfWork, str], None],
+    now: float,
     *,
-    opening: Callable[[UnitOfWork, str], tuple[str, bool]] | None = None,
-) -> LoginResult:
+    opening: Callable[[UnitOfWork, str, str], tuple[str, bool]] | None = None,
+) -> LoginResult | ChallengeIssued:
     """Resets the account's failures, upgrades an old hash, opens the session of the token
     (`opening`, when the gateway named it), and reads the generation last (so a revocation
-    that happened during the login is already in it)."""
+    that happened during the login is already in it).
+
+    With an active second factor the right password gives a challenge instead (stored, the
+    login is not complete yet, no session is opened) and the account's failures are kept: a
+    wrong code counts against the same account key, and a right password must not wipe those
+    counts, or the holder of a stolen password could guess codes without end."""
     new_hash = hasher.hash(password) if hasher.needs_rehash(password_hash) else None
     with uow:
+        if new_hash is not None:
+            rehash(uow, new_hash)
+        if uow.second_factors.is_active(subject):
+            token, token_hash = second_factor.new_challenge()
+            uow.second_factors.add_challenge(
+                second_factor.Challenge(token_hash, subject, now + limits.challenge_ttl_seconds)
+            )
+            uow.second_factors.prune_challenges(now=now)
+            uow.commit()
+            return ChallengeIssued(token)
         # Without a session to open, most logins have no failures to forget and no hash to
         # upgrade: then this is a read only, and concurrent logins do not queue for the
         # database's write lock.
         if uow.throttle.get(account_key) is not None:
             uow.throttle.reset(account_key)
-        if new_hash is not None:
-            rehash(uow, new_hash)
-        session_id, new_device = opening(uow, subject) if opening is not None else ("", False)
+        session_id, new_device = (
+            opening(uow, subject, sessions.PASSWORD) if opening is not None else ("", False)
+        )
         rule = uow.revocations.get_rule(subject)
+        login_completed(uow=uow, subject=subject, method=second_factor.PASSWORD, now=now)
         uow.commit()
     return LoginResult(
         subject=subject,
@@ -610,7 +634,15 @@ def _succeed(
 # --- sessions and the login history (domain/sessions.py) ------------------------------------
 
 
-def _record_attempt(uow: UnitOfWork, subject: str, start: SessionStart, *, success: bool, now: float) -> None:
+def _record_attempt(
+    uow: UnitOfWork,
+    subject: str,
+    start: SessionStart,
+    *,
+    success: bool,
+    now: float,
+    method: str = sessions.PASSWORD,
+) -> None:
     """One attempt into the subject's login history, which keeps its last HISTORY_KEEP within
     HISTORY_DAYS (pruned here, per subject, so it stays bounded without a job)."""
     uow.logins.record(
@@ -620,7 +652,7 @@ def _record_attempt(uow: UnitOfWork, subject: str, start: SessionStart, *, succe
             client_address=start.client_address[: sessions.MAX_ADDRESS],
             user_agent=sessions.clean_user_agent(start.user_agent),
             success=success,
-            method=sessions.PASSWORD,
+            method=method,
         )
     )
     uow.logins.prune(subject, keep=sessions.HISTORY_KEEP, before=now - sessions.HISTORY_SECONDS)
@@ -628,21 +660,21 @@ def _record_attempt(uow: UnitOfWork, subject: str, start: SessionStart, *, succe
 
 def _opener(
     kind: str, start: SessionStart | None, now: float
-) -> Callable[[UnitOfWork, str], tuple[str, bool]] | None:
+) -> Callable[[UnitOfWork, str, str], tuple[str, bool]] | None:
     """What a successful login of `kind` writes in its transaction when the gateway named the
     token: the session, and for a customer the history entry and whether the device is new
     (it is not on the first successful login on record)."""
     if start is None:
         return None
 
-    def open_session(uow: UnitOfWork, subject: str) -> tuple[str, bool]:
+    def open_session(uow: UnitOfWork, subject: str, method: str) -> tuple[str, bool]:
         new_device = False
         if kind == "customer":
             device = sessions.device_of(start.user_agent)
             new_device = uow.logins.has_success(subject) and not uow.logins.has_success(
                 subject, device=device
             )
-            _record_attempt(uow, subject, start, success=True, now=now)
+            _record_attempt(uow, subject, start, success=True, now=now, method=method)
         session_id = sessions.new_session_id()
         uow.sessions.add(
             Session(
@@ -772,6 +804,14 @@ def redeem_package_sign_on(
         rule = uow.revocations.get_rule(subject)
         uow.commit()
     return LoginResult(subject=subject, generation=rule.generation if rule else 0)
+
+
+def login_completed(*, uow: UnitOfWork, subject: str, method: str, now: float) -> None:
+    """The one place where a login is complete and it is known how: `method` is
+    second_factor.PASSWORD (no second factor), SECOND_FACTOR (a TOTP code) or RECOVERY_CODE.
+    Called inside the login's last transaction (before its commit), so a record written here
+    (a login history) commits with it. Logs the subject and the method, never a secret."""
+    log.info("login completed: %s by %s", subject, method)
 
 
 # --- revocation -------------------------------------------------------------------------
@@ -925,3 +965,302 @@ def set_customer_status(
             revocations.append(revocation)
     crash_point("identity:after_commit:SetCustomerStatus")
     return StatusChanges(changed, revocations)
+
+
+# --- second factor (domain/second_factor.py) -----------------------------------------------
+#
+# A subject ("customer:<number>", "staff:<username>") may have one TOTP second factor. Its
+# enrolment starts with the current password (checked like a login), is confirmed with a first
+# code, and answers ten recovery codes once. A login with it is two calls: the password
+# (answered with a challenge, `_succeed`) and `complete_second_factor`. Every code check of a
+# login or of turning the factor off counts a wrong code like a wrong password, against the
+# same throttling keys.
+
+SECOND_FACTOR_ACTIVE = "second_factor_active"
+NO_SECOND_FACTOR_ENROLMENT = "no_second_factor_enrolment"
+NO_SECOND_FACTOR = "no_second_factor"
+_WRONG_CODE = "The code is wrong or was already used."
+_WRONG_CHALLENGE = "The sign-in has expired or was already completed. Please sign in again."
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    login: LoginResult
+    method: str  # second_factor.SECOND_FACTOR or RECOVERY_CODE
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str
+    otpauth_uri: str
+
+
+@dataclass(frozen=True)
+class SecondFactorStatus:
+    active: bool
+    pending: bool
+    recovery_codes_left: int
+
+
+def _account_key(subject: str) -> ThrottleKey | None:
+    """The throttling key of a subject's account, as its password login counts it."""
+    kind, _, name = subject.partition(":")
+    if kind == "customer" and name:
+        return ThrottleKey(throttling.CUSTOMER, name[: throttling.MAX_KEY_LENGTH])
+    if kind == "staff" and name:
+        return ThrottleKey(throttling.STAFF, name.lower()[: throttling.MAX_KEY_LENGTH])
+    return None
+
+
+def _keys_of(subject: str, client_address: str) -> list[ThrottleKey]:
+    account = _account_key(subject)
+    keys = [account] if account is not None else []
+    address = (client_address or "").strip()
+    if address:
+        keys.append(ThrottleKey(throttling.ADDRESS, address[: throttling.MAX_KEY_LENGTH]))
+    return keys
+
+
+def _check_own_password(
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    subject: str,
+    password: str,
+    client_address: str,
+    now: float,
+) -> None:
+    """The caller's current password, checked like a login: throttled, a wrong one counts."""
+    keys = _keys_of(subject, client_address)
+    kind, _, name = subject.partition(":")
+
+    def load(u: UnitOfWork) -> str | None:
+        if kind == "customer":
+            credential = u.credentials.get_customer(name)
+            return credential.password_hash if credential and credential.status != model.RETIRED else None
+        if kind == "staff":
+            account = u.credentials.get_staff(name)
+            return account.password_hash if account else None
+        return None
+
+    password_hash = _load_unless_locked(uow, keys, now, load)
+    if not _password_matches(hasher, password_hash, password):
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_CURRENT_PASSWORD, code=INVALID_CREDENTIALS)
+
+
+def _check_subject_for_factor(subject: str) -> str:
+    if _account_key(subject) is None:
+        raise Forbidden("Only customer and staff logins have a second factor.")
+    return subject
+
+
+def start_second_factor(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    subject: str,
+    current_password: str,
+    client_address: str,
+    now: float,
+) -> Enrolment:
+    """A new secret, stored inactive (a started enrolment replaces one that was never
+    confirmed). 409 second_factor_active when one is active."""
+    _check_subject_for_factor(subject)
+    _check_own_password(uow, hasher, limits, subject, current_password, client_address, now)
+    secret = second_factor.new_secret()
+    with uow:
+        existing = uow.second_factors.get(subject)
+        if existing is not None and existing.active:
+            raise Conflict("Two-factor authentication is already on.", code=SECOND_FACTOR_ACTIVE)
+        uow.second_factors.save(second_factor.SecondFactor(subject, secret, active=False))
+        uow.commit()
+    account = subject.partition(":")[2]
+    return Enrolment(secret, second_factor.otpauth_uri(secret, account))
+
+
+def confirm_second_factor(
+    *,
+    uow: UnitOfWork,
+    subject: str,
+    code: str,
+    now: float,
+    email: str = "",
+    market: str = "",
+    language: str = "",
+) -> list[str]:
+    """Activates the started enrolment with a code of its secret; returns ten recovery codes
+    (only their hashes are stored) and queues the notice to `email`."""
+    _check_subject_for_factor(subject)
+    recipient = password_reset.check_email(email)
+    codes = second_factor.new_recovery_codes()
+    with uow:
+        factor = uow.second_factors.get(subject)
+        if factor is None or factor.active:
+            raise Conflict(
+                "No enrolment of two-factor authentication was started.", code=NO_SECOND_FACTOR_ENROLMENT
+            )
+        step = second_factor.matching_step(
+            factor.secret, second_factor.normalise_code(code), now=now, last_used_step=factor.last_used_step
+        )
+        if step is None:
+            raise Unauthenticated(_WRONG_CODE, code=INVALID_CREDENTIALS)
+        factor.active = True
+        factor.last_used_step = step
+        factor.recovery_hashes = [second_factor.hash_code(c) for c in codes]
+        uow.second_factors.save(factor)
+        if subject.startswith("customer:"):
+            number = subject.partition(":")[2]
+            _queue_notice(uow, notices.SECOND_FACTOR_ON, number, recipient, market, language, event=str(step))
+        uow.commit()
+    return codes
+
+
+def _match_code(factor: second_factor.SecondFactor, code: str, now: float) -> tuple[str, int | str] | None:
+    """("second_factor", step) or ("recovery_code", its hash) when `code` may be right; the
+    single-use spend happens in the caller's transaction."""
+    typed = second_factor.normalise_code(code)
+    if second_factor.looks_like_totp(typed):
+        step = second_factor.matching_step(
+            factor.secret, typed, now=now, last_used_step=factor.last_used_step
+        )
+        return (second_factor.SECOND_FACTOR, step) if step is not None else None
+    if not typed or len(typed) > 64:
+        return None
+    return second_factor.RECOVERY_CODE, second_factor.hash_code(typed)
+
+
+def _spend(uow: UnitOfWork, subject: str, match: tuple[str, int | str]) -> bool:
+    method, value = match
+    if method == second_factor.SECOND_FACTOR:
+        return uow.second_factors.use_step(subject, int(value))
+    return uow.second_factors.spend_recovery_code(subject, str(value))
+
+
+@_counted("second_factor")
+def complete_second_factor(
+    *,
+    uow: UnitOfWork,
+    limits: LoginLimits,
+    challenge: str,
+    code: str,
+    client_address: str,
+    now: float,
+    session: SessionStart | None = None,
+) -> CompletedLogin:
+    """The second step of a login: the challenge of the right password and a code. Refused
+    before the code is checked while the account or the address is locked; a wrong code, an
+    unknown, used or expired challenge answer 401 invalid_credentials and count as a failed
+    login (a challenge that names no account counts against the address only). The challenge,
+    the code and the account's failures are spent in one transaction."""
+    challenge_hash = second_factor.hash_challenge(challenge)
+    with uow:
+        found = uow.second_factors.get_challenge(challenge_hash) if challenge else None
+    subject = found.subject if found is not None else ""
+    keys = _keys_of(subject, client_address)
+    factor = _load_unless_locked(uow, keys, now, lambda u: u.second_factors.get(subject) if subject else None)
+    if found is None or not found.usable(now) or factor is None or not factor.active:
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_CHALLENGE, code=INVALID_CREDENTIALS)
+    match = _match_code(factor, code, now)
+    opening = _opener(subject.split(":", 1)[0], session, now)
+    session_id, new_device = "", False
+    with uow:
+        spent = match is not None and _spend(uow, subject, match)
+        if spent and not uow.second_factors.spend_challenge(challenge_hash, now=now):
+            raise Unauthenticated(_WRONG_CHALLENGE, code=INVALID_CREDENTIALS)  # another was faster
+        if spent:
+            assert match is not None
+            account = _account_key(subject)
+            if account is not None and uow.throttle.get(account) is not None:
+                uow.throttle.reset(account)
+            if opening is not None:
+                session_id, new_device = opening(uow, subject, match[0])
+            rule = uow.revocations.get_rule(subject)
+            login_completed(uow=uow, subject=subject, method=match[0], now=now)
+            uow.commit()
+    if not spent:
+
+        def failed(u: UnitOfWork) -> None:
+            if session is not None and subject.startswith("customer:"):
+                method = (
+                    sessions.RECOVERY_CODE
+                    if match is None and len(code.strip()) > 8
+                    else sessions.SECOND_FACTOR
+                )
+                _record_attempt(u, subject, session, success=False, now=now, method=method)
+
+        _register_failure(uow, keys, limits, now, also=failed)
+        raise Unauthenticated(_WRONG_CODE, code=INVALID_CREDENTIALS)
+    assert match is not None
+    login = LoginResult(subject, rule.generation if rule else 0, session_id=session_id, new_device=new_device)
+    return CompletedLogin(login, match[0])
+
+
+def disable_second_factor(
+    *,
+    uow: UnitOfWork,
+    hasher: Hasher,
+    limits: LoginLimits,
+    subject: str,
+    current_password: str,
+    code: str,
+    client_address: str,
+    now: float,
+    email: str = "",
+    market: str = "",
+    language: str = "",
+) -> None:
+    """Turns the second factor off with the current password and a code (TOTP or recovery),
+    each checked like a login; queues the notice to `email`."""
+    _check_subject_for_factor(subject)
+    recipient = password_reset.check_email(email)
+    _check_own_password(uow, hasher, limits, subject, current_password, client_address, now)
+    keys = _keys_of(subject, client_address)
+    with uow:
+        factor = uow.second_factors.get(subject)
+    if factor is None or not factor.active:
+        raise Conflict("Two-factor authentication is not on.", code=NO_SECOND_FACTOR)
+    match = _match_code(factor, code, now)
+    with uow:
+        spent = match is not None and _spend(uow, subject, match)
+        if spent:
+            uow.second_factors.remove(subject)
+            if subject.startswith("customer:"):
+                number = subject.partition(":")[2]
+                _queue_notice(
+                    uow, notices.SECOND_FACTOR_OFF, number, recipient, market, language, event=str(int(now))
+                )
+            uow.commit()
+    if not spent:
+        _register_failure(uow, keys, limits, now)
+        raise Unauthenticated(_WRONG_CODE, code=INVALID_CREDENTIALS)
+
+
+def second_factor_status(*, uow: UnitOfWork, subject: str) -> SecondFactorStatus:
+    with uow:
+        factor = uow.second_factors.get(subject)
+        left = uow.second_factors.count_recovery_codes(subject) if factor and factor.active else 0
+    return SecondFactorStatus(
+        active=bool(factor and factor.active),
+        pending=bool(factor and not factor.active),
+        recovery_codes_left=left,
+    )
+
+
+def ensure_staff_second_factor(*, uow: UnitOfWork, username: str, secret: str) -> None:
+    """Start-up: the staff account's second factor from STAFF_TOTP_SECRET (required in
+    production), active at once; a changed secret replaces the old one and its recovery
+    codes. An empty secret changes nothing (development: staff may enrol like customers)."""
+    if not secret:
+        return
+    value = second_factor.check_secret(secret, field_name="STAFF_TOTP_SECRET")
+    subject = f"staff:{model.check_username(username)}"
+    with uow:
+        factor = uow.second_factors.get(subject)
+        if factor is not None and factor.active and factor.secret == value:
+            return
+        uow.second_factors.remove(subject)
+        uow.second_factors.save(second_factor.SecondFactor(subject, value, active=True))
+        uow.commit()

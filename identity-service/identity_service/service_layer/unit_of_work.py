@@ -14,6 +14,7 @@ from identity_service.adapters.repository import (
     PasswordResetRepository,
     ReplicaRepository,
     RevocationRepository,
+    SecondFactorRepository,
     SessionRepository,
     SignOnRepository,
     ThrottleRepository,
@@ -30,6 +31,7 @@ class UnitOfWork(Protocol):
     sign_ons: SignOnRepository
     sessions: SessionRepository
     logins: LoginHistoryRepository
+    second_factors: SecondFactorRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -46,6 +48,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     sign_ons: SignOnRepository
     sessions: SessionRepository
     logins: LoginHistoryRepository
+    second_factors: SecondFactorRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
@@ -57,3 +60,4 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.sign_ons = SignOnRepository(session)
         self.sessions = SessionRepository(session)
         self.logins = LoginHistoryRepository(session)
+        self.second_factors = SecondFactorRepository(session)

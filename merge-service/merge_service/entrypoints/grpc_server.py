@@ -84,6 +84,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
             domain=request.domain,
             domain_password=request.domain_password,
             client_address=request.client_address,
+            second_factor_code=request.source_second_factor_code,
             agreement=self._agreement,
             on_mail=self._on_mail,
         )

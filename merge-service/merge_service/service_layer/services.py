@@ -102,6 +102,7 @@ def start_merge(
     domain: str = "",
     domain_password: str = "",
     client_address: str = "",
+    second_factor_code: str = "",
     agreement: AgreementPolicy | None = None,
     on_mail: Callable[[], None] = lambda: None,
 ) -> model.Merge:
@@ -121,7 +122,10 @@ def start_merge(
     # (recorded with it) and used once.
     if source_password:
         backends_call: Callable[[], None] = lambda: backends.verify_customer_password(  # noqa: E731
-            customer_number=source, password=source_password, client_address=client_address
+            customer_number=source,
+            password=source_password,
+            client_address=client_address,
+            second_factor_code=second_factor_code,
         )
         method = model.CUSTOMER_PASSWORD
     elif domain and domain_password:
