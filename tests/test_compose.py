@@ -46,7 +46,14 @@ def _compose_binary() -> str:
 
 def _clean_env() -> dict[str, str]:
     """The environment without this suite's settings, so the file's own defaults are checked."""
-    names = ("GATEWAY_PORT", "STAFF_USERNAME", "STAFF_PASSWORD", "MERGE_REVIEW", "POSTGRES_PASSWORD")
+    names = (
+        "GATEWAY_PORT",
+        "STAFF_USERNAME",
+        "STAFF_PASSWORD",
+        "STAFF_TOTP_SECRET",
+        "MERGE_REVIEW",
+        "POSTGRES_PASSWORD",
+    )
     return {k: v for k, v in os.environ.items() if k not in names}
 
 

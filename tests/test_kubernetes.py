@@ -377,6 +377,7 @@ def test_every_secret_the_manifests_name_is_described_in_the_docs(base):
 SECRET_VALUES = {
     "DATABASE_URL": "postgresql+psycopg://{name}:a-real-secret@db.example.net:5432/{name}",
     "STAFF_PASSWORD": "a long secret of the service team",
+    "STAFF_TOTP_SECRET": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 }
 
 

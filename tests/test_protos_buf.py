@@ -100,7 +100,7 @@ BREAKING_CHANGES = {
     # Customer.merged_into deleted: an older client's field 18 would be dropped.
     "field deleted": ("  string merged_into = 18;\n", "", "FIELD_NO_DELETE"),
     "field type changed": ("  int64 amount_cents = 4;", "  int32 amount_cents = 4;", "FIELD_SAME_TYPE"),
-    "field renumbered": ("  string merged_into = 18;", "  string merged_into = 19;", "FIELD_NO_DELETE"),
+    "field renumbered": ("  string merged_into = 18;", "  string merged_into = 99;", "FIELD_NO_DELETE"),
     "field renamed": ("  string merged_into = 18;", "  string merged_to = 18;", "FIELD_SAME_NAME"),
     "rpc deleted": ("  rpc ListForms(ListFormsRequest) returns (ListFormsResponse);\n", "", "RPC_NO_DELETE"),
     "enum value renumbered": (
@@ -134,7 +134,7 @@ def test_buf_breaking_accepts_an_added_field(buf_check, proto_copy):
         proto_copy,
         CONTRACT,
         "  string merged_into = 18;\n",
-        "  string merged_into = 18;\n  string note = 19;\n",
+        "  string merged_into = 18;\n  string note = 99;\n",
     )
     proc = buf_check.run_buf("breaking", "--against", str(buf_check.RELEASE_IMAGE), cwd=proto_copy)
     assert proc.returncode == 0, _output(proc)

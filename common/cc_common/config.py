@@ -386,6 +386,8 @@ def unsafe_production_settings(process: str) -> list[str]:
             problems.append("STAFF_PASSWORD is not set")
         elif password in DEFAULT_STAFF_PASSWORDS:
             problems.append("STAFF_PASSWORD is a default password")
+        if not identity.staff_totp_secret.strip():
+            problems.append("STAFF_TOTP_SECRET is not set (staff logins need a second factor)")
     if process in DATABASE_PROCESSES:
         problems.extend(database_url_problems())
     base_url = SharedSettings.load().public_base_url or ""

@@ -33,7 +33,11 @@ S = TypeVar("S")  # the generated stub class of a service
 # the protos); a method missing here is simply not retried. Identity has none: its logins count
 # failures and its stream (WatchRevocations) reconnects on its own.
 READ_METHODS: dict[str, tuple[str, ...]] = {
-    "customercenter.v2.IdentityService": (),
+    "customercenter.v2.IdentityService": (
+        "ListSessions",
+        "ListLoginHistory",
+        "GetSecondFactor",
+    ),
     "customercenter.v2.ContractService": (
         "GetCustomer",
         "GetCustomerSnapshot",
@@ -49,6 +53,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "ListCurrentOffers",
         "ListContactRequests",
         "GetContactAttachment",
+        "ListCustomerRecords",
     ),
     "customercenter.v2.PackageService": (
         "GetPackage",
@@ -57,6 +62,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
         "CountPackages",
         "ListProducts",
         "GetSettings",
+        "ListAddons",
     ),
     "customercenter.v2.MergeService": ("GetMerge", "ListMerges", "GetLegalProof", "GetMergeAudit"),
 }

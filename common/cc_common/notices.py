@@ -5,24 +5,28 @@ that a change made with a stolen session does not go unnoticed: the contact e-ma
 the old address, with a link that puts it back), the customer password, the payment data. Two
 processes send them, each through the outbox of the change's own transaction (see
 docs/notices.md): contract-service for the data it owns (e-mail, payment data),
-identity-service for passwords. The texts and the masking live here, once.
+identity-service for passwords and the second factor. The texts and the masking live here, once.
 
 A notice never holds a new value in full: a new e-mail address is masked like
 `m***@example.org`, an IBAN like the API's `iban_masked` (the caller masks it), a card by its
-last four digits only. Mails are written in the customer's language, chosen by market
-(`cc_common.i18n.language_for`: de German, nl Dutch, uk English; anything else English).
+last four digits only. Mails are written in the customer's language: its preference, else
+its market's (`cc_common.i18n.customer_language`).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from cc_common.i18n import language_for
+from cc_common.i18n import customer_language, moment
 
 EMAIL_CHANGED = "email_changed"
 PASSWORD_CHANGED = "password_changed"
 PASSWORD_RESET_DONE = "password_reset_done"
 PAYMENT_CHANGED = "payment_changed"
+NEW_DEVICE = "new_device"
+SECOND_FACTOR_ON = "second_factor_on"
+SECOND_FACTOR_OFF = "second_factor_off"
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 EMAIL_RESTORE_PATH = "/email-restore"
@@ -59,7 +63,7 @@ def email_restore_link(base_url: str, token: str) -> str:
 
 
 # Subject and body per notice and language. Placeholders: {customer_number}, {new_email}
-# (masked), {link}, {days}, {payment} (masked).
+# (masked), {link}, {days}, {payment} (masked), {time}, {address}, {device}.
 _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     EMAIL_CHANGED: {
         "en": (
@@ -161,6 +165,91 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "contact op met onze klantenservice.",
         ),
     },
+    SECOND_FACTOR_ON: {
+        "en": (
+            "Two-factor authentication was turned on",
+            "two-factor authentication was turned on for customer number {customer_number}. From now on\n"
+            "every sign-in needs a code from your authenticator app (or one of your recovery codes)\n"
+            "after the password.\n\n"
+            'If you did not make this change, set a new password at once with "Forgot password" and\n'
+            "contact our customer service.",
+        ),
+        "de": (
+            "Die Zwei-Faktor-Authentifizierung wurde eingeschaltet",
+            "für die Kundennummer {customer_number} wurde die Zwei-Faktor-Authentifizierung eingeschaltet.\n"
+            "Ab jetzt braucht jede Anmeldung nach dem Passwort einen Code aus Ihrer Authenticator-App\n"
+            "(oder einen Ihrer Wiederherstellungscodes).\n\n"
+            'Falls Sie das nicht waren, vergeben Sie sofort mit "Passwort vergessen" ein neues Passwort\n'
+            "und wenden Sie sich an unseren Kundenservice.",
+        ),
+        "nl": (
+            "Tweestapsverificatie is ingeschakeld",
+            "voor klantnummer {customer_number} is tweestapsverificatie ingeschakeld. Voortaan vraagt\n"
+            "elke aanmelding na het wachtwoord een code uit uw authenticator-app (of een van uw\n"
+            "herstelcodes).\n\n"
+            'Was u dit niet, stel dan meteen met "Wachtwoord vergeten" een nieuw wachtwoord in en\n'
+            "neem contact op met onze klantenservice.",
+        ),
+    },
+    SECOND_FACTOR_OFF: {
+        "en": (
+            "Two-factor authentication was turned off",
+            "two-factor authentication was turned off for customer number {customer_number}. From now on\n"
+            "the password alone signs in.\n\n"
+            'If you did not make this change, set a new password at once with "Forgot password",\n'
+            "turn two-factor authentication on again and contact our customer service.",
+        ),
+        "de": (
+            "Die Zwei-Faktor-Authentifizierung wurde ausgeschaltet",
+            "für die Kundennummer {customer_number} wurde die Zwei-Faktor-Authentifizierung ausgeschaltet.\n"
+            "Ab jetzt genügt das Passwort für die Anmeldung.\n\n"
+            'Falls Sie das nicht waren, vergeben Sie sofort mit "Passwort vergessen" ein neues Passwort,\n'
+            "schalten Sie die Zwei-Faktor-Authentifizierung wieder ein und wenden Sie sich an unseren\n"
+            "Kundenservice.",
+        ),
+        "nl": (
+            "Tweestapsverificatie is uitgeschakeld",
+            "voor klantnummer {customer_number} is tweestapsverificatie uitgeschakeld. Voortaan is het\n"
+            "wachtwoord genoeg om aan te melden.\n\n"
+            'Was u dit niet, stel dan meteen met "Wachtwoord vergeten" een nieuw wachtwoord in, schakel\n'
+            "tweestapsverificatie weer in en neem contact op met onze klantenservice.",
+        ),
+    },
+}
+
+_TEXTS[NEW_DEVICE] = {
+    "en": (
+        "New sign-in to your customer account",
+        "customer number {customer_number} was signed in to from a device it had not used before:\n\n"
+        "Time: {time}\n"
+        "Address: {address}\n"
+        "Device: {device}\n\n"
+        "If this was you, there is nothing to do. If it was not, change your customer password at\n"
+        'once (or set a new one with "Forgot password"); that signs out every other session. You can\n'
+        'also sign out single sessions on the "Security" page of the customer area.',
+    ),
+    "de": (
+        "Neue Anmeldung bei Ihrem Kundenkonto",
+        "bei der Kundennummer {customer_number} hat sich jemand von einem Gerät angemeldet, das bisher\n"
+        "nicht verwendet wurde:\n\n"
+        "Zeit: {time}\n"
+        "Adresse: {address}\n"
+        "Gerät: {device}\n\n"
+        "Wenn Sie das waren, ist nichts zu tun. Falls nicht, ändern Sie sofort Ihr Kundenpasswort\n"
+        '(oder vergeben Sie mit "Passwort vergessen" ein neues); dabei werden alle anderen Sitzungen\n'
+        'beendet. Einzelne Sitzungen können Sie auch auf der Seite "Sicherheit" im Kundenbereich beenden.',
+    ),
+    "nl": (
+        "Nieuwe aanmelding bij uw klantaccount",
+        "op klantnummer {customer_number} is aangemeld vanaf een apparaat dat nog niet eerder werd\n"
+        "gebruikt:\n\n"
+        "Tijd: {time}\n"
+        "Adres: {address}\n"
+        "Apparaat: {device}\n\n"
+        "Was u dit, dan hoeft u niets te doen. Zo niet, wijzig dan meteen uw klantwachtwoord (of stel\n"
+        'met "Wachtwoord vergeten" een nieuw in); daarbij worden alle andere sessies beëindigd. U kunt\n'
+        'losse sessies ook afmelden op de pagina "Beveiliging" in de klantenzone.',
+    ),
 }
 
 _GREETING = {"en": "Dear customer,", "de": "Sehr geehrte Kundin, sehr geehrter Kunde,", "nl": "Beste klant,"}
@@ -176,9 +265,9 @@ _PAYMENT = {
 }
 
 
-def payment_line(market: str, *, iban_masked: str = "", card_last4: str = "") -> str:
+def payment_line(market: str, *, preference: str = "", iban_masked: str = "", card_last4: str = "") -> str:
     """The new payment method as the notice shows it: the masked IBAN or the card's last four."""
-    bank, card = _PAYMENT[language_for(market)]
+    bank, card = _PAYMENT[customer_language(market, preference)]
     return bank.format(iban=iban_masked) if iban_masked else card.format(last4=card_last4 or "****")
 
 
@@ -187,8 +276,27 @@ def letter(language: str, text: str) -> str:
     return "\n".join([_GREETING[language], "", text, "", _SIGNATURE[language]])
 
 
-def render(kind: str, market: str, **values: object) -> tuple[str, str]:
-    """Subject and body of a notice in the market's language."""
-    language = language_for(market)
+def render(kind: str, market: str, *, preference: str = "", **values: object) -> tuple[str, str]:
+    """Subject and body of a notice in the customer's language (`preference`, else the market's)."""
+    language = customer_language(market, preference)
     subject, text = _TEXTS[kind][language]
     return subject, letter(language, text.format(**values))
+
+
+def new_device(
+    market: str, *, preference: str = "", customer_number: str, at: datetime, address: str, device: str
+) -> tuple[str, str]:
+    """The "new device" notice, in the customer's language (`preference`, else the market's):
+    when (in UTC, in the language's form), from which address and with which user agent a login
+    came that this customer had not signed in with before."""
+    language = customer_language(market, preference)
+    unknown = {"en": "unknown", "de": "unbekannt", "nl": "onbekend"}[language]
+    return render(
+        NEW_DEVICE,
+        market,
+        preference=preference,
+        customer_number=customer_number,
+        time=moment(at, language),
+        address=address or unknown,
+        device=(device or unknown)[:200],
+    )

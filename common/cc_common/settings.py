@@ -253,6 +253,10 @@ class IdentityEnv(EnvGroup):
         "admin-password",
         description="its password (`make run` sets `staff-demo-password`); refused in production when missing or a shipped default; a changed one at start-up revokes the staff tokens issued before",
     )
+    staff_totp_secret: str = Field(
+        "",
+        description="the staff account's TOTP secret (base32, at least 32 characters) for its second factor; required in production; empty: staff log in with the password alone (development only)",
+    )
     login_max_failures_per_account: int = Field(
         5,
         description="failed logins of one account before it is locked; the account of a package login is the package, whichever of its domains is typed",
@@ -262,6 +266,10 @@ class IdentityEnv(EnvGroup):
     )
     login_failure_window_seconds: int = Field(900, description="the window the failed logins are counted in")
     login_lockout_seconds: int = Field(300, description="how long a lock lasts")
+    second_factor_challenge_ttl_seconds: int = Field(
+        300,
+        description="how long a login whose password was right waits for its second factor (the challenge is single use)",
+    )
     password_reset_ttl_seconds: int = Field(1800, description="how long a reset link works (once)")
     password_reset_max_mails_per_hour: int = Field(
         3, description="reset mails to one customer number per hour"

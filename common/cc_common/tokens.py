@@ -167,15 +167,19 @@ class TokenSigner:
         customer_number: str | None = None,
         package_id: str | None = None,
         ttl: int | None = None,
+        jti: str | None = None,
+        issued_at: int | None = None,
     ) -> tuple[str, dict[str, object]]:
-        now = int(time.time())
+        """A signed token and its claims. `jti` and `issued_at` are chosen by the caller when it
+        had to name the token before issuing it (the gateway's logins record its session first)."""
+        now = int(time.time()) if issued_at is None else issued_at
         claims: dict[str, object] = {
             "iss": self.issuer,
             "aud": self.audience,
             "sub": subject,
             "kind": kind,
             "gen": generation,
-            "jti": uuid.uuid4().hex,
+            "jti": jti or uuid.uuid4().hex,
             "iat": now,
             "exp": now + (ttl if ttl is not None else self.ttl),
         }

@@ -6,6 +6,7 @@ Served by `gunicorn -k gthread -w 2 --threads 4 'gateway_app:create_app()'` (nev
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from flask import Flask
 from gateway_app import access_log, api, errors, metrics, proxy
 from gateway_app import backends as backends_ext
 from gateway_app.backends import Backends, build_backends
+from gateway_app.clients.identity import touch_sessions
 from gateway_app.security import TokenGuard
 from gateway_app.settings import GatewaySettings
 
@@ -74,12 +76,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         sync_wait=float(app.config.get("REVOCATION_SYNC_WAIT", settings.revocation_sync_wait)),
         revocation_state=revocation_state,
         watcher_factory=None if revocation_state is not None else watcher_factory,
+        # last_used_at of the sessions, off the request's path (security.SessionToucher)
+        touch=None
+        if revocation_state is not None
+        else functools.partial(touch_sessions, backend=backends.identity),
     )
     errors.init_app(app)
     # X-Forwarded-For/-Proto only from TRUSTED_PROXIES; HSTS on https answers.
     proxy.init_app(app, settings.trusted_proxies)
 
     from gateway_app.blueprints import (
+        account,
         admin,
         auth,
         billing,
@@ -94,6 +101,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     blueprints = (
         auth.bp,
         customer.bp,
+        account.bp,
         packages.bp,
         terminations.bp,
         merges.bp,

@@ -58,8 +58,8 @@ class InvalidJson(DomainError):
 
 @dataclass(frozen=True)
 class Operation:
-    """What the document says about one view. `answers`: status -> an Answer model, a schema
-    (dict), PDF, XML, or a description (str) for an answer without body."""
+    """What the document says about one view. `answers`: status -> an Answer model, a tuple of
+    them (one of), a schema (dict), PDF, XML, or a description (str) for an answer without body."""
 
     operation_id: str
     summary: str
@@ -247,6 +247,11 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
         }
     if isinstance(value, dict):
         return {"description": value.get("description", "The answer"), "content": _content(value)}
+    if isinstance(value, tuple):  # one of several models
+        return {
+            "description": "; or: ".join((m.__doc__ or m.__name__).strip().splitlines()[0] for m in value),
+            "content": _content({"oneOf": [_ref(m) for m in value]}, value[0].EXAMPLE),
+        }
     out: dict[str, Any] = {
         "description": (value.__doc__ or value.__name__).strip().splitlines()[0],
         "content": _content(_ref(value), value.EXAMPLE),
@@ -292,9 +297,8 @@ def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> d
 
 
 def _models(op: Operation) -> list[type[BaseModel]]:
-    found = [
-        value for value in op.answers.values() if isinstance(value, type) and issubclass(value, BaseModel)
-    ]
+    answers = [m for value in op.answers.values() for m in (value if isinstance(value, tuple) else (value,))]
+    found = [value for value in answers if isinstance(value, type) and issubclass(value, BaseModel)]
     return found + ([op.body] if op.body is not None else [])
 
 

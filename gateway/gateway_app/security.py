@@ -4,14 +4,23 @@
 replica of identity's revocation state. The replica is kept in step by a RevocationWatcher,
 started lazily once per worker process (gunicorn forks workers without --preload, and a
 thread or a gRPC stream must not cross a fork).
+
+Sessions (docs/passwords-and-sessions.md): a login names its token before it is issued
+(`pending_token`), so identity records the session with the token's jti. Every authenticated
+request notes its token with a `SessionToucher`, which sends each jti to identity at most once a
+minute per worker process, batched, from a thread of its own: a request never waits for it.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
+import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from cc_common.config import TokenSettings
@@ -30,6 +39,73 @@ from flask import Flask, current_app, g, request
 
 EXTENSION = "gateway_tokens"
 F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PendingToken:
+    """The id and times of a token about to be issued (if the login succeeds)."""
+
+    jti: str
+    issued_at: int
+    expires_at: int
+
+
+class SessionToucher:
+    """Tells identity which sessions were used: each token at most once per `interval` seconds
+    in this process, sent in batches every `flush_every` seconds by a daemon thread, so the
+    request that uses a token never waits for identity. A lost batch (identity down) only
+    leaves a `last_used_at` older than it could be."""
+
+    def __init__(
+        self,
+        send: Callable[[list[str]], None],
+        *,
+        interval: float = 60.0,
+        flush_every: float = 5.0,
+        max_tracked: int = 100_000,
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._flush_every = flush_every
+        self._max_tracked = max_tracked
+        self._last: dict[str, float] = {}
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def seen(self, jti: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(jti)
+            if last is not None and now - last < self._interval:
+                return
+            if len(self._last) >= self._max_tracked:  # forget the tokens not seen for a while
+                self._last = {k: v for k, v in self._last.items() if now - v < self._interval}
+            self._last[jti] = now
+            self._pending.add(jti)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="session-toucher", daemon=True)
+                self._thread.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            batch = sorted(self._pending)
+            self._pending.clear()
+        if not batch:
+            return
+        try:
+            self._send(batch)
+        except Exception as exc:  # identity down: the sessions keep their older time
+            log.info("could not mark %d sessions as used: %s", len(batch), exc)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._flush_every):
+            self.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class TokenGuard:
@@ -44,6 +120,9 @@ class TokenGuard:
         self._pid = 0
         self._lock = threading.Lock()
         self.sync_wait = 2.0
+        self._touch: Callable[[list[str]], None] | None = None
+        self._toucher: SessionToucher | None = None
+        self._toucher_pid = 0
 
     def init_app(
         self,
@@ -53,7 +132,9 @@ class TokenGuard:
         sync_wait: float,
         revocation_state: RevocationState | None = None,
         watcher_factory: Callable[[RevocationState], RevocationWatcher] | None = None,
+        touch: Callable[[list[str]], None] | None = None,
     ) -> None:
+        """`touch` sends the ids of used tokens to identity (None: sessions are not touched)."""
         private_key = ensure_keypair(tokens.signing_key_file, tokens.public_key_file)
         self.signer = TokenSigner(
             private_key, issuer=tokens.issuer, audience=tokens.audience, ttl=tokens.ttl_seconds
@@ -64,6 +145,7 @@ class TokenGuard:
             issuer=tokens.issuer,
         )
         self.sync_wait = sync_wait
+        self._touch = touch
         if revocation_state is not None:
             self._state = revocation_state  # injected (unit tests): no watcher
         else:
@@ -91,6 +173,19 @@ class TokenGuard:
     def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.stop()
+        if self._toucher is not None:
+            self._toucher.stop()
+
+    def _note_use(self, principal: Principal) -> None:
+        if self._touch is None:
+            return
+        pid = os.getpid()
+        if self._toucher is None or self._toucher_pid != pid:  # one per worker process, as the watcher
+            with self._lock:
+                if self._toucher is None or self._toucher_pid != pid:
+                    self._toucher = SessionToucher(self._touch)
+                    self._toucher_pid = pid
+        self._toucher.seen(principal.jti)
 
     # --- tokens --------------------------------------------------------------------------
 
@@ -106,7 +201,14 @@ class TokenGuard:
             )
         if state.is_revoked(principal):
             raise Unauthenticated("This token has been revoked. Please sign in again.")
+        self._note_use(principal)
         return principal
+
+    def pending_token(self) -> PendingToken:
+        """Names the token a login is about to issue (its session is recorded with it)."""
+        assert self.signer is not None
+        now = int(time.time())
+        return PendingToken(uuid.uuid4().hex, now, now + self.signer.ttl)
 
     def issue(
         self,
@@ -116,8 +218,9 @@ class TokenGuard:
         generation: int,
         customer_number: str | None = None,
         package_id: str | None = None,
+        pending: PendingToken | None = None,
     ) -> dict[str, Any]:
-        """The JSON body of a successful login."""
+        """The JSON body of a successful login (the token named by `pending`, when given)."""
         assert self.signer is not None
         token, _claims = self.signer.issue(
             kind=kind,
@@ -125,6 +228,8 @@ class TokenGuard:
             generation=generation,
             customer_number=customer_number,
             package_id=package_id,
+            jti=pending.jti if pending else None,
+            issued_at=pending.issued_at if pending else None,
         )
         return {
             "access_token": token,

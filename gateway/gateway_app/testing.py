@@ -33,8 +33,9 @@ _SERVICES = {
 
 def as_response(service: str, method: str, answer: Any) -> Any:
     """`answer` as the RPC's response: as it is when it has that type (or is no message), else
-    wrapped in the response's one field of the answer's type (an empty response for an empty
-    answer)."""
+    wrapped in the response's one field of the answer's type, the others left unset (an empty
+    response for an empty answer; a CustomerLoginResponse's login for a LoginResult, its
+    second_factor for a SecondFactorChallenge)."""
     descriptor = _SERVICES.get(service)
     if descriptor is None or method not in descriptor.methods_by_name or not isinstance(answer, Message):
         return answer
@@ -45,7 +46,7 @@ def as_response(service: str, method: str, answer: Any) -> Any:
     if not output.fields and not answer.ListFields():
         return response()
     fields = [f for f in output.fields if f.message_type is answer.DESCRIPTOR]
-    if len(output.fields) != 1 or not fields:
+    if len(fields) != 1:  # the one field of the answer's type (others keep their defaults)
         raise AssertionError(f"{service}.{method} answers {output.name}, not {answer.DESCRIPTOR.name}")
     return response(**{fields[0].name: answer})
 

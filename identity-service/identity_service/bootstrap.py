@@ -68,6 +68,8 @@ class Settings:
     tokens: config.TokenSettings
     staff_username: str = DEFAULT_STAFF_USERNAME
     staff_password: str = DEFAULT_STAFF_PASSWORD
+    # The staff account's TOTP secret (base32); empty: none from configuration (development).
+    staff_totp_secret: str = ""
     limits: LoginLimits = field(default_factory=LoginLimits)
     revocation_ack_timeout: float = 1.0
     revocation_replica_ttl: float = 5.0
@@ -88,11 +90,13 @@ class Settings:
             tokens=config.TokenSettings.from_env(),
             staff_username=env.staff_username,
             staff_password=env.staff_password,
+            staff_totp_secret=env.staff_totp_secret,
             limits=LoginLimits(
                 max_failures_per_account=env.login_max_failures_per_account,
                 max_failures_per_address=env.login_max_failures_per_address,
                 window_seconds=env.login_failure_window_seconds,
                 lockout_seconds=env.login_lockout_seconds,
+                challenge_ttl_seconds=env.second_factor_challenge_ttl_seconds,
             ),
             revocation_ack_timeout=env.revocation_ack_timeout_seconds,
             revocation_replica_ttl=env.revocation_replica_ttl_seconds,
@@ -236,6 +240,15 @@ async def create_server(
             hasher=hasher,
             username=settings.staff_username,
             password=settings.staff_password,
+        )
+    # The staff second factor from STAFF_TOTP_SECRET (required in production; docs/passwords-and-sessions.md).
+    try:
+        services.ensure_staff_second_factor(
+            uow=uow_factory(), username=settings.staff_username, secret=settings.staff_totp_secret
+        )
+    except IntegrityError:  # another copy starting at the same moment stored it first
+        services.ensure_staff_second_factor(
+            uow=uow_factory(), username=settings.staff_username, secret=settings.staff_totp_secret
         )
     # identity verifies tokens against its own revocation state, in process: loaded here (the
     # server is not serving yet, so nothing changes meanwhile) and updated by hub.publish.

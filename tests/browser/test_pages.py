@@ -196,7 +196,7 @@ def test_the_customer_reaches_the_package_administration_and_sets_the_package_pa
     suite.create_package(customer.number, domains=[domain])
     b = open_browser()
     page = b.login_customer(customer.number, customer.password)
-    page.locator("li.package", has_text=domain).locator("text=Settings").click()
+    page.locator("li.package", has_text=domain).locator("text=More").click()
     page.fill("#f-new_password", "Fresh-Package-Pw1")
     page.fill("#f-confirm_password", "Fresh-Package-Pw1")
     page.click("text=Set password")
@@ -305,7 +305,7 @@ def test_the_customer_upgrades_a_package_from_its_administration_page(suite, ope
     suite.create_package(customer.number, domains=[domain])
     b = open_browser()
     page = b.login_customer(customer.number, customer.password)
-    page.locator("li.package", has_text=domain).locator("text=Settings").click()
+    page.locator("li.package", has_text=domain).locator("text=More").click()
     upgrade = page.locator("#upgrade")
     assert upgrade.locator("input[name=product]").count() == 3  # plus, pro, dedicated server
     assert upgrade.locator("input[value=hosting-basic]").count() == 0

@@ -356,7 +356,15 @@ class ApiClient:
                 expect=200,
                 json={"username": self.staff_username, "password": self.staff_password},
             )
-            self._staff_token = reply.json()["access_token"]
+            answer = reply.json()
+            secret = getattr(self, "extra_env", {}).get("STAFF_TOTP_SECRET")
+            if answer.get("second_factor_required") and secret:  # the staff second factor (STAFF_TOTP_SECRET)
+                import pyotp
+
+                code = pyotp.TOTP(secret).now()
+                body = {"challenge": answer["challenge"], "code": code}
+                answer = self.api("POST", "/api/v1/auth/second-factor", expect=200, json=body).json()
+            self._staff_token = answer["access_token"]
         return self._staff_token
 
     def login_customer(self, number: str, password: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from cc_common import db
 from cc_common.protoconv import enum_name
 from cc_common.testing import ServerThread, TokenFactory, metadata, token_settings_in
-from contract_service.adapters.orm import InvoiceRow
+from contract_service.adapters.orm import ContactRequestRow, InvoiceRow, OfferOrderRow, OfferRow
 from contract_service.bootstrap import Settings, create_server
 from customercenter.v2 import common_pb2, contract_pb2, contract_pb2_grpc
 from sqlalchemy import func, insert, select
@@ -321,3 +321,76 @@ def test_the_merge_steps_refuse_every_caller_but_the_service(server):
             with pytest.raises(grpc.RpcError) as err:
                 call(request, metadata=metadata(token), timeout=5)
             assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_merge_moves_offer_orders_with_their_package_and_contact_requests_and_a_reverse_moves_them_back(
+    server,
+):
+    stub, tokens, engine = server
+    staff = metadata(tokens.staff())
+    stub.CreateCustomer(customer("100"), metadata=staff, timeout=5)
+    stub.CreateCustomer(customer("200"), metadata=staff, timeout=5)
+    now = datetime.now(UTC)
+    offer = {"product": "hosting-plus", "price_cents": 499, "currency": "EUR", "markets": "de",
+             "valid_from": date(2026, 1, 1), "valid_until": date(2026, 12, 31), "created_at": now,
+             "created_by": "staff:test"}  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(OfferRow), [{**offer, "id": "off_1"}, {**offer, "id": "off_2"}])
+        conn.execute(
+            insert(OfferOrderRow),
+            [
+                {
+                    "offer_id": off,
+                    "package_id": pkg,
+                    "customer_number": owner,
+                    "product": "hosting-plus",
+                    "price_cents": 499,
+                    "currency": "EUR",
+                    "ordered_at": now,
+                }
+                for off, pkg, owner in [
+                    ("off_1", "pkg_b", "200"),
+                    ("off_2", "pkg_b", "200"),
+                    ("off_1", "pkg_a", "100"),
+                ]
+            ],  # fmt: skip
+        )
+        conn.execute(
+            insert(ContactRequestRow),
+            [
+                {
+                    "id": rid,
+                    "customer_number": owner,
+                    "subject": "Form",
+                    "message": "Signed form",
+                    "created_at": now,
+                }
+                for rid, owner in [("req_b", "200"), ("req_a", "100")]
+            ],  # fmt: skip
+        )
+
+    def holders() -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+        with engine.connect() as conn:
+            orders = {
+                (o, p): c
+                for o, p, c in conn.execute(
+                    select(OfferOrderRow.offer_id, OfferOrderRow.package_id, OfferOrderRow.customer_number)
+                )
+            }
+            requests = dict(
+                conn.execute(select(ContactRequestRow.id, ContactRequestRow.customer_number)).all()
+            )
+        return orders, requests  # fmt: skip
+
+    first = moved(transfer(stub, tokens))
+    assert (first["offer_orders"], first["contact_requests"]) == (["pkg_b"], ["req_b"])
+    assert holders() == (
+        {("off_1", "pkg_b"): "100", ("off_2", "pkg_b"): "100", ("off_1", "pkg_a"): "100"},
+        {"req_b": "100", "req_a": "100"},
+    )
+    back = moved(transfer(stub, tokens, reverse=True))
+    assert (back["offer_orders"], back["contact_requests"]) == (["pkg_b"], ["req_b"])
+    assert holders() == (
+        {("off_1", "pkg_b"): "200", ("off_2", "pkg_b"): "200", ("off_1", "pkg_a"): "100"},
+        {"req_b": "200", "req_a": "100"},
+    )

@@ -111,8 +111,12 @@ class FlakyEnds:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.addons: list[tuple[str, str, date | None]] = []
 
-    def end(self, *, package_id: str, domain: str) -> None:
+    def end(self, *, package_id: str, domain: str, addon_id: str = "", day: date | None = None) -> None:
+        if addon_id:
+            self.addons.append((package_id, addon_id, day))
+            return
         self.calls.append((package_id, domain))
         if len(self.calls) == 1:
             raise ServiceUnavailable("package-service is not reachable")
@@ -134,3 +138,24 @@ def test_the_other_services_follow_each_carried_out_termination_once_retrying_af
     assert sorted(first + second) == sorted([whole.id, domain.id])
     assert terminations.apply_carried_out(uow_factory=uow_factory, ends=ends) == []
     assert sorted(ends.calls[1:]) == [("pkg_100_0", ""), ("pkg_100_1", "shop.example")]
+
+
+def test_an_add_on_termination_leaves_the_contract_running_and_package_service_ends_the_add_on_on_its_date(
+    env,
+):
+    uow_factory, engine = env
+    customer_with_packages(uow_factory, "300", "nl", 1)
+    owner = principal("customer", "300")
+    addon = services.create_termination(
+        uow=uow_factory(), caller=owner, package_id="pkg_300_0", addon_id="add_1", today=START
+    )
+    assert addon.addon_id == "add_1" and addon.effective_date == date(2026, 12, 31)
+    # the add-on's open termination does not block the whole package's
+    services.create_termination(uow=uow_factory(), caller=owner, package_id="pkg_300_0", today=START)
+    terminations.carry_out_due(uow_factory=uow_factory, today=addon.effective_date)
+    ends = FlakyEnds()
+    ends.calls.append(("warm", ""))  # no failure this time
+    terminations.apply_carried_out(uow_factory=uow_factory, ends=ends)
+    assert ends.addons == [("pkg_300_0", "add_1", date(2026, 12, 31))]
+    sent = [s for r, s in mails(engine) if r == "k300@example.com"]
+    assert sorted(sent) == ["Uw extra dienst is beëindigd", "Uw pakket is beëindigd"]

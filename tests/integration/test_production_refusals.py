@@ -30,6 +30,7 @@ def production_env(var_dir: Path, process: str) -> dict[str, str]:
         env["DATABASE_URL"] = f"postgresql+psycopg://customercenter:a-real-secret@127.0.0.1:1/{process}"
     if process == "identity":
         env["STAFF_PASSWORD"] = "a long and unusual staff secret"
+        env["STAFF_TOTP_SECRET"] = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
     if process == "contract":
         env.update(SEPA_CREDITOR_IBAN="DE89370400440532013000", SEPA_CREDITOR_ID="DE21ZZZ00001234567")
     return env
@@ -62,6 +63,7 @@ UNSAFE = [
     ("identity", "STAFF_PASSWORD", {"STAFF_PASSWORD": None}),
     ("identity", "STAFF_PASSWORD", {"STAFF_PASSWORD": "admin-password"}),
     ("identity", "STAFF_PASSWORD", {"STAFF_PASSWORD": "staff-demo-password"}),
+    ("identity", "STAFF_TOTP_SECRET", {"STAFF_TOTP_SECRET": None}),
     ("contract", "DATABASE_URL", {"DATABASE_URL": None}),
     ("package", "DATABASE_URL", {"DATABASE_URL": "sqlite:///var/package.db"}),
     (

@@ -62,7 +62,7 @@ class FakeBackends:
             raise Conflict("refused for good", code="step_refused")
 
     # Backends -----------------------------------------------------------------------------
-    def verify_customer_password(self, *, customer_number, password, client_address):
+    def verify_customer_password(self, *, customer_number, password, client_address, second_factor_code=""):
         if self.failed_logins.get(customer_number, 0) >= 5:
             raise TooManyAttempts("too many", retry_after=60)
         if self.passwords.get(customer_number) != password:

@@ -3,6 +3,7 @@ VAT by market, written-form-only changes, card numbers, status changes, transfer
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -268,6 +269,25 @@ def test_a_package_termination_covers_its_domains_but_not_the_other_way_round():
         model.check_new_termination(CONTRACT, "example.com", [termination("example.com")])
     model.check_new_termination(CONTRACT, "", [termination("example.com")])
     model.check_new_termination(CONTRACT, "other.com", [termination("example.com")])
+
+
+def test_an_add_on_is_terminated_once_on_its_own_and_a_package_termination_covers_it():
+    addon = replace(termination(), addon_id="add_1")
+    with pytest.raises(Conflict) as exc:
+        model.check_new_termination(CONTRACT, "", [addon], addon_id="add_1")
+    assert exc.value.code == "already_terminated"
+    with pytest.raises(Conflict):
+        model.check_new_termination(CONTRACT, "", [termination()], addon_id="add_1")
+    model.check_new_termination(CONTRACT, "", [addon], addon_id="add_2")
+    model.check_new_termination(CONTRACT, "", [addon])  # the whole package still can be
+    model.check_new_termination(CONTRACT, "example.com", [addon])
+    assert not addon.whole_package and termination().whole_package
+
+
+def test_a_termination_names_a_domain_or_an_add_on_never_both():
+    with pytest.raises(InvalidInput) as exc:
+        model.check_new_termination(CONTRACT, "example.com", [], addon_id="add_1")
+    assert exc.value.field == "addon_id"
 
 
 def test_an_ended_contract_cannot_be_terminated():

@@ -37,6 +37,11 @@ class FakeCustomers:
         self.rows[number] = self.rows[number].with_master_data(data)
         return datetime.now(UTC)
 
+    def set_language(self, number: str, language: str) -> datetime:
+        self.writes += 1
+        self.rows[number] = replace(self.rows[number], language=language)
+        return datetime.now(UTC)
+
     def set_status(self, numbers: list[str], *, status: str, merged_into: str) -> int:
         changed = 0
         for n in numbers:
@@ -148,7 +153,7 @@ class FakeUnitOfWork:
         self.email_restores = FakeEmailRestores()
         self.contracts = FakeContracts()
         self.terminations = FakeTerminations()
-        self.transfers = FakeTransfers({"invoices": {}, "contracts": {}, "terminations": {}})
+        self.transfers = FakeTransfers({kind: {} for kind in transfers.KINDS})
         self.committed = 0
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -190,6 +195,28 @@ def test_an_update_stores_the_whole_checked_record_once():
                                    changes={"city": "Potsdam", "zip": "14467", "phone": "0331 123456"})  # fmt: skip
     assert (got.customer_number, got.city, got.phone) == ("100", "Potsdam", "+49331123456")
     assert (uow.customers.writes, uow.committed, uow.customers.rows["100"].city) == (1, 1, "Potsdam")
+
+
+def test_a_language_preference_is_stored_alone_and_the_next_notice_is_written_in_it():
+    uow = with_customers("100")
+    got = services.update_customer(uow=uow, caller=principal("customer", "100"), changes={"language": "en"})
+    assert (got.language, got.effective_language, got.city) == ("en", "en", "Berlin")
+    assert (uow.customers.writes, uow.customers.rows["100"].language) == (1, "en")  # no master-data write
+    services.update_customer(
+        uow=uow, caller=principal("customer", "100"), changes={"email": "new@example.com"}
+    )
+    (notice,) = uow.mails.to("erika@example.com")
+    assert notice["subject"] == "Your contact e-mail address was changed"
+
+
+def test_a_language_other_than_en_de_nl_saves_nothing():
+    uow = with_customers("100")
+    with pytest.raises(InvalidInput) as exc:
+        services.update_customer(
+            uow=uow, caller=principal("customer", "100"), changes={"language": "fr", "city": "Potsdam"}
+        )
+    assert exc.value.field == "language"
+    assert (uow.customers.writes, uow.customers.rows["100"].language) == (0, "")
 
 
 def test_an_update_with_one_bad_field_saves_nothing():
@@ -253,13 +280,21 @@ def transfer_uow() -> FakeUnitOfWork:
     uow = with_customers("100", "200")
     uow.transfers.owners["invoices"].update({"RE1": "200", "RE2": "200", "RE3": "100"})
     uow.transfers.owners["contracts"].update({"ctr_a": "200"})
+    uow.transfers.owners["offer_orders"].update({"pkg_b": "200"})
+    uow.transfers.owners["contact_requests"].update({"req_1": "200", "req_2": "100"})
     return uow
 
 
 def test_a_forward_transfer_moves_every_kind_once_and_a_repeat_only_replays():
     uow = transfer_uow()
     first = services.transfer_contracts(uow=uow, merge_id="m", source="200", target="100", reverse=False)
-    assert first == {"invoices": ["RE1", "RE2"], "contracts": ["ctr_a"], "terminations": []}
+    assert first == {
+        "invoices": ["RE1", "RE2"],
+        "contracts": ["ctr_a"],
+        "terminations": [],
+        "offer_orders": ["pkg_b"],
+        "contact_requests": ["req_1"],
+    }
     moves, commits = uow.transfers.moves, uow.committed
     uow.transfers.owners["invoices"]["RE4"] = "200"  # made after the merge (not possible while retired, but)
     assert (

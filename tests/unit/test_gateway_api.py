@@ -57,6 +57,7 @@ def test_get_customer_returns_the_documented_fields_with_null_for_unset_values(
             "card_last4": None,
             "card_expiry": None,
         },
+        "language": "de",  # none stored: the market's
     }
     assert gateway_backends.contract.calls[0].request.customer_number == ""  # taken from the token
 

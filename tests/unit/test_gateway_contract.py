@@ -37,6 +37,9 @@ TERMINATION = contract_pb2.Termination(
     effective_date="2026-12-31", status=contract_pb2.TERMINATION_STATUS_OPEN,
     created_at=parse_timestamp("2026-03-01T10:00:00+00:00"),
 )  # fmt: skip
+ADDON = package_pb2.Addon(id="add_1", package_id="pkg_1", kind=package_pb2.ADDON_KIND_DATABASE, monthly_price_cents=149,
+                          currency="EUR", status=package_pb2.ADDON_STATUS_TERMINATED, ends_at="2026-12-31",
+                          ordered_at=parse_timestamp("2026-01-01T09:00:00+00:00"))  # fmt: skip
 PDF = contract_pb2.Document(filename="x.pdf", content_type="application/pdf", content=b"%PDF-1.7 test")
 COLLECTION = contract_pb2.DirectDebitCollection(
     id="dd_1", created_at=parse_timestamp("2026-12-02T10:00:00+00:00"), collection_date="2026-12-04",
@@ -48,6 +51,14 @@ OFFER = contract_pb2.Offer(id="off_1", product="hosting-plus", price_cents=499, 
 CONTACT = contract_pb2.ContactRequest(id="cr_1", customer_number="100", subject="Hello", message="A question",
                                       created_at=parse_timestamp("2026-12-02T10:00:00+00:00"))  # fmt: skip
 LOGIN = identity_pb2.LoginResult(subject="customer:100", generation=1)
+SESSION = identity_pb2.Session(
+    id="ses_0f3c9a6e1b2d4c5e6f7a8b9c", kind=identity_pb2.SESSION_KIND_CUSTOMER, created_at=parse_timestamp("2026-12-02T09:00:00+00:00"),
+    last_used_at=parse_timestamp("2026-12-02T09:01:00+00:00"), client_address="192.0.2.7", user_agent="Firefox", current=True,
+)  # fmt: skip
+ATTEMPT = identity_pb2.LoginAttempt(
+    at=parse_timestamp("2026-12-02T09:00:00+00:00"), client_address="192.0.2.7", user_agent="Firefox", success=False,
+    method=identity_pb2.LOGIN_METHOD_PASSWORD,
+)  # fmt: skip
 REPLIES = {
     "identity": {
         "CustomerLogin": LOGIN,
@@ -60,6 +71,21 @@ REPLIES = {
         "ChangeCustomerPassword": identity_pb2.RevocationResult(),
         "SetCustomerPassword": lambda req, token: None,
         "SetPackagePassword": lambda req, token: None,
+        "ListSessions": identity_pb2.ListSessionsResponse(sessions=[SESSION]),
+        "EndSession": identity_pb2.RevocationResult(sequence=7),
+        "EndOtherSessions": identity_pb2.RevocationResult(sequence=8),
+        "ListLoginHistory": identity_pb2.ListLoginHistoryResponse(logins=[ATTEMPT]),
+        "CompleteSecondFactor": identity_pb2.CompleteSecondFactorResponse(
+            login=LOGIN, method=identity_pb2.LOGIN_METHOD_SECOND_FACTOR
+        ),
+        "StartSecondFactor": identity_pb2.StartSecondFactorResponse(
+            secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+            otpauth_uri="otpauth://totp/x?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        ),
+        "ConfirmSecondFactor": identity_pb2.ConfirmSecondFactorResponse(
+            recovery_codes=["k7q2x-mf3ab-9zt4p-wd6ns-c"] * 10
+        ),
+        "DisableSecondFactor": identity_pb2.DisableSecondFactorResponse(),
     },
     "contract": {
         "GetCustomer": CUSTOMER,
@@ -136,6 +162,36 @@ REPLIES = {
         "CreateContactRequest": CONTACT,
         "ListContactRequests": contract_pb2.ListContactRequestsResponse(requests=[CONTACT]),
         "GetContactAttachment": PDF,
+        "AnswerContactRequest": contract_pb2.ContactRequest(
+            id="cr_1",
+            customer_number="100",
+            subject="Hello",
+            message="A question",
+            created_at=parse_timestamp("2026-12-02T10:00:00+00:00"),
+            status=contract_pb2.CONTACT_REQUEST_STATUS_ANSWERED,
+            answer="Our answer",
+            answered_at=parse_timestamp("2026-12-02T11:00:00+00:00"),
+        ),
+        "ListCustomerRecords": contract_pb2.ListCustomerRecordsResponse(
+            debit_requests=[
+                contract_pb2.DebitRequest(
+                    invoice_number="RE00000001",
+                    status=contract_pb2.DEBIT_REQUEST_STATUS_PAID,
+                    requested_at=parse_timestamp("2026-02-01T09:00:00+00:00"),
+                )
+            ],
+            offer_orders=[
+                contract_pb2.OfferOrder(
+                    offer_id="off_1",
+                    package_id="pkg_1",
+                    product="hosting-plus",
+                    price_cents=499,
+                    currency="EUR",
+                    ordered_at=parse_timestamp("2026-12-02T10:00:00+00:00"),
+                )
+            ],
+            contact_requests=[CONTACT],
+        ),  # fmt: skip
     },
     "package": {
         "ResolveDomain": PACKAGE,
@@ -167,6 +223,23 @@ REPLIES = {
         "MoveDomain": package_pb2.MoveDomainResponse(source=PACKAGE, target=PACKAGE, created=True),
         "GetSettings": package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"}),
         "UpdateSettings": package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"}),
+        "ListAddons": package_pb2.ListAddonsResponse(
+            addons=[ADDON],
+            available=[
+                package_pb2.AddonOffer(
+                    kind=package_pb2.ADDON_KIND_DATABASE,
+                    name="Additional database",
+                    databases=1,
+                    prices=[
+                        package_pb2.ProductPrice(
+                            market=common_pb2.MARKET_DE, monthly_price_cents=149, currency="EUR"
+                        )
+                    ],
+                )
+            ],
+        ),  # fmt: skip
+        "OrderAddon": package_pb2.OrderAddonResponse(addon=ADDON),
+        "SetAddonEnd": package_pb2.SetAddonEndResponse(addon=ADDON),
     },
     "merge": {
         **dict.fromkeys(
@@ -174,6 +247,7 @@ REPLIES = {
                 "StartMerge",
                 "GetMerge",
                 "TakeOverData",
+                "RefreshComparison",
                 "SubmitMerge",
                 "CancelMerge",
                 "UploadLegalProof",
@@ -199,7 +273,7 @@ REPLIES = {
 # Path values that the views accept, by parameter name.
 VALUES = {
     "package_id": "pkg_1", "merge_id": "m_1", "number": "100", "termination_id": "trm_1", "form_id": "contract_transfer",
-    "offer_id": "off_1", "collection_id": "dd_1", "request_id": "cr_1",
+    "offer_id": "off_1", "collection_id": "dd_1", "request_id": "cr_1", "session_id": "ses_0f3c9a6e1b2d4c5e6f7a8b9c",
 }  # fmt: skip
 PATH_VALUES = {"/api/v1/invoices/{number}": "RE00000001"}
 

@@ -643,6 +643,8 @@ def test_the_audit_shows_snapshots_steps_and_moved_records(gateway_client, merge
         "invoices": ["R-9"],
         "contracts": [],
         "terminations": [],
+        "offer_orders": [],
+        "contact_requests": [],
     }
     assert body["reversal_reason"] is None
     assert set(MERGE_JSON) <= set(body)

@@ -27,6 +27,14 @@ SERVICES = {
 # added here or to READ_METHODS: the test below fails until it is.
 WRITES = {
     "customercenter.v2.IdentityService": {
+        "EndSession",
+        "EndOtherSessions",
+        "TouchSessions",
+        "NotifyNewDevice",
+        "CompleteSecondFactor",
+        "StartSecondFactor",
+        "ConfirmSecondFactor",
+        "DisableSecondFactor",
         "CustomerLogin",
         "PackageLogin",
         "StaffLogin",
@@ -38,6 +46,7 @@ WRITES = {
         "RevokeOwnToken",
         "RevokeSubject",
         "SetCustomerStatus",
+        "RedeemPackageSignOn",
     },
     "customercenter.v2.ContractService": {
         "CreateCustomer",
@@ -58,8 +67,12 @@ WRITES = {
         "CreateOffer",
         "OrderOffer",
         "CreateContactRequest",
+        "AnswerContactRequest",
     },
     "customercenter.v2.PackageService": {
+        "OrderAddon",
+        "SetAddonEnd",
+        "EndAddon",
         "CreatePackage",
         "TransferPackages",
         "ChangeProduct",
@@ -71,6 +84,7 @@ WRITES = {
     "customercenter.v2.MergeService": {
         "StartMerge",
         "TakeOverData",
+        "RefreshComparison",
         "SubmitMerge",
         "CancelMerge",
         "UploadLegalProof",

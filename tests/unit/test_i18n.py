@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from cc_common import i18n
+from cc_common import i18n, notices
+from cc_common.errors import InvalidInput
 from contract_service.adapters import pdf
 from contract_service.domain import forms, model
 from identity_service.domain import password_reset
@@ -40,6 +41,52 @@ def test_amounts_dates_and_rates_are_written_as_each_language_writes_them():
 )
 def test_the_language_follows_the_market_and_is_english_otherwise(market, language):
     assert i18n.language_for(market) == language
+
+
+@pytest.mark.parametrize(
+    ("market", "preference", "language"),
+    [("de", "en", "en"), ("uk", "nl", "nl"), ("nl", " DE ", "de"), ("de", "", "de"), ("de", None, "de"),
+     ("nl", "fr", "nl"), ("fr", "", "en")],
+)  # fmt: skip
+def test_a_customers_language_is_its_preference_and_else_its_markets(market, preference, language):
+    assert i18n.customer_language(market, preference) == language
+
+
+def test_notices_and_the_reset_mail_of_a_german_customer_preferring_english_are_english():
+    subject, _ = notices.render(notices.PASSWORD_CHANGED, "de", preference="en", customer_number="10001")
+    assert subject == "Your customer password was changed"
+    assert (
+        notices.render(notices.PASSWORD_CHANGED, "de", customer_number="10001")[0]
+        == "Ihr Kundenpasswort wurde geändert"
+    )
+    reset_subject, body = password_reset.reset_mail(
+        customer_number="10001", link="https://cc.example/x", ttl_seconds=1800, market="de", language="en"
+    )
+    assert reset_subject == "Set your customer password" and "Dear customer" in body
+
+
+def test_each_side_of_a_merge_gets_its_mails_in_its_own_language():
+    merge = merge_model.Merge(
+        id="m_1", target_customer_number="10001", source_customer_number="10002", market="de",
+        status="submitted", target_snapshot={"email": "t@example.org", "language": "nl"},
+        source_snapshot={"email": "s@example.org"},
+    )  # fmt: skip
+    assert merge_mails.language_of(merge, "target") == "nl"
+    assert merge_mails.language_of(merge, "source") == "de"
+    assert merge_mails.render(merge, "submitted", "target")[0].startswith("Uw opdracht")
+    assert merge_mails.render(merge, "submitted", "source")[0].startswith("Ihr Auftrag")
+
+
+def test_a_customer_record_writes_in_its_preference_and_else_in_its_markets_language():
+    assert model.Customer(customer_number="10001", market="de", language="en").effective_language == "en"
+    assert model.Customer(customer_number="10001", market="nl").effective_language == "nl"
+
+
+def test_a_language_preference_other_than_en_de_nl_is_refused_with_its_field():
+    with pytest.raises(InvalidInput) as refused:
+        model.check_language("fr")
+    assert refused.value.field == "language"
+    assert model.check_language(" EN ") == "en"
 
 
 def _texts_the_pdfs_use() -> set[str]:

@@ -172,10 +172,33 @@ class FakeMails:
         return True
 
 
+class FakeSessions:
+    """The sessions these use cases end along with a revocation (none are opened here: the
+    tests of sessions run on a real database, tests/unit/test_identity_sessions.py)."""
+
+    def __init__(self) -> None:
+        self.ended: list[tuple[str, str]] = []
+
+    def end_by_jti(self, jti, *, now):
+        self.ended.append(("jti", jti))
+
+    def end_all(self, subject, *, now, keep_jti=""):
+        self.ended.append(("subject", subject))
+        return 0
+
+
+class FakeSecondFactors:
+    """No subject of these tests has a second factor (tests/unit/test_identity_second_factor.py
+    has them, on a real database)."""
+
+    def is_active(self, subject):
+        return False
+
+
 class FakeUnitOfWork:
     """Keeps what was committed; what was not committed is thrown away on exit."""
 
-    _PARTS = ("credentials", "throttle", "revocations", "resets", "mails")
+    _PARTS = ("credentials", "throttle", "revocations", "resets", "mails", "sessions")
 
     def __init__(self) -> None:
         self.credentials = FakeCredentials()
@@ -183,6 +206,8 @@ class FakeUnitOfWork:
         self.revocations = FakeRevocations()
         self.resets = FakeResets()
         self.mails = FakeMails()
+        self.sessions = FakeSessions()
+        self.second_factors = FakeSecondFactors()
         self.commits = 0
 
     def __enter__(self):

@@ -97,6 +97,37 @@ def test_submit_with_highlighted_fields_needs_take_over_first():
     assert merge.status == model.SUBMITTED
 
 
+def test_a_new_comparison_voids_an_earlier_take_over_and_sets_the_state_by_its_blocking_rows():
+    differs = [model.ComparisonRow("street", "a", "b", "differs")]
+    merge = _merge(comparison=differs)
+    merge.take_over_data()
+    merge.refresh(differs, target_snapshot={}, source_snapshot={})
+    assert merge.data_taken_over is True  # the same comparison: the take-over stands
+    merge.refresh(
+        [model.ComparisonRow("street", "b", "b", "equal")],
+        target_snapshot={"street": "b"},
+        source_snapshot={},
+    )
+    assert (merge.data_taken_over, merge.status, merge.target_snapshot) == (
+        False,
+        model.READY,
+        {"street": "b"},
+    )
+    merge.submit(auto_review=False)  # nothing differs any more
+    merge_blocked = _merge()
+    merge_blocked.refresh(
+        [model.ComparisonRow("last_name", "a", "b", "blocking")], target_snapshot={}, source_snapshot={}
+    )
+    assert merge_blocked.status == model.NEEDS_LEGAL_PROOF
+
+
+def test_a_merge_that_is_no_longer_open_is_not_compared_again():
+    merge = _merge(status=model.SUBMITTED)
+    with pytest.raises(Conflict) as err:
+        merge.refresh([], target_snapshot={}, source_snapshot={})
+    assert err.value.code == "merge_not_open"
+
+
 def test_a_blocked_merge_needs_the_legal_proof_and_then_goes_to_review_even_with_auto_review():
     merge = _merge(
         model.NEEDS_LEGAL_PROOF, comparison=[model.ComparisonRow("last_name", "a", "b", "blocking")]

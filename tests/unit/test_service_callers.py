@@ -77,7 +77,7 @@ def test_every_service_that_keeps_a_revocation_replica_may_watch_and_no_user_may
 
 # What contract-service's own credential may do beyond watching revocations: have a terminated
 # package ended (package-service) and its tokens revoked (identity-service, package subjects only).
-CONTRACT_REACHES = {"WatchRevocations", "EndPackage", "RevokeSubject"}
+CONTRACT_REACHES = {"WatchRevocations", "EndPackage", "EndAddon", "RevokeSubject"}
 
 
 def test_contract_and_package_service_credentials_reach_little_but_the_revocation_stream():
@@ -119,3 +119,13 @@ def test_each_calling_service_has_a_key_pair_of_its_own(tmp_path):
     assert [f.private.name for f in files] == [f"service-{name}.pem" for name in SERVICE_CALLERS]
     assert all(f.private.is_file() and f.public.is_file() for f in files)
     assert len({f.private.read_bytes() for f in files}) == len(SERVICE_CALLERS)
+
+
+def test_an_add_on_is_ordered_by_the_customer_login_listed_by_its_package_and_ended_by_contract_alone():
+    servicer = PackageServicer
+    assert _callers(servicer, "OrderAddon").kinds == frozenset({"customer"})
+    assert _callers(servicer, "OrderAddon").services == frozenset()
+    assert _callers(servicer, "ListAddons").kinds == frozenset({"customer", "package", "staff"})
+    assert _callers(servicer, "SetAddonEnd").kinds == frozenset({"customer"})
+    assert _callers(servicer, "EndAddon").services == frozenset({"service:contract"})
+    assert _callers(servicer, "EndAddon").kinds == frozenset()

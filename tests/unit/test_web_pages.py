@@ -103,6 +103,7 @@ def test_the_login_page_sets_an_httponly_csrf_cookie_and_its_form_carries_a_toke
 
 def test_a_customer_login_puts_the_token_in_an_httponly_samesite_cookie(gateway_client, gateway_backends):
     gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    gateway_backends.contract.on("GetCustomer", CUSTOMER)
     token = form_token(gateway_client, "/login")
     response = gateway_client.post(
         "/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"}
@@ -111,6 +112,48 @@ def test_a_customer_login_puts_the_token_in_an_httponly_samesite_cookie(gateway_
     assert response.headers["Location"] == "/customer"
     cookie = set_cookies(response)["cc_session"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+def test_a_customer_login_remembers_the_customers_language_for_the_pages(gateway_client, gateway_backends):
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    preferring_dutch = contract_pb2.Customer()
+    preferring_dutch.CopyFrom(CUSTOMER)
+    preferring_dutch.language = preferring_dutch.language_preference = "nl"
+    gateway_backends.contract.on("GetCustomer", preferring_dutch)
+    token = form_token(gateway_client, "/login")
+    gateway_client.post(
+        "/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"}
+    )
+    home = gateway_client.get("/customer", headers={"Accept-Language": "de"})
+    assert '<html lang="nl">' in home.get_data(as_text=True)
+
+
+def test_a_language_the_visitor_chose_wins_over_the_customers_language(gateway_client, gateway_backends):
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    preferring_dutch = contract_pb2.Customer()
+    preferring_dutch.CopyFrom(CUSTOMER)
+    preferring_dutch.language = preferring_dutch.language_preference = "nl"
+    gateway_backends.contract.on("GetCustomer", preferring_dutch)
+    gateway_client.get("/login?lang=de")
+    token = form_token(gateway_client, "/login")
+    gateway_client.post(
+        "/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"}
+    )
+    assert '<html lang="de">' in gateway_client.get("/customer").get_data(as_text=True)
+
+
+def test_without_a_language_of_its_own_the_pages_keep_the_browsers_language_after_login(
+    gateway_client, gateway_backends
+):
+    gateway_backends.identity.on("CustomerLogin", identity_pb2.LoginResult(subject="customer:1001"))
+    gateway_backends.contract.on("GetCustomer", CUSTOMER)  # language "" (by market)
+    token = form_token(gateway_client, "/login")
+    response = gateway_client.post(
+        "/login", data={"csrf_token": token, "customer_number": "1001", "password": "secret-pw"}
+    )
+    assert "cc_pref_lang" not in set_cookies(response)
+    home = gateway_client.get("/customer", headers={"Accept-Language": "nl"})
+    assert '<html lang="nl">' in home.get_data(as_text=True)
 
 
 def test_the_session_cookie_is_secure_when_the_request_came_over_https(gateway_client, gateway_backends):
@@ -273,6 +316,53 @@ def test_changed_contact_fields_only_are_sent_and_the_page_says_saved(customer_c
     sent = gateway_backends.contract.calls[-1].request
     assert sent.HasField("email") and sent.email == "new@example.com"
     assert not sent.HasField("street") and not sent.HasField("last_name")
+
+
+def test_the_customer_data_page_offers_each_language_in_its_own_words_and_saves_a_new_one(
+    customer_client, gateway_backends
+):
+    html = customer_client.get("/customer/data").get_data(as_text=True)
+    assert all(f'<option value="{code}"' in html for code in ("en", "de", "nl"))
+    assert ">English<" in html and ">Deutsch<" in html and ">Nederlands<" in html
+    gateway_backends.contract.on("UpdateCustomer", CUSTOMER)
+    token = form_token(customer_client, "/customer/data")
+    fields = {
+        name: getattr(CUSTOMER, name)
+        for name in ("street", "zip", "city", "country", "phone", "mobile", "fax")
+    }
+    response = customer_client.post(
+        "/customer/data", data={"csrf_token": token, **fields, "email": CUSTOMER.email, "language": "nl"}
+    )
+    assert response.status_code == 302 and "notice=saved" in response.headers["Location"]
+    sent = gateway_backends.contract.calls[-1].request
+    assert sent.HasField("language") and sent.language == "nl" and not sent.HasField("street")
+    assert "cc_pref_lang=nl" in set_cookies(response)["cc_pref_lang"]
+    page = customer_client.get("/customer", headers={"Accept-Language": "de"})
+    assert '<html lang="nl">' in page.get_data(as_text=True)
+
+
+def test_a_language_the_customer_data_page_does_not_offer_is_refused_on_its_field(
+    customer_client, gateway_backends
+):
+    token = form_token(customer_client, "/customer/data")
+    fields = {
+        name: getattr(CUSTOMER, name)
+        for name in ("street", "zip", "city", "country", "phone", "mobile", "fax")
+    }
+    response = customer_client.post(
+        "/customer/data", data={"csrf_token": token, **fields, "email": CUSTOMER.email, "language": "fr"}
+    )
+    assert response.status_code == 422 and 'id="e-language"' in response.get_data(as_text=True)
+    assert all(call.method != "UpdateCustomer" for call in gateway_backends.contract.calls)
+
+
+def test_signing_out_drops_the_customers_language_with_the_session(customer_client, gateway_backends):
+    gateway_backends.identity.on("RevokeOwnToken", identity_pb2.RevocationResult(sequence=2))
+    customer_client.set_cookie("cc_pref_lang", "nl")
+    token = form_token(customer_client, "/customer")
+    response = customer_client.post("/logout", data={"csrf_token": token})
+    dropped = set_cookies(response)["cc_pref_lang"]
+    assert "Max-Age=0" in dropped or "expires=Thu, 01 Jan 1970" in dropped
 
 
 def test_the_customer_data_page_explains_that_name_and_company_need_the_written_form(customer_client):
@@ -446,3 +536,40 @@ def test_pages_forbid_framing_scripts_and_referrers_and_personal_pages_are_not_c
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_merge_window_changes_no_data_of_a_merge_that_is_no_longer_open(
+    customer_client, gateway_backends
+):
+    gateway_backends.merge.on(
+        "GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_SUBMITTED})
+    )
+    token = form_token(customer_client, "/customer")
+    fields = {name: getattr(CUSTOMER, name) for name in ("zip", "city", "country", "phone", "mobile", "fax")}
+    response = customer_client.post(
+        "/customer/merge/m_1/data",
+        data={"csrf_token": token, **fields, "street": "Neue Straße 1", "email": CUSTOMER.email},
+    )
+    assert response.status_code == 422 and 'id="data-error"' in response.get_data(as_text=True)
+    assert all(call.method != "UpdateCustomer" for call in gateway_backends.contract.calls)
+    assert "RefreshComparison" not in gateway_backends.merge.methods_called()
+
+
+def test_the_merge_window_sends_the_change_to_contract_service_and_then_compares_again(
+    customer_client, gateway_backends
+):
+    gateway_backends.merge.on(
+        "GetMerge", merge_pb2.Merge(**{**_merge_fields(), "status": merge_pb2.MERGE_STATUS_READY})
+    )
+    gateway_backends.merge.on("RefreshComparison", merge_pb2.RefreshComparisonResponse(merge=MERGE))
+    gateway_backends.contract.on("UpdateCustomer", CUSTOMER)
+    token = form_token(customer_client, "/customer")
+    fields = {name: getattr(CUSTOMER, name) for name in ("zip", "city", "country", "phone", "mobile", "fax")}
+    response = customer_client.post(
+        "/customer/merge/m_1/data",
+        data={"csrf_token": token, **fields, "street": "Neue Straße 1", "email": CUSTOMER.email},
+    )
+    assert response.status_code == 302 and "notice=data_corrected" in response.headers["Location"]
+    sent = next(call.request for call in gateway_backends.contract.calls if call.method == "UpdateCustomer")
+    assert sent.street == "Neue Straße 1" and not sent.HasField("email")
+    assert gateway_backends.merge.methods_called()[-1] == "RefreshComparison"

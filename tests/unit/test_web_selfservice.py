@@ -65,6 +65,25 @@ def _changed(req, token):
     )
 
 
+ADDON = package_pb2.Addon(
+    id="add_1",
+    package_id="pkg_1",
+    kind=package_pb2.ADDON_KIND_MAILBOX_PACK,
+    monthly_price_cents=299,
+    currency="EUR",
+    status=package_pb2.ADDON_STATUS_ACTIVE,
+)
+ADDONS = package_pb2.ListAddonsResponse(
+    addons=[ADDON],
+    available=[
+        package_pb2.AddonOffer(kind=package_pb2.ADDON_KIND_EXTRA_DOMAIN_SLOT, name="Extra domain slot", domains=1,
+                               prices=_prices(199, 199)),
+        package_pb2.AddonOffer(kind=package_pb2.ADDON_KIND_DATABASE, name="Additional database", databases=1,
+                               prices=_prices(149, 149)),
+    ],
+)  # fmt: skip
+
+
 @pytest.fixture
 def package_backend(gateway_backends):
     """package-service with pkg_1 (Hosting Basic), its settings and the catalogue."""
@@ -75,6 +94,7 @@ def package_backend(gateway_backends):
         "GetSettings", package_pb2.PackageSettings(package_id="pkg_1", settings={"php_version": "8.3"})
     )
     package.on("ChangeProduct", _changed)
+    package.on("ListAddons", ADDONS)
     gateway_backends.contract.on(
         "ChangeContractProduct",
         lambda req, token: contract_pb2.ChangeContractProductResponse(
@@ -99,6 +119,96 @@ def package_client(gateway_client, gateway_tokens):
     """A browser with the package login of pkg_1."""
     gateway_client.set_cookie("cc_session", gateway_tokens.package("pkg_1"))
     return gateway_client
+
+
+# --- additional services (add-ons) in the package administration ---------------------------------
+
+
+def test_the_package_page_lists_the_add_ons_and_offers_the_others_at_the_customers_prices(
+    customer_client, package_backend
+):
+    html = customer_client.get("/packages/pkg_1").get_data(as_text=True)
+    assert 'id="addons"' in html and 'id="addon-add_1"' in html and "Mailbox pack (10 mailboxes)" in html
+    assert "€2.99 per month" in html  # the add-on's own price
+    assert 'value="extra_domain_slot"' in html and "€1.99 per month" in html
+    assert "/packages/pkg_1/addons/add_1/terminate" in html
+
+
+def test_the_customer_orders_an_add_on_from_the_page_at_the_price_of_its_market(
+    customer_client, package_backend, gateway_backends
+):
+    package_backend.on("OrderAddon", package_pb2.OrderAddonResponse(addon=ADDON))
+    active = contract_pb2.Customer()
+    active.CopyFrom(CUSTOMER)
+    active.status = common_pb2.CUSTOMER_STATUS_ACTIVE
+    gateway_backends.contract.on("GetCustomer", active)
+    token = form_token(customer_client, "/packages/pkg_1")
+    answer = customer_client.post("/packages/pkg_1/addons", data={"kind": "database", "csrf_token": token})
+    assert answer.status_code == 302 and "notice=addon_ordered" in answer.headers["Location"]
+    order = next(c for c in package_backend.calls if c.method == "OrderAddon")
+    assert (order.request.kind, order.request.market) == (
+        package_pb2.ADDON_KIND_DATABASE,
+        common_pb2.MARKET_DE,
+    )
+
+
+def test_an_add_on_is_not_ordered_while_a_merge_freezes_the_customer_number(
+    customer_client, package_backend, gateway_backends
+):
+    frozen = contract_pb2.Customer()
+    frozen.CopyFrom(CUSTOMER)
+    frozen.status = common_pb2.CUSTOMER_STATUS_FROZEN
+    token = form_token(customer_client, "/packages/pkg_1")
+    gateway_backends.contract.on("GetCustomer", frozen)
+    answer = customer_client.post("/packages/pkg_1/addons", data={"kind": "database", "csrf_token": token})
+    assert answer.status_code == 409
+    assert "while a merge is being carried out" in answer.get_data(as_text=True)
+    assert "OrderAddon" not in package_backend.methods_called()
+
+
+def test_the_customer_terminates_an_add_on_from_the_page_and_it_shows_its_end(
+    customer_client, package_backend, gateway_backends
+):
+    gateway_backends.contract.on(
+        "CreateTermination",
+        lambda req, token: contract_pb2.Termination(
+            id="trm_1", package_id=req.package_id, addon_id=req.addon_id, effective_date="2026-12-31"
+        ),
+    )
+    package_backend.on("SetAddonEnd", package_pb2.SetAddonEndResponse(addon=ADDON))
+    token = form_token(customer_client, "/packages/pkg_1")
+    answer = customer_client.post("/packages/pkg_1/addons/add_1/terminate", data={"csrf_token": token})
+    assert answer.status_code == 302 and "notice=addon_terminated" in answer.headers["Location"]
+    created = next(c for c in gateway_backends.contract.calls if c.method == "CreateTermination")
+    assert (created.request.package_id, created.request.addon_id, created.request.domain) == (
+        "pkg_1",
+        "add_1",
+        "",
+    )
+    marked = next(c for c in package_backend.calls if c.method == "SetAddonEnd")
+    assert (marked.request.addon_id, marked.request.ends_on) == ("add_1", "2026-12-31")
+
+
+def test_a_package_login_sees_the_add_ons_without_prices_and_cannot_order_or_terminate(
+    package_client, package_backend
+):
+    html = package_client.get("/packages/pkg_1").get_data(as_text=True)
+    assert 'id="addon-add_1"' in html and 'id="addon-contract-holder"' in html
+    assert 'name="kind"' not in html and "/addons/add_1/terminate" not in html and "per month" not in html
+    token = form_token(package_client, "/packages/pkg_1")
+    assert (
+        package_client.post(
+            "/packages/pkg_1/addons", data={"kind": "database", "csrf_token": token}
+        ).status_code
+        == 403
+    )
+    assert "OrderAddon" not in package_backend.methods_called()
+
+
+@pytest.mark.parametrize("lang, heading", [("de", "Zusatzleistungen"), ("nl", "Extra diensten")])
+def test_the_add_ons_are_shown_in_german_and_dutch(customer_client, package_backend, lang, heading):
+    html = customer_client.get(f"/packages/pkg_1?lang={lang}").get_data(as_text=True)
+    assert heading in html
 
 
 # --- upgrade in the package administration -------------------------------------------------------
@@ -132,7 +242,7 @@ def test_the_upgrade_is_offered_without_prices_while_contract_service_is_down(
     response = customer_client.get("/packages/pkg_1")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'value="hosting-plus"' in html and "per month" not in html
+    assert 'value="hosting-plus"' in html and "€11.99" not in html and "€19.99" not in html
 
 
 def test_a_package_with_the_largest_product_offers_no_upgrade(customer_client, package_backend):

@@ -52,6 +52,8 @@ class CustomerRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # For a retired number: the customer number it was merged into; "" otherwise.
     merged_into: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The language the customer chose for mails and PDFs (en, de, nl); NULL: its market's.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True, default=None)
     # Payment data: "" (none), "sepa" (iban, bic) or "card" (token, last4, expiry).
     payment_method: Mapped[str] = mapped_column(String(10), default="")
     iban: Mapped[str] = mapped_column(String(34), default="")
@@ -119,15 +121,18 @@ class ContractChangeRow(Base):
 
 
 class TerminationRow(Base):
-    """A termination of a package's contract, or of one domain of it (domain != "")."""
+    """A termination of a package's contract, or of one domain (domain != "") or one add-on
+    (addon_id != "") of it."""
 
     __tablename__ = "terminations"
     __table_args__ = (
-        # At most one open termination per package and domain ("" = the whole package).
+        # At most one open termination per package, domain and add-on ("" and "" = the whole
+        # package).
         Index(
             "uq_terminations_open",
             "package_id",
             "domain",
+            "addon_id",
             unique=True,
             sqlite_where=text("status = 'open'"),
             postgresql_where=text("status = 'open'"),
@@ -139,6 +144,8 @@ class TerminationRow(Base):
     contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
     package_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253), default="")
+    # One add-on of the package (package-service's id), "" otherwise.
+    addon_id: Mapped[str] = mapped_column(String(40), default="", server_default="")
     effective_date: Mapped[date] = mapped_column(Date)
     # open, retracted, done (carried out on its date: contract_service/service_layer/terminations.py).
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -236,6 +243,10 @@ class ContactRequestRow(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     attachment: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # open, answered (the answer was mailed through the outbox in the same transaction).
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AppliedTransferRow(Base):
@@ -258,7 +269,7 @@ class MergeTransferRow(Base):
 
     merge_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     direction: Mapped[str] = mapped_column(String(10), primary_key=True)
-    # invoices, contracts, terminations.
+    # transfers.KINDS: invoices, contracts, terminations, offer_orders, contact_requests.
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(64), primary_key=True)
 

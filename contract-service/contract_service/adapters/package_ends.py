@@ -1,9 +1,11 @@
 """The other services' part of a termination that took effect, over gRPC with contract-service's
 own credential (`service:contract`): package-service ends the package or removes the domain
-(EndPackage), identity-service revokes a terminated package's logins (RevokeSubject, which
+(EndPackage) or ends the add-on (EndAddon), identity-service revokes a terminated package's logins (RevokeSubject, which
 accepts only a package's subject from contract-service)."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from cc_common.config import GrpcTls
 from cc_common.grpc_client import ServiceClient, make_channel
@@ -22,7 +24,12 @@ class GrpcPackageEnds:
         self.identity = ServiceClient("identity", make_channel(identity_addr, tls), identity_pb2_grpc.IdentityServiceStub,
                                       service_token=token, timeout=timeout)  # fmt: skip
 
-    def end(self, *, package_id: str, domain: str) -> None:
+    def end(self, *, package_id: str, domain: str, addon_id: str = "", day: date | None = None) -> None:
+        if addon_id:
+            ends_on = day.isoformat() if day else ""
+            addon = package_pb2.EndAddonRequest(package_id=package_id, addon_id=addon_id, ends_on=ends_on)
+            self.package.invoke(self.package.stub.EndAddon, addon)
+            return
         request = package_pb2.EndPackageRequest(package_id=package_id, domain=domain)
         self.package.invoke(self.package.stub.EndPackage, request)
         if not domain:

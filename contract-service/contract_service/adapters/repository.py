@@ -65,6 +65,7 @@ def _customer(row: CustomerRow) -> Customer:
         market=row.market,
         status=row.status,
         merged_into=row.merged_into,
+        language=row.language or "",
         payment=payment,
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -148,6 +149,16 @@ class CustomerRepository:
             update(CustomerRow)
             .where(CustomerRow.customer_number == customer_number)
             .values(updated_at=now, **{name: data[name] for name in MASTER_DATA_FIELDS})
+        )
+        return now
+
+    def set_language(self, customer_number: str, language: str) -> datetime:
+        """Stores the language preference ("" = by market, stored as NULL); returns the new updated_at."""
+        now = utcnow()
+        self.session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.customer_number == customer_number)
+            .values(updated_at=now, language=language or None)
         )
         return now
 
@@ -238,6 +249,18 @@ class InvoiceRepository:
         if row is None:
             return None
         return DebitRequest(row.invoice_number, _aware(row.requested_at), row.status, row.collection_id)
+
+    def debit_requests_of(self, customer_number: str) -> list[DebitRequest]:
+        """Every repeat-debit request on the customer's invoices, newest first."""
+        rows = self.session.scalars(
+            select(DebitRequestRow)
+            .join(InvoiceRow, InvoiceRow.number == DebitRequestRow.invoice_number)
+            .where(InvoiceRow.customer_number == customer_number)
+            .order_by(DebitRequestRow.requested_at.desc(), DebitRequestRow.id.desc())
+        )
+        return [
+            DebitRequest(r.invoice_number, _aware(r.requested_at), r.status, r.collection_id) for r in rows
+        ]
 
     def add_debit_request(self, request: DebitRequest) -> None:
         self.session.add(
@@ -379,6 +402,26 @@ class OfferRepository:
         )
         return [_offer(r) for r in rows]
 
+    def orders_of(self, customer_number: str) -> list[OfferOrder]:
+        """The customer's offer orders, newest first."""
+        rows = self.session.scalars(
+            select(OfferOrderRow)
+            .where(OfferOrderRow.customer_number == customer_number)
+            .order_by(OfferOrderRow.ordered_at.desc(), OfferOrderRow.offer_id)
+        )
+        return [
+            OfferOrder(
+                r.offer_id,
+                r.package_id,
+                r.customer_number,
+                r.product,
+                r.price_cents,
+                r.currency,
+                _aware(r.ordered_at),
+            )  # fmt: skip
+            for r in rows
+        ]
+
     def order(self, order: OfferOrder) -> OfferOrder:
         """Records the order; the order of the same offer for the same package is returned as it was."""
         existing = self.session.get(OfferOrderRow, (order.offer_id, order.package_id))
@@ -405,7 +448,8 @@ class OfferRepository:
 def _contact(row: ContactRequestRow) -> ContactRequest:
     return ContactRequest(
         id=row.id, customer_number=row.customer_number, package_id=row.package_id, subject=row.subject,
-        message=row.message, filename=row.filename, created_at=_aware(row.created_at),
+        message=row.message, filename=row.filename, created_at=_aware(row.created_at), status=row.status,
+        answer=row.answer, answered_at=_aware(row.answered_at) if row.answered_at else None,
     )  # fmt: skip
 
 
@@ -434,6 +478,33 @@ class ContactRequestRepository:
             select(ContactRequestRow)
             .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
             .limit(limit)
+        )
+        return [_contact(r) for r in rows]
+
+    def get_for_update(self, request_id: str) -> ContactRequest | None:
+        """The request, its row locked until commit (two staff answering at once: one wins)."""
+        row = self.session.scalars(
+            select(ContactRequestRow).where(ContactRequestRow.id == request_id).with_for_update()
+        ).one_or_none()
+        return _contact(row) if row else None
+
+    def save_answer(self, request: ContactRequest) -> None:
+        self.session.execute(
+            update(ContactRequestRow)
+            .where(ContactRequestRow.id == request.id)
+            .values(status=request.status, answer=request.answer, answered_at=request.answered_at)
+        )
+
+    def of_writers(self, customer_number: str, package_ids: list[str]) -> list[ContactRequest]:
+        """The requests written by the customer number or by a login of one of its packages,
+        newest first, without their attachments."""
+        writer = ContactRequestRow.customer_number == customer_number
+        if package_ids:
+            writer = writer | ContactRequestRow.package_id.in_(package_ids)
+        rows = self.session.scalars(
+            select(ContactRequestRow)
+            .where(writer)
+            .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
         )
         return [_contact(r) for r in rows]
 
@@ -542,6 +613,7 @@ def _termination(row: TerminationRow, product: str = "") -> Termination:
         contract_id=row.contract_id,
         package_id=row.package_id,
         domain=row.domain,
+        addon_id=row.addon_id,
         effective_date=row.effective_date,
         status=row.status,
         created_at=row.created_at,
@@ -567,6 +639,7 @@ class TerminationRepository:
             contract_id=termination.contract_id,
             package_id=termination.package_id,
             domain=termination.domain,
+            addon_id=termination.addon_id,
             effective_date=termination.effective_date,
             status=termination.status,
         )
@@ -648,6 +721,10 @@ def _kind_tables() -> dict[str, tuple[Table, Column[Any]]]:
         "invoices": (InvoiceRow.__table__, InvoiceRow.__table__.c.number),
         "contracts": (ContractRow.__table__, ContractRow.__table__.c.id),
         "terminations": (TerminationRow.__table__, TerminationRow.__table__.c.id),
+        # A package's offer orders move with the package: recorded by its id (several orders of
+        # one package are one record).
+        "offer_orders": (OfferOrderRow.__table__, OfferOrderRow.__table__.c.package_id),
+        "contact_requests": (ContactRequestRow.__table__, ContactRequestRow.__table__.c.id),
     }
 
 
@@ -688,7 +765,7 @@ class TransferRepository:
         mt = MergeTransferRow.__table__
         head = (literal(merge_id, String), literal(direction, String), literal(kind, String))
         if direction == FORWARD:
-            ids = select(*head, id_col).where(table.c.customer_number == source)
+            ids = select(*head, id_col).where(table.c.customer_number == source).distinct()
             new_owner = target
         else:
             # Exactly the ids the forward recorded that still belong to the target.
@@ -701,6 +778,7 @@ class TransferRepository:
                     mt.c.kind == kind,
                     table.c.customer_number == target,
                 )
+                .distinct()
             )
             new_owner = source
         self.session.execute(insert(mt).from_select(["merge_id", "direction", "kind", "record_id"], ids))

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import phonenumbers
+from cc_common import i18n
 from cc_common.errors import Conflict, InvalidInput
 from cc_common.rules import ids, markets
 from cc_common.rules.cards import field_with_card_number
@@ -361,6 +362,14 @@ class Customer:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     merged_into: str = ""
+    # The language the customer chose for mails and PDFs (one of i18n.LANGUAGES); "" = the
+    # language of its market.
+    language: str = ""
+
+    @property
+    def effective_language(self) -> str:
+        """The language every mail and PDF to this customer is written in."""
+        return i18n.customer_language(self.market, self.language)
 
     def master_data(self) -> dict[str, str]:
         return {name: getattr(self, name) for name in MASTER_DATA_FIELDS}
@@ -447,6 +456,16 @@ def apply_master_data_change(customer: Customer, changes: dict[str, str]) -> dic
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]}.", field=sorted(unknown)[0])
     merged = {**customer.master_data(), **changes}
     return normalise_master_data(MARKETS[customer.market], merged)
+
+
+def check_language(raw: str) -> str:
+    """A language preference: one of en, de, nl (INVALID_ARGUMENT field language otherwise)."""
+    language = (raw or "").strip().lower()
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput(
+            f"Choose a language: one of {', '.join(sorted(i18n.LANGUAGES))}.", field="language"
+        )
+    return language
 
 
 # --- merge status ----------------------------------------------------------------------------
@@ -618,13 +637,18 @@ class Termination:
     customer_number: str
     contract_id: str
     package_id: str
-    domain: str  # "" = the whole package
+    domain: str  # "" = the whole package (unless an add-on is named)
     effective_date: date
     status: str = "open"  # open, retracted, done (carried out) as stored
     created_at: datetime | None = None
     retracted_at: datetime | None = None
     product: str = ""
     carried_out_at: datetime | None = None
+    addon_id: str = ""  # one add-on of the package (never with a domain)
+
+    @property
+    def whole_package(self) -> bool:
+        return not self.domain and not self.addon_id
 
     def shown_status(self, *, today: date) -> str:
         """open, effective (from the effective date on, and once carried out) or retracted."""
@@ -633,14 +657,26 @@ class Termination:
         return self.status
 
 
-def check_new_termination(contract: Contract, domain: str, open_ones: list[Termination]) -> None:
-    """A contract that is not active cannot be terminated; nor can a package (or a domain of
-    it) that already has an open termination: the whole package's covers every domain."""
+def check_new_termination(
+    contract: Contract, domain: str, open_ones: list[Termination], addon_id: str = ""
+) -> None:
+    """A contract that is not active cannot be terminated; nor can a package (or a domain or
+    an add-on of it) that already has an open termination: the whole package's covers every
+    domain and add-on. A termination names one target: a domain or an add-on, not both."""
+    if domain and addon_id:
+        raise InvalidInput("Terminate either a domain or an add-on, not both at once.", field="addon_id")
     if contract.status != "active":
         raise Conflict("This contract has already ended.", code="contract_not_active")
     for t in open_ones:
-        if t.domain == "" or t.domain == domain:
-            what = "this package" if t.domain == "" else f"the domain {t.domain}"
+        same = t.domain == domain and t.addon_id == addon_id
+        if t.whole_package or same:
+            what = (
+                "this package"
+                if t.whole_package
+                else f"the add-on {t.addon_id}"
+                if t.addon_id
+                else f"the domain {t.domain}"
+            )
             raise Conflict(
                 f"A termination of {what} is already in place (effective {t.effective_date.isoformat()}); "
                 "retract it first to change it.",

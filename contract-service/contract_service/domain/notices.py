@@ -60,11 +60,19 @@ class Notice:
 
 
 def email_changed_notice(
-    *, customer_number: str, market: str, old_email: str, new_email: str, token_hash: str, link: str
+    *,
+    customer_number: str,
+    market: str,
+    preference: str = "",
+    old_email: str,
+    new_email: str,
+    token_hash: str,
+    link: str,
 ) -> Notice:
     subject, body = notices.render(
         notices.EMAIL_CHANGED,
         market,
+        preference=preference,
         customer_number=customer_number,
         new_email=notices.mask_email(new_email),
         link=link,
@@ -74,12 +82,22 @@ def email_changed_notice(
 
 
 def payment_changed_notice(
-    *, customer_number: str, market: str, email: str, iban_masked: str, card_last4: str, event_id: str
+    *,
+    customer_number: str,
+    market: str,
+    preference: str = "",
+    email: str,
+    iban_masked: str,
+    card_last4: str,
+    event_id: str,
 ) -> Notice:
     subject, body = notices.render(
         notices.PAYMENT_CHANGED,
         market,
+        preference=preference,
         customer_number=customer_number,
-        payment=notices.payment_line(market, iban_masked=iban_masked, card_last4=card_last4),
+        payment=notices.payment_line(
+            market, preference=preference, iban_masked=iban_masked, card_last4=card_last4
+        ),
     )
     return Notice(f"payment-changed:{customer_number}:{event_id}", email, subject, body)

@@ -23,12 +23,23 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "nl": ("Uw domein is opgezegd", "zoals door u opgezegd, is het domein {domain} van uw pakket {package} op "
                "{day} beëindigd."),
     },
+    "addon": {
+        "en": ("Your additional service has ended", "as you terminated it, the additional service {addon} of "
+               "your package {package} has ended on {day}."),
+        "de": ("Ihre Zusatzleistung ist beendet", "wie von Ihnen gekündigt, ist die Zusatzleistung {addon} "
+               "Ihres Pakets {package} am {day} beendet worden."),
+        "nl": ("Uw extra dienst is beëindigd", "zoals door u opgezegd, is de extra dienst {addon} van uw "
+               "pakket {package} op {day} beëindigd."),
+    },
 }  # fmt: skip
 
 
-def render(*, market: str, package_id: str, domain: str, day: date) -> tuple[str, str]:
-    """Subject and body of the notice that a package (domain "") or a domain has ended."""
-    language = i18n.language_for(market)
-    subject, text = _TEXTS["domain" if domain else "package"][language]
-    body = text.format(package=package_id, domain=domain, day=i18n.day(day, language))
+def render(
+    *, market: str, preference: str = "", package_id: str, domain: str, day: date, addon: str = ""
+) -> tuple[str, str]:
+    """Subject and body of the notice that a package (domain "", no add-on), a domain or an
+    add-on has ended, in the customer's language (`preference`, else the market's)."""
+    language = i18n.customer_language(market, preference)
+    subject, text = _TEXTS["addon" if addon else "domain" if domain else "package"][language]
+    body = text.format(package=package_id, domain=domain, addon=addon, day=i18n.day(day, language))
     return subject, notices.letter(language, body)

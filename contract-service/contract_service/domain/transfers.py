@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cc_common.errors import Conflict, InvalidInput
 from cc_common.rules.customers import check_customer_number
 
-KINDS = ("invoices", "contracts", "terminations")
+KINDS = ("invoices", "contracts", "terminations", "offer_orders", "contact_requests")
 FORWARD = "forward"
 REVERSE = "reverse"
 APPLY = "apply"

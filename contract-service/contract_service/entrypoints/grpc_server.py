@@ -30,7 +30,7 @@ from contract_service.domain.model import (
     mask_iban,
 )
 from contract_service.domain.offers import Offer
-from contract_service.service_layer import contact, offers, payments, services
+from contract_service.service_layer import contact, offers, payments, records, services
 from contract_service.service_layer.unit_of_work import UnitOfWork
 
 
@@ -61,6 +61,8 @@ def customer_to_proto(customer: Customer) -> contract_pb2.Customer:
         created_at=timestamp(customer.created_at),
         updated_at=timestamp(customer.updated_at),
         merged_into=customer.merged_into,
+        language=customer.effective_language,
+        language_preference=customer.language,
         **customer.master_data(),
     )
 
@@ -100,6 +102,7 @@ def termination_to_proto(t: Termination, *, today: date) -> contract_pb2.Termina
         customer_number=t.customer_number,
         package_id=t.package_id,
         domain=t.domain,
+        addon_id=t.addon_id,
         contract_id=t.contract_id,
         product=t.product,
         effective_date=t.effective_date.isoformat(),
@@ -149,6 +152,8 @@ def contact_to_proto(request: ContactRequest) -> contract_pb2.ContactRequest:
         id=request.id, customer_number=request.customer_number, package_id=request.package_id,
         subject=request.subject, message=request.message, filename=request.filename,
         created_at=timestamp(request.created_at),
+        status=enum_value(contract_pb2.ContactRequestStatus, request.status), answer=request.answer,
+        answered_at=timestamp(request.answered_at),
     )  # fmt: skip
 
 
@@ -163,7 +168,7 @@ def form_to_proto(form: Form) -> contract_pb2.Form:
     )
 
 
-_UPDATABLE = (*MASTER_DATA_FIELDS,)
+_UPDATABLE = (*MASTER_DATA_FIELDS, "language")
 
 
 def payment_from_proto(message: contract_pb2.PaymentInput) -> PaymentInput:
@@ -382,7 +387,11 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         self, request: contract_pb2.CreateTerminationRequest, context: Context, caller: Principal
     ) -> contract_pb2.CreateTerminationResponse:
         termination = services.create_termination(
-            uow=self._uow(), caller=caller, package_id=request.package_id, domain=request.domain
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            domain=request.domain,
+            addon_id=request.addon_id,
         )
         return contract_pb2.CreateTerminationResponse(
             termination=termination_to_proto(termination, today=_today())
@@ -526,6 +535,34 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         listed = contact.list_requests(uow=self._uow())
         return contract_pb2.ListContactRequestsResponse(requests=[contact_to_proto(r) for r in listed])
 
+    @rpc("customer")
+    def ListCustomerRecords(
+        self, request: contract_pb2.ListCustomerRecordsRequest, context: Context, caller: Principal
+    ) -> contract_pb2.ListCustomerRecordsResponse:
+        found = records.customer_records(uow=self._uow(), caller=caller)
+        return contract_pb2.ListCustomerRecordsResponse(
+            debit_requests=[
+                contract_pb2.DebitRequest(
+                    invoice_number=d.invoice_number,
+                    requested_at=timestamp(d.requested_at),
+                    status=enum_value(contract_pb2.DebitRequestStatus, d.status),
+                )
+                for d in found.debit_requests
+            ],
+            offer_orders=[
+                contract_pb2.OfferOrder(
+                    offer_id=o.offer_id,
+                    package_id=o.package_id,
+                    product=o.product,
+                    price_cents=o.price_cents,
+                    currency=o.currency,
+                    ordered_at=timestamp(o.ordered_at),
+                )  # fmt: skip
+                for o in found.offer_orders
+            ],
+            contact_requests=[contact_to_proto(c) for c in found.contact_requests],
+        )
+
     @rpc("staff")
     def GetContactAttachment(
         self, request: contract_pb2.GetContactAttachmentRequest, context: Context, caller: Principal
@@ -533,3 +570,13 @@ class ContractServicer(contract_pb2_grpc.ContractServiceServicer):
         filename, content = contact.attachment(uow=self._uow(), request_id=request.request_id)
         document = contract_pb2.Document(filename=filename, content_type="application/pdf", content=content)
         return contract_pb2.GetContactAttachmentResponse(document=document)
+
+    @rpc("staff")
+    def AnswerContactRequest(
+        self, request: contract_pb2.AnswerContactRequestRequest, context: Context, caller: Principal
+    ) -> contract_pb2.AnswerContactRequestResponse:
+        answered = contact.answer_request(
+            uow=self._uow(), request_id=request.request_id, message=request.message
+        )
+        self._on_mail()
+        return contract_pb2.AnswerContactRequestResponse(request=contact_to_proto(answered))

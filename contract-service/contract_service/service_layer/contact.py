@@ -1,12 +1,12 @@
-"""Contact requests: written by a customer or a package login, read by the service team
-(contract_service/domain/contact.py)."""
+"""Contact requests: written by a customer or a package login, read and answered by the service
+team (contract_service/domain/contact.py)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
 
-from cc_common.errors import Forbidden, NotFound
+from cc_common.errors import Conflict, Forbidden, NotFound
 from cc_common.rules import documents
 from cc_common.tokens import Principal
 
@@ -60,3 +60,36 @@ def attachment(*, uow: UnitOfWork, request_id: str) -> tuple[str, bytes]:
         raise NotFound("There is no contact request with an attachment under this id.")
     request, content = found
     return request.filename, content
+
+
+def answer_request(
+    *, uow: UnitOfWork, request_id: str, message: str, now: datetime | None = None
+) -> contact.ContactRequest:
+    """Answers a contact request by mail, once: the answer is queued in the outbox in the
+    transaction that marks the request answered, to the contact address of the customer who
+    wrote it (a package login's request: the customer whose contract holds the package), in
+    that customer's language."""
+    checked = check_opaque_id(request_id, field_name="id", label="contact request")
+    text = contact.check_answer(message)
+    with uow:
+        found = uow.contact_requests.get_for_update(checked)
+        if found is None:
+            raise NotFound("There is no contact request under this id.")
+        answered = found.answered(text, now or datetime.now(UTC))
+        number = found.customer_number
+        if not number and found.package_id:
+            held_by = uow.contracts.by_package(found.package_id)
+            number = held_by.customer_number if held_by else ""
+        customer = uow.customers.get(number) if number else None
+        if customer is None or not customer.email:
+            raise Conflict(
+                "The customer who wrote has no contact e-mail address to answer to.",
+                code="no_contact_address",
+            )
+        subject, body = contact.answer_mail(answered, market=customer.market)
+        uow.contact_requests.save_answer(answered)
+        uow.mails.queue(
+            dedup_key=f"contact-answer:{answered.id}", recipient=customer.email, subject=subject, body=body
+        )
+        uow.commit()
+    return answered

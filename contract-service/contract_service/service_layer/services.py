@@ -127,6 +127,7 @@ def set_payment(
                 notices.payment_changed_notice(
                     customer_number=number,
                     market=customer.market,
+                    preference=customer.language,
                     email=customer.email,
                     iban_masked=checked.iban_masked if checked.iban else "",
                     card_last4=checked.card_last4,
@@ -201,7 +202,8 @@ def update_customer(
     now: datetime | None = None,
 ) -> model.Customer:
     """Changes master data (PATCH /customer): only the given fields; company and names need
-    the written form. The whole record is checked and stored in one update.
+    the written form. The whole record is checked and stored in one update. `language` in
+    `changes` is the language preference of mails and PDFs (en, de, nl), stored with it.
 
     A new contact e-mail address is told to the old one in the same transaction, with a link
     (`base_url`: the configured PUBLIC_BASE_URL, never a request's) that puts it back within
@@ -211,13 +213,22 @@ def update_customer(
     if not changes:
         raise InvalidInput("Give at least one field to change.", field="customer")
     moment = now or datetime.now(UTC)
+    master_changes = {name: value for name, value in changes.items() if name != "language"}
+    language = model.check_language(changes["language"]) if "language" in changes else None
     with uow:
         customer = uow.customers.get(number)
         if customer is None:
             raise NotFound(_NOT_FOUND)
         _require_active(customer)
-        data = model.apply_master_data_change(customer, changes)
-        updated_at = uow.customers.set_master_data(number, data)
+        data = (
+            model.apply_master_data_change(customer, master_changes)
+            if master_changes
+            else customer.master_data()
+        )
+        updated_at = uow.customers.set_master_data(number, data) if master_changes else customer.updated_at
+        if language is not None:
+            updated_at = uow.customers.set_language(number, language)
+            customer.language = language
         if customer.email and not notices.same_email(customer.email, data["email"]):
             token, token_hash = notices.new_token()
             uow.email_restores.add(
@@ -228,6 +239,7 @@ def update_customer(
                 notices.email_changed_notice(
                     customer_number=number,
                     market=customer.market,
+                    preference=customer.language,
                     old_email=customer.email,
                     new_email=data["email"],
                     token_hash=token_hash,
@@ -458,7 +470,7 @@ def invoice_pdf(*, uow: UnitOfWork, caller: Principal, number: str) -> tuple[str
         raise NotFound(_INVOICE_NOT_FOUND)
     split = model.split_gross(invoice.amount_cents, vat_percent=model.MARKETS[customer.market].vat_percent)
     lines = [pdf.InvoiceLine("Hosting services", split.net_cents)]
-    language = i18n.language_for(customer.market)
+    language = customer.effective_language
     content = pdf.invoice_pdf(invoice=invoice, customer=customer, lines=lines, split=split, language=language)
     return f"{invoice.number}.pdf", content
 
@@ -470,12 +482,20 @@ _NO_TERMINATION = "There is no termination with this id under your customer numb
 
 
 def create_termination(
-    *, uow: UnitOfWork, caller: Principal, package_id: str, domain: str = "", today: date | None = None
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    package_id: str,
+    domain: str = "",
+    addon_id: str = "",
+    today: date | None = None,
 ) -> model.Termination:
-    """Terminates a package (or one domain of it) at the end of its contract's current term."""
+    """Terminates a package (or one domain or one add-on of it) at the end of its contract's
+    current term."""
     number = _customer_only(caller)
     pkg = model.check_opaque_id(package_id, field_name="package_id", label="package")
     checked_domain = normalise_domain(domain) if (domain or "").strip() else ""
+    addon = model.check_opaque_id(addon_id, field_name="addon_id", label="add-on") if addon_id else ""
     day = today or _today()
     with uow:
         contract = uow.contracts.by_package(pkg)
@@ -485,13 +505,16 @@ def create_termination(
         if customer is None:  # pragma: no cover - the contract's foreign key keeps it
             raise NotFound(_NOT_FOUND)
         _require_active(customer)
-        model.check_new_termination(contract, checked_domain, uow.terminations.open_for_package(pkg))
+        model.check_new_termination(
+            contract, checked_domain, uow.terminations.open_for_package(pkg), addon_id=addon
+        )
         termination = model.Termination(
             id=model.new_termination_id(),
             customer_number=number,
             contract_id=contract.id,
             package_id=pkg,
             domain=checked_domain,
+            addon_id=addon,
             effective_date=model.current_term_end(contract.start_date, contract.term_months, today=day),
             product=contract.product,
         )
@@ -555,7 +578,7 @@ def form_pdf(
     *, uow: UnitOfWork, caller: Principal, form_id: str, today: date | None = None
 ) -> tuple[str, bytes]:
     """(filename, PDF) of a written-only form. A customer's copy carries its customer number and
-    is in the language of its market; anyone else's is blank and English."""
+    is in its language (cc_common.i18n.customer_language); anyone else's is blank and English."""
     form = forms.written_form(form_id)
     number, language = "", i18n.DEFAULT_LANGUAGE
     if caller.kind == "customer" and caller.customer_number:
@@ -563,6 +586,6 @@ def form_pdf(
         with uow:
             customer = uow.customers.get(number)
         if customer is not None:
-            language = i18n.language_for(customer.market)
+            language = customer.effective_language
     content = pdf.form_pdf(form, language=language, customer_number=number, today=today or _today())
     return f"{form.id}.pdf", content

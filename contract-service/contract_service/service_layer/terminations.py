@@ -4,7 +4,7 @@ termination is claimed in its own transaction (on PostgreSQL rows another copy h
 skipped) and moved from open to done by a compare-and-set, so each is carried out once.
 
 Then the other services follow (`apply_carried_out`): package-service ends the package (or the
-domain leaves it) and identity-service revokes a terminated package's logins, through the
+domain leaves it, or the add-on ends) and identity-service revokes a terminated package's logins, through the
 `PackageEnds` port. Both calls are idempotent; a termination whose calls failed (a service
 down) is tried again at the next run, so it is followed at least once and its effect once.
 """
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class PackageEnds(Protocol):
     """What the other services do when a termination took effect."""
 
-    def end(self, *, package_id: str, domain: str) -> None: ...
+    def end(self, *, package_id: str, domain: str, addon_id: str = "", day: date | None = None) -> None: ...
 
 
 def carry_out_due(
@@ -49,13 +49,13 @@ def carry_out_due(
                 break
             if not uow.terminations.mark_done(termination.id, at):
                 continue  # retracted or carried out meanwhile
-            if not termination.domain:
+            if termination.whole_package:
                 uow.contracts.end(termination.contract_id)
             customer = uow.customers.get(termination.customer_number)
             if customer is not None and customer.email:
                 subject, body = termination_notices.render(
-                    market=customer.market, package_id=termination.package_id, domain=termination.domain,
-                    day=termination.effective_date,
+                    market=customer.market, preference=customer.language, package_id=termination.package_id,
+                    domain=termination.domain, day=termination.effective_date, addon=termination.addon_id,
                 )  # fmt: skip
                 uow.mails.queue(
                     dedup_key=f"termination-done:{termination.id}",
@@ -81,7 +81,12 @@ def apply_carried_out(
     followed = []
     for termination in pending:
         try:
-            ends.end(package_id=termination.package_id, domain=termination.domain)
+            ends.end(
+                package_id=termination.package_id,
+                domain=termination.domain,
+                addon_id=termination.addon_id,
+                day=termination.effective_date,
+            )
         except DomainError as error:  # unavailable, or refused: tried again at the next run
             log.warning("termination %s not followed yet: %s %s", termination.id, error.code, error.message)
             continue

@@ -13,7 +13,6 @@ from customercenter.v2 import common_pb2, contract_pb2, package_pb2
 from flask import Blueprint, Response, request, send_file
 
 from gateway_app.api import PDF, XML, answer, operation
-from gateway_app.blueprints.packages import follow_contract_product, visible_package
 from gateway_app.clients import contracts, packages
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.billing import (
@@ -23,6 +22,7 @@ from gateway_app.schemas.billing import (
     SUBJECT_PATTERN,
     Collection,
     CollectionList,
+    ContactAnswer,
     ContactRequest,
     ContactRequestCreated,
     ContactRequestList,
@@ -39,6 +39,7 @@ from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.security import current_principal, token_required
 from gateway_app.uploads import uploaded_file
+from gateway_app.use_cases import follow_contract_product, visible_package
 
 bp = Blueprint("billing", __name__)
 
@@ -58,6 +59,7 @@ CONTACT_FORM = {
     "example": {"subject": "Signed contract handover", "message": "Please find the signed form attached.",
                 "file": "%PDF-1.7 ... (the signed form)"},
 }  # fmt: skip
+REQUEST_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. cr_3f2a9c"}
 NO_OFFER = {
     404: "No such offer for the customer this month, or a package that is not the customer's (not_found)"
 }
@@ -134,18 +136,23 @@ def order(offer_id: str, package_id: str) -> package_pb2.Package:
     },
 )
 def create_contact_request() -> Response:
+    created = send_contact_request(request.form.get("subject", ""), request.form.get("message", ""))
+    return answer(ContactRequestCreated(id=created.id), 201)
+
+
+def send_contact_request(subject: str, message: str) -> contract_pb2.ContactRequest:
+    """A contact request of the caller with the request's optional `file` (the API and the
+    contact page). Subject and message are checked by contract-service (422 naming the field)."""
     upload = uploaded_file(
         limit=MAX_ATTACHMENT_BYTES, too_large=TOO_LARGE, empty="The file is empty. Please attach a PDF."
     )
-    # Subject and message are checked by contract-service (422 naming the field).
-    created = contracts.create_contact_request(
-        request.form.get("subject", ""),
-        request.form.get("message", ""),
+    return contracts.create_contact_request(
+        subject,
+        message,
         filename=upload.filename or "attachment.pdf" if upload else "",
         attachment=upload.content if upload else b"",
         token=_token(),
     )
-    return answer(ContactRequestCreated(id=created.id), 201)
 
 
 # --- the service team --------------------------------------------------------------------------
@@ -276,7 +283,7 @@ def list_contact_requests() -> Response:
     "The PDF attached to a contact request",
     "admin",
     {200: PDF},
-    params={"request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$"}},
+    params={"request_id": REQUEST_ID},
     errors={
         404: "No contact request with an attachment under this id (not_found)",
         422: "A malformed id (invalid_input, field id)",
@@ -285,3 +292,29 @@ def list_contact_requests() -> Response:
 def contact_attachment(request_id: str) -> Response:
     document = contracts.get_contact_attachment(request_id, token=_token())
     return pdf_download(document.content, document.filename)
+
+
+@bp.post("/api/v1/admin/contact-requests/<request_id>/answer")
+@token_required("staff")
+@operation(
+    "answerContactRequest",
+    "Answer a contact request by mail (to the customer's contact address, in the customer's language)",
+    "admin",
+    {200: ContactRequest},
+    body=ContactAnswer,
+    params={"request_id": REQUEST_ID},
+    errors={
+        404: "No contact request under this id (not_found)",
+        409: "Already answered (already_answered), or the customer has no contact e-mail address "
+        "(no_contact_address)",
+        422: "A missing or too long message, a malformed id (invalid_input, with field)",
+    },
+)
+def answer_contact_request(request_id: str, body: ContactAnswer) -> Response:
+    return answer(ContactRequest.of(answer_contact(request_id, body.message)))
+
+
+def answer_contact(request_id: str, message: str) -> contract_pb2.ContactRequest:
+    """Answers a contact request by mail (the API and the staff page): contract-service marks it
+    answered and queues the mail in one transaction."""
+    return contracts.answer_contact_request(request_id, message, token=_token())

@@ -57,8 +57,8 @@ def get_customer() -> Response:
 @token_required("customer")
 @operation(
     "updateCustomer",
-    "Change master data online (address, phone and fax numbers, e-mail): one "
-    "record for every package. The old address is told of a new email, with a link that puts it back "
+    "Change master data online (address, phone and fax numbers, e-mail) and the language of mails "
+    "and PDFs: one record for every package. The old address is told of a new email, with a link that puts it back "
     "within 7 days",
     "customer",
     {200: Customer},
@@ -76,7 +76,9 @@ def get_customer() -> Response:
 def update_customer(body: CustomerUpdate) -> Response:
     changes = body.changes()
     if not changes:
-        raise InvalidInput("Give at least one field to change: " + ", ".join(ONLINE_FIELDS) + ".")
+        raise InvalidInput(
+            "Give at least one field to change: " + ", ".join((*ONLINE_FIELDS, "language")) + "."
+        )
     return answer(Customer.from_proto(change_customer_data(changes, current_password=body.current_password)))
 
 

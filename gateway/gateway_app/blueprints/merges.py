@@ -47,7 +47,9 @@ ABSORBED_ONLY = {
     body=MergeStart,
     location=True,
     errors={
-        401: "Bad proof of ownership (invalid_credentials), or no valid token",
+        401: "Bad proof of ownership (invalid_credentials: a wrong password or second_factor_code), "
+        "the source number has two-factor authentication and no second_factor_code was given "
+        "(second_factor_required), or no valid token",
         409: "A number already merged or in an open merge (merge_conflict), or two markets (different_markets)",
         422: "Invalid input (invalid_input, with field), or the signed-in number itself (same_customer_number)",
         429: "",
@@ -60,6 +62,7 @@ def start_merge(body: MergeStart) -> Response:
         domain=body.domain or "",
         domain_password=body.domain_password or "",
         token=current_principal().token,
+        second_factor_code=body.second_factor_code or "",
     )
     location = url_for("merges.get_merge", merge_id=created.id)
     return answer(Merge.from_proto(created), 201, {"Location": location})
@@ -94,6 +97,21 @@ def get_merge(merge_id: str) -> Response:
 )
 def take_over_data(merge_id: str) -> Response:
     return answer(Merge.from_proto(merges.take_over_data(merge_id, token=current_principal().token)))
+
+
+@bp.post("/<merge_id>/refresh-comparison")
+@token_required("customer")
+@operation(
+    "refreshMergeComparison",
+    "Compare the master data of both numbers again, after the kept number changed its own "
+    "(PATCH /api/v1/customer); a changed comparison needs take-over-data again",
+    "merges",
+    {200: Merge},
+    params=PARAMS,
+    errors={**NOT_FOUND, 403: "The absorbed number's login (forbidden)", 409: NOT_OPEN},
+)
+def refresh_comparison(merge_id: str) -> Response:
+    return answer(Merge.from_proto(merges.refresh_comparison(merge_id, token=current_principal().token)))
 
 
 @bp.post("/<merge_id>/submit")

@@ -114,8 +114,10 @@ def termination_id_of(termination_id: str) -> str:
     return termination_id
 
 
-def create_termination(package_id: str, domain: str, *, token: str) -> contract_pb2.Termination:
-    request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain)
+def create_termination(
+    package_id: str, domain: str, *, addon_id: str = "", token: str
+) -> contract_pb2.Termination:
+    request = contract_pb2.CreateTerminationRequest(package_id=package_id, domain=domain, addon_id=addon_id)
     return _contract().invoke(_contract().stub.CreateTermination, request, token=token).termination
 
 
@@ -215,3 +217,14 @@ def list_contact_requests(*, token: str) -> list[contract_pb2.ContactRequest]:
 def get_contact_attachment(request_id: str, *, token: str) -> contract_pb2.Document:
     request = contract_pb2.GetContactAttachmentRequest(request_id=request_id)
     return _contract().invoke(_contract().stub.GetContactAttachment, request, token=token).document
+
+
+def answer_contact_request(request_id: str, message: str, *, token: str) -> contract_pb2.ContactRequest:
+    request = contract_pb2.AnswerContactRequestRequest(request_id=request_id, message=message)
+    return _contract().invoke(_contract().stub.AnswerContactRequest, request, token=token).request
+
+
+def list_customer_records(*, token: str) -> contract_pb2.ListCustomerRecordsResponse:
+    """The caller's repeat-debit requests, offer orders and contact requests (the export)."""
+    request = contract_pb2.ListCustomerRecordsRequest()
+    return _contract().invoke(_contract().stub.ListCustomerRecords, request, token=token)

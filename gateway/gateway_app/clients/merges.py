@@ -44,7 +44,13 @@ def clean_filename(name: str | None) -> str:
 
 
 def start_merge(
-    source_customer_number: str, *, source_password: str, domain: str, domain_password: str, token: str
+    source_customer_number: str,
+    *,
+    source_password: str,
+    domain: str,
+    domain_password: str,
+    token: str,
+    second_factor_code: str = "",
 ) -> merge_pb2.Merge:
     request = merge_pb2.StartMergeRequest(
         source_customer_number=source_customer_number,
@@ -52,6 +58,7 @@ def start_merge(
         domain=domain,
         domain_password=domain_password,
         client_address=client_address(),
+        source_second_factor_code=second_factor_code,
     )
     return _merge().invoke(_merge().stub.StartMerge, request, token=token).merge
 
@@ -71,6 +78,16 @@ def take_over_data(merge_id: str, *, token: str) -> merge_pb2.Merge:
     return (
         _merge()
         .invoke(_merge().stub.TakeOverData, _ref(merge_pb2.TakeOverDataRequest, merge_id), token=token)
+        .merge
+    )
+
+
+def refresh_comparison(merge_id: str, *, token: str) -> merge_pb2.Merge:
+    return (
+        _merge()
+        .invoke(
+            _merge().stub.RefreshComparison, _ref(merge_pb2.RefreshComparisonRequest, merge_id), token=token
+        )
         .merge
     )
 

@@ -5,7 +5,7 @@ Each function returns the resource its RPC's <Rpc>Response carries (a Package, s
 from __future__ import annotations
 
 from cc_common.protoconv import enum_value
-from customercenter.v2 import package_pb2, package_pb2_grpc
+from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 
 from gateway_app.backends import Backend, current_backends
 
@@ -79,3 +79,22 @@ def get_settings(package_id: str, *, token: str) -> package_pb2.PackageSettings:
 def update_settings(package_id: str, settings: dict[str, str], *, token: str) -> package_pb2.PackageSettings:
     request = package_pb2.UpdateSettingsRequest(package_id=package_id, settings=settings)
     return _package().invoke(_package().stub.UpdateSettings, request, token=token).package_settings
+
+
+def list_addons(package_id: str, *, token: str) -> package_pb2.ListAddonsResponse:
+    request = package_pb2.ListAddonsRequest(package_id=package_id)
+    return _package().invoke(_package().stub.ListAddons, request, token=token)
+
+
+def order_addon(package_id: str, kind: str, *, market: str, token: str) -> package_pb2.Addon:
+    request = package_pb2.OrderAddonRequest(
+        package_id=package_id,
+        kind=enum_value(package_pb2.AddonKind, kind),
+        market=enum_value(common_pb2.Market, market),
+    )
+    return _package().invoke(_package().stub.OrderAddon, request, token=token).addon
+
+
+def set_addon_end(package_id: str, addon_id: str, ends_on: str, *, token: str) -> package_pb2.Addon:
+    request = package_pb2.SetAddonEndRequest(package_id=package_id, addon_id=addon_id, ends_on=ends_on)
+    return _package().invoke(_package().stub.SetAddonEnd, request, token=token).addon

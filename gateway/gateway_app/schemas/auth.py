@@ -93,3 +93,58 @@ class Jwks(Answer):
             }
         ]
     }
+
+
+# --- second factor ---------------------------------------------------------------------------
+
+# A six-digit TOTP code or a recovery code such as "k7q2x-mf3ab-9zt4p-wd6ns-c" (spaces and
+# hyphens are ignored).
+SecondFactorCode = text(min_len=1, max_len=64)
+
+
+class SecondFactorRequired(Answer):
+    """The password is right; the login needs the second factor: POST /api/v1/auth/second-factor with this challenge (single use, 5 minutes)"""
+
+    second_factor_required: Literal[True]
+    challenge: str
+    EXAMPLE: ClassVar = {"second_factor_required": True, "challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
+
+
+class SecondFactorLogin(Body):
+    challenge: LinkToken
+    code: SecondFactorCode
+    EXAMPLE: ClassVar = {"challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO", "code": "123456"}
+
+
+class SecondFactorStart(Body):
+    current_password: Password
+    EXAMPLE: ClassVar = {"current_password": "correct horse battery"}
+
+
+class SecondFactorEnrolment(Answer):
+    """The new TOTP secret (base32) and its otpauth:// URI for an authenticator app; shown this once, not active until confirmed"""
+
+    secret: str
+    otpauth_uri: str
+    EXAMPLE: ClassVar = {
+        "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+        "otpauth_uri": "otpauth://totp/Customer%20Center:10001?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Customer%20Center",
+    }
+
+
+class SecondFactorConfirm(Body):
+    code: SecondFactorCode
+    EXAMPLE: ClassVar = {"code": "123456"}
+
+
+class RecoveryCodes(Answer):
+    """Ten single-use recovery codes, shown this once; from now on every login needs the second factor"""
+
+    recovery_codes: list[str]
+    EXAMPLE: ClassVar = {"recovery_codes": ["k7q2x-mf3ab-9zt4p-wd6ns-c", "..."]}
+
+
+class SecondFactorDisable(Body):
+    current_password: Password
+    code: SecondFactorCode
+    EXAMPLE: ClassVar = {"current_password": "correct horse battery", "code": "123456"}

@@ -1,15 +1,15 @@
 """Offers of the month, direct debit collections, the bank's answers and contact requests
 (/api/v1/offers, /api/v1/contact-requests, /api/v1/admin/offers, /api/v1/admin/direct-debits,
-/api/v1/admin/invoices/{number}/paid|returned, /api/v1/admin/contact-requests)."""
+/api/v1/admin/invoices/{number}/paid|returned, /api/v1/admin/contact-requests and their answers)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name, iso
 from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
-from customercenter.v2 import common_pb2
+from customercenter.v2 import common_pb2, contract_pb2
 from pydantic import ConfigDict, Field, model_validator
 
 from gateway_app.schemas import (
@@ -214,15 +214,21 @@ class ContactRequest(Answer):
     message: str
     attachment: str | None  # the attached PDF's file name
     created_at: DateTime
+    status: Literal["open", "answered"]
+    answer: str | None  # the service team's answer as mailed; null while open
+    answered_at: DateTime | None
     EXAMPLE: ClassVar = {"id": "cr_3f2a9c", "customer_number": "10000001", "package_id": None,
                          "subject": "Signed contract handover", "message": "Attached.", "attachment": "handover.pdf",
-                         "created_at": "2026-12-02T10:00:00+00:00"}  # fmt: skip
+                         "created_at": "2026-12-02T10:00:00+00:00", "status": "answered",
+                         "answer": "Thank you, the handover is done.", "answered_at": "2026-12-02T11:00:00+00:00"}  # fmt: skip
 
     @classmethod
     def of(cls, message: Any) -> ContactRequest:
+        status = enum_name(contract_pb2.ContactRequestStatus, message.status) or "open"
         return cls(id=message.id, customer_number=message.customer_number or None, package_id=message.package_id or None,
                    subject=message.subject, message=message.message, attachment=message.filename or None,
-                   created_at=iso(message, "created_at"))  # fmt: skip
+                   created_at=iso(message, "created_at"), status=status, answer=message.answer or None,
+                   answered_at=iso(message, "answered_at") or None)  # fmt: skip
 
 
 class ContactRequestList(Answer):
@@ -230,3 +236,8 @@ class ContactRequestList(Answer):
 
     requests: list[ContactRequest]
     EXAMPLE: ClassVar = {"requests": [ContactRequest.EXAMPLE]}
+
+
+class ContactAnswer(Body):
+    message: text(min_len=1, max_len=5000)
+    EXAMPLE: ClassVar = {"message": "Thank you, we have carried out the contract handover."}

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
+from cc_common import i18n
 from cc_common.errors import InvalidInput
+from cc_common.protoconv import enum_name
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
+from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
 from gateway_app.schemas import (
@@ -24,6 +27,9 @@ from gateway_app.schemas import (
 )
 
 MARKET = Literal["de", "nl", "uk"]
+# The language of mails, PDFs and (after login) the pages: the customer's preference, else its
+# market's (cc_common.i18n.customer_language).
+LANGUAGE = Literal["en", "de", "nl"]
 CUSTOMER_FIELDS = (
     "company", "first_name", "last_name", "street", "zip", "city", "country", "phone", "mobile", "fax", "email",
 )  # fmt: skip
@@ -88,29 +94,35 @@ class Customer(Answer):
     mobile: str | None
     fax: str | None
     email: str | None
+    language: LANGUAGE
     payment: Payment
     EXAMPLE: ClassVar = {
         "customer_number": "10001", "market": "de", "company": None, "first_name": "Max",
         "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin",
         "country": "DE", "phone": "+49301234567", "mobile": None, "fax": None, "email": "max@example.com",
-        "payment": {"method": "sepa", "iban_masked": "DE89 **** **** **** **30 00", "bic": "COBADEFFXXX",
+        "language": "de", "payment": {"method": "sepa", "iban_masked": "DE89 **** **** **** **30 00", "bic": "COBADEFFXXX",
                     "card_last4": None, "card_expiry": None},
     }  # fmt: skip
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Customer:
-        return super().from_proto(message, payment=Payment.from_proto(message.payment))
+        # contract-service sends the effective language; one that does not yet (an older
+        # version during a rollout) leaves it empty, which is the market's.
+        market = enum_name(common_pb2.Market, message.market)
+        language = i18n.customer_language(market, message.language)
+        return super().from_proto(message, payment=Payment.from_proto(message.payment), language=language)
 
 
 class CustomerUpdate(Body):
     """Any of the fields; null or "" clears phone, mobile or fax. A new email needs current_password
-    (checked like a login). company, first_name or last_name: 409 written_form_required."""
+    (checked like a login). company, first_name or last_name: 409 written_form_required.
+    language (en, de, nl) is the language of mails and PDFs (and of the pages after login)."""
 
     # At least one field to change; a new email with the current password (an email equal to
     # the current address is no change and is taken without it).
     model_config = ConfigDict(
         json_schema_extra={
-            "anyOf": [{"required": [name]} for name in ONLINE_FIELDS],
+            "anyOf": [{"required": [name]} for name in (*ONLINE_FIELDS, "language")],
             "dependentRequired": {"email": ["current_password"]},
         }
     )
@@ -122,6 +134,7 @@ class CustomerUpdate(Body):
     mobile: Line | None = None
     fax: Line | None = None
     email: text(max_len=254) = omitted()
+    language: LANGUAGE = omitted()
     current_password: Password = omitted()
     EXAMPLE: ClassVar = {
         "street": "Hauptstraße 2",
@@ -141,7 +154,7 @@ class CustomerUpdate(Body):
     def changes(self) -> dict[str, str]:
         """The fields given, a null phone, mobile or fax as "" (cleared)."""
         given = self.model_fields_set - {"current_password"}
-        return {name: getattr(self, name) or "" for name in ONLINE_FIELDS if name in given}
+        return {name: getattr(self, name) or "" for name in (*ONLINE_FIELDS, "language") if name in given}
 
 
 def refuse_card_numbers(payment: dict[str, str]) -> None:

@@ -24,10 +24,11 @@ from gateway_app.schemas import (
     omitted,
     text,
 )
+from gateway_app.schemas.auth import SecondFactorCode
 
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
 MAX_REASON = 1000
-MOVED_KINDS = ("packages", "invoices", "contracts", "terminations")
+MOVED_KINDS = ("packages", "invoices", "contracts", "terminations", "offer_orders", "contact_requests")
 Status = Literal[STATUSES]  # cc_common/rules/merges.py
 
 
@@ -114,7 +115,8 @@ class MergeAudit(Merge):
         "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
         "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
                    "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
-        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": []},
+        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": [], "offer_orders": [],
+                  "contact_requests": []},
         "reversal_reason": None,
     }  # fmt: skip
 
@@ -144,6 +146,9 @@ class MergeStart(Body):
     source_password: Password = omitted()
     domain: Domain = omitted()
     domain_password: Password = omitted()
+    # With source_password, when the source number has two-factor authentication: a code of it
+    # (a TOTP code or a recovery code, used up). Missing: 401 second_factor_required.
+    second_factor_code: SecondFactorCode = omitted()
     EXAMPLE: ClassVar = {"source_customer_number": "10002", "source_password": "the other password"}
 
     @model_validator(mode="after")
@@ -159,6 +164,11 @@ class MergeStart(Body):
                 "Prove that the number is yours: give its customer password (source_password), or a "
                 "domain of one of its packages with that package's password (domain, domain_password).",
                 field="source_password",
+            )
+        if self.second_factor_code is not None and not has_password:
+            raise InvalidInput(
+                "second_factor_code goes with source_password (the number's own login).",
+                field="second_factor_code",
             )
         if has_domain and self.domain is None:
             raise InvalidInput("domain is required with domain_password.", field="domain")

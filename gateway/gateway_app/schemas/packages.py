@@ -15,6 +15,8 @@ from gateway_app.schemas import (
     MAX_OPAQUE_ID,
     Answer,
     Body,
+    Date,
+    DateTime,
     Domain,
     Money,
     NewPassword,
@@ -50,13 +52,15 @@ class Package(Answer):
     product: str
     product_name: str | None
     max_domains: int | None
+    max_mailboxes: int = omitted()
+    max_databases: int = omitted()
     domains: list[str]
     status: Literal["active", "terminated"]
     created_at: str | None
     usage: Usage
     EXAMPLE: ClassVar = {
         "id": "pkg_3f2a9c", "customer_number": "10001", "product": "hosting-basic", "product_name": "Hosting Basic",
-        "max_domains": 1, "domains": ["example.com"], "status": "active", "created_at": "2026-01-01T09:00:00+00:00",
+        "max_domains": 1, "max_mailboxes": 5, "max_databases": 1, "domains": ["example.com"], "status": "active", "created_at": "2026-01-01T09:00:00+00:00",
         "usage": {"storage_used_gb": 2, "mailboxes_used": 1, "databases_used": 0},
     }  # fmt: skip
 
@@ -218,3 +222,84 @@ class Split(Body):
                 field="product",
             )
         return self
+
+
+# --- additional services (add-ons) -----------------------------------------------------------
+
+AddonKindName = Literal["extra_domain_slot", "mailbox_pack", "database"]
+
+
+class Addon(Answer):
+    """An additional service of a package. price and currency: the monthly price it was ordered
+    at (the owner's market). status: active; terminated (a termination is in place, it ends on
+    ends_at); ended (since ends_at). ends_at: a day, null while active"""
+
+    id: str
+    package_id: str
+    kind: AddonKindName
+    price: Money
+    currency: str
+    status: Literal["active", "terminated", "ended"]
+    ordered_at: DateTime
+    ends_at: Date
+    EXAMPLE: ClassVar = {
+        "id": "add_3f2a9c", "package_id": "pkg_3f2a9c", "kind": "extra_domain_slot", "price": 1.99,
+        "currency": "EUR", "status": "active", "ordered_at": "2026-03-01T09:00:00+00:00", "ends_at": None,
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> Addon:
+        return super().from_proto(
+            message, price=money(message.monthly_price_cents), ends_at=message.ends_at or None
+        )
+
+
+class AddonOffer(Answer):
+    """An add-on of the catalogue: what it adds to the package's limits (domains, mailboxes,
+    databases) and its monthly prices per market"""
+
+    kind: AddonKindName
+    name: str
+    domains: int
+    mailboxes: int
+    databases: int
+    prices: list[Price]
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> AddonOffer:
+        prices = [Price.from_proto(p, monthly_price=money(p.monthly_price_cents)) for p in message.prices]
+        return super().from_proto(message, prices=prices)
+
+
+class AddonList(Answer):
+    """The package's add-ons, ended ones included, oldest first (addons), and the catalogue of
+    add-ons that can be ordered, with monthly prices per market (available)"""
+
+    addons: list[Addon]
+    available: list[AddonOffer]
+    EXAMPLE: ClassVar = {
+        "addons": [Addon.EXAMPLE],
+        "available": [{"kind": "extra_domain_slot", "name": "Extra domain slot", "domains": 1, "mailboxes": 0,
+                       "databases": 0, "prices": [{"market": "de", "monthly_price": 1.99, "currency": "EUR"}]}],
+    }  # fmt: skip
+
+    @classmethod
+    def from_proto(cls, message: Any, **values: Any) -> AddonList:
+        return cls(
+            addons=[Addon.from_proto(a) for a in message.addons],
+            available=[AddonOffer.from_proto(o) for o in message.available],
+        )
+
+
+class AddonOrder(Body):
+    """The kind of add-on to order for the package."""
+
+    kind: AddonKindName
+    EXAMPLE: ClassVar = {"kind": "mailbox_pack"}
+
+
+class PackageStart(Answer):
+    """A single sign-on link into the package's administration: valid 60 seconds, single use"""
+
+    url: str
+    EXAMPLE: ClassVar = {"url": "https://customer-center.example/packages/sso?token=eyJhbGciOiJFZERTQSIs..."}

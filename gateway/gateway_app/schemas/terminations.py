@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, PackageId, omitted
+from cc_common.errors import InvalidInput
+from pydantic import ConfigDict, model_validator
+
+from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, PackageId, omitted
 
 TERMINATION_ID = {
     "type": "string",
@@ -14,11 +17,12 @@ TERMINATION_ID = {
 
 
 class Termination(Answer):
-    """A termination; domain null: the whole package"""
+    """A termination; domain and addon_id null: the whole package"""
 
     id: str
     package_id: str
     domain: str | None
+    addon_id: str | None
     product: str | None
     contract_id: str | None
     effective_date: Date
@@ -26,7 +30,7 @@ class Termination(Answer):
     created_at: DateTime
     retracted_at: DateTime
     EXAMPLE: ClassVar = {
-        "id": "trm_5e6f", "package_id": "pkg_3f2a9c", "domain": None, "product": "hosting-basic",
+        "id": "trm_5e6f", "package_id": "pkg_3f2a9c", "domain": None, "addon_id": None, "product": "hosting-basic",
         "contract_id": "ctr_1a2b", "effective_date": "2026-12-31", "status": "open",
         "created_at": "2026-03-01T09:00:00+00:00", "retracted_at": None,
     }  # fmt: skip
@@ -40,8 +44,20 @@ class TerminationList(Answer):
 
 
 class TerminationCreate(Body):
-    """The package, or one domain of it, to terminate at the end of the current term."""
+    """The package, or one domain of it, or one add-on of it (addon_id, from GET
+    /api/v1/packages/{package_id}/addons), to terminate at the end of the current term: one
+    target per termination, so never a domain and an add-on together."""
 
+    model_config = ConfigDict(json_schema_extra={"not": {"required": ["domain", "addon_id"]}})
     package_id: PackageId
     domain: Domain = omitted()
+    addon_id: OpaqueId = omitted()
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "domain": "example.org"}
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TerminationCreate:
+        if self.domain is not None and self.addon_id is not None:
+            raise InvalidInput(
+                "A termination has one target: name a domain or an add-on, not both.", field="addon_id"
+            )
+        return self

@@ -7,14 +7,30 @@ from typing import Any
 from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
 from cc_common.rules.customers import is_customer_number
 from cc_common.rules.domains import normalise_domain
+from customercenter.v2 import identity_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.auth import send_password_reset
-from gateway_app.clients import identity, packages
-from gateway_app.security import guard
+from gateway_app.blueprints.auth import (
+    SignIn,
+    complete_sign_in,
+    send_password_reset,
+    sign_in_customer,
+    sign_in_staff,
+)
+from gateway_app.clients import contracts, identity, packages
+from gateway_app.security import PendingToken, guard
 from gateway_app.web import bp
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, check_new_password, page, require
+from gateway_app.web.i18n import remember_preference
+from gateway_app.web.pages import (
+    ERROR_MESSAGES,
+    FIELD_MESSAGES,
+    FormState,
+    check_new_password,
+    error_message,
+    page,
+    require,
+)
 from gateway_app.web.session import end_session, session_principal, start_session
 
 HOME = {"customer": "web.customer_home", "staff": "web.staff_queue"}
@@ -42,10 +58,77 @@ def _check_domain(form: FormState, name: str) -> str:
         return form.get(name)
 
 
-def _login_answer(kind: str, result: Any, **claims: Any) -> Any:
-    answer = guard().issue(kind=kind, subject=result.subject, generation=result.generation, **claims)
+def _login_answer(kind: str, result: Any, pending: PendingToken, **claims: Any) -> Any:
+    answer = guard().issue(
+        kind=kind, subject=result.subject, generation=result.generation, pending=pending, **claims
+    )
+    return _signed_in(answer)
+
+
+def _signed_in(answer: dict[str, Any]) -> Any:
     principal = guard().authenticate(answer["access_token"])
-    return start_session(redirect(_home_of(principal)), answer["access_token"])
+    response = start_session(redirect(_home_of(principal)), answer["access_token"])
+    if principal.kind == "customer":
+        remember_preference(response, _customer_language(answer["access_token"]))
+    return response
+
+
+def _customer_language(token: str) -> str:
+    """The language the signed-in customer chose (PATCH /api/v1/customer, the customer data
+    page); "" when it chose none or contract-service cannot say: the pages then keep the
+    browser's language."""
+    try:
+        return contracts.get_customer(token=token).language_preference
+    except DomainError:
+        return ""
+
+
+def _second_step(kind: str, challenge: str, form: FormState | None = None, status: int = 200) -> Any:
+    """The login's second step: a code from the authenticator app, or a recovery code."""
+    step = form or FormState({"code": "", "recovery_code": ""})
+    return page(
+        "second_factor_login.html",
+        status,
+        form=step,
+        challenge=challenge,
+        action=url_for("web.login_second_factor" if kind == "customer" else "web.staff_login_second_factor"),
+        title=_("Customer login") if kind == "customer" else _("Service team login"),
+    )
+
+
+def _password_step(kind: str, result: SignIn) -> Any:
+    """After a right password: the session, or (a second factor is active) its step."""
+    if isinstance(result, identity_pb2.SecondFactorChallenge):
+        return _second_step(kind, result.challenge)
+    return _signed_in(result)
+
+
+def _complete(kind: str) -> Any:
+    form = FormState.from_request("code", "recovery_code")
+    challenge = request.form.get("challenge", "")
+    code = form.get("code").strip() or form.get("recovery_code").strip()
+    if not code:
+        form.fail("code", _("Please fill in this field."))
+    elif challenge:
+        try:
+            issued = complete_sign_in(challenge, code)
+            if guard().authenticate(issued["access_token"]).kind == kind:
+                return _signed_in(issued)
+            form.fail(None, str(ERROR_MESSAGES["invalid_credentials"]))  # another kind's challenge
+        except DomainError as error:
+            form.fail(None, error_message(error) if error.code in ERROR_MESSAGES else error.message)
+    form.values = {"code": "", "recovery_code": ""}  # a code is never sent back
+    return _second_step(kind, challenge, form, 401)
+
+
+@bp.post("/login/second-factor")
+def login_second_factor() -> Any:
+    return _complete("customer")
+
+
+@bp.post("/staff/login/second-factor")
+def staff_login_second_factor() -> Any:
+    return _complete("staff")
 
 
 @bp.get("/")
@@ -64,10 +147,7 @@ def login() -> Any:
         number = _check_customer_number(form, "customer_number")
         if form.ok:
             try:
-                result = identity.customer_login(number, form.get("password"))
-                return _login_answer(
-                    "customer", result, customer_number=identity.subject_name(result.subject)
-                )
+                return _password_step("customer", sign_in_customer(number, form.get("password")))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""  # a password is never sent back
@@ -87,10 +167,11 @@ def package_login() -> Any:
                     package_id = packages.resolve_domain(domain).id
                 except NotFound:
                     package_id = ""  # identity checks a dummy hash: same answer, same cost
-                result = identity.package_login(domain, package_id, form.get("password"))
+                pending = guard().pending_token()
+                result = identity.package_login(domain, package_id, form.get("password"), pending=pending)
                 package_id = identity.subject_name(result.subject) or package_id
                 # No customer number in a package login: its password may be held by a third party.
-                return _login_answer("package", result, package_id=package_id)
+                return _login_answer("package", result, pending, package_id=package_id)
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""
@@ -105,8 +186,7 @@ def staff_login() -> Any:
         require(form, "username", "password")
         if form.ok:
             try:
-                result = identity.staff_login(form.get("username"), form.get("password"))
-                return _login_answer("staff", result)
+                return _password_step("staff", sign_in_staff(form.get("username"), form.get("password")))
             except DomainError as error:
                 form.fail_with(error)
         form.values["password"] = ""

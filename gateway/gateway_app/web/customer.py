@@ -4,24 +4,27 @@ ones: merge, downgrade, termination and retraction, package splitting)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+import segno
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
 from customercenter.v2 import contract_pb2
-from flask import redirect, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.auth import change_password
-from gateway_app.blueprints.billing import order
+from gateway_app.blueprints import account
+from gateway_app.blueprints.auth import change_password, notice_address
+from gateway_app.blueprints.billing import order, send_contact_request
 from gateway_app.blueprints.customer import (
     change_customer_data,
     restore_email,
     store_payment,
 )
-from gateway_app.blueprints.packages import change_product
-from gateway_app.clients import contracts
+from gateway_app.blueprints.terminations import retract
+from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT, money
@@ -36,7 +39,9 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
+from gateway_app.use_cases import change_product, set_package_password, split_package, visible_package
 from gateway_app.web import bp
+from gateway_app.web.i18n import LANGUAGE_NAMES, LANGUAGES, remember_preference
 from gateway_app.web.pages import FormState, check_new_password, page, require
 from gateway_app.web.session import page_login
 
@@ -79,29 +84,41 @@ def customer_home() -> Any:
 # --- customer data -----------------------------------------------------------------------------
 
 
-@bp.route("/customer/data", methods=["GET", "POST"])
-@page_login("customer")
-def customer_data() -> Any:
-    customer = _customer()
-    if request.method == "GET":
-        form = FormState({name: customer.get(name) or "" for name in CONTACT_FIELDS})
-        return page("customer/data.html", customer=customer, form=form)
-    form = FormState.from_request(*CONTACT_FIELDS, "current_password")
+def contact_form(customer: dict[str, Any], *names: str) -> FormState:
+    """The contact data form (and the language, when named) filled with the customer's values."""
+    return FormState({name: customer.get(name) or "" for name in (*CONTACT_FIELDS, *names)})
+
+
+def save_contact_form(
+    customer: dict[str, Any],
+    form: FormState,
+    save: Callable[..., Any],
+    *,
+    fields: tuple[str, ...] = CONTACT_FIELDS,
+) -> dict[str, str]:
+    """Checks a submitted contact data form against the customer's current values and hands the
+    changed fields to `save` (the use case of PATCH /api/v1/customer, or the merge window's,
+    which is that one plus a new comparison); errors land in `form`, the password is never
+    sent back. Returns the changes (empty: nothing to save)."""
     require(form, "street", "zip", "city", "email")
     changes = {
         name: form.get(name).strip()
-        for name in CONTACT_FIELDS
+        for name in fields
         if form.get(name).strip() != (customer.get(name) or "")
     }
+    if not changes.get("language", "x"):
+        del changes["language"]  # not sent: unchanged (the page's select always sends one)
     for name, value in changes.items():
         if len(value) > MAX_TEXT:
             form.fail(name, _("At most %(count)s characters.", count=MAX_TEXT))
+    if "language" in changes and changes["language"] not in LANGUAGES:
+        form.fail("language", _("Please choose one of the values offered."))
     if "email" in changes and not form.get("current_password"):
         form.fail("current_password", _("Enter your current customer password to change the e-mail address."))
     if form.ok and changes:
         try:
-            # The same path as PATCH /api/v1/customer (the password is checked like a login).
-            change_customer_data(
+            # The password is checked like a login (gateway_app/blueprints/customer.py).
+            save(
                 changes,
                 current_password=form.get("current_password") or None,
                 current_email=customer.get("email") or "",
@@ -109,12 +126,32 @@ def customer_data() -> Any:
         except DomainError as error:
             if error.code == "invalid_credentials":
                 form.fail("current_password", _("The current password is not correct."))
+            elif error.http_status in (401, 403, 404) or error.http_status >= 500:
+                raise
             else:
                 form.fail_with(error)
     form.values["current_password"] = ""  # a password is never sent back
+    return changes
+
+
+@bp.route("/customer/data", methods=["GET", "POST"])
+@page_login("customer")
+def customer_data() -> Any:
+    customer = _customer()
+    options = {"language_options": list(LANGUAGE_NAMES.items())}
+    if request.method == "GET":
+        return page(
+            "customer/data.html", customer=customer, form=contact_form(customer, "language"), **options
+        )
+    form = FormState.from_request(*CONTACT_FIELDS, "language", "current_password")
+    # The same path as PATCH /api/v1/customer.
+    changes = save_contact_form(customer, form, change_customer_data, fields=(*CONTACT_FIELDS, "language"))
     if form.ok:
-        return redirect(url_for("web.customer_data", notice="saved"))
-    return page("customer/data.html", 422, customer=customer, form=form)
+        response = redirect(url_for("web.customer_data", notice="saved"))
+        if "language" in changes:
+            remember_preference(response, changes["language"], chosen_now=True)  # the pages follow it
+        return response
+    return page("customer/data.html", 422, customer=customer, form=form, **options)
 
 
 # --- payment data ------------------------------------------------------------------------------
@@ -181,6 +218,68 @@ def customer_password() -> Any:
         form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
         return page("customer/password.html", 422, form=form)
     return page("customer/password.html", form=form)
+
+
+# --- two-factor authentication -----------------------------------------------------------------
+
+
+def _second_factor_page(status: int = 200, **context: Any) -> Any:
+    state = identity.second_factor_status(token=_token())
+    context.setdefault("form", FormState({"current_password": "", "code": ""}))
+    return page("customer/second_factor.html", status, state=state, **context)
+
+
+@bp.route("/customer/second-factor", methods=["GET", "POST"])
+@page_login("customer")
+def customer_second_factor() -> Any:
+    """Turn on (the current password, then a first code; the recovery codes are shown once)
+    and turn off (the current password and a code)."""
+    if request.method == "GET":
+        return _second_factor_page()
+    action = request.form.get("action", "")
+    form = FormState.from_request("current_password", "code")
+    try:
+        if action == "start":
+            require(form, "current_password")
+            if form.ok:
+                started = identity.start_second_factor(form.get("current_password"), token=_token())
+                # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
+                qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
+                return _second_factor_page(enrolment=started, qr=qr, form=FormState({"code": ""}))
+        elif action == "confirm":
+            require(form, "code")
+            if form.ok:
+                email, market, language = notice_address()
+                codes = identity.confirm_second_factor(
+                    form.get("code").strip(), email=email, market=market, language=language, token=_token()
+                )
+                return _second_factor_page(recovery_codes=codes)
+            return _second_factor_page(422, confirming=True, form=form)
+        elif action == "disable":
+            require(form, "current_password", "code")
+            if form.ok:
+                email, market, language = notice_address()
+                identity.disable_second_factor(
+                    form.get("current_password"),
+                    form.get("code").strip(),
+                    email=email,
+                    market=market,
+                    language=language,
+                    token=_token(),
+                )
+                return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
+    except DomainError as error:
+        if error.code == "invalid_credentials":
+            wrong = (
+                _("The code is not correct.")
+                if action == "confirm"
+                else _("The password or the code is not correct.")
+            )
+            form.fail(None, wrong)
+        else:
+            form.fail_with(error)
+    form.values = dict.fromkeys(form.values, "")  # passwords and codes are never sent back
+    return _second_factor_page(422, confirming=action == "confirm", form=form)
 
 
 # --- invoices ----------------------------------------------------------------------------------
@@ -299,7 +398,7 @@ def customer_terminations() -> Any:
 @bp.post("/customer/terminations/<termination_id>/retract")
 @page_login("customer")
 def customer_retract(termination_id: str) -> Any:
-    contracts.retract_termination(termination_id, token=_token())
+    retract(termination_id)  # a retracted add-on is active again
     return redirect(url_for("web.customer_terminations", notice="retracted"))
 
 
@@ -313,18 +412,82 @@ def customer_split() -> Any:
         require(form, "package_id", "domain")
         if form.ok:
             try:
-                package_service.move_domain(
+                # The same use case as POST /api/v1/packages/{id}/split: a new package gets
+                # its contract, and nothing moves while a merge has frozen the number.
+                split_package(
                     _ref(form.get("package_id")),
                     form.get("domain"),
                     target_package_id=form.get("target_package_id"),
                     product="" if form.get("target_package_id") else form.get("product"),
-                    token=_token(),
                 )
                 return redirect(url_for("web.customer_split", notice="split"))
             except DomainError as error:
                 form.fail_with(error)
         return page("customer/split.html", 422, form=form, **_options(packages, products))
     return page("customer/split.html", form=form, **_options(packages, products))
+
+
+# --- administration / set passwords --------------------------------------------------------------
+
+
+def _password_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+    """The customer's packages, each with its "set package password" form; `failed` names the
+    package whose form is shown with `form`'s errors."""
+    return page(
+        "customer/package_passwords.html",
+        status,
+        packages=_packages(),
+        form=form or FormState({"new_password": "", "confirm_password": ""}),
+        failed=failed,
+    )
+
+
+@bp.get("/customer/package-passwords")
+@page_login("customer")
+def customer_package_passwords() -> Any:
+    return _password_page()
+
+
+@bp.post("/customer/package-passwords/<package_id>")
+@page_login("customer")
+def customer_set_package_password(package_id: str) -> Any:
+    """The same use case as the package administration's "set package password" and
+    PUT /api/v1/packages/{id}/password: ownership first (404 for another customer's package),
+    then identity sets the password and ends the package login's other sessions."""
+    package = visible_package(_ref(package_id))
+    form = FormState.from_request("new_password", "confirm_password")
+    require(form, "new_password", "confirm_password")
+    new = check_new_password(form)
+    if form.ok:
+        try:
+            set_package_password(package.id, new)
+            return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
+        except DomainError as error:
+            form.fail_with(error)
+    form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
+    return _password_page(422, form=form, failed=package.id)
+
+
+# --- contact form ------------------------------------------------------------------------------
+
+
+@bp.route("/customer/contact", methods=["GET", "POST"])
+@page_login("customer")
+def customer_contact() -> Any:
+    """Write to the service team, optionally with a signed form as a PDF: the same path as
+    POST /api/v1/contact-requests (gateway_app/uploads.py, contract-service checks the text)."""
+    form = FormState.from_request("subject", "message")
+    if request.method == "GET":
+        form.values["subject"] = request.args.get("subject", "")[:MAX_TEXT]
+        return page("customer/contact.html", form=form)
+    require(form, "subject", "message")
+    if form.ok:
+        try:
+            send_contact_request(form.get("subject"), form.get("message"))
+            return redirect(url_for("web.customer_contact", notice="contact_sent"))
+        except DomainError as error:
+            form.fail_with(error)
+    return page("customer/contact.html", 422, form=form)
 
 
 # --- offers of the month -----------------------------------------------------------------------
@@ -391,3 +554,42 @@ def email_restore() -> Any:
                     form.fail_with(error)
         return page("email_restore.html", 400 if form.error else 422, token=token, form=form, done=False)
     return page("email_restore.html", token=token, form=form, done=False)
+
+
+# --- security: sessions, login history, data export ------------------------------------------
+# The same functions as GET/DELETE /api/v1/sessions, /login-history and /customer/export.
+
+
+@bp.get("/customer/security")
+@page_login("customer")
+def customer_security() -> Any:
+    token = _token()
+    return page(
+        "customer/security.html",
+        sessions=account.session_list(token).sessions,
+        logins=account.login_history(token).logins,
+    )
+
+
+@bp.post("/customer/security/sessions/<session_id>/end")
+@page_login("customer")
+def customer_end_session(session_id: str) -> Any:
+    account.end_session(_ref(session_id), _token())
+    return redirect(url_for("web.customer_security", notice="session_ended"))
+
+
+@bp.post("/customer/security/sessions/end-others")
+@page_login("customer")
+def customer_end_other_sessions() -> Any:
+    account.end_other_sessions(_token())
+    return redirect(url_for("web.customer_security", notice="others_ended"))
+
+
+@bp.get("/customer/security/export")
+@page_login("customer")
+def customer_export() -> Any:
+    principal = current_principal()
+    response = jsonify(account.customer_export(principal.token).json())
+    filename = account.export_filename(principal.customer_number or "")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

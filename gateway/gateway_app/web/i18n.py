@@ -1,7 +1,10 @@
 """Languages of the pages: English, German and Dutch (Flask-Babel).
 
 The language comes from `?lang=` (which also sets the `cc_lang` cookie, so every page has a
-switch that sticks), else that cookie, else Accept-Language, else English. The catalogues are
+switch that sticks: the visitor's explicit choice), else that cookie, else - while signed in -
+the language the customer chose for itself (`cc_pref_lang`, set at login from contract-service's
+record and when the customer data page changes it, dropped at logout), else Accept-Language,
+else English. The catalogues are
 kept as .po files in the repository (gateway_app/translations/<lang>/LC_MESSAGES) and compiled
 to .mo once per process at start-up, into a private directory: no compiled file is committed,
 so nothing can go stale.
@@ -23,6 +26,7 @@ from flask_babel import Babel, format_currency, format_date, get_locale
 
 from gateway_app.proxy import secure_cookies
 from gateway_app.web import bp
+from gateway_app.web.session import PREFERENCE_COOKIE, SESSION_COOKIE, R
 
 LANGUAGES = ("en", "de", "nl")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "nl": "Nederlands"}
@@ -60,6 +64,9 @@ def select_locale() -> str:
     cookie = request.cookies.get(LANG_COOKIE, "")
     if cookie in LANGUAGES:
         return cookie
+    preference = request.cookies.get(PREFERENCE_COOKIE, "")
+    if preference in LANGUAGES and request.cookies.get(SESSION_COOKIE):
+        return preference
     return request.accept_languages.best_match(LANGUAGES) or "en"
 
 
@@ -82,6 +89,19 @@ def language_links() -> list[dict[str, str | bool]]:
             }
         )
     return links
+
+
+def remember_preference(response: R, language: str, *, chosen_now: bool = False) -> R:
+    """The language the signed-in customer chose: the pages follow it until the visitor picks
+    a language explicitly or signs out. `chosen_now` (the customer data page saved it): this
+    is the visitor's latest choice, so an earlier one of the language switch gives way."""
+    if language in LANGUAGES:
+        response.set_cookie(
+            PREFERENCE_COOKIE, language, httponly=True, samesite="Lax", secure=secure_cookies(), path="/"
+        )
+        if chosen_now and request.cookies.get(LANG_COOKIE):
+            response.delete_cookie(LANG_COOKIE, path="/", samesite="Lax", secure=secure_cookies())
+    return response
 
 
 @bp.after_request

@@ -8,6 +8,7 @@ form to send -> "Update Data" -> "Send Order" -> the service team checks it, a m
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,9 @@ from gateway_app.schemas.customers import Customer
 from gateway_app.schemas.merges import Merge
 from gateway_app.security import current_principal
 from gateway_app.uploads import uploaded_file
+from gateway_app.use_cases import correct_data_in_merge
 from gateway_app.web import bp
+from gateway_app.web.customer import CONTACT_FIELDS, contact_form, save_contact_form
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
 from gateway_app.web.session import page_login
 
@@ -63,7 +66,9 @@ STATUS_LABELS = {
 OPEN_STATUSES = ("needs_legal_proof", "ready")
 # Until execution starts, the absorbed side of a merge may object (or confirm it).
 OBJECTABLE_STATUSES = ("needs_legal_proof", "ready", "submitted", "approved")
-START_FIELDS = ("source_customer_number", "proof", "source_password", "domain", "domain_password")
+START_FIELDS = (
+    "source_customer_number", "proof", "source_password", "second_factor_code", "domain", "domain_password",
+)  # fmt: skip
 
 
 def merge_view(message: Any) -> dict[str, Any]:
@@ -150,19 +155,45 @@ def merge_begin() -> Any:
                 domain=domain,
                 domain_password=form.get("domain_password") if proof == "domain" else "",
                 token=_token(),
+                second_factor_code=form.get("second_factor_code").strip() if proof == "password" else "",
             )
             return redirect(url_for("web.merge_page", merge_id=created.id))
         except DomainError as error:
             form.fail_with(error)
-    form.values["source_password"] = form.values["domain_password"] = ""
+    form.values["source_password"] = form.values["domain_password"] = form.values["second_factor_code"] = ""
     return _start_page(form, 422)
 
 
 @bp.get("/customer/merge/<merge_id>")
 @page_login("customer")
-def merge_page(merge_id: str, error: str | None = None, status: int = 200) -> Any:
+def merge_page(
+    merge_id: str, error: str | None = None, status: int = 200, data_form: FormState | None = None
+) -> Any:
     item = merges.get_merge(merge_id, token=_token())
-    return page("merge/compare.html", status, merge=merge_view(item), labels=FIELD_LABELS, error=error)
+    view = merge_view(item)
+    if data_form is None and view["open"]:
+        # The kept number may correct its own contact data here, before "Next".
+        data_form = contact_form(Customer.from_proto(contracts.get_customer(token=_token())).json())
+    return page(
+        "merge/compare.html", status, merge=view, labels=FIELD_LABELS, error=error, data_form=data_form
+    )
+
+
+@bp.post("/customer/merge/<merge_id>/data")
+@page_login("customer")
+def merge_correct_data(merge_id: str) -> Any:
+    """ "If the current master data has changed, you can change it directly": the kept number
+    changes its own contact data (the use case of PATCH /api/v1/customer, with the same
+    e-mail re-authentication), then the comparison is made again with the new values."""
+    customer = Customer.from_proto(contracts.get_customer(token=_token())).json()
+    form = FormState.from_request(*CONTACT_FIELDS, "current_password")
+    # A merge that is no longer open (409 merge_not_open) changes nothing: the form says so.
+    changes = save_contact_form(customer, form, functools.partial(correct_data_in_merge, merge_id))
+    if not form.ok:
+        return merge_page(merge_id, status=422, data_form=form)
+    if not changes:
+        merges.refresh_comparison(merge_id, token=_token())  # nothing changed here; maybe elsewhere
+    return redirect(url_for("web.merge_page", merge_id=merge_id, notice="data_corrected"))
 
 
 def _act(merge_id: str, action: Callable[..., Any], notice: str) -> Any:

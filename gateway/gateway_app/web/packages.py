@@ -1,25 +1,31 @@
 """Package administration (docs/trust-boundaries.md): the technical settings of one package and "set package
-password". Reached with a package login (domain + package password) or from the customer
-area. A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
+password". Reached with a package login (domain + package password), from the customer area
+("More"), or signed in as the package by the customer area's "Start" (a single sign-on link,
+gateway_app/sign_on.py). A package login sees nothing contractual: no customer data, invoices, forms or prices, and it
 changes nothing contractual (no upgrade)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
-from cc_common.errors import DomainError, ServiceUnavailable
+from cc_common.errors import DomainError, ServiceUnavailable, Unauthenticated
 from cc_common.protoconv import enum_name
 from customercenter.v2 import common_pb2, package_pb2
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from gateway_app.blueprints.packages import change_product, set_package_password_of, visible_package
+from gateway_app import sign_on
+from gateway_app.blueprints.terminations import terminate
 from gateway_app.clients import contracts, packages
-from gateway_app.security import current_principal
+from gateway_app.schemas import MAX_OPAQUE_ID
+from gateway_app.schemas.packages import Addon, AddonKindName, AddonOffer
+from gateway_app.security import current_principal, guard
+from gateway_app.use_cases import change_product, order_addon, set_package_password, visible_package
 from gateway_app.web import bp
-from gateway_app.web.pages import FormState, check_new_password, page, require
-from gateway_app.web.session import page_login
+from gateway_app.web.pages import FormState, check_new_password, error_message, error_page, page, require
+from gateway_app.web.session import page_login, start_session
 
 SETTINGS = {
     "php_version": ("8.1", "8.2", "8.3"),
@@ -28,6 +34,14 @@ SETTINGS = {
     "php_memory_limit_mb": None,  # a number, 64 to 1024
 }
 
+
+ADDON_KINDS = get_args(AddonKindName)
+# The pages' names of the add-on kinds (package-service's catalogue names are English).
+ADDON_LABELS = {
+    "extra_domain_slot": _l("Extra domain slot"),
+    "mailbox_pack": _l("Mailbox pack (10 mailboxes)"),
+    "database": _l("Additional database"),
+}
 
 # A package login reaches only its own package (the same answer as an unknown id).
 _package = visible_package
@@ -69,6 +83,7 @@ def _render(
     settings_form: FormState | None = None,
     password_form: FormState | None = None,
     upgrade_form: FormState | None = None,
+    addon_form: FormState | None = None,
 ) -> Any:
     package = _package(package_id)
     token = current_principal().token
@@ -76,13 +91,23 @@ def _render(
     products = packages.list_products(token=token)
     package_status = enum_name(package_pb2.PackageStatus, package.status)
     larger = larger_products(package.product, products) if package_status == "active" else []
-    market = _market() if larger else ""
+    listed = packages.list_addons(package.id, token=token)
+    market = _market() if larger or listed.available else ""
     upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
+    addons = [Addon.from_proto(a) for a in listed.addons]
+    available = [
+        {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
+        for item in listed.available
+    ]
+    first = enum_name(package_pb2.AddonKind, listed.available[0].kind) if listed.available else ""
+    addon_form = addon_form or FormState({"kind": first})
     settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
     password_form = password_form or FormState({"new_password": "", "confirm_password": ""})
     upgrade_form = upgrade_form or FormState({"product": larger[0].code if larger else ""})
     failed = not settings_form.ok or not password_form.ok
     status = 422 if failed else 409 if upgrade_form.error else 422 if not upgrade_form.ok else 200
+    if status == 200 and not addon_form.ok:
+        status = 409 if addon_form.error else 422
     return page(
         "package.html",
         status,
@@ -93,6 +118,10 @@ def _render(
         password_form=password_form,
         upgrade_form=upgrade_form,
         upgrades=upgrades,
+        addons=addons,
+        addon_names={kind: str(label) for kind, label in ADDON_LABELS.items()},
+        available=available,
+        addon_form=addon_form,
     )
 
 
@@ -132,7 +161,7 @@ def package_password(package_id: str) -> Any:
     new = check_new_password(form)
     if form.ok:
         try:
-            set_package_password_of(package.id, new)  # the package's other sessions end
+            set_package_password(package.id, new)  # the package's other sessions end
             return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
         except DomainError as error:
             form.fail_with(error)
@@ -159,3 +188,70 @@ def package_upgrade(package_id: str) -> Any:
                 raise
             form.fail_with(error)
     return _render(package.id, upgrade_form=form)
+
+
+# --- additional services (add-ons) ---------------------------------------------------------
+
+
+@bp.post("/packages/<package_id>/addons")
+@page_login("customer")
+def package_addon_order(package_id: str) -> Any:
+    """Orders an add-on: the same path as POST /api/v1/packages/{id}/addons (customer login only)."""
+    package = _package(package_id)
+    form = FormState.from_request("kind")
+    if form.get("kind") not in ADDON_KINDS:
+        form.fail("kind", _("Please choose one of the values offered."))
+    if form.ok:
+        try:
+            order_addon(package.id, form.get("kind"))
+            return redirect(url_for("web.package_page", package_id=package.id, notice="addon_ordered"))
+        except DomainError as error:
+            if error.http_status in (401, 403, 404) or error.http_status >= 500:
+                raise
+            form.fail_with(error)
+    return _render(package.id, addon_form=form)
+
+
+@bp.post("/packages/<package_id>/addons/<addon_id>/terminate")
+@page_login("customer")
+def package_addon_terminate(package_id: str, addon_id: str) -> Any:
+    """Terminates one add-on at the end of the contract term: the same path as POST
+    /api/v1/terminations with addon_id."""
+    package = _package(package_id)
+    form = FormState({"kind": ""})
+    try:
+        terminate(package.id, addon_id=addon_id[:MAX_OPAQUE_ID])
+        return redirect(url_for("web.package_page", package_id=package.id, notice="addon_terminated"))
+    except DomainError as error:
+        if error.http_status in (401, 403, 404) or error.http_status >= 500:
+            raise
+        form.fail(None, error_message(error))
+    return _render(package.id, addon_form=form)
+
+
+# --- "Start": single sign-on into the package administration (gateway_app/sign_on.py) ----------
+
+
+@bp.post("/packages/<package_id>/start")
+@page_login("customer", "package")
+def package_start(package_id: str) -> Any:
+    """ "Start" in the customer area: the same link as POST /api/v1/packages/{id}/start, opened
+    at once."""
+    return redirect(sign_on.start_link(package_id))
+
+
+@bp.get("/packages/sso")
+def package_sso() -> Any:
+    """Opens a single sign-on link: once valid, the browser is signed in as the package (the
+    package login's session) and goes to the package administration; a used, expired or forged
+    link shows a page saying so."""
+    try:
+        token = sign_on.redeem(request.args.get("token", ""))
+    except Unauthenticated:
+        return error_page(
+            401, _("This link is invalid, has expired or has already been used."), _("Link not valid")
+        )
+    principal = guard().authenticate(token)
+    response = redirect(url_for("web.package_page", package_id=principal.package_id))
+    response.headers["Cache-Control"] = "no-store"
+    return start_session(response, token)

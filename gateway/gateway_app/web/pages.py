@@ -58,10 +58,17 @@ ERROR_MESSAGES = {
     "customer_not_active": _l("Your customer data cannot be changed while a merge is being carried out."),
     "invoice_not_open": _l("This invoice has already been paid."),
     "invalid_token": _l("This link is no longer valid. Please ask for a new one."),
+    "second_factor_active": _l("Two-factor authentication is already on."),
+    "no_second_factor_enrolment": _l("Please start turning on two-factor authentication again."),
+    "no_second_factor": _l("Two-factor authentication is not on."),
+    "second_factor_required": _l(
+        "This customer number has two-factor authentication: please also enter a code from its authenticator app."
+    ),
     "already_terminated": _l("This has already been terminated."),
     "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
     "contract_not_active": _l("This contract is no longer active."),
     "package_terminated": _l("This package has been terminated."),
+    "addon_ended": _l("This additional service has already ended."),
     "same_product": _l("The package already has this product."),
     "last_domain": _l("The last domain of a package cannot be moved."),
     "domain_not_found": _l("This package does not have this domain."),
@@ -75,6 +82,8 @@ ERROR_MESSAGES = {
     "card_number_refused": _l(
         "Card numbers are not accepted here; enter the token from the payment provider."
     ),
+    "already_answered": _l("This contact request has already been answered."),
+    "no_contact_address": _l("The customer has no contact e-mail address to which the answer could be sent."),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
@@ -102,6 +111,8 @@ FIELD_MESSAGES = {
     "password": _l("Please enter your password."),
     "reason": _l("Please give a reason."),
     "file": _l("Please choose the signed form as a PDF file (at most 5 MB)."),
+    "subject": _l("Please write a subject of at most 200 characters, without control characters."),
+    "message": _l("Please write a message of at most 5000 characters, without control characters."),
 }
 
 NOTICES = {
@@ -109,6 +120,7 @@ NOTICES = {
     "session_expired": _l("Your session has ended. Please log in again."),
     "saved": _l("Your changes have been saved."),
     "password_changed": _l("Your customer password has been changed."),
+    "second_factor_off": _l("Two-factor authentication is off."),
     "reset_sent": _l(
         "If the customer number exists, we have sent a link to set a new password to its e-mail address."
     ),
@@ -118,13 +130,18 @@ NOTICES = {
     "settings_saved": _l("The settings have been saved."),
     "terminated": _l("The termination has been recorded."),
     "retracted": _l("The termination has been retracted."),
+    "session_ended": _l("The session has been signed out."),
+    "others_ended": _l("Every other session has been signed out."),
     "downgraded": _l("The package has been changed."),
     "upgraded": _l("The package has been upgraded."),
+    "addon_ordered": _l("The additional service has been ordered."),
+    "addon_terminated": _l("The additional service has been terminated at the end of the contract term."),
     "ordered": _l("The offer has been ordered: your package has the new product."),
     "order_failed": _l(
         "The offer could not be ordered for this package. Please choose another package or ask us."
     ),
     "split": _l("The domain has been moved."),
+    "data_corrected": _l("Your data have been saved and compared again."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),
@@ -135,6 +152,8 @@ NOTICES = {
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),
     "reversed": _l("The merge is being reversed."),
+    "contact_sent": _l("Your message has been sent to our service team. We answer by e-mail."),
+    "contact_answered": _l("The answer has been sent by e-mail."),
 }
 
 

@@ -31,6 +31,8 @@ from gateway_app.security import guard
 from gateway_app.web import bp
 
 SESSION_COOKIE = "cc_session"
+# The signed-in customer's language for the pages (gateway_app/web/i18n.py); ends with the session.
+PREFERENCE_COOKIE = "cc_pref_lang"
 CSRF_COOKIE = "cc_csrf"
 CSRF_FIELD = "csrf_token"
 _SECRET_KEY = "web_csrf_secret"
@@ -86,8 +88,9 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
-    if request.endpoint == "web.merge_legal_proof":
-        # The signed form may be up to 5 MB (the API's limit); read before the form is parsed.
+    if request.endpoint in ("web.merge_legal_proof", "web.customer_contact"):
+        # The signed form (or a contact request's PDF) may be up to 5 MB (the API's limit);
+        # raised before the form is parsed.
         from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
         from gateway_app.uploads import FORM_OVERHEAD
 
@@ -145,7 +148,8 @@ def start_session(response: R, token: str) -> R:
 
 
 def end_session(response: R) -> R:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
+    for name in (SESSION_COOKIE, PREFERENCE_COOKIE):
+        response.delete_cookie(name, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
     return response
 
 

@@ -1,5 +1,6 @@
 """The service team's back office: the review queue, a merge's comparison and audit record,
-the uploaded legal proof, approve, reject with a reason, reverse."""
+the uploaded legal proof, approve, reject with a reason, reverse; the contact requests, their
+attachments and the answer by mail."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway_app.blueprints.admin import legal_proof_download
-from gateway_app.clients import merges
+from gateway_app.blueprints.billing import answer_contact
+from gateway_app.clients import contracts, merges
+from gateway_app.downloads import pdf_download
+from gateway_app.schemas.billing import ContactRequest
 from gateway_app.schemas.merges import MAX_REASON, MergeAudit
 from gateway_app.security import current_principal
 from gateway_app.web import bp
@@ -166,3 +170,48 @@ def staff_reject(merge_id: str) -> Any:
 @page_login("staff")
 def staff_reverse(merge_id: str) -> Any:
     return _decide(merge_id, "reverse", "reversed", needs_reason=True)
+
+
+# --- contact requests: the queue, the attachment, the answer by mail ---------------------------
+
+
+def _contact_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+    listed = [ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=_token())]
+    return page(
+        "staff/contact_requests.html",
+        status,
+        requests=listed,
+        form=form or FormState({"message": ""}),
+        failed=failed,
+    )
+
+
+@bp.get("/staff/contact-requests")
+@page_login("staff")
+def staff_contact_requests() -> Any:
+    return _contact_page()
+
+
+@bp.get("/staff/contact-requests/<request_id>/attachment")
+@page_login("staff")
+def staff_contact_attachment(request_id: str) -> Any:
+    document = contracts.get_contact_attachment(request_id, token=_token())
+    return pdf_download(document.content, document.filename)
+
+
+@bp.post("/staff/contact-requests/<request_id>/answer")
+@page_login("staff")
+def staff_answer_contact(request_id: str) -> Any:
+    """The same path as POST /api/v1/admin/contact-requests/{id}/answer."""
+    form = FormState.from_request("message")
+    if not form.get("message").strip():
+        form.fail("message", _("Please fill in this field."))
+    if form.ok:
+        try:
+            answer_contact(request_id, form.get("message"))
+            return redirect(url_for("web.staff_contact_requests", notice="contact_answered"))
+        except DomainError as error:
+            if error.http_status in (401, 403, 404) or error.http_status >= 500:
+                raise
+            form.fail_with(error)
+    return _contact_page(409 if form.error else 422, form=form, failed=request_id)

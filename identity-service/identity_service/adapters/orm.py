@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cc_common.outbox import outbox_table
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -114,6 +114,8 @@ class PasswordResetTokenRow(Base):
     # there in the customer's language once the link is used (identity holds no contact data).
     notify_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
     market: Mapped[str] = mapped_column(String(2), default="", server_default="")
+    # The customer's language preference when the link was sent ("" = the market's).
+    language: Mapped[str] = mapped_column(String(2), default="", server_default="")
 
 
 class PasswordResetRequestRow(Base):
@@ -125,6 +127,91 @@ class PasswordResetRequestRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     client_address: Mapped[str] = mapped_column(String(255), index=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
+
+
+class PackageSignOnRow(Base):
+    """A redeemed single sign-on link into a package's administration (its jti, the primary
+    key): the insert is the compare-and-set that lets a link be used once across every copy.
+    Rows are kept until the link would have expired anyway, then pruned."""
+
+    __tablename__ = "package_sign_ons"
+
+    jti: Mapped[str] = mapped_column(String(128), primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # unix seconds
+    redeemed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SessionRow(Base):
+    """A token issued at a login of the gateway (domain/sessions.py). Times in unix seconds."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # public, not the jti
+    jti: Mapped[str] = mapped_column(String(128), unique=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    client_address: Mapped[str] = mapped_column(String(255), default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    new_device: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginHistoryRow(Base):
+    """One login attempt of an existing subject at the gateway; the last 100 per subject within
+    180 days are kept (domain/sessions.py)."""
+
+    __tablename__ = "login_history"
+    __table_args__ = (
+        Index("ix_login_history_subject_at", "subject", "at"),
+        Index("ix_login_history_subject_device", "subject", "device"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    at: Mapped[float] = mapped_column(Float)
+    client_address: Mapped[str] = mapped_column(String(255), default="")
+    user_agent: Mapped[str] = mapped_column(String(512), default="")
+    device: Mapped[str] = mapped_column(String(64))  # SHA-256 of the normalised user agent
+    success: Mapped[bool] = mapped_column(Boolean)
+    method: Mapped[str] = mapped_column(String(16))
+
+
+class SecondFactorRow(Base):
+    """The TOTP second factor of a subject ("customer:<number>", "staff:<username>"):
+    inactive while enrolment waits for its first code; `last_used_step` refuses a code again
+    within its window (domain/second_factor.py)."""
+
+    __tablename__ = "second_factors"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class RecoveryCodeRow(Base):
+    """One unused recovery code of a subject: only its SHA-256; a used code's row is deleted."""
+
+    __tablename__ = "second_factor_recovery_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class SecondFactorChallengeRow(Base):
+    """A login whose password was right and whose code is still to come: only the SHA-256 of
+    the challenge token; deleted when used, pruned when expired."""
+
+    __tablename__ = "second_factor_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # unix seconds
 
 
 # The mail outbox (cc_common.outbox): reset mails are queued in the transaction of their token.

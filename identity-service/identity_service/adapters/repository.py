@@ -20,18 +20,27 @@ from identity_service.adapters.orm import (
     CustomerCredentialRow,
     DeniedTokenRow,
     LoginFailureRow,
+    LoginHistoryRow,
     PackageCredentialRow,
+    PackageSignOnRow,
     PasswordResetRequestRow,
     PasswordResetTokenRow,
+    RecoveryCodeRow,
     RevocationReplicaRow,
     RevocationRuleRow,
     RevocationSequenceRow,
+    SecondFactorChallengeRow,
+    SecondFactorRow,
+    SessionRow,
     StaffAccountRow,
     outbox,
 )
 from identity_service.domain import password_reset
 from identity_service.domain.model import CustomerCredential, PackageCredential, StaffAccount
 from identity_service.domain.revocation import DeniedToken, SubjectRule
+from identity_service.domain.second_factor import Challenge, SecondFactor
+from identity_service.domain.sessions import LoginRecord
+from identity_service.domain.sessions import Session as LoginSession
 from identity_service.domain.throttling import FailureRecord, ThrottleKey
 
 # PostgreSQL NOTIFY channels between identity copies (adapters/pg_revocations.py listens):
@@ -90,6 +99,101 @@ class CredentialRepository:
             row = StaffAccountRow(username=account.username)
             self.session.add(row)
         row.password_hash = account.password_hash
+
+
+class SecondFactorRepository:
+    """Second factors, their recovery codes and login challenges. The single-use steps (a TOTP
+    time step, a recovery code, a challenge) are conditional writes whose row count says
+    whether this call won: two identity copies can never both spend the same one."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, subject: str) -> SecondFactor | None:
+        row = self.session.get(SecondFactorRow, subject)
+        if row is None:
+            return None
+        return SecondFactor(row.subject, row.secret, row.active, row.last_used_step)
+
+    def is_active(self, subject: str) -> bool:
+        return bool(
+            self.session.scalar(select(SecondFactorRow.active).where(SecondFactorRow.subject == subject))
+        )
+
+    def save(self, factor: SecondFactor) -> None:
+        """Stores the factor; when `recovery_hashes` is not empty they replace the old codes."""
+        row = self.session.get(SecondFactorRow, factor.subject)
+        if row is None:
+            row = SecondFactorRow(subject=factor.subject)
+            self.session.add(row)
+        row.secret = factor.secret
+        row.active = factor.active
+        row.last_used_step = factor.last_used_step
+        if factor.recovery_hashes:
+            self.session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.subject == factor.subject))
+            self.session.add_all(
+                RecoveryCodeRow(code_hash=h, subject=factor.subject) for h in factor.recovery_hashes
+            )
+
+    def remove(self, subject: str) -> None:
+        self.session.execute(delete(RecoveryCodeRow).where(RecoveryCodeRow.subject == subject))
+        self.session.execute(delete(SecondFactorRow).where(SecondFactorRow.subject == subject))
+
+    def use_step(self, subject: str, step: int) -> bool:
+        """Records `step` as the last used one; False when it (or a later one) was used."""
+        result = self.session.execute(
+            update(SecondFactorRow)
+            .where(
+                SecondFactorRow.subject == subject,
+                SecondFactorRow.active.is_(True),
+                SecondFactorRow.last_used_step < step,
+            )
+            .values(last_used_step=step)
+        )
+        return rowcount(result) == 1
+
+    def spend_recovery_code(self, subject: str, code_hash: str) -> bool:
+        result = self.session.execute(
+            delete(RecoveryCodeRow).where(
+                RecoveryCodeRow.code_hash == code_hash, RecoveryCodeRow.subject == subject
+            )
+        )
+        return rowcount(result) == 1
+
+    def count_recovery_codes(self, subject: str) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(RecoveryCodeRow).where(RecoveryCodeRow.subject == subject)
+            )
+            or 0
+        )
+
+    def add_challenge(self, challenge: Challenge) -> None:
+        self.session.add(
+            SecondFactorChallengeRow(
+                challenge_hash=challenge.challenge_hash,
+                subject=challenge.subject,
+                expires_at=challenge.expires_at,
+            )
+        )
+
+    def get_challenge(self, challenge_hash: str) -> Challenge | None:
+        row = self.session.get(SecondFactorChallengeRow, challenge_hash)
+        return Challenge(row.challenge_hash, row.subject, row.expires_at) if row else None
+
+    def spend_challenge(self, challenge_hash: str, *, now: float) -> bool:
+        result = self.session.execute(
+            delete(SecondFactorChallengeRow).where(
+                SecondFactorChallengeRow.challenge_hash == challenge_hash,
+                SecondFactorChallengeRow.expires_at > now,
+            )
+        )
+        return rowcount(result) == 1
+
+    def prune_challenges(self, *, now: float) -> None:
+        self.session.execute(
+            delete(SecondFactorChallengeRow).where(SecondFactorChallengeRow.expires_at <= now)
+        )
 
 
 class ThrottleRepository:
@@ -316,6 +420,7 @@ class PasswordResetRepository:
                 status=token.status,
                 notify_email=token.notify_email,
                 market=token.market,
+                language=token.language,
             )
         )
 
@@ -331,6 +436,7 @@ class PasswordResetRepository:
             row.status,
             notify_email=row.notify_email or "",
             market=row.market or "",
+            language=row.language or "",
         )
 
     def count_since(self, customer_number: str, since: float) -> int:
@@ -418,6 +524,31 @@ class PasswordResetRepository:
         return rowcount(result)
 
 
+class SignOnRepository:
+    """The redeemed single sign-on links into the package administration."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def redeem(self, jti: str, *, package_id: str, expires_at: int) -> bool:
+        """Records `jti` as redeemed; False when it already was (by this or another copy): the
+        primary key makes the insert a compare-and-set, on SQLite and PostgreSQL alike (the
+        RETURNING row tells which; a DO NOTHING insert's rowcount is not reliable on psycopg)."""
+        inserted = self.session.scalar(
+            _insert(self.session)(PackageSignOnRow)
+            .values(jti=jti, package_id=package_id, expires_at=expires_at)
+            .on_conflict_do_nothing()
+            .returning(PackageSignOnRow.jti)
+        )
+        return inserted is not None
+
+    def prune(self, *, now: int) -> int:
+        """Forgets links that have expired anyway (a used one can no longer be replayed)."""
+        return rowcount(
+            self.session.execute(delete(PackageSignOnRow).where(PackageSignOnRow.expires_at < now))
+        )
+
+
 class MailRepository:
     """Queues mails in the outbox, in the caller's transaction (cc_common.outbox)."""
 
@@ -428,3 +559,163 @@ class MailRepository:
         return outbox_mails.enqueue(
             self.session, outbox, dedup_key=dedup_key, recipient=recipient, subject=subject, body=body
         )
+
+
+def _session_of(row: SessionRow) -> LoginSession:
+    return LoginSession(
+        id=row.id,
+        jti=row.jti,
+        subject=row.subject,
+        kind=row.kind,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
+        client_address=row.client_address,
+        user_agent=row.user_agent,
+        ended_at=row.ended_at,
+        new_device=row.new_device,
+    )
+
+
+class SessionRepository:
+    """The sessions table (domain/sessions.py)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, item: LoginSession) -> None:
+        self.session.add(
+            SessionRow(
+                id=item.id,
+                jti=item.jti,
+                subject=item.subject,
+                kind=item.kind,
+                created_at=item.created_at,
+                last_used_at=item.last_used_at,
+                expires_at=item.expires_at,
+                client_address=item.client_address,
+                user_agent=item.user_agent,
+                ended_at=item.ended_at,
+                new_device=item.new_device,
+            )
+        )
+
+    def get(self, session_id: str) -> LoginSession | None:
+        row = self.session.get(SessionRow, session_id)
+        return _session_of(row) if row is not None else None
+
+    def of_subject(self, subject: str, *, live_at: float | None = None) -> list[LoginSession]:
+        """The subject's sessions, newest first; only the live ones at `live_at` when given."""
+        query = select(SessionRow).where(SessionRow.subject == subject)
+        if live_at is not None:
+            query = query.where(SessionRow.ended_at.is_(None), SessionRow.expires_at > live_at)
+        rows = self.session.scalars(query.order_by(SessionRow.created_at.desc(), SessionRow.id))
+        return [_session_of(row) for row in rows]
+
+    def end(self, session_id: str, *, now: float) -> None:
+        self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.ended_at.is_(None))
+            .values(ended_at=now, new_device=False)
+        )
+
+    def end_by_jti(self, jti: str, *, now: float) -> None:
+        self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.jti == jti, SessionRow.ended_at.is_(None))
+            .values(ended_at=now, new_device=False)
+        )
+
+    def end_all(self, subject: str, *, now: float, keep_jti: str = "") -> int:
+        """Ends every open session of `subject` but the one of `keep_jti`."""
+        query = update(SessionRow).where(SessionRow.subject == subject, SessionRow.ended_at.is_(None))
+        if keep_jti:
+            query = query.where(SessionRow.jti != keep_jti)
+        return rowcount(self.session.execute(query.values(ended_at=now, new_device=False)))
+
+    def touch(self, jtis: list[str], *, now: float) -> int:
+        if not jtis:
+            return 0
+        result = self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.jti.in_(jtis), SessionRow.ended_at.is_(None), SessionRow.last_used_at < now)
+            .values(last_used_at=now)
+        )
+        return rowcount(result)
+
+    def clear_new_device(self, session_id: str) -> bool:
+        """Takes the pending "new device" notice of a session: True for exactly one caller."""
+        result = self.session.execute(
+            update(SessionRow)
+            .where(SessionRow.id == session_id, SessionRow.new_device.is_(True))
+            .values(new_device=False)
+        )
+        return rowcount(result) == 1
+
+    def prune(self, *, before: float) -> int:
+        """Drops the sessions that expired before `before`."""
+        return rowcount(self.session.execute(delete(SessionRow).where(SessionRow.expires_at < before)))
+
+
+class LoginHistoryRepository:
+    """The login_history table: bounded per subject by `prune`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, item: LoginRecord) -> None:
+        self.session.add(
+            LoginHistoryRow(
+                subject=item.subject,
+                at=item.at,
+                client_address=item.client_address,
+                user_agent=item.user_agent,
+                device=item.device,
+                success=item.success,
+                method=item.method,
+            )
+        )
+
+    def of_subject(self, subject: str, *, limit: int) -> list[LoginRecord]:
+        rows = self.session.scalars(
+            select(LoginHistoryRow)
+            .where(LoginHistoryRow.subject == subject)
+            .order_by(LoginHistoryRow.at.desc(), LoginHistoryRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            LoginRecord(
+                subject=row.subject,
+                at=row.at,
+                client_address=row.client_address,
+                user_agent=row.user_agent,
+                success=row.success,
+                method=row.method,
+            )
+            for row in rows
+        ]
+
+    def has_success(self, subject: str, *, device: str | None = None) -> bool:
+        """Whether the subject has a successful login on record (from `device`, when given)."""
+        query = select(LoginHistoryRow.id).where(
+            LoginHistoryRow.subject == subject, LoginHistoryRow.success.is_(True)
+        )
+        if device is not None:
+            query = query.where(LoginHistoryRow.device == device)
+        return self.session.scalars(query.limit(1)).first() is not None
+
+    def prune(self, subject: str, *, keep: int, before: float) -> int:
+        """Drops the subject's attempts older than `before` and beyond the newest `keep`."""
+        newest = (
+            select(LoginHistoryRow.id)
+            .where(LoginHistoryRow.subject == subject)
+            .order_by(LoginHistoryRow.at.desc(), LoginHistoryRow.id.desc())
+            .limit(keep)
+        ).scalar_subquery()
+        result = self.session.execute(
+            delete(LoginHistoryRow)
+            .where(LoginHistoryRow.subject == subject)
+            .where((LoginHistoryRow.at < before) | LoginHistoryRow.id.not_in(newest))
+            .execution_options(synchronize_session=False)
+        )
+        return rowcount(result)

@@ -97,3 +97,15 @@ class LoginResult:
 
     subject: str
     generation: int
+    # The session recorded for the token the gateway issues (domain/sessions.py); "" for none.
+    session_id: str = ""
+    # The login came from a device the customer had not signed in with before (not the first login).
+    new_device: bool = False
+
+
+@dataclass(frozen=True)
+class ChallengeIssued:
+    """The password was right, the second factor is still to come: the challenge token that
+    CompleteSecondFactor takes (domain/second_factor.py)."""
+
+    challenge: str

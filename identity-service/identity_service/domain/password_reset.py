@@ -80,7 +80,8 @@ class ResetToken:
     expires_at: float
     status: str = PENDING
     notify_email: str = ""  # the address the link went to: told when the link is used
-    market: str = ""  # the language of that notice
+    market: str = ""  # with `language`, the language of that notice
+    language: str = ""  # the customer's preference ("" = the market's)
 
     def usable(self, now: float) -> bool:
         return self.status == PENDING and now < self.expires_at
@@ -145,7 +146,10 @@ _RESET_MAIL = {
 }
 
 
-def reset_mail(*, customer_number: str, link: str, ttl_seconds: int, market: str = "") -> tuple[str, str]:
-    """Subject and body of the reset mail, in the language of the customer's market."""
-    subject, body = _RESET_MAIL[i18n.language_for(market)]
+def reset_mail(
+    *, customer_number: str, link: str, ttl_seconds: int, market: str = "", language: str = ""
+) -> tuple[str, str]:
+    """Subject and body of the reset mail, in the customer's language (its preference
+    `language`, else the market's)."""
+    subject, body = _RESET_MAIL[i18n.customer_language(market, language)]
     return subject, body.format(number=customer_number, link=link, minutes=max(1, ttl_seconds // 60))

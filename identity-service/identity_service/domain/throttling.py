@@ -38,6 +38,8 @@ class LoginLimits:
     max_failures_per_address: int = 20
     window_seconds: int = 900
     lockout_seconds: int = 300
+    # How long the challenge of a right password waits for its second factor (single use).
+    challenge_ttl_seconds: int = 300
 
     def max_failures(self, scope: str) -> int:
         return self.max_failures_per_address if scope == ADDRESS else self.max_failures_per_account

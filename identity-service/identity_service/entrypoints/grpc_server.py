@@ -17,13 +17,14 @@ from cc_common import metrics
 from cc_common.errors import Forbidden
 from cc_common.grpc_server import rpc
 from cc_common.grpc_types import Context
-from cc_common.protoconv import enum_name, timestamp_from_unix
+from cc_common.protoconv import enum_name, enum_value, timestamp_from_unix, unix_from_timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, identity_pb2, identity_pb2_grpc
 
-from identity_service.domain import password_reset
-from identity_service.domain.model import Hasher, LoginResult
+from identity_service.domain import password_reset, second_factor
+from identity_service.domain.model import ChallengeIssued, Hasher, LoginResult
 from identity_service.domain.revocation import DeniedToken, RevocationChange, SubjectRule
+from identity_service.domain.sessions import LoginRecord, Session, SessionStart
 from identity_service.domain.throttling import LoginLimits
 from identity_service.service_layer import services
 from identity_service.service_layer.revocation_hub import RevocationHub, Watcher
@@ -38,6 +39,62 @@ SNAPSHOT_CHUNK = 5000
 
 def to_proto(result: LoginResult) -> identity_pb2.LoginResult:
     return identity_pb2.LoginResult(subject=result.subject, generation=result.generation)
+
+
+def session_start(
+    request: identity_pb2.CustomerLoginRequest
+    | identity_pb2.PackageLoginRequest
+    | identity_pb2.StaffLoginRequest
+    | identity_pb2.CompleteSecondFactorRequest,
+) -> SessionStart | None:
+    """The token the gateway will issue on success; None when the caller named none."""
+    if not request.HasField("session"):
+        return None
+    return SessionStart(
+        jti=request.session.jti,
+        expires_at=unix_from_timestamp(request.session.expires_at),
+        user_agent=request.session.user_agent,
+        client_address=request.client_address,
+    )
+
+
+def session_to_proto(session: Session, *, caller_jti: str) -> identity_pb2.Session:
+    return identity_pb2.Session(
+        id=session.id,
+        kind=enum_value(identity_pb2.SessionKind, session.kind),
+        created_at=timestamp_from_unix(session.created_at),
+        last_used_at=timestamp_from_unix(session.last_used_at),
+        expires_at=timestamp_from_unix(session.expires_at),
+        client_address=session.client_address,
+        user_agent=session.user_agent,
+        current=bool(caller_jti) and session.jti == caller_jti,
+    )
+
+
+def attempt_to_proto(record: LoginRecord) -> identity_pb2.LoginAttempt:
+    return identity_pb2.LoginAttempt(
+        at=timestamp_from_unix(record.at),
+        client_address=record.client_address,
+        user_agent=record.user_agent,
+        success=record.success,
+        method=enum_value(identity_pb2.LoginMethod, record.method),
+    )
+
+
+def challenge_or_login(
+    result: LoginResult | ChallengeIssued,
+) -> tuple[identity_pb2.LoginResult | None, identity_pb2.SecondFactorChallenge | None]:
+    """A login's answer: what it proves, or the challenge of its second factor."""
+    if isinstance(result, ChallengeIssued):
+        return None, identity_pb2.SecondFactorChallenge(challenge=result.challenge)
+    return to_proto(result), None
+
+
+LOGIN_METHODS = {
+    second_factor.PASSWORD: identity_pb2.LOGIN_METHOD_PASSWORD,
+    second_factor.SECOND_FACTOR: identity_pb2.LOGIN_METHOD_SECOND_FACTOR,
+    second_factor.RECOVERY_CODE: identity_pb2.LOGIN_METHOD_RECOVERY_CODE,
+}
 
 
 def to_events(change: RevocationChange) -> Iterator[identity_pb2.WatchRevocationsResponse]:
@@ -98,8 +155,15 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password=request.password,
             client_address=request.client_address,
             now=time.time(),
+            session=session_start(request),
         )
-        return identity_pb2.CustomerLoginResponse(login=to_proto(result))
+        login, challenge = challenge_or_login(result)
+        if challenge is not None:
+            return identity_pb2.CustomerLoginResponse(second_factor=challenge)
+        assert isinstance(result, LoginResult)
+        return identity_pb2.CustomerLoginResponse(
+            login=login, session_id=result.session_id, new_device=result.new_device
+        )
 
     @rpc("service:gateway", "service:merge", in_thread=True)
     def PackageLogin(
@@ -114,7 +178,9 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password=request.password,
             client_address=request.client_address,
             now=time.time(),
+            session=session_start(request),
         )
+        assert isinstance(result, LoginResult)  # a package has no second factor
         return identity_pb2.PackageLoginResponse(login=to_proto(result))
 
     @rpc("service:gateway", in_thread=True)
@@ -129,8 +195,94 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             password=request.password,
             client_address=request.client_address,
             now=time.time(),
+            session=session_start(request),
         )
-        return identity_pb2.StaffLoginResponse(login=to_proto(result))
+        login, challenge = challenge_or_login(result)
+        return identity_pb2.StaffLoginResponse(login=login, second_factor=challenge)
+
+    # --- second factor --------------------------------------------------------------------
+
+    @rpc("service:gateway", "service:merge")
+    def CompleteSecondFactor(
+        self, request: identity_pb2.CompleteSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.CompleteSecondFactorResponse:
+        done = services.complete_second_factor(
+            uow=self._uow(),
+            limits=self._limits,
+            challenge=request.challenge,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+            session=session_start(request),
+        )
+        return identity_pb2.CompleteSecondFactorResponse(
+            login=to_proto(done.login),
+            method=LOGIN_METHODS[done.method],
+            session_id=done.login.session_id,
+            new_device=done.login.new_device,
+        )
+
+    @rpc("customer", in_thread=True)
+    def StartSecondFactor(
+        self, request: identity_pb2.StartSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.StartSecondFactorResponse:
+        enrolment = services.start_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            client_address=request.client_address,
+            now=time.time(),
+        )
+        return identity_pb2.StartSecondFactorResponse(
+            secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri
+        )
+
+    @rpc("customer")
+    def ConfirmSecondFactor(
+        self, request: identity_pb2.ConfirmSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ConfirmSecondFactorResponse:
+        codes = services.confirm_second_factor(
+            uow=self._uow(),
+            subject=caller.subject,
+            code=request.code,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
+        )
+        self._on_mail()
+        return identity_pb2.ConfirmSecondFactorResponse(recovery_codes=codes)
+
+    @rpc("customer", in_thread=True)
+    def DisableSecondFactor(
+        self, request: identity_pb2.DisableSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.DisableSecondFactorResponse:
+        services.disable_second_factor(
+            uow=self._uow(),
+            hasher=self._hasher,
+            limits=self._limits,
+            subject=caller.subject,
+            current_password=request.current_password,
+            code=request.code,
+            client_address=request.client_address,
+            now=time.time(),
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
+        )
+        self._on_mail()
+        return identity_pb2.DisableSecondFactorResponse()
+
+    @rpc("customer")
+    def GetSecondFactor(
+        self, request: identity_pb2.GetSecondFactorRequest, context: Context, caller: Principal
+    ) -> identity_pb2.GetSecondFactorResponse:
+        status = services.second_factor_status(uow=self._uow(), subject=caller.subject)
+        return identity_pb2.GetSecondFactorResponse(
+            active=status.active, pending=status.pending, recovery_codes_left=status.recovery_codes_left
+        )
 
     # --- passwords ------------------------------------------------------------------------
     # Each change: the slow step (argon2) in a worker thread, then the new hash and the
@@ -185,6 +337,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             keep_jti=caller.jti,
             email=request.email,
             market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
         )
         self._on_mail()  # the notice was queued with the new hash
         return identity_pb2.ChangeCustomerPasswordResponse(revocation=result)
@@ -203,6 +356,7 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             base_url=self._public_base_url,
             now=time.time(),
             market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
         )
         if queued:
             self._on_mail()
@@ -229,6 +383,21 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def _hash(self, password: str) -> str:
         return await asyncio.to_thread(services.new_password_hash, hasher=self._hasher, password=password)
 
+    # --- single sign-on into the package administration -----------------------------------
+
+    @rpc("service:gateway")
+    def RedeemPackageSignOn(
+        self, request: identity_pb2.RedeemPackageSignOnRequest, context: Context, caller: Principal
+    ) -> identity_pb2.RedeemPackageSignOnResponse:
+        result = services.redeem_package_sign_on(
+            uow=self._uow(),
+            jti=request.jti,
+            package_id=request.package_id,
+            expires_at=int(unix_from_timestamp(request.expires_at)),
+            now=int(time.time()),
+        )
+        return identity_pb2.RedeemPackageSignOnResponse(login=to_proto(result))
+
     # --- revocation -----------------------------------------------------------------------
 
     @rpc("customer", "package", "staff")
@@ -251,6 +420,63 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
             services.revoke_subject, subject=request.subject, keep_jti=request.keep_jti
         )
         return identity_pb2.RevokeSubjectResponse(revocation=result)
+
+    # --- sessions and the login history ------------------------------------------------------
+
+    @rpc("customer")
+    def ListSessions(
+        self, request: identity_pb2.ListSessionsRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ListSessionsResponse:
+        found = services.list_sessions(uow=self._uow(), subject=caller.subject, now=time.time())
+        return identity_pb2.ListSessionsResponse(
+            sessions=[session_to_proto(s, caller_jti=caller.jti) for s in found]
+        )
+
+    @rpc("customer")
+    async def EndSession(
+        self, request: identity_pb2.EndSessionRequest, context: Context, caller: Principal
+    ) -> identity_pb2.EndSessionResponse:
+        result = await self._revoke(
+            services.end_session, subject=caller.subject, session_id=request.session_id, now=time.time()
+        )
+        return identity_pb2.EndSessionResponse(revocation=result)
+
+    @rpc("customer")
+    async def EndOtherSessions(
+        self, request: identity_pb2.EndOtherSessionsRequest, context: Context, caller: Principal
+    ) -> identity_pb2.EndOtherSessionsResponse:
+        result = await self._revoke(services.end_other_sessions, subject=caller.subject, keep_jti=caller.jti)
+        return identity_pb2.EndOtherSessionsResponse(revocation=result)
+
+    @rpc("customer")
+    def ListLoginHistory(
+        self, request: identity_pb2.ListLoginHistoryRequest, context: Context, caller: Principal
+    ) -> identity_pb2.ListLoginHistoryResponse:
+        records = services.login_history(uow=self._uow(), subject=caller.subject, now=time.time())
+        return identity_pb2.ListLoginHistoryResponse(logins=[attempt_to_proto(r) for r in records])
+
+    @rpc("service:gateway")
+    def TouchSessions(
+        self, request: identity_pb2.TouchSessionsRequest, context: Context, caller: Principal
+    ) -> identity_pb2.TouchSessionsResponse:
+        services.touch_sessions(uow=self._uow(), jtis=list(request.jtis), now=time.time())
+        return identity_pb2.TouchSessionsResponse()
+
+    @rpc("customer")
+    def NotifyNewDevice(
+        self, request: identity_pb2.NotifyNewDeviceRequest, context: Context, caller: Principal
+    ) -> identity_pb2.NotifyNewDeviceResponse:
+        queued = services.notify_new_device(
+            uow=self._uow(),
+            subject=caller.subject,
+            session_id=request.session_id,
+            email=request.email,
+            market=enum_name(common_pb2.Market, request.market),
+            language=request.language,
+        )
+        if queued:
+            self._on_mail()
+        return identity_pb2.NotifyNewDeviceResponse()
 
     @rpc("service:merge")
     async def SetCustomerStatus(

@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session
 
 from identity_service.adapters.repository import (
     CredentialRepository,
+    LoginHistoryRepository,
     MailRepository,
     PasswordResetRepository,
     ReplicaRepository,
     RevocationRepository,
+    SecondFactorRepository,
+    SessionRepository,
+    SignOnRepository,
     ThrottleRepository,
 )
 
@@ -24,6 +28,10 @@ class UnitOfWork(Protocol):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    sign_ons: SignOnRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
+    second_factors: SecondFactorRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
@@ -37,6 +45,10 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     replicas: ReplicaRepository
     resets: PasswordResetRepository
     mails: MailRepository
+    sign_ons: SignOnRepository
+    sessions: SessionRepository
+    logins: LoginHistoryRepository
+    second_factors: SecondFactorRepository
 
     def _open(self, session: Session) -> None:
         self.credentials = CredentialRepository(session)
@@ -45,3 +57,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.replicas = ReplicaRepository(session)
         self.resets = PasswordResetRepository(session)
         self.mails = MailRepository(session)
+        self.sign_ons = SignOnRepository(session)
+        self.sessions = SessionRepository(session)
+        self.logins = LoginHistoryRepository(session)
+        self.second_factors = SecondFactorRepository(session)

@@ -19,6 +19,9 @@ from customercenter.v2 import (
     package_pb2_grpc,
 )
 
+# The absorbed number has a second factor and the merge start gave no code of it (401).
+SECOND_FACTOR_REQUIRED = "second_factor_required"
+
 
 def _moved(
     result: package_pb2.TransferPackagesResponse | contract_pb2.TransferContractsResponse,
@@ -62,11 +65,31 @@ class GrpcBackends:
         # Moving 10,000 records takes well under a second, but give transfers room.
         self._transfer_timeout = max(timeout, 60.0)
 
-    def verify_customer_password(self, *, customer_number: str, password: str, client_address: str) -> None:
-        self.identity.invoke(
+    def verify_customer_password(
+        self, *, customer_number: str, password: str, client_address: str, second_factor_code: str = ""
+    ) -> None:
+        answer = self.identity.invoke(
             self.identity.stub.CustomerLogin,
             identity_pb2.CustomerLoginRequest(
                 customer_number=customer_number, password=password, client_address=client_address
+            ),
+        )
+        if not answer.HasField("second_factor"):
+            return
+        # The number has a second factor: the proof needs its code too (spent like at a login).
+        if not second_factor_code:
+            raise Unauthenticated(
+                "This customer number has two-factor authentication: give a code of it "
+                "(second_factor_code) with its password.",
+                code=SECOND_FACTOR_REQUIRED,
+                field="second_factor_code",
+            )
+        self.identity.invoke(
+            self.identity.stub.CompleteSecondFactor,
+            identity_pb2.CompleteSecondFactorRequest(
+                challenge=answer.second_factor.challenge,
+                code=second_factor_code,
+                client_address=client_address,
             ),
         )
 
@@ -119,6 +142,7 @@ class GrpcBackends:
             "mobile": c.mobile,
             "fax": c.fax,
             "email": c.email,
+            "language": c.language,
             "iban": snap.iban,
             "bic": c.payment.bic,
             "card_last4": c.payment.card_last4,

@@ -234,6 +234,27 @@ class Merge:
         if self.status not in states:
             raise Conflict(f"This merge is {self.status}; it cannot be {action} now.", code="merge_not_open")
 
+    def require_open(self) -> None:
+        self._require(NEEDS_LEGAL_PROOF, READY, action="changed")
+
+    def refresh(
+        self,
+        comparison: list[ComparisonRow],
+        *,
+        target_snapshot: dict[str, str],
+        source_snapshot: dict[str, str],
+    ) -> None:
+        """A new comparison of the current master data (the kept number corrected its own).
+        A different comparison voids an earlier "take over data"; the status follows whether
+        a blocking row remains."""
+        self.require_open()
+        if comparison != self.comparison:
+            self.data_taken_over = False
+        self.comparison = comparison
+        self.target_snapshot, self.source_snapshot = target_snapshot, source_snapshot
+        self.status = NEEDS_LEGAL_PROOF if self.blocked else READY
+        self._touch()
+
     def take_over_data(self) -> None:
         self._require(NEEDS_LEGAL_PROOF, READY, action="changed")
         self.data_taken_over = True

@@ -84,6 +84,7 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
             domain=request.domain,
             domain_password=request.domain_password,
             client_address=request.client_address,
+            second_factor_code=request.source_second_factor_code,
             agreement=self._agreement,
             on_mail=self._on_mail,
         )
@@ -111,6 +112,15 @@ class MergeServicer(merge_pb2_grpc.MergeServiceServicer):
     ) -> merge_pb2.TakeOverDataResponse:
         merge = services.take_over_data(uow=self._uow(), caller=caller, merge_id=request.merge_id)
         return merge_pb2.TakeOverDataResponse(merge=self._proto(merge))
+
+    @rpc("customer")
+    def RefreshComparison(
+        self, request: merge_pb2.RefreshComparisonRequest, context: Context, caller: Principal
+    ) -> merge_pb2.RefreshComparisonResponse:
+        merge = services.refresh_comparison(
+            uow=self._uow(), backends=self._backends, caller=caller, merge_id=request.merge_id
+        )
+        return merge_pb2.RefreshComparisonResponse(merge=self._proto(merge))
 
     @rpc("customer")
     def SubmitMerge(

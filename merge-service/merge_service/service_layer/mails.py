@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from merge_service.service_layer.unit_of_work import UnitOfWork
 
 # The mails of a merge's events: subject and text by event and language. A merge joins two
-# numbers of one market, so both customers get the market's language (cc_common.i18n).
+# numbers of one market; each customer gets its own language: its preference as contract-service
+# reported it in the merge's snapshot, else the market's (cc_common.i18n.customer_language).
 _EVENTS: dict[str, dict[str, tuple[str, str]]] = {
     "submitted": {
         "en": (
@@ -123,9 +124,15 @@ _REFERENCE = {
 _SIGNATURE = {"en": "Your customer service team", "de": "Ihr Kundenservice", "nl": "Uw klantenservice"}
 
 
-def render(merge: model.Merge, event: str) -> tuple[str, str]:
-    """Subject and body of the mail of `event`, in the language of the merge's market."""
-    language = i18n.language_for(merge.market)
+def language_of(merge: model.Merge, role: str) -> str:
+    """The language of the mails to one side of the merge ("target" or "source")."""
+    snapshot = merge.target_snapshot if role == "target" else merge.source_snapshot
+    return i18n.customer_language(merge.market, (snapshot or {}).get("language", ""))
+
+
+def render(merge: model.Merge, event: str, role: str = "target") -> tuple[str, str]:
+    """Subject and body of the mail of `event` to one side (`role`), in its language."""
+    language = language_of(merge, role)
     subject, text = _EVENTS[event][language]
     reason = merge.rejection_reason if event == "rejected" else merge.reversal_reason
     values = {"s": merge.source_customer_number, "t": merge.target_customer_number, "reason": reason}
@@ -150,8 +157,8 @@ def subjects(event: str) -> frozenset[str]:
 
 def queue(uow: UnitOfWork, merge: model.Merge, event: str) -> None:
     """Mails both customers (target and source) about `event`, once per event and recipient."""
-    subject, body = render(merge, event)
     for role, snapshot in (("target", merge.target_snapshot), ("source", merge.source_snapshot)):
+        subject, body = render(merge, event, role)
         recipient = (snapshot or {}).get("email", "")
         uow.merges.queue_mail(
             dedup_key=f"{merge.id}:{event}:{role}", recipient=recipient, subject=subject, body=body
@@ -273,7 +280,6 @@ def queue_agreement(
 ) -> None:
     """The mails of a merge proven with a package password, in the customer's language:
     `objection_notice` (to the source, with the objection link), `objected` and `cancelled`."""
-    language = i18n.language_for(merge.market)
     values = {
         "s": merge.source_customer_number,
         "t": merge.target_customer_number,
@@ -286,6 +292,7 @@ def queue_agreement(
     }
     for role in to:
         snapshot = merge.source_snapshot if role == "source" else merge.target_snapshot
+        language = language_of(merge, role)
         uow.merges.queue_mail(
             dedup_key=f"{merge.id}:{event}:{role}",
             recipient=(snapshot or {}).get("email", ""),

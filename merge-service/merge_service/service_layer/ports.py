@@ -7,9 +7,13 @@ from typing import Protocol
 
 
 class Backends(Protocol):
-    def verify_customer_password(self, *, customer_number: str, password: str, client_address: str) -> None:
+    def verify_customer_password(
+        self, *, customer_number: str, password: str, client_address: str, second_factor_code: str = ""
+    ) -> None:
         """Raises Unauthenticated(invalid_credentials), TooManyAttempts, or
-        Conflict(customer_number_merged) for a retired number."""
+        Conflict(customer_number_merged) for a retired number. When the number has a second
+        factor, `second_factor_code` completes the login (a wrong one:
+        Unauthenticated(invalid_credentials)); none: Unauthenticated(second_factor_required)."""
 
     def verify_domain_password(
         self, *, customer_number: str, domain: str, password: str, client_address: str

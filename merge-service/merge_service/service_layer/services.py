@@ -102,6 +102,7 @@ def start_merge(
     domain: str = "",
     domain_password: str = "",
     client_address: str = "",
+    second_factor_code: str = "",
     agreement: AgreementPolicy | None = None,
     on_mail: Callable[[], None] = lambda: None,
 ) -> model.Merge:
@@ -121,7 +122,10 @@ def start_merge(
     # (recorded with it) and used once.
     if source_password:
         backends_call: Callable[[], None] = lambda: backends.verify_customer_password(  # noqa: E731
-            customer_number=source, password=source_password, client_address=client_address
+            customer_number=source,
+            password=source_password,
+            client_address=client_address,
+            second_factor_code=second_factor_code,
         )
         method = model.CUSTOMER_PASSWORD
     elif domain and domain_password:
@@ -142,23 +146,8 @@ def start_merge(
             raise Conflict("This customer number has already been merged.", code="merge_conflict") from None
         raise
 
-    target_data = backends.customer_snapshot(target)
-    try:
-        source_data = backends.customer_snapshot(source)
-    except NotFound:
-        raise Conflict("This customer number cannot be merged.", code="merge_conflict") from None
-    if target_data.get("status") != "active" or source_data.get("status") != "active":
-        raise Conflict("One of the customer numbers is retired or being merged.", code="merge_conflict")
-    if target_data.get("market") != source_data.get("market"):
-        raise Conflict(
-            "Customer numbers of different countries cannot be merged online.", code="different_markets"
-        )
+    target_data, source_data, comparison = _compare(backends, target, source, method)
     market = target_data["market"]
-    target_values = model.snapshot_values(target_data)
-    source_values = model.snapshot_values(source_data)
-    comparison = model.compare(
-        market, target_values, source_values, mask_source=method == model.PACKAGE_PASSWORD
-    )
     merge = model.Merge(
         id=model.new_merge_id(),
         target_customer_number=target,
@@ -204,10 +193,59 @@ def start_merge(
     return merge
 
 
+def _compare(
+    backends: Backends, target: str, source: str, method: str
+) -> tuple[dict[str, str], dict[str, str], list[model.ComparisonRow]]:
+    """Both numbers' master data as contract-service has them now, and their comparison by the
+    market's policy (the absorbed side masked for a merge proven with a package password)."""
+    target_data = backends.customer_snapshot(target)
+    try:
+        source_data = backends.customer_snapshot(source)
+    except NotFound:
+        raise Conflict("This customer number cannot be merged.", code="merge_conflict") from None
+    if target_data.get("status") != "active" or source_data.get("status") != "active":
+        raise Conflict("One of the customer numbers is retired or being merged.", code="merge_conflict")
+    if target_data.get("market") != source_data.get("market"):
+        raise Conflict(
+            "Customer numbers of different countries cannot be merged online.", code="different_markets"
+        )
+    comparison = model.compare(
+        target_data["market"],
+        model.snapshot_values(target_data),
+        model.snapshot_values(source_data),
+        mask_source=method == model.PACKAGE_PASSWORD,
+    )
+    return target_data, source_data, comparison
+
+
+def refresh_comparison(
+    *, uow: UnitOfWork, backends: Backends, caller: Principal, merge_id: str
+) -> model.Merge:
+    """Compares the two numbers' master data again, as contract-service has them now: the kept
+    number (the target) may correct its own contact data while the merge is open, and the
+    comparison shows the result. A changed comparison needs "take over data" again."""
+    with uow:
+        merge = _own_as_target(uow, caller, merge_id)
+        merge.require_open()
+    target_data, source_data, comparison = _compare(
+        backends, merge.target_customer_number, merge.source_customer_number, merge.proof_method
+    )
+    with uow:
+        merge = _own_as_target(uow, caller, merge_id)  # read again, locked: it may have moved on
+        merge.refresh(
+            comparison,
+            target_snapshot=_masked_snapshot(target_data),
+            source_snapshot=_masked_snapshot(source_data),
+        )
+        uow.merges.save(merge)
+        uow.commit()
+    return merge
+
+
 def _masked_snapshot(data: dict[str, str]) -> dict[str, str]:
     keep = (
         "customer_number market company first_name last_name street zip city country phone "
-        "mobile fax email bic card_last4 card_expiry status"
+        "mobile fax email bic card_last4 card_expiry status language"
     ).split()
     snap = {k: data.get(k, "") for k in keep}
     snap["iban"] = model.mask("iban", data.get("iban", ""))

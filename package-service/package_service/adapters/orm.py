@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -35,6 +35,11 @@ class PackageRow(Base):
     )
     settings: Mapped[list[PackageSettingRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PackageSettingRow.key"
+    )
+    # The add-ons belong to the package row: a merge's transfer (the owner's number changes)
+    # and the package's end take them along.
+    addons: Mapped[list[AddonRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="(AddonRow.ordered_at, AddonRow.id)"
     )
 
 
@@ -89,3 +94,20 @@ class ProductChangeRow(Base):
     direction: Mapped[str] = mapped_column(String(10))  # upgrade, downgrade
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     changed_by: Mapped[str] = mapped_column(String(80))  # the caller's subject
+
+
+class AddonRow(Base):
+    """An additional service of a package (extra_domain_slot, mailbox_pack, database) with the
+    monthly price it was ordered at."""
+
+    __tablename__ = "addons"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    package_id: Mapped[str] = mapped_column(ForeignKey("packages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    # active, terminated (a termination is in place until ends_at), ended.
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ends_at: Mapped[date | None] = mapped_column(Date, nullable=True)

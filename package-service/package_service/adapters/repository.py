@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Select, bindparam, func, insert, literal, sel
 from sqlalchemy.orm import Session
 
 from package_service.adapters.orm import (
+    AddonRow,
     AppliedTransferRow,
     DomainRow,
     MergeTransferRow,
@@ -15,7 +16,20 @@ from package_service.adapters.orm import (
     PackageSettingRow,
     ProductChangeRow,
 )
-from package_service.domain.model import Package
+from package_service.domain.model import Addon, Package
+
+
+def _addon(row: AddonRow) -> Addon:
+    return Addon(
+        id=row.id,
+        package_id=row.package_id,
+        kind=row.kind,
+        price_cents=row.price_cents,
+        currency=row.currency,
+        status=row.status,
+        ordered_at=row.ordered_at,
+        ends_at=row.ends_at,
+    )
 
 
 def _to_domain(row: PackageRow) -> Package:
@@ -30,6 +44,7 @@ def _to_domain(row: PackageRow) -> Package:
         mailboxes_used=row.mailboxes_used,
         databases_used=row.databases_used,
         settings={s.key: s.value for s in row.settings},
+        addons=[_addon(a) for a in row.addons],
     )
 
 
@@ -57,6 +72,19 @@ def _list_for_customer_statement() -> Select[Any]:
 _LIST_FOR_CUSTOMER = _list_for_customer_statement()
 
 
+def _addons_for_customer_statement() -> Select[Any]:
+    p, a = PackageRow.__table__.c, AddonRow.__table__.c
+    return (
+        select(a.id, a.package_id, a.kind, a.price_cents, a.currency, a.status, a.ordered_at, a.ends_at)
+        .select_from(AddonRow.__table__.join(PackageRow.__table__, p.id == a.package_id))
+        .where(p.customer_number == bindparam("customer_number"), a.status != "ended")
+        .order_by(a.ordered_at, a.id)
+    )
+
+
+_ADDONS_FOR_CUSTOMER = _addons_for_customer_statement()
+
+
 def packages_of(connection: Connection, customer_number: str) -> list[Package]:
     """The hot path of GET /api/v1/packages: one prebuilt query (packages joined with their
     domains) on a plain connection, plain rows, no ORM loading; technical settings are not part
@@ -77,6 +105,20 @@ def packages_of(connection: Connection, customer_number: str) -> list[Package]:
             )
         if row.name is not None:
             package.domains.append(row.name)
+    if packages:  # the add-ons that raise the limits (ended ones do not)
+        for addon in connection.execute(_ADDONS_FOR_CUSTOMER, {"customer_number": customer_number}):
+            packages[addon.package_id].addons.append(
+                Addon(
+                    id=addon.id,
+                    package_id=addon.package_id,
+                    kind=addon.kind,
+                    price_cents=addon.price_cents,
+                    currency=addon.currency,
+                    status=addon.status,
+                    ordered_at=addon.ordered_at,
+                    ends_at=addon.ends_at,
+                )
+            )
     return list(packages.values())
 
 
@@ -123,6 +165,23 @@ class PackageRepository:
             for key, setting in stored.items():
                 if key not in package.settings:
                     row.settings.remove(setting)
+            addons = {a.id: a for a in row.addons}
+            for addon in package.addons:
+                found = addons.get(addon.id)
+                if found is None:
+                    row.addons.append(
+                        AddonRow(
+                            id=addon.id,
+                            kind=addon.kind,
+                            price_cents=addon.price_cents,
+                            currency=addon.currency,
+                            status=addon.status,
+                            ordered_at=addon.ordered_at,
+                            ends_at=addon.ends_at,
+                        )
+                    )
+                else:
+                    found.status, found.ends_at = addon.status, addon.ends_at
 
     def record_product_change(
         self, *, package_id: str, from_product: str, to_product: str, direction: str, changed_by: str

@@ -115,3 +115,37 @@ def products_in_order() -> list[Product]:
 
 def smallest_product() -> Product:
     return next(iter(PRODUCTS.values()))
+
+
+# --- additional services (add-ons) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddonKind:
+    """An additional service a package can have any number of, each ordered and terminated on
+    its own; it raises the package's limits by what it names."""
+
+    kind: str
+    name: str
+    domains: int
+    mailboxes: int
+    databases: int
+    prices: tuple[Price, ...]
+
+    def price_in(self, market: str) -> Price | None:
+        return next((p for p in self.prices if p.market == market), None)
+
+
+# kind, name, extra domains, mailboxes, databases, monthly prices (de, nl, uk)
+_ADDONS: tuple[AddonKind, ...] = (
+    AddonKind("extra_domain_slot", "Extra domain slot", 1, 0, 0, _prices(199, 199, 179)),
+    AddonKind("mailbox_pack", "Mailbox pack (10 mailboxes)", 0, 10, 0, _prices(299, 299, 249)),
+    AddonKind("database", "Additional database", 0, 0, 1, _prices(149, 149, 129)),
+)
+
+# By kind, in the catalogue's order.
+ADDONS: Mapping[str, AddonKind] = MappingProxyType({a.kind: a for a in _ADDONS})
+
+
+def addons_in_order() -> list[AddonKind]:
+    return list(ADDONS.values())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from cc_common.errors import Conflict, InvalidInput, NotFound
 from cc_common.rules import package_settings
 
 from package_service.domain import catalogue
-from package_service.domain.catalogue import PRODUCTS, Product, smallest_product
+from package_service.domain.catalogue import ADDONS, PRODUCTS, AddonKind, Product, smallest_product
 
 MAX_DOMAINS_PER_REQUEST = 100
 
@@ -29,6 +29,39 @@ def check_product(product: str) -> Product:
     return found
 
 
+ADDON_STATUSES = ("active", "terminated", "ended")
+MARKETS = ("de", "nl", "uk")
+
+
+def new_addon_id() -> str:
+    return "add_" + secrets.token_hex(8)
+
+
+@dataclass
+class Addon:
+    """An additional service of a package: active; terminated (a termination is in place, it
+    ends on `ends_at`); ended (from that day on, or with its package). The price and currency
+    are the catalogue's for the owner's market when it was ordered."""
+
+    id: str
+    package_id: str
+    kind: str
+    price_cents: int
+    currency: str
+    status: str = "active"
+    ordered_at: datetime | None = None
+    ends_at: date | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether it still raises the package's limits (until it has ended)."""
+        return self.status != "ended"
+
+    @property
+    def catalogue_entry(self) -> AddonKind | None:
+        return ADDONS.get(self.kind)
+
+
 @dataclass
 class Package:
     id: str
@@ -42,10 +75,17 @@ class Package:
     databases_used: int = 0
     # The technical settings set so far (the others have their defaults).
     settings: dict[str, str] = field(default_factory=dict)
+    # Its add-ons, ended ones included (oldest first).
+    addons: list[Addon] = field(default_factory=list)
 
     @property
     def catalogue_entry(self) -> Product | None:
         return PRODUCTS.get(self.product)
+
+    @property
+    def max_domains(self) -> int:
+        """The product's domains plus those of the add-ons that have not ended."""
+        return limits(self, self.catalogue_entry)[0]
 
     @property
     def terminated(self) -> bool:
@@ -65,23 +105,43 @@ def check_usage(*, storage_used_gb: int, mailboxes_used: int, databases_used: in
             raise InvalidInput("Usage figures are whole numbers from 0.", field=name)
 
 
+def limits(package: Package, product: Product | None) -> tuple[int, int, int]:
+    """(domains, mailboxes, databases) the package may have with `product`: the product's
+    limits raised by each add-on that has not ended."""
+    domains = product.max_domains if product else 0
+    mailboxes = product.mailboxes if product else 0
+    databases = product.databases if product else 0
+    for addon in package.addons:
+        entry = addon.catalogue_entry
+        if addon.counts and entry is not None:
+            domains, mailboxes, databases = (
+                domains + entry.domains,
+                mailboxes + entry.mailboxes,
+                databases + entry.databases,
+            )
+    return domains, mailboxes, databases
+
+
 def misfits(package: Package, product: Product) -> list[str]:
-    """Why the package's domains and usage do not fit into `product` (empty: it fits)."""
+    """Why the package's domains and usage do not fit into `product` with the package's add-ons
+    (empty: it fits)."""
 
     def counted(n: int, singular: str, plural: str) -> str:
         return f"{n} {singular if n == 1 else plural}"
 
     reasons = []
+    max_domains, mailboxes, databases = limits(package, product)
     checks = (
-        (len(package.domains), product.max_domains, "domain", "domains"),
-        (package.mailboxes_used, product.mailboxes, "mailbox", "mailboxes"),
-        (package.databases_used, product.databases, "database", "databases"),
+        (len(package.domains), max_domains, product.max_domains, "domain", "domains"),
+        (package.mailboxes_used, mailboxes, product.mailboxes, "mailbox", "mailboxes"),
+        (package.databases_used, databases, product.databases, "database", "databases"),
     )
-    for used, limit, singular, plural in checks:
+    for used, limit, product_limit, singular, plural in checks:
         if used > limit:
+            extra = " with the package's add-ons" if limit != product_limit else ""
             reasons.append(
                 f"The package has {counted(used, singular, plural)}; "
-                f"{product.name} allows {counted(limit, singular, plural)}."
+                f"{product.name} allows {counted(limit, singular, plural)}{extra}."
             )
     if package.storage_used_gb > product.storage_gb:
         reasons.append(
@@ -147,11 +207,11 @@ def move_domain(source: Package, domain: str, target: Package) -> None:
             f"{domain} is the only domain of the package; a package keeps at least one domain.",
             code="last_domain",
         )
-    limit = target.catalogue_entry.max_domains if target.catalogue_entry else 0
+    limit = target.max_domains
     if len(target.domains) >= limit:
         name = target.catalogue_entry.name if target.catalogue_entry else target.product
         raise Conflict(
-            f"The target package has {len(target.domains)} of {limit} domains {name} allows.",
+            f"The target package has {len(target.domains)} of {limit} domains {name} and its add-ons allow.",
             code="package_full",
         )
     source.domains.remove(domain)
@@ -225,3 +285,65 @@ def update_settings(package: Package, changes: dict[str, str]) -> dict[str, str]
         checked[key] = setting.normalise(key, raw)
     package.settings.update(checked)
     return effective_settings(package)
+
+
+# --- additional services (add-ons) -----------------------------------------------------------
+
+
+def check_addon_kind(kind: str) -> AddonKind:
+    found = ADDONS.get((kind or "").strip().lower())
+    if found is None:
+        raise InvalidInput(f"Unknown add-on {kind!r}; choose one of {', '.join(ADDONS)}.", field="kind")
+    return found
+
+
+def order_addon(package: Package, kind: str, *, market: str, now: datetime) -> Addon:
+    """A new active add-on of `kind` at the catalogue's monthly price in the owner's `market`;
+    a terminated package orders nothing (package_terminated)."""
+    entry = check_addon_kind(kind)
+    price = entry.price_in(market)
+    if price is None:
+        raise InvalidInput(f"Unknown market {market!r}; one of {', '.join(MARKETS)}.", field="market")
+    _ensure_active(package)
+    addon = Addon(
+        id=new_addon_id(),
+        package_id=package.id,
+        kind=entry.kind,
+        price_cents=price.monthly_price_cents,
+        currency=price.currency,
+        ordered_at=now,
+    )
+    package.addons.append(addon)
+    return addon
+
+
+def addon_of(package: Package, addon_id: str) -> Addon:
+    for addon in package.addons:
+        if addon.id == addon_id:
+            return addon
+    raise NotFound("The package has no such add-on.")
+
+
+def set_addon_end(package: Package, addon_id: str, ends_on: date | None) -> Addon:
+    """A termination of the add-on was placed (it ends on `ends_on`) or retracted (None: active
+    again). An ended add-on stays ended (addon_ended)."""
+    addon = addon_of(package, addon_id)
+    if addon.status == "ended":
+        raise Conflict("This add-on has already ended.", code="addon_ended")
+    addon.status, addon.ends_at = ("terminated", ends_on) if ends_on else ("active", None)
+    return addon
+
+
+def end_addon(package: Package, addon_id: str, day: date) -> Addon:
+    """The add-on's termination took effect on `day`. Idempotent: an ended add-on stays as it is."""
+    addon = addon_of(package, addon_id)
+    if addon.status != "ended":
+        addon.status, addon.ends_at = "ended", day
+    return addon
+
+
+def end_all_addons(package: Package, day: date) -> None:
+    """The package ended: so did every add-on of it."""
+    for addon in package.addons:
+        if addon.status != "ended":
+            addon.status, addon.ends_at = "ended", day

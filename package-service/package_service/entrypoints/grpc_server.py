@@ -11,8 +11,9 @@ from cc_common.protoconv import enum_name, enum_value, timestamp
 from cc_common.tokens import Principal
 from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
 
-from package_service.domain.catalogue import Product
-from package_service.domain.model import Package
+from package_service.domain import model
+from package_service.domain.catalogue import AddonKind, Price, Product
+from package_service.domain.model import Addon, Package
 from package_service.service_layer import services
 from package_service.service_layer.unit_of_work import UnitOfWork
 
@@ -21,6 +22,7 @@ def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.P
     """The package as `caller` may see it: a package login (whose password may be held by a
     third party, such as an agency) never learns the owner's customer number."""
     product = package.catalogue_entry
+    max_domains, max_mailboxes, max_databases = model.limits(package, product)
     return package_pb2.Package(
         id=package.id,
         customer_number="" if caller is not None and caller.kind == "package" else package.customer_number,
@@ -29,10 +31,44 @@ def to_proto(package: Package, caller: Principal | None = None) -> package_pb2.P
         status=enum_value(package_pb2.PackageStatus, package.status),
         created_at=timestamp(package.created_at),
         product_name=product.name if product else package.product,
-        max_domains=product.max_domains if product else 0,
+        max_domains=max_domains,
         storage_used_gb=package.storage_used_gb,
         mailboxes_used=package.mailboxes_used,
         databases_used=package.databases_used,
+        max_mailboxes=max_mailboxes,
+        max_databases=max_databases,
+    )
+
+
+def addon_to_proto(addon: Addon) -> package_pb2.Addon:
+    return package_pb2.Addon(
+        id=addon.id,
+        package_id=addon.package_id,
+        kind=enum_value(package_pb2.AddonKind, addon.kind),
+        monthly_price_cents=addon.price_cents,
+        currency=addon.currency,
+        status=enum_value(package_pb2.AddonStatus, addon.status),
+        ordered_at=timestamp(addon.ordered_at),
+        ends_at=addon.ends_at.isoformat() if addon.ends_at else "",
+    )
+
+
+def addon_offer_to_proto(offer: AddonKind) -> package_pb2.AddonOffer:
+    return package_pb2.AddonOffer(
+        kind=enum_value(package_pb2.AddonKind, offer.kind),
+        name=offer.name,
+        domains=offer.domains,
+        mailboxes=offer.mailboxes,
+        databases=offer.databases,
+        prices=[price_to_proto(p) for p in offer.prices],
+    )
+
+
+def price_to_proto(price: Price) -> package_pb2.ProductPrice:
+    return package_pb2.ProductPrice(
+        market=enum_value(common_pb2.Market, price.market),
+        monthly_price_cents=price.monthly_price_cents,
+        currency=price.currency,
     )
 
 
@@ -46,14 +82,7 @@ def product_to_proto(product: Product) -> package_pb2.Product:
         mailboxes=product.mailboxes,
         databases=product.databases,
         aliases=list(product.aliases),
-        prices=[
-            package_pb2.ProductPrice(
-                market=enum_value(common_pb2.Market, p.market),
-                monthly_price_cents=p.monthly_price_cents,
-                currency=p.currency,
-            )
-            for p in product.prices
-        ],
+        prices=[price_to_proto(p) for p in product.prices],
     )
 
 
@@ -198,3 +227,51 @@ class PackageServicer(package_pb2_grpc.PackageServiceServicer):
             databases_used=request.databases_used,
         )
         return package_pb2.SetUsageResponse(package=to_proto(package))
+
+    # --- additional services (add-ons) -----------------------------------------------------
+
+    @rpc("customer", "package", "staff")
+    def ListAddons(
+        self, request: package_pb2.ListAddonsRequest, context: Context, caller: Principal
+    ) -> package_pb2.ListAddonsResponse:
+        package = services.list_addons(uow=self._uow(), caller=caller, package_id=request.package_id)
+        return package_pb2.ListAddonsResponse(
+            addons=[addon_to_proto(a) for a in package.addons],
+            available=[addon_offer_to_proto(k) for k in services.list_addon_kinds()],
+        )
+
+    # A contractual change: the customer login only, never a package login.
+    @rpc("customer")
+    def OrderAddon(
+        self, request: package_pb2.OrderAddonRequest, context: Context, caller: Principal
+    ) -> package_pb2.OrderAddonResponse:
+        addon = services.order_addon(
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            kind=enum_name(package_pb2.AddonKind, request.kind),
+            market=enum_name(common_pb2.Market, request.market),
+        )
+        return package_pb2.OrderAddonResponse(addon=addon_to_proto(addon))
+
+    @rpc("customer")
+    def SetAddonEnd(
+        self, request: package_pb2.SetAddonEndRequest, context: Context, caller: Principal
+    ) -> package_pb2.SetAddonEndResponse:
+        addon = services.set_addon_end(
+            uow=self._uow(),
+            caller=caller,
+            package_id=request.package_id,
+            addon_id=request.addon_id,
+            ends_on=request.ends_on,
+        )
+        return package_pb2.SetAddonEndResponse(addon=addon_to_proto(addon))
+
+    @rpc("service:contract")
+    def EndAddon(
+        self, request: package_pb2.EndAddonRequest, context: Context, caller: Principal
+    ) -> package_pb2.EndAddonResponse:
+        addon = services.end_addon(
+            uow=self._uow(), package_id=request.package_id, addon_id=request.addon_id, ends_on=request.ends_on
+        )
+        return package_pb2.EndAddonResponse(addon=addon_to_proto(addon))

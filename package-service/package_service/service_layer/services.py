@@ -6,6 +6,7 @@ Ownership is decided here from the verified caller, never from a plain request f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from cc_common.errors import AlreadyExists, Conflict, Forbidden, InvalidInput, NotFound
 from cc_common.faults import crash_point
@@ -101,6 +102,7 @@ def end_package(*, uow: UnitOfWork, package_id: str, domain: str = "") -> model.
             package.domains = [d for d in package.domains if d != name]
         elif not name:
             package.status = "terminated"
+            model.end_all_addons(package, datetime.now(UTC).date())
         uow.packages.save(package)
         uow.commit()
     return package
@@ -293,3 +295,78 @@ def move_domain(
             created = True
         uow.commit()
     return DomainMove(source=source, target=target, created=created)
+
+
+# --- additional services (add-ons) ---------------------------------------------------------
+
+
+def list_addons(*, uow: UnitOfWork, caller: Principal, package_id: str) -> model.Package:
+    """The package with its add-ons (ended ones included): the owner's customer login, the
+    package's own login, staff."""
+    with uow:
+        return _owned(uow, caller, package_id)
+
+
+def list_addon_kinds() -> list[catalogue.AddonKind]:
+    return catalogue.addons_in_order()
+
+
+def order_addon(
+    *,
+    uow: UnitOfWork,
+    caller: Principal,
+    package_id: str,
+    kind: str,
+    market: str,
+    now: datetime | None = None,
+) -> model.Addon:
+    """Orders an add-on at the monthly price of the owner's market (the gateway names it from
+    the customer record at contract-service). A contractual change: the customer login only."""
+    if caller.kind != "customer":
+        raise Forbidden(
+            "Ordering an add-on is a contractual change: the contract holder orders it with the customer login."
+        )
+    model.check_addon_kind(kind)
+    with uow:
+        package = _owned(uow, caller, package_id, lock=True)
+        addon = model.order_addon(package, kind, market=market, now=now or datetime.now(UTC))
+        uow.packages.save(package)
+        uow.commit()
+    return addon
+
+
+def set_addon_end(
+    *, uow: UnitOfWork, caller: Principal, package_id: str, addon_id: str, ends_on: str
+) -> model.Addon:
+    """A termination of the add-on was placed at contract-service (it ends on `ends_on`) or
+    retracted (`ends_on` empty): the owner's customer login, after contract-service took it."""
+    if caller.kind != "customer":
+        raise Forbidden("Only the contract holder's customer login terminates add-ons.")
+    day = _iso_day(ends_on) if ends_on else None
+    with uow:
+        package = _owned(uow, caller, package_id, lock=True)
+        addon = model.set_addon_end(package, addon_id, day)
+        uow.packages.save(package)
+        uow.commit()
+    return addon
+
+
+def end_addon(*, uow: UnitOfWork, package_id: str, addon_id: str, ends_on: str) -> model.Addon:
+    """The add-on's termination took effect on `ends_on` (contract-service carries them out on
+    their date). Idempotent."""
+    day = _iso_day(ends_on) if ends_on else datetime.now(UTC).date()
+    with uow:
+        package = uow.packages.get_for_update(package_id)
+        if package is None:
+            raise NotFound(_NOT_FOUND)
+        addon = model.end_addon(package, addon_id, day)
+        uow.packages.save(package)
+        uow.commit()
+    return addon
+
+
+def _iso_day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("A day is written YYYY-MM-DD.", field="ends_on") from None
