@@ -22,6 +22,7 @@ from gateway_app.schemas import (
     PackageId,
     choice,
     choice_pattern,
+    matching,
     money,
     text,
 )
@@ -239,5 +240,10 @@ class ContactRequestList(Answer):
 
 
 class ContactAnswer(Body):
-    message: text(min_len=1, max_len=5000)
+    # As a contact request's message: line breaks and tabs, no other control characters.
+    message: matching(
+        MESSAGE_PATTERN,
+        "The {field} holds characters that cannot be written, or nothing but spaces.",
+        max_len=5000,
+    )
     EXAMPLE: ClassVar = {"message": "Thank you, we have carried out the contract handover."}
