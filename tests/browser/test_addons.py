@@ -13,7 +13,7 @@ def test_the_customer_orders_and_terminates_an_additional_service_on_the_package
     package_id = suite.create_package(customer.number, domains=[domain])
     b = open_browser()
     page = b.login_customer(customer.number, customer.password)
-    page.locator("li.package", has_text=domain).locator("text=Settings").click()
+    page.locator("li.package", has_text=domain).locator("text=More").click()
     section = page.locator("#addons")
     assert "This package has no additional services." in section.inner_text()
     assert "€1.99 per month" in section.inner_text()  # the extra domain slot in the market de
