@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from cc_common.errors import InvalidInput, NotFound
+from cc_common.errors import Conflict, InvalidInput, NotFound
 from cc_common.tokens import Principal
 from contract_service.domain import offers as rules
 from contract_service.service_layer import offers, services
@@ -94,9 +94,6 @@ def test_an_offer_of_another_market_day_or_package_cannot_be_ordered(uow_factory
         ({"markets": ["de", "uk"]}, "currency"),  # uk bills in GBP
         ({"price_cents": 0}, "amount_cents"),
         ({"product": "Hosting Plus!"}, "product"),
-        ({"valid_until": "2026-11-30"}, "valid_until"),  # before valid_from
-        ({"valid_from": "2026-11-01", "valid_until": "2026-11-30"}, "valid_until"),  # over already
-        ({"valid_until": "2028-01-01"}, "valid_until"),  # longer than a year
         ({"valid_from": "1.12.2026"}, "valid_from"),
     ],
 )
@@ -104,3 +101,19 @@ def test_an_offer_that_makes_no_sense_is_refused_naming_the_field(uow_factory, c
     with pytest.raises(InvalidInput) as refused:
         offer(uow_factory, **changes)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"valid_until": "2026-11-30"},  # before valid_from
+        {"valid_from": "2026-11-01", "valid_until": "2026-11-30"},  # over already
+        {"valid_until": "2028-01-01"},  # longer than a year
+    ],
+)
+def test_an_offer_period_of_well_formed_days_that_cannot_be_is_a_conflict_on_valid_until(
+    uow_factory, changes
+):
+    with pytest.raises(Conflict) as refused:
+        offer(uow_factory, **changes)
+    assert (refused.value.code, refused.value.field) == ("offer_period_not_possible", "valid_until")

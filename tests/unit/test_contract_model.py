@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from cc_common.errors import InvalidInput
+from cc_common.errors import Conflict, InvalidInput
 from contract_service.domain import model
 
 TODAY = date(2026, 5, 15)
@@ -290,7 +290,6 @@ def test_a_provider_token_is_accepted(token):
         ({"card_expiry": ""}, "card_expiry"),
         ({"card_expiry": "13/27"}, "card_expiry"),
         ({"card_expiry": "1/27"}, "card_expiry"),
-        ({"card_expiry": "04/26"}, "card_expiry"),
         ({"card_token": ""}, "card_token"),
         ({"card_token": "a b c d e"}, "card_token"),
     ],
@@ -347,3 +346,10 @@ def test_a_malformed_invoice_date_is_refused(raw):
 
 def test_invoice_numbers_are_zero_padded():
     assert model.invoice_number(42) == "RE00000042"
+
+
+def test_an_expired_card_is_a_conflict_on_its_expiry():
+    card = model.PaymentInput(card_token="tok_visa_abc123", card_last4="4242", card_expiry="04/26")
+    with pytest.raises(Conflict) as exc:
+        model.check_payment(card, today=TODAY)
+    assert (exc.value.code, exc.value.field) == ("card_expired", "card_expiry")

@@ -421,7 +421,9 @@ def test_incomplete_or_mixed_payment_data_answers_422(body, field, call, backend
 
 def test_contract_services_refusal_of_an_iban_is_passed_on(call, backends):
     backends.contract.on("SetPayment", InvalidInput("The IBAN's check digits are wrong.", field="iban"))
-    response = call("PUT", "/api/v1/customer/payment", json={"iban": "DE00370400440532013000", "bic": "X"})
+    response = call(
+        "PUT", "/api/v1/customer/payment", json={"iban": "DE00370400440532013000", "bic": "COBADEFFXXX"}
+    )
     assert response.status_code == 422 and error(response)["field"] == "iban"
 
 

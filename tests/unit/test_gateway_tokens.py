@@ -28,7 +28,12 @@ ENDPOINTS = [
     ("GET", "/api/v1/packages/pkg_1", None, {"customer", "package"}),
     ("POST", "/api/v1/auth/logout", None, {"customer", "package", "staff"}),
     ("POST", "/api/v1/admin/customers", VALID_CUSTOMER, {"staff"}),
-    ("POST", "/api/v1/admin/customers/100/packages", {"product": "basic", "domains": ["a.de"]}, {"staff"}),
+    (
+        "POST",
+        "/api/v1/admin/customers/100/packages",
+        {"product": "hosting-basic", "domains": ["a.de"]},
+        {"staff"},
+    ),
     (
         "POST",
         "/api/v1/admin/customers/100/invoices",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from cc_common.errors import Conflict, InvalidInput
+from cc_common.errors import Conflict, InvalidInput, NotFound
 from package_service.domain import catalogue, model
 
 
@@ -99,11 +99,11 @@ def test_a_full_target_package_is_refused():
     assert source.domains == ["a.example", "b.example"]
 
 
-def test_a_domain_the_package_does_not_have_or_the_same_package_as_target_is_invalid_input():
+def test_a_domain_the_package_does_not_have_is_not_found_and_the_same_package_as_target_is_invalid_input():
     source = package(domains=("a.example", "b.example"))
-    with pytest.raises(InvalidInput) as err:
+    with pytest.raises(NotFound) as err:
         model.move_domain(source, "x.example", package())
-    assert err.value.field == "domain"
+    assert (err.value.code, err.value.field) == ("domain_not_found", "domain")
     with pytest.raises(InvalidInput) as same:
         model.move_domain(source, "a.example", source)
     assert same.value.field == "target_package_id"
@@ -134,3 +134,9 @@ def test_settings_are_validated_before_any_is_applied():
         model.update_settings(pkg, {"php_memory_limit_mb": "4096"})
     with pytest.raises(InvalidInput):
         model.update_settings(pkg, {"shell_access": "true"})
+
+
+def test_the_catalogue_offers_the_product_codes_the_gateway_documents():
+    from cc_common.rules import products
+
+    assert tuple(catalogue.PRODUCTS) == products.CODES

@@ -18,6 +18,7 @@ from typing import Any
 import phonenumbers
 from cc_common import i18n
 from cc_common.errors import Conflict, InvalidInput
+from cc_common.rules import ids, markets
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.customers import check_customer_number
 from cc_common.rules.written_only import refuse_written_only
@@ -37,14 +38,15 @@ class Market:
     vat_percent: int = 0  # the standard VAT rate on invoices (amounts are gross)
 
 
+# The currencies are shared with the gateway, which documents them (cc_common/rules/markets.py).
 MARKETS: dict[str, Market] = {
-    "de": Market("de", country="DE", phone_region="DE", currency="EUR", vat_percent=19),
-    "nl": Market("nl", country="NL", phone_region="NL", currency="EUR", vat_percent=21),
-    "uk": Market("uk", country="GB", phone_region="GB", currency="GBP", vat_percent=20),
+    "de": Market("de", country="DE", phone_region="DE", currency=markets.CURRENCY_OF["de"], vat_percent=19),
+    "nl": Market("nl", country="NL", phone_region="NL", currency=markets.CURRENCY_OF["nl"], vat_percent=21),
+    "uk": Market("uk", country="GB", phone_region="GB", currency=markets.CURRENCY_OF["uk"], vat_percent=20),
 }
 
 CUSTOMER_STATUSES = ("active", "frozen", "retired")
-CURRENCIES = ("EUR", "GBP")
+CURRENCIES = markets.CURRENCIES
 # The statuses an invoice is created with; it can also be debit_requested (domain/direct_debit.py).
 INVOICE_STATUSES = ("open", "paid")
 MAX_AMOUNT_CENTS = 10**9  # exclusive
@@ -267,7 +269,8 @@ def check_card_expiry(raw: str, *, today: date) -> str:
         raise InvalidInput("Enter the card's expiry date as MM/YY, e.g. 09/28.", field="card_expiry")
     month, year = int(match.group(1)), 2000 + int(match.group(2))
     if (year, month) < (today.year, today.month):
-        raise InvalidInput("This card has expired.", field="card_expiry")
+        # Well-formed, but over by today's date: a conflict (409), as no schema can say it.
+        raise Conflict("This card has expired.", code="card_expired", field="card_expiry")
     return text
 
 
@@ -528,7 +531,7 @@ def check_invoice_ref(raw: str) -> str:
 
 CONTRACT_STATUSES = ("active", "terminated")
 DEFAULT_TERM_MONTHS = 12
-_OPAQUE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_OPAQUE_ID = re.compile(f"^{ids.OPAQUE_ID}$")  # shared with the gateway: cc_common/rules/ids.py
 _PRODUCT = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 

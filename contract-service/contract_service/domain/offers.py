@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cc_common.errors import InvalidInput, NotFound
+from cc_common.errors import Conflict, InvalidInput, NotFound
 
 from contract_service.domain.model import MARKETS, check_amount, check_product
 
 MAX_DAYS = 366  # an offer runs at most a year
+PERIOD_NOT_POSSIBLE = "offer_period_not_possible"
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -70,7 +71,8 @@ def check_offer(
     today: date,
 ) -> tuple[str, int, str, tuple[str, ...], date, date]:
     """The checked fields of a new offer: a product code, a price, markets that all bill in the
-    offer's currency, and a period of at most MAX_DAYS that has not ended yet."""
+    offer's currency, and a period of at most MAX_DAYS that has not ended yet (else Conflict
+    offer_period_not_possible)."""
     checked_product = check_product(product)
     price = check_amount(price_cents)
     chosen = tuple(dict.fromkeys((m or "").strip().lower() for m in markets))
@@ -84,12 +86,16 @@ def check_offer(
             field="currency",
         )
     start, end = _day(valid_from, "valid_from"), _day(valid_until, "valid_until")
+    # Two well-formed days that make no period of an offer: no schema can compare them with each
+    # other or with today, so this is a conflict (409), not invalid input.
     if end < start:
-        raise InvalidInput("valid_until is before valid_from.", field="valid_until")
+        raise Conflict("valid_until is before valid_from.", code=PERIOD_NOT_POSSIBLE, field="valid_until")
     if (end - start).days >= MAX_DAYS:
-        raise InvalidInput(f"An offer runs at most {MAX_DAYS} days.", field="valid_until")
+        raise Conflict(
+            f"An offer runs at most {MAX_DAYS} days.", code=PERIOD_NOT_POSSIBLE, field="valid_until"
+        )
     if end < today:
-        raise InvalidInput("This offer would have ended already.", field="valid_until")
+        raise Conflict("This offer would have ended already.", code=PERIOD_NOT_POSSIBLE, field="valid_until")
     return checked_product, price, code, chosen, start, end
 
 

@@ -146,7 +146,7 @@ def create_invoice(number: str, body: InvoiceCreate) -> Response:
     created = contracts.create_invoice(
         number,
         body.amount,
-        currency=body.currency or "",
+        currency=str(body.currency or "").upper(),
         status=body.status or "",
         date=body.date or "",
         token=current_principal().token,

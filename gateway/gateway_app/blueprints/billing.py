@@ -164,7 +164,9 @@ def send_contact_request(subject: str, message: str) -> contract_pb2.ContactRequ
     {201: OfferCreated},
     body=OfferCreate,
     errors={
-        422: "Invalid input (invalid_input, with field: markets of another currency, days over or reversed)"
+        409: "Well-formed days that make no offer: valid_until before valid_from, over already, or more "
+        "than a year after valid_from (offer_period_not_possible, field valid_until)",
+        422: "Invalid input (invalid_input, with field: markets of another currency)",
     },
 )
 def create_offer(body: OfferCreate) -> Response:

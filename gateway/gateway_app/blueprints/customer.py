@@ -9,7 +9,6 @@ never from a field, so another customer's invoice answers 404.
 from __future__ import annotations
 
 from cc_common.errors import DomainError, InvalidInput, NotFound, Unauthenticated
-from cc_common.rules.cards import field_with_card_number
 from customercenter.v2 import contract_pb2
 from flask import Blueprint, Response, url_for
 
@@ -28,6 +27,7 @@ from gateway_app.schemas.customers import (
     Form,
     FormList,
     PaymentUpdate,
+    refuse_card_numbers,
 )
 from gateway_app.schemas.invoices import INVOICE_NUMBER, DebitRequest, Invoice, InvoiceList
 from gateway_app.security import current_principal, token_required
@@ -186,19 +186,6 @@ class InvalidLinkToken(DomainError):
 def set_payment(body: PaymentUpdate) -> Response:
     # The body holds payment data: it is never logged, and a card number is never forwarded.
     return answer(Customer.from_proto(store_payment(body.given())))
-
-
-def refuse_card_numbers(payment: dict[str, str]) -> None:
-    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
-    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
-    name = field_with_card_number(payment)
-    if name is not None:
-        raise InvalidInput(
-            "This looks like a card number, which is never accepted: give the card_token from the "
-            "payment provider.",
-            code="card_number_refused",
-            field=name,
-        )
 
 
 def store_payment(payment: dict[str, str]) -> contract_pb2.Customer:

@@ -207,10 +207,11 @@ def update_settings(package_id: str, body: SettingsUpdate) -> Response:
     body=Split,
     params=PARAMS,
     errors={
-        **NOT_FOUND,
+        404: "Unknown package, or one the token may not see (not_found); a domain the package does not "
+        "have (domain_not_found, field domain)",
         409: "The only domain of the package (last_domain), the target has no room (package_full), "
         "package_terminated, the customer number is frozen or retired (customer_not_active)",
-        422: "Not a domain of the package, unknown product (invalid_input, with field)",
+        422: "Invalid input (invalid_input, with field)",
     },
 )
 def split(package_id: str, body: Split) -> Response:

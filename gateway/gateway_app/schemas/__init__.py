@@ -14,7 +14,7 @@ import functools
 import math
 import re
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name, iso
@@ -22,6 +22,8 @@ from cc_common.rules.customers import MAX_DIGITS
 from cc_common.rules.customers import PATTERN as CUSTOMER_NUMBER_PATTERN
 from cc_common.rules.domains import MAX_LENGTH as MAX_DOMAIN_LENGTH
 from cc_common.rules.domains import normalise_domain
+from cc_common.rules.ids import OPAQUE_ID
+from cc_common.rules.products import CODES as PRODUCT_CODES
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -159,11 +161,63 @@ def text(*, min_len: int = 0, max_len: int = MAX_TEXT, **schema: Any) -> Any:
     ]
 
 
+def _package_id(value: str) -> str:
+    if not re.fullmatch(OPAQUE_ID, value):
+        raise _fail("package_id", "Name the package by its id, e.g. pkg_3f2a9c.")
+    return value
+
+
 Password = text(min_len=1, max_len=PASSWORD_MAX, format="password")
 NewPassword = text(min_len=PASSWORD_MIN, max_len=PASSWORD_MAX, format="password")
 LinkToken = text(min_len=1, max_len=512)
 OpaqueId = text(min_len=1, max_len=MAX_OPAQUE_ID)
-Product = text(min_len=1, max_len=100)
+# A package named in a body: the id's shape contract-service takes (cc_common/rules/ids.py).
+PackageId = Annotated[
+    str,
+    AfterValidator(_package_id),
+    WithJsonSchema({"type": "string", "pattern": f"^{OPAQUE_ID}$", "description": "e.g. pkg_3f2a9c"}),
+]
+Product = Literal[PRODUCT_CODES]  # cc_common/rules/products.py, the catalogue's codes
+
+
+def matching(pattern: str, message: str, *, max_len: int = MAX_TEXT, **schema: Any) -> Any:
+    """A string of at most `max_len` characters that `pattern` matches in full, checked here as
+    the document says it (Python's re, the semantics schema-based clients generate with);
+    `message` names the rule, with {field}."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise _fail("pattern", message)
+        return value
+
+    return Annotated[
+        str,
+        Field(max_length=max_len, json_schema_extra={"pattern": f"^(?:{pattern})$", **schema}),
+        AfterValidator(check),
+    ]
+
+
+def whole(minimum: int, maximum: int) -> Any:
+    """A whole number from `minimum` to `maximum`. JSON Schema counts 3.0 as an integer, so it
+    is taken as 3 (a fraction or true/false is refused)."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail("int_type", "{field} must be a whole number.")
+        if not minimum <= value <= maximum:
+            raise PydanticCustomError(
+                "greater_than_equal", "{field} is out of range.", {"ge": minimum, "le": maximum}
+            )
+        return value
+
+    return Annotated[
+        int,
+        PlainValidator(check),
+        WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum}),
+    ]
 
 
 def _customer_number(value: str) -> str:
@@ -203,6 +257,16 @@ Domain = Annotated[
 ]
 
 
+def _amount_pattern() -> str:
+    """An amount as a decimal string, exactly what _amount_cents takes: 1 to 10 digits (leading
+    zeros allowed) and at most two decimals, more than 0 and below 10,000,000.00."""
+    whole_part = "|".join(f"0{{0,{10 - n}}}[1-9][0-9]{{{n - 1}}}" for n in range(1, 8))
+    return f"(?:{whole_part})(?:\\.[0-9]{{1,2}})?|0{{1,10}}\\.(?:0[1-9]|[1-9][0-9]?)"
+
+
+AMOUNT_PATTERN = _amount_pattern()
+
+
 def _amount_cents(value: Any) -> int:
     """A JSON number or a decimal string, > 0, at most two decimals -> cents."""
     bad = _fail("amount", "{field} must be a positive amount with at most two decimals.")
@@ -216,7 +280,7 @@ def _amount_cents(value: Any) -> int:
         literal = value
     else:
         raise bad
-    if not re.fullmatch(r"[0-9]{1,10}(\.[0-9]{1,2})?", literal):
+    if not re.fullmatch(AMOUNT_PATTERN, literal):
         raise bad
     cents = int(Decimal(literal) * 100)
     if cents <= 0:
@@ -234,7 +298,7 @@ AmountCents = Annotated[
             "description": "A positive amount with at most two decimals, below 10,000,000.00 (cents are kept)",
             "oneOf": [
                 {"type": "number", "exclusiveMinimum": 0, "maximum": 9999999.99, "multipleOf": 0.01},
-                {"type": "string", "pattern": "^[0-9]{1,10}(\\.[0-9]{1,2})?$"},
+                {"type": "string", "pattern": f"^(?:{AMOUNT_PATTERN})$"},
             ],
         }
     ),
@@ -262,11 +326,24 @@ def choice(*options: str, aliases: dict[str, str] | None = None) -> Any:
             raise _fail("choice", "{field} must be one of: " + ", ".join(options) + ".")
         return found
 
-    spellings = "|".join(
-        "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in k) for k in known
-    )
     return Annotated[
         str,
         AfterValidator(convert),
-        WithJsonSchema({"type": "string", "pattern": f"^\\s*({spellings})\\s*$", "examples": list(options)}),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "pattern": choice_pattern(*options, aliases=aliases),
+                "examples": list(options),
+            }
+        ),
     ]
+
+
+def choice_pattern(*options: str, aliases: dict[str, str] | None = None) -> str:
+    """The documented pattern of choice(*options, aliases=aliases): any of the spellings in any
+    case, with surrounding space."""
+    known = [*options, *(aliases or {})]
+    spellings = "|".join(
+        "".join(f"[{c.upper()}{c}]" if c.isalpha() else re.escape(c) for c in k) for k in known
+    )
+    return f"^\\s*({spellings})\\s*$"

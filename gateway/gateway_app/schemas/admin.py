@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, ClassVar
 
 from cc_common.errors import InvalidInput
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from cc_common.rules.markets import CURRENCIES
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from gateway_app.schemas import (
@@ -21,11 +21,16 @@ from gateway_app.schemas import (
     choice,
     omitted,
     text,
+    whole,
 )
+
+MAX_FIGURE = 10_000_000  # package-service's limit of a usage figure (check_usage)
 
 Line = text()
 PaymentLine = text(max_len=64)
-Figure = Annotated[int, Field(ge=0, le=10_000_000)]
+Figure = whole(0, MAX_FIGURE)
+# An invoice's currency in any case (contract-service takes it in capitals).
+Currency = choice(*(code.lower() for code in CURRENCIES))
 
 
 def _distinct(domains: list[str]) -> list[str]:
@@ -34,19 +39,10 @@ def _distinct(domains: list[str]) -> list[str]:
     return domains
 
 
-def _currency(value: str) -> str:
-    if not re.fullmatch(r"[A-Za-z]{3}", value):
-        raise PydanticCustomError("currency", "{field} must be an ISO 4217 code such as EUR.")
-    return value.upper()
-
-
 Domains = Annotated[
     list[Domain],
     Field(min_length=1, max_length=MAX_DOMAINS, json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct),
-]
-Currency = Annotated[
-    str, AfterValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{3}$"})
 ]
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
+from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name, iso
+from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
 from customercenter.v2 import common_pb2, contract_pb2
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
 
 from gateway_app.schemas import (
     AmountCents,
@@ -17,16 +19,38 @@ from gateway_app.schemas import (
     Date,
     DateTime,
     Money,
-    OpaqueId,
+    PackageId,
     choice,
+    choice_pattern,
+    matching,
     money,
     text,
 )
 
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
 COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. dd_3f2a9c"}
-Market = choice("de", "nl", "uk", aliases={"gb": "uk"})
-OfferCurrency = choice("eur", "gbp")  # in any case; the view passes it on in capitals
+MARKET_ALIASES = {"gb": "uk"}
+Market = choice(*MARKETS, aliases=MARKET_ALIASES)
+OfferCurrency = choice(*(c.lower() for c in CURRENCIES))  # in any case; the view passes it on in capitals
+
+
+def _one_currency() -> dict[str, Any]:
+    """JSON schema: the markets of an offer all bill in its currency (cc_common/rules/markets.py)."""
+    cases = []
+    for currency in CURRENCIES:
+        billed = [m for m in MARKETS if CURRENCY_OF[m] == currency]
+        aliases = {a: m for a, m in MARKET_ALIASES.items() if m in billed}
+        cases.append(
+            {
+                "properties": {
+                    "currency": {"pattern": choice_pattern(currency.lower())},
+                    "markets": {"items": {"pattern": choice_pattern(*billed, aliases=aliases)}},
+                }
+            }
+        )
+    return {"anyOf": cases}
+
+
 # A product code as the catalogue writes it (contract-service refuses anything else).
 ProductCode = Annotated[str, Field(min_length=1, max_length=100, pattern="^[a-z0-9][a-z0-9-]{0,99}$")]
 # What a contact request may hold: no control characters but line breaks and tabs in a message.
@@ -85,6 +109,11 @@ class StaffOfferList(Answer):
 
 
 class OfferCreate(Body):
+    """An offer for markets that bill in its currency. A period that has ended already, runs
+    backwards or lasts more than a year is 409 offer_period_not_possible (the document cannot
+    compare dates)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_currency())
     product: ProductCode
     price: AmountCents
     currency: OfferCurrency
@@ -93,6 +122,17 @@ class OfferCreate(Body):
     valid_until: Day
     EXAMPLE: ClassVar = {"product": "hosting-plus", "price": 4.99, "currency": "EUR", "markets": ["de", "nl"],
                          "valid_from": "2026-12-01", "valid_until": "2026-12-31"}  # fmt: skip
+
+    @model_validator(mode="after")
+    def _markets_of_the_currency(self) -> OfferCreate:
+        code = str(self.currency).upper()
+        wrong = [m for m in self.markets if CURRENCY_OF[m] != code]
+        if wrong:
+            raise InvalidInput(
+                f"The markets {', '.join(dict.fromkeys(wrong))} are not billed in {code}: one offer, one currency.",
+                field="currency",
+            )
+        return self
 
 
 class OfferCreated(Answer):
@@ -103,7 +143,7 @@ class OfferCreated(Answer):
 
 
 class OfferOrder(Body):
-    package_id: OpaqueId
+    package_id: PackageId
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c"}
 
 
@@ -200,5 +240,10 @@ class ContactRequestList(Answer):
 
 
 class ContactAnswer(Body):
-    message: text(min_len=1, max_len=5000)
+    # As a contact request's message: line breaks and tabs, no other control characters.
+    message: matching(
+        MESSAGE_PATTERN,
+        "The {field} holds characters that cannot be written, or nothing but spaces.",
+        max_len=5000,
+    )
     EXAMPLE: ClassVar = {"message": "Thank you, we have carried out the contract handover."}

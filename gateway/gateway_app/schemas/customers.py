@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from cc_common import i18n
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name
+from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
 from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
@@ -20,6 +21,7 @@ from gateway_app.schemas import (
     LinkToken,
     Password,
     exactly_one_of,
+    matching,
     omitted,
     text,
 )
@@ -39,7 +41,33 @@ SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
 
 Line = text(max_len=MAX_TEXT)
-PaymentText = text(min_len=1, max_len=64)
+# Payment data in the shapes contract-service takes (contract_service/domain/model.py); an IBAN
+# and a BIC also by their formats: an IBAN's check digits (ISO 13616), a BIC's country (ISO 9362).
+# A card_expiry in the past is 409 card_expired (the document cannot know today).
+PAYMENT_MAX = 64
+Iban = matching(
+    "\\s*[A-Za-z]{2}[0-9]{2}(?:\\s*[A-Za-z0-9]){11,30}\\s*",
+    "This is not a valid IBAN; it looks like DE89 3704 0044 0532 0130 00.",
+    max_len=PAYMENT_MAX,
+    format="iban",
+)
+Bic = matching(
+    "\\s*[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?\\s*",
+    "This is not a valid BIC; it has 8 or 11 characters, e.g. COBADEFFXXX.",
+    max_len=PAYMENT_MAX,
+    format="bic",
+)
+CardToken = matching(
+    "\\s*[A-Za-z0-9_.:-]{4,64}\\s*",
+    "This is not a card token from the payment provider.",
+    max_len=PAYMENT_MAX,
+)
+CardLast4 = matching("\\s*[0-9]{4}\\s*", "Enter the last four digits of the card.", max_len=PAYMENT_MAX)
+CardExpiry = matching(
+    " *(?:0 *[1-9]|1 *[0-2]) */ *[0-9] *[0-9] *",
+    "Enter the card's expiry date as MM/YY, e.g. 09/28.",
+    max_len=PAYMENT_MAX,
+)
 
 
 class Payment(Answer):
@@ -129,21 +157,38 @@ class CustomerUpdate(Body):
         return {name: getattr(self, name) or "" for name in (*ONLINE_FIELDS, "language") if name in given}
 
 
+def refuse_card_numbers(payment: dict[str, str]) -> None:
+    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
+    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
+    name = field_with_card_number(payment)
+    if name is not None:
+        raise InvalidInput(
+            "This looks like a card number, which is never accepted: give the card_token from the "
+            "payment provider.",
+            code="card_number_refused",
+            field=name,
+        )
+
+
 class PaymentUpdate(Body):
     """Either a bank account (iban and bic) or a card (card_token from the payment provider,
-    card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused)."""
+    card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused), an
+    expired card is 409 card_expired."""
 
     model_config = ConfigDict(json_schema_extra=exactly_one_of(SEPA_FIELDS, CARD_FIELDS))
-    iban: PaymentText = omitted()
-    bic: PaymentText = omitted()
-    card_token: PaymentText = omitted()
-    card_last4: PaymentText = omitted()
-    card_expiry: PaymentText = omitted()
+    iban: Iban = omitted()
+    bic: Bic = omitted()
+    card_token: CardToken = omitted()
+    card_last4: CardLast4 = omitted()
+    card_expiry: CardExpiry = omitted()
     EXAMPLE: ClassVar = {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
 
     @model_validator(mode="before")
     @classmethod
     def _no_card_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            # Said first, before any field's shape: a card number is never echoed or forwarded.
+            refuse_card_numbers({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
         if isinstance(data, dict) and "card_number" in data:
             raise InvalidInput(
                 "A card number is never accepted: give the card_token from the payment provider, "

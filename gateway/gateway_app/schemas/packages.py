@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+import re
+from typing import Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name
+from cc_common.rules import package_settings
 from customercenter.v2 import package_pb2
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 
 from gateway_app.schemas import (
     MAX_OPAQUE_ID,
@@ -20,15 +22,20 @@ from gateway_app.schemas import (
     NewPassword,
     OpaqueId,
     Product,
+    choice,
+    matching,
     money,
     omitted,
-    text,
+    whole,
 )
 
 PACKAGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. pkg_3f2a9c"}
-MAX_SETTINGS = 20
-SettingKey = Annotated[str, Field(min_length=1, max_length=64)]
-SettingValue = StrictBool | StrictInt | text(max_len=64)
+# Each setting with its own values (cc_common/rules/package_settings.py); a value may also come
+# as the text package-service stores (true/false, digits), in any case and with surrounding space.
+_LOWEST, _HIGHEST = package_settings.PHP_MEMORY_LIMIT_MB
+MEMORY_PATTERN = "\\s*0*(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2}|10[01][0-9]|102[0-4])\\s*"
+if not re.fullmatch(MEMORY_PATTERN, str(_LOWEST)) or not re.fullmatch(MEMORY_PATTERN, str(_HIGHEST)):
+    raise RuntimeError("MEMORY_PATTERN does not match cc_common/rules/package_settings.py")
 
 
 class Usage(Answer):
@@ -166,17 +173,35 @@ class PackagePassword(Body):
     EXAMPLE: ClassVar = {"new_password": "a new long password"}
 
 
+class Settings(Body):
+    """At least one setting, each with its own values; no other name"""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    php_version: choice(*package_settings.PHP_VERSIONS) = omitted()
+    https_redirect: StrictBool | choice(*package_settings.SWITCH) = omitted()
+    www_redirect: choice(*package_settings.WWW_REDIRECTS) = omitted()
+    php_memory_limit_mb: whole(_LOWEST, _HIGHEST) | matching(
+        MEMORY_PATTERN, f"{{field}} is a whole number from {_LOWEST} to {_HIGHEST}.", max_len=64
+    ) = omitted()
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Settings:
+        if not self.given():
+            raise InvalidInput("Name at least one setting to change.", field="settings")
+        return self
+
+
 class SettingsUpdate(Body):
     """Settings to change (all are checked by package-service before any is stored)."""
 
-    settings: Annotated[dict[SettingKey, SettingValue], Field(min_length=1, max_length=MAX_SETTINGS)]
+    settings: Settings
     EXAMPLE: ClassVar = {"settings": {"php_version": "8.3", "https_redirect": True}}
 
     def as_strings(self) -> dict[str, str]:
         """The values as package-service takes them: true/false, numbers as digits."""
         return {
-            key: ("true" if value else "false") if isinstance(value, bool) else str(value)
-            for key, value in self.settings.items()
+            key: ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
+            for key, value in self.settings.given().items()
         }
 
 

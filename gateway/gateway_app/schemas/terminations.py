@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from cc_common.errors import InvalidInput
 from pydantic import ConfigDict, model_validator
 
-from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, omitted
+from gateway_app.schemas import Answer, Body, Date, DateTime, Domain, OpaqueId, PackageId, omitted
 
 TERMINATION_ID = {
     "type": "string",
@@ -49,7 +49,7 @@ class TerminationCreate(Body):
     target per termination, so never a domain and an add-on together."""
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["domain", "addon_id"]}})
-    package_id: OpaqueId
+    package_id: PackageId
     domain: Domain = omitted()
     addon_id: OpaqueId = omitted()
     EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c", "domain": "example.org"}

@@ -20,7 +20,6 @@ from gateway_app.blueprints.auth import change_password, notice_address
 from gateway_app.blueprints.billing import order, send_contact_request
 from gateway_app.blueprints.customer import (
     change_customer_data,
-    refuse_card_numbers,
     restore_email,
     store_payment,
 )
@@ -29,7 +28,13 @@ from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT, money
-from gateway_app.schemas.customers import CARD_FIELDS, ONLINE_FIELDS, SEPA_FIELDS, Customer
+from gateway_app.schemas.customers import (
+    CARD_FIELDS,
+    ONLINE_FIELDS,
+    SEPA_FIELDS,
+    Customer,
+    refuse_card_numbers,
+)
 from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination

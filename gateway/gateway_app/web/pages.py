@@ -71,6 +71,8 @@ ERROR_MESSAGES = {
     "addon_ended": _l("This additional service has already ended."),
     "same_product": _l("The package already has this product."),
     "last_domain": _l("The last domain of a package cannot be moved."),
+    "domain_not_found": _l("This package does not have this domain."),
+    "card_expired": _l("This card has expired."),
     "package_full": _l("The target package allows no more domains."),
     "package_does_not_fit": _l(
         "The package does not fit this product: its domains or its usage exceed the product's limits."

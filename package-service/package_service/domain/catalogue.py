@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from cc_common.rules import products
+
 
 @dataclass(frozen=True)
 class Price:
@@ -87,6 +89,9 @@ _CATALOGUE: tuple[Product, ...] = (
 PRODUCTS: Mapping[str, Product] = MappingProxyType(
     {p.code: p for p in sorted(_CATALOGUE, key=lambda p: p.rank)}
 )
+# The gateway documents and accepts the codes of cc_common/rules/products.py: one list.
+if tuple(PRODUCTS) != products.CODES:
+    raise RuntimeError("The catalogue's codes differ from cc_common/rules/products.py.")
 
 
 _PREFIXES = ("webhosting-", "webhosting ", "hosting-", "hosting ", "web-")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from cc_common.errors import Conflict, InvalidInput, NotFound
+from cc_common.rules import package_settings
 
 from package_service.domain import catalogue
 from package_service.domain.catalogue import ADDONS, PRODUCTS, AddonKind, Product, smallest_product
@@ -199,7 +200,8 @@ def move_domain(source: Package, domain: str, target: Package) -> None:
     if target.id == source.id:
         raise InvalidInput("The domain already belongs to this package.", field="target_package_id")
     if domain not in source.domains:
-        raise InvalidInput(f"The package has no domain {domain}.", field="domain")
+        # Well-formed, but not one of this package's domains now: 404, like an unknown package.
+        raise NotFound(f"The package has no domain {domain}.", code="domain_not_found", field="domain")
     if len(source.domains) == 1:
         raise Conflict(
             f"{domain} is the only domain of the package; a package keeps at least one domain.",
@@ -248,11 +250,18 @@ class Setting:
         return str(int(value))
 
 
+# The names and values are shared with the gateway, which documents them (cc_common/rules/package_settings.py).
 SETTINGS: dict[str, Setting] = {
-    "php_version": Setting("8.3", choices=("8.1", "8.2", "8.3")),
-    "https_redirect": Setting("true", choices=("true", "false")),
-    "www_redirect": Setting("none", choices=("none", "to_www", "from_www")),
-    "php_memory_limit_mb": Setting("256", minimum=64, maximum=1024),
+    "php_version": Setting(package_settings.DEFAULTS["php_version"], choices=package_settings.PHP_VERSIONS),
+    "https_redirect": Setting(package_settings.DEFAULTS["https_redirect"], choices=package_settings.SWITCH),
+    "www_redirect": Setting(
+        package_settings.DEFAULTS["www_redirect"], choices=package_settings.WWW_REDIRECTS
+    ),
+    "php_memory_limit_mb": Setting(
+        package_settings.DEFAULTS["php_memory_limit_mb"],
+        minimum=package_settings.PHP_MEMORY_LIMIT_MB[0],
+        maximum=package_settings.PHP_MEMORY_LIMIT_MB[1],
+    ),
 }
 
 
