@@ -1,7 +1,8 @@
 """The gateway's use cases that need more than one call, each one function that the JSON API
 (gateway_app/blueprints) and the web pages (gateway_app/web) both call, so that a rule lives in
 one place: what may be seen of a package, setting a package password, upgrade and downgrade,
-package splitting, and correcting the kept number's data while a merge is open.
+package splitting, correcting the kept number's data while a merge is open, and the service
+team's offers of the month.
 
 Each takes the signed-in principal from the request (gateway_app.security.current_principal),
 never a customer number from a form or a body.
@@ -10,13 +11,14 @@ never a customer number from a form or a body.
 from __future__ import annotations
 
 from cc_common.errors import Conflict, DomainError, Forbidden, NotFound
-from cc_common.protoconv import enum_name
+from cc_common.protoconv import enum_name, enum_value
 from customercenter.v2 import common_pb2, contract_pb2, merge_pb2, package_pb2
 from flask import current_app
 
 from gateway_app.blueprints import require_active_customer
 from gateway_app.clients import contracts, identity, merges, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
+from gateway_app.schemas.billing import OfferCreate
 from gateway_app.security import current_principal
 
 MAX_PACKAGE_ID = MAX_OPAQUE_ID
@@ -142,3 +144,21 @@ def order_addon(package_id: str, kind: str) -> package_pb2.Addon:
     record = require_active_customer(principal.customer_number or "", token=principal.token)
     market = enum_name(common_pb2.Market, record.market)
     return packages.order_addon(package.id, kind, market=market, token=principal.token)
+
+
+# --- the service team ------------------------------------------------------------------------
+
+
+def create_offer_of_the_month(body: OfferCreate) -> contract_pb2.Offer:
+    """Sets up an offer of the month (POST /api/v1/admin/offers and the back office's offers
+    page), from a body the schema has checked; contract-service checks the rest (markets billed
+    in the offer's currency, the days: 422 naming the field)."""
+    request = contract_pb2.CreateOfferRequest(
+        product=body.product,
+        price_cents=body.price,
+        currency=str(body.currency).upper(),
+        markets=[enum_value(common_pb2.Market, m) for m in body.markets],
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+    )
+    return contracts.create_offer(request, token=current_principal().token)

@@ -5,16 +5,13 @@ package-service first (the source of truth), then the contract follows."""
 
 from __future__ import annotations
 
-import io
-
 from cc_common.errors import NotFound
-from cc_common.protoconv import enum_value
-from customercenter.v2 import common_pb2, contract_pb2, package_pb2
-from flask import Blueprint, Response, request, send_file
+from customercenter.v2 import contract_pb2, package_pb2
+from flask import Blueprint, Response, request
 
 from gateway_app.api import PDF, XML, answer, operation
 from gateway_app.clients import contracts, packages
-from gateway_app.downloads import pdf_download
+from gateway_app.downloads import pdf_download, xml_download
 from gateway_app.schemas.billing import (
     COLLECTION_ID,
     MESSAGE_PATTERN,
@@ -39,7 +36,7 @@ from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.security import current_principal, token_required
 from gateway_app.uploads import uploaded_file
-from gateway_app.use_cases import follow_contract_product, visible_package
+from gateway_app.use_cases import create_offer_of_the_month, follow_contract_product, visible_package
 
 bp = Blueprint("billing", __name__)
 
@@ -173,18 +170,7 @@ def send_contact_request(subject: str, message: str) -> contract_pb2.ContactRequ
     },
 )
 def create_offer(body: OfferCreate) -> Response:
-    offer = contracts.create_offer(
-        contract_pb2.CreateOfferRequest(
-            product=body.product,
-            price_cents=body.price,
-            currency=str(body.currency).upper(),
-            markets=[enum_value(common_pb2.Market, m) for m in body.markets],
-            valid_from=body.valid_from,
-            valid_until=body.valid_until,
-        ),  # fmt: skip
-        token=_token(),
-    )
-    return answer(OfferCreated(id=offer.id), 201)
+    return answer(OfferCreated(id=create_offer_of_the_month(body).id), 201)
 
 
 @bp.get("/api/v1/admin/offers")
@@ -232,11 +218,7 @@ def create_direct_debit() -> Response:
 )
 def direct_debit_file(collection_id: str) -> Response:
     document = contracts.get_direct_debit_file(collection_id, token=_token())
-    response = send_file(io.BytesIO(document.content), mimetype="application/xml", as_attachment=True,
-                         download_name=document.filename, max_age=0)  # fmt: skip
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return xml_download(document.content, document.filename)
 
 
 @bp.post("/api/v1/admin/invoices/<number>/paid")

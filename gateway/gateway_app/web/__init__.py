@@ -21,7 +21,18 @@ bp = Blueprint(
 def init_app(app: Flask) -> None:
     """Registers the pages and the languages (Flask-Babel) on the app."""
     # Routes register themselves on `bp` when their module is imported.
-    from gateway_app.web import auth, contact, customer, i18n, merge, packages, pages, session, staff  # noqa: F401
+    from gateway_app.web import (  # noqa: F401
+        auth,
+        backoffice,
+        contact,
+        customer,
+        i18n,
+        merge,
+        packages,
+        pages,
+        session,
+        staff,
+    )
 
     i18n.init_app(app)
     session.init_app(app)

@@ -84,6 +84,10 @@ ERROR_MESSAGES = {
     ),
     "already_answered": _l("This contact request has already been answered."),
     "no_contact_address": _l("The customer has no contact e-mail address to which the answer could be sent."),
+    "nothing_to_collect": _l("No invoice is waiting for a direct debit: there is nothing to collect."),
+    "invoice_not_debited": _l(
+        "No direct debit of this invoice was requested, so it cannot have been returned."
+    ),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
@@ -113,6 +117,15 @@ FIELD_MESSAGES = {
     "file": _l("Please choose the signed form as a PDF file (at most 5 MB)."),
     "subject": _l("Please write a subject of at most 200 characters, without control characters."),
     "message": _l("Please write a message of at most 5000 characters, without control characters."),
+    "price": _l("Please enter a positive price with at most two decimals, e.g. 4.99."),
+    "currency": _l(
+        "Please choose the currency in which all the chosen markets are billed (DE and NL: EUR, UK: GBP)."
+    ),
+    "markets": _l("Please choose one or more markets."),
+    "valid_from": _l("Please enter the first day as a date, e.g. 2026-12-01."),
+    "valid_until": _l(
+        "Please enter the last day as a date: not before the first day, at most a year later and not in the past."
+    ),
 }
 
 NOTICES = {
@@ -154,6 +167,12 @@ NOTICES = {
     "reversed": _l("The merge is being reversed."),
     "contact_sent": _l("Your message has been sent to our service team. We answer by e-mail."),
     "contact_answered": _l("The answer has been sent by e-mail."),
+    "offer_created": _l("The offer has been set up."),
+    "collection_created": _l("The collection has been created: download its pain.008 file for the bank."),
+    "invoice_paid": _l("The invoice has been marked as paid."),
+    "invoice_returned": _l(
+        "The invoice has been marked as returned: it is open again, with the bank's reason."
+    ),
 }
 
 
