@@ -55,8 +55,6 @@ POSTCODE_OF_COUNTRY = {
 }
 # What a postcode looks like in each of those countries, for messages.
 POSTCODE_EXAMPLES = {"DE": "10115", "NL": "1234 AB", "GB": "SW1A 1AA"}
-# The country of an address without one: its market's (contract_service/domain/model.py, MARKETS).
-COUNTRY_OF_MARKET = {"de": "DE", "nl": "NL", "uk": "GB"}
 
 
 def country_code(raw: str) -> str | None:

@@ -63,7 +63,6 @@ def get_customer() -> Response:
     "customer",
     {200: Customer},
     body=CustomerUpdate,
-    empty_body={},
     errors={
         401: "A new email with a wrong current_password (invalid_credentials, field current_password)",
         409: "company, first_name or last_name in the body (written_form_required: a contract handover "

@@ -79,8 +79,8 @@ def _payment_rules() -> dict[str, Any]:
 
 class CustomerCreate(Body):
     """A customer with its customer password and master data: a last_name or a company (not blank),
-    street, zip, city and email; country (ISO 3166-1 alpha-2) defaults to the market's, and the zip
-    has the shape of the country. Payment data are optional, and then one method's fields all, as
+    street, zip, country (ISO 3166-1 alpha-2), city and email; the zip has the shape of the
+    country. Payment data are optional, and then one method's fields all, as
     in PUT /api/v1/customer/payment (every market takes either method)."""
 
     model_config = ConfigDict(
@@ -89,7 +89,7 @@ class CustomerCreate(Body):
                 {"required": [name], "properties": {name: {"pattern": "^(?:" + FILLED_LINE + ")$"}}}
                 for name in ("last_name", "company")
             ],
-            "allOf": postcode_rules(market=True),
+            "allOf": postcode_rules(),
             **_payment_rules(),
         }
     )
@@ -99,11 +99,11 @@ class CustomerCreate(Body):
     zip: Postcode
     city: City
     email: Email
+    country: Country
     customer_number: CustomerNumber = omitted()
     company: TextLine = omitted()
     first_name: TextLine = omitted()
     last_name: TextLine = omitted()
-    country: Country = omitted()
     phone: Phone = omitted()
     mobile: Phone = omitted()
     fax: Phone = omitted()
@@ -133,8 +133,7 @@ class CustomerCreate(Body):
     def _whole(self) -> CustomerCreate:
         if not (self.last_name or "").split() and not (self.company or "").split():
             raise InvalidInput("Please enter a last name (or a company).", field="last_name")
-        country = addresses.country_code(self.country) if self.country is not None else None
-        check_postcode_of_country(self.zip, country or addresses.COUNTRY_OF_MARKET[self.market])
+        check_postcode_of_country(self.zip, addresses.country_code(self.country))
         given = set(self.given())
         groups = [group for group in (SEPA_FIELDS, CARD_FIELDS) if given & set(group)]
         if len(groups) > 1:

@@ -77,10 +77,8 @@ Phone = text(max_len=MAX_TEXT, format="phone")
 Email = text(max_len=254, format="email")
 
 
-def postcode_rules(*, market: bool = False) -> list[dict[str, Any]]:
-    """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY), or,
-    with `market`, of the market's country when the body names none."""
-    markets = {country: market for market, country in addresses.COUNTRY_OF_MARKET.items()}
+def postcode_rules() -> list[dict[str, Any]]:
+    """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY)."""
     rules: list[dict[str, Any]] = []
     for country, pattern in addresses.POSTCODE_OF_COUNTRY.items():
         then = {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}}
@@ -89,14 +87,6 @@ def postcode_rules(*, market: bool = False) -> list[dict[str, Any]]:
             "required": ["country"],
         }
         rules.append({"if": named, "then": then})
-        if market and country in markets:
-            aliases = {"gb": "uk"} if markets[country] == "uk" else None
-            by_market = {
-                "properties": {"market": {"pattern": choice_pattern(markets[country], aliases=aliases)}},
-                "required": ["market"],
-                "not": {"required": ["country"]},
-            }
-            rules.append({"if": by_market, "then": then})
     return rules
 
 
