@@ -130,6 +130,7 @@ CHECKS = {
     "negative_data_rejection": negative_data_rejection,
 }
 
+
 def _committed_operations() -> list[str]:
     # The committed copy equals what the gateway serves (tests/unit/test_gateway_openapi.py);
     # the served document is compared with this list below, so no operation is left out.

@@ -77,9 +77,9 @@ Phone = text(max_len=MAX_TEXT, format="phone")
 Email = text(max_len=254, format="email")
 
 
-def postcode_rules() -> list[dict[str, Any]]:
+def postcode_rules() -> Any:
     """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY)."""
-    rules: list[dict[str, Any]] = []
+    rules: list[Any] = []
     for country, pattern in addresses.POSTCODE_OF_COUNTRY.items():
         then = {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}}
         named = {
