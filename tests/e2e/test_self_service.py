@@ -87,12 +87,31 @@ def test_a_change_of_name_needs_the_written_form_and_saves_nothing(suite):
 
 def test_invalid_master_data_answers_422_with_the_field(suite):
     customer, token = customer_with_token(suite)
-    reply = suite.api("PATCH", "/api/v1/customer", token=token, json={"zip": "ABC"}, expect=422)
+    reply = suite.api("PATCH", "/api/v1/customer", token=token, json={"zip": "#1"}, expect=422)
+    assert error_of(reply)["field"] == "zip"
+    body = {"country": "NL", "zip": "10115"}
+    reply = suite.api("PATCH", "/api/v1/customer", token=token, json=body, expect=422)
     assert error_of(reply)["field"] == "zip"
     body = {"email": "not-an-address", "current_password": customer.password}
     reply = suite.api("PATCH", "/api/v1/customer", token=token, json=body, expect=422)
     assert error_of(reply)["field"] == "email"
     suite.api("PATCH", "/api/v1/customer", token=token, json={}, expect=422)
+
+
+def test_a_postcode_that_does_not_fit_the_stored_country_answers_409_and_saves_nothing(suite):
+    customer, token = customer_with_token(suite)  # a German address
+    for body in ({"zip": "ABC"}, {"zip": "1012 AB", "city": "Amsterdam"}, {"country": "NL"}):
+        reply = suite.api("PATCH", "/api/v1/customer", token=token, json=body, expect=409)
+        assert (error_of(reply)["code"], error_of(reply)["field"]) == ("postcode_not_in_country", "zip")
+    record = suite.api("GET", "/api/v1/customer", token=token, expect=200).json()
+    assert (record["zip"], record["city"], record["country"]) == (
+        customer.fields["zip"],
+        customer.fields["city"],
+        "DE",
+    )
+    body = {"country": "NL", "zip": "1012 ab"}
+    record = suite.api("PATCH", "/api/v1/customer", token=token, json=body, expect=200).json()
+    assert (record["zip"], record["country"]) == ("1012 AB", "NL")
 
 
 def test_a_valid_iban_is_stored_and_shown_masked_and_a_card_number_is_refused(suite):

@@ -131,11 +131,26 @@ def test_an_empty_phone_clears_it_and_fields_not_given_stay():
 
 
 def test_a_new_country_checks_the_postcode_by_that_country():
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(Conflict) as exc:
         model.apply_master_data_change(CUSTOMER, {"country": "NL"})
-    assert exc.value.field == "zip"
+    assert (exc.value.code, exc.value.field) == ("postcode_not_in_country", "zip")
+    with pytest.raises(InvalidInput) as malformed:
+        model.apply_master_data_change(CUSTOMER, {"country": "NL", "zip": "10115"})
+    assert malformed.value.field == "zip"
     data = model.apply_master_data_change(CUSTOMER, {"country": "NL", "zip": "1012ab", "city": "Amsterdam"})
     assert (data["country"], data["zip"]) == ("NL", "1012 AB")
+
+
+def test_a_well_formed_postcode_of_another_country_than_the_stored_one_is_a_conflict():
+    with pytest.raises(Conflict) as exc:
+        model.apply_master_data_change(CUSTOMER, {"zip": "1012 AB"})
+    assert (exc.value.code, exc.value.field) == ("postcode_not_in_country", "zip")
+
+
+def test_a_postcode_of_no_country_s_shape_stays_invalid_input():
+    with pytest.raises(InvalidInput) as exc:
+        model.apply_master_data_change(CUSTOMER, {"zip": "#"})
+    assert exc.value.field == "zip"
 
 
 @pytest.mark.parametrize(

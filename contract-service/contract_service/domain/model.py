@@ -448,14 +448,35 @@ def apply_master_data_change(customer: Customer, changes: dict[str, str]) -> dic
     `changes` holds only the fields that were given ("" clears phone, mobile or fax). A given
     company, first or last name, even the stored one, needs the signed form: FAILED_PRECONDITION
     written_form_required (cc_common/rules/written_only.py). The result is checked as a whole
-    by the market's rules (a new country re-checks the postcode), so nothing is half-saved.
+    by the market's rules (a new country re-checks the postcode), so nothing is half-saved; a
+    postcode that does not fit the stored country, or a country the stored postcode does not
+    fit, is FAILED_PRECONDITION postcode_not_in_country.
     """
     refuse_written_only(changes)
     unknown = set(changes) - set(MASTER_DATA_FIELDS)
     if unknown:  # pragma: no cover - the entrypoint only passes known fields
         raise InvalidInput(f"Unknown field {sorted(unknown)[0]}.", field=sorted(unknown)[0])
     merged = {**customer.master_data(), **changes}
-    return normalise_master_data(MARKETS[customer.market], merged)
+    market = MARKETS[customer.market]
+    if ("zip" in changes) != ("country" in changes):
+        _refuse_postcode_of_stored_country(merged, market=market)
+    return normalise_master_data(market, merged)
+
+
+def _refuse_postcode_of_stored_country(data: dict[str, str], *, market: Market) -> None:
+    """A well-formed postcode that does not fit the country when one of them is the stored
+    value: FAILED_PRECONDITION postcode_not_in_country (409), as no schema of the request can know
+    the stored one; a malformed postcode or country stays INVALID_ARGUMENT (422)."""
+    country = normalise_country(data.get("country", ""), market=market)
+    try:
+        normalise_zip(data.get("zip", ""), country=country)
+    except InvalidInput:
+        normalise_zip(data.get("zip", ""), country="")  # the shape of any country's, else 422
+        raise Conflict(
+            f"This postcode does not fit the country of the address ({country}); change both together.",
+            code="postcode_not_in_country",
+            field="zip",
+        ) from None
 
 
 def check_language(raw: str) -> str:

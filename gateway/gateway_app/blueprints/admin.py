@@ -55,7 +55,12 @@ def _path_customer_number(number: str) -> str:
     "admin",
     {201: CustomerCreated},
     body=CustomerCreate,
-    errors={409: "The customer number is taken"},
+    errors={
+        409: "The customer number is taken (customer_number_taken), or the card has expired (card_expired)",
+        422: "Invalid input (invalid_input, with field): also a phone number, e-mail address, IBAN or BIC that "
+        "is not valid, or a zip that does not fit the country (or the market's country); a card number "
+        "(card_number_refused)",
+    },
 )
 def create_customer(body: CustomerCreate) -> Response:
     # Everything, the password included, is checked before anything is created.

@@ -63,13 +63,15 @@ def get_customer() -> Response:
     "customer",
     {200: Customer},
     body=CustomerUpdate,
-    empty_body={},
     errors={
         401: "A new email with a wrong current_password (invalid_credentials, field current_password)",
         409: "company, first_name or last_name in the body (written_form_required: a contract handover "
-        "needs the signed form; nothing is saved), or customer_not_active",
-        422: "Invalid input (invalid_input, with field), an empty body, or a new email without "
-        "current_password (invalid_input, field current_password)",
+        "needs the signed form; nothing is saved), a zip that does not fit the stored country or a country "
+        "that the stored zip does not fit (postcode_not_in_country, field zip: give both together), or "
+        "customer_not_active",
+        422: "Invalid input (invalid_input, with field: also a phone number or e-mail address that is not "
+        "valid, or a zip that does not fit the country in the same body), an empty body, or a new email "
+        "without current_password (invalid_input, field current_password)",
         429: "",
     },
 )

@@ -200,12 +200,15 @@ LEGAL_PROOF_FORM = {
         "properties": {
             "file": {
                 "type": "string",
+                "format": "binary",
                 "contentMediaType": "application/pdf",
                 "maxLength": MAX_LEGAL_PROOF_BYTES,
+                "description": "A PDF document (it begins with %PDF- and has %%EOF in its last 2 KB), not empty",
             }
         },
         "required": ["file"],
     },
+    "encoding": {"file": {"contentType": "application/pdf"}},
     "example": {"file": "%PDF-1.7 ... (the signed form)"},
 }
 

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from cc_common import i18n
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name
+from cc_common.rules import addresses
 from cc_common.rules.cards import field_with_card_number
 from cc_common.rules.written_only import refuse_written_only
 from customercenter.v2 import common_pb2
@@ -20,6 +21,7 @@ from gateway_app.schemas import (
     DateTime,
     LinkToken,
     Password,
+    choice_pattern,
     exactly_one_of,
     matching,
     omitted,
@@ -41,6 +43,65 @@ SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
 
 Line = text(max_len=MAX_TEXT)
+
+# Master data in the shapes contract-service takes (contract_service/domain/model.py,
+# normalise_master_data): a line of text has no control characters (no line break); street,
+# city and a last name or company are not blank; the city has at most 100 characters.
+_FREE = "[^\\u0000-\\u001f\\u007f-\\u009f]*"
+_NOT_BLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
+TEXT_LINE = _FREE
+FILLED_LINE = f"{_FREE}{_NOT_BLANK}{_FREE}"
+MAX_CITY = 100
+TextLine = matching(TEXT_LINE, "{field} must be one line without control characters.")
+FilledLine = matching(FILLED_LINE, "Please enter {field}, on one line without control characters.")
+City = matching(
+    FILLED_LINE, "Please enter {field}, on one line without control characters.", max_len=MAX_CITY
+)
+Country = matching(
+    addresses.COUNTRY,
+    "Enter the country as a two-letter ISO code, e.g. DE, NL or GB.",
+    max_len=MAX_TEXT,
+    description="ISO 3166-1 alpha-2 (any case), e.g. DE, NL or GB",
+)
+Postcode = matching(
+    addresses.POSTCODE,
+    "This postcode has an unexpected shape; it has letters, digits, spaces or dashes.",
+    max_len=MAX_TEXT,
+    description="Letters, digits, spaces and dashes; in the country's shape where it has one: DE 10115, "
+    "NL 1234 AB, GB SW1A 1AA",
+)
+# A phone number the phonenumbers library takes as valid, with its country prefix (+49 30 1234567)
+# or without one in the customer's market; contract-service checks it (422, with the field).
+Phone = text(max_len=MAX_TEXT, format="phone")
+# An e-mail address as email-validator takes it (contract-service checks it: 422, field email).
+Email = text(max_len=254, format="email")
+
+
+def postcode_rules() -> Any:
+    """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY)."""
+    rules: list[Any] = []
+    for country, pattern in addresses.POSTCODE_OF_COUNTRY.items():
+        then = {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}}
+        named = {
+            "properties": {"country": {"pattern": choice_pattern(country.lower())}},
+            "required": ["country"],
+        }
+        rules.append({"if": named, "then": then})
+    return rules
+
+
+def check_postcode_of_country(zip_: str | None, country: str | None) -> None:
+    """422 on field zip for a postcode (already of POSTCODE's shape) that does not fit `country`,
+    the code of the country the same body names (or its market's)."""
+    if zip_ is None or country is None or addresses.postcode_fits(zip_, country):
+        return
+    raise InvalidInput(
+        f"This postcode does not fit the country {country}; it looks like "
+        f"{addresses.POSTCODE_EXAMPLES.get(country, 'A-1234')}.",
+        field="zip",
+    )
+
+
 # Payment data in the shapes contract-service takes (contract_service/domain/model.py); an IBAN
 # and a BIC also by their formats: an IBAN's check digits (ISO 13616), a BIC's country (ISO 9362).
 # A card_expiry in the past is 409 card_expired (the document cannot know today).
@@ -115,7 +176,9 @@ class Customer(Answer):
 
 class CustomerUpdate(Body):
     """Any of the fields; null or "" clears phone, mobile or fax. A new email needs current_password
-    (checked like a login). company, first_name or last_name: 409 written_form_required.
+    (checked like a login). company, first_name or last_name: 409 written_form_required. A zip
+    that does not fit the stored country, or a country the stored zip does not fit (the other
+    one not in the body): 409 postcode_not_in_country.
     language (en, de, nl) is the language of mails and PDFs (and of the pages after login)."""
 
     # At least one field to change; a new email with the current password (an email equal to
@@ -124,16 +187,20 @@ class CustomerUpdate(Body):
         json_schema_extra={
             "anyOf": [{"required": [name]} for name in (*ONLINE_FIELDS, "language")],
             "dependentRequired": {"email": ["current_password"]},
+            # A zip with a country in the same body fits it (422 otherwise); without one, a zip
+            # that does not fit the stored country (or a country the stored zip does not fit) is
+            # 409 postcode_not_in_country.
+            "allOf": postcode_rules(),
         }
     )
-    street: Line = omitted()
-    zip: Line = omitted()
-    city: Line = omitted()
-    country: Line = omitted()
-    phone: Line | None = None
-    mobile: Line | None = None
-    fax: Line | None = None
-    email: text(max_len=254) = omitted()
+    street: FilledLine = omitted()
+    zip: Postcode = omitted()
+    city: City = omitted()
+    country: Country = omitted()
+    phone: Phone | None = None
+    mobile: Phone | None = None
+    fax: Phone | None = None
+    email: Email = omitted()
     language: LANGUAGE = omitted()
     current_password: Password = omitted()
     EXAMPLE: ClassVar = {
@@ -150,6 +217,12 @@ class CustomerUpdate(Body):
         if isinstance(data, dict):
             refuse_written_only(data)
         return data
+
+    @model_validator(mode="after")
+    def _postcode_of_country(self) -> CustomerUpdate:
+        if self.country is not None:
+            check_postcode_of_country(self.zip, addresses.country_code(self.country))
+        return self
 
     def changes(self) -> dict[str, str]:
         """The fields given, a null phone, mobile or fax as "" (cleared)."""

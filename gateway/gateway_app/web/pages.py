@@ -73,6 +73,9 @@ ERROR_MESSAGES = {
     "last_domain": _l("The last domain of a package cannot be moved."),
     "domain_not_found": _l("This package does not have this domain."),
     "card_expired": _l("This card has expired."),
+    "postcode_not_in_country": _l(
+        "This postcode does not fit the country of the address. Please change the postcode and the country together."
+    ),
     "package_full": _l("The target package allows no more domains."),
     "package_does_not_fit": _l(
         "The package does not fit this product: its domains or its usage exceed the product's limits."
