@@ -145,6 +145,11 @@ def test_staff_creates_a_customer_then_sets_its_password_with_the_staff_token(
             "password": "a-good-password",
             "first_name": "Jan",
             "last_name": "Jansen",
+            "street": "Damrak 1",
+            "zip": "1012 LG",
+            "city": "Amsterdam",
+            "country": "NL",
+            "email": "klant@example.com",
             "iban": "NL91ABNA0417164300",
             "bic": "ABNANL2A",
         },
@@ -179,7 +184,17 @@ def test_a_customer_without_payment_fields_is_created_without_payment(
     gateway_backends.identity.on("SetCustomerPassword", None)
     gateway_client.post(
         "/api/v1/admin/customers",
-        json={"market": "de", "password": "a-good-password", "customer_number": "1"},
+        json={
+            "market": "de",
+            "password": "a-good-password",
+            "customer_number": "1",
+            "last_name": "Muster",
+            "street": "Hauptstraße 1",
+            "zip": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "email": "kunde@example.com",
+        },
         headers=gateway_auth(gateway_tokens.staff()),
     )
     request = gateway_backends.contract.calls[0].request
@@ -207,7 +222,17 @@ def test_a_taken_customer_number_answers_409(gateway_client, gateway_backends, g
     )
     response = gateway_client.post(
         "/api/v1/admin/customers",
-        json={"market": "de", "password": "a-good-password", "customer_number": "1"},
+        json={
+            "market": "de",
+            "password": "a-good-password",
+            "customer_number": "1",
+            "last_name": "Muster",
+            "street": "Hauptstraße 1",
+            "zip": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "email": "kunde@example.com",
+        },
         headers=gateway_auth(gateway_tokens.staff()),
     )
     assert response.status_code == 409
@@ -220,7 +245,18 @@ def test_a_field_error_of_the_contract_service_keeps_its_field(
     gateway_backends.contract.on("CreateCustomer", InvalidInput("The IBAN is not valid.", field="iban"))
     response = gateway_client.post(
         "/api/v1/admin/customers",
-        json={"market": "de", "password": "a-good-password", "iban": "DE00", "bic": "X"},
+        json={
+            "market": "de",
+            "password": "a-good-password",
+            "last_name": "Muster",
+            "street": "Hauptstraße 1",
+            "zip": "10115",
+            "city": "Berlin",
+            "country": "DE",
+            "email": "kunde@example.com",
+            "iban": "DE00370400440532013000",
+            "bic": "COBADEFFXXX",
+        },
         headers=gateway_auth(gateway_tokens.staff()),
     )
     assert response.status_code == 422
@@ -412,6 +448,31 @@ def test_a_created_invoice_answers_its_amount_as_a_number(
     assert response.get_json()["amount"] == 12.5
 
 
+ADDRESSES = {
+    "de": {
+        "street": "Hauptstraße 1",
+        "zip": "10115",
+        "city": "Berlin",
+        "country": "DE",
+        "email": "kunde@example.com",
+    },
+    "nl": {
+        "street": "Damrak 1",
+        "zip": "1012 LG",
+        "city": "Amsterdam",
+        "country": "NL",
+        "email": "klant@example.com",
+    },
+    "uk": {
+        "street": "1 High Street",
+        "zip": "SW1A 1AA",
+        "city": "London",
+        "country": "GB",
+        "email": "customer@example.com",
+    },
+}
+
+
 @pytest.mark.parametrize("given, market", [("DE", "de"), ("Nl", "nl"), ("gb", "uk"), ("UK", "uk")])
 def test_the_market_is_read_case_insensitively_and_gb_means_uk(
     given, market, gateway_client, gateway_backends, gateway_tokens, gateway_auth
@@ -422,7 +483,7 @@ def test_the_market_is_read_case_insensitively_and_gb_means_uk(
     gateway_backends.identity.on("SetCustomerPassword", None)
     response = gateway_client.post(
         "/api/v1/admin/customers",
-        json={"market": given, "password": "a-good-password", "last_name": "Smith"},
+        json={"market": given, "password": "a-good-password", "last_name": "Smith", **ADDRESSES[market]},
         headers=gateway_auth(gateway_tokens.staff()),
     )
     assert response.status_code == 201

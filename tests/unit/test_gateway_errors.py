@@ -9,6 +9,18 @@ import pytest
 from cc_common.errors import DomainError
 from customercenter.v2 import package_pb2
 
+# A customer as staff create it (POST /api/v1/admin/customers): every field it needs.
+NEW_CUSTOMER = {
+    "market": "de",
+    "password": "long-enough",
+    "last_name": "Muster",
+    "street": "Hauptstraße 1",
+    "zip": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "email": "kunde@example.com",
+}
+
 LOGIN = "/api/v1/auth/customer-login"
 PACKAGE_LOGIN = "/api/v1/auth/package-login"
 STAFF_LOGIN = "/api/v1/auth/staff-login"
@@ -112,19 +124,19 @@ ADMIN_BAD_INPUT = [
     ),
     pytest.param(
         "/api/v1/admin/customers",
-        {"market": "de", "password": "long-enough", "city": "x" * 201},
+        {**NEW_CUSTOMER, "city": "x" * 201},
         "city",
         id="customer-long-city",
     ),
     pytest.param(
         "/api/v1/admin/customers",
-        {"market": "de", "password": "long-enough", "email": 5},
+        {**NEW_CUSTOMER, "email": 5},
         "email",
         id="customer-email-number",
     ),
     pytest.param(
         "/api/v1/admin/customers",
-        {"market": "de", "password": "long-enough", "customer_number": "x1"},
+        {**NEW_CUSTOMER, "customer_number": "x1"},
         "customer_number",
         id="customer-bad-number",
     ),

@@ -18,7 +18,16 @@ from customercenter.v2 import common_pb2, contract_pb2, identity_pb2, package_pb
 from gateway_app import create_app
 from gateway_app.security import TokenGuard, guard, token_required
 
-VALID_CUSTOMER = {"market": "de", "password": "long-enough-pw", "last_name": "Muster"}
+VALID_CUSTOMER = {
+    "market": "de",
+    "password": "long-enough-pw",
+    "last_name": "Muster",
+    "street": "Hauptstraße 1",
+    "zip": "10115",
+    "city": "Berlin",
+    "country": "DE",
+    "email": "kunde@example.com",
+}
 
 # (method, path, json body, the kinds the endpoint accepts)
 ENDPOINTS = [

@@ -121,6 +121,9 @@ def staff_create_offer() -> Any:
             name = str(problem["loc"][0]) if problem["loc"] else ""
             if name in OFFER_FIELDS and name not in form.errors:
                 form.fail(name, str(FIELD_MESSAGES[name]))
+    except DomainError as error:  # a rule across fields (markets billed in another currency)
+        _raise_unless_for_the_form(error)
+        form.fail_with(error)
     if body is not None and form.ok:
         try:
             create_offer_of_the_month(body)
