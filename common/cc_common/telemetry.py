@@ -178,15 +178,27 @@ def instrument_engine(engine: Engine) -> None:
     engine._cc_traced = True  # type: ignore[attr-defined]  # a mark of our own on the engine
 
 
+# The pages of links that carry a secret in their query string (a password reset, an e-mail
+# restore, an objection to a merge, a "Start" sign-on) are never traced: a server span records
+# the full URL (http.url, http.target), and the token would end up in the trace collector.
+SECRET_LINK_PAGES = ("/password-reset", "/email-restore", "/merge-objection", "/packages/sso")
+
+
+def excluded_flask_urls() -> str:
+    """The URLs without a server span: OTEL_PYTHON_FLASK_EXCLUDED_URLS (else the health probe
+    and static files), and always the pages of links with a secret."""
+    chosen = _env("OTEL_PYTHON_FLASK_EXCLUDED_URLS") or "/healthz$,/static/"
+    return ",".join([chosen, *(page + r"(\?|$)" for page in SECRET_LINK_PAGES)])
+
+
 def instrument_flask(app: Any) -> None:  # a Flask app (cc_common does not depend on flask)
-    """The server span of every request (continuing a client's `traceparent`), except the
-    health probe and static files unless OTEL_PYTHON_FLASK_EXCLUDED_URLS says otherwise."""
+    """The server span of every request (continuing a client's `traceparent`), except the URLs
+    of excluded_flask_urls()."""
     if disabled():
         return
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-    excluded = None if _env("OTEL_PYTHON_FLASK_EXCLUDED_URLS") else "/healthz$,/static/"
-    FlaskInstrumentor.instrument_app(app, excluded_urls=excluded, enable_commenter=False)
+    FlaskInstrumentor.instrument_app(app, excluded_urls=excluded_flask_urls(), enable_commenter=False)
 
 
 # --- the merge saga's own trace -------------------------------------------------------------
