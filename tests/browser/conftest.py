@@ -20,6 +20,7 @@ from tests.e2e import conftest as e2e
 from tests.e2e.harness import Suite
 
 # The end-to-end fixtures, reused: the five real processes, started once per xdist worker.
+_shared_suites = e2e._shared_suites
 suite_factory = e2e.suite_factory
 suite = e2e.suite
 

@@ -6,7 +6,7 @@
   where PostgreSQL is not reachable, failing under CI=true.
 - `any_suite`: parametrised over both.
 - `suite_factory(env={...}, backend="sqlite")`: a separate suite with its own settings (LOGIN_*
-  throttling limits, MERGE_REVIEW, ...), stopped at the end of the session.
+  throttling limits, MERGE_REVIEW, ...), stopped when its test module is done.
   The shared suites run with SHARED_SUITE_ENV (a high per-address login failure limit).
 
 A test that stops or kills a process of a shared suite must start it again before it ends
@@ -62,7 +62,19 @@ class _Suites:
 
 
 @pytest.fixture(scope="session")
+def _shared_suites(tmp_path_factory):
+    """The suites shared by the whole session (`suite`, `suite_pg`)."""
+    suites = _Suites(tmp_path_factory)
+    yield suites
+    suites.close_all()
+
+
+@pytest.fixture(scope="module")
 def suite_factory(tmp_path_factory):
+    """Suites of one test module, closed when the module is done: an idle suite's five processes
+    still poll (outbox, leases, terminations, revocation heartbeats), and a suite kept to the
+    end of the session for every module that wanted its own would add up to a hundred idle
+    processes eating the two cores the tests run on."""
     suites = _Suites(tmp_path_factory)
     yield suites
     suites.close_all()
@@ -78,13 +90,13 @@ SHARED_SUITE_ENV = {
 
 
 @pytest.fixture(scope="session")
-def suite(suite_factory) -> Suite:
-    return suite_factory(backend="sqlite", env=SHARED_SUITE_ENV)
+def suite(_shared_suites) -> Suite:
+    return _shared_suites(backend="sqlite", env=SHARED_SUITE_ENV)
 
 
 @pytest.fixture(scope="session")
-def suite_pg(suite_factory) -> Suite:
-    return suite_factory(backend="postgresql", env=SHARED_SUITE_ENV)
+def suite_pg(_shared_suites) -> Suite:
+    return _shared_suites(backend="postgresql", env=SHARED_SUITE_ENV)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
