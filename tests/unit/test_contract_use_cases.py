@@ -209,6 +209,14 @@ def test_a_language_preference_is_stored_alone_and_the_next_notice_is_written_in
     assert notice["subject"] == "Your contact e-mail address was changed"
 
 
+def test_an_empty_language_drops_the_preference_and_the_markets_language_counts_again():
+    uow = with_customers("100")
+    services.update_customer(uow=uow, caller=principal("customer", "100"), changes={"language": "en"})
+    got = services.update_customer(uow=uow, caller=principal("customer", "100"), changes={"language": ""})
+    assert (got.language, got.effective_language) == ("", "de")
+    assert uow.customers.rows["100"].language == ""
+
+
 def test_a_language_other_than_en_de_nl_saves_nothing():
     uow = with_customers("100")
     with pytest.raises(InvalidInput) as exc:

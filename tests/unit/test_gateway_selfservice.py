@@ -1147,3 +1147,11 @@ def test_a_package_password_set_by_the_package_login_itself_keeps_that_token(cal
     own_jti = jwt.decode(tokens["package"], options={"verify_signature": False})["jti"]
     assert [c.method for c in identity.calls] == ["SetPackagePassword"]
     assert identity.calls[0].request.keep_jti == own_jti != ""
+
+
+def test_a_null_language_goes_back_to_the_markets_and_another_value_is_422(call, backends):
+    assert call("PATCH", "/api/v1/customer", json={"language": None}).status_code == 200
+    sent = backends.contract.calls[-1].request
+    assert sent.HasField("language") and sent.language == ""
+    refused = call("PATCH", "/api/v1/customer", json={"language": "fr"})
+    assert (refused.status_code, error(refused)["field"]) == (422, "language")

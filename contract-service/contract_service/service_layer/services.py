@@ -214,7 +214,12 @@ def update_customer(
         raise InvalidInput("Give at least one field to change.", field="customer")
     moment = now or datetime.now(UTC)
     master_changes = {name: value for name, value in changes.items() if name != "language"}
-    language = model.check_language(changes["language"]) if "language" in changes else None
+    # "" (null in the API): no preference any more, the market's language again.
+    language = (
+        (model.check_language(changes["language"]) if changes["language"] else "")
+        if "language" in changes
+        else None
+    )
     with uow:
         customer = uow.customers.get(number)
         if customer is None:

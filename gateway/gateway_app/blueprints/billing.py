@@ -49,10 +49,12 @@ CONTACT_FORM = {
         "properties": {
             "subject": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": SUBJECT_PATTERN},
             "message": {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": MESSAGE_PATTERN},
-            "file": {"type": "string", "contentMediaType": "application/pdf", "maxLength": MAX_ATTACHMENT_BYTES,
-                     "description": "optional: a PDF of at most 5 MB"},
+            "file": {"type": "string", "format": "binary", "contentMediaType": "application/pdf",
+                     "maxLength": MAX_ATTACHMENT_BYTES,
+                     "description": "optional: a PDF (it begins with %PDF- and has %%EOF in its last 2 KB) of at most 5 MB"},
         },
     },
+    "encoding": {"file": {"contentType": "application/pdf"}},
     "example": {"subject": "Signed contract handover", "message": "Please find the signed form attached.",
                 "file": "%PDF-1.7 ... (the signed form)"},
 }  # fmt: skip

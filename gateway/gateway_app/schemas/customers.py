@@ -179,7 +179,8 @@ class CustomerUpdate(Body):
     (checked like a login). company, first_name or last_name: 409 written_form_required. A zip
     that does not fit the stored country, or a country the stored zip does not fit (the other
     one not in the body): 409 postcode_not_in_country.
-    language (en, de, nl) is the language of mails and PDFs (and of the pages after login)."""
+    language (en, de, nl) is the language of mails and PDFs (and of the pages after login); null
+    goes back to the market's language."""
 
     # At least one field to change; a new email with the current password (an email equal to
     # the current address is no change and is taken without it).
@@ -201,7 +202,7 @@ class CustomerUpdate(Body):
     mobile: Phone | None = None
     fax: Phone | None = None
     email: Email = omitted()
-    language: LANGUAGE = omitted()
+    language: LANGUAGE | None = omitted()
     current_password: Password = omitted()
     EXAMPLE: ClassVar = {
         "street": "Hauptstraße 2",
@@ -225,7 +226,7 @@ class CustomerUpdate(Body):
         return self
 
     def changes(self) -> dict[str, str]:
-        """The fields given, a null phone, mobile or fax as "" (cleared)."""
+        """The fields given, a null phone, mobile, fax or language as "" (cleared)."""
         given = self.model_fields_set - {"current_password"}
         return {name: getattr(self, name) or "" for name in (*ONLINE_FIELDS, "language") if name in given}
 
