@@ -88,9 +88,19 @@ def test_a_german_customer_who_prefers_english_gets_the_reset_mail_and_the_invoi
 def test_a_language_other_than_en_de_nl_is_refused_with_its_field_and_nothing_changes(suite):
     customer = suite.create_customer("nl")
     token = suite.login_customer(customer.number, customer.password)
-    for wrong in ("fr", "EN", "", None, 1):
+    for wrong in ("fr", "EN", "", 1):
         refused = suite.api("PATCH", "/api/v1/customer", token=token, json={"language": wrong}, expect=422)
         assert (error_of(refused)["code"], error_of(refused)["field"]) == ("invalid_input", "language")
+    assert suite.api("GET", "/api/v1/customer", token=token, expect=200).json()["language"] == "nl"
+
+
+def test_a_null_language_gives_up_the_preference_and_the_markets_language_counts_again(suite):
+    customer = suite.create_customer("nl")
+    token = suite.login_customer(customer.number, customer.password)
+    chosen = suite.api("PATCH", "/api/v1/customer", token=token, json={"language": "en"}, expect=200)
+    assert chosen.json()["language"] == "en"
+    dropped = suite.api("PATCH", "/api/v1/customer", token=token, json={"language": None}, expect=200)
+    assert dropped.json()["language"] == "nl"
     assert suite.api("GET", "/api/v1/customer", token=token, expect=200).json()["language"] == "nl"
 
 

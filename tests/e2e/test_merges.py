@@ -78,7 +78,7 @@ def test_a_merge_with_different_contact_data_is_highlighted_taken_over_submitted
             "zip": "20095",
             "city": "Hamburg",
             "iban": "DE02120300000000202051",
-            "bic": "",
+            "bic": "BYLADEM1001",
         },
     )
     numbers = [target.number, source.number]

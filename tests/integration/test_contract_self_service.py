@@ -115,10 +115,17 @@ def test_staff_changes_the_master_data_of_a_named_number(server):
 def test_an_invalid_field_names_the_field_and_saves_nothing(server):
     stub, tokens = server
     own = metadata(tokens.customer("100"))
-    request = contract_pb2.UpdateCustomerRequest(city="Hamburg", zip="2009")
+    request = contract_pb2.UpdateCustomerRequest(city="Hamburg", zip="#1")
     assert refused(stub.UpdateCustomer, request, own) == (
         grpc.StatusCode.INVALID_ARGUMENT,
         "invalid_input",
+        "zip",
+    )
+    # Well formed, but no German postcode (the stored country): a conflict with the record.
+    request = contract_pb2.UpdateCustomerRequest(city="Hamburg", zip="2009")
+    assert refused(stub.UpdateCustomer, request, own) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "postcode_not_in_country",
         "zip",
     )
     assert refused(stub.UpdateCustomer, contract_pb2.UpdateCustomerRequest(email=""), own)[2] == "email"
