@@ -1184,11 +1184,9 @@ def complete_second_factor(
 
         def failed(u: UnitOfWork) -> None:
             if session is not None and subject.startswith("customer:"):
-                method = (
-                    sessions.RECOVERY_CODE
-                    if match is None and len(code.strip()) > 8
-                    else sessions.SECOND_FACTOR
-                )
+                # The kind of code typed, by the same rule that picked how to check it.
+                totp = second_factor.looks_like_totp(second_factor.normalise_code(code))
+                method = sessions.SECOND_FACTOR if totp else sessions.RECOVERY_CODE
                 _record_attempt(u, subject, session, success=False, now=now, method=method)
 
         _register_failure(uow, keys, limits, now, also=failed)
