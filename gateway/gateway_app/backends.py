@@ -1,9 +1,9 @@
 """The gRPC services behind the gateway: one ServiceClient per service.
 
-Channels are built here, in the factory, and connect lazily on the first call, so a worker
-starts even while a service is down; the features that need that service answer 503.
-Unit tests pass fake clients with the same `stub` / `invoke` / `serving` interface instead.
-The views reach the services through gateway_app.clients, never through this module.
+Channels are built here and connect lazily on the first call, so a worker starts even while a
+service is down; the features that need that service answer 503. Unit tests pass fakes with
+the same `stub` / `invoke` / `serving` interface (gateway_app.testing). The views reach the
+services through gateway_app.clients, never through this module.
 """
 
 from __future__ import annotations
@@ -13,21 +13,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from cc_common.config import GrpcTls, ServiceAddresses
+from cc_common.errors import NotFound
 from cc_common.grpc_client import ServiceClient, make_channel
-from customercenter.v2 import (
-    contract_pb2_grpc,
-    identity_pb2_grpc,
-    merge_pb2_grpc,
-    package_pb2_grpc,
-)
+from customercenter.v2 import contract_pb2_grpc, identity_pb2_grpc, merge_pb2_grpc, package_pb2_grpc
 from flask import Flask, current_app
+from google.protobuf.message import Message
+
+from gateway_app.schemas import MAX_OPAQUE_ID
 
 if TYPE_CHECKING:
     import grpc
 
+Q = TypeVar("Q", bound=Message)  # a request message
 R = TypeVar("R")
 S = TypeVar("S")  # the generated stub class of the service
 S_co = TypeVar("S_co", covariant=True)
+EXTENSION = "gateway_backends"
 
 
 class Backend(Protocol[S_co]):
@@ -38,14 +39,7 @@ class Backend(Protocol[S_co]):
     @property
     def stub(self) -> S_co: ...
 
-    def invoke(
-        self,
-        method: Callable[..., R],
-        request: Any,
-        *,
-        token: str | None = None,
-        timeout: float | None = None,
-    ) -> R: ...
+    def invoke(self, method: Callable[..., R], request: Any, *, token: str | None = None) -> R: ...
 
     def serving(self, timeout: float = 1.0) -> bool: ...
 
@@ -58,18 +52,7 @@ class Backends:
     merge: Backend[merge_pb2_grpc.MergeServiceStub]
 
     def by_name(self) -> dict[str, Backend[Any]]:
-        return {
-            "identity": self.identity,
-            "contract": self.contract,
-            "package": self.package,
-            "merge": self.merge,
-        }
-
-    def close(self) -> None:
-        for client in self.by_name().values():
-            channel = getattr(client, "channel", None)
-            if channel is not None:
-                channel.close()
+        return dict(vars(self))
 
 
 def build_backends(
@@ -82,20 +65,16 @@ def build_backends(
     """One channel and client per service (mTLS with `tls`), with the gateway's service
     credential (`service:gateway`)."""
 
-    def client(name: str, address: str, stub_factory: Callable[[grpc.Channel], S]) -> ServiceClient[S]:
-        return ServiceClient(
-            name, make_channel(address, tls), stub_factory, service_token=service_token, timeout=timeout
-        )
+    def client(name: str, stub_factory: Callable[[grpc.Channel], S]) -> ServiceClient[S]:
+        channel = make_channel(getattr(addresses, name), tls)
+        return ServiceClient(name, channel, stub_factory, service_token=service_token, timeout=timeout)
 
     return Backends(
-        identity=client("identity", addresses.identity, identity_pb2_grpc.IdentityServiceStub),
-        contract=client("contract", addresses.contract, contract_pb2_grpc.ContractServiceStub),
-        package=client("package", addresses.package, package_pb2_grpc.PackageServiceStub),
-        merge=client("merge", addresses.merge, merge_pb2_grpc.MergeServiceStub),
+        identity=client("identity", identity_pb2_grpc.IdentityServiceStub),
+        contract=client("contract", contract_pb2_grpc.ContractServiceStub),
+        package=client("package", package_pb2_grpc.PackageServiceStub),
+        merge=client("merge", merge_pb2_grpc.MergeServiceStub),
     )
-
-
-EXTENSION = "gateway_backends"
 
 
 def init_app(app: Flask, backends: Backends) -> None:
@@ -104,3 +83,10 @@ def init_app(app: Flask, backends: Backends) -> None:
 
 def current_backends() -> Backends:
     return cast(Backends, current_app.extensions[EXTENSION])
+
+
+def known_id(value: str, not_found: str, limit: int = MAX_OPAQUE_ID) -> str:
+    """`value`, or 404 `not_found` (as the service would answer) when it is empty or too long to exist."""
+    if not value or len(value) > limit:
+        raise NotFound(not_found)
+    return value

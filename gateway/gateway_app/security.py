@@ -1,14 +1,8 @@
 """Tokens at the gateway: issuing user tokens after a login, and the `token_required` decorator.
 
-`TokenGuard` is the extension (`init_app`) that holds the signer, the verifier and the local
-replica of identity's revocation state. The replica is kept in step by a RevocationWatcher,
-started lazily once per worker process (gunicorn forks workers without --preload, and a
-thread or a gRPC stream must not cross a fork).
-
 Sessions (docs/passwords-and-sessions.md): a login names its token before it is issued
-(`pending_token`), so identity records the session with the token's jti. Every authenticated
-request notes its token with a `SessionToucher`, which sends each jti to identity at most once a
-minute per worker process, batched, from a thread of its own: a request never waits for it.
+(`pending_token`), so identity records the session with the token's jti; every authenticated
+request notes its token with the SessionToucher of its worker process.
 """
 
 from __future__ import annotations
@@ -53,22 +47,17 @@ class PendingToken:
 
 class SessionToucher:
     """Tells identity which sessions were used: each token at most once per `interval` seconds
-    in this process, sent in batches every `flush_every` seconds by a daemon thread, so the
-    request that uses a token never waits for identity. A lost batch (identity down) only
-    leaves a `last_used_at` older than it could be."""
+    in this process, in batches every `flush_every` seconds from a daemon thread, so a request
+    never waits for identity. A lost batch (identity down) only leaves an older `last_used_at`."""
+
+    MAX_TRACKED = 100_000
 
     def __init__(
-        self,
-        send: Callable[[list[str]], None],
-        *,
-        interval: float = 60.0,
-        flush_every: float = 5.0,
-        max_tracked: int = 100_000,
+        self, send: Callable[[list[str]], None], *, interval: float = 60.0, flush_every: float = 5.0
     ) -> None:
         self._send = send
         self._interval = interval
         self._flush_every = flush_every
-        self._max_tracked = max_tracked
         self._last: dict[str, float] = {}
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -81,7 +70,7 @@ class SessionToucher:
             last = self._last.get(jti)
             if last is not None and now - last < self._interval:
                 return
-            if len(self._last) >= self._max_tracked:  # forget the tokens not seen for a while
+            if len(self._last) >= self.MAX_TRACKED:  # forget the tokens not seen for a while
                 self._last = {k: v for k, v in self._last.items() if now - v < self._interval}
             self._last[jti] = now
             self._pending.add(jti)
@@ -109,20 +98,18 @@ class SessionToucher:
 
 
 class TokenGuard:
-    """Signer, verifier and revocation replica of one app."""
+    """The extension with the signer, the verifier and the local replica of identity's revocation
+    state. A RevocationWatcher keeps the replica in step; it and the SessionToucher start on first
+    use in each worker process (gunicorn forks without --preload: no thread or gRPC stream may
+    cross a fork)."""
+
+    signer: TokenSigner
+    verifier: TokenVerifier
 
     def __init__(self) -> None:
-        self.signer: TokenSigner | None = None
-        self.verifier: TokenVerifier | None = None
-        self._state: RevocationState | None = None
-        self._watcher: RevocationWatcher | None = None
-        self._watcher_factory: Callable[[RevocationState], RevocationWatcher] | None = None
-        self._pid = 0
         self._lock = threading.Lock()
-        self.sync_wait = 2.0
-        self._touch: Callable[[list[str]], None] | None = None
+        self._pid = 0
         self._toucher: SessionToucher | None = None
-        self._toucher_pid = 0
 
     def init_app(
         self,
@@ -146,52 +133,33 @@ class TokenGuard:
         )
         self.sync_wait = sync_wait
         self._touch = touch
-        if revocation_state is not None:
-            self._state = revocation_state  # injected (unit tests): no watcher
-        else:
-            self._watcher_factory = watcher_factory
+        self._state = revocation_state  # injected (unit tests): no watcher
+        self._watcher_factory = watcher_factory if revocation_state is None else None
         app.extensions[EXTENSION] = self
 
-    # --- revocation ----------------------------------------------------------------------
+    def _start_in_this_process(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid:
+            return
+        with self._lock:
+            if self._pid == pid:
+                return
+            if self._watcher_factory is not None:
+                state = RevocationState()
+                self._watcher_factory(state).start()
+                self._state = state
+            if self._touch is not None:
+                self._toucher = SessionToucher(self._touch)
+            self._pid = pid
 
     def revocation_state(self) -> RevocationState:
         """The replica; starts the watcher on first use in this process."""
-        if self._watcher_factory is None:
-            assert self._state is not None
-            return self._state
-        pid = os.getpid()
-        if self._watcher is None or self._pid != pid:
-            with self._lock:
-                if self._watcher is None or self._pid != pid:
-                    state = RevocationState()
-                    self._watcher = self._watcher_factory(state).start()
-                    self._state = state
-                    self._pid = pid
+        self._start_in_this_process()
         assert self._state is not None
         return self._state
 
-    def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-        if self._toucher is not None:
-            self._toucher.stop()
-
-    def _note_use(self, principal: Principal) -> None:
-        if self._touch is None:
-            return
-        pid = os.getpid()
-        if self._toucher is None or self._toucher_pid != pid:  # one per worker process, as the watcher
-            with self._lock:
-                if self._toucher is None or self._toucher_pid != pid:
-                    self._toucher = SessionToucher(self._touch)
-                    self._toucher_pid = pid
-        self._toucher.seen(principal.jti)
-
-    # --- tokens --------------------------------------------------------------------------
-
     def authenticate(self, token: str) -> Principal:
         """The verified, unrevoked principal of `token`; 401 or 503 otherwise."""
-        assert self.verifier is not None
         principal = self.verifier.verify(token)  # signature, kid, alg, iss, aud, exp (cached)
         state = self.revocation_state()
         if not state.synced and not state.wait_synced(self.sync_wait):
@@ -201,12 +169,12 @@ class TokenGuard:
             )
         if state.is_revoked(principal):
             raise Unauthenticated("This token has been revoked. Please sign in again.")
-        self._note_use(principal)
+        if self._toucher is not None:
+            self._toucher.seen(principal.jti)
         return principal
 
     def pending_token(self) -> PendingToken:
         """Names the token a login is about to issue (its session is recorded with it)."""
-        assert self.signer is not None
         now = int(time.time())
         return PendingToken(uuid.uuid4().hex, now, now + self.signer.ttl)
 
@@ -221,7 +189,6 @@ class TokenGuard:
         pending: PendingToken | None = None,
     ) -> dict[str, Any]:
         """The JSON body of a successful login (the token named by `pending`, when given)."""
-        assert self.signer is not None
         token, _claims = self.signer.issue(
             kind=kind,
             subject=subject,
@@ -231,15 +198,9 @@ class TokenGuard:
             jti=pending.jti if pending else None,
             issued_at=pending.issued_at if pending else None,
         )
-        return {
-            "access_token": token,
-            "token_type": "Bearer",
-            "expires_in": self.signer.ttl,
-            "kind": kind,
-        }
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.signer.ttl, "kind": kind}
 
     def jwks(self) -> dict[str, Any]:
-        assert self.verifier is not None
         return self.verifier.jwks(USER_KINDS)
 
 

@@ -1,100 +1,90 @@
-"""package-service: packages, the product catalogue, domains and technical settings.
-
-Each function returns the resource its RPC's <Rpc>Response carries (a Package, settings...)."""
+"""package-service: packages, the product catalogue, domains, add-ons and technical settings."""
 
 from __future__ import annotations
 
 from cc_common.protoconv import enum_value
-from customercenter.v2 import common_pb2, package_pb2, package_pb2_grpc
+from customercenter.v2 import common_pb2, package_pb2_grpc
+from customercenter.v2 import package_pb2 as pb
+from grpc import UnaryUnaryMultiCallable as Rpc
 
-from gateway_app.backends import Backend, current_backends
-
-
-def _package() -> Backend[package_pb2_grpc.PackageServiceStub]:
-    return current_backends().package
+from gateway_app.backends import Q, R, current_backends
 
 
-def resolve_domain(domain: str) -> package_pb2.Package:
-    return (
-        _package()
-        .invoke(_package().stub.ResolveDomain, package_pb2.ResolveDomainRequest(domain=domain))
-        .package
-    )
+def _stub() -> package_pb2_grpc.PackageServiceStub:
+    return current_backends().package.stub
 
 
-def get_package(package_id: str, *, token: str) -> package_pb2.Package:
-    request = package_pb2.GetPackageRequest(package_id=package_id)
-    return _package().invoke(_package().stub.GetPackage, request, token=token).package
+def _call(method: Rpc[Q, R], request: Q, token: str | None = None) -> R:
+    return current_backends().package.invoke(method, request, token=token)
 
 
-def list_packages(*, token: str) -> list[package_pb2.Package]:
-    request = package_pb2.ListPackagesRequest()
-    return list(_package().invoke(_package().stub.ListPackages, request, token=token).packages)
+def resolve_domain(domain: str) -> pb.Package:
+    return _call(_stub().ResolveDomain, pb.ResolveDomainRequest(domain=domain)).package
 
 
-def list_products(*, token: str) -> list[package_pb2.Product]:
-    request = package_pb2.ListProductsRequest()
-    return list(_package().invoke(_package().stub.ListProducts, request, token=token).products)
+def get_package(package_id: str, *, token: str) -> pb.Package:
+    return _call(_stub().GetPackage, pb.GetPackageRequest(package_id=package_id), token).package
 
 
-def create_package(
-    customer_number: str, product: str, domains: list[str], *, token: str
-) -> package_pb2.Package:
-    request = package_pb2.CreatePackageRequest(
-        customer_number=customer_number, product=product, domains=domains
-    )
-    return _package().invoke(_package().stub.CreatePackage, request, token=token).package
+def list_packages(*, token: str) -> list[pb.Package]:
+    return list(_call(_stub().ListPackages, pb.ListPackagesRequest(), token).packages)
 
 
-def set_usage(package_id: str, figures: dict[str, int], *, token: str) -> package_pb2.Package:
-    request = package_pb2.SetUsageRequest(package_id=package_id, **figures)
-    return _package().invoke(_package().stub.SetUsage, request, token=token).package
+def list_products(*, token: str) -> list[pb.Product]:
+    return list(_call(_stub().ListProducts, pb.ListProductsRequest(), token).products)
+
+
+def create_package(customer_number: str, product: str, domains: list[str], *, token: str) -> pb.Package:
+    request = pb.CreatePackageRequest(customer_number=customer_number, product=product, domains=domains)
+    return _call(_stub().CreatePackage, request, token).package
+
+
+def set_usage(package_id: str, figures: dict[str, int], *, token: str) -> pb.Package:
+    return _call(_stub().SetUsage, pb.SetUsageRequest(package_id=package_id, **figures), token).package
 
 
 def change_product(
     package_id: str, product: str, *, expected_direction: str, token: str
-) -> package_pb2.ChangeProductResponse:
-    request = package_pb2.ChangeProductRequest(
+) -> pb.ChangeProductResponse:
+    request = pb.ChangeProductRequest(
         package_id=package_id,
         product=product,
-        expected_direction=enum_value(package_pb2.ChangeDirection, expected_direction),
+        expected_direction=enum_value(pb.ChangeDirection, expected_direction),
     )
-    return _package().invoke(_package().stub.ChangeProduct, request, token=token)
+    return _call(_stub().ChangeProduct, request, token)
 
 
 def move_domain(
     package_id: str, domain: str, *, target_package_id: str, product: str, token: str
-) -> package_pb2.MoveDomainResponse:
-    request = package_pb2.MoveDomainRequest(
+) -> pb.MoveDomainResponse:
+    request = pb.MoveDomainRequest(
         package_id=package_id, domain=domain, target_package_id=target_package_id, product=product
     )
-    return _package().invoke(_package().stub.MoveDomain, request, token=token)
+    return _call(_stub().MoveDomain, request, token)
 
 
-def get_settings(package_id: str, *, token: str) -> package_pb2.PackageSettings:
-    request = package_pb2.GetSettingsRequest(package_id=package_id)
-    return _package().invoke(_package().stub.GetSettings, request, token=token).package_settings
+def get_settings(package_id: str, *, token: str) -> pb.PackageSettings:
+    return _call(_stub().GetSettings, pb.GetSettingsRequest(package_id=package_id), token).package_settings
 
 
-def update_settings(package_id: str, settings: dict[str, str], *, token: str) -> package_pb2.PackageSettings:
-    request = package_pb2.UpdateSettingsRequest(package_id=package_id, settings=settings)
-    return _package().invoke(_package().stub.UpdateSettings, request, token=token).package_settings
+def update_settings(package_id: str, settings: dict[str, str], *, token: str) -> pb.PackageSettings:
+    request = pb.UpdateSettingsRequest(package_id=package_id, settings=settings)
+    return _call(_stub().UpdateSettings, request, token).package_settings
 
 
-def list_addons(package_id: str, *, token: str) -> package_pb2.ListAddonsResponse:
-    request = package_pb2.ListAddonsRequest(package_id=package_id)
-    return _package().invoke(_package().stub.ListAddons, request, token=token)
+def list_addons(package_id: str, *, token: str) -> pb.ListAddonsResponse:
+    return _call(_stub().ListAddons, pb.ListAddonsRequest(package_id=package_id), token)
 
 
-def order_addon(package_id: str, kind: str, *, market: str, token: str) -> package_pb2.Addon:
-    request = package_pb2.OrderAddonRequest(
+def order_addon(package_id: str, kind: str, *, market: str, token: str) -> pb.Addon:
+    request = pb.OrderAddonRequest(
         package_id=package_id,
-        kind=enum_value(package_pb2.AddonKind, kind),
+        kind=enum_value(pb.AddonKind, kind),
         market=enum_value(common_pb2.Market, market),
     )
-    return _package().invoke(_package().stub.OrderAddon, request, token=token).addon
+    return _call(_stub().OrderAddon, request, token).addon
 
 
-def set_addon_end(package_id: str, addon_id: str, ends_on: str, *, token: str) -> package_pb2.Addon:
-    request = package_pb2.SetAddonEndRequest(package_id=package_id, addon_id=addon_id, ends_on=ends_on)
-    return _package().invoke(_package().stub.SetAddonEnd, request, token=token).addon
+def set_addon_end(package_id: str, addon_id: str, ends_on: str, *, token: str) -> pb.Addon:
+    request = pb.SetAddonEndRequest(package_id=package_id, addon_id=addon_id, ends_on=ends_on)
+    return _call(_stub().SetAddonEnd, request, token).addon
