@@ -1,19 +1,7 @@
-"""The gateway's /metrics under gunicorn: prometheus_client's multiprocess mode, driven from
-deploy/gunicorn.conf.py.
-
-gunicorn runs several worker processes; each counts its own requests
-(gateway/gateway_app/metrics.py). In multiprocess mode every worker writes its metrics to files
-in one directory (PROMETHEUS_MULTIPROC_DIR) and the gunicorn master serves their sum:
-
-- `prepare()` runs while gunicorn reads its configuration, in the master, before anything has
-  imported prometheus_client and before any worker is forked: it makes a fresh directory for
-  this master (a leftover of an earlier run would add its counts) and puts it in the
-  environment, which the workers inherit;
-- `when_ready` starts the /metrics server in the master, on GATEWAY_METRICS_PORT (default
-  9100; 0 or empty: no metrics, and no multiprocess directory) at METRICS_HOST (default
-  127.0.0.1), never on the public port;
-- `child_exit` marks a dead worker's live gauges (requests in flight) as gone;
-- `on_exit` removes the directory.
+"""The gateway's /metrics under gunicorn (prometheus_client's multiprocess mode), driven from
+deploy/gunicorn.conf.py: every worker writes the metrics it counts (gateway_app/metrics.py) to
+files in one directory (PROMETHEUS_MULTIPROC_DIR), and the gunicorn master serves their sum on
+GATEWAY_METRICS_PORT (0 or empty: no metrics) at METRICS_HOST, never on the public port.
 
 A top-level module like gateway_worker.py, for the same reason: the master must not import
 Flask or gateway_app.
@@ -49,9 +37,10 @@ _prepared: dict[int, str] = {}  # master pid -> its directory (a reload reads th
 
 
 def prepare() -> str | None:
-    """A fresh multiprocess directory for this master, in the environment of the workers to
-    come; None when metrics are off. The same directory when gunicorn reads its configuration
-    again (SIGHUP)."""
+    """A fresh multiprocess directory for this master (a leftover of an earlier run would add its
+    counts), in the environment of the workers to come; None when metrics are off. Runs while
+    gunicorn reads its configuration, before prometheus_client is imported or a worker forked;
+    the same directory when it reads it again (SIGHUP)."""
     if not metrics_port():
         os.environ.pop(ENV_DIR, None)
         return None
@@ -82,6 +71,7 @@ def when_ready(server: Any) -> None:  # gunicorn's Arbiter (untyped)
 
 
 def child_exit(server: Any, worker: Any) -> None:  # gunicorn's Arbiter and Worker (untyped)
+    """A dead worker's live gauges (requests in flight) stop counting."""
     directory = os.environ.get(ENV_DIR)
     if directory:
         from prometheus_client import multiprocess

@@ -1,35 +1,25 @@
-"""The gateway's gunicorn worker: gthread, plus two things about the connection that only the
-server can get right (deploy/gunicorn.conf.py names it as `worker_class`).
+"""The gateway's gunicorn worker (deploy/gunicorn.conf.py names it as `worker_class`): gthread,
+plus two things about the connection that only the server can get right.
 
-1. `Connection: close` whenever the request body was not read to its end. gunicorn announces
-   keep-alive in the response headers, and only afterwards tries to drain the body the
-   application left unread (at most 64 KB); a larger remainder (a 413 for a 1.1 MB body, a 401
-   before an upload was read) makes it close the socket it had just promised to keep. A client
-   that reuses that connection fails with "Remote end closed connection without response". Here
-   the request itself answers `should_close()` with "the body was not read completely" at the
-   moment the response headers are written, so the headers say `close`, and the decision is
-   the same before and after the response.
-
-   Closing is a lingering close (RFC 9112 section 9.6), done in the request's thread: the
-   answer is sent, the write side is shut, and the rest of the body is read and thrown away
-   until the client closes (at most LINGER_MAX_BYTES, LINGER_SECONDS in all, LINGER_IDLE_SECONDS
-   between reads). A client such as http.client sends the whole body before it reads the
-   answer; closing with its body still arriving would make the kernel reset the connection,
-   and the client would see "Broken pipe" instead of the 413. gunicorn's own graceful close
-   drains only 64 KB, on the worker's main thread.
+1. `Connection: close` whenever the request body was not read to its end (a 413 for a 1.1 MB
+   body, a 401 before an upload was read). gunicorn announces keep-alive in the headers and
+   only afterwards drains at most 64 KB of the unread body, closing the socket it had promised
+   to keep: a client that reuses it fails with "Remote end closed connection without response".
+   Here the request's `should_close()` already says so when the headers are written. The close
+   lingers (RFC 9112 section 9.6), in the request's thread: the write side is shut and the rest
+   of the body read and dropped until the client closes or a LINGER_* limit is reached, so a
+   client that sends its whole body before reading (http.client) sees the 413, not a reset
+   ("Broken pipe").
 
 2. JSON for a request line or headers too large under `/api/`. gunicorn refuses them while
-   parsing, before any application sees the request, with an HTML page. Raising gunicorn's
-   limits and checking in the application would only move the HTML answer to the new limits,
-   so gunicorn's limits stay the only ones, and the worker answers its own
-   LimitRequestLine/LimitRequestHeaders errors: 414 `uri_too_long` / 431
-   `request_header_fields_too_large` in the API's error shape when the request target starts
-   with `/api/`, gunicorn's plain page elsewhere (the web pages). The request remembers the
-   buffer its head is read into, so the target is known even though the request line never
-   parsed.
+   parsing, with an HTML page, before any application sees the request (its limits stay the
+   only ones). The worker answers its LimitRequestLine/LimitRequestHeaders errors as 414
+   `uri_too_long` / 431 `request_header_fields_too_large` in the API's error shape when the
+   request target (kept from the buffer the head is read into) starts with `/api/`, and with
+   gunicorn's plain page elsewhere (the web pages).
 
-This module is a top-level module on purpose: the gunicorn master imports the worker class
-before it forks, and importing `gateway_app` there would load Flask and gRPC into the master.
+A top-level module on purpose: the gunicorn master imports the worker class before it forks,
+and importing `gateway_app` there would load Flask and gRPC into the master.
 """
 
 from __future__ import annotations
@@ -48,16 +38,12 @@ from gunicorn.http.parser import RequestParser
 from gunicorn.workers import gthread
 
 API_PREFIX = b"/api/"
-# How much of the start of a request is kept to find its target when parsing fails.
-HEAD_BYTES = 512
-
-# The lingering close of a connection whose request body was not read (see above): like nginx's
-# lingering_time / lingering_timeout, with a cap on what is read.
+HEAD_BYTES = 512  # how much of the start of a request is kept to find its target
+# The lingering close (see above): like nginx's lingering_time / lingering_timeout, with a cap.
 LINGER_SECONDS = 10.0
 LINGER_IDLE_SECONDS = 2.0
 LINGER_MAX_BYTES = 16 * 1024 * 1024
 
-# Status, reason and error code of the parse errors answered in the API's error shape.
 _LIMIT_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     LimitRequestLine: (414, "URI Too Long", "uri_too_long"),
     LimitRequestHeaders: (431, "Request Header Fields Too Large", "request_header_fields_too_large"),
@@ -65,9 +51,8 @@ _LIMIT_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
 
 
 def body_fully_read(body: Any) -> bool:
-    """Whether nothing of a request body is left on the connection or in gunicorn's buffers:
-    a Content-Length body of which every byte was read, a chunked body read up to its last
-    chunk, or no body at all. Anything else (an unknown reader) counts as not read."""
+    """Whether nothing of a request body is left on the connection or in gunicorn's buffers
+    (an unknown reader counts as not read)."""
     if body is None:
         return True
     if getattr(body, "failed", False) is True:
@@ -140,18 +125,15 @@ def linger(sock: socket.socket, clock: Any = time.monotonic) -> int:
         return 0
     deadline = clock() + LINGER_SECONDS
     read = 0
-    while read < LINGER_MAX_BYTES:
-        remaining = deadline - clock()
-        if remaining <= 0:
-            break
-        try:
+    try:
+        while read < LINGER_MAX_BYTES and (remaining := deadline - clock()) > 0:
             sock.settimeout(min(remaining, LINGER_IDLE_SECONDS))
             data = sock.recv(65536)
-        except OSError:  # timeout, reset
-            break
-        if not data:
-            break
-        read += len(data)
+            if not data:
+                break
+            read += len(data)
+    except OSError:  # timeout, reset
+        pass
     return read
 
 

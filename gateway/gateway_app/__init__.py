@@ -70,16 +70,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             raise RuntimeError("BACKENDS without a channel to identity need a REVOCATION_STATE")
         return RevocationWatcher(identity_channel, credential.token, state)
 
+    # last_used_at of the sessions, off the request's path (security.SessionToucher)
+    touch = functools.partial(touch_sessions, backend=backends.identity) if revocation_state is None else None
     TokenGuard().init_app(
         app,
         tokens=settings.tokens,
         sync_wait=float(app.config.get("REVOCATION_SYNC_WAIT", settings.revocation_sync_wait)),
         revocation_state=revocation_state,
-        watcher_factory=None if revocation_state is not None else watcher_factory,
-        # last_used_at of the sessions, off the request's path (security.SessionToucher)
-        touch=None
-        if revocation_state is not None
-        else functools.partial(touch_sessions, backend=backends.identity),
+        watcher_factory=watcher_factory,  # unused with a REVOCATION_STATE
+        touch=touch,
     )
     errors.init_app(app)
     # X-Forwarded-For/-Proto only from TRUSTED_PROXIES; HSTS on https answers.
@@ -98,20 +97,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         terminations,
     )
 
-    blueprints = (
-        auth.bp,
-        customer.bp,
-        account.bp,
-        packages.bp,
-        terminations.bp,
-        merges.bp,
-        merges.objections_bp,
-        admin.bp,
-        billing.bp,
-        health.bp,
-        api.bp,
-        docs.bp,  # /api/docs: the reference of the generated document (api.py), in a browser
-    )
+    api_areas = (auth.bp, customer.bp, account.bp, packages.bp, terminations.bp, merges.bp)
+    # docs: /api/docs, the reference of the generated document (api.py), in a browser
+    blueprints = (*api_areas, merges.objections_bp, admin.bp, billing.bp, health.bp, api.bp, docs.bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     from gateway_app import web

@@ -1,19 +1,15 @@
 """The gateway's access log: one line per request, written when the answer is ready.
 
-Fields (besides those of every line, cc_common.logs): `access` ("http"), `method`, `route`
-(the URL rule that matched, "/api/v1/merges/<merge_id>"; null when none did), `path` (never
-the query string: reset and restore links carry their tokens there), `status`,
-`duration_ms`, `client_address` (after the TRUSTED_PROXIES rule, gateway_app.proxy) and
-`user_agent`. Never a body, a header with credentials or a cookie.
+Fields (besides those of every line, cc_common.logs): `access` ("http"), `method`, `route` (the
+URL rule, "/api/v1/merges/<merge_id>"; null when none matched), `path` (never the query string:
+reset and restore links carry their tokens there), `status`, `duration_ms`, `client_address`
+(gateway_app.proxy) and `user_agent`. Never a body, a header with credentials or a cookie.
 
-Written from Flask's hooks rather than a WSGI middleware: the request's span (when traces are
-on) is still current then, so the line carries its trace id. The timer starts in the first
-`before_request` hook, so it measures the application, not the time the request spent in
-gunicorn's queue.
-
-A probe that answers 200 (GET /livez, GET /healthz) is written at DEBUG: the orchestrator
-calls them every few seconds on every copy, and a failing one (a 503 of /healthz, at INFO)
-is what matters. Other 5xx answers are written at WARNING, everything else at INFO.
+Written from Flask's hooks rather than a WSGI middleware, so the request's span (traces) is
+still current and the line carries its trace id; the timer measures the application, not the
+time in gunicorn's queue. A probe answering 200 (GET /livez, /healthz: every few seconds on
+every copy) is written at DEBUG, a failing one at INFO, other 5xx answers at WARNING,
+everything else at INFO.
 """
 
 from __future__ import annotations
@@ -48,32 +44,25 @@ def _write(response: Response) -> Response:
         return response
     started = g.get("access_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
-    rule = request.url_rule
+    rule, address = request.url_rule, client_address()
+    fields = {
+        "access": "http",
+        "method": request.method,
+        "route": rule.rule if rule is not None else None,
+        "path": path,
+        "status": status,
+        "duration_ms": duration_ms,
+        "client_address": address or None,
+        "user_agent": (request.user_agent.string or "")[:USER_AGENT_CHARS] or None,
+    }
     log.log(
-        level,
-        "%s %s %d %s ms %s",
-        request.method,
-        path,
-        status,
-        duration_ms,
-        client_address() or "-",
-        extra={
-            "access": "http",
-            "method": request.method,
-            "route": rule.rule if rule is not None else None,
-            "path": path,
-            "status": status,
-            "duration_ms": duration_ms,
-            "client_address": client_address() or None,
-            "user_agent": (request.user_agent.string or "")[:USER_AGENT_CHARS] or None,
-        },
+        level, "%s %s %d %s ms %s", request.method, path, status, duration_ms, address or "-", extra=fields
     )
     return response
 
 
 def init_app(app: Flask) -> None:
-    """The timer starts before any other hook (one that refuses a request ends the hooks), and
-    the line is written after every other `after_request` hook (Flask runs them in the reverse
-    order of registration, so `_write` goes first in the list), with the final status."""
+    """The timer starts before any other hook (one that refuses a request ends the hooks); the
+    line is written after every other `after_request` hook (Flask runs them in reverse order)."""
     app.before_request_funcs.setdefault(None, []).insert(0, _start)
     app.after_request_funcs.setdefault(None, []).insert(0, _write)

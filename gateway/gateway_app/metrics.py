@@ -1,17 +1,15 @@
-"""The gateway's request metrics (prometheus_client), counted in each gunicorn worker and
-served by the gunicorn master on GATEWAY_METRICS_PORT (gateway/gateway_metrics.py), never on
-the public port: the application has no /metrics route.
+"""The gateway's request metrics, counted in each gunicorn worker and served by the master on
+GATEWAY_METRICS_PORT (gateway/gateway_metrics.py), never on the public port:
 
-- cc_http_requests_total{method, route, status}: requests answered, by route (the URL rule,
-  e.g. `/api/v1/customers/<number>`, never the raw path; `<unmatched>` for a 404 of no route);
+- cc_http_requests_total{method, route, status}: requests answered, by URL rule
+  (`/api/v1/customers/<number>`, never the raw path; `<unmatched>` for a 404 of no route);
 - cc_http_request_duration_seconds{method, route}: the time to the response (its body may
   still stream afterwards);
 - cc_http_requests_in_flight: requests being handled, summed over the live workers.
 
 A WSGI middleware measures every answer (errors and 413s included); a before_request hook
-registered first tells it the route. Under gunicorn, PROMETHEUS_MULTIPROC_DIR (set by the
-master) makes the workers write to shared files; elsewhere (tests) the metrics live in the
-process.
+registered first tells it the route. Under gunicorn the workers write to the master's files
+(PROMETHEUS_MULTIPROC_DIR); elsewhere (tests) the metrics live in the process.
 """
 
 from __future__ import annotations
@@ -53,7 +51,7 @@ IN_FLIGHT = Gauge(
 
 
 class _Measured:
-    """WSGI middleware: times and counts every request of the wrapped application."""
+    """WSGI middleware: times and counts every request."""
 
     def __init__(self, wsgi_app: WSGIApplication) -> None:
         self.wsgi_app = wsgi_app

@@ -1,18 +1,13 @@
 """Single sign-on into a package's administration: "Start" in the customer area.
 
-`POST /api/v1/packages/{id}/start` (and the page's "Start" button, through `start_link`)
-answers a link `<PUBLIC_BASE_URL>/packages/sso?token=<link token>`. The link token is a JWT
-signed with the gateway's key, but of its own kind (`package_sign_on`) and audience
-(`<JWT_AUDIENCE>/package-sign-on`), so no verifier of user tokens (the API's `token_required`,
-every service) accepts it as a bearer token, and no user token is accepted as a link. It lives
-LINK_TTL_SECONDS (60) and carries a jti.
-
-Opening the link (`redeem`) verifies it here, then identity-service records the jti with a
-unique key (`RedeemPackageSignOn`): the compare-and-set that lets the link be used exactly
-once across every copy of the gateway and of identity. The browser is then signed in as the
-package exactly as after a package login (a package token with the package's current
-revocation generation, in the session cookie). The token never reaches a log: the access log
-writes paths without the query string (gateway_app/access_log.py).
+`POST /api/v1/packages/{id}/start` (and the page's "Start") answers a link
+`<PUBLIC_BASE_URL>/packages/sso?token=<link token>`: a JWT signed with the gateway's key, but
+of its own kind (`package_sign_on`) and audience (`<JWT_AUDIENCE>/package-sign-on`), so no
+verifier of user tokens accepts it as a bearer token and no user token is accepted as a link.
+It lives LINK_TTL_SECONDS and carries a jti, which identity records with a unique key when the
+link is opened (`RedeemPackageSignOn`): the link works once across every copy of the gateway
+and of identity. The browser is then signed in as after a package login. The token never
+reaches a log (the access log writes paths without the query string).
 """
 
 from __future__ import annotations
@@ -41,7 +36,6 @@ INVALID_LINK = "This link is invalid, has expired or has already been used. Plea
 
 
 def audience_of(user_audience: str) -> str:
-    """The link tokens' audience: never the user tokens' one."""
     return f"{user_audience}{AUDIENCE_SUFFIX}"
 
 
@@ -66,9 +60,7 @@ class SignOnKeys:
 def _keys() -> SignOnKeys:
     keys = current_app.extensions.get(_EXTENSION)
     if keys is None:
-        signer = guard().signer
-        assert signer is not None
-        keys = current_app.extensions[_EXTENSION] = SignOnKeys(signer)
+        keys = current_app.extensions[_EXTENSION] = SignOnKeys(guard().signer)
     return cast(SignOnKeys, keys)
 
 
@@ -78,9 +70,8 @@ def base_url() -> str:
 
 
 def start_link(package_id: str) -> str:
-    """A single sign-on link into the administration of a package the caller (its owner's
-    customer login, or that package's own login) may see: the API and the page's "Start".
-    Another customer's package answers 404 like an unknown one; a terminated package 409."""
+    """A link into the administration of a package the caller may see (another customer's
+    package answers 404 like an unknown one; a terminated package 409)."""
     package = visible_package(package_id)
     if enum_name(package_pb2.PackageStatus, package.status) != "active":
         raise Conflict(
@@ -91,8 +82,7 @@ def start_link(package_id: str) -> str:
 
 
 def redeem(token: str) -> str:
-    """The package token of a valid link, issued once: a link that is forged, expired, of
-    another kind or already used raises Unauthenticated (code invalid_token)."""
+    """The package token of a valid link, issued once; any other link raises Unauthenticated."""
     link = verify_link(token)
     expires_at = datetime.fromtimestamp(link.expires_at, UTC)
     result = identity.redeem_package_sign_on(link.jti, link.package_id or "", expires_at=expires_at)

@@ -1,13 +1,8 @@
-"""Fakes of the backend services for the gateway's unit tests (no network).
+"""Fakes of the backend services for the gateway's unit tests (no network; never in production).
 
 A FakeService answers `invoke(fake.stub.Method, request, token=...)` from a table of handlers
-(by method name), records
-every call, and can be switched "down" so each call raises ServiceUnavailable, as a real
-ServiceClient does when its service does not answer. Nothing here is used in production.
-
-A reply may be given as the resource its RPC's response carries (a `Customer` for GetCustomer,
-whose GetCustomerResponse has the one field `customer`): the fake wraps it in the RPC's
-<Rpc>Response, as the real service does, so the gateway's unwrapping is exercised.
+(by method name), records every call, and can be switched "down" so each call raises
+ServiceUnavailable, as a real ServiceClient does when its service does not answer.
 """
 
 from __future__ import annotations
@@ -33,9 +28,8 @@ _SERVICES = {
 
 def as_response(service: str, method: str, answer: Any) -> Any:
     """`answer` as the RPC's response: as it is when it has that type (or is no message), else
-    wrapped in the response's one field of the answer's type, the others left unset (an empty
-    response for an empty answer; a CustomerLoginResponse's login for a LoginResult, its
-    second_factor for a SecondFactorChallenge)."""
+    wrapped in the response's one field of the answer's type (a Customer in GetCustomerResponse's
+    `customer`), as the real service does, so the gateway's unwrapping is exercised."""
     descriptor = _SERVICES.get(service)
     if descriptor is None or method not in descriptor.methods_by_name or not isinstance(answer, Message):
         return answer
@@ -74,14 +68,7 @@ class FakeService:
     def stub(self) -> Any:  # stands in for the stub of any service
         return _FakeStub(self)
 
-    def invoke(
-        self,
-        method: Callable[..., Any],
-        request: Any,
-        *,
-        token: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
+    def invoke(self, method: Callable[..., Any], request: Any, *, token: str | None = None) -> Any:
         return method(request, token)
 
     def answer(self, method: str, request: Any, token: str | None) -> Any:
