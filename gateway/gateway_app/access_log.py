@@ -36,10 +36,8 @@ def _write(response: Response) -> Response:
     path = request.path
     if path in PROBES:  # a 503 of /healthz is news, but no fault of the gateway
         level = logging.DEBUG if status == 200 else logging.INFO
-    elif status >= 500:
-        level = logging.WARNING
     else:
-        level = logging.INFO
+        level = logging.WARNING if status >= 500 else logging.INFO
     if not log.isEnabledFor(level):
         return response
     started = g.get("access_started")
