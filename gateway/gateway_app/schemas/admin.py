@@ -6,7 +6,6 @@ from typing import Annotated, Any, ClassVar
 
 from cc_common.errors import InvalidInput
 from cc_common.rules import addresses
-from cc_common.rules.markets import CURRENCIES
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -15,8 +14,10 @@ from gateway_app.schemas import (
     AmountCents,
     Answer,
     Body,
+    Currency,
     CustomerNumber,
     Domain,
+    Market,
     NewPassword,
     Product,
     choice,
@@ -45,11 +46,7 @@ from gateway_app.schemas.customers import (
     refuse_card_numbers,
 )
 
-MAX_FIGURE = 10_000_000  # package-service's limit of a usage figure (check_usage)
-
-Figure = whole(0, MAX_FIGURE)
-# An invoice's currency in any case (contract-service takes it in capitals).
-Currency = choice(*(code.lower() for code in CURRENCIES))
+Figure = whole(0, 10_000_000)  # package-service's limit of a usage figure (check_usage)
 
 
 def _distinct(domains: list[str]) -> list[str]:
@@ -93,7 +90,7 @@ class CustomerCreate(Body):
             **_payment_rules(),
         }
     )
-    market: choice("de", "nl", "uk", aliases={"gb": "uk"})
+    market: Market
     password: NewPassword
     street: FilledLine
     zip: Postcode
@@ -151,7 +148,6 @@ class CustomerCreated(Answer):
     """The new customer's number"""
 
     customer_number: str
-    EXAMPLE: ClassVar = {"customer_number": "10001"}
 
 
 class PackageCreate(Body):

@@ -12,11 +12,10 @@ from gateway_app.schemas import (
     LinkToken,
     NewPassword,
     Password,
+    TokenKind,
     omitted,
     text,
 )
-
-TOKEN_KINDS = Literal["customer", "package", "staff"]
 
 
 class CustomerLogin(Body):
@@ -43,14 +42,9 @@ class Token(Answer):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
-    kind: TOKEN_KINDS
+    kind: TokenKind
     package_id: str = omitted()
-    EXAMPLE: ClassVar = {
-        "access_token": "eyJhbGciOiJFZERTQSJ9...",
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "kind": "customer",
-    }
+    EXAMPLE: ClassVar = {"access_token": "eyJhbGciOiJFZERTQSJ9...", "expires_in": 3600}
 
 
 class PasswordResetRequest(Body):
@@ -107,7 +101,7 @@ class SecondFactorRequired(Answer):
 
     second_factor_required: Literal[True]
     challenge: str
-    EXAMPLE: ClassVar = {"second_factor_required": True, "challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
+    EXAMPLE: ClassVar = {"challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
 
 
 class SecondFactorLogin(Body):

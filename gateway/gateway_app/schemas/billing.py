@@ -7,31 +7,29 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
-from cc_common.protoconv import enum_name, iso
+from cc_common.protoconv import enum_name
 from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
-from customercenter.v2 import common_pb2, contract_pb2
+from customercenter.v2 import contract_pb2
 from pydantic import ConfigDict, Field, model_validator
 
 from gateway_app.schemas import (
+    MARKET_ALIASES,
     AmountCents,
     Answer,
     Body,
+    Currency,
     Date,
     DateTime,
+    Market,
     Money,
     PackageId,
-    choice,
     choice_pattern,
     matching,
-    money,
     text,
 )
 
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
-COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. dd_3f2a9c"}
-MARKET_ALIASES = {"gb": "uk"}
-Market = choice(*MARKETS, aliases=MARKET_ALIASES)
-OfferCurrency = choice(*(c.lower() for c in CURRENCIES))  # in any case; the view passes it on in capitals
+COLLECTION_ID = {**OFFER_ID, "description": "e.g. dd_3f2a9c"}
 
 
 def _one_currency() -> dict[str, Any]:
@@ -39,12 +37,13 @@ def _one_currency() -> dict[str, Any]:
     cases = []
     for currency in CURRENCIES:
         billed = [m for m in MARKETS if CURRENCY_OF[m] == currency]
-        aliases = {a: m for a, m in MARKET_ALIASES.items() if m in billed}
+        markets = choice_pattern(*billed, aliases={a: m for a, m in MARKET_ALIASES.items() if m in billed})
+        currency_pattern = choice_pattern(currency.lower())
         cases.append(
             {
                 "properties": {
-                    "currency": {"pattern": choice_pattern(currency.lower())},
-                    "markets": {"items": {"pattern": choice_pattern(*billed, aliases=aliases)}},
+                    "currency": {"pattern": currency_pattern},
+                    "markets": {"items": {"pattern": markets}},
                 }
             }
         )
@@ -70,20 +69,13 @@ class Offer(Answer):
     price: Money
     currency: str
     valid_until: Date
-    EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus", "price": 4.99, "currency": "EUR",
-                         "valid_until": "2026-12-31"}  # fmt: skip
-
-    @classmethod
-    def of(cls, message: Any) -> Offer:
-        return cls(id=message.id, product=message.product, price=money(message.price_cents),
-                   currency=message.currency, valid_until=message.valid_until or None)  # fmt: skip
+    EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus"}
 
 
 class OfferList(Answer):
     """This month's offers for the customer's market, cheapest first"""
 
     offers: list[Offer]
-    EXAMPLE: ClassVar = {"offers": [Offer.EXAMPLE]}
 
 
 class StaffOffer(Offer):
@@ -91,21 +83,13 @@ class StaffOffer(Offer):
 
     markets: list[str]
     valid_from: Date
-    EXAMPLE: ClassVar = {**Offer.EXAMPLE, "markets": ["de", "nl"], "valid_from": "2026-12-01"}
-
-    @classmethod
-    def of(cls, message: Any) -> StaffOffer:
-        return cls(
-            **Offer.of(message).model_dump(), markets=[enum_name(common_pb2.Market, m) for m in message.markets],
-            valid_from=message.valid_from or None,
-        )  # fmt: skip
+    EXAMPLE: ClassVar = {"markets": ["de", "nl"], "valid_from": "2026-12-01"}
 
 
 class StaffOfferList(Answer):
     """Every offer, the newest first"""
 
     offers: list[StaffOffer]
-    EXAMPLE: ClassVar = {"offers": [StaffOffer.EXAMPLE]}
 
 
 class OfferCreate(Body):
@@ -116,7 +100,7 @@ class OfferCreate(Body):
     model_config = ConfigDict(json_schema_extra=_one_currency())
     product: ProductCode
     price: AmountCents
-    currency: OfferCurrency
+    currency: Currency
     markets: Annotated[list[Market], Field(min_length=1, max_length=3)]
     valid_from: Day
     valid_until: Day
@@ -154,6 +138,7 @@ class CollectionItem(Answer):
     currency: str
     iban_masked: str
     mandate_id: str
+    EXAMPLE: ClassVar = {"amount": 119.0, "mandate_id": "CC-10001"}
 
 
 class Collection(Answer):
@@ -163,34 +148,17 @@ class Collection(Answer):
     created_at: DateTime
     collection_date: Date
     invoices: list[CollectionItem]
-    EXAMPLE: ClassVar = {
-        "id": "dd_3f2a9c", "created_at": "2026-12-02T10:00:00+00:00", "collection_date": "2026-12-04",
-        "invoices": [{"invoice_number": "RE00000001", "customer_number": "10000001", "amount": 119.0, "currency": "EUR",
-                      "iban_masked": "DE89 **** **** **** **30 00", "mandate_id": "CC-10000001"}],
-    }  # fmt: skip
+    EXAMPLE: ClassVar = {"id": "dd_3f2a9c", "collection_date": "2026-12-04"}
 
     @classmethod
-    def of(cls, message: Any) -> Collection:
-        items = [
-            CollectionItem(
-                invoice_number=i.invoice_number,
-                customer_number=i.customer_number,
-                amount=money(i.amount_cents),
-                currency=i.currency,
-                iban_masked=i.iban_masked,
-                mandate_id=i.mandate_id,
-            )  # fmt: skip
-            for i in message.items
-        ]
-        return cls(id=message.id, created_at=iso(message, "created_at"),
-                   collection_date=message.collection_date or None, invoices=items)  # fmt: skip
+    def from_proto(cls, message: Any, **values: Any) -> Collection:
+        return super().from_proto(message, invoices=[CollectionItem.from_proto(i) for i in message.items])
 
 
 class CollectionList(Answer):
     """The collections, newest first"""
 
     collections: list[Collection]
-    EXAMPLE: ClassVar = {"collections": [Collection.EXAMPLE]}
 
 
 class ReturnedDebit(Body):
@@ -218,25 +186,21 @@ class ContactRequest(Answer):
     status: Literal["open", "answered"]
     answer: str | None  # the service team's answer as mailed; null while open
     answered_at: DateTime | None
-    EXAMPLE: ClassVar = {"id": "cr_3f2a9c", "customer_number": "10000001", "package_id": None,
-                         "subject": "Signed contract handover", "message": "Attached.", "attachment": "handover.pdf",
-                         "created_at": "2026-12-02T10:00:00+00:00", "status": "answered",
-                         "answer": "Thank you, the handover is done.", "answered_at": "2026-12-02T11:00:00+00:00"}  # fmt: skip
+    EXAMPLE: ClassVar = {
+        "id": "cr_3f2a9c", "package_id": None, "subject": "Signed contract handover", "message": "Attached.",
+        "attachment": "handover.pdf", "status": "answered", "answer": "Thank you, the handover is done.",
+    }  # fmt: skip
 
     @classmethod
-    def of(cls, message: Any) -> ContactRequest:
+    def from_proto(cls, message: Any, **values: Any) -> ContactRequest:
         status = enum_name(contract_pb2.ContactRequestStatus, message.status) or "open"
-        return cls(id=message.id, customer_number=message.customer_number or None, package_id=message.package_id or None,
-                   subject=message.subject, message=message.message, attachment=message.filename or None,
-                   created_at=iso(message, "created_at"), status=status, answer=message.answer or None,
-                   answered_at=iso(message, "answered_at") or None)  # fmt: skip
+        return super().from_proto(message, attachment=message.filename or None, status=status)
 
 
 class ContactRequestList(Answer):
     """The contact requests, newest first"""
 
     requests: list[ContactRequest]
-    EXAMPLE: ClassVar = {"requests": [ContactRequest.EXAMPLE]}
 
 
 class ContactAnswer(Body):

@@ -14,12 +14,13 @@ from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
 from gateway_app.schemas import (
-    MAX_TEXT,
+    ActiveOrTerminated,
     Answer,
     Body,
     Date,
     DateTime,
     LinkToken,
+    MarketName,
     Password,
     choice_pattern,
     exactly_one_of,
@@ -28,7 +29,6 @@ from gateway_app.schemas import (
     text,
 )
 
-MARKET = Literal["de", "nl", "uk"]
 # The language of mails, PDFs and (after login) the pages: the customer's preference, else its
 # market's (cc_common.i18n.customer_language).
 LANGUAGE = Literal["en", "de", "nl"]
@@ -38,56 +38,48 @@ CUSTOMER_FIELDS = (
 # Master data a customer may change online; company and name need the signed contract
 # handover form (common/cc_common/rules/written_only.py; docs/architecture.md).
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
-CLEARABLE_FIELDS = ("phone", "mobile", "fax")
 SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
-
-Line = text(max_len=MAX_TEXT)
 
 # Master data in the shapes contract-service takes (contract_service/domain/model.py,
 # normalise_master_data): a line of text has no control characters (no line break); street,
 # city and a last name or company are not blank; the city has at most 100 characters.
-_FREE = "[^\\u0000-\\u001f\\u007f-\\u009f]*"
-_NOT_BLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
-TEXT_LINE = _FREE
-FILLED_LINE = f"{_FREE}{_NOT_BLANK}{_FREE}"
-MAX_CITY = 100
-TextLine = matching(TEXT_LINE, "{field} must be one line without control characters.")
-FilledLine = matching(FILLED_LINE, "Please enter {field}, on one line without control characters.")
-City = matching(
-    FILLED_LINE, "Please enter {field}, on one line without control characters.", max_len=MAX_CITY
-)
+_LINE = "[^\\u0000-\\u001f\\u007f-\\u009f]*"
+FILLED_LINE = f"{_LINE}[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_LINE}"
+_FILL = "Please enter {field}, on one line without control characters."
+TextLine = matching(_LINE, "{field} must be one line without control characters.")
+FilledLine = matching(FILLED_LINE, _FILL)
+City = matching(FILLED_LINE, _FILL, max_len=100)
 Country = matching(
     addresses.COUNTRY,
     "Enter the country as a two-letter ISO code, e.g. DE, NL or GB.",
-    max_len=MAX_TEXT,
     description="ISO 3166-1 alpha-2 (any case), e.g. DE, NL or GB",
 )
 Postcode = matching(
     addresses.POSTCODE,
     "This postcode has an unexpected shape; it has letters, digits, spaces or dashes.",
-    max_len=MAX_TEXT,
     description="Letters, digits, spaces and dashes; in the country's shape where it has one: DE 10115, "
     "NL 1234 AB, GB SW1A 1AA",
 )
 # A phone number the phonenumbers library takes as valid, with its country prefix (+49 30 1234567)
 # or without one in the customer's market; contract-service checks it (422, with the field).
-Phone = text(max_len=MAX_TEXT, format="phone")
+Phone = text(format="phone")
 # An e-mail address as email-validator takes it (contract-service checks it: 422, field email).
 Email = text(max_len=254, format="email")
 
 
 def postcode_rules() -> Any:
     """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY)."""
-    rules: list[Any] = []
-    for country, pattern in addresses.POSTCODE_OF_COUNTRY.items():
-        then = {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}}
-        named = {
-            "properties": {"country": {"pattern": choice_pattern(country.lower())}},
-            "required": ["country"],
+    return [
+        {
+            "if": {
+                "properties": {"country": {"pattern": choice_pattern(country.lower())}},
+                "required": ["country"],
+            },
+            "then": {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}},
         }
-        rules.append({"if": named, "then": then})
-    return rules
+        for country, pattern in addresses.POSTCODE_OF_COUNTRY.items()
+    ]
 
 
 def check_postcode_of_country(zip_: str | None, country: str | None) -> None:
@@ -137,13 +129,14 @@ class Payment(Answer):
     bic: str | None
     card_last4: str | None
     card_expiry: str | None
+    EXAMPLE: ClassVar = {"method": "sepa", "bic": "COBADEFFXXX"}
 
 
 class Customer(Answer):
     """The customer's master data and masked payment data"""
 
     customer_number: str
-    market: MARKET
+    market: MarketName
     company: str | None
     first_name: str | None
     last_name: str | None
@@ -158,11 +151,8 @@ class Customer(Answer):
     language: LANGUAGE
     payment: Payment
     EXAMPLE: ClassVar = {
-        "customer_number": "10001", "market": "de", "company": None, "first_name": "Max",
-        "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin",
-        "country": "DE", "phone": "+49301234567", "mobile": None, "fax": None, "email": "max@example.com",
-        "language": "de", "payment": {"method": "sepa", "iban_masked": "DE89 **** **** **** **30 00", "bic": "COBADEFFXXX",
-                    "card_last4": None, "card_expiry": None},
+        "first_name": "Max", "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115",
+        "city": "Berlin", "country": "DE", "phone": "+49301234567", "email": "max@example.com", "language": "de",
     }  # fmt: skip
 
     @classmethod
@@ -170,8 +160,7 @@ class Customer(Answer):
         # contract-service sends the effective language; one that does not yet (an older
         # version during a rollout) leaves it empty, which is the market's.
         market = enum_name(common_pb2.Market, message.market)
-        language = i18n.customer_language(market, message.language)
-        return super().from_proto(message, payment=Payment.from_proto(message.payment), language=language)
+        return super().from_proto(message, language=i18n.customer_language(market, message.language))
 
 
 class CustomerUpdate(Body):
@@ -263,13 +252,13 @@ class PaymentUpdate(Body):
         if isinstance(data, dict):
             # Said first, before any field's shape: a card number is never echoed or forwarded.
             refuse_card_numbers({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
-        if isinstance(data, dict) and "card_number" in data:
-            raise InvalidInput(
-                "A card number is never accepted: give the card_token from the payment provider, "
-                "with card_last4 and card_expiry.",
-                code="card_number_refused",
-                field="card_token",
-            )
+            if "card_number" in data:
+                raise InvalidInput(
+                    "A card number is never accepted: give the card_token from the payment provider, "
+                    "with card_last4 and card_expiry.",
+                    code="card_number_refused",
+                    field="card_token",
+                )
         return data
 
 
@@ -285,19 +274,15 @@ class Contract(Answer):
     start_date: Date
     term_months: int
     current_term_end: Date
-    status: Literal["active", "terminated"]
+    status: ActiveOrTerminated
     created_at: DateTime
+    EXAMPLE: ClassVar = {"id": "ctr_1a2b", "start_date": "2026-01-01", "term_months": 12}
 
 
 class ContractList(Answer):
     """The contracts of the customer's packages, oldest first"""
 
     contracts: list[Contract]
-    EXAMPLE: ClassVar = {
-        "contracts": [{"id": "ctr_1a2b", "package_id": "pkg_3f2a9c", "product": "hosting-basic",
-                       "start_date": "2026-01-01", "term_months": 12, "current_term_end": "2026-12-31",
-                       "status": "active", "created_at": "2026-01-01T09:00:00+00:00"}]
-    }  # fmt: skip
 
 
 class Form(Answer):
@@ -309,6 +294,10 @@ class Form(Answer):
     mode: Literal["written", "online"]
     endpoint: str | None
     pdf_url: str | None
+    EXAMPLE: ClassVar = {
+        "id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
+        "pdf_url": "/api/v1/forms/contract-handover/pdf",
+    }  # fmt: skip
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Form:
@@ -319,7 +308,3 @@ class FormList(Answer):
     """The forms: written-only ones with a PDF, online ones with their endpoint"""
 
     forms: list[Form]
-    EXAMPLE: ClassVar = {
-        "forms": [{"id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
-                   "mode": "written", "endpoint": None, "pdf_url": "/api/v1/forms/contract-handover/pdf"}]
-    }  # fmt: skip

@@ -6,8 +6,6 @@ from typing import ClassVar
 
 from gateway_app.schemas import Answer, omitted
 
-EXTRAS = ("merged_into", "retry_after", "service", "objection_period_ends_at")
-
 
 class ErrorDetail(Answer):
     code: str

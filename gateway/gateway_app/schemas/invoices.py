@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from gateway_app.schemas import Answer, DateTime, Money, money
+from gateway_app.schemas import Answer, DateTime, Money
 
 INVOICE_NUMBER = {"type": "string", "pattern": "^[A-Za-z0-9]{1,20}$", "description": "e.g. RE00000001"}
 
@@ -23,20 +23,17 @@ class Invoice(Answer):
     repeat_debit_requested: bool
     repeat_debit_requested_at: DateTime
     EXAMPLE: ClassVar = {
-        "number": "RE00000001", "date": "2026-01-31", "amount": 12.5, "currency": "EUR", "status": "open",
-        "return_reason": None, "repeat_debit_requested": False, "repeat_debit_requested_at": None,
-    }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Invoice:
-        return super().from_proto(message, amount=money(message.amount_cents))
+        "number": "RE00000001",
+        "date": "2026-01-31",
+        "amount": 12.5,
+        "repeat_debit_requested_at": None,
+    }
 
 
 class InvoiceList(Answer):
     """The customer's invoices, newest first"""
 
     invoices: list[Invoice]
-    EXAMPLE: ClassVar = {"invoices": [Invoice.EXAMPLE]}
 
 
 class DebitRequest(Answer):
@@ -47,8 +44,3 @@ class DebitRequest(Answer):
     status: Literal[
         "requested", "paid"
     ]  # requested: waits for the next collection; paid: the card was charged
-    EXAMPLE: ClassVar = {
-        "invoice_number": "RE00000001",
-        "requested_at": "2026-02-01T09:00:00+00:00",
-        "status": "requested",
-    }

@@ -19,6 +19,7 @@ from gateway_app.schemas import (
     DateTime,
     Domain,
     LinkToken,
+    MarketName,
     Password,
     exactly_one_of,
     omitted,
@@ -29,7 +30,6 @@ from gateway_app.schemas.auth import SecondFactorCode
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
 MAX_REASON = 1000
 MOVED_KINDS = ("packages", "invoices", "contracts", "terminations", "offer_orders", "contact_requests")
-Status = Literal[STATUSES]  # cc_common/rules/merges.py
 
 
 class ComparisonRow(Answer):
@@ -37,6 +37,7 @@ class ComparisonRow(Answer):
     target_value: str | None  # masked for payment data
     source_value: str | None
     result: Literal["equal", "differs", "blocking"]
+    EXAMPLE: ClassVar = {"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann"}
 
 
 class Merge(Answer):
@@ -45,8 +46,8 @@ class Merge(Answer):
     id: str
     target_customer_number: str
     source_customer_number: str
-    status: Status
-    market: Literal["de", "nl", "uk"]
+    status: Literal[STATUSES]  # cc_common/rules/merges.py
+    market: MarketName
     comparison: list[ComparisonRow]
     data_taken_over: bool
     legal_proof_uploaded: bool
@@ -62,26 +63,14 @@ class Merge(Answer):
     completed_at: DateTime
     EXAMPLE: ClassVar = {
         "id": "mrg_9a8b", "target_customer_number": "10001", "source_customer_number": "10002", "status": "ready",
-        "market": "de",
-        "comparison": [{"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann",
-                        "result": "equal"}],
-        "data_taken_over": False, "legal_proof_uploaded": False, "proof_method": "customer_password",
-        "objection_period_ends_at": None, "confirmed_by_source": False, "cancelled_by": None,
-        "rejection_reason": None, "created_at": "2026-03-01T09:00:00+00:00",
-        "updated_at": "2026-03-01T09:00:00+00:00", "completed_at": None,
+        "objection_period_ends_at": None, "completed_at": None,
     }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Any:
-        rows = [ComparisonRow.from_proto(row) for row in message.comparison]
-        return super().from_proto(message, comparison=rows, **values)
 
 
 class MergeList(Answer):
     """Merges"""
 
     merges: list[Merge]
-    EXAMPLE: ClassVar = {"merges": [Merge.EXAMPLE]}
 
 
 class Step(Answer):
@@ -90,6 +79,7 @@ class Step(Answer):
     started_at: str | None
     finished_at: str | None
     error: str | None
+    EXAMPLE: ClassVar = {"name": "move_packages", "state": "done", "finished_at": "2026-03-02T09:00:00+00:00"}
 
 
 def _snapshot(raw: str) -> dict[str, Any]:
@@ -111,13 +101,9 @@ class MergeAudit(Merge):
     moved: dict[str, list[str]]
     reversal_reason: str | None
     EXAMPLE: ClassVar = {
-        **Merge.EXAMPLE, "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
+        "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
         "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
-        "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
-                   "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
-        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": [], "offer_orders": [],
-                  "contact_requests": []},
-        "reversal_reason": None,
+        "moved": {kind: ["pkg_3f2a9c"] if kind == "packages" else [] for kind in MOVED_KINDS},
     }  # fmt: skip
 
     @classmethod

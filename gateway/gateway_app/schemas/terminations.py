@@ -29,18 +29,13 @@ class Termination(Answer):
     status: Literal["open", "effective", "retracted"]
     created_at: DateTime
     retracted_at: DateTime
-    EXAMPLE: ClassVar = {
-        "id": "trm_5e6f", "package_id": "pkg_3f2a9c", "domain": None, "addon_id": None, "product": "hosting-basic",
-        "contract_id": "ctr_1a2b", "effective_date": "2026-12-31", "status": "open",
-        "created_at": "2026-03-01T09:00:00+00:00", "retracted_at": None,
-    }  # fmt: skip
+    EXAMPLE: ClassVar = {"id": "trm_5e6f", "contract_id": "ctr_1a2b", "retracted_at": None}
 
 
 class TerminationList(Answer):
     """The customer's terminations, newest first"""
 
     terminations: list[Termination]
-    EXAMPLE: ClassVar = {"terminations": [Termination.EXAMPLE]}
 
 
 class TerminationCreate(Body):
