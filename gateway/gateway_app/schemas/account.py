@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from gateway_app.schemas import Answer, DateTime, TokenKind, money
+from gateway_app.schemas import Answer, fields, money
 from gateway_app.schemas.billing import ContactRequest
 from gateway_app.schemas.customers import Contract, Customer
 from gateway_app.schemas.invoices import Invoice
@@ -13,27 +13,20 @@ from gateway_app.schemas.merges import Merge
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 
-SESSION_ID = {
-    "type": "string",
-    "description": "e.g. ses_0f3c9a6e1b2d4c5e6f7a8b9c (unknown or another customer's: 404)",
-}
+SESSION_ID = {"type": "string", "description": "e.g. ses_0f3c9a6e1b2d4c5e6f7a8b9c (unknown or another customer's: 404)"}  # fmt: skip
 
 
 class Session(Answer):
     """A signed-in session: a token issued at a login; current is true for the token of this request"""
 
     id: str
-    kind: TokenKind
-    created_at: DateTime
-    last_used_at: DateTime  # updated at most about once a minute
+    kind: fields.TokenKind
+    created_at: fields.DateTime
+    last_used_at: fields.DateTime  # updated at most about once a minute
     client_address: str
     user_agent: str
     current: bool
-    EXAMPLE: ClassVar = {
-        "id": "ses_0f3c9a6e1b2d4c5e6f7a8b9c",
-        "last_used_at": "2026-03-01T09:41:00+00:00",
-        "current": True,
-    }
+    EXAMPLE: ClassVar = {"id": "ses_0f3c9a6e1b2d4c5e6f7a8b9c", "current": True}
 
 
 class SessionList(Answer):
@@ -45,7 +38,7 @@ class SessionList(Answer):
 class LoginAttempt(Answer):
     """One login attempt with the customer number (success or failure)"""
 
-    at: DateTime
+    at: fields.DateTime
     client_address: str
     user_agent: str
     success: bool
@@ -63,7 +56,7 @@ class DebitRequestRecord(Answer):
     """A request to debit an open invoice again"""
 
     invoice_number: str
-    requested_at: DateTime
+    requested_at: fields.DateTime
     status: Literal["requested", "collected", "paid", "returned"]
     EXAMPLE: ClassVar = {"status": "paid"}
 
@@ -76,7 +69,7 @@ class OfferOrderRecord(Answer):
     product: str
     monthly_price: float
     currency: str
-    ordered_at: DateTime
+    ordered_at: fields.DateTime
     EXAMPLE: ClassVar = {"offer_id": "off_3f2a9c", "product": "hosting-plus"}
 
     @classmethod
@@ -99,7 +92,7 @@ class CustomerExport(Answer):
     a token, a secret or a full card number."""
 
     format: Literal["customer-center-export/1"]
-    exported_at: DateTime
+    exported_at: fields.DateTime
     customer: Customer
     contracts: list[Contract]
     invoices: list[Invoice]

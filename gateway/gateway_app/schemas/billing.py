@@ -12,21 +12,7 @@ from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
 from customercenter.v2 import contract_pb2
 from pydantic import ConfigDict, Field, model_validator
 
-from gateway_app.schemas import (
-    MARKET_ALIASES,
-    AmountCents,
-    Answer,
-    Body,
-    Currency,
-    Date,
-    DateTime,
-    Market,
-    Money,
-    PackageId,
-    choice_pattern,
-    matching,
-    text,
-)
+from gateway_app.schemas import Answer, Body, fields
 
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
 COLLECTION_ID = {**OFFER_ID, "description": "e.g. dd_3f2a9c"}
@@ -37,28 +23,23 @@ def _one_currency() -> dict[str, Any]:
     cases = []
     for currency in CURRENCIES:
         billed = [m for m in MARKETS if CURRENCY_OF[m] == currency]
-        markets = choice_pattern(*billed, aliases={a: m for a, m in MARKET_ALIASES.items() if m in billed})
-        currency_pattern = choice_pattern(currency.lower())
-        cases.append(
-            {
-                "properties": {
-                    "currency": {"pattern": currency_pattern},
-                    "markets": {"items": {"pattern": markets}},
-                }
-            }
-        )
+        aliases = {a: m for a, m in fields.MARKET_ALIASES.items() if m in billed}
+        markets = {"items": {"pattern": fields.choice_pattern(*billed, aliases=aliases)}}
+        currency_pattern = {"pattern": fields.choice_pattern(currency.lower())}
+        cases.append({"properties": {"currency": currency_pattern, "markets": markets}})
     return {"anyOf": cases}
 
 
 # A product code as the catalogue writes it (contract-service refuses anything else).
 ProductCode = Annotated[str, Field(min_length=1, max_length=100, pattern="^[a-z0-9][a-z0-9-]{0,99}$")]
-# What a contact request may hold: no control characters but line breaks and tabs in a message.
+# What a contact request may hold: no control characters but line breaks and tabs in a message
 # (and something else than space in each).
 _CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"
 _CONTROLS_BUT_BREAKS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
 SUBJECT_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
+UNWRITABLE = "The {field} holds characters that cannot be written, or nothing but spaces."
 MESSAGE_PATTERN = f"^[^{_CONTROLS_BUT_BREAKS}]*[^\\s{_CONTROLS_BUT_BREAKS}][^{_CONTROLS_BUT_BREAKS}]*$"
-Day = text(min_len=10, max_len=10, format="date")
+Day = fields.text(min_len=10, max_len=10, format="date")
 
 
 class Offer(Answer):
@@ -66,9 +47,9 @@ class Offer(Answer):
 
     id: str
     product: str
-    price: Money
+    price: fields.Money
     currency: str
-    valid_until: Date
+    valid_until: fields.Date
     EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus"}
 
 
@@ -82,7 +63,7 @@ class StaffOffer(Offer):
     """An offer as the service team set it up"""
 
     markets: list[str]
-    valid_from: Date
+    valid_from: fields.Date
     EXAMPLE: ClassVar = {"markets": ["de", "nl"], "valid_from": "2026-12-01"}
 
 
@@ -99,9 +80,9 @@ class OfferCreate(Body):
 
     model_config = ConfigDict(json_schema_extra=_one_currency())
     product: ProductCode
-    price: AmountCents
-    currency: Currency
-    markets: Annotated[list[Market], Field(min_length=1, max_length=3)]
+    price: fields.AmountCents
+    currency: fields.Currency
+    markets: Annotated[list[fields.Market], Field(min_length=1, max_length=3)]
     valid_from: Day
     valid_until: Day
     EXAMPLE: ClassVar = {"product": "hosting-plus", "price": 4.99, "currency": "EUR", "markets": ["de", "nl"],
@@ -112,9 +93,9 @@ class OfferCreate(Body):
         code = str(self.currency).upper()
         wrong = [m for m in self.markets if CURRENCY_OF[m] != code]
         if wrong:
+            markets = ", ".join(dict.fromkeys(wrong))
             raise InvalidInput(
-                f"The markets {', '.join(dict.fromkeys(wrong))} are not billed in {code}: one offer, one currency.",
-                field="currency",
+                f"The markets {markets} are not billed in {code}: one offer, one currency.", field="currency"
             )
         return self
 
@@ -127,14 +108,13 @@ class OfferCreated(Answer):
 
 
 class OfferOrder(Body):
-    package_id: PackageId
-    EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c"}
+    package_id: fields.PackageId
 
 
 class CollectionItem(Answer):
     invoice_number: str
     customer_number: str
-    amount: Money
+    amount: fields.Money
     currency: str
     iban_masked: str
     mandate_id: str
@@ -145,8 +125,8 @@ class Collection(Answer):
     """A SEPA direct debit collection: the invoices it debits"""
 
     id: str
-    created_at: DateTime
-    collection_date: Date
+    created_at: fields.DateTime
+    collection_date: fields.Date
     invoices: list[CollectionItem]
     EXAMPLE: ClassVar = {"id": "dd_3f2a9c", "collection_date": "2026-12-04"}
 
@@ -162,7 +142,7 @@ class CollectionList(Answer):
 
 
 class ReturnedDebit(Body):
-    reason: text(min_len=1, max_len=200)
+    reason: fields.text(min_len=1, max_len=200)
     EXAMPLE: ClassVar = {"reason": "MD06 refund request by the debtor"}
 
 
@@ -182,13 +162,14 @@ class ContactRequest(Answer):
     subject: str
     message: str
     attachment: str | None  # the attached PDF's file name
-    created_at: DateTime
+    created_at: fields.DateTime
     status: Literal["open", "answered"]
     answer: str | None  # the service team's answer as mailed; null while open
-    answered_at: DateTime | None
+    answered_at: fields.DateTime | None
     EXAMPLE: ClassVar = {
         "id": "cr_3f2a9c", "package_id": None, "subject": "Signed contract handover", "message": "Attached.",
         "attachment": "handover.pdf", "status": "answered", "answer": "Thank you, the handover is done.",
+        "answered_at": "2026-03-01T11:00:00+00:00",
     }  # fmt: skip
 
     @classmethod
@@ -205,9 +186,5 @@ class ContactRequestList(Answer):
 
 class ContactAnswer(Body):
     # As a contact request's message: line breaks and tabs, no other control characters.
-    message: matching(
-        MESSAGE_PATTERN,
-        "The {field} holds characters that cannot be written, or nothing but spaces.",
-        max_len=5000,
-    )
+    message: fields.matching(MESSAGE_PATTERN, UNWRITABLE, max_len=5000)
     EXAMPLE: ClassVar = {"message": "Thank you, we have carried out the contract handover."}

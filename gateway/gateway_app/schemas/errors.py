@@ -23,9 +23,7 @@ class Error(Answer):
     """An error: a snake_case code, a message a person can act on, and the field at fault"""
 
     error: ErrorDetail
-    EXAMPLE: ClassVar = {
-        "error": {"code": "invalid_input", "message": "password is required.", "field": "password"}
-    }
+    EXAMPLE: ClassVar = {"error": {"code": "invalid_input", "message": "password is required.", "field": "password"}}  # fmt: skip
 
 
 # What each status means wherever an operation does not say more.

@@ -21,5 +21,5 @@ class Health(Answer):
     services: dict[str, Literal["SERVING", "NOT_SERVING"]]
     error: ErrorDetail = omitted()
     EXAMPLE: ClassVar = {
-        "services": {"identity": "SERVING", "contract": "SERVING", "package": "SERVING", "merge": "SERVING"}
+        "services": {name: "SERVING" for name in ("identity", "contract", "package", "merge")}
     }

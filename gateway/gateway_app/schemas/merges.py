@@ -11,20 +11,7 @@ from cc_common.rules.merges import STATUSES
 from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
-from gateway_app.schemas import (
-    MAX_OPAQUE_ID,
-    Answer,
-    Body,
-    CustomerNumber,
-    DateTime,
-    Domain,
-    LinkToken,
-    MarketName,
-    Password,
-    exactly_one_of,
-    omitted,
-    text,
-)
+from gateway_app.schemas import MAX_OPAQUE_ID, Answer, Body, exactly_one_of, fields, omitted
 from gateway_app.schemas.auth import SecondFactorCode
 
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
@@ -47,20 +34,20 @@ class Merge(Answer):
     target_customer_number: str
     source_customer_number: str
     status: Literal[STATUSES]  # cc_common/rules/merges.py
-    market: MarketName
+    market: fields.MarketName
     comparison: list[ComparisonRow]
     data_taken_over: bool
     legal_proof_uploaded: bool
     proof_method: Literal["customer_password", "package_password"]
     # A merge proven with a package password: until when the absorbed side may object (null
     # for other merges and once it confirmed), and whether it confirmed.
-    objection_period_ends_at: DateTime
+    objection_period_ends_at: fields.DateTime
     confirmed_by_source: bool
     cancelled_by: Literal["target", "source", "staff", "objection"] | None
     rejection_reason: str | None
-    created_at: DateTime
-    updated_at: DateTime
-    completed_at: DateTime
+    created_at: fields.DateTime
+    updated_at: fields.DateTime
+    completed_at: fields.DateTime
     EXAMPLE: ClassVar = {
         "id": "mrg_9a8b", "target_customer_number": "10001", "source_customer_number": "10002", "status": "ready",
         "objection_period_ends_at": None, "completed_at": None,
@@ -85,7 +72,7 @@ class Step(Answer):
 def _snapshot(raw: str) -> dict[str, Any]:
     """A master-data snapshot as an object; {} when merge-service sent none (or no object)."""
     try:
-        value = json.loads(raw) if raw else {}
+        value = json.loads(raw or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -112,26 +99,21 @@ class MergeAudit(Merge):
         for group in message.moved:
             moved.setdefault(enum_name(common_pb2.RecordKind, group.kind), []).extend(group.ids)
         return super().from_proto(
-            message.merge,
-            target_snapshot=_snapshot(message.target_snapshot_json),
-            source_snapshot=_snapshot(message.source_snapshot_json),
-            steps=[Step.from_proto(step) for step in message.steps],
-            moved=moved,
-            reversal_reason=message.reversal_reason or None,
-        )
+            message.merge, target_snapshot=_snapshot(message.target_snapshot_json),
+            source_snapshot=_snapshot(message.source_snapshot_json), steps=[Step.from_proto(s) for s in message.steps],
+            moved=moved, reversal_reason=message.reversal_reason or None,
+        )  # fmt: skip
 
 
 class MergeStart(Body):
     """Either source_password, or domain and domain_password (a domain of one of the source's
     packages with that package's password)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password"))
-    )
-    source_customer_number: CustomerNumber
-    source_password: Password = omitted()
-    domain: Domain = omitted()
-    domain_password: Password = omitted()
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password")))  # fmt: skip
+    source_customer_number: fields.CustomerNumber
+    source_password: fields.Password = omitted()
+    domain: fields.Domain = omitted()
+    domain_password: fields.Password = omitted()
     # With source_password, when the source number has two-factor authentication: a code of it
     # (a TOTP code or a recovery code, used up). Missing: 401 second_factor_required.
     second_factor_code: SecondFactorCode = omitted()
@@ -142,9 +124,7 @@ class MergeStart(Body):
         has_password = self.source_password is not None
         has_domain = self.domain is not None or self.domain_password is not None
         if has_password and has_domain:
-            raise InvalidInput(
-                "Give either source_password, or domain and domain_password, not both.", field="domain"
-            )
+            raise InvalidInput("Give either source_password, or domain and domain_password, not both.", field="domain")  # fmt: skip
         if not has_password and not has_domain:
             raise InvalidInput(
                 "Prove that the number is yours: give its customer password (source_password), or a "
@@ -152,22 +132,19 @@ class MergeStart(Body):
                 field="source_password",
             )
         if self.second_factor_code is not None and not has_password:
-            raise InvalidInput(
-                "second_factor_code goes with source_password (the number's own login).",
-                field="second_factor_code",
-            )
-        if has_domain and self.domain is None:
-            raise InvalidInput("domain is required with domain_password.", field="domain")
-        if has_domain and self.domain_password is None:
-            raise InvalidInput("domain_password is required with domain.", field="domain_password")
+            message = "second_factor_code goes with source_password (the number's own login)."
+            raise InvalidInput(message, field="second_factor_code")
+        for name, other in (("domain", "domain_password"), ("domain_password", "domain")):
+            if has_domain and getattr(self, name) is None:
+                raise InvalidInput(f"{name} is required with {other}.", field=name)
         return self
 
 
 class Objection(Body):
-    token: LinkToken
+    token: fields.LinkToken
     EXAMPLE: ClassVar = {"token": "0bj3ct10nL1nk"}
 
 
 class MergeReason(Body):
-    reason: text(min_len=1, max_len=MAX_REASON)
+    reason: fields.text(min_len=1, max_len=MAX_REASON)
     EXAMPLE: ClassVar = {"reason": "The signed form does not match the customer number."}

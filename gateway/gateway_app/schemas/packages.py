@@ -11,25 +11,7 @@ from cc_common.rules import package_settings
 from customercenter.v2 import package_pb2
 from pydantic import ConfigDict, StrictBool, model_validator
 
-from gateway_app.schemas import (
-    MAX_OPAQUE_ID,
-    ActiveOrTerminated,
-    Answer,
-    Body,
-    Date,
-    DateTime,
-    Domain,
-    MarketName,
-    Money,
-    NewPassword,
-    OpaqueId,
-    Product,
-    choice,
-    matching,
-    money,
-    omitted,
-    whole,
-)
+from gateway_app.schemas import MAX_OPAQUE_ID, Answer, Body, fields, money, omitted
 
 PACKAGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. pkg_3f2a9c"}
 # Each setting with its own values (cc_common/rules/package_settings.py); a value may also come
@@ -38,6 +20,7 @@ _LOWEST, _HIGHEST = package_settings.PHP_MEMORY_LIMIT_MB
 MEMORY_PATTERN = "\\s*0*(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2}|10[01][0-9]|102[0-4])\\s*"
 if not re.fullmatch(MEMORY_PATTERN, str(_LOWEST)) or not re.fullmatch(MEMORY_PATTERN, str(_HIGHEST)):
     raise RuntimeError("MEMORY_PATTERN does not match cc_common/rules/package_settings.py")
+AddonKindName = Literal["extra_domain_slot", "mailbox_pack", "database"]
 
 
 class Usage(Answer):
@@ -58,17 +41,13 @@ class Package(Answer):
     max_mailboxes: int = omitted()
     max_databases: int = omitted()
     domains: list[str]
-    status: ActiveOrTerminated
+    status: fields.ActiveOrTerminated
     created_at: str | None
     usage: Usage
     EXAMPLE: ClassVar = {
         "id": "pkg_3f2a9c", "customer_number": "10001", "product_name": "Hosting Basic", "max_domains": 1,
         "max_mailboxes": 5, "max_databases": 1, "domains": ["example.com"], "created_at": "2026-01-01T09:00:00+00:00",
     }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Any:
-        return super().from_proto(message, usage=Usage.from_proto(message), **values)
 
 
 class PackageList(Answer):
@@ -78,8 +57,8 @@ class PackageList(Answer):
 
 
 class Price(Answer):
-    market: MarketName
-    monthly_price: Money
+    market: fields.MarketName
+    monthly_price: fields.Money
     currency: str
 
 
@@ -122,10 +101,7 @@ class DomainMove(Answer):
     source: Package
     target: Package
     created: bool
-    EXAMPLE: ClassVar = {
-        "target": {**Package.EXAMPLE, "id": "pkg_4b1d", "domains": ["example.org"]},
-        "created": True,
-    }
+    EXAMPLE: ClassVar = {"target": {**Package.EXAMPLE, "id": "pkg_4b1d", "domains": ["example.org"]}, "created": True}  # fmt: skip
 
 
 class PackageSettings(Answer):
@@ -138,23 +114,22 @@ class PackageSettings(Answer):
 
 
 class ProductChoice(Body):
-    product: Product
+    product: fields.Product
     EXAMPLE: ClassVar = {"product": "hosting-pro"}
 
 
 class PackagePassword(Body):
-    new_password: NewPassword
-    EXAMPLE: ClassVar = {"new_password": "a new long password"}
+    new_password: fields.NewPassword
 
 
 class Settings(Body):
     """At least one setting, each with its own values; no other name"""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
-    php_version: choice(*package_settings.PHP_VERSIONS) = omitted()
-    https_redirect: StrictBool | choice(*package_settings.SWITCH) = omitted()
-    www_redirect: choice(*package_settings.WWW_REDIRECTS) = omitted()
-    php_memory_limit_mb: whole(_LOWEST, _HIGHEST) | matching(
+    php_version: fields.choice(*package_settings.PHP_VERSIONS) = omitted()
+    https_redirect: StrictBool | fields.choice(*package_settings.SWITCH) = omitted()
+    www_redirect: fields.choice(*package_settings.WWW_REDIRECTS) = omitted()
+    php_memory_limit_mb: fields.whole(_LOWEST, _HIGHEST) | fields.matching(
         MEMORY_PATTERN, f"{{field}} is a whole number from {_LOWEST} to {_HIGHEST}.", max_len=64
     ) = omitted()
 
@@ -173,19 +148,17 @@ class SettingsUpdate(Body):
 
     def as_strings(self) -> dict[str, str]:
         """The values as package-service takes them: true/false, numbers as digits."""
-        return {
-            key: ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
-            for key, value in self.settings.given().items()
-        }
+        given = self.settings.given().items()
+        return {key: str(value).lower() if isinstance(value, bool) else str(value).strip() for key, value in given}  # fmt: skip
 
 
 class Split(Body):
     """Move a domain into target_package_id, or into a new package of product (default the smallest)."""
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["target_package_id", "product"]}})
-    domain: Domain
-    target_package_id: OpaqueId = omitted()
-    product: Product = omitted()
+    domain: fields.Domain
+    target_package_id: fields.OpaqueId = omitted()
+    product: fields.Product = omitted()
     EXAMPLE: ClassVar = {"domain": "example.org"}
 
     @model_validator(mode="after")
@@ -198,11 +171,6 @@ class Split(Body):
         return self
 
 
-# --- additional services (add-ons) -----------------------------------------------------------
-
-AddonKindName = Literal["extra_domain_slot", "mailbox_pack", "database"]
-
-
 class Addon(Answer):
     """An additional service of a package. price and currency: the monthly price it was ordered
     at (the owner's market). status: active; terminated (a termination is in place, it ends on
@@ -211,11 +179,11 @@ class Addon(Answer):
     id: str
     package_id: str
     kind: AddonKindName
-    price: Money
+    price: fields.Money
     currency: str
     status: Literal["active", "terminated", "ended"]
-    ordered_at: DateTime
-    ends_at: Date
+    ordered_at: fields.DateTime
+    ends_at: fields.Date
     EXAMPLE: ClassVar = {"id": "add_3f2a9c", "price": 1.99, "ends_at": None}
 
     @classmethod
