@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal
 
 from cc_common.errors import InvalidInput
-from cc_common.protoconv import enum_name
+from cc_common.protoconv import enum_name, iso
 from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
 from customercenter.v2 import contract_pb2
 from pydantic import ConfigDict, Field, model_validator
@@ -132,7 +132,9 @@ class Collection(Answer):
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Collection:
-        return super().from_proto(message, invoices=[CollectionItem.from_proto(i) for i in message.items])
+        # created_at "" (not null) when unset, as the pages read it as text
+        items = [CollectionItem.from_proto(i) for i in message.items]
+        return super().from_proto(message, invoices=items, created_at=iso(message, "created_at"))
 
 
 class CollectionList(Answer):
@@ -174,8 +176,14 @@ class ContactRequest(Answer):
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> ContactRequest:
+        # created_at "" (not null) when unset, as the pages read it as text
         status = enum_name(contract_pb2.ContactRequestStatus, message.status) or "open"
-        return super().from_proto(message, attachment=message.filename or None, status=status)
+        values = {
+            "created_at": iso(message, "created_at"),
+            "status": status,
+            "attachment": message.filename or None,
+        }
+        return super().from_proto(message, **values)
 
 
 class ContactRequestList(Answer):

@@ -18,12 +18,10 @@ from gateway_app.schemas import Answer, Body, exactly_one_of, fields, omitted
 # The language of mails, PDFs and (after login) the pages: the customer's preference, else its
 # market's (cc_common.i18n.customer_language).
 LANGUAGE = Literal["en", "de", "nl"]
-CUSTOMER_FIELDS = (
-    "company", "first_name", "last_name", "street", "zip", "city", "country", "phone", "mobile", "fax", "email",
-)  # fmt: skip
 # Master data a customer may change online; company and name need the signed contract
 # handover form (common/cc_common/rules/written_only.py; docs/architecture.md).
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
+CUSTOMER_FIELDS = ("company", "first_name", "last_name", *ONLINE_FIELDS)
 SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
 

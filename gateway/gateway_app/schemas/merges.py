@@ -66,7 +66,10 @@ class Step(Answer):
     started_at: str | None
     finished_at: str | None
     error: str | None
-    EXAMPLE: ClassVar = {"name": "move_packages", "state": "done", "finished_at": "2026-03-02T09:00:00+00:00"}
+    EXAMPLE: ClassVar = {
+        "name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
+        "finished_at": "2026-03-02T09:00:00+00:00",
+    }  # fmt: skip
 
 
 def _snapshot(raw: str) -> dict[str, Any]:
