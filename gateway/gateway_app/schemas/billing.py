@@ -37,8 +37,8 @@ ProductCode = Annotated[str, Field(min_length=1, max_length=100, pattern="^[a-z0
 _CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"
 _CONTROLS_BUT_BREAKS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
 SUBJECT_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
-UNWRITABLE = "The {field} holds characters that cannot be written, or nothing but spaces."
 MESSAGE_PATTERN = f"^[^{_CONTROLS_BUT_BREAKS}]*[^\\s{_CONTROLS_BUT_BREAKS}][^{_CONTROLS_BUT_BREAKS}]*$"
+UNWRITABLE = "The {field} holds characters that cannot be written, or nothing but spaces."
 Day = fields.text(min_len=10, max_len=10, format="date")
 
 
