@@ -6,50 +6,13 @@ from typing import Annotated, Any, ClassVar
 
 from cc_common.errors import InvalidInput
 from cc_common.rules import addresses
-from cc_common.rules.markets import CURRENCIES
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from gateway_app.schemas import (
-    MAX_DOMAINS,
-    AmountCents,
-    Answer,
-    Body,
-    CustomerNumber,
-    Domain,
-    NewPassword,
-    Product,
-    choice,
-    omitted,
-    text,
-    whole,
-)
-from gateway_app.schemas.customers import (
-    CARD_FIELDS,
-    FILLED_LINE,
-    SEPA_FIELDS,
-    Bic,
-    CardExpiry,
-    CardLast4,
-    CardToken,
-    City,
-    Country,
-    Email,
-    FilledLine,
-    Iban,
-    Phone,
-    Postcode,
-    TextLine,
-    check_postcode_of_country,
-    postcode_rules,
-    refuse_card_numbers,
-)
+from gateway_app.schemas import MAX_DOMAINS, Answer, Body, customers, fields, omitted
+from gateway_app.schemas.customers import CARD_FIELDS, SEPA_FIELDS
 
-MAX_FIGURE = 10_000_000  # package-service's limit of a usage figure (check_usage)
-
-Figure = whole(0, MAX_FIGURE)
-# An invoice's currency in any case (contract-service takes it in capitals).
-Currency = choice(*(code.lower() for code in CURRENCIES))
+Figure = fields.whole(0, 10_000_000)  # package-service's limit of a usage figure (check_usage)
 
 
 def _distinct(domains: list[str]) -> list[str]:
@@ -59,22 +22,10 @@ def _distinct(domains: list[str]) -> list[str]:
 
 
 Domains = Annotated[
-    list[Domain],
+    list[fields.Domain],
     Field(min_length=1, max_length=MAX_DOMAINS, json_schema_extra={"uniqueItems": True}),
     AfterValidator(_distinct),
 ]
-
-
-def _payment_rules() -> dict[str, Any]:
-    """JSON schema: no payment data, or all of one method's fields (as in PUT
-    /api/v1/customer/payment) and none of the other's."""
-    both = {"allOf": [{"anyOf": [{"required": [n]} for n in group]} for group in (SEPA_FIELDS, CARD_FIELDS)]}
-    return {
-        "dependentRequired": {
-            n: [m for m in group if m != n] for group in (SEPA_FIELDS, CARD_FIELDS) for n in group
-        },
-        "not": both,
-    }
 
 
 class CustomerCreate(Body):
@@ -83,38 +34,40 @@ class CustomerCreate(Body):
     country. Payment data are optional, and then one method's fields all, as
     in PUT /api/v1/customer/payment (every market takes either method)."""
 
+    # No payment data, or all of one method's fields (as in PUT /api/v1/customer/payment) and
+    # none of the other's.
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": [name], "properties": {name: {"pattern": "^(?:" + FILLED_LINE + ")$"}}}
+                {"required": [name], "properties": {name: {"pattern": f"^(?:{fields.FILLED_LINE})$"}}}
                 for name in ("last_name", "company")
             ],
-            "allOf": postcode_rules(),
-            **_payment_rules(),
+            "allOf": customers.postcode_rules(),
+            "dependentRequired": {n: [m for m in g if m != n] for g in (SEPA_FIELDS, CARD_FIELDS) for n in g},
+            "not": {"allOf": [{"anyOf": [{"required": [n]} for n in g]} for g in (SEPA_FIELDS, CARD_FIELDS)]},
         }
     )
-    market: choice("de", "nl", "uk", aliases={"gb": "uk"})
-    password: NewPassword
-    street: FilledLine
-    zip: Postcode
-    city: City
-    email: Email
-    country: Country
-    customer_number: CustomerNumber = omitted()
-    company: TextLine = omitted()
-    first_name: TextLine = omitted()
-    last_name: TextLine = omitted()
-    phone: Phone = omitted()
-    mobile: Phone = omitted()
-    fax: Phone = omitted()
-    iban: Iban = omitted()
-    bic: Bic = omitted()
-    card_token: CardToken = omitted()
-    card_last4: CardLast4 = omitted()
-    card_expiry: CardExpiry = omitted()
+    market: fields.Market
+    password: fields.NewPassword
+    street: fields.FilledLine
+    zip: fields.Postcode
+    city: fields.City
+    email: fields.Email
+    country: fields.Country
+    customer_number: fields.CustomerNumber = omitted()
+    company: fields.TextLine = omitted()
+    first_name: fields.TextLine = omitted()
+    last_name: fields.TextLine = omitted()
+    phone: fields.Phone = omitted()
+    mobile: fields.Phone = omitted()
+    fax: fields.Phone = omitted()
+    iban: fields.Iban = omitted()
+    bic: fields.Bic = omitted()
+    card_token: fields.CardToken = omitted()
+    card_last4: fields.CardLast4 = omitted()
+    card_expiry: fields.CardExpiry = omitted()
     EXAMPLE: ClassVar = {
         "market": "de", "password": "a long first password", "first_name": "Max", "last_name": "Mustermann",
-        "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country": "DE", "email": "max@example.com",
         "iban": "DE89370400440532013000", "bic": "COBADEFFXXX",
     }  # fmt: skip
 
@@ -123,23 +76,19 @@ class CustomerCreate(Body):
     def _no_card_number(cls, data: Any) -> Any:
         if isinstance(data, dict):
             # Said first, before any field's shape: a card number is never echoed or forwarded.
-            payment = {
-                k: v for k, v in data.items() if k in (*SEPA_FIELDS, *CARD_FIELDS) and isinstance(v, str)
-            }
-            refuse_card_numbers(payment)
+            payment = {k: v for k, v in data.items() if k in (*SEPA_FIELDS, *CARD_FIELDS) and isinstance(v, str)}  # fmt: skip
+            customers.refuse_card_numbers(payment)
         return data
 
     @model_validator(mode="after")
     def _whole(self) -> CustomerCreate:
         if not (self.last_name or "").split() and not (self.company or "").split():
             raise InvalidInput("Please enter a last name (or a company).", field="last_name")
-        check_postcode_of_country(self.zip, addresses.country_code(self.country))
+        customers.check_postcode_of_country(self.zip, addresses.country_code(self.country))
         given = set(self.given())
         groups = [group for group in (SEPA_FIELDS, CARD_FIELDS) if given & set(group)]
         if len(groups) > 1:
-            raise InvalidInput(
-                "Give either a bank account (iban and bic) or a card, not both.", field="payment"
-            )
+            raise InvalidInput("Give either a bank account (iban and bic) or a card, not both.", field="payment")  # fmt: skip
         for group in groups:
             missing = [name for name in group if name not in given]
             if missing:
@@ -151,13 +100,12 @@ class CustomerCreated(Answer):
     """The new customer's number"""
 
     customer_number: str
-    EXAMPLE: ClassVar = {"customer_number": "10001"}
 
 
 class PackageCreate(Body):
-    product: Product
+    product: fields.Product
     domains: Domains
-    package_password: NewPassword = omitted()
+    package_password: fields.NewPassword = omitted()
     EXAMPLE: ClassVar = {"product": "hosting-basic", "domains": ["example.com"]}
 
 
@@ -178,8 +126,8 @@ class UsageUpdate(Body):
 
 
 class InvoiceCreate(Body):
-    amount: AmountCents
-    currency: Currency = omitted()
-    status: choice("open", "paid") = omitted()
-    date: text(max_len=10, format="date") = omitted()
+    amount: fields.AmountCents
+    currency: fields.Currency = omitted()
+    status: fields.choice("open", "paid") = omitted()
+    date: fields.text(max_len=10, format="date") = omitted()
     EXAMPLE: ClassVar = {"amount": 12.5, "currency": "EUR", "status": "open", "date": "2026-01-31"}

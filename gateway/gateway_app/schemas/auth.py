@@ -4,36 +4,23 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from gateway_app.schemas import (
-    Answer,
-    Body,
-    CustomerNumber,
-    Domain,
-    LinkToken,
-    NewPassword,
-    Password,
-    omitted,
-    text,
-)
-
-TOKEN_KINDS = Literal["customer", "package", "staff"]
+from gateway_app.schemas import Answer, Body, fields, omitted
 
 
 class CustomerLogin(Body):
-    customer_number: CustomerNumber
-    password: Password
-    EXAMPLE: ClassVar = {"customer_number": "10001", "password": "correct horse battery"}
+    customer_number: fields.CustomerNumber
+    password: fields.Password
 
 
 class PackageLogin(Body):
-    domain: Domain
-    password: Password
+    domain: fields.Domain
+    password: fields.Password
     EXAMPLE: ClassVar = {"domain": "example.com", "password": "package secret"}
 
 
 class StaffLogin(Body):
-    username: text(min_len=1)
-    password: Password
+    username: fields.text(min_len=1)
+    password: fields.Password
     EXAMPLE: ClassVar = {"username": "erika.service", "password": "staff secret"}
 
 
@@ -43,40 +30,31 @@ class Token(Answer):
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
-    kind: TOKEN_KINDS
+    kind: fields.TokenKind
     package_id: str = omitted()
-    EXAMPLE: ClassVar = {
-        "access_token": "eyJhbGciOiJFZERTQSJ9...",
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "kind": "customer",
-    }
+    EXAMPLE: ClassVar = {"access_token": "eyJhbGciOiJFZERTQSJ9...", "expires_in": 3600}
 
 
 class PasswordResetRequest(Body):
-    customer_number: CustomerNumber
-    EXAMPLE: ClassVar = {"customer_number": "10001"}
+    customer_number: fields.CustomerNumber
 
 
 class PasswordResetAccepted(Answer):
     """Always for a well-formed number (no enumeration); a mail goes out only for a known number with an e-mail address"""
 
     message: str
-    EXAMPLE: ClassVar = {
-        "message": "If this customer number exists and has an e-mail address, a link is on its way."
-    }
+    EXAMPLE: ClassVar = {"message": "If this customer number exists and has an e-mail address, a link is on its way."}  # fmt: skip
 
 
 class PasswordResetConfirm(Body):
-    token: LinkToken
-    new_password: NewPassword
-    EXAMPLE: ClassVar = {"token": "k3yFr0mTh3M41l", "new_password": "a new long password"}
+    token: fields.LinkToken
+    new_password: fields.NewPassword
+    EXAMPLE: ClassVar = {"token": "k3yFr0mTh3M41l"}
 
 
 class PasswordChange(Body):
-    current_password: Password
-    new_password: NewPassword
-    EXAMPLE: ClassVar = {"current_password": "correct horse battery", "new_password": "a new long password"}
+    current_password: fields.Password
+    new_password: fields.NewPassword
 
 
 class Jwks(Answer):
@@ -84,22 +62,15 @@ class Jwks(Answer):
 
     keys: list[dict[str, Any]]
     EXAMPLE: ClassVar = {
-        "keys": [
-            {
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "kid": "user-1",
-                "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
-            }
-        ]
-    }
+        "keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "user-1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]
+    }  # fmt: skip
 
 
 # --- second factor ---------------------------------------------------------------------------
 
 # A six-digit TOTP code or a recovery code such as "k7q2x-mf3ab-9zt4p-wd6ns-c" (spaces and
 # hyphens are ignored).
-SecondFactorCode = text(min_len=1, max_len=64)
+SecondFactorCode = fields.text(min_len=1, max_len=64)
 
 
 class SecondFactorRequired(Answer):
@@ -107,18 +78,17 @@ class SecondFactorRequired(Answer):
 
     second_factor_required: Literal[True]
     challenge: str
-    EXAMPLE: ClassVar = {"second_factor_required": True, "challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
+    EXAMPLE: ClassVar = {"challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
 
 
 class SecondFactorLogin(Body):
-    challenge: LinkToken
+    challenge: fields.LinkToken
     code: SecondFactorCode
-    EXAMPLE: ClassVar = {"challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO", "code": "123456"}
+    EXAMPLE: ClassVar = {"challenge": "pQ3v8rXy2D1lK0aB7cN9eF4gH6iJ5mO"}
 
 
 class SecondFactorStart(Body):
-    current_password: Password
-    EXAMPLE: ClassVar = {"current_password": "correct horse battery"}
+    current_password: fields.Password
 
 
 class SecondFactorEnrolment(Answer):
@@ -129,12 +99,11 @@ class SecondFactorEnrolment(Answer):
     EXAMPLE: ClassVar = {
         "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
         "otpauth_uri": "otpauth://totp/Customer%20Center:10001?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Customer%20Center",
-    }
+    }  # fmt: skip
 
 
 class SecondFactorConfirm(Body):
     code: SecondFactorCode
-    EXAMPLE: ClassVar = {"code": "123456"}
 
 
 class RecoveryCodes(Answer):
@@ -145,6 +114,5 @@ class RecoveryCodes(Answer):
 
 
 class SecondFactorDisable(Body):
-    current_password: Password
+    current_password: fields.Password
     code: SecondFactorCode
-    EXAMPLE: ClassVar = {"current_password": "correct horse battery", "code": "123456"}

@@ -9,29 +9,13 @@ from typing import Annotated, Any, ClassVar, Literal
 from cc_common.errors import InvalidInput
 from cc_common.protoconv import enum_name, iso
 from cc_common.rules.markets import CURRENCIES, CURRENCY_OF, MARKETS
-from customercenter.v2 import common_pb2, contract_pb2
+from customercenter.v2 import contract_pb2
 from pydantic import ConfigDict, Field, model_validator
 
-from gateway_app.schemas import (
-    AmountCents,
-    Answer,
-    Body,
-    Date,
-    DateTime,
-    Money,
-    PackageId,
-    choice,
-    choice_pattern,
-    matching,
-    money,
-    text,
-)
+from gateway_app.schemas import Answer, Body, fields
 
 OFFER_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. off_3f2a9c"}
-COLLECTION_ID = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,100}$", "description": "e.g. dd_3f2a9c"}
-MARKET_ALIASES = {"gb": "uk"}
-Market = choice(*MARKETS, aliases=MARKET_ALIASES)
-OfferCurrency = choice(*(c.lower() for c in CURRENCIES))  # in any case; the view passes it on in capitals
+COLLECTION_ID = {**OFFER_ID, "description": "e.g. dd_3f2a9c"}
 
 
 def _one_currency() -> dict[str, Any]:
@@ -39,27 +23,23 @@ def _one_currency() -> dict[str, Any]:
     cases = []
     for currency in CURRENCIES:
         billed = [m for m in MARKETS if CURRENCY_OF[m] == currency]
-        aliases = {a: m for a, m in MARKET_ALIASES.items() if m in billed}
-        cases.append(
-            {
-                "properties": {
-                    "currency": {"pattern": choice_pattern(currency.lower())},
-                    "markets": {"items": {"pattern": choice_pattern(*billed, aliases=aliases)}},
-                }
-            }
-        )
+        aliases = {a: m for a, m in fields.MARKET_ALIASES.items() if m in billed}
+        markets = {"items": {"pattern": fields.choice_pattern(*billed, aliases=aliases)}}
+        currency_pattern = {"pattern": fields.choice_pattern(currency.lower())}
+        cases.append({"properties": {"currency": currency_pattern, "markets": markets}})
     return {"anyOf": cases}
 
 
 # A product code as the catalogue writes it (contract-service refuses anything else).
 ProductCode = Annotated[str, Field(min_length=1, max_length=100, pattern="^[a-z0-9][a-z0-9-]{0,99}$")]
-# What a contact request may hold: no control characters but line breaks and tabs in a message.
+# What a contact request may hold: no control characters but line breaks and tabs in a message
 # (and something else than space in each).
 _CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"
 _CONTROLS_BUT_BREAKS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
 SUBJECT_PATTERN = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
 MESSAGE_PATTERN = f"^[^{_CONTROLS_BUT_BREAKS}]*[^\\s{_CONTROLS_BUT_BREAKS}][^{_CONTROLS_BUT_BREAKS}]*$"
-Day = text(min_len=10, max_len=10, format="date")
+UNWRITABLE = "The {field} holds characters that cannot be written, or nothing but spaces."
+Day = fields.text(min_len=10, max_len=10, format="date")
 
 
 class Offer(Answer):
@@ -67,45 +47,30 @@ class Offer(Answer):
 
     id: str
     product: str
-    price: Money
+    price: fields.Money
     currency: str
-    valid_until: Date
-    EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus", "price": 4.99, "currency": "EUR",
-                         "valid_until": "2026-12-31"}  # fmt: skip
-
-    @classmethod
-    def of(cls, message: Any) -> Offer:
-        return cls(id=message.id, product=message.product, price=money(message.price_cents),
-                   currency=message.currency, valid_until=message.valid_until or None)  # fmt: skip
+    valid_until: fields.Date
+    EXAMPLE: ClassVar = {"id": "off_3f2a9c", "product": "hosting-plus"}
 
 
 class OfferList(Answer):
     """This month's offers for the customer's market, cheapest first"""
 
     offers: list[Offer]
-    EXAMPLE: ClassVar = {"offers": [Offer.EXAMPLE]}
 
 
 class StaffOffer(Offer):
     """An offer as the service team set it up"""
 
     markets: list[str]
-    valid_from: Date
-    EXAMPLE: ClassVar = {**Offer.EXAMPLE, "markets": ["de", "nl"], "valid_from": "2026-12-01"}
-
-    @classmethod
-    def of(cls, message: Any) -> StaffOffer:
-        return cls(
-            **Offer.of(message).model_dump(), markets=[enum_name(common_pb2.Market, m) for m in message.markets],
-            valid_from=message.valid_from or None,
-        )  # fmt: skip
+    valid_from: fields.Date
+    EXAMPLE: ClassVar = {"markets": ["de", "nl"], "valid_from": "2026-12-01"}
 
 
 class StaffOfferList(Answer):
     """Every offer, the newest first"""
 
     offers: list[StaffOffer]
-    EXAMPLE: ClassVar = {"offers": [StaffOffer.EXAMPLE]}
 
 
 class OfferCreate(Body):
@@ -115,9 +80,9 @@ class OfferCreate(Body):
 
     model_config = ConfigDict(json_schema_extra=_one_currency())
     product: ProductCode
-    price: AmountCents
-    currency: OfferCurrency
-    markets: Annotated[list[Market], Field(min_length=1, max_length=3)]
+    price: fields.AmountCents
+    currency: fields.Currency
+    markets: Annotated[list[fields.Market], Field(min_length=1, max_length=3)]
     valid_from: Day
     valid_until: Day
     EXAMPLE: ClassVar = {"product": "hosting-plus", "price": 4.99, "currency": "EUR", "markets": ["de", "nl"],
@@ -128,9 +93,9 @@ class OfferCreate(Body):
         code = str(self.currency).upper()
         wrong = [m for m in self.markets if CURRENCY_OF[m] != code]
         if wrong:
+            markets = ", ".join(dict.fromkeys(wrong))
             raise InvalidInput(
-                f"The markets {', '.join(dict.fromkeys(wrong))} are not billed in {code}: one offer, one currency.",
-                field="currency",
+                f"The markets {markets} are not billed in {code}: one offer, one currency.", field="currency"
             )
         return self
 
@@ -143,58 +108,43 @@ class OfferCreated(Answer):
 
 
 class OfferOrder(Body):
-    package_id: PackageId
-    EXAMPLE: ClassVar = {"package_id": "pkg_3f2a9c"}
+    package_id: fields.PackageId
 
 
 class CollectionItem(Answer):
     invoice_number: str
     customer_number: str
-    amount: Money
+    amount: fields.Money
     currency: str
     iban_masked: str
     mandate_id: str
+    EXAMPLE: ClassVar = {"amount": 119.0, "mandate_id": "CC-10001"}
 
 
 class Collection(Answer):
     """A SEPA direct debit collection: the invoices it debits"""
 
     id: str
-    created_at: DateTime
-    collection_date: Date
+    created_at: fields.DateTime
+    collection_date: fields.Date
     invoices: list[CollectionItem]
-    EXAMPLE: ClassVar = {
-        "id": "dd_3f2a9c", "created_at": "2026-12-02T10:00:00+00:00", "collection_date": "2026-12-04",
-        "invoices": [{"invoice_number": "RE00000001", "customer_number": "10000001", "amount": 119.0, "currency": "EUR",
-                      "iban_masked": "DE89 **** **** **** **30 00", "mandate_id": "CC-10000001"}],
-    }  # fmt: skip
+    EXAMPLE: ClassVar = {"id": "dd_3f2a9c", "collection_date": "2026-12-04"}
 
     @classmethod
-    def of(cls, message: Any) -> Collection:
-        items = [
-            CollectionItem(
-                invoice_number=i.invoice_number,
-                customer_number=i.customer_number,
-                amount=money(i.amount_cents),
-                currency=i.currency,
-                iban_masked=i.iban_masked,
-                mandate_id=i.mandate_id,
-            )  # fmt: skip
-            for i in message.items
-        ]
-        return cls(id=message.id, created_at=iso(message, "created_at"),
-                   collection_date=message.collection_date or None, invoices=items)  # fmt: skip
+    def from_proto(cls, message: Any, **values: Any) -> Collection:
+        # created_at "" (not null) when unset, as the pages read it as text
+        items = [CollectionItem.from_proto(i) for i in message.items]
+        return super().from_proto(message, invoices=items, created_at=iso(message, "created_at"))
 
 
 class CollectionList(Answer):
     """The collections, newest first"""
 
     collections: list[Collection]
-    EXAMPLE: ClassVar = {"collections": [Collection.EXAMPLE]}
 
 
 class ReturnedDebit(Body):
-    reason: text(min_len=1, max_len=200)
+    reason: fields.text(min_len=1, max_len=200)
     EXAMPLE: ClassVar = {"reason": "MD06 refund request by the debtor"}
 
 
@@ -214,36 +164,35 @@ class ContactRequest(Answer):
     subject: str
     message: str
     attachment: str | None  # the attached PDF's file name
-    created_at: DateTime
+    created_at: fields.DateTime
     status: Literal["open", "answered"]
     answer: str | None  # the service team's answer as mailed; null while open
-    answered_at: DateTime | None
-    EXAMPLE: ClassVar = {"id": "cr_3f2a9c", "customer_number": "10000001", "package_id": None,
-                         "subject": "Signed contract handover", "message": "Attached.", "attachment": "handover.pdf",
-                         "created_at": "2026-12-02T10:00:00+00:00", "status": "answered",
-                         "answer": "Thank you, the handover is done.", "answered_at": "2026-12-02T11:00:00+00:00"}  # fmt: skip
+    answered_at: fields.DateTime | None
+    EXAMPLE: ClassVar = {
+        "id": "cr_3f2a9c", "package_id": None, "subject": "Signed contract handover", "message": "Attached.",
+        "attachment": "handover.pdf", "status": "answered", "answer": "Thank you, the handover is done.",
+        "answered_at": "2026-03-01T11:00:00+00:00",
+    }  # fmt: skip
 
     @classmethod
-    def of(cls, message: Any) -> ContactRequest:
+    def from_proto(cls, message: Any, **values: Any) -> ContactRequest:
+        # created_at "" (not null) when unset, as the pages read it as text
         status = enum_name(contract_pb2.ContactRequestStatus, message.status) or "open"
-        return cls(id=message.id, customer_number=message.customer_number or None, package_id=message.package_id or None,
-                   subject=message.subject, message=message.message, attachment=message.filename or None,
-                   created_at=iso(message, "created_at"), status=status, answer=message.answer or None,
-                   answered_at=iso(message, "answered_at") or None)  # fmt: skip
+        values = {
+            "created_at": iso(message, "created_at"),
+            "status": status,
+            "attachment": message.filename or None,
+        }
+        return super().from_proto(message, **values)
 
 
 class ContactRequestList(Answer):
     """The contact requests, newest first"""
 
     requests: list[ContactRequest]
-    EXAMPLE: ClassVar = {"requests": [ContactRequest.EXAMPLE]}
 
 
 class ContactAnswer(Body):
     # As a contact request's message: line breaks and tabs, no other control characters.
-    message: matching(
-        MESSAGE_PATTERN,
-        "The {field} holds characters that cannot be written, or nothing but spaces.",
-        max_len=5000,
-    )
+    message: fields.matching(MESSAGE_PATTERN, UNWRITABLE, max_len=5000)
     EXAMPLE: ClassVar = {"message": "Thank you, we have carried out the contract handover."}

@@ -13,122 +13,49 @@ from cc_common.rules.written_only import refuse_written_only
 from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
-from gateway_app.schemas import (
-    MAX_TEXT,
-    Answer,
-    Body,
-    Date,
-    DateTime,
-    LinkToken,
-    Password,
-    choice_pattern,
-    exactly_one_of,
-    matching,
-    omitted,
-    text,
-)
+from gateway_app.schemas import Answer, Body, exactly_one_of, fields, omitted
 
-MARKET = Literal["de", "nl", "uk"]
 # The language of mails, PDFs and (after login) the pages: the customer's preference, else its
 # market's (cc_common.i18n.customer_language).
 LANGUAGE = Literal["en", "de", "nl"]
-CUSTOMER_FIELDS = (
-    "company", "first_name", "last_name", "street", "zip", "city", "country", "phone", "mobile", "fax", "email",
-)  # fmt: skip
 # Master data a customer may change online; company and name need the signed contract
 # handover form (common/cc_common/rules/written_only.py; docs/architecture.md).
 ONLINE_FIELDS = ("street", "zip", "city", "country", "phone", "mobile", "fax", "email")
-CLEARABLE_FIELDS = ("phone", "mobile", "fax")
+CUSTOMER_FIELDS = ("company", "first_name", "last_name", *ONLINE_FIELDS)
 SEPA_FIELDS = ("iban", "bic")
 CARD_FIELDS = ("card_token", "card_last4", "card_expiry")
-
-Line = text(max_len=MAX_TEXT)
-
-# Master data in the shapes contract-service takes (contract_service/domain/model.py,
-# normalise_master_data): a line of text has no control characters (no line break); street,
-# city and a last name or company are not blank; the city has at most 100 characters.
-_FREE = "[^\\u0000-\\u001f\\u007f-\\u009f]*"
-_NOT_BLANK = "[^\\s\\u0000-\\u001f\\u007f-\\u009f]"
-TEXT_LINE = _FREE
-FILLED_LINE = f"{_FREE}{_NOT_BLANK}{_FREE}"
-MAX_CITY = 100
-TextLine = matching(TEXT_LINE, "{field} must be one line without control characters.")
-FilledLine = matching(FILLED_LINE, "Please enter {field}, on one line without control characters.")
-City = matching(
-    FILLED_LINE, "Please enter {field}, on one line without control characters.", max_len=MAX_CITY
-)
-Country = matching(
-    addresses.COUNTRY,
-    "Enter the country as a two-letter ISO code, e.g. DE, NL or GB.",
-    max_len=MAX_TEXT,
-    description="ISO 3166-1 alpha-2 (any case), e.g. DE, NL or GB",
-)
-Postcode = matching(
-    addresses.POSTCODE,
-    "This postcode has an unexpected shape; it has letters, digits, spaces or dashes.",
-    max_len=MAX_TEXT,
-    description="Letters, digits, spaces and dashes; in the country's shape where it has one: DE 10115, "
-    "NL 1234 AB, GB SW1A 1AA",
-)
-# A phone number the phonenumbers library takes as valid, with its country prefix (+49 30 1234567)
-# or without one in the customer's market; contract-service checks it (422, with the field).
-Phone = text(max_len=MAX_TEXT, format="phone")
-# An e-mail address as email-validator takes it (contract-service checks it: 422, field email).
-Email = text(max_len=254, format="email")
 
 
 def postcode_rules() -> Any:
     """JSON schema: the zip in the shape of the body's country (addresses.POSTCODE_OF_COUNTRY)."""
-    rules: list[Any] = []
-    for country, pattern in addresses.POSTCODE_OF_COUNTRY.items():
-        then = {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}}
-        named = {
-            "properties": {"country": {"pattern": choice_pattern(country.lower())}},
-            "required": ["country"],
+    return [
+        {
+            "if": {"properties": {"country": {"pattern": fields.choice_pattern(country.lower())}}, "required": ["country"]},
+            "then": {"properties": {"zip": {"pattern": f"^(?:{pattern})$"}}},
         }
-        rules.append({"if": named, "then": then})
-    return rules
+        for country, pattern in addresses.POSTCODE_OF_COUNTRY.items()
+    ]  # fmt: skip
 
 
 def check_postcode_of_country(zip_: str | None, country: str | None) -> None:
     """422 on field zip for a postcode (already of POSTCODE's shape) that does not fit `country`,
     the code of the country the same body names (or its market's)."""
-    if zip_ is None or country is None or addresses.postcode_fits(zip_, country):
-        return
-    raise InvalidInput(
-        f"This postcode does not fit the country {country}; it looks like "
-        f"{addresses.POSTCODE_EXAMPLES.get(country, 'A-1234')}.",
-        field="zip",
-    )
+    if zip_ is not None and country is not None and not addresses.postcode_fits(zip_, country):
+        example = addresses.POSTCODE_EXAMPLES.get(country, "A-1234")
+        raise InvalidInput(f"This postcode does not fit the country {country}; it looks like {example}.", field="zip")  # fmt: skip
 
 
-# Payment data in the shapes contract-service takes (contract_service/domain/model.py); an IBAN
-# and a BIC also by their formats: an IBAN's check digits (ISO 13616), a BIC's country (ISO 9362).
-# A card_expiry in the past is 409 card_expired (the document cannot know today).
-PAYMENT_MAX = 64
-Iban = matching(
-    "\\s*[A-Za-z]{2}[0-9]{2}(?:\\s*[A-Za-z0-9]){11,30}\\s*",
-    "This is not a valid IBAN; it looks like DE89 3704 0044 0532 0130 00.",
-    max_len=PAYMENT_MAX,
-    format="iban",
-)
-Bic = matching(
-    "\\s*[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?\\s*",
-    "This is not a valid BIC; it has 8 or 11 characters, e.g. COBADEFFXXX.",
-    max_len=PAYMENT_MAX,
-    format="bic",
-)
-CardToken = matching(
-    "\\s*[A-Za-z0-9_.:-]{4,64}\\s*",
-    "This is not a card token from the payment provider.",
-    max_len=PAYMENT_MAX,
-)
-CardLast4 = matching("\\s*[0-9]{4}\\s*", "Enter the last four digits of the card.", max_len=PAYMENT_MAX)
-CardExpiry = matching(
-    " *(?:0 *[1-9]|1 *[0-2]) */ *[0-9] *[0-9] *",
-    "Enter the card's expiry date as MM/YY, e.g. 09/28.",
-    max_len=PAYMENT_MAX,
-)
+def refuse_card_numbers(payment: dict[str, str]) -> None:
+    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
+    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
+    name = field_with_card_number(payment)
+    if name is not None:
+        raise InvalidInput(
+            "This looks like a card number, which is never accepted: give the card_token from the "
+            "payment provider.",
+            code="card_number_refused",
+            field=name,
+        )
 
 
 class Payment(Answer):
@@ -137,13 +64,14 @@ class Payment(Answer):
     bic: str | None
     card_last4: str | None
     card_expiry: str | None
+    EXAMPLE: ClassVar = {"method": "sepa"}
 
 
 class Customer(Answer):
     """The customer's master data and masked payment data"""
 
     customer_number: str
-    market: MARKET
+    market: fields.MarketName
     company: str | None
     first_name: str | None
     last_name: str | None
@@ -157,21 +85,14 @@ class Customer(Answer):
     email: str | None
     language: LANGUAGE
     payment: Payment
-    EXAMPLE: ClassVar = {
-        "customer_number": "10001", "market": "de", "company": None, "first_name": "Max",
-        "last_name": "Mustermann", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin",
-        "country": "DE", "phone": "+49301234567", "mobile": None, "fax": None, "email": "max@example.com",
-        "language": "de", "payment": {"method": "sepa", "iban_masked": "DE89 **** **** **** **30 00", "bic": "COBADEFFXXX",
-                    "card_last4": None, "card_expiry": None},
-    }  # fmt: skip
+    EXAMPLE: ClassVar = {"phone": "+49301234567", "language": "de"}
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Customer:
         # contract-service sends the effective language; one that does not yet (an older
         # version during a rollout) leaves it empty, which is the market's.
         market = enum_name(common_pb2.Market, message.market)
-        language = i18n.customer_language(market, message.language)
-        return super().from_proto(message, payment=Payment.from_proto(message.payment), language=language)
+        return super().from_proto(message, language=i18n.customer_language(market, message.language))
 
 
 class CustomerUpdate(Body):
@@ -183,32 +104,27 @@ class CustomerUpdate(Body):
     goes back to the market's language."""
 
     # At least one field to change; a new email with the current password (an email equal to
-    # the current address is no change and is taken without it).
+    # the current address is no change and is taken without it); a zip with a country in the
+    # same body fits it (422 otherwise).
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [{"required": [name]} for name in (*ONLINE_FIELDS, "language")],
-            "dependentRequired": {"email": ["current_password"]},
-            # A zip with a country in the same body fits it (422 otherwise); without one, a zip
-            # that does not fit the stored country (or a country the stored zip does not fit) is
-            # 409 postcode_not_in_country.
-            "allOf": postcode_rules(),
+            "dependentRequired": {"email": ["current_password"]}, "allOf": postcode_rules(),
         }
-    )
-    street: FilledLine = omitted()
-    zip: Postcode = omitted()
-    city: City = omitted()
-    country: Country = omitted()
-    phone: Phone | None = None
-    mobile: Phone | None = None
-    fax: Phone | None = None
-    email: Email = omitted()
+    )  # fmt: skip
+    street: fields.FilledLine = omitted()
+    zip: fields.Postcode = omitted()
+    city: fields.City = omitted()
+    country: fields.Country = omitted()
+    phone: fields.Phone | None = None
+    mobile: fields.Phone | None = None
+    fax: fields.Phone | None = None
+    email: fields.Email = omitted()
     language: LANGUAGE | None = omitted()
-    current_password: Password = omitted()
+    current_password: fields.Password = omitted()
     EXAMPLE: ClassVar = {
-        "street": "Hauptstraße 2",
-        "email": "new@example.com",
-        "current_password": "correct horse battery",
-    }
+        "street": "Hauptstraße 2", "email": "new@example.com", "current_password": "correct horse battery"
+    }  # fmt: skip
 
     @model_validator(mode="before")
     @classmethod
@@ -231,30 +147,17 @@ class CustomerUpdate(Body):
         return {name: getattr(self, name) or "" for name in (*ONLINE_FIELDS, "language") if name in given}
 
 
-def refuse_card_numbers(payment: dict[str, str]) -> None:
-    """InvalidInput card_number_refused, with the field, if a card number was typed anywhere
-    (cc_common/rules/cards.py, the rule contract-service applies too): it is never forwarded."""
-    name = field_with_card_number(payment)
-    if name is not None:
-        raise InvalidInput(
-            "This looks like a card number, which is never accepted: give the card_token from the "
-            "payment provider.",
-            code="card_number_refused",
-            field=name,
-        )
-
-
 class PaymentUpdate(Body):
     """Either a bank account (iban and bic) or a card (card_token from the payment provider,
     card_last4, card_expiry MM/YY); a card number is never accepted (card_number_refused), an
     expired card is 409 card_expired."""
 
     model_config = ConfigDict(json_schema_extra=exactly_one_of(SEPA_FIELDS, CARD_FIELDS))
-    iban: Iban = omitted()
-    bic: Bic = omitted()
-    card_token: CardToken = omitted()
-    card_last4: CardLast4 = omitted()
-    card_expiry: CardExpiry = omitted()
+    iban: fields.Iban = omitted()
+    bic: fields.Bic = omitted()
+    card_token: fields.CardToken = omitted()
+    card_last4: fields.CardLast4 = omitted()
+    card_expiry: fields.CardExpiry = omitted()
     EXAMPLE: ClassVar = {"iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
 
     @model_validator(mode="before")
@@ -263,18 +166,18 @@ class PaymentUpdate(Body):
         if isinstance(data, dict):
             # Said first, before any field's shape: a card number is never echoed or forwarded.
             refuse_card_numbers({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
-        if isinstance(data, dict) and "card_number" in data:
-            raise InvalidInput(
-                "A card number is never accepted: give the card_token from the payment provider, "
-                "with card_last4 and card_expiry.",
-                code="card_number_refused",
-                field="card_token",
-            )
+            if "card_number" in data:
+                raise InvalidInput(
+                    "A card number is never accepted: give the card_token from the payment provider, "
+                    "with card_last4 and card_expiry.",
+                    code="card_number_refused",
+                    field="card_token",
+                )
         return data
 
 
 class EmailRestore(Body):
-    token: LinkToken
+    token: fields.LinkToken
     EXAMPLE: ClassVar = {"token": "r3st0r3L1nkT0k3n"}
 
 
@@ -282,22 +185,18 @@ class Contract(Answer):
     id: str
     package_id: str
     product: str
-    start_date: Date
+    start_date: fields.Date
     term_months: int
-    current_term_end: Date
-    status: Literal["active", "terminated"]
-    created_at: DateTime
+    current_term_end: fields.Date
+    status: fields.ActiveOrTerminated
+    created_at: fields.DateTime
+    EXAMPLE: ClassVar = {"id": "ctr_1a2b", "start_date": "2026-01-01", "term_months": 12}
 
 
 class ContractList(Answer):
     """The contracts of the customer's packages, oldest first"""
 
     contracts: list[Contract]
-    EXAMPLE: ClassVar = {
-        "contracts": [{"id": "ctr_1a2b", "package_id": "pkg_3f2a9c", "product": "hosting-basic",
-                       "start_date": "2026-01-01", "term_months": 12, "current_term_end": "2026-12-31",
-                       "status": "active", "created_at": "2026-01-01T09:00:00+00:00"}]
-    }  # fmt: skip
 
 
 class Form(Answer):
@@ -309,6 +208,10 @@ class Form(Answer):
     mode: Literal["written", "online"]
     endpoint: str | None
     pdf_url: str | None
+    EXAMPLE: ClassVar = {
+        "id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
+        "pdf_url": "/api/v1/forms/contract-handover/pdf",
+    }  # fmt: skip
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Form:
@@ -319,7 +222,3 @@ class FormList(Answer):
     """The forms: written-only ones with a PDF, online ones with their endpoint"""
 
     forms: list[Form]
-    EXAMPLE: ClassVar = {
-        "forms": [{"id": "contract-handover", "title": "Contract handover", "description": "Hand a contract over.",
-                   "mode": "written", "endpoint": None, "pdf_url": "/api/v1/forms/contract-handover/pdf"}]
-    }  # fmt: skip

@@ -6,8 +6,6 @@ from typing import ClassVar
 
 from gateway_app.schemas import Answer, omitted
 
-EXTRAS = ("merged_into", "retry_after", "service", "objection_period_ends_at")
-
 
 class ErrorDetail(Answer):
     code: str
@@ -25,9 +23,7 @@ class Error(Answer):
     """An error: a snake_case code, a message a person can act on, and the field at fault"""
 
     error: ErrorDetail
-    EXAMPLE: ClassVar = {
-        "error": {"code": "invalid_input", "message": "password is required.", "field": "password"}
-    }
+    EXAMPLE: ClassVar = {"error": {"code": "invalid_input", "message": "password is required.", "field": "password"}}  # fmt: skip
 
 
 # What each status means wherever an operation does not say more.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
-from gateway_app.schemas import Answer, DateTime, Money, money
+from gateway_app.schemas import Answer, fields
 
 INVOICE_NUMBER = {"type": "string", "pattern": "^[A-Za-z0-9]{1,20}$", "description": "e.g. RE00000001"}
 
@@ -14,41 +14,27 @@ class Invoice(Answer):
 
     number: str
     date: str | None
-    amount: Money
+    amount: fields.Money
     currency: str
-    status: Literal[
-        "open", "debit_requested", "paid"
-    ]  # debit_requested: a SEPA repeat debit waits for the bank
+    # debit_requested: a SEPA repeat debit waits for the bank
+    status: Literal["open", "debit_requested", "paid"]
     return_reason: str | None  # why the bank returned the last direct debit; null when none was
     repeat_debit_requested: bool
-    repeat_debit_requested_at: DateTime
-    EXAMPLE: ClassVar = {
-        "number": "RE00000001", "date": "2026-01-31", "amount": 12.5, "currency": "EUR", "status": "open",
-        "return_reason": None, "repeat_debit_requested": False, "repeat_debit_requested_at": None,
-    }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Invoice:
-        return super().from_proto(message, amount=money(message.amount_cents))
+    repeat_debit_requested_at: fields.DateTime
+    EXAMPLE: ClassVar = {"number": "RE00000001", "date": "2026-01-31", "amount": 12.5, "repeat_debit_requested_at": None}  # fmt: skip
 
 
 class InvoiceList(Answer):
     """The customer's invoices, newest first"""
 
     invoices: list[Invoice]
-    EXAMPLE: ClassVar = {"invoices": [Invoice.EXAMPLE]}
 
 
 class DebitRequest(Answer):
     """The debit request (a pending one is returned as it is)"""
 
     invoice_number: str
-    requested_at: DateTime
+    requested_at: fields.DateTime
     status: Literal[
         "requested", "paid"
     ]  # requested: waits for the next collection; paid: the card was charged
-    EXAMPLE: ClassVar = {
-        "invoice_number": "RE00000001",
-        "requested_at": "2026-02-01T09:00:00+00:00",
-        "status": "requested",
-    }

@@ -11,25 +11,12 @@ from cc_common.rules.merges import STATUSES
 from customercenter.v2 import common_pb2
 from pydantic import ConfigDict, model_validator
 
-from gateway_app.schemas import (
-    MAX_OPAQUE_ID,
-    Answer,
-    Body,
-    CustomerNumber,
-    DateTime,
-    Domain,
-    LinkToken,
-    Password,
-    exactly_one_of,
-    omitted,
-    text,
-)
+from gateway_app.schemas import MAX_OPAQUE_ID, Answer, Body, exactly_one_of, fields, omitted
 from gateway_app.schemas.auth import SecondFactorCode
 
 MERGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. mrg_9a8b"}
 MAX_REASON = 1000
 MOVED_KINDS = ("packages", "invoices", "contracts", "terminations", "offer_orders", "contact_requests")
-Status = Literal[STATUSES]  # cc_common/rules/merges.py
 
 
 class ComparisonRow(Answer):
@@ -37,6 +24,7 @@ class ComparisonRow(Answer):
     target_value: str | None  # masked for payment data
     source_value: str | None
     result: Literal["equal", "differs", "blocking"]
+    EXAMPLE: ClassVar = {"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann"}
 
 
 class Merge(Answer):
@@ -45,43 +33,31 @@ class Merge(Answer):
     id: str
     target_customer_number: str
     source_customer_number: str
-    status: Status
-    market: Literal["de", "nl", "uk"]
+    status: Literal[STATUSES]  # cc_common/rules/merges.py
+    market: fields.MarketName
     comparison: list[ComparisonRow]
     data_taken_over: bool
     legal_proof_uploaded: bool
     proof_method: Literal["customer_password", "package_password"]
     # A merge proven with a package password: until when the absorbed side may object (null
     # for other merges and once it confirmed), and whether it confirmed.
-    objection_period_ends_at: DateTime
+    objection_period_ends_at: fields.DateTime
     confirmed_by_source: bool
     cancelled_by: Literal["target", "source", "staff", "objection"] | None
     rejection_reason: str | None
-    created_at: DateTime
-    updated_at: DateTime
-    completed_at: DateTime
+    created_at: fields.DateTime
+    updated_at: fields.DateTime
+    completed_at: fields.DateTime
     EXAMPLE: ClassVar = {
         "id": "mrg_9a8b", "target_customer_number": "10001", "source_customer_number": "10002", "status": "ready",
-        "market": "de",
-        "comparison": [{"field": "last_name", "target_value": "Mustermann", "source_value": "Mustermann",
-                        "result": "equal"}],
-        "data_taken_over": False, "legal_proof_uploaded": False, "proof_method": "customer_password",
-        "objection_period_ends_at": None, "confirmed_by_source": False, "cancelled_by": None,
-        "rejection_reason": None, "created_at": "2026-03-01T09:00:00+00:00",
-        "updated_at": "2026-03-01T09:00:00+00:00", "completed_at": None,
+        "objection_period_ends_at": None, "completed_at": None,
     }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Any:
-        rows = [ComparisonRow.from_proto(row) for row in message.comparison]
-        return super().from_proto(message, comparison=rows, **values)
 
 
 class MergeList(Answer):
     """Merges"""
 
     merges: list[Merge]
-    EXAMPLE: ClassVar = {"merges": [Merge.EXAMPLE]}
 
 
 class Step(Answer):
@@ -90,12 +66,16 @@ class Step(Answer):
     started_at: str | None
     finished_at: str | None
     error: str | None
+    EXAMPLE: ClassVar = {
+        "name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
+        "finished_at": "2026-03-02T09:00:00+00:00",
+    }  # fmt: skip
 
 
 def _snapshot(raw: str) -> dict[str, Any]:
     """A master-data snapshot as an object; {} when merge-service sent none (or no object)."""
     try:
-        value = json.loads(raw) if raw else {}
+        value = json.loads(raw or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -111,13 +91,9 @@ class MergeAudit(Merge):
     moved: dict[str, list[str]]
     reversal_reason: str | None
     EXAMPLE: ClassVar = {
-        **Merge.EXAMPLE, "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
+        "status": "completed", "completed_at": "2026-03-02T09:00:00+00:00",
         "target_snapshot": {"last_name": "Mustermann"}, "source_snapshot": {"last_name": "Mustermann"},
-        "steps": [{"name": "move_packages", "state": "done", "started_at": "2026-03-02T08:59:59+00:00",
-                   "finished_at": "2026-03-02T09:00:00+00:00", "error": None}],
-        "moved": {"packages": ["pkg_3f2a9c"], "invoices": [], "contracts": [], "terminations": [], "offer_orders": [],
-                  "contact_requests": []},
-        "reversal_reason": None,
+        "moved": {kind: ["pkg_3f2a9c"] if kind == "packages" else [] for kind in MOVED_KINDS},
     }  # fmt: skip
 
     @classmethod
@@ -126,26 +102,21 @@ class MergeAudit(Merge):
         for group in message.moved:
             moved.setdefault(enum_name(common_pb2.RecordKind, group.kind), []).extend(group.ids)
         return super().from_proto(
-            message.merge,
-            target_snapshot=_snapshot(message.target_snapshot_json),
-            source_snapshot=_snapshot(message.source_snapshot_json),
-            steps=[Step.from_proto(step) for step in message.steps],
-            moved=moved,
-            reversal_reason=message.reversal_reason or None,
-        )
+            message.merge, target_snapshot=_snapshot(message.target_snapshot_json),
+            source_snapshot=_snapshot(message.source_snapshot_json), steps=[Step.from_proto(s) for s in message.steps],
+            moved=moved, reversal_reason=message.reversal_reason or None,
+        )  # fmt: skip
 
 
 class MergeStart(Body):
     """Either source_password, or domain and domain_password (a domain of one of the source's
     packages with that package's password)."""
 
-    model_config = ConfigDict(
-        json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password"))
-    )
-    source_customer_number: CustomerNumber
-    source_password: Password = omitted()
-    domain: Domain = omitted()
-    domain_password: Password = omitted()
+    model_config = ConfigDict(json_schema_extra=exactly_one_of(("source_password",), ("domain", "domain_password")))  # fmt: skip
+    source_customer_number: fields.CustomerNumber
+    source_password: fields.Password = omitted()
+    domain: fields.Domain = omitted()
+    domain_password: fields.Password = omitted()
     # With source_password, when the source number has two-factor authentication: a code of it
     # (a TOTP code or a recovery code, used up). Missing: 401 second_factor_required.
     second_factor_code: SecondFactorCode = omitted()
@@ -156,9 +127,7 @@ class MergeStart(Body):
         has_password = self.source_password is not None
         has_domain = self.domain is not None or self.domain_password is not None
         if has_password and has_domain:
-            raise InvalidInput(
-                "Give either source_password, or domain and domain_password, not both.", field="domain"
-            )
+            raise InvalidInput("Give either source_password, or domain and domain_password, not both.", field="domain")  # fmt: skip
         if not has_password and not has_domain:
             raise InvalidInput(
                 "Prove that the number is yours: give its customer password (source_password), or a "
@@ -166,22 +135,19 @@ class MergeStart(Body):
                 field="source_password",
             )
         if self.second_factor_code is not None and not has_password:
-            raise InvalidInput(
-                "second_factor_code goes with source_password (the number's own login).",
-                field="second_factor_code",
-            )
-        if has_domain and self.domain is None:
-            raise InvalidInput("domain is required with domain_password.", field="domain")
-        if has_domain and self.domain_password is None:
-            raise InvalidInput("domain_password is required with domain.", field="domain_password")
+            message = "second_factor_code goes with source_password (the number's own login)."
+            raise InvalidInput(message, field="second_factor_code")
+        for name, other in (("domain", "domain_password"), ("domain_password", "domain")):
+            if has_domain and getattr(self, name) is None:
+                raise InvalidInput(f"{name} is required with {other}.", field=name)
         return self
 
 
 class Objection(Body):
-    token: LinkToken
+    token: fields.LinkToken
     EXAMPLE: ClassVar = {"token": "0bj3ct10nL1nk"}
 
 
 class MergeReason(Body):
-    reason: text(min_len=1, max_len=MAX_REASON)
+    reason: fields.text(min_len=1, max_len=MAX_REASON)
     EXAMPLE: ClassVar = {"reason": "The signed form does not match the customer number."}

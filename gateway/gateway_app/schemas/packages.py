@@ -11,23 +11,7 @@ from cc_common.rules import package_settings
 from customercenter.v2 import package_pb2
 from pydantic import ConfigDict, StrictBool, model_validator
 
-from gateway_app.schemas import (
-    MAX_OPAQUE_ID,
-    Answer,
-    Body,
-    Date,
-    DateTime,
-    Domain,
-    Money,
-    NewPassword,
-    OpaqueId,
-    Product,
-    choice,
-    matching,
-    money,
-    omitted,
-    whole,
-)
+from gateway_app.schemas import MAX_OPAQUE_ID, Answer, Body, fields, money, omitted
 
 PACKAGE_ID = {"type": "string", "minLength": 1, "maxLength": MAX_OPAQUE_ID, "description": "e.g. pkg_3f2a9c"}
 # Each setting with its own values (cc_common/rules/package_settings.py); a value may also come
@@ -36,12 +20,14 @@ _LOWEST, _HIGHEST = package_settings.PHP_MEMORY_LIMIT_MB
 MEMORY_PATTERN = "\\s*0*(?:6[4-9]|[7-9][0-9]|[1-9][0-9]{2}|10[01][0-9]|102[0-4])\\s*"
 if not re.fullmatch(MEMORY_PATTERN, str(_LOWEST)) or not re.fullmatch(MEMORY_PATTERN, str(_HIGHEST)):
     raise RuntimeError("MEMORY_PATTERN does not match cc_common/rules/package_settings.py")
+AddonKindName = Literal["extra_domain_slot", "mailbox_pack", "database"]
 
 
 class Usage(Answer):
     storage_used_gb: int
     mailboxes_used: int
     databases_used: int
+    EXAMPLE: ClassVar = {"storage_used_gb": 2, "databases_used": 0}
 
 
 class Package(Answer):
@@ -55,30 +41,24 @@ class Package(Answer):
     max_mailboxes: int = omitted()
     max_databases: int = omitted()
     domains: list[str]
-    status: Literal["active", "terminated"]
+    status: fields.ActiveOrTerminated
     created_at: str | None
     usage: Usage
     EXAMPLE: ClassVar = {
-        "id": "pkg_3f2a9c", "customer_number": "10001", "product": "hosting-basic", "product_name": "Hosting Basic",
-        "max_domains": 1, "max_mailboxes": 5, "max_databases": 1, "domains": ["example.com"], "status": "active", "created_at": "2026-01-01T09:00:00+00:00",
-        "usage": {"storage_used_gb": 2, "mailboxes_used": 1, "databases_used": 0},
+        "id": "pkg_3f2a9c", "customer_number": "10001", "product_name": "Hosting Basic", "max_domains": 1,
+        "max_mailboxes": 5, "max_databases": 1, "domains": ["example.com"], "created_at": "2026-01-01T09:00:00+00:00",
     }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Any:
-        return super().from_proto(message, usage=Usage.from_proto(message), **values)
 
 
 class PackageList(Answer):
     """The packages the token may see"""
 
     packages: list[Package]
-    EXAMPLE: ClassVar = {"packages": [Package.EXAMPLE]}
 
 
 class Price(Answer):
-    market: Literal["de", "nl", "uk"]
-    monthly_price: Money
+    market: fields.MarketName
+    monthly_price: fields.Money
     currency: str
 
 
@@ -93,22 +73,13 @@ class ProductInfo(Answer):
     mailboxes: int
     databases: int
     prices: list[Price]
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> ProductInfo:
-        prices = [Price.from_proto(p, monthly_price=money(p.monthly_price_cents)) for p in message.prices]
-        return super().from_proto(message, prices=prices)
+    EXAMPLE: ClassVar = {"code": "hosting-basic", "name": "Hosting Basic", "storage_gb": 10, "mailboxes": 5}
 
 
 class ProductList(Answer):
     """The product catalogue, smallest first, with limits and monthly prices per market"""
 
     products: list[ProductInfo]
-    EXAMPLE: ClassVar = {
-        "products": [{"code": "hosting-basic", "name": "Hosting Basic", "rank": 1, "max_domains": 1, "storage_gb": 10,
-                      "mailboxes": 5, "databases": 1,
-                      "prices": [{"market": "de", "monthly_price": 4.99, "currency": "EUR"}]}]
-    }  # fmt: skip
 
 
 class ProductChange(Package):
@@ -116,12 +87,7 @@ class ProductChange(Package):
 
     direction: Literal["upgrade", "downgrade"]
     from_product: str
-    EXAMPLE: ClassVar = {
-        **Package.EXAMPLE,
-        "product": "hosting-pro",
-        "direction": "upgrade",
-        "from_product": "hosting-basic",
-    }
+    EXAMPLE: ClassVar = {"product": "hosting-pro", "from_product": "hosting-basic"}
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> ProductChange:
@@ -135,16 +101,7 @@ class DomainMove(Answer):
     source: Package
     target: Package
     created: bool
-    EXAMPLE: ClassVar = {
-        "source": Package.EXAMPLE,
-        "target": {**Package.EXAMPLE, "id": "pkg_4b1d", "domains": ["example.org"]},
-        "created": True,
-    }
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> DomainMove:
-        source, target = Package.from_proto(message.source), Package.from_proto(message.target)
-        return super().from_proto(message, source=source, target=target)
+    EXAMPLE: ClassVar = {"target": {**Package.EXAMPLE, "id": "pkg_4b1d", "domains": ["example.org"]}, "created": True}  # fmt: skip
 
 
 class PackageSettings(Answer):
@@ -153,34 +110,26 @@ class PackageSettings(Answer):
 
     package_id: str
     settings: dict[str, str]
-    EXAMPLE: ClassVar = {
-        "package_id": "pkg_3f2a9c",
-        "settings": {"https_redirect": "true", "php_version": "8.3"},
-    }
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> PackageSettings:
-        return super().from_proto(message, settings=dict(sorted(message.settings.items())))
+    EXAMPLE: ClassVar = {"settings": {"https_redirect": "true", "php_version": "8.3"}}
 
 
 class ProductChoice(Body):
-    product: Product
+    product: fields.Product
     EXAMPLE: ClassVar = {"product": "hosting-pro"}
 
 
 class PackagePassword(Body):
-    new_password: NewPassword
-    EXAMPLE: ClassVar = {"new_password": "a new long password"}
+    new_password: fields.NewPassword
 
 
 class Settings(Body):
     """At least one setting, each with its own values; no other name"""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
-    php_version: choice(*package_settings.PHP_VERSIONS) = omitted()
-    https_redirect: StrictBool | choice(*package_settings.SWITCH) = omitted()
-    www_redirect: choice(*package_settings.WWW_REDIRECTS) = omitted()
-    php_memory_limit_mb: whole(_LOWEST, _HIGHEST) | matching(
+    php_version: fields.choice(*package_settings.PHP_VERSIONS) = omitted()
+    https_redirect: StrictBool | fields.choice(*package_settings.SWITCH) = omitted()
+    www_redirect: fields.choice(*package_settings.WWW_REDIRECTS) = omitted()
+    php_memory_limit_mb: fields.whole(_LOWEST, _HIGHEST) | fields.matching(
         MEMORY_PATTERN, f"{{field}} is a whole number from {_LOWEST} to {_HIGHEST}.", max_len=64
     ) = omitted()
 
@@ -199,19 +148,17 @@ class SettingsUpdate(Body):
 
     def as_strings(self) -> dict[str, str]:
         """The values as package-service takes them: true/false, numbers as digits."""
-        return {
-            key: ("true" if value else "false") if isinstance(value, bool) else str(value).strip()
-            for key, value in self.settings.given().items()
-        }
+        given = self.settings.given().items()
+        return {key: str(value).lower() if isinstance(value, bool) else str(value).strip() for key, value in given}  # fmt: skip
 
 
 class Split(Body):
     """Move a domain into target_package_id, or into a new package of product (default the smallest)."""
 
     model_config = ConfigDict(json_schema_extra={"not": {"required": ["target_package_id", "product"]}})
-    domain: Domain
-    target_package_id: OpaqueId = omitted()
-    product: Product = omitted()
+    domain: fields.Domain
+    target_package_id: fields.OpaqueId = omitted()
+    product: fields.Product = omitted()
     EXAMPLE: ClassVar = {"domain": "example.org"}
 
     @model_validator(mode="after")
@@ -224,11 +171,6 @@ class Split(Body):
         return self
 
 
-# --- additional services (add-ons) -----------------------------------------------------------
-
-AddonKindName = Literal["extra_domain_slot", "mailbox_pack", "database"]
-
-
 class Addon(Answer):
     """An additional service of a package. price and currency: the monthly price it was ordered
     at (the owner's market). status: active; terminated (a termination is in place, it ends on
@@ -237,21 +179,16 @@ class Addon(Answer):
     id: str
     package_id: str
     kind: AddonKindName
-    price: Money
+    price: fields.Money
     currency: str
     status: Literal["active", "terminated", "ended"]
-    ordered_at: DateTime
-    ends_at: Date
-    EXAMPLE: ClassVar = {
-        "id": "add_3f2a9c", "package_id": "pkg_3f2a9c", "kind": "extra_domain_slot", "price": 1.99,
-        "currency": "EUR", "status": "active", "ordered_at": "2026-03-01T09:00:00+00:00", "ends_at": None,
-    }  # fmt: skip
+    ordered_at: fields.DateTime
+    ends_at: fields.Date
+    EXAMPLE: ClassVar = {"id": "add_3f2a9c", "price": 1.99, "ends_at": None}
 
     @classmethod
     def from_proto(cls, message: Any, **values: Any) -> Addon:
-        return super().from_proto(
-            message, price=money(message.monthly_price_cents), ends_at=message.ends_at or None
-        )
+        return super().from_proto(message, price=money(message.monthly_price_cents))
 
 
 class AddonOffer(Answer):
@@ -264,11 +201,7 @@ class AddonOffer(Answer):
     mailboxes: int
     databases: int
     prices: list[Price]
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> AddonOffer:
-        prices = [Price.from_proto(p, monthly_price=money(p.monthly_price_cents)) for p in message.prices]
-        return super().from_proto(message, prices=prices)
+    EXAMPLE: ClassVar = {"name": "Extra domain slot", "mailboxes": 0, "databases": 0}
 
 
 class AddonList(Answer):
@@ -277,18 +210,6 @@ class AddonList(Answer):
 
     addons: list[Addon]
     available: list[AddonOffer]
-    EXAMPLE: ClassVar = {
-        "addons": [Addon.EXAMPLE],
-        "available": [{"kind": "extra_domain_slot", "name": "Extra domain slot", "domains": 1, "mailboxes": 0,
-                       "databases": 0, "prices": [{"market": "de", "monthly_price": 1.99, "currency": "EUR"}]}],
-    }  # fmt: skip
-
-    @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> AddonList:
-        return cls(
-            addons=[Addon.from_proto(a) for a in message.addons],
-            available=[AddonOffer.from_proto(o) for o in message.available],
-        )
 
 
 class AddonOrder(Body):
