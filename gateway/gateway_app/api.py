@@ -11,14 +11,16 @@ value inside an object field).
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_type_hints
 
 from cc_common.errors import DomainError, InvalidInput
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from google.protobuf.message import Message
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
@@ -26,11 +28,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app.schemas import Answer, Body
 from gateway_app.schemas.errors import DESCRIPTIONS, Error
+from gateway_app.security import token_required
 
 M = TypeVar("M", bound=BaseModel)
 REF = "#/components/schemas/{model}"
-PDF = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
-XML = {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}}
 SCHEMES = {
     kind: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": text}
     for kind, text in (
@@ -51,9 +52,37 @@ INFO = {
 }
 
 
+def _file(media: str, what: str) -> dict[str, Any]:
+    return {
+        "description": f"The {what}, as an attachment (Content-Disposition: attachment)",
+        "content": {media: {"schema": {"type": "string", "contentMediaType": media}}},
+    }
+
+
+PDF = _file("application/pdf", "PDF")
+XML = _file("application/xml", "XML document")
+# Error texts several operations share (a status left "" is described by DESCRIPTIONS).
+THROTTLED = {429: ""}
+MERGE_NOT_OPEN = "The merge is not in a state that allows this (merge_not_open)"
+CUSTOMER_NOT_ACTIVE = "The customer number is frozen or retired (customer_not_active)"
+
+
 class InvalidJson(DomainError):
     http_status = 400
     default_code = "invalid_json"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path parameter: its schema and what every operation with it answers for an unknown (or
+    another's) value, 404, and, where its form is checked, for a malformed one, 422."""
+
+    schema: dict[str, Any]
+    not_found: str
+    malformed: str = ""
+
+    def errors(self) -> dict[int, str]:
+        return {404: self.not_found, **({422: self.malformed} if self.malformed else {})}
 
 
 @dataclass(frozen=True)
@@ -63,7 +92,7 @@ class Operation:
 
     operation_id: str
     summary: str
-    tags: tuple[str, ...]
+    tag: str
     answers: dict[int, Any]
     body: type[Body] | None = None
     errors: dict[int, str] = field(default_factory=dict)
@@ -72,27 +101,93 @@ class Operation:
     multipart: dict[str, Any] | None = None
     backend: bool = True
     location: bool = False
-    empty_body: dict[str, Any] | None = None
+
+    @property
+    def status(self) -> int:
+        """The status of success."""
+        return min(self.answers)
 
 
-def operation(
-    operation_id: str, summary: str, tags: tuple[str, ...] | str, answers: dict[int, Any], **more: Any
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers the view's operation; with `body=Model` the view gets `body` (the validated
-    model). Put it below `@token_required`, so a request without a token gets 401 first."""
-    op = Operation(operation_id, summary, (tags,) if isinstance(tags, str) else tags, answers, **more)
+View = Callable[..., Any]
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if op.body is not None:
-                kwargs["body"] = parse(op.body, empty=op.empty_body)
-            return view(*args, **kwargs)
 
-        wrapped.operation = op  # type: ignore[attr-defined]
-        return wrapped
+class Api:
+    """The operations of one blueprint. `@api.post(rule, answers, ...)` on a view routes it,
+    requires the blueprint's token kinds (`kinds=` for others; () for none) and records its
+    operation; the rest is derived from the view:
 
-    return decorate
+    - operationId: the view's name in camelCase (`operation_id=` where that name is taken);
+    - summary: the first paragraph of its docstring;
+    - path parameters: by name from the blueprint's `params`, with the errors they imply;
+    - body: the model of its `body` argument, which validates the JSON body;
+    - answer: a returned Answer model is the JSON of the success status (a proto message: that
+      of the documented model's from_proto), None is that status without body, a Response is
+      answered as it is.
+    """
+
+    def __init__(self, bp: Blueprint, tag: str, *kinds: str, **params: Param) -> None:
+        self.bp, self.tag, self.kinds, self.params = bp, tag, kinds, params
+
+    def route(
+        self,
+        method: str,
+        rule: str,
+        answers: dict[int, Any],
+        *,
+        operation_id: str = "",
+        kinds: tuple[str, ...] | None = None,
+        tag: str = "",
+        errors: dict[int, str] | None = None,
+        **more: Any,
+    ) -> Callable[[View], View]:
+        params = {name: self.params[name] for name in re.findall(r"<(?:[^<>:]+:)?([^<>]+)>", rule)}
+        implied = {status: text for param in params.values() for status, text in param.errors().items()}
+        needed = self.kinds if kinds is None else kinds
+
+        def decorate(view: View) -> View:
+            op = Operation(
+                operation_id or re.sub(r"_([a-z])", lambda m: m.group(1).upper(), view.__name__),
+                " ".join((inspect.getdoc(view) or "").split("\n\n")[0].split()),
+                tag or self.tag,
+                answers,
+                body=get_type_hints(view).get("body"),
+                errors={**implied, **(errors or {})},
+                params={name: param.schema for name, param in params.items()},
+                **more,
+            )
+
+            @functools.wraps(view)
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                if op.body is not None:
+                    kwargs["body"] = parse(op.body)
+                result = view(*args, **kwargs)
+                if isinstance(result, Message):
+                    result = op.answers[op.status].from_proto(result)
+                if isinstance(result, Answer):
+                    return answer(result, op.status)
+                return Response(status=op.status) if result is None else result
+
+            wrapped.operation = op  # type: ignore[attr-defined]
+            routed = token_required(*needed)(wrapped) if needed else wrapped
+            self.bp.add_url_rule(rule, view_func=routed, methods=[method])
+            return routed
+
+        return decorate
+
+    def get(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("GET", rule, answers, **more)
+
+    def post(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("POST", rule, answers, **more)
+
+    def put(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("PUT", rule, answers, **more)
+
+    def patch(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("PATCH", rule, answers, **more)
+
+    def delete(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("DELETE", rule, answers, **more)
 
 
 def answer(model: Answer, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -109,7 +204,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_object(*, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     """The request body as a JSON object. Reading it enforces MAX_CONTENT_LENGTH (413)."""
     raw = request.get_data(cache=True)
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -117,8 +212,6 @@ def json_object(*, empty: dict[str, Any] | None = None) -> dict[str, Any]:
         # A body without Content-Length (chunked) is cut at the limit by werkzeug, silently.
         raise RequestEntityTooLarge()
     if not raw.strip():
-        if empty is not None:
-            return dict(empty)
         raise InvalidJson("The request body must be a JSON object.")
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
@@ -157,11 +250,11 @@ def _check_encodable(body: dict[str, Any]) -> None:
                 pending.extend(item)
 
 
-def parse(model: type[M], *, empty: dict[str, Any] | None = None) -> M:
+def parse(model: type[M]) -> M:
     """The body validated by `model`, or the InvalidInput of its first fault (an unknown field
     first, as nothing of an unexpected body is used)."""
     try:
-        return model.model_validate(json_object(empty=empty))
+        return model.model_validate(json_object())
     except ValidationError as error:
         raise invalid_input(error) from None
 
@@ -238,13 +331,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
     if isinstance(value, str):
         return {"description": value}
-    if value is PDF:
-        return {"description": "The PDF, as an attachment (Content-Disposition: attachment)", "content": PDF}
-    if value is XML:
-        return {
-            "description": "The XML document, as an attachment (Content-Disposition: attachment)",
-            "content": XML,
-        }
+    if value is PDF or value is XML:
+        return value
     if isinstance(value, dict):
         return {"description": value.get("description", "The answer"), "content": _content(value)}
     if isinstance(value, tuple):  # one of several models
@@ -274,7 +362,7 @@ def _errors(op: Operation, kinds: frozenset[str]) -> dict[int, str]:
 
 
 def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags)}
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if kinds:
         out["description"] = "Token kinds: " + ", ".join(sorted(kinds)) + "."
     out["security"] = [{f"{kind}Token": []} for kind in sorted(kinds)]
@@ -284,7 +372,7 @@ def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> d
         out["parameters"] = params
     if op.body is not None:
         out["requestBody"] = {
-            "required": op.empty_body is None,
+            "required": True,
             "content": _content(_ref(op.body), op.body.EXAMPLE),
         }
     elif op.multipart is not None:
@@ -350,15 +438,11 @@ def document(app: Flask) -> dict[str, Any]:
 bp = Blueprint("openapi", __name__)
 
 
-@bp.get("/api/openapi.json")
-@operation(
-    "getOpenApi",
-    "This document",
-    "openapi",
-    {200: {"type": "object", "description": "OpenAPI 3.1"}},
-    backend=False,
+@Api(bp, "openapi").get(
+    "/api/openapi.json", {200: {"type": "object", "description": "OpenAPI 3.1"}}, backend=False
 )
-def openapi() -> Response:
+def get_open_api() -> Response:
+    """This document"""
     # Built once per app, on the first request (every blueprint is registered by then).
     if "openapi_document" not in current_app.extensions:
         current_app.extensions["openapi_document"] = document(current_app)
