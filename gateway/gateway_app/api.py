@@ -1,6 +1,6 @@
-"""The API registry: `@operation(...)` on a view validates its JSON body with a pydantic
-model and records what the OpenAPI document says about it; `document(app)` builds that
-document from the views and Flask's url_map; GET /api/openapi.json serves it.
+"""The API registry: `Api(bp, ...).post(...)` on a view routes it, validates its JSON body with
+a pydantic model and records what the OpenAPI document says about it; `document(app)` builds
+that document from the views and Flask's url_map; GET /api/openapi.json serves it.
 
 Body failures: unparsable JSON is 400 invalid_json; a body that is not an object, a string
 that is no valid Unicode (a lone surrogate, in a key too), a missing, unknown or mistyped
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_type_hints
 
 from cc_common.errors import DomainError, InvalidInput
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from google.protobuf.message import Message
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
@@ -100,7 +100,7 @@ class Operation:
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
     multipart: dict[str, Any] | None = None
     backend: bool = True
-    location: bool = False
+    location: str = ""  # 201 names the new resource: the endpoint of its URL (Location header)
 
     @property
     def status(self) -> int:
@@ -164,7 +164,7 @@ class Api:
                 if isinstance(result, Message):
                     result = op.answers[op.status].from_proto(result)
                 if isinstance(result, Answer):
-                    return answer(result, op.status)
+                    return answer(result, op.status, _location(op, result))
                 return Response(status=op.status) if result is None else result
 
             wrapped.operation = op  # type: ignore[attr-defined]
@@ -188,6 +188,15 @@ class Api:
 
     def delete(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
         return self.route("DELETE", rule, answers, **more)
+
+
+def _location(op: Operation, created: Any) -> dict[str, str]:
+    """The URL of a new resource: that of the view `op.location`, which shows it by its id."""
+    if not op.location:
+        return {}
+    shown: Operation = current_app.view_functions[op.location].operation  # type: ignore[union-attr]
+    (name,) = shown.params
+    return {"Location": url_for(op.location, **{name: created.id})}
 
 
 def answer(model: Answer, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -259,6 +268,7 @@ def parse(model: type[M]) -> M:
         raise invalid_input(error) from None
 
 
+# What a body's fault says, by pydantic's error type ({name}: the field; the rest from the error's ctx).
 TYPE_WORDS = {
     "string_type": "a string",
     "int_type": "a whole number",
@@ -266,6 +276,17 @@ TYPE_WORDS = {
     "dict_type": "an object",
     "list_type": "a list",
     "model_type": "an object",
+}
+MESSAGES = {
+    "missing": "{name} is required.",
+    "extra_forbidden": "Unknown field: {name}.",
+    **{kind: f"{{name}} must be {words}." for kind, words in TYPE_WORDS.items()},
+    "string_too_long": "{name} must be at most {max_length} characters long.",
+    "too_short": "{name} must hold at least {min_length} item(s).",
+    "too_long": "{name} may hold at most {max_length} items.",
+    "literal_error": "{name} must be one of: {expected}.",
+    "greater_than_equal": "{name} must be a whole number from {ge} to {le}.",
+    "less_than_equal": "{name} must be a whole number from {ge} to {le}.",
 }
 
 
@@ -279,12 +300,6 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
 
 
 def _message(kind: str, name: str, ctx: dict[str, Any], msg: str) -> str:
-    if kind == "missing":
-        return f"{name} is required."
-    if kind == "extra_forbidden":
-        return f"Unknown field: {name}."
-    if kind in TYPE_WORDS:
-        return f"{name} must be {TYPE_WORDS[kind]}."
     if kind == "string_too_short":
         least = ctx.get("min_length", 1)
         return (
@@ -292,17 +307,8 @@ def _message(kind: str, name: str, ctx: dict[str, Any], msg: str) -> str:
             if least == 1
             else f"{name} must be at least {least} characters long."
         )
-    if kind == "string_too_long":
-        return f"{name} must be at most {ctx.get('max_length')} characters long."
-    if kind == "too_short":
-        return f"{name} must hold at least {ctx.get('min_length')} item(s)."
-    if kind == "too_long":
-        return f"{name} may hold at most {ctx.get('max_length')} items."
-    if kind == "literal_error":
-        return f"{name} must be one of: {ctx.get('expected', '')}."
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{name} must be a whole number from {ctx.get('ge', 0)} to {ctx.get('le', 10_000_000)}."
-    return msg.replace("{field}", name)
+    values = {"max_length": None, "min_length": None, "expected": "", "ge": 0, "le": 10_000_000, **ctx}
+    return MESSAGES[kind].format(name=name, **values) if kind in MESSAGES else msg.replace("{field}", name)
 
 
 def invalid_input(error: ValidationError) -> InvalidInput:
@@ -344,7 +350,7 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
         "description": (value.__doc__ or value.__name__).strip().splitlines()[0],
         "content": _content(_ref(value), value.EXAMPLE),
     }
-    if op.location and status == 201:
+    if op.location:
         out["headers"] = {
             "Location": {"description": "The URL of the new resource", "schema": {"type": "string"}}
         }
@@ -390,20 +396,6 @@ def _models(op: Operation) -> list[type[BaseModel]]:
     return found + ([op.body] if op.body is not None else [])
 
 
-def operations(app: Flask) -> list[tuple[str, str, Operation, frozenset[str]]]:
-    """(path, method, operation, token kinds) of every registered view, in url_map order."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        op = getattr(view, "operation", None)
-        if op is None:
-            continue
-        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((path, method.lower(), op, frozenset(getattr(view, "token_kinds", ()))))
-    return found
-
-
 class _Schemas(GenerateJsonSchema):
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> dict[str, Any]:
         if schema.get("default", ...) is None:  # an omitted() field: left out, not null
@@ -415,9 +407,16 @@ def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
     paths: dict[str, dict[str, Any]] = {}
     models: dict[str, type[BaseModel]] = {"Error": Error}
-    for path, method, op, kinds in operations(app):
-        names = re.findall(r"\{([^}]+)\}", path)
-        paths.setdefault(path, {})[method] = _operation(op, kinds, names)
+    for rule in app.url_map.iter_rules():  # every registered view, in url_map order
+        view = app.view_functions[rule.endpoint]
+        if (op := getattr(view, "operation", None)) is None:
+            continue
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        kinds = frozenset(getattr(view, "token_kinds", ()))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                op, kinds, re.findall(r"\{([^}]+)\}", path)
+            )
         models.update({model.__name__: model for model in _models(op)})
     modes: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         (model, "validation" if issubclass(model, Body) else "serialization") for model in models.values()

@@ -69,6 +69,15 @@ def _mailed_link(message: str) -> Iterator[None]:
         raise InvalidLinkToken(message) from error
 
 
+@contextmanager
+def _logged(failure: str, *args: object) -> Iterator[None]:
+    """A follow-up of a change that has happened: its failure is logged, not answered."""
+    try:
+        yield
+    except DomainError as error:
+        current_app.logger.warning(failure + ": %s %s", *args, error.code, error.message)
+
+
 def _contact_of(record: contract_pb2.Customer) -> dict[str, str]:
     """Where identity sends a mail for the customer, and in which language."""
     return {
@@ -90,11 +99,7 @@ def sign_in_customer(number: str, password: str) -> SignIn:
     (complete_sign_in finishes it)."""
     pending = guard().pending_token()
     response = identity.customer_login(number, password, pending=pending)
-    if response.HasField("second_factor"):
-        return response.second_factor
-    return _issue(
-        response.login, pending, new_device_session=response.session_id if response.new_device else ""
-    )
+    return response.second_factor if response.HasField("second_factor") else _issue(response, pending)
 
 
 def sign_in_staff(username: str, password: str) -> SignIn:
@@ -103,46 +108,44 @@ def sign_in_staff(username: str, password: str) -> SignIn:
     result = identity.staff_login(username, password, pending=pending)
     if isinstance(result, identity_pb2.SecondFactorChallenge):
         return result
-    return _issue(result, pending)
+    return guard().issue(kind="staff", subject=result.subject, generation=result.generation, pending=pending)
 
 
 def complete_sign_in(challenge: str, code: str) -> dict[str, Any]:
     """The second step of a customer or staff login: the session of the token is opened by
     identity as at a login without a second factor."""
     pending = guard().pending_token()
-    response = identity.complete_second_factor(challenge, code, pending=pending)
-    return _issue(
-        response.login, pending, new_device_session=response.session_id if response.new_device else ""
-    )
+    return _issue(identity.complete_second_factor(challenge, code, pending=pending), pending)
 
 
 def _issue(
-    result: identity_pb2.LoginResult, pending: PendingToken, *, new_device_session: str = ""
+    response: identity_pb2.CustomerLoginResponse | identity_pb2.CompleteSecondFactorResponse,
+    pending: PendingToken,
 ) -> dict[str, Any]:
     """The token of a completed customer or staff login (by its subject's kind); on a customer
     login from a device not used before, the notice goes to the contact address."""
-    if result.subject.startswith("staff:"):
-        return guard().issue(
-            kind="staff", subject=result.subject, generation=result.generation, pending=pending
-        )
+    subject, generation = response.login.subject, response.login.generation
+    if subject.startswith("staff:"):
+        return guard().issue(kind="staff", subject=subject, generation=generation, pending=pending)
+    customer_number = identity.subject_name(subject)
     issued = guard().issue(
         kind="customer",
-        subject=result.subject,
-        generation=result.generation,
-        customer_number=identity.subject_name(result.subject),
+        subject=subject,
+        generation=generation,
+        customer_number=customer_number,
         pending=pending,
     )
-    if new_device_session:
+    if response.new_device:
         # identity holds no contact data: the address and market come from contract-service
         # (read with the new token). The login succeeds even when this fails.
+        token = issued["access_token"]
         try:
-            record = contracts.get_customer(token=issued["access_token"])
             identity.notify_new_device(
-                new_device_session, **_contact_of(record), token=issued["access_token"]
+                response.session_id, **_contact_of(contracts.get_customer(token=token)), token=token
             )
         except DomainError as error:
             log.warning(
-                "the new-device notice of session %s was not queued: %s", new_device_session, error.code
+                "the new-device notice of session %s was not queued: %s", response.session_id, error.code
             )
     return issued
 
@@ -340,16 +343,8 @@ def _follow_contract_product(change: package_pb2.ChangeProductResponse, *, custo
     change (or a later reconciliation) brings the contract up to date.
     """
     pkg = change.package
-    try:
+    with _logged("contract of package %s not changed to %s after the package change", pkg.id, pkg.product):
         contracts.change_contract_product(pkg.id, pkg.product, pkg.customer_number or customer_number)
-    except DomainError as error:
-        current_app.logger.warning(
-            "contract of package %s not changed to %s after the package change: %s %s",
-            pkg.id,
-            pkg.product,
-            error.code,
-            error.message,
-        )
 
 
 def split_package(
@@ -423,17 +418,9 @@ def _follow_addon_end(termination: contract_pb2.Termination, *, ends_on: str) ->
     """Shows the add-on as terminated on its date (ends_on) or active again (a retraction,
     ends_on ""). The termination at contract-service is what counts and has happened: a failure
     here is logged, and its scheduler still ends the add-on on the date."""
-    try:
+    failure = "add-on %s of package %s not marked after its termination %s"
+    with _logged(failure, termination.addon_id, termination.package_id, termination.id):
         packages.set_addon_end(termination.package_id, termination.addon_id, ends_on, token=current_token())
-    except DomainError as error:
-        current_app.logger.warning(
-            "add-on %s of package %s not marked after its termination %s: %s %s",
-            termination.addon_id,
-            termination.package_id,
-            termination.id,
-            error.code,
-            error.message,
-        )
 
 
 # --- offers and contact requests ---------------------------------------------------------------

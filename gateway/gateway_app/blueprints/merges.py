@@ -7,9 +7,9 @@ the gateway only validates input, forwards and shapes the answer. A package toke
 from __future__ import annotations
 
 from customercenter.v2 import merge_pb2
-from flask import Blueprint, Response, url_for
+from flask import Blueprint
 
-from gateway_app.api import MERGE_NOT_OPEN, THROTTLED, Api, Param, answer
+from gateway_app.api import MERGE_NOT_OPEN, THROTTLED, Api, Param
 from gateway_app.clients import merges
 from gateway_app.schemas.merges import MERGE_ID, Merge, MergeList, MergeStart, Objection
 from gateway_app.security import current_token
@@ -58,7 +58,7 @@ PROOF_TOO_LARGE = (
 @api.post(
     "",
     {201: Merge},
-    location=True,
+    location="merges.get_merge",
     errors={
         401: START_FAILED,
         409: "A number already merged or in an open merge (merge_conflict), or two markets (different_markets)",
@@ -66,18 +66,15 @@ PROOF_TOO_LARGE = (
         **THROTTLED,
     },
 )
-def start_merge(body: MergeStart) -> Response:
+def start_merge(body: MergeStart) -> merge_pb2.Merge:
     """Start merging another customer number into the signed-in one"""
-    created = merges.start_merge(
+    return merges.start_merge(
         body.source_customer_number,
         source_password=body.source_password or "",
         domain=body.domain or "",
         domain_password=body.domain_password or "",
         token=current_token(),
         second_factor_code=body.second_factor_code or "",
-    )
-    return answer(
-        Merge.from_proto(created), 201, {"Location": url_for("merges.get_merge", merge_id=created.id)}
     )
 
 

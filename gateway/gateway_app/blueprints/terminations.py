@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from cc_common.errors import NotFound
 from customercenter.v2 import contract_pb2
-from flask import Blueprint, Response, url_for
+from flask import Blueprint
 
 from gateway_app import use_cases
-from gateway_app.api import Api, Param, answer
+from gateway_app.api import Api, Param
 from gateway_app.clients import contracts
 from gateway_app.schemas.terminations import TERMINATION_ID, Termination, TerminationCreate, TerminationList
 from gateway_app.security import current_token
@@ -25,7 +25,7 @@ api = Api(bp, "terminations", "customer", termination_id=Param(TERMINATION_ID, U
 @api.post(
     "",
     {201: Termination},
-    location=True,
+    location="terminations.get_termination",
     errors={
         404: "The package has no contract of this customer (not_found)",
         409: "already_terminated, contract_not_active, customer_not_active, an add-on that has ended (addon_ended)",
@@ -33,11 +33,9 @@ api = Api(bp, "terminations", "customer", termination_id=Param(TERMINATION_ID, U
         "this package (field addon_id), or a domain and an add-on together",
     },
 )
-def create_termination(body: TerminationCreate) -> Response:
+def create_termination(body: TerminationCreate) -> contract_pb2.Termination:
     """Terminate a package, or one of its domains, or one of its add-ons, at the end of the current term"""
-    created = use_cases.terminate(body.package_id, domain=body.domain or "", addon_id=body.addon_id or "")
-    location = url_for("terminations.get_termination", termination_id=created.id)
-    return answer(Termination.from_proto(created), 201, {"Location": location})
+    return use_cases.terminate(body.package_id, domain=body.domain or "", addon_id=body.addon_id or "")
 
 
 @api.get("", {200: TerminationList})
