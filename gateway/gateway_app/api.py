@@ -28,6 +28,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app.schemas import Answer, Body
 from gateway_app.schemas.errors import DESCRIPTIONS, Error
+from gateway_app.schemas.invoices import INVOICE_NUMBER
+from gateway_app.schemas.merges import MERGE_ID
+from gateway_app.schemas.packages import PACKAGE_ID
 from gateway_app.security import token_required
 
 M = TypeVar("M", bound=BaseModel)
@@ -83,6 +86,16 @@ class Param:
 
     def errors(self) -> dict[int, str]:
         return {404: self.not_found, **({422: self.malformed} if self.malformed else {})}
+
+
+# Path parameters several blueprints share.
+PACKAGE = Param(PACKAGE_ID, "Unknown package, or one the token may not see (not_found)")
+MERGE = Param(MERGE_ID, "Unknown merge, or one the token may not see (not_found)")
+INVOICE = Param(
+    INVOICE_NUMBER,
+    "Unknown invoice, or one the token may not see (not_found)",
+    "A malformed invoice number (invalid_input, field number)",
+)
 
 
 @dataclass(frozen=True)

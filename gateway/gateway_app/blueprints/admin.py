@@ -13,7 +13,7 @@ from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from customercenter.v2 import common_pb2, contract_pb2, merge_pb2, package_pb2
 from flask import Blueprint, Response, request
 
-from gateway_app.api import MERGE_NOT_OPEN, PDF, Api, Param
+from gateway_app.api import MERGE, MERGE_NOT_OPEN, PACKAGE, PDF, Api, Param
 from gateway_app.clients import contracts, identity, merges, packages
 from gateway_app.schemas.admin import (
     CustomerCreate,
@@ -24,8 +24,8 @@ from gateway_app.schemas.admin import (
 )
 from gateway_app.schemas.customers import CUSTOMER_FIELDS
 from gateway_app.schemas.invoices import Invoice
-from gateway_app.schemas.merges import MERGE_ID, Merge, MergeAudit, MergeList, MergeReason
-from gateway_app.schemas.packages import PACKAGE_ID, Package
+from gateway_app.schemas.merges import Merge, MergeAudit, MergeList, MergeReason
+from gateway_app.schemas.packages import Package
 from gateway_app.security import current_token
 from gateway_app.use_cases import legal_proof_download, package_id_of, require_active_customer
 
@@ -40,8 +40,8 @@ api = Api(
     "admin",
     "staff",
     number=NUMBER,
-    package_id=Param(PACKAGE_ID, "Unknown package (not_found)"),
-    merge_id=Param(MERGE_ID, "Unknown merge (not_found)"),
+    package_id=PACKAGE,
+    merge_id=MERGE,
 )
 PACKAGE_CONFLICT = (
     "A domain belongs to another package (domain_taken), or the customer number is frozen or retired "
@@ -122,7 +122,7 @@ def set_package_usage(package_id: str, body: UsageUpdate) -> package_pb2.Package
 @api.post("/customers/<number>/invoices", {201: Invoice})
 def create_invoice(number: str, body: InvoiceCreate) -> contract_pb2.Invoice:
     """Create an invoice for a customer"""
-    created = contracts.create_invoice(
+    return contracts.create_invoice(
         _path_customer_number(number),
         body.amount,
         currency=str(body.currency or "").upper(),
@@ -130,7 +130,6 @@ def create_invoice(number: str, body: InvoiceCreate) -> contract_pb2.Invoice:
         date=body.date or "",
         token=current_token(),
     )
-    return created
 
 
 # --- merges ---------------------------------------------------------------------------------

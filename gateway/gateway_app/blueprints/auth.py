@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from cc_common.errors import NotFound
 from customercenter.v2 import identity_pb2
 from flask import Blueprint, Response
 
 from gateway_app import use_cases
 from gateway_app.api import THROTTLED, Api, answer
-from gateway_app.clients import identity, packages
+from gateway_app.clients import identity
 from gateway_app.schemas.auth import (
     CustomerLogin,
     Jwks,
@@ -57,7 +56,10 @@ def customer_login(body: CustomerLogin) -> Token | SecondFactorRequired:
     return _login_answer(use_cases.sign_in_customer(body.customer_number, body.password))
 
 
-SECOND_FACTOR_FAILED = "A wrong or used code, or an unknown, used or expired challenge (invalid_credentials); counts as a failed login"
+SECOND_FACTOR_FAILED = (
+    "A wrong or used code, or an unknown, used or expired challenge (invalid_credentials); counts as a "
+    "failed login"
+)
 
 
 @api.post("/api/v1/auth/second-factor", {200: Token}, errors={401: SECOND_FACTOR_FAILED, **THROTTLED})
@@ -70,24 +72,7 @@ def complete_second_factor(body: SecondFactorLogin) -> Token:
 @api.post("/api/v1/auth/package-login", {200: Token}, errors=LOGIN_ERRORS)
 def package_login(body: PackageLogin) -> Token:
     """Log in with a domain and its package password"""
-    try:
-        package_id = packages.resolve_domain(body.domain).id
-    except NotFound:
-        # identity is asked all the same (with a dummy hash), so an unknown domain costs
-        # as much as a wrong password and answers the same 401.
-        package_id = ""
-    pending = guard().pending_token()
-    result = identity.package_login(body.domain, package_id, body.password, pending=pending)
-    package_id = identity.subject_name(result.subject) or package_id
-    # No customer number in a package token: its password may be held by a third party.
-    issued = guard().issue(
-        kind="package",
-        subject=result.subject,
-        generation=result.generation,
-        package_id=package_id,
-        pending=pending,
-    )
-    return Token(**issued, package_id=package_id)
+    return Token(**use_cases.sign_in_package(body.domain, body.password))
 
 
 @api.post("/api/v1/auth/staff-login", SECOND_FACTOR_LOGIN, errors=LOGIN_ERRORS)

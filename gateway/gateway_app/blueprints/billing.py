@@ -9,7 +9,7 @@ from customercenter.v2 import contract_pb2, package_pb2
 from flask import Blueprint, Response, request
 
 from gateway_app import use_cases
-from gateway_app.api import PDF, XML, Api, Param
+from gateway_app.api import INVOICE, PDF, XML, Api, Param
 from gateway_app.clients import contracts
 from gateway_app.downloads import pdf_download, xml_download
 from gateway_app.schemas.billing import (
@@ -32,7 +32,7 @@ from gateway_app.schemas.billing import (
     StaffOffer,
     StaffOfferList,
 )
-from gateway_app.schemas.invoices import INVOICE_NUMBER, Invoice
+from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.security import current_token
 
@@ -46,11 +46,7 @@ staff = Api(
     "admin",
     "staff",
     collection_id=Param(COLLECTION_ID, "Unknown collection (not_found)", MALFORMED_ID),
-    number=Param(
-        INVOICE_NUMBER,
-        "Unknown invoice (not_found)",
-        "A malformed invoice number (invalid_input, field number)",
-    ),
+    number=INVOICE,
     request_id=Param(REQUEST_ID, "No contact request under this id (not_found)", MALFORMED_ID),
 )
 CONTACT_FORM = {

@@ -13,7 +13,7 @@ from customercenter.v2 import contract_pb2
 from flask import Blueprint, Response, url_for
 
 from gateway_app import use_cases
-from gateway_app.api import CUSTOMER_NOT_ACTIVE, PDF, THROTTLED, Api, Param
+from gateway_app.api import CUSTOMER_NOT_ACTIVE, INVOICE, PDF, THROTTLED, Api, Param
 from gateway_app.clients import contracts
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.customers import (
@@ -27,18 +27,13 @@ from gateway_app.schemas.customers import (
     FormList,
     PaymentUpdate,
 )
-from gateway_app.schemas.invoices import INVOICE_NUMBER, DebitRequest, Invoice, InvoiceList
+from gateway_app.schemas.invoices import DebitRequest, Invoice, InvoiceList
 from gateway_app.security import current_token
 
 bp = Blueprint("customer", __name__)
 MAX_FORM_ID = 64
 FORM_ID = {"type": "string", "minLength": 1, "maxLength": MAX_FORM_ID}
 api = Api(bp, "customer", "customer", form_id=Param(FORM_ID, "Unknown form, or one done online (not_found)"))
-INVOICE = Param(
-    INVOICE_NUMBER,
-    "Unknown invoice, or one of another customer (not_found)",
-    "A malformed invoice number (invalid_input, field number)",
-)
 invoices = Api(bp, "invoices", "customer", number=INVOICE)
 UPDATE_CONFLICT = (
     "company, first_name or last_name in the body (written_form_required: a contract handover needs the "

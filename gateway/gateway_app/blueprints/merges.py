@@ -9,16 +9,15 @@ from __future__ import annotations
 from customercenter.v2 import merge_pb2
 from flask import Blueprint
 
-from gateway_app.api import MERGE_NOT_OPEN, THROTTLED, Api, Param
+from gateway_app.api import MERGE, MERGE_NOT_OPEN, THROTTLED, Api
 from gateway_app.clients import merges
-from gateway_app.schemas.merges import MERGE_ID, Merge, MergeList, MergeStart, Objection
+from gateway_app.schemas.merges import Merge, MergeList, MergeStart, Objection
 from gateway_app.security import current_token
 from gateway_app.uploads import uploaded_file
 from gateway_app.use_cases import MAX_LEGAL_PROOF_BYTES, TOO_LARGE
 
 bp = Blueprint("merges", __name__, url_prefix="/api/v1/merges")
-UNKNOWN = "Unknown merge, or one of another customer (not_found)"
-api = Api(bp, "merges", "customer", merge_id=Param(MERGE_ID, UNKNOWN))
+api = Api(bp, "merges", "customer", merge_id=MERGE)
 # The objection link of a merge proven with a package password: no login, the link's token.
 objections_bp = Blueprint("merge_objections", __name__)
 ABSORBED_ONLY = {403: "The caller is not the absorbed customer number (forbidden)", 409: MERGE_NOT_OPEN}
@@ -165,11 +164,10 @@ def upload_legal_proof(merge_id: str) -> merge_pb2.Merge:
     )
     assert upload is not None  # required: a missing file raised
     # merge-service checks that the content is a PDF (422 on field file otherwise).
-    item = merges.upload_legal_proof(
+    return merges.upload_legal_proof(
         merge_id,
         filename=upload.filename,
         content_type=upload.mimetype,
         content=upload.content,
         token=current_token(),
     )
-    return item

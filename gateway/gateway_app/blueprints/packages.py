@@ -14,10 +14,9 @@ from customercenter.v2 import package_pb2
 from flask import Blueprint
 
 from gateway_app import use_cases
-from gateway_app.api import Api, Param
+from gateway_app.api import PACKAGE, Api
 from gateway_app.clients import packages
 from gateway_app.schemas.packages import (
-    PACKAGE_ID,
     Addon,
     AddonList,
     AddonOrder,
@@ -39,8 +38,7 @@ from gateway_app.sign_on import start_link
 from gateway_app.use_cases import package_id_of
 
 bp = Blueprint("packages", __name__)
-UNKNOWN = "Unknown package, or one the token may not see (not_found)"
-api = Api(bp, "packages", "customer", "package", package_id=Param(PACKAGE_ID, UNKNOWN))
+api = Api(bp, "packages", "customer", "package", package_id=PACKAGE)
 CUSTOMER = ("customer",)  # a contractual change
 TERMINATED = "The package is terminated (package_terminated)"
 UNKNOWN_PRODUCT = "Unknown product (invalid_input, field product)"
@@ -49,10 +47,13 @@ NOT_SMALLER = (
     "names the limit), same_product, package_terminated"
 )
 NOT_SPLITTABLE = (
-    "The only domain of the package (last_domain), the target has no room (package_full), package_terminated, "
-    "the customer number is frozen or retired (customer_not_active)"
+    "The only domain of the package (last_domain), the target has no room (package_full), "
+    "package_terminated, the customer number is frozen or retired (customer_not_active)"
 )
-ADDON_REFUSED = f"{TERMINATED}, the customer number is frozen (a merge is being carried out) or retired (customer_not_active)"
+ADDON_REFUSED = (
+    f"{TERMINATED}, the customer number is frozen (a merge is being carried out) or retired "
+    "(customer_not_active)"
+)
 
 
 @api.get("/api/v1/packages", {200: PackageList})
@@ -90,7 +91,8 @@ def list_products() -> ProductList:
 @api.put(
     "/api/v1/packages/<package_id>/password",
     {
-        204: "Set; every other session of the package login has ended (the package login that set it stays signed in)"
+        204: "Set; every other session of the package login has ended (the package login that set it "
+        "stays signed in)"
     },
 )
 def set_package_password(package_id: str, body: PackagePassword) -> None:
@@ -145,8 +147,7 @@ def get_package_settings(package_id: str) -> package_pb2.PackageSettings:
 )
 def update_package_settings(package_id: str, body: SettingsUpdate) -> package_pb2.PackageSettings:
     """Change some technical settings (all are checked before any is stored)"""
-    reply = packages.update_settings(package_id_of(package_id), body.as_strings(), token=current_token())
-    return reply
+    return packages.update_settings(package_id_of(package_id), body.as_strings(), token=current_token())
 
 
 @api.post(
@@ -154,16 +155,15 @@ def update_package_settings(package_id: str, body: SettingsUpdate) -> package_pb
     {200: DomainMove},
     kinds=CUSTOMER,
     errors={
-        404: f"{UNKNOWN}; a domain the package does not have (domain_not_found, field domain)",
+        404: f"{PACKAGE.not_found}; a domain the package does not have (domain_not_found, field domain)",
         409: NOT_SPLITTABLE,
     },
 )
 def split_package(package_id: str, body: Split) -> package_pb2.MoveDomainResponse:
     """Package splitting: move a domain into another package or into a new one"""
-    move = use_cases.split_package(
+    return use_cases.split_package(
         package_id, body.domain, target_package_id=body.target_package_id or "", product=body.product or ""
     )
-    return move
 
 
 @api.get("/api/v1/packages/<package_id>/addons", {200: AddonList})

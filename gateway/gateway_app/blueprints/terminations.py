@@ -28,7 +28,8 @@ api = Api(bp, "terminations", "customer", termination_id=Param(TERMINATION_ID, U
     location="terminations.get_termination",
     errors={
         404: "The package has no contract of this customer (not_found)",
-        409: "already_terminated, contract_not_active, customer_not_active, an add-on that has ended (addon_ended)",
+        409: "already_terminated, contract_not_active, customer_not_active, an add-on that has ended "
+        "(addon_ended)",
         422: "Invalid input, a domain not of this package (invalid_input, field domain), an add-on not of "
         "this package (field addon_id), or a domain and an add-on together",
     },
