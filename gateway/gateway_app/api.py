@@ -1,6 +1,6 @@
-"""The API registry: `@operation(...)` on a view validates its JSON body with a pydantic
-model and records what the OpenAPI document says about it; `document(app)` builds that
-document from the views and Flask's url_map; GET /api/openapi.json serves it.
+"""The API registry: `Api(bp, ...).post(...)` on a view routes it, validates its JSON body with
+a pydantic model and records what the OpenAPI document says about it; `document(app)` builds
+that document from the views and Flask's url_map; GET /api/openapi.json serves it.
 
 Body failures: unparsable JSON is 400 invalid_json; a body that is not an object, a string
 that is no valid Unicode (a lone surrogate, in a key too), a missing, unknown or mistyped
@@ -11,14 +11,16 @@ value inside an object field).
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_type_hints
 
 from cc_common.errors import DomainError, InvalidInput
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from google.protobuf.message import Message
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from pydantic_core import core_schema
@@ -26,11 +28,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway_app.schemas import Answer, Body
 from gateway_app.schemas.errors import DESCRIPTIONS, Error
+from gateway_app.schemas.invoices import INVOICE_NUMBER
+from gateway_app.schemas.merges import MERGE_ID
+from gateway_app.schemas.packages import PACKAGE_ID
+from gateway_app.security import token_required
 
 M = TypeVar("M", bound=BaseModel)
 REF = "#/components/schemas/{model}"
-PDF = {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
-XML = {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}}
 SCHEMES = {
     kind: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": text}
     for kind, text in (
@@ -51,9 +55,47 @@ INFO = {
 }
 
 
+def _file(media: str, what: str) -> dict[str, Any]:
+    return {
+        "description": f"The {what}, as an attachment (Content-Disposition: attachment)",
+        "content": {media: {"schema": {"type": "string", "contentMediaType": media}}},
+    }
+
+
+PDF = _file("application/pdf", "PDF")
+XML = _file("application/xml", "XML document")
+# Error texts several operations share (a status left "" is described by DESCRIPTIONS).
+THROTTLED = {429: ""}
+MERGE_NOT_OPEN = "The merge is not in a state that allows this (merge_not_open)"
+CUSTOMER_NOT_ACTIVE = "The customer number is frozen or retired (customer_not_active)"
+
+
 class InvalidJson(DomainError):
     http_status = 400
     default_code = "invalid_json"
+
+
+@dataclass(frozen=True)
+class Param:
+    """A path parameter: its schema and what every operation with it answers for an unknown (or
+    another's) value, 404, and, where its form is checked, for a malformed one, 422."""
+
+    schema: dict[str, Any]
+    not_found: str
+    malformed: str = ""
+
+    def errors(self) -> dict[int, str]:
+        return {404: self.not_found, **({422: self.malformed} if self.malformed else {})}
+
+
+# Path parameters several blueprints share.
+PACKAGE = Param(PACKAGE_ID, "Unknown package, or one the token may not see (not_found)")
+MERGE = Param(MERGE_ID, "Unknown merge, or one the token may not see (not_found)")
+INVOICE = Param(
+    INVOICE_NUMBER,
+    "Unknown invoice, or one the token may not see (not_found)",
+    "A malformed invoice number (invalid_input, field number)",
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +105,7 @@ class Operation:
 
     operation_id: str
     summary: str
-    tags: tuple[str, ...]
+    tag: str
     answers: dict[int, Any]
     body: type[Body] | None = None
     errors: dict[int, str] = field(default_factory=dict)
@@ -71,28 +113,103 @@ class Operation:
     query: dict[str, dict[str, Any]] = field(default_factory=dict)
     multipart: dict[str, Any] | None = None
     backend: bool = True
-    location: bool = False
-    empty_body: dict[str, Any] | None = None
+    location: str = ""  # 201 names the new resource: the endpoint of its URL (Location header)
+
+    @property
+    def status(self) -> int:
+        """The status of success."""
+        return min(self.answers)
 
 
-def operation(
-    operation_id: str, summary: str, tags: tuple[str, ...] | str, answers: dict[int, Any], **more: Any
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers the view's operation; with `body=Model` the view gets `body` (the validated
-    model). Put it below `@token_required`, so a request without a token gets 401 first."""
-    op = Operation(operation_id, summary, (tags,) if isinstance(tags, str) else tags, answers, **more)
+View = Callable[..., Any]
 
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if op.body is not None:
-                kwargs["body"] = parse(op.body, empty=op.empty_body)
-            return view(*args, **kwargs)
 
-        wrapped.operation = op  # type: ignore[attr-defined]
-        return wrapped
+class Api:
+    """The operations of one blueprint. `@api.post(rule, answers, ...)` on a view routes it,
+    requires the blueprint's token kinds (`kinds=` for others; () for none) and records its
+    operation; the rest is derived from the view:
 
-    return decorate
+    - operationId: the view's name in camelCase (`operation_id=` where that name is taken);
+    - summary: the first paragraph of its docstring;
+    - path parameters: by name from the blueprint's `params`, with the errors they imply;
+    - body: the model of its `body` argument, which validates the JSON body;
+    - answer: a returned Answer model is the JSON of the success status (a proto message: that
+      of the documented model's from_proto), None is that status without body, a Response is
+      answered as it is.
+    """
+
+    def __init__(self, bp: Blueprint, tag: str, *kinds: str, **params: Param) -> None:
+        self.bp, self.tag, self.kinds, self.params = bp, tag, kinds, params
+
+    def route(
+        self,
+        method: str,
+        rule: str,
+        answers: dict[int, Any],
+        *,
+        operation_id: str = "",
+        kinds: tuple[str, ...] | None = None,
+        tag: str = "",
+        errors: dict[int, str] | None = None,
+        **more: Any,
+    ) -> Callable[[View], View]:
+        params = {name: self.params[name] for name in re.findall(r"<(?:[^<>:]+:)?([^<>]+)>", rule)}
+        implied = {status: text for param in params.values() for status, text in param.errors().items()}
+        needed = self.kinds if kinds is None else kinds
+
+        def decorate(view: View) -> View:
+            op = Operation(
+                operation_id or re.sub(r"_([a-z])", lambda m: m.group(1).upper(), view.__name__),
+                " ".join((inspect.getdoc(view) or "").split("\n\n")[0].split()),
+                tag or self.tag,
+                answers,
+                body=get_type_hints(view).get("body"),
+                errors={**implied, **(errors or {})},
+                params={name: param.schema for name, param in params.items()},
+                **more,
+            )
+
+            @functools.wraps(view)
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                if op.body is not None:
+                    kwargs["body"] = parse(op.body)
+                result = view(*args, **kwargs)
+                if isinstance(result, Message):
+                    result = op.answers[op.status].from_proto(result)
+                if isinstance(result, Answer):
+                    return answer(result, op.status, _location(op, result))
+                return Response(status=op.status) if result is None else result
+
+            wrapped.operation = op  # type: ignore[attr-defined]
+            routed = token_required(*needed)(wrapped) if needed else wrapped
+            self.bp.add_url_rule(rule, view_func=routed, methods=[method])
+            return routed
+
+        return decorate
+
+    def get(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("GET", rule, answers, **more)
+
+    def post(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("POST", rule, answers, **more)
+
+    def put(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("PUT", rule, answers, **more)
+
+    def patch(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("PATCH", rule, answers, **more)
+
+    def delete(self, rule: str, answers: dict[int, Any], **more: Any) -> Callable[[View], View]:
+        return self.route("DELETE", rule, answers, **more)
+
+
+def _location(op: Operation, created: Any) -> dict[str, str]:
+    """The URL of a new resource: that of the view `op.location`, which shows it by its id."""
+    if not op.location:
+        return {}
+    shown: Operation = current_app.view_functions[op.location].operation  # type: ignore[union-attr]
+    (name,) = shown.params
+    return {"Location": url_for(op.location, **{name: created.id})}
 
 
 def answer(model: Answer, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -109,7 +226,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_object(*, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     """The request body as a JSON object. Reading it enforces MAX_CONTENT_LENGTH (413)."""
     raw = request.get_data(cache=True)
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -117,8 +234,6 @@ def json_object(*, empty: dict[str, Any] | None = None) -> dict[str, Any]:
         # A body without Content-Length (chunked) is cut at the limit by werkzeug, silently.
         raise RequestEntityTooLarge()
     if not raw.strip():
-        if empty is not None:
-            return dict(empty)
         raise InvalidJson("The request body must be a JSON object.")
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
@@ -157,15 +272,16 @@ def _check_encodable(body: dict[str, Any]) -> None:
                 pending.extend(item)
 
 
-def parse(model: type[M], *, empty: dict[str, Any] | None = None) -> M:
+def parse(model: type[M]) -> M:
     """The body validated by `model`, or the InvalidInput of its first fault (an unknown field
     first, as nothing of an unexpected body is used)."""
     try:
-        return model.model_validate(json_object(empty=empty))
+        return model.model_validate(json_object())
     except ValidationError as error:
         raise invalid_input(error) from None
 
 
+# What a body's fault says, by pydantic's error type ({name}: the field; the rest from the error's ctx).
 TYPE_WORDS = {
     "string_type": "a string",
     "int_type": "a whole number",
@@ -173,6 +289,17 @@ TYPE_WORDS = {
     "dict_type": "an object",
     "list_type": "a list",
     "model_type": "an object",
+}
+MESSAGES = {
+    "missing": "{name} is required.",
+    "extra_forbidden": "Unknown field: {name}.",
+    **{kind: f"{{name}} must be {words}." for kind, words in TYPE_WORDS.items()},
+    "string_too_long": "{name} must be at most {max_length} characters long.",
+    "too_short": "{name} must hold at least {min_length} item(s).",
+    "too_long": "{name} may hold at most {max_length} items.",
+    "literal_error": "{name} must be one of: {expected}.",
+    "greater_than_equal": "{name} must be a whole number from {ge} to {le}.",
+    "less_than_equal": "{name} must be a whole number from {ge} to {le}.",
 }
 
 
@@ -186,12 +313,6 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
 
 
 def _message(kind: str, name: str, ctx: dict[str, Any], msg: str) -> str:
-    if kind == "missing":
-        return f"{name} is required."
-    if kind == "extra_forbidden":
-        return f"Unknown field: {name}."
-    if kind in TYPE_WORDS:
-        return f"{name} must be {TYPE_WORDS[kind]}."
     if kind == "string_too_short":
         least = ctx.get("min_length", 1)
         return (
@@ -199,17 +320,8 @@ def _message(kind: str, name: str, ctx: dict[str, Any], msg: str) -> str:
             if least == 1
             else f"{name} must be at least {least} characters long."
         )
-    if kind == "string_too_long":
-        return f"{name} must be at most {ctx.get('max_length')} characters long."
-    if kind == "too_short":
-        return f"{name} must hold at least {ctx.get('min_length')} item(s)."
-    if kind == "too_long":
-        return f"{name} may hold at most {ctx.get('max_length')} items."
-    if kind == "literal_error":
-        return f"{name} must be one of: {ctx.get('expected', '')}."
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{name} must be a whole number from {ctx.get('ge', 0)} to {ctx.get('le', 10_000_000)}."
-    return msg.replace("{field}", name)
+    values = {"max_length": None, "min_length": None, "expected": "", "ge": 0, "le": 10_000_000, **ctx}
+    return MESSAGES[kind].format(name=name, **values) if kind in MESSAGES else msg.replace("{field}", name)
 
 
 def invalid_input(error: ValidationError) -> InvalidInput:
@@ -238,13 +350,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
     if isinstance(value, str):
         return {"description": value}
-    if value is PDF:
-        return {"description": "The PDF, as an attachment (Content-Disposition: attachment)", "content": PDF}
-    if value is XML:
-        return {
-            "description": "The XML document, as an attachment (Content-Disposition: attachment)",
-            "content": XML,
-        }
+    if value is PDF or value is XML:
+        return value
     if isinstance(value, dict):
         return {"description": value.get("description", "The answer"), "content": _content(value)}
     if isinstance(value, tuple):  # one of several models
@@ -256,7 +363,7 @@ def _answer(status: int, value: Any, op: Operation) -> dict[str, Any]:
         "description": (value.__doc__ or value.__name__).strip().splitlines()[0],
         "content": _content(_ref(value), value.EXAMPLE),
     }
-    if op.location and status == 201:
+    if op.location:
         out["headers"] = {
             "Location": {"description": "The URL of the new resource", "schema": {"type": "string"}}
         }
@@ -274,7 +381,7 @@ def _errors(op: Operation, kinds: frozenset[str]) -> dict[int, str]:
 
 
 def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags)}
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary, "tags": [op.tag]}
     if kinds:
         out["description"] = "Token kinds: " + ", ".join(sorted(kinds)) + "."
     out["security"] = [{f"{kind}Token": []} for kind in sorted(kinds)]
@@ -284,7 +391,7 @@ def _operation(op: Operation, kinds: frozenset[str], path_names: list[str]) -> d
         out["parameters"] = params
     if op.body is not None:
         out["requestBody"] = {
-            "required": op.empty_body is None,
+            "required": True,
             "content": _content(_ref(op.body), op.body.EXAMPLE),
         }
     elif op.multipart is not None:
@@ -302,20 +409,6 @@ def _models(op: Operation) -> list[type[BaseModel]]:
     return found + ([op.body] if op.body is not None else [])
 
 
-def operations(app: Flask) -> list[tuple[str, str, Operation, frozenset[str]]]:
-    """(path, method, operation, token kinds) of every registered view, in url_map order."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        op = getattr(view, "operation", None)
-        if op is None:
-            continue
-        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            found.append((path, method.lower(), op, frozenset(getattr(view, "token_kinds", ()))))
-    return found
-
-
 class _Schemas(GenerateJsonSchema):
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> dict[str, Any]:
         if schema.get("default", ...) is None:  # an omitted() field: left out, not null
@@ -327,9 +420,16 @@ def document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of every registered operation."""
     paths: dict[str, dict[str, Any]] = {}
     models: dict[str, type[BaseModel]] = {"Error": Error}
-    for path, method, op, kinds in operations(app):
-        names = re.findall(r"\{([^}]+)\}", path)
-        paths.setdefault(path, {})[method] = _operation(op, kinds, names)
+    for rule in app.url_map.iter_rules():  # every registered view, in url_map order
+        view = app.view_functions[rule.endpoint]
+        if (op := getattr(view, "operation", None)) is None:
+            continue
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        kinds = frozenset(getattr(view, "token_kinds", ()))
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(
+                op, kinds, re.findall(r"\{([^}]+)\}", path)
+            )
         models.update({model.__name__: model for model in _models(op)})
     modes: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
         (model, "validation" if issubclass(model, Body) else "serialization") for model in models.values()
@@ -350,15 +450,11 @@ def document(app: Flask) -> dict[str, Any]:
 bp = Blueprint("openapi", __name__)
 
 
-@bp.get("/api/openapi.json")
-@operation(
-    "getOpenApi",
-    "This document",
-    "openapi",
-    {200: {"type": "object", "description": "OpenAPI 3.1"}},
-    backend=False,
+@Api(bp, "openapi").get(
+    "/api/openapi.json", {200: {"type": "object", "description": "OpenAPI 3.1"}}, backend=False
 )
-def openapi() -> Response:
+def get_open_api() -> Response:
+    """This document"""
     # Built once per app, on the first request (every blueprint is registered by then).
     if "openapi_document" not in current_app.extensions:
         current_app.extensions["openapi_document"] = document(current_app)

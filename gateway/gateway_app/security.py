@@ -244,3 +244,8 @@ def token_required(*kinds: str) -> Callable[[F], F]:
 
 def current_principal() -> Principal:
     return cast(Principal, g.principal)
+
+
+def current_token() -> str:
+    """The bearer token of the signed-in principal, forwarded to the services."""
+    return current_principal().token

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response
 
-from gateway_app.api import answer, operation
+from gateway_app.api import Api, Param, answer
 from gateway_app.clients import contracts, identity, merges, packages
 from gateway_app.schemas.account import (
     SESSION_ID,
@@ -26,9 +26,11 @@ from gateway_app.schemas.customers import Contract, Customer
 from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.merges import Merge
 from gateway_app.schemas.terminations import Termination
-from gateway_app.security import current_principal, token_required
+from gateway_app.security import current_principal, current_token
 
 bp = Blueprint("account", __name__)
+UNKNOWN = "Unknown, ended or expired session, or one of another customer (not_found)"
+api = Api(bp, "account", "customer", session_id=Param(SESSION_ID, UNKNOWN))
 EXPORT_FORMAT = "customer-center-export/1"
 
 
@@ -88,62 +90,35 @@ def export_filename(customer_number: str) -> str:
 # --- the API -------------------------------------------------------------------------------------
 
 
-@bp.get("/api/v1/sessions")
-@token_required("customer")
-@operation("listSessions", "The customer's signed-in sessions, newest first", "account", {200: SessionList})
-def list_sessions() -> Response:
-    return answer(session_list(current_principal().token))
+@api.get("/api/v1/sessions", {200: SessionList})
+def list_sessions() -> SessionList:
+    """The customer's signed-in sessions, newest first"""
+    return session_list(current_token())
 
 
-@bp.delete("/api/v1/sessions/<session_id>")
-@token_required("customer")
-@operation(
-    "endSession",
-    "Sign out one session: its token is refused from its next request on",
-    "account",
-    {204: "Signed out"},
-    params={"session_id": SESSION_ID},
-    errors={404: "Unknown, ended or expired session, or one of another customer (not_found)"},
+@api.delete("/api/v1/sessions/<session_id>", {204: "Signed out"}, operation_id="endSession")
+def delete_session(session_id: str) -> None:
+    """Sign out one session: its token is refused from its next request on"""
+    end_session(session_id, current_token())
+
+
+@api.delete(
+    "/api/v1/sessions", {204: "Every other token of the customer is dead"}, operation_id="endOtherSessions"
 )
-def delete_session(session_id: str) -> Response:
-    end_session(session_id, current_principal().token)
-    return Response(status=204)
+def delete_other_sessions() -> None:
+    """Sign out every session of the customer but this one"""
+    end_other_sessions(current_token())
 
 
-@bp.delete("/api/v1/sessions")
-@token_required("customer")
-@operation(
-    "endOtherSessions",
-    "Sign out every session of the customer but this one",
-    "account",
-    {204: "Every other token of the customer is dead"},
-)
-def delete_other_sessions() -> Response:
-    end_other_sessions(current_principal().token)
-    return Response(status=204)
+@api.get("/api/v1/login-history", {200: LoginHistory})
+def list_login_history() -> LoginHistory:
+    """The last login attempts with the customer number (at most 100, of 180 days), newest first"""
+    return login_history(current_token())
 
 
-@bp.get("/api/v1/login-history")
-@token_required("customer")
-@operation(
-    "listLoginHistory",
-    "The last login attempts with the customer number (at most 100, of 180 days), newest first",
-    "account",
-    {200: LoginHistory},
-)
-def list_login_history() -> Response:
-    return answer(login_history(current_principal().token))
-
-
-@bp.get("/api/v1/customer/export")
-@token_required("customer")
-@operation(
-    "exportCustomerData",
-    "Download everything stored about the customer number as one JSON file",
-    "account",
-    {200: CustomerExport},
-)
+@api.get("/api/v1/customer/export", {200: CustomerExport})
 def export_customer_data() -> Response:
+    """Download everything stored about the customer number as one JSON file"""
     principal = current_principal()
     filename = export_filename(principal.customer_number or "")
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -15,12 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from gateway_app.api import answer, operation
+from gateway_app.api import Api, answer
 from gateway_app.backends import Backend, current_backends
 from gateway_app.schemas.errors import ErrorDetail
 from gateway_app.schemas.health import Health, Live
 
 bp = Blueprint("health", __name__)
+api = Api(bp, "health")
 
 
 def _serving(client: Backend[Any], timeout: float) -> bool:
@@ -30,27 +31,15 @@ def _serving(client: Backend[Any], timeout: float) -> bool:
         return False
 
 
-@bp.get("/livez")
-@operation(
-    "livez",
-    "Whether the gateway process answers (liveness; asks no service)",
-    "health",
-    {200: Live},
-    backend=False,
-)
-def livez() -> Response:
-    return answer(Live(status="ok"))
+@api.get("/livez", {200: Live}, backend=False)
+def livez() -> Live:
+    """Whether the gateway process answers (liveness; asks no service)"""
+    return Live(status="ok")
 
 
-@bp.get("/healthz")
-@operation(
-    "healthz",
-    "Whether every service is serving (readiness)",
-    "health",
-    {200: Health, 503: Health},
-    backend=False,
-)
-def healthz() -> Response:
+@api.get("/healthz", {200: Health, 503: Health}, backend=False)
+def healthz() -> Health | Response:
+    """Whether every service is serving (readiness)"""
     clients = current_backends().by_name()
     timeout = current_app.config["HEALTH_TIMEOUT"]
     with ThreadPoolExecutor(max_workers=len(clients), thread_name_prefix="healthz") as pool:
@@ -58,6 +47,6 @@ def healthz() -> Response:
         states = {name: "SERVING" if future.result() else "NOT_SERVING" for name, future in futures.items()}
     down = [name for name, state in states.items() if state != "SERVING"]
     if not down:
-        return answer(Health(status="ok", services=states))
+        return Health(status="ok", services=states)
     error = ErrorDetail(code="service_unavailable", message="Not serving: " + ", ".join(down))
     return answer(Health(status="unavailable", services=states, error=error), 503)

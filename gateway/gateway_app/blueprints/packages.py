@@ -1,23 +1,22 @@
 """Packages: a customer token sees all its packages, a package token only its own.
 
 The package login administrates its package technically (settings, package password);
-contractual changes (upgrade, downgrade, splitting, terminations) need the customer login.
-A package token never carries or reveals the owner's customer number: its password may be
-held by a third party. package-service checks ownership from the forwarded token.
+contractual changes (upgrade, downgrade, splitting, add-ons, terminations) need the customer
+login: a package login gets 403. A package token never carries or reveals the owner's
+customer number: its password may be held by a third party. package-service checks ownership
+from the forwarded token.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from cc_common.errors import InvalidInput
-from flask import Blueprint, Response
+from customercenter.v2 import package_pb2
+from flask import Blueprint
 
 from gateway_app import use_cases
-from gateway_app.api import answer, operation
+from gateway_app.api import PACKAGE, Api
 from gateway_app.clients import packages
 from gateway_app.schemas.packages import (
-    PACKAGE_ID,
     Addon,
     AddonList,
     AddonOrder,
@@ -34,74 +33,70 @@ from gateway_app.schemas.packages import (
     SettingsUpdate,
     Split,
 )
-from gateway_app.security import current_principal, token_required
-from gateway_app.use_cases import change_product, package_id_of, split_package, visible_package
+from gateway_app.security import current_token
+from gateway_app.sign_on import start_link
+from gateway_app.use_cases import package_id_of
 
 bp = Blueprint("packages", __name__)
-
-PARAMS = {"package_id": PACKAGE_ID}
-NOT_FOUND = {404: "Unknown package, or one the token may not see (not_found)"}
-
-
-@bp.get("/api/v1/packages")
-@token_required("customer", "package")
-@operation("listPackages", "The packages the token may see", "packages", {200: PackageList})
-def list_packages() -> Response:
-    items = packages.list_packages(token=current_principal().token)
-    return answer(PackageList(packages=[Package.from_proto(item) for item in items]))
-
-
-@bp.get("/api/v1/packages/<package_id>")
-@token_required("customer", "package")
-@operation("getPackage", "One package", "packages", {200: Package}, params=PARAMS, errors=NOT_FOUND)
-def get_package(package_id: str) -> Response:
-    return answer(Package.from_proto(visible_package(package_id)))
+api = Api(bp, "packages", "customer", "package", package_id=PACKAGE)
+CUSTOMER = ("customer",)  # a contractual change
+TERMINATED = "The package is terminated (package_terminated)"
+UNKNOWN_PRODUCT = "Unknown product (invalid_input, field product)"
+NOT_SMALLER = (
+    "A larger product (not_a_downgrade), the domains or usage do not fit (package_does_not_fit, the message "
+    "names the limit), same_product, package_terminated"
+)
+NOT_SPLITTABLE = (
+    "The only domain of the package (last_domain), the target has no room (package_full), "
+    "package_terminated, the customer number is frozen or retired (customer_not_active)"
+)
+ADDON_REFUSED = (
+    f"{TERMINATED}, the customer number is frozen (a merge is being carried out) or retired "
+    "(customer_not_active)"
+)
 
 
-@bp.post("/api/v1/packages/<package_id>/start")
-@token_required("customer", "package")
-@operation(
-    "startPackage",
-    "A single sign-on link into the package's administration (valid 60 seconds, single use)",
-    "packages",
+@api.get("/api/v1/packages", {200: PackageList})
+def list_packages() -> PackageList:
+    """The packages the token may see"""
+    return PackageList(
+        packages=[Package.from_proto(item) for item in packages.list_packages(token=current_token())]
+    )
+
+
+@api.get("/api/v1/packages/<package_id>", {200: Package})
+def get_package(package_id: str) -> package_pb2.Package:
+    """One package"""
+    return use_cases.visible_package(package_id)
+
+
+@api.post(
+    "/api/v1/packages/<package_id>/start",
     {200: PackageStart},
-    params=PARAMS,
-    errors={**NOT_FOUND, 409: "The package has ended (package_terminated)"},
+    errors={409: "The package has ended (package_terminated)"},
 )
-def start_package(package_id: str) -> Response:
-    from gateway_app.sign_on import start_link
-
-    return answer(PackageStart(url=start_link(package_id)))
-
-
-@bp.get("/api/v1/products")
-@token_required("customer", "package", "staff")
-@operation(
-    "listProducts",
-    "The product catalogue, smallest first, with limits and monthly prices per market",
-    "packages",
-    {200: ProductList},
-)
-def list_products() -> Response:
-    items = packages.list_products(token=current_principal().token)
-    return answer(ProductList(products=[ProductInfo.from_proto(item) for item in items]))
+def start_package(package_id: str) -> PackageStart:
+    """A single sign-on link into the package's administration (valid 60 seconds, single use)"""
+    return PackageStart(url=start_link(package_id))
 
 
-@bp.put("/api/v1/packages/<package_id>/password")
-@token_required("customer", "package")
-@operation(
-    "setPackagePassword",
-    "Set the package password used by package-login",
-    "packages",
+@api.get("/api/v1/products", {200: ProductList}, kinds=("customer", "package", "staff"))
+def list_products() -> ProductList:
+    """The product catalogue, smallest first, with limits and monthly prices per market"""
+    return ProductList(
+        products=[ProductInfo.from_proto(p) for p in packages.list_products(token=current_token())]
+    )
+
+
+@api.put(
+    "/api/v1/packages/<package_id>/password",
     {
         204: "Set; every other session of the package login has ended (the package login that set it "
         "stays signed in)"
     },
-    body=PackagePassword,
-    params=PARAMS,
-    errors=NOT_FOUND,
 )
-def set_package_password(package_id: str, body: PackagePassword) -> Response:
+def set_package_password(package_id: str, body: PackagePassword) -> None:
+    """Set the package password used by package-login"""
     try:
         # 404 unless the owner or the package itself asks; the package's other sessions end.
         use_cases.set_package_password(package_id, body.new_password)
@@ -109,154 +104,83 @@ def set_package_password(package_id: str, body: PackagePassword) -> Response:
         if error.field == "password":
             raise InvalidInput(error.message, code=error.code, field="new_password") from error
         raise
-    return Response(status=204)
 
 
-# --- product changes -----------------------------------------------------------------------
-
-
-def _change_product(package_id: str, body: ProductChoice, *, wanted: str) -> Response:
-    return answer(ProductChange.from_proto(change_product(package_id, body.product, wanted=wanted)))
-
-
-def _product_change(direction: str, conflicts: str) -> dict[str, Any]:
-    return dict(
-        summary=f"Change to a {'smaller' if direction == 'downgrade' else 'larger'} product (customer login "
-        "only: a contractual change; a package login gets 403)",
-        tags="packages",
-        body=ProductChoice,
-        answers={200: ProductChange},
-        params=PARAMS,
-        errors={**NOT_FOUND, 409: conflicts, 422: "Unknown product (invalid_input, field product)"},
-    )
-
-
-@bp.post("/api/v1/packages/<package_id>/downgrade")
-@token_required("customer")
-@operation(
-    "downgradePackage",
-    **_product_change(
-        "downgrade",
-        "A larger product (not_a_downgrade), the domains or usage do not fit (package_does_not_fit, the "
-        "message names the limit), same_product, package_terminated",
-    ),
+@api.post(
+    "/api/v1/packages/<package_id>/downgrade",
+    {200: ProductChange},
+    kinds=CUSTOMER,
+    errors={409: NOT_SMALLER, 422: UNKNOWN_PRODUCT},
 )
-def downgrade(package_id: str, body: ProductChoice) -> Response:
-    return _change_product(package_id, body, wanted="downgrade")
+def downgrade_package(package_id: str, body: ProductChoice) -> package_pb2.ChangeProductResponse:
+    """Change to a smaller product (customer login only: a contractual change; a package login gets 403)"""
+    return use_cases.change_product(package_id, body.product, wanted="downgrade")
 
 
-@bp.post("/api/v1/packages/<package_id>/upgrade")
-@token_required("customer")
-@operation(
-    "upgradePackage",
-    **_product_change("upgrade", "A smaller product (not_an_upgrade), same_product, package_terminated"),
-)
-def upgrade(package_id: str, body: ProductChoice) -> Response:
-    return _change_product(package_id, body, wanted="upgrade")
-
-
-# --- technical settings --------------------------------------------------------------------
-
-
-@bp.get("/api/v1/packages/<package_id>/settings")
-@token_required("customer", "package")
-@operation(
-    "getPackageSettings",
-    "The technical settings of a package, defaults included",
-    "packages",
-    {200: PackageSettings},
-    params=PARAMS,
-    errors=NOT_FOUND,
-)
-def get_settings(package_id: str) -> Response:
-    reply = packages.get_settings(package_id_of(package_id), token=current_principal().token)
-    return answer(PackageSettings.from_proto(reply))
-
-
-@bp.patch("/api/v1/packages/<package_id>/settings")
-@token_required("customer", "package")
-@operation(
-    "updatePackageSettings",
-    "Change some technical settings (all are checked before any is stored)",
-    "packages",
-    {200: PackageSettings},
-    body=SettingsUpdate,
-    params=PARAMS,
+@api.post(
+    "/api/v1/packages/<package_id>/upgrade",
+    {200: ProductChange},
+    kinds=CUSTOMER,
     errors={
-        **NOT_FOUND,
-        409: "The package is terminated (package_terminated)",
+        409: "A smaller product (not_an_upgrade), same_product, package_terminated",
+        422: UNKNOWN_PRODUCT,
+    },
+)
+def upgrade_package(package_id: str, body: ProductChoice) -> package_pb2.ChangeProductResponse:
+    """Change to a larger product (customer login only: a contractual change; a package login gets 403)"""
+    return use_cases.change_product(package_id, body.product, wanted="upgrade")
+
+
+@api.get("/api/v1/packages/<package_id>/settings", {200: PackageSettings})
+def get_package_settings(package_id: str) -> package_pb2.PackageSettings:
+    """The technical settings of a package, defaults included"""
+    return packages.get_settings(package_id_of(package_id), token=current_token())
+
+
+@api.patch(
+    "/api/v1/packages/<package_id>/settings",
+    {200: PackageSettings},
+    errors={
+        409: TERMINATED,
         422: "Unknown setting or value (invalid_input, field settings or settings.<key>)",
     },
 )
-def update_settings(package_id: str, body: SettingsUpdate) -> Response:
-    package_id = package_id_of(package_id)
-    reply = packages.update_settings(package_id, body.as_strings(), token=current_principal().token)
-    return answer(PackageSettings.from_proto(reply))
+def update_package_settings(package_id: str, body: SettingsUpdate) -> package_pb2.PackageSettings:
+    """Change some technical settings (all are checked before any is stored)"""
+    return packages.update_settings(package_id_of(package_id), body.as_strings(), token=current_token())
 
 
-# --- package splitting ---------------------------------------------------------------------
-
-
-@bp.post("/api/v1/packages/<package_id>/split")
-@token_required("customer")
-@operation(
-    "splitPackage",
-    "Package splitting: move a domain into another package or into a new one",
-    "packages",
+@api.post(
+    "/api/v1/packages/<package_id>/split",
     {200: DomainMove},
-    body=Split,
-    params=PARAMS,
+    kinds=CUSTOMER,
     errors={
-        404: "Unknown package, or one the token may not see (not_found); a domain the package does not "
-        "have (domain_not_found, field domain)",
-        409: "The only domain of the package (last_domain), the target has no room (package_full), "
-        "package_terminated, the customer number is frozen or retired (customer_not_active)",
-        422: "Invalid input (invalid_input, with field)",
+        404: f"{PACKAGE.not_found}; a domain the package does not have (domain_not_found, field domain)",
+        409: NOT_SPLITTABLE,
     },
 )
-def split(package_id: str, body: Split) -> Response:
-    move = split_package(
+def split_package(package_id: str, body: Split) -> package_pb2.MoveDomainResponse:
+    """Package splitting: move a domain into another package or into a new one"""
+    return use_cases.split_package(
         package_id, body.domain, target_package_id=body.target_package_id or "", product=body.product or ""
     )
-    return answer(DomainMove.from_proto(move))
 
 
-# --- additional services (add-ons) ---------------------------------------------------------
+@api.get("/api/v1/packages/<package_id>/addons", {200: AddonList})
+def list_addons(package_id: str) -> package_pb2.ListAddonsResponse:
+    """The package's add-ons (ended ones included) and the add-ons that can be ordered, with their
+    monthly prices per market"""
+    return packages.list_addons(package_id_of(package_id), token=current_token())
 
 
-@bp.get("/api/v1/packages/<package_id>/addons")
-@token_required("customer", "package")
-@operation(
-    "listAddons",
-    "The package's add-ons (ended ones included) and the add-ons that can be ordered, with their "
-    "monthly prices per market",
-    "packages",
-    {200: AddonList},
-    params=PARAMS,
-    errors=NOT_FOUND,
-)
-def list_addons(package_id: str) -> Response:
-    reply = packages.list_addons(package_id_of(package_id), token=current_principal().token)
-    return answer(AddonList.from_proto(reply))
-
-
-@bp.post("/api/v1/packages/<package_id>/addons")
-@token_required("customer")
-@operation(
-    "orderAddon",
-    "Order an add-on at the monthly price of the customer's market (customer login only: a "
-    "contractual change; a package login gets 403). It raises the package's limits at once and is "
-    "terminated on its own (POST /api/v1/terminations with addon_id)",
-    "packages",
+@api.post(
+    "/api/v1/packages/<package_id>/addons",
     {201: Addon},
-    body=AddonOrder,
-    params=PARAMS,
-    errors={
-        **NOT_FOUND,
-        409: "The package is terminated (package_terminated), the customer number is frozen (a merge "
-        "is being carried out) or retired (customer_not_active)",
-        422: "Unknown kind (invalid_input, field kind)",
-    },
+    kinds=CUSTOMER,
+    errors={409: ADDON_REFUSED, 422: "Unknown kind (invalid_input, field kind)"},
 )
-def order_addon(package_id: str, body: AddonOrder) -> Response:
-    return answer(Addon.from_proto(use_cases.order_addon(package_id, body.kind)), 201)
+def order_addon(package_id: str, body: AddonOrder) -> package_pb2.Addon:
+    """Order an add-on at the monthly price of the customer's market (customer login only: a
+    contractual change; a package login gets 403). It raises the package's limits at once and is
+    terminated on its own (POST /api/v1/terminations with addon_id)"""
+    return use_cases.order_addon(package_id, body.kind)

@@ -11,15 +11,15 @@ from customercenter.v2 import identity_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints.auth import (
+from gateway_app.clients import contracts, identity, packages
+from gateway_app.security import PendingToken, guard
+from gateway_app.use_cases import (
     SignIn,
     complete_sign_in,
     send_password_reset,
     sign_in_customer,
     sign_in_staff,
 )
-from gateway_app.clients import contracts, identity, packages
-from gateway_app.security import PendingToken, guard
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_preference
 from gateway_app.web.pages import (

@@ -16,14 +16,6 @@ from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.blueprints import account
-from gateway_app.blueprints.auth import change_password, notice_address
-from gateway_app.blueprints.billing import order, send_contact_request
-from gateway_app.blueprints.customer import (
-    change_customer_data,
-    restore_email,
-    store_payment,
-)
-from gateway_app.blueprints.terminations import retract
 from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
@@ -39,7 +31,20 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
-from gateway_app.use_cases import change_product, set_package_password, split_package, visible_package
+from gateway_app.use_cases import (
+    change_customer_data,
+    change_password,
+    change_product,
+    notice_address,
+    order,
+    restore_email,
+    retract,
+    send_contact_request,
+    set_package_password,
+    split_package,
+    store_payment,
+    visible_package,
+)
 from gateway_app.web import bp
 from gateway_app.web.i18n import LANGUAGE_NAMES, LANGUAGES, remember_preference
 from gateway_app.web.pages import FormState, check_new_password, page, require

@@ -19,13 +19,12 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES, TOO_LARGE
 from gateway_app.clients import contracts, merges
 from gateway_app.schemas.customers import Customer
 from gateway_app.schemas.merges import Merge
 from gateway_app.security import current_principal
 from gateway_app.uploads import uploaded_file
-from gateway_app.use_cases import correct_data_in_merge
+from gateway_app.use_cases import MAX_LEGAL_PROOF_BYTES, TOO_LARGE, correct_data_in_merge
 from gateway_app.web import bp
 from gateway_app.web.customer import CONTACT_FIELDS, contact_form, save_contact_form
 from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require

@@ -17,12 +17,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway_app import sign_on
-from gateway_app.blueprints.terminations import terminate
 from gateway_app.clients import contracts, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
 from gateway_app.schemas.packages import Addon, AddonKindName, AddonOffer
 from gateway_app.security import current_principal, guard
-from gateway_app.use_cases import change_product, order_addon, set_package_password, visible_package
+from gateway_app.use_cases import (
+    change_product,
+    order_addon,
+    set_package_password,
+    terminate,
+    visible_package,
+)
 from gateway_app.web import bp
 from gateway_app.web.pages import FormState, check_new_password, error_message, error_page, page, require
 from gateway_app.web.session import page_login, start_session

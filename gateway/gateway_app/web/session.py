@@ -91,8 +91,8 @@ def check_csrf() -> None:
     if request.endpoint in ("web.merge_legal_proof", "web.customer_contact"):
         # The signed form (or a contact request's PDF) may be up to 5 MB (the API's limit);
         # raised before the form is parsed.
-        from gateway_app.blueprints.merges import MAX_LEGAL_PROOF_BYTES
         from gateway_app.uploads import FORM_OVERHEAD
+        from gateway_app.use_cases import MAX_LEGAL_PROOF_BYTES
 
         request.max_content_length = MAX_LEGAL_PROOF_BYTES + FORM_OVERHEAD
     cookie = request.cookies.get(CSRF_COOKIE, "")

@@ -12,13 +12,12 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway_app.blueprints.admin import legal_proof_download
-from gateway_app.blueprints.billing import answer_contact
 from gateway_app.clients import contracts, merges
 from gateway_app.downloads import pdf_download
 from gateway_app.schemas.billing import ContactRequest
 from gateway_app.schemas.merges import MAX_REASON, MergeAudit
 from gateway_app.security import current_principal
+from gateway_app.use_cases import answer_contact, legal_proof_download
 from gateway_app.web import bp
 from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
 from gateway_app.web.pages import FormState, page
