@@ -24,9 +24,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, Response, request
 from flask_babel import Babel, format_currency, format_date, get_locale
 
-from gateway_app.proxy import secure_cookies
 from gateway_app.web import bp
-from gateway_app.web.session import PREFERENCE_COOKIE, SESSION_COOKIE, R
+from gateway_app.web.session import PREFERENCE_COOKIE, SESSION_COOKIE, R, cookie_flags
 
 LANGUAGES = ("en", "de", "nl")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "nl": "Nederlands"}
@@ -77,18 +76,11 @@ def current_language() -> str:
 def language_links() -> list[dict[str, str | bool]]:
     """The language switch: this page (GET) in each language."""
     args = {k: v for k, v in request.args.items() if k not in ("lang", "notice")}
-    links: list[dict[str, str | bool]] = []
-    for code in LANGUAGES:
-        query = urlencode({**args, "lang": code})
-        links.append(
-            {
-                "code": code,
-                "name": LANGUAGE_NAMES[code],
-                "url": f"{request.path}?{query}",
-                "current": code == current_language(),
-            }
-        )
-    return links
+    return [
+        {"code": code, "name": name, "url": f"{request.path}?{urlencode({**args, 'lang': code})}",
+         "current": code == current_language()}
+        for code, name in LANGUAGE_NAMES.items()
+    ]  # fmt: skip
 
 
 def remember_preference(response: R, language: str, *, chosen_now: bool = False) -> R:
@@ -96,11 +88,9 @@ def remember_preference(response: R, language: str, *, chosen_now: bool = False)
     a language explicitly or signs out. `chosen_now` (the customer data page saved it): this
     is the visitor's latest choice, so an earlier one of the language switch gives way."""
     if language in LANGUAGES:
-        response.set_cookie(
-            PREFERENCE_COOKIE, language, httponly=True, samesite="Lax", secure=secure_cookies(), path="/"
-        )
+        response.set_cookie(PREFERENCE_COOKIE, language, **cookie_flags())
         if chosen_now and request.cookies.get(LANG_COOKIE):
-            response.delete_cookie(LANG_COOKIE, path="/", samesite="Lax", secure=secure_cookies())
+            response.delete_cookie(LANG_COOKIE, **cookie_flags(httponly=False))
     return response
 
 
@@ -108,9 +98,7 @@ def remember_preference(response: R, language: str, *, chosen_now: bool = False)
 def remember_language(response: Response) -> Response:
     asked = request.args.get("lang", "")
     if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
-        response.set_cookie(
-            LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", secure=secure_cookies(), path="/"
-        )
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, **cookie_flags(httponly=False))
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response

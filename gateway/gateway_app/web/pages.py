@@ -4,8 +4,10 @@ backend that is down is a notice, never a crash or a JSON body)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cc_common.errors import (
     DomainError,
@@ -19,13 +21,18 @@ from cc_common.errors import (
 from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from gateway_app.errors import handle_http_exception
-from gateway_app.schemas import PASSWORD_MAX, PASSWORD_MIN
+from gateway_app.schemas import MAX_OPAQUE_ID
+from gateway_app.schemas.packages import PackagePassword
+from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_language
 from gateway_app.web.session import CsrfError, login_redirect, session_principal, set_csrf_cookie
+
+M = TypeVar("M", bound=BaseModel)
 
 # Messages for the error codes a person can meet on the pages; others fall back to
 # the service's own (English) message.
@@ -105,7 +112,10 @@ FIELD_MESSAGES = {
     "phone": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
     "mobile": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
     "fax": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
+    "street": _l("Please enter the street and house number on one line, without control characters."),
     "zip": _l("Please enter a valid postcode."),
+    "city": _l("Please enter the town or city on one line, without control characters."),
+    "country": _l("Please enter the country as a two-letter code, e.g. DE, NL or GB."),
     "iban": _l("Please enter a valid IBAN."),
     "bic": _l("Please enter a valid BIC."),
     "card_token": _l("Please enter the card token from the payment provider."),
@@ -114,6 +124,7 @@ FIELD_MESSAGES = {
         "Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."
     ),
     "product": _l("Please choose one of the products offered."),
+    "php_memory_limit_mb": _l("Please enter a whole number from 64 to 1024."),
     "new_password": _l("The password must be 8 to 128 characters long."),
     "password": _l("Please enter your password."),
     "reason": _l("Please give a reason."),
@@ -189,6 +200,22 @@ def error_message(error: DomainError) -> str:
     return str(template) % values
 
 
+def fault_message(name: str | None, kind: str, ctx: dict[str, Any]) -> str:
+    """The page's words for a fault a request model found in a field (pydantic's error type)."""
+    if kind == "string_too_long":
+        return str(_("At most %(count)s characters.", count=ctx["max_length"]))
+    if name in FIELD_MESSAGES:
+        return str(FIELD_MESSAGES[name])
+    if kind in ("missing", "string_too_short"):
+        return str(_("Please fill in this field."))
+    return str(_("Please choose one of the values offered."))
+
+
+# The answers a form shows none of: a login to renew, a page this login may not use, a record
+# that does not exist, a backend that failed (500 stands for every status from 500 up).
+PAGE_ERRORS = (401, 403, 404, 500)
+
+
 @dataclass
 class FormState:
     """What a person typed, the message next to each field at fault, and one general error."""
@@ -204,6 +231,10 @@ class FormState:
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
 
+    def clear(self) -> None:
+        """Nothing typed is sent back (passwords, codes)."""
+        self.values = dict.fromkeys(self.values, "")
+
     def fail(self, name: str | None, message: str) -> None:
         if name and name in self.values:
             self.errors[name] = message
@@ -213,34 +244,74 @@ class FormState:
     def fail_with(self, error: DomainError) -> None:
         """A service's answer: next to the field it names (if the form has it), else above."""
         name = error.field.removeprefix("settings.") if error.field else None
-        if error.code in ERROR_MESSAGES:
-            message = error_message(error)
-        elif isinstance(error, InvalidInput) and name in FIELD_MESSAGES:
-            message = str(FIELD_MESSAGES[name])
+        if isinstance(error, InvalidInput) and error.code not in ERROR_MESSAGES and name in FIELD_MESSAGES:
+            self.fail(name, str(FIELD_MESSAGES[name]))
         else:
-            message = error.message
-        self.fail(name, message)
+            self.fail(name, error_message(error))
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.error
 
+    def require(self, *names: str) -> None:
+        for name in names:
+            if not self.get(name).strip():
+                self.fail(name, _("Please fill in this field."))
 
-def require(form: FormState, *names: str) -> None:
-    for name in names:
-        if not form.get(name).strip():
-            form.fail(name, _("Please fill in this field."))
+    def check(self, model: type[M], /, **values: Any) -> M | None:
+        """`values` checked by `model`, the API's request body of the same action: the body, or
+        None with each fault next to its field in the page's words (a field already at fault
+        keeps its message)."""
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            for problem in error.errors(include_url=False):
+                name = str(problem["loc"][0]) if problem["loc"] else None
+                if name not in self.errors:
+                    self.fail(name, fault_message(name, problem["type"], problem.get("ctx") or {}))
+        except DomainError as error:  # a model's rule across fields (a card number, a currency)
+            self.fail_with(error)
+        return None
+
+    def check_new_password(self) -> str:
+        """The new password of a form with `new_password` and `confirm_password`: the policy of
+        every new password (schemas.NewPassword), and both typed the same. Returns it."""
+        new, confirm = self.get("new_password"), self.get("confirm_password")
+        if new and self.check(PackagePassword, new_password=new) is not None and confirm and new != confirm:
+            self.fail("confirm_password", _("The two passwords are not the same."))
+        return new
+
+    @contextmanager
+    def caught(self, *statuses: int, **own: tuple[str | None, str]) -> Iterator[None]:
+        """A DomainError of the block onto the form: `own` (by error code: the field and the
+        page's message), else the pages' error page for the `statuses` (PAGE_ERRORS), else
+        the code's message next to the field it names."""
+        try:
+            yield
+        except DomainError as error:
+            if error.code in own:
+                self.fail(*own[error.code])
+            else:
+                reraise(error, *statuses)
+                self.fail_with(error)
 
 
-def check_new_password(form: FormState) -> str:
-    """The new password of a form with `new_password` and `confirm_password`: the policy's
-    length, and both typed the same. Returns what was typed."""
-    new = form.get("new_password")
-    if new and not (PASSWORD_MIN <= len(new) <= PASSWORD_MAX):
-        form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
-    elif new and form.get("confirm_password") and new != form.get("confirm_password"):
-        form.fail("confirm_password", _("The two passwords are not the same."))
-    return new
+def reraise(error: DomainError, *statuses: int) -> None:
+    """`error` again if its status is one of `statuses` (500: any from 500 up)."""
+    if min(error.http_status, 500) in statuses:
+        raise error
+
+
+def session_token() -> str:
+    """The token of the page's session (a login_page page)."""
+    return current_principal().token
+
+
+def ref(value: str, limit: int = MAX_OPAQUE_ID) -> str:
+    """An id from the URL: one that cannot exist is the not-found page."""
+    if not value or len(value) > limit:
+        raise NotFound("No such record.")
+    return value
 
 
 def notice() -> str | None:
@@ -260,10 +331,6 @@ def page(template: str, status: int = 200, /, **context: Any) -> tuple[str, int]
 
 def error_page(status: int, message: str, title: str | None = None) -> tuple[str, int]:
     return page("error.html", status, message=message, title=title or _("Sorry"))
-
-
-def forbidden_page() -> tuple[str, int]:
-    return error_page(403, str(ERROR_MESSAGES["forbidden"]))
 
 
 # --- error handlers of the pages (the API keeps its JSON handlers) ------------------------------
@@ -289,7 +356,7 @@ def domain_error(error: DomainError) -> Any:
     if isinstance(error, ServiceUnavailable):
         return page("unavailable.html", 503)
     if isinstance(error, Forbidden):
-        return forbidden_page()
+        return error_page(403, str(ERROR_MESSAGES["forbidden"]))
     if isinstance(error, NotFound):
         return error_page(404, str(ERROR_MESSAGES["not_found"]))
     if error.http_status >= 500:
@@ -345,6 +412,5 @@ def not_found_anywhere(error: HTTPException) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["field_messages"] = FIELD_MESSAGES
     # By status code, so it comes before the API's handler of every HTTPException (errors.py).
     app.register_error_handler(404, not_found_anywhere)

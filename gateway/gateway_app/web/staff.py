@@ -6,23 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_common.errors import DomainError
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from flask import redirect, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway_app.blueprints.admin import legal_proof_download
 from gateway_app.blueprints.billing import answer_contact
 from gateway_app.clients import contracts, merges
 from gateway_app.downloads import pdf_download
-from gateway_app.schemas.billing import ContactRequest
-from gateway_app.schemas.merges import MAX_REASON, MergeAudit
-from gateway_app.security import current_principal
-from gateway_app.web import bp
+from gateway_app.schemas.billing import ContactAnswer, ContactRequest
+from gateway_app.schemas.merges import MergeAudit, MergeReason
 from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
-from gateway_app.web.pages import FormState, page
-from gateway_app.web.session import page_login
+from gateway_app.web.pages import PAGE_ERRORS, FormState, page, session_token
+from gateway_app.web.session import login_page
 
 QUEUE_FILTERS = (
     "submitted",
@@ -71,29 +67,22 @@ def step_label(name: str) -> str:
     return f"{SAGA_LABELS[saga]}: {label}" if saga in SAGA_LABELS else label
 
 
-def _token() -> str:
-    return current_principal().token
-
-
-@bp.get("/staff/merges")
-@page_login("staff")
+@login_page("/staff/merges", "staff")
 def staff_queue() -> Any:
     status = request.args.get("status", "submitted")
     if status not in MERGE_STATUSES and status != "":
         status = "submitted"
     return page(
         "staff/queue.html",
-        merges=[merge_view(m) for m in merges.list_merges(status, token=_token())],
+        merges=[merge_view(m) for m in merges.list_merges(status, token=session_token())],
         current_status=status,
         filters=QUEUE_FILTERS,
         status_labels=STATUS_LABELS,
     )
 
 
-def _audit_page(
-    merge_id: str, reason_form: FormState | None = None, error: str | None = None, status: int = 200
-) -> Any:
-    audit = merges.get_merge_audit(merge_id, token=_token())
+def _audit_page(merge_id: str, form: FormState | None = None, status: int = 200) -> Any:
+    audit = merges.get_merge_audit(merge_id, token=session_token())
     data = MergeAudit.from_proto(audit).json()
     for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
         snapshot = data[key]
@@ -106,68 +95,55 @@ def _audit_page(
         {"kind": kind, "label": str(MOVED_KIND_LABELS.get(kind, kind)), "ids": ids}
         for kind, ids in data["moved"].items()
     ]
-    merge = merge_view(audit.merge)
     return page(
         "staff/merge.html",
         status,
-        merge=merge,
+        merge=merge_view(audit.merge),
         audit=data,
         labels=FIELD_LABELS,
-        form=reason_form or FormState({"reason": ""}),
-        error=error,
+        form=form or FormState(),
     )
 
 
-@bp.get("/staff/merges/<merge_id>")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>", "staff")
 def staff_merge(merge_id: str) -> Any:
     return _audit_page(merge_id)
 
 
-@bp.get("/staff/merges/<merge_id>/legal-proof")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/legal-proof", "staff")
 def staff_legal_proof(merge_id: str) -> Any:
-    return legal_proof_download(merge_id, token=_token())
+    return legal_proof_download(merge_id, token=session_token())
 
 
 def _decide(merge_id: str, decision: str, notice: str, needs_reason: bool) -> Any:
     merges.merge_id_of(merge_id)
     form = FormState.from_request("reason")
     reason = form.get("reason").strip()
-    if needs_reason and not reason:
-        form.fail("reason", _("Please give a reason."))
-    elif len(reason) > MAX_REASON:
-        form.fail("reason", _("At most %(count)s characters.", count=MAX_REASON))
+    if needs_reason or reason:
+        form.check(MergeReason, reason=reason)
     if form.ok:
-        try:
+        with form.caught(401, 403, 404):
             if decision == "approve":
-                merges.approve_merge(merge_id, token=_token())
+                merges.approve_merge(merge_id, token=session_token())
             elif decision == "reject":
-                merges.reject_merge(merge_id, reason, token=_token())
+                merges.reject_merge(merge_id, reason, token=session_token())
             else:
-                merges.reverse_merge(merge_id, reason, token=_token())
+                merges.reverse_merge(merge_id, reason, token=session_token())
             return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404):
-                raise
-            form.fail_with(error)
-    return _audit_page(merge_id, reason_form=form, error=form.error, status=422 if form.errors else 409)
+    return _audit_page(merge_id, form, 422 if form.errors else 409)
 
 
-@bp.post("/staff/merges/<merge_id>/approve")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/approve", "staff", methods=["POST"])
 def staff_approve(merge_id: str) -> Any:
     return _decide(merge_id, "approve", "approved", needs_reason=False)
 
 
-@bp.post("/staff/merges/<merge_id>/reject")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/reject", "staff", methods=["POST"])
 def staff_reject(merge_id: str) -> Any:
     return _decide(merge_id, "reject", "rejected", needs_reason=True)
 
 
-@bp.post("/staff/merges/<merge_id>/reverse")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/reverse", "staff", methods=["POST"])
 def staff_reverse(merge_id: str) -> Any:
     return _decide(merge_id, "reverse", "reversed", needs_reason=True)
 
@@ -176,42 +152,33 @@ def staff_reverse(merge_id: str) -> Any:
 
 
 def _contact_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
-    listed = [ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=_token())]
+    listed = [
+        ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=session_token())
+    ]
     return page(
-        "staff/contact_requests.html",
-        status,
-        requests=listed,
-        form=form or FormState({"message": ""}),
-        failed=failed,
+        "staff/contact_requests.html", status, requests=listed, form=form or FormState(), failed=failed
     )
 
 
-@bp.get("/staff/contact-requests")
-@page_login("staff")
+@login_page("/staff/contact-requests", "staff")
 def staff_contact_requests() -> Any:
     return _contact_page()
 
 
-@bp.get("/staff/contact-requests/<request_id>/attachment")
-@page_login("staff")
+@login_page("/staff/contact-requests/<request_id>/attachment", "staff")
 def staff_contact_attachment(request_id: str) -> Any:
-    document = contracts.get_contact_attachment(request_id, token=_token())
+    document = contracts.get_contact_attachment(request_id, token=session_token())
     return pdf_download(document.content, document.filename)
 
 
-@bp.post("/staff/contact-requests/<request_id>/answer")
-@page_login("staff")
+@login_page("/staff/contact-requests/<request_id>/answer", "staff", methods=["POST"])
 def staff_answer_contact(request_id: str) -> Any:
     """The same path as POST /api/v1/admin/contact-requests/{id}/answer."""
     form = FormState.from_request("message")
-    if not form.get("message").strip():
-        form.fail("message", _("Please fill in this field."))
-    if form.ok:
-        try:
-            answer_contact(request_id, form.get("message"))
+    form.require("message")
+    body = form.check(ContactAnswer, **form.values)
+    if body is not None and form.ok:
+        with form.caught(*PAGE_ERRORS):
+            answer_contact(request_id, body.message)
             return redirect(url_for("web.staff_contact_requests", notice="contact_answered"))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404) or error.http_status >= 500:
-                raise
-            form.fail_with(error)
     return _contact_page(409 if form.error else 422, form=form, failed=request_id)
