@@ -1,4 +1,5 @@
-"""Logins (customer, package, staff), "forgot password", password reset, logout."""
+"""The pages without a login: logins (customer, package, staff), "forgot password", password
+reset, logout, and help and contact (the service team's channels, linked from every page)."""
 
 from __future__ import annotations
 
@@ -101,9 +102,7 @@ def staff_login_second_factor() -> Any:
 @bp.get("/")
 def index() -> Any:
     principal = session_principal()
-    if principal is None:
-        return redirect(url_for("web.login"))
-    return redirect(_home_of(principal))
+    return redirect(_home_of(principal) if principal else url_for("web.login"))
 
 
 def _login_page(template: str, form: FormState) -> Any:
@@ -189,7 +188,7 @@ def password_forgot() -> Any:
             with form.caught():
                 send_password_reset(body.customer_number)
                 return redirect(url_for("web.login", notice="reset_sent"))
-    return page("password_forgot.html", 200 if form.ok else 422, form=form)
+    return page("password_forgot.html", form.status(), form=form)
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -197,7 +196,6 @@ def password_reset() -> Any:
     token = request.values.get("token", "")
     form = FormState.from_request("new_password", "confirm_password")
     if request.method == "POST":
-        form.require("new_password", "confirm_password")
         new = form.check_new_password()
         if not token:
             form.fail(None, _("This link is no longer valid. Please ask for a new one."))
@@ -206,4 +204,13 @@ def password_reset() -> Any:
                 identity.confirm_password_reset(token, new)
                 return redirect(url_for("web.login", notice="reset_done"))
         form.values = {}
-    return page("password_reset.html", 200 if form.ok else 422, form=form, token=token)
+    return page("password_reset.html", form.status(), form=form, token=token)
+
+
+@bp.get("/help")
+def help_page() -> Any:
+    try:
+        session_principal()  # the header shows the login, if there is one
+    except DomainError:
+        pass  # identity's revocation state unknown: the page is shown without the login
+    return page("help.html")

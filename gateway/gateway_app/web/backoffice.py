@@ -24,7 +24,6 @@ from gateway_app.web.pages import PAGE_ERRORS, FormState, error_message, page, r
 from gateway_app.web.session import login_page
 
 OFFER_FIELDS = ("product", "price", "currency", "markets", "valid_from", "valid_until")
-MARKETS = ("de", "nl", "uk")
 CURRENCIES = ("EUR", "GBP")
 MARKET_LABELS = {"de": _l("Germany"), "nl": _l("Netherlands"), "uk": _l("United Kingdom")}
 MAX_INVOICE_NUMBER = 100
@@ -37,29 +36,26 @@ def _offers_page(status: int = 200, *, form: FormState | None = None) -> Any:
     """Every offer that has not ended yet (running and future ones), the newest first, and the
     form; the product select lists the catalogue."""
     today = date.today().isoformat()
-    offers = [StaffOffer.of(o).json() for o in contracts.list_offers(token=session_token())]
     products = package_service.list_products(token=session_token())
     names = {p.code: p.name for p in products}
-    listed = [
+    offers = [
         {
             **o,
             "product_name": names.get(o["product"], o["product"]),
             "running": (o["valid_from"] or "") <= today,
         }
-        for o in offers
+        for o in (StaffOffer.of(item).json() for item in contracts.list_offers(token=session_token()))
         if (o["valid_until"] or "") >= today
     ]
-    form = form or FormState({"product": "", "price": "", "currency": "EUR", "markets": "de",
-                              "valid_from": today, "valid_until": ""})  # fmt: skip
+    form = form or FormState({"currency": "EUR", "markets": "de", "valid_from": today})
     return page(
         "staff/offers.html",
         status,
-        offers=listed,
+        offers=offers,
         form=form,
         chosen_markets=form.get("markets").split(","),
         product_options=[(p.code, p.name) for p in products],
         currency_options=[(c, c) for c in CURRENCIES],
-        markets=[(m, MARKET_LABELS[m]) for m in MARKETS],
         market_labels=MARKET_LABELS,
     )
 
@@ -90,7 +86,7 @@ def staff_create_offer() -> Any:
         with form.caught(*PAGE_ERRORS):
             create_offer_of_the_month(body)
             return redirect(url_for("web.staff_offers", notice="offer_created"))
-    return _offers_page(422 if form.errors else 409, form=form)
+    return _offers_page(form.status(409), form=form)
 
 
 # --- direct debit collections ----------------------------------------------------------------------
@@ -155,4 +151,4 @@ def staff_mark_returned(number: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             contracts.mark_invoice_returned(number, body.reason, token=session_token())
             return redirect(url_for("web.staff_direct_debits", notice="invoice_returned"))
-    return _debits_page(422 if form.errors else 409, form=form, failed=number)
+    return _debits_page(form.status(409), form=form, failed=number)

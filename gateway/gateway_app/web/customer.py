@@ -40,9 +40,10 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
-from gateway_app.use_cases import change_product, set_package_password, split_package, visible_package
+from gateway_app.use_cases import change_product, split_package, visible_package
 from gateway_app.web import bp
 from gateway_app.web.i18n import LANGUAGE_NAMES, remember_preference
+from gateway_app.web.packages import set_password
 from gateway_app.web.pages import PAGE_ERRORS, FormState, page, ref, session_token
 from gateway_app.web.session import login_page
 
@@ -174,7 +175,7 @@ def customer_payment() -> Any:
 def customer_password() -> Any:
     form = FormState.from_request("current_password", "new_password", "confirm_password")
     if request.method == "POST":
-        form.require("current_password", "new_password", "confirm_password")
+        form.require("current_password")
         new = form.check_new_password()
         if form.ok:
             with form.caught(
@@ -184,10 +185,15 @@ def customer_password() -> Any:
                 change_password(form.get("current_password"), new)
                 return redirect(url_for("web.customer_password", notice="password_changed"))
         form.clear()  # passwords are never sent back
-    return page("customer/password.html", 200 if form.ok else 422, form=form)
+    return page("customer/password.html", form.status(), form=form)
 
 
 # --- two-factor authentication -----------------------------------------------------------------
+
+
+# The fields each step of turning two-factor authentication on or off needs.
+SECOND_FACTOR_FIELDS = {"start": ("current_password",), "confirm": ("code",),
+                        "disable": ("current_password", "code")}  # fmt: skip
 
 
 def _second_factor_page(status: int = 200, **context: Any) -> Any:
@@ -203,44 +209,26 @@ def customer_second_factor() -> Any:
         return _second_factor_page()
     action = request.form.get("action", "")
     form = FormState.from_request("current_password", "code")
+    form.require(*SECOND_FACTOR_FIELDS.get(action, ()))
+    password, code = form.get("current_password"), form.get("code").strip()
     wrong = (
         _("The code is not correct.")
         if action == "confirm"
         else _("The password or the code is not correct.")
     )
     with form.caught(invalid_credentials=(None, wrong)):
-        if action == "start":
-            form.require("current_password")
-            if form.ok:
-                started = identity.start_second_factor(form.get("current_password"), token=session_token())
-                # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
-                qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
-                return _second_factor_page(enrolment=started, qr=qr)
-        elif action == "confirm":
-            form.require("code")
-            if form.ok:
-                email, market, language = notice_address()
-                codes = identity.confirm_second_factor(
-                    form.get("code").strip(),
-                    email=email,
-                    market=market,
-                    language=language,
-                    token=session_token(),
-                )
-                return _second_factor_page(recovery_codes=codes)
-        elif action == "disable":
-            form.require("current_password", "code")
-            if form.ok:
-                email, market, language = notice_address()
-                identity.disable_second_factor(
-                    form.get("current_password"),
-                    form.get("code").strip(),
-                    email=email,
-                    market=market,
-                    language=language,
-                    token=session_token(),
-                )
-                return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
+        if form.ok and action == "start":
+            started = identity.start_second_factor(password, token=session_token())
+            # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
+            qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
+            return _second_factor_page(enrolment=started, qr=qr)
+        if form.ok and action in ("confirm", "disable"):
+            email, market, language = notice_address()  # told of the change, in its language
+            to = {"email": email, "market": market, "language": language, "token": session_token()}
+            if action == "confirm":
+                return _second_factor_page(recovery_codes=identity.confirm_second_factor(code, **to))
+            identity.disable_second_factor(password, code, **to)
+            return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
     form.clear()  # passwords and codes are never sent back
     return _second_factor_page(422, confirming=action == "confirm", form=form)
 
@@ -268,12 +256,8 @@ def customer_repeat_debit(number: str) -> Any:
 
 # --- forms -------------------------------------------------------------------------------------
 
-ONLINE_FORM_PAGES = {
-    "link_customer_numbers": "web.merge_start",
-    "downgrade": "web.customer_downgrade",
-    "termination": "web.customer_terminations",
-    "package_splitting": "web.customer_split",
-}
+ONLINE_FORM_PAGES = {"link_customer_numbers": "web.merge_start", "downgrade": "web.customer_downgrade",
+                     "termination": "web.customer_terminations", "package_splitting": "web.customer_split"}  # fmt: skip
 
 
 @login_page("/customer/forms", "customer")
@@ -320,7 +304,7 @@ def customer_downgrade() -> Any:
             with form.caught():
                 change_product(ref(form.get("package_id")), form.get("product"), wanted="downgrade")
                 return redirect(url_for("web.customer_downgrade", notice="downgraded"))
-    return page("customer/downgrade.html", 200 if form.ok else 422, form=form, **_options(packages, products))
+    return page("customer/downgrade.html", form.status(), form=form, **_options(packages, products))
 
 
 @login_page("/customer/terminations", "customer", methods=["GET", "POST"])
@@ -328,7 +312,6 @@ def customer_terminations() -> Any:
     packages = _packages()
     form = FormState.from_request("package_id", "domain")
     if request.method == "POST":
-        form.require("package_id")
         package = next((p for p in packages if p["id"] == form.get("package_id")), None)
         if package is None:
             form.fail("package_id", _("Please choose one of your packages."))
@@ -345,7 +328,7 @@ def customer_terminations() -> Any:
     ]
     return page(
         "customer/terminations.html",
-        200 if form.ok else 422,
+        form.status(),
         form=form,
         terminations=terminations,
         **_options(packages),
@@ -375,7 +358,7 @@ def customer_split() -> Any:
                     product="" if form.get("target_package_id") else form.get("product"),
                 )
                 return redirect(url_for("web.customer_split", notice="split"))
-    return page("customer/split.html", 200 if form.ok else 422, form=form, **_options(packages, products))
+    return page("customer/split.html", form.status(), form=form, **_options(packages, products))
 
 
 # --- administration / set passwords --------------------------------------------------------------
@@ -404,14 +387,9 @@ def customer_set_package_password(package_id: str) -> Any:
     PUT /api/v1/packages/{id}/password: ownership first (404 for another customer's package),
     then identity sets the password and ends the package login's other sessions."""
     package = visible_package(ref(package_id))
-    form = FormState.from_request("new_password", "confirm_password")
-    form.require("new_password", "confirm_password")
-    new = form.check_new_password()
+    form = set_password(package)
     if form.ok:
-        with form.caught():
-            set_package_password(package.id, new)
-            return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
-    form.clear()  # passwords are never sent back
+        return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
     return _password_page(422, form=form, failed=package.id)
 
 
@@ -486,7 +464,7 @@ def email_restore() -> Any:
             if link:
                 restore_email(link)
                 return page("email_restore.html", done=True, form=form)
-    return page("email_restore.html", 200 if form.ok else 400, token=link, form=form, done=False)
+    return page("email_restore.html", form.status(400), token=link, form=form, done=False)
 
 
 # --- security: sessions, login history, data export ------------------------------------------

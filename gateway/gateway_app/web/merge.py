@@ -29,36 +29,20 @@ from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, reraise, sess
 from gateway_app.web.session import login_page
 
 FIELD_LABELS = {
-    "company": _l("Company"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "name": _l("Name"),
-    "street": _l("Street and house number"),
-    "zip": _l("Postcode"),
-    "city": _l("Town/city"),
-    "country": _l("Country"),
-    "phone": _l("Telephone"),
-    "mobile": _l("Mobile"),
-    "fax": _l("Fax"),
-    "email": _l("E-mail address"),
-    "iban": _l("IBAN (account number)"),
-    "bic": _l("BIC (bank code)"),
+    "company": _l("Company"), "first_name": _l("First name"), "last_name": _l("Last name"), "name": _l("Name"),
+    "street": _l("Street and house number"), "zip": _l("Postcode"), "city": _l("Town/city"),
+    "country": _l("Country"), "phone": _l("Telephone"), "mobile": _l("Mobile"), "fax": _l("Fax"),
+    "email": _l("E-mail address"), "iban": _l("IBAN (account number)"), "bic": _l("BIC (bank code)"),
     "card": _l("Credit card"),
-}
+}  # fmt: skip
 
 STATUS_LABELS = {
-    "needs_legal_proof": _l("Legal proof needed"),
-    "ready": _l("Ready to send"),
-    "submitted": _l("Sent, being checked by the service team"),
-    "approved": _l("Approved"),
-    "executing": _l("Being carried out"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-    "failed": _l("Failed, nothing was changed"),
-    "reversing": _l("Being reversed"),
-    "reversed": _l("Reversed"),
-}
+    "needs_legal_proof": _l("Legal proof needed"), "ready": _l("Ready to send"),
+    "submitted": _l("Sent, being checked by the service team"), "approved": _l("Approved"),
+    "executing": _l("Being carried out"), "completed": _l("Completed"), "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"), "failed": _l("Failed, nothing was changed"),
+    "reversing": _l("Being reversed"), "reversed": _l("Reversed"),
+}  # fmt: skip
 
 OPEN_STATUSES = ("needs_legal_proof", "ready")
 # Until execution starts, the absorbed side of a merge may object (or confirm it).

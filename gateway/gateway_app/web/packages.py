@@ -29,11 +29,8 @@ from gateway_app.web.session import login_page, start_session
 
 SETTINGS = tuple(Settings.model_fields)  # each checked by the API's body, with its own values
 # The pages' names of the add-on kinds (package-service's catalogue names are English).
-ADDON_LABELS = {
-    "extra_domain_slot": _l("Extra domain slot"),
-    "mailbox_pack": _l("Mailbox pack (10 mailboxes)"),
-    "database": _l("Additional database"),
-}
+ADDON_LABELS = {"extra_domain_slot": _l("Extra domain slot"), "mailbox_pack": _l("Mailbox pack (10 mailboxes)"),
+                "database": _l("Additional database")}  # fmt: skip
 
 # A package login reaches only its own package (the same answer as an unknown id).
 _package = visible_package
@@ -43,10 +40,9 @@ def larger_products(product: str, products: list[Any]) -> list[Any]:
     """The products of the catalogue larger than `product` (smallest first); none for a
     product that is not in the catalogue."""
     ranks = {item.code: item.rank for item in products}
-    current = ranks.get(product)
-    if current is None:
+    if product not in ranks:
         return []
-    return sorted((item for item in products if item.rank > current), key=lambda item: item.rank)
+    return sorted((item for item in products if item.rank > ranks[product]), key=lambda item: item.rank)
 
 
 def monthly_price(product: Any, market: str) -> dict[str, Any] | None:
@@ -64,19 +60,14 @@ def _market() -> str:
     if principal.kind != "customer":
         return ""
     try:
-        record = contracts.get_customer(token=principal.token)
+        return enum_name(common_pb2.Market, contracts.get_customer(token=principal.token).market)
     except ServiceUnavailable:
         return ""
-    return enum_name(common_pb2.Market, record.market)
 
 
-def _render(
-    package_id: str,
-    settings_form: FormState | None = None,
-    password_form: FormState | None = None,
-    upgrade_form: FormState | None = None,
-    addon_form: FormState | None = None,
-) -> Any:
+def _render(package_id: str, status: int = 200, **forms: FormState) -> Any:
+    """The package administration; `forms` (settings_form, password_form, upgrade_form,
+    addon_form) is the one sent, shown with its faults and the page's `status`."""
     package = _package(package_id)
     token = session_token()
     current = packages.get_settings(package.id, token=token).settings
@@ -85,35 +76,40 @@ def _render(
     larger = larger_products(package.product, products) if package_status == "active" else []
     listed = packages.list_addons(package.id, token=token)
     market = _market() if larger or listed.available else ""
-    upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
-    addons = [Addon.from_proto(a) for a in listed.addons]
-    available = [
-        {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
-        for item in listed.available
-    ]
     first = enum_name(package_pb2.AddonKind, listed.available[0].kind) if listed.available else ""
-    addon_form = addon_form or FormState({"kind": first})
-    settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
-    password_form = password_form or FormState()
-    upgrade_form = upgrade_form or FormState({"product": larger[0].code if larger else ""})
-    failed = not settings_form.ok or not password_form.ok
-    status = 422 if failed else 409 if upgrade_form.error else 422 if not upgrade_form.ok else 200
-    if status == 200 and not addon_form.ok:
-        status = 409 if addon_form.error else 422
     return page(
         "package.html",
         status,
         package=package,
         package_status=package_status,
-        settings_form=settings_form,
-        password_form=password_form,
-        upgrade_form=upgrade_form,
-        upgrades=upgrades,
-        addons=addons,
+        upgrades=[{"product": item, "price": monthly_price(item, market)} for item in larger],
+        addons=[Addon.from_proto(a) for a in listed.addons],
         addon_names={kind: str(label) for kind, label in ADDON_LABELS.items()},
-        available=available,
-        addon_form=addon_form,
+        available=[
+            {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
+            for item in listed.available
+        ],
+        **{
+            "settings_form": FormState({key: current.get(key, "") for key in SETTINGS}),
+            "password_form": FormState(),
+            "upgrade_form": FormState({"product": larger[0].code if larger else ""}),
+            "addon_form": FormState({"kind": first}),
+            **forms,
+        },
     )
+
+
+def set_password(package: Any) -> FormState:
+    """The "set package password" form sent for `package`: the use case of PUT
+    /api/v1/packages/{id}/password (identity ends the package login's other sessions). Its
+    faults, none when the password is set; what was typed is never sent back."""
+    form = FormState.from_request("new_password", "confirm_password")
+    new = form.check_new_password()
+    if form.ok:
+        with form.caught():
+            set_package_password(package.id, new)
+    form.clear()
+    return form
 
 
 @login_page("/packages/<package_id>", "customer", "package")
@@ -132,21 +128,16 @@ def package_settings(package_id: str) -> Any:
                 package.id, SettingsUpdate(settings=body).as_strings(), token=session_token()
             )
             return redirect(url_for("web.package_page", package_id=package.id, notice="settings_saved"))
-    return _render(package.id, settings_form=form)
+    return _render(package.id, form.status(), settings_form=form)
 
 
 @login_page("/packages/<package_id>/password", "customer", "package", methods=["POST"])
 def package_password(package_id: str) -> Any:
     package = _package(package_id)  # ownership is checked by package-service first
-    form = FormState.from_request("new_password", "confirm_password")
-    form.require("new_password", "confirm_password")
-    new = form.check_new_password()
+    form = set_password(package)
     if form.ok:
-        with form.caught():
-            set_package_password(package.id, new)  # the package's other sessions end
-            return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
-    form.clear()
-    return _render(package.id, password_form=form)
+        return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
+    return _render(package.id, form.status(), password_form=form)
 
 
 @login_page("/packages/<package_id>/upgrade", "customer", methods=["POST"])
@@ -162,7 +153,7 @@ def package_upgrade(package_id: str) -> Any:
             if request.form.get("next") == "offers" and current_principal().kind == "customer":
                 return redirect(url_for("web.customer_offers", notice="upgraded"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="upgraded"))
-    return _render(package.id, upgrade_form=form)
+    return _render(package.id, form.status(409), upgrade_form=form)
 
 
 # --- additional services (add-ons) ---------------------------------------------------------
@@ -177,7 +168,7 @@ def package_addon_order(package_id: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             order_addon(package.id, form.get("kind"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="addon_ordered"))
-    return _render(package.id, addon_form=form)
+    return _render(package.id, form.status(409), addon_form=form)
 
 
 @login_page("/packages/<package_id>/addons/<addon_id>/terminate", "customer", methods=["POST"])
@@ -189,7 +180,7 @@ def package_addon_terminate(package_id: str, addon_id: str) -> Any:
     with form.caught(*PAGE_ERRORS):
         terminate(package.id, addon_id=addon_id[:MAX_OPAQUE_ID])
         return redirect(url_for("web.package_page", package_id=package.id, notice="addon_terminated"))
-    return _render(package.id, addon_form=form)
+    return _render(package.id, form.status(409), addon_form=form)
 
 
 # --- "Start": single sign-on into the package administration (gateway_app/sign_on.py) ----------

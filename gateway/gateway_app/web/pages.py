@@ -18,7 +18,7 @@ from cc_common.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
@@ -39,38 +39,27 @@ M = TypeVar("M", bound=BaseModel)
 ERROR_MESSAGES = {
     "invalid_credentials": _l("The data you entered are not correct. Please check them and try again."),
     "too_many_attempts": _l("Too many attempts. Please wait %(retry_after)s seconds and try again."),
-    "customer_number_merged": _l(
-        "This customer number has been merged into customer number %(merged_into)s. "
-        "Please log in with that customer number."
-    ),
-    "same_customer_number": _l(
-        "This is the customer number you are logged in with. Please enter the customer number "
-        "you want to merge into this one."
-    ),
-    "merge_conflict": _l(
-        "This customer number is already in a merge or has been merged. You can only merge two "
-        "customer numbers at a time; you can merge further ones once the first order is finished."
-    ),
-    "different_markets": _l(
-        "These customer numbers belong to different countries and cannot be merged online."
-    ),
+    "customer_number_merged": _l("This customer number has been merged into customer number "
+                                 "%(merged_into)s. Please log in with that customer number."),
+    "same_customer_number": _l("This is the customer number you are logged in with. Please "
+                               "enter the customer number you want to merge into this one."),
+    "merge_conflict": _l("This customer number is already in a merge or has been "
+                         "merged. You can only merge two customer numbers at a time; "
+                         "you can merge further ones once the first order is finished."),
+    "different_markets": _l("These customer numbers belong to different countries and cannot be merged online."),
     "differences_not_resolved": _l("Some data differ: please click “Update Data” first."),
-    "legal_proof_required": _l(
-        "To prevent misuse, we need legal proof: please upload the signed contract transfer form first."
-    ),
+    "legal_proof_required": _l("To prevent misuse, we need legal proof: please "
+                               "upload the signed contract transfer form first."),
     "merge_not_open": _l("This order can no longer be changed."),
-    "written_form_required": _l(
-        "Company and name can only be changed with the signed contract handover form."
-    ),
+    "written_form_required": _l("Company and name can only be changed with the signed contract handover form."),
     "customer_not_active": _l("Your customer data cannot be changed while a merge is being carried out."),
     "invoice_not_open": _l("This invoice has already been paid."),
     "invalid_token": _l("This link is no longer valid. Please ask for a new one."),
     "second_factor_active": _l("Two-factor authentication is already on."),
     "no_second_factor_enrolment": _l("Please start turning on two-factor authentication again."),
     "no_second_factor": _l("Two-factor authentication is not on."),
-    "second_factor_required": _l(
-        "This customer number has two-factor authentication: please also enter a code from its authenticator app."
-    ),
+    "second_factor_required": _l("This customer number has two-factor authentication: "
+                                 "please also enter a code from its authenticator app."),
     "already_terminated": _l("This has already been terminated."),
     "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
     "contract_not_active": _l("This contract is no longer active."),
@@ -80,29 +69,23 @@ ERROR_MESSAGES = {
     "last_domain": _l("The last domain of a package cannot be moved."),
     "domain_not_found": _l("This package does not have this domain."),
     "card_expired": _l("This card has expired."),
-    "postcode_not_in_country": _l(
-        "This postcode does not fit the country of the address. Please change the postcode and the country together."
-    ),
+    "postcode_not_in_country": _l("This postcode does not fit the country of the address. "
+                                  "Please change the postcode and the country together."),
     "package_full": _l("The target package allows no more domains."),
-    "package_does_not_fit": _l(
-        "The package does not fit this product: its domains or its usage exceed the product's limits."
-    ),
+    "package_does_not_fit": _l("The package does not fit this product: its "
+                               "domains or its usage exceed the product's limits."),
     "not_an_upgrade": _l("This product is smaller than the package's product: please choose a larger one."),
     "not_a_downgrade": _l("This product is larger than the package's product: please choose a smaller one."),
-    "card_number_refused": _l(
-        "Card numbers are not accepted here; enter the token from the payment provider."
-    ),
+    "card_number_refused": _l("Card numbers are not accepted here; enter the token from the payment provider."),
     "already_answered": _l("This contact request has already been answered."),
     "no_contact_address": _l("The customer has no contact e-mail address to which the answer could be sent."),
     "nothing_to_collect": _l("No invoice is waiting for a direct debit: there is nothing to collect."),
-    "invoice_not_debited": _l(
-        "No direct debit of this invoice was requested, so it cannot have been returned."
-    ),
+    "invoice_not_debited": _l("No direct debit of this invoice was requested, so it cannot have been returned."),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
     "unauthenticated": _l("Please log in again."),
-}
+}  # fmt: skip
 
 FIELD_MESSAGES = {
     "customer_number": _l("A customer number consists of digits only."),
@@ -120,9 +103,7 @@ FIELD_MESSAGES = {
     "bic": _l("Please enter a valid BIC."),
     "card_token": _l("Please enter the card token from the payment provider."),
     "card_last4": _l("Please enter the last four digits of the card."),
-    "card_expiry": _l(
-        "Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."
-    ),
+    "card_expiry": _l("Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."),
     "product": _l("Please choose one of the products offered."),
     "php_memory_limit_mb": _l("Please enter a whole number from 64 to 1024."),
     "new_password": _l("The password must be 8 to 128 characters long."),
@@ -132,15 +113,13 @@ FIELD_MESSAGES = {
     "subject": _l("Please write a subject of at most 200 characters, without control characters."),
     "message": _l("Please write a message of at most 5000 characters, without control characters."),
     "price": _l("Please enter a positive price with at most two decimals, e.g. 4.99."),
-    "currency": _l(
-        "Please choose the currency in which all the chosen markets are billed (DE and NL: EUR, UK: GBP)."
-    ),
+    "currency": _l("Please choose the currency in which all the chosen "
+                   "markets are billed (DE and NL: EUR, UK: GBP)."),
     "markets": _l("Please choose one or more markets."),
     "valid_from": _l("Please enter the first day as a date, e.g. 2026-12-01."),
-    "valid_until": _l(
-        "Please enter the last day as a date: not before the first day, at most a year later and not in the past."
-    ),
-}
+    "valid_until": _l("Please enter the last day as a date: not before the "
+                      "first day, at most a year later and not in the past."),
+}  # fmt: skip
 
 NOTICES = {
     "signed_out": _l("You have been logged out."),
@@ -148,9 +127,8 @@ NOTICES = {
     "saved": _l("Your changes have been saved."),
     "password_changed": _l("Your customer password has been changed."),
     "second_factor_off": _l("Two-factor authentication is off."),
-    "reset_sent": _l(
-        "If the customer number exists, we have sent a link to set a new password to its e-mail address."
-    ),
+    "reset_sent": _l("If the customer number exists, we have sent a "
+                     "link to set a new password to its e-mail address."),
     "reset_done": _l("Your new password is set. Please log in with it."),
     "debit_requested": _l("The repeat debit has been requested."),
     "package_password_set": _l("The package password has been set."),
@@ -164,17 +142,13 @@ NOTICES = {
     "addon_ordered": _l("The additional service has been ordered."),
     "addon_terminated": _l("The additional service has been terminated at the end of the contract term."),
     "ordered": _l("The offer has been ordered: your package has the new product."),
-    "order_failed": _l(
-        "The offer could not be ordered for this package. Please choose another package or ask us."
-    ),
+    "order_failed": _l("The offer could not be ordered for this package. Please choose another package or ask us."),
     "split": _l("The domain has been moved."),
     "data_corrected": _l("Your data have been saved and compared again."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),
-    "objected": _l(
-        "You have objected. The merge has been cancelled, and both customer numbers have been told."
-    ),
+    "objected": _l("You have objected. The merge has been cancelled, and both customer numbers have been told."),
     "merge_confirmed": _l("You have confirmed the merge. Our service team can now carry it out."),
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),
@@ -184,10 +158,8 @@ NOTICES = {
     "offer_created": _l("The offer has been set up."),
     "collection_created": _l("The collection has been created: download its pain.008 file for the bank."),
     "invoice_paid": _l("The invoice has been marked as paid."),
-    "invoice_returned": _l(
-        "The invoice has been marked as returned: it is open again, with the bank's reason."
-    ),
-}
+    "invoice_returned": _l("The invoice has been marked as returned: it is open again, with the bank's reason."),
+}  # fmt: skip
 
 
 def error_message(error: DomainError) -> str:
@@ -253,6 +225,10 @@ class FormState:
     def ok(self) -> bool:
         return not self.errors and not self.error
 
+    def status(self, general: int = 422) -> int:
+        """The page's status: 200 without a fault, 422 with a field at fault, else `general`."""
+        return 200 if self.ok else 422 if self.errors else general
+
     def require(self, *names: str) -> None:
         for name in names:
             if not self.get(name).strip():
@@ -274,8 +250,9 @@ class FormState:
         return None
 
     def check_new_password(self) -> str:
-        """The new password of a form with `new_password` and `confirm_password`: the policy of
-        every new password (schemas.NewPassword), and both typed the same. Returns it."""
+        """The new password of a form with `new_password` and `confirm_password`: both filled
+        in, the policy of every new password (schemas.NewPassword), and both typed the same."""
+        self.require("new_password", "confirm_password")
         new, confirm = self.get("new_password"), self.get("confirm_password")
         if new and self.check(PackagePassword, new_password=new) is not None and confirm and new != confirm:
             self.fail("confirm_password", _("The two passwords are not the same."))
@@ -315,8 +292,7 @@ def ref(value: str, limit: int = MAX_OPAQUE_ID) -> str:
 
 
 def notice() -> str | None:
-    key = request.args.get("notice", "")
-    message = NOTICES.get(key)
+    message = NOTICES.get(request.args.get("notice", ""))
     return str(message) if message else None
 
 
@@ -409,8 +385,3 @@ def not_found_anywhere(error: HTTPException) -> Any:
         notice=lambda: None,
     )
     return set_csrf_cookie(remember_language(make_response(html, 404)))
-
-
-def init_app(app: Flask) -> None:
-    # By status code, so it comes before the API's handler of every HTTPException (errors.py).
-    app.register_error_handler(404, not_found_anywhere)

@@ -17,12 +17,13 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from typing import Any, TypeVar, cast
 
 from cc_common.errors import Forbidden, Unauthenticated
 from cc_common.tokens import Principal
 from cryptography.hazmat.primitives import serialization
-from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask import Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -43,10 +44,6 @@ R = TypeVar("R", bound=BaseResponse)  # flask's Response, or werkzeug's from red
 
 class CsrfError(BadRequest):
     description = "csrf"
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["csrf_token"] = csrf_token
 
 
 # --- CSRF ---------------------------------------------------------------------------------
@@ -149,13 +146,10 @@ def session_principal() -> Principal | None:
     token). ServiceUnavailable (identity's revocation state unknown) is raised."""
     if "web_principal" in g:
         return cast("Principal | None", g.web_principal)
-    token = request.cookies.get(SESSION_COOKIE, "")
     principal = None
-    if token:
-        try:
+    if token := request.cookies.get(SESSION_COOKIE, ""):
+        with suppress(Unauthenticated):
             principal = guard().authenticate(token)
-        except Unauthenticated:
-            principal = None
     g.web_principal = principal
     return principal
 

@@ -20,25 +20,15 @@ from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
 from gateway_app.web.pages import PAGE_ERRORS, FormState, page, session_token
 from gateway_app.web.session import login_page
 
-QUEUE_FILTERS = (
-    "submitted",
-    "needs_legal_proof",
-    "ready",
-    "executing",
-    "completed",
-    "rejected",
-    "failed",
-    "reversed",
-    "",
-)
+QUEUE_FILTERS = ("submitted", "needs_legal_proof", "ready", "executing", "completed", "rejected", "failed",
+                 "reversed", "")  # fmt: skip
 
 
 # The audit record's saga steps ("<saga>:<step>", merge-service's saga.py), their states and
 # the kinds of moved records, as the service team reads them.
 SAGA_LABELS = {"execute": _l("Merge"), "reverse": _l("Reversal")}
 STEP_LABELS = {
-    "freeze": _l("Freeze the customer numbers"),
-    "move_packages": _l("Move the packages"),
+    "freeze": _l("Freeze the customer numbers"), "move_packages": _l("Move the packages"),
     "move_contracts": _l("Move the contracts, invoices and terminations"),
     "retire_contract": _l("Retire the absorbed customer number"),
     "retire_credentials": _l("Retire the logins of the absorbed number"),
@@ -46,19 +36,11 @@ STEP_LABELS = {
     "restore_credentials": _l("Restore the logins of the absorbed number"),
     "return_packages": _l("Return the packages"),
     "return_contracts": _l("Return the contracts, invoices and terminations"),
-}
-STEP_STATE_LABELS = {
-    "started": _l("started"),
-    "done": _l("done"),
-    "failed": _l("failed"),
-    "compensated": _l("undone"),
-}
-MOVED_KIND_LABELS = {
-    "packages": _l("Packages"),
-    "invoices": _l("Invoices"),
-    "contracts": _l("Contracts"),
-    "terminations": _l("Terminations"),
-}
+}  # fmt: skip
+STEP_STATE_LABELS = {"started": _l("started"), "done": _l("done"), "failed": _l("failed"),
+                     "compensated": _l("undone")}  # fmt: skip
+MOVED_KIND_LABELS = {"packages": _l("Packages"), "invoices": _l("Invoices"), "contracts": _l("Contracts"),
+                     "terminations": _l("Terminations")}  # fmt: skip
 
 
 def step_label(name: str) -> str:
@@ -130,7 +112,7 @@ def _decide(merge_id: str, decision: str, notice: str, needs_reason: bool) -> An
             else:
                 merges.reverse_merge(merge_id, reason, token=session_token())
             return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
-    return _audit_page(merge_id, form, 422 if form.errors else 409)
+    return _audit_page(merge_id, form, form.status(409))
 
 
 @login_page("/staff/merges/<merge_id>/approve", "staff", methods=["POST"])
@@ -181,4 +163,4 @@ def staff_answer_contact(request_id: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             answer_contact(request_id, body.message)
             return redirect(url_for("web.staff_contact_requests", notice="contact_answered"))
-    return _contact_page(409 if form.error else 422, form=form, failed=request_id)
+    return _contact_page(form.status(409), form=form, failed=request_id)
