@@ -32,7 +32,8 @@ MAX_INVOICE_NUMBER = 100
 # --- offers of the month -------------------------------------------------------------------------
 
 
-def _offers_page(status: int = 200, *, form: FormState | None = None) -> Any:
+@login_page("/staff/offers", "staff")
+def staff_offers(status: int = 200, form: FormState | None = None) -> Any:
     """Every offer that has not ended yet (running and future ones), the newest first, and the
     form; the product select lists the catalogue."""
     today = date.today().isoformat()
@@ -60,11 +61,6 @@ def _offers_page(status: int = 200, *, form: FormState | None = None) -> Any:
     )
 
 
-@login_page("/staff/offers", "staff")
-def staff_offers() -> Any:
-    return _offers_page()
-
-
 @login_page("/staff/offers", "staff", methods=["POST"])
 def staff_create_offer() -> Any:
     """The same as POST /api/v1/admin/offers: the form checked by its body model, then the
@@ -86,14 +82,15 @@ def staff_create_offer() -> Any:
         with form.caught(*PAGE_ERRORS):
             create_offer_of_the_month(body)
             return redirect(url_for("web.staff_offers", notice="offer_created"))
-    return _offers_page(form.status(409), form=form)
+    return staff_offers(form.status(409), form)
 
 
 # --- direct debit collections ----------------------------------------------------------------------
 
 
-def _debits_page(
-    status: int = 200, *, form: FormState | None = None, failed: str = "", error: str | None = None
+@login_page("/staff/direct-debits", "staff")
+def staff_direct_debits(
+    status: int = 200, form: FormState | None = None, failed: str = "", error: str | None = None
 ) -> Any:
     collections = [
         Collection.of(c).json() for c in contracts.list_direct_debit_collections(token=session_token())
@@ -108,11 +105,6 @@ def _debits_page(
     )
 
 
-@login_page("/staff/direct-debits", "staff")
-def staff_direct_debits() -> Any:
-    return _debits_page()
-
-
 @login_page("/staff/direct-debits", "staff", methods=["POST"])
 def staff_create_collection() -> Any:
     """The same as POST /api/v1/admin/direct-debits: every invoice waiting is collected."""
@@ -120,7 +112,7 @@ def staff_create_collection() -> Any:
         contracts.create_direct_debit_collection(token=session_token())
     except DomainError as error:
         reraise(error, *PAGE_ERRORS)
-        return _debits_page(error.http_status, error=error_message(error))
+        return staff_direct_debits(error.http_status, error=error_message(error))
     return redirect(url_for("web.staff_direct_debits", notice="collection_created"))
 
 
@@ -138,7 +130,7 @@ def staff_mark_paid(number: str) -> Any:
     with form.caught(*PAGE_ERRORS):
         contracts.mark_invoice_paid(ref(number, MAX_INVOICE_NUMBER), token=session_token())
         return redirect(url_for("web.staff_direct_debits", notice="invoice_paid"))
-    return _debits_page(409, form=form, failed=number)
+    return staff_direct_debits(409, form=form, failed=number)
 
 
 @login_page("/staff/invoices/<number>/returned", "staff", methods=["POST"])
@@ -151,4 +143,4 @@ def staff_mark_returned(number: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             contracts.mark_invoice_returned(number, body.reason, token=session_token())
             return redirect(url_for("web.staff_direct_debits", notice="invoice_returned"))
-    return _debits_page(form.status(409), form=form, failed=number)
+    return staff_direct_debits(form.status(409), form=form, failed=number)

@@ -364,7 +364,8 @@ def customer_split() -> Any:
 # --- administration / set passwords --------------------------------------------------------------
 
 
-def _password_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+@login_page("/customer/package-passwords", "customer")
+def customer_package_passwords(status: int = 200, form: FormState | None = None, failed: str = "") -> Any:
     """The customer's packages, each with its "set package password" form; `failed` names the
     package whose form is shown with `form`'s errors."""
     return page(
@@ -376,11 +377,6 @@ def _password_page(status: int = 200, *, form: FormState | None = None, failed: 
     )
 
 
-@login_page("/customer/package-passwords", "customer")
-def customer_package_passwords() -> Any:
-    return _password_page()
-
-
 @login_page("/customer/package-passwords/<package_id>", "customer", methods=["POST"])
 def customer_set_package_password(package_id: str) -> Any:
     """The same use case as the package administration's "set package password" and
@@ -390,7 +386,7 @@ def customer_set_package_password(package_id: str) -> Any:
     form = set_password(package)
     if form.ok:
         return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
-    return _password_page(422, form=form, failed=package.id)
+    return customer_package_passwords(422, form, package.id)
 
 
 # --- contact form ------------------------------------------------------------------------------

@@ -4,10 +4,9 @@ The language comes from `?lang=` (which also sets the `cc_lang` cookie, so every
 switch that sticks: the visitor's explicit choice), else that cookie, else - while signed in -
 the language the customer chose for itself (`cc_pref_lang`, set at login from contract-service's
 record and when the customer data page changes it, dropped at logout), else Accept-Language,
-else English. The catalogues are
-kept as .po files in the repository (gateway_app/translations/<lang>/LC_MESSAGES) and compiled
-to .mo once per process at start-up, into a private directory: no compiled file is committed,
-so nothing can go stale.
+else English. The catalogues are kept as .po files in the repository
+(gateway_app/translations/<lang>/LC_MESSAGES) and compiled to .mo once per process at start-up,
+into a private directory: no compiled file is committed, so nothing can go stale.
 """
 
 from __future__ import annotations
@@ -57,16 +56,14 @@ def compile_catalogues(source: Path = SOURCE_DIR) -> Path:
 
 
 def select_locale() -> str:
-    asked = request.args.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
-    cookie = request.cookies.get(LANG_COOKIE, "")
-    if cookie in LANGUAGES:
-        return cookie
-    preference = request.cookies.get(PREFERENCE_COOKIE, "")
-    if preference in LANGUAGES and request.cookies.get(SESSION_COOKIE):
-        return preference
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The visitor's explicit choice, else the signed-in customer's own, else the browser's."""
+    chosen = (
+        request.args.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.cookies.get(PREFERENCE_COOKIE) if request.cookies.get(SESSION_COOKIE) else None,
+    )
+    found = next((c for c in chosen if c in LANGUAGES), None)
+    return found or request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def current_language() -> str:

@@ -84,22 +84,18 @@ def _merges() -> list[dict[str, Any]]:
     return [merge_view(m) for m in merges.list_merges(token=session_token())]
 
 
-def _start_page(form: FormState, status: int = 200) -> Any:
+@login_page("/customer/merge", "customer")
+def merge_start(form: FormState | None = None, status: int = 200) -> Any:
     customer = customer_record()
     views = _merges()
     return page(
         "merge/start.html",
         status,
-        form=form,
+        form=form or FormState({"proof": "password"}),
         customer=customer,
         merges=[m for m in views if m["role"] == "target"],
         absorbing=[m for m in views if m["role"] == "source"],
     )
-
-
-@login_page("/customer/merge", "customer")
-def merge_start() -> Any:
-    return _start_page(FormState({"proof": "password"}))
 
 
 @login_page("/customer/merge", "customer", methods=["POST"])
@@ -129,7 +125,7 @@ def merge_begin() -> Any:
             )
             return redirect(url_for("web.merge_page", merge_id=created.id))
     form.values["source_password"] = form.values["domain_password"] = form.values["second_factor_code"] = ""
-    return _start_page(form, 422)
+    return merge_start(form, 422)
 
 
 @login_page("/customer/merge/<merge_id>", "customer")

@@ -65,7 +65,8 @@ def _market() -> str:
         return ""
 
 
-def _render(package_id: str, status: int = 200, **forms: FormState) -> Any:
+@login_page("/packages/<package_id>", "customer", "package")
+def package_page(package_id: str, status: int = 200, **forms: FormState) -> Any:
     """The package administration; `forms` (settings_form, password_form, upgrade_form,
     addon_form) is the one sent, shown with its faults and the page's `status`."""
     package = _package(package_id)
@@ -112,11 +113,6 @@ def set_password(package: Any) -> FormState:
     return form
 
 
-@login_page("/packages/<package_id>", "customer", "package")
-def package_page(package_id: str) -> Any:
-    return _render(package_id)
-
-
 @login_page("/packages/<package_id>/settings", "customer", "package", methods=["POST"])
 def package_settings(package_id: str) -> Any:
     package = _package(package_id)
@@ -128,7 +124,7 @@ def package_settings(package_id: str) -> Any:
                 package.id, SettingsUpdate(settings=body).as_strings(), token=session_token()
             )
             return redirect(url_for("web.package_page", package_id=package.id, notice="settings_saved"))
-    return _render(package.id, form.status(), settings_form=form)
+    return package_page(package.id, form.status(), settings_form=form)
 
 
 @login_page("/packages/<package_id>/password", "customer", "package", methods=["POST"])
@@ -137,7 +133,7 @@ def package_password(package_id: str) -> Any:
     form = set_password(package)
     if form.ok:
         return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
-    return _render(package.id, form.status(), password_form=form)
+    return package_page(package.id, form.status(), password_form=form)
 
 
 @login_page("/packages/<package_id>/upgrade", "customer", methods=["POST"])
@@ -153,7 +149,7 @@ def package_upgrade(package_id: str) -> Any:
             if request.form.get("next") == "offers" and current_principal().kind == "customer":
                 return redirect(url_for("web.customer_offers", notice="upgraded"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="upgraded"))
-    return _render(package.id, form.status(409), upgrade_form=form)
+    return package_page(package.id, form.status(409), upgrade_form=form)
 
 
 # --- additional services (add-ons) ---------------------------------------------------------
@@ -168,7 +164,7 @@ def package_addon_order(package_id: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             order_addon(package.id, form.get("kind"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="addon_ordered"))
-    return _render(package.id, form.status(409), addon_form=form)
+    return package_page(package.id, form.status(409), addon_form=form)
 
 
 @login_page("/packages/<package_id>/addons/<addon_id>/terminate", "customer", methods=["POST"])
@@ -180,7 +176,7 @@ def package_addon_terminate(package_id: str, addon_id: str) -> Any:
     with form.caught(*PAGE_ERRORS):
         terminate(package.id, addon_id=addon_id[:MAX_OPAQUE_ID])
         return redirect(url_for("web.package_page", package_id=package.id, notice="addon_terminated"))
-    return _render(package.id, form.status(409), addon_form=form)
+    return package_page(package.id, form.status(409), addon_form=form)
 
 
 # --- "Start": single sign-on into the package administration (gateway_app/sign_on.py) ----------

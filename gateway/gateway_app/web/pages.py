@@ -312,17 +312,6 @@ def error_page(status: int, message: str, title: str | None = None) -> tuple[str
 # --- error handlers of the pages (the API keeps its JSON handlers) ------------------------------
 
 
-@bp.errorhandler(CsrfError)
-def csrf_refused(error: CsrfError) -> tuple[str, int]:
-    return error_page(
-        400,
-        _(
-            "This form could not be accepted: it has expired or was not sent from this site. "
-            "Please go back, reload the page and try again."
-        ),
-    )
-
-
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError) -> Any:
     if isinstance(error, Unauthenticated):
@@ -344,6 +333,14 @@ def domain_error(error: DomainError) -> Any:
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
+    if isinstance(error, CsrfError):
+        return error_page(
+            400,
+            _(
+                "This form could not be accepted: it has expired or was not sent from this site. "
+                "Please go back, reload the page and try again."
+            ),
+        )
     if status == 404:
         return error_page(404, str(ERROR_MESSAGES["not_found"]))
     if status == 413:

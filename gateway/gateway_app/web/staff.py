@@ -63,7 +63,8 @@ def staff_queue() -> Any:
     )
 
 
-def _audit_page(merge_id: str, form: FormState | None = None, status: int = 200) -> Any:
+@login_page("/staff/merges/<merge_id>", "staff")
+def staff_merge(merge_id: str, form: FormState | None = None, status: int = 200) -> Any:
     audit = merges.get_merge_audit(merge_id, token=session_token())
     data = MergeAudit.from_proto(audit).json()
     for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
@@ -87,11 +88,6 @@ def _audit_page(merge_id: str, form: FormState | None = None, status: int = 200)
     )
 
 
-@login_page("/staff/merges/<merge_id>", "staff")
-def staff_merge(merge_id: str) -> Any:
-    return _audit_page(merge_id)
-
-
 @login_page("/staff/merges/<merge_id>/legal-proof", "staff")
 def staff_legal_proof(merge_id: str) -> Any:
     return legal_proof_download(merge_id, token=session_token())
@@ -112,7 +108,7 @@ def _decide(merge_id: str, decision: str, notice: str, needs_reason: bool) -> An
             else:
                 merges.reverse_merge(merge_id, reason, token=session_token())
             return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
-    return _audit_page(merge_id, form, form.status(409))
+    return staff_merge(merge_id, form, form.status(409))
 
 
 @login_page("/staff/merges/<merge_id>/approve", "staff", methods=["POST"])
@@ -133,18 +129,14 @@ def staff_reverse(merge_id: str) -> Any:
 # --- contact requests: the queue, the attachment, the answer by mail ---------------------------
 
 
-def _contact_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+@login_page("/staff/contact-requests", "staff")
+def staff_contact_requests(status: int = 200, form: FormState | None = None, failed: str = "") -> Any:
     listed = [
         ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=session_token())
     ]
     return page(
         "staff/contact_requests.html", status, requests=listed, form=form or FormState(), failed=failed
     )
-
-
-@login_page("/staff/contact-requests", "staff")
-def staff_contact_requests() -> Any:
-    return _contact_page()
 
 
 @login_page("/staff/contact-requests/<request_id>/attachment", "staff")
@@ -163,4 +155,4 @@ def staff_answer_contact(request_id: str) -> Any:
         with form.caught(*PAGE_ERRORS):
             answer_contact(request_id, body.message)
             return redirect(url_for("web.staff_contact_requests", notice="contact_answered"))
-    return _contact_page(form.status(409), form=form, failed=request_id)
+    return staff_contact_requests(form.status(409), form, request_id)
