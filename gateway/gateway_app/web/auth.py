@@ -3,6 +3,7 @@ reset, logout, and help and contact (the service team's channels, linked from ev
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from cc_common.errors import DomainError, NotFound, ServiceUnavailable
@@ -209,8 +210,6 @@ def password_reset() -> Any:
 
 @bp.get("/help")
 def help_page() -> Any:
-    try:
+    with suppress(DomainError):  # identity's revocation state unknown: the page is shown without the login
         session_principal()  # the header shows the login, if there is one
-    except DomainError:
-        pass  # identity's revocation state unknown: the page is shown without the login
     return page("help.html")
