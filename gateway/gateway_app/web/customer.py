@@ -40,10 +40,9 @@ from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import current_principal
-from gateway_app.use_cases import change_product, split_package, visible_package
+from gateway_app.use_cases import change_product, set_package_password, split_package, visible_package
 from gateway_app.web import bp
 from gateway_app.web.i18n import LANGUAGE_NAMES, remember_preference
-from gateway_app.web.packages import set_password
 from gateway_app.web.pages import PAGE_ERRORS, FormState, page, ref, session_token
 from gateway_app.web.session import login_page
 
@@ -383,9 +382,13 @@ def customer_set_package_password(package_id: str) -> Any:
     PUT /api/v1/packages/{id}/password: ownership first (404 for another customer's package),
     then identity sets the password and ends the package login's other sessions."""
     package = visible_package(ref(package_id))
-    form = set_password(package)
+    form = FormState.from_request("new_password", "confirm_password")
+    new = form.check_new_password()
     if form.ok:
-        return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
+        with form.caught():
+            set_package_password(package.id, new)
+            return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
+    form.clear()  # passwords are never sent back
     return customer_package_passwords(422, form, package.id)
 
 

@@ -100,19 +100,6 @@ def package_page(package_id: str, status: int = 200, **forms: FormState) -> Any:
     )
 
 
-def set_password(package: Any) -> FormState:
-    """The "set package password" form sent for `package`: the use case of PUT
-    /api/v1/packages/{id}/password (identity ends the package login's other sessions). Its
-    faults, none when the password is set; what was typed is never sent back."""
-    form = FormState.from_request("new_password", "confirm_password")
-    new = form.check_new_password()
-    if form.ok:
-        with form.caught():
-            set_package_password(package.id, new)
-    form.clear()
-    return form
-
-
 @login_page("/packages/<package_id>/settings", "customer", "package", methods=["POST"])
 def package_settings(package_id: str) -> Any:
     package = _package(package_id)
@@ -130,10 +117,14 @@ def package_settings(package_id: str) -> Any:
 @login_page("/packages/<package_id>/password", "customer", "package", methods=["POST"])
 def package_password(package_id: str) -> Any:
     package = _package(package_id)  # ownership is checked by package-service first
-    form = set_password(package)
+    form = FormState.from_request("new_password", "confirm_password")
+    new = form.check_new_password()
     if form.ok:
-        return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
-    return package_page(package.id, form.status(), password_form=form)
+        with form.caught():
+            set_package_password(package.id, new)  # the package's other sessions end
+            return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
+    form.clear()  # passwords are never sent back
+    return package_page(package.id, 422, password_form=form)
 
 
 @login_page("/packages/<package_id>/upgrade", "customer", methods=["POST"])
