@@ -24,7 +24,6 @@ def init_app(app: Flask) -> None:
     from gateway_app.web import (  # noqa: F401
         auth,
         backoffice,
-        contact,
         customer,
         i18n,
         merge,
@@ -35,6 +34,7 @@ def init_app(app: Flask) -> None:
     )
 
     i18n.init_app(app)
-    session.init_app(app)
-    pages.init_app(app)
+    app.jinja_env.globals["csrf_token"] = session.csrf_token
+    # By status code, so it comes before the API's handler of every HTTPException (errors.py).
+    app.register_error_handler(404, pages.not_found_anywhere)
     app.register_blueprint(bp)

@@ -1,18 +1,19 @@
-"""Logins (customer, package, staff), "forgot password", password reset, logout."""
+"""The pages without a login: logins (customer, package, staff), "forgot password", password
+reset, logout, and help and contact (the service team's channels, linked from every page)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from cc_common.errors import DomainError, InvalidInput, NotFound, ServiceUnavailable
-from cc_common.rules.customers import is_customer_number
-from cc_common.rules.domains import normalise_domain
+from cc_common.errors import DomainError, NotFound, ServiceUnavailable
 from customercenter.v2 import identity_pb2
 from flask import g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway_app.clients import contracts, identity, packages
-from gateway_app.security import PendingToken, guard
+from gateway_app.schemas.auth import CustomerLogin, PackageLogin, PasswordResetRequest, StaffLogin
+from gateway_app.security import guard
 from gateway_app.use_cases import (
     SignIn,
     complete_sign_in,
@@ -22,16 +23,8 @@ from gateway_app.use_cases import (
 )
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_preference
-from gateway_app.web.pages import (
-    ERROR_MESSAGES,
-    FIELD_MESSAGES,
-    FormState,
-    check_new_password,
-    error_message,
-    page,
-    require,
-)
-from gateway_app.web.session import end_session, session_principal, start_session
+from gateway_app.web.pages import ERROR_MESSAGES, FormState, error_message, page
+from gateway_app.web.session import LOGIN_PAGE, end_session, session_principal, start_session
 
 HOME = {"customer": "web.customer_home", "staff": "web.staff_queue"}
 
@@ -40,29 +33,6 @@ def _home_of(principal: Any) -> str:
     if principal.kind == "package":
         return url_for("web.package_page", package_id=principal.package_id)
     return url_for(HOME[principal.kind])
-
-
-def _check_customer_number(form: FormState, name: str) -> str:
-    value = form.get(name).strip()
-    form.values[name] = value
-    if not is_customer_number(value):
-        form.fail(name, str(FIELD_MESSAGES["customer_number"]))
-    return value
-
-
-def _check_domain(form: FormState, name: str) -> str:
-    try:
-        return normalise_domain(form.get(name), field_name=name)
-    except InvalidInput:
-        form.fail(name, str(FIELD_MESSAGES["domain"]))
-        return form.get(name)
-
-
-def _login_answer(kind: str, result: Any, pending: PendingToken, **claims: Any) -> Any:
-    answer = guard().issue(
-        kind=kind, subject=result.subject, generation=result.generation, pending=pending, **claims
-    )
-    return _signed_in(answer)
 
 
 def _signed_in(answer: dict[str, Any]) -> Any:
@@ -85,11 +55,10 @@ def _customer_language(token: str) -> str:
 
 def _second_step(kind: str, challenge: str, form: FormState | None = None, status: int = 200) -> Any:
     """The login's second step: a code from the authenticator app, or a recovery code."""
-    step = form or FormState({"code": "", "recovery_code": ""})
     return page(
         "second_factor_login.html",
         status,
-        form=step,
+        form=form or FormState(),
         challenge=challenge,
         action=url_for("web.login_second_factor" if kind == "customer" else "web.staff_login_second_factor"),
         title=_("Customer login") if kind == "customer" else _("Service team login"),
@@ -116,8 +85,8 @@ def _complete(kind: str) -> Any:
                 return _signed_in(issued)
             form.fail(None, str(ERROR_MESSAGES["invalid_credentials"]))  # another kind's challenge
         except DomainError as error:
-            form.fail(None, error_message(error) if error.code in ERROR_MESSAGES else error.message)
-    form.values = {"code": "", "recovery_code": ""}  # a code is never sent back
+            form.fail(None, error_message(error))
+    form.clear()  # a code is never sent back
     return _second_step(kind, challenge, form, 401)
 
 
@@ -134,75 +103,71 @@ def staff_login_second_factor() -> Any:
 @bp.get("/")
 def index() -> Any:
     principal = session_principal()
-    if principal is None:
-        return redirect(url_for("web.login"))
-    return redirect(_home_of(principal))
+    return redirect(_home_of(principal) if principal else url_for("web.login"))
+
+
+def _login_page(template: str, form: FormState) -> Any:
+    """A login form again: what was typed but the password; 401 for a refused login."""
+    form.values["password"] = ""  # a password is never sent back
+    return page(template, 200 if form.error is None else 401, form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     form = FormState.from_request("customer_number", "password")
     if request.method == "POST":
-        require(form, "customer_number", "password")
-        number = _check_customer_number(form, "customer_number")
-        if form.ok:
-            try:
-                return _password_step("customer", sign_in_customer(number, form.get("password")))
-            except DomainError as error:
-                form.fail_with(error)
-        form.values["password"] = ""  # a password is never sent back
-        return page("login.html", 200 if form.error is None else 401, form=form)
-    return page("login.html", form=form)
+        form.values["customer_number"] = form.get("customer_number").strip()
+        form.require("password")
+        body = form.check(CustomerLogin, **form.values)
+        if body is not None and form.ok:
+            with form.caught():
+                return _password_step("customer", sign_in_customer(body.customer_number, body.password))
+    return _login_page("login.html", form)
 
 
 @bp.route("/package-login", methods=["GET", "POST"])
 def package_login() -> Any:
     form = FormState.from_request("domain", "password")
     if request.method == "POST":
-        require(form, "domain", "password")
-        domain = _check_domain(form, "domain") if form.get("domain") else ""
-        if form.ok:
-            try:
+        form.require("domain", "password")
+        body = form.check(PackageLogin, **form.values)
+        if body is not None and form.ok:
+            with form.caught():
                 try:
-                    package_id = packages.resolve_domain(domain).id
+                    package_id = packages.resolve_domain(body.domain).id
                 except NotFound:
                     package_id = ""  # identity checks a dummy hash: same answer, same cost
                 pending = guard().pending_token()
-                result = identity.package_login(domain, package_id, form.get("password"), pending=pending)
-                package_id = identity.subject_name(result.subject) or package_id
+                result = identity.package_login(body.domain, package_id, body.password, pending=pending)
                 # No customer number in a package login: its password may be held by a third party.
-                return _login_answer("package", result, pending, package_id=package_id)
-            except DomainError as error:
-                form.fail_with(error)
-        form.values["password"] = ""
-        return page("package_login.html", 200 if form.error is None else 401, form=form)
-    return page("package_login.html", form=form)
+                answer = guard().issue(
+                    kind="package",
+                    subject=result.subject,
+                    generation=result.generation,
+                    pending=pending,
+                    package_id=identity.subject_name(result.subject) or package_id,
+                )
+                return _signed_in(answer)
+    return _login_page("package_login.html", form)
 
 
 @bp.route("/staff/login", methods=["GET", "POST"])
 def staff_login() -> Any:
     form = FormState.from_request("username", "password")
     if request.method == "POST":
-        require(form, "username", "password")
-        if form.ok:
-            try:
-                return _password_step("staff", sign_in_staff(form.get("username"), form.get("password")))
-            except DomainError as error:
-                form.fail_with(error)
-        form.values["password"] = ""
-        return page("staff_login.html", 200 if form.error is None else 401, form=form)
-    return page("staff_login.html", form=form)
+        form.require("username", "password")
+        body = form.check(StaffLogin, **form.values)
+        if body is not None and form.ok:
+            with form.caught():
+                return _password_step("staff", sign_in_staff(body.username, body.password))
+    return _login_page("staff_login.html", form)
 
 
 @bp.post("/logout")
 def logout() -> Any:
     principal = session_principal()
-    target = url_for("web.login", notice="signed_out")
+    target = url_for(LOGIN_PAGE.get(principal.kind if principal else "", "web.login"), notice="signed_out")
     if principal is not None:
-        if principal.kind == "staff":
-            target = url_for("web.staff_login", notice="signed_out")
-        elif principal.kind == "package":
-            target = url_for("web.package_login", notice="signed_out")
         try:
             # identity answers once every watcher (this gateway's too) has applied it.
             identity.revoke_own_token(token=principal.token)
@@ -218,16 +183,13 @@ def logout() -> Any:
 def password_forgot() -> Any:
     form = FormState.from_request("customer_number")
     if request.method == "POST":
-        require(form, "customer_number")
-        number = _check_customer_number(form, "customer_number")
-        if form.ok:
-            try:
-                send_password_reset(number)
+        form.values["customer_number"] = form.get("customer_number").strip()
+        body = form.check(PasswordResetRequest, **form.values)
+        if body is not None:
+            with form.caught():
+                send_password_reset(body.customer_number)
                 return redirect(url_for("web.login", notice="reset_sent"))
-            except DomainError as error:
-                form.fail_with(error)
-        return page("password_forgot.html", 200 if form.ok else 422, form=form)
-    return page("password_forgot.html", form=form)
+    return page("password_forgot.html", form.status(), form=form)
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -235,16 +197,19 @@ def password_reset() -> Any:
     token = request.values.get("token", "")
     form = FormState.from_request("new_password", "confirm_password")
     if request.method == "POST":
-        require(form, "new_password", "confirm_password")
-        new = check_new_password(form)
+        new = form.check_new_password()
         if not token:
             form.fail(None, _("This link is no longer valid. Please ask for a new one."))
         if form.ok:
-            try:
+            with form.caught():
                 identity.confirm_password_reset(token, new)
                 return redirect(url_for("web.login", notice="reset_done"))
-            except DomainError as error:
-                form.fail_with(error)
         form.values = {}
-        return page("password_reset.html", 422, form=form, token=token)
-    return page("password_reset.html", form=form, token=token)
+    return page("password_reset.html", form.status(), form=form, token=token)
+
+
+@bp.get("/help")
+def help_page() -> Any:
+    with suppress(DomainError):  # identity's revocation state unknown: the page is shown without the login
+        session_principal()  # the header shows the login, if there is one
+    return page("help.html")

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 import segno
-from cc_common.errors import DomainError, NotFound, ServiceUnavailable
+from cc_common.errors import ServiceUnavailable
 from cc_common.rules.cards import holds_card_number
 from customercenter.v2 import contract_pb2
 from flask import jsonify, redirect, request, url_for
@@ -19,13 +19,14 @@ from gateway_app.blueprints import account
 from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
-from gateway_app.schemas import MAX_OPAQUE_ID, MAX_TEXT, money
+from gateway_app.schemas import MAX_TEXT, money
 from gateway_app.schemas.customers import (
     CARD_FIELDS,
     ONLINE_FIELDS,
     SEPA_FIELDS,
     Customer,
-    refuse_card_numbers,
+    CustomerUpdate,
+    PaymentUpdate,
 )
 from gateway_app.schemas.invoices import Invoice
 from gateway_app.schemas.packages import Package
@@ -46,38 +47,26 @@ from gateway_app.use_cases import (
     visible_package,
 )
 from gateway_app.web import bp
-from gateway_app.web.i18n import LANGUAGE_NAMES, LANGUAGES, remember_preference
-from gateway_app.web.pages import FormState, check_new_password, page, require
-from gateway_app.web.session import page_login
+from gateway_app.web.i18n import LANGUAGE_NAMES, remember_preference
+from gateway_app.web.pages import PAGE_ERRORS, FormState, page, ref, session_token
+from gateway_app.web.session import login_page
 
 # Company and name are changed only with the signed contract handover form (docs/architecture.md).
 CONTACT_FIELDS = ONLINE_FIELDS
-MAX_REF = MAX_OPAQUE_ID
 
 
-def _token() -> str:
-    return current_principal().token
-
-
-def _customer() -> dict[str, Any]:
-    return Customer.from_proto(contracts.get_customer(token=_token())).json()
+def customer_record() -> dict[str, Any]:
+    return Customer.from_proto(contracts.get_customer(token=session_token())).json()
 
 
 def _packages() -> list[dict[str, Any]]:
-    items = package_service.list_packages(token=_token())
+    items = package_service.list_packages(token=session_token())
     return [{**Package.from_proto(p).json(), "product_name": p.product_name or p.product} for p in items]
 
 
-def _ref(value: str) -> str:
-    if not value or len(value) > MAX_REF:
-        raise NotFound("No such record.")
-    return value
-
-
-@bp.get("/customer")
-@page_login("customer")
+@login_page("/customer", "customer")
 def customer_home() -> Any:
-    customer = _customer()
+    customer = customer_record()
     packages, packages_down = [], False
     try:
         packages = _packages()
@@ -105,7 +94,7 @@ def save_contact_form(
     changed fields to `save` (the use case of PATCH /api/v1/customer, or the merge window's,
     which is that one plus a new comparison); errors land in `form`, the password is never
     sent back. Returns the changes (empty: nothing to save)."""
-    require(form, "street", "zip", "city", "email")
+    form.require("street", "zip", "city", "email")
     changes = {
         name: form.get(name).strip()
         for name in fields
@@ -113,36 +102,25 @@ def save_contact_form(
     }
     if not changes.get("language", "x"):
         del changes["language"]  # not sent: unchanged (the page's select always sends one)
-    for name, value in changes.items():
-        if len(value) > MAX_TEXT:
-            form.fail(name, _("At most %(count)s characters.", count=MAX_TEXT))
-    if "language" in changes and changes["language"] not in LANGUAGES:
-        form.fail("language", _("Please choose one of the values offered."))
+    form.check(CustomerUpdate, **changes)  # the body of PATCH /api/v1/customer
     if "email" in changes and not form.get("current_password"):
         form.fail("current_password", _("Enter your current customer password to change the e-mail address."))
     if form.ok and changes:
-        try:
-            # The password is checked like a login (gateway_app/blueprints/customer.py).
+        wrong = ("current_password", _("The current password is not correct."))
+        with form.caught(*PAGE_ERRORS, invalid_credentials=wrong):
+            # The password is checked like a login (gateway_app/use_cases.py).
             save(
                 changes,
                 current_password=form.get("current_password") or None,
                 current_email=customer.get("email") or "",
             )
-        except DomainError as error:
-            if error.code == "invalid_credentials":
-                form.fail("current_password", _("The current password is not correct."))
-            elif error.http_status in (401, 403, 404) or error.http_status >= 500:
-                raise
-            else:
-                form.fail_with(error)
     form.values["current_password"] = ""  # a password is never sent back
     return changes
 
 
-@bp.route("/customer/data", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/data", "customer", methods=["GET", "POST"])
 def customer_data() -> Any:
-    customer = _customer()
+    customer = customer_record()
     options = {"language_options": list(LANGUAGE_NAMES.items())}
     if request.method == "GET":
         return page(
@@ -165,12 +143,11 @@ def customer_data() -> Any:
 PAYMENT_METHODS = {"sepa": SEPA_FIELDS, "card": CARD_FIELDS}
 
 
-@bp.route("/customer/payment", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/payment", "customer", methods=["GET", "POST"])
 def customer_payment() -> Any:
     """A bank account (direct debit) or a card: the card token from the payment provider, its
     last four digits and expiry (MM/YY). A card number is refused and never shown again."""
-    customer = _customer()
+    customer = customer_record()
     form = FormState.from_request(*SEPA_FIELDS, *CARD_FIELDS)
     if request.method == "GET":
         return page("customer/payment.html", customer=customer, form=form, method="sepa")
@@ -180,19 +157,14 @@ def customer_payment() -> Any:
         form.fail(None, _("Please choose one of the values offered."))
         fields = ()
     payment = {name: form.get(name).strip() for name in fields}
-    try:
-        refuse_card_numbers(payment)  # said first, even when other fields are missing
-    except DomainError as error:
-        form.fail_with(error)
-    require(form, *fields)
-    if method == "sepa":
-        payment = {"iban": "".join(payment["iban"].split()).upper(), "bic": payment["bic"].upper()}
-    if form.ok:
-        try:
+    form.require(*fields)
+    # The body of PUT /api/v1/customer/payment: a card number in any field is said first.
+    if form.check(PaymentUpdate, **payment) is not None and form.ok:
+        if method == "sepa":
+            payment = {"iban": "".join(payment["iban"].split()).upper(), "bic": payment["bic"].upper()}
+        with form.caught():
             store_payment(payment)
             return redirect(url_for("web.customer_payment", notice="saved"))
-        except DomainError as error:
-            form.fail_with(error)
     # A card number typed into any field is never sent back to the browser.
     form.values = {
         name: "" if holds_card_number(name, value) else value for name, value in form.values.items()
@@ -203,39 +175,37 @@ def customer_payment() -> Any:
 # --- customer password -------------------------------------------------------------------------
 
 
-@bp.route("/customer/password", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/password", "customer", methods=["GET", "POST"])
 def customer_password() -> Any:
     form = FormState.from_request("current_password", "new_password", "confirm_password")
     if request.method == "POST":
-        require(form, "current_password", "new_password", "confirm_password")
-        new = check_new_password(form)
+        form.require("current_password")
+        new = form.check_new_password()
         if form.ok:
-            try:
+            with form.caught(
+                invalid_credentials=("current_password", _("The current password is not correct."))
+            ):
                 # Every other token of the customer dies; this session's token survives.
                 change_password(form.get("current_password"), new)
                 return redirect(url_for("web.customer_password", notice="password_changed"))
-            except DomainError as error:
-                if error.code == "invalid_credentials":
-                    form.fail("current_password", _("The current password is not correct."))
-                else:
-                    form.fail_with(error)
-        form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
-        return page("customer/password.html", 422, form=form)
-    return page("customer/password.html", form=form)
+        form.clear()  # passwords are never sent back
+    return page("customer/password.html", form.status(), form=form)
 
 
 # --- two-factor authentication -----------------------------------------------------------------
 
 
+# The fields each step of turning two-factor authentication on or off needs.
+SECOND_FACTOR_FIELDS = {"start": ("current_password",), "confirm": ("code",),
+                        "disable": ("current_password", "code")}  # fmt: skip
+
+
 def _second_factor_page(status: int = 200, **context: Any) -> Any:
-    state = identity.second_factor_status(token=_token())
-    context.setdefault("form", FormState({"current_password": "", "code": ""}))
-    return page("customer/second_factor.html", status, state=state, **context)
+    state = identity.second_factor_status(token=session_token())
+    return page("customer/second_factor.html", status, state=state, **{"form": FormState(), **context})
 
 
-@bp.route("/customer/second-factor", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/second-factor", "customer", methods=["GET", "POST"])
 def customer_second_factor() -> Any:
     """Turn on (the current password, then a first code; the recovery codes are shown once)
     and turn off (the current password and a code)."""
@@ -243,88 +213,60 @@ def customer_second_factor() -> Any:
         return _second_factor_page()
     action = request.form.get("action", "")
     form = FormState.from_request("current_password", "code")
-    try:
-        if action == "start":
-            require(form, "current_password")
-            if form.ok:
-                started = identity.start_second_factor(form.get("current_password"), token=_token())
-                # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
-                qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
-                return _second_factor_page(enrolment=started, qr=qr, form=FormState({"code": ""}))
-        elif action == "confirm":
-            require(form, "code")
-            if form.ok:
-                email, market, language = notice_address()
-                codes = identity.confirm_second_factor(
-                    form.get("code").strip(), email=email, market=market, language=language, token=_token()
-                )
-                return _second_factor_page(recovery_codes=codes)
-            return _second_factor_page(422, confirming=True, form=form)
-        elif action == "disable":
-            require(form, "current_password", "code")
-            if form.ok:
-                email, market, language = notice_address()
-                identity.disable_second_factor(
-                    form.get("current_password"),
-                    form.get("code").strip(),
-                    email=email,
-                    market=market,
-                    language=language,
-                    token=_token(),
-                )
-                return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
-    except DomainError as error:
-        if error.code == "invalid_credentials":
-            wrong = (
-                _("The code is not correct.")
-                if action == "confirm"
-                else _("The password or the code is not correct.")
-            )
-            form.fail(None, wrong)
-        else:
-            form.fail_with(error)
-    form.values = dict.fromkeys(form.values, "")  # passwords and codes are never sent back
+    form.require(*SECOND_FACTOR_FIELDS.get(action, ()))
+    password, code = form.get("current_password"), form.get("code").strip()
+    wrong = (
+        _("The code is not correct.")
+        if action == "confirm"
+        else _("The password or the code is not correct.")
+    )
+    with form.caught(invalid_credentials=(None, wrong)):
+        if form.ok and action == "start":
+            started = identity.start_second_factor(password, token=session_token())
+            # The QR code of the otpauth:// URI, drawn here (an SVG, no script, no request out).
+            qr = segno.make(started.otpauth_uri, error="m").svg_inline(scale=4, title="")
+            return _second_factor_page(enrolment=started, qr=qr)
+        if form.ok and action in ("confirm", "disable"):
+            email, market, language = notice_address()  # told of the change, in its language
+            to = {"email": email, "market": market, "language": language, "token": session_token()}
+            if action == "confirm":
+                return _second_factor_page(recovery_codes=identity.confirm_second_factor(code, **to))
+            identity.disable_second_factor(password, code, **to)
+            return redirect(url_for("web.customer_second_factor", notice="second_factor_off"))
+    form.clear()  # passwords and codes are never sent back
     return _second_factor_page(422, confirming=action == "confirm", form=form)
 
 
 # --- invoices ----------------------------------------------------------------------------------
 
 
-@bp.get("/customer/invoices")
-@page_login("customer")
+@login_page("/customer/invoices", "customer")
 def customer_invoices() -> Any:
-    invoices = [Invoice.from_proto(item).json() for item in contracts.list_invoices(token=_token())]
+    invoices = [Invoice.from_proto(item).json() for item in contracts.list_invoices(token=session_token())]
     return page("customer/invoices.html", invoices=invoices)
 
 
-@bp.get("/customer/invoices/<number>.pdf")
-@page_login("customer")
+@login_page("/customer/invoices/<number>.pdf", "customer")
 def customer_invoice_pdf(number: str) -> Any:
-    document = contracts.get_invoice_pdf(number, token=_token())
+    document = contracts.get_invoice_pdf(number, token=session_token())
     return pdf_download(document.content, f"invoice-{number}.pdf")
 
 
-@bp.post("/customer/invoices/<number>/repeat-debit")
-@page_login("customer")
+@login_page("/customer/invoices/<number>/repeat-debit", "customer", methods=["POST"])
 def customer_repeat_debit(number: str) -> Any:
-    contracts.repeat_debit(number, token=_token())
+    contracts.repeat_debit(number, token=session_token())
     return redirect(url_for("web.customer_invoices", notice="debit_requested"))
 
 
 # --- forms -------------------------------------------------------------------------------------
 
-ONLINE_FORM_PAGES = {
-    "link_customer_numbers": "web.merge_start",
-    "downgrade": "web.customer_downgrade",
-    "termination": "web.customer_terminations",
-    "package_splitting": "web.customer_split",
-}
+ONLINE_FORM_PAGES = {"link_customer_numbers": "web.merge_start", "downgrade": "web.customer_downgrade",
+                     "termination": "web.customer_terminations", "package_splitting": "web.customer_split"}  # fmt: skip
 
 
-@bp.get("/customer/forms")
-@page_login("customer")
+@login_page("/customer/forms", "customer")
 def customer_forms() -> Any:
-    forms = contracts.list_forms(token=_token())
+    forms = contracts.list_forms(token=session_token())
     written = [f for f in forms if f.mode == contract_pb2.FORM_MODE_WRITTEN]
     online = [
         {"form": f, "url": url_for(ONLINE_FORM_PAGES[f.id])}
@@ -334,10 +276,9 @@ def customer_forms() -> Any:
     return page("customer/forms.html", written=written, online=online)
 
 
-@bp.get("/customer/forms/<form_id>.pdf")
-@page_login("customer")
+@login_page("/customer/forms/<form_id>.pdf", "customer")
 def customer_form_pdf(form_id: str) -> Any:
-    document = contracts.get_form_pdf(_ref(form_id), token=_token())
+    document = contracts.get_form_pdf(ref(form_id), token=session_token())
     return pdf_download(document.content, f"{form_id}.pdf")
 
 
@@ -345,7 +286,7 @@ def customer_form_pdf(form_id: str) -> Any:
 
 
 def _products() -> list[Any]:
-    return package_service.list_products(token=_token())
+    return package_service.list_products(token=session_token())
 
 
 def _options(packages: list[dict[str, Any]], products: list[Any] | None = None) -> dict[str, Any]:
@@ -357,127 +298,109 @@ def _options(packages: list[dict[str, Any]], products: list[Any] | None = None) 
     }
 
 
-@bp.route("/customer/downgrade", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/downgrade", "customer", methods=["GET", "POST"])
 def customer_downgrade() -> Any:
-    packages = _packages()
-    products = _products()
+    packages, products = _packages(), _products()
     form = FormState.from_request("package_id", "product")
     if request.method == "POST":
-        require(form, "package_id", "product")
+        form.require("package_id", "product")
         if form.ok:
-            try:
-                change_product(_ref(form.get("package_id")), form.get("product"), wanted="downgrade")
+            with form.caught():
+                change_product(ref(form.get("package_id")), form.get("product"), wanted="downgrade")
                 return redirect(url_for("web.customer_downgrade", notice="downgraded"))
-            except DomainError as error:
-                form.fail_with(error)
-        return page("customer/downgrade.html", 422, form=form, **_options(packages, products))
-    return page("customer/downgrade.html", form=form, **_options(packages, products))
+    return page("customer/downgrade.html", form.status(), form=form, **_options(packages, products))
 
 
-@bp.route("/customer/terminations", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/terminations", "customer", methods=["GET", "POST"])
 def customer_terminations() -> Any:
     packages = _packages()
     form = FormState.from_request("package_id", "domain")
     if request.method == "POST":
-        require(form, "package_id")
         package = next((p for p in packages if p["id"] == form.get("package_id")), None)
         if package is None:
             form.fail("package_id", _("Please choose one of your packages."))
         elif form.get("domain") and form.get("domain") not in package["domains"]:
             form.fail("domain", _("This domain does not belong to the package you chose."))
         if form.ok:
-            try:
-                contracts.create_termination(form.get("package_id"), form.get("domain"), token=_token())
+            with form.caught():
+                contracts.create_termination(
+                    form.get("package_id"), form.get("domain"), token=session_token()
+                )
                 return redirect(url_for("web.customer_terminations", notice="terminated"))
-            except DomainError as error:
-                form.fail_with(error)
-    terminations = [Termination.from_proto(t).json() for t in contracts.list_terminations(token=_token())]
-    status = 422 if not form.ok else 200
+    terminations = [
+        Termination.from_proto(t).json() for t in contracts.list_terminations(token=session_token())
+    ]
     return page(
-        "customer/terminations.html", status, form=form, terminations=terminations, **_options(packages)
+        "customer/terminations.html",
+        form.status(),
+        form=form,
+        terminations=terminations,
+        **_options(packages),
     )
 
 
-@bp.post("/customer/terminations/<termination_id>/retract")
-@page_login("customer")
+@login_page("/customer/terminations/<termination_id>/retract", "customer", methods=["POST"])
 def customer_retract(termination_id: str) -> Any:
     retract(termination_id)  # a retracted add-on is active again
     return redirect(url_for("web.customer_terminations", notice="retracted"))
 
 
-@bp.route("/customer/split", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/split", "customer", methods=["GET", "POST"])
 def customer_split() -> Any:
-    packages = _packages()
-    products = _products()
+    packages, products = _packages(), _products()
     form = FormState.from_request("package_id", "domain", "target_package_id", "product")
     if request.method == "POST":
-        require(form, "package_id", "domain")
+        form.require("package_id", "domain")
         if form.ok:
-            try:
+            with form.caught():
                 # The same use case as POST /api/v1/packages/{id}/split: a new package gets
                 # its contract, and nothing moves while a merge has frozen the number.
                 split_package(
-                    _ref(form.get("package_id")),
+                    ref(form.get("package_id")),
                     form.get("domain"),
                     target_package_id=form.get("target_package_id"),
                     product="" if form.get("target_package_id") else form.get("product"),
                 )
                 return redirect(url_for("web.customer_split", notice="split"))
-            except DomainError as error:
-                form.fail_with(error)
-        return page("customer/split.html", 422, form=form, **_options(packages, products))
-    return page("customer/split.html", form=form, **_options(packages, products))
+    return page("customer/split.html", form.status(), form=form, **_options(packages, products))
 
 
 # --- administration / set passwords --------------------------------------------------------------
 
 
-def _password_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
+@login_page("/customer/package-passwords", "customer")
+def customer_package_passwords(status: int = 200, form: FormState | None = None, failed: str = "") -> Any:
     """The customer's packages, each with its "set package password" form; `failed` names the
     package whose form is shown with `form`'s errors."""
     return page(
         "customer/package_passwords.html",
         status,
         packages=_packages(),
-        form=form or FormState({"new_password": "", "confirm_password": ""}),
+        form=form or FormState(),
         failed=failed,
     )
 
 
-@bp.get("/customer/package-passwords")
-@page_login("customer")
-def customer_package_passwords() -> Any:
-    return _password_page()
-
-
-@bp.post("/customer/package-passwords/<package_id>")
-@page_login("customer")
+@login_page("/customer/package-passwords/<package_id>", "customer", methods=["POST"])
 def customer_set_package_password(package_id: str) -> Any:
     """The same use case as the package administration's "set package password" and
     PUT /api/v1/packages/{id}/password: ownership first (404 for another customer's package),
     then identity sets the password and ends the package login's other sessions."""
-    package = visible_package(_ref(package_id))
+    package = visible_package(ref(package_id))
     form = FormState.from_request("new_password", "confirm_password")
-    require(form, "new_password", "confirm_password")
-    new = check_new_password(form)
+    new = form.check_new_password()
     if form.ok:
-        try:
+        with form.caught():
             set_package_password(package.id, new)
             return redirect(url_for("web.customer_package_passwords", notice="package_password_set"))
-        except DomainError as error:
-            form.fail_with(error)
-    form.values = dict.fromkeys(form.values, "")  # passwords are never sent back
-    return _password_page(422, form=form, failed=package.id)
+    form.clear()  # passwords are never sent back
+    return customer_package_passwords(422, form, package.id)
 
 
 # --- contact form ------------------------------------------------------------------------------
 
 
-@bp.route("/customer/contact", methods=["GET", "POST"])
-@page_login("customer")
+@login_page("/customer/contact", "customer", methods=["GET", "POST"])
 def customer_contact() -> Any:
     """Write to the service team, optionally with a signed form as a PDF: the same path as
     POST /api/v1/contact-requests (gateway_app/uploads.py, contract-service checks the text)."""
@@ -485,25 +408,22 @@ def customer_contact() -> Any:
     if request.method == "GET":
         form.values["subject"] = request.args.get("subject", "")[:MAX_TEXT]
         return page("customer/contact.html", form=form)
-    require(form, "subject", "message")
+    form.require("subject", "message")
     if form.ok:
-        try:
+        with form.caught():
             send_contact_request(form.get("subject"), form.get("message"))
             return redirect(url_for("web.customer_contact", notice="contact_sent"))
-        except DomainError as error:
-            form.fail_with(error)
     return page("customer/contact.html", 422, form=form)
 
 
 # --- offers of the month -----------------------------------------------------------------------
 
 
-@bp.get("/customer/offers")
-@page_login("customer")
+@login_page("/customer/offers", "customer")
 def customer_offers() -> Any:
     """The offers of the month the service team set up for the customer's market, each with
     the product's details and the packages it can be ordered for."""
-    current = contracts.list_current_offers(token=_token())
+    current = contracts.list_current_offers(token=session_token())
     by_code = {item.code: item for item in _products()} if current else {}
     active = [p for p in _packages() if p["status"] == "active"] if current else []
     offers = [
@@ -518,20 +438,15 @@ def customer_offers() -> Any:
     return page("customer/offers.html", offers=offers, month=date.today())
 
 
-@bp.post("/customer/offers/<offer_id>/order")
-@page_login("customer")
+@login_page("/customer/offers/<offer_id>/order", "customer", methods=["POST"])
 def customer_order_offer(offer_id: str) -> Any:
-    """The same order as POST /api/v1/offers/{id}/order."""
+    """The same order as POST /api/v1/offers/{id}/order; a refused order is a notice."""
     form = FormState.from_request("package_id")
-    require(form, "package_id")
+    form.require("package_id")
     if form.ok:
-        try:
-            order(_ref(offer_id), form.get("package_id"))
+        with form.caught(401, 403, 500):
+            order(ref(offer_id), form.get("package_id"))
             return redirect(url_for("web.customer_offers", notice="ordered"))
-        except DomainError as error:
-            if error.http_status in (401, 403) or error.http_status >= 500:
-                raise
-            form.fail_with(error)
     return redirect(url_for("web.customer_offers", notice="order_failed"))
 
 
@@ -543,55 +458,46 @@ def email_restore() -> Any:
     """Opened from the notice mailed to the old address after an e-mail change. GET only shows
     a button (mail scanners and link previews open links); the POST puts the address back and
     signs out every session of the customer, then asks for a new password."""
-    token = request.values.get("token", "")
-    form = FormState.from_request()
+    link = request.values.get("token", "")
+    form = FormState()
     if request.method == "POST":
-        if not token:
-            form.fail(None, _("This link is no longer valid."))
-        else:
-            try:
-                restore_email(token)
+        gone = _("This link is no longer valid.")
+        if not link:
+            form.fail(None, gone)
+        with form.caught(invalid_token=(None, gone)):
+            if link:
+                restore_email(link)
                 return page("email_restore.html", done=True, form=form)
-            except DomainError as error:
-                if error.code == "invalid_token":
-                    form.fail(None, _("This link is no longer valid."))
-                else:
-                    form.fail_with(error)
-        return page("email_restore.html", 400 if form.error else 422, token=token, form=form, done=False)
-    return page("email_restore.html", token=token, form=form, done=False)
+    return page("email_restore.html", form.status(400), token=link, form=form, done=False)
 
 
 # --- security: sessions, login history, data export ------------------------------------------
 # The same functions as GET/DELETE /api/v1/sessions, /login-history and /customer/export.
 
 
-@bp.get("/customer/security")
-@page_login("customer")
+@login_page("/customer/security", "customer")
 def customer_security() -> Any:
-    token = _token()
+    own = session_token()
     return page(
         "customer/security.html",
-        sessions=account.session_list(token).sessions,
-        logins=account.login_history(token).logins,
+        sessions=account.session_list(own).sessions,
+        logins=account.login_history(own).logins,
     )
 
 
-@bp.post("/customer/security/sessions/<session_id>/end")
-@page_login("customer")
+@login_page("/customer/security/sessions/<session_id>/end", "customer", methods=["POST"])
 def customer_end_session(session_id: str) -> Any:
-    account.end_session(_ref(session_id), _token())
+    account.end_session(ref(session_id), session_token())
     return redirect(url_for("web.customer_security", notice="session_ended"))
 
 
-@bp.post("/customer/security/sessions/end-others")
-@page_login("customer")
+@login_page("/customer/security/sessions/end-others", "customer", methods=["POST"])
 def customer_end_other_sessions() -> Any:
-    account.end_other_sessions(_token())
+    account.end_other_sessions(session_token())
     return redirect(url_for("web.customer_security", notice="others_ended"))
 
 
-@bp.get("/customer/security/export")
-@page_login("customer")
+@login_page("/customer/security/export", "customer")
 def customer_export() -> Any:
     principal = current_principal()
     response = jsonify(account.customer_export(principal.token).json())

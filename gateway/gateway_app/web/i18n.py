@@ -4,10 +4,9 @@ The language comes from `?lang=` (which also sets the `cc_lang` cookie, so every
 switch that sticks: the visitor's explicit choice), else that cookie, else - while signed in -
 the language the customer chose for itself (`cc_pref_lang`, set at login from contract-service's
 record and when the customer data page changes it, dropped at logout), else Accept-Language,
-else English. The catalogues are
-kept as .po files in the repository (gateway_app/translations/<lang>/LC_MESSAGES) and compiled
-to .mo once per process at start-up, into a private directory: no compiled file is committed,
-so nothing can go stale.
+else English. The catalogues are kept as .po files in the repository
+(gateway_app/translations/<lang>/LC_MESSAGES) and compiled to .mo once per process at start-up,
+into a private directory: no compiled file is committed, so nothing can go stale.
 """
 
 from __future__ import annotations
@@ -24,9 +23,8 @@ from babel.messages.pofile import read_po
 from flask import Flask, Response, request
 from flask_babel import Babel, format_currency, format_date, get_locale
 
-from gateway_app.proxy import secure_cookies
 from gateway_app.web import bp
-from gateway_app.web.session import PREFERENCE_COOKIE, SESSION_COOKIE, R
+from gateway_app.web.session import PREFERENCE_COOKIE, SESSION_COOKIE, R, cookie_flags
 
 LANGUAGES = ("en", "de", "nl")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "nl": "Nederlands"}
@@ -58,16 +56,14 @@ def compile_catalogues(source: Path = SOURCE_DIR) -> Path:
 
 
 def select_locale() -> str:
-    asked = request.args.get("lang", "")
-    if asked in LANGUAGES:
-        return asked
-    cookie = request.cookies.get(LANG_COOKIE, "")
-    if cookie in LANGUAGES:
-        return cookie
-    preference = request.cookies.get(PREFERENCE_COOKIE, "")
-    if preference in LANGUAGES and request.cookies.get(SESSION_COOKIE):
-        return preference
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The visitor's explicit choice, else the signed-in customer's own, else the browser's."""
+    chosen = (
+        request.args.get("lang"),
+        request.cookies.get(LANG_COOKIE),
+        request.cookies.get(PREFERENCE_COOKIE) if request.cookies.get(SESSION_COOKIE) else None,
+    )
+    found = next((c for c in chosen if c in LANGUAGES), None)
+    return found or request.accept_languages.best_match(LANGUAGES) or "en"
 
 
 def current_language() -> str:
@@ -77,18 +73,11 @@ def current_language() -> str:
 def language_links() -> list[dict[str, str | bool]]:
     """The language switch: this page (GET) in each language."""
     args = {k: v for k, v in request.args.items() if k not in ("lang", "notice")}
-    links: list[dict[str, str | bool]] = []
-    for code in LANGUAGES:
-        query = urlencode({**args, "lang": code})
-        links.append(
-            {
-                "code": code,
-                "name": LANGUAGE_NAMES[code],
-                "url": f"{request.path}?{query}",
-                "current": code == current_language(),
-            }
-        )
-    return links
+    return [
+        {"code": code, "name": name, "url": f"{request.path}?{urlencode({**args, 'lang': code})}",
+         "current": code == current_language()}
+        for code, name in LANGUAGE_NAMES.items()
+    ]  # fmt: skip
 
 
 def remember_preference(response: R, language: str, *, chosen_now: bool = False) -> R:
@@ -96,11 +85,9 @@ def remember_preference(response: R, language: str, *, chosen_now: bool = False)
     a language explicitly or signs out. `chosen_now` (the customer data page saved it): this
     is the visitor's latest choice, so an earlier one of the language switch gives way."""
     if language in LANGUAGES:
-        response.set_cookie(
-            PREFERENCE_COOKIE, language, httponly=True, samesite="Lax", secure=secure_cookies(), path="/"
-        )
+        response.set_cookie(PREFERENCE_COOKIE, language, **cookie_flags())
         if chosen_now and request.cookies.get(LANG_COOKIE):
-            response.delete_cookie(LANG_COOKIE, path="/", samesite="Lax", secure=secure_cookies())
+            response.delete_cookie(LANG_COOKIE, **cookie_flags(httponly=False))
     return response
 
 
@@ -108,9 +95,7 @@ def remember_preference(response: R, language: str, *, chosen_now: bool = False)
 def remember_language(response: Response) -> Response:
     asked = request.args.get("lang", "")
     if asked in LANGUAGES and request.cookies.get(LANG_COOKIE) != asked:
-        response.set_cookie(
-            LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax", secure=secure_cookies(), path="/"
-        )
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, **cookie_flags(httponly=False))
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
     return response

@@ -13,54 +13,35 @@ from collections.abc import Callable
 from typing import Any
 
 from cc_common.errors import DomainError, InvalidInput
-from cc_common.rules.customers import is_customer_number
-from cc_common.rules.domains import normalise_domain
 from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway_app.clients import contracts, merges
-from gateway_app.schemas.customers import Customer
-from gateway_app.schemas.merges import Merge
+from gateway_app.clients import merges
+from gateway_app.schemas.merges import Merge, MergeStart
 from gateway_app.security import current_principal
 from gateway_app.uploads import uploaded_file
 from gateway_app.use_cases import MAX_LEGAL_PROOF_BYTES, TOO_LARGE, correct_data_in_merge
 from gateway_app.web import bp
-from gateway_app.web.customer import CONTACT_FIELDS, contact_form, save_contact_form
-from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, require
-from gateway_app.web.session import page_login
+from gateway_app.web.customer import CONTACT_FIELDS, contact_form, customer_record, save_contact_form
+from gateway_app.web.pages import FIELD_MESSAGES, FormState, page, reraise, session_token
+from gateway_app.web.session import login_page
 
 FIELD_LABELS = {
-    "company": _l("Company"),
-    "first_name": _l("First name"),
-    "last_name": _l("Last name"),
-    "name": _l("Name"),
-    "street": _l("Street and house number"),
-    "zip": _l("Postcode"),
-    "city": _l("Town/city"),
-    "country": _l("Country"),
-    "phone": _l("Telephone"),
-    "mobile": _l("Mobile"),
-    "fax": _l("Fax"),
-    "email": _l("E-mail address"),
-    "iban": _l("IBAN (account number)"),
-    "bic": _l("BIC (bank code)"),
+    "company": _l("Company"), "first_name": _l("First name"), "last_name": _l("Last name"), "name": _l("Name"),
+    "street": _l("Street and house number"), "zip": _l("Postcode"), "city": _l("Town/city"),
+    "country": _l("Country"), "phone": _l("Telephone"), "mobile": _l("Mobile"), "fax": _l("Fax"),
+    "email": _l("E-mail address"), "iban": _l("IBAN (account number)"), "bic": _l("BIC (bank code)"),
     "card": _l("Credit card"),
-}
+}  # fmt: skip
 
 STATUS_LABELS = {
-    "needs_legal_proof": _l("Legal proof needed"),
-    "ready": _l("Ready to send"),
-    "submitted": _l("Sent, being checked by the service team"),
-    "approved": _l("Approved"),
-    "executing": _l("Being carried out"),
-    "completed": _l("Completed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-    "failed": _l("Failed, nothing was changed"),
-    "reversing": _l("Being reversed"),
-    "reversed": _l("Reversed"),
-}
+    "needs_legal_proof": _l("Legal proof needed"), "ready": _l("Ready to send"),
+    "submitted": _l("Sent, being checked by the service team"), "approved": _l("Approved"),
+    "executing": _l("Being carried out"), "completed": _l("Completed"), "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"), "failed": _l("Failed, nothing was changed"),
+    "reversing": _l("Being reversed"), "reversed": _l("Reversed"),
+}  # fmt: skip
 
 OPEN_STATUSES = ("needs_legal_proof", "ready")
 # Until execution starts, the absorbed side of a merge may object (or confirm it).
@@ -98,137 +79,116 @@ def merge_view(message: Any) -> dict[str, Any]:
     return merge
 
 
-def _token() -> str:
-    return current_principal().token
-
-
 def _merges() -> list[dict[str, Any]]:
-    return [merge_view(m) for m in merges.list_merges(token=_token())]
+    return [merge_view(m) for m in merges.list_merges(token=session_token())]
 
 
-def _start_page(form: FormState, status: int = 200) -> Any:
-    customer = Customer.from_proto(contracts.get_customer(token=_token())).json()
+@login_page("/customer/merge", "customer")
+def merge_start(form: FormState | None = None, status: int = 200) -> Any:
+    customer = customer_record()
     views = _merges()
     return page(
         "merge/start.html",
         status,
-        form=form,
+        form=form or FormState({"proof": "password"}),
         customer=customer,
         merges=[m for m in views if m["role"] == "target"],
         absorbing=[m for m in views if m["role"] == "source"],
     )
 
 
-@bp.get("/customer/merge")
-@page_login("customer")
-def merge_start() -> Any:
-    return _start_page(FormState(dict.fromkeys(START_FIELDS, "") | {"proof": "password"}))
-
-
-@bp.post("/customer/merge")
-@page_login("customer")
+@login_page("/customer/merge", "customer", methods=["POST"])
 def merge_begin() -> Any:
     form = FormState.from_request(*START_FIELDS)
     proof = form.get("proof") if form.get("proof") in ("password", "domain") else "password"
     form.values["proof"] = proof
-    form.values["source_customer_number"] = number = form.get("source_customer_number").strip()
-    require(form, "source_customer_number")
-    if number:
-        if not is_customer_number(number):
-            form.fail("source_customer_number", str(FIELD_MESSAGES["customer_number"]))
-    domain = ""
-    if proof == "password":
-        require(form, "source_password")
-    else:
-        require(form, "domain", "domain_password")
-        if form.get("domain"):
-            try:
-                domain = normalise_domain(form.get("domain"))
-            except DomainError:
-                form.fail("domain", str(FIELD_MESSAGES["domain"]))
-    if form.ok:
-        try:
+    form.values["source_customer_number"] = form.get("source_customer_number").strip()
+    proven_by = ("source_password",) if proof == "password" else ("domain", "domain_password")
+    form.require("source_customer_number", *proven_by)
+    code = form.get("second_factor_code").strip() if proof == "password" else ""
+    body = form.check(
+        MergeStart,
+        source_customer_number=form.get("source_customer_number"),
+        **{name: form.get(name) for name in proven_by},
+        **({"second_factor_code": code} if code else {}),
+    )
+    if body is not None and form.ok:
+        with form.caught():
             created = merges.start_merge(
-                number,
-                source_password=form.get("source_password") if proof == "password" else "",
-                domain=domain,
-                domain_password=form.get("domain_password") if proof == "domain" else "",
-                token=_token(),
-                second_factor_code=form.get("second_factor_code").strip() if proof == "password" else "",
+                body.source_customer_number,
+                source_password=body.source_password or "",
+                domain=body.domain or "",
+                domain_password=body.domain_password or "",
+                token=session_token(),
+                second_factor_code=body.second_factor_code or "",
             )
             return redirect(url_for("web.merge_page", merge_id=created.id))
-        except DomainError as error:
-            form.fail_with(error)
     form.values["source_password"] = form.values["domain_password"] = form.values["second_factor_code"] = ""
-    return _start_page(form, 422)
+    return merge_start(form, 422)
 
 
-@bp.get("/customer/merge/<merge_id>")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>", "customer")
 def merge_page(
     merge_id: str, error: str | None = None, status: int = 200, data_form: FormState | None = None
 ) -> Any:
-    item = merges.get_merge(merge_id, token=_token())
-    view = merge_view(item)
+    view = merge_view(merges.get_merge(merge_id, token=session_token()))
     if data_form is None and view["open"]:
-        # The kept number may correct its own contact data here, before "Next".
-        data_form = contact_form(Customer.from_proto(contracts.get_customer(token=_token())).json())
+        data_form = contact_form(customer_record())  # the kept number may correct its data here
     return page(
         "merge/compare.html", status, merge=view, labels=FIELD_LABELS, error=error, data_form=data_form
     )
 
 
-@bp.post("/customer/merge/<merge_id>/data")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/data", "customer", methods=["POST"])
 def merge_correct_data(merge_id: str) -> Any:
     """ "If the current master data has changed, you can change it directly": the kept number
     changes its own contact data (the use case of PATCH /api/v1/customer, with the same
     e-mail re-authentication), then the comparison is made again with the new values."""
-    customer = Customer.from_proto(contracts.get_customer(token=_token())).json()
     form = FormState.from_request(*CONTACT_FIELDS, "current_password")
     # A merge that is no longer open (409 merge_not_open) changes nothing: the form says so.
-    changes = save_contact_form(customer, form, functools.partial(correct_data_in_merge, merge_id))
+    changes = save_contact_form(customer_record(), form, functools.partial(correct_data_in_merge, merge_id))
     if not form.ok:
         return merge_page(merge_id, status=422, data_form=form)
     if not changes:
-        merges.refresh_comparison(merge_id, token=_token())  # nothing changed here; maybe elsewhere
+        merges.refresh_comparison(merge_id, token=session_token())  # nothing changed here; maybe elsewhere
     return redirect(url_for("web.merge_page", merge_id=merge_id, notice="data_corrected"))
+
+
+def _refused(merge_id: str, error: DomainError) -> Any:
+    """The merge again with a service's refusal above it (no login, no permission or no such
+    merge: the pages' error pages)."""
+    reraise(error, 401, 403, 404)
+    form = FormState()
+    form.fail_with(error)
+    return merge_page(merge_id, error=form.error, status=error.http_status)
 
 
 def _act(merge_id: str, action: Callable[..., Any], notice: str) -> Any:
     """Runs one action on the merge (the client function the API calls too) and shows the
     merge again, with a notice or the error."""
     try:
-        action(merge_id, token=_token())
+        action(merge_id, token=session_token())
     except DomainError as error:
-        if error.http_status in (401, 403, 404):
-            raise
-        form = FormState()
-        form.fail_with(error)
-        return merge_page(merge_id, error=form.error, status=error.http_status)
+        return _refused(merge_id, error)
     return redirect(url_for("web.merge_page", merge_id=merge_id, notice=notice))
 
 
-@bp.post("/customer/merge/<merge_id>/take-over-data")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/take-over-data", "customer", methods=["POST"])
 def merge_take_over(merge_id: str) -> Any:
     return _act(merge_id, merges.take_over_data, "taken_over")
 
 
-@bp.post("/customer/merge/<merge_id>/submit")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/submit", "customer", methods=["POST"])
 def merge_submit(merge_id: str) -> Any:
     return _act(merge_id, merges.submit_merge, "")
 
 
-@bp.post("/customer/merge/<merge_id>/cancel")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/cancel", "customer", methods=["POST"])
 def merge_cancel(merge_id: str) -> Any:
     return _act(merge_id, merges.cancel_merge, "cancelled")
 
 
-@bp.post("/customer/merge/<merge_id>/legal-proof")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/legal-proof", "customer", methods=["POST"])
 def merge_legal_proof(merge_id: str) -> Any:
     merges.merge_id_of(merge_id)
     message = str(FIELD_MESSAGES["file"])
@@ -245,31 +205,25 @@ def merge_legal_proof(merge_id: str) -> Any:
             filename=upload.filename,
             content_type=upload.mimetype,
             content=upload.content,
-            token=_token(),
+            token=session_token(),
         )
     except DomainError as error:
         if error.code == "invalid_input" and error.field == "file":
             message = _("The file is not a PDF. Please upload the signed form as a PDF.")
             return merge_page(merge_id, error=message, status=422)
-        if error.http_status in (401, 403, 404):
-            raise
-        form = FormState()
-        form.fail_with(error)
-        return merge_page(merge_id, error=form.error, status=error.http_status)
+        return _refused(merge_id, error)
     return redirect(url_for("web.merge_page", merge_id=merge_id, notice="proof_uploaded"))
 
 
 # --- a merge proven with a package password: the absorbed side's say ------------------------
 
 
-@bp.post("/customer/merge/<merge_id>/object")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/object", "customer", methods=["POST"])
 def merge_object(merge_id: str) -> Any:
     return _act(merge_id, merges.object_merge, "objected")
 
 
-@bp.post("/customer/merge/<merge_id>/confirm")
-@page_login("customer")
+@login_page("/customer/merge/<merge_id>/confirm", "customer", methods=["POST"])
 def merge_confirm(merge_id: str) -> Any:
     return _act(merge_id, merges.confirm_merge, "merge_confirmed")
 

@@ -7,9 +7,9 @@ changes nothing contractual (no upgrade)."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, get_args
+from typing import Any
 
-from cc_common.errors import DomainError, ServiceUnavailable, Unauthenticated
+from cc_common.errors import ServiceUnavailable, Unauthenticated
 from cc_common.protoconv import enum_name
 from customercenter.v2 import common_pb2, package_pb2
 from flask import redirect, request, url_for
@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from gateway_app import sign_on
 from gateway_app.clients import contracts, packages
 from gateway_app.schemas import MAX_OPAQUE_ID
-from gateway_app.schemas.packages import Addon, AddonKindName, AddonOffer
+from gateway_app.schemas.packages import Addon, AddonOffer, AddonOrder, Settings, SettingsUpdate
 from gateway_app.security import current_principal, guard
 from gateway_app.use_cases import (
     change_product,
@@ -29,24 +29,13 @@ from gateway_app.use_cases import (
     visible_package,
 )
 from gateway_app.web import bp
-from gateway_app.web.pages import FormState, check_new_password, error_message, error_page, page, require
-from gateway_app.web.session import page_login, start_session
+from gateway_app.web.pages import PAGE_ERRORS, FormState, error_page, page, session_token
+from gateway_app.web.session import login_page, start_session
 
-SETTINGS = {
-    "php_version": ("8.1", "8.2", "8.3"),
-    "https_redirect": ("true", "false"),
-    "www_redirect": ("none", "to_www", "from_www"),
-    "php_memory_limit_mb": None,  # a number, 64 to 1024
-}
-
-
-ADDON_KINDS = get_args(AddonKindName)
+SETTINGS = tuple(Settings.model_fields)  # each checked by the API's body, with its own values
 # The pages' names of the add-on kinds (package-service's catalogue names are English).
-ADDON_LABELS = {
-    "extra_domain_slot": _l("Extra domain slot"),
-    "mailbox_pack": _l("Mailbox pack (10 mailboxes)"),
-    "database": _l("Additional database"),
-}
+ADDON_LABELS = {"extra_domain_slot": _l("Extra domain slot"), "mailbox_pack": _l("Mailbox pack (10 mailboxes)"),
+                "database": _l("Additional database")}  # fmt: skip
 
 # A package login reaches only its own package (the same answer as an unknown id).
 _package = visible_package
@@ -56,10 +45,9 @@ def larger_products(product: str, products: list[Any]) -> list[Any]:
     """The products of the catalogue larger than `product` (smallest first); none for a
     product that is not in the catalogue."""
     ranks = {item.code: item.rank for item in products}
-    current = ranks.get(product)
-    if current is None:
+    if product not in ranks:
         return []
-    return sorted((item for item in products if item.rank > current), key=lambda item: item.rank)
+    return sorted((item for item in products if item.rank > ranks[product]), key=lambda item: item.rank)
 
 
 def monthly_price(product: Any, market: str) -> dict[str, Any] | None:
@@ -77,168 +65,120 @@ def _market() -> str:
     if principal.kind != "customer":
         return ""
     try:
-        record = contracts.get_customer(token=principal.token)
+        return enum_name(common_pb2.Market, contracts.get_customer(token=principal.token).market)
     except ServiceUnavailable:
         return ""
-    return enum_name(common_pb2.Market, record.market)
 
 
-def _render(
-    package_id: str,
-    settings_form: FormState | None = None,
-    password_form: FormState | None = None,
-    upgrade_form: FormState | None = None,
-    addon_form: FormState | None = None,
-) -> Any:
+@login_page("/packages/<package_id>", "customer", "package")
+def package_page(package_id: str, status: int = 200, **forms: FormState) -> Any:
+    """The package administration; `forms` (settings_form, password_form, upgrade_form,
+    addon_form) is the one sent, shown with its faults and the page's `status`."""
     package = _package(package_id)
-    token = current_principal().token
+    token = session_token()
     current = packages.get_settings(package.id, token=token).settings
     products = packages.list_products(token=token)
     package_status = enum_name(package_pb2.PackageStatus, package.status)
     larger = larger_products(package.product, products) if package_status == "active" else []
     listed = packages.list_addons(package.id, token=token)
     market = _market() if larger or listed.available else ""
-    upgrades = [{"product": item, "price": monthly_price(item, market)} for item in larger]
-    addons = [Addon.from_proto(a) for a in listed.addons]
-    available = [
-        {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
-        for item in listed.available
-    ]
     first = enum_name(package_pb2.AddonKind, listed.available[0].kind) if listed.available else ""
-    addon_form = addon_form or FormState({"kind": first})
-    settings_form = settings_form or FormState({key: current.get(key, "") for key in SETTINGS})
-    password_form = password_form or FormState({"new_password": "", "confirm_password": ""})
-    upgrade_form = upgrade_form or FormState({"product": larger[0].code if larger else ""})
-    failed = not settings_form.ok or not password_form.ok
-    status = 422 if failed else 409 if upgrade_form.error else 422 if not upgrade_form.ok else 200
-    if status == 200 and not addon_form.ok:
-        status = 409 if addon_form.error else 422
     return page(
         "package.html",
         status,
         package=package,
         package_status=package_status,
-        settings=SETTINGS,
-        settings_form=settings_form,
-        password_form=password_form,
-        upgrade_form=upgrade_form,
-        upgrades=upgrades,
-        addons=addons,
+        upgrades=[{"product": item, "price": monthly_price(item, market)} for item in larger],
+        addons=[Addon.from_proto(a) for a in listed.addons],
         addon_names={kind: str(label) for kind, label in ADDON_LABELS.items()},
-        available=available,
-        addon_form=addon_form,
+        available=[
+            {"offer": AddonOffer.from_proto(item), "price": monthly_price(item, market)}
+            for item in listed.available
+        ],
+        **{
+            "settings_form": FormState({key: current.get(key, "") for key in SETTINGS}),
+            "password_form": FormState(),
+            "upgrade_form": FormState({"product": larger[0].code if larger else ""}),
+            "addon_form": FormState({"kind": first}),
+            **forms,
+        },
     )
 
 
-@bp.get("/packages/<package_id>")
-@page_login("customer", "package")
-def package_page(package_id: str) -> Any:
-    return _render(package_id)
-
-
-@bp.post("/packages/<package_id>/settings")
-@page_login("customer", "package")
+@login_page("/packages/<package_id>/settings", "customer", "package", methods=["POST"])
 def package_settings(package_id: str) -> Any:
     package = _package(package_id)
     form = FormState.from_request(*SETTINGS)
-    for key, choices in SETTINGS.items():
-        value = form.get(key).strip()
-        if choices is not None and value not in choices:
-            form.fail(key, _("Please choose one of the values offered."))
-        elif choices is None and not (value.isdigit() and 64 <= int(value) <= 1024):
-            form.fail(key, _("Please enter a whole number from 64 to 1024."))
-    if form.ok:
-        try:
-            settings = {key: form.get(key).strip() for key in SETTINGS}
-            packages.update_settings(package.id, settings, token=current_principal().token)
+    body = form.check(Settings, **{key: value.strip() for key, value in form.values.items()})
+    if body is not None:
+        with form.caught():
+            packages.update_settings(
+                package.id, SettingsUpdate(settings=body).as_strings(), token=session_token()
+            )
             return redirect(url_for("web.package_page", package_id=package.id, notice="settings_saved"))
-        except DomainError as error:
-            form.fail_with(error)
-    return _render(package.id, settings_form=form)
+    return package_page(package.id, form.status(), settings_form=form)
 
 
-@bp.post("/packages/<package_id>/password")
-@page_login("customer", "package")
+@login_page("/packages/<package_id>/password", "customer", "package", methods=["POST"])
 def package_password(package_id: str) -> Any:
     package = _package(package_id)  # ownership is checked by package-service first
     form = FormState.from_request("new_password", "confirm_password")
-    require(form, "new_password", "confirm_password")
-    new = check_new_password(form)
+    new = form.check_new_password()
     if form.ok:
-        try:
+        with form.caught():
             set_package_password(package.id, new)  # the package's other sessions end
             return redirect(url_for("web.package_page", package_id=package.id, notice="package_password_set"))
-        except DomainError as error:
-            form.fail_with(error)
-    form.values = dict.fromkeys(form.values, "")
-    return _render(package.id, password_form=form)
+    form.clear()  # passwords are never sent back
+    return package_page(package.id, 422, password_form=form)
 
 
-@bp.post("/packages/<package_id>/upgrade")
-@page_login("customer")
+@login_page("/packages/<package_id>/upgrade", "customer", methods=["POST"])
 def package_upgrade(package_id: str) -> Any:
     """The upgrade offered in the package administration. It changes the contract, so only the
     customer login orders it; the package login sees the offer with a note saying so."""
     package = _package(package_id)
     form = FormState.from_request("product")
-    require(form, "product")
+    form.require("product")
     if form.ok:
-        try:
+        with form.caught(*PAGE_ERRORS):
             change_product(package.id, form.get("product"), wanted="upgrade")
             if request.form.get("next") == "offers" and current_principal().kind == "customer":
                 return redirect(url_for("web.customer_offers", notice="upgraded"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="upgraded"))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404) or error.http_status >= 500:
-                raise
-            form.fail_with(error)
-    return _render(package.id, upgrade_form=form)
+    return package_page(package.id, form.status(409), upgrade_form=form)
 
 
 # --- additional services (add-ons) ---------------------------------------------------------
 
 
-@bp.post("/packages/<package_id>/addons")
-@page_login("customer")
+@login_page("/packages/<package_id>/addons", "customer", methods=["POST"])
 def package_addon_order(package_id: str) -> Any:
     """Orders an add-on: the same path as POST /api/v1/packages/{id}/addons (customer login only)."""
     package = _package(package_id)
     form = FormState.from_request("kind")
-    if form.get("kind") not in ADDON_KINDS:
-        form.fail("kind", _("Please choose one of the values offered."))
-    if form.ok:
-        try:
+    if form.check(AddonOrder, **form.values) is not None:
+        with form.caught(*PAGE_ERRORS):
             order_addon(package.id, form.get("kind"))
             return redirect(url_for("web.package_page", package_id=package.id, notice="addon_ordered"))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404) or error.http_status >= 500:
-                raise
-            form.fail_with(error)
-    return _render(package.id, addon_form=form)
+    return package_page(package.id, form.status(409), addon_form=form)
 
 
-@bp.post("/packages/<package_id>/addons/<addon_id>/terminate")
-@page_login("customer")
+@login_page("/packages/<package_id>/addons/<addon_id>/terminate", "customer", methods=["POST"])
 def package_addon_terminate(package_id: str, addon_id: str) -> Any:
     """Terminates one add-on at the end of the contract term: the same path as POST
     /api/v1/terminations with addon_id."""
     package = _package(package_id)
-    form = FormState({"kind": ""})
-    try:
+    form = FormState()
+    with form.caught(*PAGE_ERRORS):
         terminate(package.id, addon_id=addon_id[:MAX_OPAQUE_ID])
         return redirect(url_for("web.package_page", package_id=package.id, notice="addon_terminated"))
-    except DomainError as error:
-        if error.http_status in (401, 403, 404) or error.http_status >= 500:
-            raise
-        form.fail(None, error_message(error))
-    return _render(package.id, addon_form=form)
+    return package_page(package.id, form.status(409), addon_form=form)
 
 
 # --- "Start": single sign-on into the package administration (gateway_app/sign_on.py) ----------
 
 
-@bp.post("/packages/<package_id>/start")
-@page_login("customer", "package")
+@login_page("/packages/<package_id>/start", "customer", "package", methods=["POST"])
 def package_start(package_id: str) -> Any:
     """ "Start" in the customer area: the same link as POST /api/v1/packages/{id}/start, opened
     at once."""

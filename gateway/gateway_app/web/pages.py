@@ -4,8 +4,10 @@ backend that is down is a notice, never a crash or a JSON body)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cc_common.errors import (
     DomainError,
@@ -16,54 +18,48 @@ from cc_common.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from flask import Flask, current_app, g, make_response, render_template, request
+from flask import current_app, g, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from gateway_app.errors import handle_http_exception
-from gateway_app.schemas import PASSWORD_MAX, PASSWORD_MIN
+from gateway_app.schemas import MAX_OPAQUE_ID
+from gateway_app.schemas.packages import PackagePassword
+from gateway_app.security import current_principal
 from gateway_app.web import bp
 from gateway_app.web.i18n import remember_language
 from gateway_app.web.session import CsrfError, login_redirect, session_principal, set_csrf_cookie
+
+M = TypeVar("M", bound=BaseModel)
 
 # Messages for the error codes a person can meet on the pages; others fall back to
 # the service's own (English) message.
 ERROR_MESSAGES = {
     "invalid_credentials": _l("The data you entered are not correct. Please check them and try again."),
     "too_many_attempts": _l("Too many attempts. Please wait %(retry_after)s seconds and try again."),
-    "customer_number_merged": _l(
-        "This customer number has been merged into customer number %(merged_into)s. "
-        "Please log in with that customer number."
-    ),
-    "same_customer_number": _l(
-        "This is the customer number you are logged in with. Please enter the customer number "
-        "you want to merge into this one."
-    ),
-    "merge_conflict": _l(
-        "This customer number is already in a merge or has been merged. You can only merge two "
-        "customer numbers at a time; you can merge further ones once the first order is finished."
-    ),
-    "different_markets": _l(
-        "These customer numbers belong to different countries and cannot be merged online."
-    ),
+    "customer_number_merged": _l("This customer number has been merged into customer number "
+                                 "%(merged_into)s. Please log in with that customer number."),
+    "same_customer_number": _l("This is the customer number you are logged in with. Please "
+                               "enter the customer number you want to merge into this one."),
+    "merge_conflict": _l("This customer number is already in a merge or has been "
+                         "merged. You can only merge two customer numbers at a time; "
+                         "you can merge further ones once the first order is finished."),
+    "different_markets": _l("These customer numbers belong to different countries and cannot be merged online."),
     "differences_not_resolved": _l("Some data differ: please click “Update Data” first."),
-    "legal_proof_required": _l(
-        "To prevent misuse, we need legal proof: please upload the signed contract transfer form first."
-    ),
+    "legal_proof_required": _l("To prevent misuse, we need legal proof: please "
+                               "upload the signed contract transfer form first."),
     "merge_not_open": _l("This order can no longer be changed."),
-    "written_form_required": _l(
-        "Company and name can only be changed with the signed contract handover form."
-    ),
+    "written_form_required": _l("Company and name can only be changed with the signed contract handover form."),
     "customer_not_active": _l("Your customer data cannot be changed while a merge is being carried out."),
     "invoice_not_open": _l("This invoice has already been paid."),
     "invalid_token": _l("This link is no longer valid. Please ask for a new one."),
     "second_factor_active": _l("Two-factor authentication is already on."),
     "no_second_factor_enrolment": _l("Please start turning on two-factor authentication again."),
     "no_second_factor": _l("Two-factor authentication is not on."),
-    "second_factor_required": _l(
-        "This customer number has two-factor authentication: please also enter a code from its authenticator app."
-    ),
+    "second_factor_required": _l("This customer number has two-factor authentication: "
+                                 "please also enter a code from its authenticator app."),
     "already_terminated": _l("This has already been terminated."),
     "termination_effective": _l("This termination has already taken effect and can no longer be retracted."),
     "contract_not_active": _l("This contract is no longer active."),
@@ -73,29 +69,23 @@ ERROR_MESSAGES = {
     "last_domain": _l("The last domain of a package cannot be moved."),
     "domain_not_found": _l("This package does not have this domain."),
     "card_expired": _l("This card has expired."),
-    "postcode_not_in_country": _l(
-        "This postcode does not fit the country of the address. Please change the postcode and the country together."
-    ),
+    "postcode_not_in_country": _l("This postcode does not fit the country of the address. "
+                                  "Please change the postcode and the country together."),
     "package_full": _l("The target package allows no more domains."),
-    "package_does_not_fit": _l(
-        "The package does not fit this product: its domains or its usage exceed the product's limits."
-    ),
+    "package_does_not_fit": _l("The package does not fit this product: its "
+                               "domains or its usage exceed the product's limits."),
     "not_an_upgrade": _l("This product is smaller than the package's product: please choose a larger one."),
     "not_a_downgrade": _l("This product is larger than the package's product: please choose a smaller one."),
-    "card_number_refused": _l(
-        "Card numbers are not accepted here; enter the token from the payment provider."
-    ),
+    "card_number_refused": _l("Card numbers are not accepted here; enter the token from the payment provider."),
     "already_answered": _l("This contact request has already been answered."),
     "no_contact_address": _l("The customer has no contact e-mail address to which the answer could be sent."),
     "nothing_to_collect": _l("No invoice is waiting for a direct debit: there is nothing to collect."),
-    "invoice_not_debited": _l(
-        "No direct debit of this invoice was requested, so it cannot have been returned."
-    ),
+    "invoice_not_debited": _l("No direct debit of this invoice was requested, so it cannot have been returned."),
     "service_unavailable": _l("This function is not available at the moment. Please try again shortly."),
     "not_found": _l("This page or record does not exist."),
     "forbidden": _l("You may not open this page with this login."),
     "unauthenticated": _l("Please log in again."),
-}
+}  # fmt: skip
 
 FIELD_MESSAGES = {
     "customer_number": _l("A customer number consists of digits only."),
@@ -105,15 +95,17 @@ FIELD_MESSAGES = {
     "phone": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
     "mobile": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
     "fax": _l("Please enter a valid phone number, e.g. +49 30 1234567."),
+    "street": _l("Please enter the street and house number on one line, without control characters."),
     "zip": _l("Please enter a valid postcode."),
+    "city": _l("Please enter the town or city on one line, without control characters."),
+    "country": _l("Please enter the country as a two-letter code, e.g. DE, NL or GB."),
     "iban": _l("Please enter a valid IBAN."),
     "bic": _l("Please enter a valid BIC."),
     "card_token": _l("Please enter the card token from the payment provider."),
     "card_last4": _l("Please enter the last four digits of the card."),
-    "card_expiry": _l(
-        "Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."
-    ),
+    "card_expiry": _l("Please enter a valid expiry date as MM/YY, e.g. 09/28; the card must not have expired."),
     "product": _l("Please choose one of the products offered."),
+    "php_memory_limit_mb": _l("Please enter a whole number from 64 to 1024."),
     "new_password": _l("The password must be 8 to 128 characters long."),
     "password": _l("Please enter your password."),
     "reason": _l("Please give a reason."),
@@ -121,15 +113,13 @@ FIELD_MESSAGES = {
     "subject": _l("Please write a subject of at most 200 characters, without control characters."),
     "message": _l("Please write a message of at most 5000 characters, without control characters."),
     "price": _l("Please enter a positive price with at most two decimals, e.g. 4.99."),
-    "currency": _l(
-        "Please choose the currency in which all the chosen markets are billed (DE and NL: EUR, UK: GBP)."
-    ),
+    "currency": _l("Please choose the currency in which all the chosen "
+                   "markets are billed (DE and NL: EUR, UK: GBP)."),
     "markets": _l("Please choose one or more markets."),
     "valid_from": _l("Please enter the first day as a date, e.g. 2026-12-01."),
-    "valid_until": _l(
-        "Please enter the last day as a date: not before the first day, at most a year later and not in the past."
-    ),
-}
+    "valid_until": _l("Please enter the last day as a date: not before the "
+                      "first day, at most a year later and not in the past."),
+}  # fmt: skip
 
 NOTICES = {
     "signed_out": _l("You have been logged out."),
@@ -137,9 +127,8 @@ NOTICES = {
     "saved": _l("Your changes have been saved."),
     "password_changed": _l("Your customer password has been changed."),
     "second_factor_off": _l("Two-factor authentication is off."),
-    "reset_sent": _l(
-        "If the customer number exists, we have sent a link to set a new password to its e-mail address."
-    ),
+    "reset_sent": _l("If the customer number exists, we have sent a "
+                     "link to set a new password to its e-mail address."),
     "reset_done": _l("Your new password is set. Please log in with it."),
     "debit_requested": _l("The repeat debit has been requested."),
     "package_password_set": _l("The package password has been set."),
@@ -153,17 +142,13 @@ NOTICES = {
     "addon_ordered": _l("The additional service has been ordered."),
     "addon_terminated": _l("The additional service has been terminated at the end of the contract term."),
     "ordered": _l("The offer has been ordered: your package has the new product."),
-    "order_failed": _l(
-        "The offer could not be ordered for this package. Please choose another package or ask us."
-    ),
+    "order_failed": _l("The offer could not be ordered for this package. Please choose another package or ask us."),
     "split": _l("The domain has been moved."),
     "data_corrected": _l("Your data have been saved and compared again."),
     "taken_over": _l("The data of your customer number have been kept for the highlighted fields."),
     "proof_uploaded": _l("The signed form has been uploaded."),
     "cancelled": _l("The order has been cancelled."),
-    "objected": _l(
-        "You have objected. The merge has been cancelled, and both customer numbers have been told."
-    ),
+    "objected": _l("You have objected. The merge has been cancelled, and both customer numbers have been told."),
     "merge_confirmed": _l("You have confirmed the merge. Our service team can now carry it out."),
     "approved": _l("The merge has been approved and is being carried out."),
     "rejected": _l("The merge has been rejected."),
@@ -173,10 +158,8 @@ NOTICES = {
     "offer_created": _l("The offer has been set up."),
     "collection_created": _l("The collection has been created: download its pain.008 file for the bank."),
     "invoice_paid": _l("The invoice has been marked as paid."),
-    "invoice_returned": _l(
-        "The invoice has been marked as returned: it is open again, with the bank's reason."
-    ),
-}
+    "invoice_returned": _l("The invoice has been marked as returned: it is open again, with the bank's reason."),
+}  # fmt: skip
 
 
 def error_message(error: DomainError) -> str:
@@ -187,6 +170,22 @@ def error_message(error: DomainError) -> str:
     if isinstance(error, TooManyAttempts):
         values["retry_after"] = str(error.retry_after)
     return str(template) % values
+
+
+def fault_message(name: str | None, kind: str, ctx: dict[str, Any]) -> str:
+    """The page's words for a fault a request model found in a field (pydantic's error type)."""
+    if kind == "string_too_long":
+        return str(_("At most %(count)s characters.", count=ctx["max_length"]))
+    if name in FIELD_MESSAGES:
+        return str(FIELD_MESSAGES[name])
+    if kind in ("missing", "string_too_short"):
+        return str(_("Please fill in this field."))
+    return str(_("Please choose one of the values offered."))
+
+
+# The answers a form shows none of: a login to renew, a page this login may not use, a record
+# that does not exist, a backend that failed (500 stands for every status from 500 up).
+PAGE_ERRORS = (401, 403, 404, 500)
 
 
 @dataclass
@@ -204,6 +203,10 @@ class FormState:
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
 
+    def clear(self) -> None:
+        """Nothing typed is sent back (passwords, codes)."""
+        self.values = dict.fromkeys(self.values, "")
+
     def fail(self, name: str | None, message: str) -> None:
         if name and name in self.values:
             self.errors[name] = message
@@ -213,39 +216,83 @@ class FormState:
     def fail_with(self, error: DomainError) -> None:
         """A service's answer: next to the field it names (if the form has it), else above."""
         name = error.field.removeprefix("settings.") if error.field else None
-        if error.code in ERROR_MESSAGES:
-            message = error_message(error)
-        elif isinstance(error, InvalidInput) and name in FIELD_MESSAGES:
-            message = str(FIELD_MESSAGES[name])
+        if isinstance(error, InvalidInput) and error.code not in ERROR_MESSAGES and name in FIELD_MESSAGES:
+            self.fail(name, str(FIELD_MESSAGES[name]))
         else:
-            message = error.message
-        self.fail(name, message)
+            self.fail(name, error_message(error))
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.error
 
+    def status(self, general: int = 422) -> int:
+        """The page's status: 200 without a fault, 422 with a field at fault, else `general`."""
+        return 200 if self.ok else 422 if self.errors else general
 
-def require(form: FormState, *names: str) -> None:
-    for name in names:
-        if not form.get(name).strip():
-            form.fail(name, _("Please fill in this field."))
+    def require(self, *names: str) -> None:
+        for name in names:
+            if not self.get(name).strip():
+                self.fail(name, _("Please fill in this field."))
+
+    def check(self, model: type[M], /, **values: Any) -> M | None:
+        """`values` checked by `model`, the API's request body of the same action: the body, or
+        None with each fault next to its field in the page's words (a field already at fault
+        keeps its message)."""
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            for problem in error.errors(include_url=False):
+                name = str(problem["loc"][0]) if problem["loc"] else None
+                if name not in self.errors:
+                    self.fail(name, fault_message(name, problem["type"], problem.get("ctx") or {}))
+        except DomainError as error:  # a model's rule across fields (a card number, a currency)
+            self.fail_with(error)
+        return None
+
+    def check_new_password(self) -> str:
+        """The new password of a form with `new_password` and `confirm_password`: both filled
+        in, the policy of every new password (schemas.NewPassword), and both typed the same."""
+        self.require("new_password", "confirm_password")
+        new, confirm = self.get("new_password"), self.get("confirm_password")
+        if new and self.check(PackagePassword, new_password=new) is not None and confirm and new != confirm:
+            self.fail("confirm_password", _("The two passwords are not the same."))
+        return new
+
+    @contextmanager
+    def caught(self, *statuses: int, **own: tuple[str | None, str]) -> Iterator[None]:
+        """A DomainError of the block onto the form: `own` (by error code: the field and the
+        page's message), else the pages' error page for the `statuses` (PAGE_ERRORS), else
+        the code's message next to the field it names."""
+        try:
+            yield
+        except DomainError as error:
+            if error.code in own:
+                self.fail(*own[error.code])
+            else:
+                reraise(error, *statuses)
+                self.fail_with(error)
 
 
-def check_new_password(form: FormState) -> str:
-    """The new password of a form with `new_password` and `confirm_password`: the policy's
-    length, and both typed the same. Returns what was typed."""
-    new = form.get("new_password")
-    if new and not (PASSWORD_MIN <= len(new) <= PASSWORD_MAX):
-        form.fail("new_password", str(FIELD_MESSAGES["new_password"]))
-    elif new and form.get("confirm_password") and new != form.get("confirm_password"):
-        form.fail("confirm_password", _("The two passwords are not the same."))
-    return new
+def reraise(error: DomainError, *statuses: int) -> None:
+    """`error` again if its status is one of `statuses` (500: any from 500 up)."""
+    if min(error.http_status, 500) in statuses:
+        raise error
+
+
+def session_token() -> str:
+    """The token of the page's session (a login_page page)."""
+    return current_principal().token
+
+
+def ref(value: str, limit: int = MAX_OPAQUE_ID) -> str:
+    """An id from the URL: one that cannot exist is the not-found page."""
+    if not value or len(value) > limit:
+        raise NotFound("No such record.")
+    return value
 
 
 def notice() -> str | None:
-    key = request.args.get("notice", "")
-    message = NOTICES.get(key)
+    message = NOTICES.get(request.args.get("notice", ""))
     return str(message) if message else None
 
 
@@ -262,22 +309,7 @@ def error_page(status: int, message: str, title: str | None = None) -> tuple[str
     return page("error.html", status, message=message, title=title or _("Sorry"))
 
 
-def forbidden_page() -> tuple[str, int]:
-    return error_page(403, str(ERROR_MESSAGES["forbidden"]))
-
-
 # --- error handlers of the pages (the API keeps its JSON handlers) ------------------------------
-
-
-@bp.errorhandler(CsrfError)
-def csrf_refused(error: CsrfError) -> tuple[str, int]:
-    return error_page(
-        400,
-        _(
-            "This form could not be accepted: it has expired or was not sent from this site. "
-            "Please go back, reload the page and try again."
-        ),
-    )
 
 
 @bp.errorhandler(DomainError)
@@ -289,7 +321,7 @@ def domain_error(error: DomainError) -> Any:
     if isinstance(error, ServiceUnavailable):
         return page("unavailable.html", 503)
     if isinstance(error, Forbidden):
-        return forbidden_page()
+        return error_page(403, str(ERROR_MESSAGES["forbidden"]))
     if isinstance(error, NotFound):
         return error_page(404, str(ERROR_MESSAGES["not_found"]))
     if error.http_status >= 500:
@@ -301,6 +333,14 @@ def domain_error(error: DomainError) -> Any:
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> tuple[str, int]:
     status = error.code or 500
+    if isinstance(error, CsrfError):
+        return error_page(
+            400,
+            _(
+                "This form could not be accepted: it has expired or was not sent from this site. "
+                "Please go back, reload the page and try again."
+            ),
+        )
     if status == 404:
         return error_page(404, str(ERROR_MESSAGES["not_found"]))
     if status == 413:
@@ -342,9 +382,3 @@ def not_found_anywhere(error: HTTPException) -> Any:
         notice=lambda: None,
     )
     return set_csrf_cookie(remember_language(make_response(html, 404)))
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["field_messages"] = FIELD_MESSAGES
-    # By status code, so it comes before the API's handler of every HTTPException (errors.py).
-    app.register_error_handler(404, not_found_anywhere)

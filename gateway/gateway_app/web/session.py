@@ -16,13 +16,14 @@ import functools
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from typing import Any, TypeVar, cast
 
 from cc_common.errors import Forbidden, Unauthenticated
 from cc_common.tokens import Principal
 from cryptography.hazmat.primitives import serialization
-from flask import Flask, Response, current_app, g, redirect, request, url_for
+from flask import Response, current_app, g, redirect, request, url_for
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -43,10 +44,6 @@ R = TypeVar("R", bound=BaseResponse)  # flask's Response, or werkzeug's from red
 
 class CsrfError(BadRequest):
     description = "csrf"
-
-
-def init_app(app: Flask) -> None:
-    app.jinja_env.globals["csrf_token"] = csrf_token
 
 
 # --- CSRF ---------------------------------------------------------------------------------
@@ -119,37 +116,28 @@ def set_csrf_cookie(response: Response) -> Response:
     if request.cookies.get(SESSION_COOKIE) or g.get("web_principal") is not None:
         response.headers["Cache-Control"] = "no-store"  # personal data stays out of shared caches
     if g.get("csrf_new"):
-        response.set_cookie(
-            CSRF_COOKIE,
-            g.csrf_value,
-            httponly=True,
-            samesite="Lax",
-            secure=secure_cookies(),
-            path="/",
-        )
+        response.set_cookie(CSRF_COOKIE, g.csrf_value, **cookie_flags())
     return response
 
 
 # --- the session cookie -------------------------------------------------------------------
 
 
+def cookie_flags(*, httponly: bool = True) -> dict[str, Any]:
+    """The flags of every cookie of the pages: the whole site, SameSite=Lax, and Secure when the
+    request came over https."""
+    return {"path": "/", "samesite": "Lax", "secure": secure_cookies(), "httponly": httponly}
+
+
 def start_session(response: R, token: str) -> R:
     signer = guard().signer
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=signer.ttl if signer else None,
-        httponly=True,
-        samesite="Lax",
-        secure=secure_cookies(),
-        path="/",
-    )
+    response.set_cookie(SESSION_COOKIE, token, max_age=signer.ttl if signer else None, **cookie_flags())
     return response
 
 
 def end_session(response: R) -> R:
     for name in (SESSION_COOKIE, PREFERENCE_COOKIE):
-        response.delete_cookie(name, path="/", httponly=True, samesite="Lax", secure=secure_cookies())
+        response.delete_cookie(name, **cookie_flags())
     return response
 
 
@@ -158,13 +146,10 @@ def session_principal() -> Principal | None:
     token). ServiceUnavailable (identity's revocation state unknown) is raised."""
     if "web_principal" in g:
         return cast("Principal | None", g.web_principal)
-    token = request.cookies.get(SESSION_COOKIE, "")
     principal = None
-    if token:
-        try:
+    if token := request.cookies.get(SESSION_COOKIE, ""):
+        with suppress(Unauthenticated):
             principal = guard().authenticate(token)
-        except Unauthenticated:
-            principal = None
     g.web_principal = principal
     return principal
 
@@ -180,10 +165,10 @@ def login_redirect(kind: str) -> BaseResponse:
     return end_session(response)
 
 
-def page_login(*kinds: str) -> Callable[[F], F]:
-    """The page needs a session of one of `kinds`; without one the browser goes to the login
-    page of the first kind. A session of another kind sees a 403 page (Forbidden, rendered by
-    the pages' error handler). Sets g.principal."""
+def login_page(rule: str, *kinds: str, methods: Iterable[str] = ("GET",)) -> Callable[[F], F]:
+    """A page at `rule` that needs a session of one of `kinds`; without one the browser goes to
+    the login page of the first kind. A session of another kind sees a 403 page (Forbidden,
+    rendered by the pages' error handler). Sets g.principal."""
     allowed = frozenset(kinds)
 
     def decorate(view: F) -> F:
@@ -197,6 +182,6 @@ def page_login(*kinds: str) -> Callable[[F], F]:
             g.principal = principal
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]  # functools.wraps keeps the view's signature
+        return cast(F, bp.route(rule, methods=list(methods))(wrapped))
 
     return decorate

@@ -6,42 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from cc_common.errors import DomainError
 from cc_common.rules.merges import STATUSES as MERGE_STATUSES
 from flask import redirect, request, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway_app.clients import contracts, merges
 from gateway_app.downloads import pdf_download
-from gateway_app.schemas.billing import ContactRequest
-from gateway_app.schemas.merges import MAX_REASON, MergeAudit
-from gateway_app.security import current_principal
+from gateway_app.schemas.billing import ContactAnswer, ContactRequest
+from gateway_app.schemas.merges import MergeAudit, MergeReason
 from gateway_app.use_cases import answer_contact, legal_proof_download
-from gateway_app.web import bp
 from gateway_app.web.merge import FIELD_LABELS, STATUS_LABELS, merge_view
-from gateway_app.web.pages import FormState, page
-from gateway_app.web.session import page_login
+from gateway_app.web.pages import PAGE_ERRORS, FormState, page, session_token
+from gateway_app.web.session import login_page
 
-QUEUE_FILTERS = (
-    "submitted",
-    "needs_legal_proof",
-    "ready",
-    "executing",
-    "completed",
-    "rejected",
-    "failed",
-    "reversed",
-    "",
-)
+QUEUE_FILTERS = ("submitted", "needs_legal_proof", "ready", "executing", "completed", "rejected", "failed",
+                 "reversed", "")  # fmt: skip
 
 
 # The audit record's saga steps ("<saga>:<step>", merge-service's saga.py), their states and
 # the kinds of moved records, as the service team reads them.
 SAGA_LABELS = {"execute": _l("Merge"), "reverse": _l("Reversal")}
 STEP_LABELS = {
-    "freeze": _l("Freeze the customer numbers"),
-    "move_packages": _l("Move the packages"),
+    "freeze": _l("Freeze the customer numbers"), "move_packages": _l("Move the packages"),
     "move_contracts": _l("Move the contracts, invoices and terminations"),
     "retire_contract": _l("Retire the absorbed customer number"),
     "retire_credentials": _l("Retire the logins of the absorbed number"),
@@ -49,19 +35,11 @@ STEP_LABELS = {
     "restore_credentials": _l("Restore the logins of the absorbed number"),
     "return_packages": _l("Return the packages"),
     "return_contracts": _l("Return the contracts, invoices and terminations"),
-}
-STEP_STATE_LABELS = {
-    "started": _l("started"),
-    "done": _l("done"),
-    "failed": _l("failed"),
-    "compensated": _l("undone"),
-}
-MOVED_KIND_LABELS = {
-    "packages": _l("Packages"),
-    "invoices": _l("Invoices"),
-    "contracts": _l("Contracts"),
-    "terminations": _l("Terminations"),
-}
+}  # fmt: skip
+STEP_STATE_LABELS = {"started": _l("started"), "done": _l("done"), "failed": _l("failed"),
+                     "compensated": _l("undone")}  # fmt: skip
+MOVED_KIND_LABELS = {"packages": _l("Packages"), "invoices": _l("Invoices"), "contracts": _l("Contracts"),
+                     "terminations": _l("Terminations")}  # fmt: skip
 
 
 def step_label(name: str) -> str:
@@ -70,29 +48,23 @@ def step_label(name: str) -> str:
     return f"{SAGA_LABELS[saga]}: {label}" if saga in SAGA_LABELS else label
 
 
-def _token() -> str:
-    return current_principal().token
-
-
-@bp.get("/staff/merges")
-@page_login("staff")
+@login_page("/staff/merges", "staff")
 def staff_queue() -> Any:
     status = request.args.get("status", "submitted")
     if status not in MERGE_STATUSES and status != "":
         status = "submitted"
     return page(
         "staff/queue.html",
-        merges=[merge_view(m) for m in merges.list_merges(status, token=_token())],
+        merges=[merge_view(m) for m in merges.list_merges(status, token=session_token())],
         current_status=status,
         filters=QUEUE_FILTERS,
         status_labels=STATUS_LABELS,
     )
 
 
-def _audit_page(
-    merge_id: str, reason_form: FormState | None = None, error: str | None = None, status: int = 200
-) -> Any:
-    audit = merges.get_merge_audit(merge_id, token=_token())
+@login_page("/staff/merges/<merge_id>", "staff")
+def staff_merge(merge_id: str, form: FormState | None = None, status: int = 200) -> Any:
+    audit = merges.get_merge_audit(merge_id, token=session_token())
     data = MergeAudit.from_proto(audit).json()
     for key in ("target_snapshot", "source_snapshot"):  # the known fields first, in the table's order
         snapshot = data[key]
@@ -105,68 +77,50 @@ def _audit_page(
         {"kind": kind, "label": str(MOVED_KIND_LABELS.get(kind, kind)), "ids": ids}
         for kind, ids in data["moved"].items()
     ]
-    merge = merge_view(audit.merge)
     return page(
         "staff/merge.html",
         status,
-        merge=merge,
+        merge=merge_view(audit.merge),
         audit=data,
         labels=FIELD_LABELS,
-        form=reason_form or FormState({"reason": ""}),
-        error=error,
+        form=form or FormState(),
     )
 
 
-@bp.get("/staff/merges/<merge_id>")
-@page_login("staff")
-def staff_merge(merge_id: str) -> Any:
-    return _audit_page(merge_id)
-
-
-@bp.get("/staff/merges/<merge_id>/legal-proof")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/legal-proof", "staff")
 def staff_legal_proof(merge_id: str) -> Any:
-    return legal_proof_download(merge_id, token=_token())
+    return legal_proof_download(merge_id, token=session_token())
 
 
 def _decide(merge_id: str, decision: str, notice: str, needs_reason: bool) -> Any:
     merges.merge_id_of(merge_id)
     form = FormState.from_request("reason")
     reason = form.get("reason").strip()
-    if needs_reason and not reason:
-        form.fail("reason", _("Please give a reason."))
-    elif len(reason) > MAX_REASON:
-        form.fail("reason", _("At most %(count)s characters.", count=MAX_REASON))
+    if needs_reason or reason:
+        form.check(MergeReason, reason=reason)
     if form.ok:
-        try:
+        with form.caught(401, 403, 404):
             if decision == "approve":
-                merges.approve_merge(merge_id, token=_token())
+                merges.approve_merge(merge_id, token=session_token())
             elif decision == "reject":
-                merges.reject_merge(merge_id, reason, token=_token())
+                merges.reject_merge(merge_id, reason, token=session_token())
             else:
-                merges.reverse_merge(merge_id, reason, token=_token())
+                merges.reverse_merge(merge_id, reason, token=session_token())
             return redirect(url_for("web.staff_merge", merge_id=merge_id, notice=notice))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404):
-                raise
-            form.fail_with(error)
-    return _audit_page(merge_id, reason_form=form, error=form.error, status=422 if form.errors else 409)
+    return staff_merge(merge_id, form, form.status(409))
 
 
-@bp.post("/staff/merges/<merge_id>/approve")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/approve", "staff", methods=["POST"])
 def staff_approve(merge_id: str) -> Any:
     return _decide(merge_id, "approve", "approved", needs_reason=False)
 
 
-@bp.post("/staff/merges/<merge_id>/reject")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/reject", "staff", methods=["POST"])
 def staff_reject(merge_id: str) -> Any:
     return _decide(merge_id, "reject", "rejected", needs_reason=True)
 
 
-@bp.post("/staff/merges/<merge_id>/reverse")
-@page_login("staff")
+@login_page("/staff/merges/<merge_id>/reverse", "staff", methods=["POST"])
 def staff_reverse(merge_id: str) -> Any:
     return _decide(merge_id, "reverse", "reversed", needs_reason=True)
 
@@ -174,43 +128,30 @@ def staff_reverse(merge_id: str) -> Any:
 # --- contact requests: the queue, the attachment, the answer by mail ---------------------------
 
 
-def _contact_page(status: int = 200, *, form: FormState | None = None, failed: str = "") -> Any:
-    listed = [ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=_token())]
+@login_page("/staff/contact-requests", "staff")
+def staff_contact_requests(status: int = 200, form: FormState | None = None, failed: str = "") -> Any:
+    listed = [
+        ContactRequest.of(item).json() for item in contracts.list_contact_requests(token=session_token())
+    ]
     return page(
-        "staff/contact_requests.html",
-        status,
-        requests=listed,
-        form=form or FormState({"message": ""}),
-        failed=failed,
+        "staff/contact_requests.html", status, requests=listed, form=form or FormState(), failed=failed
     )
 
 
-@bp.get("/staff/contact-requests")
-@page_login("staff")
-def staff_contact_requests() -> Any:
-    return _contact_page()
-
-
-@bp.get("/staff/contact-requests/<request_id>/attachment")
-@page_login("staff")
+@login_page("/staff/contact-requests/<request_id>/attachment", "staff")
 def staff_contact_attachment(request_id: str) -> Any:
-    document = contracts.get_contact_attachment(request_id, token=_token())
+    document = contracts.get_contact_attachment(request_id, token=session_token())
     return pdf_download(document.content, document.filename)
 
 
-@bp.post("/staff/contact-requests/<request_id>/answer")
-@page_login("staff")
+@login_page("/staff/contact-requests/<request_id>/answer", "staff", methods=["POST"])
 def staff_answer_contact(request_id: str) -> Any:
     """The same path as POST /api/v1/admin/contact-requests/{id}/answer."""
     form = FormState.from_request("message")
-    if not form.get("message").strip():
-        form.fail("message", _("Please fill in this field."))
-    if form.ok:
-        try:
-            answer_contact(request_id, form.get("message"))
+    form.require("message")
+    body = form.check(ContactAnswer, **form.values)
+    if body is not None and form.ok:
+        with form.caught(*PAGE_ERRORS):
+            answer_contact(request_id, body.message)
             return redirect(url_for("web.staff_contact_requests", notice="contact_answered"))
-        except DomainError as error:
-            if error.http_status in (401, 403, 404) or error.http_status >= 500:
-                raise
-            form.fail_with(error)
-    return _contact_page(409 if form.error else 422, form=form, failed=request_id)
+    return staff_contact_requests(form.status(409), form, request_id)
