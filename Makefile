@@ -70,9 +70,11 @@ lint: venv buf protos
 	$(PY) scripts/buf_check.py
 
 # The OpenAPI document the gateway serves at /api/openapi.json, committed as docs/openapi.json
-# (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`).
+# (tests/unit/test_gateway_openapi.py fails when the two differ: run `make openapi`), and
+# docs/api-index.md, where each operation's view, models and clients are (scripts/api_index.py).
 openapi: venv protos
 	$(PY) -c 'from gateway_app.api import main; main()' > docs/openapi.json
+	$(PY) scripts/api_index.py > docs/api-index.md
 
 # The README's table of environment variables, generated from common/cc_common/settings.py
 # (tests/test_settings_docs.py fails when the two differ: run `make env-docs`).

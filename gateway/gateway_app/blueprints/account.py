@@ -41,18 +41,8 @@ def session_list(token: str) -> SessionList:
     return SessionList(sessions=[Session.from_proto(s) for s in identity.list_sessions(token=token)])
 
 
-def end_session(session_id: str, token: str) -> None:
-    """identity denies the session's token and answers once every replica (this gateway's
-    workers and the services) applied it: the token is dead on its next request."""
-    identity.end_session(session_id, token=token)
-
-
-def end_other_sessions(token: str) -> None:
-    identity.end_other_sessions(token=token)
-
-
 def login_history(token: str) -> LoginHistory:
-    return LoginHistory(logins=[LoginAttempt.from_proto(a) for a in identity.login_history(token=token)])
+    return LoginHistory(logins=[LoginAttempt.from_proto(a) for a in identity.list_login_history(token=token)])
 
 
 def customer_export(token: str) -> CustomerExport:
@@ -96,18 +86,18 @@ def list_sessions() -> SessionList:
     return session_list(current_token())
 
 
-@api.delete("/api/v1/sessions/<session_id>", {204: "Signed out"}, operation_id="endSession")
-def delete_session(session_id: str) -> None:
+@api.delete("/api/v1/sessions/<session_id>", {204: "Signed out"})
+def end_session(session_id: str) -> None:
     """Sign out one session: its token is refused from its next request on"""
-    end_session(session_id, current_token())
+    # identity denies the session's token and answers once every replica (this gateway's
+    # workers and the services) applied it: the token is dead on its next request.
+    identity.end_session(session_id, token=current_token())
 
 
-@api.delete(
-    "/api/v1/sessions", {204: "Every other token of the customer is dead"}, operation_id="endOtherSessions"
-)
-def delete_other_sessions() -> None:
+@api.delete("/api/v1/sessions", {204: "Every other token of the customer is dead"})
+def end_other_sessions() -> None:
     """Sign out every session of the customer but this one"""
-    end_other_sessions(current_token())
+    identity.end_other_sessions(token=current_token())
 
 
 @api.get("/api/v1/login-history", {200: LoginHistory})

@@ -128,7 +128,7 @@ def cancel_merge(merge_id: str) -> None:
 )
 def object_with_link(body: Objection) -> None:
     """Object to a merge with the single-use link mailed to the absorbed customer number (no login)"""
-    merges.object_by_link(body.token)
+    merges.object_to_merge(body.token)
 
 
 @api.post("/<merge_id>/object", {204: "Cancelled"}, errors=ABSORBED_ONLY)

@@ -119,7 +119,7 @@ def disable_second_factor(
     _call(_stub().DisableSecondFactor, request, token)
 
 
-def second_factor_status(*, token: str) -> pb.GetSecondFactorResponse:
+def get_second_factor(*, token: str) -> pb.GetSecondFactorResponse:
     return _call(_stub().GetSecondFactor, pb.GetSecondFactorRequest(), token)
 
 
@@ -135,7 +135,7 @@ def end_other_sessions(*, token: str) -> pb.RevocationResult:
     return _call(_stub().EndOtherSessions, pb.EndOtherSessionsRequest(), token).revocation
 
 
-def login_history(*, token: str) -> list[pb.LoginAttempt]:
+def list_login_history(*, token: str) -> list[pb.LoginAttempt]:
     return list(_call(_stub().ListLoginHistory, pb.ListLoginHistoryRequest(), token).logins)
 
 

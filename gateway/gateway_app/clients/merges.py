@@ -102,7 +102,7 @@ def upload_legal_proof(
 # --- a merge proven with a package password: the absorbed side's say ------------------------
 
 
-def object_by_link(link_token: str) -> pb.Merge:
+def object_to_merge(link_token: str) -> pb.Merge:
     """The objection link (anyone holding it): the merge is cancelled, both sides are told."""
     return _call(_stub().ObjectToMerge, pb.ObjectToMergeRequest(token=link_token)).merge
 

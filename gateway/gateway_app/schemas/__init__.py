@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any, ClassVar, Literal, get_args, get_origin
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 
 from cc_common.protoconv import enum_name, iso
 from pydantic import BaseModel, ConfigDict, Field
@@ -75,7 +75,7 @@ class Answer(_Model):
         return self.model_dump(mode="json")
 
     @classmethod
-    def from_proto(cls, message: Any, **values: Any) -> Any:
+    def from_proto(cls, message: Any, **values: Any) -> Self:
         """The answer of a proto message: each field from the message field of its name (an enum
         as its lower-case name, a Timestamp as ISO 8601 in UTC: cc_common.protoconv; a message as
         the field's model, a map as a dict in key order), Money from <name>_cents, a model that
@@ -93,7 +93,7 @@ class Answer(_Model):
         return cls(**values)
 
     @classmethod
-    def of(cls, message: Any) -> Any:
+    def of(cls, message: Any) -> Self:
         return cls.from_proto(message)
 
 

@@ -201,7 +201,7 @@ SECOND_FACTOR_FIELDS = {"start": ("current_password",), "confirm": ("code",),
 
 
 def _second_factor_page(status: int = 200, **context: Any) -> Any:
-    state = identity.second_factor_status(token=session_token())
+    state = identity.get_second_factor(token=session_token())
     return page("customer/second_factor.html", status, state=state, **{"form": FormState(), **context})
 
 
@@ -487,13 +487,13 @@ def customer_security() -> Any:
 
 @login_page("/customer/security/sessions/<session_id>/end", "customer", methods=["POST"])
 def customer_end_session(session_id: str) -> Any:
-    account.end_session(ref(session_id), session_token())
+    identity.end_session(ref(session_id), token=session_token())
     return redirect(url_for("web.customer_security", notice="session_ended"))
 
 
 @login_page("/customer/security/sessions/end-others", "customer", methods=["POST"])
 def customer_end_other_sessions() -> Any:
-    account.end_other_sessions(session_token())
+    identity.end_other_sessions(token=session_token())
     return redirect(url_for("web.customer_security", notice="others_ended"))
 
 

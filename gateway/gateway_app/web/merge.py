@@ -236,7 +236,7 @@ def merge_objection() -> Any:
     if request.method == "GET":
         return page("merge/objection.html", 200 if token else 400, token=token, done=False, error=None)
     try:
-        merges.object_by_link(token)
+        merges.object_to_merge(token)
     except DomainError as error:
         if error.http_status >= 500:
             raise
