@@ -129,7 +129,7 @@ class Api:
     requires the blueprint's token kinds (`kinds=` for others; () for none) and records its
     operation; the rest is derived from the view:
 
-    - operationId: the view's name in camelCase (`operation_id=` where that name is taken);
+    - operationId: the view's name in camelCase (so a view is found by its operationId);
     - summary: the first paragraph of its docstring;
     - path parameters: by name from the blueprint's `params`, with the errors they imply;
     - body: the model of its `body` argument, which validates the JSON body;
@@ -147,7 +147,6 @@ class Api:
         rule: str,
         answers: dict[int, Any],
         *,
-        operation_id: str = "",
         kinds: tuple[str, ...] | None = None,
         tag: str = "",
         errors: dict[int, str] | None = None,
@@ -159,7 +158,7 @@ class Api:
 
         def decorate(view: View) -> View:
             op = Operation(
-                operation_id or re.sub(r"_([a-z])", lambda m: m.group(1).upper(), view.__name__),
+                re.sub(r"_([a-z])", lambda m: m.group(1).upper(), view.__name__),
                 " ".join((inspect.getdoc(view) or "").split("\n\n")[0].split()),
                 tag or self.tag,
                 answers,
