@@ -144,7 +144,11 @@ postgres:
 	fi
 
 PYTEST_ARGS ?=
+# buf is installed before the tests start (where npm exists; tests/test_protos_buf.py skips
+# without it unless CI=true): installed by a test, the fresh binary was refused with "Text
+# file busy" while the other test worker kept forking service processes.
 test: venv protos system-deps postgres
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory buf; fi
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -p no:cacheprovider $(PYTEST_ARGS)
 
 # The HTTP contract checked from outside (docs/http.md): schemathesis over every operation of

@@ -65,15 +65,15 @@ def build_backends(
     """One channel and client per service (mTLS with `tls`), with the gateway's service
     credential (`service:gateway`)."""
 
-    def client(name: str, stub_factory: Callable[[grpc.Channel], S]) -> ServiceClient[S]:
-        channel = make_channel(getattr(addresses, name), tls)
+    def client(name: str, address: str, stub_factory: Callable[[grpc.Channel], S]) -> ServiceClient[S]:
+        channel = make_channel(address, tls)
         return ServiceClient(name, channel, stub_factory, service_token=service_token, timeout=timeout)
 
     return Backends(
-        identity=client("identity", identity_pb2_grpc.IdentityServiceStub),
-        contract=client("contract", contract_pb2_grpc.ContractServiceStub),
-        package=client("package", package_pb2_grpc.PackageServiceStub),
-        merge=client("merge", merge_pb2_grpc.MergeServiceStub),
+        identity=client("identity", addresses.identity, identity_pb2_grpc.IdentityServiceStub),
+        contract=client("contract", addresses.contract, contract_pb2_grpc.ContractServiceStub),
+        package=client("package", addresses.package, package_pb2_grpc.PackageServiceStub),
+        merge=client("merge", addresses.merge, merge_pb2_grpc.MergeServiceStub),
     )
 
 
