@@ -1,7 +1,8 @@
 """The gateway's use cases, each one function that the JSON API (gateway_app/blueprints) and the
 web pages (gateway_app/web) both call, so that a rule lives in one place: signing in and the
 passwords, the customer's data, what may be seen of a package and its contractual changes,
-offers, contact requests, terminations and the merge window.
+offers, contact requests, terminations, the merge window, and the customer's sessions, login
+history and data export.
 
 Each takes the signed-in principal from the request (gateway_app.security.current_principal),
 never a customer number from a form or a body.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from cc_common.errors import (
@@ -31,8 +33,21 @@ from gateway_app.clients import contracts, identity, merges, packages
 from gateway_app.downloads import pdf_download
 from gateway_app.errors import size_text
 from gateway_app.schemas import MAX_OPAQUE_ID
-from gateway_app.schemas.billing import OfferCreate
-from gateway_app.schemas.customers import CARD_FIELDS, SEPA_FIELDS, refuse_card_numbers
+from gateway_app.schemas.account import (
+    CustomerExport,
+    DebitRequestRecord,
+    ExportedPackage,
+    LoginAttempt,
+    LoginHistory,
+    OfferOrderRecord,
+    Session,
+    SessionList,
+)
+from gateway_app.schemas.billing import ContactRequest, OfferCreate
+from gateway_app.schemas.customers import CARD_FIELDS, SEPA_FIELDS, Contract, Customer, refuse_card_numbers
+from gateway_app.schemas.invoices import Invoice
+from gateway_app.schemas.merges import Merge
+from gateway_app.schemas.terminations import Termination
 from gateway_app.security import PendingToken, current_principal, current_token, guard
 from gateway_app.uploads import uploaded_file
 
@@ -523,3 +538,48 @@ def legal_proof_download(merge_id: str, *, token: str) -> Response:
     """The uploaded signed form of a merge."""
     proof = merges.get_legal_proof(merge_id, token=token)
     return pdf_download(proof.content, proof.filename or f"legal-proof-{merge_id}.pdf")
+
+
+# --- the customer's sessions, login history and data export ---------------------------------
+
+EXPORT_FORMAT = "customer-center-export/1"
+
+
+def session_list(token: str) -> SessionList:
+    return SessionList(sessions=[Session.from_proto(s) for s in identity.list_sessions(token=token)])
+
+
+def login_history(token: str) -> LoginHistory:
+    return LoginHistory(logins=[LoginAttempt.from_proto(a) for a in identity.list_login_history(token=token)])
+
+
+def customer_export(token: str) -> CustomerExport:
+    """Everything the suite stores about the caller's customer number, read with the caller's
+    own token from each service (each checks ownership itself)."""
+    records = contracts.list_customer_records(token=token)
+    exported_packages = [
+        ExportedPackage.from_proto(
+            item,
+            settings=dict(sorted(packages.get_settings(item.id, token=token).settings.items())),
+        )
+        for item in packages.list_packages(token=token)
+    ]
+    return CustomerExport(
+        format=EXPORT_FORMAT,
+        exported_at=datetime.now(UTC).isoformat(),
+        customer=Customer.from_proto(contracts.get_customer(token=token)),
+        contracts=[Contract.from_proto(c) for c in contracts.list_contracts(token=token)],
+        invoices=[Invoice.from_proto(i) for i in contracts.list_invoices(token=token)],
+        terminations=[Termination.from_proto(t) for t in contracts.list_terminations(token=token)],
+        debit_requests=[DebitRequestRecord.from_proto(d) for d in records.debit_requests],
+        contact_requests=[ContactRequest.of(c) for c in records.contact_requests],
+        offer_orders=[OfferOrderRecord.of(o) for o in records.offer_orders],
+        packages=exported_packages,
+        merges=[Merge.from_proto(m) for m in merges.list_merges(token=token)],
+        sessions=session_list(token).sessions,
+        login_history=login_history(token).logins,
+    )
+
+
+def export_filename(customer_number: str) -> str:
+    return f"customer-{customer_number}-export.json"

@@ -147,11 +147,13 @@ def get_direct_debit_file(collection_id: str, *, token: str) -> pb.Document:
 
 
 def mark_invoice_paid(number: str, *, token: str) -> pb.Invoice:
-    return _call(_stub().MarkInvoicePaid, pb.MarkInvoicePaidRequest(number=number), token).invoice
+    return _call(
+        _stub().MarkInvoicePaid, pb.MarkInvoicePaidRequest(number=_invoice_number(number)), token
+    ).invoice
 
 
 def mark_invoice_returned(number: str, reason: str, *, token: str) -> pb.Invoice:
-    request = pb.MarkInvoiceReturnedRequest(number=number, reason=reason)
+    request = pb.MarkInvoiceReturnedRequest(number=_invoice_number(number), reason=reason)
     return _call(_stub().MarkInvoiceReturned, request, token).invoice
 
 

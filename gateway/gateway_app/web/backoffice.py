@@ -26,7 +26,6 @@ from gateway_app.web.session import login_page
 OFFER_FIELDS = ("product", "price", "currency", "markets", "valid_from", "valid_until")
 CURRENCIES = ("EUR", "GBP")
 MARKET_LABELS = {"de": _l("Germany"), "nl": _l("Netherlands"), "uk": _l("United Kingdom")}
-MAX_INVOICE_NUMBER = 100
 
 
 # --- offers of the month -------------------------------------------------------------------------
@@ -128,7 +127,7 @@ def staff_mark_paid(number: str) -> Any:
     """The same as POST /api/v1/admin/invoices/{number}/paid."""
     form = FormState()
     with form.caught(*PAGE_ERRORS):
-        contracts.mark_invoice_paid(ref(number, MAX_INVOICE_NUMBER), token=session_token())
+        contracts.mark_invoice_paid(ref(number, contracts.MAX_INVOICE_NUMBER), token=session_token())
         return redirect(url_for("web.staff_direct_debits", notice="invoice_paid"))
     return staff_direct_debits(409, form=form, failed=number)
 
@@ -136,7 +135,7 @@ def staff_mark_paid(number: str) -> Any:
 @login_page("/staff/invoices/<number>/returned", "staff", methods=["POST"])
 def staff_mark_returned(number: str) -> Any:
     """The same as POST /api/v1/admin/invoices/{number}/returned, with the bank's reason."""
-    number = ref(number, MAX_INVOICE_NUMBER)
+    number = ref(number, contracts.MAX_INVOICE_NUMBER)
     form = FormState.from_request("reason")
     body = form.check(ReturnedDebit, reason=form.get("reason").strip())
     if body is not None:

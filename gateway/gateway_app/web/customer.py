@@ -15,7 +15,7 @@ from customercenter.v2 import contract_pb2
 from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway_app.blueprints import account
+from gateway_app import use_cases
 from gateway_app.clients import contracts, identity
 from gateway_app.clients import packages as package_service
 from gateway_app.downloads import pdf_download
@@ -480,8 +480,8 @@ def customer_security() -> Any:
     own = session_token()
     return page(
         "customer/security.html",
-        sessions=account.session_list(own).sessions,
-        logins=account.login_history(own).logins,
+        sessions=use_cases.session_list(own).sessions,
+        logins=use_cases.login_history(own).logins,
     )
 
 
@@ -500,7 +500,7 @@ def customer_end_other_sessions() -> Any:
 @login_page("/customer/security/export", "customer")
 def customer_export() -> Any:
     principal = current_principal()
-    response = jsonify(account.customer_export(principal.token).json())
-    filename = account.export_filename(principal.customer_number or "")
+    response = jsonify(use_cases.customer_export(principal.token).json())
+    filename = use_cases.export_filename(principal.customer_number or "")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

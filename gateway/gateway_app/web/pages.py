@@ -24,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from gateway_app.backends import known_id
 from gateway_app.errors import handle_http_exception
 from gateway_app.schemas import MAX_OPAQUE_ID
 from gateway_app.schemas.packages import PackagePassword
@@ -286,9 +287,7 @@ def session_token() -> str:
 
 def ref(value: str, limit: int = MAX_OPAQUE_ID) -> str:
     """An id from the URL: one that cannot exist is the not-found page."""
-    if not value or len(value) > limit:
-        raise NotFound("No such record.")
-    return value
+    return known_id(value, "No such record.", limit)
 
 
 def notice() -> str | None:
