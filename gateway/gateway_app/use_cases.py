@@ -46,7 +46,7 @@ from gateway_app.schemas.account import (
 from gateway_app.schemas.billing import ContactRequest, OfferCreate
 from gateway_app.schemas.customers import CARD_FIELDS, SEPA_FIELDS, Contract, Customer, refuse_card_numbers
 from gateway_app.schemas.invoices import Invoice
-from gateway_app.schemas.merges import Merge
+from gateway_app.schemas.merges import Merge, MergeStart
 from gateway_app.schemas.terminations import Termination
 from gateway_app.security import PendingToken, current_principal, current_token, guard
 from gateway_app.uploads import uploaded_file
@@ -515,6 +515,20 @@ def answer_contact(request_id: str, message: str) -> contract_pb2.ContactRequest
 
 
 # --- merges ------------------------------------------------------------------------------------
+
+
+def start_merge(body: MergeStart) -> merge_pb2.Merge:
+    """Starts merging the number of `body` into the signed-in one, proven by its customer
+    password or by a domain of one of its packages and that package's password (the API and
+    the merge wizard)."""
+    return merges.start_merge(
+        body.source_customer_number,
+        source_password=body.source_password or "",
+        domain=body.domain or "",
+        domain_password=body.domain_password or "",
+        token=current_token(),
+        second_factor_code=body.second_factor_code or "",
+    )
 
 
 def correct_data_in_merge(

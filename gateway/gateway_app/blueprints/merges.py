@@ -9,6 +9,7 @@ from __future__ import annotations
 from customercenter.v2 import merge_pb2
 from flask import Blueprint
 
+from gateway_app import use_cases
 from gateway_app.api import MERGE, MERGE_NOT_OPEN, THROTTLED, Api
 from gateway_app.clients import merges
 from gateway_app.schemas.merges import Merge, MergeList, MergeStart, Objection
@@ -67,14 +68,7 @@ PROOF_TOO_LARGE = (
 )
 def start_merge(body: MergeStart) -> merge_pb2.Merge:
     """Start merging another customer number into the signed-in one"""
-    return merges.start_merge(
-        body.source_customer_number,
-        source_password=body.source_password or "",
-        domain=body.domain or "",
-        domain_password=body.domain_password or "",
-        token=current_token(),
-        second_factor_code=body.second_factor_code or "",
-    )
+    return use_cases.start_merge(body)
 
 
 @api.get("", {200: MergeList})

@@ -17,6 +17,7 @@ from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gateway_app import use_cases
 from gateway_app.clients import merges
 from gateway_app.schemas.merges import Merge, MergeStart
 from gateway_app.security import current_principal
@@ -114,14 +115,7 @@ def merge_begin() -> Any:
     )
     if body is not None and form.ok:
         with form.caught():
-            created = merges.start_merge(
-                body.source_customer_number,
-                source_password=body.source_password or "",
-                domain=body.domain or "",
-                domain_password=body.domain_password or "",
-                token=session_token(),
-                second_factor_code=body.second_factor_code or "",
-            )
+            created = use_cases.start_merge(body)
             return redirect(url_for("web.merge_page", merge_id=created.id))
     form.values["source_password"] = form.values["domain_password"] = form.values["second_factor_code"] = ""
     return merge_start(form, 422)
